@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Assay needs to build, test and benchmark.
+# Idempotent: packages already present are skipped, and apt-get update runs
+# only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git python3
+  libcurl4-openssl-dev nlohmann-json3-dev
+  libzmq3-dev cppzmq-dev
+  libsqlite3-dev sqlite3
+  libre2-dev libspdlog-dev libfmt-dev doctest-dev
+  libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
+  libvalijson-dev libssl-dev
+  json-schema-test-suite
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,119 @@
+#include <doctest/doctest.h>
+
+#include "config/config.h"
+
+using namespace assay;
+
+namespace {
+Result<Config> load(const std::string& yaml, std::map<std::string, std::string> env = {},
+                    ConfigOverrides flags = {}) {
+    return load_config_text(yaml, "test.yaml", "/cfg", flags, env);
+}
+std::string err(const std::string& yaml) {
+    auto r = load(yaml);
+    return r.ok() ? "" : r.status().message();
+}
+}  // namespace
+
+TEST_CASE("config: the documented example shape loads") {
+    auto r = load(R"(
+store: {sqlite: data/assay.db}
+sampler: {salt: s1}
+ingest: {max_trace_bytes: 2048, max_depth: 32}
+pipeline: {batch_size: 10, threads: 1}
+scorers:
+  - {name: a, type: test_len, max: 5, filter: {feature: [chat, search]}}
+  - {name: b, type: test_len, sample_rate: 0.5, filter: ["environment == prod"], always_when: {error: true}}
+)");
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    CHECK(r->store.sqlite_path == "/cfg/data/assay.db");
+    CHECK(r->salt == "s1");
+    CHECK(r->ingest.max_trace_bytes == 2048);
+    CHECK(r->ingest.max_depth == 32);
+    CHECK(r->pipeline.batch_size == 10);
+    REQUIRE(r->scorers.size() == 2);
+    CHECK(r->scorers[0].version.rfind("3.", 0) == 0);
+    CHECK(r->scorers[1].policy.rate == 0.5);
+    CHECK(r->scorers[1].policy.salt == "s1");
+    CHECK(r->scorers[1].policy.always.on_error);
+}
+
+TEST_CASE("config: errors name the key") {
+    CHECK(err("stor: {}\nscorers: [{type: test_len}]") == "test.yaml: config: unknown key 'stor'");
+    CHECK(err("scorers: [{type: test_len, maxx: 3}]") == "test.yaml: scorers[0] (test_len): unknown key 'maxx'");
+    CHECK(err("scorers: [{type: test_len, max: many}]") ==
+          "test.yaml: scorers[0] (test_len): key 'max': expected an integer, got 'many'");
+    CHECK(err("scorers: [{type: test_len, max: -1}]") == "test.yaml: scorers[0] (test_len): key 'max': must be >= 0");
+    CHECK(err("scorers: [{type: nope}]").find("scorers[0] (nope): key 'type': unknown scorer type 'nope'") !=
+          std::string::npos);
+    CHECK(err("scorers: [{name: x}]").rfind("test.yaml: scorers[0]: key 'type' is required (one of: ", 0) == 0);
+    CHECK(err("scorers: [{name: x}]").find("test_len") != std::string::npos);
+    CHECK(err("scorers: [{type: test_len, sample_rate: 2}]") ==
+          "test.yaml: scorers[0] (test_len): key 'sample_rate': must be between 0 and 1");
+    CHECK(err("scorers: [{type: test_judge, rubric: r.yaml}]") ==
+          "test.yaml: scorers[0] (test_judge): key 'sample_rate': is required for test_judge scorers");
+    CHECK(err("scorers: [{type: test_len}, {type: test_len}]") ==
+          "test.yaml: scorers[1] (test_len): key 'name': 'test_len' is used twice");
+    CHECK(err("scorers: [{type: test_len, filter: 'feature ~ chat'}]").find("no operator") != std::string::npos);
+    CHECK(err("scorers: [{type: test_len, always_when: {slow: true}}]").find("unknown key 'slow'") !=
+          std::string::npos);
+    CHECK(err("store: {sqlite: [a]}\nscorers: [{type: test_len}]") ==
+          "test.yaml: store: key 'sqlite': expected a string, got a list");
+    CHECK(err("ingest: {max_depth: 2}\nscorers: [{type: test_len}]") ==
+          "test.yaml: ingest: key 'max_depth': must be between 4 and 10000");
+    CHECK(err("scorers: []") == "test.yaml: key 'scorers': no scorers are configured");
+    CHECK(err("scorers: [{type: test_len}\n") .find("YAML error at line") != std::string::npos);
+    CHECK(err("log: {level: loud}\nscorers: [{type: test_len}]").find("log.level") != std::string::npos);
+}
+
+TEST_CASE("config: precedence is flag > environment > file > default") {
+    const std::string yaml = "store: {sqlite: file.db}\nsampler: {salt: file}\nscorers: [{type: test_len}]";
+    auto file_only = load(yaml);
+    REQUIRE(file_only.ok());
+    CHECK(file_only->store.sqlite_path == "/cfg/file.db");
+    CHECK(file_only->pipeline.batch_size == 1000);  // default
+
+    auto env = load(yaml, {{"ASSAY_DB", "env.db"}, {"ASSAY_SAMPLER_SALT", "env"}, {"ASSAY_BATCH_SIZE", "7"}});
+    REQUIRE(env.ok());
+    CHECK(env->store.sqlite_path == "env.db");
+    CHECK(env->salt == "env");
+    CHECK(env->scorers[0].policy.salt == "env");
+    CHECK(env->pipeline.batch_size == 7);
+
+    ConfigOverrides flags;
+    flags.db = "flag.db";
+    flags.salt = "flag";
+    auto both = load(yaml, {{"ASSAY_DB", "env.db"}, {"ASSAY_SAMPLER_SALT", "env"}}, flags);
+    REQUIRE(both.ok());
+    CHECK(both->store.sqlite_path == "flag.db");
+    CHECK(both->scorers[0].policy.salt == "flag");
+
+    auto bad_env = load(yaml, {{"ASSAY_BATCH_SIZE", "lots"}});
+    REQUIRE_FALSE(bad_env.ok());
+    CHECK(bad_env.status().message() == "environment variable ASSAY_BATCH_SIZE: expected an integer >= 1, got 'lots'");
+}
+
+TEST_CASE("config: a changed scorer config is a new version; sampling keys are not") {
+    auto a = load("scorers: [{type: test_len, max: 5}]");
+    auto b = load("scorers: [{type: test_len, max: 6}]");
+    auto c = load("scorers: [{type: test_len, max: 5, sample_rate: 0.5, filter: {feature: x}}]");
+    REQUIRE((a.ok() && b.ok() && c.ok()));
+    CHECK(a->scorers[0].version != b->scorers[0].version);
+    CHECK(a->scorers[0].version == c->scorers[0].version);
+}
+
+TEST_CASE("config: judges are validated and referenced by name") {
+    const std::string judges = R"(
+judges:
+  - {name: primary, provider: openai, model: gpt-4o-2024-08-06, api_key_env: OPENAI_API_KEY,
+     price: {input_per_mtok: 2.5, output_per_mtok: 10}}
+)";
+    CHECK(err(judges + "scorers: [{type: judge, sample_rate: 0.1, rubric: /nonexistent.yaml, judges: [primary]}]")
+              .find("key 'rubric': cannot read") != std::string::npos);
+    CHECK(err("judges: [{name: j, provider: gemini, model: m}]\nscorers: [{type: test_len}]")
+              .find("key 'provider': must be openai or anthropic") != std::string::npos);
+    CHECK(err("judges: [{name: j, provider: openai, model: m, api_key_env: sk-abc123}]\nscorers: [{type: test_len}]")
+              .find("never put the key itself") != std::string::npos);
+    CHECK(err("judges: [{name: j, provider: openai, model: m, price: {input: 1}}]\nscorers: [{type: test_len}]")
+              .find("judges[0].price: unknown key 'input'") != std::string::npos);
+}

@@ -1,0 +1,146 @@
+#include <doctest/doctest.h>
+
+#include <sqlite3.h>
+
+#include <atomic>
+
+#include "config/config.h"
+#include "pipeline/pipeline.h"
+#include "store/sqlite_store.h"
+#include "temp_dir.h"
+
+using namespace assay;
+using assay::testing::TempDir;
+
+namespace {
+
+int64_t q(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
+    int64_t n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+RawRecord rec(const std::string& text, int64_t line) {
+    RawRecord r;
+    r.text = text;
+    r.source = "file:test.jsonl";
+    r.line = line;
+    r.received_ms = 1000;
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("pipeline: every trace x scorer gets a decision; bad records are dead-lettered") {
+    TempDir dir;
+    const std::string db = dir.file("p.db");
+    auto cfg = load_config_text(R"(
+pipeline: {batch_size: 3, threads: 2}
+scorers:
+  - {name: len, type: test_len, max: 3}
+  - {name: prod_only, type: test_len, filter: {environment: prod}}
+  - {name: judge, type: test_judge, sample_rate: 1.0}
+  - {name: judge_never, type: test_judge, sample_rate: 0.0, always_when: {error: true}}
+)",
+                                "t.yaml", dir.path(), {}, {});
+    REQUIRE_MESSAGE(cfg.ok(), cfg.status().message());
+    cfg->store.sqlite_path = db;
+    auto store = SqliteStore::open(cfg->store);
+    REQUIRE(store.ok());
+
+    std::vector<uint64_t> committed;
+    Pipeline p(*cfg, **store, [&](const std::vector<uint64_t>& tags, const RunSummary&) {
+        committed.insert(committed.end(), tags.begin(), tags.end());
+    });
+    std::vector<std::string> lines = {
+        R"({"trace_id":"a","output":"ok","metadata":{"environment":"prod"}})",
+        R"({"trace_id":"b","output":"too long"})",
+        R"({"trace_id":"c","output":""})",
+        R"({"trace_id":"d","output":"boom","error":{"type":"timeout"}})",
+        R"({"trace_id":"e","output":"x","metadata":{"kind":"skip"}})",
+        R"(not json)",
+        R"({"trace_id":"f","output":12})",
+    };
+    for (size_t i = 0; i < lines.size(); ++i) {
+        REQUIRE(p.submit(rec(lines[i], static_cast<int64_t>(i + 1)), i + 1).ok());
+    }
+    REQUIRE(p.finish().ok());
+
+    CHECK(committed.size() == 7);
+    CHECK(q(db, "SELECT count(*) FROM traces") == 5);
+    CHECK(q(db, "SELECT count(*) FROM dead_letters") == 2);
+    CHECK(q(db, "SELECT line FROM dead_letters WHERE error LIKE 'line 7: field ''output''%'") == 7);
+    CHECK(q(db, "SELECT count(*) FROM scores") == 5 * 4);  // no trace is silently missing a decision
+    CHECK(q(db, "SELECT count(*) FROM scores WHERE scorer='len' AND decision='scored'") == 2);
+    CHECK(q(db, "SELECT passed FROM scores WHERE scorer='len' AND trace_id='b'") == 0);
+    CHECK(q(db, "SELECT count(*) FROM scores WHERE trace_id='c' AND scorer='len' AND decision='skipped_missing_input'") == 1);
+    CHECK(q(db, "SELECT count(*) FROM scores WHERE trace_id='d' AND scorer='len' AND decision='failed' AND value IS NULL") == 1);
+    CHECK(q(db, "SELECT count(*) FROM scores WHERE trace_id='e' AND scorer='len' AND decision='filtered_out'") == 1);
+    CHECK(q(db, "SELECT count(*) FROM scores WHERE scorer='prod_only' AND decision='filtered_out'") == 4);
+    CHECK(q(db, "SELECT count(*) FROM scores WHERE scorer='judge' AND decision='pending'") == 5);
+    CHECK(q(db, "SELECT count(*) FROM scores WHERE scorer='judge_never' AND decision='pending'") == 1);
+    CHECK(q(db, "SELECT count(*) FROM scores WHERE scorer='judge_never' AND decision='sampled_out'") == 4);
+    CHECK(q(db, "SELECT count(*) FROM judge_queue") == 6);
+    CHECK(q(db, "SELECT sum(seen) FROM sampler_counters WHERE scorer='judge_never'") == 5);
+    CHECK(q(db, "SELECT sum(forced) FROM sampler_counters WHERE scorer='judge_never'") == 1);
+    CHECK(q(db, "SELECT sum(in_scope) FROM sampler_counters WHERE scorer='prod_only'") == 1);
+
+    RunSummary s = p.summary();
+    CHECK(s.records == 7);
+    CHECK(s.accepted == 5);
+    CHECK(s.rejected == 2);
+    CHECK(s.scorers[0].scored == 2);
+    CHECK(s.scorers[0].passed == 1);
+    CHECK(s.scorers[0].failed_check == 1);
+    CHECK(s.scorers[0].errors == 1);
+    CHECK(s.scorers[2].pending == 5);
+}
+
+TEST_CASE("pipeline: scoring the same input twice is idempotent") {
+    TempDir dir;
+    const std::string db = dir.file("twice.db");
+    auto cfg = load_config_text("pipeline: {batch_size: 2}\nscorers: [{type: test_len}]", "t.yaml", dir.path(), {}, {});
+    REQUIRE(cfg.ok());
+    cfg->store.sqlite_path = db;
+    for (int round = 0; round < 2; ++round) {
+        auto store = SqliteStore::open(cfg->store);
+        REQUIRE(store.ok());
+        Pipeline p(*cfg, **store);
+        for (int i = 0; i < 5; ++i) {
+            REQUIRE(p.submit(rec(R"({"trace_id":"t)" + std::to_string(i) + R"(","output":"hi"})", i + 1)).ok());
+        }
+        REQUIRE(p.finish().ok());
+    }
+    CHECK(q(db, "SELECT count(*) FROM traces") == 5);
+    CHECK(q(db, "SELECT count(*) FROM scores") == 5);
+}
+
+TEST_CASE("pipeline: a store failure stops acknowledgement and is reported") {
+    TempDir dir;
+    const std::string db = dir.file("fail.db");
+    auto cfg = load_config_text("pipeline: {batch_size: 1}\nscorers: [{type: test_len}]", "t.yaml", dir.path(), {}, {});
+    REQUIRE(cfg.ok());
+    cfg->store.sqlite_path = db;
+    auto store = SqliteStore::open(cfg->store);
+    REQUIRE(store.ok());
+    // Another connection makes every write fail: drop the scores table.
+    sqlite3* other = nullptr;
+    sqlite3_open(db.c_str(), &other);
+    sqlite3_exec(other, "DROP TABLE scores", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+    std::atomic<int> acks{0};
+    Pipeline p(*cfg, **store, [&](const std::vector<uint64_t>& tags, const RunSummary&) { acks += static_cast<int>(tags.size()); });
+    p.submit(rec(R"({"trace_id":"x","output":"hi"})", 1));
+    Status st = p.finish();
+    CHECK_FALSE(st.ok());
+    CHECK(acks.load() == 0);
+    CHECK(q(db, "SELECT count(*) FROM traces") == 0);
+}

@@ -1,0 +1,193 @@
+#include <doctest/doctest.h>
+
+#include <sqlite3.h>
+
+#include "ingest/trace_parser.h"
+#include "store/schema.h"
+#include "store/sqlite_store.h"
+#include "temp_dir.h"
+
+using namespace assay;
+using assay::testing::TempDir;
+
+namespace {
+
+Trace make_trace(const std::string& id, const std::string& feature = "chat") {
+    auto t = parse_trace(R"({"trace_id":")" + id + R"(","timestamp":"2026-11-20T10:00:00Z","input":"q","output":"a",
+        "metadata":{"feature":")" + feature + R"(","tenant":"acme"}})",
+                         {}, 5);
+    REQUIRE(t.ok());
+    return *t;
+}
+
+ScoreRow scored(const std::string& id, const std::string& scorer, double v, bool passed) {
+    ScoreRow r;
+    r.trace_id = id;
+    r.scorer = scorer;
+    r.scorer_version = "1.aaaa";
+    r.decision = Decision::scored;
+    r.score = Score{v, passed, passed ? "ok" : "bad", "because"};
+    r.at_ms = 1;
+    return r;
+}
+
+int64_t count(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+    int64_t n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("store: migrates an empty file to the current schema, and reopens") {
+    TempDir dir;
+    std::string path = dir.file("a.db");
+    {
+        auto s = SqliteStore::open({path});
+        REQUIRE(s.ok());
+        CHECK(*(*s)->schema_version() == static_cast<int>(sqlite_migrations().size()));
+    }
+    auto again = SqliteStore::open({path});
+    REQUIRE(again.ok());
+    CHECK(count(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                      "('traces','scores','dead_letters','sampler_counters','judge_queue','scorer_versions')") == 6);
+    CHECK(count(path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'") == 1);
+}
+
+TEST_CASE("store: refuses a schema newer than it knows") {
+    TempDir dir;
+    std::string path = dir.file("new.db");
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_exec(db, "PRAGMA user_version = 999", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    auto s = SqliteStore::open({path});
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.status().message().find("newer than this assay supports") != std::string::npos);
+}
+
+TEST_CASE("store: writing the same batch twice is idempotent") {
+    TempDir dir;
+    std::string path = dir.file("i.db");
+    auto s = SqliteStore::open({path});
+    REQUIRE(s.ok());
+    WriteBatch b;
+    b.traces = {make_trace("t1"), make_trace("t2")};
+    b.scores = {scored("t1", "json", 1, true), scored("t2", "json", 0, false)};
+    b.judge_tasks = {{"t1", "helpful", "1.x", 3}};
+    REQUIRE((*s)->write(b).ok());
+    REQUIRE((*s)->write(b).ok());
+    auto c = (*s)->counts();
+    REQUIRE(c.ok());
+    CHECK(c->traces == 2);
+    CHECK(c->scores == 2);
+    CHECK(c->judge_pending == 1);
+    // A new scorer version adds rows; the old version's scores stay.
+    WriteBatch v2;
+    v2.scores = {scored("t1", "json", 0.5, true)};
+    v2.scores[0].scorer_version = "2.bbbb";
+    REQUIRE((*s)->write(v2).ok());
+    CHECK(count(path, "SELECT count(*) FROM scores WHERE trace_id = 't1'") == 2);
+}
+
+TEST_CASE("store: an error is never stored as a score") {
+    TempDir dir;
+    auto s = SqliteStore::open({dir.file("e.db")});
+    REQUIRE(s.ok());
+    WriteBatch b;
+    b.traces = {make_trace("t1")};
+    ScoreRow failed;
+    failed.trace_id = "t1";
+    failed.scorer = "json";
+    failed.scorer_version = "1";
+    failed.decision = Decision::failed;
+    failed.reason = "internal: boom";
+    b.scores = {failed};
+    REQUIRE((*s)->write(b).ok());
+    auto t = (*s)->trace("t1");
+    REQUIRE(t.ok());
+    REQUIRE(t->rows.size() == 1);
+    CHECK(t->rows[0].decision == Decision::failed);
+    CHECK_FALSE(t->rows[0].score.has_value());
+    CHECK(t->rows[0].reason == "internal: boom");
+    // The schema itself refuses a value on a non-scored row.
+    ScoreRow bogus = failed;
+    bogus.score = Score{0, false, "", ""};
+    WriteBatch bad;
+    bad.scores = {bogus};
+    CHECK_FALSE((*s)->write(bad).ok());
+}
+
+TEST_CASE("store: a failed batch stores nothing") {
+    TempDir dir;
+    std::string path = dir.file("atomic.db");
+    auto s = SqliteStore::open({path});
+    REQUIRE(s.ok());
+    WriteBatch b;
+    b.traces = {make_trace("ok1")};
+    b.dead_letters = {{1, "test", 3, "line 3: bad", "{", 1}};
+    ScoreRow bogus = scored("ok1", "json", 1, true);
+    bogus.decision = Decision::sampled_out;  // with a value: violates the CHECK
+    b.scores = {bogus};
+    CHECK_FALSE((*s)->write(b).ok());
+    CHECK(count(path, "SELECT count(*) FROM traces") == 0);
+    CHECK(count(path, "SELECT count(*) FROM dead_letters") == 0);
+    // The store is still usable afterwards.
+    b.scores = {scored("ok1", "json", 1, true)};
+    CHECK((*s)->write(b).ok());
+    CHECK(count(path, "SELECT count(*) FROM dead_letters") == 1);
+}
+
+TEST_CASE("store: bottom orders failures first, then by value, and filters") {
+    TempDir dir;
+    auto s = SqliteStore::open({dir.file("b.db")});
+    REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers({{"json", "1.aaaa", "format", "{}"}}).ok());
+    WriteBatch b;
+    b.traces = {make_trace("p1"), make_trace("p2"), make_trace("f1"), make_trace("f2", "search")};
+    b.scores = {scored("p1", "json", 0.2, true), scored("p2", "json", 0.9, true),
+                scored("f1", "json", 0.8, false), scored("f2", "json", 0.1, false)};
+    REQUIRE((*s)->write(b).ok());
+    BottomQuery q;
+    q.scorer = "json";
+    auto rows = (*s)->bottom(q);
+    REQUIRE(rows.ok());
+    REQUIRE(rows->size() == 4);
+    CHECK((*rows)[0].trace_id == "f2");
+    CHECK((*rows)[1].trace_id == "f1");
+    CHECK((*rows)[2].trace_id == "p1");
+    CHECK((*rows)[3].trace_id == "p2");
+    q.feature = "chat";
+    q.limit = 2;
+    rows = (*s)->bottom(q);
+    REQUIRE(rows.ok());
+    REQUIRE(rows->size() == 2);
+    CHECK((*rows)[0].trace_id == "f1");
+    q.scorer = "nope";
+    CHECK((*s)->bottom(q).status().code() == StatusCode::not_found);
+}
+
+TEST_CASE("store: sampler counters add up across batches") {
+    TempDir dir;
+    auto s = SqliteStore::open({dir.file("c.db")});
+    REQUIRE(s.ok());
+    WriteBatch b;
+    b.counters = {{"helpful", "2026-11-20", 10, 8, 1, 1}};
+    REQUIRE((*s)->write(b).ok());
+    REQUIRE((*s)->write(b).ok());
+    auto c = (*s)->sampler_counters();
+    REQUIRE(c.ok());
+    REQUIRE(c->size() == 1);
+    CHECK((*c)[0].seen == 20);
+    CHECK((*c)[0].in_scope == 16);
+    CHECK((*c)[0].sampled == 2);
+    CHECK((*c)[0].forced == 2);
+}

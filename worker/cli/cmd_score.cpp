@@ -1,0 +1,203 @@
+// `assay score`: score every trace of a JSONL file (or stdin) with the
+// configured scorers, store everything, print a summary per scorer.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "config/config.h"
+#include "ingest/jsonl_reader.h"
+#include "pipeline/pipeline.h"
+
+namespace assay::cli {
+
+namespace {
+
+struct ScoreArgs {
+    std::string config;
+    std::string in;
+    std::string db;
+    std::string format = "table";
+    std::string salt;
+    int threads = -1;
+    bool quiet = false;
+    bool progress = false;
+    std::string log_level;
+};
+
+nlohmann::json summary_json(const RunSummary& s, const Config& cfg, double secs) {
+    nlohmann::json j;
+    j["records"] = s.records;
+    j["accepted"] = s.accepted;
+    j["rejected"] = s.rejected;
+    j["reject_reasons"] = s.reject_reasons;
+    j["db"] = cfg.store.sqlite_path;
+    j["seconds"] = secs;
+    j["scorers"] = nlohmann::json::array();
+    for (const auto& t : s.scorers) {
+        nlohmann::json o;
+        o["scorer"] = t.scorer;
+        o["version"] = t.version;
+        o["judge"] = t.is_judge;
+        o["seen"] = t.seen;
+        o["scored"] = t.scored;
+        o["mean"] = t.scored ? nlohmann::json(t.mean()) : nlohmann::json(nullptr);
+        o["pass_rate"] = t.pass_rate() >= 0 ? nlohmann::json(t.pass_rate()) : nlohmann::json(nullptr);
+        o["failed_checks"] = t.failed_check;
+        o["filtered_out"] = t.filtered_out;
+        o["sampled_out"] = t.sampled_out;
+        o["skipped_missing_input"] = t.missing_input;
+        o["pending_judge"] = t.pending;
+        o["errors"] = t.errors;
+        j["scorers"].push_back(o);
+    }
+    return j;
+}
+
+void print_summary(const RunSummary& s, const Config& cfg, double secs) {
+    std::printf("assay score: %lld records, %lld stored, %lld rejected to dead_letters, in %.2f s (%.0f traces/s) -> %s\n",
+                static_cast<long long>(s.records), static_cast<long long>(s.accepted),
+                static_cast<long long>(s.rejected), secs,
+                secs > 0 ? static_cast<double>(s.records) / secs : 0.0, cfg.store.sqlite_path.c_str());
+    for (const auto& [reason, n] : s.reject_reasons) {
+        std::printf("  rejected %lld: %s\n", static_cast<long long>(n), reason.c_str());
+    }
+    std::vector<std::vector<std::string>> rows = {{"scorer", "version", "seen", "scored", "mean",
+                                                   "pass_rate", "failed", "filtered", "sampled_out",
+                                                   "no_input", "judge_pending", "errors"}};
+    for (const auto& t : s.scorers) {
+        rows.push_back({t.scorer, t.version, std::to_string(t.seen), std::to_string(t.scored),
+                        t.scored ? fmt_double(t.mean(), 3) : "-",
+                        t.pass_rate() >= 0 ? fmt_double(100.0 * t.pass_rate(), 1) + "%" : "-",
+                        std::to_string(t.failed_check), std::to_string(t.filtered_out),
+                        std::to_string(t.sampled_out), std::to_string(t.missing_input),
+                        std::to_string(t.pending), std::to_string(t.errors)});
+    }
+    std::printf("\n");
+    print_table(rows);
+}
+
+int run_score(const ScoreArgs& a) {
+    ConfigOverrides flags;
+    if (!a.db.empty()) {
+        flags.db = a.db;
+    }
+    if (!a.salt.empty()) {
+        flags.salt = a.salt;
+    }
+    if (a.threads >= 0) {
+        flags.threads = a.threads;
+    }
+    if (!a.log_level.empty()) {
+        flags.log_level = a.log_level;
+    }
+    auto cfg = load_config(a.config, flags, environ_map());
+    if (!cfg.ok()) {
+        std::fprintf(stderr, "assay score: %s\n", cfg.status().message().c_str());
+        return 2;
+    }
+    setup_logging(cfg->log);
+    auto log = spdlog::get("cli");
+    auto store = open_store(cfg->store);
+    if (!store.ok()) {
+        std::fprintf(stderr, "assay score: %s\n", store.status().message().c_str());
+        return 2;
+    }
+    std::vector<ScorerVersionInfo> versions;
+    for (const auto& s : cfg->scorers) {
+        versions.push_back({s.name, s.version, s.type, s.config_json});
+    }
+    if (Status st = (*store)->register_scorers(versions); !st.ok()) {
+        std::fprintf(stderr, "assay score: %s\n", st.message().c_str());
+        return 2;
+    }
+    auto reader = JsonlReader::open(a.in, cfg->ingest.max_trace_bytes);
+    if (!reader.ok()) {
+        std::fprintf(stderr, "assay score: %s\n", reader.status().message().c_str());
+        return 2;
+    }
+    const std::string source = a.in == "-" ? "stdin" : "file:" + a.in;
+    const bool progress = !a.quiet && (a.progress || isatty(STDERR_FILENO));
+    auto t0 = std::chrono::steady_clock::now();
+    auto last = t0;
+    Pipeline pipeline(*cfg, **store);
+    JsonlRecord rec;
+    int64_t n = 0;
+    Status st;
+    while ((*reader)->next(rec)) {
+        RawRecord r;
+        r.text = std::move(rec.text);
+        r.source = source;
+        r.line = rec.line;
+        r.oversized = rec.oversized;
+        r.full_bytes = rec.full_bytes;
+        r.received_ms = now_ms();
+        st = pipeline.submit(std::move(r));
+        if (!st.ok()) {
+            break;
+        }
+        if (progress && (++n & 1023) == 0) {
+            auto now = std::chrono::steady_clock::now();
+            if (now - last > std::chrono::milliseconds(250)) {
+                last = now;
+                uint64_t total = (*reader)->total_bytes();
+                if (total > 0) {
+                    std::fprintf(stderr, "\rscoring: %lld records, %.0f%% of input",
+                                 static_cast<long long>(n),
+                                 100.0 * static_cast<double>((*reader)->bytes_read()) / static_cast<double>(total));
+                } else {
+                    std::fprintf(stderr, "\rscoring: %lld records", static_cast<long long>(n));
+                }
+            }
+        }
+    }
+    Status fin = pipeline.finish();
+    if (progress && n >= 1024) {
+        std::fprintf(stderr, "\r%60s\r", "");
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!(*reader)->status().ok()) {
+        std::fprintf(stderr, "assay score: %s: %s\n", a.in.c_str(), (*reader)->status().message().c_str());
+        return 2;
+    }
+    if (!fin.ok() || !st.ok()) {
+        std::fprintf(stderr, "assay score: store failed; the failed batch was not stored: %s\n",
+                     (!fin.ok() ? fin : st).message().c_str());
+        return 2;
+    }
+    RunSummary s = pipeline.summary();
+    if (log && s.rejected > 0) {
+        log->warn("{} of {} records rejected; see the dead_letters table", s.rejected, s.records);
+    }
+    if (a.format == "json") {
+        std::cout << summary_json(s, *cfg, secs).dump(2) << "\n";
+    } else if (!a.quiet) {
+        print_summary(s, *cfg, secs);
+    }
+    return 0;
+}
+
+}  // namespace
+
+void add_score_command(CLI::App& app, Runner& run) {
+    auto a = std::make_shared<ScoreArgs>();
+    CLI::App* c = app.add_subcommand("score", "Score every trace of a JSONL file with the configured scorers");
+    c->add_option("--config,-c", a->config, "Config file (default: ./assay.yaml, else built-in defaults)");
+    c->add_option("--in,-i", a->in, "Traces, one JSON object per line; - for stdin")->required();
+    c->add_option("--db", a->db, "SQLite store path (overrides store.sqlite)");
+    c->add_option("--format", a->format, "Summary format")->check(CLI::IsMember({"table", "json"}));
+    c->add_option("--salt", a->salt, "Sampler salt (overrides sampler.salt)");
+    c->add_option("--threads", a->threads, "Scoring threads (0 = cores - 1)");
+    c->add_option("--log-level", a->log_level, "trace|debug|info|warn|error|off");
+    c->add_flag("--quiet,-q", a->quiet, "No progress, no table");
+    c->add_flag("--progress", a->progress, "Show progress even when stderr is not a terminal");
+    c->callback([a, &run] { run = [a] { return run_score(*a); }; });
+}
+
+}  // namespace assay::cli

@@ -1,0 +1,21 @@
+#pragma once
+// Each subcommand registers itself on the CLI11 app and sets `run` to the
+// function that executes it when it is the one chosen. Exit codes: 0 success
+// (bad input records are reported, not fatal), 1 the command's own failure
+// (e.g. nothing found), 2 unusable config, flags, store or I/O.
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace assay::cli {
+
+using Runner = std::function<int()>;
+
+void add_score_command(CLI::App& app, Runner& run);
+void add_bottom_command(CLI::App& app, Runner& run);
+void add_sample_command(CLI::App& app, Runner& run);
+void add_scorers_command(CLI::App& app, Runner& run);
+void add_trace_command(CLI::App& app, Runner& run);
+
+}  // namespace assay::cli

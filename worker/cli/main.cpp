@@ -1,0 +1,25 @@
+// assay: one binary, one subcommand per job. This file only dispatches.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"assay: online evaluation and LLM-as-judge scoring for production LLM traffic"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "assay 0.1.0");
+    assay::cli::Runner run;
+    assay::cli::add_score_command(app, run);
+    assay::cli::add_bottom_command(app, run);
+    assay::cli::add_sample_command(app, run);
+    assay::cli::add_scorers_command(app, run);
+    assay::cli::add_trace_command(app, run);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : 2;
+    }
+    return run ? run() : 2;
+}

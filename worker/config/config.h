@@ -1,0 +1,77 @@
+#pragma once
+// Config: everything `assay` reads from assay.yaml, ASSAY_* environment
+// variables and flags, with precedence flag > environment > file > default.
+// Every key and its default is listed in README.md ("Configuration").
+// Unknown keys and wrong types are errors naming the key. Loaded once at
+// startup; immutable afterwards.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "ingest/trace_parser.h"
+#include "pipeline/scorer_set.h"
+#include "store/store.h"
+
+namespace assay {
+
+struct PipelineOptions {
+    int batch_size = 1000;  // pipeline.batch_size: traces per store transaction
+    int threads = 0;        // pipeline.threads: scoring threads; 0 = cores - 1 (at least 1)
+};
+
+struct LogOptions {
+    std::string level = "info";  // log.level: trace|debug|info|warn|error|off
+    std::string format = "text"; // log.format: text|json
+};
+
+// A judge endpoint (the judge issue runs them; here they are validated and
+// referenced by judge scorers).
+struct JudgeSpec {
+    std::string name;
+    std::string provider;  // openai | anthropic
+    std::string model;
+    std::string config_json;
+};
+
+struct Config {
+    std::string source;  // the file it came from, or "(built-in defaults)"
+    StoreOptions store;
+    std::string salt;    // sampler.salt
+    ParseLimits ingest;
+    PipelineOptions pipeline;
+    LogOptions log;
+    std::vector<JudgeSpec> judges;
+    std::vector<ConfiguredScorer> scorers;
+};
+
+// Values given on the command line; unset ones fall through.
+struct ConfigOverrides {
+    std::optional<std::string> db;
+    std::optional<std::string> salt;
+    std::optional<std::string> log_level;
+    std::optional<int> threads;
+    std::optional<int> batch_size;
+};
+
+// Loads `path`; when `path` is empty, ./assay.yaml if it exists, else the
+// built-in default scorer set (README "Configuration"). `env` is the
+// environment to read ASSAY_* from (pass environ_map() in production).
+// invalid_argument names the file and key; io_error names an unreadable file.
+Result<Config> load_config(const std::string& path, const ConfigOverrides& flags,
+                           const std::map<std::string, std::string>& env);
+// Same, from YAML text (tests, built-in defaults). `base_dir` resolves paths.
+Result<Config> load_config_text(const std::string& yaml, const std::string& source,
+                                const std::string& base_dir, const ConfigOverrides& flags,
+                                const std::map<std::string, std::string>& env);
+
+// The process environment's ASSAY_* variables.
+std::map<std::string, std::string> environ_map();
+
+// The built-in default config (used when no file is given).
+const char* default_config_yaml();
+
+}  // namespace assay

@@ -1,0 +1,31 @@
+#pragma once
+// What a scorer produces for one trace, and the decision record that says
+// what happened to every trace × scorer pair.
+
+#include <optional>
+#include <string>
+
+namespace assay {
+
+struct Score {
+    double value = 0.0;
+    std::optional<bool> passed;  // nullopt: the scorer has no pass/fail notion here
+    std::string label;           // short class name, e.g. "refusal", "valid", "leak"
+    std::string explanation;     // what was found, for humans
+};
+
+// The decision for one trace × scorer. Stored with every row in `scores`.
+enum class Decision {
+    scored,          // a Score was produced
+    filtered_out,    // the scorer's filter (or `when`) excluded the trace
+    sampled_out,     // in scope, but u(trace_id) >= sample_rate
+    skipped_missing_input,  // the trace lacks an input the scorer needs
+    pending,         // sampled for an LLM judge; waiting in judge_queue
+    skipped_budget,  // sampled, but the judge budget was exhausted
+    failed,          // the scorer failed; the error is in `reason`
+};
+
+const char* to_string(Decision d);
+std::optional<Decision> decision_from_string(const std::string& s);
+
+}  // namespace assay

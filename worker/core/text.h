@@ -1,0 +1,33 @@
+#pragma once
+// Small text utilities shared by ingest, scorers and output. Pure functions,
+// thread-safe, no allocation unless they return a string.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace assay {
+
+// Offset of the first byte that is not part of well-formed UTF-8 (RFC 3629:
+// no overlongs, no surrogates, nothing above U+10FFFF), or npos when valid.
+size_t find_invalid_utf8(std::string_view s);
+
+// Number of Unicode code points in well-formed UTF-8 text.
+size_t count_code_points(std::string_view s);
+
+// Number of words: maximal runs of non-whitespace (ASCII whitespace and the
+// common Unicode spaces U+00A0, U+2000–U+200B, U+3000 count as separators).
+size_t count_words(std::string_view s);
+
+// At most `max_bytes` of `s`, cut on a UTF-8 boundary, with "…" appended
+// when cut; newlines and tabs become spaces.
+std::string excerpt(std::string_view s, size_t max_bytes);
+
+// ASCII lower-casing (other bytes unchanged).
+std::string ascii_lower(std::string_view s);
+
+// Leading and trailing ASCII whitespace removed.
+std::string_view trim(std::string_view s);
+
+}  // namespace assay

@@ -1,0 +1,149 @@
+#include "pipeline/evaluate.h"
+
+namespace assay {
+
+std::vector<CounterDelta>& CounterAccumulator::day(const std::string& day,
+                                                   const std::vector<ConfiguredScorer>& scorers) {
+    auto it = m_by_day.find(day);
+    if (it == m_by_day.end()) {
+        std::vector<CounterDelta> rows(scorers.size());
+        for (size_t i = 0; i < scorers.size(); ++i) {
+            rows[i].scorer = scorers[i].name;
+            rows[i].day = day;
+        }
+        it = m_by_day.emplace(day, std::move(rows)).first;
+    }
+    return it->second;
+}
+
+void CounterAccumulator::flush_into(std::vector<CounterDelta>& out) const {
+    for (const auto& [day, rows] : m_by_day) {
+        for (const auto& r : rows) {
+            if (r.seen > 0) {
+                out.push_back(r);
+            }
+        }
+    }
+}
+
+RunSummary empty_summary(const std::vector<ConfiguredScorer>& scorers) {
+    RunSummary s;
+    s.scorers.resize(scorers.size());
+    for (size_t i = 0; i < scorers.size(); ++i) {
+        s.scorers[i].scorer = scorers[i].name;
+        s.scorers[i].version = scorers[i].version;
+        s.scorers[i].is_judge = scorers[i].is_judge();
+    }
+    return s;
+}
+
+void evaluate_trace(const Trace& trace, const std::vector<ConfiguredScorer>& scorers, int64_t now,
+                    WriteBatch& batch, CounterAccumulator& counters, RunSummary& summary) {
+    auto& day_rows = counters.day(format_rfc3339_ms(trace.timestamp_ms).substr(0, 10), scorers);
+    for (size_t i = 0; i < scorers.size(); ++i) {
+        const ConfiguredScorer& cs = scorers[i];
+        ScoreRow row;
+        row.trace_id = trace.trace_id;
+        row.scorer = cs.name;
+        row.scorer_version = cs.version;
+        row.at_ms = now;
+
+        SampleDecision sd = cs.policy.decide(trace);
+        CounterDelta& c = day_rows[i];
+        ++c.seen;
+        if (sd.outcome != SampleOutcome::filtered_out) {
+            ++c.in_scope;
+        }
+        if (sd.outcome == SampleOutcome::sampled) {
+            ++c.sampled;
+        } else if (sd.outcome == SampleOutcome::forced) {
+            ++c.forced;
+        }
+
+        if (sd.outcome == SampleOutcome::filtered_out) {
+            row.decision = Decision::filtered_out;
+            row.reason = std::move(sd.reason);
+        } else if (sd.outcome == SampleOutcome::sampled_out) {
+            row.decision = Decision::sampled_out;
+            row.reason = std::move(sd.reason);
+        } else if (cs.is_judge()) {
+            row.decision = Decision::pending;
+            row.reason = sd.outcome == SampleOutcome::forced ? std::move(sd.reason)
+                                                             : std::string("queued for the judge");
+            batch.judge_tasks.push_back({trace.trace_id, cs.name, cs.version, now});
+        } else {
+            auto r = cs.impl->score(trace);
+            if (r.ok()) {
+                row.decision = Decision::scored;
+                row.score = std::move(r.value());
+                ScorerTally& t = summary.scorers[i];
+                t.value_sum += row.score->value;
+                if (row.score->passed) {
+                    ++(*row.score->passed ? t.passed : t.failed_check);
+                }
+                if (sd.outcome == SampleOutcome::forced) {
+                    row.reason = std::move(sd.reason);
+                }
+            } else if (r.status().code() == StatusCode::missing_input) {
+                row.decision = Decision::skipped_missing_input;
+                row.reason = r.status().message();
+            } else if (r.status().code() == StatusCode::not_applicable) {
+                row.decision = Decision::filtered_out;
+                row.reason = r.status().message();
+            } else {
+                row.decision = Decision::failed;
+                row.reason = r.status().to_string();
+            }
+        }
+        summary.scorers[i].count(row.decision);
+        batch.scores.push_back(std::move(row));
+    }
+}
+
+namespace {
+
+// "field 'usage.input_tokens': expected ..." -> "field 'usage.input_tokens'"
+std::string reason_key(const std::string& error) {
+    auto colon = error.find(':');
+    std::string k = colon == std::string::npos ? error : error.substr(0, colon);
+    return k.size() > 60 ? k.substr(0, 60) : k;
+}
+
+}  // namespace
+
+void process_chunk(const std::vector<RawRecord>& records, const std::vector<ConfiguredScorer>& scorers,
+                   const ParseLimits& limits, WriteBatch& batch, RunSummary& summary) {
+    CounterAccumulator counters;
+    const int64_t now = now_ms();
+    batch.traces.reserve(records.size());
+    batch.scores.reserve(records.size() * scorers.size());
+    for (const RawRecord& rec : records) {
+        ++summary.records;
+        Result<Trace> t = rec.oversized
+                              ? Result<Trace>(Status::limit_exceeded(
+                                    "trace is " + std::to_string(rec.full_bytes) +
+                                    " bytes; the limit (ingest.max_trace_bytes) is " +
+                                    std::to_string(limits.max_trace_bytes)))
+                              : parse_trace(rec.text, limits, rec.received_ms);
+        if (!t.ok()) {
+            DeadLetter d;
+            d.received_ms = rec.received_ms;
+            d.source = rec.source;
+            d.line = rec.line;
+            d.error = (rec.line > 0 ? "line " + std::to_string(rec.line) + ": " : std::string()) +
+                      t.status().message();
+            d.raw = rec.text;
+            d.raw_bytes = rec.oversized ? rec.full_bytes : rec.text.size();
+            ++summary.rejected;
+            ++summary.reject_reasons[reason_key(t.status().message())];
+            batch.dead_letters.push_back(std::move(d));
+            continue;
+        }
+        evaluate_trace(*t, scorers, now, batch, counters, summary);
+        ++summary.accepted;
+        batch.traces.push_back(std::move(t.value()));
+    }
+    counters.flush_into(batch.counters);
+}
+
+}  // namespace assay

@@ -1,0 +1,53 @@
+#pragma once
+// The per-trace work shared by `assay score`, the worker and the gate: run
+// every configured scorer's sampling decision and scorer on one trace, and
+// append the resulting decision rows, counters and judge tasks to a batch.
+// Pure with respect to its inputs; safe to call from several threads on
+// different batches.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ingest/trace_parser.h"
+#include "pipeline/run_summary.h"
+#include "pipeline/scorer_set.h"
+#include "store/store.h"
+
+namespace assay {
+
+// A record as received, before parsing.
+struct RawRecord {
+    std::string text;
+    std::string source;   // "file:x.jsonl", "stdin", "zmq", ...
+    int64_t line = 0;     // 1-based line in a file; 0 otherwise
+    bool oversized = false;
+    uint64_t full_bytes = 0;
+    int64_t received_ms = 0;
+};
+
+// Per-chunk accumulation of sampler counters, keyed (scorer index, day).
+class CounterAccumulator {
+public:
+    // The per-scorer rows for `day` (created with `scorers.size()` rows).
+    std::vector<CounterDelta>& day(const std::string& day, const std::vector<ConfiguredScorer>& scorers);
+    void flush_into(std::vector<CounterDelta>& out) const;
+
+private:
+    std::map<std::string, std::vector<CounterDelta>> m_by_day;
+};
+
+// Runs all scorers on `trace` and appends one ScoreRow per scorer (and judge
+// tasks for sampled judge scorers) to `batch`; tallies into `summary`.
+void evaluate_trace(const Trace& trace, const std::vector<ConfiguredScorer>& scorers, int64_t now,
+                    WriteBatch& batch, CounterAccumulator& counters, RunSummary& summary);
+
+// Parses and evaluates a chunk of raw records: good ones become traces and
+// scores, bad ones dead letters with a message naming the line and problem.
+void process_chunk(const std::vector<RawRecord>& records, const std::vector<ConfiguredScorer>& scorers,
+                   const ParseLimits& limits, WriteBatch& batch, RunSummary& summary);
+
+// Makes an empty summary with one tally per scorer, in config order.
+RunSummary empty_summary(const std::vector<ConfiguredScorer>& scorers);
+
+}  // namespace assay

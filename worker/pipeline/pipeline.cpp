@@ -1,0 +1,140 @@
+#include "pipeline/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+namespace assay {
+
+Pipeline::Pipeline(const Config& config, Store& store, CommitCallback on_commit)
+    : m_config(config), m_store(store), m_on_commit(std::move(on_commit)) {
+    int threads = config.pipeline.threads;
+    if (threads <= 0) {
+        threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
+    }
+    m_max_in_flight = static_cast<size_t>(threads) * 2 + 2;
+    m_summary = empty_summary(config.scorers);
+    for (int i = 0; i < threads; ++i) {
+        m_scorers.emplace_back([this] { scoring_loop(); });
+    }
+    m_writer = std::thread([this] { writer_loop(); });
+}
+
+Pipeline::~Pipeline() { finish(); }
+
+Status Pipeline::submit(RawRecord record, uint64_t tag) {
+    if (!m_current) {
+        m_current = std::make_unique<Chunk>();
+        m_current->records.reserve(static_cast<size_t>(m_config.pipeline.batch_size));
+    }
+    m_current->records.push_back(std::move(record));
+    m_current->tags.push_back(tag);
+    if (m_current->records.size() >= static_cast<size_t>(m_config.pipeline.batch_size)) {
+        flush();
+    }
+    std::lock_guard<std::mutex> lock(m_mu);
+    return m_error;
+}
+
+void Pipeline::flush() {
+    if (!m_current || m_current->records.empty()) {
+        return;
+    }
+    std::unique_lock<std::mutex> lock(m_mu);
+    m_cv.wait(lock, [&] { return m_to_write.size() < m_max_in_flight || !m_error.ok(); });
+    Chunk* c = m_current.get();
+    std::future<void> f = c->done.get_future();
+    m_to_write.emplace_back(std::move(m_current), std::move(f));
+    m_to_score.push_back(c);
+    m_cv.notify_all();
+}
+
+void Pipeline::scoring_loop() {
+    for (;;) {
+        Chunk* c = nullptr;
+        {
+            std::unique_lock<std::mutex> lock(m_mu);
+            m_cv.wait(lock, [&] { return !m_to_score.empty() || m_stopping; });
+            if (m_to_score.empty()) {
+                return;
+            }
+            c = m_to_score.front();
+            m_to_score.pop_front();
+        }
+        c->summary = empty_summary(m_config.scorers);
+        process_chunk(c->records, m_config.scorers, m_config.ingest, c->batch, c->summary);
+        c->records.clear();
+        c->records.shrink_to_fit();
+        c->done.set_value();
+    }
+}
+
+void Pipeline::writer_loop() {
+    auto log = spdlog::get("store");
+    for (;;) {
+        std::unique_ptr<Chunk> c;
+        std::future<void> ready;
+        {
+            std::unique_lock<std::mutex> lock(m_mu);
+            m_cv.wait(lock, [&] { return !m_to_write.empty() || m_stopping; });
+            if (m_to_write.empty()) {
+                return;
+            }
+            // Leave the chunk at the front until it is committed, so
+            // in-flight accounting stays right; take ownership of the future.
+            ready = std::move(m_to_write.front().second);
+        }
+        ready.wait();
+        Status st;
+        {
+            std::lock_guard<std::mutex> lock(m_mu);
+            c = std::move(m_to_write.front().first);
+            st = m_error;
+        }
+        if (st.ok()) {
+            st = m_store.write(c->batch);
+            if (!st.ok() && log) {
+                log->error("commit failed: {}", st.message());
+            }
+        }
+        if (st.ok() && m_on_commit) {
+            m_on_commit(c->tags, c->summary);
+        }
+        {
+            std::lock_guard<std::mutex> lock(m_mu);
+            m_to_write.pop_front();
+            if (st.ok()) {
+                m_summary.merge(c->summary);
+            } else if (m_error.ok()) {
+                m_error = st;
+            }
+            m_cv.notify_all();
+        }
+    }
+}
+
+Status Pipeline::finish() {
+    if (m_finished) {
+        std::lock_guard<std::mutex> lock(m_mu);
+        return m_error;
+    }
+    flush();
+    {
+        std::unique_lock<std::mutex> lock(m_mu);
+        m_cv.wait(lock, [&] { return m_to_write.empty(); });
+        m_stopping = true;
+        m_cv.notify_all();
+    }
+    for (auto& t : m_scorers) {
+        t.join();
+    }
+    m_writer.join();
+    m_finished = true;
+    std::lock_guard<std::mutex> lock(m_mu);
+    return m_error;
+}
+
+RunSummary Pipeline::summary() const {
+    std::lock_guard<std::mutex> lock(m_mu);
+    return m_summary;
+}
+
+}  // namespace assay

@@ -1,0 +1,83 @@
+#pragma once
+// Pipeline: parse -> score -> store, in batches. One producer thread calls
+// submit(); a pool of scoring threads processes whole chunks; a writer thread
+// commits their WriteBatches to the Store in submission order, one
+// transaction per chunk. Backpressure: submit() blocks while too many chunks
+// are in flight. on_commit (optional) runs on the writer thread after each
+// chunk is durably stored — the worker acknowledges producers there.
+//
+// The Pipeline does not own the Store or the Config; both must outlive it.
+// After a store error the pipeline stops accepting work; finish() returns
+// that error (the failed chunk is not stored, nothing is acknowledged).
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "pipeline/evaluate.h"
+#include "pipeline/run_summary.h"
+#include "store/store.h"
+
+namespace assay {
+
+class Pipeline {
+public:
+    // Called after a chunk commits with the records' tags (see submit()).
+    using CommitCallback = std::function<void(const std::vector<uint64_t>& tags, const RunSummary& chunk)>;
+
+    Pipeline(const Config& config, Store& store, CommitCallback on_commit = nullptr);
+    ~Pipeline();
+    Pipeline(const Pipeline&) = delete;
+    Pipeline& operator=(const Pipeline&) = delete;
+
+    // Queues one record. `tag` is returned to on_commit. Returns the store's
+    // error if the writer has failed. Single producer thread only.
+    Status submit(RawRecord record, uint64_t tag = 0);
+    // Sends the partly filled chunk on its way without waiting.
+    void flush();
+    // Flushes, waits for every chunk to be committed and stops the threads.
+    // Returns the first store error, if any. Idempotent.
+    Status finish();
+
+    // Totals of what has been committed so far (thread-safe snapshot).
+    RunSummary summary() const;
+
+private:
+    struct Chunk {
+        std::vector<RawRecord> records;
+        std::vector<uint64_t> tags;
+        WriteBatch batch;
+        RunSummary summary;
+        std::promise<void> done;
+    };
+
+    void scoring_loop();
+    void writer_loop();
+
+    const Config& m_config;
+    Store& m_store;
+    CommitCallback m_on_commit;
+    size_t m_max_in_flight;
+
+    std::unique_ptr<Chunk> m_current;
+
+    mutable std::mutex m_mu;
+    std::condition_variable m_cv;
+    std::deque<Chunk*> m_to_score;                         // waiting for a scoring thread
+    std::deque<std::pair<std::unique_ptr<Chunk>, std::future<void>>> m_to_write;  // in order
+    bool m_stopping = false;
+    Status m_error;
+    RunSummary m_summary;
+
+    std::vector<std::thread> m_scorers;
+    std::thread m_writer;
+    bool m_finished = false;
+};
+
+}  // namespace assay

@@ -1,0 +1,46 @@
+#pragma once
+// SqliteStore: the embedded default Store, one SQLite file in WAL mode.
+// Prepared statements are compiled once at open. Writes are batched: one
+// transaction per WriteBatch. One thread at a time per object (see store.h);
+// other processes may read the file concurrently (WAL).
+
+#include <memory>
+#include <string>
+
+#include "store/store.h"
+
+struct sqlite3;
+
+namespace assay {
+
+class SqliteStore final : public Store {
+public:
+    // Opens (creating if needed) and migrates the database at options.sqlite_path.
+    static Result<std::unique_ptr<SqliteStore>> open(const StoreOptions& options);
+    ~SqliteStore() override;
+
+    Status register_scorers(const std::vector<ScorerVersionInfo>& versions) override;
+    Status write(const WriteBatch& batch) override;
+    Result<std::vector<BottomRow>> bottom(const BottomQuery& q) override;
+    Result<StoredTrace> trace(const std::string& trace_id) override;
+    Result<StoreCounts> counts() override;
+    Result<std::vector<CounterDelta>> sampler_counters() override;
+
+    // The applied schema version (PRAGMA user_version).
+    Result<int> schema_version();
+
+private:
+    struct Statements;
+    SqliteStore(sqlite3* db, std::string path);
+    Status exec(const char* sql);
+    Status prepare_all();
+    Status migrate();
+    Status write_locked(const WriteBatch& batch);
+    Status error(const std::string& what) const;
+
+    sqlite3* m_db;
+    std::string m_path;
+    std::unique_ptr<Statements> m_stmts;
+};
+
+}  // namespace assay
