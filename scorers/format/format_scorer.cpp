@@ -6,20 +6,20 @@
 #define VALIJSON_USE_EXCEPTIONS 1
 #endif
 
+#include <re2/re2.h>
+
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-#include <re2/re2.h>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
+#include <vector>
 
 #include "core/scorer.h"
 #include "core/scorer_registry.h"
@@ -157,8 +157,9 @@ public:
             if (!problem.empty()) {
                 fail(k_label_regex_mismatch, std::move(problem));
             } else {
-                notes.push_back(m_o.regex_mode == RegexMode::full ? "output fully matches the regex"
-                                                                  : "output contains a regex match");
+                notes.push_back(m_o.regex_mode == RegexMode::full
+                                    ? "output fully matches the regex"
+                                    : "output contains a regex match");
             }
         }
 
@@ -191,10 +192,12 @@ private:
             }
         }
         if (got.empty()) {
-            return Status::not_applicable("metadata.expected_format is not set; this scorer applies to " +
-                                          quote_list(m_o.when_formats));
+            return Status::not_applicable(
+                "metadata.expected_format is not set; this scorer applies to " +
+                quote_list(m_o.when_formats));
         }
-        return Status::not_applicable("metadata.expected_format is '" + format::safe_excerpt(trace.metadata.expected_format, 40) +
+        return Status::not_applicable("metadata.expected_format is '" +
+                                      format::safe_excerpt(trace.metadata.expected_format, 40) +
                                       "'; this scorer applies to " + quote_list(m_o.when_formats));
     }
 
@@ -203,7 +206,8 @@ private:
     JsonVerdict check_json(const std::string& output, std::string_view& doc_text) const {
         JsonVerdict v;
         if (trim(output).empty()) {
-            v.explanation = output.empty() ? "output is empty" : "output is empty (whitespace only)";
+            v.explanation =
+                output.empty() ? "output is empty" : "output is empty (whitespace only)";
             return v;
         }
         format::JsonScan scan = format::scan_json(output);
@@ -216,10 +220,12 @@ private:
         }
         if (m_o.allow_fenced) {
             if (auto fence = format::find_json_fence(output)) {
-                const std::string where = "```" + fence->info + " fenced block at line " + std::to_string(fence->line);
+                const std::string where =
+                    "```" + fence->info + " fenced block at line " + std::to_string(fence->line);
                 format::JsonScan inner = format::scan_json(fence->content);
                 if (!inner.valid) {
-                    v.explanation = where + " is not valid JSON: " + format::safe_excerpt(inner.error, k_excerpt_bytes);
+                    v.explanation = where + " is not valid JSON: " +
+                                    format::safe_excerpt(inner.error, k_excerpt_bytes);
                     return v;
                 }
                 const std::string_view all(output);
@@ -235,7 +241,8 @@ private:
                     v.explanation += " (closing fence missing)";
                 }
                 if (fence->candidates > 1) {
-                    v.explanation += " (first of " + std::to_string(fence->candidates) + " such blocks)";
+                    v.explanation +=
+                        " (first of " + std::to_string(fence->candidates) + " such blocks)";
                 }
                 doc_text = fence->content;
                 return v;
@@ -259,10 +266,11 @@ private:
     static Status check_regex_subjects(const json& doc) {
         std::vector<std::pair<const json*, std::string>> stack{{&doc, ""}};
         auto too_long = [](const std::string& path, size_t n, const char* what) {
-            return Status::limit_exceeded(std::string("the ") + what + " at " + (path.empty() ? "/" : path) + " is " +
-                                          std::to_string(n) + " bytes; with regex keywords (pattern, " +
-                                          "patternProperties, format) in the schema, strings are limited to " +
-                                          std::to_string(k_max_regex_subject_bytes) + " bytes");
+            return Status::limit_exceeded(
+                std::string("the ") + what + " at " + (path.empty() ? "/" : path) + " is " +
+                std::to_string(n) + " bytes; with regex keywords (pattern, " +
+                "patternProperties, format) in the schema, strings are limited to " +
+                std::to_string(k_max_regex_subject_bytes) + " bytes");
         };
         while (!stack.empty()) {
             auto [node, path] = stack.back();
@@ -296,7 +304,8 @@ private:
     // Empty `problem` when the document conforms; else the first failing
     // path and its reason. A non-OK Status when validation itself failed.
     Status check_schema(std::string_view doc_text, std::string& problem) const {
-        json doc = json::parse(doc_text.begin(), doc_text.end(), nullptr, /*allow_exceptions=*/false);
+        json doc =
+            json::parse(doc_text.begin(), doc_text.end(), nullptr, /*allow_exceptions=*/false);
         if (doc.is_discarded()) {
             return Status::internal("JSON accepted by the scanner but rejected by the parser");
         }
@@ -321,8 +330,9 @@ private:
             }
             const valijson::ValidationResults::Error& first = *results.begin();
             const std::string pointer = to_pointer(first.context);
-            problem = "schema mismatch at " + (pointer.empty() ? std::string("the document root") : pointer) +
-                      ": " + first.description;
+            problem = "schema mismatch at " +
+                      (pointer.empty() ? std::string("the document root") : pointer) + ": " +
+                      first.description;
             const std::string found = describe_value(doc, pointer);
             if (!found.empty()) {
                 problem += " (found " + found + ")";
@@ -344,10 +354,12 @@ private:
                 return "";
             }
             std::string why = "output (" + std::to_string(count_code_points(subject)) +
-                              " chars, trimmed) does not fully match the regex /" + excerpt(m_o.regex->pattern(), 60) + "/";
+                              " chars, trimmed) does not fully match the regex /" +
+                              excerpt(m_o.regex->pattern(), 60) + "/";
             re2::StringPiece m;
             if (m_o.regex->Match(sp, 0, sp.size(), RE2::UNANCHORED, &m, 1)) {
-                why += "; a partial match '" + format::safe_excerpt(std::string_view(m.data(), m.size()), 40) +
+                why += "; a partial match '" +
+                       format::safe_excerpt(std::string_view(m.data(), m.size()), 40) +
                        "' exists at offset " + std::to_string(m.data() - sp.data());
             }
             return why;
@@ -355,7 +367,8 @@ private:
         if (RE2::PartialMatch(sp, *m_o.regex)) {
             return "";
         }
-        return "output (" + std::to_string(count_code_points(subject)) + " chars, trimmed) contains no match for the regex /" +
+        return "output (" + std::to_string(count_code_points(subject)) +
+               " chars, trimmed) contains no match for the regex /" +
                excerpt(m_o.regex->pattern(), 60) + "/";
     }
 
@@ -390,7 +403,8 @@ std::string check_schema_regexes(const json& schema, bool& uses_regex) {
                 try {
                     std::regex re(pat->get<std::string>());
                 } catch (const std::regex_error& e) {
-                    return "invalid regex in 'pattern' at " + (path.empty() ? "/" : path) + ": " + e.what();
+                    return "invalid regex in 'pattern' at " + (path.empty() ? "/" : path) + ": " +
+                           e.what();
                 }
             }
             auto pp = node->find("patternProperties");
@@ -426,10 +440,12 @@ std::string check_schema_regexes(const json& schema, bool& uses_regex) {
 }
 
 // Compiles a draft-07 schema once. Remote $refs are not fetched.
-Result<std::shared_ptr<const valijson::Schema>> compile_schema(const json& schema_json, bool& uses_regex) {
+Result<std::shared_ptr<const valijson::Schema>> compile_schema(const json& schema_json,
+                                                               bool& uses_regex) {
     if (!schema_json.is_object() && !schema_json.is_boolean()) {
-        return Status::invalid_argument(std::string("a schema must be a mapping (or true/false), got ") +
-                                        schema_json.type_name());
+        return Status::invalid_argument(
+            std::string("a schema must be a mapping (or true/false), got ") +
+            schema_json.type_name());
     }
     std::string bad_regex = check_schema_regexes(schema_json, uses_regex);
     if (!bad_regex.empty()) {
@@ -457,7 +473,8 @@ Result<std::string> read_file(const std::string& path) {
 }
 
 bool ends_with(const std::string& s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 Result<std::unique_ptr<Scorer>> make_format(ConfigBlock& block) {
@@ -479,7 +496,8 @@ Result<std::unique_ptr<Scorer>> make_format(ConfigBlock& block) {
 
     // -- schema ------------------------------------------------------------
     if (schema_node && schema_file) {
-        return config_error(block, "schema_file", "give either 'schema' or 'schema_file', not both");
+        return config_error(block, "schema_file",
+                            "give either 'schema' or 'schema_file', not both");
     }
     std::optional<json> schema_json;
     if (schema_node) {
@@ -487,7 +505,8 @@ Result<std::unique_ptr<Scorer>> make_format(ConfigBlock& block) {
         if (j.is_string()) {  // JSON text given as a string
             j = json::parse(j.get<std::string>(), nullptr, false);
             if (j.is_discarded()) {
-                return config_error(block, "schema", "expected a mapping, or a string holding JSON text");
+                return config_error(block, "schema",
+                                    "expected a mapping, or a string holding JSON text");
             }
         }
         schema_json = std::move(j);
@@ -502,12 +521,14 @@ Result<std::unique_ptr<Scorer>> make_format(ConfigBlock& block) {
             try {
                 schema_json = yaml_to_json(YAML::Load(*bytes));
             } catch (const std::exception& e) {
-                return config_error(block, "schema_file", "'" + *schema_file + "' is not valid YAML: " + e.what());
+                return config_error(block, "schema_file",
+                                    "'" + *schema_file + "' is not valid YAML: " + e.what());
             }
         } else {
             json j = json::parse(*bytes, nullptr, false);
             if (j.is_discarded()) {
-                return config_error(block, "schema_file", "'" + *schema_file + "' is not valid JSON");
+                return config_error(block, "schema_file",
+                                    "'" + *schema_file + "' is not valid JSON");
             }
             schema_json = std::move(j);
         }
@@ -516,7 +537,8 @@ Result<std::unique_ptr<Scorer>> make_format(ConfigBlock& block) {
     if (schema_json) {
         auto compiled = compile_schema(*schema_json, o.schema_uses_regex);
         if (!compiled.ok()) {
-            return config_error(block, schema_node ? "schema" : "schema_file", compiled.status().message());
+            return config_error(block, schema_node ? "schema" : "schema_file",
+                                compiled.status().message());
         }
         o.schema = std::move(compiled).value();
     }
@@ -549,12 +571,15 @@ Result<std::unique_ptr<Scorer>> make_format(ConfigBlock& block) {
         } else if (mode == "contains") {
             o.regex_mode = RegexMode::contains;
         } else {
-            return config_error(block, "regex_mode", "expected 'full' or 'contains', got '" + *regex_mode + "'");
+            return config_error(block, "regex_mode",
+                                "expected 'full' or 'contains', got '" + *regex_mode + "'");
         }
     }
 
     if (!o.check_json && !o.regex) {
-        return config_error(block, "json", "configure at least one check: 'json: true', 'schema', 'schema_file' or 'regex'");
+        return config_error(
+            block, "json",
+            "configure at least one check: 'json: true', 'schema', 'schema_file' or 'regex'");
     }
 
     // -- when ----------------------------------------------------------------
@@ -565,8 +590,9 @@ Result<std::unique_ptr<Scorer>> make_format(ConfigBlock& block) {
         }
     } else if (when->IsScalar()) {
         if (ascii_lower(when->Scalar()) != "all") {
-            return config_error(block, "when", "expected 'all' or a mapping like {expected_format: json}, got '" +
-                                                   when->Scalar() + "'");
+            return config_error(block, "when",
+                                "expected 'all' or a mapping like {expected_format: json}, got '" +
+                                    when->Scalar() + "'");
         }
         o.when_all = true;
     } else if (when->IsMap()) {
@@ -574,7 +600,8 @@ Result<std::unique_ptr<Scorer>> make_format(ConfigBlock& block) {
         for (const auto& kv : *when) {
             const std::string k = kv.first.as<std::string>();
             if (k != "expected_format") {
-                return config_error(block, "when", "unknown condition '" + k + "' (supported: expected_format)");
+                return config_error(block, "when",
+                                    "unknown condition '" + k + "' (supported: expected_format)");
             }
             const YAML::Node& v = kv.second;
             if (v.IsScalar()) {
@@ -582,19 +609,25 @@ Result<std::unique_ptr<Scorer>> make_format(ConfigBlock& block) {
             } else if (v.IsSequence() && v.size() > 0) {
                 for (const auto& item : v) {
                     if (!item.IsScalar()) {
-                        return config_error(block, "when", "expected_format must be a string or a list of strings");
+                        return config_error(
+                            block, "when", "expected_format must be a string or a list of strings");
                     }
                     o.when_formats.push_back(ascii_lower(trim(item.Scalar())));
                 }
             } else {
-                return config_error(block, "when", "expected_format must be a string or a non-empty list of strings");
+                return config_error(
+                    block, "when",
+                    "expected_format must be a string or a non-empty list of strings");
             }
         }
         if (o.when_formats.empty()) {
-            return config_error(block, "when", "an empty mapping selects nothing; use 'all' or {expected_format: ...}");
+            return config_error(
+                block, "when",
+                "an empty mapping selects nothing; use 'all' or {expected_format: ...}");
         }
     } else {
-        return config_error(block, "when", "expected 'all' or a mapping like {expected_format: json}");
+        return config_error(block, "when",
+                            "expected 'all' or a mapping like {expected_format: json}");
     }
 
     return std::unique_ptr<Scorer>(std::make_unique<FormatScorer>(std::move(o)));
@@ -603,22 +636,32 @@ Result<std::unique_ptr<Scorer>> make_format(ConfigBlock& block) {
 ScorerType make_format_type() {
     ScorerType t;
     t.type = "format";
-    t.summary = "JSON validity, JSON Schema (draft-07) conformance and/or a regex match of the output";
+    t.summary =
+        "JSON validity, JSON Schema (draft-07) conformance and/or a regex match of the output";
     t.impl_version = 1;
     t.keys = {
-        {"json", "bool", "check that the output is one JSON value (default false; implied by schema/schema_file)"},
+        {"json", "bool",
+         "check that the output is one JSON value (default false; implied by schema/schema_file)"},
         {"allow_fenced", "bool",
-         "also accept JSON inside the first ```json (or plain ```) fenced block, prose around it allowed "
+         "also accept JSON inside the first ```json (or plain ```) fenced block, prose around it "
+         "allowed "
          "(default true)"},
-        {"schema", "mapping", "inline JSON Schema draft-07 the JSON must conform to (default none)"},
+        {"schema", "mapping",
+         "inline JSON Schema draft-07 the JSON must conform to (default none)"},
         {"schema_file", "string",
-         "path (relative to the config file) of a draft-07 schema, JSON or .yaml/.yml; its bytes are part of "
+         "path (relative to the config file) of a draft-07 schema, JSON or .yaml/.yml; its bytes "
+         "are part of "
          "the scorer version (default none)"},
-        {"regex", "string", "RE2 pattern matched against the output, trimmed of surrounding whitespace (default none)"},
-        {"regex_mode", "string", "'full' (the whole trimmed output must match) or 'contains' (default full)"},
+        {"regex", "string",
+         "RE2 pattern matched against the output, trimmed of surrounding whitespace (default "
+         "none)"},
+        {"regex_mode", "string",
+         "'full' (the whole trimmed output must match) or 'contains' (default full)"},
         {"when", "mapping",
-         "'all', or {expected_format: json | [json, ...]} to score only traces whose metadata.expected_format is "
-         "one of these, case-insensitively (default {expected_format: json} when json/schema is set, else all)"},
+         "'all', or {expected_format: json | [json, ...]} to score only traces whose "
+         "metadata.expected_format is "
+         "one of these, case-insensitively (default {expected_format: json} when json/schema is "
+         "set, else all)"},
     };
     t.make = &make_format;
     return t;

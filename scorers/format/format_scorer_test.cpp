@@ -50,7 +50,9 @@ Score score_ok(const Scorer& s, const Trace& t) {
     return r.value();
 }
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+bool contains(const std::string& hay, const std::string& needle) {
+    return hay.find(needle) != std::string::npos;
+}
 
 }  // namespace
 
@@ -83,7 +85,11 @@ TEST_CASE("format: plain JSON validity") {
     CHECK(utf.passed == false);
     CHECK(contains(utf.explanation, "ill-formed UTF-8"));
     CHECK(find_invalid_utf8(utf.explanation) == std::string_view::npos);
-    CHECK(format::safe_excerpt("a\xFF" "b", 10) == "a\xEF\xBF\xBD" "b");
+    CHECK(format::safe_excerpt("a\xFF"
+                               "b",
+                               10) ==
+          "a\xEF\xBF\xBD"
+          "b");
 }
 
 TEST_CASE("format: empty output is a format failure, not missing input") {
@@ -97,7 +103,8 @@ TEST_CASE("format: empty output is a format failure, not missing input") {
 
 TEST_CASE("format: fenced JSON") {
     auto s = make("json: true");
-    Score v = score_ok(*s, trace_of("Here you go:\n\n```json\n{\"ok\": true}\n```\nAnything else?"));
+    Score v =
+        score_ok(*s, trace_of("Here you go:\n\n```json\n{\"ok\": true}\n```\nAnything else?"));
     CHECK(v.passed == true);
     CHECK(contains(v.explanation, "```json fenced block at line 3"));
     CHECK(contains(v.explanation, "surrounding prose"));
@@ -225,7 +232,8 @@ TEST_CASE("format: schema given as JSON text, boolean schema, pattern keyword") 
 
 TEST_CASE("format: regex check") {
     auto full = make("regex: '[A-D]'");
-    CHECK(score_ok(*full, trace_of("B\n", "text")).passed == true);  // trimmed; when defaults to all
+    CHECK(score_ok(*full, trace_of("B\n", "text")).passed ==
+          true);  // trimmed; when defaults to all
     Score v = score_ok(*full, trace_of("The answer is B", "text"));
     CHECK(v.label == "regex_mismatch");
     CHECK(contains(v.explanation, "does not fully match"));
@@ -256,7 +264,8 @@ TEST_CASE("format: when") {
     auto r = s->score(trace_of("{}", "text"));
     REQUIRE(!r.ok());
     CHECK(r.status().code() == StatusCode::not_applicable);
-    CHECK(r.status().message() == "metadata.expected_format is 'text'; this scorer applies to 'json'");
+    CHECK(r.status().message() ==
+          "metadata.expected_format is 'text'; this scorer applies to 'json'");
     auto unset = s->score(trace_of("{}", ""));
     CHECK(unset.status().code() == StatusCode::not_applicable);
     CHECK(contains(unset.status().message(), "not set"));
@@ -309,13 +318,15 @@ TEST_CASE("format: schema_file is read once and its bytes version the scorer") {
     ConfigBlock b(YAML::Load("schema_file: person.schema.json"), "b", ".");
     auto missing = ScorerRegistry::instance().find("format")->make(b);
     CHECK(!missing.ok());
-    // The file's content is part of the version fingerprint.
+    // The file's bytes are part of the version fingerprint: a block that read
+    // the file differs from one with the same keys that did not.
     ConfigBlock c(YAML::Load("schema_file: person.schema.json"), "c", dir);
     CHECK(a.version_fingerprint({}) != c.version_fingerprint({}));
 }
 
 TEST_CASE("format: score() is safe from several threads") {
-    auto s = make("schema: {type: object, properties: {id: {type: string, pattern: '^[a-z]+-[0-9]+$'}}}");
+    auto s = make(
+        "schema: {type: object, properties: {id: {type: string, pattern: '^[a-z]+-[0-9]+$'}}}");
     std::atomic<int> wrong{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {

@@ -19,7 +19,9 @@ public:
     bool boolean(bool /*v*/) { return scalar("boolean"); }
     bool number_integer(json::number_integer_t /*v*/) { return scalar("number"); }
     bool number_unsigned(json::number_unsigned_t /*v*/) { return scalar("number"); }
-    bool number_float(json::number_float_t /*v*/, const json::string_t& /*s*/) { return scalar("number"); }
+    bool number_float(json::number_float_t /*v*/, const json::string_t& /*s*/) {
+        return scalar("number");
+    }
     bool string(json::string_t& /*v*/) { return scalar("string"); }
     bool binary(json::binary_t& /*v*/) { return scalar("binary"); }
     bool start_object(std::size_t /*n*/) { return open("object"); }
@@ -199,7 +201,8 @@ std::optional<EmbeddedJson> find_json_in_prose(std::string_view text, size_t max
         bool ok = false;
         try {
             ok = json::sax_parse(text.begin() + static_cast<std::ptrdiff_t>(i), text.end(), &sax,
-                                 json::input_format_t::json, /*strict=*/false, /*ignore_comments=*/false);
+                                 json::input_format_t::json, /*strict=*/false,
+                                 /*ignore_comments=*/false);
         } catch (const std::exception&) {
             ok = false;
         }
@@ -214,7 +217,8 @@ std::string safe_excerpt(std::string_view s, size_t max_bytes) {
     std::string cut = excerpt(s, max_bytes);
     std::string out;
     std::string_view rest = cut;
-    for (size_t bad = find_invalid_utf8(rest); bad != std::string_view::npos; bad = find_invalid_utf8(rest)) {
+    for (size_t bad = find_invalid_utf8(rest); bad != std::string_view::npos;
+         bad = find_invalid_utf8(rest)) {
         out.append(rest.substr(0, bad));
         out.append("\xEF\xBF\xBD");  // U+FFFD
         rest.remove_prefix(bad + 1);

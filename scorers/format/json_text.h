@@ -37,8 +37,8 @@ struct FencedBlock {
     std::string info;          // lower-cased info string ("" or "json")
     bool closed = true;        // false when the text ends before the closing fence
     size_t open_offset = 0;    // byte offset where the opening fence line starts
-    size_t close_end = 0;      // byte offset just past the closing fence line (text size if unclosed)
-    size_t candidates = 0;     // how many json/plain fenced blocks the text has
+    size_t close_end = 0;   // byte offset just past the closing fence line (text size if unclosed)
+    size_t candidates = 0;  // how many json/plain fenced blocks the text has
 };
 
 // The first fenced block whose info string is empty or "json" (ASCII case-

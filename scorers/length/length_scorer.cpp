@@ -41,10 +41,12 @@ public:
         std::array<int64_t, k_measure_count> v{};
         v[k_chars] = static_cast<int64_t>(count_code_points(trace.output));
         v[k_words] = static_cast<int64_t>(count_words(trace.output));
-        const bool reported = trace.usage.output_tokens.has_value() && *trace.usage.output_tokens >= 0;
+        const bool reported =
+            trace.usage.output_tokens.has_value() && *trace.usage.output_tokens >= 0;
         const auto bytes = static_cast<int64_t>(trace.output.size());
-        v[k_tokens] = reported ? *trace.usage.output_tokens
-                               : (bytes + k_bytes_per_estimated_token - 1) / k_bytes_per_estimated_token;
+        v[k_tokens] = reported
+                          ? *trace.usage.output_tokens
+                          : (bytes + k_bytes_per_estimated_token - 1) / k_bytes_per_estimated_token;
 
         Score out;
         out.value = static_cast<double>(v[m_o.measure]);
@@ -61,26 +63,29 @@ public:
                 if (problems.empty()) {
                     label = "too_short";
                 }
-                problems += (problems.empty() ? "" : "; ") + std::string("too short: ") + std::to_string(v[m]) + " " +
-                            name + " < min_" + name + " " + std::to_string(*b.min);
+                problems += (problems.empty() ? "" : "; ") + std::string("too short: ") +
+                            std::to_string(v[m]) + " " + name + " < min_" + name + " " +
+                            std::to_string(*b.min);
             }
             if (b.max && v[m] > *b.max) {
                 if (problems.empty()) {
                     label = "too_long";
                 }
-                problems += (problems.empty() ? "" : "; ") + std::string("too long: ") + std::to_string(v[m]) + " " +
-                            name + " > max_" + name + " " + std::to_string(*b.max);
+                problems += (problems.empty() ? "" : "; ") + std::string("too long: ") +
+                            std::to_string(v[m]) + " " + name + " > max_" + name + " " +
+                            std::to_string(*b.max);
             }
         }
         out.label = label;
         if (m_o.any_bound) {
             out.passed = problems.empty();
         }
-        out.explanation = std::to_string(v[k_words]) + " words, " + std::to_string(v[k_chars]) + " chars, " +
-                          std::to_string(v[k_tokens]) + " tokens (" +
-                          (reported ? std::string("reported in usage.output_tokens")
-                                    : "estimated as ceil(" + std::to_string(bytes) + " UTF-8 bytes / 4)") +
-                          ")";
+        out.explanation =
+            std::to_string(v[k_words]) + " words, " + std::to_string(v[k_chars]) + " chars, " +
+            std::to_string(v[k_tokens]) + " tokens (" +
+            (reported ? std::string("reported in usage.output_tokens")
+                      : "estimated as ceil(" + std::to_string(bytes) + " UTF-8 bytes / 4)") +
+            ")";
         if (!problems.empty()) {
             out.explanation += "; " + problems;
         } else if (m_o.any_bound) {
@@ -114,8 +119,9 @@ Result<std::unique_ptr<Scorer>> make_length(ConfigBlock& block) {
         }
         const Bounds& b = o.bounds[m];
         if (b.min && b.max && *b.min > *b.max) {
-            block.fail("min_" + name, "min_" + name + " (" + std::to_string(*b.min) + ") must be <= max_" + name +
-                                          " (" + std::to_string(*b.max) + ")");
+            block.fail("min_" + name, "min_" + name + " (" + std::to_string(*b.min) +
+                                          ") must be <= max_" + name + " (" +
+                                          std::to_string(*b.max) + ")");
             return block.finish();
         }
     }
@@ -142,18 +148,22 @@ Result<std::unique_ptr<Scorer>> make_length(ConfigBlock& block) {
 ScorerType make_length_type() {
     ScorerType t;
     t.type = "length";
-    t.summary = "output length in words, chars (code points) or tokens, with optional min/max bounds";
+    t.summary =
+        "output length in words, chars (code points) or tokens, with optional min/max bounds";
     t.impl_version = 1;
     t.keys = {
-        {"measure", "string", "which count is the score value: words, chars or tokens (default words)"},
+        {"measure", "string",
+         "which count is the score value: words, chars or tokens (default words)"},
         {"min_chars", "number", "fail below this many Unicode code points (default none)"},
         {"max_chars", "number", "fail above this many Unicode code points (default none)"},
         {"min_words", "number", "fail below this many whitespace-separated words (default none)"},
         {"max_words", "number", "fail above this many whitespace-separated words (default none)"},
         {"min_tokens", "number",
-         "fail below this many tokens: usage.output_tokens, else ceil(UTF-8 bytes / 4) (default none)"},
+         "fail below this many tokens: usage.output_tokens, else ceil(UTF-8 bytes / 4) (default "
+         "none)"},
         {"max_tokens", "number",
-         "fail above this many tokens: usage.output_tokens, else ceil(UTF-8 bytes / 4) (default none)"},
+         "fail above this many tokens: usage.output_tokens, else ceil(UTF-8 bytes / 4) (default "
+         "none)"},
     };
     t.make = &make_length;
     return t;

@@ -30,7 +30,8 @@ std::unique_ptr<Scorer> make(const std::string& yaml) {
     return std::move(r).value();
 }
 
-Score run(const Scorer& s, const std::string& output, std::optional<int64_t> tokens = std::nullopt) {
+Score run(const Scorer& s, const std::string& output,
+          std::optional<int64_t> tokens = std::nullopt) {
     Trace t;
     t.output = output;
     t.usage.output_tokens = tokens;
@@ -40,7 +41,9 @@ Score run(const Scorer& s, const std::string& output, std::optional<int64_t> tok
     return r.value();
 }
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+bool contains(const std::string& hay, const std::string& needle) {
+    return hay.find(needle) != std::string::npos;
+}
 
 }  // namespace
 
@@ -50,7 +53,8 @@ TEST_CASE("length: measures without bounds have no pass/fail") {
     CHECK(v.value == 4.0);
     CHECK(!v.passed.has_value());
     CHECK(v.label == "ok");
-    CHECK(contains(v.explanation, "4 words, 19 chars, 5 tokens (estimated as ceil(19 UTF-8 bytes / 4))"));
+    CHECK(contains(v.explanation,
+                   "4 words, 19 chars, 5 tokens (estimated as ceil(19 UTF-8 bytes / 4))"));
 }
 
 TEST_CASE("length: Unicode counts code points, not bytes") {
@@ -62,7 +66,11 @@ TEST_CASE("length: Unicode counts code points, not bytes") {
     CHECK(contains(v.explanation, "ceil(18 UTF-8 bytes / 4)"));
     // Non-breaking and ideographic spaces separate words.
     auto w = make("{}");
-    CHECK(run(*w, "a\xC2\xA0" "b\xE3\x80\x80" "c").value == 3.0);
+    CHECK(run(*w,
+              "a\xC2\xA0"
+              "b\xE3\x80\x80"
+              "c")
+              .value == 3.0);
 }
 
 TEST_CASE("length: reported tokens win over the estimate") {

@@ -18,7 +18,8 @@ namespace {
 // OpenAI chat "length", Anthropic "max_tokens", Gemini "MAX_TOKENS", OpenAI
 // Responses "max_output_tokens" / status "incomplete". Compared lower-cased.
 const std::vector<std::string>& default_reasons() {
-    static const std::vector<std::string> k_reasons = {"length", "max_tokens", "max_output_tokens", "incomplete"};
+    static const std::vector<std::string> k_reasons = {"length", "max_tokens", "max_output_tokens",
+                                                       "incomplete"};
     return k_reasons;
 }
 
@@ -93,13 +94,13 @@ FenceScan scan_fences(std::string_view text) {
 // Bracket balance of the first JSON object/array in `text`, strings and
 // escapes respected. Iterative; memory linear in nesting depth.
 struct Balance {
-    bool found = false;          // a '{' or '[' was seen
-    bool completed = false;      // the outermost value closed
-    bool in_string = false;      // text ended inside a string
-    bool mismatched = false;     // a closer did not match its opener
+    bool found = false;       // a '{' or '[' was seen
+    bool completed = false;   // the outermost value closed
+    bool in_string = false;   // text ended inside a string
+    bool mismatched = false;  // a closer did not match its opener
     size_t mismatch_offset = 0;
-    size_t open_count = 0;       // unclosed brackets at the end
-    size_t innermost_offset = 0; // offset of the innermost unclosed bracket
+    size_t open_count = 0;        // unclosed brackets at the end
+    size_t innermost_offset = 0;  // offset of the innermost unclosed bracket
     char innermost = 0;
 };
 
@@ -205,7 +206,8 @@ private:
         }
         if (ascii_lower(trim(trace.metadata.expected_format)) != "json") {
             return Status::missing_input(
-                "finish_reason is missing, and the heuristic found no cut-off sign (it detects unclosed code "
+                "finish_reason is missing, and the heuristic found no cut-off sign (it detects "
+                "unclosed code "
                 "fences, and unbalanced JSON when metadata.expected_format is json)");
         }
         const size_t base = fences.has_closed_json_block ? fences.json_begin : 0;
@@ -214,27 +216,37 @@ private:
         const Balance b = scan_balance(region, base);
         if (!b.found) {
             return Status::missing_input(
-                "finish_reason is missing, and the heuristic found no JSON object or array to check");
+                "finish_reason is missing, and the heuristic found no JSON object or array to "
+                "check");
         }
         if (b.completed) {
-            return complete("finish_reason missing; heuristic: the JSON value is balanced (no cut-off seen)");
+            return complete(
+                "finish_reason missing; heuristic: the JSON value is balanced (no cut-off seen)");
         }
         if (b.mismatched) {
-            return complete("finish_reason missing; heuristic: the JSON is malformed (mismatched bracket at byte " +
-                            std::to_string(b.mismatch_offset) + "), which is not a sign of a cut-off");
+            return complete(
+                "finish_reason missing; heuristic: the JSON is malformed (mismatched bracket at "
+                "byte " +
+                std::to_string(b.mismatch_offset) + "), which is not a sign of a cut-off");
         }
         if (fences.has_closed_json_block) {
             return complete(
-                "finish_reason missing; heuristic: the JSON in the fenced block is unbalanced, but the fence is "
+                "finish_reason missing; heuristic: the JSON in the fenced block is unbalanced, but "
+                "the fence is "
                 "closed, so the output was not cut off there");
         }
         if (b.in_string) {
-            return truncated("finish_reason missing; heuristic: JSON expected, and the output ends inside a string "
-                             "with " + std::to_string(b.open_count) + " bracket(s) still open");
+            return truncated(
+                "finish_reason missing; heuristic: JSON expected, and the output ends inside a "
+                "string "
+                "with " +
+                std::to_string(b.open_count) + " bracket(s) still open");
         }
-        return truncated("finish_reason missing; heuristic: JSON expected, and the output ends with " +
-                         std::to_string(b.open_count) + " unclosed bracket(s) (innermost '" +
-                         std::string(1, b.innermost) + "' opened at byte " + std::to_string(b.innermost_offset) + ")");
+        return truncated(
+            "finish_reason missing; heuristic: JSON expected, and the output ends with " +
+            std::to_string(b.open_count) + " unclosed bracket(s) (innermost '" +
+            std::string(1, b.innermost) + "' opened at byte " + std::to_string(b.innermost_offset) +
+            ")");
     }
 
     Options m_o;
@@ -270,14 +282,18 @@ Result<std::unique_ptr<Scorer>> make_truncation(ConfigBlock& block) {
 ScorerType make_truncation_type() {
     ScorerType t;
     t.type = "truncation";
-    t.summary = "1 when finish_reason shows a token-limit cut-off (optionally: heuristic when it is missing)";
+    t.summary =
+        "1 when finish_reason shows a token-limit cut-off (optionally: heuristic when it is "
+        "missing)";
     t.impl_version = 1;
     t.keys = {
         {"reasons", "list",
-         "finish_reason values that mean a length cut-off, case-insensitive (default [length, max_tokens, "
+         "finish_reason values that mean a length cut-off, case-insensitive (default [length, "
+         "max_tokens, "
          "max_output_tokens, incomplete])"},
         {"heuristic", "bool",
-         "when finish_reason is missing, call an unclosed code fence or (metadata.expected_format json) an "
+         "when finish_reason is missing, call an unclosed code fence or (metadata.expected_format "
+         "json) an "
          "unbalanced JSON value a cut-off instead of skipping the trace (default false)"},
     };
     t.make = &make_truncation;

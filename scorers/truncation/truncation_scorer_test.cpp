@@ -30,7 +30,8 @@ std::unique_ptr<Scorer> make(const std::string& yaml) {
     return std::move(r).value();
 }
 
-Trace trace_of(const std::string& output, const std::string& finish_reason, const std::string& fmt = "") {
+Trace trace_of(const std::string& output, const std::string& finish_reason,
+               const std::string& fmt = "") {
     Trace t;
     t.output = output;
     t.finish_reason = finish_reason;
@@ -45,13 +46,16 @@ Score run(const Scorer& s, const Trace& t) {
     return r.value();
 }
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+bool contains(const std::string& hay, const std::string& needle) {
+    return hay.find(needle) != std::string::npos;
+}
 
 }  // namespace
 
 TEST_CASE("truncation: provider finish reasons") {
     auto s = make("{}");
-    for (const char* r : {"length", "max_tokens", "MAX_TOKENS", "max_output_tokens", "incomplete", " Length "}) {
+    for (const char* r :
+         {"length", "max_tokens", "MAX_TOKENS", "max_output_tokens", "incomplete", " Length "}) {
         CAPTURE(r);
         Score v = run(*s, trace_of("The answer is", r));
         CHECK(v.value == 1.0);

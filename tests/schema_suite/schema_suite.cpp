@@ -9,21 +9,20 @@
 //   schema_suite jsontestsuite <jsonl> JSON validity on nst/JSONTestSuite:
 //       every `valid` must be accepted and every `invalid` rejected.
 
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
-
-#include <unistd.h>
-
-#include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include "core/scorer.h"
 #include "core/scorer_registry.h"
@@ -40,7 +39,9 @@ using assay::Trace;
 // Whole files not run: they need documents fetched from a server.
 const std::map<std::string, std::string>& excluded_files() {
     static const std::map<std::string, std::string> k_files = {
-        {"refRemote.json", "remote $refs to http://localhost:1234 (the suite's test server); the scorer never fetches"},
+        {"refRemote.json",
+         "remote $refs to http://localhost:1234 (the suite's test server); the scorer never "
+         "fetches"},
     };
     return k_files;
 }
@@ -50,12 +51,15 @@ const std::map<std::string, std::string>& excluded_files() {
 const std::map<std::string, std::string>& excluded_groups() {
     static const std::map<std::string, std::string> k_groups = {
         {"ref.json | remote ref, containing refs itself",
-         "$ref to http://json-schema.org/draft-07/schema# (the draft-07 meta-schema): a remote document the "
+         "$ref to http://json-schema.org/draft-07/schema# (the draft-07 meta-schema): a remote "
+         "document the "
          "scorer never fetches"},
         {"definitions.json | valid definition",
-         "$ref to http://json-schema.org/draft-07/schema# (the draft-07 meta-schema): remote, never fetched"},
+         "$ref to http://json-schema.org/draft-07/schema# (the draft-07 meta-schema): remote, "
+         "never fetched"},
         {"definitions.json | invalid definition",
-         "$ref to http://json-schema.org/draft-07/schema# (the draft-07 meta-schema): remote, never fetched"},
+         "$ref to http://json-schema.org/draft-07/schema# (the draft-07 meta-schema): remote, "
+         "never fetched"},
     };
     return k_groups;
 }
@@ -63,9 +67,12 @@ const std::map<std::string, std::string>& excluded_groups() {
 // Cases that run but are known to fail, by "file | group | test", with why.
 const std::map<std::string, std::string>& expected_failures() {
     static const std::string k_embedded_id =
-        "valijson 1.0 does not index subschemas by an embedded $id: \"$ref\": \"node\" resolved against "
-        "\"$id\": \"http://localhost:1234/tree\" names a subschema of the same document, but valijson treats it "
-        "as remote, so the schema is rejected when the scorer is built (a config error, never a wrong verdict)";
+        "valijson 1.0 does not index subschemas by an embedded $id: \"$ref\": \"node\" resolved "
+        "against "
+        "\"$id\": \"http://localhost:1234/tree\" names a subschema of the same document, but "
+        "valijson treats it "
+        "as remote, so the schema is rejected when the scorer is built (a config error, never a "
+        "wrong verdict)";
     static const std::map<std::string, std::string> k_xfail = {
         {"ref.json | Recursive references between schemas | valid tree", k_embedded_id},
         {"ref.json | Recursive references between schemas | invalid tree", k_embedded_id},
@@ -103,8 +110,8 @@ std::string read_all(const fs::path& p) {
 }
 
 struct Outcome {
-    bool ok = false;      // the scorer's verdict equals the expected one
-    std::string detail;   // what happened
+    bool ok = false;     // the scorer's verdict equals the expected one
+    std::string detail;  // what happened
 };
 
 // Runs one instance through a built scorer; `expect_valid` is the suite's
@@ -121,7 +128,8 @@ Outcome run_case(const Scorer& scorer, const json& data, bool expect_valid) {
     return {passed == expect_valid, r->label + ": " + r->explanation};
 }
 
-Outcome build(const YAML::Node& block_node, const std::string& base_dir, std::unique_ptr<Scorer>& out) {
+Outcome build(const YAML::Node& block_node, const std::string& base_dir,
+              std::unique_ptr<Scorer>& out) {
     ConfigBlock block(block_node, "schema_suite", base_dir);
     auto made = ScorerRegistry::instance().find("format")->make(block);
     if (!made.ok()) {
@@ -152,7 +160,8 @@ void run_dir(const fs::path& dir, bool strict, Tally& tally) {
         }
     }
     std::sort(files.begin(), files.end());
-    const fs::path tmp = fs::temp_directory_path() / ("assay_schema_suite_" + std::to_string(::getpid()));
+    const fs::path tmp =
+        fs::temp_directory_path() / ("assay_schema_suite_" + std::to_string(::getpid()));
     fs::create_directories(tmp);
     for (const fs::path& file : files) {
         const std::string fname = file.filename().string();
@@ -195,15 +204,16 @@ void run_dir(const fs::path& dir, bool strict, Tally& tally) {
                 const bool expect = test.value("valid", false);
                 std::vector<std::string> problems;
                 for (const auto& [how, built, scorer] :
-                     {std::tuple{"schema", &b1, by_inline.get()}, std::tuple{"schema_file", &b2, by_file.get()}}) {
+                     {std::tuple{"schema", &b1, by_inline.get()},
+                      std::tuple{"schema_file", &b2, by_file.get()}}) {
                     if (!built->ok) {
                         problems.push_back(std::string(how) + ": " + built->detail);
                         continue;
                     }
                     Outcome o = run_case(*scorer, test["data"], expect);
                     if (!o.ok) {
-                        problems.push_back(std::string(how) + ": expected " + (expect ? "valid" : "invalid") +
-                                           ", got " + o.detail);
+                        problems.push_back(std::string(how) + ": expected " +
+                                           (expect ? "valid" : "invalid") + ", got " + o.detail);
                     }
                 }
                 ++tally.run;
@@ -229,9 +239,10 @@ void run_dir(const fs::path& dir, bool strict, Tally& tally) {
 }
 
 void print_tally(const char* name, const Tally& t) {
-    const double rate = t.run == 0 ? 0.0 : 100.0 * static_cast<double>(t.passed) / static_cast<double>(t.run);
-    std::printf("%s: %zu/%zu cases pass (%.1f%%), %zu excluded, %zu expected failures\n", name, t.passed, t.run,
-                rate, t.excluded, t.xfail);
+    const double rate =
+        t.run == 0 ? 0.0 : 100.0 * static_cast<double>(t.passed) / static_cast<double>(t.run);
+    std::printf("%s: %zu/%zu cases pass (%.1f%%), %zu excluded, %zu expected failures\n", name,
+                t.passed, t.run, rate, t.excluded, t.xfail);
     for (const std::string& f : t.failures) {
         std::printf("  FAIL %s\n", f.c_str());
     }
@@ -267,7 +278,8 @@ int run_draft7(const fs::path& dir) {
 }
 
 std::string base64_decode(const std::string& in) {
-    static const std::string k_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const std::string k_alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
     unsigned buf = 0;
     int bits = 0;
@@ -336,7 +348,8 @@ int run_jsontestsuite(const fs::path& file) {
                 wrong.push_back(t.trace_id + " (valid) rejected: " + r->explanation);
             }
         } else {
-            impl.push_back(t.trace_id + ": " + (rejected ? "rejected" : "accepted") + " (" + r->explanation + ")");
+            impl.push_back(t.trace_id + ": " + (rejected ? "rejected" : "accepted") + " (" +
+                           r->explanation + ")");
         }
     }
     const auto ratio = [](size_t num, size_t den) {
@@ -345,9 +358,12 @@ int run_jsontestsuite(const fs::path& file) {
     const double precision = ratio(tp, tp + fp);
     const double recall = ratio(tp, tp + fn);
     const double f1 = precision + recall == 0 ? 0.0 : 2 * precision * recall / (precision + recall);
-    std::printf("jsontestsuite: valid accepted %zu/%zu, invalid rejected %zu/%zu\n", tn, tn + fp, tp, tp + fn);
-    std::printf("  positive class 'invalid': precision %.3f recall %.3f F1 %.3f (tp %zu fp %zu fn %zu tn %zu)\n",
-                precision, recall, f1, tp, fp, fn, tn);
+    std::printf("jsontestsuite: valid accepted %zu/%zu, invalid rejected %zu/%zu\n", tn, tn + fp,
+                tp, tp + fn);
+    std::printf(
+        "  positive class 'invalid': precision %.3f recall %.3f F1 %.3f (tp %zu fp %zu fn %zu tn "
+        "%zu)\n",
+        precision, recall, f1, tp, fp, fn, tn);
     for (const std::string& i : impl) {
         std::printf("  implementation-defined %s\n", i.c_str());
     }
@@ -361,7 +377,8 @@ int run_jsontestsuite(const fs::path& file) {
 
 int main(int argc, char** argv) {
     if (argc != 3) {
-        std::fprintf(stderr, "usage: schema_suite draft7 <dir> | schema_suite jsontestsuite <file.jsonl>\n");
+        std::fprintf(
+            stderr, "usage: schema_suite draft7 <dir> | schema_suite jsontestsuite <file.jsonl>\n");
         return 2;
     }
     const std::string mode = argv[1];

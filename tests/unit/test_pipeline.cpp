@@ -55,6 +55,7 @@ scorers:
     cfg->store.sqlite_path = db;
     auto store = SqliteStore::open(cfg->store);
     REQUIRE(store.ok());
+    REQUIRE((*store)->register_scorers(version_infos(cfg->scorers)).ok());
 
     std::vector<uint64_t> committed;
     Pipeline p(*cfg, **store, [&](const std::vector<uint64_t>& tags, const RunSummary&) {
@@ -78,16 +79,16 @@ scorers:
     CHECK(q(db, "SELECT count(*) FROM traces") == 5);
     CHECK(q(db, "SELECT count(*) FROM dead_letters") == 2);
     CHECK(q(db, "SELECT line FROM dead_letters WHERE error LIKE 'line 7: field ''output''%'") == 7);
-    CHECK(q(db, "SELECT count(*) FROM scores") == 5 * 4);  // no trace is silently missing a decision
-    CHECK(q(db, "SELECT count(*) FROM scores WHERE scorer='len' AND decision='scored'") == 2);
-    CHECK(q(db, "SELECT passed FROM scores WHERE scorer='len' AND trace_id='b'") == 0);
-    CHECK(q(db, "SELECT count(*) FROM scores WHERE trace_id='c' AND scorer='len' AND decision='skipped_missing_input'") == 1);
-    CHECK(q(db, "SELECT count(*) FROM scores WHERE trace_id='d' AND scorer='len' AND decision='failed' AND value IS NULL") == 1);
-    CHECK(q(db, "SELECT count(*) FROM scores WHERE trace_id='e' AND scorer='len' AND decision='filtered_out'") == 1);
-    CHECK(q(db, "SELECT count(*) FROM scores WHERE scorer='prod_only' AND decision='filtered_out'") == 4);
-    CHECK(q(db, "SELECT count(*) FROM scores WHERE scorer='judge' AND decision='pending'") == 5);
-    CHECK(q(db, "SELECT count(*) FROM scores WHERE scorer='judge_never' AND decision='pending'") == 1);
-    CHECK(q(db, "SELECT count(*) FROM scores WHERE scorer='judge_never' AND decision='sampled_out'") == 4);
+    CHECK(q(db, "SELECT count(*) FROM scores_view") == 5 * 4);  // no trace is silently missing a decision
+    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE scorer='len' AND decision='scored'") == 2);
+    CHECK(q(db, "SELECT passed FROM scores_view WHERE scorer='len' AND trace_id='b'") == 0);
+    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE trace_id='c' AND scorer='len' AND decision='skipped_missing_input'") == 1);
+    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE trace_id='d' AND scorer='len' AND decision='failed' AND value IS NULL") == 1);
+    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE trace_id='e' AND scorer='len' AND decision='filtered_out'") == 1);
+    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE scorer='prod_only' AND decision='filtered_out'") == 4);
+    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE scorer='judge' AND decision='pending'") == 5);
+    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE scorer='judge_never' AND decision='pending'") == 1);
+    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE scorer='judge_never' AND decision='sampled_out'") == 4);
     CHECK(q(db, "SELECT count(*) FROM judge_queue") == 6);
     CHECK(q(db, "SELECT sum(seen) FROM sampler_counters WHERE scorer='judge_never'") == 5);
     CHECK(q(db, "SELECT sum(forced) FROM sampler_counters WHERE scorer='judge_never'") == 1);
@@ -113,6 +114,7 @@ TEST_CASE("pipeline: scoring the same input twice is idempotent") {
     for (int round = 0; round < 2; ++round) {
         auto store = SqliteStore::open(cfg->store);
         REQUIRE(store.ok());
+        REQUIRE((*store)->register_scorers(version_infos(cfg->scorers)).ok());
         Pipeline p(*cfg, **store);
         for (int i = 0; i < 5; ++i) {
             REQUIRE(p.submit(rec(R"({"trace_id":"t)" + std::to_string(i) + R"(","output":"hi"})", i + 1)).ok());
@@ -131,6 +133,7 @@ TEST_CASE("pipeline: a store failure stops acknowledgement and is reported") {
     cfg->store.sqlite_path = db;
     auto store = SqliteStore::open(cfg->store);
     REQUIRE(store.ok());
+    REQUIRE((*store)->register_scorers(version_infos(cfg->scorers)).ok());
     // Another connection makes every write fail: drop the scores table.
     sqlite3* other = nullptr;
     sqlite3_open(db.c_str(), &other);

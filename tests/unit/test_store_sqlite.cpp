@@ -79,6 +79,8 @@ TEST_CASE("store: writing the same batch twice is idempotent") {
     std::string path = dir.file("i.db");
     auto s = SqliteStore::open({path});
     REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers({{"json", "1.aaaa", "format", "{}"}, {"json", "2.bbbb", "format", "{}"},
+                                    {"helpful", "1.x", "judge", "{}"}}).ok());
     WriteBatch b;
     b.traces = {make_trace("t1"), make_trace("t2")};
     b.scores = {scored("t1", "json", 1, true), scored("t2", "json", 0, false)};
@@ -95,13 +97,15 @@ TEST_CASE("store: writing the same batch twice is idempotent") {
     v2.scores = {scored("t1", "json", 0.5, true)};
     v2.scores[0].scorer_version = "2.bbbb";
     REQUIRE((*s)->write(v2).ok());
-    CHECK(count(path, "SELECT count(*) FROM scores WHERE trace_id = 't1'") == 2);
+    CHECK(count(path, "SELECT count(*) FROM scores_view WHERE trace_id = 't1'") == 2);
+    CHECK(count(path, "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't1' AND scorer = 'helpful'") == 1);
 }
 
 TEST_CASE("store: an error is never stored as a score") {
     TempDir dir;
     auto s = SqliteStore::open({dir.file("e.db")});
     REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers({{"json", "1", "format", "{}"}}).ok());
     WriteBatch b;
     b.traces = {make_trace("t1")};
     ScoreRow failed;
@@ -131,6 +135,7 @@ TEST_CASE("store: a failed batch stores nothing") {
     std::string path = dir.file("atomic.db");
     auto s = SqliteStore::open({path});
     REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers({{"json", "1.aaaa", "format", "{}"}}).ok());
     WriteBatch b;
     b.traces = {make_trace("ok1")};
     b.dead_letters = {{1, "test", 3, "line 3: bad", "{", 1}};
@@ -173,6 +178,24 @@ TEST_CASE("store: bottom orders failures first, then by value, and filters") {
     CHECK((*rows)[0].trace_id == "f1");
     q.scorer = "nope";
     CHECK((*s)->bottom(q).status().code() == StatusCode::not_found);
+}
+
+TEST_CASE("store: rows for unregistered versions or unknown traces fail the batch") {
+    TempDir dir;
+    auto s = SqliteStore::open({dir.file("u.db")});
+    REQUIRE(s.ok());
+    WriteBatch b;
+    b.traces = {make_trace("t1")};
+    b.scores = {scored("t1", "json", 1, true)};
+    auto st = (*s)->write(b);
+    CHECK(st.message() == "scorer 'json' version '1.aaaa' was not registered with this store");
+    REQUIRE((*s)->register_scorers({{"json", "1.aaaa", "format", "{}"}}).ok());
+    WriteBatch later;  // a score for a trace stored in an earlier batch is fine
+    REQUIRE((*s)->write(b).ok());
+    later.scores = {scored("t1", "json", 0, false)};
+    CHECK((*s)->write(later).ok());
+    later.scores = {scored("ghost", "json", 0, false)};
+    CHECK((*s)->write(later).message() == "no trace 'ghost' in the store");
 }
 
 TEST_CASE("store: sampler counters add up across batches") {

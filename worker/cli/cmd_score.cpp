@@ -109,11 +109,7 @@ int run_score(const ScoreArgs& a) {
         std::fprintf(stderr, "assay score: %s\n", store.status().message().c_str());
         return 2;
     }
-    std::vector<ScorerVersionInfo> versions;
-    for (const auto& s : cfg->scorers) {
-        versions.push_back({s.name, s.version, s.type, s.config_json});
-    }
-    if (Status st = (*store)->register_scorers(versions); !st.ok()) {
+    if (Status st = (*store)->register_scorers(version_infos(cfg->scorers)); !st.ok()) {
         std::fprintf(stderr, "assay score: %s\n", st.message().c_str());
         return 2;
     }

@@ -14,15 +14,16 @@ struct Score {
     std::string explanation;     // what was found, for humans
 };
 
-// The decision for one trace × scorer. Stored with every row in `scores`.
+// The decision for one trace × scorer. Stored with every row in `scores`;
+// the numbers are the codes of the `decisions` table: never renumber.
 enum class Decision {
-    scored,          // a Score was produced
-    filtered_out,    // the scorer's filter (or `when`) excluded the trace
-    sampled_out,     // in scope, but u(trace_id) >= sample_rate
-    skipped_missing_input,  // the trace lacks an input the scorer needs
-    pending,         // sampled for an LLM judge; waiting in judge_queue
-    skipped_budget,  // sampled, but the judge budget was exhausted
-    failed,          // the scorer failed; the error is in `reason`
+    scored = 0,                 // a Score was produced
+    filtered_out = 1,           // the scorer's filter (or `when`) excluded the trace
+    sampled_out = 2,            // in scope, but u(trace_id) >= sample_rate
+    skipped_missing_input = 3,  // the trace lacks an input the scorer needs
+    pending = 4,                // sampled for an LLM judge; waiting in judge_queue
+    skipped_budget = 5,         // sampled, but the judge budget was exhausted
+    failed = 6,                 // the scorer failed; the error is in `reason`
 };
 
 const char* to_string(Decision d);

@@ -28,6 +28,9 @@ const char* json_type(const json& j) {
     }
 }
 
+// Moves the string out of a string node (the DOM is discarded afterwards).
+std::string take(json& j) { return std::move(j.get_ref<std::string&>()); }
+
 Status wrong_type(const std::string& field, const char* expected, const json& got) {
     return Status::invalid_argument("field '" + field + "': expected " + expected + ", got " +
                                     json_type(got));
@@ -65,9 +68,9 @@ size_t nesting_depth(std::string_view s, size_t limit) {
 }
 
 // Content of a message: a string, or OpenAI-style parts [{type:"text", text:"…"}].
-Status message_content(const json& c, const std::string& field, std::string& out) {
+Status message_content(json& c, const std::string& field, std::string& out) {
     if (c.is_string()) {
-        out = c.get<std::string>();
+        out = take(c);
         return {};
     }
     if (c.is_null()) {
@@ -100,10 +103,10 @@ Status message_content(const json& c, const std::string& field, std::string& out
 }
 
 // "input"/"output": a string, or an array of {role, content} messages.
-Status text_or_messages(const json& j, const std::string& field, std::string& text,
+Status text_or_messages(json& j, const std::string& field, std::string& text,
                         std::vector<Message>& messages) {
     if (j.is_string()) {
-        text = j.get<std::string>();
+        text = take(j);
         return {};
     }
     if (j.is_object()) {  // a single message
@@ -116,7 +119,7 @@ Status text_or_messages(const json& j, const std::string& field, std::string& te
     text.clear();
     messages.reserve(j.size());
     for (size_t i = 0; i < j.size(); ++i) {
-        const json& m = j[i];
+        json& m = j[i];
         const std::string where = field + "[" + std::to_string(i) + "]";
         if (!m.is_object()) {
             return wrong_type(where, "a message object {role, content}", m);
@@ -127,7 +130,7 @@ Status text_or_messages(const json& j, const std::string& field, std::string& te
             if (!role->is_string()) {
                 return wrong_type(where + ".role", "a string", *role);
             }
-            msg.role = role->get<std::string>();
+            msg.role = take(*role);
         }
         auto content = m.find("content");
         if (content != m.end()) {
@@ -175,7 +178,7 @@ Status optional_nonneg(const json& obj, const char* key, const std::string& pref
     return {};
 }
 
-Status parse_metadata(const json& j, Metadata& md) {
+Status parse_metadata(json& j, Metadata& md) {
     if (!j.is_object()) {
         return wrong_type("metadata", "an object", j);
     }
@@ -215,7 +218,7 @@ Status parse_metadata(const json& j, Metadata& md) {
             md.tags.push_back((*tags)[i].get<std::string>());
         }
     }
-    md.all = j;
+    md.all = std::move(j);
     return {};
 }
 
@@ -238,7 +241,7 @@ Status parse_usage(const json& j, Usage& u) {
     return {};
 }
 
-Status parse_fields(const json& j, int64_t received_ms, Trace& t) {
+Status parse_fields(json& j, int64_t received_ms, Trace& t) {
     if (!j.is_object()) {
         return Status::invalid_argument(std::string("a trace must be a JSON object, got ") + json_type(j));
     }
@@ -249,7 +252,7 @@ Status parse_fields(const json& j, int64_t received_ms, Trace& t) {
     if (!id->is_string()) {
         return wrong_type("trace_id", "a string", *id);
     }
-    t.trace_id = id->get<std::string>();
+    t.trace_id = take(*id);
     if (t.trace_id.empty() || t.trace_id.size() > 256) {
         return Status::invalid_argument("field 'trace_id': must be 1-256 bytes, got " +
                                         std::to_string(t.trace_id.size()));
@@ -293,22 +296,22 @@ Status parse_fields(const json& j, int64_t received_ms, Trace& t) {
         if (!ref->is_string()) {
             return wrong_type("reference", "a string", *ref);
         }
-        t.reference = ref->get<std::string>();
+        t.reference = take(*ref);
     }
     auto ctx = j.find("context");
     if (ctx != j.end() && !ctx->is_null()) {
         if (ctx->is_string()) {
-            t.context.push_back(ctx->get<std::string>());
+            t.context.push_back(take(*ctx));
         } else if (ctx->is_array()) {
             for (size_t i = 0; i < ctx->size(); ++i) {
-                const json& d = (*ctx)[i];
+                json& d = (*ctx)[i];
                 std::string doc;
                 if (d.is_string()) {
-                    doc = d.get<std::string>();
+                    doc = take(d);
                 } else if (d.is_object() && d.contains("content") && d["content"].is_string()) {
-                    doc = d["content"].get<std::string>();
+                    doc = take(d["content"]);
                 } else if (d.is_object() && d.contains("text") && d["text"].is_string()) {
-                    doc = d["text"].get<std::string>();
+                    doc = take(d["text"]);
                 } else {
                     return wrong_type("context[" + std::to_string(i) + "]",
                                       "a string or an object with 'content'", d);
@@ -334,7 +337,7 @@ Status parse_fields(const json& j, int64_t received_ms, Trace& t) {
         if (!fr->is_string()) {
             return wrong_type("finish_reason", "a string", *fr);
         }
-        t.finish_reason = fr->get<std::string>();
+        t.finish_reason = take(*fr);
     }
     auto err = j.find("error");
     if (err != j.end() && !err->is_null()) {
@@ -474,7 +477,9 @@ int64_t now_ms() {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-Result<Trace> parse_trace(std::string_view text, const ParseLimits& limits, int64_t received_ms) {
+namespace {
+
+Result<Trace> parse_impl(std::string_view text, const ParseLimits& limits, int64_t received_ms) {
     if (text.size() > limits.max_trace_bytes) {
         return Status::limit_exceeded("trace is " + std::to_string(text.size()) +
                                       " bytes; the limit (ingest.max_trace_bytes) is " +
@@ -501,7 +506,24 @@ Result<Trace> parse_trace(std::string_view text, const ParseLimits& limits, int6
     Trace t;
     t.received_ms = received_ms;
     ASSAY_RETURN_IF_ERROR(parse_fields(j, received_ms, t));
-    t.raw.assign(text.data(), text.size());
+    return t;
+}
+
+}  // namespace
+
+Result<Trace> parse_trace(std::string_view text, const ParseLimits& limits, int64_t received_ms) {
+    auto t = parse_impl(text, limits, received_ms);
+    if (t.ok()) {
+        t->raw.assign(text.data(), text.size());
+    }
+    return t;
+}
+
+Result<Trace> parse_trace(std::string&& text, const ParseLimits& limits, int64_t received_ms) {
+    auto t = parse_impl(text, limits, received_ms);
+    if (t.ok()) {
+        t->raw = std::move(text);
+    }
     return t;
 }
 

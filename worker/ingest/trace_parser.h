@@ -27,6 +27,9 @@ struct ParseLimits {
 //     "field 'usage.input_tokens': expected a non-negative integer, got string".
 // Never throws.
 Result<Trace> parse_trace(std::string_view text, const ParseLimits& limits, int64_t received_ms);
+// Same; on success the trace takes `text` as its raw form (no copy), on
+// failure `text` is left untouched (for the dead-letter table).
+Result<Trace> parse_trace(std::string&& text, const ParseLimits& limits, int64_t received_ms);
 
 // Parses RFC 3339 ("2026-11-22T10:00:00Z", "...T10:00:00.123+02:00") into
 // Unix epoch milliseconds; nullopt-like failure as invalid_argument.

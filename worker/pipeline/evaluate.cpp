@@ -44,6 +44,7 @@ void evaluate_trace(const Trace& trace, const std::vector<ConfiguredScorer>& sco
         const ConfiguredScorer& cs = scorers[i];
         ScoreRow row;
         row.trace_id = trace.trace_id;
+        row.batch_index = static_cast<int32_t>(batch.traces.size());
         row.scorer = cs.name;
         row.scorer_version = cs.version;
         row.at_ms = now;
@@ -70,7 +71,8 @@ void evaluate_trace(const Trace& trace, const std::vector<ConfiguredScorer>& sco
             row.decision = Decision::pending;
             row.reason = sd.outcome == SampleOutcome::forced ? std::move(sd.reason)
                                                              : std::string("queued for the judge");
-            batch.judge_tasks.push_back({trace.trace_id, cs.name, cs.version, now});
+            batch.judge_tasks.push_back(
+                {trace.trace_id, cs.name, cs.version, now, static_cast<int32_t>(batch.traces.size())});
         } else {
             auto r = cs.impl->score(trace);
             if (r.ok()) {
@@ -111,20 +113,20 @@ std::string reason_key(const std::string& error) {
 
 }  // namespace
 
-void process_chunk(const std::vector<RawRecord>& records, const std::vector<ConfiguredScorer>& scorers,
+void process_chunk(std::vector<RawRecord>& records, const std::vector<ConfiguredScorer>& scorers,
                    const ParseLimits& limits, WriteBatch& batch, RunSummary& summary) {
     CounterAccumulator counters;
     const int64_t now = now_ms();
     batch.traces.reserve(records.size());
     batch.scores.reserve(records.size() * scorers.size());
-    for (const RawRecord& rec : records) {
+    for (RawRecord& rec : records) {
         ++summary.records;
         Result<Trace> t = rec.oversized
                               ? Result<Trace>(Status::limit_exceeded(
                                     "trace is " + std::to_string(rec.full_bytes) +
                                     " bytes; the limit (ingest.max_trace_bytes) is " +
                                     std::to_string(limits.max_trace_bytes)))
-                              : parse_trace(rec.text, limits, rec.received_ms);
+                              : parse_trace(std::move(rec.text), limits, rec.received_ms);
         if (!t.ok()) {
             DeadLetter d;
             d.received_ms = rec.received_ms;

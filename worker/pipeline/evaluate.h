@@ -38,13 +38,16 @@ private:
 };
 
 // Runs all scorers on `trace` and appends one ScoreRow per scorer (and judge
-// tasks for sampled judge scorers) to `batch`; tallies into `summary`.
+// tasks for sampled judge scorers) to `batch`; tallies into `summary`. The
+// caller appends `trace` to batch.traces right after (the rows point at
+// that position through batch_index).
 void evaluate_trace(const Trace& trace, const std::vector<ConfiguredScorer>& scorers, int64_t now,
                     WriteBatch& batch, CounterAccumulator& counters, RunSummary& summary);
 
 // Parses and evaluates a chunk of raw records: good ones become traces and
 // scores, bad ones dead letters with a message naming the line and problem.
-void process_chunk(const std::vector<RawRecord>& records, const std::vector<ConfiguredScorer>& scorers,
+// Record texts are moved into the traces (left as they were on rejection).
+void process_chunk(std::vector<RawRecord>& records, const std::vector<ConfiguredScorer>& scorers,
                    const ParseLimits& limits, WriteBatch& batch, RunSummary& summary);
 
 // Makes an empty summary with one tally per scorer, in config order.

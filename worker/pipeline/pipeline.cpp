@@ -38,6 +38,7 @@ void Pipeline::flush() {
     if (!m_current || m_current->records.empty()) {
         return;
     }
+    release_committed();
     std::unique_lock<std::mutex> lock(m_mu);
     m_cv.wait(lock, [&] { return m_to_write.size() < m_max_in_flight || !m_error.ok(); });
     Chunk* c = m_current.get();
@@ -45,6 +46,14 @@ void Pipeline::flush() {
     m_to_write.emplace_back(std::move(m_current), std::move(f));
     m_to_score.push_back(c);
     m_cv.notify_all();
+}
+
+void Pipeline::release_committed() {
+    std::vector<std::unique_ptr<Chunk>> done;
+    {
+        std::lock_guard<std::mutex> lock(m_mu);
+        done.swap(m_committed);
+    }
 }
 
 void Pipeline::scoring_loop() {
@@ -106,6 +115,7 @@ void Pipeline::writer_loop() {
             } else if (m_error.ok()) {
                 m_error = st;
             }
+            m_committed.push_back(std::move(c));
             m_cv.notify_all();
         }
     }
@@ -127,6 +137,7 @@ Status Pipeline::finish() {
         t.join();
     }
     m_writer.join();
+    release_committed();
     m_finished = true;
     std::lock_guard<std::mutex> lock(m_mu);
     return m_error;

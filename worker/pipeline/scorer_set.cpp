@@ -117,4 +117,13 @@ Result<std::vector<ConfiguredScorer>> build_scorers(const YAML::Node& scorers,
     return out;
 }
 
+std::vector<ScorerVersionInfo> version_infos(const std::vector<ConfiguredScorer>& scorers) {
+    std::vector<ScorerVersionInfo> out;
+    out.reserve(scorers.size());
+    for (const auto& s : scorers) {
+        out.push_back({s.name, s.version, s.type, s.config_json});
+    }
+    return out;
+}
+
 }  // namespace assay

@@ -12,6 +12,7 @@
 #include "core/scorer.h"
 #include "core/status.h"
 #include "sample/sampling_policy.h"
+#include "store/store.h"
 
 namespace assay {
 
@@ -34,5 +35,8 @@ struct ConfiguredScorer {
 Result<std::vector<ConfiguredScorer>> build_scorers(const YAML::Node& scorers,
                                                     const std::string& salt,
                                                     const std::string& base_dir);
+
+// The rows to pass to Store::register_scorers() before storing scores.
+std::vector<ScorerVersionInfo> version_infos(const std::vector<ConfiguredScorer>& scorers);
 
 }  // namespace assay

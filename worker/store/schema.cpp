@@ -7,7 +7,8 @@ const std::vector<std::string_view>& sqlite_migrations() {
         // 1: the foundation schema.
         R"sql(
 CREATE TABLE traces (
-  trace_id        TEXT PRIMARY KEY NOT NULL,
+  id              INTEGER PRIMARY KEY,
+  trace_id        TEXT NOT NULL UNIQUE,
   ts_ms           INTEGER NOT NULL,
   received_ms     INTEGER NOT NULL,
   feature         TEXT,
@@ -35,32 +36,48 @@ CREATE INDEX traces_tenant ON traces(tenant, ts_ms);
 CREATE INDEX traces_prompt_version ON traces(prompt_version, ts_ms);
 CREATE INDEX traces_model ON traces(model, ts_ms);
 
-CREATE TABLE scores (
-  trace_id        TEXT NOT NULL,
-  scorer          TEXT NOT NULL,
-  scorer_version  TEXT NOT NULL,
-  decision        TEXT NOT NULL CHECK (decision IN ('scored', 'filtered_out', 'sampled_out',
-                    'skipped_missing_input', 'pending', 'skipped_budget', 'failed')),
-  value           REAL,
-  passed          INTEGER,
-  label           TEXT,
-  explanation     TEXT,
-  reason          TEXT,
-  at_ms           INTEGER NOT NULL,
-  CHECK ((decision = 'scored') = (value IS NOT NULL)),
-  PRIMARY KEY (trace_id, scorer, scorer_version)
-) WITHOUT ROWID;
-CREATE INDEX scores_bottom ON scores(scorer, scorer_version, decision, passed, value);
-
 CREATE TABLE scorer_versions (
+  id              INTEGER PRIMARY KEY,
   scorer          TEXT NOT NULL,
   version         TEXT NOT NULL,
   type            TEXT NOT NULL,
   config_json     TEXT NOT NULL,
   first_seen_ms   INTEGER NOT NULL,
   last_seen_ms    INTEGER NOT NULL,
-  PRIMARY KEY (scorer, version)
+  UNIQUE (scorer, version)
+);
+
+CREATE TABLE decisions (
+  code            INTEGER PRIMARY KEY,
+  name            TEXT NOT NULL UNIQUE
+);
+INSERT INTO decisions (code, name) VALUES (0, 'scored'), (1, 'filtered_out'), (2, 'sampled_out'),
+  (3, 'skipped_missing_input'), (4, 'pending'), (5, 'skipped_budget'), (6, 'failed');
+
+-- One row per trace x scorer version: the decision and, when scored, the score.
+CREATE TABLE scores (
+  trace           INTEGER NOT NULL REFERENCES traces(id),
+  scorer_version  INTEGER NOT NULL REFERENCES scorer_versions(id),
+  decision        INTEGER NOT NULL REFERENCES decisions(code),
+  value           REAL,
+  passed          INTEGER,
+  label           TEXT,
+  explanation     TEXT,
+  reason          TEXT,
+  at_ms           INTEGER NOT NULL,
+  CHECK ((decision = 0) = (value IS NOT NULL)),
+  PRIMARY KEY (trace, scorer_version)
 ) WITHOUT ROWID;
+CREATE INDEX scores_bottom ON scores(scorer_version, passed, value) WHERE decision = 0;
+
+-- The same, with names: what to query by hand.
+CREATE VIEW scores_view AS
+SELECT t.trace_id, v.scorer, v.version AS scorer_version, d.name AS decision, s.value, s.passed,
+       s.label, s.explanation, s.reason, s.at_ms
+FROM scores s
+JOIN traces t ON t.id = s.trace
+JOIN scorer_versions v ON v.id = s.scorer_version
+JOIN decisions d ON d.code = s.decision;
 
 CREATE TABLE dead_letters (
   id              INTEGER PRIMARY KEY,
@@ -84,14 +101,19 @@ CREATE TABLE sampler_counters (
 ) WITHOUT ROWID;
 
 CREATE TABLE judge_queue (
-  trace_id        TEXT NOT NULL,
-  scorer          TEXT NOT NULL,
-  scorer_version  TEXT NOT NULL,
+  trace           INTEGER NOT NULL REFERENCES traces(id),
+  scorer_version  INTEGER NOT NULL REFERENCES scorer_versions(id),
   enqueued_ms     INTEGER NOT NULL,
   attempts        INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (trace_id, scorer, scorer_version)
+  PRIMARY KEY (trace, scorer_version)
 ) WITHOUT ROWID;
 CREATE INDEX judge_queue_enqueued ON judge_queue(enqueued_ms);
+
+CREATE VIEW judge_queue_view AS
+SELECT t.trace_id, v.scorer, v.version AS scorer_version, q.enqueued_ms, q.attempts
+FROM judge_queue q
+JOIN traces t ON t.id = q.trace
+JOIN scorer_versions v ON v.id = q.scorer_version;
 )sql",
     };
     return k_migrations;

@@ -66,26 +66,30 @@ private:
     sqlite3_stmt* m_s = nullptr;
 };
 
+// New traces are a plain insert (the common case); a trace_id seen before
+// fails the UNIQUE constraint and is then updated in place (idempotent).
 const char* k_insert_trace = R"sql(
 INSERT INTO traces (trace_id, ts_ms, received_ms, feature, tenant, user_id, session_id,
   prompt_name, prompt_version, model, environment, expected_format, finish_reason, error_type,
   latency_ms, ttft_ms, input_tokens, output_tokens, cached_tokens, cost_usd, raw)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
-ON CONFLICT (trace_id) DO UPDATE SET ts_ms = excluded.ts_ms, feature = excluded.feature,
-  tenant = excluded.tenant, user_id = excluded.user_id, session_id = excluded.session_id,
-  prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version,
-  model = excluded.model, environment = excluded.environment,
-  expected_format = excluded.expected_format, finish_reason = excluded.finish_reason,
-  error_type = excluded.error_type, latency_ms = excluded.latency_ms, ttft_ms = excluded.ttft_ms,
-  input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
-  cached_tokens = excluded.cached_tokens, cost_usd = excluded.cost_usd, raw = excluded.raw
 )sql";
 
+const char* k_update_trace = R"sql(
+UPDATE traces SET ts_ms = ?2, feature = ?4, tenant = ?5, user_id = ?6, session_id = ?7,
+  prompt_name = ?8, prompt_version = ?9, model = ?10, environment = ?11, expected_format = ?12,
+  finish_reason = ?13, error_type = ?14, latency_ms = ?15, ttft_ms = ?16, input_tokens = ?17,
+  output_tokens = ?18, cached_tokens = ?19, cost_usd = ?20, raw = ?21
+WHERE trace_id = ?1
+RETURNING id
+)sql";
+
+const char* k_find_trace = "SELECT id FROM traces WHERE trace_id = ?1";
+
 const char* k_upsert_score = R"sql(
-INSERT INTO scores (trace_id, scorer, scorer_version, decision, value, passed, label,
-  explanation, reason, at_ms)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-ON CONFLICT (trace_id, scorer, scorer_version) DO UPDATE SET decision = excluded.decision,
+INSERT INTO scores (trace, scorer_version, decision, value, passed, label, explanation, reason, at_ms)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+ON CONFLICT (trace, scorer_version) DO UPDATE SET decision = excluded.decision,
   value = excluded.value, passed = excluded.passed, label = excluded.label,
   explanation = excluded.explanation, reason = excluded.reason, at_ms = excluded.at_ms
 )sql";
@@ -104,21 +108,22 @@ ON CONFLICT (scorer, day) DO UPDATE SET seen = seen + excluded.seen,
 )sql";
 
 const char* k_enqueue = R"sql(
-INSERT INTO judge_queue (trace_id, scorer, scorer_version, enqueued_ms)
-VALUES (?1, ?2, ?3, ?4)
-ON CONFLICT (trace_id, scorer, scorer_version) DO NOTHING
+INSERT INTO judge_queue (trace, scorer_version, enqueued_ms)
+VALUES (?1, ?2, ?3)
+ON CONFLICT (trace, scorer_version) DO NOTHING
 )sql";
 
 const char* k_register = R"sql(
 INSERT INTO scorer_versions (scorer, version, type, config_json, first_seen_ms, last_seen_ms)
 VALUES (?1, ?2, ?3, ?4, ?5, ?5)
 ON CONFLICT (scorer, version) DO UPDATE SET last_seen_ms = excluded.last_seen_ms
+RETURNING id
 )sql";
 
 }  // namespace
 
 struct SqliteStore::Statements {
-    Stmt insert_trace, upsert_score, insert_dead, add_counter, enqueue, reg;
+    Stmt insert_trace, update_trace, find_trace, upsert_score, insert_dead, add_counter, enqueue, reg;
     Stmt begin, commit, rollback;
 };
 
@@ -145,6 +150,13 @@ Status SqliteStore::exec(const char* sql) {
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& options) {
+    // Memory statistics take a global mutex on every allocation; Assay does
+    // not use them. Must run before SQLite initialises, so do it once here.
+    static const bool k_configured = [] {
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        return true;
+    }();
+    (void)k_configured;
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(options.sqlite_path.c_str(), &db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -158,9 +170,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
     sqlite3_extended_result_codes(db, 1);
     ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA journal_mode = WAL"));
     ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA synchronous = NORMAL"));
-    ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA foreign_keys = ON"));
+    // References are kept by the code that writes them (the schema declares
+    // them for readers); enforcing them would cost a statement journal per
+    // insert on the hot path.
+    ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA foreign_keys = OFF"));
     ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA cache_size = -65536"));
     ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA temp_store = MEMORY"));
+    ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA wal_autocheckpoint = 16384"));
     ASSAY_RETURN_IF_ERROR(s->migrate());
     ASSAY_RETURN_IF_ERROR(s->prepare_all());
     return s;
@@ -214,7 +230,9 @@ Status SqliteStore::prepare_all() {
         Stmt* s;
         const char* sql;
     };
-    P list[] = {{&m_stmts->insert_trace, k_insert_trace}, {&m_stmts->upsert_score, k_upsert_score},
+    P list[] = {{&m_stmts->insert_trace, k_insert_trace}, {&m_stmts->update_trace, k_update_trace},
+                {&m_stmts->find_trace, k_find_trace},
+                {&m_stmts->upsert_score, k_upsert_score},
                 {&m_stmts->insert_dead, k_insert_dead},   {&m_stmts->add_counter, k_add_counter},
                 {&m_stmts->enqueue, k_enqueue},           {&m_stmts->reg, k_register},
                 {&m_stmts->begin, "BEGIN IMMEDIATE"},     {&m_stmts->commit, "COMMIT"},
@@ -229,6 +247,7 @@ Status SqliteStore::prepare_all() {
 
 Status SqliteStore::register_scorers(const std::vector<ScorerVersionInfo>& versions) {
     const int64_t now = now_ms();
+    std::vector<VersionId> ids;
     ASSAY_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
     Stmt& st = m_stmts->reg;
     for (const auto& v : versions) {
@@ -238,20 +257,65 @@ Status SqliteStore::register_scorers(const std::vector<ScorerVersionInfo>& versi
         st.bind_text(3, v.type);
         st.bind_text(4, v.config_json);
         st.bind_int(5, now);
-        if (st.step() != SQLITE_DONE) {
+        if (st.step() != SQLITE_ROW) {
             Status e = error("registering scorer " + v.scorer);
             st.reset();
             exec("ROLLBACK");
             return e;
         }
+        ids.push_back({v.scorer, v.version, st.col_int(0)});
+        st.step();
     }
     st.reset();
-    return exec("COMMIT");
+    ASSAY_RETURN_IF_ERROR(exec("COMMIT"));
+    for (auto& id : ids) {
+        bool known = false;
+        for (const auto& have : m_version_ids) {
+            known = known || (have.scorer == id.scorer && have.version == id.version);
+        }
+        if (!known) {
+            m_version_ids.push_back(std::move(id));
+        }
+    }
+    return {};
+}
+
+Result<int64_t> SqliteStore::version_id(const std::string& scorer, const std::string& version) const {
+    for (const auto& v : m_version_ids) {
+        if (v.scorer == scorer && v.version == version) {
+            return v.id;
+        }
+    }
+    return Status::invalid_argument("scorer '" + scorer + "' version '" + version +
+                                    "' was not registered with this store");
+}
+
+Result<int64_t> SqliteStore::trace_row_id(const std::string& trace_id, int32_t batch_index,
+                                          const WriteBatch& b, const std::vector<int64_t>& ids) {
+    if (batch_index >= 0 && static_cast<size_t>(batch_index) < ids.size() &&
+        b.traces[static_cast<size_t>(batch_index)].trace_id == trace_id) {
+        return ids[static_cast<size_t>(batch_index)];
+    }
+    Stmt& f = m_stmts->find_trace;
+    f.reset();
+    f.bind_text(1, trace_id);
+    int rc = f.step();
+    if (rc == SQLITE_ROW) {
+        int64_t id = f.col_int(0);
+        f.reset();
+        return id;
+    }
+    f.reset();
+    if (rc == SQLITE_DONE) {
+        return Status::not_found("no trace '" + trace_id + "' in the store");
+    }
+    return error("looking up trace '" + trace_id + "'");
 }
 
 Status SqliteStore::write_locked(const WriteBatch& b) {
-    Stmt& tr = m_stmts->insert_trace;
-    for (const Trace& t : b.traces) {
+    std::vector<int64_t> ids;
+    ids.reserve(b.traces.size());
+    auto bind_trace = [](Stmt& tr, const Trace& t) {
         tr.reset();
         const Metadata& m = t.metadata;
         tr.bind_text(1, t.trace_id);
@@ -275,28 +339,52 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
         tr.bind_opt(19, t.usage.cached_tokens);
         tr.bind_opt(20, t.usage.cost_usd);
         tr.bind_text(21, t.raw);
-        if (tr.step() != SQLITE_DONE) {
+    };
+    Stmt& ins = m_stmts->insert_trace;
+    Stmt& upd = m_stmts->update_trace;
+    for (const Trace& t : b.traces) {
+        bind_trace(ins, t);
+        int rc = ins.step();
+        if (rc == SQLITE_DONE) {
+            ids.push_back(sqlite3_last_insert_rowid(m_db));
+            continue;
+        }
+        if (rc != SQLITE_CONSTRAINT_UNIQUE) {
             return error("storing trace '" + t.trace_id + "'");
         }
+        bind_trace(upd, t);
+        if (upd.step() != SQLITE_ROW) {
+            return error("updating trace '" + t.trace_id + "'");
+        }
+        ids.push_back(upd.col_int(0));
+        upd.step();
     }
-    tr.reset();
+    ins.reset();
+    upd.reset();
     Stmt& sc = m_stmts->upsert_score;
     for (const ScoreRow& r : b.scores) {
-        sc.reset();
-        sc.bind_text(1, r.trace_id);
-        sc.bind_text(2, r.scorer);
-        sc.bind_text(3, r.scorer_version);
-        sc.bind_text(4, to_string(r.decision));
-        if (r.score) {
-            sc.bind_double(5, r.score->value);
-            if (r.score->passed) {
-                sc.bind_int(6, *r.score->passed ? 1 : 0);
-            }
-            sc.bind_text_or_null(7, r.score->label);
-            sc.bind_text_or_null(8, r.score->explanation);
+        auto trace = trace_row_id(r.trace_id, r.batch_index, b, ids);
+        if (!trace.ok()) {
+            return trace.status();
         }
-        sc.bind_text_or_null(9, r.reason);
-        sc.bind_int(10, r.at_ms);
+        auto version = version_id(r.scorer, r.scorer_version);
+        if (!version.ok()) {
+            return version.status();
+        }
+        sc.reset();
+        sc.bind_int(1, *trace);
+        sc.bind_int(2, *version);
+        sc.bind_int(3, static_cast<int>(r.decision));
+        if (r.score) {
+            sc.bind_double(4, r.score->value);
+            if (r.score->passed) {
+                sc.bind_int(5, *r.score->passed ? 1 : 0);
+            }
+            sc.bind_text_or_null(6, r.score->label);
+            sc.bind_text_or_null(7, r.score->explanation);
+        }
+        sc.bind_text_or_null(8, r.reason);
+        sc.bind_int(9, r.at_ms);
         if (sc.step() != SQLITE_DONE) {
             return error("storing score " + r.scorer + " for trace '" + r.trace_id + "'");
         }
@@ -334,11 +422,18 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
     co.reset();
     Stmt& jq = m_stmts->enqueue;
     for (const JudgeTask& j : b.judge_tasks) {
+        auto trace = trace_row_id(j.trace_id, j.batch_index, b, ids);
+        if (!trace.ok()) {
+            return trace.status();
+        }
+        auto version = version_id(j.scorer, j.scorer_version);
+        if (!version.ok()) {
+            return version.status();
+        }
         jq.reset();
-        jq.bind_text(1, j.trace_id);
-        jq.bind_text(2, j.scorer);
-        jq.bind_text(3, j.scorer_version);
-        jq.bind_int(4, j.enqueued_ms);
+        jq.bind_int(1, *trace);
+        jq.bind_int(2, *version);
+        jq.bind_int(3, j.enqueued_ms);
         if (jq.step() != SQLITE_DONE) {
             return error("enqueueing judge work");
         }
@@ -379,7 +474,7 @@ Result<std::vector<BottomRow>> SqliteStore::bottom(const BottomQuery& q) {
     if (version.empty()) {
         Stmt v;
         if (v.prepare(m_db, "SELECT version FROM scorer_versions WHERE scorer = ?1 "
-                            "ORDER BY last_seen_ms DESC, first_seen_ms DESC LIMIT 1") != SQLITE_OK) {
+                            "ORDER BY last_seen_ms DESC, id DESC LIMIT 1") != SQLITE_OK) {
             return error("preparing version lookup");
         }
         v.bind_text(1, q.scorer);
@@ -393,10 +488,10 @@ Result<std::vector<BottomRow>> SqliteStore::bottom(const BottomQuery& q) {
         }
     }
     std::string sql =
-        "SELECT s.trace_id, s.scorer_version, s.value, s.passed, s.label, s.explanation, t.ts_ms, "
+        "SELECT t.trace_id, v.version, s.value, s.passed, s.label, s.explanation, t.ts_ms, "
         "t.feature, t.tenant, t.prompt_version, t.model, t.raw "
-        "FROM scores s JOIN traces t ON t.trace_id = s.trace_id "
-        "WHERE s.scorer = ?1 AND s.scorer_version = ?2 AND s.decision = 'scored'";
+        "FROM scorer_versions v JOIN scores s ON s.scorer_version = v.id JOIN traces t ON t.id = s.trace "
+        "WHERE v.scorer = ?1 AND v.version = ?2 AND s.decision = 0";
     if (!q.feature.empty()) {
         sql += " AND t.feature = ?3";
     }
@@ -413,7 +508,7 @@ Result<std::vector<BottomRow>> SqliteStore::bottom(const BottomQuery& q) {
         sql += " AND t.ts_ms >= ?7";
     }
     // Failures first, then the lowest values; newest first among equals.
-    sql += " ORDER BY (s.passed IS NULL), s.passed, s.value, t.ts_ms DESC, s.trace_id LIMIT ?8";
+    sql += " ORDER BY (s.passed IS NULL), s.passed, s.value, t.ts_ms DESC, t.trace_id LIMIT ?8";
     Stmt st;
     if (st.prepare(m_db, sql.c_str()) != SQLITE_OK) {
         return error("preparing bottom query");
@@ -465,7 +560,7 @@ Result<std::vector<BottomRow>> SqliteStore::bottom(const BottomQuery& q) {
 
 Result<StoredTrace> SqliteStore::trace(const std::string& trace_id) {
     Stmt t;
-    if (t.prepare(m_db, "SELECT raw, ts_ms, received_ms FROM traces WHERE trace_id = ?1") != SQLITE_OK) {
+    if (t.prepare(m_db, "SELECT raw, ts_ms, received_ms, id FROM traces WHERE trace_id = ?1") != SQLITE_OK) {
         return error("preparing trace lookup");
     }
     t.bind_text(1, trace_id);
@@ -480,18 +575,20 @@ Result<StoredTrace> SqliteStore::trace(const std::string& trace_id) {
     out.raw = t.col_text(0);
     out.ts_ms = t.col_int(1);
     out.received_ms = t.col_int(2);
+    const int64_t row_id = t.col_int(3);
     Stmt s;
-    if (s.prepare(m_db, "SELECT scorer, scorer_version, decision, value, passed, label, explanation, "
-                        "reason, at_ms FROM scores WHERE trace_id = ?1 ORDER BY scorer, at_ms") != SQLITE_OK) {
+    if (s.prepare(m_db, "SELECT v.scorer, v.version, s.decision, s.value, s.passed, s.label, s.explanation, "
+                        "s.reason, s.at_ms FROM scores s JOIN scorer_versions v ON v.id = s.scorer_version "
+                        "WHERE s.trace = ?1 ORDER BY v.scorer, s.at_ms") != SQLITE_OK) {
         return error("preparing score lookup");
     }
-    s.bind_text(1, trace_id);
+    s.bind_int(1, row_id);
     while ((rc = s.step()) == SQLITE_ROW) {
         ScoreRow r;
         r.trace_id = trace_id;
         r.scorer = s.col_text(0);
         r.scorer_version = s.col_text(1);
-        r.decision = decision_from_string(s.col_text(2)).value_or(Decision::failed);
+        r.decision = static_cast<Decision>(s.col_int(2));
         if (!s.col_null(3)) {
             Score sc;
             sc.value = s.col_double(3);
@@ -519,7 +616,7 @@ Result<StoreCounts> SqliteStore::counts() {
         int64_t* out;
     };
     Q qs[] = {{"SELECT count(*) FROM traces", &c.traces},
-              {"SELECT count(*) FROM scores WHERE decision = 'scored'", &c.scores},
+              {"SELECT count(*) FROM scores WHERE decision = 0", &c.scores},
               {"SELECT count(*) FROM scores", &c.decisions},
               {"SELECT count(*) FROM dead_letters", &c.dead_letters},
               {"SELECT count(*) FROM judge_queue", &c.judge_pending}};

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "store/store.h"
 
@@ -31,16 +32,26 @@ public:
 
 private:
     struct Statements;
+    struct VersionId {
+        std::string scorer;
+        std::string version;
+        int64_t id = 0;
+    };
     SqliteStore(sqlite3* db, std::string path);
     Status exec(const char* sql);
     Status prepare_all();
     Status migrate();
     Status write_locked(const WriteBatch& batch);
     Status error(const std::string& what) const;
+    Result<int64_t> version_id(const std::string& scorer, const std::string& version) const;
+    // The traces.id of a trace in this batch (by batch_index) or stored.
+    Result<int64_t> trace_row_id(const std::string& trace_id, int32_t batch_index, const WriteBatch& b,
+                                 const std::vector<int64_t>& ids);
 
     sqlite3* m_db;
     std::string m_path;
     std::unique_ptr<Statements> m_stmts;
+    std::vector<VersionId> m_version_ids;  // filled by register_scorers()
 };
 
 }  // namespace assay

@@ -26,6 +26,7 @@ struct ScoreRow {
     std::optional<Score> score;  // set iff decision == scored
     std::string reason;          // why it was not scored (or why it was forced in)
     int64_t at_ms = 0;
+    int32_t batch_index = -1;    // position of the trace in WriteBatch::traces, if there
 };
 
 struct DeadLetter {
@@ -54,6 +55,7 @@ struct JudgeTask {
     std::string scorer;
     std::string scorer_version;
     int64_t enqueued_ms = 0;
+    int32_t batch_index = -1;    // position of the trace in WriteBatch::traces, if there
 };
 
 struct ScorerVersionInfo {
@@ -116,9 +118,13 @@ class Store {
 public:
     virtual ~Store() = default;
 
-    // Records the scorer versions of this configuration (idempotent).
+    // Records the scorer versions of this configuration (idempotent). Must
+    // be called before write() stores rows for them: a row for a version
+    // this Store object has not registered fails the batch.
     virtual Status register_scorers(const std::vector<ScorerVersionInfo>& versions) = 0;
-    // Writes the batch in one transaction. Traces and score rows are upserts
+    // Writes the batch in one transaction. Score rows and judge tasks may
+    // refer to traces in the batch or already stored (not_found otherwise).
+    // Traces and score rows are upserts
     // keyed by trace_id and (trace_id, scorer, scorer_version): writing the
     // same batch twice leaves the store as if written once (counters aside).
     // On failure nothing of the batch is stored.

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""End-to-end: the real `assay` binary on generated traffic with hostile lines.
+
+Runs score / bottom / trace / sample / scorers as a user would and checks the
+SQLite store with Python's sqlite3. Exits non-zero on the first failure.
+"""
+import argparse
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+FAILS = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILS.append(what)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", **kw)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--assay", required=True)
+    ap.add_argument("--source", required=True)
+    a = ap.parse_args()
+    gen = os.path.join(a.source, "datasets", "demo", "generate.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        traces = os.path.join(tmp, "traffic.jsonl")
+        g = run([sys.executable, gen, "--n", "300", "--seed", "11", "--bad-lines", "27", "--out", traces])
+        check(g.returncode == 0, "generator ran")
+        bad = json.loads(next(l for l in g.stderr.splitlines() if l.startswith("bad_lines_json "))[15:])
+        n_bad = sum(len(v) for k, v in bad.items() if k != "empty_line")
+        n_blank = len(bad.get("empty_line", []))
+
+        cfg = os.path.join(tmp, "assay.yaml")
+        with open(cfg, "w") as f:
+            f.write("""
+store: {sqlite: assay.db}
+pipeline: {batch_size: 64}
+scorers:
+  - {name: json, type: format, json: true, when: {expected_format: json}}
+  - {name: refusal, type: refusal}
+  - {name: length, type: length, max_words: 400}
+  - {name: pii, type: pii_leak}
+  - {name: truncation, type: truncation}
+""")
+        db = os.path.join(tmp, "assay.db")
+        r = run([a.assay, "score", "--config", cfg, "--in", traces, "--format", "json"])
+        check(r.returncode == 0, f"score exits 0 despite bad lines (rc={r.returncode}, stderr={r.stderr[-300:]!r})")
+        summary = json.loads(r.stdout) if r.returncode == 0 else {}
+        check(summary.get("accepted") == 300, f"summary: 300 accepted ({summary.get('accepted')})")
+        check(summary.get("rejected") == n_bad, f"summary: {n_bad} rejected ({summary.get('rejected')})")
+        check(os.path.exists(db), "store is created next to the config (store.sqlite is relative to it)")
+
+        con = sqlite3.connect(db)
+        one = lambda sql, *p: con.execute(sql, p).fetchone()[0]
+        check(one("SELECT count(*) FROM traces") == 300, "300 traces stored")
+        check(one("SELECT count(*) FROM dead_letters") == n_bad, f"{n_bad} dead letters ({one('SELECT count(*) FROM dead_letters')})")
+        check(one("SELECT count(*) FROM scores_view") == 300 * 5, "a decision for every trace x scorer")
+        check(one("SELECT count(*) FROM scores_view WHERE decision = 'scored' AND value IS NULL") == 0, "no scored row without value")
+        check(one("SELECT count(*) FROM scores_view WHERE decision <> 'scored' AND value IS NOT NULL") == 0, "no value on a non-scored row")
+        blank_dl = one("SELECT count(*) FROM dead_letters WHERE line IN (%s)" % ",".join(map(str, bad["empty_line"]))) if n_blank else 0
+        check(blank_dl == 0, "blank lines are skipped, not dead-lettered")
+
+        expect = {
+            "invalid_json": "invalid JSON",
+            "missing_trace_id": "field 'trace_id' is required",
+            "output_number": "field 'output': expected a string or an array of messages, got number",
+            "trace_id_too_long": "field 'trace_id': must be 1-256 bytes",
+            "invalid_utf8": "invalid UTF-8 at byte",
+            "deep_nesting": "JSON nests deeper than 64 levels",
+            "metadata_string": "field 'metadata': expected an object, got string",
+            "usage_wrong_type": "field 'usage.input_tokens': expected a non-negative integer",
+        }
+        for kind, lines in bad.items():
+            if kind == "empty_line":
+                continue
+            for line in lines:
+                row = con.execute("SELECT error, length(raw), raw_bytes FROM dead_letters WHERE line = ?", (line,)).fetchone()
+                ok = row is not None and row[0].startswith(f"line {line}: ") and expect[kind] in row[0] and row[1] == row[2] > 0
+                check(ok, f"line {line} ({kind}) dead-lettered with its raw bytes: {row[0] if row else None!r}")
+
+        # Scoring the same file again: traces and scores are upserts.
+        r2 = run([a.assay, "score", "--config", cfg, "--in", traces, "--quiet"])
+        check(r2.returncode == 0, "second run exits 0")
+        check(one("SELECT count(*) FROM traces") == 300, "re-scoring does not duplicate traces")
+        check(one("SELECT count(*) FROM scores_view") == 300 * 5, "re-scoring does not duplicate scores")
+
+        # stdin works too, and the ASSAY_DB environment variable picks the store.
+        env = dict(os.environ, ASSAY_DB=os.path.join(tmp, "env.db"))
+        with open(traces, "rb") as f:
+            r3 = subprocess.run([a.assay, "score", "--config", cfg, "--in", "-", "--quiet"], stdin=f, env=env, capture_output=True)
+        check(r3.returncode == 0 and os.path.exists(os.path.join(tmp, "env.db")), "stdin input into ASSAY_DB store")
+
+        # bottom: failures first, JSON fields.
+        b = run([a.assay, "bottom", "--db", db, "--scorer", "json", "--limit", "5", "--format", "json"])
+        rows = json.loads(b.stdout) if b.returncode == 0 else []
+        check(len(rows) == 5, f"bottom returns 5 rows (rc={b.returncode} {b.stderr[-200:]!r})")
+        check(all({"trace_id", "scorer", "value", "passed", "explanation"} <= set(x) for x in rows), "bottom JSON fields")
+        check(rows and rows[0]["passed"] is False, "failures come first")
+        fails = one("SELECT count(*) FROM scores_view WHERE scorer='json' AND decision='scored' AND passed=0")
+        check(fails >= 1, f"the generated traffic has broken JSON ({fails})")
+        bt = run([a.assay, "bottom", "--db", db, "--scorer", "nope"])
+        check(bt.returncode == 1 and "no scorer named 'nope'" in bt.stderr, "bottom on an unknown scorer says so")
+
+        # trace: every decision, with reasons.
+        tid = rows[0]["trace_id"] if rows else ""
+        t = run([a.assay, "trace", "--db", db, tid, "--format", "json"])
+        tj = json.loads(t.stdout) if t.returncode == 0 else {}
+        check(len(tj.get("decisions", [])) == 5, "trace shows one decision per scorer")
+
+        # sample: same numbers as the one-line Python formula.
+        s = run([a.assay, "sample", "--rate", "0.5", "--salt", "s", "a", "b", "trace-0001"])
+        for line in s.stdout.splitlines():
+            tid, u, verdict = line.split("\t")
+            ref = int.from_bytes(hashlib.sha256(("s:" + tid).encode()).digest()[:8], "big") / 2**64
+            check(float(u) == ref and verdict == ("sampled" if ref < 0.5 else "skipped"), f"sample {tid} matches Python")
+
+        # Unusable config and I/O are exit 2 with a message naming the problem.
+        badcfg = os.path.join(tmp, "bad.yaml")
+        with open(badcfg, "w") as f:
+            f.write("scorers:\n  - {name: len, type: length, max_wordz: 3}\n")
+        e = run([a.assay, "score", "--config", badcfg, "--in", traces])
+        check(e.returncode == 2 and "unknown key 'max_wordz'" in e.stderr, f"bad config: exit 2 naming the key ({e.stderr.strip()!r})")
+        e = run([a.assay, "score", "--config", cfg, "--in", os.path.join(tmp, "missing.jsonl")])
+        check(e.returncode == 2 and "cannot open" in e.stderr, "missing input: exit 2")
+        sc = run([a.assay, "scorers", "--format", "json"])
+        types = {x["type"] for x in json.loads(sc.stdout)} if sc.returncode == 0 else set()
+        check({"format", "refusal", "length", "pii_leak", "truncation", "judge"} <= types, "assay scorers lists the types")
+
+    print(f"\n{len(FAILS)} failed" if FAILS else "\nall end-to-end checks passed")
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
