@@ -1,5 +1,6 @@
 #include "ingest/trace_parser.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -485,12 +486,10 @@ Result<Trace> parse_impl(std::string_view text, const ParseLimits& limits, int64
                                       " bytes; the limit (ingest.max_trace_bytes) is " +
                                       std::to_string(limits.max_trace_bytes));
     }
-    size_t bad = find_invalid_utf8(text);
-    if (bad != std::string_view::npos) {
-        return Status::invalid_argument("invalid UTF-8 at byte " + std::to_string(bad));
-    }
-    size_t depth = nesting_depth(text, limits.max_depth);
-    if (depth > limits.max_depth) {
+    // Fast path: a text with few brackets cannot nest deeply (vectorised count).
+    const auto brackets = static_cast<size_t>(std::count(text.begin(), text.end(), '[') +
+                                              std::count(text.begin(), text.end(), '{'));
+    if (brackets > limits.max_depth && nesting_depth(text, limits.max_depth) > limits.max_depth) {
         return Status::limit_exceeded("JSON nests deeper than " + std::to_string(limits.max_depth) +
                                       " levels (ingest.max_depth)");
     }
@@ -498,6 +497,11 @@ Result<Trace> parse_impl(std::string_view text, const ParseLimits& limits, int64
     try {
         j = json::parse(text);
     } catch (const json::parse_error& e) {
+        // The JSON parser rejects ill-formed UTF-8 too; name the byte.
+        size_t bad = find_invalid_utf8(text);
+        if (bad != std::string_view::npos) {
+            return Status::invalid_argument("invalid UTF-8 at byte " + std::to_string(bad));
+        }
         std::string what = e.what();
         auto p = what.find("] ");
         return Status::invalid_argument("invalid JSON: " +

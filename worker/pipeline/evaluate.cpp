@@ -2,14 +2,16 @@
 
 namespace assay {
 
-std::vector<CounterDelta>& CounterAccumulator::day(const std::string& day,
+std::vector<CounterDelta>& CounterAccumulator::day(int64_t ts_ms,
                                                    const std::vector<ConfiguredScorer>& scorers) {
+    const int64_t day = ts_ms >= 0 ? ts_ms / 86400000 : (ts_ms - 86399999) / 86400000;
     auto it = m_by_day.find(day);
     if (it == m_by_day.end()) {
+        const std::string name = format_rfc3339_ms(day * 86400000).substr(0, 10);
         std::vector<CounterDelta> rows(scorers.size());
         for (size_t i = 0; i < scorers.size(); ++i) {
             rows[i].scorer = scorers[i].name;
-            rows[i].day = day;
+            rows[i].day = name;
         }
         it = m_by_day.emplace(day, std::move(rows)).first;
     }
@@ -39,11 +41,10 @@ RunSummary empty_summary(const std::vector<ConfiguredScorer>& scorers) {
 
 void evaluate_trace(const Trace& trace, const std::vector<ConfiguredScorer>& scorers, int64_t now,
                     WriteBatch& batch, CounterAccumulator& counters, RunSummary& summary) {
-    auto& day_rows = counters.day(format_rfc3339_ms(trace.timestamp_ms).substr(0, 10), scorers);
+    auto& day_rows = counters.day(trace.timestamp_ms, scorers);
     for (size_t i = 0; i < scorers.size(); ++i) {
         const ConfiguredScorer& cs = scorers[i];
-        ScoreRow row;
-        row.trace_id = trace.trace_id;
+        ScoreRow row;  // trace_id stays empty: batch_index names the trace
         row.batch_index = static_cast<int32_t>(batch.traces.size());
         row.scorer = cs.name;
         row.scorer_version = cs.version;

@@ -29,12 +29,12 @@ struct RawRecord {
 // Per-chunk accumulation of sampler counters, keyed (scorer index, day).
 class CounterAccumulator {
 public:
-    // The per-scorer rows for `day` (created with `scorers.size()` rows).
-    std::vector<CounterDelta>& day(const std::string& day, const std::vector<ConfiguredScorer>& scorers);
+    // The per-scorer rows for the UTC day of `ts_ms` (created on first use).
+    std::vector<CounterDelta>& day(int64_t ts_ms, const std::vector<ConfiguredScorer>& scorers);
     void flush_into(std::vector<CounterDelta>& out) const;
 
 private:
-    std::map<std::string, std::vector<CounterDelta>> m_by_day;
+    std::map<int64_t, std::vector<CounterDelta>> m_by_day;  // key: days since the epoch
 };
 
 // Runs all scorers on `trace` and appends one ScoreRow per scorer (and judge

@@ -38,7 +38,6 @@ void Pipeline::flush() {
     if (!m_current || m_current->records.empty()) {
         return;
     }
-    release_committed();
     std::unique_lock<std::mutex> lock(m_mu);
     m_cv.wait(lock, [&] { return m_to_write.size() < m_max_in_flight || !m_error.ok(); });
     Chunk* c = m_current.get();
@@ -59,6 +58,9 @@ void Pipeline::release_committed() {
 void Pipeline::scoring_loop() {
     for (;;) {
         Chunk* c = nullptr;
+        // Committed chunks are freed here, by the threads that allocated
+        // most of their memory (cheaper for the allocator than elsewhere).
+        release_committed();
         {
             std::unique_lock<std::mutex> lock(m_mu);
             m_cv.wait(lock, [&] { return !m_to_score.empty() || m_stopping; });

@@ -59,8 +59,7 @@ private:
 
     void scoring_loop();
     void writer_loop();
-    // Frees committed chunks on the calling (producer) thread, off the
-    // writer's critical path.
+    // Frees committed chunks on the calling thread, off the writer's path.
     void release_committed();
 
     const Config& m_config;
@@ -74,7 +73,7 @@ private:
     std::condition_variable m_cv;
     std::deque<Chunk*> m_to_score;                         // waiting for a scoring thread
     std::deque<std::pair<std::unique_ptr<Chunk>, std::future<void>>> m_to_write;  // in order
-    std::vector<std::unique_ptr<Chunk>> m_committed;      // freed by the producer thread
+    std::vector<std::unique_ptr<Chunk>> m_committed;      // freed by a scoring thread
     bool m_stopping = false;
     Status m_error;
     RunSummary m_summary;

@@ -291,9 +291,11 @@ Result<int64_t> SqliteStore::version_id(const std::string& scorer, const std::st
 }
 
 Result<int64_t> SqliteStore::trace_row_id(const std::string& trace_id, int32_t batch_index,
-                                          const WriteBatch& b, const std::vector<int64_t>& ids) {
-    if (batch_index >= 0 && static_cast<size_t>(batch_index) < ids.size() &&
-        b.traces[static_cast<size_t>(batch_index)].trace_id == trace_id) {
+                                          const std::vector<int64_t>& ids) {
+    if (batch_index >= 0) {
+        if (static_cast<size_t>(batch_index) >= ids.size()) {
+            return Status::internal("batch_index " + std::to_string(batch_index) + " is outside the batch");
+        }
         return ids[static_cast<size_t>(batch_index)];
     }
     Stmt& f = m_stmts->find_trace;
@@ -363,7 +365,7 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
     upd.reset();
     Stmt& sc = m_stmts->upsert_score;
     for (const ScoreRow& r : b.scores) {
-        auto trace = trace_row_id(r.trace_id, r.batch_index, b, ids);
+        auto trace = trace_row_id(r.trace_id, r.batch_index, ids);
         if (!trace.ok()) {
             return trace.status();
         }
@@ -386,7 +388,7 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
         sc.bind_text_or_null(8, r.reason);
         sc.bind_int(9, r.at_ms);
         if (sc.step() != SQLITE_DONE) {
-            return error("storing score " + r.scorer + " for trace '" + r.trace_id + "'");
+            return error("storing score " + r.scorer);
         }
     }
     sc.reset();
@@ -422,7 +424,7 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
     co.reset();
     Stmt& jq = m_stmts->enqueue;
     for (const JudgeTask& j : b.judge_tasks) {
-        auto trace = trace_row_id(j.trace_id, j.batch_index, b, ids);
+        auto trace = trace_row_id(j.trace_id, j.batch_index, ids);
         if (!trace.ok()) {
             return trace.status();
         }

@@ -45,8 +45,8 @@ private:
     Status error(const std::string& what) const;
     Result<int64_t> version_id(const std::string& scorer, const std::string& version) const;
     // The traces.id of a trace in this batch (by batch_index) or stored.
-    Result<int64_t> trace_row_id(const std::string& trace_id, int32_t batch_index, const WriteBatch& b,
-                                 const std::vector<int64_t>& ids);
+    Result<int64_t> trace_row_id(const std::string& trace_id, int32_t batch_index,
+                                          const std::vector<int64_t>& ids);
 
     sqlite3* m_db;
     std::string m_path;

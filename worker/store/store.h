@@ -18,6 +18,8 @@
 namespace assay {
 
 // One trace × scorer × scorer version: the decision and, when scored, the score.
+// The trace is WriteBatch::traces[batch_index] when batch_index >= 0 (then
+// trace_id may be left empty), else the stored trace `trace_id`.
 struct ScoreRow {
     std::string trace_id;
     std::string scorer;
