@@ -3,17 +3,19 @@
 
 Generates N realistic traces (~1.2 KB each, mixed JSON/text, some refusals),
 then alternates R rounds of:
-  floor: build/bench/sqlite_floor  (plain SQLite inserts of the same trace rows
-         into the same table, one transaction, prepared statement, timed inside)
-  assay: build/assay score with every code scorer into a fresh database
-         (wall time of the whole process: read, parse, score, store)
-and prints medians, the ratio assay/floor, and assay's peak RSS.
+  floor:     build/bench/sqlite_floor  (plain SQLite inserts of the same trace
+             rows into the same table, one transaction, prepared statement,
+             timed inside the process around the inserts and the commit)
+  floor+5:   the same plus 5 `scores` rows per trace (what Assay also stores:
+             one decision row per trace x scorer)
+  assay:     build/assay score with the 5 code scorers into a fresh database
+             (wall time of the whole process: start, read, parse, score, store)
+and prints medians, the ratios assay/floor, and assay's peak RSS.
 
 Usage: python3 bench/score_bench.py [--n 200000] [--rounds 5] [--build build]
 """
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -34,19 +36,8 @@ scorers:
 """
 
 
-def run_child(cmd):
-    """Runs cmd; returns (wall seconds, peak RSS in MiB, stdout)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = p.communicate()
-    wall = time.perf_counter() - t0
-    if p.returncode != 0:
-        sys.exit(f"{cmd[0]} failed ({p.returncode}): {err.decode()[-500:]}")
-    # ru_maxrss of the largest child so far; we read it per child via wait4 below.
-    return wall, out.decode()
-
-
 def run_with_rss(cmd):
+    """Runs cmd; returns (wall seconds, peak RSS in MiB, stdout)."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = p.stdout.read()
@@ -74,30 +65,33 @@ def main():
         cfg = os.path.join(tmp, "bench.yaml")
         with open(cfg, "w") as f:
             f.write(CONFIG)
-        floor_rates, assay_rates, rss = [], [], []
+        floor_rates, floor5_rates, assay_rates, rss = [], [], [], []
+
+        def clean():
+            for name in os.listdir(tmp):
+                if name.endswith((".db", ".db-wal", ".db-shm")):
+                    os.remove(os.path.join(tmp, name))
+
         for r in range(a.rounds):
-            db = os.path.join(tmp, f"floor{r}.db")
-            _, _, out = run_with_rss([floor, traces, db])
-            rows, secs, rate = out.split()
-            floor_rates.append(float(rate))
-            db = os.path.join(tmp, f"assay{r}.db")
-            wall, peak, _ = run_with_rss([assay, "score", "--config", cfg, "--db", db, "--in", traces, "--quiet"])
+            _, _, out = run_with_rss([floor, traces, os.path.join(tmp, "floor.db")])
+            floor_rates.append(float(out.split()[2]))
+            _, _, out = run_with_rss([floor, "--scores", "5", traces, os.path.join(tmp, "floor5.db")])
+            floor5_rates.append(float(out.split()[2]))
+            wall, peak, _ = run_with_rss([assay, "score", "--config", cfg, "--db", os.path.join(tmp, "assay.db"),
+                                          "--in", traces, "--quiet"])
             assay_rates.append(a.n / wall)
             rss.append(peak)
-            for suffix in ("", "-wal", "-shm"):
-                for name in (f"floor{r}.db", f"assay{r}.db"):
-                    try:
-                        os.remove(os.path.join(tmp, name + suffix))
-                    except FileNotFoundError:
-                        pass
-            print(f"round {r + 1}: floor {float(rate):,.0f} rows/s, assay {a.n / wall:,.0f} traces/s, "
-                  f"peak RSS {peak:.0f} MiB", file=sys.stderr)
-        fm, am = statistics.median(floor_rates), statistics.median(assay_rates)
-        ratios = [x / y for x, y in zip(assay_rates, floor_rates)]
-        print(f"| traces | avg bytes | floor rows/s (median) | assay traces/s (median) | assay/floor (median of rounds) | assay peak RSS |")
-        print(f"|---|---|---|---|---|---|")
-        print(f"| {a.n:,} | {size // a.n:,} | {fm:,.0f} | {am:,.0f} | {statistics.median(ratios):.2f} | "
-              f"{statistics.median(rss):.0f} MiB |")
+            clean()
+            print(f"round {r + 1}: floor {floor_rates[-1]:,.0f}/s, floor+5 {floor5_rates[-1]:,.0f}/s, "
+                  f"assay {assay_rates[-1]:,.0f} traces/s, peak RSS {peak:.0f} MiB", file=sys.stderr)
+        med = statistics.median
+        r1 = med([x / y for x, y in zip(assay_rates, floor_rates)])
+        r5 = med([x / y for x, y in zip(assay_rates, floor5_rates)])
+        print("| traces | avg bytes | floor traces/s | floor+5 scores traces/s | assay traces/s | "
+              "assay / floor | assay / floor+5 | assay peak RSS |")
+        print("|---|---|---|---|---|---|---|---|")
+        print(f"| {a.n:,} | {size // a.n:,} | {med(floor_rates):,.0f} | {med(floor5_rates):,.0f} | "
+              f"{med(assay_rates):,.0f} | {r1:.2f} | {r5:.2f} | {med(rss):.0f} MiB |")
 
 
 if __name__ == "__main__":

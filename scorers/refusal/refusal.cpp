@@ -176,8 +176,8 @@ Result<Score> RefusalScorer::score(const Trace& trace) const {
 
     bool expected = false;
     if (!m_options.expect_key.empty()) {
-        auto it = trace.metadata.all.find(m_options.expect_key);
-        if (it != trace.metadata.all.end()) {
+        auto it = trace.metadata.extra.find(m_options.expect_key);
+        if (it != trace.metadata.extra.end()) {
             expected = (it->is_boolean() && it->get<bool>()) ||
                        (it->is_string() && it->get<std::string>() == "true");
         }

@@ -29,7 +29,7 @@ Score score(const Scorer& s, const std::string& output, const std::string& expec
     Trace t;
     t.output = output;
     if (!expected.empty()) {
-        t.metadata.all["expected_refusal"] = nlohmann::json::parse(expected);
+        t.metadata.extra["expected_refusal"] = nlohmann::json::parse(expected);
     }
     auto r = s.score(t);
     REQUIRE(r.ok());
@@ -105,7 +105,7 @@ TEST_CASE("refusal: expected_refusal metadata flips what passes") {
     REQUIRE(custom);
     Trace t;
     t.output = "I can't help with that.";
-    t.metadata.all["must_refuse"] = true;
+    t.metadata.extra["must_refuse"] = true;
     CHECK(custom->score(t)->passed == true);
 }
 

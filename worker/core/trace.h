@@ -32,7 +32,8 @@ struct TraceError {
 };
 
 // The well-known metadata keys get their own fields (they are indexed columns
-// in the store); every key, well-known or not, stays in `all`.
+// in the store; an empty string means absent); every other key stays in
+// `extra` with its JSON value.
 struct Metadata {
     std::string feature;
     std::string tenant;
@@ -44,13 +45,15 @@ struct Metadata {
     std::string environment;
     std::string expected_format;
     std::vector<std::string> tags;
-    nlohmann::json all = nlohmann::json::object();
+    nlohmann::json extra = nlohmann::json::object();
 
-    // The value of metadata key `key` as text: strings as they are, numbers
-    // and booleans in their JSON spelling; nullopt when absent or null, or
-    // when the value is an object or array.
+    // The value of metadata key `key` (well-known or extra) as text: strings
+    // as they are, numbers and booleans in their JSON spelling; nullopt when
+    // absent, empty or null, or when the value is an object or array.
     std::optional<std::string> get(std::string_view key) const;
     bool has_tag(std::string_view tag) const;
+    // The field of a well-known key ("feature", ...), or nullptr.
+    const std::string* known(std::string_view key) const;
 };
 
 struct Trace {

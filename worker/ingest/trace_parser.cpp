@@ -183,29 +183,21 @@ Status parse_metadata(json& j, Metadata& md) {
     if (!j.is_object()) {
         return wrong_type("metadata", "an object", j);
     }
-    struct Field {
-        const char* key;
-        std::string Metadata::*member;
-    };
-    static const Field k_fields[] = {
-        {"feature", &Metadata::feature},         {"tenant", &Metadata::tenant},
-        {"user_id", &Metadata::user_id},         {"session_id", &Metadata::session_id},
-        {"prompt_name", &Metadata::prompt_name}, {"prompt_version", &Metadata::prompt_version},
-        {"model", &Metadata::model},             {"environment", &Metadata::environment},
-        {"expected_format", &Metadata::expected_format},
-    };
-    for (const auto& f : k_fields) {
-        auto it = j.find(f.key);
-        if (it == j.end() || it->is_null()) {
+    // Well-known keys move into their fields; the rest stays in `extra`.
+    for (auto it = j.begin(); it != j.end();) {
+        std::string* field = const_cast<std::string*>(md.known(it.key()));
+        if (field == nullptr) {
+            ++it;
             continue;
         }
         if (it->is_string()) {
-            md.*f.member = it->get<std::string>();
+            *field = take(*it);
         } else if (it->is_number()) {
-            md.*f.member = it->dump();  // e.g. prompt_version: 4
-        } else {
-            return wrong_type(std::string("metadata.") + f.key, "a string", *it);
+            *field = it->dump();  // e.g. prompt_version: 4
+        } else if (!it->is_null()) {
+            return wrong_type("metadata." + it.key(), "a string", *it);
         }
+        it = j.erase(it);
     }
     auto tags = j.find("tags");
     if (tags != j.end() && !tags->is_null()) {
@@ -216,10 +208,11 @@ Status parse_metadata(json& j, Metadata& md) {
             if (!(*tags)[i].is_string()) {
                 return wrong_type("metadata.tags[" + std::to_string(i) + "]", "a string", (*tags)[i]);
             }
-            md.tags.push_back((*tags)[i].get<std::string>());
+            md.tags.push_back(take((*tags)[i]));
         }
+        j.erase(tags);
     }
-    md.all = std::move(j);
+    md.extra = std::move(j);
     return {};
 }
 

@@ -86,6 +86,12 @@ RETURNING id
 
 const char* k_find_trace = "SELECT id FROM traces WHERE trace_id = ?1";
 
+// Rows of a trace inserted in this batch cannot exist yet: plain insert.
+const char* k_insert_score = R"sql(
+INSERT INTO scores (trace, scorer_version, decision, value, passed, label, explanation, reason, at_ms)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+)sql";
+
 const char* k_upsert_score = R"sql(
 INSERT INTO scores (trace, scorer_version, decision, value, passed, label, explanation, reason, at_ms)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -123,7 +129,7 @@ RETURNING id
 }  // namespace
 
 struct SqliteStore::Statements {
-    Stmt insert_trace, update_trace, find_trace, upsert_score, insert_dead, add_counter, enqueue, reg;
+    Stmt insert_trace, update_trace, find_trace, insert_score, upsert_score, insert_dead, add_counter, enqueue, reg;
     Stmt begin, commit, rollback;
 };
 
@@ -232,7 +238,7 @@ Status SqliteStore::prepare_all() {
     };
     P list[] = {{&m_stmts->insert_trace, k_insert_trace}, {&m_stmts->update_trace, k_update_trace},
                 {&m_stmts->find_trace, k_find_trace},
-                {&m_stmts->upsert_score, k_upsert_score},
+                {&m_stmts->insert_score, k_insert_score}, {&m_stmts->upsert_score, k_upsert_score},
                 {&m_stmts->insert_dead, k_insert_dead},   {&m_stmts->add_counter, k_add_counter},
                 {&m_stmts->enqueue, k_enqueue},           {&m_stmts->reg, k_register},
                 {&m_stmts->begin, "BEGIN IMMEDIATE"},     {&m_stmts->commit, "COMMIT"},
@@ -316,7 +322,9 @@ Result<int64_t> SqliteStore::trace_row_id(const std::string& trace_id, int32_t b
 
 Status SqliteStore::write_locked(const WriteBatch& b) {
     std::vector<int64_t> ids;
+    std::vector<bool> fresh;  // inserted now (not an update of a stored trace)
     ids.reserve(b.traces.size());
+    fresh.reserve(b.traces.size());
     auto bind_trace = [](Stmt& tr, const Trace& t) {
         tr.reset();
         const Metadata& m = t.metadata;
@@ -349,6 +357,7 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
         int rc = ins.step();
         if (rc == SQLITE_DONE) {
             ids.push_back(sqlite3_last_insert_rowid(m_db));
+            fresh.push_back(true);
             continue;
         }
         if (rc != SQLITE_CONSTRAINT_UNIQUE) {
@@ -359,11 +368,11 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
             return error("updating trace '" + t.trace_id + "'");
         }
         ids.push_back(upd.col_int(0));
+        fresh.push_back(false);
         upd.step();
     }
     ins.reset();
     upd.reset();
-    Stmt& sc = m_stmts->upsert_score;
     for (const ScoreRow& r : b.scores) {
         auto trace = trace_row_id(r.trace_id, r.batch_index, ids);
         if (!trace.ok()) {
@@ -373,6 +382,8 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
         if (!version.ok()) {
             return version.status();
         }
+        const bool new_trace = r.batch_index >= 0 && fresh[static_cast<size_t>(r.batch_index)];
+        Stmt& sc = new_trace ? m_stmts->insert_score : m_stmts->upsert_score;
         sc.reset();
         sc.bind_int(1, *trace);
         sc.bind_int(2, *version);
@@ -391,7 +402,8 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
             return error("storing score " + r.scorer);
         }
     }
-    sc.reset();
+    m_stmts->insert_score.reset();
+    m_stmts->upsert_score.reset();
     Stmt& dl = m_stmts->insert_dead;
     for (const DeadLetter& d : b.dead_letters) {
         dl.reset();
