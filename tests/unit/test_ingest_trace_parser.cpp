@@ -105,3 +105,79 @@ TEST_CASE("rfc3339 round trip and offsets") {
     CHECK_FALSE(parse_rfc3339_ms("2026-11-22 10:00").ok());
     CHECK_FALSE(parse_rfc3339_ms("2026-11-22T10:00:00").ok());
 }
+
+TEST_CASE("trace parser: shapes seen in real traffic") {
+    // A single message object as output; tool calls and unknown nested keys are skipped.
+    auto r = parse(R"({"trace_id":"s1","output":{"role":"assistant","content":null,
+        "tool_calls":[{"id":"c1","function":{"name":"f","arguments":"{}"}}]},
+        "unknown":{"deep":[1,[2,{"x":3}]]},"finish_reason":"tool_calls"})");
+    REQUIRE_MESSAGE(r.ok(), msg(r));
+    CHECK(r->output.empty());
+    REQUIRE(r->output_messages.size() == 1);
+    CHECK(r->output_messages[0].role == "assistant");
+    CHECK(r->finish_reason == "tool_calls");
+
+    // Content parts: strings concatenate, text parts join with a newline; images are ignored.
+    r = parse(R"({"trace_id":"s2","input":[{"role":"user","content":["a","b",{"type":"text","text":"c"},
+        {"type":"image_url","image_url":{"url":"x"}},{"type":"text","text":"d"}]}],"output":"ok"})");
+    REQUIRE_MESSAGE(r.ok(), msg(r));
+    CHECK(r->input == "ab\nc\nd");
+
+    // Context documents as objects: "content" wins over "text".
+    r = parse(R"({"trace_id":"s3","output":"o","context":[{"text":"t1","content":"c1"},{"text":"t2"},"s"]})");
+    REQUIRE_MESSAGE(r.ok(), msg(r));
+    REQUIRE(r->context.size() == 3);
+    CHECK(r->context[0] == "c1");
+    CHECK(r->context[1] == "t2");
+    CHECK(msg(parse(R"({"trace_id":"s","output":"o","context":[{"url":"x"}]})")) ==
+          "field 'context[0]': expected a string or an object with 'content', got object");
+
+    // Unknown metadata keys keep their JSON values, nested ones included.
+    r = parse(R"({"trace_id":"s4","output":"o","metadata":{"feature":"f","prompt_version":2.5,
+        "retry":-3,"flags":{"a":[1,{"b":true}],"c":null},"region":"eu","ok":false}})");
+    REQUIRE_MESSAGE(r.ok(), msg(r));
+    CHECK(r->metadata.prompt_version == "2.5");
+    CHECK(r->metadata.get("retry") == std::optional<std::string>("-3"));
+    CHECK(r->metadata.get("region") == std::optional<std::string>("eu"));
+    CHECK(r->metadata.get("ok") == std::optional<std::string>("false"));
+    CHECK(r->metadata.extra["flags"]["a"][1]["b"] == true);
+    CHECK(r->metadata.extra["flags"]["c"].is_null());
+    CHECK_FALSE(r->metadata.get("flags").has_value());
+
+    // Duplicate keys: the last one wins, nothing is appended twice.
+    r = parse(R"({"trace_id":"a","trace_id":"b","output":["x"],"output":[{"content":"y"}],
+        "context":["1"],"context":["2"]})");
+    CHECK(msg(r) == "field 'output[0]': expected a message object {role, content}, got string");
+    r = parse(R"({"trace_id":"a","trace_id":"b","output":[{"content":"x"}],"output":[{"content":"y"}],
+        "context":["1"],"context":["2"]})");
+    REQUIRE_MESSAGE(r.ok(), msg(r));
+    CHECK(r->trace_id == "b");
+    CHECK(r->output == "y");
+    CHECK(r->output_messages.size() == 1);
+    CHECK(r->context == std::vector<std::string>{"2"});
+
+    // OpenAI usage spellings are aliases; the canonical keys win.
+    r = parse(R"({"trace_id":"u","output":"o","usage":{"completion_tokens":5,"output_tokens":7,"prompt_tokens":3.0}})");
+    REQUIRE_MESSAGE(r.ok(), msg(r));
+    CHECK(r->usage.output_tokens == 7);
+    CHECK(r->usage.input_tokens == 3);
+    CHECK(msg(parse(R"({"trace_id":"u","output":"o","usage":{"cached_tokens":1.5}})")) ==
+          "field 'usage.cached_tokens': expected a non-negative integer, got number");
+    CHECK(msg(parse(R"({"trace_id":"u","output":"o","usage":{"input_tokens":{}}})")) ==
+          "field 'usage.input_tokens': expected a non-negative integer, got object");
+
+    // Errors inside messages name the path.
+    CHECK(msg(parse(R"({"trace_id":"m","output":[{"role":1}]})")) == "field 'output[0].role': expected a string, got number");
+    CHECK(msg(parse(R"({"trace_id":"m","input":[{"content":[1]}],"output":"o"})")) ==
+          "field 'input[0].content[0]': expected a string or a content part, got number");
+    CHECK(msg(parse(R"({"trace_id":"m","output":"o","metadata":{"feature":["x"]}})")) ==
+          "field 'metadata.feature': expected a string, got array");
+    CHECK(msg(parse(R"({"trace_id":"m","output":"o","error":5})")) ==
+          "field 'error': expected null or an object {type, message}, got number");
+    r = parse(R"({"trace_id":"e","output":"","error":{"message":"boom"}})");
+    REQUIRE(r.ok());
+    CHECK(r->error->type == "error");
+    CHECK(r->error->message == "boom");
+    CHECK(msg(parse(R"("just a string")")) == "a trace must be a JSON object, got string");
+    CHECK(msg(parse(R"({"trace_id":"x","output":"o"} trailing)")).rfind("invalid JSON", 0) == 0);
+}

@@ -1,8 +1,17 @@
 #include "pipeline/pipeline.h"
 
+#include <chrono>
+
 #include <spdlog/spdlog.h>
 
 namespace assay {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+}  // namespace
 
 Pipeline::Pipeline(const Config& config, Store& store, CommitCallback on_commit)
     : m_config(config), m_store(store), m_on_commit(std::move(on_commit)) {
@@ -63,7 +72,9 @@ void Pipeline::scoring_loop() {
         release_committed();
         {
             std::unique_lock<std::mutex> lock(m_mu);
+            auto t0 = Clock::now();
             m_cv.wait(lock, [&] { return !m_to_score.empty() || m_stopping; });
+            m_stats.scoring_wait += seconds_since(t0);
             if (m_to_score.empty()) {
                 return;
             }
@@ -71,7 +82,12 @@ void Pipeline::scoring_loop() {
             m_to_score.pop_front();
         }
         c->summary = empty_summary(m_config.scorers);
+        auto t0 = Clock::now();
         process_chunk(c->records, m_config.scorers, m_config.ingest, c->batch, c->summary);
+        {
+            std::lock_guard<std::mutex> lock(m_mu);
+            m_stats.scoring_busy += seconds_since(t0);
+        }
         c->records.clear();
         c->records.shrink_to_fit();
         c->done.set_value();
@@ -93,7 +109,9 @@ void Pipeline::writer_loop() {
             // in-flight accounting stays right; take ownership of the future.
             ready = std::move(m_to_write.front().second);
         }
+        auto t0 = Clock::now();
         ready.wait();
+        m_stats.writer_wait += seconds_since(t0);
         Status st;
         {
             std::lock_guard<std::mutex> lock(m_mu);
@@ -101,7 +119,9 @@ void Pipeline::writer_loop() {
             st = m_error;
         }
         if (st.ok()) {
+            auto t1 = Clock::now();
             st = m_store.write(c->batch);
+            m_stats.writer_busy += seconds_since(t1);
             if (!st.ok() && log) {
                 log->error("commit failed: {}", st.message());
             }
@@ -141,6 +161,10 @@ Status Pipeline::finish() {
     m_writer.join();
     release_committed();
     m_finished = true;
+    if (auto log = spdlog::get("pipeline")) {
+        log->debug("pipeline: scoring busy {:.3f} s, waited {:.3f} s; writer busy {:.3f} s, waited {:.3f} s",
+                   m_stats.scoring_busy, m_stats.scoring_wait, m_stats.writer_busy, m_stats.writer_wait);
+    }
     std::lock_guard<std::mutex> lock(m_mu);
     return m_error;
 }

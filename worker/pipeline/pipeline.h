@@ -78,6 +78,10 @@ private:
     Status m_error;
     RunSummary m_summary;
 
+    struct Stats {  // seconds, summed over threads; logged at debug level by finish()
+        double scoring_busy = 0, scoring_wait = 0, writer_busy = 0, writer_wait = 0;
+    } m_stats;
+
     std::vector<std::thread> m_scorers;
     std::thread m_writer;
     bool m_finished = false;
