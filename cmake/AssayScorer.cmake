@@ -38,6 +38,7 @@ function(assay_scorer)
     # points at one folder.
     add_executable(test_scorer_${S_NAME} ${S_TESTS} ${PROJECT_SOURCE_DIR}/tests/doctest_main.cpp)
     target_link_libraries(test_scorer_${S_NAME} PRIVATE ${lib} assay_base doctest::doctest)
+    target_include_directories(test_scorer_${S_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
     target_compile_options(test_scorer_${S_NAME} PRIVATE ${ASSAY_WARNINGS})
     target_compile_definitions(test_scorer_${S_NAME} PRIVATE
       ASSAY_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

@@ -7,6 +7,7 @@
 
 #include "core/scorer.h"
 #include "core/scorer_registry.h"
+#include "support/scorer_harness.h"
 #include "core/text.h"
 #include "format/json_text.h"
 
@@ -14,19 +15,7 @@ namespace assay {
 
 namespace {
 
-Result<std::unique_ptr<Scorer>> build(const std::string& yaml) {
-    const ScorerType* type = ScorerRegistry::instance().find("format");
-    REQUIRE(type != nullptr);
-    ConfigBlock block(YAML::Load(yaml), "scorers[0] (format)");
-    auto r = type->make(block);
-    if (r.ok()) {
-        Status s = block.finish();
-        if (!s.ok()) {
-            return s;
-        }
-    }
-    return r;
-}
+Result<std::unique_ptr<Scorer>> build(const std::string& yaml) { return testing::build_scorer("format", yaml); }
 
 std::unique_ptr<Scorer> make(const std::string& yaml) {
     auto r = build(yaml);

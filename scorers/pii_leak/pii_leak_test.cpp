@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "support/scorer_harness.h"
+
 #include "core/config_block.h"
 #include "core/scorer_registry.h"
 #include "pii_leak/pii_leak.h"
@@ -8,18 +10,11 @@ namespace assay {
 namespace {
 
 std::unique_ptr<Scorer> make(const std::string& yaml, Status* error = nullptr) {
-    const ScorerType* t = ScorerRegistry::instance().find("pii_leak");
-    REQUIRE(t != nullptr);
-    ConfigBlock block(YAML::Load(yaml), "test (pii_leak)");
-    auto made = t->make(block);
-    Status st = made.ok() ? block.finish() : made.status();
+    auto made = testing::build_scorer("pii_leak", yaml);
     if (error != nullptr) {
-        *error = st;
+        *error = made.status();
     }
-    if (!st.ok()) {
-        return nullptr;
-    }
-    return std::move(made).value();
+    return made.ok() ? std::move(made).value() : nullptr;
 }
 
 Score score(const Scorer& s, const std::string& output) {

@@ -4,24 +4,13 @@
 
 #include "core/scorer.h"
 #include "core/scorer_registry.h"
+#include "support/scorer_harness.h"
 
 namespace assay {
 
 namespace {
 
-Result<std::unique_ptr<Scorer>> build(const std::string& yaml) {
-    const ScorerType* type = ScorerRegistry::instance().find("truncation");
-    REQUIRE(type != nullptr);
-    ConfigBlock block(YAML::Load(yaml), "scorers[0] (truncation)");
-    auto r = type->make(block);
-    if (r.ok()) {
-        Status s = block.finish();
-        if (!s.ok()) {
-            return s;
-        }
-    }
-    return r;
-}
+Result<std::unique_ptr<Scorer>> build(const std::string& yaml) { return testing::build_scorer("truncation", yaml); }
 
 std::unique_ptr<Scorer> make(const std::string& yaml) {
     auto r = build(yaml);

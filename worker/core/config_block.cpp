@@ -190,7 +190,6 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
             if (node.Tag() == "!") {  // quoted: always a string
                 return s;
             }
-            bool b = false;
             int64_t i = 0;
             double d = 0;
             if (s == "true" || s == "false") {
@@ -203,7 +202,6 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
                 s.find_first_of("0123456789") != std::string::npos) {
                 return d;
             }
-            (void)b;
             if (s == "null" || s == "~") {
                 return nullptr;
             }

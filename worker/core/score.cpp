@@ -15,15 +15,4 @@ const char* to_string(Decision d) {
     return "failed";
 }
 
-std::optional<Decision> decision_from_string(const std::string& s) {
-    for (Decision d : {Decision::scored, Decision::filtered_out, Decision::sampled_out,
-                       Decision::skipped_missing_input, Decision::pending,
-                       Decision::skipped_budget, Decision::failed}) {
-        if (s == to_string(d)) {
-            return d;
-        }
-    }
-    return std::nullopt;
-}
-
 }  // namespace assay

@@ -27,6 +27,5 @@ enum class Decision {
 };
 
 const char* to_string(Decision d);
-std::optional<Decision> decision_from_string(const std::string& s);
 
 }  // namespace assay
