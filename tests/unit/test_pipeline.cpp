@@ -105,6 +105,24 @@ scorers:
     CHECK(s.scorers[2].pending == 5);
 }
 
+TEST_CASE("pipeline: a scorer that throws fails that trace, not the process") {
+    TempDir dir;
+    const std::string db = dir.file("throw.db");
+    auto cfg = load_config_text("scorers: [{type: test_len}]", "t.yaml", dir.path(), {}, {});
+    REQUIRE(cfg.ok());
+    cfg->store.sqlite_path = db;
+    auto store = SqliteStore::open(cfg->store);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->register_scorers(version_infos(cfg->scorers)).ok());
+    Pipeline p(*cfg, **store);
+    REQUIRE(p.submit(rec(R"({"trace_id":"t1","output":"throw"})", 1)).ok());
+    REQUIRE(p.submit(rec(R"({"trace_id":"t2","output":"fine"})", 2)).ok());
+    REQUIRE(p.finish().ok());
+    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE trace_id='t1' AND decision='failed' "
+                "AND reason = 'internal: scorer threw: library blew up'") == 1);
+    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE trace_id='t2' AND decision='scored'") == 1);
+}
+
 TEST_CASE("pipeline: scoring the same input twice is idempotent") {
     TempDir dir;
     const std::string db = dir.file("twice.db");

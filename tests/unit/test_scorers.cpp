@@ -1,5 +1,7 @@
 #include "test_scorers.h"
 
+#include <stdexcept>
+
 #include "core/scorer_registry.h"
 
 namespace assay {
@@ -14,6 +16,9 @@ public:
         }
         if (t.output == "boom") {
             return Status::internal("exploded");
+        }
+        if (t.output == "throw") {
+            throw std::runtime_error("library blew up");
         }
         if (t.metadata.get("kind") == std::optional<std::string>("skip")) {
             return Status::not_applicable("kind is skip");
