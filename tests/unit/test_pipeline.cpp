@@ -58,8 +58,10 @@ scorers:
     REQUIRE((*store)->register_scorers(version_infos(cfg->scorers)).ok());
 
     std::vector<uint64_t> committed;
-    Pipeline p(*cfg, **store, [&](const std::vector<uint64_t>& tags, const RunSummary&) {
-        committed.insert(committed.end(), tags.begin(), tags.end());
+    std::vector<std::string> errors;
+    Pipeline p(*cfg, **store, [&](const Pipeline::CommitReport& r) {
+        committed.insert(committed.end(), r.tags.begin(), r.tags.end());
+        errors.insert(errors.end(), r.errors.begin(), r.errors.end());
     });
     std::vector<std::string> lines = {
         R"({"trace_id":"a","output":"ok","metadata":{"environment":"prod"}})",
@@ -75,7 +77,11 @@ scorers:
     }
     REQUIRE(p.finish().ok());
 
-    CHECK(committed.size() == 7);
+    CHECK(committed == std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7});
+    REQUIRE(errors.size() == 7);
+    CHECK(errors[0].empty());
+    CHECK(errors[5].rfind("invalid JSON", 0) == 0);
+    CHECK(errors[6] == "field 'output': expected a string or an array of messages, got number");
     CHECK(q(db, "SELECT count(*) FROM traces") == 5);
     CHECK(q(db, "SELECT count(*) FROM dead_letters") == 2);
     CHECK(q(db, "SELECT line FROM dead_letters WHERE error LIKE 'line 7: field ''output''%'") == 7);
@@ -158,7 +164,7 @@ TEST_CASE("pipeline: a store failure stops acknowledgement and is reported") {
     sqlite3_exec(other, "DROP TABLE scores", nullptr, nullptr, nullptr);
     sqlite3_close(other);
     std::atomic<int> acks{0};
-    Pipeline p(*cfg, **store, [&](const std::vector<uint64_t>& tags, const RunSummary&) { acks += static_cast<int>(tags.size()); });
+    Pipeline p(*cfg, **store, [&](const Pipeline::CommitReport& r) { acks += static_cast<int>(r.tags.size()); });
     p.submit(rec(R"({"trace_id":"x","output":"hi"})", 1));
     Status st = p.finish();
     CHECK_FALSE(st.ok());

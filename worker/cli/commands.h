@@ -17,5 +17,7 @@ void add_bottom_command(CLI::App& app, Runner& run);
 void add_sample_command(CLI::App& app, Runner& run);
 void add_scorers_command(CLI::App& app, Runner& run);
 void add_trace_command(CLI::App& app, Runner& run);
+void add_worker_command(CLI::App& app, Runner& run);
+void add_push_command(CLI::App& app, Runner& run);
 
 }  // namespace assay::cli

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
     assay::cli::add_sample_command(app, run);
     assay::cli::add_scorers_command(app, run);
     assay::cli::add_trace_command(app, run);
+    assay::cli::add_worker_command(app, run);
+    assay::cli::add_push_command(app, run);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -200,6 +200,30 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
         }
         ASSAY_RETURN_IF_ERROR(wrap(b.finish()));
     }
+    if (auto worker = top.get_node("worker")) {
+        ConfigBlock b(*worker, "worker", base_dir);
+        cfg.worker.zmq_pull = b.get_string("zmq_pull").value_or("");
+        cfg.worker.zmq_router = b.get_string("zmq_router").value_or("");
+        if (auto v = b.get_int("flush_ms")) {
+            if (*v < 1 || *v > 60000) {
+                b.fail("flush_ms", "must be between 1 and 60000");
+            }
+            cfg.worker.flush_ms = static_cast<int>(*v);
+        }
+        if (auto v = b.get_int("zmq_rcvhwm")) {
+            if (*v < 1 || *v > 10000000) {
+                b.fail("zmq_rcvhwm", "must be between 1 and 10000000");
+            }
+            cfg.worker.zmq_rcvhwm = static_cast<int>(*v);
+        }
+        if (auto v = b.get_int("zmq_max_message_bytes")) {
+            if (*v < 1024) {
+                b.fail("zmq_max_message_bytes", "must be at least 1024");
+            }
+            cfg.worker.zmq_max_message_bytes = *v;
+        }
+        ASSAY_RETURN_IF_ERROR(wrap(b.finish()));
+    }
     if (auto log = top.get_node("log")) {
         ConfigBlock b(*log, "log", base_dir);
         cfg.log.level = b.get_string("level").value_or(cfg.log.level);

@@ -28,6 +28,15 @@ struct LogOptions {
     std::string format = "text"; // log.format: text|json
 };
 
+// `assay worker` (flags --zmq-pull / --zmq-router override the endpoints).
+struct WorkerOptions {
+    std::string zmq_pull;           // worker.zmq_pull: PULL endpoint, fire-and-forget ("" = off)
+    std::string zmq_router;         // worker.zmq_router: ROUTER endpoint, acknowledged ("" = off)
+    int flush_ms = 50;              // worker.flush_ms: a partial batch is committed after this long
+    int zmq_rcvhwm = 10000;         // worker.zmq_rcvhwm: queued messages per socket before pushing back
+    int64_t zmq_max_message_bytes = 64 << 20;  // worker.zmq_max_message_bytes
+};
+
 // A judge endpoint (the judge issue runs them; here they are validated and
 // referenced by judge scorers).
 struct JudgeSpec {
@@ -43,6 +52,7 @@ struct Config {
     std::string salt;    // sampler.salt
     ParseLimits ingest;
     PipelineOptions pipeline;
+    WorkerOptions worker;
     LogOptions log;
     std::vector<JudgeSpec> judges;
     std::vector<ConfiguredScorer> scorers;

@@ -132,14 +132,21 @@ std::string reason_key(const std::string& error) {
 }  // namespace
 
 void process_chunk(std::vector<RawRecord>& records, const std::vector<ConfiguredScorer>& scorers,
-                   const ParseLimits& limits, WriteBatch& batch, RunSummary& summary) {
+                   const ParseLimits& limits, WriteBatch& batch, RunSummary& summary,
+                   std::vector<std::string>* errors) {
+    if (errors != nullptr) {
+        errors->assign(records.size(), std::string());
+    }
+    size_t index = 0;
     CounterAccumulator counters;
     const int64_t now = now_ms();
     batch.traces.reserve(records.size());
     batch.scores.reserve(records.size() * scorers.size());
     for (RawRecord& rec : records) {
+        const size_t i = index++;
         ++summary.records;
-        Result<Trace> t = rec.oversized
+        Result<Trace> t = !rec.reject.empty() ? Result<Trace>(Status::invalid_argument(rec.reject))
+                          : rec.oversized
                               ? Result<Trace>(Status::limit_exceeded(
                                     "trace is " + std::to_string(rec.full_bytes) +
                                     " bytes; the limit (ingest.max_trace_bytes) is " +
@@ -156,6 +163,9 @@ void process_chunk(std::vector<RawRecord>& records, const std::vector<Configured
             d.raw_bytes = rec.oversized ? rec.full_bytes : rec.text.size();
             ++summary.rejected;
             ++summary.reject_reasons[reason_key(t.status().message())];
+            if (errors != nullptr) {
+                (*errors)[i] = t.status().message();
+            }
             batch.dead_letters.push_back(std::move(d));
             continue;
         }

@@ -24,6 +24,7 @@ struct RawRecord {
     bool oversized = false;
     uint64_t full_bytes = 0;
     int64_t received_ms = 0;
+    std::string reject;   // when set, the record is dead-lettered with this reason unparsed
 };
 
 // Per-chunk accumulation of sampler counters, keyed (scorer index, day).
@@ -47,8 +48,11 @@ void evaluate_trace(const Trace& trace, const std::vector<ConfiguredScorer>& sco
 // Parses and evaluates a chunk of raw records: good ones become traces and
 // scores, bad ones dead letters with a message naming the line and problem.
 // Record texts are moved into the traces (left as they were on rejection).
+// `errors` (optional) gets one entry per record: empty when the record became
+// a trace, else the rejection message.
 void process_chunk(std::vector<RawRecord>& records, const std::vector<ConfiguredScorer>& scorers,
-                   const ParseLimits& limits, WriteBatch& batch, RunSummary& summary);
+                   const ParseLimits& limits, WriteBatch& batch, RunSummary& summary,
+                   std::vector<std::string>* errors = nullptr);
 
 // Makes an empty summary with one tally per scorer, in config order.
 RunSummary empty_summary(const std::vector<ConfiguredScorer>& scorers);

@@ -33,6 +33,7 @@ Status Pipeline::submit(RawRecord record, uint64_t tag) {
     if (!m_current) {
         m_current = std::make_unique<Chunk>();
         m_current->records.reserve(static_cast<size_t>(m_config.pipeline.batch_size));
+        m_current_started = Clock::now();
     }
     m_current->records.push_back(std::move(record));
     m_current->tags.push_back(tag);
@@ -54,6 +55,13 @@ void Pipeline::flush() {
     m_to_write.emplace_back(std::move(m_current), std::move(f));
     m_to_score.push_back(c);
     m_cv.notify_all();
+}
+
+void Pipeline::flush_if_older(int64_t max_age_ms) {
+    if (m_current && !m_current->records.empty() &&
+        Clock::now() - m_current_started >= std::chrono::milliseconds(max_age_ms)) {
+        flush();
+    }
 }
 
 void Pipeline::release_committed() {
@@ -83,7 +91,7 @@ void Pipeline::scoring_loop() {
         }
         c->summary = empty_summary(m_config.scorers);
         auto t0 = Clock::now();
-        process_chunk(c->records, m_config.scorers, m_config.ingest, c->batch, c->summary);
+        process_chunk(c->records, m_config.scorers, m_config.ingest, c->batch, c->summary, &c->errors);
         {
             std::lock_guard<std::mutex> lock(m_mu);
             m_stats.scoring_busy += seconds_since(t0);
@@ -127,7 +135,7 @@ void Pipeline::writer_loop() {
             }
         }
         if (st.ok() && m_on_commit) {
-            m_on_commit(c->tags, c->summary);
+            m_on_commit(CommitReport{c->tags, c->errors, c->summary});
         }
         {
             std::lock_guard<std::mutex> lock(m_mu);

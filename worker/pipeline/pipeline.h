@@ -10,6 +10,7 @@
 // After a store error the pipeline stops accepting work; finish() returns
 // that error (the failed chunk is not stored, nothing is acknowledged).
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -28,8 +29,14 @@ namespace assay {
 
 class Pipeline {
 public:
-    // Called after a chunk commits with the records' tags (see submit()).
-    using CommitCallback = std::function<void(const std::vector<uint64_t>& tags, const RunSummary& chunk)>;
+    // What a committed chunk held, record by record in submission order.
+    struct CommitReport {
+        const std::vector<uint64_t>& tags;       // as given to submit()
+        const std::vector<std::string>& errors;  // empty: stored as a trace; else why it was dead-lettered
+        const RunSummary& summary;               // the chunk's totals
+    };
+    // Called on the writer thread after a chunk is durably committed.
+    using CommitCallback = std::function<void(const CommitReport& report)>;
 
     Pipeline(const Config& config, Store& store, CommitCallback on_commit = nullptr);
     ~Pipeline();
@@ -39,8 +46,12 @@ public:
     // Queues one record. `tag` is returned to on_commit. Returns the store's
     // error if the writer has failed. Single producer thread only.
     Status submit(RawRecord record, uint64_t tag = 0);
-    // Sends the partly filled chunk on its way without waiting.
+    // Sends the partly filled chunk on its way (blocking only for
+    // backpressure). Producer thread only.
     void flush();
+    // Flushes when the partly filled chunk's first record was submitted at
+    // least `max_age_ms` ago (for time-bounded batches). Producer thread only.
+    void flush_if_older(int64_t max_age_ms);
     // Flushes, waits for every chunk to be committed and stops the threads.
     // Returns the first store error, if any. Idempotent.
     Status finish();
@@ -52,6 +63,7 @@ private:
     struct Chunk {
         std::vector<RawRecord> records;
         std::vector<uint64_t> tags;
+        std::vector<std::string> errors;
         WriteBatch batch;
         RunSummary summary;
         std::promise<void> done;
@@ -68,6 +80,7 @@ private:
     size_t m_max_in_flight;
 
     std::unique_ptr<Chunk> m_current;
+    std::chrono::steady_clock::time_point m_current_started;
 
     mutable std::mutex m_mu;
     std::condition_variable m_cv;

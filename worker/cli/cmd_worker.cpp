@@ -1,0 +1,113 @@
+// `assay worker`: score production traffic continuously from ZeroMQ until
+// SIGTERM or SIGINT, then drain (commit everything received, acknowledge it)
+// and exit 0.
+#include <csignal>
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "config/config.h"
+#include "ingest/zmq_intake.h"
+#include "pipeline/pipeline.h"
+
+namespace assay::cli {
+
+namespace {
+
+struct WorkerArgs {
+    std::string config, db, zmq_pull, zmq_router, log_level;
+};
+
+std::atomic<bool>* g_stop = nullptr;
+
+extern "C" void on_signal(int) {
+    if (g_stop != nullptr) {
+        g_stop->store(true);
+    }
+}
+
+int run_worker(const WorkerArgs& a) {
+    ConfigOverrides flags;
+    if (!a.db.empty()) {
+        flags.db = a.db;
+    }
+    if (!a.log_level.empty()) {
+        flags.log_level = a.log_level;
+    }
+    auto cfg = load_config(a.config, flags, environ_map());
+    if (!cfg.ok()) {
+        std::fprintf(stderr, "assay worker: %s\n", cfg.status().message().c_str());
+        return 2;
+    }
+    setup_logging(cfg->log);
+    auto log = spdlog::get("ingest");
+    ZmqIntakeOptions zopts;
+    zopts.pull_endpoint = a.zmq_pull.empty() ? cfg->worker.zmq_pull : a.zmq_pull;
+    zopts.router_endpoint = a.zmq_router.empty() ? cfg->worker.zmq_router : a.zmq_router;
+    zopts.flush_ms = cfg->worker.flush_ms;
+    zopts.rcvhwm = cfg->worker.zmq_rcvhwm;
+    zopts.max_message_bytes = cfg->worker.zmq_max_message_bytes;
+    if (zopts.pull_endpoint.empty() && zopts.router_endpoint.empty()) {
+        std::fprintf(stderr, "assay worker: no intake: give --zmq-router/--zmq-pull or worker.zmq_router/worker.zmq_pull\n");
+        return 2;
+    }
+    auto store = open_store(cfg->store);
+    if (!store.ok()) {
+        std::fprintf(stderr, "assay worker: %s\n", store.status().message().c_str());
+        return 2;
+    }
+    if (Status st = (*store)->register_scorers(version_infos(cfg->scorers)); !st.ok()) {
+        std::fprintf(stderr, "assay worker: %s\n", st.message().c_str());
+        return 2;
+    }
+    ZmqIntake* intake_ptr = nullptr;
+    Pipeline pipeline(*cfg, **store, [&intake_ptr](const Pipeline::CommitReport& r) {
+        if (intake_ptr != nullptr) {
+            intake_ptr->on_commit(r);
+        }
+    });
+    ZmqIntake intake(zopts, pipeline, cfg->ingest.max_trace_bytes);
+    intake_ptr = &intake;
+    if (Status st = intake.open(); !st.ok()) {
+        std::fprintf(stderr, "assay worker: %s\n", st.message().c_str());
+        return 2;
+    }
+    g_stop = &intake.stop_flag();
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    // One line on stdout that scripts can wait for.
+    std::printf("assay worker: listening%s%s%s%s, store %s\n",
+                intake.router_bound().empty() ? "" : " router=", intake.router_bound().c_str(),
+                intake.pull_bound().empty() ? "" : " pull=", intake.pull_bound().c_str(),
+                cfg->store.sqlite_path.c_str());
+    std::fflush(stdout);
+    Status st = intake.run();
+    g_stop = nullptr;
+    RunSummary s = pipeline.summary();
+    log->info("stopped: {} records, {} stored, {} dead-lettered", s.records, s.accepted, s.rejected);
+    if (!st.ok()) {
+        std::fprintf(stderr, "assay worker: %s\n", st.message().c_str());
+        return 2;
+    }
+    return 0;
+}
+
+}  // namespace
+
+void add_worker_command(CLI::App& app, Runner& run) {
+    auto a = std::make_shared<WorkerArgs>();
+    CLI::App* c = app.add_subcommand("worker", "Score traffic continuously from ZeroMQ until SIGTERM");
+    c->add_option("--config,-c", a->config, "Config file (default: ./assay.yaml, else built-in defaults)");
+    c->add_option("--db", a->db, "SQLite store path (overrides store.sqlite)");
+    c->add_option("--zmq-pull", a->zmq_pull, "PULL endpoint (fire-and-forget), e.g. tcp://127.0.0.1:5555; '>' prefix connects");
+    c->add_option("--zmq-router", a->zmq_router, "ROUTER endpoint (acknowledged), e.g. tcp://127.0.0.1:5556");
+    c->add_option("--log-level", a->log_level, "trace|debug|info|warn|error|off");
+    c->callback([a, &run] { run = [a] { return run_worker(*a); }; });
+}
+
+}  // namespace assay::cli

@@ -1,0 +1,282 @@
+#include "ingest/zmq_intake.h"
+
+#include <spdlog/spdlog.h>
+
+#include <zmq_addon.hpp>
+
+#include "core/text.h"
+#include "ingest/trace_parser.h"
+
+namespace assay {
+
+namespace {
+
+// Tags: message sequence number in the high 40 bits, trace index in the low 24.
+constexpr int k_index_bits = 24;
+constexpr uint64_t k_max_traces_per_message = (uint64_t{1} << k_index_bits) - 1;
+
+uint64_t make_tag(uint64_t seq, uint64_t index) { return (seq << k_index_bits) | index; }
+
+// Binds, or connects when the endpoint starts with '>'. Returns the endpoint
+// in use (the bound address, with the real port).
+Result<std::string> attach(zmq::socket_t& s, const std::string& endpoint) {
+    try {
+        if (!endpoint.empty() && endpoint[0] == '>') {
+            s.connect(endpoint.substr(1));
+            return endpoint.substr(1);
+        }
+        s.bind(endpoint);
+        return s.get(zmq::sockopt::last_endpoint);
+    } catch (const zmq::error_t& e) {
+        return Status::io_error("cannot open ZeroMQ endpoint '" + endpoint + "': " + e.what());
+    }
+}
+
+}  // namespace
+
+ZmqIntake::ZmqIntake(ZmqIntakeOptions options, Pipeline& pipeline, size_t max_trace_bytes)
+    : m_options(std::move(options)), m_pipeline(pipeline), m_max_trace_bytes(max_trace_bytes), m_ctx(1) {}
+
+ZmqIntake::~ZmqIntake() {
+    m_pull.reset();
+    m_router.reset();
+    m_ctx.close();
+}
+
+Status ZmqIntake::open() {
+    auto setup = [&](std::unique_ptr<zmq::socket_t>& sock, zmq::socket_type type, const std::string& ep,
+                     std::string& bound) -> Status {
+        if (ep.empty()) {
+            return {};
+        }
+        sock = std::make_unique<zmq::socket_t>(m_ctx, type);
+        sock->set(zmq::sockopt::rcvhwm, m_options.rcvhwm);
+        sock->set(zmq::sockopt::linger, m_options.linger_ms);
+        sock->set(zmq::sockopt::maxmsgsize, m_options.max_message_bytes);
+        if (type == zmq::socket_type::router) {
+            sock->set(zmq::sockopt::router_mandatory, 0);
+        }
+        auto r = attach(*sock, ep);
+        if (!r.ok()) {
+            return r.status();
+        }
+        bound = *r;
+        return {};
+    };
+    ASSAY_RETURN_IF_ERROR(setup(m_pull, zmq::socket_type::pull, m_options.pull_endpoint, m_pull_bound));
+    ASSAY_RETURN_IF_ERROR(setup(m_router, zmq::socket_type::router, m_options.router_endpoint, m_router_bound));
+    if (!m_pull && !m_router) {
+        return Status::invalid_argument("no intake configured: give worker.zmq_pull and/or worker.zmq_router");
+    }
+    return {};
+}
+
+Status ZmqIntake::submit(std::string text, uint64_t tag, const std::string& source, std::string reject) {
+    RawRecord r;
+    r.reject = std::move(reject);
+    r.text = std::move(text);
+    r.source = source;
+    r.received_ms = now_ms();
+    r.full_bytes = r.text.size();
+    if (r.reject.empty() && r.text.size() > m_max_trace_bytes) {
+        r.oversized = true;
+        r.text.resize(m_max_trace_bytes);
+    }
+    Status st = m_pipeline.submit(std::move(r), tag);
+    if (!st.ok() && m_error.ok()) {
+        m_error = st;
+    }
+    return st;
+}
+
+void ZmqIntake::read_pull() {
+    // Drain what is queued, bounded so the ROUTER and acks are not starved.
+    for (int n = 0; n < 1000; ++n) {
+        std::vector<zmq::message_t> frames;
+        zmq::recv_result_t got;
+        try {
+            got = zmq::recv_multipart(*m_pull, std::back_inserter(frames), zmq::recv_flags::dontwait);
+        } catch (const zmq::error_t& e) {
+            spdlog::get("ingest")->warn("pull: receive failed: {}", e.what());
+            return;
+        }
+        if (!got) {
+            return;
+        }
+        uint64_t traces = 0;
+        Status st;
+        for (auto& f : frames) {
+            for (std::string_view t : split_payload(f.to_string_view())) {
+                ++traces;
+                if (st.ok()) {
+                    st = submit(std::string(t), 0, "zmq:pull");
+                }
+            }
+        }
+        {
+            std::lock_guard<std::mutex> lock(m_mu);
+            ++m_counters.messages;
+            m_counters.traces += traces;
+        }
+        if (!st.ok()) {
+            return;
+        }
+    }
+}
+
+void ZmqIntake::read_router() {
+    for (int n = 0; n < 1000; ++n) {
+        std::vector<zmq::message_t> frames;
+        zmq::recv_result_t got;
+        try {
+            got = zmq::recv_multipart(*m_router, std::back_inserter(frames), zmq::recv_flags::dontwait);
+        } catch (const zmq::error_t& e) {
+            spdlog::get("ingest")->warn("router: receive failed: {}", e.what());
+            return;
+        }
+        if (!got) {
+            return;
+        }
+        // frames[0] is the peer identity (added by ROUTER), then msg_id, payloads.
+        if (frames.size() < 2 || frames[1].size() == 0 || frames[1].size() > k_max_msg_id_bytes) {
+            // No usable id: nothing can be acknowledged; keep what we got as
+            // dead letters so nothing is lost silently.
+            {
+                std::lock_guard<std::mutex> lock(m_mu);
+                ++m_counters.bad_frames;
+            }
+            const std::string why = frames.size() < 2
+                                        ? "zmq router: message has no id frame"
+                                        : "zmq router: the id frame must be 1-" + std::to_string(k_max_msg_id_bytes) +
+                                              " bytes, got " + std::to_string(frames[1].size());
+            for (size_t i = 1; i < frames.size(); ++i) {
+                submit(frames[i].to_string(), 0, "zmq:router", why);
+            }
+            continue;
+        }
+        const uint64_t seq = m_next_seq++;
+        Pending p;
+        p.identity = frames[0].to_string();
+        p.msg_id = frames[1].to_string();
+        p.ack.id = p.msg_id;
+        std::vector<std::string_view> traces;
+        for (size_t i = 2; i < frames.size(); ++i) {
+            for (std::string_view t : split_payload(frames[i].to_string_view())) {
+                traces.push_back(t);
+            }
+        }
+        if (traces.size() > k_max_traces_per_message) {
+            traces.resize(k_max_traces_per_message);  // the rest is reported below
+        }
+        p.total = static_cast<uint32_t>(traces.size());
+        {
+            std::lock_guard<std::mutex> lock(m_mu);
+            ++m_counters.messages;
+            m_counters.traces += traces.size();
+        }
+        if (p.total == 0) {
+            send_ack(p);
+            continue;
+        }
+        auto it = m_pending.emplace(seq, std::move(p)).first;
+        const std::string source = "zmq:router id=" + excerpt(it->second.msg_id, 64);
+        for (size_t i = 0; i < traces.size(); ++i) {
+            if (!submit(std::string(traces[i]), make_tag(seq, i), source).ok()) {
+                return;
+            }
+        }
+    }
+}
+
+void ZmqIntake::on_commit(const Pipeline::CommitReport& report) {
+    std::lock_guard<std::mutex> lock(m_mu);
+    for (size_t i = 0; i < report.tags.size(); ++i) {
+        if (report.tags[i] != 0) {
+            m_committed.emplace_back(report.tags[i], report.errors[i]);
+        }
+    }
+}
+
+void ZmqIntake::deliver_commits() {
+    std::deque<std::pair<uint64_t, std::string>> done;
+    {
+        std::lock_guard<std::mutex> lock(m_mu);
+        done.swap(m_committed);
+    }
+    for (auto& [tag, error] : done) {
+        auto it = m_pending.find(tag >> k_index_bits);
+        if (it == m_pending.end()) {
+            continue;
+        }
+        Pending& p = it->second;
+        if (error.empty()) {
+            ++p.ack.accepted;
+        } else {
+            p.ack.rejected.push_back({static_cast<uint32_t>(tag & k_max_traces_per_message), std::move(error)});
+        }
+        if (++p.done == p.total) {
+            send_ack(p);
+            m_pending.erase(it);
+        }
+    }
+}
+
+void ZmqIntake::send_ack(Pending& p) {
+    try {
+        const std::string ack = encode_ack(p.ack);  // must outlive the send
+        std::array<zmq::const_buffer, 3> frames = {zmq::buffer(p.identity), zmq::buffer(p.msg_id),
+                                                   zmq::buffer(ack)};
+        // A vanished peer's ack is dropped (router_mandatory off): the
+        // producer resends after its timeout and the upserts make that harmless.
+        zmq::send_multipart(*m_router, frames, zmq::send_flags::dontwait);
+        std::lock_guard<std::mutex> lock(m_mu);
+        ++m_counters.acks_sent;
+    } catch (const zmq::error_t& e) {
+        spdlog::get("ingest")->warn("router: ack for '{}' not sent: {}", excerpt(p.msg_id, 64), e.what());
+    }
+}
+
+Status ZmqIntake::run() {
+    std::vector<zmq::pollitem_t> items;
+    if (m_pull) {
+        items.push_back({m_pull->handle(), 0, ZMQ_POLLIN, 0});
+    }
+    if (m_router) {
+        items.push_back({m_router->handle(), 0, ZMQ_POLLIN, 0});
+    }
+    // Short polls keep ack latency and batch age bounded (flush_ms).
+    const auto tick = std::chrono::milliseconds(std::max(1, std::min(10, m_options.flush_ms)));
+    while (!m_stop.load() && m_error.ok()) {
+        try {
+            zmq::poll(items, tick);
+        } catch (const zmq::error_t& e) {
+            if (e.num() != EINTR) {
+                return Status::io_error(std::string("zmq poll: ") + e.what());
+            }
+        }
+        size_t k = 0;
+        if (m_pull && (items[k++].revents & ZMQ_POLLIN)) {
+            read_pull();
+        }
+        if (m_router && (items[k].revents & ZMQ_POLLIN)) {
+            read_router();
+        }
+        m_pipeline.flush_if_older(m_options.flush_ms);
+        deliver_commits();
+    }
+    // Drain: commit everything received, then answer.
+    Status st = m_pipeline.finish();
+    deliver_commits();
+    if (!m_pending.empty()) {
+        spdlog::get("ingest")->warn("{} messages were not acknowledged (their traces were not all committed)",
+                                    m_pending.size());
+    }
+    return st.ok() ? m_error : st;
+}
+
+ZmqIntake::Counters ZmqIntake::counters() const {
+    std::lock_guard<std::mutex> lock(m_mu);
+    return m_counters;
+}
+
+}  // namespace assay

@@ -1,0 +1,108 @@
+#pragma once
+// Rubrics for LLM judges: loading and validating a rubric YAML file, and
+// rendering one trace into the prompt a judge sees. The schema, template
+// variables, reply format and injection handling are documented in
+// rubrics/README.md; this header states the contracts.
+//
+// A Rubric is a plain immutable value once loaded: safe to share and read
+// from several threads. All functions here are pure (no I/O except
+// load_rubric reading its file) and thread-safe.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/trace.h"
+
+namespace assay {
+
+// How a judge's answer maps to a score.
+struct RubricScale {
+    enum class Kind { numeric, choices };
+    struct Choice {
+        std::string label;  // as written in the rubric, e.g. "grounded" or "A"
+        double score = 0.0;
+    };
+
+    Kind kind = Kind::numeric;
+    // numeric: the inclusive bounds of the score. choices: the lowest and
+    // highest score any choice maps to.
+    double min = 0.0;
+    double max = 0.0;
+    // numeric only: the judge must reply with a whole number (default true).
+    bool integer = true;
+    // choices only: in file order.
+    std::vector<Choice> choices;
+
+    // "1-5" / "1-5 (whole numbers)" / "grounded, partially_grounded, ungrounded".
+    std::string describe() const;
+};
+
+struct Rubric {
+    std::string name;
+    // `version:` from the file, else the first 12 hex digits of content_hash.
+    std::string version;
+    // SHA-256 (hex, 64 digits) of the file's exact bytes. Store it with every
+    // judgement: any edit to the file changes it, even when `version` is set.
+    std::string content_hash;
+    std::string description;
+    // The template, with {{input}}, {{output}}, {{reference}}, {{context}} and
+    // {{metadata.KEY}} placeholders (whitespace inside the braces allowed).
+    std::string prompt;
+    // Variables that must be present and non-empty before a judge is called,
+    // spelled as in the template without braces: "input", "context",
+    // "metadata.tenant". Default: every variable the template uses.
+    std::vector<std::string> required;
+    // Every distinct variable the template uses, in order of first use.
+    std::vector<std::string> variables;
+    RubricScale scale;
+    // A verdict passes iff score >= pass_threshold (within the scale).
+    double pass_threshold = 0.0;
+    // Always "json" today: see reply_format_instructions().
+    std::string reply_format = "json";
+    // Where the rubric came from (a path, or what the caller passed).
+    std::string source;
+};
+
+// Parses and validates a rubric. `source` names the file in messages.
+// On failure returns invalid_argument whose message names the file and the
+// key, e.g. "rubric 'rubrics/x.yaml': key 'scale.max': expected a number,
+// got 'five'" or "rubric 'rubrics/x.yaml': unknown key 'treshold'".
+Result<Rubric> parse_rubric(std::string_view yaml_text, std::string_view source);
+
+// Reads `path` and parses it (source = path). io_error when unreadable.
+Result<Rubric> load_rubric(const std::string& path);
+
+// SHA-256 hex of a rubric file's bytes (what Rubric::content_hash holds).
+std::string content_hash(std::string_view file_bytes);
+
+// Renders the user message for one trace: a fixed preamble that explains
+// the data blocks, the rubric's template with each variable replaced by a
+// delimited data block, and the reply-format instructions. Deterministic:
+// the same rubric and trace always give the same bytes (the judge cache
+// relies on it).
+//   - missing_input naming the variable when a required variable is absent
+//     or blank, e.g. "rubric 'faithfulness' needs {{context}}, which is
+//     empty"; also when the output is blank, whatever `required` says:
+//     empty outputs are never judged.
+//   - Untrusted text is neutralised (neutralise_delimiters) and fenced by
+//     <<<ASSAY_<NAME>_BEGIN id=N>>> ... <<<ASSAY_<NAME>_END id=N>>> lines, where
+//     N is a nonce derived from the rubric hash and the trace's rendered
+//     values, so content cannot predict it.
+Result<std::string> render(const Rubric& rubric, const Trace& trace);
+
+// The fixed system message for every judge call: the blocks are data, and
+// the reply is one JSON object only.
+std::string_view judge_system_message();
+
+// The reply-format section render() appends, e.g.
+//   {"reasoning": "<...>", "score": <a whole number from 1 to 5>}
+std::string reply_format_instructions(const Rubric& rubric);
+
+// Breaks every run of three or more '<' or '>' so that no "<<<" or ">>>"
+// remains: a space is inserted after every second bracket of a run
+// ("<<<" -> "<< <", ">>>>>" -> ">> >> >"). Every other byte is unchanged.
+std::string neutralise_delimiters(std::string_view text);
+
+}  // namespace assay
