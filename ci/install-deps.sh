@@ -13,6 +13,7 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
   libvalijson-dev libssl-dev
   json-schema-test-suite
+  python3-zmq
 )
 
 missing=()

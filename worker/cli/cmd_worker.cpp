@@ -81,7 +81,7 @@ int run_worker(const WorkerArgs& a) {
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
     // One line on stdout that scripts can wait for.
-    std::printf("assay worker: listening%s%s%s%s, store %s\n",
+    std::printf("assay worker: listening%s%s%s%s store=%s\n",
                 intake.router_bound().empty() ? "" : " router=", intake.router_bound().c_str(),
                 intake.pull_bound().empty() ? "" : " pull=", intake.pull_bound().c_str(),
                 cfg->store.sqlite_path.c_str());

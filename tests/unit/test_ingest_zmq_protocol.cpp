@@ -1,0 +1,44 @@
+#include <doctest/doctest.h>
+
+#include "ingest/zmq_protocol.h"
+
+using namespace assay;
+
+TEST_CASE("zmq protocol: payloads split into trace texts without re-serialising") {
+    auto v = split_payload(R"({"trace_id":"a"})");
+    REQUIRE(v.size() == 1);
+    CHECK(v[0] == R"({"trace_id":"a"})");
+
+    v = split_payload(R"( [ {"trace_id":"a","output":"x, [y]"} , {"trace_id":"b","o":{"k":[1,2]}} ] )");
+    REQUIRE(v.size() == 2);
+    CHECK(v[0] == R"({"trace_id":"a","output":"x, [y]"})");
+    CHECK(v[1] == R"({"trace_id":"b","o":{"k":[1,2]}})");
+
+    CHECK(split_payload("[]").empty());
+    v = split_payload(R"([{"a":"\"]"}])");  // an escaped quote then a bracket inside a string
+    REQUIRE(v.size() == 1);
+    CHECK(v[0] == R"({"a":"\"]"})");
+    // Not a well-formed array: returned whole, to fail parsing with a precise message.
+    for (const char* bad : {"[1,", "[1,]", "[,1]", "[1] trailing", "[1}", "\xff\xfe"}) {
+        CAPTURE(bad);
+        v = split_payload(bad);
+        REQUIRE(v.size() == 1);
+        CHECK(v[0] == bad);
+    }
+}
+
+TEST_CASE("zmq protocol: acks round-trip") {
+    Ack a;
+    a.id = "msg-7";
+    a.accepted = 3;
+    a.rejected = {{1, "line 2: invalid JSON"}, {4, "field 'trace_id' is required"}};
+    auto b = decode_ack(encode_ack(a));
+    REQUIRE(b.ok());
+    CHECK(b->id == "msg-7");
+    CHECK(b->accepted == 3);
+    REQUIRE(b->rejected.size() == 2);
+    CHECK(b->rejected[1].index == 4);
+    CHECK(b->rejected[1].error == "field 'trace_id' is required");
+    CHECK_FALSE(decode_ack("{}").ok());
+    CHECK_FALSE(decode_ack("garbage").ok());
+}
