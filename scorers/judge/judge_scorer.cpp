@@ -1,14 +1,11 @@
 // The `judge` scorer type: LLM-as-judge rubrics. At this stage the pipeline
 // samples traces for it and queues them in judge_queue (decision `pending`);
-// the judge stage (worker/judge/) consumes that queue. The factory validates
-// the config and the rubric file so a bad rubric fails at startup, and the
-// rubric's bytes are part of the scorer version.
-#include <fstream>
-#include <sstream>
-
-#include <yaml-cpp/yaml.h>
-
+// the judge stage (worker/judge/) consumes that queue. The factory loads the
+// rubric with worker/judge/rubric.h, so a bad rubric fails at startup with a
+// message naming the file and key, and the rubric's bytes are part of the
+// scorer version.
 #include "core/scorer_registry.h"
+#include "judge/rubric.h"
 
 namespace assay {
 
@@ -38,24 +35,13 @@ Result<std::unique_ptr<Scorer>> make_judge(ConfigBlock& block) {
         block.fail("aggregate", "must be mean, median or majority; got '" + aggregate + "'");
         return Status::invalid_argument("bad aggregate");
     }
-    std::ifstream in(*rubric, std::ios::binary);
-    if (!in) {
-        block.fail("rubric", "cannot read '" + *rubric + "'");
-        return Status::invalid_argument("rubric unreadable");
+    auto loaded = load_rubric(*rubric);
+    if (!loaded.ok()) {
+        block.fail("rubric", loaded.status().message());
+        return loaded.status();
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    try {
-        YAML::Node r = YAML::Load(ss.str());
-        if (!r.IsMap() || !r["name"] || !r["prompt"] || !r["prompt"].IsScalar()) {
-            block.fail("rubric", "'" + *rubric + "' must be a mapping with at least 'name' and 'prompt'");
-            return Status::invalid_argument("bad rubric");
-        }
-    } catch (const YAML::Exception& e) {
-        block.fail("rubric", "'" + *rubric + "': YAML error at line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
-        return Status::invalid_argument("bad rubric");
-    }
-    block.add_version_material(ss.str());
+    // The rubric's exact bytes give the scorer its meaning.
+    block.add_version_material(loaded->content_hash);
     return std::unique_ptr<Scorer>(new JudgeScorer());
 }
 

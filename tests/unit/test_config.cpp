@@ -109,7 +109,16 @@ judges:
      price: {input_per_mtok: 2.5, output_per_mtok: 10}}
 )";
     CHECK(err(judges + "scorers: [{type: judge, sample_rate: 0.1, rubric: /nonexistent.yaml, judges: [primary]}]")
-              .find("key 'rubric': cannot read") != std::string::npos);
+              .find("key 'rubric': rubric '/nonexistent.yaml': cannot read the file") != std::string::npos);
+    const std::string dir = std::string(ASSAY_SOURCE_DIR) + "/rubrics/";
+    auto ok = load(judges + "scorers: [{type: judge, sample_rate: 0.1, rubric: " + dir + "helpfulness.yaml, judges: [primary]}]");
+    REQUIRE_MESSAGE(ok.ok(), ok.status().message());
+    auto other = load(judges + "scorers: [{type: judge, sample_rate: 0.1, rubric: " + dir + "conciseness.yaml, judges: [primary]}]");
+    REQUIRE(other.ok());
+    CHECK(ok->scorers[0].version != other->scorers[0].version);  // the rubric's bytes are in the version
+    CHECK(ok->scorers[0].is_judge());
+    CHECK(err(judges + "scorers: [{type: judge, sample_rate: 0.1, rubric: " + dir + "helpfulness.yaml, judges: [nobody]}]")
+              .find("no judge named 'nobody'") != std::string::npos);
     CHECK(err("judges: [{name: j, provider: gemini, model: m}]\nscorers: [{type: test_len}]")
               .find("key 'provider': must be openai or anthropic") != std::string::npos);
     CHECK(err("judges: [{name: j, provider: openai, model: m, api_key_env: sk-abc123}]\nscorers: [{type: test_len}]")
