@@ -14,6 +14,7 @@ PACKAGES=(
   libvalijson-dev libssl-dev
   json-schema-test-suite
   python3-zmq
+  prometheus
 )
 
 missing=()

@@ -52,7 +52,8 @@ class Worker:
         self.p = subprocess.Popen([assay, "worker", "--config", cfg, "--db", db] + args,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.p.stdout.readline()
-        self.endpoints = dict(part.split("=", 1) for part in line.split() if "=" in part and part.startswith(("router", "pull")))
+        self.endpoints = dict(part.split("=", 1) for part in line.split()
+                              if "=" in part and part.startswith(("router", "pull", "http")))
         if not self.endpoints:
             raise RuntimeError("worker did not start: " + line + self.p.stderr.read())
 
@@ -106,8 +107,9 @@ def main():
         bad = json.loads(next(l for l in g.stderr.splitlines() if l.startswith("bad_lines_json "))[15:])
         n_bad = sum(len(v) for k, v in bad.items() if k != "empty_line")
         db = os.path.join(tmp, "w.db")
-        w = Worker(a.assay, cfg, db, ["--zmq-router", "tcp://127.0.0.1:*", "--zmq-pull", "tcp://127.0.0.1:*"])
-        router, pull = w.endpoints["router"], w.endpoints["pull"]
+        w = Worker(a.assay, cfg, db, ["--zmq-router", "tcp://127.0.0.1:*", "--zmq-pull", "tcp://127.0.0.1:*",
+                                      "--http-listen", "127.0.0.1:0"])
+        router, pull, http = w.endpoints["router"], w.endpoints["pull"], "http://" + w.endpoints["http"]
         p = subprocess.run([a.assay, "push", "--endpoint", router, "--in", hostile, "--batch", "7",
                             "--deadline-ms", "60000"], capture_output=True, text=True)
         check(p.returncode == 0, f"push exits 0 when all acked (rc={p.returncode}, {p.stderr[-300:]!r})")
@@ -119,6 +121,18 @@ def main():
         check(count(db, "SELECT count(*) FROM traces") == 300, "300 traces committed before their acks")
         check(count(db, "SELECT count(*) FROM dead_letters") == n_bad, f"{n_bad} dead letters")
         check(count(db, "SELECT count(*) FROM scores") == 300 * 5, "every trace has all 5 decisions")
+
+        # Operations endpoints.
+        import urllib.request
+        get = lambda path: urllib.request.urlopen(http + path, timeout=5)
+        check(get("/healthz").status == 200 and get("/readyz").status == 200, "/healthz and /readyz answer 200")
+        metrics = get("/metrics").read().decode()
+        check("assay_traces_committed_total 300" in metrics, "/metrics counts committed traces")
+        check(f'assay_traces_rejected_total{{reason="invalid JSON"}}' in metrics, "/metrics counts rejections by reason")
+        check('assay_decisions_total{scorer="pii",decision="scored"}' in metrics, "/metrics has decisions by scorer")
+        check("assay_batch_commit_seconds_bucket" in metrics, "/metrics has the commit-latency histogram")
+        pt = subprocess.run(["promtool", "check", "metrics"], input=metrics, capture_output=True, text=True)
+        check(pt.returncode == 0, f"promtool check metrics passes ({pt.stdout[-300:]}{pt.stderr[-300:]})")
 
         # 2. Fire-and-forget PULL, with garbage frames, and the README's pyzmq producer.
         have_pyzmq = subprocess.run([pyzmq, "-c", "import zmq"], capture_output=True).returncode == 0

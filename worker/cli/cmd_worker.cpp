@@ -10,14 +10,16 @@
 #include "cli/output.h"
 #include "config/config.h"
 #include "ingest/zmq_intake.h"
+#include "ops/ops_server.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/prometheus.h"
 
 namespace assay::cli {
 
 namespace {
 
 struct WorkerArgs {
-    std::string config, db, zmq_pull, zmq_router, log_level;
+    std::string config, db, zmq_pull, zmq_router, http_listen, log_level;
 };
 
 std::atomic<bool>* g_stop = nullptr;
@@ -74,6 +76,18 @@ int run_worker(const WorkerArgs& a) {
         std::fprintf(stderr, "assay worker: %s\n", st.message().c_str());
         return 2;
     }
+    OpsServer ops([&pipeline, &intake] {
+        auto c = intake.counters();
+        return render_prometheus(pipeline.metrics(),
+                                 IntakeCounters{c.messages, c.traces, c.bad_frames, c.acks_sent, c.pending_acks});
+    });
+    const std::string http = a.http_listen.empty() ? cfg->worker.http_listen : a.http_listen;
+    if (!http.empty()) {
+        if (Status st = ops.start(http); !st.ok()) {
+            std::fprintf(stderr, "assay worker: --http-listen: %s\n", st.message().c_str());
+            return 2;
+        }
+    }
     g_stop = &intake.stop_flag();
     struct sigaction sa {};
     sa.sa_handler = on_signal;
@@ -81,12 +95,16 @@ int run_worker(const WorkerArgs& a) {
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
     // One line on stdout that scripts can wait for.
-    std::printf("assay worker: listening%s%s%s%s store=%s\n",
+    std::printf("assay worker: listening%s%s%s%s%s store=%s\n",
                 intake.router_bound().empty() ? "" : " router=", intake.router_bound().c_str(),
                 intake.pull_bound().empty() ? "" : " pull=", intake.pull_bound().c_str(),
+                http.empty() ? "" : (" http=" + http.substr(0, http.rfind(':')) + ":" + std::to_string(ops.port())).c_str(),
                 cfg->store.sqlite_path.c_str());
     std::fflush(stdout);
+    ops.set_ready(true);
     Status st = intake.run();
+    ops.set_ready(false);
+    ops.stop();
     g_stop = nullptr;
     RunSummary s = pipeline.summary();
     log->info("stopped: {} records, {} stored, {} dead-lettered", s.records, s.accepted, s.rejected);
@@ -106,6 +124,7 @@ void add_worker_command(CLI::App& app, Runner& run) {
     c->add_option("--db", a->db, "SQLite store path (overrides store.sqlite)");
     c->add_option("--zmq-pull", a->zmq_pull, "PULL endpoint (fire-and-forget), e.g. tcp://127.0.0.1:5555; '>' prefix connects");
     c->add_option("--zmq-router", a->zmq_router, "ROUTER endpoint (acknowledged), e.g. tcp://127.0.0.1:5556");
+    c->add_option("--http-listen", a->http_listen, "HOST:PORT for /metrics, /healthz, /readyz (e.g. 127.0.0.1:9464)");
     c->add_option("--log-level", a->log_level, "trace|debug|info|warn|error|off");
     c->callback([a, &run] { run = [a] { return run_worker(*a); }; });
 }

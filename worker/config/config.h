@@ -35,6 +35,7 @@ struct WorkerOptions {
     int flush_ms = 50;              // worker.flush_ms: a partial batch is committed after this long
     int zmq_rcvhwm = 10000;         // worker.zmq_rcvhwm: queued messages per socket before pushing back
     int64_t zmq_max_message_bytes = 64 << 20;  // worker.zmq_max_message_bytes
+    std::string http_listen;        // worker.http_listen: /metrics, /healthz, /readyz ("" = off)
 };
 
 // A judge endpoint (the judge issue runs them; here they are validated and

@@ -263,6 +263,7 @@ Status ZmqIntake::run() {
         }
         m_pipeline.flush_if_older(m_options.flush_ms);
         deliver_commits();
+        publish_pending();
     }
     // Drain: commit everything received, then answer.
     Status st = m_pipeline.finish();
@@ -277,6 +278,11 @@ Status ZmqIntake::run() {
 ZmqIntake::Counters ZmqIntake::counters() const {
     std::lock_guard<std::mutex> lock(m_mu);
     return m_counters;
+}
+
+void ZmqIntake::publish_pending() {
+    std::lock_guard<std::mutex> lock(m_mu);
+    m_counters.pending_acks = m_pending.size();
 }
 
 }  // namespace assay

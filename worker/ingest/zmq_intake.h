@@ -64,7 +64,7 @@ public:
     void on_commit(const Pipeline::CommitReport& report);
 
     struct Counters {
-        uint64_t messages = 0, traces = 0, bad_frames = 0, acks_sent = 0;
+        uint64_t messages = 0, traces = 0, bad_frames = 0, acks_sent = 0, pending_acks = 0;
     };
     Counters counters() const;
 
@@ -80,6 +80,7 @@ private:
     void read_router();
     void deliver_commits();
     void send_ack(Pending& p);
+    void publish_pending();  // copies m_pending.size() into the counters
     Status submit(std::string text, uint64_t tag, const std::string& source, std::string reject = {});
 
     ZmqIntakeOptions m_options;

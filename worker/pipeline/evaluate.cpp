@@ -122,11 +122,25 @@ void evaluate_trace(const Trace& trace, const std::vector<ConfiguredScorer>& sco
 
 namespace {
 
-// "field 'usage.input_tokens': expected ..." -> "field 'usage.input_tokens'"
+// A low-cardinality reason for counting rejections (summary, /metrics):
+// "field 'usage.input_tokens': expected ..." -> "field 'usage.input_tokens'",
+// "invalid UTF-8 at byte 338" -> "invalid UTF-8 at byte N".
 std::string reason_key(const std::string& error) {
     auto colon = error.find(':');
     std::string k = colon == std::string::npos ? error : error.substr(0, colon);
-    return k.size() > 60 ? k.substr(0, 60) : k;
+    std::string out;
+    for (size_t i = 0; i < k.size() && out.size() < 80; ++i) {
+        const bool starts_number = i == 0 || k[i - 1] == ' ' || k[i - 1] == '[';
+        if (k[i] >= '0' && k[i] <= '9' && starts_number) {
+            while (i + 1 < k.size() && k[i + 1] >= '0' && k[i + 1] <= '9') {
+                ++i;
+            }
+            out += 'N';
+        } else {
+            out += k[i];
+        }
+    }
+    return out;
 }
 
 }  // namespace

@@ -21,6 +21,7 @@ Pipeline::Pipeline(const Config& config, Store& store, CommitCallback on_commit)
     }
     m_max_in_flight = static_cast<size_t>(threads) * 2 + 2;
     m_summary = empty_summary(config.scorers);
+    m_commit_counts.assign(commit_buckets().size() + 1, 0);
     for (int i = 0; i < threads; ++i) {
         m_scorers.emplace_back([this] { scoring_loop(); });
     }
@@ -126,10 +127,12 @@ void Pipeline::writer_loop() {
             c = std::move(m_to_write.front().first);
             st = m_error;
         }
+        double commit_seconds = 0;
         if (st.ok()) {
             auto t1 = Clock::now();
             st = m_store.write(c->batch);
-            m_stats.writer_busy += seconds_since(t1);
+            commit_seconds = seconds_since(t1);
+            m_stats.writer_busy += commit_seconds;
             if (!st.ok() && log) {
                 log->error("commit failed: {}", st.message());
             }
@@ -142,8 +145,18 @@ void Pipeline::writer_loop() {
             m_to_write.pop_front();
             if (st.ok()) {
                 m_summary.merge(c->summary);
-            } else if (m_error.ok()) {
-                m_error = st;
+                const auto& bounds = commit_buckets();
+                size_t b = 0;
+                while (b < bounds.size() && commit_seconds > bounds[b]) {
+                    ++b;
+                }
+                ++m_commit_counts[b];
+                m_commit_seconds_sum += commit_seconds;
+            } else {
+                ++m_commit_failures;
+                if (m_error.ok()) {
+                    m_error = st;
+                }
             }
             m_committed.push_back(std::move(c));
             m_cv.notify_all();
@@ -175,6 +188,23 @@ Status Pipeline::finish() {
     }
     std::lock_guard<std::mutex> lock(m_mu);
     return m_error;
+}
+
+const std::vector<double>& Pipeline::commit_buckets() {
+    static const std::vector<double> k_bounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                 0.1,   0.25,   0.5,   1.0,  2.5,   5.0};
+    return k_bounds;
+}
+
+Pipeline::Metrics Pipeline::metrics() const {
+    std::lock_guard<std::mutex> lock(m_mu);
+    Metrics m;
+    m.committed = m_summary;
+    m.chunks_in_flight = m_to_write.size();
+    m.commit_counts = m_commit_counts;
+    m.commit_seconds_sum = m_commit_seconds_sum;
+    m.commit_failures = m_commit_failures;
+    return m;
 }
 
 RunSummary Pipeline::summary() const {

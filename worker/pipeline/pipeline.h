@@ -59,6 +59,18 @@ public:
     // Totals of what has been committed so far (thread-safe snapshot).
     RunSummary summary() const;
 
+    // Bounds (seconds) of the commit-latency histogram buckets.
+    static const std::vector<double>& commit_buckets();
+    // A thread-safe snapshot for /metrics.
+    struct Metrics {
+        RunSummary committed;
+        size_t chunks_in_flight = 0;
+        std::vector<uint64_t> commit_counts;  // per bucket (not cumulative), then +Inf
+        double commit_seconds_sum = 0;
+        uint64_t commit_failures = 0;
+    };
+    Metrics metrics() const;
+
 private:
     struct Chunk {
         std::vector<RawRecord> records;
@@ -90,6 +102,9 @@ private:
     bool m_stopping = false;
     Status m_error;
     RunSummary m_summary;
+    std::vector<uint64_t> m_commit_counts;
+    double m_commit_seconds_sum = 0;
+    uint64_t m_commit_failures = 0;
 
     struct Stats {  // seconds, summed over threads; logged at debug level by finish()
         double scoring_busy = 0, scoring_wait = 0, writer_busy = 0, writer_wait = 0;
