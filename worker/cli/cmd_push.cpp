@@ -1,6 +1,7 @@
 // `assay push`: the reference acknowledged producer. Sends JSONL traces to a
 // worker's ROUTER endpoint, keeps every unacknowledged message, resends it
 // after --timeout-ms, and exits 0 only when every trace has been acknowledged.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -54,6 +55,7 @@ int run_push(const PushArgs& a) {
     uint64_t next_id = 1;
     bool input_done = false;
     int64_t sent_traces = 0, accepted = 0, rejected = 0, resent = 0;
+    std::vector<double> latencies_ms;  // first send -> ack, for messages acked on their first try
     const auto started = Clock::now();
     auto send = [&](const std::string& id, InFlight& m) {
         zmq::multipart_t msg;
@@ -117,6 +119,10 @@ int run_push(const PushArgs& a) {
                 std::fprintf(stderr, "assay push: line %lld rejected: %s\n", static_cast<long long>(line),
                              r.error.c_str());
             }
+            if (it->second.attempts == 1) {
+                latencies_ms.push_back(
+                    std::chrono::duration<double, std::milli>(Clock::now() - it->second.sent).count());
+            }
             in_flight.erase(it);
         }
         // Resend what timed out (the worker may have restarted).
@@ -133,9 +139,14 @@ int run_push(const PushArgs& a) {
         }
     }
     double secs = std::chrono::duration<double>(Clock::now() - started).count();
-    std::printf("assay push: %lld traces acknowledged (%lld accepted, %lld rejected), %lld resends, %.2f s\n",
+    std::sort(latencies_ms.begin(), latencies_ms.end());
+    auto pct = [&](double q) {
+        return latencies_ms.empty() ? 0.0 : latencies_ms[static_cast<size_t>(q * static_cast<double>(latencies_ms.size() - 1))];
+    };
+    std::printf("assay push: %lld traces acknowledged (%lld accepted, %lld rejected), %lld resends, %.2f s, "
+                "ack latency p50 %.1f ms p99 %.1f ms\n",
                 static_cast<long long>(sent_traces), static_cast<long long>(accepted),
-                static_cast<long long>(rejected), static_cast<long long>(resent), secs);
+                static_cast<long long>(rejected), static_cast<long long>(resent), secs, pct(0.5), pct(0.99));
     return 0;
 }
 
