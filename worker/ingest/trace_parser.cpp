@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/json_scan.h"
 #include "core/text.h"
 #include "ingest/trace_sax.h"
 
@@ -16,30 +17,16 @@ namespace {
 size_t nesting_depth(std::string_view s, size_t limit) {
     size_t depth = 0;
     size_t max_depth = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (in_string) {
-            if (c == '\\') {
-                ++i;
-            } else if (c == '"') {
-                in_string = false;
-            }
-            continue;
+    scan_outside_strings(s, 0, [&](size_t, char c) {
+        if (c == '[' || c == '{') {
+            max_depth = std::max(max_depth, ++depth);
+            return max_depth <= limit;
         }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > max_depth) {
-                max_depth = depth;
-                if (max_depth > limit) {
-                    return max_depth;
-                }
-            }
-        } else if ((c == ']' || c == '}') && depth > 0) {
+        if ((c == ']' || c == '}') && depth > 0) {
             --depth;
         }
-    }
+        return true;
+    });
     return max_depth;
 }
 

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_scan.h"
 #include "core/text.h"
 
 namespace assay {
@@ -13,47 +14,35 @@ std::vector<std::string_view> split_payload(std::string_view payload) {
     }
     std::vector<std::string_view> out;
     size_t depth = 0;
-    bool in_string = false;
     size_t start = 1;
-    for (size_t i = 1; i < body.size(); ++i) {
-        char c = body[i];
-        if (in_string) {
-            if (c == '\\') {
-                ++i;
-            } else if (c == '"') {
-                in_string = false;
-            }
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
+    bool malformed = false;
+    JsonScanEnd end = scan_outside_strings(body, 1, [&](size_t i, char c) {
+        if (c == '[' || c == '{') {
             ++depth;
-        } else if (c == ']' || c == '}') {
-            if (depth == 0) {
-                // The closing bracket of the array: it must end the payload.
-                if (c != ']' || !trim(body.substr(i + 1)).empty()) {
-                    return {payload};
-                }
-                std::string_view last = trim(body.substr(start, i - start));
-                if (!last.empty()) {
-                    out.push_back(last);
-                } else if (!out.empty()) {
-                    return {payload};  // "[a, ]": not JSON
-                }
-                return out;
-            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
             --depth;
-        } else if (c == ',' && depth == 0) {
+        } else if ((c == ']' || c == '}') || (c == ',' && depth == 0)) {
+            // A top-level comma, or the array's closing bracket.
             std::string_view item = trim(body.substr(start, i - start));
-            if (item.empty()) {
-                return {payload};
+            const bool closing = c != ',';
+            if (item.empty() && !(closing && out.empty())) {
+                malformed = true;  // "[,1]", "[1,]", "[1,,2]"
+            } else if (!item.empty()) {
+                out.push_back(item);
             }
-            out.push_back(item);
+            if (closing) {
+                // It must be "]" and end the payload.
+                malformed = malformed || c != ']' || !trim(body.substr(i + 1)).empty();
+                return false;
+            }
             start = i + 1;
         }
+        return true;
+    });
+    if (malformed || !end.stopped) {
+        return {payload};  // not a well-formed array (or unterminated): one record
     }
-    return {payload};  // unterminated
+    return out;
 }
 
 std::string encode_ack(const Ack& ack) {
