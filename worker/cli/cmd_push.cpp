@@ -24,6 +24,8 @@ struct PushArgs {
     int batch = 100;
     int timeout_ms = 2000;
     int64_t deadline_ms = 0;
+    double rate = 0;  // traces per second; 0 = as fast as the window allows
+    int64_t max_traces = 0;  // stop reading after this many; 0 = all
     size_t max_line_bytes = 4 << 20;
 };
 
@@ -69,10 +71,20 @@ int run_push(const PushArgs& a) {
     };
     JsonlRecord rec;
     while (!input_done || !in_flight.empty()) {
-        // Fill the window: up to `window` traces unacknowledged.
-        while (!input_done && static_cast<int64_t>(in_flight.size()) * a.batch < a.window) {
+        // Fill the window: up to `window` traces unacknowledged, and no
+        // faster than --rate (an offered load, for latency measurements).
+        auto rate_allows = [&] {
+            if (a.rate <= 0) {
+                return true;
+            }
+            double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+            return static_cast<double>(sent_traces) < elapsed * a.rate;
+        };
+        while (!input_done && static_cast<int64_t>(in_flight.size()) * a.batch < a.window && rate_allows()) {
             InFlight m;
-            while (static_cast<int>(m.lines.size()) < a.batch && (*reader)->next(rec)) {
+            while (static_cast<int>(m.lines.size()) < a.batch &&
+                   (a.max_traces <= 0 || sent_traces + static_cast<int64_t>(m.lines.size()) < a.max_traces) &&
+                   (*reader)->next(rec)) {
                 m.lines.push_back(std::move(rec.text));
                 m.line_numbers.push_back(rec.line);
             }
@@ -92,7 +104,7 @@ int run_push(const PushArgs& a) {
         }
         // Collect acks.
         zmq::pollitem_t item{sock.handle(), 0, ZMQ_POLLIN, 0};
-        zmq::poll(&item, 1, std::chrono::milliseconds(50));
+        zmq::poll(&item, 1, std::chrono::milliseconds(a.rate > 0 ? 1 : 50));
         while (true) {
             zmq::multipart_t reply;
             if (!reply.recv(sock, ZMQ_DONTWAIT)) {
@@ -161,6 +173,9 @@ void add_push_command(CLI::App& app, Runner& run) {
     c->add_option("--batch", a->batch, "Traces per message")->check(CLI::Range(1, 100000));
     c->add_option("--timeout-ms", a->timeout_ms, "Resend a message unacknowledged after this long")->check(CLI::Range(10, 3600000));
     c->add_option("--deadline-ms", a->deadline_ms, "Give up (exit 1) after this long; 0 = never");
+    c->add_option("--max-traces", a->max_traces, "Send only the first N traces (0 = all)");
+    c->add_option("--rate", a->rate, "Offered load in traces/s (0 = as fast as the window allows)")
+        ->check(CLI::Range(0.0, 10000000.0));
     c->callback([a, &run] { run = [a] { return run_push(*a); }; });
 }
 

@@ -1,8 +1,12 @@
 // `assay worker`: score production traffic continuously from ZeroMQ until
 // SIGTERM or SIGINT, then drain (commit everything received, acknowledge it)
 // and exit 0.
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -102,7 +106,27 @@ int run_worker(const WorkerArgs& a) {
                 cfg->store.sqlite_path.c_str());
     std::fflush(stdout);
     ops.set_ready(true);
+    // After SIGTERM the drain has shutdown_deadline_ms; past it the process
+    // exits 3 (committed traces are safe; unacknowledged ones are resent by
+    // acknowledged producers).
+    std::atomic<bool> drained{false};
+    std::thread watchdog([&] {
+        while (!intake.stop_flag().load() && !drained.load()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg->worker.shutdown_deadline_ms);
+        while (!drained.load()) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                std::fprintf(stderr, "assay worker: drain did not finish within worker.shutdown_deadline_ms (%d ms)\n",
+                             cfg->worker.shutdown_deadline_ms);
+                std::_Exit(3);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
     Status st = intake.run();
+    drained.store(true);
+    watchdog.join();
     ops.set_ready(false);
     ops.stop();
     g_stop = nullptr;

@@ -205,6 +205,12 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
         cfg.worker.zmq_pull = b.get_string("zmq_pull").value_or("");
         cfg.worker.zmq_router = b.get_string("zmq_router").value_or("");
         cfg.worker.http_listen = b.get_string("http_listen").value_or("");
+        if (auto v = b.get_int("shutdown_deadline_ms")) {
+            if (*v < 100 || *v > 3600000) {
+                b.fail("shutdown_deadline_ms", "must be between 100 and 3600000");
+            }
+            cfg.worker.shutdown_deadline_ms = static_cast<int>(*v);
+        }
         if (auto v = b.get_int("flush_ms")) {
             if (*v < 1 || *v > 60000) {
                 b.fail("flush_ms", "must be between 1 and 60000");

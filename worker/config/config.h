@@ -36,6 +36,7 @@ struct WorkerOptions {
     int zmq_rcvhwm = 10000;         // worker.zmq_rcvhwm: queued messages per socket before pushing back
     int64_t zmq_max_message_bytes = 64 << 20;  // worker.zmq_max_message_bytes
     std::string http_listen;        // worker.http_listen: /metrics, /healthz, /readyz ("" = off)
+    int shutdown_deadline_ms = 30000;  // worker.shutdown_deadline_ms: drain limit after SIGTERM
 };
 
 // A judge endpoint (the judge issue runs them; here they are validated and
