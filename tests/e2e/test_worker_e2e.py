@@ -158,6 +158,46 @@ time.sleep(0.5)
                            capture_output=True)
             r = subprocess.run([pyzmq, example, router, small], capture_output=True, text=True, timeout=60)
             check(r.returncode == 0 and "all acknowledged" in r.stdout, f"README pyzmq producer ({r.stderr[-200:]!r})")
+            # A fuzz-like mix on both sockets: garbage, truncated JSON, empty and
+            # oversized frames, bad ids, mixed with valid traces. The worker must
+            # stay up and store every valid trace.
+            fuzz = f'''
+import json, random, zmq
+rnd = random.Random(1234)
+ctx = zmq.Context()
+push = ctx.socket(zmq.PUSH); push.connect({pull!r})
+dealer = ctx.socket(zmq.DEALER); dealer.connect({router!r})
+valid = 0
+for i in range(400):
+    good = json.dumps({{"trace_id": f"fuzz-{{i}}", "output": "ok " * rnd.randint(0, 50)}}).encode()
+    kind = rnd.randint(0, 7)
+    junk = [bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 300))), good[: rnd.randint(0, len(good))],
+            b"", b"[" * 5000, b"{{}}", b'[{{"trace_id": 1}}]', b"\\x00" * 10, b"x" * 70000][kind]
+    if i % 2 == 0:
+        push.send_multipart([good, junk])
+    else:
+        dealer.send_multipart([str(i).encode(), junk, good])
+    valid += 1
+dealer.send_multipart([b"i" * 200, b'{{"trace_id": "bad-id", "output": "x"}}'])   # id too long
+dealer.send_multipart([b""])                                                   # empty id, nothing else
+acks = 0
+while dealer.poll(5000):
+    dealer.recv_multipart(); acks += 1
+    if acks == 200:
+        break
+print(valid, acks)
+'''
+            r = subprocess.run([pyzmq, "-c", fuzz], capture_output=True, text=True, timeout=120)
+            valid, acks = (int(x) for x in r.stdout.split()) if r.returncode == 0 else (0, 0)
+            check(r.returncode == 0 and acks == 200, f"fuzz mix sent, every ROUTER message acked ({acks}, {r.stderr[-200:]!r})")
+            got = wait_for(db, "SELECT count(*) FROM traces WHERE trace_id LIKE 'fuzz-%'", 400)
+            check(got == 400, f"every valid trace in the fuzz mix is stored ({got}/400)")
+            check(w.p.poll() is None and get("/readyz").status == 200, "the worker is still up and ready")
+            got = wait_for(db, "SELECT count(*) FROM dead_letters WHERE error LIKE '%id frame must be 1-128 bytes, got 200' "
+                               "AND raw LIKE '%bad-id%'", 1)
+            check(got == 1, "the payload of a message with an oversized id is dead-lettered with the reason")
+            got = wait_for(db, "SELECT count(*) FROM dead_letters WHERE error LIKE '%id frame must be 1-128 bytes, got 0'", 1)
+            check(got == 1, "a message with an empty id frame is dead-lettered")
         rc = w.stop()
         check(rc == 0, f"SIGTERM: worker drains and exits 0 (rc={rc})")
 

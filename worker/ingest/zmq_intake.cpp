@@ -149,7 +149,8 @@ void ZmqIntake::read_router() {
                                         ? "zmq router: message has no id frame"
                                         : "zmq router: the id frame must be 1-" + std::to_string(k_max_msg_id_bytes) +
                                               " bytes, got " + std::to_string(frames[1].size());
-            for (size_t i = 1; i < frames.size(); ++i) {
+            // Keep the payload frames; with none, the odd id frame itself.
+            for (size_t i = frames.size() > 2 ? 2 : 1; i < frames.size(); ++i) {
                 submit(frames[i].to_string(), 0, "zmq:router", why);
             }
             continue;
