@@ -194,7 +194,7 @@ print(valid, acks)
             check(got == 400, f"every valid trace in the fuzz mix is stored ({got}/400)")
             check(w.p.poll() is None and get("/readyz").status == 200, "the worker is still up and ready")
             got = wait_for(db, "SELECT count(*) FROM dead_letters WHERE error LIKE '%id frame must be 1-128 bytes, got 200' "
-                               "AND raw LIKE '%bad-id%'", 1)
+                               "AND CAST(raw AS TEXT) LIKE '%bad-id%'", 1)
             check(got == 1, "the payload of a message with an oversized id is dead-lettered with the reason")
             got = wait_for(db, "SELECT count(*) FROM dead_letters WHERE error LIKE '%id frame must be 1-128 bytes, got 0'", 1)
             check(got == 1, "a message with an empty id frame is dead-lettered")
