@@ -1,0 +1,504 @@
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "ingest/otlp_mapper.h"
+#include "ingest/trace_assembler.h"
+#include "ingest/trace_parser.h"
+
+using namespace assay;
+
+namespace {
+
+constexpr int64_t k_t0 = 1795341600000;  // 2026-11-22T10:00:00Z, when the tests "receive" spans
+
+std::vector<OtlpSpan> load(const std::string& name) {
+    std::ifstream in(std::string(ASSAY_SOURCE_DIR) + "/tests/data/otlp/" + name, std::ios::binary);
+    REQUIRE(in.good());
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    auto r = parse_otlp_json(ss.str());
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    return std::move(r).value();
+}
+
+Trace parse(const AssembledTrace& a) {
+    auto r = parse_trace(a.json, ParseLimits{}, k_t0);
+    REQUIRE_MESSAGE(r.ok(), std::string(r.status().message() + "\n" + a.json));
+    return std::move(r).value();
+}
+
+nlohmann::json as_json(const AssembledTrace& a) { return nlohmann::json::parse(a.json); }
+
+OtlpSpan span(const std::string& trace, const std::string& id, const std::string& parent,
+              bool ended, OtlpSpanKind kind = OtlpSpanKind::internal) {
+    OtlpSpan s;
+    s.trace_id = trace;
+    s.span_id = id;
+    s.parent_span_id = parent;
+    s.name = "span " + id;
+    s.kind = kind;
+    s.start_unix_nano = static_cast<uint64_t>(k_t0) * 1000000;
+    s.start_unix_ms = k_t0;
+    if (ended) {
+        s.end_unix_nano = s.start_unix_nano + 5000000;
+        s.end_unix_ms = k_t0 + 5;
+        s.ended = true;
+    }
+    s.attributes["output.value"] = "out " + id;
+    s.resource_attributes = std::make_shared<AttributeMap>();
+    return s;
+}
+
+const std::string k_trace = "11111111111111111111111111111111";
+
+}  // namespace
+
+TEST_CASE("trace assembler: a GenAI chat span becomes an Assay trace") {
+    TraceAssembler as;
+    REQUIRE(as.add(load("genai_chat.json"), k_t0).ok());
+    CHECK(as.open_traces() == 1);
+    CHECK(as.open_spans() == 1);
+    CHECK(as.take_complete(k_t0 + 1999).empty());
+    auto done = as.take_complete(k_t0 + 2000);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].complete);
+    CHECK(as.open_traces() == 0);
+    CHECK(as.open_spans() == 0);
+
+    const Trace t = parse(done[0]);
+    CHECK(t.trace_id == "5b8efff798038103d269b633813fc60c");
+    CHECK(t.timestamp_ms == k_t0);
+    CHECK(t.input_messages.size() == 2);
+    CHECK(t.input_messages[0].role == "system");
+    CHECK(t.input == "You are a concise support assistant.\n\nHow do I reset my password?");
+    CHECK(t.output == "Open Settings > Security and click 'Reset password'.");
+    CHECK(t.metadata.model == "gpt-4o-mini-2024-07-18");  // response model wins over request model
+    CHECK(t.metadata.feature == "password-help");         // assay.feature wins over service.name
+    CHECK(t.metadata.tenant == "acme");                   // from a resource attribute
+    CHECK(t.metadata.prompt_version == "7");
+    CHECK(t.metadata.user_id == "u-123");
+    CHECK(t.metadata.environment == "prod");
+    CHECK(t.metadata.get("provider") == std::optional<std::string>("openai"));
+    CHECK(t.metadata.get("service.name") == std::optional<std::string>("support-bot"));
+    CHECK(t.metadata.get("gen_ai.request.temperature") == std::optional<std::string>("0.2"));
+    CHECK_FALSE(
+        t.metadata.extra.contains("gen_ai.input.messages"));  // content is not copied into metadata
+    CHECK(t.usage.input_tokens == 42);
+    CHECK(t.usage.output_tokens == 17);
+    CHECK(t.finish_reason == "stop");
+    REQUIRE(t.latency_ms.has_value());
+    CHECK(*t.latency_ms == doctest::Approx(812.0));
+    CHECK_FALSE(t.error.has_value());
+}
+
+TEST_CASE("trace assembler: an OpenInference RAG pipeline") {
+    TraceAssembler as;
+    REQUIRE(as.add(load("openinference_rag.json"), k_t0).ok());
+    auto done = as.take_complete(k_t0 + 5000);
+    REQUIRE(done.size() == 1);
+    const Trace t = parse(done[0]);
+    CHECK(t.trace_id == "0af7651916cd43dd8448eb211c80319c");
+    CHECK(t.input == "What is the refund window?");  // the "query" of a JSON input.value
+    CHECK(t.output == "Refunds are accepted within 30 days of purchase.");
+    REQUIRE(t.context.size() == 2);
+    CHECK(t.context[0] == "Refund policy: items may be returned within 30 days.");
+    CHECK(t.metadata.model == "gpt-4o");     // from the LLM child: the root has none
+    CHECK(t.metadata.feature == "docs-qa");  // resource service.name
+    CHECK(t.metadata.session_id == "sess-9");
+    CHECK(t.metadata.has_tag("rag"));
+    CHECK(t.usage.input_tokens == 310);  // summed over LLM children
+    CHECK(t.usage.output_tokens == 12);
+    CHECK(t.latency_ms == doctest::Approx(1530.0));
+
+    const auto md = as_json(done[0])["metadata"];
+    REQUIRE(md["spans"].size() == 2);
+    CHECK(md["spans"][0]["kind"] == "retriever");
+    CHECK(md["spans"][1]["kind"] == "llm");
+    CHECK(md["spans"][1]["model"] == "gpt-4o");
+    CHECK(md["spans"][1]["duration_ms"] == doctest::Approx(1370.0));
+    CHECK(md["otel.span_count"] == 3);
+    CHECK(md["otel.root_span"] == "RetrievalQA");
+}
+
+TEST_CASE("trace assembler: an agent's spans from two requests are merged") {
+    TraceAssembler as;
+    REQUIRE(as.add(load("agent_part1.json"), k_t0).ok());
+    // Tools and LLM calls ended, but the root has not arrived: never returned, however long we wait
+    // (short of the max age).
+    CHECK(as.take_complete(k_t0 + 60000).empty());
+    CHECK(as.open_spans() == 3);
+    REQUIRE(as.add(load("agent_part2.json"), k_t0 + 60000).ok());
+    CHECK(as.open_traces() == 1);
+    CHECK(as.open_spans() == 5);
+    CHECK(as.take_complete(k_t0 + 61999).empty());
+    auto done = as.take_complete(k_t0 + 62000);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].span_count == 5);
+
+    const Trace t = parse(done[0]);
+    CHECK(t.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736");
+    // The root has no input/output: first LLM child's input, last LLM child's output.
+    CHECK(t.input == "What's the weather in Paris, and should I bring an umbrella?");
+    CHECK(t.output == "It is 12°C and raining in Paris: bring an umbrella.");
+    CHECK(t.metadata.feature == "trip-planner");
+    CHECK(t.metadata.tenant == "globex");
+    CHECK(t.metadata.session_id == "s-77");
+    CHECK(t.metadata.model == "claude-sonnet-4");
+    CHECK(t.finish_reason == "stop");
+    CHECK(t.usage.input_tokens == 300);
+    CHECK(t.usage.output_tokens == 45);
+    CHECK(t.latency_ms == doctest::Approx(2350.0));
+    CHECK_FALSE(t.error.has_value());  // a failing tool does not fail the trace...
+
+    const auto spans = as_json(done[0])["metadata"]["spans"];
+    REQUIRE(spans.size() == 4);
+    CHECK(spans[0]["kind"] == "llm");
+    CHECK(spans[1]["kind"] == "tool");
+    CHECK(spans[1]["tool"] == "get_weather");
+    CHECK(spans[2]["error"] == "timeout after 30 ms");  // ...but is recorded
+    CHECK(spans[3]["input_tokens"] == 180);
+
+    // A retried export of the same spans after the trace was returned is dropped, not a second
+    // trace.
+    REQUIRE(as.add(load("agent_part2.json"), k_t0 + 70000).ok());
+    CHECK(as.open_traces() == 0);
+    CHECK(as.stats().late_spans == 2);
+    CHECK(as.take_complete(k_t0 + 100000).empty());
+}
+
+TEST_CASE("trace assembler: never before the root has ended") {
+    TraceAssembler as;
+    REQUIRE(as.add({span(k_trace, "aaaaaaaaaaaaaaa1", "", false),
+                    span(k_trace, "aaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaa1", true)},
+                   k_t0)
+                .ok());
+    CHECK(as.take_complete(k_t0 + 10000).empty());
+    CHECK(as.take_complete(k_t0 + 299999).empty());
+    // The ended root arrives (same span id: it replaces the unended copy) and resets the idle
+    // timer.
+    REQUIRE(as.add({span(k_trace, "aaaaaaaaaaaaaaa1", "", true)}, k_t0 + 20000).ok());
+    CHECK(as.open_spans() == 2);
+    CHECK(as.take_complete(k_t0 + 21999).empty());
+    auto done = as.take_complete(k_t0 + 22000);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].complete);
+    CHECK(parse(done[0]).output == "out aaaaaaaaaaaaaaa1");
+}
+
+TEST_CASE("trace assembler: never before idle_ms after the last span") {
+    AssemblerOptions o;
+    o.idle_ms = 500;
+    TraceAssembler as(o);
+    REQUIRE(as.add({span(k_trace, "aaaaaaaaaaaaaaa1", "", true)}, k_t0).ok());
+    CHECK(as.take_complete(k_t0 + 400).empty());
+    // A late child arriving after the root ended restarts the wait.
+    REQUIRE(as.add({span(k_trace, "aaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaa1", true)}, k_t0 + 400).ok());
+    CHECK(as.take_complete(k_t0 + 600).empty());
+    CHECK(as.take_complete(k_t0 + 899).empty());
+    auto done = as.take_complete(k_t0 + 900);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].span_count == 2);
+}
+
+TEST_CASE("trace assembler: an orphan child whose root never arrives expires as incomplete") {
+    AssemblerOptions o;
+    o.max_trace_age_ms = 60000;
+    TraceAssembler as(o);
+    REQUIRE(
+        as.add({span(k_trace, "aaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaa1", true, OtlpSpanKind::client)},
+               k_t0)
+            .ok());
+    CHECK(as.take_complete(k_t0 + 59999).empty());
+    auto done = as.take_complete(k_t0 + 60000);
+    REQUIRE(done.size() == 1);
+    CHECK_FALSE(done[0].complete);
+    CHECK(done[0].reason.find("no root span arrived within 60000 ms") != std::string::npos);
+    CHECK(as.open_traces() == 0);
+    CHECK(as.stats().expired == 1);
+    const Trace t = parse(done[0]);
+    REQUIRE(t.error.has_value());
+    CHECK(t.error->type == "incomplete_trace");
+    CHECK(as_json(done[0])["metadata"]["otel.incomplete"] == true);
+
+    // A root that never ends expires too.
+    TraceAssembler as2(o);
+    REQUIRE(as2.add({span(k_trace, "aaaaaaaaaaaaaaa1", "", false)}, k_t0).ok());
+    done = as2.take_complete(k_t0 + 60000);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].reason.find("had not ended") != std::string::npos);
+}
+
+TEST_CASE("trace assembler: a SERVER span with a remote parent is a root") {
+    TraceAssembler as;
+    REQUIRE(
+        as.add({span(k_trace, "aaaaaaaaaaaaaaa2", "ffffffffffffff01", true, OtlpSpanKind::server)},
+               k_t0)
+            .ok());
+    auto done = as.take_complete(k_t0 + 2000);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].complete);
+
+    // So is any span whose flags mark its parent as remote.
+    auto s = span(k_trace, "aaaaaaaaaaaaaaa2", "ffffffffffffff01", true, OtlpSpanKind::internal);
+    s.parent_is_remote = true;
+    REQUIRE(as.add({s}, k_t0 + 3000).ok());  // k_trace was returned: a late span, dropped
+    CHECK(as.stats().late_spans == 1);
+    s.trace_id = "77777777777777777777777777777777";
+    REQUIRE(as.add({s}, k_t0 + 3000).ok());
+    CHECK(as.take_complete(k_t0 + 5000).size() == 1);
+}
+
+TEST_CASE("trace assembler: bounded memory") {
+    AssemblerOptions o;
+    o.max_open_traces = 2;
+    o.max_spans_per_trace = 2;
+    o.max_open_spans = 5;
+    TraceAssembler as(o);
+    const std::string t2 = "22222222222222222222222222222222";
+    const std::string t3 = "33333333333333333333333333333333";
+    REQUIRE(as.add({span(k_trace, "aaaaaaaaaaaaaaa1", "", true),
+                    span(k_trace, "aaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaa1", true),
+                    span(k_trace, "aaaaaaaaaaaaaaa3", "aaaaaaaaaaaaaaa1", true)},
+                   k_t0)
+                .ok());
+    CHECK(as.open_spans() == 2);
+    CHECK(as.stats().overflow_spans == 1);
+    REQUIRE(as.add({span(t2, "aaaaaaaaaaaaaaa1", "", true)}, k_t0).ok());
+    // A third trace is refused as a whole: the caller answers 503.
+    Status s = as.add({span(t2, "aaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaa1", true),
+                       span(t3, "aaaaaaaaaaaaaaa1", "", true)},
+                      k_t0);
+    CHECK(s.code() == StatusCode::unavailable);
+    CHECK(as.open_spans() == 3);
+    CHECK(as.stats().refused_batches == 1);
+    CHECK(as.pending_spans().size() == 3);
+
+    auto done = as.take_complete(k_t0 + 2000);
+    REQUIRE(done.size() == 2);
+    CHECK(done[0].trace_id == k_trace);  // in order of first arrival
+    CHECK(done[0].dropped_spans == 1);
+    CHECK(as_json(done[0])["metadata"]["otel.dropped_spans"] == 1);
+    CHECK(as.add({span(t3, "aaaaaaaaaaaaaaa1", "", true)}, k_t0 + 2000).ok());
+    // A request that could never fit is refused for good.
+    s = as.add({span("44444444444444444444444444444444", "aaaaaaaaaaaaaaa1", "", true),
+                span("55555555555555555555555555555555", "aaaaaaaaaaaaaaa1", "", true),
+                span("66666666666666666666666666666666", "aaaaaaaaaaaaaaa1", "", true)},
+               k_t0 + 2000);
+    CHECK(s.code() == StatusCode::limit_exceeded);
+}
+
+TEST_CASE("trace assembler: root errors, missing output, summary bounds") {
+    AssemblerOptions o;
+    o.max_summary_spans = 1;
+    auto root = span(k_trace, "aaaaaaaaaaaaaaa1", "", true);
+    root.status_code = OtlpStatusCode::error;
+    root.attributes.clear();
+    root.events.push_back(
+        {"exception", k_t0, {{"exception.type", "RateLimitError"}, {"exception.message", "429"}}});
+    std::vector<OtlpSpan> spans{root};
+    for (int i = 2; i <= 4; ++i) {
+        auto c = span(k_trace, "aaaaaaaaaaaaaaa" + std::to_string(i), "aaaaaaaaaaaaaaa1", true);
+        c.attributes = {{"gen_ai.operation.name", "execute_tool"}, {"gen_ai.tool.name", "t"}};
+        spans.push_back(c);
+    }
+    const std::string text = build_trace_json(spans, 0, o);
+    auto r = parse_trace(text, ParseLimits{}, k_t0);
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    REQUIRE(r->error.has_value());
+    CHECK(r->error->type == "span_error");
+    CHECK(r->error->message == "RateLimitError: 429");
+    const auto md = nlohmann::json::parse(text)["metadata"];
+    CHECK(md["spans"].size() == 1);
+    CHECK(md["spans_omitted"] == 2);
+
+    // No span carries an output: still a valid trace, with an error saying so.
+    root.status_code = OtlpStatusCode::unset;
+    r = parse_trace(build_trace_json({root}, 0, o), ParseLimits{}, k_t0);
+    REQUIRE(r.ok());
+    CHECK(r->error->type == "missing_output");
+}
+
+TEST_CASE("trace assembler: older GenAI and flattened attribute spellings") {
+    auto s = span(k_trace, "aaaaaaaaaaaaaaa1", "", true);
+    s.attributes = {{"gen_ai.prompt.0.role", "user"},
+                    {"gen_ai.prompt.0.content", "hi"},
+                    {"gen_ai.completion.0.role", "assistant"},
+                    {"gen_ai.completion.0.content", "hello"},
+                    {"gen_ai.system", "openai"},
+                    {"gen_ai.request.model", "gpt-4"},
+                    {"gen_ai.usage.prompt_tokens", 3},
+                    {"gen_ai.usage.completion_tokens", 1},
+                    {"assay.tags", "a, b"},
+                    {"assay.expected_format", "json"},
+                    {"assay.reference", "hello"},
+                    {"assay.custom_key", 5}};
+    auto r = parse_trace(build_trace_json({s}, 0, AssemblerOptions{}), ParseLimits{}, k_t0);
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    CHECK(r->input == "hi");
+    CHECK(r->output == "hello");
+    CHECK(r->metadata.model == "gpt-4");
+    CHECK(r->metadata.get("provider") == std::optional<std::string>("openai"));
+    CHECK(r->usage.input_tokens == 3);
+    CHECK(r->metadata.has_tag("b"));
+    CHECK(r->metadata.expected_format == "json");
+    CHECK(r->reference == std::optional<std::string>("hello"));
+    CHECK(r->metadata.get("custom_key") == std::optional<std::string>("5"));
+
+    // output.value: JSON text is the answer itself unless the mime type says the value is a JSON
+    // wrapper.
+    s.attributes = {{"input.value", R"({"question":"q"})"}, {"output.value", R"({"answer":"a"})"}};
+    r = parse_trace(build_trace_json({s}, 0, AssemblerOptions{}), ParseLimits{}, k_t0);
+    REQUIRE(r.ok());
+    CHECK(r->input == R"({"question":"q"})");
+    CHECK(r->output == R"({"answer":"a"})");
+    s.attributes["input.mime_type"] = "application/json";
+    s.attributes["output.mime_type"] = "application/json";
+    r = parse_trace(build_trace_json({s}, 0, AssemblerOptions{}), ParseLimits{}, k_t0);
+    REQUIRE(r.ok());
+    CHECK(r->input == "q");
+    CHECK(r->output == "a");
+    s.attributes = {{"output.value", R"([{"role":"assistant","content":"m"}])"},
+                    {"output.mime_type", "text/plain"}};
+    r = parse_trace(build_trace_json({s}, 0, AssemblerOptions{}), ParseLimits{}, k_t0);
+    REQUIRE(r.ok());
+    CHECK(r->output_messages.empty());  // text/plain: kept as text
+
+    s.attributes = {{"gen_ai.prompt", "plain prompt"},
+                    {"gen_ai.completion", R"([{"role":"assistant","content":"x"}])"}};
+    r = parse_trace(build_trace_json({s}, 0, AssemblerOptions{}), ParseLimits{}, k_t0);
+    REQUIRE(r.ok());
+    CHECK(r->input == "plain prompt");
+    CHECK(r->output_messages.size() == 1);
+    CHECK(r->output == "x");
+}
+
+TEST_CASE("trace assembler: attributes of unexpected shapes never throw") {
+    auto s = span(k_trace, "aaaaaaaaaaaaaaa1", "", true);
+    const std::vector<nlohmann::json> weird = {
+        nullptr,
+        5,
+        -1,
+        1e300,
+        true,
+        "",
+        "[",
+        "{\"role\":5}",
+        "[{\"role\":5,\"parts\":[{\"type\":7,\"content\":[]}]}]",
+        "[{\"parts\":{\"x\":1}}]",
+        "[1,2]",
+        nlohmann::json::array({nlohmann::json::object()}),
+        nlohmann::json::parse(R"({"a":[{"b":null}]})"),
+        std::string(20000, 'x'),
+        std::string(40, '[') + std::string(40, ']')};
+    const char* keys[] = {"gen_ai.input.messages",
+                          "gen_ai.output.messages",
+                          "gen_ai.prompt",
+                          "gen_ai.completion",
+                          "input.value",
+                          "output.value",
+                          "gen_ai.response.finish_reasons",
+                          "gen_ai.usage.input_tokens",
+                          "llm.token_count.prompt",
+                          "llm.input_messages.0.message.content",
+                          "llm.input_messages.x.message.role",
+                          "retrieval.documents.0.document.content",
+                          "assay.tags",
+                          "assay.tenant",
+                          "gen_ai.request.model",
+                          "llm.cost.total",
+                          "tag.tags",
+                          "gen_ai.system_instructions",
+                          "openinference.span.kind"};
+    for (const auto& v : weird) {
+        for (const char* k : keys) {
+            s.attributes = {{k, v}};
+            std::string text;
+            CHECK_NOTHROW(text = build_trace_json({s}, 0, AssemblerOptions{}));
+            auto r = parse_trace(text, ParseLimits{}, k_t0);
+            CHECK_MESSAGE(r.ok(), std::string(k + (": " + r.status().message())));
+        }
+    }
+}
+
+TEST_CASE("trace assembler: mutated payloads never throw") {
+    std::string base;
+    {
+        std::ifstream in(std::string(ASSAY_SOURCE_DIR) + "/tests/data/otlp/agent_part2.json",
+                         std::ios::binary);
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        base = ss.str();
+    }
+    uint64_t x = 88172645463325252ULL;  // xorshift: deterministic
+    auto next = [&] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    const char k_bytes[] = {'"', '{', '}', '[', ']', ',', ':', '0', 'a', '\\', '\xff', ' '};
+    size_t parsed = 0;
+    for (int i = 0; i < 2000; ++i) {
+        std::string m = base;
+        const int edits = 1 + static_cast<int>(next() % 4);
+        for (int e = 0; e < edits; ++e) {
+            const size_t pos = next() % m.size();
+            switch (next() % 3) {
+                case 0:
+                    m[pos] = k_bytes[next() % sizeof(k_bytes)];
+                    break;
+                case 1:
+                    m.erase(pos, 1 + next() % 8);
+                    break;
+                default:
+                    m.resize(pos);
+                    break;
+            }
+            if (m.empty()) {
+                m = "{";
+            }
+        }
+        Result<std::vector<OtlpSpan>> r = Status::internal("unset");
+        REQUIRE_NOTHROW(r = parse_otlp_json(m));
+        if (!r.ok()) {
+            continue;
+        }
+        ++parsed;
+        TraceAssembler as;
+        REQUIRE_NOTHROW((void)as.add(std::move(r).value(), k_t0));
+        std::vector<AssembledTrace> done;
+        REQUIRE_NOTHROW(done = as.take_complete(k_t0 + 1000000));
+        for (const auto& a : done) {
+            CHECK(parse_trace(a.json, ParseLimits{}, k_t0).ok());
+        }
+    }
+    CHECK(parsed > 0);  // some mutations keep the payload valid: the assembler ran on them
+}
+
+TEST_CASE("trace assembler: a payload exported by the OpenTelemetry JS SDK 2.x") {
+    // Captured from @opentelemetry/exporter-trace-otlp-http (JSON) with sdk-trace-base 2.12:
+    // hex ids, string nano times, flags 257, no parentSpanId key on the root.
+    TraceAssembler as;
+    REQUIRE(as.add(load("js_sdk_export.json"), k_t0).ok());
+    auto done = as.take_complete(k_t0 + 2000);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].complete);
+    CHECK(done[0].span_count == 3);
+    const Trace t = parse(done[0]);
+    CHECK(t.trace_id == "79596f5576861b26779152f010667e22");
+    CHECK(t.input == "Say hi to Bob");
+    CHECK(t.output == "Hi Bob!");
+    CHECK(t.metadata.feature == "js-helper");
+    CHECK(t.metadata.tenant == "initech");
+    CHECK(t.metadata.prompt_version == "3");
+    CHECK(t.metadata.model == "gpt-4o-mini");
+    CHECK(t.usage.input_tokens == 21);
+    CHECK(t.finish_reason == "stop");
+    CHECK_FALSE(t.error.has_value());
+    const auto spans = as_json(done[0])["metadata"]["spans"];
+    REQUIRE(spans.size() == 2);
+    CHECK(spans[0]["error"] == "user not found");
+}
