@@ -1,0 +1,55 @@
+#pragma once
+// The two wire formats a judge speaks: OpenAI chat completions and Anthropic
+// messages. Builds request bodies and headers, and turns response bodies into
+// reply text + usage, or into the provider's error (type, code, message).
+// Pure functions over untrusted bytes: never throw, never crash. Thread-safe.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "judge/judge_client.h"
+
+namespace assay {
+
+// base_url (trailing '/' dropped) + "/chat/completions" or "/messages".
+std::string judge_request_url(const JudgeOptions& spec);
+
+// The JSON body for one request (model, messages, temperature, max_tokens;
+// OpenAI: system as the first message, response_format json_object when
+// spec.json_response_format; Anthropic: the top-level `system` field).
+std::string judge_request_body(const JudgeOptions& spec, const JudgeRequest& request);
+
+// Request headers as "Name: value" lines: Content-Type, Accept, an empty
+// Expect (no 100-continue round trip), the key (OpenAI:
+// Authorization: Bearer; Anthropic: x-api-key + anthropic-version) unless
+// `api_key` is empty, then spec.extra_headers.
+std::vector<std::string> judge_request_headers(const JudgeOptions& spec,
+                                               const std::string& api_key);
+
+struct JudgeReply {
+    std::string text;
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+};
+
+// Parses a 200 body. invalid_argument naming what is wrong ("reply is not
+// JSON", "reply has no choices[0].message.content", ...) otherwise.
+Result<JudgeReply> parse_judge_reply(JudgeProvider provider, std::string_view body);
+
+struct ProviderError {
+    std::string type;     // OpenAI error.type / Anthropic error.type
+    std::string code;     // OpenAI error.code (may be empty)
+    std::string message;  // the provider's message, cut to 500 bytes
+};
+
+// Parses an error body of either shape. Unknown shapes give a message made
+// of the body's first 200 printable bytes.
+ProviderError parse_provider_error(std::string_view body);
+
+// Rough prompt size: (system + user bytes) / 4, plus max_tokens for the reply.
+std::int64_t estimate_request_tokens(const JudgeOptions& spec, const JudgeRequest& request);
+
+}  // namespace assay
