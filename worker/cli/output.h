@@ -16,7 +16,7 @@ namespace assay::cli {
 // Widths count code points, so UTF-8 content lines up.
 void print_table(const std::vector<std::vector<std::string>>& rows);
 
-// Creates the named loggers (ingest, store, pipeline, cli) on stderr with the
+// Creates the named loggers (ingest, store, pipeline, judge, cli) on stderr with the
 // configured level and format (text, or one JSON object per line).
 void setup_logging(const LogOptions& options);
 
