@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "core/json_scan.h"
 #include "core/text.h"
 
 namespace assay {
@@ -211,29 +212,18 @@ std::optional<json> last_fenced_object(const Rubric& rubric, std::string_view te
 // `open`, honouring strings and escapes; npos when unbalanced.
 size_t match_object(std::string_view text, size_t open, size_t& work) {
     int depth = 0;
-    bool in_string = false;
-    for (size_t i = open; i < text.size(); ++i) {
-        ++work;
-        const char c = text[i];
-        if (in_string) {
-            if (c == '\\') {
-                ++i;
-            } else if (c == '"') {
-                in_string = false;
-            }
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '{') {
+    size_t close = std::string_view::npos;
+    const JsonScanEnd end = scan_outside_strings(text, open, [&](size_t i, char c) {
+        if (c == '{') {
             ++depth;
-        } else if (c == '}') {
-            if (--depth == 0) {
-                return i + 1;
-            }
+        } else if (c == '}' && --depth == 0) {
+            close = i + 1;
+            return false;
         }
-    }
-    return std::string_view::npos;
+        return true;
+    });
+    work += end.pos - open + 1;
+    return close;
 }
 
 // The last top-level {...} embedded in prose that parses as a JSON object
