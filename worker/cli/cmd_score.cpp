@@ -54,6 +54,7 @@ nlohmann::json summary_json(const RunSummary& s, const Config& cfg, double secs)
         o["sampled_out"] = t.sampled_out;
         o["skipped_missing_input"] = t.missing_input;
         o["pending_judge"] = t.pending;
+        o["skipped_budget"] = t.skipped_budget;
         o["errors"] = t.errors;
         j["scorers"].push_back(o);
     }

@@ -16,7 +16,6 @@ using nlohmann::json;
 // What the parser is inside of. Each frame knows how to take the events of
 // its own level; nested values it does not keep are skipped.
 enum class Frame {
-    root,          // before the top-level value
     trace,         // the top-level object
     messages,      // "input"/"output" as an array of messages
     message,       // one {role, content} object
@@ -283,7 +282,6 @@ bool TraceBuilder::open(Got got) {
             return true;
         case Frame::part:
         case Frame::context_doc:
-        case Frame::root:
             push(Frame::skip);
             top().depth = 1;
             return true;
@@ -497,7 +495,6 @@ bool TraceBuilder::value(Got got, std::string* s, const Number* n, const bool* b
                 }
             }
             return true;
-        case Frame::root: return true;
     }
     return true;
 }

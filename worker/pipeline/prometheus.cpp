@@ -65,7 +65,8 @@ std::string render_prometheus(const Pipeline::Metrics& m, const IntakeCounters& 
         const std::string sc = "scorer=\"" + label(t.scorer) + "\"";
         const std::pair<const char*, int64_t> kinds[] = {
             {"scored", t.scored},           {"filtered_out", t.filtered_out}, {"sampled_out", t.sampled_out},
-            {"skipped_missing_input", t.missing_input}, {"pending", t.pending}, {"failed", t.errors}};
+            {"skipped_missing_input", t.missing_input}, {"pending", t.pending},
+            {"skipped_budget", t.skipped_budget},       {"failed", t.errors}};
         for (const auto& [kind, n] : kinds) {
             out += "assay_decisions_total{" + sc + ",decision=\"" + kind + "\"} " + std::to_string(n) + "\n";
         }

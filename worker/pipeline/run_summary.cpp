@@ -15,7 +15,7 @@ void ScorerTally::count(Decision d) {
         case Decision::sampled_out: ++sampled_out; break;
         case Decision::skipped_missing_input: ++missing_input; break;
         case Decision::pending: ++pending; break;
-        case Decision::skipped_budget: ++pending; break;
+        case Decision::skipped_budget: ++skipped_budget; break;
         case Decision::failed: ++errors; break;
     }
 }
@@ -30,6 +30,7 @@ void ScorerTally::merge(const ScorerTally& o) {
     sampled_out += o.sampled_out;
     missing_input += o.missing_input;
     pending += o.pending;
+    skipped_budget += o.skipped_budget;
     errors += o.errors;
 }
 

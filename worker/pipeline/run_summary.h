@@ -25,6 +25,7 @@ struct ScorerTally {
     int64_t sampled_out = 0;
     int64_t missing_input = 0;
     int64_t pending = 0;        // sampled for a judge
+    int64_t skipped_budget = 0; // sampled for a judge, but over its budget
     int64_t errors = 0;         // decision failed
 
     double mean() const { return scored ? value_sum / static_cast<double>(scored) : 0.0; }
