@@ -171,3 +171,50 @@ TEST_CASE("pipeline: a store failure stops acknowledgement and is reported") {
     CHECK(acks.load() == 0);
     CHECK(q(db, "SELECT count(*) FROM traces") == 0);
 }
+
+TEST_CASE("pipeline: a commit that finds the store busy is retried, not fatal") {
+    TempDir dir;
+    const std::string db = dir.file("busy.db");
+    auto cfg = load_config_text(R"(
+pipeline: {batch_size: 2, threads: 1}
+store: {busy_timeout_ms: 20}
+scorers:
+  - {name: len, type: test_len, max: 3}
+)",
+                                "t.yaml", dir.path(), {}, {});
+    REQUIRE_MESSAGE(cfg.ok(), cfg.status().message());
+    cfg->store.sqlite_path = db;
+    auto store = SqliteStore::open(cfg->store);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->register_scorers(version_infos(cfg->scorers)).ok());
+
+    // A second connection (another worker) takes the write lock.
+    sqlite3* other = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &other) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+
+    SUBCASE("the store itself reports the lock as unavailable (retryable)") {
+        WriteBatch b;
+        Trace t;
+        t.trace_id = "x";
+        t.raw = R"({"trace_id":"x"})";
+        b.traces.push_back(t);
+        Status st = (*store)->write(b);
+        CHECK(st.code() == StatusCode::unavailable);
+        sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    SUBCASE("the pipeline waits it out once the lock is released") {
+        std::atomic<int> commits{0};
+        Pipeline p(*cfg, **store, [&](const Pipeline::CommitReport&) { ++commits; });
+        REQUIRE(p.submit(rec(R"({"trace_id":"a","output":"ok"})", 1), 1).ok());
+        REQUIRE(p.submit(rec(R"({"trace_id":"b","output":"ok"})", 2), 2).ok());
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        CHECK(commits.load() == 0);  // still held: nothing committed, nothing acknowledged
+        sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+        CHECK(p.finish().ok());
+        CHECK(commits.load() == 1);
+        CHECK(p.metrics().commit_failures == 0);
+        CHECK(q(db, "SELECT count(*) FROM traces") == 2);
+    }
+    sqlite3_close(other);
+}

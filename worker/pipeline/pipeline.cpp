@@ -8,6 +8,9 @@ namespace assay {
 
 namespace {
 using Clock = std::chrono::steady_clock;
+// Retries of a commit that found the store busy (50 ms << n back-off, each
+// after the store's own busy timeout): ~1.5 s of extra waiting in all.
+constexpr int k_commit_retries = 5;
 double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
 }
@@ -131,6 +134,16 @@ void Pipeline::writer_loop() {
         if (st.ok()) {
             auto t1 = Clock::now();
             st = m_store.write(c->batch);
+            // `unavailable`: another connection (a second worker sharing the
+            // file, the judge stage) held the write lock past the busy
+            // timeout. The write is atomic, so trying again is safe.
+            for (int retry = 1; st.code() == StatusCode::unavailable && retry <= k_commit_retries; ++retry) {
+                if (log) {
+                    log->warn("commit retry {}/{} after: {}", retry, k_commit_retries, st.message());
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(50 << retry));
+                st = m_store.write(c->batch);
+            }
             commit_seconds = seconds_since(t1);
             m_stats.writer_busy += commit_seconds;
             if (!st.ok() && log) {

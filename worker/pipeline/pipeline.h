@@ -7,8 +7,11 @@
 // chunk is durably stored — the worker acknowledges producers there.
 //
 // The Pipeline does not own the Store or the Config; both must outlive it.
-// After a store error the pipeline stops accepting work; finish() returns
-// that error (the failed chunk is not stored, nothing is acknowledged).
+// A commit that finds the store busy (`unavailable`: another connection held
+// the write lock past store.busy_timeout_ms) is retried a few times with
+// back-off. After any other store error, or a busy store that stays busy,
+// the pipeline stops accepting work; finish() returns that error (the failed
+// chunk is not stored, nothing is acknowledged).
 
 #include <chrono>
 #include <condition_variable>

@@ -142,15 +142,26 @@ SqliteStore::~SqliteStore() {
 }
 
 Status SqliteStore::error(const std::string& what) const {
-    return Status::io_error("sqlite '" + m_path + "': " + what + ": " + sqlite3_errmsg(m_db));
+    std::string msg = "sqlite '" + m_path + "': " + what + ": " + sqlite3_errmsg(m_db);
+    // Another connection (a second worker, the judge stage) held the write
+    // lock past busy_timeout_ms: transient, the caller may retry.
+    const int code = sqlite3_errcode(m_db) & 0xff;
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+        return Status::unavailable(std::move(msg));
+    }
+    return Status::io_error(std::move(msg));
 }
 
 Status SqliteStore::exec(const char* sql) {
     char* err = nullptr;
-    if (sqlite3_exec(m_db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-        std::string msg = err ? err : "unknown error";
+    const int rc = sqlite3_exec(m_db, sql, nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+        std::string msg = "sqlite '" + m_path + "': " + (err ? err : "unknown error");
         sqlite3_free(err);
-        return Status::io_error("sqlite '" + m_path + "': " + msg);
+        if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+            return Status::unavailable(std::move(msg));
+        }
+        return Status::io_error(std::move(msg));
     }
     return {};
 }

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""End-to-end: several `assay worker` processes on one host sharing one SQLite
+file (WAL), the supported multi-worker layout (README "Several workers on one host").
+
+Two workers, each with its own ROUTER endpoint, write the same database while two
+`assay push` producers send overlapping traffic to them at the same time (a third
+of the trace ids go to both workers). Afterwards the store must hold every distinct
+trace exactly once, with all its code decisions, nothing dead-lettered, no failed
+commits, and both pushes must have exited 0 (every trace acknowledged).
+"""
+import argparse
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+FAILS = []
+CONFIG = """
+pipeline: {batch_size: 200}
+worker: {flush_ms: 20}
+store: {busy_timeout_ms: 10000}
+scorers:
+  - {name: json, type: format, json: true, when: {expected_format: json}}
+  - {name: refusal, type: refusal}
+  - {name: length, type: length, max_words: 400}
+  - {name: pii, type: pii_leak}
+  - {name: truncation, type: truncation}
+"""
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILS.append(what)
+
+
+def start_worker(assay, cfg, db):
+    p = subprocess.Popen([assay, "worker", "--config", cfg, "--db", db, "--zmq-router", "tcp://127.0.0.1:*",
+                          "--http-listen", "127.0.0.1:0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    eps = dict(part.split("=", 1) for part in line.split() if part.startswith(("router=", "http=")))
+    if "router" not in eps:
+        raise RuntimeError("worker did not start: " + line + p.stderr.read())
+    return p, eps
+
+
+def metric(http, name):
+    text = urllib.request.urlopen("http://" + http + "/metrics", timeout=5).read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--assay", required=True)
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--n", type=int, default=30000)
+    a = ap.parse_args()
+    gen = os.path.join(a.source, "datasets", "demo", "generate.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = os.path.join(tmp, "assay.yaml")
+        with open(cfg, "w") as f:
+            f.write(CONFIG)
+        allp = os.path.join(tmp, "all.jsonl")
+        subprocess.run([sys.executable, gen, "--n", str(a.n), "--seed", "21", "--out", allp], check=True,
+                       capture_output=True)
+        lines = open(allp, encoding="utf-8").read().splitlines(keepends=True)
+        third = len(lines) // 3
+        # Worker A gets the first two thirds, worker B the last two: the middle third goes to both.
+        parts = {"a": lines[: 2 * third], "b": lines[third:]}
+        for name, part in parts.items():
+            with open(os.path.join(tmp, name + ".jsonl"), "w", encoding="utf-8") as f:
+                f.writelines(part)
+
+        db = os.path.join(tmp, "shared.db")
+        wa, ea = start_worker(a.assay, cfg, db)
+        wb, eb = start_worker(a.assay, cfg, db)
+        pushes = [subprocess.Popen([a.assay, "push", "--endpoint", ep["router"], "--in",
+                                    os.path.join(tmp, name + ".jsonl"), "--batch", "20", "--deadline-ms", "240000"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                  for name, ep in (("a", ea), ("b", eb))]
+        outs = [p.communicate(timeout=300) for p in pushes]
+        for name, p, (out, err) in zip("ab", pushes, outs):
+            check(p.returncode == 0, f"push to worker {name} exits 0: every trace acknowledged "
+                                     f"(rc={p.returncode}, {out.strip()!r} {err[-300:]!r})")
+        failures = [metric(ep["http"], "assay_commit_failures_total") for ep in (ea, eb)]
+        check(failures == [0.0, 0.0], f"no failed commits on either worker ({failures})")
+        codes = [w.send_signal(signal.SIGTERM) or w.wait(timeout=60) for w in (wa, wb)]
+        check(codes == [0, 0], f"both workers drain and exit 0 on SIGTERM ({codes})")
+
+        con = sqlite3.connect(db)
+        q = lambda sql: con.execute(sql).fetchone()[0]
+        n = len(lines)
+        check(q("PRAGMA journal_mode") == "wal", "the shared file is in WAL mode")
+        check(q("SELECT count(*) FROM traces") == n, f"every distinct trace stored once ({q('SELECT count(*) FROM traces')}/{n})")
+        check(q("SELECT count(DISTINCT trace_id) FROM traces") == n, "no duplicate trace ids")
+        check(q("SELECT count(*) FROM scores") == n * 5, f"every trace has its 5 code decisions ({q('SELECT count(*) FROM scores')})")
+        check(q("SELECT count(*) FROM (SELECT trace FROM scores GROUP BY trace HAVING count(*) != 5)") == 0,
+              "no trace has a missing or extra decision")
+        check(q("SELECT count(*) FROM dead_letters") == 0, "nothing dead-lettered")
+        con.close()
+    print(f"\n{len(FAILS)} failed" if FAILS else "\nall multi-worker checks passed")
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
