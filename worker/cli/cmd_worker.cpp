@@ -107,7 +107,7 @@ int run_worker(const WorkerArgs& a) {
     const std::string http = a.http_listen.empty() ? cfg->worker.http_listen : a.http_listen;
     auto same_address = [](const std::string& x, const std::string& y) {
         auto nx = normalize_otlp_listen(x), ny = normalize_otlp_listen(y);
-        return nx.ok() && ny.ok() && *nx == *ny;
+        return nx.ok() && ny.ok() && *nx == *ny && nx->substr(nx->rfind(':')) != ":0";
     };
     if (!http.empty() && !otlp_listen.empty() && same_address(http, otlp_listen)) {
         std::fprintf(stderr, "assay worker: --otlp-listen and --http-listen must be different addresses\n");

@@ -38,7 +38,7 @@ async function main() {
         : { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'lookup_order' },
     }, ctx);
     tool.end();
-    const answer = `Order ${i} ships tomorrow. Contact me at agent${i}@example.com if needed.`;
+    const answer = `Order ${i} ships tomorrow. Contact me at agent${i}@initech-support.io if needed.`;
     const llm = tracer.startSpan('chat gpt-4o-mini', {
       kind: api.SpanKind.CLIENT,
       attributes: openinference
