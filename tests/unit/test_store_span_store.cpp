@@ -107,7 +107,7 @@ TEST_CASE("span store: trace_stored sees the traces table; dead letters land in 
     auto s = open_sqlite_span_store(db, 1000);
     REQUIRE(s.ok());
     CHECK_FALSE(*(*s)->trace_stored("tr_1"));
-    auto t = parse_trace(R"({"trace_id":"tr_1","input":"q","output":"a"})", {}, 5);
+    auto t = parse_trace(std::string_view(R"({"trace_id":"tr_1","input":"q","output":"a"})"), {}, 5);
     REQUIRE(t.ok());
     WriteBatch b;
     b.traces.push_back(*t);
