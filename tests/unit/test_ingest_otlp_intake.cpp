@@ -6,7 +6,9 @@
 #include <sstream>
 
 #include "config/config.h"
+#include "ingest/otlp_http.h"
 #include "ingest/otlp_intake.h"
+#include "ingest/otlp_service.h"
 #include "pipeline/pipeline.h"
 #include "store/span_store.h"
 #include "store/sqlite_store.h"
@@ -222,4 +224,33 @@ TEST_CASE("otlp intake: an expired incomplete trace never overwrites a trace alr
     rig2.commit(second);
     CHECK(q(rig2.db, "SELECT count(*) FROM traces WHERE raw LIKE '%complete\"}'") == 1);
     CHECK(q(rig2.db, "SELECT count(*) FROM otlp_spans") == 0);
+}
+
+TEST_CASE("otlp intake: worker.otlp_* config keys map to the intake options, bad values name the key") {
+    TempDir dir;
+    auto cfg = load_config_text(
+        "worker: {otlp_listen: '4318', otlp_idle_ms: 750, otlp_max_wait_ms: 9000, otlp_max_body_bytes: 2048}\n"
+        "scorers: [{type: test_len}]\n",
+        "t.yaml", dir.path(), {}, {});
+    REQUIRE_MESSAGE(cfg.ok(), cfg.status().message());
+    CHECK(cfg->worker.otlp_listen == "4318");
+    OtlpIntakeOptions o = otlp_options(*cfg);
+    CHECK(o.assembler.idle_ms == 750);
+    CHECK(o.assembler.max_trace_age_ms == 9000);
+    CHECK(o.limits.max_body_bytes == 2048);
+    CHECK(o.max_trace_bytes == cfg->ingest.max_trace_bytes);
+
+    auto bad = load_config_text("worker: {otlp_idle_ms: 0}\nscorers: [{type: test_len}]\n", "t.yaml", dir.path(), {}, {});
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.status().message().find("otlp_idle_ms") != std::string::npos);
+    auto small = load_config_text("worker: {otlp_max_body_bytes: 10}\nscorers: [{type: test_len}]\n", "t.yaml", dir.path(), {}, {});
+    REQUIRE_FALSE(small.ok());
+    CHECK(small.status().message().find("otlp_max_body_bytes") != std::string::npos);
+
+    auto n = normalize_otlp_listen("4318");
+    REQUIRE(n.ok());
+    CHECK(*n == "127.0.0.1:4318");
+    CHECK(*normalize_otlp_listen("0.0.0.0:4318") == "0.0.0.0:4318");
+    CHECK_FALSE(normalize_otlp_listen("localhost").ok());
+    CHECK_FALSE(normalize_otlp_listen("host:99999").ok());
 }
