@@ -50,6 +50,9 @@ OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes)
     // Bodies over the limit sent without a Content-Length (chunked) are cut
     // off by httplib with a 413; the error handler below gives it a body.
     m_server->set_payload_max_length(max_body_bytes);
+    // Without it, Nagle's algorithm and the client's delayed ACK add ~40 ms
+    // to every answer written in two parts (measured: p50 42 ms → see README).
+    m_server->set_tcp_nodelay(true);
     // Runs before the body is read: refuse what cannot be handled without
     // reading it.
     m_server->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
