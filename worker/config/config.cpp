@@ -223,6 +223,25 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
             }
             cfg.worker.zmq_rcvhwm = static_cast<int>(*v);
         }
+        cfg.worker.otlp_listen = b.get_string("otlp_listen").value_or("");
+        if (auto v = b.get_int("otlp_idle_ms")) {
+            if (*v < 1 || *v > 3600000) {
+                b.fail("otlp_idle_ms", "must be between 1 and 3600000");
+            }
+            cfg.worker.otlp_idle_ms = *v;
+        }
+        if (auto v = b.get_int("otlp_max_wait_ms")) {
+            if (*v < 1 || *v > 86400000) {
+                b.fail("otlp_max_wait_ms", "must be between 1 and 86400000");
+            }
+            cfg.worker.otlp_max_wait_ms = *v;
+        }
+        if (auto v = b.get_int("otlp_max_body_bytes")) {
+            if (*v < 1024) {
+                b.fail("otlp_max_body_bytes", "must be at least 1024");
+            }
+            cfg.worker.otlp_max_body_bytes = *v;
+        }
         if (auto v = b.get_int("zmq_max_message_bytes")) {
             if (*v < 1024) {
                 b.fail("zmq_max_message_bytes", "must be at least 1024");

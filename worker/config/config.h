@@ -37,6 +37,11 @@ struct WorkerOptions {
     int64_t zmq_max_message_bytes = 64 << 20;  // worker.zmq_max_message_bytes
     std::string http_listen;        // worker.http_listen: /metrics, /healthz, /readyz ("" = off)
     int shutdown_deadline_ms = 30000;  // worker.shutdown_deadline_ms: drain limit after SIGTERM
+    // OTLP/HTTP receiver (flag --otlp-listen overrides the address).
+    std::string otlp_listen;        // worker.otlp_listen: HOST:PORT or PORT (loopback) for POST /v1/traces ("" = off)
+    int64_t otlp_idle_ms = 2000;    // worker.otlp_idle_ms: quiet time after a trace's last span before scoring
+    int64_t otlp_max_wait_ms = 300000;  // worker.otlp_max_wait_ms: a trace still open this long after its first span is scored as incomplete
+    int64_t otlp_max_body_bytes = 8 << 20;  // worker.otlp_max_body_bytes: larger request bodies get 413
 };
 
 // A judge endpoint (the judge issue runs them; here they are validated and

@@ -163,6 +163,10 @@ public:
     // after a restart to resume.
     std::vector<OtlpSpan> pending_spans() const;
 
+    // True when `trace_id` was returned by take_complete() recently (within
+    // remember_completed traces): add() drops its spans as late.
+    bool was_returned(const std::string& trace_id) const { return m_recent.count(trace_id) != 0; }
+
     size_t open_traces() const { return m_traces.size(); }
     size_t open_spans() const { return m_open_spans; }
     AssemblerStats stats() const;

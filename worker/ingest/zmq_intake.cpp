@@ -65,7 +65,7 @@ Status ZmqIntake::open() {
     };
     ASSAY_RETURN_IF_ERROR(setup(m_pull, zmq::socket_type::pull, m_options.pull_endpoint, m_pull_bound));
     ASSAY_RETURN_IF_ERROR(setup(m_router, zmq::socket_type::router, m_options.router_endpoint, m_router_bound));
-    if (!m_pull && !m_router) {
+    if (!m_pull && !m_router && !m_tick) {
         return Status::invalid_argument("no intake configured: give worker.zmq_pull and/or worker.zmq_router");
     }
     return {};
@@ -192,7 +192,7 @@ void ZmqIntake::read_router() {
 void ZmqIntake::on_commit(const Pipeline::CommitReport& report) {
     std::lock_guard<std::mutex> lock(m_mu);
     for (size_t i = 0; i < report.tags.size(); ++i) {
-        if (report.tags[i] != 0) {
+        if (report.tags[i] != 0 && (report.tags[i] >> 63) == 0) {
             m_committed.emplace_back(report.tags[i], report.errors[i]);
         }
     }
@@ -261,6 +261,11 @@ Status ZmqIntake::run() {
         }
         if (m_router && (items[k].revents & ZMQ_POLLIN)) {
             read_router();
+        }
+        if (m_tick) {
+            if (Status st = m_tick(); !st.ok() && m_error.ok()) {
+                m_error = st;
+            }
         }
         m_pipeline.flush_if_older(m_options.flush_ms);
         deliver_commits();

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -61,7 +62,14 @@ public:
     std::atomic<bool>& stop_flag() { return m_stop; }
 
     // The pipeline's commit callback must forward to this (writer thread).
+    // Tags with the top bit set belong to other intakes (OTLP) and are ignored.
     void on_commit(const Pipeline::CommitReport& report);
+
+    // Another intake's work on this (the pipeline's producer) thread: `tick`
+    // runs on every turn of run()'s loop (at most every 10 ms) before the
+    // partial batch is flushed; its error stops run() like a store error.
+    // Set before open(): with a tick, open() accepts having no socket.
+    void set_tick(std::function<Status()> tick) { m_tick = std::move(tick); }
 
     struct Counters {
         uint64_t messages = 0, traces = 0, bad_frames = 0, acks_sent = 0, pending_acks = 0;
@@ -92,6 +100,7 @@ private:
     std::string m_pull_bound, m_router_bound;
     std::atomic<bool> m_stop{false};
     Status m_error;
+    std::function<Status()> m_tick;
 
     uint64_t m_next_seq = 1;                 // 0 tags fire-and-forget records
     std::map<uint64_t, Pending> m_pending;   // by message sequence number

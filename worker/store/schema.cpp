@@ -115,6 +115,19 @@ FROM judge_queue q
 JOIN traces t ON t.id = q.trace
 JOIN scorer_versions v ON v.id = q.scorer_version;
 )sql",
+        // otlp spans: spans received over OTLP/HTTP whose trace is not complete
+        // yet (store/span_store.h). A row is deleted once its trace is scored.
+        R"sql(
+CREATE TABLE otlp_spans (
+  id              INTEGER PRIMARY KEY,
+  trace_key       TEXT NOT NULL,
+  span_id         TEXT NOT NULL,
+  received_ms     INTEGER NOT NULL,
+  span_json       TEXT NOT NULL,
+  UNIQUE (trace_key, span_id)
+);
+CREATE INDEX otlp_spans_received ON otlp_spans(received_ms);
+)sql",
     };
     return k_migrations;
 }

@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""End-to-end: `assay worker --otlp-listen` over real HTTP on 127.0.0.1.
+
+- an agent trace arriving in two requests (GenAI attributes) is not scored
+  before its root has ended and the idle time passed, and is scored after;
+- GenAI and OpenInference samples map input, output, model and tool spans;
+- a bad payload gets 400 and a dead letter; protobuf gets 415; an oversized
+  body 413; /metrics passes promtool;
+- kill -9 with pending spans, restart: every trace is scored exactly once
+  (sampler counters count each scoring, so a second scoring would show);
+- the real OpenTelemetry JS SDK (tests/e2e/otlp_js, installed by
+  ci/install-npm.sh) exports traces to the worker and their scores land;
+- SIGTERM drains and exits 0.
+"""
+import argparse
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+FAILS = []
+CONFIG = """
+pipeline: {batch_size: 100}
+worker: {flush_ms: 20, otlp_idle_ms: 1500, otlp_max_wait_ms: 120000, otlp_max_body_bytes: 65536}
+scorers:
+  - {name: json, type: format, json: true, when: {expected_format: json}}
+  - {name: refusal, type: refusal}
+  - {name: length, type: length, max_words: 400}
+  - {name: pii, type: pii_leak}
+  - {name: truncation, type: truncation}
+"""
+N_SCORERS = 5
+AGENT = "4bf92f3577b34da6a3ce929d0e0e4736"
+GENAI = "5b8efff798038103d269b633813fc60c"
+OPENINF = "0af7651916cd43dd8448eb211c80319c"
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILS.append(what)
+
+
+class Worker:
+    def __init__(self, assay, cfg, db):
+        self.p = subprocess.Popen([assay, "worker", "--config", cfg, "--db", db, "--otlp-listen", "127.0.0.1:0",
+                                   "--http-listen", "127.0.0.1:0"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.p.stdout.readline()
+        ep = dict(part.split("=", 1) for part in line.split() if part.startswith(("otlp=", "http=")))
+        if "otlp" not in ep:
+            raise RuntimeError("worker did not start: " + line + self.p.stderr.read())
+        self.otlp = "http://" + ep["otlp"] + "/v1/traces"
+        self.http = "http://" + ep["http"]
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        self.p.send_signal(sig)
+        try:
+            return self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            return None
+
+
+def post(url, body, ctype="application/json"):
+    req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": ctype})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode(), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), dict(e.headers)
+
+
+def q(db, sql, args=()):
+    con = sqlite3.connect(db, timeout=10)
+    try:
+        return con.execute(sql, args).fetchone()[0]
+    finally:
+        con.close()
+
+
+def wait_for(db, sql, want, seconds=20, args=()):
+    deadline = time.time() + seconds
+    got = None
+    while time.time() < deadline:
+        try:
+            got = q(db, sql, args)
+        except sqlite3.Error:
+            got = None
+        if got == want:
+            return got
+        time.sleep(0.1)
+    return got
+
+
+def scores_of(db, trace_id):
+    return q(db, "SELECT count(*) FROM scores_view WHERE trace_id = ?", (trace_id,))
+
+
+def seen_total(db):
+    return q(db, "SELECT coalesce(sum(seen), 0) FROM sampler_counters WHERE scorer = 'length'")
+
+
+def raw_of(db, trace_id):
+    return json.loads(q(db, "SELECT raw FROM traces WHERE trace_id = ?", (trace_id,)))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--assay", required=True)
+    ap.add_argument("--source", required=True)
+    a = ap.parse_args()
+    data = os.path.join(a.source, "tests", "data", "otlp")
+    body = lambda name: open(os.path.join(data, name), "rb").read()
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = os.path.join(tmp, "assay.yaml")
+        with open(cfg, "w") as f:
+            f.write(CONFIG)
+        db = os.path.join(tmp, "o.db")
+        w = Worker(a.assay, cfg, db)
+
+        # 1. An agent trace in two requests: children first, then the root.
+        st, text, _ = post(w.otlp, body("agent_part1.json"))
+        check(st == 200 and json.loads(text) == {}, f"part 1 answered 200 {{}} ({st} {text})")
+        check(q(db, "SELECT count(*) FROM otlp_spans") == 3, "part 1's 3 spans are stored before the answer")
+        time.sleep(2.5)  # longer than otlp_idle_ms: still no root, so no score
+        check(q(db, "SELECT count(*) FROM traces") == 0, "no trace is scored while its root is missing")
+        st, text, _ = post(w.otlp, body("agent_part2.json"))
+        check(st == 200, f"part 2 answered 200 ({st})")
+        check(q(db, "SELECT count(*) FROM traces") == 0, "not scored right after the root arrived (idle time)")
+        check(wait_for(db, "SELECT count(*) FROM scores_view WHERE trace_id = ?", N_SCORERS, args=(AGENT,)) == N_SCORERS,
+              "the agent trace is scored by every scorer after the idle time")
+        check(wait_for(db, "SELECT count(*) FROM otlp_spans", 0) == 0, "its pending spans are deleted after the commit")
+        t = raw_of(db, AGENT)
+        kinds = sorted(s.get("kind") for s in t["metadata"].get("spans", []))
+        check(kinds.count("tool") == 2 and kinds.count("llm") == 2, f"tool and LLM spans recorded in metadata.spans ({kinds})")
+        check(t["metadata"].get("otel.span_count") == 5, "all 5 spans of both requests are in the trace")
+        check(t["metadata"].get("tenant") == "globex" or q(db, "SELECT tenant FROM traces WHERE trace_id = ?", (AGENT,)) == "globex",
+              "resource attribute assay.tenant becomes the tenant")
+
+        # 2. GenAI and OpenInference samples.
+        for name, tid in (("genai_chat.json", GENAI), ("openinference_rag.json", OPENINF)):
+            st, text, _ = post(w.otlp, body(name))
+            check(st == 200, f"{name} answered 200 ({st} {text})")
+        for tid, what in ((GENAI, "GenAI"), (OPENINF, "OpenInference")):
+            check(wait_for(db, "SELECT count(*) FROM scores_view WHERE trace_id = ?", N_SCORERS, args=(tid,)) == N_SCORERS,
+                  f"the {what} trace is scored")
+            r = raw_of(db, tid)
+            check(bool(r.get("input")) and bool(r.get("output")), f"{what}: input and output are mapped")
+            check(bool(q(db, "SELECT model FROM traces WHERE trace_id = ?", (tid,))), f"{what}: the model is mapped")
+
+        # 3. Bad input.
+        dead0 = q(db, "SELECT count(*) FROM dead_letters")
+        st, text, _ = post(w.otlp, body("truncated.json"))
+        check(st == 400 and "message" in json.loads(text), f"truncated JSON: 400 with an OTLP message ({st} {text[:120]})")
+        check(q(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:http' AND error LIKE 'otlp: invalid%'") == 1,
+              "the bad payload is dead-lettered with its reason")
+        st, text, _ = post(w.otlp, body("bad_trace_id.json"))
+        check(st == 400 and "traceId" in text, f"bad trace id: 400 naming the field ({text[:160]})")
+        st, text, _ = post(w.otlp, b"\x0a\x02\x08\x01", "application/x-protobuf")
+        check(st == 415 and "protobuf" in text, f"protobuf: 415 with a clear message ({st} {text[:120]})")
+        st, text, _ = post(w.otlp, b" " * 70000)
+        check(st == 413 and "65536" in text, f"oversized body: 413 naming the limit ({st} {text[:120]})")
+        check(q(db, "SELECT count(*) FROM dead_letters") == dead0 + 4, "each refused request is dead-lettered")
+        st, text, _ = post(w.otlp, body("agent_part2.json"))
+        check(st == 200 and json.loads(text).get("partialSuccess", {}).get("rejectedSpans") == "2",
+              f"spans of an already scored trace: partialSuccess ({text})")
+
+        # Metrics.
+        metrics = urllib.request.urlopen(w.http + "/metrics", timeout=5).read().decode()
+        check('assay_otlp_requests_total{code="400"} 2' in metrics, "/metrics counts 400s")
+        check('assay_otlp_traces_total{outcome="complete"} 3' in metrics, "/metrics counts assembled traces")
+        check("assay_otlp_pending_traces 0" in metrics, "/metrics shows the pending traces")
+        pt = subprocess.run(["promtool", "check", "metrics"], input=metrics, capture_output=True, text=True)
+        check(pt.returncode == 0, f"promtool check metrics passes ({pt.stdout[-300:]}{pt.stderr[-300:]})")
+
+        # 4. kill -9 with pending spans: one complete trace waiting for its idle
+        # time, and one trace whose root has not arrived yet.
+        # The old process remembers the traces it scored, so use new trace ids.
+        genai2, agent2 = "6b8efff798038103d269b633813fc60c", "5bf92f3577b34da6a3ce929d0e0e4736"
+        genai_b = body("genai_chat.json").replace(GENAI.encode(), genai2.encode())
+        part1_b = body("agent_part1.json").replace(AGENT.encode(), agent2.encode())
+        part2_b = body("agent_part2.json").replace(AGENT.encode(), agent2.encode())
+        seen0 = seen_total(db)
+        traces0 = q(db, "SELECT count(*) FROM traces")
+        check(post(w.otlp, genai_b)[0] == 200, "complete trace posted before the crash")
+        check(post(w.otlp, part1_b)[0] == 200, "half a trace posted before the crash")
+        w.p.kill()
+        w.p.wait()
+        check(q(db, "SELECT count(*) FROM otlp_spans") == 4, "4 pending spans are in the store after kill -9")
+        check(q(db, "SELECT count(*) FROM traces") == traces0, "nothing was scored before the crash")
+        w = Worker(a.assay, cfg, db)
+        check(wait_for(db, "SELECT count(*) FROM scores_view WHERE trace_id = ?", N_SCORERS, args=(genai2,)) == N_SCORERS,
+              "after the restart the complete trace is scored")
+        check(q(db, "SELECT count(*) FROM traces WHERE trace_id = ?", (agent2,)) == 0,
+              "the half trace still waits for its root")
+        check(post(w.otlp, part2_b)[0] == 200, "the rest of the half trace arrives after the restart")
+        check(wait_for(db, "SELECT count(*) FROM scores_view WHERE trace_id = ?", N_SCORERS, args=(agent2,)) == N_SCORERS,
+              "the resumed trace is scored")
+        check(raw_of(db, agent2)["metadata"].get("otel.span_count") == 5, "with the spans from before the crash")
+        check(wait_for(db, "SELECT count(*) FROM otlp_spans", 0) == 0, "no pending span is left")
+        time.sleep(2)
+        check(seen_total(db) - seen0 == 2, f"each trace was scored exactly once ({seen_total(db) - seen0} scorings of 2)")
+        check(q(db, "SELECT count(*) FROM traces") == traces0 + 2, "no duplicate trace rows")
+
+        # 5. The real OpenTelemetry JS SDK.
+        js_dir = os.path.join(a.source, "tests", "e2e", "otlp_js")
+        have_sdk = os.path.isdir(os.path.join(js_dir, "node_modules", "@opentelemetry", "sdk-trace-base"))
+        check(have_sdk, "the OpenTelemetry JS SDK is installed (bash ci/install-npm.sh)")
+        if have_sdk:
+            n = 6
+            js = subprocess.run(["node", os.path.join(js_dir, "export_traces.js"), w.otlp, str(n)],
+                                capture_output=True, text=True, timeout=60)
+            check(js.returncode == 0, f"the JS exporter ran ({js.stderr[-300:]})")
+            traces = json.loads(js.stdout)["traces"] if js.returncode == 0 else []
+            check(len(traces) == n, f"{n} traces exported by the JS SDK")
+            for tr in traces:
+                tid = tr["trace_id"]
+                got = wait_for(db, "SELECT count(*) FROM scores_view WHERE trace_id = ?", N_SCORERS, args=(tid,))
+                check(got == N_SCORERS, f"JS {tr['kind']} trace {tid}: all scores landed")
+                if got != N_SCORERS:
+                    continue
+                r = raw_of(db, tid)
+                check("Order" in json.dumps(r.get("output")) and "Where is order" in json.dumps(r.get("input")),
+                      f"JS {tr['kind']}: input and output come from the spans")
+                check(any(s.get("kind") == "tool" for s in r["metadata"].get("spans", [])),
+                      f"JS {tr['kind']}: the tool span is recorded")
+                model = q(db, "SELECT model FROM traces WHERE trace_id = ?", (tid,))
+                check(model is not None and model.startswith("gpt-4o-mini"), f"JS {tr['kind']}: model {model}")
+                pii = q(db, "SELECT passed FROM scores_view WHERE trace_id = ? AND scorer = 'pii'", (tid,))
+                check(pii == 0, f"JS {tr['kind']}: the pii scorer found the e-mail in the output")
+
+        rc = w.stop()
+        check(rc == 0, f"SIGTERM: exit 0 (rc={rc})")
+
+    print(f"{len(FAILS)} failed" if FAILS else "all passed")
+    sys.exit(1 if FAILS else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+#include <doctest/doctest.h>
+
+#include <sqlite3.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "config/config.h"
+#include "ingest/otlp_http.h"
+#include "ingest/otlp_intake.h"
+#include "ingest/otlp_service.h"
+#include "pipeline/pipeline.h"
+#include "store/span_store.h"
+#include "store/sqlite_store.h"
+#include "temp_dir.h"
+
+using namespace assay;
+using assay::testing::TempDir;
+
+namespace {
+
+std::string sample(const std::string& name) {
+    std::ifstream in(std::string(ASSAY_SOURCE_DIR) + "/tests/data/otlp/" + name, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    REQUIRE_MESSAGE(!ss.str().empty(), name);
+    return ss.str();
+}
+
+int64_t q(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
+    int64_t n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+const char* k_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+// A worker in miniature: store, span store, pipeline and intake on one file.
+struct Rig {
+    TempDir dir;
+    std::string db = dir.file("o.db");
+    Config cfg;
+    std::unique_ptr<SqliteStore> store;
+    std::unique_ptr<SpanStore> spans;
+    OtlpIntake* intake_ptr = nullptr;
+    std::unique_ptr<Pipeline> pipeline;
+
+    Rig() {
+        auto c = load_config_text("pipeline: {batch_size: 10, threads: 1}\nscorers:\n  - {name: len, type: test_len, max: 1000}\n",
+                                  "t.yaml", dir.path(), {}, {});
+        REQUIRE_MESSAGE(c.ok(), c.status().message());
+        cfg = *c;
+        cfg.store.sqlite_path = db;
+        auto s = SqliteStore::open(cfg.store);
+        REQUIRE(s.ok());
+        store = std::move(*s);
+        REQUIRE(store->register_scorers(version_infos(cfg.scorers)).ok());
+        auto sp = open_sqlite_span_store(db, 1000);
+        REQUIRE(sp.ok());
+        spans = std::move(*sp);
+        pipeline = std::make_unique<Pipeline>(cfg, *store, [this](const Pipeline::CommitReport& r) {
+            if (intake_ptr != nullptr) {
+                intake_ptr->on_commit(r);
+            }
+        });
+    }
+    // Commits what was submitted and lets the intake see the commits.
+    void commit(OtlpIntake& intake) {
+        REQUIRE(pipeline->finish().ok());
+        intake.erase_committed();
+    }
+};
+
+OtlpIntakeOptions opts() {
+    OtlpIntakeOptions o;
+    o.assembler.idle_ms = 1000;
+    o.assembler.max_trace_age_ms = 60000;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("otlp intake: a trace in two requests is scored only after its root ended and idle_ms passed") {
+    Rig rig;
+    OtlpIntake intake(opts(), *rig.spans);
+    rig.intake_ptr = &intake;
+
+    OtlpReply r1 = intake.export_json(sample("agent_part1.json"), 10000);
+    CHECK(r1.status == 200);
+    CHECK(r1.body == "{}");
+    // Stored before the answer, and not scored: the root has not arrived.
+    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 3);
+    REQUIRE(intake.pump(*rig.pipeline, 20000).ok());
+    CHECK(intake.counters().unscored_traces == 0);
+
+    OtlpReply r2 = intake.export_json(sample("agent_part2.json"), 21000);
+    CHECK(r2.status == 200);
+    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 5);
+    REQUIRE(intake.pump(*rig.pipeline, 21999).ok());  // idle time not over yet
+    CHECK(intake.counters().unscored_traces == 0);
+    REQUIRE(intake.pump(*rig.pipeline, 22000).ok());
+    CHECK(intake.counters().unscored_traces == 1);
+    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 5);  // not committed yet: still pending
+
+    rig.commit(intake);
+    CHECK(q(rig.db, "SELECT count(*) FROM traces WHERE trace_id = '" + std::string(k_trace) + "'") == 1);
+    CHECK(q(rig.db, "SELECT count(*) FROM scores_view WHERE trace_id = '" + std::string(k_trace) + "'") == 1);
+    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+    auto c = intake.counters();
+    CHECK(c.spans_received == 5);
+    CHECK(c.traces_complete == 1);
+    CHECK(c.traces_committed == 1);
+    CHECK(c.unscored_traces == 0);
+
+    // A span of the scored trace arriving later is refused as late, not kept.
+    OtlpReply late = intake.export_json(sample("agent_part2.json"), 23000);
+    CHECK(late.status == 200);
+    CHECK(late.body.find("\"rejectedSpans\":\"2\"") != std::string::npos);
+    CHECK(late.body.find("after their trace was complete") != std::string::npos);
+    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+    CHECK(intake.render_metrics().find("assay_otlp_spans_rejected_total{reason=\"late\"} 2") != std::string::npos);
+}
+
+TEST_CASE("otlp intake: pending spans survive a restart and are scored once after it") {
+    Rig rig;
+    {
+        OtlpIntake before(opts(), *rig.spans);
+        REQUIRE(before.export_json(sample("agent_part1.json"), 10000).status == 200);
+        REQUIRE(before.export_json(sample("agent_part2.json"), 10500).status == 200);
+        // "Crash": the intake goes away before any pump.
+    }
+    OtlpIntake after(opts(), *rig.spans);
+    rig.intake_ptr = &after;
+    auto restored = after.restore();
+    REQUIRE(restored.ok());
+    CHECK(*restored == 5);
+    CHECK(after.counters().pending_traces == 1);
+    // Arrival times are kept: idle since 10500, so complete at 11500.
+    REQUIRE(after.pump(*rig.pipeline, 11499).ok());
+    CHECK(after.counters().unscored_traces == 0);
+    REQUIRE(after.pump(*rig.pipeline, 11500).ok());
+    CHECK(after.counters().unscored_traces == 1);
+    rig.commit(after);
+    CHECK(q(rig.db, "SELECT count(*) FROM traces") == 1);
+    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+}
+
+TEST_CASE("otlp intake: bad payloads get 400 and a dead letter; limits get 413; saturation 503") {
+    Rig rig;
+    OtlpIntakeOptions o = opts();
+    o.limits.max_body_bytes = 4096;
+    OtlpIntake intake(o, *rig.spans);
+    rig.intake_ptr = &intake;
+
+    OtlpReply bad = intake.export_json(sample("bad_trace_id.json"), 1000);
+    CHECK(bad.status == 400);
+    CHECK(bad.body.find("\"code\":3") != std::string::npos);
+    CHECK(bad.body.find("traceId") != std::string::npos);
+    CHECK(q(rig.db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:http' AND error LIKE 'otlp: invalid%traceId%'") == 1);
+
+    OtlpReply garbage = intake.export_json(std::string("\x00\xff{", 3), 1000);
+    CHECK(garbage.status == 400);
+
+    OtlpReply big = intake.export_json(std::string(5000, ' '), 1000);
+    CHECK(big.status == 413);
+    CHECK(big.body.find("4096") != std::string::npos);
+
+    OtlpReply unsupported = intake.reject(415, "protobuf is not supported", 77, 1000);
+    CHECK(unsupported.status == 415);
+    CHECK(q(rig.db, "SELECT count(*) FROM dead_letters WHERE raw_bytes = 77") == 1);
+    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+    auto c = intake.counters();
+    CHECK(c.requests_400 == 2);
+    CHECK(c.requests_413 == 1);
+    CHECK(c.requests_415 == 1);
+
+    // Saturation: no room for more open traces → 503 with Retry-After.
+    OtlpIntakeOptions tight = opts();
+    tight.assembler.max_open_traces = 1;
+    OtlpIntake small(tight, *rig.spans);
+    REQUIRE(small.export_json(sample("genai_chat.json"), 1000).status == 200);
+    OtlpReply busy = small.export_json(sample("agent_part1.json"), 1000);
+    CHECK(busy.status == 503);
+    CHECK(busy.retry_after_s == 1);
+    CHECK(busy.body.find("too many open traces") != std::string::npos);
+}
+
+TEST_CASE("otlp intake: an expired incomplete trace never overwrites a trace already stored") {
+    Rig rig;
+    OtlpIntakeOptions o = opts();
+    o.assembler.max_trace_age_ms = 5000;
+    OtlpIntake intake(o, *rig.spans);
+    rig.intake_ptr = &intake;
+    // Only the children arrive: no root, the trace expires incomplete.
+    REQUIRE(intake.export_json(sample("agent_part1.json"), 1000).status == 200);
+    REQUIRE(intake.pump(*rig.pipeline, 7000).ok());
+    CHECK(intake.counters().traces_incomplete == 1);
+    rig.commit(intake);
+    CHECK(q(rig.db, "SELECT count(*) FROM traces WHERE error_type = 'incomplete_trace'") == 1);
+    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+
+    // Now the same orphans again (e.g. after a restart forgot the trace): the
+    // stored trace is kept, the spans are dropped.
+    Rig rig2;
+    OtlpIntake second(o, *rig2.spans);
+    rig2.intake_ptr = &second;
+    auto t = parse_trace(std::string(R"({"trace_id":")") + k_trace + R"(","input":"q","output":"complete"})", {}, 5);
+    REQUIRE(t.ok());
+    WriteBatch b;
+    b.traces.push_back(*t);
+    REQUIRE(rig2.store->write(b).ok());
+    REQUIRE(second.export_json(sample("agent_part1.json"), 1000).status == 200);
+    REQUIRE(second.pump(*rig2.pipeline, 7000).ok());
+    CHECK(second.counters().traces_skipped_stored == 1);
+    CHECK(second.counters().unscored_traces == 0);
+    rig2.commit(second);
+    CHECK(q(rig2.db, "SELECT count(*) FROM traces WHERE raw LIKE '%complete\"}'") == 1);
+    CHECK(q(rig2.db, "SELECT count(*) FROM otlp_spans") == 0);
+}
+
+TEST_CASE("otlp intake: worker.otlp_* config keys map to the intake options, bad values name the key") {
+    TempDir dir;
+    auto cfg = load_config_text(
+        "worker: {otlp_listen: '4318', otlp_idle_ms: 750, otlp_max_wait_ms: 9000, otlp_max_body_bytes: 2048}\n"
+        "scorers: [{type: test_len}]\n",
+        "t.yaml", dir.path(), {}, {});
+    REQUIRE_MESSAGE(cfg.ok(), cfg.status().message());
+    CHECK(cfg->worker.otlp_listen == "4318");
+    OtlpIntakeOptions o = otlp_options(*cfg);
+    CHECK(o.assembler.idle_ms == 750);
+    CHECK(o.assembler.max_trace_age_ms == 9000);
+    CHECK(o.limits.max_body_bytes == 2048);
+    CHECK(o.max_trace_bytes == cfg->ingest.max_trace_bytes);
+
+    auto bad = load_config_text("worker: {otlp_idle_ms: 0}\nscorers: [{type: test_len}]\n", "t.yaml", dir.path(), {}, {});
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.status().message().find("otlp_idle_ms") != std::string::npos);
+    auto small = load_config_text("worker: {otlp_max_body_bytes: 10}\nscorers: [{type: test_len}]\n", "t.yaml", dir.path(), {}, {});
+    REQUIRE_FALSE(small.ok());
+    CHECK(small.status().message().find("otlp_max_body_bytes") != std::string::npos);
+
+    auto n = normalize_otlp_listen("4318");
+    REQUIRE(n.ok());
+    CHECK(*n == "127.0.0.1:4318");
+    CHECK(*normalize_otlp_listen("0.0.0.0:4318") == "0.0.0.0:4318");
+    CHECK_FALSE(normalize_otlp_listen("localhost").ok());
+    CHECK_FALSE(normalize_otlp_listen("host:99999").ok());
+}

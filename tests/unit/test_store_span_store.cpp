@@ -1,0 +1,120 @@
+#include <doctest/doctest.h>
+
+#include <sqlite3.h>
+
+#include "ingest/trace_parser.h"
+#include "store/span_store.h"
+#include "store/sqlite_store.h"
+#include "temp_dir.h"
+
+using namespace assay;
+using assay::testing::TempDir;
+
+namespace {
+
+int64_t count_rows(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+    int64_t n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+std::unique_ptr<SqliteStore> migrated(const std::string& path) {
+    StoreOptions o;
+    o.sqlite_path = path;
+    auto s = SqliteStore::open(o);
+    REQUIRE_MESSAGE(s.ok(), s.status().message());
+    return std::move(*s);
+}
+
+}  // namespace
+
+TEST_CASE("span store: refuses a file without the otlp_spans table") {
+    TempDir dir;
+    const std::string db = dir.file("empty.db");
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+    sqlite3_exec(raw, "CREATE TABLE x(a)", nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+    auto s = open_sqlite_span_store(db, 1000);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.status().code() == StatusCode::invalid_argument);
+    CHECK(s.status().message().find("otlp_spans") != std::string::npos);
+    CHECK_FALSE(open_sqlite_span_store(dir.file("missing/nope.db"), 1000).ok());
+}
+
+TEST_CASE("span store: put upserts by trace and span id, load orders by arrival, erase by trace") {
+    TempDir dir;
+    const std::string db = dir.file("a.db");
+    auto main_store = migrated(db);
+    auto s = open_sqlite_span_store(db, 1000);
+    REQUIRE_MESSAGE(s.ok(), s.status().message());
+    SpanStore& spans = **s;
+
+    REQUIRE(spans.put({{"t1", "s2", 20, "second"}, {"t1", "s1", 10, "first"}, {"t2", "s1", 15, "other"}}).ok());
+    CHECK(*spans.count() == 3);
+    // A retried export replaces the earlier copy of the same span.
+    REQUIRE(spans.put({{"t1", "s2", 30, "second, retried"}}).ok());
+    CHECK(*spans.count() == 3);
+    auto rows = spans.load();
+    REQUIRE(rows.ok());
+    REQUIRE(rows->size() == 3);
+    CHECK((*rows)[0].span_json == "first");
+    CHECK((*rows)[1].trace_key == "t2");
+    CHECK((*rows)[2].span_json == "second, retried");
+    CHECK((*rows)[2].received_ms == 30);
+
+    REQUIRE(spans.erase({"t1"}).ok());
+    CHECK(*spans.count() == 1);
+    CHECK(count_rows(db, "SELECT count(*) FROM otlp_spans WHERE trace_key = 't2'") == 1);
+    REQUIRE(spans.erase({}).ok());
+    REQUIRE(spans.erase({"t2", "never-seen"}).ok());
+    CHECK(*spans.count() == 0);
+}
+
+TEST_CASE("span store: put is atomic — a failing batch leaves nothing behind") {
+    TempDir dir;
+    const std::string db = dir.file("b.db");
+    auto main_store = migrated(db);
+    auto s = open_sqlite_span_store(db, 1000);
+    REQUIRE(s.ok());
+    // Make every insert of span 'bad' fail after 'good' was written in the
+    // same transaction.
+    sqlite3* raw = nullptr;
+    sqlite3_open(db.c_str(), &raw);
+    REQUIRE(sqlite3_exec(raw,
+                         "CREATE TRIGGER no_bad BEFORE INSERT ON otlp_spans WHEN NEW.span_id = 'bad' "
+                         "BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+    Status st = (*s)->put({{"t", "good", 1, "{}"}, {"t", "bad", 1, "{}"}});
+    CHECK_FALSE(st.ok());
+    CHECK(st.message().find("refused") != std::string::npos);
+    CHECK(*(*s)->count() == 0);
+}
+
+TEST_CASE("span store: trace_stored sees the traces table; dead letters land in dead_letters") {
+    TempDir dir;
+    const std::string db = dir.file("c.db");
+    auto main_store = migrated(db);
+    auto s = open_sqlite_span_store(db, 1000);
+    REQUIRE(s.ok());
+    CHECK_FALSE(*(*s)->trace_stored("tr_1"));
+    auto t = parse_trace(std::string_view(R"({"trace_id":"tr_1","input":"q","output":"a"})"), {}, 5);
+    REQUIRE(t.ok());
+    WriteBatch b;
+    b.traces.push_back(*t);
+    REQUIRE(main_store->write(b).ok());
+    CHECK(*(*s)->trace_stored("tr_1"));
+
+    REQUIRE((*s)->dead_letter(42, "otlp:http", "otlp: bad", std::string("x\0y", 3), 1000).ok());
+    CHECK(count_rows(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:http' AND error = 'otlp: bad' "
+                         "AND raw_bytes = 1000 AND length(raw) = 3") == 1);
+}

@@ -1,0 +1,230 @@
+// SQLite implementation of SpanStore (store/span_store.h): one connection of
+// its own, guarded by a mutex, to the same file as the main Store.
+#include <sqlite3.h>
+
+#include <mutex>
+
+#include "store/span_store.h"
+
+namespace assay {
+
+namespace {
+
+// One prepared statement, finalized on destruction; reset between uses.
+class Stmt {
+public:
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    Stmt() = default;
+    ~Stmt() { sqlite3_finalize(m_s); }
+    int prepare(sqlite3* db, const char* sql) {
+        return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &m_s, nullptr);
+    }
+    sqlite3_stmt* get() const { return m_s; }
+    void reset() {
+        sqlite3_reset(m_s);
+        sqlite3_clear_bindings(m_s);
+    }
+    void text(int i, const std::string& v) {
+        sqlite3_bind_text(m_s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    }
+    void blob(int i, const std::string& v) {
+        sqlite3_bind_blob(m_s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    }
+    void integer(int i, int64_t v) { sqlite3_bind_int64(m_s, i, v); }
+    int step() { return sqlite3_step(m_s); }
+    std::string col_text(int i) const {
+        auto* p = sqlite3_column_text(m_s, i);
+        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(m_s, i)))
+                 : std::string();
+    }
+    int64_t col_int(int i) const { return sqlite3_column_int64(m_s, i); }
+
+private:
+    sqlite3_stmt* m_s = nullptr;
+};
+
+const char* k_put = R"sql(
+INSERT INTO otlp_spans (trace_key, span_id, received_ms, span_json) VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (trace_key, span_id) DO UPDATE SET received_ms = excluded.received_ms,
+  span_json = excluded.span_json
+)sql";
+const char* k_load = "SELECT trace_key, span_id, received_ms, span_json FROM otlp_spans ORDER BY received_ms, id";
+const char* k_erase = "DELETE FROM otlp_spans WHERE trace_key = ?1";
+const char* k_count = "SELECT count(*) FROM otlp_spans";
+const char* k_trace_stored = "SELECT 1 FROM traces WHERE trace_id = ?1";
+const char* k_dead = R"sql(
+INSERT INTO dead_letters (received_ms, source, line, error, raw, raw_bytes) VALUES (?1, ?2, NULL, ?3, ?4, ?5)
+)sql";
+
+class SqliteSpanStore final : public SpanStore {
+public:
+    explicit SqliteSpanStore(sqlite3* db) : m_db(db) {}
+    ~SqliteSpanStore() override {
+        m_put.reset();
+        m_load.reset();
+        m_erase.reset();
+        m_count.reset();
+        m_trace_stored.reset();
+        m_dead.reset();
+        sqlite3_close_v2(m_db);
+    }
+
+    Status prepare() {
+        struct Item {
+            std::unique_ptr<Stmt>& stmt;
+            const char* sql;
+        };
+        for (Item it : {Item{m_put, k_put}, Item{m_load, k_load}, Item{m_erase, k_erase}, Item{m_count, k_count},
+                        Item{m_trace_stored, k_trace_stored}, Item{m_dead, k_dead}}) {
+            it.stmt = std::make_unique<Stmt>();
+            if (it.stmt->prepare(m_db, it.sql) != SQLITE_OK) {
+                return error("preparing span store statements");
+            }
+        }
+        return {};
+    }
+
+    Status put(const std::vector<PendingSpanRow>& rows) override {
+        std::lock_guard<std::mutex> lock(m_mu);
+        return in_transaction("storing pending spans", [&]() -> Status {
+            for (const auto& r : rows) {
+                m_put->reset();
+                m_put->text(1, r.trace_key);
+                m_put->text(2, r.span_id);
+                m_put->integer(3, r.received_ms);
+                m_put->text(4, r.span_json);
+                if (m_put->step() != SQLITE_DONE) {
+                    return error("storing span " + r.span_id + " of trace " + r.trace_key);
+                }
+            }
+            return {};
+        });
+    }
+
+    Result<std::vector<PendingSpanRow>> load() override {
+        std::lock_guard<std::mutex> lock(m_mu);
+        std::vector<PendingSpanRow> out;
+        m_load->reset();
+        int rc = 0;
+        while ((rc = m_load->step()) == SQLITE_ROW) {
+            out.push_back({m_load->col_text(0), m_load->col_text(1), m_load->col_int(2), m_load->col_text(3)});
+        }
+        m_load->reset();
+        if (rc != SQLITE_DONE) {
+            return error("loading pending spans");
+        }
+        return out;
+    }
+
+    Status erase(const std::vector<std::string>& trace_keys) override {
+        if (trace_keys.empty()) {
+            return {};
+        }
+        std::lock_guard<std::mutex> lock(m_mu);
+        return in_transaction("erasing pending spans", [&]() -> Status {
+            for (const auto& k : trace_keys) {
+                m_erase->reset();
+                m_erase->text(1, k);
+                if (m_erase->step() != SQLITE_DONE) {
+                    return error("erasing the pending spans of trace " + k);
+                }
+            }
+            return {};
+        });
+    }
+
+    Result<int64_t> count() override {
+        std::lock_guard<std::mutex> lock(m_mu);
+        m_count->reset();
+        if (m_count->step() != SQLITE_ROW) {
+            return error("counting pending spans");
+        }
+        int64_t n = m_count->col_int(0);
+        m_count->reset();
+        return n;
+    }
+
+    Result<bool> trace_stored(const std::string& trace_id) override {
+        std::lock_guard<std::mutex> lock(m_mu);
+        m_trace_stored->reset();
+        m_trace_stored->text(1, trace_id);
+        int rc = m_trace_stored->step();
+        m_trace_stored->reset();
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            return error("looking up trace " + trace_id);
+        }
+        return rc == SQLITE_ROW;
+    }
+
+    Status dead_letter(int64_t received_ms, const std::string& source, const std::string& err,
+                       const std::string& raw, int64_t raw_bytes) override {
+        std::lock_guard<std::mutex> lock(m_mu);
+        m_dead->reset();
+        m_dead->integer(1, received_ms);
+        m_dead->text(2, source);
+        m_dead->text(3, err);
+        m_dead->blob(4, raw);
+        m_dead->integer(5, raw_bytes);
+        int rc = m_dead->step();
+        m_dead->reset();
+        return rc == SQLITE_DONE ? Status{} : error("storing a dead letter");
+    }
+
+private:
+    Status error(const std::string& what) const {
+        return Status::io_error("span store: " + what + ": " + sqlite3_errmsg(m_db));
+    }
+    template <typename F>
+    Status in_transaction(const std::string& what, F&& body) {
+        if (sqlite3_exec(m_db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+            return error(what + " (begin)");
+        }
+        Status st = body();
+        if (st.ok() && sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+            st = error(what + " (commit)");
+        }
+        if (!st.ok()) {
+            sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+        }
+        return st;
+    }
+
+    sqlite3* m_db;
+    std::mutex m_mu;
+    std::unique_ptr<Stmt> m_put, m_load, m_erase, m_count, m_trace_stored, m_dead;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SpanStore>> open_sqlite_span_store(const std::string& sqlite_path, int busy_timeout_ms) {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(sqlite_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        sqlite3_close_v2(db);
+        return Status::io_error("span store: cannot open '" + sqlite_path + "': " + msg);
+    }
+    auto store = std::make_unique<SqliteSpanStore>(db);
+    sqlite3_busy_timeout(db, busy_timeout_ms);
+    for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"}) {
+        if (sqlite3_exec(db, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) {
+            return Status::io_error(std::string("span store: ") + pragma + ": " + sqlite3_errmsg(db));
+        }
+    }
+    {
+        Stmt probe;
+        if (probe.prepare(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'otlp_spans'") !=
+                SQLITE_OK ||
+            probe.step() != SQLITE_ROW) {
+            return Status::invalid_argument("span store: '" + sqlite_path +
+                                            "' has no otlp_spans table (open and migrate the store first)");
+        }
+    }
+    if (Status st = store->prepare(); !st.ok()) {
+        return st;
+    }
+    return std::unique_ptr<SpanStore>(std::move(store));
+}
+
+}  // namespace assay
