@@ -60,6 +60,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--assay", default=os.path.join(SRC, "build", "assay"))
     ap.add_argument("--dataset", default=os.path.join(SRC, "datasets", "support"))
+    ap.add_argument("--config", default=None, help="gate config (default: the dataset's gate.yaml)")
     ap.add_argument("--reps", type=int, default=400)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--stable-p", type=float, default=0.995)
@@ -71,7 +72,7 @@ def main():
     rng = random.Random(a.seed)
     cases = [json.loads(l) for l in open(os.path.join(a.dataset, "cases.jsonl")) if l.strip()]
     base = {json.loads(l)["trace_id"]: json.loads(l) for l in open(os.path.join(a.dataset, "baseline.jsonl")) if l.strip()}
-    cfg = os.path.join(a.dataset, "gate.yaml")
+    cfg = a.config or os.path.join(a.dataset, "gate.yaml")
     exits = {0: 0, 1: 0, 2: 0}
     reasons = {}
     flips = 0
@@ -106,7 +107,7 @@ def main():
                 reasons[key] = reasons.get(key, 0) + 1
     n = a.reps
     lo, hi = wilson(exits[1], n)
-    print(f"A/A: {n} repetitions, {len(cases)} cases, stable p={a.stable_p}, flaky share={a.flaky_share} "
+    print(f"A/A: config {os.path.relpath(cfg, SRC)}, {n} repetitions, {len(cases)} cases, stable p={a.stable_p}, flaky share={a.flaky_share} "
           f"p~U[{a.flaky_lo}, {a.flaky_hi}], seed={a.seed}")
     print(f"  mean changed cases per run (regressed + improved): {flips / n:.2f}")
     print(f"  false-block rate: {exits[1]}/{n} = {100.0 * exits[1] / n:.1f}% (Wilson 95% CI {100 * lo:.1f}-{100 * hi:.1f}%)")

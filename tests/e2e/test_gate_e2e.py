@@ -146,6 +146,8 @@ def main():
     ap.add_argument("--assay", required=True)
     ap.add_argument("--source", required=True)
     a = ap.parse_args()
+    a.source = os.path.abspath(a.source)
+    a.assay = os.path.abspath(a.assay)
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("support", "rag"):
             n = gate_set(a.assay, a.source, tmp, name)
@@ -154,6 +156,9 @@ def main():
         d = os.path.join(a.source, "datasets", "support")
         cfg = os.path.join(d, "gate.yaml")
         base = os.path.join(d, "baseline.jsonl")
+        # The support config, with its schema path made absolute, for variants written to tmp.
+        cfg_text = open(cfg).read().replace("schema_file: triage.schema.json",
+                                            "schema_file: '" + os.path.join(d, "triage.schema.json") + "'")
         # Empty dataset.
         empty = os.path.join(tmp, "empty.jsonl")
         open(empty, "w").close()
@@ -179,20 +184,20 @@ def main():
         # A bad gate rule names the key.
         badrule = os.path.join(tmp, "badrule.yaml")
         with open(badrule, "w") as f:
-            f.write(open(cfg).read() + "  max_regresions: 1\n")
+            f.write(cfg_text + "  max_regresions: 1\n")
         r = run([a.assay, "gate", "--config", badrule, "--dataset", os.path.join(d, "cases.jsonl"), "--baseline",
                  base, "--candidate", base])
         check(r.returncode == 2 and "max_regresions" in r.stderr, f"bad gate key exits 2 ({r.stderr.strip()[:200]!r})")
         # Judge scorers without a judge stage: fail closed.
         judged = os.path.join(tmp, "judged.yaml")
         with open(judged, "w") as f:
-            f.write(open(cfg).read().replace("scorers:\n", "judges:\n  - {name: j1, provider: openai, model: m, "
+            f.write(cfg_text.replace("scorers:\n", "judges:\n  - {name: j1, provider: openai, model: m, "
                                              "base_url: 'http://127.0.0.1:9', api_key_env: FAKE_KEY}\n"
                                              "scorers:\n  - {name: helpful, type: judge, judges: [j1], sample_rate: 1, rubric: '"
                                              + os.path.join(a.source, "rubrics", "helpfulness.yaml") + "'}\n", 1))
         r = run([a.assay, "gate", "--config", judged, "--dataset", os.path.join(d, "cases.jsonl"), "--baseline", base,
                  "--candidate", base])
-        check(r.returncode == 2 and "judge" in r.stderr, f"judge scorers without a judge stage exit 2 "
+        check(r.returncode == 2 and "no judge stage" in r.stderr, f"judge scorers without a judge stage exit 2 "
                                                           f"(rc={r.returncode}, {r.stderr.strip()[:300]!r})")
         # Neither or both of --baseline / --baseline-report.
         r = run([a.assay, "gate", "--config", cfg, "--dataset", os.path.join(d, "cases.jsonl"), "--candidate", base])

@@ -108,7 +108,7 @@ TEST_CASE("gate expect checks reuse the code scorers") {
     auto good = checks->run_code(trace_with(R"({"intent": "refund for order A12"})"));
     REQUIRE(good.size() == 6);
     for (const auto& c : good) {
-        CHECK_MESSAGE(c.passed, c.check + ": " + c.explanation);
+        CHECK_MESSAGE(c.passed, c.check << ": " << c.explanation);
     }
     auto bad = checks->run_code(trace_with("Sure! {\"intent\": 1} we guarantee it"));
     int failed = 0;
