@@ -61,6 +61,8 @@ TEST_CASE("gate dataset: errors name the line and the problem") {
               .find("line 2: duplicate case id 'a'") != std::string::npos);
     CHECK(load_err("{\"id\": \"a\", \"input\": \"x\", \"expected\": {}}\n").find("unknown key 'expected'") !=
           std::string::npos);
+    const std::string deep = "{\"id\": \"a\", \"input\": \"x\", \"metadata\": {\"k\": " + std::string(100000, '[') + "}}\n";
+    CHECK(load_err(deep).find("line 1: JSON nests deeper than 64") != std::string::npos);
     TempDir dir;
     auto missing = load_dataset(dir.file("nope.jsonl"), 1 << 20);
     CHECK(!missing.ok());

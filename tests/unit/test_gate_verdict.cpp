@@ -99,11 +99,22 @@ TEST_CASE("gate verdict: the sign test keeps noise from blocking by count") {
     CHECK(vc.regressed_cases == 5);
     CHECK(vc.improved_cases == 4);
     CHECK(vc.result == "pass");
-    // 5 regress, none improve: p = 1/32 <= 0.10.
+    // 5 regress, none improve: p = 1/32 <= 0.05.
     auto real = side("candidate", 100, [](int i) { return pf(i >= 5 && i < 50); });
     Verdict vr = compute_verdict(b, real, {false}, r);
     CHECK(vr.result == "block");
     CHECK(has_reason(vr, "sign test p = 0.03125"));
+}
+
+TEST_CASE("gate verdict: a per-scorer max_regressions blocks on the raw count") {
+    auto b = side("baseline", 50, [](int) { return pf(true); });
+    auto c = side("candidate", 50, [](int i) { return pf(i != 7); });
+    CHECK(compute_verdict(b, c, {false}, GateRules{}).result == "pass");
+    GateRules r;
+    r.scorers["s"].max_regressions = 0;
+    Verdict v = compute_verdict(b, c, {false}, r);
+    CHECK(v.result == "block");
+    CHECK(has_reason(v, "s: 1 cases regressed (at most 0 allowed for this scorer)"));
 }
 
 TEST_CASE("gate verdict: a mean drop blocks only when the CI lies below zero") {
@@ -138,9 +149,21 @@ TEST_CASE("gate verdict: a pass-rate drop beyond its threshold blocks") {
     auto c = side("candidate", 50, [](int i) { return pf(i >= 6); });  // 88%
     Verdict v = compute_verdict(b, c, {false}, r);
     CHECK(v.result == "block");
-    CHECK(has_reason(v, "pass rate dropped from 100.0% to 88.0%"));
+    CHECK(has_reason(v, "pass rate dropped from 100.0% to 88.0% (more than 10.0%), 6 lost vs 0 gained"));
     r.scorers["s"].pass_rate_drop = 0.15;
     CHECK(compute_verdict(b, c, {false}, r).result == "pass");
+    // A drop of 12 points made of 9 lost and 3 gained passes is churn for
+    // the sign test (p = 0.073 > 0.05), but blocks with count_test none.
+    GateRules churn = r;
+    churn.scorers.clear();
+    auto b2 = side("baseline", 50, [](int i) { return pf(i < 40); });
+    auto c2 = side("candidate", 50, [](int i) { return pf((i >= 9 && i < 40) || (i >= 40 && i < 43)); });
+    Verdict vc = compute_verdict(b2, c2, {false}, churn);
+    CHECK(vc.scorers[0].pass_lost == 9);
+    CHECK(vc.scorers[0].pass_gained == 3);
+    CHECK(vc.result == "pass");
+    churn.count_test = "none";
+    CHECK(compute_verdict(b2, c2, {false}, churn).result == "block");
 }
 
 TEST_CASE("gate verdict: judge scores regress by the drop δ; auto δ follows the scale") {
@@ -231,7 +254,7 @@ TEST_CASE("gate rules: defaults, overrides and errors naming the key") {
     CHECK(d->bootstrap.resamples == 10000);
     CHECK(d->short_circuit);
     CHECK(d->count_test == "sign");
-    CHECK(d->count_alpha == 0.10);
+    CHECK(d->count_alpha == 0.05);
     auto r = parse_gate_rules(YAML::Load("{max_regressions: 0, score_drop: 0.5, scorers: {tone: {ignore: true}}}"));
     REQUIRE_MESSAGE(r.ok(), r.status().message());
     CHECK(r->max_regressions == 0);

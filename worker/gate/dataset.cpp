@@ -1,9 +1,11 @@
 #include "gate/dataset.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "core/json_scan.h"
 #include "core/sha256.h"
 #include "ingest/jsonl_reader.h"
 
@@ -13,13 +15,29 @@ namespace {
 
 using json = nlohmann::json;
 
+// Deepest nesting of [ and { outside strings, counting stops past `limit`.
+size_t nesting(std::string_view s, size_t limit) {
+    size_t depth = 0, deepest = 0;
+    scan_outside_strings(s, 0, [&](size_t, char c) {
+        if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+            return deepest <= limit;
+        }
+        if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+        return true;
+    });
+    return deepest;
+}
+
 Status line_error(const std::string& path, int64_t line, const std::string& problem) {
     return Status::invalid_argument("dataset '" + path + "' line " + std::to_string(line) + ": " + problem);
 }
 
 }  // namespace
 
-Result<Dataset> load_dataset(const std::string& path, size_t max_line_bytes) {
+Result<Dataset> load_dataset(const std::string& path, size_t max_line_bytes, size_t max_depth) {
     auto reader = JsonlReader::open(path, max_line_bytes);
     if (!reader.ok()) {
         return reader.status();
@@ -37,6 +55,11 @@ Result<Dataset> load_dataset(const std::string& path, size_t max_line_bytes) {
         }
         all_bytes += rec.text;
         all_bytes += '\n';
+        if (nesting(rec.text, max_depth) > max_depth) {
+            return Status::limit_exceeded("dataset '" + path + "' line " + std::to_string(rec.line) +
+                                          ": JSON nests deeper than " + std::to_string(max_depth) +
+                                          " (ingest.max_depth)");
+        }
         json j = json::parse(rec.text, nullptr, false);
         if (j.is_discarded()) {
             return line_error(path, rec.line, "invalid JSON");

@@ -33,7 +33,9 @@ struct Dataset {
 // Reads and validates `path`. invalid_argument, naming the line and field,
 // for: invalid JSON, a line that is not an object, a missing/empty/non-string
 // or duplicate id, wrong types, an unknown key; and for a file with no cases
-// ("dataset 'x' has no cases"). io_error when the file cannot be read.
-Result<Dataset> load_dataset(const std::string& path, size_t max_line_bytes);
+// ("dataset 'x' has no cases"); limit_exceeded for a line longer than
+// max_line_bytes or nested deeper than max_depth (checked before parsing).
+// io_error when the file cannot be read.
+Result<Dataset> load_dataset(const std::string& path, size_t max_line_bytes, size_t max_depth = 64);
 
 }  // namespace assay::gate

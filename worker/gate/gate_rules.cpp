@@ -100,6 +100,12 @@ Result<GateRules> parse_gate_rules(const YAML::Node& node) {
                 read_fraction(s, "mean_drop", 0.0, 1e9, rule.mean_drop);
                 read_fraction(s, "pass_rate_drop", 0.0, 1.0, rule.pass_rate_drop);
                 read_fraction(s, "score_drop", 0.0, 1e9, rule.score_drop);
+                if (auto v = s.get_int("max_regressions")) {
+                    if (*v < 0) {
+                        s.fail("max_regressions", "must be >= 0");
+                    }
+                    rule.max_regressions = static_cast<int>(*v);
+                }
                 rule.lower_is_better = s.get_bool("lower_is_better").value_or(false);
                 rule.ignore = s.get_bool("ignore").value_or(false);
                 ASSAY_RETURN_IF_ERROR(s.finish());

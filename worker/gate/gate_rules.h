@@ -22,6 +22,9 @@ struct ScorerRule {
     // Judge scorers always use it (default: see GateRules::score_drop);
     // code scorers only when it is set here.
     std::optional<double> score_drop;
+    // More regressed cases on this scorer than this block, by the raw count
+    // (no sign test): for checks that must never regress, e.g. refusal: 0.
+    std::optional<int> max_regressions;
     bool lower_is_better = false;          // the value improves when it falls
     bool ignore = false;                   // report, never block
 };
@@ -31,11 +34,13 @@ struct GateRules {
     // ... and, with count_test "sign", when regressions outnumber
     // improvements beyond chance: the one-sided exact sign test (McNemar) of
     // R regressed vs I improved cases, P(Bin(R+I, 1/2) >= R) <= count_alpha.
-    // "none": the raw count alone blocks.
+    // The pass-rate rule is guarded the same way (cases that lost vs gained
+    // their pass). "none": the raw count and the raw pass-rate drop block.
     std::string count_test = "sign";  // gate.count_test: sign | none
-    double count_alpha = 0.10;        // gate.count_alpha
+    double count_alpha = 0.05;        // gate.count_alpha
     double mean_drop = 0.05;          // gate.mean_drop (Δ): block when a mean drops more AND the CI is below 0
-    double pass_rate_drop = 0.10;     // gate.pass_rate_drop: block when a pass rate drops more
+    double pass_rate_drop = 0.10;     // gate.pass_rate_drop: block when a pass rate drops more (and, with
+                                      // count_test sign, the sign test agrees)
     // gate.score_drop (δ): per-case drop of a judge score that is a
     // regression. Unset ("auto"): 0.25 when both sides' values lie in
     // [0, 1], else 1.0 (one point on a 1–5 scale).

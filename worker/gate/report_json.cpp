@@ -1,9 +1,12 @@
 #include "gate/report_json.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "core/json_scan.h"
 
 namespace assay::gate {
 
@@ -72,6 +75,7 @@ json rules_json(const GateRules& r) {
         o["mean_drop"] = opt(s.mean_drop);
         o["pass_rate_drop"] = opt(s.pass_rate_drop);
         o["score_drop"] = opt(s.score_drop);
+        o["max_regressions"] = s.max_regressions ? json(*s.max_regressions) : json(nullptr);
         o["lower_is_better"] = s.lower_is_better;
         o["ignore"] = s.ignore;
         sc[name] = o;
@@ -112,7 +116,10 @@ json report_to_json(const GateReport& r) {
         sj["candidate"] = s.candidate;
         sj["delta"] = s.ci.mean;
         sj["ci"] = {s.ci.low, s.ci.high};
-        sj["pass_rate"] = s.has_pass_rate ? json({{"baseline", s.baseline_pass_rate}, {"candidate", s.candidate_pass_rate}})
+        sj["pass_rate"] = s.has_pass_rate ? json({{"baseline", s.baseline_pass_rate},
+                                                  {"candidate", s.candidate_pass_rate},
+                                                  {"lost", s.pass_lost},
+                                                  {"gained", s.pass_gained}})
                                           : json(nullptr);
         sj["score_drop"] = s.kind == "score" ? json(s.score_drop) : json(nullptr);
         sj["regressions"] = s.regressions;
@@ -140,7 +147,24 @@ Result<StoredSide> load_baseline_report(const std::string& path) {
     std::stringstream ss;
     ss << in.rdbuf();
     const std::string at = "baseline report '" + path + "': ";
-    json j = json::parse(ss.str(), nullptr, false);
+    const std::string text = ss.str();
+    // A report nests about 8 levels; refuse deep nesting before the
+    // recursive parser sees it.
+    size_t depth = 0, deepest = 0;
+    scan_outside_strings(text, 0, [&](size_t, char c) {
+        if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+            return deepest <= 64;
+        }
+        if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+        return true;
+    });
+    if (deepest > 64) {
+        return Status::invalid_argument(at + "JSON nests deeper than 64 levels; not a gate report");
+    }
+    json j = json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
         return Status::invalid_argument(at + "not a JSON object");
     }

@@ -40,7 +40,7 @@ Result<GateReport> run_gate(const Config& config, const GateRules& rules, const 
     if (config.scorers.empty()) {
         return Status::invalid_argument("no scorers are configured: the gate never passes on nothing");
     }
-    auto dataset = load_dataset(options.dataset, config.ingest.max_trace_bytes);
+    auto dataset = load_dataset(options.dataset, config.ingest.max_trace_bytes, config.ingest.max_depth);
     if (!dataset.ok()) {
         return dataset.status();
     }

@@ -49,6 +49,13 @@ std::string explain(const ScorerOutcome& o) {
     return o.explanation.empty() ? o.label : o.explanation;
 }
 
+void scorer_count_rule(ScorerSummary& s, const ScorerRule& rule) {
+    if (rule.max_regressions && s.regressions > *rule.max_regressions) {
+        s.blocks.push_back(std::to_string(s.regressions) + " cases regressed (at most " +
+                           std::to_string(*rule.max_regressions) + " allowed for this scorer)");
+    }
+}
+
 void mean_rule(ScorerSummary& s, double mean_drop) {
     if (s.pairs > 0 && s.ci.mean < -mean_drop - k_eps && s.ci.high < 0.0) {
         s.blocks.push_back("mean dropped by " + num(-s.ci.mean) + " (more than " + num(mean_drop) + ") and the " +
@@ -56,11 +63,23 @@ void mean_rule(ScorerSummary& s, double mean_drop) {
     }
 }
 
-void pass_rate_rule(ScorerSummary& s, double drop) {
-    if (s.has_pass_rate && s.baseline_pass_rate - s.candidate_pass_rate > drop + k_eps) {
-        s.blocks.push_back("pass rate dropped from " + pct(s.baseline_pass_rate) + " to " +
-                           pct(s.candidate_pass_rate) + " (more than " + pct(drop) + ")");
+// With the sign test on, a pass-rate drop must also be more than chance:
+// the pairs that lost their pass outnumber those that gained one, p <= alpha.
+void pass_rate_rule(ScorerSummary& s, double drop, const GateRules& rules) {
+    if (!s.has_pass_rate || s.baseline_pass_rate - s.candidate_pass_rate <= drop + k_eps) {
+        return;
     }
+    std::string what = "pass rate dropped from " + pct(s.baseline_pass_rate) + " to " + pct(s.candidate_pass_rate) +
+                       " (more than " + pct(drop) + ")";
+    if (rules.count_test == "sign") {
+        const double p = sign_test_p(s.pass_lost, s.pass_gained);
+        if (p > rules.count_alpha + k_eps) {
+            return;
+        }
+        what += ", " + std::to_string(s.pass_lost) + " lost vs " + std::to_string(s.pass_gained) +
+                " gained (sign test p = " + num(p) + ")";
+    }
+    s.blocks.push_back(what);
 }
 
 }  // namespace
@@ -161,6 +180,8 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
                 }
             }
             sum.has_pass_rate = true;
+            sum.pass_lost = sum.regressions;
+            sum.pass_gained = sum.improvements;
             pr_n = static_cast<int>(diffs.size());
             b_pass = static_cast<int>(b_sum);
             k_pass = static_cast<int>(k_sum);
@@ -183,6 +204,8 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
                     ++pr_n;
                     b_pass += *bo.passed ? 1 : 0;
                     k_pass += *ko.passed ? 1 : 0;
+                    sum.pass_lost += *bo.passed && !*ko.passed ? 1 : 0;
+                    sum.pass_gained += !*bo.passed && *ko.passed ? 1 : 0;
                 }
                 if (!bo.value || !ko.value || bo.decision != "scored" || ko.decision != "scored") {
                     continue;
@@ -221,7 +244,8 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
         sum.ci = paired_bootstrap(diffs, rules.bootstrap);
         if (sum.kind != "info") {
             mean_rule(sum, rule.mean_drop.value_or(rules.mean_drop));
-            pass_rate_rule(sum, rule.pass_rate_drop.value_or(rules.pass_rate_drop));
+            pass_rate_rule(sum, rule.pass_rate_drop.value_or(rules.pass_rate_drop), rules);
+            scorer_count_rule(sum, rule);
         }
         v.scorers.push_back(std::move(sum));
     }
@@ -258,6 +282,8 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
             }
             b_sum += b_all ? 1 : 0;
             k_sum += k_all ? 1 : 0;
+            sum.pass_lost += b_all && !k_all ? 1 : 0;
+            sum.pass_gained += !b_all && k_all ? 1 : 0;
             diffs.push_back((k_all ? 1.0 : 0.0) - (b_all ? 1.0 : 0.0));
             if (reg) {
                 ++sum.regressions;
@@ -283,7 +309,8 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
             sum.kind = "info";
         } else {
             mean_rule(sum, rule.mean_drop.value_or(rules.mean_drop));
-            pass_rate_rule(sum, rule.pass_rate_drop.value_or(rules.pass_rate_drop));
+            pass_rate_rule(sum, rule.pass_rate_drop.value_or(rules.pass_rate_drop), rules);
+            scorer_count_rule(sum, rule);
         }
         v.scorers.push_back(std::move(sum));
     }

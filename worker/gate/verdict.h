@@ -37,6 +37,8 @@ struct ScorerSummary {
     bool has_pass_rate = false;  // pass rates below are meaningful
     double baseline_pass_rate = 0.0;
     double candidate_pass_rate = 0.0;
+    int pass_lost = 0;           // pairs: baseline passed, candidate failed
+    int pass_gained = 0;         // pairs: baseline failed, candidate passed
     double score_drop = 0.0;     // δ used (score kind)
     int regressions = 0;         // cases
     int improvements = 0;        // cases
