@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "gate/gate_rules.h"
 #include "gate/verdict.h"
 
@@ -269,4 +270,19 @@ TEST_CASE("gate rules: defaults, overrides and errors naming the key") {
     auto bad3 = parse_gate_rules(YAML::Load("{scorers: {tone: {ignor: true}}}"));
     REQUIRE(!bad3.ok());
     CHECK(bad3.status().message().find("ignor") != std::string::npos);
+}
+
+TEST_CASE("gate rules: the config's gate block reaches the gate; other commands ignore it") {
+    auto cfg = assay::load_config_text("scorers:\n  - {name: len, type: length, max_words: 5}\n"
+                                       "gate: {max_regressions: 4, scorers: {len: {max_regressions: 0}}}\n",
+                                       "t.yaml", ".", assay::ConfigOverrides{}, {});
+    REQUIRE_MESSAGE(cfg.ok(), cfg.status().message());
+    auto r = parse_gate_rules(cfg->gate);
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    CHECK(r->max_regressions == 4);
+    CHECK(r->rule("len").max_regressions == 0);
+    auto none = assay::load_config_text("scorers:\n  - {name: len, type: length}\n", "t.yaml", ".",
+                                        assay::ConfigOverrides{}, {});
+    REQUIRE(none.ok());
+    CHECK(parse_gate_rules(none->gate)->max_regressions == 2);
 }
