@@ -103,7 +103,12 @@ def main():
             rep = json.load(open(rep_json))
             flips += rep["verdict"]["regressed_cases"] + rep["verdict"]["improved_cases"]
             for reason in rep["verdict"]["reasons"]:
-                key = reason.split(":")[0] if ":" in reason else reason.split(" (")[0].split(" ", 1)[1]
+                if ": " in reason:  # "json: mean dropped ...", "expect: pass rate dropped ..."
+                    scorer, rule = reason.split(": ", 1)
+                    key = scorer + " " + ("mean (bootstrap CI)" if rule.startswith("mean") else
+                                          "pass rate" if rule.startswith("pass rate") else "count")
+                else:
+                    key = "regressed-case count"
                 reasons[key] = reasons.get(key, 0) + 1
     n = a.reps
     lo, hi = wilson(exits[1], n)
