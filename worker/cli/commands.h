@@ -19,5 +19,6 @@ void add_scorers_command(CLI::App& app, Runner& run);
 void add_trace_command(CLI::App& app, Runner& run);
 void add_worker_command(CLI::App& app, Runner& run);
 void add_push_command(CLI::App& app, Runner& run);
+void add_gate_command(CLI::App& app, Runner& run);
 
 }  // namespace assay::cli

@@ -259,6 +259,9 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
     if (auto judges = top.get_node("judges")) {
         ASSAY_RETURN_IF_ERROR(wrap(parse_judges(*judges, base_dir, cfg.judges)));
     }
+    if (auto gate = top.get_node("gate")) {
+        cfg.gate = *gate;  // validated by `assay gate` (gate/gate_rules.h)
+    }
 
     // Environment, then flags, override the file.
     auto envs = [&](const char* name) -> std::optional<std::string> {

@@ -63,6 +63,7 @@ struct Config {
     LogOptions log;
     std::vector<JudgeSpec> judges;
     std::vector<ConfiguredScorer> scorers;
+    YAML::Node gate;     // the `gate:` block, parsed by `assay gate` (worker/gate/gate_rules.h)
 };
 
 // Values given on the command line; unset ones fall through.

@@ -1,0 +1,151 @@
+// `assay gate`: compare a candidate's outputs with a baseline's on a golden
+// dataset and block a regression (exit 1). Exit 2 on anything that keeps the
+// gate from a sound verdict. README.md, "assay gate".
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "config/config.h"
+#include "gate/gate_rules.h"
+#include "gate/report_json.h"
+#include "gate/report_render.h"
+#include "gate/run_gate.h"
+
+namespace assay::cli {
+
+namespace {
+
+struct GateArgs {
+    std::string config;
+    gate::GateOptions options;
+    std::string db;
+    std::string junit;
+    std::string markdown;
+    std::string json;
+    int allow_judge_errors = -1;
+    bool progress = false;
+    bool quiet = false;
+    std::string log_level;
+};
+
+bool write_file(const std::string& path, const std::string& text, const char* what) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+        std::fprintf(stderr, "assay gate: cannot write the %s to '%s'\n", what, path.c_str());
+        return false;
+    }
+    return true;
+}
+
+int run_gate_command(const GateArgs& a) {
+    if (a.options.baseline.empty() == a.options.baseline_report.empty()) {
+        std::fprintf(stderr, "assay gate: give exactly one of --baseline and --baseline-report\n");
+        return 2;
+    }
+    ConfigOverrides flags;
+    if (!a.log_level.empty()) {
+        flags.log_level = a.log_level;
+    }
+    if (!a.db.empty()) {
+        flags.db = a.db;
+    }
+    auto cfg = load_config(a.config, flags, environ_map());
+    if (!cfg.ok()) {
+        std::fprintf(stderr, "assay gate: %s\n", cfg.status().message().c_str());
+        return 2;
+    }
+    setup_logging(cfg->log);
+    auto rules = gate::parse_gate_rules(cfg->gate);
+    if (!rules.ok()) {
+        std::fprintf(stderr, "assay gate: %s: %s\n", cfg->source.c_str(), rules.status().message().c_str());
+        return 2;
+    }
+    if (a.allow_judge_errors >= 0) {
+        rules->allow_judge_errors = a.allow_judge_errors;
+    }
+    const bool progress = !a.quiet && (a.progress || isatty(STDERR_FILENO));
+    auto show = [&](const std::string& side, size_t done, size_t total) {
+        if (progress && (done == total || done % 25 == 0)) {
+            std::fprintf(stderr, "\rassay gate: scoring %s %zu/%zu", side.c_str(), done, total);
+            if (done == total) {
+                std::fprintf(stderr, "\n");
+            }
+        }
+    };
+    WriteBatch batch;
+    // The judge stage is wired in by the judge issue; until then a config
+    // with judge scorers fails closed inside run_gate (exit 2).
+    gate::CaseJudge* judge = nullptr;
+    auto report = gate::run_gate(*cfg, *rules, a.options, judge, show, a.db.empty() ? nullptr : &batch);
+    if (!report.ok()) {
+        std::fprintf(stderr, "assay gate: %s\n", report.status().message().c_str());
+        return 2;
+    }
+    if (!a.db.empty()) {
+        auto store = open_store(cfg->store);
+        if (!store.ok()) {
+            std::fprintf(stderr, "assay gate: %s\n", store.status().message().c_str());
+            return 2;
+        }
+        Status st = (*store)->register_scorers(version_infos(cfg->scorers));
+        if (st.ok()) {
+            st = (*store)->write(batch);
+        }
+        if (!st.ok()) {
+            std::fprintf(stderr, "assay gate: storing the run's scores failed: %s\n", st.message().c_str());
+            return 2;
+        }
+    }
+    bool ok = true;
+    if (!a.json.empty()) {
+        ok = write_file(a.json, gate::report_to_json(*report).dump(2) + "\n", "JSON report") && ok;
+    }
+    if (!a.markdown.empty()) {
+        ok = write_file(a.markdown, gate::render_markdown(*report), "Markdown summary") && ok;
+    }
+    if (!a.junit.empty()) {
+        ok = write_file(a.junit, gate::render_junit(*report), "JUnit XML") && ok;
+    }
+    if (!a.quiet) {
+        std::fputs(gate::render_terminal(*report).c_str(), stdout);
+    }
+    if (!ok) {
+        return 2;
+    }
+    return report->verdict.exit_code;
+}
+
+}  // namespace
+
+void add_gate_command(CLI::App& app, Runner& run) {
+    auto a = std::make_shared<GateArgs>();
+    CLI::App* c = app.add_subcommand(
+        "gate", "Compare candidate outputs with a baseline on a dataset; exit 0 pass, 1 regression, 2 error");
+    c->add_option("--config,-c", a->config, "Config file (default: ./assay.yaml, else built-in defaults)");
+    c->add_option("--dataset", a->options.dataset, "Golden cases, JSONL")->required();
+    c->add_option("--baseline", a->options.baseline, "Baseline outputs (trace JSONL, trace_id = case id)");
+    c->add_option("--baseline-report", a->options.baseline_report,
+                  "JSON report of an earlier gate run: its candidate side is the baseline");
+    c->add_option("--candidate", a->options.candidate, "Candidate outputs (trace JSONL, trace_id = case id)")
+        ->required();
+    c->add_option("--db", a->db, "Also store both sides' traces and scores here (trace ids '<side>/<case id>')");
+    c->add_option("--junit", a->junit, "Write JUnit XML here");
+    c->add_option("--markdown", a->markdown, "Write the Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)");
+    c->add_option("--json", a->json, "Write the JSON report here (reusable as --baseline-report)");
+    c->add_option("--allow-judge-errors", a->allow_judge_errors,
+                  "Judge errors tolerated before the gate fails closed (default gate.allow_judge_errors = 0)");
+    c->add_option("--log-level", a->log_level, "trace|debug|info|warn|error|off");
+    c->add_flag("--progress", a->progress, "Show progress even when stderr is not a terminal");
+    c->add_flag("--quiet,-q", a->quiet, "No progress, no table (files and exit code only)");
+    c->callback([a, &run] { run = [a] { return run_gate_command(*a); }; });
+}
+
+}  // namespace assay::cli

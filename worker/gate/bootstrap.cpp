@@ -1,0 +1,64 @@
+#include "gate/bootstrap.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace assay::gate {
+
+uint64_t SplitMix64::next() {
+    uint64_t z = (m_state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t SplitMix64::below(uint64_t n) {
+    // Rejection of the lowest (2^64 mod n) values makes x mod n exactly uniform.
+    const uint64_t threshold = (0 - n) % n;
+    uint64_t x = next();
+    while (x < threshold) {
+        x = next();
+    }
+    return x % n;
+}
+
+MeanDiffCI paired_bootstrap(const std::vector<double>& diffs, const BootstrapOptions& options) {
+    MeanDiffCI ci;
+    ci.n = static_cast<int>(diffs.size());
+    if (diffs.empty()) {
+        return ci;
+    }
+    double sum = 0.0;
+    for (double d : diffs) {
+        sum += d;
+    }
+    const double n = static_cast<double>(diffs.size());
+    ci.mean = sum / n;
+    if (diffs.size() == 1 || options.resamples < 1) {
+        ci.low = ci.high = ci.mean;
+        return ci;
+    }
+    SplitMix64 rng(options.seed);
+    std::vector<double> means(static_cast<size_t>(options.resamples));
+    for (double& m : means) {
+        double s = 0.0;
+        for (size_t i = 0; i < diffs.size(); ++i) {
+            s += diffs[rng.below(diffs.size())];
+        }
+        m = s / n;
+    }
+    std::sort(means.begin(), means.end());
+    const double alpha = (1.0 - options.confidence) / 2.0;
+    const double b = static_cast<double>(means.size());
+    // Nearest rank: the k-th smallest with k = ceil(q * B), 1-based.
+    auto rank = [&](double q) {
+        double k = std::ceil(q * b);
+        k = std::clamp(k, 1.0, b);
+        return means[static_cast<size_t>(k) - 1];
+    };
+    ci.low = rank(alpha);
+    ci.high = rank(1.0 - alpha);
+    return ci;
+}
+
+}  // namespace assay::gate

@@ -1,0 +1,48 @@
+#pragma once
+// Paired bootstrap confidence interval of a mean difference, with a
+// deterministic pseudo-random generator so that the gate gives the same
+// verdict on every machine and in every run.
+//
+// SplitMix64 (Steele, Lea, Flood 2014) is implemented here rather than taken
+// from <random> so the stream is fixed by this file alone: the same seed gives
+// the same resamples with any compiler and standard library.
+// Pure functions and plain values: thread-safe.
+
+#include <cstdint>
+#include <vector>
+
+namespace assay::gate {
+
+class SplitMix64 {
+public:
+    explicit SplitMix64(uint64_t seed) : m_state(seed) {}
+    uint64_t next();
+    // Uniform integer in [0, n) without modulo bias (rejection sampling).
+    // n must be > 0.
+    uint64_t below(uint64_t n);
+
+private:
+    uint64_t m_state;
+};
+
+struct BootstrapOptions {
+    int resamples = 10000;        // gate.bootstrap_resamples
+    uint64_t seed = 20261122;     // gate.bootstrap_seed
+    double confidence = 0.95;     // gate.confidence: two-sided, percentile method
+};
+
+struct MeanDiffCI {
+    int n = 0;            // pairs
+    double mean = 0.0;    // mean of the differences (candidate - baseline)
+    double low = 0.0;     // lower percentile bound
+    double high = 0.0;    // upper percentile bound
+};
+
+// The percentile bootstrap CI of mean(diffs): `resamples` times, draw n
+// indices with replacement, average those differences; the CI is the
+// ((1-c)/2, (1+c)/2) quantiles (nearest-rank on the sorted resample means).
+// Resampling pairs' differences is the paired bootstrap. With no pairs the
+// result is all zeros with n = 0; with one pair low = high = mean.
+MeanDiffCI paired_bootstrap(const std::vector<double>& diffs, const BootstrapOptions& options);
+
+}  // namespace assay::gate

@@ -1,0 +1,31 @@
+#pragma once
+// Renders a GateReport for people and CI tools. Pure functions; thread-safe.
+//  - render_terminal: the per-scorer table (baseline, candidate, delta, CI,
+//    regressions, improvements), the verdict and its reasons, then each
+//    regressed case with excerpts of both outputs and the explanation.
+//  - render_markdown: the same for a PR comment or $GITHUB_STEP_SUMMARY.
+//    All trace content is HTML-escaped (and `|` too, inside tables), so an
+//    output cannot inject markup into the PR page.
+//  - render_junit: JUnit XML, one <testcase> per case × compared scorer
+//    (the "expect" row included; info-only scorers left out), with a
+//    <failure> for each regression. Content is XML-escaped and characters
+//    XML 1.0 forbids are replaced.
+// Each file implements one of them (report_terminal.cpp, report_markdown.cpp,
+// report_junit.cpp).
+
+#include <string>
+
+#include "gate/gate_report.h"
+
+namespace assay::gate {
+
+std::string render_terminal(const GateReport& r, size_t max_listed = 20);
+std::string render_markdown(const GateReport& r, size_t max_listed = 20);
+std::string render_junit(const GateReport& r);
+
+// Helpers shared by the renderers.
+std::string fmt_num(double v, int precision);
+std::string html_escape(const std::string& s);
+std::string xml_escape(const std::string& s);
+
+}  // namespace assay::gate

@@ -1,0 +1,103 @@
+#include <cstdio>
+
+#include "core/text.h"
+#include "gate/report_render.h"
+
+namespace assay::gate {
+
+std::string fmt_num(double v, int precision) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", precision, v);
+    std::string s = buf;
+    return s == "-0.000" || s == "-0.00" || s == "-0.0" ? s.substr(1) : s;
+}
+
+namespace {
+
+std::string cell_value(const ScorerSummary& s, double v) {
+    return s.kind == "pass_fail" ? fmt_num(100.0 * v, 1) + "%" : fmt_num(v, 3);
+}
+
+std::string table(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<size_t> w;
+    for (const auto& r : rows) {
+        w.resize(std::max(w.size(), r.size()));
+        for (size_t i = 0; i < r.size(); ++i) {
+            w[i] = std::max(w[i], count_code_points(r[i]));
+        }
+    }
+    std::string out;
+    for (const auto& r : rows) {
+        std::string line;
+        for (size_t i = 0; i < r.size(); ++i) {
+            line += r[i];
+            if (i + 1 < r.size()) {
+                line += std::string(w[i] - count_code_points(r[i]) + 2, ' ');
+            }
+        }
+        out += line + "\n";
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string render_terminal(const GateReport& r, size_t max_listed) {
+    const Verdict& v = r.verdict;
+    std::string out;
+    out += "assay gate: " + std::to_string(r.cases) + " cases from " + r.dataset_path + "\n";
+    out += "  baseline:  " + r.baseline.source + "\n  candidate: " + r.candidate.source + "\n\n";
+    std::vector<std::vector<std::string>> rows = {
+        {"scorer", "kind", "n", "baseline", "candidate", "delta", "95% CI", "regressions", "improvements", "status"}};
+    for (const auto& s : v.scorers) {
+        const bool pf = s.kind == "pass_fail";
+        rows.push_back({s.scorer, s.kind, std::to_string(s.pairs), s.pairs ? cell_value(s, s.baseline) : "-",
+                        s.pairs ? cell_value(s, s.candidate) : "-",
+                        s.pairs ? (pf ? fmt_num(100.0 * s.ci.mean, 1) + " pt" : fmt_num(s.ci.mean, 3)) : "-",
+                        s.pairs ? "[" + (pf ? fmt_num(100.0 * s.ci.low, 1) : fmt_num(s.ci.low, 3)) + ", " +
+                                      (pf ? fmt_num(100.0 * s.ci.high, 1) : fmt_num(s.ci.high, 3)) + "]"
+                                : "-",
+                        std::to_string(s.regressions), std::to_string(s.improvements),
+                        s.kind == "info" ? "info" : s.blocks.empty() ? "ok" : "BLOCK"});
+    }
+    out += table(rows);
+    out += "\n";
+    if (v.result == "pass") {
+        out += "PASS: no rule blocks (" + std::to_string(v.regressed_cases) + " regressed cases, " +
+               std::to_string(v.improved_cases) + " improved; at most " + std::to_string(r.rules.max_regressions) +
+               " regressions allowed)\n";
+    } else {
+        out += std::string(v.result == "block" ? "BLOCK" : "ERROR") + ": " + std::to_string(v.regressed_cases) +
+               " regressed cases, " + std::to_string(v.improved_cases) + " improved\n";
+        for (const auto& reason : v.reasons) {
+            out += "  - " + reason + "\n";
+        }
+    }
+    if (v.baseline_judge_errors + v.candidate_judge_errors > 0) {
+        out += "judge errors: baseline " + std::to_string(v.baseline_judge_errors) + ", candidate " +
+               std::to_string(v.candidate_judge_errors) + "\n";
+    }
+    if (!v.regressions.empty()) {
+        out += "\nRegressed cases:\n";
+        size_t listed = 0;
+        for (size_t i = 0; i < v.regressions.size();) {
+            const std::string& id = v.regressions[i].case_id;
+            if (listed++ == max_listed) {
+                out += "  ... and more (see --json)\n";
+                break;
+            }
+            out += "  " + id + "\n";
+            const CaseChange& first = v.regressions[i];
+            for (; i < v.regressions.size() && v.regressions[i].case_id == id; ++i) {
+                const CaseChange& c = v.regressions[i];
+                out += "    " + c.scorer + (c.check.empty() ? "" : " " + c.check) + ": " + c.baseline + " -> " +
+                       c.candidate + ": " + excerpt(c.explanation, 200) + "\n";
+            }
+            out += "    baseline:  " + excerpt(first.baseline_excerpt, 160) + "\n";
+            out += "    candidate: " + excerpt(first.candidate_excerpt, 160) + "\n";
+        }
+    }
+    return out;
+}
+
+}  // namespace assay::gate

@@ -1,0 +1,144 @@
+#include "gate/run_gate.h"
+
+#include "gate/case_checks.h"
+#include "gate/dataset.h"
+#include "gate/report_json.h"
+#include "gate/score_side.h"
+#include "gate/side_outputs.h"
+#include "gate/verdict.h"
+
+namespace assay::gate {
+
+namespace {
+
+// Renames a side's traces (and their rows) in `from` to "<side>/<id>" and
+// appends them to `to`.
+void append_side(WriteBatch& from, const std::string& side, WriteBatch& to) {
+    const int32_t offset = static_cast<int32_t>(to.traces.size());
+    const int64_t now = now_ms();
+    for (auto& t : from.traces) {
+        t.trace_id = side + "/" + t.trace_id;
+        t.received_ms = now;
+        if (!t.timestamp_given) {
+            t.timestamp_ms = now;
+        }
+        to.traces.push_back(std::move(t));
+    }
+    for (auto& s : from.scores) {
+        s.batch_index += offset;
+        s.at_ms = now;
+        to.scores.push_back(std::move(s));
+    }
+}
+
+}  // namespace
+
+Result<GateReport> run_gate(const Config& config, const GateRules& rules, const GateOptions& options,
+                            CaseJudge* judge,
+                            const std::function<void(const std::string&, size_t, size_t)>& progress,
+                            WriteBatch* batch) {
+    if (config.scorers.empty()) {
+        return Status::invalid_argument("no scorers are configured: the gate never passes on nothing");
+    }
+    auto dataset = load_dataset(options.dataset, config.ingest.max_trace_bytes, config.ingest.max_depth);
+    if (!dataset.ok()) {
+        return dataset.status();
+    }
+    std::vector<std::string> names, judges;
+    std::vector<bool> is_judge;
+    for (const auto& s : config.scorers) {
+        names.push_back(s.name);
+        is_judge.push_back(s.is_judge());
+        if (s.is_judge()) {
+            judges.push_back(s.name);
+        }
+    }
+    std::vector<CaseChecks> checks;
+    checks.reserve(dataset->cases.size());
+    for (const auto& c : dataset->cases) {
+        auto built = CaseChecks::build(c.id, c.expect, names, judges);
+        if (!built.ok()) {
+            return Status::invalid_argument("dataset '" + dataset->path + "' line " + std::to_string(c.line) + ": " +
+                                            built.status().message());
+        }
+        checks.push_back(std::move(built.value()));
+    }
+    const std::vector<ConfiguredScorer> scorers = gate_scorers(config.scorers);
+
+    GateReport report;
+    report.generated_at = format_rfc3339_ms(now_ms());
+    report.dataset_path = dataset->path;
+    report.dataset_sha256 = dataset->sha256;
+    report.cases = static_cast<int>(dataset->cases.size());
+    report.config_source = config.source;
+    report.rules = rules;
+    for (const auto& s : config.scorers) {
+        report.scorers.push_back({s.name, s.type, s.version, s.is_judge()});
+    }
+
+    auto score = [&](const std::string& side, const std::string& path) -> Result<SideResult> {
+        auto traces = load_side(side, path, *dataset, config.ingest);
+        if (!traces.ok()) {
+            return traces.status();
+        }
+        WriteBatch local;
+        SideInput in{side, path, &traces.value()};
+        auto p = [&](size_t done, size_t total) {
+            if (progress) {
+                progress(side, done, total);
+            }
+        };
+        auto r = score_side(in, scorers, checks, rules, judge, p, batch ? &local : nullptr);
+        if (r.ok() && batch != nullptr) {
+            append_side(local, side, *batch);
+        }
+        return r;
+    };
+
+    if (!options.baseline_report.empty()) {
+        auto stored = load_baseline_report(options.baseline_report);
+        if (!stored.ok()) {
+            return stored.status();
+        }
+        const std::string at = "baseline report '" + options.baseline_report + "': ";
+        if (stored->dataset_sha256 != dataset->sha256) {
+            return Status::invalid_argument(at + "it was made for another dataset (sha256 " +
+                                            stored->dataset_sha256.substr(0, 12) + "…, this one is " +
+                                            dataset->sha256.substr(0, 12) + "…); rerun the baseline");
+        }
+        if (stored->scorers.size() != report.scorers.size()) {
+            return Status::invalid_argument(at + "it has " + std::to_string(stored->scorers.size()) +
+                                            " scorers, the config has " + std::to_string(report.scorers.size()));
+        }
+        for (size_t i = 0; i < report.scorers.size(); ++i) {
+            const auto& a = stored->scorers[i];
+            const auto& b = report.scorers[i];
+            if (a.name != b.name || a.version != b.version) {
+                return Status::invalid_argument(at + "scorer " + std::to_string(i + 1) + " is " + a.name + " " +
+                                                a.version + " there and " + b.name + " " + b.version +
+                                                " in the config: scores of different scorer versions are never "
+                                                "compared; rerun the baseline");
+            }
+        }
+        if (stored->side.cases.size() != dataset->cases.size()) {
+            return Status::invalid_argument(at + "it has " + std::to_string(stored->side.cases.size()) +
+                                            " cases, the dataset has " + std::to_string(dataset->cases.size()));
+        }
+        report.baseline = std::move(stored->side);
+    } else {
+        auto b = score("baseline", options.baseline);
+        if (!b.ok()) {
+            return b.status();
+        }
+        report.baseline = std::move(b.value());
+    }
+    auto c = score("candidate", options.candidate);
+    if (!c.ok()) {
+        return c.status();
+    }
+    report.candidate = std::move(c.value());
+    report.verdict = compute_verdict(report.baseline, report.candidate, is_judge, rules);
+    return report;
+}
+
+}  // namespace assay::gate
