@@ -14,6 +14,7 @@
 #include "cli/output.h"
 #include "config/config.h"
 #include "ingest/zmq_intake.h"
+#include "monitor/monitor_loop.h"
 #include "ops/ops_server.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/prometheus.h"
@@ -80,10 +81,17 @@ int run_worker(const WorkerArgs& a) {
         std::fprintf(stderr, "assay worker: %s\n", st.message().c_str());
         return 2;
     }
-    OpsServer ops([&pipeline, &intake] {
+    // Aggregates, alert rules, retention and /metrics quality gauges (monitor/).
+    MonitorLoop monitor(cfg->monitoring, cfg->store.sqlite_path);
+    if (Status st = monitor.start(); !st.ok()) {
+        std::fprintf(stderr, "assay worker: %s\n", st.message().c_str());
+        return 2;
+    }
+    OpsServer ops([&pipeline, &intake, &monitor] {
         auto c = intake.counters();
         return render_prometheus(pipeline.metrics(),
-                                 IntakeCounters{c.messages, c.traces, c.bad_frames, c.acks_sent, c.pending_acks});
+                                 IntakeCounters{c.messages, c.traces, c.bad_frames, c.acks_sent, c.pending_acks}) +
+               monitor.metrics_text();
     });
     const std::string http = a.http_listen.empty() ? cfg->worker.http_listen : a.http_listen;
     if (!http.empty()) {
@@ -129,6 +137,7 @@ int run_worker(const WorkerArgs& a) {
     watchdog.join();
     ops.set_ready(false);
     ops.stop();
+    monitor.stop();
     g_stop = nullptr;
     RunSummary s = pipeline.summary();
     log->info("stopped: {} records, {} stored, {} dead-lettered", s.records, s.accepted, s.rejected);

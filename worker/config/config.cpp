@@ -240,6 +240,7 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
     if (auto judges = top.get_node("judges")) {
         ASSAY_RETURN_IF_ERROR(wrap(parse_judges(*judges, base_dir, cfg.judges)));
     }
+    ASSAY_RETURN_IF_ERROR(wrap(parse_monitoring_config(top, base_dir, cfg.monitoring)));
 
     // Environment, then flags, override the file.
     auto envs = [&](const char* name) -> std::optional<std::string> {
@@ -325,6 +326,7 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
             }
         }
     }
+    ASSAY_RETURN_IF_ERROR(wrap(validate_monitoring_config(cfg)));
     return cfg;
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "ingest/trace_parser.h"
+#include "monitor/alert_config.h"
 #include "pipeline/scorer_set.h"
 #include "store/store.h"
 
@@ -58,6 +59,7 @@ struct Config {
     LogOptions log;
     std::vector<JudgeSpec> judges;
     std::vector<ConfiguredScorer> scorers;
+    MonitoringConfig monitoring;  // alerts, retention, monitor (monitor/alert_config.h)
 };
 
 // Values given on the command line; unset ones fall through.
