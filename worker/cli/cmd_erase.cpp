@@ -12,6 +12,7 @@ namespace {
 
 struct EraseArgs {
     std::string db, config, user, tenant;
+    bool no_vacuum = false;
 };
 
 int run_erase(const EraseArgs& a) {
@@ -45,6 +46,14 @@ int run_erase(const EraseArgs& a) {
         std::fprintf(stderr, "assay erase: recomputing aggregates: %s\n", st.message().c_str());
         return 2;
     }
+    // Deleted bytes can linger in rebuilt pages' unused space: rewrite the file.
+    if (!a.no_vacuum) {
+        if (Status st = (*store)->vacuum(); !st.ok()) {
+            std::fprintf(stderr, "assay erase: the rows are erased, but VACUUM failed (run assay erase again, or "
+                                 "VACUUM the file with the worker stopped): %s\n", st.message().c_str());
+            return 2;
+        }
+    }
     std::printf("erased %s: %lld traces, %lld score rows, %lld judge-queue entries, %lld judgements, %lld labels, "
                 "%lld dead letters, %lld aggregate rows, %lld alerts\n",
                 field.c_str(), static_cast<long long>(r->traces), static_cast<long long>(r->scores),
@@ -63,6 +72,8 @@ void add_erase_command(CLI::App& app, Runner& run) {
     c->add_option("--config,-c", a->config, "Config file to take store.sqlite from");
     c->add_option("--user", a->user, "metadata.user_id to erase");
     c->add_option("--tenant", a->tenant, "metadata.tenant to erase");
+    c->add_flag("--no-vacuum", a->no_vacuum,
+                "Skip rewriting the file (faster on a large store; deleted bytes may then linger in free space)");
     c->callback([a, &run] { run = [a] { return run_erase(*a); }; });
 }
 

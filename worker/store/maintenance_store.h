@@ -42,11 +42,14 @@ public:
     // and labels; dead letters whose raw JSON's metadata names the id (or,
     // when the raw is not a JSON object with metadata, that contain the id
     // as a JSON string); for tenants also the tenant's aggregate rows and
-    // alerts. Deleted content is overwritten (secure_delete) and the WAL is
-    // checkpointed, so the bytes do not linger in the file.
+    // alerts. Deleted cells are overwritten (secure_delete) and the WAL is
+    // checkpointed; bytes can still linger in the unused space of pages that
+    // SQLite rebuilt, until vacuum() rewrites the file (assay erase does).
     virtual Result<EraseReport> erase(const std::string& field, const std::string& id) = 0;
     virtual Result<StoreSize> size() = 0;
-    // VACUUM: rewrites the file to its minimal size (needs exclusive use).
+    // VACUUM, then a WAL checkpoint: rewrites the file to its minimal size
+    // with no deleted bytes left in it. Blocks other writers meanwhile; time
+    // and temporary disk space grow with the store.
     virtual Status vacuum() = 0;
 };
 

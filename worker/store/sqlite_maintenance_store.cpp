@@ -10,11 +10,28 @@ namespace assay {
 namespace {
 
 // Stubs start with this and are short; anything else is still raw text.
-const char* k_prune = R"sql(
-UPDATE traces SET raw = json_object('raw_pruned', json('true'), 'trace_id', trace_id,
-  'timestamp', strftime('%Y-%m-%dT%H:%M:%fZ', ts_ms / 1000.0, 'unixepoch'),
-  'pruned_at', strftime('%Y-%m-%dT%H:%M:%fZ', ?2 / 1000.0, 'unixepoch'))
-WHERE ts_ms < ?1 AND (substr(raw, 1, 18) <> '{"raw_pruned":true' OR length(raw) > 512)
+const char* k_prune_select = R"sql(
+INSERT INTO prune_rows SELECT id, trace_id, ts_ms, received_ms, feature, tenant, user_id, session_id,
+  prompt_name, prompt_version, model, environment, expected_format, finish_reason, error_type,
+  latency_ms, ttft_ms, input_tokens, output_tokens, cached_tokens, cost_usd
+FROM traces WHERE ts_ms < ?1 AND (substr(raw, 1, 18) <> '{"raw_pruned":true' OR length(raw) > 512)
+)sql";
+
+// The rows are deleted and re-inserted with the same id rather than updated
+// in place: SQLite rebalances b-tree pages after a delete but not after an
+// update that shrinks a row, so in-place updates would leave one almost
+// empty page per pruned trace and the file would keep growing.
+const char* k_prune_reinsert = R"sql(
+INSERT INTO traces (id, trace_id, ts_ms, received_ms, feature, tenant, user_id, session_id,
+  prompt_name, prompt_version, model, environment, expected_format, finish_reason, error_type,
+  latency_ms, ttft_ms, input_tokens, output_tokens, cached_tokens, cost_usd, raw)
+SELECT id, trace_id, ts_ms, received_ms, feature, tenant, user_id, session_id,
+  prompt_name, prompt_version, model, environment, expected_format, finish_reason, error_type,
+  latency_ms, ttft_ms, input_tokens, output_tokens, cached_tokens, cost_usd,
+  json_object('raw_pruned', json('true'), 'trace_id', trace_id,
+    'timestamp', strftime('%Y-%m-%dT%H:%M:%fZ', ts_ms / 1000.0, 'unixepoch'),
+    'pruned_at', strftime('%Y-%m-%dT%H:%M:%fZ', ?1 / 1000.0, 'unixepoch'))
+FROM prune_rows ORDER BY id
 )sql";
 
 // Whether a dead letter's raw bytes belong to the user/tenant `id`.
@@ -43,14 +60,27 @@ public:
         PruneReport r;
         SqlTxn txn(*m_c);
         ASSAY_RETURN_IF_ERROR(txn.begin());
-        auto st = m_c->prepare(k_prune);
-        if (!st.ok()) {
-            return st.status();
+        ASSAY_RETURN_IF_ERROR(m_c->exec(
+            "CREATE TEMP TABLE IF NOT EXISTS prune_rows AS SELECT id, trace_id, ts_ms, received_ms, feature, "
+            "tenant, user_id, session_id, prompt_name, prompt_version, model, environment, expected_format, "
+            "finish_reason, error_type, latency_ms, ttft_ms, input_tokens, output_tokens, cached_tokens, cost_usd "
+            "FROM traces WHERE 0"));
+        ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM prune_rows"));
+        auto sel = m_c->prepare(k_prune_select);
+        if (!sel.ok()) {
+            return sel.status();
         }
-        st->bind_int(1, before_ms);
-        st->bind_int(2, now_ms);
-        ASSAY_RETURN_IF_ERROR(m_c->run(*st, "pruning raw trace text"));
+        sel->bind_int(1, before_ms);
+        ASSAY_RETURN_IF_ERROR(m_c->run(*sel, "selecting traces to prune"));
         r.traces_pruned = m_c->changes();
+        ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM traces WHERE id IN (SELECT id FROM prune_rows)"));
+        auto ins = m_c->prepare(k_prune_reinsert);
+        if (!ins.ok()) {
+            return ins.status();
+        }
+        ins->bind_int(1, now_ms);
+        ASSAY_RETURN_IF_ERROR(m_c->run(*ins, "storing pruned trace stubs"));
+        ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM prune_rows"));
         auto dl = m_c->prepare("DELETE FROM dead_letters WHERE received_ms < ?1");
         if (!dl.ok()) {
             return dl.status();
@@ -172,7 +202,10 @@ public:
         return s;
     }
 
-    Status vacuum() override { return m_c->exec("VACUUM"); }
+    Status vacuum() override {
+        ASSAY_RETURN_IF_ERROR(m_c->exec("VACUUM"));
+        return m_c->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
 
 private:
     std::unique_ptr<SqliteConn> m_c;
