@@ -15,6 +15,10 @@ import json
 import os
 import random
 import shutil
+import signal
+import subprocess
+import time
+import urllib.request
 import sqlite3
 import sys
 import tempfile
@@ -107,6 +111,77 @@ def add_judgements(db, day_start, error_every, cost_each):
 
 def keys(bodies):
     return sorted((b["rule"], b["group"], b["status"]) for b in bodies)
+
+
+WORKER_CONFIG = """
+store: {{sqlite: {db}}}
+scorers:
+  - {{name: json, type: format, json: true, when: {{expected_format: json}}}}
+monitor: {{interval: 1s, metrics_window: 1d}}
+alerts:
+  interval: 1s
+  webhook: {{url: "{url}", format: json}}
+  rules:
+    - {{name: json-broken, kind: pass_rate_below, scorer: json, by: feature, window: 1d, below: 0.9, min_count: 50}}
+"""
+
+
+def worker_section(a, tmp, recv):
+    """The worker's monitor loop: periodic rule evaluation and /metrics quality gauges (real time)."""
+    rng = random.Random(11)
+    db = os.path.join(tmp, "w.db")
+    cfg = os.path.join(tmp, "w.yaml")
+    with open(cfg, "w") as f:
+        f.write(WORKER_CONFIG.format(db=db, url=recv.url()))
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    lines = []
+    for i in range(200):
+        ts = now - timedelta(hours=20) + timedelta(minutes=5 * i)  # the last 20 complete hours
+        ok = rng.random() < 0.5
+        lines.append({"trace_id": "w%d" % i, "timestamp": iso(ts), "input": "invoice",
+                      "output": '{"a": 1}' if ok else '{"a": ',
+                      "metadata": {"feature": "extract", "expected_format": "json", "tenant": "tenant-%d" % i,
+                                   "user_id": "user-%d" % i}})
+    src = os.path.join(tmp, "w.jsonl")
+    write(src, lines)
+    s = run([a.assay, "score", "--config", cfg, "--in", src, "--quiet"])
+    check(s.returncode == 0, "worker section: traffic of the last 20 hours scored")
+    p = subprocess.Popen([a.assay, "worker", "--config", cfg, "--zmq-router", "tcp://127.0.0.1:*",
+                          "--http-listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        http = next((x.split("=", 1)[1] for x in line.split() if x.startswith("http=")), None)
+        check(http is not None, "worker started with /metrics (%s)" % line.strip())
+        got = []
+        deadline = time.time() + 30
+        while time.time() < deadline and not got:
+            time.sleep(0.2)
+            got = recv.take()
+        check(keys(got) == [("json-broken", "feature=extract", "firing")],
+              "the worker's periodic check delivers the alert once: %s" % keys(got))
+        metrics = ""
+        deadline = time.time() + 10
+        while time.time() < deadline and "assay_quality_pass_rate{" not in metrics:
+            metrics = urllib.request.urlopen("http://%s/metrics" % http, timeout=5).read().decode()
+            time.sleep(0.2)
+        gauge = [l for l in metrics.splitlines() if l.startswith('assay_quality_pass_rate{scorer="json",feature="extract"}')]
+        check(len(gauge) == 1 and 0.3 < float(gauge[0].split()[-1]) < 0.7,
+              "/metrics has the quality gauge per scorer and feature: %s" % gauge)
+        check('assay_quality_scored{scorer="json",feature="extract"} 200' in metrics, "/metrics counts the window's scores")
+        check("tenant" not in metrics and "user" not in metrics, "/metrics never labels by tenant or user")
+        if shutil.which("promtool"):
+            pt = subprocess.run(["promtool", "check", "metrics"], input=metrics, capture_output=True, text=True)
+            check(pt.returncode == 0, "promtool check metrics passes (%s%s)" % (pt.stdout[-300:], pt.stderr[-300:]))
+        time.sleep(2.5)  # a few more evaluation rounds
+        check(recv.take() == [], "later rounds of the worker send nothing new")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            rc = p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = None
+    check(rc == 0, "worker exits 0 on SIGTERM")
 
 
 def main():
@@ -237,6 +312,8 @@ def main():
             f.write(CONFIG.format(db=db, url=recv.url(), fmt="json").replace("below: 0.9", "below: 9"))
         b = run([a.assay, "alerts", "check", "--config", bad])
         check(b.returncode == 2 and "key 'below'" in b.stderr, "a bad rule is rejected naming the key (%s)" % b.stderr.strip())
+
+        worker_section(a, tmp, recv)
     recv.close()
     if FAILS:
         print("%d check(s) failed" % len(FAILS))
