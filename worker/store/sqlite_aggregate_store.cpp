@@ -84,18 +84,11 @@ public:
     explicit SqliteAggregateStore(std::unique_ptr<SqliteConn> c) : m_c(std::move(c)) {}
 
     Status refresh(int64_t since_ms) override {
-        SqlTxn txn(*m_c);
-        ASSAY_RETURN_IF_ERROR(txn.begin());
-        auto r = refresh_locked(since_ms);
-        if (!r.ok()) {
-            return r.status();
-        }
-        return txn.commit();
+        auto r = refresh_from(since_ms);
+        return r.ok() ? Status() : r.status();
     }
 
     Status refresh() override {
-        SqlTxn txn(*m_c);
-        ASSAY_RETURN_IF_ERROR(txn.begin());
         auto st = m_c->prepare("SELECT value FROM monitor_state WHERE key = ?1");
         if (!st.ok()) {
             return st.status();
@@ -105,25 +98,26 @@ public:
         if (st->step() == SQLITE_ROW) {
             since = st->col_int(0) - k_slack_ms;
         }
-        auto max_at = refresh_locked(since);
+        st->reset();
+        auto max_at = refresh_from(since);
         if (!max_at.ok()) {
             return max_at.status();
         }
         // A row stamped in the future (clock skew) must not hold the
         // watermark ahead of rows written later with a correct clock.
-        *max_at = std::min(*max_at, now_ms());
-        if (*max_at > 0) {
-            auto up = m_c->prepare(
-                "INSERT INTO monitor_state (key, value) VALUES (?1, ?2) "
-                "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)");
-            if (!up.ok()) {
-                return up.status();
-            }
-            up->bind_text(1, k_watermark_key);
-            up->bind_int(2, *max_at);
-            ASSAY_RETURN_IF_ERROR(m_c->run(*up, "advancing the aggregates watermark"));
+        const int64_t mark = std::min(*max_at, now_ms());
+        if (mark <= 0) {
+            return {};
         }
-        return txn.commit();
+        auto up = m_c->prepare(
+            "INSERT INTO monitor_state (key, value) VALUES (?1, ?2) "
+            "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)");
+        if (!up.ok()) {
+            return up.status();
+        }
+        up->bind_text(1, k_watermark_key);
+        up->bind_int(2, mark);
+        return m_c->run(*up, "advancing the aggregates watermark");
     }
 
     Status refresh_times(const std::vector<int64_t>& ts_ms) override {
@@ -131,10 +125,7 @@ public:
         for (int64_t t : ts_ms) {
             hours.insert(floor_to(t, k_hour));
         }
-        SqlTxn txn(*m_c);
-        ASSAY_RETURN_IF_ERROR(txn.begin());
-        ASSAY_RETURN_IF_ERROR(recompute(hours));
-        return txn.commit();
+        return recompute_chunked(hours);
     }
 
     Result<std::vector<GroupStats>> query(const AggregateQuery& q) override {
@@ -235,8 +226,9 @@ public:
     }
 
 private:
-    // Returns the largest at_ms read (the next watermark), or 0.
-    Result<int64_t> refresh_locked(int64_t since_ms) {
+    // Recomputes the hours changed since since_ms; returns the largest at_ms
+    // read (the next watermark), or 0.
+    Result<int64_t> refresh_from(int64_t since_ms) {
         auto has_j = m_c->has_table("judgements");
         if (!has_j.ok()) {
             return has_j.status();
@@ -263,8 +255,31 @@ private:
         if (rc != SQLITE_DONE) {
             return m_c->error("finding changed aggregate buckets");
         }
-        ASSAY_RETURN_IF_ERROR(recompute(hours));
+        st->reset();
+        ASSAY_RETURN_IF_ERROR(recompute_chunked(hours));
         return max_at;
+    }
+
+    // One write transaction per k_chunk_hours hours, so a large rebuild (the
+    // first refresh of a big store) never holds the write lock for long and
+    // the worker's commits keep flowing. Each hour is replaced whole, so a
+    // crash between chunks leaves nothing double-counted; the watermark only
+    // advances after the last chunk.
+    Status recompute_chunked(const std::set<int64_t>& hours) {
+        constexpr size_t k_chunk_hours = 12;
+        std::set<int64_t> chunk;
+        for (auto it = hours.begin(); it != hours.end();) {
+            chunk.insert(*it);
+            ++it;
+            if (chunk.size() == k_chunk_hours || it == hours.end()) {
+                SqlTxn txn(*m_c);
+                ASSAY_RETURN_IF_ERROR(txn.begin());
+                ASSAY_RETURN_IF_ERROR(recompute(chunk));
+                ASSAY_RETURN_IF_ERROR(txn.commit());
+                chunk.clear();
+            }
+        }
+        return {};
     }
 
     // Replaces the hour rows of `hours` and the day rows of their days.
