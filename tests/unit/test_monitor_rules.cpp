@@ -329,3 +329,18 @@ monitor: {metrics_window: 1h, max_metric_features: 20}
     CHECK(msg("alerts: {rules: [{name: a, kind: spend_above, above_usd: 1}, {name: a, kind: spend_above, above_usd: 2}]}")
               .find("used twice") != std::string::npos);
 }
+
+TEST_CASE("monitor maintenance: pruning a backlog larger than one chunk prunes all of it, once") {
+    Fixture f;
+    REQUIRE(f.conn().exec("BEGIN").ok());
+    traffic(f, 0, 3, 1500, 4.0, 0.9);  // 4500 traces, chunks of 2000
+    traffic(f, 5, 6, 10, 4.0, 0.9);    // newer: kept
+    REQUIRE(f.conn().exec("COMMIT").ok());
+    auto maint = open_maintenance_store(f.path()).value();
+    auto r = maint->prune_raw(k_t0 + 4 * k_day, k_t0 + 10 * k_day).value();
+    CHECK(r.traces_pruned == 4500);
+    CHECK(f.scalar("SELECT count(*) FROM traces WHERE substr(raw, 1, 18) = '{\"raw_pruned\":true'") == 4500);
+    CHECK(f.scalar("SELECT count(*) FROM traces") == 4510);
+    CHECK(f.scalar("SELECT count(*) FROM traces t JOIN scores s ON s.trace = t.id") == 9020);
+    CHECK(maint->prune_raw(k_t0 + 4 * k_day, k_t0 + 10 * k_day).value().traces_pruned == 0);
+}

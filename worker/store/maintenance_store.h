@@ -1,7 +1,7 @@
 #pragma once
 // MaintenanceStore: retention (pruning raw trace text) and right-to-erasure
-// (README "Monitoring", "Retention" and "Erasure"). Each operation is one
-// transaction: all of it or nothing. Errors: io_error with SQLite's message;
+// (README "Monitoring", "Retention" and "Erasure"). An erasure is one
+// transaction (all of it or nothing); pruning commits in chunks, each whole. Errors: io_error with SQLite's message;
 // invalid_argument for an empty id. One thread at a time per object.
 
 #include <cstdint>
@@ -35,7 +35,7 @@ public:
     // with a stub {"raw_pruned":true,"trace_id":..,"timestamp":..,
     // "pruned_at":..}; deletes dead letters received before before_ms.
     // Metadata columns, scores, labels, judgements and aggregates stay.
-    // Idempotent.
+    // Idempotent; runs in transactions of at most 2000 traces.
     virtual Result<PruneReport> prune_raw(int64_t before_ms, int64_t now_ms) = 0;
     // Removes every trace whose user_id (field "user") or tenant (field
     // "tenant") equals id, with its scores, judge-queue entries, judgements

@@ -1,3 +1,5 @@
+#include <cstdint>
+
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
@@ -14,7 +16,9 @@ const char* k_prune_select = R"sql(
 INSERT INTO prune_rows SELECT id, trace_id, ts_ms, received_ms, feature, tenant, user_id, session_id,
   prompt_name, prompt_version, model, environment, expected_format, finish_reason, error_type,
   latency_ms, ttft_ms, input_tokens, output_tokens, cached_tokens, cost_usd
-FROM traces WHERE ts_ms < ?1 AND (substr(raw, 1, 18) <> '{"raw_pruned":true' OR length(raw) > 512)
+FROM traces WHERE ts_ms < ?1 AND (ts_ms, id) > (?2, ?3)
+  AND (substr(raw, 1, 18) <> '{"raw_pruned":true' OR length(raw) > 512)
+ORDER BY ts_ms, id LIMIT 2000
 )sql";
 
 // The rows are deleted and re-inserted with the same id rather than updated
@@ -56,31 +60,51 @@ class SqliteMaintenanceStore final : public MaintenanceStore {
 public:
     explicit SqliteMaintenanceStore(std::unique_ptr<SqliteConn> c) : m_c(std::move(c)) {}
 
+    // Works in transactions of at most 2000 traces (a first run on a big
+    // store never holds the write lock for long), resuming after the last
+    // (ts_ms, id) pruned.
     Result<PruneReport> prune_raw(int64_t before_ms, int64_t now_ms) override {
         PruneReport r;
-        SqlTxn txn(*m_c);
-        ASSAY_RETURN_IF_ERROR(txn.begin());
         ASSAY_RETURN_IF_ERROR(m_c->exec(
             "CREATE TEMP TABLE IF NOT EXISTS prune_rows AS SELECT id, trace_id, ts_ms, received_ms, feature, "
             "tenant, user_id, session_id, prompt_name, prompt_version, model, environment, expected_format, "
             "finish_reason, error_type, latency_ms, ttft_ms, input_tokens, output_tokens, cached_tokens, cost_usd "
             "FROM traces WHERE 0"));
-        ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM prune_rows"));
-        auto sel = m_c->prepare(k_prune_select);
-        if (!sel.ok()) {
-            return sel.status();
+        int64_t after_ts = INT64_MIN, after_id = INT64_MIN;
+        for (;;) {
+            SqlTxn txn(*m_c);
+            ASSAY_RETURN_IF_ERROR(txn.begin());
+            ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM prune_rows"));
+            auto sel = m_c->prepare(k_prune_select);
+            if (!sel.ok()) {
+                return sel.status();
+            }
+            sel->bind_int(1, before_ms);
+            sel->bind_int(2, after_ts);
+            sel->bind_int(3, after_id);
+            ASSAY_RETURN_IF_ERROR(m_c->run(*sel, "selecting traces to prune"));
+            const int64_t n = m_c->changes();
+            if (n == 0) {
+                break;  // the transaction rolls back: nothing was written
+            }
+            auto last = m_c->prepare("SELECT ts_ms, id FROM prune_rows ORDER BY ts_ms DESC, id DESC LIMIT 1");
+            if (!last.ok() || last->step() != SQLITE_ROW) {
+                return last.ok() ? m_c->error("reading the prune cursor") : last.status();
+            }
+            after_ts = last->col_int(0);
+            after_id = last->col_int(1);
+            last->reset();
+            ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM traces WHERE id IN (SELECT id FROM prune_rows)"));
+            auto ins = m_c->prepare(k_prune_reinsert);
+            if (!ins.ok()) {
+                return ins.status();
+            }
+            ins->bind_int(1, now_ms);
+            ASSAY_RETURN_IF_ERROR(m_c->run(*ins, "storing pruned trace stubs"));
+            ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM prune_rows"));
+            ASSAY_RETURN_IF_ERROR(txn.commit());
+            r.traces_pruned += n;
         }
-        sel->bind_int(1, before_ms);
-        ASSAY_RETURN_IF_ERROR(m_c->run(*sel, "selecting traces to prune"));
-        r.traces_pruned = m_c->changes();
-        ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM traces WHERE id IN (SELECT id FROM prune_rows)"));
-        auto ins = m_c->prepare(k_prune_reinsert);
-        if (!ins.ok()) {
-            return ins.status();
-        }
-        ins->bind_int(1, now_ms);
-        ASSAY_RETURN_IF_ERROR(m_c->run(*ins, "storing pruned trace stubs"));
-        ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM prune_rows"));
         auto dl = m_c->prepare("DELETE FROM dead_letters WHERE received_ms < ?1");
         if (!dl.ok()) {
             return dl.status();
@@ -88,7 +112,6 @@ public:
         dl->bind_int(1, before_ms);
         ASSAY_RETURN_IF_ERROR(m_c->run(*dl, "pruning dead letters"));
         r.dead_letters_deleted = m_c->changes();
-        ASSAY_RETURN_IF_ERROR(txn.commit());
         return r;
     }
 
