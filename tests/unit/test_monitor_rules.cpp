@@ -4,6 +4,8 @@
 #include <random>
 
 #include "config/config.h"
+#include <nlohmann/json.hpp>
+
 #include "monitor/alert_manager.h"
 #include "monitor/quality_metrics.h"
 #include "monitor/rule_eval.h"
@@ -343,4 +345,23 @@ TEST_CASE("monitor maintenance: pruning a backlog larger than one chunk prunes a
     CHECK(f.scalar("SELECT count(*) FROM traces") == 4510);
     CHECK(f.scalar("SELECT count(*) FROM traces t JOIN scores s ON s.trace = t.id") == 9020);
     CHECK(maint->prune_raw(k_t0 + 4 * k_day, k_t0 + 10 * k_day).value().traces_pruned == 0);
+}
+
+TEST_CASE("monitor webhook payloads: Slack text is escaped, JSON carries every field") {
+    AlertRecord a;
+    a.id = 7;
+    a.rule = "drop";
+    a.kind = "score_drop";
+    a.group_key = "feature=<!channel> & co";
+    a.message = "mean fell";
+    a.fired_ms = 1793491200000LL;
+    auto slack = nlohmann::json::parse(alert_payload(a, false, "slack"));
+    REQUIRE(slack.size() == 1);
+    CHECK(slack["text"] == "[FIRING] drop (feature=&lt;!channel&gt; &amp; co): mean fell");
+    auto j = nlohmann::json::parse(alert_payload(a, true, "json"));
+    CHECK(j["status"] == "resolved");
+    CHECK(j["group"] == "feature=<!channel> & co");
+    CHECK(j["id"] == 7);
+    CHECK(j["fired_at"] == "2026-11-01T00:00:00.000Z");
+    CHECK(j["resolved_at"].is_null());
 }

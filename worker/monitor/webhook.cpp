@@ -24,6 +24,25 @@ std::string url_origin(const std::string& url) {
     return url.substr(0, slash);
 }
 
+// Slack reads <...> as links and mentions (<!channel>): group values come
+// from trace metadata, so escape the three control characters Slack defines.
+std::string slack_escape(const std::string& s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        if (c == '&') {
+            out += "&amp;";
+        } else if (c == '<') {
+            out += "&lt;";
+        } else if (c == '>') {
+            out += "&gt;";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string alert_payload(const AlertRecord& a, bool resolved, const std::string& format) {
@@ -31,7 +50,7 @@ std::string alert_payload(const AlertRecord& a, bool resolved, const std::string
     if (format == "slack") {
         std::string text = std::string(resolved ? "[RESOLVED] " : "[FIRING] ") + a.rule +
                            (a.group_key.empty() ? "" : " (" + a.group_key + ")") + ": " + a.message;
-        return json{{"text", text}}.dump(-1, ' ', false, json::error_handler_t::replace);
+        return json{{"text", slack_escape(text)}}.dump(-1, ' ', false, json::error_handler_t::replace);
     }
     json j = {{"status", resolved ? "resolved" : "firing"},
               {"id", a.id},
