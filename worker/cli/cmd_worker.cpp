@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "ingest/otlp_service.h"
 #include "ingest/zmq_intake.h"
+#include "monitor/monitor_loop.h"
 #include "ops/ops_server.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/prometheus.h"
@@ -98,11 +99,17 @@ int run_worker(const WorkerArgs& a) {
         std::fprintf(stderr, "assay worker: %s\n", st.message().c_str());
         return 2;
     }
-    OpsServer ops([&pipeline, &intake, &otlp] {
+    // Aggregates, alert rules, retention and /metrics quality gauges (monitor/).
+    MonitorLoop monitor(cfg->monitoring, cfg->store.sqlite_path);
+    if (Status st = monitor.start(); !st.ok()) {
+        std::fprintf(stderr, "assay worker: %s\n", st.message().c_str());
+        return 2;
+    }
+    OpsServer ops([&pipeline, &intake, &otlp, &monitor] {
         auto c = intake.counters();
         return render_prometheus(pipeline.metrics(),
                                  IntakeCounters{c.messages, c.traces, c.bad_frames, c.acks_sent, c.pending_acks}) +
-               (otlp ? otlp->intake().render_metrics() : std::string());
+               (otlp ? otlp->intake().render_metrics() : std::string()) + monitor.metrics_text();
     });
     const std::string http = a.http_listen.empty() ? cfg->worker.http_listen : a.http_listen;
     auto same_address = [](const std::string& x, const std::string& y) {
@@ -162,6 +169,7 @@ int run_worker(const WorkerArgs& a) {
     watchdog.join();
     ops.set_ready(false);
     ops.stop();
+    monitor.stop();
     g_stop = nullptr;
     RunSummary s = pipeline.summary();
     log->info("stopped: {} records, {} stored, {} dead-lettered", s.records, s.accepted, s.rejected);

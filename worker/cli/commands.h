@@ -20,5 +20,9 @@ void add_trace_command(CLI::App& app, Runner& run);
 void add_worker_command(CLI::App& app, Runner& run);
 void add_push_command(CLI::App& app, Runner& run);
 void add_gate_command(CLI::App& app, Runner& run);
+void add_report_command(CLI::App& app, Runner& run);
+void add_alerts_command(CLI::App& app, Runner& run);
+void add_retention_command(CLI::App& app, Runner& run);
+void add_erase_command(CLI::App& app, Runner& run);
 
 }  // namespace assay::cli

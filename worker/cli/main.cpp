@@ -18,6 +18,10 @@ int main(int argc, char** argv) {
     assay::cli::add_worker_command(app, run);
     assay::cli::add_push_command(app, run);
     assay::cli::add_gate_command(app, run);
+    assay::cli::add_report_command(app, run);
+    assay::cli::add_alerts_command(app, run);
+    assay::cli::add_retention_command(app, run);
+    assay::cli::add_erase_command(app, run);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -55,7 +55,7 @@ public:
 
 void setup_logging(const LogOptions& options) {
     auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    for (const char* name : {"ingest", "store", "pipeline", "judge", "cli"}) {
+    for (const char* name : {"ingest", "store", "pipeline", "judge", "cli", "monitor"}) {
         if (spdlog::get(name)) {
             continue;
         }

@@ -262,6 +262,7 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
     if (auto gate = top.get_node("gate")) {
         cfg.gate = *gate;  // validated by `assay gate` (gate/gate_rules.h)
     }
+    ASSAY_RETURN_IF_ERROR(wrap(parse_monitoring_config(top, base_dir, cfg.monitoring)));
 
     // Environment, then flags, override the file.
     auto envs = [&](const char* name) -> std::optional<std::string> {
@@ -347,6 +348,7 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
             }
         }
     }
+    ASSAY_RETURN_IF_ERROR(wrap(validate_monitoring_config(cfg)));
     return cfg;
 }
 

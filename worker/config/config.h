@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "ingest/trace_parser.h"
+#include "monitor/alert_config.h"
 #include "pipeline/scorer_set.h"
 #include "store/store.h"
 
@@ -64,6 +65,7 @@ struct Config {
     std::vector<JudgeSpec> judges;
     std::vector<ConfiguredScorer> scorers;
     YAML::Node gate;     // the `gate:` block, parsed by `assay gate` (worker/gate/gate_rules.h)
+    MonitoringConfig monitoring;  // alerts, retention, monitor (monitor/alert_config.h)
 };
 
 // Values given on the command line; unset ones fall through.

@@ -128,6 +128,71 @@ CREATE TABLE otlp_spans (
 );
 CREATE INDEX otlp_spans_received ON otlp_spans(received_ms);
 )sql",
+        // Monitoring (issue 7): aggregates, alert state, the aggregator's watermark.
+        R"sql(
+-- One row per scorer version x feature x prompt_version x tenant x model x
+-- bucket ('hour' or 'day', by the trace's timestamp). Recomputed from
+-- scores/traces (and judgements when present) by the aggregator: a bucket is
+-- always replaced whole, never incremented, so a crash or a rerun never
+-- double-counts. Missing metadata is stored as ''.
+CREATE TABLE aggregates (
+  scorer              TEXT NOT NULL,
+  scorer_version      TEXT NOT NULL,
+  feature             TEXT NOT NULL,
+  prompt_version      TEXT NOT NULL,
+  tenant              TEXT NOT NULL,
+  model               TEXT NOT NULL,
+  bucket              TEXT NOT NULL CHECK (bucket IN ('hour', 'day')),
+  bucket_start_ms     INTEGER NOT NULL,
+  count               INTEGER NOT NULL DEFAULT 0,   -- decision scored
+  sum                 REAL NOT NULL DEFAULT 0,      -- of values
+  sum_sq              REAL NOT NULL DEFAULT 0,      -- of squared values (variance)
+  passed              INTEGER NOT NULL DEFAULT 0,
+  failed              INTEGER NOT NULL DEFAULT 0,
+  seen                INTEGER NOT NULL DEFAULT 0,   -- every decision row
+  in_scope            INTEGER NOT NULL DEFAULT 0,   -- not filtered out
+  sampled             INTEGER NOT NULL DEFAULT 0,   -- not filtered out, not sampled out
+  pending             INTEGER NOT NULL DEFAULT 0,
+  skipped             INTEGER NOT NULL DEFAULT 0,   -- missing input or judge budget
+  errors              INTEGER NOT NULL DEFAULT 0,   -- decision failed
+  judge_calls         INTEGER NOT NULL DEFAULT 0,
+  judge_input_tokens  INTEGER NOT NULL DEFAULT 0,
+  judge_output_tokens INTEGER NOT NULL DEFAULT 0,
+  judge_cost_usd      REAL NOT NULL DEFAULT 0,
+  judge_errors        INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (bucket, bucket_start_ms, scorer, scorer_version, feature, prompt_version, tenant, model)
+) WITHOUT ROWID;
+CREATE INDEX aggregates_tenant ON aggregates(tenant);
+CREATE INDEX scores_at ON scores(at_ms);
+
+CREATE TABLE monitor_state (
+  key   TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- One row per firing of a rule for one group; resolved_ms set when it ends.
+CREATE TABLE alerts (
+  id                INTEGER PRIMARY KEY,
+  rule              TEXT NOT NULL,
+  kind              TEXT NOT NULL,
+  group_key         TEXT NOT NULL,   -- e.g. 'feature=checkout', '' for no grouping
+  tenant            TEXT,            -- set when grouped by tenant (for erasure)
+  state             TEXT NOT NULL CHECK (state IN ('firing', 'resolved')),
+  fired_ms          INTEGER NOT NULL,
+  resolved_ms       INTEGER,
+  last_eval_ms      INTEGER NOT NULL,
+  value             REAL,
+  baseline          REAL,
+  count             INTEGER,
+  baseline_count    INTEGER,
+  p_value           REAL,
+  message           TEXT NOT NULL,
+  fire_delivered    INTEGER NOT NULL DEFAULT 0,
+  resolve_delivered INTEGER NOT NULL DEFAULT 0,
+  delivery_error    TEXT
+);
+CREATE INDEX alerts_rule ON alerts(rule, group_key, state);
+)sql",
     };
     return k_migrations;
 }

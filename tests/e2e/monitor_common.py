@@ -1,0 +1,82 @@
+"""Helpers shared by the monitoring end-to-end tests (alerts, erasure, retention)."""
+import http.server
+import json
+import subprocess
+import threading
+
+FAILS = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILS.append(what)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", **kw)
+
+
+class Receiver:
+    """A local webhook receiver on 127.0.0.1, port 0. Records every POST body.
+
+    fail_first: answer that many requests with HTTP 500 first (to exercise retries).
+    """
+
+    def __init__(self, fail_first=0):
+        self.bodies = []
+        self.requests = 0
+        self.fail_left = fail_first
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(n)
+                with outer.lock:
+                    outer.requests += 1
+                    fail = outer.fail_left > 0
+                    if fail:
+                        outer.fail_left -= 1
+                    else:
+                        outer.bodies.append(json.loads(body))
+                self.send_response(500 if fail else 200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self):
+        return "http://127.0.0.1:%d/hook" % self.port
+
+    def take(self):
+        with self.lock:
+            out, self.bodies = self.bodies, []
+            return out
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+JUDGEMENTS_DDL = """
+CREATE TABLE IF NOT EXISTS judgements (
+  id INTEGER PRIMARY KEY, trace INTEGER, scorer_version INTEGER, judge TEXT, model TEXT, rubric TEXT,
+  rubric_version TEXT, rubric_hash TEXT, score REAL, passed INTEGER, choice TEXT, reasoning TEXT,
+  input_tokens INTEGER, output_tokens INTEGER, cost_usd REAL, latency_ms REAL, attempts INTEGER,
+  cached INTEGER, error_type TEXT, error_message TEXT, at_ms INTEGER)
+"""
+
+LABELS_DDL = """
+CREATE TABLE IF NOT EXISTS labels (
+  id INTEGER PRIMARY KEY, trace INTEGER, scorer_version INTEGER, reviewer TEXT, verdict TEXT,
+  score REAL, note TEXT, at_ms INTEGER)
+"""

@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""End-to-end: right-to-erasure and bounded retention with the real `assay`.
+
+Erasure: traffic of several users and tenants (plus hostile lines that name
+them and end up as dead letters, judge-queue entries, judgements, labels,
+tenant-keyed aggregates and alerts) is stored; `assay erase --user` and
+`assay erase --tenant` must leave no trace of the id in any column of any
+table, nor in the database file's bytes, while everyone else's data stays.
+
+Retention: repeated ingest + `assay retention apply` cycles with large
+outputs; the file's page count must stop growing with the raw text (only the
+small per-trace rows that are kept — metadata, scores — still add up).
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+from datetime import datetime, timedelta, timezone
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from monitor_common import FAILS, JUDGEMENTS_DDL, LABELS_DDL, check, run  # noqa: E402
+
+NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+USER = "user-qq-4411"
+TENANT = "tenant-zz-9731"
+
+
+def iso(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def occurrences(db, needle):
+    """(table, column) pairs whose values contain `needle`, over every table."""
+    con = sqlite3.connect(db)
+    found = []
+    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for t in tables:
+        cols = [r[1] for r in con.execute("PRAGMA table_info(%s)" % t)]
+        for c in cols:
+            n = con.execute("SELECT count(*) FROM %s WHERE instr(CAST(%s AS BLOB), CAST(? AS BLOB)) > 0" % (t, c),
+                            (needle,)).fetchone()[0]
+            if n:
+                found.append((t, c, n))
+    con.close()
+    return found
+
+
+def file_contains(db, needle):
+    hits = []
+    for p in (db, db + "-wal"):
+        if os.path.exists(p):
+            with open(p, "rb") as f:
+                if needle.encode() in f.read():
+                    hits.append(os.path.basename(p))
+    return hits
+
+
+def erasure(a, tmp):
+    rng = random.Random(3)
+    db = os.path.join(tmp, "e.db")
+    cfg = os.path.join(tmp, "e.yaml")
+    with open(cfg, "w") as f:
+        f.write("""
+store: {sqlite: %s}
+scorers:
+  - {name: length, type: length, measure: words, min_words: 3}
+alerts:
+  rules:
+    - {name: short-by-tenant, kind: pass_rate_below, scorer: length, by: tenant, window: 7d, below: 0.9, min_count: 20}
+""" % db)
+    lines = []
+    tenants = ["acme", "globex", TENANT]
+    for i in range(600):
+        tenant = tenants[i % 3]
+        user = USER if i % 10 == 0 else "user-%d" % (i % 13)
+        # The tenant to erase answers in 1-2 words: its pass rate alerts.
+        words = 1 if tenant == TENANT else 8
+        lines.append(json.dumps({
+            "trace_id": "t%d" % i, "timestamp": iso(NOW - timedelta(minutes=5 * i + 1)),
+            "input": "hi", "output": " ".join(["word"] * words),
+            "metadata": {"feature": "chat", "tenant": tenant, "user_id": user, "prompt_version": "v1"}}))
+    # Dead letters that name them: valid JSON with a bad field, invalid JSON, and a bystander.
+    lines.append(json.dumps({"trace_id": "bad1", "output": 5, "metadata": {"user_id": USER, "tenant": "acme"}}))
+    lines.append('{"trace_id": "bad2", "output": "x", "metadata": {"user_id": "%s", ' % USER)
+    lines.append(json.dumps({"trace_id": "bad3", "output": 7, "metadata": {"tenant": TENANT}}))
+    lines.append(json.dumps({"trace_id": "bad4", "output": 7, "metadata": {"tenant": "acme", "user_id": "x"}}))
+    src = os.path.join(tmp, "e.jsonl")
+    with open(src, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    s = run([a.assay, "score", "--config", cfg, "--in", src, "--quiet"])
+    check(s.returncode == 0, "score ingests erasure traffic (%s)" % s.stderr.strip()[-200:])
+    con = sqlite3.connect(db)
+    con.execute(JUDGEMENTS_DDL)
+    con.execute(LABELS_DDL)
+    sv = con.execute("SELECT id FROM scorer_versions").fetchone()[0]
+    for (tid,) in con.execute("SELECT id FROM traces WHERE id % 5 IN (0, 1)").fetchall():
+        con.execute("INSERT INTO judgements (trace, scorer_version, judge, model, reasoning, cost_usd, at_ms) "
+                    "VALUES (?, ?, 'primary', 'm', 'fine', 0.01, 1)", (tid, sv))
+        con.execute("INSERT INTO labels (trace, scorer_version, reviewer, verdict, note, at_ms) "
+                    "VALUES (?, ?, 'rev', 'agree', 'ok', 1)", (tid, sv))
+        con.execute("INSERT OR IGNORE INTO judge_queue (trace, scorer_version, enqueued_ms) VALUES (?, ?, 1)", (tid, sv))
+    con.commit()
+    total = con.execute("SELECT count(*) FROM traces").fetchone()[0]
+    n_user = con.execute("SELECT count(*) FROM traces WHERE user_id = ?", (USER,)).fetchone()[0]
+    n_tenant = con.execute("SELECT count(*) FROM traces WHERE tenant = ?", (TENANT,)).fetchone()[0]
+    n_both = con.execute("SELECT count(*) FROM traces WHERE tenant = ? AND user_id = ?", (TENANT, USER)).fetchone()[0]
+    dead = con.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
+    con.close()
+    check(dead == 4, "four dead letters stored")
+    c = run([a.assay, "alerts", "check", "--config", cfg, "--now", iso(NOW)])
+    check(c.returncode == 0, "alerts check runs (%s)" % c.stderr.strip())
+    before = occurrences(db, TENANT)
+    check(any(t == "aggregates" for t, _, _ in before) and any(t == "alerts" for t, _, _ in before),
+          "before erasure the tenant is in aggregates and alerts: %s" % before)
+    check(occurrences(db, USER) != [], "before erasure the user is stored")
+
+    e = run([a.assay, "erase", "--db", db, "--user", USER])
+    check(e.returncode == 0, "erase --user exits 0 (%s)" % e.stderr.strip())
+    print("     " + e.stdout.strip())
+    check(occurrences(db, USER) == [], "no column of any table holds the user id: %s" % occurrences(db, USER))
+    check(file_contains(db, USER) == [], "the database file's bytes do not hold the user id")
+    con = sqlite3.connect(db)
+    left = con.execute("SELECT count(*) FROM traces").fetchone()[0]
+    check(left == total - n_user, "everyone else's traces stay (%d of %d)" % (left, total))
+    check(con.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 2, "the two dead letters of others stay")
+    agg = con.execute("SELECT sum(seen) FROM aggregates WHERE bucket = 'day'").fetchone()[0]
+    check(agg == total - n_user, "aggregates no longer count the erased traces (%s)" % agg)
+    con.close()
+
+    shutil.copy(db, os.path.join(tmp, "before-tenant.db"))
+    e = run([a.assay, "erase", "--db", db, "--tenant", TENANT])
+    check(e.returncode == 0, "erase --tenant exits 0 (%s)" % e.stderr.strip())
+    print("     " + e.stdout.strip())
+    check(occurrences(db, TENANT) == [], "no column of any table holds the tenant id: %s" % occurrences(db, TENANT))
+    check(file_contains(db, TENANT) == [], "the database file's bytes do not hold the tenant id")
+    con = sqlite3.connect(db)
+    left = con.execute("SELECT count(*) FROM traces").fetchone()[0]
+    check(left == total - n_user - n_tenant + n_both, "other tenants' traces stay (%d)" % left)
+    check(con.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 1, "the bystander dead letter stays")
+    check(con.execute("SELECT count(*) FROM scores").fetchone()[0] == left, "scores of the rest stay")
+    con.close()
+    r = run([a.assay, "report", "--db", db, "--now", iso(NOW), "--by", "tenant", "--format", "json"])
+    check(r.returncode == 0 and TENANT not in r.stdout and "acme" in r.stdout, "the report no longer shows the tenant")
+    bad = run([a.assay, "erase", "--db", db])
+    check(bad.returncode == 2 and "--user" in bad.stderr, "erase without an id is refused")
+
+
+def retention(a, tmp):
+    db = os.path.join(tmp, "r.db")
+    cfg = os.path.join(tmp, "r.yaml")
+    with open(cfg, "w") as f:
+        f.write("store: {sqlite: %s}\nretention: {raw_days: 2}\nscorers:\n  - {name: length, type: length}\n" % db)
+    pages = []
+    per_cycle = 300
+    big = " ".join(["lorem"] * 1200)  # ~7 KB of raw text per trace
+    for cycle in range(10):
+        day = NOW + timedelta(days=cycle)
+        src = os.path.join(tmp, "r%d.jsonl" % cycle)
+        with open(src, "w") as f:
+            for i in range(per_cycle):
+                f.write(json.dumps({"trace_id": "c%d-%d" % (cycle, i), "timestamp": iso(day + timedelta(seconds=i)),
+                                    "input": "q", "output": big, "metadata": {"feature": "chat"}}) + "\n")
+        s = run([a.assay, "score", "--config", cfg, "--in", src, "--quiet"])
+        p = run([a.assay, "retention", "apply", "--config", cfg, "--now", iso(day + timedelta(hours=12))])
+        if s.returncode != 0 or p.returncode != 0:
+            check(False, "cycle %d: score/retention failed: %s %s" % (cycle, s.stderr, p.stderr))
+            return
+        con = sqlite3.connect(db)
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages.append(con.execute("PRAGMA page_count").fetchone()[0])
+        con.close()
+    growth = [b - a_ for a_, b in zip(pages, pages[1:])]
+    print("     page counts per cycle: %s" % pages)
+    first = pages[2]  # two days of raw text are kept
+    late = sum(growth[4:]) / len(growth[4:])
+    check(late < 0.15 * first / 3,
+          "with retention the store stops growing with the raw text: %.1f pages/cycle late vs %.1f of raw per cycle"
+          % (late, first / 3))
+    con = sqlite3.connect(db)
+    pruned = con.execute("SELECT count(*) FROM traces WHERE raw LIKE '{\"raw_pruned\":true%'").fetchone()[0]
+    kept = con.execute("SELECT count(*) FROM traces WHERE length(raw) > 1000").fetchone()[0]
+    scores = con.execute("SELECT count(*) FROM scores").fetchone()[0]
+    stub = json.loads(con.execute("SELECT raw FROM traces WHERE trace_id = 'c0-0'").fetchone()[0])
+    con.close()
+    check(pruned == 8 * per_cycle and kept == 2 * per_cycle, "raw text pruned after 2 days (%d pruned, %d kept)" % (pruned, kept))
+    check(scores == 10 * per_cycle, "every score stays")
+    check(stub.get("trace_id") == "c0-0" and stub.get("raw_pruned") is True and "timestamp" in stub,
+          "a pruned trace keeps a stub with its id and timestamp: %s" % stub)
+    t = run([a.assay, "trace", "--db", db, "c0-0", "--format", "json"])
+    check(t.returncode == 0 and "raw_pruned" in t.stdout, "assay trace shows the stub of a pruned trace")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--assay", required=True)
+    ap.add_argument("--source", required=True)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        erasure(a, tmp)
+        retention(a, tmp)
+    if FAILS:
+        print("%d check(s) failed" % len(FAILS))
+        return 1
+    print("all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,367 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+
+#include "config/config.h"
+#include <nlohmann/json.hpp>
+
+#include "monitor/alert_manager.h"
+#include "monitor/quality_metrics.h"
+#include "monitor/rule_eval.h"
+#include "store/aggregate_store.h"
+#include "store/alert_store.h"
+#include "store/maintenance_store.h"
+#include "store/sqlite_conn.h"
+#include "temp_dir.h"
+
+using namespace assay;
+
+namespace {
+
+constexpr int64_t k_day = 86400000;
+// 2026-11-01T00:00:00Z
+constexpr int64_t k_t0 = 1793491200000LL;
+
+// A real SQLite store filled with scored traces through plain SQL.
+class Fixture {
+public:
+    Fixture() : m_path(m_dir.file("m.db")) {
+        m_c = std::move(SqliteConn::open(m_path).value());
+        REQUIRE(m_c->exec("INSERT INTO scorer_versions (id, scorer, version, type, config_json, first_seen_ms, last_seen_ms) "
+                          "VALUES (1, 'quality', '1.a', 'test', '{}', 0, 0), (2, 'json', '1.b', 'format', '{}', 0, 0)")
+                    .ok());
+    }
+    // One trace with a `quality` score `value` and a `json` pass/fail.
+    void add(int64_t ts, const std::string& feature, const std::string& pv, double value, bool passed,
+             const std::string& tenant = "t1", const std::string& user = "u1") {
+        const std::string id = "tr" + std::to_string(m_n++);
+        auto st = m_c->prepare("INSERT INTO traces (trace_id, ts_ms, received_ms, feature, tenant, user_id, prompt_version, raw) "
+                               "VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id");
+        st->bind_text(1, id);
+        st->bind_int(2, ts);
+        st->bind_text(3, feature);
+        st->bind_text(4, tenant);
+        st->bind_text(5, user);
+        st->bind_text(6, pv);
+        st->bind_text(7, "{\"trace_id\":\"" + id + "\",\"output\":\"" + std::string(200, 'x') + "\"}");
+        REQUIRE(st->step() == 100);  // SQLITE_ROW
+        const int64_t row = st->col_int(0);
+        st->reset();
+        auto sc = m_c->prepare("INSERT INTO scores (trace, scorer_version, decision, value, passed, at_ms) VALUES "
+                               "(?1, 1, 0, ?2, NULL, ?3), (?1, 2, 0, ?4, ?5, ?3)");
+        sc->bind_int(1, row);
+        sc->bind_double(2, value);
+        sc->bind_int(3, ts + 1000);
+        sc->bind_double(4, passed ? 1.0 : 0.0);
+        sc->bind_int(5, passed ? 1 : 0);
+        REQUIRE(m_c->run(*sc, "insert scores").ok());
+    }
+    int64_t scalar(const std::string& sql) {
+        auto st = m_c->prepare(sql);
+        REQUIRE(st.ok());
+        REQUIRE(st->step() == 100);
+        return st->col_int(0);
+    }
+    const std::string& path() const { return m_path; }
+    SqliteConn& conn() { return *m_c; }
+
+private:
+    testing::TempDir m_dir;
+    std::string m_path;
+    std::unique_ptr<SqliteConn> m_c;
+    int m_n = 0;
+};
+
+// `n` traces per day over [from_day, to_day) with quality ~ N(mean, 0.5).
+void traffic(Fixture& f, int from_day, int to_day, int per_day, double mean, double pass_rate,
+             const std::string& feature = "chat", const std::string& pv = "v1", unsigned seed = 1) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<double> q(mean, 0.5);
+    std::uniform_real_distribution<double> u(0, 1);
+    for (int d = from_day; d < to_day; ++d) {
+        for (int i = 0; i < per_day; ++i) {
+            f.add(k_t0 + d * k_day + (i * 977 % 86400) * 1000, feature, pv, q(rng), u(rng) < pass_rate);
+        }
+    }
+}
+
+AlertRule drop_rule() {
+    AlertRule r;
+    r.name = "quality-drop";
+    r.kind = RuleKind::score_drop;
+    r.scorer = "quality";
+    r.by = "feature";
+    r.window_ms = 7 * k_day;
+    r.drop = 0.5;
+    r.min_count = 50;
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("monitor aggregates: refresh is idempotent and matches the scores") {
+    Fixture f;
+    traffic(f, 0, 3, 40, 4.0, 0.9);
+    auto agg = open_aggregate_store(f.path()).value();
+    REQUIRE(agg->refresh().ok());
+    REQUIRE(agg->refresh().ok());
+    REQUIRE(agg->refresh(0).ok());
+    CHECK(f.scalar("SELECT sum(count) FROM aggregates WHERE bucket = 'day' AND scorer = 'quality'") == 120);
+    CHECK(f.scalar("SELECT sum(count) FROM aggregates WHERE bucket = 'hour' AND scorer = 'quality'") == 120);
+    CHECK(f.scalar("SELECT sum(seen) FROM aggregates WHERE bucket = 'day'") == 240);
+    CHECK(f.scalar("SELECT sum(passed) FROM aggregates WHERE bucket = 'day' AND scorer = 'json'") ==
+          f.scalar("SELECT count(*) FROM scores WHERE scorer_version = 2 AND passed = 1"));
+    AggregateQuery q;
+    q.from_ms = k_t0;
+    q.to_ms = k_t0 + 3 * k_day;
+    q.scorer = "quality";
+    auto rows = agg->query(q).value();
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].count == 120);
+    CHECK(rows[0].mean() == doctest::Approx(4.0).epsilon(0.05));
+    // Hour-aligned windows use hour buckets and give the same sums.
+    q.from_ms += 3600000;
+    q.to_ms += 3600000;
+    auto shifted = agg->query(q).value();
+    CHECK(shifted[0].count == f.scalar("SELECT count(*) FROM traces WHERE ts_ms >= " + std::to_string(q.from_ms)));
+    // New traces are picked up incrementally (the watermark moves on).
+    traffic(f, 3, 4, 10, 4.0, 0.9);
+    REQUIRE(agg->refresh().ok());
+    CHECK(f.scalar("SELECT sum(count) FROM aggregates WHERE bucket = 'day' AND scorer = 'quality'") == 130);
+    // Judgements are optional: absent table means no judge figures.
+    CHECK_FALSE(agg->judge_window("", 0, k_t0 + 100 * k_day).value().table_present);
+}
+
+TEST_CASE("monitor rules: score_drop fires on a real drop, not on noise or on too few traces") {
+    Fixture f;
+    traffic(f, 0, 7, 20, 4.0, 0.95, "chat");          // previous week
+    traffic(f, 7, 14, 20, 3.0, 0.95, "chat", "v1", 2);  // current week: down 1 point
+    traffic(f, 0, 14, 20, 4.0, 0.95, "search", "v1", 3);  // stable
+    traffic(f, 0, 7, 3, 4.0, 0.95, "rare", "v1", 4);     // too few
+    traffic(f, 7, 14, 3, 1.0, 0.95, "rare", "v1", 5);
+    auto agg = open_aggregate_store(f.path()).value();
+    REQUIRE(agg->refresh().ok());
+    auto findings = evaluate_rule(drop_rule(), *agg, k_t0 + 14 * k_day).value();
+    REQUIRE(findings.size() == 3);
+    std::map<std::string, Finding> by;
+    for (auto& x : findings) {
+        by[x.group_key] = x;
+    }
+    CHECK(by["feature=chat"].state == FindingState::firing);
+    CHECK(by["feature=chat"].count == 140);
+    CHECK(by["feature=chat"].baseline - by["feature=chat"].value == doctest::Approx(1.0).epsilon(0.15));
+    CHECK(by["feature=chat"].p_value < 0.01);
+    CHECK(by["feature=search"].state == FindingState::ok);
+    CHECK(by["feature=rare"].state == FindingState::insufficient);
+
+    // Against a pinned baseline mean.
+    AlertRule pinned = drop_rule();
+    pinned.by.clear();
+    pinned.baseline_mean = 5.0;
+    auto p = evaluate_rule(pinned, *agg, k_t0 + 14 * k_day).value();
+    REQUIRE(p.size() == 1);
+    CHECK(p[0].state == FindingState::firing);
+    // A drop threshold larger than the drop does not fire.
+    AlertRule big = drop_rule();
+    big.drop = 1.5;
+    auto big_findings = evaluate_rule(big, *agg, k_t0 + 14 * k_day).value();
+    for (auto& x : big_findings) {
+        CHECK(x.state != FindingState::firing);
+    }
+}
+
+TEST_CASE("monitor rules: pass_rate_below and prompt_version_worse") {
+    Fixture f;
+    traffic(f, 0, 1, 200, 4.0, 0.80, "extract", "v3", 7);
+    traffic(f, 0, 1, 200, 4.0, 0.97, "chat", "v1", 8);
+    AlertRule r;
+    r.name = "json-broken";
+    r.kind = RuleKind::pass_rate_below;
+    r.scorer = "json";
+    r.by = "feature";
+    r.window_ms = k_day;
+    r.below = 0.9;
+    r.min_count = 50;
+    auto agg = open_aggregate_store(f.path()).value();
+    REQUIRE(agg->refresh().ok());
+    auto fs = evaluate_rule(r, *agg, k_t0 + k_day).value();
+    REQUIRE(fs.size() == 2);
+    CHECK(fs[0].group_key == "feature=chat");
+    CHECK(fs[0].state == FindingState::ok);
+    CHECK(fs[1].group_key == "feature=extract");
+    CHECK(fs[1].state == FindingState::firing);
+
+    Fixture g;
+    traffic(g, 0, 5, 30, 4.0, 0.9, "chat", "v7", 9);
+    traffic(g, 5, 10, 30, 3.2, 0.9, "chat", "v8", 10);   // the new version is worse
+    traffic(g, 0, 5, 30, 4.0, 0.9, "search", "v2", 11);
+    traffic(g, 5, 10, 30, 4.05, 0.9, "search", "v3", 12); // the new version is as good
+    AlertRule pv;
+    pv.name = "prompt-regression";
+    pv.kind = RuleKind::prompt_version_worse;
+    pv.scorer = "quality";
+    pv.by = "feature";
+    pv.window_ms = 14 * k_day;
+    pv.min_count = 100;
+    auto agg2 = open_aggregate_store(g.path()).value();
+    REQUIRE(agg2->refresh().ok());
+    auto ps = evaluate_rule(pv, *agg2, k_t0 + 10 * k_day).value();
+    REQUIRE(ps.size() == 2);
+    CHECK(ps[0].group_key == "feature=chat prompt_version=v8");
+    CHECK(ps[0].state == FindingState::firing);
+    CHECK(ps[1].group_key == "feature=search prompt_version=v3");
+    CHECK(ps[1].state == FindingState::ok);
+}
+
+TEST_CASE("monitor alerts: a continuing condition fires once and resolves once; cooldown holds re-fires") {
+    Fixture f;
+    traffic(f, 0, 7, 20, 4.0, 0.95);
+    traffic(f, 7, 14, 20, 3.0, 0.95, "chat", "v1", 2);
+    auto agg = open_aggregate_store(f.path()).value();
+    auto alerts = open_alert_store(f.path()).value();
+    AlertsOptions o;
+    o.rules = {drop_rule()};
+    o.rules[0].cooldown_ms = 3 * k_day;
+    AlertManager m(o, *agg, *alerts, nullptr);
+    auto r1 = m.check(k_t0 + 14 * k_day).value();
+    CHECK(r1.fired.size() == 1);
+    auto r2 = m.check(k_t0 + 14 * k_day + 3600000).value();
+    CHECK(r2.fired.empty());
+    CHECK(r2.resolved.empty());
+    CHECK(f.scalar("SELECT count(*) FROM alerts") == 1);
+    CHECK(f.scalar("SELECT fire_delivered FROM alerts") == static_cast<int>(Delivery::no_webhook));
+    // Recovery: a week back at 4.0 resolves the alert, once.
+    traffic(f, 14, 21, 20, 4.0, 0.95, "chat", "v1", 3);
+    auto r3 = m.check(k_t0 + 21 * k_day).value();
+    CHECK(r3.resolved.size() == 1);
+    auto r4 = m.check(k_t0 + 21 * k_day + 3600000).value();
+    CHECK(r4.resolved.empty());
+    CHECK(f.scalar("SELECT count(*) FROM alerts WHERE state = 'resolved'") == 1);
+    // A new drop a week after the resolve: suppressed under a 10-day
+    // cooldown, fired under the 3-day one.
+    traffic(f, 21, 28, 20, 3.0, 0.95, "chat", "v1", 4);
+    AlertsOptions long_cooldown = o;
+    long_cooldown.rules[0].cooldown_ms = 10 * k_day;
+    AlertManager m2(long_cooldown, *agg, *alerts, nullptr);
+    auto r5 = m2.check(k_t0 + 28 * k_day).value();
+    CHECK(r5.fired.empty());
+    CHECK(r5.suppressed == 1);
+    auto r6 = m.check(k_t0 + 28 * k_day).value();
+    CHECK(r6.fired.size() == 1);
+    CHECK(f.scalar("SELECT count(*) FROM alerts") == 2);
+}
+
+TEST_CASE("monitor maintenance: retention stubs raw text; erasure leaves nothing of the tenant") {
+    Fixture f;
+    traffic(f, 0, 2, 10, 4.0, 0.9);
+    f.add(k_t0 + 5 * k_day, "chat", "v1", 4.0, true, "secret-tenant", "u9");
+    auto agg = open_aggregate_store(f.path()).value();
+    REQUIRE(agg->refresh().ok());
+    auto maint = open_maintenance_store(f.path()).value();
+    auto pr = maint->prune_raw(k_t0 + 3 * k_day, k_t0 + 10 * k_day).value();
+    CHECK(pr.traces_pruned == 20);
+    CHECK(maint->prune_raw(k_t0 + 3 * k_day, k_t0 + 10 * k_day).value().traces_pruned == 0);
+    CHECK(f.scalar("SELECT count(*) FROM traces WHERE raw LIKE '{\"raw_pruned\":true,\"trace_id\":%'") == 20);
+    CHECK(f.scalar("SELECT count(*) FROM scores") == 42);
+    CHECK(f.scalar("SELECT count(*) FROM aggregates WHERE tenant = 'secret-tenant'") > 0);
+    auto er = maint->erase("tenant", "secret-tenant").value();
+    CHECK(er.traces == 1);
+    CHECK(er.scores == 2);
+    CHECK(er.aggregates > 0);
+    CHECK(f.scalar("SELECT count(*) FROM aggregates WHERE tenant = 'secret-tenant'") == 0);
+    CHECK(f.scalar("SELECT count(*) FROM traces WHERE tenant = 'secret-tenant'") == 0);
+    CHECK_FALSE(maint->erase("tenant", "").ok());
+}
+
+TEST_CASE("monitor metrics: quality gauges per scorer and feature, bounded") {
+    Fixture f;
+    for (int i = 0; i < 5; ++i) {
+        traffic(f, 0, 1, 10 + i, 4.0, 0.9, "f" + std::to_string(i), "v1", static_cast<unsigned>(20 + i));
+    }
+    auto agg = open_aggregate_store(f.path()).value();
+    REQUIRE(agg->refresh().ok());
+    MonitorOptions o;
+    o.metrics_window_ms = k_day;
+    o.max_metric_features = 3;
+    // Half an hour before the day ends: the window is that whole day.
+    auto text = render_quality_metrics(*agg, k_t0 + k_day - 1800000, o).value();
+    CHECK(text.find("assay_quality_mean{scorer=\"quality\",feature=\"f4\"}") != std::string::npos);
+    CHECK(text.find("assay_quality_mean{scorer=\"quality\",feature=\"f0\"}") == std::string::npos);
+    CHECK(text.find("assay_quality_scored{scorer=\"quality\",feature=\"__other__\"} 21") != std::string::npos);
+    CHECK(text.find("assay_quality_pass_rate{scorer=\"json\",feature=\"f3\"}") != std::string::npos);
+    CHECK(text.find("tenant") == std::string::npos);
+}
+
+TEST_CASE("monitor config: alerts, retention and monitor keys are validated by name") {
+    const std::string scorers = "scorers:\n  - {name: json, type: format, json: true}\n";
+    auto load = [&](const std::string& extra) { return load_config_text(scorers + extra, "t.yaml", "/cfg", {}, {}); };
+    auto ok = load(R"(
+alerts:
+  interval: 5m
+  webhook: {url: "http://127.0.0.1:9/hook", format: json}
+  rules:
+    - {name: json-broken, kind: pass_rate_below, scorer: json, by: feature, window: 1h, below: 0.9, min_count: 50}
+    - {name: drop, kind: score_drop, scorer: json, window: 7d, drop: 0.1, baseline: {mean: 0.95}}
+    - {name: pv, kind: prompt_version_worse, scorer: json, min_count: 100}
+    - {name: spend, kind: spend_above, window: 1d, above_usd: 20}
+retention: {raw_days: 30}
+monitor: {metrics_window: 1h, max_metric_features: 20}
+)");
+    REQUIRE_MESSAGE(ok.ok(), ok.status().message());
+    CHECK(ok->monitoring.alerts.rules.size() == 4);
+    CHECK(ok->monitoring.alerts.rules[0].window_ms == 3600000);
+    CHECK(ok->monitoring.alerts.rules[1].baseline_mean.value() == 0.95);
+    CHECK(ok->monitoring.alerts.rules[2].by == "feature");
+    CHECK(ok->monitoring.retention.raw_days == 30);
+    auto msg = [&](const std::string& extra) {
+        auto r = load(extra);
+        return r.ok() ? std::string() : r.status().message();
+    };
+    CHECK(msg("alerts: {rules: [{name: a, kind: pass_rate_below, scorer: json, below: 1.5}]}").find("key 'below'") != std::string::npos);
+    CHECK(msg("alerts: {rules: [{name: a, kind: score_drop, scorer: json, drop: 1, below: 0.5}]}").find("'below'") != std::string::npos);
+    CHECK(msg("alerts: {rules: [{name: a, kind: score_drop, scorer: nope, drop: 1}]}").find("key 'scorer'") != std::string::npos);
+    CHECK(msg("alerts: {rules: [{name: a, kind: nope}]}").find("key 'kind'") != std::string::npos);
+    CHECK(msg("alerts: {rules: [{name: a, kind: score_drop, scorer: json, drop: 1, window: 7x}]}").find("key 'window'") != std::string::npos);
+    CHECK(msg("alerts: {webhook: {url: ftp://x, format: slack}}").find("key 'url'") != std::string::npos);
+    CHECK(msg("alerts: {webhook: {url: http://x, format: teams}}").find("key 'format'") != std::string::npos);
+    CHECK(msg("alerts: {rules: [{name: a, kind: spend_above, judge: nobody, above_usd: 1}]}").find("key 'judge'") != std::string::npos);
+    CHECK(msg("retention: {raw_days: -1}").find("key 'raw_days'") != std::string::npos);
+    CHECK(msg("retention: {raw_dayz: 3}").find("raw_dayz") != std::string::npos);
+    CHECK(msg("alerts: {rules: [{name: a, kind: spend_above, above_usd: 1}, {name: a, kind: spend_above, above_usd: 2}]}")
+              .find("used twice") != std::string::npos);
+}
+
+TEST_CASE("monitor maintenance: pruning a backlog larger than one chunk prunes all of it, once") {
+    Fixture f;
+    REQUIRE(f.conn().exec("BEGIN").ok());
+    traffic(f, 0, 3, 1500, 4.0, 0.9);  // 4500 traces, chunks of 2000
+    traffic(f, 5, 6, 10, 4.0, 0.9);    // newer: kept
+    REQUIRE(f.conn().exec("COMMIT").ok());
+    auto maint = open_maintenance_store(f.path()).value();
+    auto r = maint->prune_raw(k_t0 + 4 * k_day, k_t0 + 10 * k_day).value();
+    CHECK(r.traces_pruned == 4500);
+    CHECK(f.scalar("SELECT count(*) FROM traces WHERE substr(raw, 1, 18) = '{\"raw_pruned\":true'") == 4500);
+    CHECK(f.scalar("SELECT count(*) FROM traces") == 4510);
+    CHECK(f.scalar("SELECT count(*) FROM traces t JOIN scores s ON s.trace = t.id") == 9020);
+    CHECK(maint->prune_raw(k_t0 + 4 * k_day, k_t0 + 10 * k_day).value().traces_pruned == 0);
+}
+
+TEST_CASE("monitor webhook payloads: Slack text is escaped, JSON carries every field") {
+    AlertRecord a;
+    a.id = 7;
+    a.rule = "drop";
+    a.kind = "score_drop";
+    a.group_key = "feature=<!channel> & co";
+    a.message = "mean fell";
+    a.fired_ms = 1793491200000LL;
+    auto slack = nlohmann::json::parse(alert_payload(a, false, "slack"));
+    REQUIRE(slack.size() == 1);
+    CHECK(slack["text"] == "[FIRING] drop (feature=&lt;!channel&gt; &amp; co): mean fell");
+    auto j = nlohmann::json::parse(alert_payload(a, true, "json"));
+    CHECK(j["status"] == "resolved");
+    CHECK(j["group"] == "feature=<!channel> & co");
+    CHECK(j["id"] == 7);
+    CHECK(j["fired_at"] == "2026-11-01T00:00:00.000Z");
+    CHECK(j["resolved_at"].is_null());
+}

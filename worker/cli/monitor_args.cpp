@@ -1,0 +1,48 @@
+#include "cli/monitor_args.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "config/config.h"
+#include "ingest/trace_parser.h"
+
+namespace assay::cli {
+
+std::optional<std::string> resolve_db_path(const std::string& command, const std::string& db,
+                                           const std::string& config) {
+    auto env = environ_map();
+    std::string path = "assay.db";
+    if (!db.empty()) {
+        path = db;
+    } else if (env.count("ASSAY_DB")) {
+        path = env["ASSAY_DB"];
+    } else if (!config.empty()) {
+        auto cfg = load_config(config, {}, env);
+        if (!cfg.ok()) {
+            std::fprintf(stderr, "assay %s: %s\n", command.c_str(), cfg.status().message().c_str());
+            return std::nullopt;
+        }
+        path = cfg->store.sqlite_path;
+    }
+    if (!std::filesystem::exists(path)) {
+        std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n", command.c_str(),
+                     path.c_str());
+        return std::nullopt;
+    }
+    return path;
+}
+
+std::optional<int64_t> resolve_now(const std::string& command, const std::string& now) {
+    if (now.empty()) {
+        return now_ms();
+    }
+    auto t = parse_rfc3339_ms(now);
+    if (!t.ok()) {
+        std::fprintf(stderr, "assay %s: --now '%s': expected an RFC 3339 time like 2026-11-22T10:00:00Z\n",
+                     command.c_str(), now.c_str());
+        return std::nullopt;
+    }
+    return *t;
+}
+
+}  // namespace assay::cli
