@@ -14,6 +14,8 @@
 #include "cli/output.h"
 #include "config/config.h"
 #include "ingest/zmq_intake.h"
+#include "judge/judge_metrics.h"
+#include "judge/judge_stage.h"
 #include "ops/ops_server.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/prometheus.h"
@@ -68,6 +70,11 @@ int run_worker(const WorkerArgs& a) {
         std::fprintf(stderr, "assay worker: %s\n", st.message().c_str());
         return 2;
     }
+    auto judges = start_judge_stage(*cfg);  // its own thread and store connection
+    if (!judges.ok()) {
+        std::fprintf(stderr, "assay worker: %s\n", judges.status().message().c_str());
+        return 2;
+    }
     ZmqIntake* intake_ptr = nullptr;
     Pipeline pipeline(*cfg, **store, [&intake_ptr](const Pipeline::CommitReport& r) {
         if (intake_ptr != nullptr) {
@@ -80,10 +87,11 @@ int run_worker(const WorkerArgs& a) {
         std::fprintf(stderr, "assay worker: %s\n", st.message().c_str());
         return 2;
     }
-    OpsServer ops([&pipeline, &intake] {
+    OpsServer ops([&pipeline, &intake, &judges] {
         auto c = intake.counters();
         return render_prometheus(pipeline.metrics(),
-                                 IntakeCounters{c.messages, c.traces, c.bad_frames, c.acks_sent, c.pending_acks});
+                                 IntakeCounters{c.messages, c.traces, c.bad_frames, c.acks_sent, c.pending_acks}) +
+               (*judges ? render_judge_metrics((*judges)->metrics()) : std::string());
     });
     const std::string http = a.http_listen.empty() ? cfg->worker.http_listen : a.http_listen;
     if (!http.empty()) {
@@ -125,6 +133,9 @@ int run_worker(const WorkerArgs& a) {
         }
     });
     Status st = intake.run();
+    if (*judges) {
+        (*judges)->stop();  // calls in flight are cancelled; their tasks stay pending
+    }
     drained.store(true);
     watchdog.join();
     ops.set_ready(false);

@@ -19,5 +19,7 @@ void add_scorers_command(CLI::App& app, Runner& run);
 void add_trace_command(CLI::App& app, Runner& run);
 void add_worker_command(CLI::App& app, Runner& run);
 void add_push_command(CLI::App& app, Runner& run);
+void add_judges_command(CLI::App& app, Runner& run);
+void add_backfill_command(CLI::App& app, Runner& run);
 
 }  // namespace assay::cli

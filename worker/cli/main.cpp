@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
     assay::cli::add_trace_command(app, run);
     assay::cli::add_worker_command(app, run);
     assay::cli::add_push_command(app, run);
+    assay::cli::add_judges_command(app, run);
+    assay::cli::add_backfill_command(app, run);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
