@@ -7,10 +7,12 @@ import argparse
 import hashlib
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 
 FAILS = []
@@ -189,6 +191,44 @@ def scenario(a, base, tmp):
     check(st.get("state") == "paused" and st.get("pending") == pending, f"status: paused with pending work ({st})")
     blob = open(db3, "rb").read() + (open(db3 + "-wal", "rb").read() if os.path.exists(db3 + "-wal") else b"")
     check(KEY.encode() not in blob and KEY not in r.stdout, "paused: the API key is not stored or printed")
+
+    # 6. assay worker runs the judge stage beside code scoring and stops it on SIGTERM.
+    control(base, "script", {"default": {"score": 5, "latency_ms": 20}})
+    db4 = os.path.join(tmp, "worker.db")
+    cfg4 = os.path.join(tmp, "assay4.yaml")
+    write_config(cfg4, base, db4)
+    w = subprocess.Popen([a.assay, "worker", "--config", cfg4, "--zmq-router", "tcp://127.0.0.1:*",
+                          "--http-listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env)
+    line = w.stdout.readline()
+    ends = dict(p.split("=", 1) for p in line.split() if p.startswith(("router=", "http=")))
+    check("router" in ends and "http" in ends, f"worker started ({line.strip()!r})")
+    if "router" not in ends:
+        w.kill()
+        return
+    p = run([a.assay, "push", "--endpoint", ends["router"], "--in", traces], env=env)
+    check(p.returncode == 0, f"push to the worker exits 0 ({p.stderr[-200:]!r})")
+    deadline = time.time() + 30
+    n = -1
+    while time.time() < deadline:
+        try:
+            n = q(db4, "SELECT count(*) FROM scores_view WHERE scorer = 'helpful' AND decision = 'scored'")[0][0]
+        except sqlite3.Error:
+            n = -1
+        if n == len(judged):
+            break
+        time.sleep(0.1)
+    check(n == len(judged), f"worker: {len(judged)} traces judged ({n})")
+    metrics = urllib.request.urlopen(f"http://{ends['http']}/metrics", timeout=10).read().decode()
+    check(f'assay_judge_tasks_total{{decision="scored"}} {len(judged)}' in metrics, "worker /metrics: judge tasks")
+    check('assay_judge_paused{judge="primary"} 0' in metrics, "worker /metrics: judge not paused")
+    w.send_signal(signal.SIGTERM)
+    try:
+        rc = w.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        w.kill()
+        rc = None
+    check(rc == 0, f"worker exits 0 on SIGTERM ({rc})")
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ struct Rig {
     std::atomic<int64_t> clock{1794873600000};  // 2026-11-17T00:00:00Z
 
     explicit Rig(const std::string& extra_judge = "", const std::string& scorer = "",
-                 const std::string& judge_keys = "") {
+                 const std::string& judge_keys = "", bool redact = false) {
         ::setenv(k_key_env, k_key, 1);
         REQUIRE(fake.start() > 0);
         db = dir.file("assay.db");
@@ -73,7 +73,8 @@ struct Rig {
         }
         std::string yaml = "store: {sqlite: " + db + "}\njudges:\n"
                            "  - {name: primary, provider: openai, model: gpt-4o-mini, base_url: " + fake.base_url() +
-                           "/v1, api_key_env: " + k_key_env + ", max_retries: 2, redact: false, "
+                           "/v1, api_key_env: " + k_key_env + ", max_retries: 2, " +
+                           (redact ? "" : "redact: false, ") +
                            "price: {input_per_mtok: 2.5, output_per_mtok: 10}" + judge_keys + "}\n" + extra +
                            "scorers:\n" +
                            (scorer.empty() ? "  - {name: helpful, type: judge, rubric: " + src +
@@ -103,9 +104,12 @@ struct Rig {
         REQUIRE((*store)->write(batch).ok());
     }
 
-    std::unique_ptr<JudgeStage> stage() {
+    std::unique_ptr<JudgeStage> stage(bool no_redactor = false) {
         auto setup = judge_stage_setup(cfg);
         REQUIRE_MESSAGE(setup.ok(), setup.status().to_string());
+        if (no_redactor) {
+            setup->redactor = nullptr;
+        }
         for (auto& j : setup->judges) {
             j.transport.backoff_base_ms = 5;
             j.transport.backoff_max_ms = 20;
@@ -381,3 +385,40 @@ TEST_CASE("judge stage: stop leaves tasks in flight pending") {
     CHECK(sql.text("SELECT decision FROM scores_view") == "pending");
     rig.fake.release_hung();
 }
+
+TEST_CASE("judge stage: without a redactor a redaction-on judge is disabled and sends nothing") {
+    Rig rig("", "", "", true);
+    rig.enqueue({trace("t1")});
+    auto s = rig.stage(true);
+    s->start();
+    REQUIRE(s->wait_idle(20s));
+    auto m = s->metrics();
+    s->stop();
+    CHECK(m.judges.at(0).state == "disabled");
+    CHECK(m.judges.at(0).pause_reason.find("redaction") != std::string::npos);
+    CHECK(rig.fake.counters().requests == 0);
+    Sql sql(rig.db);
+    CHECK(sql.text("SELECT decision FROM scores_view") == "pending");
+}
+
+#if __has_include("judge/redact.h")
+TEST_CASE("judge stage: emails, phones and cards are redacted before a judge sees them (default)") {
+    Rig rig("", "", "", true);
+    rig.fake.set_default(Behaviour::reply_score(4));
+    rig.enqueue({R"({"trace_id": "pii", "input": "Mail jane.doe@corp-mail.com or call +1 415 555 0100.",
+                     "output": "Charged card 4111 1111 1111 1111 for you, Jane."})"});
+    rig.run();
+    auto reqs = rig.fake.requests();
+    REQUIRE(reqs.size() == 1);
+    const std::string& body = reqs[0].body;
+    CHECK(body.find("jane.doe@corp-mail.com") == std::string::npos);
+    CHECK(body.find("555 0100") == std::string::npos);
+    CHECK(body.find("4111 1111 1111 1111") == std::string::npos);
+    CHECK(body.find("[EMAIL]") != std::string::npos);
+    CHECK(body.find("[PHONE]") != std::string::npos);
+    CHECK(body.find("[CARD]") != std::string::npos);
+    CHECK(body.find("for you, Jane.") != std::string::npos);
+    Sql sql(rig.db);
+    CHECK(sql.text("SELECT decision FROM scores_view") == "scored");
+}
+#endif
