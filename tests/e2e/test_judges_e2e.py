@@ -160,11 +160,18 @@ def scenario(a, base, tmp):
     r = run([a.assay, "backfill", "--config", cfg2, "--scorer", "helpful_all", "--estimate"], env=env)
     check(r.returncode == 0 and "54 judge calls" in r.stdout, f"backfill --estimate: 54 calls ({r.stdout!r})")
     check(control(base, "counters")["requests"] == requests, "backfill --estimate spends nothing")
+    decided = ("SELECT count(*) FROM scores_view WHERE scorer = 'helpful_all' AND decision IN "
+               "('scored', 'skipped_missing_input')")
+    # Each call is estimated at about $0.0078: $0.02 buys the first two traces.
+    r = run([a.assay, "backfill", "--config", cfg2, "--scorer", "helpful_all", "--max-usd", "0.02"], env=env)
+    check(r.returncode == 0 and "queued 2 traces" in r.stdout and "--max-usd 0.0200 reached" in r.stdout,
+          f"backfill --max-usd 0.02 queues 2 traces ({r.stdout!r})")
+    n = q(db, decided)[0][0]
+    check(n == 2, f"backfill --max-usd: 2 decided ({n})")
     r = run([a.assay, "backfill", "--config", cfg2, "--scorer", "helpful_all", "--limit", "10"], env=env)
     check(r.returncode == 0, f"backfill --limit 10 exits 0 ({r.stderr[-300:]!r})")
-    n = q(db, "SELECT count(*) FROM scores_view WHERE scorer = 'helpful_all' AND decision IN "
-              "('scored', 'skipped_missing_input')")[0][0]
-    check(n == 10, f"backfill --limit 10: 10 decided ({n})")
+    n = q(db, decided)[0][0]
+    check(n == 12, f"backfill --limit 10: 10 more decided ({n})")
     r = run([a.assay, "backfill", "--config", cfg2, "--scorer", "helpful_all"], env=env)
     check(r.returncode == 0, "backfill (the rest) exits 0")
     n = q(db, "SELECT count(*) FROM scores_view WHERE scorer = 'helpful_all' AND decision = 'scored'")[0][0]

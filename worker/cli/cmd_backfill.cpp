@@ -141,7 +141,9 @@ int run_backfill(const BackfillArgs& a) {
         if (a.estimate) {
             continue;
         }
-        if (a.max_usd >= 0 && queued_cost + trace_cost > a.max_usd) {
+        // In order: once the next trace would pass --max-usd, nothing after it
+        // is queued either, so a later run continues where this one stopped.
+        if (over_budget > 0 || (a.max_usd >= 0 && queued_cost + trace_cost > a.max_usd)) {
             ++over_budget;
             continue;
         }
