@@ -105,3 +105,22 @@ TEST_CASE("judge options: a long Retry-After is cut to max_retry_after_ms") {
     CHECK(waited < 5s);
     ::unsetenv("ASSAY_TEST_RA_KEY");
 }
+
+TEST_CASE("judge options: assay.yaml errors name the entry, the judge and the key") {
+    auto c = load_config_text("judges: [{name: j, provider: openai, model: m, max_retry_after_ms: 0}]\n"
+                              "scorers: [{type: refusal}]",
+                              "t.yaml", ".", {}, {});
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().message() == "t.yaml: judges[0]: judge 'j': key 'max_retry_after_ms': must be >= 1");
+    auto ok = load_config_text("judges: [{name: j, provider: anthropic, model: m, cache: false, redact: [card],\n"
+                               "          max_retry_after_ms: 1000, json_response_format: false}]\n"
+                               "scorers: [{type: refusal}]",
+                               "t.yaml", ".", {}, {});
+    REQUIRE_MESSAGE(ok.ok(), ok.status().to_string());
+    auto rt = judge_runtime_from_spec(ok->judges.at(0));
+    REQUIRE(rt.ok());
+    CHECK_FALSE(rt->cache);
+    CHECK(rt->redact.card);
+    CHECK_FALSE(rt->redact.email);
+    CHECK_FALSE(rt->transport.json_response_format);
+}

@@ -437,26 +437,23 @@ struct JudgeStage::Impl {
             std::lock_guard<std::mutex> lock(mu);
             ++js.m.results["cached"];
         }
-        // Budgets, for the calls still to make.
-        for (Slot& s : task.slots) {
-            JudgeState& js = judges[s.judge];
-            if (s.done || js.rt.daily_budget_usd <= 0) {
-                continue;
+        // Budgets, for the calls still to make (summed per judge).
+        std::map<size_t, double> need;
+        for (const Slot& s : task.slots) {
+            if (!s.done && judges[s.judge].rt.daily_budget_usd > 0) {
+                need[s.judge] += s.estimate;
             }
+        }
+        for (const auto& [j, cost] : need) {
+            JudgeState& js = judges[j];
             refresh_day(js, at);
-            if (js.spent_today + js.reserved + s.estimate > js.rt.daily_budget_usd) {
+            if (js.spent_today + js.reserved + cost > js.rt.daily_budget_usd) {
                 write_final(task, Decision::skipped_budget,
                             "judge '" + js.rt.transport.name + "' reached its daily budget: " +
                                 money(js.spent_today) + " spent and " + money(js.reserved) + " in flight of " +
                                 money(js.rt.daily_budget_usd) + " on " + js.day +
                                 " (UTC); sampled traces are skipped until the next UTC day");
                 return;
-            }
-            js.reserved += s.estimate;  // held until submit() below re-adds it
-        }
-        for (Slot& s : task.slots) {
-            if (!s.done && judges[s.judge].rt.daily_budget_usd > 0) {
-                judges[s.judge].reserved -= s.estimate;
             }
         }
         const uint64_t id = next_task++;
