@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -133,6 +134,10 @@ struct JudgeStage::Impl {
     std::vector<JudgeState> judges;
     std::vector<std::vector<size_t>> scorer_judges;  // scorer index -> judge indexes
     std::map<uint64_t, Task> tasks;                  // stage thread only
+    // Tasks whose outcome could not be stored: not taken again by this stage
+    // (they stay queued for the next run), so a failing store never makes
+    // the stage call a judge over and over for the same trace.
+    std::set<std::pair<size_t, std::string>> unwritable;
     uint64_t next_task = 1;
 
     mutable std::mutex mu;  // guards below and JudgeState::m / state strings
@@ -273,6 +278,7 @@ struct JudgeStage::Impl {
         if (Status st = store->write_judge_outcome(o); !st.ok()) {
             judge_log()->error("trace {}: storing the {} decision of scorer '{}': {}", o.trace_id,
                                to_string(decision), sc.name, st.message());
+            unwritable.emplace(task.scorer, o.trace_id);
             return;
         }
         count_task(task.scorer, o.score);
@@ -340,6 +346,7 @@ struct JudgeStage::Impl {
         }
         if (Status st = store->write_judge_outcome(o); !st.ok()) {
             judge_log()->error("trace {}: storing judgements of scorer '{}': {}", o.trace_id, sc.name, st.message());
+            unwritable.emplace(task.scorer, o.trace_id);
             return;
         }
         for (const JudgeSpend& sp : o.spend) {
@@ -574,6 +581,11 @@ struct JudgeStage::Impl {
             for (const auto& [id, t] : tasks) {
                 if (t.scorer == i) {
                     skip.push_back(t.task.trace_id);
+                }
+            }
+            for (const auto& [scorer, trace_id] : unwritable) {
+                if (scorer == i) {
+                    skip.push_back(trace_id);
                 }
             }
             const JudgeStageScorer& sc = setup.scorers[i];
