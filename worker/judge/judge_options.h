@@ -15,6 +15,7 @@
 // (true), redact (true = email, phone, card; false; or a list of those).
 // Pure functions; thread-safe. Never reads the environment.
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,9 @@ struct JudgeRedaction {
     bool card = true;
     bool any() const { return email || phone || card; }
 };
+
+// Replaces PII in one text before it is sent to a judge (judge_redaction.h).
+using JudgeRedactor = std::function<std::string(std::string_view text, const JudgeRedaction& kinds)>;
 
 struct JudgeRuntime {
     JudgeOptions transport;

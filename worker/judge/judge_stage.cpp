@@ -10,7 +10,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/sha256.h"
 #include "ingest/trace_parser.h"
 #include "judge/ensemble.h"
 #include "judge/judge_client.h"
@@ -20,54 +19,6 @@
 #include "store/store.h"
 
 namespace assay {
-
-Result<JudgeStageSetup> judge_stage_setup(const Config& cfg) {
-    JudgeStageSetup setup;
-    setup.store = cfg.store;
-    for (const auto& j : cfg.judges) {
-        auto rt = judge_runtime_from_spec(j);
-        if (!rt.ok()) {
-            return rt.status();
-        }
-        setup.judges.push_back(std::move(rt).value());
-    }
-    for (const auto& cs : cfg.scorers) {
-        if (!cs.is_judge()) {
-            continue;
-        }
-        const JudgeScorerSpec* spec = judge_scorer_spec(cs.impl.get());
-        if (spec == nullptr) {
-            return Status::internal("scorer '" + cs.name + "' is a judge scorer without a judge spec");
-        }
-        setup.scorers.push_back({cs.name, cs.version, cs.config_json, *spec});
-    }
-    setup.redactor = builtin_redactor();
-    return setup;
-}
-
-std::string judge_cache_key(const JudgeOptions& judge, const Rubric& rubric, std::string_view system,
-                            std::string_view prompt) {
-    std::string material = "assay-judge-cache-v1";
-    auto add = [&material](std::string_view field) {
-        material += '\n';
-        material += std::to_string(field.size());
-        material += ':';
-        material.append(field.data(), field.size());
-    };
-    char temp[32];
-    std::snprintf(temp, sizeof temp, "%.17g", judge.temperature);
-    add(to_string(judge.provider));
-    add(judge.model);
-    add(temp);
-    add(std::to_string(judge.max_tokens));
-    add(judge.json_response_format ? "json" : "text");
-    add(rubric.name);
-    add(rubric.version);
-    add(rubric.content_hash);
-    add(system);
-    add(prompt);
-    return sha256_hex(material);
-}
 
 namespace {
 
@@ -212,42 +163,6 @@ struct JudgeStage::Impl {
         if (!s.ok()) {
             judge_log()->error("judge '{}': reading today's spend: {}", js.rt.transport.name, s.status().message());
         }
-    }
-
-    Trace redacted(const Trace& t, const JudgeRedaction& kinds) const {
-        Trace r = t;
-        auto red = [&](std::string& s) {
-            if (!s.empty()) {
-                s = setup.redactor(s, kinds);
-            }
-        };
-        red(r.input);
-        red(r.output);
-        for (auto& m : r.input_messages) {
-            red(m.content);
-        }
-        for (auto& m : r.output_messages) {
-            red(m.content);
-        }
-        if (r.reference) {
-            red(*r.reference);
-        }
-        for (auto& c : r.context) {
-            red(c);
-        }
-        for (std::string* f : {&r.metadata.feature, &r.metadata.tenant, &r.metadata.user_id, &r.metadata.session_id,
-                               &r.metadata.prompt_name, &r.metadata.prompt_version, &r.metadata.model,
-                               &r.metadata.environment, &r.metadata.expected_format}) {
-            red(*f);
-        }
-        for (auto it = r.metadata.extra.begin(); it != r.metadata.extra.end(); ++it) {
-            if (it->is_string()) {
-                std::string s = it->get<std::string>();
-                red(s);
-                *it = s;
-            }
-        }
-        return r;
     }
 
     JudgementRecord base_record(const JudgeState& js, const Rubric& rubric, int64_t at) const {
@@ -398,7 +313,7 @@ struct JudgeStage::Impl {
             s.judge = j;
             std::string prompt = *plain;
             if (js.rt.redact.any()) {
-                auto r = render(rubric, redacted(*trace, js.rt.redact));
+                auto r = render(rubric, redact_trace(*trace, js.rt.redact, setup.redactor));
                 if (!r.ok()) {
                     write_final(task, Decision::skipped_missing_input,
                                 r.status().message() + " (after PII redaction for judge '" + js.rt.transport.name + "')");
@@ -635,21 +550,6 @@ struct JudgeStage::Impl {
         }
     }
 };
-
-Result<std::unique_ptr<JudgeStage>> start_judge_stage(const Config& cfg) {
-    auto setup = judge_stage_setup(cfg);
-    if (!setup.ok()) {
-        return setup.status();
-    }
-    if (setup->scorers.empty()) {
-        return std::unique_ptr<JudgeStage>();
-    }
-    auto stage = JudgeStage::create(std::move(setup).value());
-    if (stage.ok()) {
-        (*stage)->start();
-    }
-    return stage;
-}
 
 JudgeStage::JudgeStage(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 

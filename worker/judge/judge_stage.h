@@ -60,9 +60,6 @@ struct JudgeStageScorer {
     JudgeScorerSpec spec;
 };
 
-// Replaces PII in one text before it is sent to a judge.
-using JudgeRedactor = std::function<std::string(std::string_view text, const JudgeRedaction& kinds)>;
-
 struct JudgeStageSetup {
     StoreOptions store;
     std::vector<JudgeRuntime> judges;
