@@ -182,6 +182,23 @@ def scenario(a, base, tmp):
     r = run([a.assay, "backfill", "--config", cfg2, "--scorer", "helpful_all", "--estimate"], env=env)
     check("0 judge calls" in r.stdout, f"backfill again: nothing left ({r.stdout!r})")
 
+    # 4b. --no-wait-judges prints at once; what the judges did not finish stays queued.
+    control(base, "script", {"default": {"score": 3, "latency_ms": 300}})
+    db5 = os.path.join(tmp, "nowait.db")
+    cfg5 = os.path.join(tmp, "assay5.yaml")
+    write_config(cfg5, base, db5)
+    r = run([a.assay, "score", "--config", cfg5, "--in", traces, "--format", "json", "--no-wait-judges"], env=env)
+    check(r.returncode == 0, f"score --no-wait-judges exits 0 ({r.stderr[-300:]!r})")
+    h = next((s for s in json.loads(r.stdout)["scorers"] if s["scorer"] == "helpful"), {}) if r.returncode == 0 else {}
+    queued = q(db5, "SELECT count(*) FROM judge_queue")[0][0]
+    check(h.get("pending_judge", 0) > 0 and h.get("pending_judge") == queued,
+          f"--no-wait-judges: pending in the summary = queued in the store ({h.get('pending_judge')}, {queued})")
+    done = h.get("scored", -1) + h.get("skipped_missing_input", 0)
+    check(done + h.get("pending_judge", 0) == len(sampled),
+          f"--no-wait-judges: decided + pending = {len(sampled)} ({done} + {h.get('pending_judge')})")
+    r = run([a.assay, "score", "--config", cfg5, "--in", traces, "--format", "json"], env=env)
+    check(q(db5, "SELECT count(*) FROM judge_queue")[0][0] == 0, "the next run finishes the queued work")
+
     # 5. A 401 pauses the judge: its traces stay pending, visible in status.
     control(base, "script", {"default": {"status": 401}})
     db3 = os.path.join(tmp, "paused.db")
