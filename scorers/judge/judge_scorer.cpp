@@ -1,22 +1,29 @@
-// The `judge` scorer type: LLM-as-judge rubrics. At this stage the pipeline
-// samples traces for it and queues them in judge_queue (decision `pending`);
-// the judge stage (worker/judge/) consumes that queue. The factory loads the
+// The `judge` scorer type: LLM-as-judge rubrics. The pipeline samples traces
+// for it and queues them in judge_queue (decision `pending`); the judge stage
+// (worker/judge/judge_stage.h) consumes that queue, reading the rubric,
+// ensemble and aggregate through JudgeScorerInfo. The factory loads the
 // rubric with worker/judge/rubric.h, so a bad rubric fails at startup with a
 // message naming the file and key, and the rubric's bytes are part of the
 // scorer version.
 #include "core/scorer_registry.h"
+#include "judge/judge_scorer_spec.h"
 #include "judge/rubric.h"
 
 namespace assay {
 
 namespace {
 
-class JudgeScorer final : public Scorer {
+class JudgeScorer final : public Scorer, public JudgeScorerInfo {
 public:
+    explicit JudgeScorer(JudgeScorerSpec spec) : m_spec(std::move(spec)) {}
+    const JudgeScorerSpec& judge_spec() const override { return m_spec; }
     Result<Score> score(const Trace&) const override {
         // Never called: judge scorers are deferred (ScorerType::is_judge).
         return Status::internal("judge scorers run in the judge stage, not inline");
     }
+
+private:
+    JudgeScorerSpec m_spec;
 };
 
 Result<std::unique_ptr<Scorer>> make_judge(ConfigBlock& block) {
@@ -42,7 +49,13 @@ Result<std::unique_ptr<Scorer>> make_judge(ConfigBlock& block) {
     }
     // The rubric's exact bytes give the scorer its meaning.
     block.add_version_material(loaded->content_hash);
-    return std::unique_ptr<Scorer>(new JudgeScorer());
+    JudgeScorerSpec spec;
+    spec.rubric = std::move(loaded).value();
+    spec.judges = *judges;
+    spec.aggregate = aggregate == "median"     ? JudgeAggregate::median
+                     : aggregate == "majority" ? JudgeAggregate::majority
+                                               : JudgeAggregate::mean;
+    return std::unique_ptr<Scorer>(new JudgeScorer(std::move(spec)));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // configured scorers, store everything, print a summary per scorer.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "cli/output.h"
 #include "config/config.h"
 #include "ingest/jsonl_reader.h"
+#include "judge/judge_stage.h"
 #include "pipeline/pipeline.h"
 
 namespace assay::cli {
@@ -28,8 +30,29 @@ struct ScoreArgs {
     int threads = -1;
     bool quiet = false;
     bool progress = false;
+    bool no_wait_judges = false;
     std::string log_level;
 };
+
+// Folds what the judge stage decided into the run's per-scorer tallies: those
+// traces are no longer pending.
+void fold_judges(RunSummary& s, const JudgeStageMetrics& m) {
+    for (auto& t : s.scorers) {
+        auto it = m.by_scorer.find(t.scorer);
+        if (!t.is_judge || it == m.by_scorer.end()) {
+            continue;
+        }
+        const ScorerTally& j = it->second;
+        t.pending = std::max<int64_t>(0, t.pending - (j.scored + j.errors + j.skipped_budget + j.missing_input));
+        t.scored += j.scored;
+        t.value_sum += j.value_sum;
+        t.passed += j.passed;
+        t.failed_check += j.failed_check;
+        t.errors += j.errors;
+        t.skipped_budget += j.skipped_budget;
+        t.missing_input += j.missing_input;
+    }
+}
 
 nlohmann::json summary_json(const RunSummary& s, const Config& cfg, double secs) {
     nlohmann::json j;
@@ -119,6 +142,14 @@ int run_score(const ScoreArgs& a) {
         std::fprintf(stderr, "assay score: %s\n", reader.status().message().c_str());
         return 2;
     }
+    // Judge scorers run on their own thread and store connection, beside the
+    // code scorers, which never wait for them.
+    auto started = start_judge_stage(*cfg);
+    if (!started.ok()) {
+        std::fprintf(stderr, "assay score: %s\n", started.status().message().c_str());
+        return 2;
+    }
+    std::unique_ptr<JudgeStage> judges = std::move(started).value();
     const std::string source = a.in == "-" ? "stdin" : "file:" + a.in;
     const bool progress = !a.quiet && (a.progress || isatty(STDERR_FILENO));
     auto t0 = std::chrono::steady_clock::now();
@@ -169,6 +200,27 @@ int run_score(const ScoreArgs& a) {
         return 2;
     }
     RunSummary s = pipeline.summary();
+    if (judges) {
+        if (!a.no_wait_judges) {
+            if (progress) {
+                std::fprintf(stderr, "\rwaiting for the judges...");
+            }
+            while (!judges->wait_idle(std::chrono::seconds(1))) {
+            }
+            if (progress) {
+                std::fprintf(stderr, "\r%30s\r", "");
+            }
+        }
+        judges->stop();
+        JudgeStageMetrics jm = judges->metrics();
+        fold_judges(s, jm);
+        for (const auto& j : jm.judges) {
+            if (log && (j.state == "paused" || j.state == "disabled")) {
+                log->warn("judge '{}' is {}: {}; its traces stay pending (see `assay judges status`)", j.name,
+                          j.state, j.pause_reason);
+            }
+        }
+    }
     if (log && s.rejected > 0) {
         log->warn("{} of {} records rejected; see the dead_letters table", s.rejected, s.records);
     }
@@ -194,6 +246,8 @@ void add_score_command(CLI::App& app, Runner& run) {
     c->add_option("--log-level", a->log_level, "trace|debug|info|warn|error|off");
     c->add_flag("--quiet,-q", a->quiet, "No progress, no table");
     c->add_flag("--progress", a->progress, "Show progress even when stderr is not a terminal");
+    c->add_flag("--no-wait-judges", a->no_wait_judges,
+                "Print the summary without waiting for judge scorers (their traces stay pending in the store)");
     c->callback([a, &run] { run = [a] { return run_score(*a); }; });
 }
 

@@ -16,6 +16,8 @@
 #include "ingest/otlp_service.h"
 #include "ingest/zmq_intake.h"
 #include "monitor/monitor_loop.h"
+#include "judge/judge_metrics.h"
+#include "judge/judge_stage.h"
 #include "ops/ops_server.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/prometheus.h"
@@ -81,6 +83,11 @@ int run_worker(const WorkerArgs& a) {
         }
         otlp = std::move(*o);
     }
+    auto judges = start_judge_stage(*cfg);  // its own thread and store connection
+    if (!judges.ok()) {
+        std::fprintf(stderr, "assay worker: %s\n", judges.status().message().c_str());
+        return 2;
+    }
     ZmqIntake* intake_ptr = nullptr;
     Pipeline pipeline(*cfg, **store, [&intake_ptr, &otlp](const Pipeline::CommitReport& r) {
         if (intake_ptr != nullptr) {
@@ -105,11 +112,12 @@ int run_worker(const WorkerArgs& a) {
         std::fprintf(stderr, "assay worker: %s\n", st.message().c_str());
         return 2;
     }
-    OpsServer ops([&pipeline, &intake, &otlp, &monitor] {
+    OpsServer ops([&pipeline, &intake, &otlp, &monitor, &judges] {
         auto c = intake.counters();
         return render_prometheus(pipeline.metrics(),
                                  IntakeCounters{c.messages, c.traces, c.bad_frames, c.acks_sent, c.pending_acks}) +
-               (otlp ? otlp->intake().render_metrics() : std::string()) + monitor.metrics_text();
+               (otlp ? otlp->intake().render_metrics() : std::string()) +
+               (*judges ? render_judge_metrics((*judges)->metrics()) : std::string()) + monitor.metrics_text();
     });
     const std::string http = a.http_listen.empty() ? cfg->worker.http_listen : a.http_listen;
     auto same_address = [](const std::string& x, const std::string& y) {
@@ -164,6 +172,9 @@ int run_worker(const WorkerArgs& a) {
         // Spans received from here on are stored and resumed after a restart.
         otlp->stop();
         otlp->intake().erase_committed();
+    }
+    if (*judges) {
+        (*judges)->stop();  // calls in flight are cancelled; their tasks stay pending
     }
     drained.store(true);
     watchdog.join();

@@ -24,5 +24,7 @@ void add_report_command(CLI::App& app, Runner& run);
 void add_alerts_command(CLI::App& app, Runner& run);
 void add_retention_command(CLI::App& app, Runner& run);
 void add_erase_command(CLI::App& app, Runner& run);
+void add_judges_command(CLI::App& app, Runner& run);
+void add_backfill_command(CLI::App& app, Runner& run);
 
 }  // namespace assay::cli

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
     assay::cli::add_alerts_command(app, run);
     assay::cli::add_retention_command(app, run);
     assay::cli::add_erase_command(app, run);
+    assay::cli::add_judges_command(app, run);
+    assay::cli::add_backfill_command(app, run);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

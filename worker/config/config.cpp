@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/config_block.h"
+#include "judge/judge_options.h"
 
 extern char** environ;
 
@@ -45,6 +46,10 @@ Status parse_judges(const YAML::Node& node, const std::string& base_dir, std::ve
         b.get_int("timeout_ms");
         b.get_int("connect_timeout_ms");
         b.get_int("max_retries");
+        b.get_int("max_retry_after_ms");
+        b.get_bool("json_response_format");
+        b.get_bool("cache");
+        b.get_node("redact");
         b.get_double("daily_budget_usd");
         if (auto price = b.get_node("price")) {
             ConfigBlock p(*price, b.where() + ".price", base_dir);
@@ -74,6 +79,10 @@ Status parse_judges(const YAML::Node& node, const std::string& base_dir, std::ve
             }
         }
         j.config_json = yaml_to_json(node[i]).dump();
+        // Ranges and shapes, as the judge stage will read them.
+        if (auto runtime = judge_runtime_from_json(j.config_json); !runtime.ok()) {
+            return Status::invalid_argument(b.where() + ": " + runtime.status().message());
+        }
         out.push_back(std::move(j));
     }
     return {};

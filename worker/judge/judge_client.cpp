@@ -121,6 +121,9 @@ Status validate_judge_options(const JudgeOptions& spec) {
     if (spec.max_retries < 0 || spec.max_retries > 20) {
         return bad("max_retries", "must be within 0..20");
     }
+    if (spec.max_retry_after_ms < 1) {
+        return bad("max_retry_after_ms", "must be >= 1");
+    }
     if (spec.backoff_base_ms < 1) {
         return bad("backoff_base_ms", "must be >= 1");
     }
@@ -284,7 +287,9 @@ Outcome classify(const JudgeOptions& spec, CURLcode code, long http, const Trans
         o.error = JudgeError::bad_request;
     }
     if ((http == 429 || http == 503) && retry_after_s > 0) {
-        o.retry_after = milliseconds(static_cast<std::int64_t>(retry_after_s) * 1000);
+        // Capped: one answer must not stall the judge for hours.
+        o.retry_after = milliseconds(std::min<std::int64_t>(static_cast<std::int64_t>(retry_after_s) * 1000,
+                                                            spec.max_retry_after_ms));
     }
     return o;
 }

@@ -7,8 +7,9 @@
 // Faults and limits are handled here, per judge:
 //   - connect and total timeouts per attempt;
 //   - retries with exponential back-off and full jitter; Retry-After on 429
-//     and 503 is honoured in full, as a floor for that request's delay, and
-//     holds back every request of this judge until it has passed;
+//     and 503 is honoured, capped at max_retry_after_ms (so one provider
+//     answer cannot stall a judge for hours), as a floor for that request's
+//     delay, and holds back every request of this judge until it has passed;
 //   - no retry on 400/401/403 and other 4xx; the provider's message is kept;
 //   - 401/402/403, insufficient_quota/billing bodies and 404 (unknown model or
 //     wrong URL) PAUSE the judge: queued and later requests fail at once with
@@ -71,6 +72,8 @@ struct JudgeOptions {
     int timeout_ms = 30000;           // whole attempt, > 0
     int connect_timeout_ms = 10000;   // TCP/TLS connect, > 0
     int max_retries = 4;              // retries after the first attempt, >= 0
+    // A Retry-After longer than this is cut to it (default 60 s); >= 1.
+    int max_retry_after_ms = 60000;
     int backoff_base_ms = 500;        // first retry's jitter window
     int backoff_max_ms = 30000;       // cap of the jitter window
     int breaker_failures = 5;         // consecutive failures to open; 0 = off

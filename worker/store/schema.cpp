@@ -193,6 +193,68 @@ CREATE TABLE alerts (
 );
 CREATE INDEX alerts_rule ON alerts(rule, group_key, state);
 )sql",
+        // LLM judges (judge helper): one row per judge call result, the
+        // judge request cache, and spend per judge and UTC day.
+        R"sql(
+CREATE TABLE judgements (
+  id              INTEGER PRIMARY KEY,
+  trace           INTEGER NOT NULL REFERENCES traces(id),
+  scorer_version  INTEGER NOT NULL REFERENCES scorer_versions(id),
+  judge           TEXT NOT NULL,
+  model           TEXT NOT NULL,
+  rubric          TEXT NOT NULL,
+  rubric_version  TEXT NOT NULL,
+  rubric_hash     TEXT NOT NULL,
+  score           REAL,
+  passed          INTEGER,
+  choice          TEXT,
+  reasoning       TEXT,
+  input_tokens    INTEGER NOT NULL DEFAULT 0,
+  output_tokens   INTEGER NOT NULL DEFAULT 0,
+  cost_usd        REAL NOT NULL DEFAULT 0,
+  latency_ms      REAL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  cached          INTEGER NOT NULL DEFAULT 0,
+  error_type      TEXT,
+  error_message   TEXT,
+  at_ms           INTEGER NOT NULL,
+  CHECK ((score IS NULL) = (error_type IS NOT NULL))
+);
+CREATE INDEX judgements_trace ON judgements(trace, scorer_version);
+CREATE INDEX judgements_judge ON judgements(judge, at_ms);
+
+CREATE VIEW judgements_view AS
+SELECT j.id, t.trace_id, v.scorer, v.version AS scorer_version, j.judge, j.model, j.rubric,
+       j.rubric_version, j.rubric_hash, j.score, j.passed, j.choice, j.reasoning, j.input_tokens,
+       j.output_tokens, j.cost_usd, j.latency_ms, j.attempts, j.cached, j.error_type,
+       j.error_message, j.at_ms
+FROM judgements j
+JOIN traces t ON t.id = j.trace
+JOIN scorer_versions v ON v.id = j.scorer_version;
+
+-- request_hash: SHA-256 over model, parameters, rubric version and hash,
+-- system message and rendered prompt (judge_stage.cpp, cache_key()).
+CREATE TABLE judge_cache (
+  request_hash    TEXT PRIMARY KEY,
+  judge           TEXT NOT NULL,
+  model           TEXT NOT NULL,
+  reply           TEXT NOT NULL,
+  input_tokens    INTEGER NOT NULL,
+  output_tokens   INTEGER NOT NULL,
+  at_ms           INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE judge_spend (
+  judge           TEXT NOT NULL,
+  day             TEXT NOT NULL,
+  calls           INTEGER NOT NULL DEFAULT 0,
+  input_tokens    INTEGER NOT NULL DEFAULT 0,
+  output_tokens   INTEGER NOT NULL DEFAULT 0,
+  cost_usd        REAL NOT NULL DEFAULT 0,
+  cache_hits      INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (judge, day)
+) WITHOUT ROWID;
+)sql",
     };
     return k_migrations;
 }

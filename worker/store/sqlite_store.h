@@ -26,6 +26,15 @@ public:
     Result<StoredTrace> trace(const std::string& trace_id) override;
     Result<StoreCounts> counts() override;
     Result<std::vector<CounterDelta>> sampler_counters() override;
+    // LLM judges: implemented in sqlite_store_judge.cpp.
+    Result<std::vector<PendingJudgeTask>> pending_judge_tasks(const std::string& scorer,
+                                                              const std::string& scorer_version, int limit,
+                                                              const std::vector<std::string>& skip) override;
+    Status write_judge_outcome(const JudgeOutcome& outcome) override;
+    Result<std::optional<JudgeCacheEntry>> judge_cache_get(const std::string& request_hash) override;
+    Result<JudgeSpend> judge_spend(const std::string& judge, const std::string& day) override;
+    Result<JudgeStatusReport> judge_status(const std::string& day, int recent_errors) override;
+    Result<std::vector<BackfillCandidate>> backfill_candidates(const BackfillQuery& q) override;
 
     // The applied schema version (PRAGMA user_version).
     Result<int> schema_version();
@@ -42,6 +51,7 @@ private:
     Status prepare_all();
     Status migrate();
     Status write_locked(const WriteBatch& batch);
+    Status write_judge_locked(const JudgeOutcome& outcome);
     Status error(const std::string& what) const;
     Result<int64_t> version_id(const std::string& scorer, const std::string& version) const;
     // The traces.id of a trace in this batch (by batch_index) or stored.

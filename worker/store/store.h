@@ -116,6 +116,120 @@ struct StoreCounts {
     int64_t judge_pending = 0;
 };
 
+
+// --- LLM judges (judge/judge_stage.h) --------------------------------------
+
+// A judge_queue entry with its stored trace, as the judge stage reads it.
+struct PendingJudgeTask {
+    std::string trace_id;
+    std::string scorer;
+    std::string scorer_version;
+    std::string raw;           // the stored trace JSON
+    int64_t enqueued_ms = 0;
+    int32_t attempts = 0;      // times the stage took it and left it pending
+};
+
+// One judge call result (a row of `judgements`). Exactly one of: a score
+// (error_type empty) or an error (error_type set, score nullopt).
+struct JudgementRecord {
+    std::string judge;
+    std::string model;
+    std::string rubric;
+    std::string rubric_version;
+    std::string rubric_hash;
+    std::optional<double> score;
+    std::optional<bool> passed;
+    std::string choice;
+    std::string reasoning;
+    int64_t input_tokens = 0;
+    int64_t output_tokens = 0;
+    double cost_usd = 0.0;
+    double latency_ms = 0.0;
+    int32_t attempts = 0;
+    bool cached = false;
+    std::string error_type;     // e.g. "server_error", "parse_error"; empty on success
+    std::string error_message;
+    int64_t at_ms = 0;
+};
+
+// Added to judge_spend(judge, day): what a judge cost on one UTC day.
+struct JudgeSpend {
+    std::string judge;
+    std::string day;  // YYYY-MM-DD (UTC) of the call
+    int64_t calls = 0;       // HTTP attempts made
+    int64_t input_tokens = 0;
+    int64_t output_tokens = 0;
+    double cost_usd = 0.0;
+    int64_t cache_hits = 0;  // answers taken from judge_cache (no call)
+};
+
+// A judge_cache row: the reply a judge gave to one exact request.
+struct JudgeCacheEntry {
+    std::string request_hash;  // SHA-256 hex (judge_stage.h, judge_cache_key)
+    std::string judge;
+    std::string model;
+    std::string reply;
+    int64_t input_tokens = 0;
+    int64_t output_tokens = 0;
+    int64_t at_ms = 0;
+};
+
+// Everything the judge stage writes for one task, stored atomically.
+struct JudgeOutcome {
+    std::string trace_id;
+    std::string scorer;
+    std::string scorer_version;
+    // The final decision (scored, failed, skipped_budget or
+    // skipped_missing_input): upserted into `scores` and the task leaves
+    // judge_queue. nullopt: the task stays pending (attempts + 1), e.g.
+    // when a judge is paused.
+    std::optional<ScoreRow> score;
+    std::vector<JudgementRecord> judgements;
+    std::vector<JudgeCacheEntry> cache;  // inserted (an existing hash is kept)
+    std::vector<JudgeSpend> spend;       // added
+};
+
+struct JudgeQueueDepth {
+    std::string scorer;
+    std::string scorer_version;
+    int64_t pending = 0;
+    int64_t oldest_enqueued_ms = 0;
+};
+
+struct JudgeErrorRow {
+    std::string trace_id;
+    std::string scorer;
+    std::string judge;
+    std::string error_type;
+    std::string error_message;
+    int64_t at_ms = 0;
+};
+
+struct JudgeStatusReport {
+    std::vector<JudgeQueueDepth> queue;      // per scorer version with pending work
+    std::vector<JudgeSpend> spend;           // per judge, the day asked for
+    std::vector<JudgeErrorRow> recent_errors;  // newest first
+    // The newest judgement of each judge (error_type empty when it scored).
+    std::vector<JudgeErrorRow> last_by_judge;
+};
+
+// Stored traces a backfill may judge: no decision yet for this scorer
+// version, or one that may change (skipped_budget, failed, sampled_out,
+// filtered_out). Already scored, pending or skipped_missing_input traces are
+// left out (deduplicated).
+struct BackfillQuery {
+    std::string scorer;
+    std::string scorer_version;
+    std::optional<int64_t> since_ms;  // traces.ts_ms >= since
+    std::string feature;              // empty: any
+    int64_t limit = 0;                // 0: no limit
+};
+
+struct BackfillCandidate {
+    std::string trace_id;
+    std::string raw;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -137,6 +251,26 @@ public:
     virtual Result<StoredTrace> trace(const std::string& trace_id) = 0;
     virtual Result<StoreCounts> counts() = 0;
     virtual Result<std::vector<CounterDelta>> sampler_counters() = 0;
+
+    // --- LLM judges. Versions must be registered (register_scorers) first.
+    // Up to `limit` queued tasks of one scorer version with their traces,
+    // oldest first; tasks whose trace id is in `skip` (the caller's in-flight
+    // set) are left out.
+    virtual Result<std::vector<PendingJudgeTask>> pending_judge_tasks(
+        const std::string& scorer, const std::string& scorer_version, int limit,
+        const std::vector<std::string>& skip) = 0;
+    // Writes one task's outcome in one transaction (see JudgeOutcome); on
+    // failure nothing of it is stored. not_found when the trace is unknown.
+    virtual Status write_judge_outcome(const JudgeOutcome& outcome) = 0;
+    // The cached reply for `request_hash`, or nullopt.
+    virtual Result<std::optional<JudgeCacheEntry>> judge_cache_get(const std::string& request_hash) = 0;
+    // What `judge` has spent on UTC `day` (zeros when nothing).
+    virtual Result<JudgeSpend> judge_spend(const std::string& judge, const std::string& day) = 0;
+    // Queue depth per scorer version, spend per judge on `day`, and the
+    // `recent_errors` newest judge errors.
+    virtual Result<JudgeStatusReport> judge_status(const std::string& day, int recent_errors) = 0;
+    // Stored traces a backfill of one scorer version may judge, oldest first.
+    virtual Result<std::vector<BackfillCandidate>> backfill_candidates(const BackfillQuery& q) = 0;
 };
 
 struct StoreOptions {

@@ -1,0 +1,186 @@
+// The store's LLM-judge queries on real SQLite files: queue reads, atomic
+// outcomes, the cache, spend, status and backfill candidates.
+#include <doctest/doctest.h>
+
+#include <sqlite3.h>
+
+#include "ingest/trace_parser.h"
+#include "store/sqlite_store.h"
+#include "temp_dir.h"
+
+using namespace assay;
+using assay::testing::TempDir;
+
+namespace {
+
+Trace stored(const std::string& id, int64_t ts, const std::string& feature = "") {
+    auto t = parse_trace(std::string_view(R"({"trace_id": ")" + id + R"(", "input": "q", "output": "a"})"), {}, ts);
+    REQUIRE(t.ok());
+    t->metadata.feature = feature;
+    return std::move(t).value();
+}
+
+ScoreRow row(const std::string& id, Decision d) {
+    ScoreRow r;
+    r.trace_id = id;
+    r.scorer = "helpful";
+    r.scorer_version = "1.x";
+    r.decision = d;
+    r.at_ms = 5;
+    if (d == Decision::scored) {
+        r.score = Score{4, true, "pass", "judge primary: fine"};
+    }
+    return r;
+}
+
+int64_t count(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+    int64_t n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("store judge: queue read, atomic outcome, cache, spend and status") {
+    TempDir dir;
+    const std::string path = dir.file("j.db");
+    auto s = SqliteStore::open({path});
+    REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers({{"helpful", "1.x", "judge", "{}"}}).ok());
+    WriteBatch b;
+    b.traces = {stored("t1", 1000), stored("t2", 2000)};
+    b.scores = {row("t1", Decision::pending), row("t2", Decision::pending)};
+    b.scores[0].batch_index = 0;
+    b.scores[1].batch_index = 1;
+    b.judge_tasks = {{"t1", "helpful", "1.x", 10, 0}, {"t2", "helpful", "1.x", 20, 1}};
+    REQUIRE((*s)->write(b).ok());
+
+    auto q = (*s)->pending_judge_tasks("helpful", "1.x", 10, {"t1"});
+    REQUIRE(q.ok());
+    REQUIRE(q->size() == 1);
+    CHECK((*q)[0].trace_id == "t2");
+    CHECK((*q)[0].raw.find("\"t2\"") != std::string::npos);
+
+    // An outcome for an unknown trace stores nothing.
+    JudgeOutcome bad;
+    bad.trace_id = "nope";
+    bad.scorer = "helpful";
+    bad.scorer_version = "1.x";
+    bad.spend = {{"primary", "2026-11-17", 1, 10, 2, 0.5, 0}};
+    CHECK((*s)->write_judge_outcome(bad).code() == StatusCode::not_found);
+    CHECK(count(path, "SELECT count(*) FROM judge_spend") == 0);
+
+    JudgeOutcome o;
+    o.trace_id = "t1";
+    o.scorer = "helpful";
+    o.scorer_version = "1.x";
+    o.score = row("t1", Decision::scored);
+    JudgementRecord rec;
+    rec.judge = "primary";
+    rec.model = "m";
+    rec.rubric = "helpfulness";
+    rec.rubric_version = "1";
+    rec.rubric_hash = std::string(64, 'a');
+    rec.score = 4;
+    rec.passed = true;
+    rec.attempts = 1;
+    o.judgements = {rec};
+    o.cache = {{"h1", "primary", "m", R"({"reasoning":"ok","score":4})", 10, 2, 5}};
+    o.spend = {{"primary", "2026-11-17", 1, 10, 2, 0.25, 0}};
+    REQUIRE((*s)->write_judge_outcome(o).ok());
+    o.judgements.clear();
+    o.cache[0].reply = "other";  // an existing hash is kept
+    REQUIRE((*s)->write_judge_outcome(o).ok());
+    CHECK(count(path, "SELECT count(*) FROM judge_queue") == 1);
+    CHECK(count(path, "SELECT count(*) FROM scores_view WHERE decision = 'scored' AND value = 4") == 1);
+    auto hit = (*s)->judge_cache_get("h1");
+    REQUIRE(hit.ok());
+    REQUIRE(hit->has_value());
+    CHECK((*hit)->reply == R"({"reasoning":"ok","score":4})");
+    CHECK_FALSE((*(*s)->judge_cache_get("h2")).has_value());
+    auto spend = (*s)->judge_spend("primary", "2026-11-17");
+    REQUIRE(spend.ok());
+    CHECK(spend->calls == 2);
+    CHECK(spend->cost_usd == doctest::Approx(0.5));
+
+    // Leaving t2 pending bumps its attempts; an error row is on record.
+    JudgeOutcome p;
+    p.trace_id = "t2";
+    p.scorer = "helpful";
+    p.scorer_version = "1.x";
+    JudgementRecord err = rec;
+    err.score.reset();
+    err.passed.reset();
+    err.error_type = "auth";
+    err.error_message = "judge 'primary': HTTP 401";
+    p.judgements = {err};
+    REQUIRE((*s)->write_judge_outcome(p).ok());
+    CHECK(count(path, "SELECT attempts FROM judge_queue_view WHERE trace_id = 't2'") == 1);
+    auto st = (*s)->judge_status("2026-11-17", 5);
+    REQUIRE(st.ok());
+    REQUIRE(st->queue.size() == 1);
+    CHECK(st->queue[0].pending == 1);
+    REQUIRE(st->spend.size() == 1);
+    REQUIRE(st->recent_errors.size() == 1);
+    CHECK(st->recent_errors[0].trace_id == "t2");
+    REQUIRE(st->last_by_judge.size() == 1);
+    CHECK(st->last_by_judge[0].error_type == "auth");
+
+    // A judgement row is a score or an error, never both or neither.
+    JudgeOutcome neither = p;
+    neither.judgements[0].error_type.clear();
+    CHECK_FALSE((*s)->write_judge_outcome(neither).ok());
+    CHECK(count(path, "SELECT attempts FROM judge_queue_view WHERE trace_id = 't2'") == 1);
+}
+
+TEST_CASE("store judge: backfill candidates skip final decisions of the same version") {
+    TempDir dir;
+    const std::string path = dir.file("b.db");
+    auto s = SqliteStore::open({path});
+    REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers({{"helpful", "1.x", "judge", "{}"}, {"helpful", "2.y", "judge", "{}"}}).ok());
+    WriteBatch b;
+    b.traces = {stored("a", 1000, "chat"), stored("b", 2000, "chat"), stored("c", 3000, "search"),
+                stored("d", 4000, "chat"), stored("e", 5000, "chat")};
+    b.scores = {row("a", Decision::scored), row("b", Decision::skipped_budget), row("d", Decision::pending),
+                row("e", Decision::skipped_missing_input)};
+    b.scores[0].batch_index = 0;
+    b.scores[1].batch_index = 1;
+    b.scores[2].batch_index = 3;
+    b.scores[3].batch_index = 4;
+    REQUIRE((*s)->write(b).ok());
+    auto ids = [&](BackfillQuery q) {
+        auto r = (*s)->backfill_candidates(q);
+        REQUIRE(r.ok());
+        std::string out;
+        for (const auto& c : *r) {
+            out += c.trace_id;
+        }
+        return out;
+    };
+    BackfillQuery q;
+    q.scorer = "helpful";
+    q.scorer_version = "1.x";
+    CHECK(ids(q) == "bc");
+    q.feature = "chat";
+    CHECK(ids(q) == "b");
+    q.feature.clear();
+    q.since_ms = 2500;
+    CHECK(ids(q) == "c");
+    q.since_ms.reset();
+    q.limit = 1;
+    CHECK(ids(q) == "b");
+    q.limit = 0;
+    q.scorer_version = "2.y";  // another version: everything
+    CHECK(ids(q) == "abcde");
+    q.scorer_version = "9";
+    CHECK((*s)->backfill_candidates(q).status().code() == StatusCode::not_found);
+}

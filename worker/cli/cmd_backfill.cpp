@@ -1,0 +1,218 @@
+// `assay backfill`: judge stored traces with a judge scorer's current
+// version. Candidates are stored traces (optionally --since, --feature) with
+// no final decision yet for that version (scored, pending and
+// skipped_missing_input ones are never judged twice). Each goes through the
+// scorer's filter and sample rate as in live scoring; sampled ones are
+// queued in judge_queue (decision pending) and the judge stage runs until
+// the queue is done. --estimate prints the calls and the cost bound and
+// spends nothing; --max-usd stops queueing when the estimated cost would pass
+// it. Resumable: the queue lives in the store, so an interrupted backfill
+// continues on the next run (or in `assay worker`).
+#include <cstdio>
+#include <map>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "config/config.h"
+#include "ingest/trace_parser.h"
+#include "judge/judge_options.h"
+#include "judge/judge_scorer_spec.h"
+#include "judge/judge_stage.h"
+#include "judge/rubric.h"
+
+namespace assay::cli {
+
+namespace {
+
+struct BackfillArgs {
+    std::string config, db, scorer, since, feature;
+    bool estimate = false;
+    double max_usd = -1;
+    int64_t limit = 0;
+};
+
+int run_backfill(const BackfillArgs& a) {
+    const std::string cmd = "assay backfill";
+    ConfigOverrides flags;
+    if (!a.db.empty()) {
+        flags.db = a.db;
+    }
+    auto cfg = load_config(a.config, flags, environ_map());
+    if (!cfg.ok()) {
+        std::fprintf(stderr, "%s: %s\n", cmd.c_str(), cfg.status().message().c_str());
+        return 2;
+    }
+    setup_logging(cfg->log);
+    const ConfiguredScorer* cs = nullptr;
+    for (const auto& s : cfg->scorers) {
+        cs = s.name == a.scorer ? &s : cs;
+    }
+    if (cs == nullptr) {
+        std::fprintf(stderr, "%s: --scorer: no scorer named '%s' in %s\n", cmd.c_str(), a.scorer.c_str(),
+                     cfg->source.c_str());
+        return 1;
+    }
+    const JudgeScorerSpec* spec = judge_scorer_spec(cs->impl.get());
+    if (spec == nullptr) {
+        std::fprintf(stderr, "%s: --scorer: '%s' is a %s scorer; backfill runs judge scorers\n", cmd.c_str(),
+                     a.scorer.c_str(), cs->type.c_str());
+        return 2;
+    }
+    std::map<std::string, JudgeRuntime> judges;
+    for (const auto& j : cfg->judges) {
+        auto rt = judge_runtime_from_spec(j);
+        if (!rt.ok()) {
+            std::fprintf(stderr, "%s: %s\n", cmd.c_str(), rt.status().message().c_str());
+            return 2;
+        }
+        judges.emplace(j.name, std::move(rt).value());
+    }
+    BackfillQuery q;
+    q.scorer = cs->name;
+    q.scorer_version = cs->version;
+    q.feature = a.feature;
+    q.limit = a.limit;
+    if (!a.since.empty()) {
+        auto since = parse_since(a.since, now_ms());
+        if (!since.ok()) {
+            std::fprintf(stderr, "%s: --since: %s\n", cmd.c_str(), since.status().message().c_str());
+            return 2;
+        }
+        q.since_ms = *since;
+    }
+    auto store = open_store(cfg->store);
+    if (!store.ok()) {
+        std::fprintf(stderr, "%s: %s\n", cmd.c_str(), store.status().message().c_str());
+        return 2;
+    }
+    if (Status st = (*store)->register_scorers(version_infos(cfg->scorers)); !st.ok()) {
+        std::fprintf(stderr, "%s: %s\n", cmd.c_str(), st.message().c_str());
+        return 2;
+    }
+    auto candidates = (*store)->backfill_candidates(q);
+    if (!candidates.ok()) {
+        std::fprintf(stderr, "%s: %s\n", cmd.c_str(), candidates.status().message().c_str());
+        return 2;
+    }
+    // Decide and cost every candidate: filter and sample rate as live; cost =
+    // estimated prompt tokens (bytes / 4) x input price + max_tokens x output
+    // price, per judge: an upper bound for the output side.
+    const std::string system(judge_system_message());
+    const int64_t now = now_ms();
+    WriteBatch batch;
+    int64_t sampled = 0, missing = 0, calls = 0, queued = 0, over_budget = 0;
+    double cost = 0, queued_cost = 0;
+    for (auto& c : *candidates) {
+        ParseLimits limits;
+        limits.max_trace_bytes = c.raw.size() + 1;
+        limits.max_depth = 10000;
+        auto trace = parse_trace(std::string_view(c.raw), limits, now);
+        if (!trace.ok()) {
+            continue;  // stored traces parsed once; a failure here is left alone
+        }
+        const SampleDecision d = cs->policy.decide(*trace);
+        ScoreRow row;
+        row.trace_id = c.trace_id;
+        row.scorer = cs->name;
+        row.scorer_version = cs->version;
+        row.at_ms = now;
+        row.reason = d.reason;
+        if (d.outcome == SampleOutcome::filtered_out || d.outcome == SampleOutcome::sampled_out) {
+            row.decision = d.outcome == SampleOutcome::filtered_out ? Decision::filtered_out : Decision::sampled_out;
+            batch.scores.push_back(std::move(row));
+            continue;
+        }
+        ++sampled;
+        auto prompt = render(spec->rubric, *trace);
+        double trace_cost = 0;
+        int trace_calls = 0;
+        if (!prompt.ok()) {
+            ++missing;  // the stage records skipped_missing_input, no call
+        } else {
+            for (const auto& name : spec->judges) {
+                const JudgeOptions& o = judges.at(name).transport;
+                const double in_tokens = static_cast<double>(system.size() + prompt->size()) / 4.0;
+                trace_cost += (in_tokens * o.price.input_per_mtok + o.max_tokens * o.price.output_per_mtok) / 1e6;
+                ++trace_calls;
+            }
+        }
+        calls += trace_calls;
+        cost += trace_cost;
+        if (a.estimate) {
+            continue;
+        }
+        // In order: once the next trace would pass --max-usd, nothing after it
+        // is queued either, so a later run continues where this one stopped.
+        if (over_budget > 0 || (a.max_usd >= 0 && queued_cost + trace_cost > a.max_usd)) {
+            ++over_budget;
+            continue;
+        }
+        queued_cost += trace_cost;
+        ++queued;
+        row.decision = Decision::pending;
+        batch.scores.push_back(std::move(row));
+        batch.judge_tasks.push_back({c.trace_id, cs->name, cs->version, now, -1});
+    }
+    std::printf("backfill %s (version %s): %zu stored traces without a final decision; %lld sampled; %lld lack "
+                "an input the rubric needs; %lld judge calls, estimated cost at most $%.4f\n",
+                cs->name.c_str(), cs->version.c_str(), candidates->size(), static_cast<long long>(sampled),
+                static_cast<long long>(missing), static_cast<long long>(calls), cost);
+    if (a.estimate) {
+        return 0;
+    }
+    if (Status st = (*store)->write(batch); !st.ok()) {
+        std::fprintf(stderr, "%s: %s\n", cmd.c_str(), st.message().c_str());
+        return 2;
+    }
+    if (over_budget > 0) {
+        std::printf("backfill: --max-usd %.4f reached: %lld sampled traces not queued (run again to continue)\n",
+                    a.max_usd, static_cast<long long>(over_budget));
+    }
+    std::printf("backfill: queued %lld traces (estimated at most $%.4f); judging...\n",
+                static_cast<long long>(queued), queued_cost);
+    std::fflush(stdout);
+    auto stage = start_judge_stage(*cfg);
+    if (!stage.ok()) {
+        std::fprintf(stderr, "%s: %s\n", cmd.c_str(), stage.status().message().c_str());
+        return 2;
+    }
+    while (!(*stage)->wait_idle(std::chrono::seconds(1))) {
+    }
+    (*stage)->stop();
+    const JudgeStageMetrics m = (*stage)->metrics();
+    auto get = [&m](const char* k) {
+        auto it = m.tasks.find(k);
+        return static_cast<long long>(it == m.tasks.end() ? 0 : it->second);
+    };
+    double spent = 0;
+    for (const auto& j : m.judges) {
+        spent += j.cost_usd;
+        if (j.state == "paused" || j.state == "disabled") {
+            std::printf("backfill: judge '%s' is %s (%s): its traces stay pending\n", j.name.c_str(),
+                        j.state.c_str(), j.pause_reason.c_str());
+        }
+    }
+    std::printf("backfill: scored %lld, failed %lld, skipped_budget %lld, skipped_missing_input %lld, left "
+                "pending %lld; spent $%.4f\n",
+                get("scored"), get("failed"), get("skipped_budget"), get("skipped_missing_input"),
+                get("left_pending"), spent);
+    return 0;
+}
+
+}  // namespace
+
+void add_backfill_command(CLI::App& app, Runner& run) {
+    auto a = std::make_shared<BackfillArgs>();
+    CLI::App* c = app.add_subcommand("backfill", "Judge stored traces with a judge scorer's current version");
+    c->add_option("--config,-c", a->config, "Config file (default: ./assay.yaml)");
+    c->add_option("--db", a->db, "SQLite store path (overrides store.sqlite)");
+    c->add_option("--scorer", a->scorer, "The judge scorer to backfill")->required();
+    c->add_option("--since", a->since, "Only traces from this time on: 30d, 12h, 30m or RFC 3339");
+    c->add_option("--feature", a->feature, "Only traces of this metadata.feature");
+    c->add_flag("--estimate", a->estimate, "Print the calls and the estimated cost; spend nothing");
+    c->add_option("--max-usd", a->max_usd, "Queue no more than this estimated cost");
+    c->add_option("--limit", a->limit, "At most this many candidate traces");
+    c->callback([a, &run] { run = [a] { return run_backfill(*a); }; });
+}
+
+}  // namespace assay::cli

@@ -1,0 +1,191 @@
+#include "judge/judge_options.h"
+
+#include <cmath>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace assay {
+
+namespace {
+
+using nlohmann::json;
+
+class Reader {
+public:
+    Reader(const json& j, std::string who) : m_j(j), m_who(std::move(who)) {}
+
+    Status bad(const std::string& key, const std::string& problem) const {
+        return Status::invalid_argument(m_who + ": key '" + key + "': " + problem);
+    }
+    Status number(const std::string& key, double& out) {
+        m_seen.insert(key);
+        auto it = m_j.find(key);
+        if (it == m_j.end() || it->is_null()) {
+            return {};
+        }
+        if (!it->is_number()) {
+            return bad(key, "expected a number, got " + it->dump());
+        }
+        out = it->get<double>();
+        return {};
+    }
+    Status integer(const std::string& key, int& out) {
+        double v = out;
+        ASSAY_RETURN_IF_ERROR(number(key, v));
+        if (std::floor(v) != v || v < -2e9 || v > 2e9) {
+            return bad(key, "expected an integer, got " + m_j.at(key).dump());
+        }
+        out = static_cast<int>(v);
+        return {};
+    }
+    Status text(const std::string& key, std::string& out) {
+        m_seen.insert(key);
+        auto it = m_j.find(key);
+        if (it == m_j.end() || it->is_null()) {
+            return {};
+        }
+        if (!it->is_string()) {
+            return bad(key, "expected a string, got " + it->dump());
+        }
+        out = it->get<std::string>();
+        return {};
+    }
+    Status boolean(const std::string& key, bool& out) {
+        m_seen.insert(key);
+        auto it = m_j.find(key);
+        if (it == m_j.end() || it->is_null()) {
+            return {};
+        }
+        if (!it->is_boolean()) {
+            return bad(key, "expected true or false, got " + it->dump());
+        }
+        out = it->get<bool>();
+        return {};
+    }
+    const json* node(const std::string& key) {
+        m_seen.insert(key);
+        auto it = m_j.find(key);
+        return it == m_j.end() || it->is_null() ? nullptr : &*it;
+    }
+    Status finish() const {
+        for (auto it = m_j.begin(); it != m_j.end(); ++it) {
+            if (m_seen.count(it.key()) == 0) {
+                return Status::invalid_argument(m_who + ": unknown key '" + it.key() + "'");
+            }
+        }
+        return {};
+    }
+
+private:
+    const json& m_j;
+    std::string m_who;
+    std::set<std::string> m_seen;
+};
+
+Status read_redaction(const json& node, Reader& r, JudgeRedaction& out) {
+    if (node.is_boolean()) {
+        const bool on = node.get<bool>();
+        out = JudgeRedaction{on, on, on};
+        return {};
+    }
+    if (!node.is_array()) {
+        return r.bad("redact", "expected true, false or a list of email, phone, card; got " + node.dump());
+    }
+    out = JudgeRedaction{false, false, false};
+    for (const auto& kind : node) {
+        const std::string k = kind.is_string() ? kind.get<std::string>() : kind.dump();
+        if (k == "email") {
+            out.email = true;
+        } else if (k == "phone") {
+            out.phone = true;
+        } else if (k == "card") {
+            out.card = true;
+        } else {
+            return r.bad("redact", "unknown kind '" + k + "' (known: email, phone, card)");
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<JudgeRuntime> judge_runtime_from_json(std::string_view config_json) {
+    json j;
+    try {
+        j = json::parse(config_json);
+    } catch (const json::exception& e) {
+        return Status::invalid_argument(std::string("judge config is not JSON: ") + e.what());
+    }
+    if (!j.is_object()) {
+        return Status::invalid_argument("judge config: expected a mapping");
+    }
+    JudgeRuntime out;
+    JudgeOptions& o = out.transport;
+    std::string name;
+    if (auto it = j.find("name"); it != j.end() && it->is_string()) {
+        name = it->get<std::string>();
+    }
+    Reader r(j, "judge '" + name + "'");
+    ASSAY_RETURN_IF_ERROR(r.text("name", o.name));
+    std::string provider;
+    ASSAY_RETURN_IF_ERROR(r.text("provider", provider));
+    auto p = parse_judge_provider(provider);
+    if (!p.ok()) {
+        return r.bad("provider", "must be openai or anthropic, got '" + provider + "'");
+    }
+    o.provider = *p;
+    o.base_url = o.provider == JudgeProvider::openai ? "https://api.openai.com/v1" : "https://api.anthropic.com/v1";
+    ASSAY_RETURN_IF_ERROR(r.text("base_url", o.base_url));
+    ASSAY_RETURN_IF_ERROR(r.text("model", o.model));
+    ASSAY_RETURN_IF_ERROR(r.text("api_key_env", o.api_key_env));
+    ASSAY_RETURN_IF_ERROR(r.number("temperature", o.temperature));
+    ASSAY_RETURN_IF_ERROR(r.integer("max_tokens", o.max_tokens));
+    ASSAY_RETURN_IF_ERROR(r.integer("max_concurrency", o.max_concurrency));
+    ASSAY_RETURN_IF_ERROR(r.integer("requests_per_minute", o.requests_per_minute));
+    ASSAY_RETURN_IF_ERROR(r.integer("tokens_per_minute", o.tokens_per_minute));
+    ASSAY_RETURN_IF_ERROR(r.integer("timeout_ms", o.timeout_ms));
+    ASSAY_RETURN_IF_ERROR(r.integer("connect_timeout_ms", o.connect_timeout_ms));
+    ASSAY_RETURN_IF_ERROR(r.integer("max_retries", o.max_retries));
+    ASSAY_RETURN_IF_ERROR(r.integer("max_retry_after_ms", o.max_retry_after_ms));
+    ASSAY_RETURN_IF_ERROR(r.boolean("json_response_format", o.json_response_format));
+    ASSAY_RETURN_IF_ERROR(r.number("daily_budget_usd", out.daily_budget_usd));
+    if (out.daily_budget_usd < 0) {
+        return r.bad("daily_budget_usd", "must be >= 0 (0 = no budget)");
+    }
+    ASSAY_RETURN_IF_ERROR(r.boolean("cache", out.cache));
+    if (const json* red = r.node("redact")) {
+        ASSAY_RETURN_IF_ERROR(read_redaction(*red, r, out.redact));
+    }
+    if (const json* price = r.node("price")) {
+        if (!price->is_object()) {
+            return r.bad("price", "expected a mapping {input_per_mtok, output_per_mtok}");
+        }
+        Reader pr(*price, "judge '" + name + "': price");
+        double cached = 0;
+        ASSAY_RETURN_IF_ERROR(pr.number("input_per_mtok", o.price.input_per_mtok));
+        ASSAY_RETURN_IF_ERROR(pr.number("output_per_mtok", o.price.output_per_mtok));
+        ASSAY_RETURN_IF_ERROR(pr.number("cached_input_per_mtok", cached));
+        ASSAY_RETURN_IF_ERROR(pr.finish());
+    }
+    if (const json* headers = r.node("headers")) {
+        if (!headers->is_object()) {
+            return r.bad("headers", "expected a mapping of header names to values");
+        }
+        for (auto it = headers->begin(); it != headers->end(); ++it) {
+            if (!it->is_string()) {
+                return r.bad("headers", "value of '" + it.key() + "' must be a string");
+            }
+            o.extra_headers.emplace_back(it.key(), it->get<std::string>());
+        }
+    }
+    ASSAY_RETURN_IF_ERROR(r.finish());
+    ASSAY_RETURN_IF_ERROR(validate_judge_options(o));
+    return out;
+}
+
+Result<JudgeRuntime> judge_runtime_from_spec(const JudgeSpec& spec) {
+    return judge_runtime_from_json(spec.config_json);
+}
+
+}  // namespace assay

@@ -1,0 +1,63 @@
+#include "judge/judge_redaction.h"
+
+// Integration seam: judge/redact.h comes from the PII-redaction work on its
+// own branch. Without it, no redactor exists and redaction-on judges are
+// refused at startup (never silently unredacted).
+#if __has_include("judge/redact.h")
+#include "judge/redact.h"
+#define ASSAY_HAVE_REDACT 1
+#endif
+
+namespace assay {
+
+JudgeRedactor builtin_redactor() {
+#ifdef ASSAY_HAVE_REDACT
+    return [](std::string_view text, const JudgeRedaction& kinds) {
+        RedactOptions o;
+        o.email = kinds.email;
+        o.phone = kinds.phone;
+        o.card = kinds.card;
+        return redact_pii(text, o).text;
+    };
+#else
+    return {};
+#endif
+}
+
+Trace redact_trace(const Trace& t, const JudgeRedaction& kinds, const JudgeRedactor& redactor) {
+    Trace r = t;
+    auto red = [&](std::string& s) {
+        if (!s.empty()) {
+            s = redactor(s, kinds);
+        }
+    };
+    red(r.input);
+    red(r.output);
+    for (auto& m : r.input_messages) {
+        red(m.content);
+    }
+    for (auto& m : r.output_messages) {
+        red(m.content);
+    }
+    if (r.reference) {
+        red(*r.reference);
+    }
+    for (auto& c : r.context) {
+        red(c);
+    }
+    for (std::string* f : {&r.metadata.feature, &r.metadata.tenant, &r.metadata.user_id, &r.metadata.session_id,
+                           &r.metadata.prompt_name, &r.metadata.prompt_version, &r.metadata.model,
+                           &r.metadata.environment, &r.metadata.expected_format}) {
+        red(*f);
+    }
+    for (auto it = r.metadata.extra.begin(); it != r.metadata.extra.end(); ++it) {
+        if (it->is_string()) {
+            std::string s = it->get<std::string>();
+            red(s);
+            *it = s;
+        }
+    }
+    return r;
+}
+
+}  // namespace assay

@@ -1,0 +1,74 @@
+// The judge stage's setup from a loaded config, its start helper and the
+// judge_cache key (contracts in judge_stage.h).
+#include <cstdio>
+
+#include "core/sha256.h"
+#include "judge/judge_redaction.h"
+#include "judge/judge_stage.h"
+
+namespace assay {
+
+Result<JudgeStageSetup> judge_stage_setup(const Config& cfg) {
+    JudgeStageSetup setup;
+    setup.store = cfg.store;
+    for (const auto& j : cfg.judges) {
+        auto rt = judge_runtime_from_spec(j);
+        if (!rt.ok()) {
+            return rt.status();
+        }
+        setup.judges.push_back(std::move(rt).value());
+    }
+    for (const auto& cs : cfg.scorers) {
+        if (!cs.is_judge()) {
+            continue;
+        }
+        const JudgeScorerSpec* spec = judge_scorer_spec(cs.impl.get());
+        if (spec == nullptr) {
+            return Status::internal("scorer '" + cs.name + "' is a judge scorer without a judge spec");
+        }
+        setup.scorers.push_back({cs.name, cs.version, cs.config_json, *spec});
+    }
+    setup.redactor = builtin_redactor();
+    return setup;
+}
+
+std::string judge_cache_key(const JudgeOptions& judge, const Rubric& rubric, std::string_view system,
+                            std::string_view prompt) {
+    std::string material = "assay-judge-cache-v1";
+    auto add = [&material](std::string_view field) {
+        material += '\n';
+        material += std::to_string(field.size());
+        material += ':';
+        material.append(field.data(), field.size());
+    };
+    char temp[32];
+    std::snprintf(temp, sizeof temp, "%.17g", judge.temperature);
+    add(to_string(judge.provider));
+    add(judge.model);
+    add(temp);
+    add(std::to_string(judge.max_tokens));
+    add(judge.json_response_format ? "json" : "text");
+    add(rubric.name);
+    add(rubric.version);
+    add(rubric.content_hash);
+    add(system);
+    add(prompt);
+    return sha256_hex(material);
+}
+
+Result<std::unique_ptr<JudgeStage>> start_judge_stage(const Config& cfg) {
+    auto setup = judge_stage_setup(cfg);
+    if (!setup.ok()) {
+        return setup.status();
+    }
+    if (setup->scorers.empty()) {
+        return std::unique_ptr<JudgeStage>();
+    }
+    auto stage = JudgeStage::create(std::move(setup).value());
+    if (stage.ok()) {
+        (*stage)->start();
+    }
+    return stage;
+}
+
+}  // namespace assay
