@@ -383,6 +383,7 @@ int usage(const std::string& why) {
 }
 
 int run(int argc, char** argv) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines show up while it runs
     Args a;
     for (int i = 1; i < argc; ++i) {
         const std::string f = argv[i];
