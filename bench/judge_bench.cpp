@@ -3,7 +3,7 @@
 // fake provider, which runs as a SEPARATE process (tests/fake_provider's
 // `fake_provider` executable) so its CPU is never counted as the client's.
 //
-//   judge_bench [--fake PATH] [--rounds 3] [--n 10000] [--concurrency 64]
+//   judge_bench [--fake PATH] [--rubric FILE] [--rounds 3] [--n 10000] [--concurrency 64]
 //               [--latency-ms 100] [--rate-rounds 1] [--rate-n 3000] [--rpm 1200]
 //               [--skip-throughput] [--skip-rate] [--check]
 //
@@ -29,6 +29,7 @@
 // Exit 2 on usage or set-up errors (fake provider missing, rubric missing).
 
 #include <fcntl.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -43,13 +44,11 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "core/trace.h"
 #include "judge/judge_client.h"
@@ -83,25 +82,33 @@ struct Args {
 // builder once that lands.
 using RequestSource = std::function<JudgeRequest(size_t)>;
 
+// The i-th sampled trace: a ~300-byte question with an email and a phone
+// number in it (redacted before sending) and a ~800-byte answer.
+Trace bench_trace(size_t i) {
+    Trace t;
+    t.trace_id = "bench-" + std::to_string(i);
+    t.input = "Customer " + std::to_string(i) +
+              " asks: how do I rotate the API key of my team's account without downtime? "
+              "Reply to ops" +
+              std::to_string(i % 97) + "@acme-corp.io or call +44 20 7946 " +
+              std::to_string(1000 + i % 9000) + ".";
+    t.output = "Thanks for asking (ticket " + std::to_string(100000 + i) + "). ";
+    for (int k = 0; k < 6; ++k) {
+        t.output += "Step " + std::to_string(k + 1) +
+                    ": create a second key, deploy it next to the old one, watch the error "
+                    "rate for a while, then revoke the old key in the console. ";
+    }
+    return t;
+}
+
+// `rubric` must render bench_trace(i) (checked once at start-up).
 RequestSource make_request_source(Rubric rubric) {
     return [rubric = std::move(rubric)](size_t i) {
-        Trace t;
-        t.trace_id = "bench-" + std::to_string(i);
-        t.input = "Customer " + std::to_string(i) +
-                  " asks: how do I rotate the API key of my team's account without downtime? "
-                  "Reply to ops" + std::to_string(i % 97) + "@acme-corp.io or call +44 20 7946 " +
-                  std::to_string(1000 + i % 9000) + ".";
-        t.output.reserve(900);
-        t.output = "Thanks for asking (ticket " + std::to_string(100000 + i) + "). ";
-        for (int k = 0; k < 6; ++k) {
-            t.output += "Step " + std::to_string(k + 1) +
-                        ": create a second key, deploy it next to the old one, watch the error "
-                        "rate for a while, then revoke the old key in the console. ";
-        }
+        const Trace t = bench_trace(i);
         auto rendered = render(rubric, t);
         JudgeRequest r;
         r.system = std::string(judge_system_message());
-        r.user = rendered.ok() ? redact_pii(rendered.value(), RedactOptions{}).text : t.output;
+        r.user = redact_pii(rendered.ok() ? rendered.value() : t.output, RedactOptions{}).text;
         r.id = t.trace_id;
         return r;
     };
@@ -306,15 +313,16 @@ double reference_run(const Args& a, int port, const RequestSource& source, size_
             c.set_keep_alive(true);
             c.set_read_timeout(30, 0);
             // Like the client: no Accept-Encoding, so replies come uncompressed.
-            const httplib::Headers headers = {{"Authorization", "Bearer sk-judge-bench-not-a-secret"}};
+            const httplib::Headers headers = {
+                {"Authorization", "Bearer sk-judge-bench-not-a-secret"}};
             for (size_t i = next++; i < n; i = next++) {
                 const JudgeRequest r = source(i);
-                const nlohmann::json body = {
-                    {"model", "gpt-4o-mini-2024-07-18"},
-                    {"temperature", 0},
-                    {"max_tokens", 512},
-                    {"messages",
-                     {{{"role", "system"}, {"content", r.system}}, {{"role", "user"}, {"content", r.user}}}}};
+                const nlohmann::json body = {{"model", "gpt-4o-mini-2024-07-18"},
+                                             {"temperature", 0},
+                                             {"max_tokens", 512},
+                                             {"messages",
+                                              {{{"role", "system"}, {"content", r.system}},
+                                               {{"role", "user"}, {"content", r.user}}}}};
                 auto res = c.Post("/v1/chat/completions", headers, body.dump(), "application/json");
                 if (!res || res->status != 200) {
                     failed = true;
@@ -376,7 +384,8 @@ WindowStats windows(const std::vector<double>& s, double w) {
 
 int usage(const std::string& why) {
     std::cerr << "judge_bench: " << why << "\n"
-              << "usage: judge_bench [--fake PATH] [--rounds N] [--n N] [--concurrency N] "
+              << "usage: judge_bench [--fake PATH] [--rubric FILE] [--rounds N] [--n N] "
+                 "[--concurrency N] "
                  "[--latency-ms N] [--rate-rounds N] [--rate-n N] [--rpm N] [--skip-throughput] "
                  "[--skip-rate] [--check]\n";
     return 2;
@@ -402,6 +411,8 @@ int run(int argc, char** argv) {
         bool ok = true;
         if (f == "--fake" && i + 1 < argc) {
             a.fake = argv[++i];
+        } else if (f == "--rubric" && i + 1 < argc) {
+            a.rubric = argv[++i];
         } else if (f == "--rounds") {
             ok = num(a.rounds);
         } else if (f == "--n") {
@@ -434,6 +445,9 @@ int run(int argc, char** argv) {
     if (!rubric.ok()) {
         return usage("rubric: " + rubric.status().message());
     }
+    if (auto probe = render(rubric.value(), bench_trace(0)); !probe.ok()) {
+        return usage("rubric " + a.rubric + ": " + probe.status().message());
+    }
     const RequestSource source = make_request_source(std::move(rubric).value());
     FakeProcess fake;
     std::string error;
@@ -442,8 +456,9 @@ int run(int argc, char** argv) {
     }
     const size_t window = static_cast<size_t>(a.concurrency) * 4;
     bool pass = true;
-    std::printf("judge_bench: fake provider %s (separate process), latency %d ms, max_concurrency %d\n",
-                fake.base_url().c_str(), a.latency_ms, a.concurrency);
+    std::printf(
+        "judge_bench: fake provider %s (separate process), latency %d ms, max_concurrency %d\n",
+        fake.base_url().c_str(), a.latency_ms, a.concurrency);
 
     if (!a.skip_throughput) {
         const double ideal = a.concurrency / (a.latency_ms / 1000.0);
@@ -468,18 +483,21 @@ int run(int argc, char** argv) {
                         static_cast<unsigned long long>(client.value()->status().connections),
                         provider_max_in_flight(fake.port()));
             std::printf(
-                "  throughput round %d: %zu ok, %zu failed%s%s, %.2f s, %.1f judgements/s, ratio %.3f; "
+                "  throughput round %d: %zu ok, %zu failed%s%s, %.2f s, %.1f judgements/s, ratio "
+                "%.3f; "
                 "reference (plain threads) %.1f/s, client/reference %.3f; p50 latency %.1f ms, cpu "
                 "%.1f%% of a core\n",
-                r + 1, st.ok, st.failed, st.first_error.empty() ? "" : " — ", st.first_error.c_str(),
-                st.wall_s, rate, rate / ideal, ref, vs_ref.back(), p50s.back(), cpus.back());
+                r + 1, st.ok, st.failed, st.first_error.empty() ? "" : " — ",
+                st.first_error.c_str(), st.wall_s, rate, rate / ideal, ref, vs_ref.back(),
+                p50s.back(), cpus.back());
             if (st.failed > 0) {
                 pass = false;
             }
         }
         const double ratio = median(ratios);
         std::printf(
-            "THROUGHPUT median of %d: %.1f judgements/s vs ideal %.0f/s (= %d / %.3f s): ratio %.3f "
+            "THROUGHPUT median of %d: %.1f judgements/s vs ideal %.0f/s (= %d / %.3f s): ratio "
+            "%.3f "
             "(target >= 0.9) %s; reference %.1f/s (%.3f of ideal), client/reference %.3f; p50 "
             "latency %.1f ms; cpu %.1f%% of a core\n",
             a.rounds, median(rates), ideal, a.concurrency, a.latency_ms / 1000.0, ratio,
@@ -498,7 +516,8 @@ int run(int argc, char** argv) {
             if (!client.ok()) {
                 return usage(client.status().message());
             }
-            const RunStats st = run_load(*client.value(), source, static_cast<size_t>(a.rate_n), window);
+            const RunStats st =
+                run_load(*client.value(), source, static_cast<size_t>(a.rate_n), window);
             const WindowStats wc = windows(st.starts_s, 60.0);
             std::vector<double> arrivals_s;
             if (auto arr = provider_arrivals(fake.port())) {
@@ -512,7 +531,8 @@ int run(int argc, char** argv) {
             const WindowStats wp = windows(arrivals_s, 60.0);
             const double uc = double(wc.min_full_window) / a.rpm;
             const double up = double(wp.min_full_window) / a.rpm;
-            const double span = st.starts_s.empty() ? 0.0 : st.starts_s.back() - st.starts_s.front();
+            const double span =
+                st.starts_s.empty() ? 0.0 : st.starts_s.back() - st.starts_s.front();
             const double steady = span > 0 ? double(st.starts_s.size() - 1) / span * 60.0 : 0.0;
             worst_client = std::max(worst_client, wc.max_in_window);
             worst_provider = std::max(worst_provider, wp.max_in_window);
@@ -521,12 +541,15 @@ int run(int argc, char** argv) {
             cpus.push_back(100.0 * st.cpu_s / st.wall_s);
             rates.push_back(steady);
             std::printf(
-                "  rate round %d: %zu ok, %zu failed%s%s, %.1f s; starts in any 60 s window: max %zu "
-                "(client) / %zu (provider log, %zu requests); fewest in a full window: %ld (%.3f of "
+                "  rate round %d: %zu ok, %zu failed%s%s, %.1f s; starts in any 60 s window: max "
+                "%zu "
+                "(client) / %zu (provider log, %zu requests); fewest in a full window: %ld (%.3f "
+                "of "
                 "%d) client / %ld (%.3f) provider; mean rate %.1f/min; cpu %.2f%% of a core\n",
-                r + 1, st.ok, st.failed, st.first_error.empty() ? "" : " — ", st.first_error.c_str(),
-                st.wall_s, wc.max_in_window, wp.max_in_window, arrivals_s.size(), wc.min_full_window,
-                uc, a.rpm, wp.min_full_window, up, steady, cpus.back());
+                r + 1, st.ok, st.failed, st.first_error.empty() ? "" : " — ",
+                st.first_error.c_str(), st.wall_s, wc.max_in_window, wp.max_in_window,
+                arrivals_s.size(), wc.min_full_window, uc, a.rpm, wp.min_full_window, up, steady,
+                cpus.back());
             if (st.failed > 0 || wc.min_full_window < 0) {
                 pass = false;
             }
@@ -538,13 +561,15 @@ int run(int argc, char** argv) {
         const bool util_ok = uc >= 0.95 && up >= 0.95;
         const bool cpu_ok = cpu <= 10.0;
         std::printf(
-            "RATE median of %d (rpm %d, %d requests): max starts in any 60 s window %zu client / %zu "
+            "RATE median of %d (rpm %d, %d requests): max starts in any 60 s window %zu client / "
+            "%zu "
             "provider (target <= %d) %s; rate used while backlogged %.3f client / %.3f provider "
             "(target >= 0.95) %s; mean %.1f/min\n",
             a.rate_rounds, a.rpm, a.rate_n, worst_client, worst_provider, a.rpm,
             window_ok ? "OK" : "MISSED", uc, up, util_ok ? "OK" : "MISSED", median(rates));
-        std::printf("CPU at %d requests/min: %.2f%% of a core (user+sys / wall; target <= 10%%) %s\n",
-                    a.rpm, cpu, cpu_ok ? "OK" : "MISSED");
+        std::printf(
+            "CPU at %d requests/min: %.2f%% of a core (user+sys / wall; target <= 10%%) %s\n",
+            a.rpm, cpu, cpu_ok ? "OK" : "MISSED");
         pass = pass && window_ok && util_ok && cpu_ok;
     }
     fake.stop();

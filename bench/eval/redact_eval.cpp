@@ -20,10 +20,9 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/pii_detect.h"
 #include "judge/redact.h"
@@ -157,28 +156,33 @@ int run(int argc, char** argv) {
             }
         }
     }
-    std::printf("redact_eval: %s, %ld texts, options email=%d phone=%d card=%d iban=%d secrets=%d\n",
-                path.c_str(), docs, options.email, options.phone, options.card, options.iban,
-                options.secrets);
-    std::printf("| entity | gold spans | fully redacted | partly | missed | left verbatim | recall |\n");
+    std::printf(
+        "redact_eval: %s, %ld texts, options email=%d phone=%d card=%d iban=%d secrets=%d\n",
+        path.c_str(), docs, options.email, options.phone, options.card, options.iban,
+        options.secrets);
+    std::printf(
+        "| entity | gold spans | fully redacted | partly | missed | left verbatim | recall |\n");
     std::printf("|---|---|---|---|---|---|---|\n");
     Tally sum;
     for (const auto& [type, t] : tally) {
-        std::printf("| %s | %ld | %ld | %ld | %ld | %ld | %.3f |\n", type.c_str(), t.gold, t.redacted,
-                    t.partial, t.missed, t.verbatim, t.gold ? double(t.redacted) / double(t.gold) : 0.0);
+        std::printf("| %s | %ld | %ld | %ld | %ld | %ld | %.3f |\n", type.c_str(), t.gold,
+                    t.redacted, t.partial, t.missed, t.verbatim,
+                    t.gold ? double(t.redacted) / double(t.gold) : 0.0);
         sum.gold += t.gold;
         sum.redacted += t.redacted;
         sum.partial += t.partial;
         sum.missed += t.missed;
         sum.verbatim += t.verbatim;
     }
-    std::printf("| all | %ld | %ld | %ld | %ld | %ld | %.3f |\n", sum.gold, sum.redacted, sum.partial,
-                sum.missed, sum.verbatim, sum.gold ? double(sum.redacted) / double(sum.gold) : 0.0);
+    std::printf("| all | %ld | %ld | %ld | %ld | %ld | %.3f |\n", sum.gold, sum.redacted,
+                sum.partial, sum.missed, sum.verbatim,
+                sum.gold ? double(sum.redacted) / double(sum.gold) : 0.0);
     std::printf("redactions: %ld; on gold spans of other types only: %ld", redactions, other_type);
     for (const auto& [type, n] : other_types) {
         std::printf(" %s×%ld", type.c_str(), n);
     }
-    std::printf("; on no gold span at all: %ld; no_pii texts changed: %ld\n", spurious, no_pii_docs_touched);
+    std::printf("; on no gold span at all: %ld; no_pii texts changed: %ld\n", spurious,
+                no_pii_docs_touched);
     return 0;
 }
 

@@ -2,11 +2,10 @@
 // detectors of core/pii_detect.h.
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "judge/redact.h"
 
@@ -42,11 +41,13 @@ TEST_CASE("redact: each kind is replaced by its label") {
     CHECK(redact("Paid with 4539 1488 0343 6467, thanks") == "Paid with [CARD], thanks");
     CHECK(redact("card=4539-1488-0343-6467;") == "card=[CARD];");
     // Documentation placeholders are redacted too (unlike the scorer's default).
-    CHECK(redact("test card 4242 4242 4242 4242 or user@example.com") == "test card [CARD] or [EMAIL]");
+    CHECK(redact("test card 4242 4242 4242 4242 or user@example.com") ==
+          "test card [CARD] or [EMAIL]");
 
     const RedactOptions all = only(true, true, true, true, true);
     CHECK(redact("IBAN GB82 WEST 1234 5698 7654 32.", all) == "IBAN [IBAN].");
-    CHECK(redact("key sk-proj-abcdefghijklmnopqrstuvwxyz0123 leaked", all) == "key [SECRET] leaked");
+    CHECK(redact("key sk-proj-abcdefghijklmnopqrstuvwxyz0123 leaked", all) ==
+          "key [SECRET] leaked");
     CHECK(redact("aws AKIAIOSFODNN7EXAMPLE here", all) == "aws [SECRET] here");
 }
 
@@ -71,7 +72,8 @@ TEST_CASE("redact: ordinary numbers are not phones") {
 }
 
 TEST_CASE("redact: IBANs and secrets are off by default") {
-    const std::string text = "IBAN GB82 WEST 1234 5698 7654 32, key sk-proj-abcdefghijklmnopqrstuvwxyz0123";
+    const std::string text =
+        "IBAN GB82 WEST 1234 5698 7654 32, key sk-proj-abcdefghijklmnopqrstuvwxyz0123";
     CHECK(redact(text) == text);
     CHECK(redact(text, only(false, false, false, true, false)) ==
           "IBAN [IBAN], key sk-proj-abcdefghijklmnopqrstuvwxyz0123");
@@ -113,7 +115,8 @@ TEST_CASE("redact: adjacent and overlapping matches") {
 
 TEST_CASE("redact: Unicode text around matches is unchanged") {
     const std::string text =
-        "Grüße aus Zürich — écrivez à jürgen: jurgen@beispiel.de ✉, 東京の電話 +81 3-1234-5678 です。"
+        "Grüße aus Zürich — écrivez à jürgen: jurgen@beispiel.de ✉, 東京の電話 +81 3-1234-5678 "
+        "です。"
         "Карта 4539 1488 0343 6467 🙂 fin";
     auto r = redact_pii(text, {});
     CHECK(r.text ==

@@ -1,8 +1,7 @@
 #include "judge/redact.h"
 
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 namespace assay {
 
@@ -10,11 +9,16 @@ namespace {
 
 const char* kind_label(PiiKind kind) {
     switch (kind) {
-        case PiiKind::email: return "EMAIL";
-        case PiiKind::phone: return "PHONE";
-        case PiiKind::credit_card: return "CARD";
-        case PiiKind::iban: return "IBAN";
-        case PiiKind::secret: return "SECRET";
+        case PiiKind::email:
+            return "EMAIL";
+        case PiiKind::phone:
+            return "PHONE";
+        case PiiKind::credit_card:
+            return "CARD";
+        case PiiKind::iban:
+            return "IBAN";
+        case PiiKind::secret:
+            return "SECRET";
     }
     return "PII";
 }

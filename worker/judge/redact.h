@@ -14,10 +14,9 @@
 // Thread-safe: the detectors are compiled once per process and immutable;
 // redact_pii compiles nothing per call.
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "core/pii_detect.h"
 #include "core/status.h"
@@ -25,11 +24,11 @@
 namespace assay {
 
 struct RedactOptions {
-    bool email = true;    // user@host.tld
-    bool phone = true;    // international, North American, national trunk-0 shapes
-    bool card = true;     // 12-19 digit Luhn-valid card numbers
-    bool iban = false;    // mod-97-valid IBANs
-    bool secrets = false; // OpenAI/Anthropic/AWS/GitHub/Slack/Google/Stripe keys, PEM, JWT
+    bool email = true;     // user@host.tld
+    bool phone = true;     // international, North American, national trunk-0 shapes
+    bool card = true;      // 12-19 digit Luhn-valid card numbers
+    bool iban = false;     // mod-97-valid IBANs
+    bool secrets = false;  // OpenAI/Anthropic/AWS/GitHub/Slack/Google/Stripe keys, PEM, JWT
     // What replaces a span; "{KIND}" (every occurrence) becomes EMAIL, PHONE,
     // CARD, IBAN or SECRET.
     std::string replacement_format = "[{KIND}]";
@@ -41,7 +40,9 @@ struct RedactResult {
 };
 
 // Returns `text` with every enabled kind of PII replaced. Never fails; with
-// every kind off, or no PII found, the text is returned unchanged.
+// every kind off, or no PII found, the text is returned unchanged. Check
+// pii_detectors_status() (or use parse_redact_options, which does) once at
+// start-up: if the built-in detectors did not compile, nothing is found.
 RedactResult redact_pii(std::string_view text, const RedactOptions& options);
 
 // The find_pii options redact_pii uses for `options` (exactly the spans it
