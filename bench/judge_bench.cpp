@@ -77,8 +77,8 @@ struct Args {
 
 // ---------------------------------------------------------------------------
 // The request source: the i-th judge request of a run. It builds a sampled
-// trace, renders the rubric and redacts PII, as the judge stage does before a
-// call. This is the one function to point at the judge stage's own request
+// trace, redacts PII in it and renders the rubric, as the judge stage does
+// before a call. This is the one function to point at the judge stage's own request
 // builder once that lands.
 using RequestSource = std::function<JudgeRequest(size_t)>;
 
@@ -104,11 +104,15 @@ Trace bench_trace(size_t i) {
 // `rubric` must render bench_trace(i) (checked once at start-up).
 RequestSource make_request_source(Rubric rubric) {
     return [rubric = std::move(rubric)](size_t i) {
-        const Trace t = bench_trace(i);
+        // Redact the trace's values, then render (see judge/redact.h for why
+        // not the rendered prompt).
+        Trace t = bench_trace(i);
+        t.input = redact_pii(t.input, RedactOptions{}).text;
+        t.output = redact_pii(t.output, RedactOptions{}).text;
         auto rendered = render(rubric, t);
         JudgeRequest r;
         r.system = std::string(judge_system_message());
-        r.user = redact_pii(rendered.ok() ? rendered.value() : t.output, RedactOptions{}).text;
+        r.user = rendered.ok() ? rendered.value() : t.output;
         r.id = t.trace_id;
         return r;
     };

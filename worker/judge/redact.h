@@ -11,6 +11,11 @@
 // Documentation placeholders (user@example.com, the 4242… test card) are
 // redacted too: a judge prompt has no use for telling them apart.
 //
+// Redact the trace's values (input, output, reference, context) before
+// rendering the rubric prompt, not the rendered prompt: the render's
+// delimiter nonce is 16 hex digits, and one that is all decimal and
+// Luhn-valid (about 1 in 18,000) would be taken for a card number.
+//
 // Thread-safe: the detectors are compiled once per process and immutable;
 // redact_pii compiles nothing per call.
 
