@@ -81,7 +81,6 @@ judges:
     timeout_ms: 5000
     price: {{input_per_mtok: 2.5, output_per_mtok: 10}}
     daily_budget_usd: 5
-    redact: false
 scorers:
   - {{name: refusal, type: refusal}}
   - {{name: helpful, type: judge, rubric: {rubric}, judges: [primary], sample_rate: 0.5}}

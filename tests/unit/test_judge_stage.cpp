@@ -401,7 +401,6 @@ TEST_CASE("judge stage: without a redactor a redaction-on judge is disabled and 
     CHECK(sql.text("SELECT decision FROM scores_view") == "pending");
 }
 
-#if __has_include("judge/redact.h")
 TEST_CASE("judge stage: emails, phones and cards are redacted before a judge sees them (default)") {
     Rig rig("", "", "", true);
     rig.fake.set_default(Behaviour::reply_score(4));
@@ -421,4 +420,3 @@ TEST_CASE("judge stage: emails, phones and cards are redacted before a judge see
     Sql sql(rig.db);
     CHECK(sql.text("SELECT decision FROM scores_view") == "scored");
 }
-#endif

@@ -10,9 +10,9 @@
 
 namespace assay {
 
-// The built-in redactor, or an empty function when this build has no
-// judge/redact.h (then JudgeStage disables judges with redaction on, naming
-// the reason, rather than sending unredacted text).
+// The built-in redactor (judge/redact.h). A JudgeStage given an empty
+// redactor disables judges with redaction on, naming the reason, rather than
+// sending unredacted text.
 JudgeRedactor builtin_redactor();
 
 // A copy of `trace` with `redactor` applied to the input and output (text
