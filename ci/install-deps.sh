@@ -15,6 +15,7 @@ PACKAGES=(
   json-schema-test-suite
   python3-zmq
   prometheus
+  chromium nodejs
 )
 
 missing=()

@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/build.sh
+bash ci/install-npm-deps.sh
 cd build
 ctest --output-on-failure --timeout 900

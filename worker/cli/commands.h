@@ -19,5 +19,8 @@ void add_scorers_command(CLI::App& app, Runner& run);
 void add_trace_command(CLI::App& app, Runner& run);
 void add_worker_command(CLI::App& app, Runner& run);
 void add_push_command(CLI::App& app, Runner& run);
+void add_review_command(CLI::App& app, Runner& run);
+void add_calibrate_command(CLI::App& app, Runner& run);
+void add_export_command(CLI::App& app, Runner& run);
 
 }  // namespace assay::cli

@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
     assay::cli::add_trace_command(app, run);
     assay::cli::add_worker_command(app, run);
     assay::cli::add_push_command(app, run);
+    assay::cli::add_review_command(app, run);
+    assay::cli::add_calibrate_command(app, run);
+    assay::cli::add_export_command(app, run);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

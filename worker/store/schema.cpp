@@ -115,6 +115,22 @@ FROM judge_queue q
 JOIN traces t ON t.id = q.trace
 JOIN scorer_versions v ON v.id = q.scorer_version;
 )sql",
+        // review labels (assay review): a reviewer's verdict on one trace x scorer version.
+        R"sql(
+CREATE TABLE labels (
+  id              INTEGER PRIMARY KEY,
+  trace           INTEGER NOT NULL REFERENCES traces(id),
+  scorer_version  INTEGER NOT NULL REFERENCES scorer_versions(id),
+  reviewer        TEXT NOT NULL,
+  verdict         TEXT NOT NULL CHECK (verdict IN ('agree', 'disagree', 'score')),
+  score           REAL,
+  note            TEXT NOT NULL DEFAULT '',
+  at_ms           INTEGER NOT NULL,
+  CHECK ((verdict = 'score') = (score IS NOT NULL))
+);
+CREATE INDEX labels_trace ON labels(trace, scorer_version);
+CREATE INDEX labels_version ON labels(scorer_version, at_ms);
+)sql",
     };
     return k_migrations;
 }
