@@ -24,7 +24,7 @@ XSS_OUTPUT = ("I'm sorry, but I can't help with that. <script>alert(1)</script> 
 
 def hostile_traces():
     base = {
-        "timestamp": "2026-11-21T12:00:00Z",
+        "timestamp": "2026-11-22T00:00:00Z",
         "metadata": {"feature": "support_chat", "tenant": "initech", "prompt_version": "v7",
                      "model": "gpt-4o-mini-2024-07-18", "environment": "prod", "expected_format": "text"},
         "usage": {"input_tokens": 10, "output_tokens": 20, "cost_usd": 0.0001},

@@ -13,7 +13,7 @@ bool is_loopback_host(const std::string& host) {
     if (host.rfind("127.", 0) != 0) {
         return false;
     }
-    int parts = 1;
+    int parts = 2;  // "127" and the octet after its dot
     for (size_t i = 4; i < host.size(); ++i) {
         if (host[i] == '.') {
             ++parts;
