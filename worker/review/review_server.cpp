@@ -206,7 +206,8 @@ void ReviewServer::routes() {
                                                  "; Path=/; SameSite=Strict");
             }
         }
-        const bool open_path = req.path == "/login" || req.path.rfind("/static/", 0) == 0;
+        const bool open_path =
+            req.path == "/login" || req.path == "/favicon.ico" || req.path.rfind("/static/", 0) == 0;
         if (!open_path && !m_access.authenticated(req.get_header_value("Authorization"), cookies)) {
             if (req.path.rfind("/api/", 0) == 0) {
                 res.set_header("WWW-Authenticate", "Bearer");
@@ -255,6 +256,8 @@ void ReviewServer::routes() {
     srv.Get("/static/style.css", [](const httplib::Request&, httplib::Response& res) {
         res.set_content(std::string(embedded_file("review/assets/style.css").value_or("")), "text/css; charset=utf-8");
     });
+
+    srv.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
 
     srv.Post("/login", [this](const httplib::Request& req, httplib::Response& res) {
         if (!m_access.token_required()) {

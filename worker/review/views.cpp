@@ -20,6 +20,16 @@ Result<Trace> parse_stored(const std::string& raw, int64_t ts_ms) {
     return parse_trace(std::string_view(raw), limits, ts_ms);
 }
 
+// What a reviewer needs first: the last user message of a chat, else the text.
+std::string input_gist(const Trace& t) {
+    for (auto it = t.input_messages.rbegin(); it != t.input_messages.rend(); ++it) {
+        if (it->role == "user") {
+            return it->content;
+        }
+    }
+    return t.input;
+}
+
 json messages_json(const std::vector<Message>& ms) {
     json out = json::array();
     for (const auto& m : ms) {
@@ -54,7 +64,7 @@ json list_json(const ReviewList& list, int64_t offset, int64_t limit) {
                         {"passed", opt(r.passed)},
                         {"label", r.label},
                         {"explanation_excerpt", excerpt(why, 240)},
-                        {"input_excerpt", t.ok() ? excerpt(t->input, 200) : excerpt(r.raw, 200)},
+                        {"input_excerpt", t.ok() ? excerpt(input_gist(*t), 200) : excerpt(r.raw, 200)},
                         {"output_excerpt", t.ok() ? excerpt(t->output, 200) : ""},
                         {"timestamp", format_rfc3339_ms(r.ts_ms)},
                         {"feature", r.feature},
