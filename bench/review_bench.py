@@ -117,9 +117,9 @@ def main():
     port = int(re.search(r":(\d+)/", line).group(1))
     queries = {
         "floor: GET /static/style.css": "/static/style.css",
-        "list page: GET /?scorer=refusal&feature=rag_answer&passed=false": "/?scorer=refusal&feature=rag_answer&passed=false",
+        "list page HTML: GET /?scorer=refusal&feature=rag_answer&passed=false": "/?scorer=refusal&feature=rag_answer&passed=false",
         "API bottom-50, feature + failed": "/api/bottom?scorer=refusal&feature=rag_answer&passed=false&limit=50",
-        "API bottom-50, feature + tenant": "/api/bottom?scorer=refusal&feature=rag_answer&tenant=tenant_7&limit=50",
+        "API bottom-50, feature + tenant": "/api/bottom?scorer=refusal&feature=rag_answer&tenant=tenant_16&limit=50",
         "API bottom-50, feature + unlabelled": "/api/bottom?scorer=refusal&feature=rag_answer&labelled=false&limit=50",
         "API bottom-50, feature + 7 days": "/api/bottom?scorer=refusal&feature=rag_answer&since=2026-11-15&limit=50",
         "API bottom-50, no filter": "/api/bottom?scorer=refusal&limit=50",
@@ -130,6 +130,14 @@ def main():
             timed_get(port, path)  # warm
             times = [timed_get(port, path)[0] for _ in range(a.rounds)]
             results[name] = statistics.median(times) * 1000
+        # The list page as a browser loads it: the HTML, the script, the
+        # scorer list and the filtered bottom-50 (what the page shows).
+        page = ["/?scorer=refusal&feature=rag_answer&passed=false", "/static/app.js", "/api/scorers",
+                "/api/bottom?scorer=refusal&feature=rag_answer&passed=false&limit=50"]
+        times = []
+        for _ in range(a.rounds):
+            times.append(sum(timed_get(port, u)[0] for u in page))
+        results["list page load (HTML + app.js + scorers + bottom-50)"] = statistics.median(times) * 1000
         _, body = timed_get(port, queries["API bottom-50, feature + failed"])
         j = json.loads(body)
         print("filtered bottom-50: total %d, rows %d" % (j["total"], len(j["rows"])))

@@ -130,6 +130,9 @@ CREATE TABLE labels (
 );
 CREATE INDEX labels_trace ON labels(trace, scorer_version);
 CREATE INDEX labels_version ON labels(scorer_version, at_ms);
+-- The review list walks this in order (failures first, lowest value, newest
+-- stored first among equals) and counts from it without touching the table.
+CREATE INDEX scores_review ON scores(scorer_version, decision, passed, value, trace DESC);
 )sql",
     };
     return k_migrations;

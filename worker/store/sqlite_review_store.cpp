@@ -2,6 +2,7 @@
 // Its own connection, parameterised SQL only; writes only to `labels`.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <mutex>
 #include <variant>
 
@@ -37,6 +38,7 @@ public:
     Query& operator=(const Query&) = delete;
     ~Query() { sqlite3_finalize(m_s); }
     bool ok() const { return m_rc == SQLITE_OK; }
+    sqlite3_stmt* get() const { return m_s; }
     void text(int i, const std::string& v) {
         sqlite3_bind_text(m_s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     }
@@ -143,9 +145,16 @@ public:
             where += std::string(*f.labelled ? " AND " : " AND NOT ") +
                      "EXISTS (SELECT 1 FROM labels l WHERE l.trace = s.trace AND l.scorer_version = s.scorer_version)";
         }
-        const std::string from = " FROM scores s JOIN traces t ON t.id = s.trace";
+        // Counts per pass/fail segment in one pass (covering index
+        // scores_review when no trace column is filtered).
+        // Every score row has its trace: join only when a trace column is filtered.
+        const bool trace_filter = !f.feature.empty() || !f.tenant.empty() || !f.prompt_version.empty() ||
+                                  !f.model.empty() || f.since_ms || f.until_ms;
+        const std::string from = trace_filter ? " FROM scores s JOIN traces t ON t.id = s.trace" : " FROM scores s";
+        int64_t seg_count[3] = {0, 0, 0};  // failed, passed, no pass/fail
         {
-            Query c(m_db, "SELECT count(*)" + from + where);
+            Query c(m_db, "SELECT count(*) FILTER (WHERE s.passed = 0), count(*) FILTER (WHERE s.passed = 1), "
+                          "count(*) FILTER (WHERE s.passed IS NULL)" + from + where);
             if (!c.ok()) {
                 return error("preparing count");
             }
@@ -153,39 +162,89 @@ public:
             if (c.step() != SQLITE_ROW) {
                 return error("counting");
             }
-            out.total = c.i64(0);
+            for (int i = 0; i < 3; ++i) {
+                seg_count[i] = c.i64(i);
+            }
+            out.total = seg_count[0] + seg_count[1] + seg_count[2];
         }
-        std::string order;
-        switch (sort) {
-            case ReviewSort::bottom:
-                order = " ORDER BY (s.passed IS NULL), s.passed, s.value, t.ts_ms DESC, t.trace_id";
-                break;
-            case ReviewSort::top:
-                order = " ORDER BY s.value DESC, t.ts_ms DESC, t.trace_id";
-                break;
-            case ReviewSort::newest:
-                order = " ORDER BY t.ts_ms DESC, t.trace_id";
-                break;
-            case ReviewSort::oldest:
-                order = " ORDER BY t.ts_ms, t.trace_id";
-                break;
+        // The page's trace row ids, in order. bottom walks the index
+        // scores_review (scorer_version, decision, passed, value, trace DESC)
+        // one segment at a time, so no sort of all matches is needed; top is
+        // the exact reverse; newest/oldest walk the traces' time indexes.
+        std::vector<int64_t> ids;
+        auto collect = [&](const std::string& sql, int64_t seg_offset, int64_t seg_limit) -> Status {
+            Query q(m_db, sql + " LIMIT " + std::to_string(seg_limit) + " OFFSET " + std::to_string(seg_offset));
+            if (!q.ok()) {
+                return error("preparing list");
+            }
+            b.apply(q);
+            int rc = 0;
+            while ((rc = q.step()) == SQLITE_ROW) {
+                ids.push_back(q.i64(0));
+            }
+            return rc == SQLITE_DONE ? Status() : error("reading list");
+        };
+        if (sort == ReviewSort::bottom || sort == ReviewSort::top) {
+            const bool top = sort == ReviewSort::top;
+            struct Seg {
+                const char* cond;
+                int64_t n;
+            };
+            std::vector<Seg> segs = {{" AND s.passed = 0", seg_count[0]},
+                                     {" AND s.passed = 1", seg_count[1]},
+                                     {" AND s.passed IS NULL", seg_count[2]}};
+            if (top) {
+                std::reverse(segs.begin(), segs.end());
+            }
+            int64_t skip = offset;
+            int64_t want = limit;
+            for (const auto& seg : segs) {
+                if (want <= 0) {
+                    break;
+                }
+                if (skip >= seg.n) {
+                    skip -= seg.n;
+                    continue;
+                }
+                // With many matches, walking the index in order and probing
+                // each trace finds a page after a few hundred probes; with few
+                // (a rare tenant, say), the planner's trace-driven plan and a
+                // small sort are cheaper.
+                const bool walk = trace_filter && seg.n >= 1000;
+                const std::string seg_from =
+                    walk ? " FROM scores s INDEXED BY scores_review CROSS JOIN traces t ON t.id = s.trace" : from;
+                std::string sql = "SELECT s.trace" + seg_from + where + seg.cond +
+                                  (top ? " ORDER BY s.value DESC, s.trace" : " ORDER BY s.value, s.trace DESC");
+                int64_t take = std::min(want, seg.n - skip);
+                ASSAY_RETURN_IF_ERROR(collect(sql, skip, take));
+                want -= take;
+                skip = 0;
+            }
+        } else {
+            const bool newest = sort == ReviewSort::newest;
+            std::string sql = "SELECT t.id FROM traces t CROSS JOIN scores s ON s.trace = t.id" + where +
+                              (newest ? " ORDER BY t.ts_ms DESC, t.id DESC" : " ORDER BY t.ts_ms, t.id");
+            ASSAY_RETURN_IF_ERROR(collect(sql, offset, limit));
         }
         std::string reasoning =
             m_has_judgements ? "(SELECT j.reasoning FROM judgements j WHERE j.trace = s.trace AND "
                                "j.scorer_version = s.scorer_version ORDER BY j.at_ms DESC, j.id DESC LIMIT 1)"
                              : "NULL";
-        std::string sql =
-            "SELECT t.trace_id, s.value, s.passed, s.label, s.explanation, " + reasoning +
-            ", t.ts_ms, t.feature, t.tenant, t.prompt_version, t.model, t.raw, "
-            "(SELECT count(*) FROM labels l WHERE l.trace = s.trace AND l.scorer_version = s.scorer_version)" +
-            from + where + order + " LIMIT " + b.add(limit) + " OFFSET " + b.add(offset);
-        Query q(m_db, sql);
+        Query q(m_db, "SELECT t.trace_id, s.value, s.passed, s.label, s.explanation, " + reasoning +
+                          ", t.ts_ms, t.feature, t.tenant, t.prompt_version, t.model, t.raw, "
+                          "(SELECT count(*) FROM labels l WHERE l.trace = s.trace AND "
+                          "l.scorer_version = s.scorer_version) "
+                          "FROM scores s JOIN traces t ON t.id = s.trace WHERE s.trace = ?1 AND s.scorer_version = ?2");
         if (!q.ok()) {
-            return error("preparing list");
+            return error("preparing list rows");
         }
-        b.apply(q);
-        int rc = 0;
-        while ((rc = q.step()) == SQLITE_ROW) {
+        for (int64_t id : ids) {
+            sqlite3_reset(q.get());
+            q.integer(1, id);
+            q.integer(2, v->id);
+            if (q.step() != SQLITE_ROW) {
+                return error("reading list row");
+            }
             ReviewRow r;
             r.trace_id = q.s(0);
             r.value = q.d(1);
@@ -201,9 +260,6 @@ public:
             r.raw = q.s(11);
             r.labels = q.i64(12);
             out.rows.push_back(std::move(r));
-        }
-        if (rc != SQLITE_DONE) {
-            return error("reading list");
         }
         return out;
     }
@@ -527,6 +583,9 @@ Result<std::unique_ptr<ReviewStore>> open_sqlite_review_store(const std::string&
     sqlite3_busy_timeout(db, 5000);
     sqlite3_exec(db, "PRAGMA cache_size = -65536", nullptr, nullptr, nullptr);
     sqlite3_exec(db, "PRAGMA temp_store = MEMORY", nullptr, nullptr, nullptr);
+    // Reads through a memory map: the filtered counts probe ~100k random
+    // pages, and a read() per page costs more than the probe itself.
+    sqlite3_exec(db, "PRAGMA mmap_size = 2147418112", nullptr, nullptr, nullptr);
     return std::unique_ptr<ReviewStore>(std::make_unique<SqliteReviewStore>(db, path));
 }
 
