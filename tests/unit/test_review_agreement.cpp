@@ -164,3 +164,23 @@ TEST_CASE("review: trends compute a 7-day moving average over calendar days") {
     CHECK(s[1].metric == "mean");
     CHECK(s[1].points[0].value == doctest::Approx(0.25));
 }
+
+#include "review/views.h"
+
+TEST_CASE("review: output pretty-printed only when it is a JSON object or array") {
+    CHECK(*review::pretty_json(R"({"a":[1,2]})") == "{\n  \"a\": [\n    1,\n    2\n  ]\n}");
+    CHECK_FALSE(review::pretty_json("42"));
+    CHECK_FALSE(review::pretty_json("plain text {"));
+    CHECK_FALSE(review::pretty_json(""));
+    TraceDetail d;
+    d.trace_id = "x";
+    d.raw = R"({"trace_id":"x","input":[{"role":"user","content":"<b>hi</b>"}],"output":"{\"ok\":true}"})";
+    auto j = review::trace_json(d);
+    CHECK(j["input"]["messages"][0]["role"] == "user");
+    CHECK(j["input"]["messages"][0]["content"] == "<b>hi</b>");  // data, escaped by the page's textContent
+    CHECK(j["output"]["pretty_json"] == "{\n  \"ok\": true\n}");
+    d.raw = "not json";
+    auto bad = review::trace_json(d);
+    CHECK(bad.contains("parse_error"));
+    CHECK(bad["raw"] == "not json");
+}

@@ -6,7 +6,8 @@
 //   pass/fail  agree -> the scorer's passed; disagree -> the opposite;
 //              a "score" label does not count here.
 //   choice     agree -> the scorer's label (scores.label); disagree -> the
-//              other label when the version used exactly two, else
+//              other label when the labelled traces of the version show
+//              exactly two, else
 //              "not <label>".
 //   numeric    "score" -> the reviewer's score; agree -> the scorer's value;
 //              disagree has no number and does not count.
