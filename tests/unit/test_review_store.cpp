@@ -273,3 +273,23 @@ TEST_CASE("review access: loopback policy, bearer, cookies, CSRF") {
     CHECK_FALSE(locked.authenticated("", "assay_session=forged"));
     CHECK(locked.csrf_ok("Bearer s3cret", "", "", "", "h").ok());  // scripts with the header
 }
+
+TEST_CASE("review store: daily trend points per feature over the last N days") {
+    TempDir dir;
+    auto path = make_store(dir);
+    auto rs = open_sqlite_review_store(path);
+    REQUIRE(rs.ok());
+    // Traces are on 2026-11-01 .. 2026-11-20; the last 7 days are 11-14 .. 11-20.
+    auto pts = (*rs)->trends("refusal", "", 7);
+    REQUIRE(pts.ok());
+    REQUIRE(pts->size() == 7);
+    CHECK((*pts)[0].feature == "chat");
+    CHECK((*pts)[0].day == "2026-11-15");  // t14
+    CHECK((*pts)[0].n == 1);
+    CHECK((*pts)[0].mean == doctest::Approx(0.7));
+    CHECK(*(*pts)[0].pass_rate == doctest::Approx(1.0));
+    CHECK((*pts)[3].feature == "rag");
+    CHECK((*pts)[3].day == "2026-11-14");  // t13
+    CHECK((*pts)[6].day == "2026-11-20");
+    CHECK((*rs)->trends("nope", "", 7).status().code() == StatusCode::not_found);
+}

@@ -414,22 +414,13 @@ void ReviewServer::routes() {
             send_error(res, 400, "scorer: required");
             return;
         }
-        // Days before the newest trace, so that a store of old traffic still shows.
-        auto pts = m_store.trends(scorer, req.get_param_value("scorer_version"), 0);
+        // The last `days` days up to the newest trace, so that a store of old traffic still shows.
+        auto pts = m_store.trends(scorer, req.get_param_value("scorer_version"), *days);
         if (!pts.ok()) {
             send_error(res, http_status(pts.status()), pts.status().message());
             return;
         }
-        std::vector<TrendPoint> recent;
-        int64_t newest = 0;
-        for (const auto& p : *pts) {
-            newest = std::max(newest, day_number(p.day).value_or(0));
-        }
-        for (const auto& p : *pts) {
-            if (newest - day_number(p.day).value_or(0) < *days) {
-                recent.push_back(p);
-            }
-        }
+        const auto& recent = *pts;
         send_json(res, json{{"scorer", scorer}, {"days", *days}, {"series", series_json(build_series(recent))}});
     });
 

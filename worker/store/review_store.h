@@ -156,9 +156,10 @@ public:
     // Labels of one scorer (all versions unless scorer_version is given), oldest first.
     virtual Result<std::vector<CalibrationPair>> calibration_pairs(const std::string& scorer,
                                                                     const std::string& scorer_version) = 0;
-    // Daily points of one scorer version (empty: latest) per feature, since since_ms.
+    // Daily points (UTC days of trace time) of one scorer version (empty:
+    // latest) per feature, over the last `days` days up to the newest trace.
     virtual Result<std::vector<TrendPoint>> trends(const std::string& scorer, const std::string& scorer_version,
-                                                   int64_t since_ms) = 0;
+                                                   int64_t days) = 0;
 };
 
 // Opens the SQLite store at `path` (which must exist), applying migrations

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <variant>
 
+#include "ingest/trace_parser.h"
 #include "store/review_store.h"
 #include "store/sqlite_store.h"
 
@@ -442,15 +443,27 @@ public:
     }
 
     Result<std::vector<TrendPoint>> trends(const std::string& scorer, const std::string& scorer_version,
-                                           int64_t since_ms) override {
+                                           int64_t days) override {
         std::lock_guard lock(m_mu);
         auto v = resolve_version(scorer, scorer_version);
         if (!v.ok()) {
             return v.status();
         }
-        Query q(m_db, "SELECT coalesce(t.feature, ''), strftime('%Y-%m-%d', t.ts_ms / 1000, 'unixepoch') AS day, "
-                      "count(*), avg(s.value), avg(s.passed), count(s.passed) "
-                      "FROM scores s JOIN traces t ON t.id = s.trace "
+        constexpr int64_t k_day_ms = 86400000;
+        int64_t since_ms = 0;
+        {
+            Query m(m_db, "SELECT max(ts_ms) FROM traces");
+            if (!m.ok() || m.step() != SQLITE_ROW) {
+                return error("reading the newest trace time");
+            }
+            if (!m.is_null(0)) {
+                since_ms = (m.i64(0) / k_day_ms - (days - 1)) * k_day_ms;
+            }
+        }
+        // Walks traces_feature (feature, ts_ms) so that the groups come in
+        // index order, probing each trace's score: no temporary sort.
+        Query q(m_db, "SELECT coalesce(t.feature, ''), t.ts_ms / 86400000, count(*), avg(s.value), avg(s.passed), "
+                      "count(s.passed) FROM traces t INDEXED BY traces_feature CROSS JOIN scores s ON s.trace = t.id "
                       "WHERE s.scorer_version = ?1 AND s.decision = 0 AND t.ts_ms >= ?2 "
                       "GROUP BY 1, 2 ORDER BY 1, 2");
         if (!q.ok()) {
@@ -463,7 +476,7 @@ public:
         while ((rc = q.step()) == SQLITE_ROW) {
             TrendPoint p;
             p.feature = q.s(0);
-            p.day = q.s(1);
+            p.day = format_rfc3339_ms(q.i64(1) * k_day_ms).substr(0, 10);
             p.n = q.i64(2);
             p.mean = q.d(3);
             if (q.i64(5) > 0) {
