@@ -131,8 +131,12 @@ CREATE TABLE labels (
 CREATE INDEX labels_trace ON labels(trace, scorer_version);
 CREATE INDEX labels_version ON labels(scorer_version, at_ms);
 -- The review list walks this in order (failures first, lowest value, newest
--- stored first among equals) and counts from it without touching the table.
-CREATE INDEX scores_review ON scores(scorer_version, decision, passed, value, trace DESC);
+-- stored first among equals) and counts from it without touching the table
+-- (decision is a column so that the index covers those queries). It replaces
+-- scores_bottom, which serves `assay bottom` no better, so that the pipeline
+-- still maintains one index on scores.
+DROP INDEX IF EXISTS scores_bottom;
+CREATE INDEX scores_review ON scores(scorer_version, decision, passed, value, trace DESC) WHERE decision = 0;
 )sql",
     };
     return k_migrations;
