@@ -4,7 +4,7 @@ and a script run them, over real HTTP on 127.0.0.1 port 0, on a store made by
 the real `assay score`. Checks filters, pagination, sorting, the JSON API,
 labels stored, export output, token enforcement, CSRF rejection, security
 headers, Host checking and the refusal of a non-loopback address without a
-token. Exits non-zero on the first failure list."""
+token. Exits non-zero when any check fails."""
 import argparse
 import http.client
 import json
