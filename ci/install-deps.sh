@@ -15,7 +15,7 @@ PACKAGES=(
   json-schema-test-suite
   python3-zmq
   prometheus
-  nodejs npm
+  chromium nodejs npm
 )
 
 missing=()

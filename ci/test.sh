@@ -2,10 +2,10 @@
 # Every test: installs dependencies, builds with warnings as errors, runs ctest
 # (unit tests, each scorer's tests, the JSON-Schema suite, the scorer
 # measurements on ../shared/data, and the end-to-end tests of the binary,
-# including the OTLP one that needs the npm packages of tests/e2e/otlp_js).
+# including the OTLP and browser ones that need npm packages: ci/install-npm.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/build.sh
-bash ci/install-npm.sh   # the OpenTelemetry JS SDK for tests/e2e/test_otlp_e2e.py
+bash ci/install-npm.sh   # npm packages of the OTLP and review-browser e2e tests
 cd build
 ctest --output-on-failure --timeout 900

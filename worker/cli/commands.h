@@ -26,5 +26,8 @@ void add_retention_command(CLI::App& app, Runner& run);
 void add_erase_command(CLI::App& app, Runner& run);
 void add_judges_command(CLI::App& app, Runner& run);
 void add_backfill_command(CLI::App& app, Runner& run);
+void add_review_command(CLI::App& app, Runner& run);
+void add_calibrate_command(CLI::App& app, Runner& run);
+void add_export_command(CLI::App& app, Runner& run);
 
 }  // namespace assay::cli

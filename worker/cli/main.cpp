@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
     assay::cli::add_erase_command(app, run);
     assay::cli::add_judges_command(app, run);
     assay::cli::add_backfill_command(app, run);
+    assay::cli::add_review_command(app, run);
+    assay::cli::add_calibrate_command(app, run);
+    assay::cli::add_export_command(app, run);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -255,6 +255,29 @@ CREATE TABLE judge_spend (
   PRIMARY KEY (judge, day)
 ) WITHOUT ROWID;
 )sql",
+        // review labels (assay review): a reviewer's verdict on one trace x scorer version.
+        R"sql(
+CREATE TABLE labels (
+  id              INTEGER PRIMARY KEY,
+  trace           INTEGER NOT NULL REFERENCES traces(id),
+  scorer_version  INTEGER NOT NULL REFERENCES scorer_versions(id),
+  reviewer        TEXT NOT NULL,
+  verdict         TEXT NOT NULL CHECK (verdict IN ('agree', 'disagree', 'score')),
+  score           REAL,
+  note            TEXT NOT NULL DEFAULT '',
+  at_ms           INTEGER NOT NULL,
+  CHECK ((verdict = 'score') = (score IS NOT NULL))
+);
+CREATE INDEX labels_trace ON labels(trace, scorer_version);
+CREATE INDEX labels_version ON labels(scorer_version, at_ms);
+-- The review list walks this in order (failures first, lowest value, newest
+-- stored first among equals) and counts from it without touching the table
+-- (decision is a column so that the index covers those queries). It replaces
+-- scores_bottom, which serves `assay bottom` no better, so that the pipeline
+-- still maintains one index on scores.
+DROP INDEX IF EXISTS scores_bottom;
+CREATE INDEX scores_review ON scores(scorer_version, decision, passed, value, trace DESC) WHERE decision = 0;
+)sql",
     };
     return k_migrations;
 }

@@ -1,0 +1,90 @@
+// Drives Debian's chromium (headless, through playwright-core) over a running
+// `assay review`: list -> filter -> open the hostile trace -> check nothing
+// ran and it shows as text -> label it. Prints one JSON line of findings;
+// the Python driver (test_review_browser.py) checks them and the database.
+// Usage: node browser.mjs BASE_URL XSS_TRACE_ID FEATURE SCREENSHOT_DIR
+import { chromium } from "playwright-core";
+import path from "node:path";
+
+const [base, xssId, feature, shots] = process.argv.slice(2);
+const result = { dialogs: [], console_errors: [], steps: [] };
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox"],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on("dialog", async (d) => {
+    result.dialogs.push(d.message());
+    await d.dismiss();
+  });
+  page.on("console", (m) => {
+    if (m.type() === "error") result.console_errors.push(m.text());
+  });
+  page.on("pageerror", (e) => result.console_errors.push(String(e)));
+
+  await page.goto(base + "/?scorer=refusal");
+  await page.waitForSelector("#rows tbody tr");
+  await page.fill("#reviewer", "browser-bot");
+  await page.dispatchEvent("#reviewer", "change");
+  result.list_rows = await page.locator("#rows tbody tr").count();
+  await page.screenshot({ path: path.join(shots, "01-list.png"), fullPage: false });
+
+  // filter: feature + failed only
+  await page.fill("input[name=feature]", feature);
+  await page.selectOption("select[name=passed]", "false");
+  await Promise.all([page.waitForURL(/feature=/), page.click("#apply")]);
+  await page.waitForSelector("#rows tbody tr");
+  result.filtered_status = await page.textContent("#status");
+  result.filtered_features = await page.$$eval("#rows tbody tr td:nth-child(9)", (tds) => tds.map((t) => t.textContent));
+  result.filtered_passed = await page.$$eval("#rows tbody tr td.passed", (tds) => tds.map((t) => t.textContent));
+  result.list_has_xss_row = await page.locator(`a.open:text-is("${xssId}")`).count();
+  result.list_img_count = await page.locator("#rows img").count();
+  await page.screenshot({ path: path.join(shots, "02-filtered.png"), fullPage: false });
+
+  // open the hostile trace from the list
+  await Promise.all([page.waitForURL(/\/trace\?/), page.click(`a.open:text-is("${xssId}")`)]);
+  await page.waitForSelector("#decisions tbody tr");
+  result.output_text = await page.textContent("#output");
+  result.input_text = await page.textContent("#input");
+  result.context_text = await page.textContent("#context");
+  result.injected = await page.evaluate(() => ({
+    scripts: document.querySelectorAll("script").length,
+    imgs: document.querySelectorAll("img").length,
+    js_links: Array.from(document.querySelectorAll("a")).filter((a) => a.href.startsWith("javascript:")).length,
+    xss_flag: window.__xss === 1,
+  }));
+  await page.screenshot({ path: path.join(shots, "03-trace.png"), fullPage: true });
+
+  // label it (keyboard: d = disagree), with a note, then Ctrl+Enter
+  await page.selectOption("#label-scorer", "refusal");
+  await page.evaluate(() => document.activeElement.blur());
+  await page.keyboard.press("d");
+  await page.fill("#label-note", "browser: <b>not</b> a refusal");
+  await page.evaluate(() => document.activeElement.blur());
+  await Promise.all([
+    page.waitForURL((u) => !u.toString().includes(xssId), { timeout: 15000 }).catch(() => {}),
+    page.click("#label-submit"),
+  ]);
+  await page.waitForLoadState("load");
+  result.after_label_status = await page.textContent("#status");
+  result.after_label_url = page.url();
+  await page.screenshot({ path: path.join(shots, "04-after-label.png"), fullPage: false });
+
+  // calibration and trends pages render (charts as inline SVG)
+  await page.goto(base + "/calibration?scorer=refusal");
+  await page.waitForSelector("#calibration section, #status:not(:empty)");
+  result.calibration_text = await page.textContent("#calibration");
+  await page.screenshot({ path: path.join(shots, "05-calibration.png"), fullPage: true });
+  await page.goto(base + "/trends?scorer=refusal");
+  await page.waitForSelector("#charts svg polyline.ma");
+  result.trend_charts = await page.locator("#charts svg").count();
+  await page.screenshot({ path: path.join(shots, "06-trends.png"), fullPage: true });
+  result.final_dialogs = result.dialogs.length;
+} catch (e) {
+  result.error = String(e && e.stack ? e.stack : e);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));

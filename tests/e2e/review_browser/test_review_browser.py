@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Real-browser test of `assay review`: Debian's chromium, headless, driven by
+playwright-core (npm, installed by ci/install-npm.sh) through browser.mjs.
+Opens the list, filters, opens a trace whose output holds <script>, an
+<img onerror> and a javascript: link, checks they render as text and run
+nothing, submits a label and checks it is stored in the database.
+Screenshots go to --artifacts (kept under the build directory)."""
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import review_fixture  # noqa: E402
+
+FAILS = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILS.append(what)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--assay", required=True)
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--artifacts", required=True)
+    a = ap.parse_args()
+    if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
+        print("FAIL playwright-core is not installed: run bash ci/install-npm.sh")
+        return 1
+    if not os.path.exists("/usr/bin/chromium"):
+        print("FAIL /usr/bin/chromium is missing: run bash ci/install-deps.sh")
+        return 1
+    shutil.rmtree(a.artifacts, ignore_errors=True)
+    os.makedirs(a.artifacts)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = review_fixture.make_store(a.assay, a.source, tmp)
+        srv = review_fixture.Server(a.assay, db)
+        try:
+            r = subprocess.run(["node", os.path.join(HERE, "browser.mjs"), srv.base, review_fixture.XSS_ID,
+                                "support_chat", a.artifacts], capture_output=True, text=True, timeout=180, cwd=HERE)
+        finally:
+            srv.stop()
+        print(r.stderr[-2000:])
+        lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
+        check(r.returncode == 0 and lines, "browser script ran (rc=%d)" % r.returncode)
+        res = json.loads(lines[-1]) if lines else {}
+        check("error" not in res, "no browser error: %s" % res.get("error", ""))
+        check(res.get("list_rows", 0) > 0, "list shows rows (%s)" % res.get("list_rows"))
+        feats = res.get("filtered_features", [])
+        check(feats and all(f.startswith("support_chat") for f in feats), "filter: only support_chat rows")
+        check(res.get("filtered_passed") and set(res["filtered_passed"]) == {"FAIL"}, "filter: only failures")
+        check(res.get("list_has_xss_row") == 1, "hostile trace listed")
+        check(res.get("list_img_count") == 0, "no <img> element from the excerpts in the list")
+        out = res.get("output_text", "")
+        check("<script>alert(1)</script>" in out, "script tag shown as text")
+        check("<img src=x onerror=" in out, "img onerror shown as text")
+        check('<a href="javascript:alert(3)">click me</a>' in out, "javascript: link shown as text")
+        check("<img src=x onerror=alert(4)>" in res.get("input_text", ""), "hostile input shown as text")
+        check("<script>alert(5)</script>" in res.get("context_text", ""), "hostile context shown as text")
+        inj = res.get("injected", {})
+        check(inj.get("scripts") == 1, "only the page's own script element (%s)" % inj.get("scripts"))
+        check(inj.get("imgs") == 0 and inj.get("js_links") == 0 and inj.get("xss_flag") is False,
+              "no injected img, javascript: link or onerror effect: %s" % inj)
+        check(res.get("dialogs") == [], "no dialog opened: %s" % res.get("dialogs"))
+        check(not [e for e in res.get("console_errors", []) if "Content Security Policy" in e],
+              "no CSP violations: %s" % res.get("console_errors"))
+        check(res.get("trend_charts", 0) >= 1, "trend charts drawn as SVG")
+        con = sqlite3.connect(db)
+        rows = con.execute(
+            "SELECT l.reviewer, l.verdict, l.note, v.scorer FROM labels l JOIN traces t ON t.id = l.trace "
+            "JOIN scorer_versions v ON v.id = l.scorer_version WHERE t.trace_id = ?",
+            (review_fixture.XSS_ID,)).fetchall()
+        check(rows == [("browser-bot", "disagree", "browser: <b>not</b> a refusal", "refusal")],
+              "label stored in the database: %s" % rows)
+        check("trace?" in res.get("after_label_url", "") and review_fixture.XSS_ID not in res.get("after_label_url", ""),
+              "moved on to the next unlabelled trace: %s" % res.get("after_label_url"))
+        shots = sorted(os.listdir(a.artifacts))
+        check(len(shots) == 6, "screenshots kept in %s: %s" % (a.artifacts, shots))
+    if FAILS:
+        print("FAILED: %d checks" % len(FAILS))
+        return 1
+    print("all review browser checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

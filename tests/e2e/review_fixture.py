@@ -1,0 +1,82 @@
+"""Shared set-up of the review end-to-end tests: a store scored by the real
+`assay score` from datasets/demo/traces.jsonl plus hostile traces, and a real
+`assay review` server on 127.0.0.1 port 0."""
+import json
+import os
+import re
+import subprocess
+import time
+
+CONFIG = """
+store: {sqlite: review.db}
+scorers:
+  - {name: json, type: format, json: true, when: {expected_format: json}}
+  - {name: refusal, type: refusal}
+  - {name: length, type: length, max_words: 400}
+  - {name: pii, type: pii_leak}
+"""
+
+XSS_ID = "tr_xss_review"
+XSS_OUTPUT = ("I'm sorry, but I can't help with that. <script>alert(1)</script> "
+              "<img src=x onerror=\"window.__xss=1;alert(2)\"> "
+              "<a href=\"javascript:alert(3)\">click me</a>")
+
+
+def hostile_traces():
+    base = {
+        "timestamp": "2026-11-22T00:00:00Z",
+        "metadata": {"feature": "support_chat", "tenant": "initech", "prompt_version": "v7",
+                     "model": "gpt-4o-mini-2024-07-18", "environment": "prod", "expected_format": "text"},
+        "usage": {"input_tokens": 10, "output_tokens": 20, "cost_usd": 0.0001},
+        "latency_ms": 321.0, "finish_reason": "stop",
+    }
+    xss = dict(base, trace_id=XSS_ID,
+               input=[{"role": "system", "content": "<b>system</b> prompt"},
+                      {"role": "user", "content": "<img src=x onerror=alert(4)> please help"}],
+               output=XSS_OUTPUT, context=["<script>alert(5)</script> doc one"])
+    return [xss]
+
+
+def make_store(assay, source, tmp):
+    traces = os.path.join(tmp, "traces.jsonl")
+    with open(os.path.join(source, "datasets", "demo", "traces.jsonl")) as f, open(traces, "w") as out:
+        out.write(f.read())
+        for t in hostile_traces():
+            out.write(json.dumps(t) + "\n")
+    cfg = os.path.join(tmp, "assay.yaml")
+    with open(cfg, "w") as f:
+        f.write(CONFIG)
+    db = os.path.join(tmp, "review.db")
+    r = subprocess.run([assay, "score", "--config", cfg, "--db", db, "--in", traces, "--format", "json"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("assay score failed: " + r.stderr[-500:])
+    return db
+
+
+class Server:
+    """`assay review` on 127.0.0.1:0; the bound port is read from its first line."""
+
+    def __init__(self, assay, db, *extra):
+        self.proc = subprocess.Popen([assay, "review", "--db", db, "--listen", "127.0.0.1:0", *extra],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 30
+        line = ""
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if line or self.proc.poll() is not None:
+                break
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        if not m:
+            self.proc.kill()
+            raise RuntimeError("review server did not start: %r %r" % (line, self.proc.stderr.read()))
+        self.port = int(m.group(1))
+        self.base = "http://127.0.0.1:%d" % self.port
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            return self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return -9

@@ -1,0 +1,186 @@
+// Agreement statistics against values computed by hand (see the comments).
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "review/agreement.h"
+#include "review/calibration.h"
+#include "review/trends.h"
+
+using namespace assay;
+using namespace assay::review;
+
+namespace {
+
+std::vector<std::pair<std::string, std::string>> repeat(const std::string& a, const std::string& b, int n) {
+    return std::vector<std::pair<std::string, std::string>>(static_cast<size_t>(n), {a, b});
+}
+
+void append(std::vector<std::pair<std::string, std::string>>& to, std::vector<std::pair<std::string, std::string>> v) {
+    to.insert(to.end(), v.begin(), v.end());
+}
+
+}  // namespace
+
+TEST_CASE("review: Cohen's kappa for pass/fail, by hand") {
+    // scorer\human  pass fail
+    //   pass          20    5
+    //   fail          10   15
+    // p_o = 35/50 = 0.7; p_e = 0.5*0.6 + 0.5*0.4 = 0.5; kappa = 0.2/0.5 = 0.4
+    std::vector<std::pair<std::string, std::string>> p;
+    append(p, repeat("pass", "pass", 20));
+    append(p, repeat("pass", "fail", 5));
+    append(p, repeat("fail", "pass", 10));
+    append(p, repeat("fail", "fail", 15));
+    auto k = cohen_kappa(p);
+    REQUIRE(k.kappa);
+    CHECK(*k.kappa == doctest::Approx(0.4));
+    CHECK(k.observed == doctest::Approx(0.7));
+    CHECK(k.expected == doctest::Approx(0.5));
+    REQUIRE(k.matrix.categories == std::vector<std::string>{"fail", "pass"});
+    CHECK(k.matrix.counts[1][1] == 20);  // pass/pass
+    CHECK(k.matrix.counts[1][0] == 5);   // scorer pass, human fail
+    CHECK(k.matrix.counts[0][1] == 10);
+    CHECK(k.matrix.counts[0][0] == 15);
+    CHECK(k.matrix.total == 50);
+}
+
+TEST_CASE("review: Cohen's kappa over three choices, by hand") {
+    // rows scorer, columns human; n = 30, diagonal 24: p_o = 0.8
+    //   a: 10 2 0 (12)   b: 1 8 1 (10)   c: 0 2 6 (8);  columns 11 12 7
+    // p_e = (12*11 + 10*12 + 8*7) / 900 = 308/900; kappa = (720-308)/(900-308) = 412/592
+    std::vector<std::pair<std::string, std::string>> p;
+    append(p, repeat("a", "a", 10));
+    append(p, repeat("a", "b", 2));
+    append(p, repeat("b", "a", 1));
+    append(p, repeat("b", "b", 8));
+    append(p, repeat("b", "c", 1));
+    append(p, repeat("c", "b", 2));
+    append(p, repeat("c", "c", 6));
+    auto k = cohen_kappa(p);
+    REQUIRE(k.kappa);
+    CHECK(*k.kappa == doctest::Approx(412.0 / 592.0));
+}
+
+TEST_CASE("review: kappa is undefined when everything falls in one category, and with no pairs") {
+    CHECK_FALSE(cohen_kappa(repeat("pass", "pass", 7)).kappa);
+    CHECK_FALSE(cohen_kappa({}).kappa);
+    // perfect agreement over two categories is 1
+    auto p = repeat("pass", "pass", 3);
+    append(p, repeat("fail", "fail", 2));
+    CHECK(*cohen_kappa(p).kappa == doctest::Approx(1.0));
+}
+
+TEST_CASE("review: Spearman and MAE, by hand") {
+    // d = -1, 1, -1, 1, 0: rho = 1 - 6*4 / (5*24) = 0.8
+    CHECK(*spearman({{1, 2}, {2, 1}, {3, 4}, {4, 3}, {5, 5}}) == doctest::Approx(0.8));
+    // ties: ranks x = 1, 2.5, 2.5, 4; rho = 4.5 / sqrt(4.5 * 5)
+    CHECK(*spearman({{1, 1}, {2, 2}, {2, 3}, {3, 4}}) == doctest::Approx(4.5 / std::sqrt(22.5)));
+    CHECK(*spearman({{1, 3}, {2, 2}, {3, 1}}) == doctest::Approx(-1.0));
+    CHECK_FALSE(spearman({{1, 1}}));
+    CHECK_FALSE(spearman({{1, 1}, {1, 2}}));  // constant side
+    CHECK(*mean_absolute_error({{1, 2}, {3, 3}, {5, 2}}) == doctest::Approx(4.0 / 3.0));
+    CHECK_FALSE(mean_absolute_error({}));
+    CHECK(average_ranks({10, 20, 20, 5}) == std::vector<double>{2, 3.5, 3.5, 1});
+}
+
+namespace {
+
+CalibrationPair pair(const std::string& version, double value, std::optional<bool> passed, const std::string& choice,
+                     const std::string& verdict, std::optional<double> score = std::nullopt) {
+    CalibrationPair p;
+    p.trace_id = "t";
+    p.scorer_version = version;
+    p.value = value;
+    p.passed = passed;
+    p.choice = choice;
+    p.human.scorer = "refusal";
+    p.human.scorer_version = version;
+    p.human.verdict = verdict;
+    p.human.score = score;
+    return p;
+}
+
+}  // namespace
+
+TEST_CASE("review: calibration turns labels into pairs per version and warns") {
+    std::vector<CalibrationPair> ps;
+    // v1: scorer pass + agree (x3) -> pass/pass; scorer fail + agree (x1) -> fail/fail;
+    //     scorer pass + disagree (x1) -> pass/fail; scorer fail + disagree (x1) -> fail/pass
+    for (int i = 0; i < 3; ++i) {
+        ps.push_back(pair("v1", 0, true, "answer", "agree"));
+    }
+    ps.push_back(pair("v1", 1, false, "refusal", "agree"));
+    ps.push_back(pair("v1", 0, true, "answer", "disagree"));
+    ps.push_back(pair("v1", 1, false, "refusal", "disagree"));
+    ps.push_back(pair("v2", 0.2, std::nullopt, "", "score", 0.5));
+    ps.push_back(pair("v2", 0.9, std::nullopt, "", "score", 0.7));
+    ps.push_back(pair("v2", 0.4, std::nullopt, "", "agree"));
+    CalibrationOptions opts;
+    opts.min_kappa = 0.6;
+    opts.min_labels = 5;
+    auto cs = calibrate(ps, opts);
+    REQUIRE(cs.size() == 2);
+    const auto& v1 = cs[0];
+    CHECK(v1.version == "v1");
+    CHECK(v1.labels == 6);
+    REQUIRE(v1.pass_fail);
+    // scorer\human: pass: pass 3, fail 1; fail: pass 1, fail 1. p_o = 4/6,
+    // p_e = (4/6)(4/6) + (2/6)(2/6) = 20/36; kappa = (24/36 - 20/36) / (16/36) = 0.25
+    CHECK(*v1.pass_fail->kappa == doctest::Approx(0.25));
+    REQUIRE(v1.choice);  // two choices: a disagree flips to the other one
+    CHECK(*v1.choice->kappa == doctest::Approx(0.25));
+    CHECK(v1.warnings.size() == 1);
+    CHECK(v1.warnings[0].find("below the bar") != std::string::npos);
+    const auto& v2 = cs[1];
+    CHECK(v2.labels == 3);
+    CHECK_FALSE(v2.pass_fail);
+    CHECK(v2.numeric_pairs == 3);  // (0.2,0.5) (0.9,0.7) (0.4,0.4)
+    CHECK(*v2.mae == doctest::Approx((0.3 + 0.2 + 0.0) / 3));
+    CHECK(*v2.spearman == doctest::Approx(0.5));  // ranks x 1,3,2 vs y 2,3,1: 1 - 6*2/24
+    REQUIRE(v2.warnings.size() == 1);
+    CHECK(v2.warnings[0].find("too few labels") != std::string::npos);
+    auto j = to_json(v1);
+    CHECK(j["pass_fail"]["confusion"]["counts"][1][1] == 3);
+    CHECK(to_table(v1).find("WARNING") != std::string::npos);
+}
+
+TEST_CASE("review: trends compute a 7-day moving average over calendar days") {
+    CHECK(*day_number("1970-01-01") == 0);
+    CHECK(*day_number("2026-11-22") == 20779);
+    CHECK_FALSE(day_number("2026-13-01"));
+    CHECK_FALSE(day_number("yesterday"));
+    std::vector<TrendPoint> pts = {{"chat", "2026-11-01", 4, 0.1, 1.0}, {"chat", "2026-11-02", 4, 0.1, 0.0},
+                                   {"chat", "2026-11-05", 2, 0.1, 0.5}, {"chat", "2026-11-09", 1, 0.1, 1.0},
+                                   {"rag", "2026-11-01", 3, 0.25, std::nullopt}};
+    auto s = build_series(pts);
+    REQUIRE(s.size() == 2);
+    CHECK(s[0].metric == "pass_rate");
+    REQUIRE(s[0].points.size() == 4);
+    CHECK(s[0].points[0].ma7 == doctest::Approx(1.0));
+    CHECK(s[0].points[1].ma7 == doctest::Approx(0.5));
+    CHECK(s[0].points[2].ma7 == doctest::Approx(0.5));
+    CHECK(s[0].points[3].ma7 == doctest::Approx(0.75));  // 11-05 and 11-09 are within 6 days
+    CHECK(s[1].metric == "mean");
+    CHECK(s[1].points[0].value == doctest::Approx(0.25));
+}
+
+#include "review/views.h"
+
+TEST_CASE("review: output pretty-printed only when it is a JSON object or array") {
+    CHECK(*review::pretty_json(R"({"a":[1,2]})") == "{\n  \"a\": [\n    1,\n    2\n  ]\n}");
+    CHECK_FALSE(review::pretty_json("42"));
+    CHECK_FALSE(review::pretty_json("plain text {"));
+    CHECK_FALSE(review::pretty_json(""));
+    TraceDetail d;
+    d.trace_id = "x";
+    d.raw = R"({"trace_id":"x","input":[{"role":"user","content":"<b>hi</b>"}],"output":"{\"ok\":true}"})";
+    auto j = review::trace_json(d);
+    CHECK(j["input"]["messages"][0]["role"] == "user");
+    CHECK(j["input"]["messages"][0]["content"] == "<b>hi</b>");  // data, escaped by the page's textContent
+    CHECK(j["output"]["pretty_json"] == "{\n  \"ok\": true\n}");
+    d.raw = "not json";
+    auto bad = review::trace_json(d);
+    CHECK(bad.contains("parse_error"));
+    CHECK(bad["raw"] == "not json");
+}

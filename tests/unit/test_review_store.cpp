@@ -1,0 +1,295 @@
+// The review store on a real SQLite file: filters, pagination, labels,
+// calibration pairs, trends, the judgements table when present, and export.
+#include <doctest/doctest.h>
+
+#include <sqlite3.h>
+
+#include "ingest/trace_parser.h"
+#include "review/access.h"
+#include "review/dataset_export.h"
+#include "store/review_store.h"
+#include "store/sqlite_store.h"
+#include "temp_dir.h"
+
+using namespace assay;
+using assay::testing::TempDir;
+
+namespace {
+
+// 20 traces: t00..t19, feature chat (even) / rag (odd), one per day from
+// 2026-11-01; refusal scores value = i/20, passed = i >= 5.
+std::string make_store(const TempDir& dir) {
+    std::string path = dir.file("r.db");
+    auto s = SqliteStore::open({path});
+    REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers({{"refusal", "1.aaaa", "refusal", "{}"}, {"length", "1.bbbb", "length", "{}"}}).ok());
+    WriteBatch b;
+    for (int i = 0; i < 20; ++i) {
+        char id[8];
+        std::snprintf(id, sizeof id, "t%02d", i);
+        std::string day = std::to_string(1 + i);
+        if (day.size() == 1) {
+            day = "0" + day;
+        }
+        std::string meta = i == 3 ? R"(,"expected_refusal":true)" : "";
+        auto t = parse_trace(std::string(R"({"trace_id":")") + id + R"(","timestamp":"2026-11-)" + day +
+                                 R"(T10:00:00Z","input":[{"role":"user","content":"q)" + std::to_string(i) +
+                                 R"("}],"output":"<script>alert(1)</script>","context":["doc"],"metadata":{"feature":")" +
+                                 (i % 2 ? "rag" : "chat") + R"(","tenant":"acme")" + meta + "}}",
+                             {}, 5);
+        REQUIRE(t.ok());
+        b.traces.push_back(*t);
+        ScoreRow r;
+        r.trace_id = id;
+        r.scorer = "refusal";
+        r.scorer_version = "1.aaaa";
+        r.decision = Decision::scored;
+        r.score = Score{i / 20.0, i >= 5, i >= 5 ? "answer" : "refusal", "why " + std::to_string(i)};
+        r.at_ms = 1;
+        r.batch_index = i;
+        b.scores.push_back(r);
+        ScoreRow skipped = r;
+        skipped.scorer = "length";
+        skipped.scorer_version = "1.bbbb";
+        skipped.decision = Decision::filtered_out;
+        skipped.score.reset();
+        skipped.reason = "metadata.feature is 'rag'";
+        b.scores.push_back(skipped);
+    }
+    REQUIRE((*s)->write(b).ok());
+    return path;
+}
+
+}  // namespace
+
+TEST_CASE("review store: filtered bottom list with total, pagination and sorting") {
+    TempDir dir;
+    auto path = make_store(dir);
+    auto rs = open_sqlite_review_store(path);
+    REQUIRE(rs.ok());
+    auto& store = **rs;
+    ReviewFilter f;
+    f.scorer = "refusal";
+    auto all = store.list(f, ReviewSort::bottom, 0, 3);
+    REQUIRE(all.ok());
+    CHECK(all->total == 20);
+    CHECK(all->scorer_version == "1.aaaa");
+    REQUIRE(all->rows.size() == 3);
+    CHECK(all->rows[0].trace_id == "t00");  // failures first, lowest value first
+    CHECK(all->rows[2].trace_id == "t02");
+    auto page2 = store.list(f, ReviewSort::bottom, 3, 3);
+    CHECK(page2->rows[0].trace_id == "t03");
+    auto top = store.list(f, ReviewSort::top, 0, 1);
+    CHECK(top->rows[0].trace_id == "t19");
+    auto newest = store.list(f, ReviewSort::newest, 0, 1);
+    CHECK(newest->rows[0].trace_id == "t19");
+
+    f.feature = "rag";
+    f.passed = false;
+    auto rag = store.list(f, ReviewSort::bottom, 0, 50);
+    CHECK(rag->total == 2);  // t01, t03
+    CHECK(rag->rows.size() == 2);
+    f.feature.clear();
+    f.passed.reset();
+    f.since_ms = *parse_rfc3339_ms("2026-11-10T00:00:00Z");
+    f.until_ms = *parse_rfc3339_ms("2026-11-12T00:00:00Z");
+    auto range = store.list(f, ReviewSort::oldest, 0, 50);
+    REQUIRE(range->rows.size() == 2);
+    CHECK(range->rows[0].trace_id == "t09");
+
+    ReviewFilter missing;
+    missing.scorer = "nope";
+    CHECK(store.list(missing, ReviewSort::bottom, 0, 5).status().code() == StatusCode::not_found);
+}
+
+TEST_CASE("review store: labels are stored with scorer version and time; labelled filter; calibration pairs") {
+    TempDir dir;
+    auto path = make_store(dir);
+    auto rs = open_sqlite_review_store(path);
+    REQUIRE(rs.ok());
+    auto& store = **rs;
+    NewLabel l{"t00", "refusal", "", "ana", "disagree", std::nullopt, "not a refusal <b>", 1234};
+    auto id = store.add_label(l);
+    REQUIRE(id.ok());
+    CHECK(*id > 0);
+    CHECK(store.add_label({"t01", "refusal", "", "ana", "score", 0.5, "", 1235}).ok());
+    CHECK(store.add_label({"t01", "refusal", "", "ana", "maybe", std::nullopt, "", 1}).status().code() ==
+          StatusCode::invalid_argument);
+    CHECK(store.add_label({"t01", "refusal", "", "ana", "score", std::nullopt, "", 1}).status().code() ==
+          StatusCode::invalid_argument);
+    CHECK(store.add_label({"t01", "refusal", "", "", "agree", std::nullopt, "", 1}).status().code() ==
+          StatusCode::invalid_argument);
+    CHECK(store.add_label({"zz", "refusal", "", "ana", "agree", std::nullopt, "", 1}).status().code() ==
+          StatusCode::not_found);
+
+    ReviewFilter f;
+    f.scorer = "refusal";
+    f.labelled = false;
+    auto un = store.list(f, ReviewSort::bottom, 0, 1);
+    CHECK(un->total == 18);
+    CHECK(un->rows[0].trace_id == "t02");  // the next unlabelled bottom trace
+    f.labelled = true;
+    CHECK(store.list(f, ReviewSort::bottom, 0, 5)->total == 2);
+
+    auto d = store.trace("t00");
+    REQUIRE(d.ok());
+    REQUIRE(d->labels.size() == 1);
+    CHECK(d->labels[0].scorer_version == "1.aaaa");
+    CHECK(d->labels[0].at_ms == 1234);
+    CHECK(d->labels[0].note == "not a refusal <b>");
+    REQUIRE(d->decisions.size() == 2);
+    bool saw_filtered = false;
+    for (const auto& r : d->decisions) {
+        if (r.scorer == "length") {
+            saw_filtered = r.decision == "filtered_out" && r.reason == "metadata.feature is 'rag'";
+        }
+    }
+    CHECK(saw_filtered);
+
+    auto pairs = store.calibration_pairs("refusal", "");
+    REQUIRE(pairs.ok());
+    REQUIRE(pairs->size() == 2);
+    CHECK((*pairs)[0].human.verdict == "disagree");
+    CHECK((*pairs)[0].passed == false);
+    CHECK(*(*pairs)[1].human.score == 0.5);
+
+    // only labels were written: trace data unchanged
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM labels", -1, &st, nullptr);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(sqlite3_column_int64(st, 0) == 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+TEST_CASE("review store: judge details from the judgements table when it exists") {
+    TempDir dir;
+    auto path = make_store(dir);
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    REQUIRE(sqlite3_exec(db,
+                         "CREATE TABLE judgements (id INTEGER PRIMARY KEY, trace INTEGER, scorer_version INTEGER, "
+                         "judge TEXT, model TEXT, rubric TEXT, rubric_version TEXT, rubric_hash TEXT, score REAL, "
+                         "passed INTEGER, choice TEXT, reasoning TEXT, input_tokens INTEGER, output_tokens INTEGER, "
+                         "cost_usd REAL, latency_ms REAL, attempts INTEGER, cached INTEGER, error_type TEXT, "
+                         "error_message TEXT, at_ms INTEGER);"
+                         "INSERT INTO judgements (trace, scorer_version, judge, model, rubric, rubric_version, "
+                         "rubric_hash, score, passed, choice, reasoning, input_tokens, output_tokens, cost_usd, "
+                         "latency_ms, attempts, cached, at_ms) SELECT t.id, v.id, 'j1', 'gpt-x', 'helpfulness', '2', "
+                         "'abc', 0.1, 0, 'bad', 'the answer dodges', 100, 20, 0.001, 800, 1, 0, 9 FROM traces t, "
+                         "scorer_versions v WHERE t.trace_id = 't00' AND v.scorer = 'refusal'",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    auto rs = open_sqlite_review_store(path);
+    REQUIRE(rs.ok());
+    ReviewFilter f;
+    f.scorer = "refusal";
+    auto l = (*rs)->list(f, ReviewSort::bottom, 0, 1);
+    REQUIRE(l.ok());
+    CHECK(l->rows[0].judge_reasoning == "the answer dodges");
+    auto d = (*rs)->trace("t00");
+    REQUIRE(d.ok());
+    const DecisionRecord* r = nullptr;
+    for (const auto& x : d->decisions) {
+        if (x.scorer == "refusal") {
+            r = &x;
+        }
+    }
+    REQUIRE(r);
+    REQUIRE(r->judgements.size() == 1);
+    CHECK(r->judgements[0].model == "gpt-x");
+    CHECK(r->judgements[0].rubric == "helpfulness");
+    CHECK(r->judgements[0].cost_usd == doctest::Approx(0.001));
+}
+
+TEST_CASE("review export: labels become expectations") {
+    TempDir dir;
+    auto path = make_store(dir);
+    auto rs = open_sqlite_review_store(path);
+    REQUIRE(rs.ok());
+    auto& store = **rs;
+    REQUIRE(store.add_label({"t00", "refusal", "", "ana", "agree", std::nullopt, "refused a fine request", 1}).ok());
+    REQUIRE(store.add_label({"t03", "refusal", "", "ana", "agree", std::nullopt, "", 2}).ok());
+    REQUIRE(store.add_label({"t07", "refusal", "", "bo", "disagree", std::nullopt, "this is a refusal", 3}).ok());
+    REQUIRE(store.add_label({"t08", "refusal", "", "bo", "score", 0.8, "", 4}).ok());
+    ReviewFilter f;
+    f.scorer = "refusal";
+    auto cases = review::export_cases(store, f, 3, {});
+    REQUIRE(cases.ok());
+    REQUIRE(cases->size() == 3);
+    const auto& c0 = (*cases)[0];
+    CHECK(c0["id"] == "t00");
+    CHECK(c0["input"][0]["content"] == "q0");
+    CHECK(c0["context"][0] == "doc");
+    CHECK(c0["metadata"]["feature"] == "chat");
+    CHECK(c0["metadata"]["review"]["note"] == "refused a fine request");
+    CHECK(c0["expect"]["refusal"] == false);
+    CHECK_FALSE((*cases)[1].contains("expect"));  // t01: no label
+    auto picked = review::export_cases(store, f, 1, {"t03", "t07", "t08"});
+    REQUIRE(picked.ok());
+    REQUIRE(picked->size() == 3);
+    CHECK((*picked)[0]["expect"]["refusal"] == true);   // metadata.expected_refusal
+    CHECK((*picked)[1]["expect"]["refusal"] == false);  // disagree with a pass: the answer was a refusal
+    CHECK((*picked)[2]["expect"]["min_score"]["refusal"] == 0.8);
+    CHECK(review::export_cases(store, f, 1, {"nope"}).status().code() == StatusCode::not_found);
+}
+
+TEST_CASE("review access: loopback policy, bearer, cookies, CSRF") {
+    using namespace assay::review;
+    CHECK(is_loopback_host("127.0.0.1"));
+    CHECK(is_loopback_host("127.3.2.1"));
+    CHECK(is_loopback_host("::1"));
+    CHECK(is_loopback_host("localhost"));
+    CHECK_FALSE(is_loopback_host("0.0.0.0"));
+    CHECK_FALSE(is_loopback_host("127.0.0.1.evil.com"));
+    CHECK_FALSE(is_loopback_host("10.0.0.1"));
+    CHECK(check_listen_policy("0.0.0.0", "").message().find("--token") != std::string::npos);
+    CHECK(check_listen_policy("0.0.0.0", "s3cret").ok());
+    CHECK(check_listen_policy("127.0.0.1", "").ok());
+    CHECK(*cookie_value("a=1; assay_csrf=xyz; b=2", "assay_csrf") == "xyz");
+    CHECK_FALSE(cookie_value("a=1", "assay_csrf"));
+
+    AccessControl open("");
+    CHECK(open.authenticated("", ""));
+    CHECK(open.host_ok("127.0.0.1:8700"));
+    CHECK(open.host_ok("localhost:8700"));
+    CHECK_FALSE(open.host_ok("evil.example:8700"));
+    CHECK(open.csrf_ok("", "assay_csrf=abc", "abc", "", "127.0.0.1:1").ok());
+    CHECK(open.csrf_ok("", "assay_csrf=abc", "abc", "http://127.0.0.1:1", "127.0.0.1:1").ok());
+    CHECK_FALSE(open.csrf_ok("", "assay_csrf=abc", "abd", "", "127.0.0.1:1").ok());
+    CHECK_FALSE(open.csrf_ok("", "assay_csrf=abc", "", "", "127.0.0.1:1").ok());
+    CHECK_FALSE(open.csrf_ok("", "assay_csrf=abc", "abc", "http://evil.example", "127.0.0.1:1").ok());
+
+    AccessControl locked("s3cret");
+    CHECK_FALSE(locked.authenticated("", ""));
+    CHECK(locked.authenticated("Bearer s3cret", ""));
+    CHECK_FALSE(locked.authenticated("Bearer s3cre", ""));
+    CHECK_FALSE(locked.login("wrong"));
+    auto sid = locked.login("s3cret");
+    REQUIRE(sid);
+    CHECK(locked.authenticated("", "assay_session=" + *sid));
+    CHECK_FALSE(locked.authenticated("", "assay_session=forged"));
+    CHECK(locked.csrf_ok("Bearer s3cret", "", "", "", "h").ok());  // scripts with the header
+}
+
+TEST_CASE("review store: daily trend points per feature over the last N days") {
+    TempDir dir;
+    auto path = make_store(dir);
+    auto rs = open_sqlite_review_store(path);
+    REQUIRE(rs.ok());
+    // Traces are on 2026-11-01 .. 2026-11-20; the last 7 days are 11-14 .. 11-20.
+    auto pts = (*rs)->trends("refusal", "", 7);
+    REQUIRE(pts.ok());
+    REQUIRE(pts->size() == 7);
+    CHECK((*pts)[0].feature == "chat");
+    CHECK((*pts)[0].day == "2026-11-15");  // t14
+    CHECK((*pts)[0].n == 1);
+    CHECK((*pts)[0].mean == doctest::Approx(0.7));
+    CHECK(*(*pts)[0].pass_rate == doctest::Approx(1.0));
+    CHECK((*pts)[3].feature == "rag");
+    CHECK((*pts)[3].day == "2026-11-14");  // t13
+    CHECK((*pts)[6].day == "2026-11-20");
+    CHECK((*rs)->trends("nope", "", 7).status().code() == StatusCode::not_found);
+}

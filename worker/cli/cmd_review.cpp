@@ -1,0 +1,80 @@
+// `assay review`: the web app where reviewers browse the bottom-scoring
+// traces, label them and calibrate the judges (see review/review_server.h).
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include <pthread.h>
+
+#include "cli/commands.h"
+#include "cli/review_args.h"
+#include "review/review_server.h"
+
+namespace assay::cli {
+
+namespace {
+
+struct ReviewArgs {
+    std::string db;
+    std::string listen = "127.0.0.1:8700";
+    std::string token;
+    double min_kappa = 0.6;
+    int64_t min_labels = 20;
+};
+
+int run_review(const ReviewArgs& a) {
+    review::ReviewServerOptions opts;
+    opts.token = a.token;
+    if (opts.token.empty()) {
+        const char* env = std::getenv("ASSAY_REVIEW_TOKEN");
+        opts.token = env ? env : "";
+    }
+    opts.min_kappa = a.min_kappa;
+    opts.min_labels = a.min_labels;
+    // Block the stop signals in every thread; this one waits for them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    auto store = open_review_store("review", a.db);
+    if (!store) {
+        return 2;
+    }
+    review::ReviewServer server(*store, opts);
+    Status st = server.bind(a.listen);
+    if (!st.ok()) {
+        std::fprintf(stderr, "assay review: %s\n", st.message().c_str());
+        return 2;
+    }
+    std::string host = a.listen.substr(0, a.listen.rfind(':'));
+    std::printf("assay review: listening on http://%s:%d/%s\n", host.c_str(), server.port(),
+                opts.token.empty() ? "" : " (token required)");
+    std::fflush(stdout);
+    std::thread serving([&] { server.run(); });
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    server.stop();
+    serving.join();
+    std::printf("assay review: stopped\n");
+    return 0;
+}
+
+}  // namespace
+
+void add_review_command(CLI::App& app, Runner& run) {
+    auto a = std::make_shared<ReviewArgs>();
+    CLI::App* c = app.add_subcommand("review", "Serve the review pages: browse, label and calibrate");
+    c->add_option("--db", a->db, "SQLite store (default: ASSAY_DB, then ./assay.db)");
+    c->add_option("--listen", a->listen, "HOST:PORT to listen on (port 0 picks one; default 127.0.0.1:8700)");
+    c->add_option("--token", a->token,
+                  "Require this token (bearer header or login form); default ASSAY_REVIEW_TOKEN. "
+                  "Mandatory for a non-loopback --listen");
+    c->add_option("--min-kappa", a->min_kappa, "Calibration bar: warn below this kappa")->check(CLI::Range(-1.0, 1.0));
+    c->add_option("--min-labels", a->min_labels, "Calibration: warn with fewer labels")->check(CLI::Range(1, 1000000));
+    c->callback([a, &run] { run = [a] { return run_review(*a); }; });
+}
+
+}  // namespace assay::cli

@@ -1,0 +1,28 @@
+#include "cli/review_args.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+namespace assay::cli {
+
+std::unique_ptr<ReviewStore> open_review_store(const std::string& command, const std::string& db) {
+    std::string path = db;
+    if (path.empty()) {
+        const char* env = std::getenv("ASSAY_DB");
+        path = env && *env ? env : "assay.db";
+    }
+    if (!std::filesystem::exists(path)) {
+        std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n", command.c_str(),
+                     path.c_str());
+        return nullptr;
+    }
+    auto s = open_sqlite_review_store(path);
+    if (!s.ok()) {
+        std::fprintf(stderr, "assay %s: %s\n", command.c_str(), s.status().message().c_str());
+        return nullptr;
+    }
+    return std::move(s.value());
+}
+
+}  // namespace assay::cli

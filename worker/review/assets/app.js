@@ -1,0 +1,546 @@
+// assay review: the pages' only script. Trace content is untrusted: it is put
+// into the DOM with textContent (never innerHTML), and links are never built
+// from it. The server's Content-Security-Policy forbids inline script.
+"use strict";
+
+function el(tag, props, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (k === "text") e.textContent = v;
+    else if (k === "class") e.className = v;
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) {
+    if (c === null || c === undefined) continue;
+    e.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+  }
+  return e;
+}
+
+function clear(node) {
+  while (node.firstChild) node.removeChild(node.firstChild);
+}
+
+function status(text, cls) {
+  const s = document.getElementById("status");
+  if (s) {
+    s.textContent = text;
+    s.className = cls || "";
+  }
+}
+
+function cookie(name) {
+  for (const part of document.cookie.split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return v.join("=");
+  }
+  return "";
+}
+
+async function api(path, options) {
+  const opts = Object.assign({ credentials: "same-origin", headers: {} }, options || {});
+  if (opts.method === "POST") {
+    opts.headers["Content-Type"] = "application/json";
+    opts.headers["X-CSRF-Token"] = cookie("assay_csrf");
+  }
+  const res = await fetch(path, opts);
+  if (res.status === 401) {
+    window.location.assign("/login");
+    throw new Error("authentication required");
+  }
+  const type = res.headers.get("Content-Type") || "";
+  if (!res.ok) {
+    let msg = res.status + " " + res.statusText;
+    if (type.startsWith("application/json")) msg = (await res.json()).error || msg;
+    throw new Error(msg);
+  }
+  return type.startsWith("application/json") ? res.json() : res.text();
+}
+
+function fmtNum(v, digits) {
+  if (v === null || v === undefined) return "–";
+  return Number(v).toFixed(digits === undefined ? 3 : digits);
+}
+
+function fmtBool(v) {
+  return v === null || v === undefined ? "–" : v ? "pass" : "FAIL";
+}
+
+// The reviewer's name, remembered in localStorage.
+function setupReviewer() {
+  const input = document.getElementById("reviewer");
+  if (!input) return;
+  input.value = localStorage.getItem("assay.reviewer") || "";
+  input.addEventListener("change", () => localStorage.setItem("assay.reviewer", input.value.trim()));
+}
+
+function reviewer() {
+  const input = document.getElementById("reviewer");
+  const name = (input ? input.value : localStorage.getItem("assay.reviewer") || "").trim();
+  if (name) localStorage.setItem("assay.reviewer", name);
+  return name;
+}
+
+async function fillScorers(select, selected, withAll) {
+  const list = await api("/api/scorers");
+  const seen = new Set();
+  for (const s of list) {
+    if (seen.has(s.scorer)) continue;
+    seen.add(s.scorer);
+    const o = el("option", { value: s.scorer, text: s.scorer + " (" + s.type + ")" });
+    select.appendChild(o);
+  }
+  if (selected && seen.has(selected)) select.value = selected;
+  else if (!withAll && select.options.length) select.selectedIndex = 0;
+  return list;
+}
+
+const FILTER_KEYS = ["scorer", "scorer_version", "feature", "tenant", "prompt_version", "model", "since", "until",
+  "passed", "labelled", "sort", "limit"];
+
+function filterParams(from) {
+  const p = new URLSearchParams();
+  for (const k of FILTER_KEYS) {
+    const v = from.get(k);
+    if (v) p.set(k, v);
+  }
+  return p;
+}
+
+async function nextUnlabelled(params, currentId) {
+  const p = filterParams(params);
+  p.set("labelled", "false");
+  p.set("sort", "bottom");
+  p.set("limit", "2");
+  p.delete("offset");
+  const data = await api("/api/bottom?" + p.toString());
+  const row = data.rows.find((r) => r.trace_id !== currentId);
+  if (!row) {
+    status("No unlabelled trace left for these filters.", "ok");
+    return;
+  }
+  const q = filterParams(params);
+  q.set("id", row.trace_id);
+  window.location.assign("/trace?" + q.toString());
+}
+
+async function download(body) {
+  const res = await fetch("/api/export", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": cookie("assay_csrf") },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) {
+    const j = await res.json().catch(() => ({}));
+    throw new Error(j.error || res.statusText);
+  }
+  const text = await res.text();
+  const url = URL.createObjectURL(new Blob([text], { type: "application/x-ndjson" }));
+  const a = el("a", { href: url, download: "cases.jsonl" });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  const n = text.split("\n").filter((l) => l).length;
+  status("Exported " + n + " cases to cases.jsonl", "ok");
+}
+
+// ---- list page ---------------------------------------------------------------
+async function listPage() {
+  const params = new URLSearchParams(window.location.search);
+  const form = document.getElementById("filters");
+  for (const k of FILTER_KEYS) {
+    if (form.elements[k] && params.get(k)) form.elements[k].value = params.get(k);
+  }
+  await fillScorers(document.getElementById("scorer"), params.get("scorer"), false);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const p = new URLSearchParams();
+    for (const k of FILTER_KEYS) {
+      if (form.elements[k] && form.elements[k].value) p.set(k, form.elements[k].value);
+    }
+    window.location.assign("/?" + p.toString());
+  });
+  const scorer = document.getElementById("scorer").value;
+  if (!scorer) {
+    status("No scorer has written to this store yet.");
+    return;
+  }
+  const p = filterParams(params);
+  p.set("scorer", scorer);
+  const offset = parseInt(params.get("offset") || "0", 10) || 0;
+  p.set("offset", String(offset));
+  let data;
+  try {
+    data = await api("/api/bottom?" + p.toString());
+  } catch (e) {
+    status(e.message, "error");
+    return;
+  }
+  const limit = data.limit;
+  const pages = Math.max(1, Math.ceil(data.total / limit));
+  const page = Math.floor(offset / limit) + 1;
+  status(data.total + " traces scored by " + data.scorer + " " + data.scorer_version + " match");
+  document.getElementById("pageinfo").textContent = "page " + page + " of " + pages;
+  const go = (o) => {
+    const q = new URLSearchParams(window.location.search);
+    q.set("scorer", scorer);
+    q.set("offset", String(o));
+    window.location.assign("/?" + q.toString());
+  };
+  const prev = document.getElementById("prev");
+  const next = document.getElementById("next");
+  prev.disabled = offset <= 0;
+  next.disabled = offset + limit >= data.total;
+  prev.addEventListener("click", () => go(Math.max(0, offset - limit)));
+  next.addEventListener("click", () => go(offset + limit));
+
+  const tbody = document.querySelector("#rows tbody");
+  clear(tbody);
+  const rows = [];
+  for (const r of data.rows) {
+    const q = filterParams(params);
+    q.set("scorer", scorer);
+    q.set("id", r.trace_id);
+    const link = el("a", { href: "/trace?" + q.toString(), class: "open", text: r.trace_id });
+    const tr = el("tr", { class: r.passed === false ? "failed" : "" },
+      el("td", {}, el("input", { type: "checkbox", class: "pick", "data-id": r.trace_id })),
+      el("td", {}, link, el("br"), el("span", { text: fmtNum(r.value) })),
+      el("td", { class: "passed", text: fmtBool(r.passed) }),
+      el("td", { text: r.label }),
+      el("td", { class: "excerpt why", text: r.explanation_excerpt }),
+      el("td", { class: "excerpt input", text: r.input_excerpt }),
+      el("td", { class: "excerpt output", text: r.output_excerpt }),
+      el("td", { text: r.timestamp }),
+      el("td", { text: [r.feature, r.tenant, r.prompt_version, r.model].filter((x) => x).join(" / ") }),
+      el("td", { class: "labels", text: String(r.labels) }));
+    tr.dataset.href = link.getAttribute("href");
+    tbody.appendChild(tr);
+    rows.push(tr);
+  }
+  let current = -1;
+  const select = (i) => {
+    if (!rows.length) return;
+    if (current >= 0) rows[current].classList.remove("current");
+    current = Math.max(0, Math.min(rows.length - 1, i));
+    rows[current].classList.add("current");
+    rows[current].scrollIntoView({ block: "nearest" });
+  };
+  document.getElementById("queue").addEventListener("click", () =>
+    nextUnlabelled(p, null).catch((e) => status(e.message, "error")));
+  document.getElementById("export-selected").addEventListener("click", () => {
+    const ids = Array.from(document.querySelectorAll("input.pick:checked")).map((c) => c.dataset.id);
+    if (!ids.length) {
+      status("Tick the traces to export first.", "error");
+      return;
+    }
+    download({ scorer: scorer, scorer_version: data.scorer_version, trace_ids: ids })
+      .catch((e) => status(e.message, "error"));
+  });
+  document.getElementById("export-bottom").addEventListener("click", () => {
+    const body = { scorer: scorer, scorer_version: data.scorer_version,
+      trace_ids: data.rows.map((r) => r.trace_id) };
+    download(body).catch((e) => status(e.message, "error"));
+  });
+  document.addEventListener("keydown", (ev) => {
+    if (ev.target.closest("input, select, textarea")) return;
+    if (ev.key === "j") select(current + 1);
+    else if (ev.key === "k") select(current - 1);
+    else if (ev.key === "Enter" && current >= 0) window.location.assign(rows[current].dataset.href);
+    else if (ev.key === "n") nextUnlabelled(p, null).catch((e) => status(e.message, "error"));
+  });
+}
+
+// ---- trace page --------------------------------------------------------------
+function messagesView(container, part) {
+  clear(container);
+  if (part.messages && part.messages.length) {
+    for (const m of part.messages) {
+      container.appendChild(el("div", { class: "msg role-" + String(m.role).replace(/[^a-z_]/gi, "") },
+        el("div", { class: "role", text: m.role }),
+        el("pre", { text: m.content })));
+    }
+  } else {
+    container.appendChild(el("pre", { text: part.pretty_json || part.text }));
+  }
+}
+
+function kv(tbody, key, value) {
+  tbody.appendChild(el("tr", {}, el("th", { text: key }), el("td", { text: value === null || value === undefined ? "–" : String(value) })));
+}
+
+async function tracePage() {
+  const params = new URLSearchParams(window.location.search);
+  const id = params.get("id");
+  document.getElementById("trace-id").textContent = id || "";
+  if (!id) {
+    status("No trace id given.", "error");
+    return;
+  }
+  let t;
+  try {
+    t = await api("/api/trace?id=" + encodeURIComponent(id));
+  } catch (e) {
+    status(e.message, "error");
+    return;
+  }
+  if (t.parse_error) status("The stored trace no longer parses: " + t.parse_error, "error");
+  if (t.input) {
+    messagesView(document.getElementById("input"), t.input);
+    const out = document.getElementById("output");
+    if (t.output.pretty_json) {
+      clear(out);
+      out.appendChild(el("pre", { class: "json", text: t.output.pretty_json }));
+    } else {
+      messagesView(out, t.output);
+    }
+    document.getElementById("reference").textContent = t.reference === null ? "–" : t.reference;
+    const ctx = document.getElementById("context");
+    for (const c of t.context) ctx.appendChild(el("li", {}, el("pre", { text: c })));
+    document.getElementById("metadata").textContent = JSON.stringify(t.metadata, null, 2);
+    const usage = document.querySelector("#usage tbody");
+    kv(usage, "timestamp", t.timestamp);
+    kv(usage, "received", t.received);
+    kv(usage, "input tokens", t.usage.input_tokens);
+    kv(usage, "output tokens", t.usage.output_tokens);
+    kv(usage, "cached tokens", t.usage.cached_tokens);
+    kv(usage, "cost (USD)", t.usage.cost_usd);
+    kv(usage, "latency (ms)", t.latency_ms);
+    kv(usage, "time to first token (ms)", t.ttft_ms);
+    kv(usage, "finish reason", t.finish_reason);
+    if (t.error) kv(usage, "error", t.error.type + ": " + t.error.message);
+  } else {
+    document.getElementById("input").appendChild(el("pre", { text: t.raw }));
+  }
+  const dec = document.querySelector("#decisions tbody");
+  const judg = document.getElementById("judgements");
+  const scorerSelect = document.getElementById("label-scorer");
+  const scored = [];
+  for (const d of t.decisions) {
+    dec.appendChild(el("tr", {},
+      el("td", { text: d.scorer }), el("td", { text: d.scorer_version }), el("td", { text: d.decision }),
+      el("td", { text: fmtNum(d.value) }), el("td", { text: fmtBool(d.passed) }), el("td", { text: d.label }),
+      el("td", { class: "excerpt", text: d.decision === "scored" ? d.explanation : d.reason })));
+    for (const j of d.judgements) {
+      judg.appendChild(el("div", { class: "msg" },
+        el("div", { class: "role", text: "judge " + j.judge + " · " + d.scorer }),
+        el("div", { text: "model " + j.model + " · rubric " + j.rubric + " " + j.rubric_version +
+          " (" + j.rubric_hash.slice(0, 12) + ") · score " + fmtNum(j.score) + " · passed " + fmtBool(j.passed) +
+          (j.choice ? " · choice " + j.choice : "") + " · cost $" + fmtNum(j.cost_usd, 6) + " · " +
+          j.input_tokens + "+" + j.output_tokens + " tokens · " + fmtNum(j.latency_ms, 0) + " ms · " +
+          j.attempts + " attempt(s)" + (j.cached ? " · cached" : "") }),
+        j.error_type ? el("div", { class: "error", text: j.error_type + ": " + j.error_message }) : null,
+        el("pre", { text: j.reasoning })));
+    }
+    if (d.decision === "scored" && !scored.some((s) => s.scorer === d.scorer)) scored.push(d);
+  }
+  for (const d of scored) {
+    scorerSelect.appendChild(el("option", { value: d.scorer, "data-version": d.scorer_version,
+      text: d.scorer + " " + d.scorer_version + ": " + fmtNum(d.value) + " " + fmtBool(d.passed) }));
+  }
+  if (params.get("scorer")) scorerSelect.value = params.get("scorer");
+  const labels = document.getElementById("labels");
+  for (const l of t.labels) {
+    labels.appendChild(el("li", { text: l.at + " · " + l.reviewer + " · " + l.scorer + " " + l.scorer_version + " · " +
+      l.verdict + (l.score !== null ? " " + l.score : "") + (l.note ? " · " + l.note : "") }));
+  }
+  const form = document.getElementById("label-form");
+  const submit = async () => {
+    const verdict = (form.querySelector("input[name=verdict]:checked") || {}).value;
+    const name = reviewer();
+    if (!name) {
+      status("Enter your name in the Reviewer field first.", "error");
+      document.getElementById("reviewer").focus();
+      return;
+    }
+    if (!verdict) {
+      status("Choose agree, disagree or your own score.", "error");
+      return;
+    }
+    const opt = scorerSelect.selectedOptions[0];
+    if (!opt) {
+      status("No scored decision on this trace to label.", "error");
+      return;
+    }
+    const body = { trace_id: id, scorer: opt.value, scorer_version: opt.dataset.version, reviewer: name,
+      verdict: verdict, note: document.getElementById("label-note").value };
+    if (verdict === "score") {
+      const v = document.getElementById("label-score").value;
+      if (v === "") {
+        status("Enter your score.", "error");
+        return;
+      }
+      body.score = Number(v);
+    }
+    try {
+      const r = await api("/api/labels", { method: "POST", body: JSON.stringify(body) });
+      status("Label " + r.id + " saved. Next unlabelled…", "ok");
+      labels.insertBefore(el("li", { text: "now · " + name + " · " + body.scorer + " · " + verdict }), labels.firstChild);
+      await nextUnlabelled(new URLSearchParams(Object.assign(Object.fromEntries(params), { scorer: opt.value })), id);
+    } catch (e) {
+      status(e.message, "error");
+    }
+  };
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submit();
+  });
+  document.getElementById("next-unlabelled").addEventListener("click", () =>
+    nextUnlabelled(params, id).catch((e) => status(e.message, "error")));
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
+      ev.preventDefault();
+      submit();
+      return;
+    }
+    if (ev.target.closest("input, select, textarea")) return;
+    const pick = (v) => { form.querySelector("input[name=verdict][value=" + v + "]").checked = true; };
+    if (ev.key === "a") pick("agree");
+    else if (ev.key === "d") pick("disagree");
+    else if (ev.key === "s") {
+      pick("score");
+      ev.preventDefault();
+      document.getElementById("label-score").focus();
+    } else if (ev.key === "n") nextUnlabelled(params, id).catch((e) => status(e.message, "error"));
+  });
+}
+
+// ---- calibration page ----------------------------------------------------------
+function matrixView(title, k) {
+  const box = el("div", {}, el("h3", { text: title + ": kappa " + fmtNum(k.kappa) + " over " + k.pairs +
+    " labels (observed agreement " + fmtNum(k.observed_agreement) + ", by chance " + fmtNum(k.chance_agreement) + ")" }));
+  const head = el("tr", {}, el("th", { text: "scorer \\ human" }));
+  for (const c of k.confusion.categories) head.appendChild(el("th", { text: c }));
+  const table = el("table", { class: "confusion" }, el("thead", {}, head));
+  const body = el("tbody");
+  k.confusion.categories.forEach((c, i) => {
+    const tr = el("tr", {}, el("th", { text: c }));
+    for (const n of k.confusion.counts[i]) tr.appendChild(el("td", { text: String(n) }));
+    body.appendChild(tr);
+  });
+  table.appendChild(body);
+  box.appendChild(table);
+  return box;
+}
+
+async function calibrationPage() {
+  const params = new URLSearchParams(window.location.search);
+  const select = document.getElementById("cal-scorer");
+  await fillScorers(select, params.get("scorer"), true);
+  if (params.get("min_kappa")) document.getElementById("cal-kappa").value = params.get("min_kappa");
+  document.getElementById("cal-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    if (select.value) q.set("scorer", select.value);
+    q.set("min_kappa", document.getElementById("cal-kappa").value);
+    window.location.assign("/calibration?" + q.toString());
+  });
+  const q = new URLSearchParams();
+  if (select.value) q.set("scorer", select.value);
+  q.set("min_kappa", document.getElementById("cal-kappa").value);
+  let data;
+  try {
+    data = await api("/api/calibration?" + q.toString());
+  } catch (e) {
+    status(e.message, "error");
+    return;
+  }
+  const out = document.getElementById("calibration");
+  if (!data.versions.length) status("No labels yet: label traces on the list page.");
+  for (const v of data.versions) {
+    const box = el("section", { class: "version" },
+      el("h2", { text: v.scorer + " " + v.scorer_version + ": " + v.labels + " labels" }));
+    for (const w of v.warnings) box.appendChild(el("p", { class: "warn", text: "⚠ " + w }));
+    if (!v.warnings.length) box.appendChild(el("p", { class: "ok", text: "Agreement is above the bar." }));
+    if (v.pass_fail) box.appendChild(matrixView("Pass/fail", v.pass_fail));
+    if (v.choice) box.appendChild(matrixView("Choice", v.choice));
+    box.appendChild(el("p", { text: "Numeric: Spearman " + fmtNum(v.numeric.spearman) + ", mean absolute error " +
+      fmtNum(v.numeric.mae) + " over " + v.numeric.pairs + " labels" }));
+    out.appendChild(box);
+  }
+}
+
+// ---- trends page ----------------------------------------------------------------
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+  return e;
+}
+
+function chart(series) {
+  const W = 720, H = 200, L = 48, R = 12, T = 12, B = 28;
+  const pts = series.points;
+  const vals = pts.map((p) => p.value).concat(pts.map((p) => p.ma7));
+  let lo = series.metric === "pass_rate" ? 0 : Math.min(...vals);
+  let hi = series.metric === "pass_rate" ? 1 : Math.max(...vals);
+  if (hi === lo) { hi += 1; lo -= 1; }
+  const day = (s) => Date.parse(s + "T00:00:00Z") / 86400000;
+  const d0 = day(pts[0].day), d1 = Math.max(day(pts[pts.length - 1].day), d0 + 1);
+  const x = (p) => L + ((day(p.day) - d0) / (d1 - d0)) * (W - L - R);
+  const y = (v) => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);
+  const s = svg("svg", { class: "chart", width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img" });
+  const title = svg("title");
+  title.textContent = series.feature + ": daily " + series.metric + " and 7-day moving average";
+  s.appendChild(title);
+  s.appendChild(svg("line", { class: "axis", x1: L, y1: y(lo), x2: W - R, y2: y(lo) }));
+  s.appendChild(svg("line", { class: "axis", x1: L, y1: y(hi), x2: W - R, y2: y(hi) }));
+  for (const [v, yy] of [[hi, y(hi)], [lo, y(lo)]]) {
+    const t = svg("text", { x: 4, y: yy + 4 });
+    t.textContent = fmtNum(v, 2);
+    s.appendChild(t);
+  }
+  for (const [p, anchor] of [[pts[0], "start"], [pts[pts.length - 1], "end"]]) {
+    const t = svg("text", { x: x(p), y: H - 8, "text-anchor": anchor });
+    t.textContent = p.day;
+    s.appendChild(t);
+  }
+  s.appendChild(svg("polyline", { class: "daily", points: pts.map((p) => x(p) + "," + y(p.value)).join(" ") }));
+  s.appendChild(svg("polyline", { class: "ma", points: pts.map((p) => x(p) + "," + y(p.ma7)).join(" ") }));
+  return s;
+}
+
+async function trendsPage() {
+  const params = new URLSearchParams(window.location.search);
+  const select = document.getElementById("trend-scorer");
+  await fillScorers(select, params.get("scorer"), false);
+  if (params.get("days")) document.getElementById("trend-days").value = params.get("days");
+  document.getElementById("trend-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams({ scorer: select.value, days: document.getElementById("trend-days").value });
+    window.location.assign("/trends?" + q.toString());
+  });
+  if (!select.value) {
+    status("No scorer has written to this store yet.");
+    return;
+  }
+  let data;
+  try {
+    data = await api("/api/trends?" + new URLSearchParams({ scorer: select.value,
+      days: document.getElementById("trend-days").value }).toString());
+  } catch (e) {
+    status(e.message, "error");
+    return;
+  }
+  const out = document.getElementById("charts");
+  if (!data.series.length) status("No scored traces in this period.");
+  for (const s of data.series) {
+    const last = s.points[s.points.length - 1];
+    out.appendChild(el("h2", { text: (s.feature || "(no feature)") + " · " + s.metric + " · last day " +
+      fmtNum(last.value) + ", 7-day average " + fmtNum(last.ma7) }));
+    out.appendChild(chart(s));
+  }
+}
+
+function loginPage() {
+  if (new URLSearchParams(window.location.search).get("failed")) status("Wrong token.", "error");
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setupReviewer();
+  const page = document.body.dataset.page;
+  const run = { list: listPage, trace: tracePage, calibration: calibrationPage, trends: trendsPage, login: loginPage }[page];
+  if (run) Promise.resolve(run()).catch((e) => status(e.message, "error"));
+});

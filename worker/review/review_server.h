@@ -1,0 +1,67 @@
+#pragma once
+// ReviewServer: the `assay review` web app over cpp-httplib. Pages (list,
+// trace, calibration, trends, login) are static HTML + one JS file + one CSS
+// file embedded in the binary; the JS fills them from the JSON API with
+// textContent only. Every response carries a strict Content-Security-Policy
+// (no inline script), nosniff and no-framing headers. Access rules are in
+// access.h.
+//
+// API (JSON; errors are {"error": "..."} with 400/401/403/404):
+//   GET  /api/scorers
+//   GET  /api/bottom?scorer=S[&scorer_version&feature&tenant&prompt_version&model
+//                   &since&until&passed=true|false&labelled=true|false
+//                   &sort=bottom|top|newest|oldest&offset&limit]
+//   GET  /api/trace?id=T
+//   POST /api/labels   {"trace_id","scorer","scorer_version"?,"reviewer","verdict","score"?,"note"?}
+//   GET  /api/calibration?scorer=S[&min_kappa&min_labels]   (all scorers without scorer)
+//   GET  /api/trends?scorer=S[&scorer_version&days=90]
+//   POST /api/export   {"scorer", filters..., "limit"?, "trace_ids"?: [...]} -> JSONL cases
+//
+// Thread-safety: handlers run on httplib's worker threads and share the
+// ReviewStore (which serialises its calls). start()/stop() from one thread.
+
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "review/access.h"
+#include "store/review_store.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace assay::review {
+
+struct ReviewServerOptions {
+    std::string token;       // --token / ASSAY_REVIEW_TOKEN; empty: no login (loopback only)
+    double min_kappa = 0.6;  // --min-kappa: the calibration page's bar
+    int64_t min_labels = 20; // --min-labels
+    int64_t max_page = 500;  // the largest `limit` the list API accepts
+};
+
+class ReviewServer {
+public:
+    // `store` must outlive the server.
+    ReviewServer(ReviewStore& store, ReviewServerOptions options);
+    ~ReviewServer();
+
+    // Binds "HOST:PORT" (PORT 0 picks a free one). invalid_argument for a
+    // non-loopback host without a token or a malformed address; io_error when
+    // the address cannot be bound.
+    Status bind(const std::string& listen);
+    int port() const { return m_port; }
+    // Serves until stop(); call from the thread that owns the server.
+    void run();
+    void stop();
+
+private:
+    void routes();
+    ReviewStore& m_store;
+    ReviewServerOptions m_options;
+    AccessControl m_access;
+    std::unique_ptr<httplib::Server> m_server;
+    int m_port = 0;
+};
+
+}  // namespace assay::review

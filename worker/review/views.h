@@ -1,0 +1,22 @@
+#pragma once
+// JSON views of review data for the API and the pages: list rows with
+// excerpts, and the trace detail (messages by role, pretty-printed JSON
+// output, context, metadata, usage, decisions, judgements, labels). The
+// browser renders these with textContent only. Pure functions, thread-safe;
+// a stored trace that no longer parses still yields a view (with its raw text).
+
+#include <nlohmann/json.hpp>
+
+#include "store/review_store.h"
+
+namespace assay::review {
+
+nlohmann::json list_json(const ReviewList& list, int64_t offset, int64_t limit);
+nlohmann::json trace_json(const TraceDetail& detail);
+nlohmann::json label_json(const LabelRecord& l);
+
+// JSON text of the output pretty-printed (2 spaces) when `text` is a JSON
+// object or array; nullopt otherwise.
+std::optional<std::string> pretty_json(const std::string& text);
+
+}  // namespace assay::review

@@ -1,0 +1,169 @@
+#pragma once
+// ReviewStore: the queries `assay review`, `assay calibrate` and `assay
+// export` need, behind their own seam (the pipeline's Store stays small).
+// Trace data (traces, scores, scorer_versions, judgements) is only read; the
+// one write is add_label() into the `labels` table.
+//
+// Every method returns a Status/Result and never throws. The SQLite
+// implementation holds its own connection and serialises calls with a mutex:
+// one object may be shared by the HTTP server's threads. The judge helper's
+// `judgements` table is optional: without it, judge details are simply empty.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace assay {
+
+// Which scored rows of one scorer a list shows. Empty strings / nullopt mean
+// "no filter". scorer_version empty: the version most recently registered.
+struct ReviewFilter {
+    std::string scorer;
+    std::string scorer_version;
+    std::string feature, tenant, prompt_version, model;
+    std::optional<int64_t> since_ms, until_ms;  // trace timestamp, [since, until)
+    std::optional<bool> passed;
+    std::optional<bool> labelled;  // has at least one label for this scorer version
+};
+
+enum class ReviewSort {
+    bottom,  // failures first, then lowest value, newest first among equals (default)
+    top,     // highest value first
+    newest,
+    oldest,
+};
+
+// "bottom" | "top" | "newest" | "oldest"; invalid_argument names the value otherwise.
+Result<ReviewSort> parse_review_sort(const std::string& s);
+
+struct ReviewRow {
+    std::string trace_id;
+    double value = 0;
+    std::optional<bool> passed;
+    std::string label;
+    std::string explanation;
+    std::string judge_reasoning;  // the latest judgement's reasoning, when there is one
+    int64_t ts_ms = 0;
+    std::string feature, tenant, prompt_version, model;
+    std::string raw;       // the trace JSON, for excerpts
+    int64_t labels = 0;    // labels for this trace × scorer version
+};
+
+struct ReviewList {
+    std::string scorer;
+    std::string scorer_version;
+    std::string scorer_type;
+    int64_t total = 0;  // rows matching the filter, all pages
+    std::vector<ReviewRow> rows;
+};
+
+// One call of an LLM judge (the `judgements` table of the judge scorers).
+struct JudgementRecord {
+    std::string judge, model, rubric, rubric_version, rubric_hash;
+    std::optional<double> score;
+    std::optional<bool> passed;
+    std::string choice, reasoning;
+    int64_t input_tokens = 0, output_tokens = 0;
+    double cost_usd = 0, latency_ms = 0;
+    int64_t attempts = 0;
+    bool cached = false;
+    std::string error_type, error_message;
+    int64_t at_ms = 0;
+};
+
+// The decision record of one scorer version for one trace.
+struct DecisionRecord {
+    std::string scorer, scorer_version, scorer_type;
+    std::string decision;  // decisions.name: scored, filtered_out, sampled_out, ...
+    std::optional<double> value;
+    std::optional<bool> passed;
+    std::string label, explanation, reason;
+    int64_t at_ms = 0;
+    std::vector<JudgementRecord> judgements;
+};
+
+struct LabelRecord {
+    int64_t id = 0;
+    std::string trace_id;
+    std::string scorer, scorer_version;
+    std::string reviewer;
+    std::string verdict;  // agree | disagree | score
+    std::optional<double> score;
+    std::string note;
+    int64_t at_ms = 0;
+};
+
+struct TraceDetail {
+    std::string trace_id;
+    std::string raw;
+    int64_t ts_ms = 0, received_ms = 0;
+    std::vector<DecisionRecord> decisions;  // every scorer and version, by scorer name
+    std::vector<LabelRecord> labels;        // newest first
+};
+
+// A label to store. scorer_version empty: the scorer's most recent version.
+// verdict "score" needs score; agree/disagree ignore it.
+struct NewLabel {
+    std::string trace_id, scorer, scorer_version, reviewer, verdict;
+    std::optional<double> score;
+    std::string note;
+    int64_t at_ms = 0;
+};
+
+// A human label next to what the scorer said about the same trace and version.
+struct CalibrationPair {
+    std::string trace_id;
+    std::string scorer_version;
+    double value = 0;
+    std::optional<bool> passed;
+    std::string choice;  // scores.label
+    LabelRecord human;
+};
+
+struct ScorerSummary {
+    std::string scorer, version, type;
+    int64_t last_seen_ms = 0;
+};
+
+// Per day (UTC) of trace time: how many scored rows, their mean, pass rate.
+struct TrendPoint {
+    std::string feature;
+    std::string day;  // YYYY-MM-DD
+    int64_t n = 0;
+    double mean = 0;
+    std::optional<double> pass_rate;  // nullopt when no row has passed set
+};
+
+class ReviewStore {
+public:
+    virtual ~ReviewStore() = default;
+
+    // Every scorer version that wrote to the store, newest first per scorer.
+    virtual Result<std::vector<ScorerSummary>> scorers() = 0;
+    // One page of the filtered list, and the total. not_found when the scorer
+    // (or the named version) never wrote to this store.
+    virtual Result<ReviewList> list(const ReviewFilter& f, ReviewSort sort, int64_t offset, int64_t limit) = 0;
+    // not_found when no trace has this id.
+    virtual Result<TraceDetail> trace(const std::string& trace_id) = 0;
+    // Stores the label; returns its id. invalid_argument for an unknown
+    // verdict, a "score" verdict without a score, or an empty reviewer;
+    // not_found for an unknown trace or scorer (version).
+    virtual Result<int64_t> add_label(const NewLabel& label) = 0;
+    // Labels of one scorer (all versions unless scorer_version is given), oldest first.
+    virtual Result<std::vector<CalibrationPair>> calibration_pairs(const std::string& scorer,
+                                                                    const std::string& scorer_version) = 0;
+    // Daily points (UTC days of trace time) of one scorer version (empty:
+    // latest) per feature, over the last `days` days up to the newest trace.
+    virtual Result<std::vector<TrendPoint>> trends(const std::string& scorer, const std::string& scorer_version,
+                                                   int64_t days) = 0;
+};
+
+// Opens the SQLite store at `path` (which must exist), applying migrations
+// first. io_error names the path on failure.
+Result<std::unique_ptr<ReviewStore>> open_sqlite_review_store(const std::string& path);
+
+}  // namespace assay
