@@ -65,18 +65,3 @@ class Receiver:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
-
-
-JUDGEMENTS_DDL = """
-CREATE TABLE IF NOT EXISTS judgements (
-  id INTEGER PRIMARY KEY, trace INTEGER, scorer_version INTEGER, judge TEXT, model TEXT, rubric TEXT,
-  rubric_version TEXT, rubric_hash TEXT, score REAL, passed INTEGER, choice TEXT, reasoning TEXT,
-  input_tokens INTEGER, output_tokens INTEGER, cost_usd REAL, latency_ms REAL, attempts INTEGER,
-  cached INTEGER, error_type TEXT, error_message TEXT, at_ms INTEGER)
-"""
-
-LABELS_DDL = """
-CREATE TABLE IF NOT EXISTS labels (
-  id INTEGER PRIMARY KEY, trace INTEGER, scorer_version INTEGER, reviewer TEXT, verdict TEXT,
-  score REAL, note TEXT, at_ms INTEGER)
-"""

@@ -25,7 +25,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from monitor_common import FAILS, JUDGEMENTS_DDL, Receiver, check, run  # noqa: E402
+from monitor_common import FAILS, Receiver, check, run  # noqa: E402
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -96,15 +96,16 @@ alerts:
 def add_judgements(db, day_start, error_every, cost_each):
     """100 judge calls spread over 16.5 hours from day_start; every error_every-th one errors."""
     con = sqlite3.connect(db)
-    con.execute(JUDGEMENTS_DDL)
     sv = con.execute("SELECT id FROM scorer_versions WHERE scorer = 'length'").fetchone()[0]
     traces = [r[0] for r in con.execute("SELECT id FROM traces ORDER BY id LIMIT 100")]
     for k, tr in enumerate(traces):
         at = ms(day_start) + 1000 * (k * 600 + 1)
         err = "timeout" if k % error_every == 0 else None
-        con.execute("INSERT INTO judgements (trace, scorer_version, judge, model, input_tokens, output_tokens, "
-                    "cost_usd, attempts, cached, error_type, at_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (tr, sv, "primary", "gpt-4o-mini-2024-07-18", 500, 50, cost_each, 1, 0, err, at))
+        con.execute("INSERT INTO judgements (trace, scorer_version, judge, model, rubric, rubric_version, rubric_hash, "
+                    "score, input_tokens, output_tokens, cost_usd, attempts, cached, error_type, at_ms) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (tr, sv, "primary", "gpt-4o-mini-2024-07-18", "helpfulness", "1", "h", None if err else 4.0,
+                     500, 50, cost_each, 1, 0, err, at))
     con.commit()
     con.close()
 

@@ -22,7 +22,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from monitor_common import FAILS, JUDGEMENTS_DDL, LABELS_DDL, check, run  # noqa: E402
+from monitor_common import FAILS, check, run  # noqa: E402
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 USER = "user-qq-4411"
@@ -94,12 +94,11 @@ alerts:
     s = run([a.assay, "score", "--config", cfg, "--in", src, "--quiet"])
     check(s.returncode == 0, "score ingests erasure traffic (%s)" % s.stderr.strip()[-200:])
     con = sqlite3.connect(db)
-    con.execute(JUDGEMENTS_DDL)
-    con.execute(LABELS_DDL)
     sv = con.execute("SELECT id FROM scorer_versions").fetchone()[0]
     for (tid,) in con.execute("SELECT id FROM traces WHERE id % 5 IN (0, 1)").fetchall():
-        con.execute("INSERT INTO judgements (trace, scorer_version, judge, model, reasoning, cost_usd, at_ms) "
-                    "VALUES (?, ?, 'primary', 'm', 'fine', 0.01, 1)", (tid, sv))
+        con.execute("INSERT INTO judgements (trace, scorer_version, judge, model, rubric, rubric_version, rubric_hash, "
+                    "score, reasoning, cost_usd, at_ms) VALUES (?, ?, 'primary', 'm', 'helpfulness', '1', 'h', 4, "
+                    "'fine', 0.01, 1)", (tid, sv))
         con.execute("INSERT INTO labels (trace, scorer_version, reviewer, verdict, note, at_ms) "
                     "VALUES (?, ?, 'rev', 'agree', 'ok', 1)", (tid, sv))
         con.execute("INSERT OR IGNORE INTO judge_queue (trace, scorer_version, enqueued_ms) VALUES (?, ?, 1)", (tid, sv))

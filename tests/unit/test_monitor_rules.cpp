@@ -129,8 +129,10 @@ TEST_CASE("monitor aggregates: refresh is idempotent and matches the scores") {
     traffic(f, 3, 4, 10, 4.0, 0.9);
     REQUIRE(agg->refresh().ok());
     CHECK(f.scalar("SELECT sum(count) FROM aggregates WHERE bucket = 'day' AND scorer = 'quality'") == 130);
-    // Judgements are optional: absent table means no judge figures.
-    CHECK_FALSE(agg->judge_window("", 0, k_t0 + 100 * k_day).value().table_present);
+    // No judge ran: the judgements table (judge migration) is there but empty.
+    auto jw = agg->judge_window("", 0, k_t0 + 100 * k_day).value();
+    CHECK(jw.table_present);
+    CHECK(jw.calls == 0);
 }
 
 TEST_CASE("monitor rules: score_drop fires on a real drop, not on noise or on too few traces") {

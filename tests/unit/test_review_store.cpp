@@ -170,7 +170,7 @@ TEST_CASE("review store: judge details from the judgements table when it exists"
     sqlite3* db = nullptr;
     sqlite3_open(path.c_str(), &db);
     REQUIRE(sqlite3_exec(db,
-                         "CREATE TABLE judgements (id INTEGER PRIMARY KEY, trace INTEGER, scorer_version INTEGER, "
+                         "CREATE TABLE IF NOT EXISTS judgements (id INTEGER PRIMARY KEY, trace INTEGER, scorer_version INTEGER, "
                          "judge TEXT, model TEXT, rubric TEXT, rubric_version TEXT, rubric_hash TEXT, score REAL, "
                          "passed INTEGER, choice TEXT, reasoning TEXT, input_tokens INTEGER, output_tokens INTEGER, "
                          "cost_usd REAL, latency_ms REAL, attempts INTEGER, cached INTEGER, error_type TEXT, "

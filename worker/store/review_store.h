@@ -62,7 +62,7 @@ struct ReviewList {
 };
 
 // One call of an LLM judge (the `judgements` table of the judge scorers).
-struct JudgementRecord {
+struct ReviewJudgement {
     std::string judge, model, rubric, rubric_version, rubric_hash;
     std::optional<double> score;
     std::optional<bool> passed;
@@ -83,7 +83,7 @@ struct DecisionRecord {
     std::optional<bool> passed;
     std::string label, explanation, reason;
     int64_t at_ms = 0;
-    std::vector<JudgementRecord> judgements;
+    std::vector<ReviewJudgement> judgements;
 };
 
 struct LabelRecord {
