@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import urllib.request
 import xml.etree.ElementTree as ET
 
 FAILS = []
@@ -145,6 +146,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--assay", required=True)
     ap.add_argument("--source", required=True)
+    ap.add_argument("--fake", required=True, help="the fake_provider executable (tests/fake_provider)")
     a = ap.parse_args()
     a.source = os.path.abspath(a.source)
     a.assay = os.path.abspath(a.assay)
@@ -188,17 +190,58 @@ def main():
         r = run([a.assay, "gate", "--config", badrule, "--dataset", os.path.join(d, "cases.jsonl"), "--baseline",
                  base, "--candidate", base])
         check(r.returncode == 2 and "max_regresions" in r.stderr, f"bad gate key exits 2 ({r.stderr.strip()[:200]!r})")
-        # Judge scorers without a judge stage: fail closed.
+        # Judge scorers: the worker's judge stage runs them. A judge that cannot
+        # run (its API key variable is unset) leaves every case unjudged: the
+        # gate fails closed.
         judged = os.path.join(tmp, "judged.yaml")
-        with open(judged, "w") as f:
-            f.write(cfg_text.replace("scorers:\n", "judges:\n  - {name: j1, provider: openai, model: m, "
-                                             "base_url: 'http://127.0.0.1:9', api_key_env: FAKE_KEY}\n"
-                                             "scorers:\n  - {name: helpful, type: judge, judges: [j1], sample_rate: 1, rubric: '"
-                                             + os.path.join(a.source, "rubrics", "helpfulness.yaml") + "'}\n", 1))
+
+        def judged_config(base_url):
+            with open(judged, "w") as f:
+                f.write(cfg_text.replace("scorers:\n", "judges:\n  - {name: j1, provider: openai, model: m, "
+                                         f"base_url: '{base_url}/v1', api_key_env: ASSAY_GATE_E2E_KEY}}\n"
+                                         "scorers:\n  - {name: helpful, type: judge, judges: [j1], sample_rate: 1, rubric: '"
+                                         + os.path.join(a.source, "rubrics", "helpfulness.yaml") + "'}\n", 1))
+
+        judged_config("http://127.0.0.1:9")
+        env = {k: v for k, v in os.environ.items() if k != "ASSAY_GATE_E2E_KEY"}
         r = run([a.assay, "gate", "--config", judged, "--dataset", os.path.join(d, "cases.jsonl"), "--baseline", base,
-                 "--candidate", base])
-        check(r.returncode == 2 and "no judge stage" in r.stderr, f"judge scorers without a judge stage exit 2 "
-                                                          f"(rc={r.returncode}, {r.stderr.strip()[:300]!r})")
+                 "--candidate", base], env=env)
+        check(r.returncode == 2 and "judge errors" in r.stderr + r.stdout,
+              f"a judge that cannot run fails the gate closed (rc={r.returncode}, {r.stderr.strip()[-300:]!r})")
+        # With the fake provider: judged on both sides, a second run is answered
+        # from the --db judge cache with an identical report and no request.
+        fake = subprocess.Popen([a.fake, "--score", "4"], stdout=subprocess.PIPE, text=True)
+        try:
+            fbase = "http://127.0.0.1:" + fake.stdout.readline().split(":")[1].strip()
+            judged_config(fbase)
+            env = dict(os.environ, ASSAY_GATE_E2E_KEY="sk-gate-e2e")
+            jdb = os.path.join(tmp, "judged.db")
+            reports = []
+            counts = []
+            for k in range(2):
+                rep = os.path.join(tmp, f"judged-{k}.json")
+                r = run([a.assay, "gate", "--config", judged, "--dataset", os.path.join(d, "cases.jsonl"),
+                         "--baseline", base, "--candidate", os.path.join(d, "candidate.jsonl"), "--db", jdb,
+                         "--json", rep, "--quiet"], env=env)
+                check(r.returncode == 1, f"judged gate run {k + 1} exits 1 on the planted regressions "
+                                         f"(rc={r.returncode}, {r.stderr.strip()[-300:]!r})")
+                reports.append(without_timestamp(rep) if os.path.exists(rep) else None)
+                counts.append(json.load(urllib.request.urlopen(fbase + "/_control/counters", timeout=10))["requests"])
+            check(reports[0] is not None and reports[0] == reports[1],
+                  "the judged run's JSON report is identical on a re-run")
+            check(counts[0] > 0 and counts[1] == counts[0],
+                  f"the re-run is answered from the judge cache (provider requests {counts})")
+            text = json.dumps(reports[0]) if reports[0] else ""
+            check('"helpful"' in text, "the report has the judge scorer")
+            con = sqlite3.connect(jdb)
+            fresh, cached = con.execute("SELECT sum(cached = 0), sum(cached = 1) FROM judgements "
+                                        "WHERE score = 4 AND error_type IS NULL").fetchone()
+            con.close()
+            check(fresh == counts[0] and cached > 0,
+                  f"one stored judgement per provider answer; the rest came from the cache ({fresh}, {cached})")
+        finally:
+            fake.terminate()
+            fake.wait(10)
         # Neither or both of --baseline / --baseline-report.
         r = run([a.assay, "gate", "--config", cfg, "--dataset", os.path.join(d, "cases.jsonl"), "--candidate", base])
         check(r.returncode == 2, "no baseline exits 2")

@@ -3,6 +3,7 @@
 // gate from a sound verdict. README.md, "assay gate".
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include "gate/report_json.h"
 #include "gate/report_render.h"
 #include "gate/run_gate.h"
+#include "gate/stage_case_judge.h"
 
 namespace assay::cli {
 
@@ -29,6 +31,7 @@ struct GateArgs {
     std::string markdown;
     std::string json;
     int allow_judge_errors = -1;
+    int judge_timeout_s = 1800;
     bool progress = false;
     bool quiet = false;
     std::string log_level;
@@ -81,9 +84,37 @@ int run_gate_command(const GateArgs& a) {
         }
     };
     WriteBatch batch;
-    // The judge stage is wired in by the judge issue; until then a config
-    // with judge scorers fails closed inside run_gate (exit 2).
-    gate::CaseJudge* judge = nullptr;
+    // Judge scorers run through the worker's judge stage, in the --db store
+    // (its judge_cache makes a re-run identical and free) or, without --db,
+    // in a scratch store removed at exit.
+    bool has_judges = false;
+    for (const auto& s : cfg->scorers) {
+        has_judges = has_judges || s.is_judge();
+    }
+    std::string scratch;
+    if (has_judges && a.db.empty()) {
+        std::string tmpl = "/tmp/assay-gate-XXXXXX";
+        int fd = mkstemp(tmpl.data());
+        if (fd < 0) {
+            std::fprintf(stderr, "assay gate: cannot create a scratch store in /tmp\n");
+            return 2;
+        }
+        close(fd);
+        scratch = tmpl;
+        cfg->store.sqlite_path = scratch;
+    }
+    struct RemoveScratch {
+        const std::string& path;
+        ~RemoveScratch() {
+            for (const char* suffix : {"", "-wal", "-shm"}) {
+                if (!path.empty()) {
+                    std::remove((path + suffix).c_str());
+                }
+            }
+        }
+    } remove_scratch{scratch};
+    gate::StageCaseJudge stage_judge(*cfg, std::chrono::milliseconds(a.judge_timeout_s * 1000LL));
+    gate::CaseJudge* judge = has_judges ? &stage_judge : nullptr;
     auto report = gate::run_gate(*cfg, *rules, a.options, judge, show, a.db.empty() ? nullptr : &batch);
     if (!report.ok()) {
         std::fprintf(stderr, "assay gate: %s\n", report.status().message().c_str());
@@ -142,6 +173,8 @@ void add_gate_command(CLI::App& app, Runner& run) {
     c->add_option("--json", a->json, "Write the JSON report here (reusable as --baseline-report)");
     c->add_option("--allow-judge-errors", a->allow_judge_errors,
                   "Judge errors tolerated before the gate fails closed (default gate.allow_judge_errors = 0)");
+    c->add_option("--judge-timeout-s", a->judge_timeout_s,
+                  "Longest wait for one side's judges (default 1800); what is left is a judge error");
     c->add_option("--log-level", a->log_level, "trace|debug|info|warn|error|off");
     c->add_flag("--progress", a->progress, "Show progress even when stderr is not a terminal");
     c->add_flag("--quiet,-q", a->quiet, "No progress, no table (files and exit code only)");

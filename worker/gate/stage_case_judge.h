@@ -1,0 +1,44 @@
+#pragma once
+// StageCaseJudge: the gate's CaseJudge on top of the worker's JudgeStage
+// (judge/judge_stage.h), so `assay gate` judges with exactly the clients,
+// rubrics, redaction, cache, concurrency, retries and budgets the worker
+// uses.
+//
+// judge() stores each request's trace under the id "<side>/<case id>" (the
+// ids `assay gate --db` stores its sides under) in the gate's store, queues
+// one judge task per request, runs a JudgeStage until the queue holds
+// nothing it can run, and reads each task's decision back:
+//   scored                 -> the score (passed from the rubric threshold);
+//   skipped_budget         -> an outcome with skipped_budget set;
+//   failed, skipped_missing_input, or still pending (a paused judge, e.g. a
+//   missing API key) -> an outcome with `error` naming why.
+// The store keeps judge_cache, so a second run over the same outputs is
+// answered from the cache: identical and free.
+//
+// Failure: invalid_argument/io_error when the store cannot be opened or the
+// judge setup is unusable (the gate exits 2). Thread safety: one call at a
+// time; the stage uses its own threads inside the call.
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "gate/case_judge.h"
+
+namespace assay::gate {
+
+class StageCaseJudge final : public CaseJudge {
+public:
+    // `config` must outlive this object; its store.sqlite names the store
+    // (the gate's --db, or a scratch file the caller owns). `timeout` bounds
+    // one side's judging.
+    StageCaseJudge(const Config& config, std::chrono::milliseconds timeout);
+    Result<std::vector<JudgeOutcome>> judge(const std::vector<JudgeRequest>& requests) override;
+
+private:
+    const Config& m_config;
+    std::chrono::milliseconds m_timeout;
+};
+
+}  // namespace assay::gate
