@@ -126,6 +126,29 @@ TEST_CASE("gate expect checks reuse the code scorers") {
     CHECK(!refusal->run_code(trace_with(""))[0].passed);
 }
 
+TEST_CASE("gate expect checks: cases with the same check share one scorer") {
+    CheckScorerCache cache;
+    YAML::Node refusal(YAML::NodeType::Map);
+    auto a = cache.get("refusal", refusal, "case 'a' expect.refusal");
+    auto b = cache.get("refusal", refusal, "case 'b' expect.refusal");
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    CHECK(a->get() == b->get());
+    YAML::Node words;
+    words["min_words"] = 2;
+    auto c = cache.get("length", words, "case 'c' expect.min_words");
+    words["min_words"] = 3;
+    auto d = cache.get("length", words, "case 'd' expect.min_words");
+    REQUIRE(c.ok());
+    REQUIRE(d.ok());
+    CHECK(c->get() != d->get());  // other settings, another scorer
+    // Built through the cache, checks behave as before.
+    auto x = CaseChecks::build("x", nlohmann::json::parse(R"({"refusal": true, "min_words": 2})"), {}, {}, &cache);
+    REQUIRE(x.ok());
+    CHECK(x->run_code(trace_with("I'm sorry, but I can't help with that."))[0].passed);
+    CHECK(!x->run_code(trace_with("Sure, here is how to do it."))[0].passed);
+}
+
 TEST_CASE("gate expect checks: min_score and errors") {
     auto ms = CaseChecks::build("c", nlohmann::json::parse(R"({"min_score": {"helpful": 4}})"), {"helpful"},
                                 {"helpful"});

@@ -34,9 +34,25 @@ std::string short_text(const std::string& s) {
 
 }  // namespace
 
+Result<std::shared_ptr<const Scorer>> CheckScorerCache::get(const std::string& type, const YAML::Node& node,
+                                                           const std::string& where) {
+    YAML::Emitter e;
+    e << YAML::Flow << node;
+    const std::string key = type + "\n" + e.c_str();
+    auto it = m_made.find(key);
+    if (it != m_made.end()) {
+        return it->second;
+    }
+    auto made = make_scorer(type, node, where);
+    if (made.ok()) {
+        m_made.emplace(key, *made);
+    }
+    return made;
+}
+
 Result<CaseChecks> CaseChecks::build(const std::string& case_id, const json& expect,
                                      const std::vector<std::string>& scorer_names,
-                                     const std::vector<std::string>& judge_names) {
+                                     const std::vector<std::string>& judge_names, CheckScorerCache* cache) {
     CaseChecks out;
     const std::string at = "case '" + case_id + "' expect.";
     auto bad = [&](const std::string& key, const std::string& problem) {
@@ -44,7 +60,7 @@ Result<CaseChecks> CaseChecks::build(const std::string& case_id, const json& exp
     };
     auto add = [&](const std::string& key, const std::string& name, const std::string& type,
                    const YAML::Node& node, Want want) -> Status {
-        auto s = make_scorer(type, node, at + key);
+        auto s = cache != nullptr ? cache->get(type, node, at + key) : make_scorer(type, node, at + key);
         if (!s.ok()) {
             return bad(key, s.status().message());
         }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "core/scorer.h"
 #include "core/status.h"
@@ -41,14 +42,31 @@ struct ScorerValue {
     std::string why_not;          // when not scored: the decision and reason
 };
 
+// Scorers built for expect checks, shared by every case whose check has the
+// same type and settings: a scorer is immutable once made, and making one can
+// be costly (the refusal scorer compiles its pattern set; a schema is parsed).
+// One thread at a time.
+class CheckScorerCache {
+public:
+    // The scorer for (type, settings), made on first use. `where` names the
+    // check in error messages.
+    Result<std::shared_ptr<const Scorer>> get(const std::string& type, const YAML::Node& node,
+                                              const std::string& where);
+
+private:
+    std::map<std::string, std::shared_ptr<const Scorer>> m_made;  // "type\n" + settings as YAML
+};
+
 class CaseChecks {
 public:
     // `expect` is the case's expect object; `scorer_names` the configured
     // scorers (min_score may only name those); `judge_names` those that are
     // judges. invalid_argument: "case 'x' expect.min_words: expected an integer".
+    // `cache` (optional) shares identical check scorers between cases.
     static Result<CaseChecks> build(const std::string& case_id, const nlohmann::json& expect,
                                     const std::vector<std::string>& scorer_names,
-                                    const std::vector<std::string>& judge_names);
+                                    const std::vector<std::string>& judge_names,
+                                    CheckScorerCache* cache = nullptr);
 
     // Runs the checks that need only the output (everything but min_score).
     std::vector<CheckResult> run_code(const Trace& trace) const;

@@ -55,8 +55,9 @@ Result<GateReport> run_gate(const Config& config, const GateRules& rules, const 
     }
     std::vector<CaseChecks> checks;
     checks.reserve(dataset->cases.size());
+    CheckScorerCache check_scorers;
     for (const auto& c : dataset->cases) {
-        auto built = CaseChecks::build(c.id, c.expect, names, judges);
+        auto built = CaseChecks::build(c.id, c.expect, names, judges, &check_scorers);
         if (!built.ok()) {
             return Status::invalid_argument("dataset '" + dataset->path + "' line " + std::to_string(c.line) + ": " +
                                             built.status().message());
