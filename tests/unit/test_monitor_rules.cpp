@@ -267,7 +267,18 @@ TEST_CASE("monitor maintenance: retention stubs raw text; erasure leaves nothing
     CHECK(f.scalar("SELECT count(*) FROM traces WHERE raw LIKE '{\"raw_pruned\":true,\"trace_id\":%'") == 20);
     CHECK(f.scalar("SELECT count(*) FROM scores") == 42);
     CHECK(f.scalar("SELECT count(*) FROM aggregates WHERE tenant = 'secret-tenant'") > 0);
+    // Pending spans of an OTLP trace not complete yet: one span names the
+    // tenant, so both spans of that trace go; another trace's span stays.
+    REQUIRE(f.conn()
+                .exec("INSERT INTO otlp_spans (trace_key, span_id, received_ms, span_json) VALUES "
+                      "('k1', 's1', 1, '{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":"
+                      "\"secret-tenant\"}}]}'), ('k1', 's2', 1, '{\"name\":\"tool\"}'), "
+                      "('k2', 's3', 1, '{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":"
+                      "\"secret-tenant-2\"}}]}')")
+                .ok());
     auto er = maint->erase("tenant", "secret-tenant").value();
+    CHECK(er.otlp_spans == 2);
+    CHECK(f.scalar("SELECT count(*) FROM otlp_spans WHERE trace_key = 'k2'") == 1);
     CHECK(er.traces == 1);
     CHECK(er.scores == 2);
     CHECK(er.aggregates > 0);

@@ -55,11 +55,12 @@ int run_erase(const EraseArgs& a) {
         }
     }
     std::printf("erased %s: %lld traces, %lld score rows, %lld judge-queue entries, %lld judgements, %lld labels, "
-                "%lld dead letters, %lld aggregate rows, %lld alerts\n",
+                "%lld dead letters, %lld pending OTLP spans, %lld aggregate rows, %lld alerts\n",
                 field.c_str(), static_cast<long long>(r->traces), static_cast<long long>(r->scores),
                 static_cast<long long>(r->judge_queue), static_cast<long long>(r->judgements),
                 static_cast<long long>(r->labels), static_cast<long long>(r->dead_letters),
-                static_cast<long long>(r->aggregates), static_cast<long long>(r->alerts));
+                static_cast<long long>(r->otlp_spans), static_cast<long long>(r->aggregates),
+                static_cast<long long>(r->alerts));
     return 0;
 }
 

@@ -21,6 +21,7 @@ struct PruneReport {
 struct EraseReport {
     int64_t traces = 0, scores = 0, judge_queue = 0, judgements = 0, labels = 0, dead_letters = 0;
     int64_t aggregates = 0, alerts = 0;
+    int64_t otlp_spans = 0;            // pending spans of incomplete OTLP traces
     std::vector<int64_t> trace_ts_ms;  // timestamps of erased traces (to recompute aggregates)
 };
 

@@ -190,6 +190,41 @@ public:
             }
             r.dead_letters = static_cast<int64_t>(doomed.size());
         }
+        {
+            // Spans of OTLP traces not complete yet (otlp_spans): a span that
+            // holds the id as a JSON string (an attribute value such as
+            // user.id or tenant) takes its whole pending trace with it.
+            auto has = m_c->has_table("otlp_spans");
+            if (!has.ok()) {
+                return has.status();
+            }
+            if (*has) {
+                const std::string quoted =
+                    nlohmann::json(id).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                std::vector<std::string> keys;
+                auto st = m_c->prepare("SELECT DISTINCT trace_key FROM otlp_spans WHERE instr(span_json, ?1) > 0");
+                if (!st.ok()) {
+                    return st.status();
+                }
+                st->bind_text(1, quoted);
+                int rc;
+                while ((rc = st->step()) == SQLITE_ROW) {
+                    keys.push_back(st->col_text(0));
+                }
+                if (rc != SQLITE_DONE) {
+                    return m_c->error("reading pending OTLP spans");
+                }
+                auto d = m_c->prepare("DELETE FROM otlp_spans WHERE trace_key = ?1");
+                if (!d.ok()) {
+                    return d.status();
+                }
+                for (const auto& key : keys) {
+                    d->bind_text(1, key);
+                    ASSAY_RETURN_IF_ERROR(m_c->run(*d, "erasing pending OTLP spans"));
+                    r.otlp_spans += m_c->changes();
+                }
+            }
+        }
         if (field == "tenant") {
             for (const char* sql : {"DELETE FROM aggregates WHERE tenant = ?1", "DELETE FROM alerts WHERE tenant = ?1"}) {
                 auto st = m_c->prepare(sql);
