@@ -554,7 +554,7 @@ private:
             j.output_tokens = q.i64(10);
             j.cost_usd = q.d(11);
             j.latency_ms = q.d(12);
-            j.attempts = q.i64(13);
+            j.attempts = static_cast<int32_t>(q.i64(13));
             j.cached = q.i64(14) != 0;
             j.error_type = q.s(15);
             j.error_message = q.s(16);
