@@ -137,14 +137,14 @@ judges:
 scorers:
   - {{name: helpful, type: judge, rubric: rubrics/helpfulness.yaml, judges: [primary], sample_rate: 1}}
 """)
-    control(base, "script", {"default": {"score": 4, "latency_ms": 20}})
+    control(base, "script", {"default": {"score": 4, "latency_ms": 150}})
     wa, ea = start_worker(a.assay, cfg, db, env)
     workers.append(wa)
     wb, eb = start_worker(a.assay, cfg, db, env)
     workers.append(wb)
 
     # 1. Both workers take traces and both judge stages poll the shared queue.
-    n1 = 60
+    n1 = 40
     write_traces(os.path.join(tmp, "a.jsonl"), "p1a", n1)
     write_traces(os.path.join(tmp, "b.jsonl"), "p1b", n1)
     pa = subprocess.Popen([a.assay, "push", "--endpoint", ea["router"], "--in", os.path.join(tmp, "a.jsonl"),
