@@ -17,7 +17,7 @@ std::string err(const std::string& yaml) {
 
 TEST_CASE("config: the documented example shape loads") {
     auto r = load(R"(
-store: {sqlite: data/assay.db}
+store: {sqlite: data/assay.db, judge_lease_ms: 60000}
 sampler: {salt: s1}
 ingest: {max_trace_bytes: 2048, max_depth: 32}
 pipeline: {batch_size: 10, threads: 1}
@@ -27,6 +27,7 @@ scorers:
 )");
     REQUIRE_MESSAGE(r.ok(), r.status().message());
     CHECK(r->store.sqlite_path == "/cfg/data/assay.db");
+    CHECK(r->store.judge_lease_ms == 60000);
     CHECK(r->salt == "s1");
     CHECK(r->ingest.max_trace_bytes == 2048);
     CHECK(r->ingest.max_depth == 32);
@@ -59,6 +60,8 @@ TEST_CASE("config: errors name the key") {
           std::string::npos);
     CHECK(err("store: {sqlite: [a]}\nscorers: [{type: test_len}]") ==
           "test.yaml: store: key 'sqlite': expected a string, got a list");
+    CHECK(err("store: {judge_lease_ms: 0}\nscorers: [{type: test_len}]") ==
+          "test.yaml: store: key 'judge_lease_ms': must be between 1 and 86400000");
     CHECK(err("ingest: {max_depth: 2}\nscorers: [{type: test_len}]") ==
           "test.yaml: ingest: key 'max_depth': must be between 4 and 10000");
     CHECK(err("scorers: []") == "test.yaml: key 'scorers': no scorers are configured");

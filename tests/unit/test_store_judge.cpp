@@ -3,8 +3,15 @@
 #include <doctest/doctest.h>
 
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
 
 #include "ingest/trace_parser.h"
+#include "store/judge_claimant.h"
 #include "store/sqlite_store.h"
 #include "temp_dir.h"
 
@@ -47,6 +54,23 @@ int64_t count(const std::string& path, const std::string& sql) {
     return n;
 }
 
+void exec_sql(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    REQUIRE(rc == SQLITE_OK);
+}
+
+std::set<std::string> ids(const Result<std::vector<PendingJudgeTask>>& r) {
+    REQUIRE(r.ok());
+    std::set<std::string> out;
+    for (const auto& t : *r) {
+        out.insert(t.trace_id);
+    }
+    return out;
+}
+
 }  // namespace
 
 TEST_CASE("store judge: queue read, atomic outcome, cache, spend and status") {
@@ -63,7 +87,7 @@ TEST_CASE("store judge: queue read, atomic outcome, cache, spend and status") {
     b.judge_tasks = {{"t1", "helpful", "1.x", 10, 0}, {"t2", "helpful", "1.x", 20, 1}};
     REQUIRE((*s)->write(b).ok());
 
-    auto q = (*s)->pending_judge_tasks("helpful", "1.x", 10, {"t1"});
+    auto q = (*s)->claim_judge_tasks("helpful", "1.x", 10, {"t1"});
     REQUIRE(q.ok());
     REQUIRE(q->size() == 1);
     CHECK((*q)[0].trace_id == "t2");
@@ -183,4 +207,80 @@ TEST_CASE("store judge: backfill candidates skip final decisions of the same ver
     CHECK(ids(q) == "abcde");
     q.scorer_version = "9";
     CHECK((*s)->backfill_candidates(q).status().code() == StatusCode::not_found);
+}
+
+TEST_CASE("store judge: claims keep two connections to one file from taking the same task") {
+    TempDir dir;
+    const std::string path = dir.file("claims.db");
+    const std::string me = make_judge_claimant();
+    const std::string host = me.substr(0, me.find(':'));
+    const std::string pid = std::to_string(getpid());
+    StoreOptions oa{path};
+    oa.judge_claimant = host + ":" + pid + ":a";
+    oa.judge_lease_ms = 100;  // tiny: expires during the test
+    StoreOptions ob{path};
+    ob.judge_claimant = host + ":" + pid + ":b";
+    auto a = SqliteStore::open(oa);
+    auto b = SqliteStore::open(ob);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    REQUIRE((*a)->register_scorers({{"helpful", "1.x", "judge", "{}"}}).ok());
+    REQUIRE((*b)->register_scorers({{"helpful", "1.x", "judge", "{}"}}).ok());
+    WriteBatch w;
+    w.traces = {stored("t1", 1000), stored("t2", 2000), stored("t3", 3000), stored("t4", 4000)};
+    for (int i = 0; i < 4; ++i) {
+        const std::string id = "t" + std::to_string(i + 1);
+        w.scores.push_back(row(id, Decision::pending));
+        w.scores.back().batch_index = i;
+        w.judge_tasks.push_back({id, "helpful", "1.x", 10 * (i + 1), i});
+    }
+    REQUIRE((*a)->write(w).ok());
+
+    // A claims the two oldest; B gets only the others, A's stay A's.
+    CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 2, {})) == std::set<std::string>{"t1", "t2"});
+    CHECK(count(path, "SELECT count(*) FROM judge_queue_view WHERE claimed_by = '" + oa.judge_claimant +
+                          "' AND claimed_until_ms IS NOT NULL") == 2);
+    CHECK(ids((*b)->claim_judge_tasks("helpful", "1.x", 10, {})) == std::set<std::string>{"t3", "t4"});
+    CHECK(ids((*b)->claim_judge_tasks("helpful", "1.x", 10, {"t3", "t4"})).empty());
+    // A's own claims come back to A unless they are in its skip (in-flight) set.
+    CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {"t1"})) == std::set<std::string>{"t2"});
+    CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {"t1", "t2"})).empty());
+
+    // A's 100 ms lease runs out: B may take t1 and t2; then A gets nothing.
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    CHECK(ids((*b)->claim_judge_tasks("helpful", "1.x", 10, {"t3", "t4"})) == std::set<std::string>{"t1", "t2"});
+    CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {})).empty());
+    CHECK(count(path, "SELECT count(*) FROM judge_queue WHERE claimed_by = '" + ob.judge_claimant + "'") == 4);
+
+    // A claim by a dead process of this host is taken at once, even with a
+    // lease far in the future; another host's claim is not.
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        _exit(0);
+    }
+    int wstatus = 0;
+    REQUIRE(waitpid(child, &wstatus, 0) == child);
+    const std::string dead = host + ":" + std::to_string(child) + ":x";
+    CHECK(judge_claimant_dead_here(dead));
+    CHECK_FALSE(judge_claimant_dead_here(ob.judge_claimant));
+    CHECK_FALSE(judge_claimant_dead_here("other-host-name:" + std::to_string(child) + ":x"));
+    exec_sql(path, "UPDATE judge_queue SET claimed_by = '" + dead +
+                       "', claimed_until_ms = 99999999999999 WHERE trace = (SELECT id FROM traces WHERE trace_id = 't1')");
+    exec_sql(path, "UPDATE judge_queue SET claimed_by = 'other-host-name:" + std::to_string(child) +
+                       ":x', claimed_until_ms = 99999999999999 "
+                       "WHERE trace = (SELECT id FROM traces WHERE trace_id = 't2')");
+    CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {})) == std::set<std::string>{"t1"});
+    CHECK(count(path, "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't1' AND claimed_by = '" +
+                          oa.judge_claimant + "'") == 1);
+
+    // Leaving a task pending clears its claim: the other connection may take it.
+    JudgeOutcome pending;
+    pending.trace_id = "t3";
+    pending.scorer = "helpful";
+    pending.scorer_version = "1.x";
+    REQUIRE((*b)->write_judge_outcome(pending).ok());
+    CHECK(count(path, "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't3' AND claimed_by IS NULL "
+                      "AND claimed_until_ms IS NULL AND attempts = 1") == 1);
+    CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {"t1"})) == std::set<std::string>{"t3"});
 }

@@ -170,6 +170,13 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
         if (auto t = b.get_int("busy_timeout_ms")) {
             cfg.store.busy_timeout_ms = static_cast<int>(*t);
         }
+        if (auto t = b.get_int("judge_lease_ms")) {
+            if (*t < 1 || *t > 86400000) {
+                b.fail("judge_lease_ms", "must be between 1 and 86400000");
+            } else {
+                cfg.store.judge_lease_ms = *t;
+            }
+        }
         ASSAY_RETURN_IF_ERROR(wrap(b.finish()));
     }
     if (auto sampler = top.get_node("sampler")) {

@@ -481,10 +481,9 @@ struct JudgeStage::Impl {
     bool poll() {
         bool took = false;
         for (size_t i = 0; i < setup.scorers.size(); ++i) {
-            const int room = setup.options.max_in_flight - static_cast<int>(tasks.size());
-            if (room <= 0) {
-                break;
-            }
+            // With no room the call still renews the claims of the tasks in
+            // flight (a limit of 0 claims nothing new).
+            const int room = std::max(0, setup.options.max_in_flight - static_cast<int>(tasks.size()));
             bool ok = true;
             for (size_t j : scorer_judges[i]) {
                 ok = available(judges[j]) && ok;
@@ -504,9 +503,9 @@ struct JudgeStage::Impl {
                 }
             }
             const JudgeStageScorer& sc = setup.scorers[i];
-            auto batch = store->pending_judge_tasks(sc.name, sc.version, std::min(room, setup.options.batch), skip);
+            auto batch = store->claim_judge_tasks(sc.name, sc.version, std::min(room, setup.options.batch), skip);
             if (!batch.ok()) {
-                judge_log()->error("reading the judge queue of '{}': {}", sc.name, batch.status().message());
+                judge_log()->error("claiming from the judge queue of '{}': {}", sc.name, batch.status().message());
                 continue;
             }
             for (auto& t : *batch) {

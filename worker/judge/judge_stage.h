@@ -2,7 +2,10 @@
 // JudgeStage: runs the LLM-judge scorers. It consumes the store's judge_queue
 // (filled by the pipeline, or by `assay backfill`) on its own thread with its
 // own Store connection, so code scoring never waits for a judge and pending
-// work survives restarts (it lives in the store).
+// work survives restarts (it lives in the store). It takes tasks by claiming
+// them (Store::claim_judge_tasks, lease store.judge_lease_ms renewed on every
+// poll), so several workers sharing one store judge each task once, and a
+// crashed worker's tasks are taken over by a live one on the same host.
 //
 // For each queued task (trace x judge scorer version) it:
 //   1. renders the rubric for every judge of the scorer's ensemble, after

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/store.h"
 
 namespace assay {
 
@@ -61,19 +62,7 @@ struct ReviewList {
     std::vector<ReviewRow> rows;
 };
 
-// One call of an LLM judge (the `judgements` table of the judge scorers).
-struct ReviewJudgement {
-    std::string judge, model, rubric, rubric_version, rubric_hash;
-    std::optional<double> score;
-    std::optional<bool> passed;
-    std::string choice, reasoning;
-    int64_t input_tokens = 0, output_tokens = 0;
-    double cost_usd = 0, latency_ms = 0;
-    int64_t attempts = 0;
-    bool cached = false;
-    std::string error_type, error_message;
-    int64_t at_ms = 0;
-};
+// One call of an LLM judge (the `judgements` table): JudgementRecord, store.h.
 
 // The decision record of one scorer version for one trace.
 struct DecisionRecord {
@@ -83,7 +72,7 @@ struct DecisionRecord {
     std::optional<bool> passed;
     std::string label, explanation, reason;
     int64_t at_ms = 0;
-    std::vector<ReviewJudgement> judgements;
+    std::vector<JudgementRecord> judgements;
 };
 
 struct LabelRecord {

@@ -254,6 +254,18 @@ CREATE TABLE judge_spend (
   cache_hits      INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (judge, day)
 ) WITHOUT ROWID;
+
+-- Claims (store.h, claim_judge_tasks): the judge stage that took a task
+-- ("hostname:pid:nonce") and until when (epoch ms); NULL when unclaimed.
+ALTER TABLE judge_queue ADD COLUMN claimed_by TEXT;
+ALTER TABLE judge_queue ADD COLUMN claimed_until_ms INTEGER;
+DROP VIEW judge_queue_view;
+CREATE VIEW judge_queue_view AS
+SELECT t.trace_id, v.scorer, v.version AS scorer_version, q.enqueued_ms, q.attempts, q.claimed_by,
+       q.claimed_until_ms
+FROM judge_queue q
+JOIN traces t ON t.id = q.trace
+JOIN scorer_versions v ON v.id = q.scorer_version;
 )sql",
         // review labels (assay review): a reviewer's verdict on one trace x scorer version.
         R"sql(

@@ -527,7 +527,7 @@ private:
         return Version{q.i64(0), q.s(1), q.s(2)};
     }
 
-    Result<std::vector<ReviewJudgement>> judgements(int64_t trace_row, int64_t version_id) {
+    Result<std::vector<JudgementRecord>> judgements(int64_t trace_row, int64_t version_id) {
         Query q(m_db, "SELECT judge, model, rubric, rubric_version, rubric_hash, score, passed, choice, reasoning, "
                       "input_tokens, output_tokens, cost_usd, latency_ms, attempts, cached, error_type, "
                       "error_message, at_ms FROM judgements WHERE trace = ?1 AND scorer_version = ?2 "
@@ -537,10 +537,10 @@ private:
         }
         q.integer(1, trace_row);
         q.integer(2, version_id);
-        std::vector<ReviewJudgement> out;
+        std::vector<JudgementRecord> out;
         int rc = 0;
         while ((rc = q.step()) == SQLITE_ROW) {
-            ReviewJudgement j;
+            JudgementRecord j;
             j.judge = q.s(0);
             j.model = q.s(1);
             j.rubric = q.s(2);
@@ -554,7 +554,7 @@ private:
             j.output_tokens = q.i64(10);
             j.cost_usd = q.d(11);
             j.latency_ms = q.d(12);
-            j.attempts = q.i64(13);
+            j.attempts = static_cast<int32_t>(q.i64(13));
             j.cached = q.i64(14) != 0;
             j.error_type = q.s(15);
             j.error_message = q.s(16);

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include "ingest/trace_parser.h"
+#include "store/judge_claimant.h"
 #include "store/schema.h"
 #include "store/sqlite_stmt.h"
 
@@ -129,6 +130,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
         return Status::io_error("cannot open store '" + options.sqlite_path + "': " + msg);
     }
     std::unique_ptr<SqliteStore> s(new SqliteStore(db, options.sqlite_path));
+    s->m_claimant = options.judge_claimant.empty() ? make_judge_claimant() : options.judge_claimant;
+    s->m_judge_lease_ms = options.judge_lease_ms;
     sqlite3_busy_timeout(db, options.busy_timeout_ms);
     sqlite3_extended_result_codes(db, 1);
     ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA journal_mode = WAL"));

@@ -27,7 +27,7 @@ public:
     Result<StoreCounts> counts() override;
     Result<std::vector<CounterDelta>> sampler_counters() override;
     // LLM judges: implemented in sqlite_store_judge.cpp.
-    Result<std::vector<PendingJudgeTask>> pending_judge_tasks(const std::string& scorer,
+    Result<std::vector<PendingJudgeTask>> claim_judge_tasks(const std::string& scorer,
                                                               const std::string& scorer_version, int limit,
                                                               const std::vector<std::string>& skip) override;
     Status write_judge_outcome(const JudgeOutcome& outcome) override;
@@ -62,6 +62,8 @@ private:
     std::string m_path;
     std::unique_ptr<Statements> m_stmts;
     std::vector<VersionId> m_version_ids;  // filled by register_scorers()
+    std::string m_claimant;                // judge_queue.claimed_by of this connection
+    int64_t m_judge_lease_ms = 300000;
 };
 
 }  // namespace assay

@@ -2,6 +2,9 @@
 // the hot trace/score path in sqlite_store.cpp. All SQL is parameterised.
 #include <sqlite3.h>
 
+#include <chrono>
+
+#include "store/judge_claimant.h"
 #include "store/sqlite_stmt.h"
 #include "store/sqlite_store.h"
 
@@ -10,6 +13,12 @@ namespace assay {
 namespace {
 
 using sqlite_detail::Stmt;
+
+int64_t epoch_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 const char* k_judge_upsert_score = R"sql(
 INSERT INTO scores (trace, scorer_version, decision, value, passed, label, explanation, reason, at_ms)
@@ -43,46 +52,105 @@ ON CONFLICT (judge, day) DO UPDATE SET calls = calls + excluded.calls,
 
 }  // namespace
 
-Result<std::vector<PendingJudgeTask>> SqliteStore::pending_judge_tasks(const std::string& scorer,
-                                                                       const std::string& scorer_version,
-                                                                       int limit,
-                                                                       const std::vector<std::string>& skip) {
+Result<std::vector<PendingJudgeTask>> SqliteStore::claim_judge_tasks(const std::string& scorer,
+                                                                     const std::string& scorer_version,
+                                                                     int limit,
+                                                                     const std::vector<std::string>& skip) {
     auto version = version_id(scorer, scorer_version);
     if (!version.ok()) {
         return version.status();
     }
-    Stmt st;
-    if (st.prepare(m_db, "SELECT t.trace_id, t.raw, q.enqueued_ms, q.attempts FROM judge_queue q "
-                         "JOIN traces t ON t.id = q.trace WHERE q.scorer_version = ?1 "
-                         "ORDER BY q.enqueued_ms, q.trace LIMIT ?2") != SQLITE_OK) {
-        return error("preparing judge queue read");
-    }
-    st.bind_int(1, *version);
-    st.bind_int(2, static_cast<int64_t>(limit) + static_cast<int64_t>(skip.size()));
     std::vector<PendingJudgeTask> out;
-    int rc = 0;
-    while ((rc = st.step()) == SQLITE_ROW && static_cast<int>(out.size()) < limit) {
-        std::string id = st.col_text(0);
-        bool skipped = false;
-        for (const auto& s : skip) {
-            skipped = skipped || s == id;
+    const int64_t now = epoch_ms();
+    const int64_t until = now + m_judge_lease_ms;
+    ASSAY_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+    Status st = [&]() -> Status {
+        // Renew this claimant's claims (its in-flight tasks) first.
+        Stmt renew;
+        if (renew.prepare(m_db, "UPDATE judge_queue SET claimed_until_ms = ?3 "
+                                "WHERE scorer_version = ?1 AND claimed_by = ?2") != SQLITE_OK) {
+            return error("preparing judge claim renewal");
         }
-        if (skipped) {
-            continue;
+        renew.bind_int(1, *version);
+        renew.bind_text(2, m_claimant);
+        renew.bind_int(3, until);
+        if (renew.step() != SQLITE_DONE) {
+            return error("renewing judge claims");
         }
-        PendingJudgeTask t;
-        t.trace_id = std::move(id);
-        t.scorer = scorer;
-        t.scorer_version = scorer_version;
-        t.raw = st.col_text(1);
-        t.enqueued_ms = st.col_int(2);
-        t.attempts = static_cast<int32_t>(st.col_int(3));
-        out.push_back(std::move(t));
+        // Candidates: unclaimed, ours, expired, or held by another claimant
+        // that may be a dead process of this host (checked below).
+        Stmt sel;
+        if (sel.prepare(m_db, "SELECT q.trace, t.trace_id, t.raw, q.enqueued_ms, q.attempts, q.claimed_by, "
+                              "coalesce(q.claimed_until_ms, 0) "
+                              "FROM judge_queue q JOIN traces t ON t.id = q.trace "
+                              "WHERE q.scorer_version = ?1 AND (q.claimed_by IS NULL OR q.claimed_by = ?2 "
+                              "OR q.claimed_until_ms IS NULL OR q.claimed_until_ms < ?3 "
+                              "OR substr(q.claimed_by, 1, length(?4)) = ?4) "
+                              "ORDER BY q.enqueued_ms, q.trace") != SQLITE_OK) {
+            return error("preparing judge queue claim");
+        }
+        const std::string host_prefix = m_claimant.substr(0, m_claimant.find(':') + 1);
+        sel.bind_int(1, *version);
+        sel.bind_text(2, m_claimant);
+        sel.bind_int(3, now);
+        sel.bind_text(4, host_prefix);
+        std::vector<int64_t> rows;
+        int rc = 0;
+        while (static_cast<int>(out.size()) < limit && (rc = sel.step()) == SQLITE_ROW) {
+            std::string id = sel.col_text(1);
+            bool skipped = false;
+            for (const auto& s : skip) {
+                skipped = skipped || s == id;
+            }
+            if (skipped) {
+                continue;
+            }
+            const std::string holder = sel.col_text(5);
+            // A live same-host claimant's unexpired claim is left alone.
+            const bool claimable = holder.empty() || holder == m_claimant || sel.col_int(6) < now ||
+                                   judge_claimant_dead_here(holder);
+            if (!claimable) {
+                continue;
+            }
+            rows.push_back(sel.col_int(0));
+            PendingJudgeTask t;
+            t.trace_id = std::move(id);
+            t.scorer = scorer;
+            t.scorer_version = scorer_version;
+            t.raw = sel.col_text(2);
+            t.enqueued_ms = sel.col_int(3);
+            t.attempts = static_cast<int32_t>(sel.col_int(4));
+            out.push_back(std::move(t));
+        }
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW && rc != SQLITE_OK) {  // OK: limit 0, no step
+            return error("reading the judge queue");
+        }
+        sel.reset();
+        Stmt claim;
+        if (!rows.empty() && claim.prepare(m_db, "UPDATE judge_queue SET claimed_by = ?3, claimed_until_ms = ?4 "
+                                                 "WHERE trace = ?1 AND scorer_version = ?2") != SQLITE_OK) {
+            return error("preparing judge claim");
+        }
+        for (int64_t row : rows) {
+            claim.reset();
+            claim.bind_int(1, row);
+            claim.bind_int(2, *version);
+            claim.bind_text(3, m_claimant);
+            claim.bind_int(4, until);
+            if (claim.step() != SQLITE_DONE) {
+                return error("claiming judge tasks");
+            }
+        }
+        return {};
+    }();
+    if (st.ok()) {
+        st = exec("COMMIT");
+        if (st.ok()) {
+            return out;
+        }
     }
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        return error("reading the judge queue");
-    }
-    return out;
+    exec("ROLLBACK");
+    return st;
 }
 
 Status SqliteStore::write_judge_locked(const JudgeOutcome& o) {
@@ -119,8 +187,8 @@ Status SqliteStore::write_judge_locked(const JudgeOutcome& o) {
     }
     Stmt q;
     const char* queue_sql = o.score ? "DELETE FROM judge_queue WHERE trace = ?1 AND scorer_version = ?2"
-                                    : "UPDATE judge_queue SET attempts = attempts + 1 "
-                                      "WHERE trace = ?1 AND scorer_version = ?2";
+                                    : "UPDATE judge_queue SET attempts = attempts + 1, claimed_by = NULL, "
+                                      "claimed_until_ms = NULL WHERE trace = ?1 AND scorer_version = ?2";
     if (q.prepare(m_db, queue_sql) != SQLITE_OK) {
         return error("preparing judge queue update");
     }

@@ -253,10 +253,21 @@ public:
     virtual Result<std::vector<CounterDelta>> sampler_counters() = 0;
 
     // --- LLM judges. Versions must be registered (register_scorers) first.
-    // Up to `limit` queued tasks of one scorer version with their traces,
-    // oldest first; tasks whose trace id is in `skip` (the caller's in-flight
-    // set) are left out.
-    virtual Result<std::vector<PendingJudgeTask>> pending_judge_tasks(
+    // Claims up to `limit` queued tasks of one scorer version and returns
+    // them with their traces, oldest first. In one IMMEDIATE transaction it
+    // takes tasks that are unclaimed, claimed by this connection's claimant
+    // (StoreOptions::judge_claimant), whose claim expired (claimed_until_ms <
+    // now), or whose claimant is a process of this host that no longer exists
+    // (kill(pid, 0) fails with ESRCH), and sets claimed_by = this claimant and
+    // claimed_until_ms = now + judge_lease_ms. It also renews the lease of
+    // every task this claimant holds for the version (its in-flight tasks),
+    // so they stay its while the stage keeps polling. Tasks whose trace id is
+    // in `skip` (the caller's in-flight set) are neither returned nor
+    // re-claimed. A task claimed by a live claimant is never returned to
+    // another, so several workers sharing one file judge each task once.
+    // write_judge_outcome deletes the task or, when it stays pending, clears
+    // the claim.
+    virtual Result<std::vector<PendingJudgeTask>> claim_judge_tasks(
         const std::string& scorer, const std::string& scorer_version, int limit,
         const std::vector<std::string>& skip) = 0;
     // Writes one task's outcome in one transaction (see JudgeOutcome); on
@@ -276,6 +287,12 @@ public:
 struct StoreOptions {
     std::string sqlite_path = "assay.db";  // store.sqlite / --db / ASSAY_DB
     int busy_timeout_ms = 5000;            // store.busy_timeout_ms
+    // How long a judge task claimed by claim_judge_tasks stays this
+    // connection's before another worker may take it (store.judge_lease_ms).
+    int64_t judge_lease_ms = 300000;
+    // Claimant id written to judge_queue.claimed_by; empty: the store makes
+    // "hostname:pid:nonce" (random nonce) at open. Tests set it.
+    std::string judge_claimant = {};
 };
 
 // Opens the configured backend, creating and migrating the schema as needed.

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""End-to-end: two `assay worker` processes share one SQLite file and one LLM
+judge scorer (sample_rate 1, judge cache off) against the standalone fake
+provider. Judge work is shared by claims (README "Judges", "Several workers,
+one store: claims"), so:
+
+1. with both workers running, the provider gets exactly one request per
+   sampled trace (no trace judged twice) and every trace is scored once;
+2. when one worker is killed (SIGKILL) with claimed tasks in flight, the other
+   takes them over at once (the claimant's pid is gone), long before the
+   300 s lease runs out; only the requests that were in flight at the kill
+   may be sent again.
+Exits non-zero on the first failed check (all checks are printed)."""
+import argparse
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+FAILS = []
+KEY = "sk-e2e-SECRET-lease0001"
+CONCURRENCY = 2
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILS.append(what)
+
+
+def control(base, path, body=None):
+    req = urllib.request.Request(base + "/_control/" + path, method="POST" if body is not None else "GET",
+                                 data=json.dumps(body).encode() if body is not None else None)
+    return json.load(urllib.request.urlopen(req, timeout=10))
+
+
+def q(db, sql, *args):
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        return con.execute(sql, args).fetchone()[0]
+    finally:
+        con.close()
+
+
+def start_worker(assay, cfg, db, env):
+    p = subprocess.Popen([assay, "worker", "--config", cfg, "--db", db, "--zmq-router", "tcp://127.0.0.1:*",
+                          "--http-listen", "127.0.0.1:0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    line = p.stdout.readline()
+    eps = dict(part.split("=", 1) for part in line.split() if part.startswith(("router=", "http=")))
+    if "router" not in eps:
+        raise RuntimeError("worker did not start: " + line)
+    return p, eps
+
+
+def judged_by(http):
+    text = urllib.request.urlopen("http://" + http + "/metrics", timeout=5).read().decode()
+    n = 0
+    for line in text.splitlines():
+        if line.startswith("assay_judge_tasks_total{"):
+            n += int(float(line.split()[-1]))
+    return n
+
+
+def push(assay, ep, path):
+    r = subprocess.run([assay, "push", "--endpoint", ep["router"], "--in", path, "--batch", "10",
+                        "--deadline-ms", "60000"], capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0, f"push {os.path.basename(path)} exits 0 ({r.stderr[-300:]!r})")
+
+
+def write_traces(path, prefix, n):
+    with open(path, "w") as f:
+        for i in range(n):
+            f.write(json.dumps({"trace_id": f"{prefix}-{i:03d}", "input": f"Question {prefix} {i}?",
+                                "output": f"Answer {prefix} number {i}."}) + "\n")
+
+
+def wait_scored(db, prefix, n, seconds):
+    deadline = time.time() + seconds
+    done = 0
+    while time.time() < deadline:
+        done = q(db, "SELECT count(*) FROM scores_view WHERE scorer = 'helpful' AND decision = 'scored' "
+                     "AND trace_id LIKE ?", prefix + "-%")
+        if done == n:
+            return done, True
+        time.sleep(0.1)
+    return done, False
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--assay", required=True)
+    ap.add_argument("--fake", required=True)
+    ap.add_argument("--source", required=True)
+    a = ap.parse_args()
+    fake = subprocess.Popen([a.fake, "--score", "4"], stdout=subprocess.PIPE, text=True)
+    workers = []
+    try:
+        base = f"http://127.0.0.1:{int(fake.stdout.readline().split(':')[1])}"
+        with tempfile.TemporaryDirectory() as tmp:
+            scenario(a, base, tmp, workers)
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait(10)
+        fake.terminate()
+        fake.wait(10)
+    print(f"{len(FAILS)} failed" if FAILS else "all passed")
+    return 1 if FAILS else 0
+
+
+def scenario(a, base, tmp, workers):
+    env = dict(os.environ, ASSAY_E2E_JUDGE_KEY=KEY)
+    os.symlink(os.path.join(os.path.abspath(a.source), "rubrics"), os.path.join(tmp, "rubrics"))
+    db = os.path.join(tmp, "shared.db")
+    cfg = os.path.join(tmp, "assay.yaml")
+    with open(cfg, "w") as f:
+        f.write(f"""
+store: {{busy_timeout_ms: 10000}}
+worker: {{flush_ms: 20}}
+judges:
+  - name: primary
+    provider: openai
+    base_url: {base}/v1
+    model: gpt-4o-mini-2024-07-18
+    api_key_env: ASSAY_E2E_JUDGE_KEY
+    max_retries: 0
+    max_concurrency: {CONCURRENCY}
+    cache: false
+    timeout_ms: 10000
+scorers:
+  - {{name: helpful, type: judge, rubric: rubrics/helpfulness.yaml, judges: [primary], sample_rate: 1}}
+""")
+    control(base, "script", {"default": {"score": 4, "latency_ms": 150}})
+    wa, ea = start_worker(a.assay, cfg, db, env)
+    workers.append(wa)
+    wb, eb = start_worker(a.assay, cfg, db, env)
+    workers.append(wb)
+
+    # 1. Both workers take traces and both judge stages poll the shared queue.
+    n1 = 40
+    write_traces(os.path.join(tmp, "a.jsonl"), "p1a", n1)
+    write_traces(os.path.join(tmp, "b.jsonl"), "p1b", n1)
+    pa = subprocess.Popen([a.assay, "push", "--endpoint", ea["router"], "--in", os.path.join(tmp, "a.jsonl"),
+                           "--batch", "5", "--deadline-ms", "60000"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    push(a.assay, eb, os.path.join(tmp, "b.jsonl"))
+    check(pa.wait(120) == 0, "push to worker a exits 0")
+    da, oka = wait_scored(db, "p1a", n1, 60)
+    db_, okb = wait_scored(db, "p1b", n1, 60)
+    check(oka and okb, f"phase 1: all {2 * n1} traces scored ({da} + {db_})")
+    requests = control(base, "counters")["requests"]
+    check(requests == 2 * n1, f"phase 1: one provider request per sampled trace ({requests} for {2 * n1})")
+    check(q(db, "SELECT count(*) FROM judgements") == 2 * n1, "phase 1: one judgement per trace")
+    check(q(db, "SELECT count(*) FROM (SELECT trace FROM judgements GROUP BY trace HAVING count(*) > 1)") == 0,
+          "phase 1: no trace judged twice")
+    split = (judged_by(ea["http"]), judged_by(eb["http"]))
+    check(sum(split) == 2 * n1, f"phase 1: the two stages' judged tasks add up ({split[0]} + {split[1]})")
+
+    # 2. Slow judge; worker a holds claims when it is killed; b takes over at once.
+    control(base, "script", {"default": {"score": 4, "latency_ms": 400}})
+    n2 = 30
+    write_traces(os.path.join(tmp, "c.jsonl"), "p2", n2)
+    before = control(base, "counters")["requests"]
+    # Stop b's stage from competing while a fills its claims: b is stopped and restarted below.
+    wb.send_signal(signal.SIGTERM)
+    check(wb.wait(60) == 0, "worker b stops cleanly")
+    push(a.assay, ea, os.path.join(tmp, "c.jsonl"))
+    deadline = time.time() + 30
+    while time.time() < deadline and q(db, "SELECT count(*) FROM judge_queue WHERE claimed_by IS NOT NULL") < n2 // 2:
+        time.sleep(0.05)
+    claimed = q(db, "SELECT count(*) FROM judge_queue WHERE claimed_by IS NOT NULL")
+    check(claimed >= n2 // 2, f"phase 2: worker a holds claims ({claimed})")
+    wa.kill()
+    wa.wait(10)
+    left = q(db, "SELECT count(*) FROM judge_queue")
+    check(left > 0, f"phase 2: tasks left in the queue when a is killed ({left})")
+    start = time.time()
+    wb2, eb2 = start_worker(a.assay, cfg, db, env)
+    workers.append(wb2)
+    done, ok = wait_scored(db, "p2", n2, 60)
+    took = time.time() - start
+    check(ok, f"phase 2: all {n2} traces scored after the kill ({done}) in {took:.1f} s, "
+              "well under the 300 s lease")
+    sent = control(base, "counters")["requests"] - before
+    check(n2 <= sent <= n2 + CONCURRENCY,
+          f"phase 2: only requests in flight at the kill are sent again ({sent} for {n2}, "
+          f"max concurrency {CONCURRENCY})")
+    check(q(db, "SELECT count(*) FROM judge_queue") == 0, "phase 2: queue empty")
+    wb2.send_signal(signal.SIGTERM)
+    check(wb2.wait(60) == 0, "worker b (restarted) exits 0 on SIGTERM")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
