@@ -53,8 +53,12 @@ Result<std::unique_ptr<SqliteConn>> SqliteConn::open(const std::string& path, in
     }
     std::unique_ptr<SqliteConn> c(new SqliteConn(db, path));
     sqlite3_busy_timeout(db, busy_timeout_ms);
+    // Temporary B-trees (the GROUP BY of an aggregates refresh over a busy
+    // hour, the erase and prune work tables) spill to temporary files beyond
+    // the page cache: in memory they took the worker's RSS from 186 MiB to
+    // 302 MiB while refreshing 1M traces.
     ASSAY_RETURN_IF_ERROR(c->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
-                                  "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY"));
+                                  "PRAGMA foreign_keys = OFF; PRAGMA temp_store = FILE"));
     return c;
 }
 
