@@ -47,7 +47,8 @@ JudgeOptions options_for(const FakeProvider& fake, JudgeProvider provider) {
     s.backoff_base_ms = 10;
     s.backoff_max_ms = 40;
     s.rng_seed = 42;
-    s.price = {2.5, 10.0};
+    s.price.input_per_mtok = 2.5;
+    s.price.output_per_mtok = 10.0;
     return s;
 }
 
@@ -587,6 +588,27 @@ TEST_CASE("judge client: spec validation names the field") {
     CHECK(contains(validate_judge_options(spec).message(), "max_concurrency"));
     CHECK(parse_judge_provider("anthropic").ok());
     CHECK_FALSE(parse_judge_provider("cohere").ok());
+}
+
+TEST_CASE("judge wire: usage with prompt-cache hits is priced at the cached rate") {
+    auto oa = parse_judge_reply(JudgeProvider::openai, R"({"choices":[{"message":{"content":"x"}}],
+        "usage":{"prompt_tokens":1000,"completion_tokens":100,"prompt_tokens_details":{"cached_tokens":600}}})");
+    REQUIRE(oa.ok());
+    CHECK(oa->input_tokens == 1000);
+    CHECK(oa->cached_input_tokens == 600);
+    auto an = parse_judge_reply(JudgeProvider::anthropic, R"({"content":[{"type":"text","text":"x"}],
+        "usage":{"input_tokens":400,"cache_read_input_tokens":600,"cache_creation_input_tokens":0,"output_tokens":100}})");
+    REQUIRE(an.ok());
+    CHECK(an->input_tokens == 1000);
+    CHECK(an->cached_input_tokens == 600);
+    JudgePrice price;
+    price.input_per_mtok = 2.0;
+    price.output_per_mtok = 10.0;
+    // Without a cached price, every input token costs the input price.
+    CHECK(judge_reply_cost(price, *oa) == doctest::Approx((1000 * 2.0 + 100 * 10.0) / 1e6));
+    price.cached_input_per_mtok = 0.5;
+    CHECK(judge_reply_cost(price, *oa) == doctest::Approx((400 * 2.0 + 600 * 0.5 + 100 * 10.0) / 1e6));
+    CHECK(judge_reply_cost(price, *an) == doctest::Approx(judge_reply_cost(price, *oa)));
 }
 
 TEST_CASE("judge client: wire parsing of untrusted bodies never throws") {

@@ -139,7 +139,8 @@ Status validate_judge_options(const JudgeOptions& spec) {
     if (spec.breaker_cooldown_ms < 0) {
         return bad("breaker_cooldown_ms", "must be >= 0");
     }
-    if (!(spec.price.input_per_mtok >= 0.0) || !(spec.price.output_per_mtok >= 0.0)) {
+    if (!(spec.price.input_per_mtok >= 0.0) || !(spec.price.output_per_mtok >= 0.0) ||
+        !(spec.price.cached_input_per_mtok.value_or(0.0) >= 0.0)) {
         return bad("price", "must be >= 0");
     }
     for (const auto& [name, value] : spec.extra_headers) {
@@ -739,8 +740,7 @@ private:
             r.text = o.reply.text;
             r.input_tokens = o.reply.input_tokens;
             r.output_tokens = o.reply.output_tokens;
-            r.cost_usd = static_cast<double>(r.input_tokens) * m_spec.price.input_per_mtok / 1e6 +
-                         static_cast<double>(r.output_tokens) * m_spec.price.output_per_mtok / 1e6;
+            r.cost_usd = judge_reply_cost(m_spec.price, o.reply);
             ++m_stats.succeeded;
             m_stats.input_tokens += r.input_tokens;
             m_stats.output_tokens += r.output_tokens;

@@ -31,6 +31,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,6 +49,9 @@ Result<JudgeProvider> parse_judge_provider(std::string_view text);
 struct JudgePrice {
     double input_per_mtok = 0.0;   // USD per million input tokens (default 0)
     double output_per_mtok = 0.0;  // USD per million output tokens (default 0)
+    // USD per million input tokens served from the provider's prompt cache
+    // (default: input_per_mtok).
+    std::optional<double> cached_input_per_mtok;
 };
 
 // One judge's configuration (a `judges:` entry; config/config.h's JudgeSpec

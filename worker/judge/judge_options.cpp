@@ -162,10 +162,13 @@ Result<JudgeRuntime> judge_runtime_from_json(std::string_view config_json) {
             return r.bad("price", "expected a mapping {input_per_mtok, output_per_mtok}");
         }
         Reader pr(*price, "judge '" + name + "': price");
-        double cached = 0;
         ASSAY_RETURN_IF_ERROR(pr.number("input_per_mtok", o.price.input_per_mtok));
         ASSAY_RETURN_IF_ERROR(pr.number("output_per_mtok", o.price.output_per_mtok));
-        ASSAY_RETURN_IF_ERROR(pr.number("cached_input_per_mtok", cached));
+        if (price->contains("cached_input_per_mtok")) {
+            double cached = 0;
+            ASSAY_RETURN_IF_ERROR(pr.number("cached_input_per_mtok", cached));
+            o.price.cached_input_per_mtok = cached;
+        }
         ASSAY_RETURN_IF_ERROR(pr.finish());
     }
     if (const json* headers = r.node("headers")) {

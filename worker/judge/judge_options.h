@@ -10,7 +10,7 @@
 // unlimited), tokens_per_minute (0), timeout_ms (30000), connect_timeout_ms
 // (10000), max_retries (4), max_retry_after_ms (60000: a longer Retry-After
 // is cut to it), price {input_per_mtok, output_per_mtok (0),
-// cached_input_per_mtok (accepted, not applied)}, daily_budget_usd (0 = no
+// cached_input_per_mtok (default input_per_mtok)}, daily_budget_usd (0 = no
 // budget), headers ({name: value}), json_response_format (true), cache
 // (true), redact (true = email, phone, card; false; or a list of those).
 // Pure functions; thread-safe. Never reads the environment.

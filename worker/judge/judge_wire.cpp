@@ -122,6 +122,9 @@ Result<JudgeReply> parse_judge_reply(JudgeProvider provider, std::string_view bo
         if (auto usage = j.find("usage"); usage != j.end()) {
             reply.input_tokens = int_field(*usage, "prompt_tokens");
             reply.output_tokens = int_field(*usage, "completion_tokens");
+            if (auto details = usage->find("prompt_tokens_details"); details != usage->end()) {
+                reply.cached_input_tokens = std::min(reply.input_tokens, int_field(*details, "cached_tokens"));
+            }
         }
     } else {
         auto content = j.find("content");
@@ -140,11 +143,20 @@ Result<JudgeReply> parse_judge_reply(JudgeProvider provider, std::string_view bo
             return Status::invalid_argument("reply has no text content block");
         }
         if (auto usage = j.find("usage"); usage != j.end()) {
-            reply.input_tokens = int_field(*usage, "input_tokens");
+            reply.cached_input_tokens = int_field(*usage, "cache_read_input_tokens");
+            reply.input_tokens = int_field(*usage, "input_tokens") + reply.cached_input_tokens +
+                                 int_field(*usage, "cache_creation_input_tokens");
             reply.output_tokens = int_field(*usage, "output_tokens");
         }
     }
     return reply;
+}
+
+double judge_reply_cost(const JudgePrice& price, const JudgeReply& reply) {
+    const double cached_price = price.cached_input_per_mtok.value_or(price.input_per_mtok);
+    return static_cast<double>(reply.input_tokens - reply.cached_input_tokens) * price.input_per_mtok / 1e6 +
+           static_cast<double>(reply.cached_input_tokens) * cached_price / 1e6 +
+           static_cast<double>(reply.output_tokens) * price.output_per_mtok / 1e6;
 }
 
 ProviderError parse_provider_error(std::string_view body) {

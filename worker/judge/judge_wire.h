@@ -31,9 +31,20 @@ std::vector<std::string> judge_request_headers(const JudgeOptions& spec,
 
 struct JudgeReply {
     std::string text;
+    // Every prompt token, read from the provider's cache or not (OpenAI:
+    // usage.prompt_tokens; Anthropic: input_tokens + cache_read_input_tokens
+    // + cache_creation_input_tokens).
     std::int64_t input_tokens = 0;
+    // The part of input_tokens the provider served from its prompt cache
+    // (OpenAI: usage.prompt_tokens_details.cached_tokens; Anthropic:
+    // cache_read_input_tokens), billed at JudgePrice::cached_input_per_mtok.
+    std::int64_t cached_input_tokens = 0;
     std::int64_t output_tokens = 0;
 };
+
+// USD for one reply's usage: uncached input x input_per_mtok + cached input
+// x cached_input_per_mtok (input_per_mtok when unset) + output x output_per_mtok.
+double judge_reply_cost(const JudgePrice& price, const JudgeReply& reply);
 
 // Parses a 200 body. invalid_argument naming what is wrong ("reply is not
 // JSON", "reply has no choices[0].message.content", ...) otherwise.
