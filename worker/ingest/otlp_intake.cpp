@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 
+#include "core/prometheus_text.h"
 #include "ingest/trace_parser.h"
 
 namespace assay {
@@ -295,17 +296,7 @@ OtlpIntake::Counters OtlpIntake::counters() const {
 std::string OtlpIntake::render_metrics() const {
     const Counters c = counters();
     std::string out;
-    auto family = [&](const char* name, const char* type, const char* help) {
-        out += "# HELP ";
-        out += name;
-        out += ' ';
-        out += help;
-        out += "\n# TYPE ";
-        out += name;
-        out += ' ';
-        out += type;
-        out += '\n';
-    };
+    auto family = [&](const char* name, const char* type, const char* help) { prom::header(out, name, type, help); };
     auto sample = [&](const std::string& name, uint64_t v) {
         out += name;
         out += ' ';

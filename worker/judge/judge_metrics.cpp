@@ -1,35 +1,14 @@
 #include "judge/judge_metrics.h"
 
-#include <cstdio>
+#include "core/prometheus_text.h"
 
 namespace assay {
 
 namespace {
 
-std::string label(const std::string& v) {
-    std::string out;
-    for (char c : v) {
-        if (c == '\\' || c == '"') {
-            out += '\\';
-            out += c;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
-void header(std::string& out, const char* name, const char* type, const char* help) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-}
-
-std::string num(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
-}
+using prom::label;
+using prom::header;
+constexpr auto num = prom::number;
 
 }  // namespace
 

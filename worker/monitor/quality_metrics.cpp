@@ -1,35 +1,17 @@
 #include "monitor/quality_metrics.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 
+#include "core/prometheus_text.h"
 #include "monitor/rule_eval.h"
 
 namespace assay {
 
 namespace {
 
-std::string label(const std::string& v) {
-    std::string out;
-    for (char c : v) {
-        if (c == '\\' || c == '"') {
-            out += '\\';
-            out += c;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
-std::string num(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
-}
+using prom::label;
+constexpr auto num = prom::number;
 
 void merge(GroupStats& into, const GroupStats& g) {
     into.count += g.count;

@@ -1,45 +1,14 @@
 #include "pipeline/prometheus.h"
 
-#include <cstdio>
+#include "core/prometheus_text.h"
 
 namespace assay {
 
 namespace {
 
-// Label values escape backslash, double quote and newline.
-std::string label(const std::string& v) {
-    std::string out;
-    out.reserve(v.size());
-    for (char c : v) {
-        if (c == '\\' || c == '"') {
-            out += '\\';
-            out += c;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
-void header(std::string& out, const char* name, const char* type, const char* help) {
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
-}
-
-std::string num(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
-}
+using prom::label;
+using prom::header;
+constexpr auto num = prom::number;
 
 }  // namespace
 
