@@ -7,7 +7,7 @@
 // a crash, never double-counts.
 //
 // Errors: io_error with SQLite's message. A refresh writes in transactions of
-// at most 12 hour buckets (each bucket and its day replaced whole), so the
+// one hour bucket (each bucket and its day replaced whole), so the
 // write lock is never held long and an interrupted refresh is redone, never
 // double-counted. One thread at a time per object (open one per
 // thread); other processes may write the store meanwhile (WAL).

@@ -233,29 +233,37 @@ private:
         if (!has_j.ok()) {
             return has_j.status();
         }
-        std::string sql =
-            "SELECT DISTINCT t.ts_ms - (t.ts_ms % 3600000), max(s.at_ms) OVER () FROM scores s "
-            "JOIN traces t ON t.id = s.trace WHERE s.at_ms >= ?1";
-        if (*has_j) {
-            sql += " UNION ALL SELECT DISTINCT t.ts_ms - (t.ts_ms % 3600000), max(j.at_ms) OVER () "
-                   "FROM judgements j JOIN traces t ON t.id = j.trace WHERE j.at_ms >= ?1";
-        }
-        auto st = m_c->prepare(sql);
-        if (!st.ok()) {
-            return st.status();
-        }
-        st->bind_int(1, since_ms);
+        // The hours touched since the watermark, and the newest row time. (A
+        // window function here made SQLite buffer every changed score row.)
         std::set<int64_t> hours;
         int64_t max_at = 0;
-        int rc;
-        while ((rc = st->step()) == SQLITE_ROW) {
-            hours.insert(floor_to(st->col_int(0), k_hour));
-            max_at = std::max(max_at, st->col_int(1));
+        std::vector<std::string> sqls = {
+            "SELECT DISTINCT t.ts_ms - (t.ts_ms % 3600000) FROM scores s JOIN traces t ON t.id = s.trace "
+            "WHERE s.at_ms >= ?1",
+            "SELECT max(at_ms) FROM scores WHERE at_ms >= ?1"};
+        if (*has_j) {
+            sqls.push_back("SELECT DISTINCT t.ts_ms - (t.ts_ms % 3600000) FROM judgements j "
+                           "JOIN traces t ON t.id = j.trace WHERE j.at_ms >= ?1");
+            sqls.push_back("SELECT max(at_ms) FROM judgements WHERE at_ms >= ?1");
         }
-        if (rc != SQLITE_DONE) {
-            return m_c->error("finding changed aggregate buckets");
+        for (size_t q = 0; q < sqls.size(); ++q) {
+            auto st = m_c->prepare(sqls[q]);
+            if (!st.ok()) {
+                return st.status();
+            }
+            st->bind_int(1, since_ms);
+            int rc;
+            while ((rc = st->step()) == SQLITE_ROW) {
+                if (q % 2 == 0) {
+                    hours.insert(floor_to(st->col_int(0), k_hour));
+                } else {
+                    max_at = std::max(max_at, st->col_int(0));
+                }
+            }
+            if (rc != SQLITE_DONE) {
+                return m_c->error("finding changed aggregate buckets");
+            }
         }
-        st->reset();
         ASSAY_RETURN_IF_ERROR(recompute_chunked(hours));
         return max_at;
     }
@@ -266,7 +274,9 @@ private:
     // crash between chunks leaves nothing double-counted; the watermark only
     // advances after the last chunk.
     Status recompute_chunked(const std::set<int64_t>& hours) {
-        constexpr size_t k_chunk_hours = 12;
+        // One hour per write transaction: the worker's commits wait for the
+        // write lock while a bucket is recomputed, so keep each one short.
+        constexpr size_t k_chunk_hours = 1;
         std::set<int64_t> chunk;
         for (auto it = hours.begin(); it != hours.end();) {
             chunk.insert(*it);
