@@ -15,8 +15,14 @@ PACKAGES=(
   json-schema-test-suite
   python3-zmq
   prometheus
-  chromium nodejs npm
+  chromium
 )
+# Node.js and npm for the e2e tests' npm packages (ci/install-npm.sh): Debian's
+# nodejs and npm, unless the machine already has a node and an npm (a
+# NodeSource nodejs bundles npm and conflicts with Debian's npm package).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
