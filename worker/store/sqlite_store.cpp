@@ -5,6 +5,7 @@
 #include "ingest/trace_parser.h"
 #include "store/judge_claimant.h"
 #include "store/schema.h"
+#include "store/sqlite_score_row.h"
 #include "store/sqlite_stmt.h"
 
 namespace assay {
@@ -345,19 +346,7 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
         const bool new_trace = r.batch_index >= 0 && fresh[static_cast<size_t>(r.batch_index)];
         Stmt& sc = new_trace ? m_stmts->insert_score : m_stmts->upsert_score;
         sc.reset();
-        sc.bind_int(1, *trace);
-        sc.bind_int(2, *version);
-        sc.bind_int(3, static_cast<int>(r.decision));
-        if (r.score) {
-            sc.bind_double(4, r.score->value);
-            if (r.score->passed) {
-                sc.bind_int(5, *r.score->passed ? 1 : 0);
-            }
-            sc.bind_text_or_null(6, r.score->label);
-            sc.bind_text_or_null(7, r.score->explanation);
-        }
-        sc.bind_text_or_null(8, r.reason);
-        sc.bind_int(9, r.at_ms);
+        sqlite_detail::bind_score_row(sc, *trace, *version, r);
         if (sc.step() != SQLITE_DONE) {
             return error("storing score " + r.scorer);
         }

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "store/judge_claimant.h"
+#include "store/sqlite_score_row.h"
 #include "store/sqlite_stmt.h"
 #include "store/sqlite_store.h"
 
@@ -168,19 +169,7 @@ Status SqliteStore::write_judge_locked(const JudgeOutcome& o) {
         if (sc.prepare(m_db, k_judge_upsert_score) != SQLITE_OK) {
             return error("preparing judge score");
         }
-        sc.bind_int(1, *trace);
-        sc.bind_int(2, *version);
-        sc.bind_int(3, static_cast<int>(r.decision));
-        if (r.score) {
-            sc.bind_double(4, r.score->value);
-            if (r.score->passed) {
-                sc.bind_int(5, *r.score->passed ? 1 : 0);
-            }
-            sc.bind_text_or_null(6, r.score->label);
-            sc.bind_text_or_null(7, r.score->explanation);
-        }
-        sc.bind_text_or_null(8, r.reason);
-        sc.bind_int(9, r.at_ms);
+        sqlite_detail::bind_score_row(sc, *trace, *version, r);
         if (sc.step() != SQLITE_DONE) {
             return error("storing judge score for trace '" + o.trace_id + "'");
         }
