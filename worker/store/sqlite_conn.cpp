@@ -27,6 +27,12 @@ std::string SqlStmt::col_text(int i) const {
 int64_t SqlStmt::col_int(int i) const { return sqlite3_column_int64(m_s, i); }
 double SqlStmt::col_double(int i) const { return sqlite3_column_double(m_s, i); }
 bool SqlStmt::col_null(int i) const { return sqlite3_column_type(m_s, i) == SQLITE_NULL; }
+std::optional<double> SqlStmt::col_opt_double(int i) const {
+    return col_null(i) ? std::nullopt : std::optional<double>(col_double(i));
+}
+std::optional<bool> SqlStmt::col_opt_bool(int i) const {
+    return col_null(i) ? std::nullopt : std::optional<bool>(col_int(i) != 0);
+}
 int SqlStmt::columns() const { return sqlite3_column_count(m_s); }
 std::string SqlStmt::col_name(int i) const {
     const char* n = sqlite3_column_name(m_s, i);

@@ -1,6 +1,6 @@
 #pragma once
 // SqliteConn: a small RAII connection and prepared-statement wrapper for the
-// monitoring stores (aggregates, alerts, maintenance). Opening migrates the
+// stores beside the main one (aggregates, alerts, maintenance, review). Opening migrates the
 // schema through SqliteStore first, so every table of this assay exists.
 // One thread at a time per object; open one per thread. Never throws.
 
@@ -36,6 +36,8 @@ public:
     int64_t col_int(int i) const;
     double col_double(int i) const;
     bool col_null(int i) const;
+    std::optional<double> col_opt_double(int i) const;  // nullopt for NULL
+    std::optional<bool> col_opt_bool(int i) const;      // nullopt for NULL, else != 0
     int columns() const;
     std::string col_name(int i) const;
 

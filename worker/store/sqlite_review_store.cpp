@@ -8,7 +8,7 @@
 
 #include "ingest/trace_parser.h"
 #include "store/review_store.h"
-#include "store/sqlite_store.h"
+#include "store/sqlite_conn.h"
 
 namespace assay {
 
@@ -30,39 +30,6 @@ Result<ReviewSort> parse_review_sort(const std::string& s) {
 
 namespace {
 
-// One prepared statement, finalised on destruction. Text is bound by copy
-// (SQLITE_TRANSIENT) so callers may pass temporaries.
-class Query {
-public:
-    Query(sqlite3* db, const std::string& sql) { m_rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &m_s, nullptr); }
-    Query(const Query&) = delete;
-    Query& operator=(const Query&) = delete;
-    ~Query() { sqlite3_finalize(m_s); }
-    bool ok() const { return m_rc == SQLITE_OK; }
-    sqlite3_stmt* get() const { return m_s; }
-    void text(int i, const std::string& v) {
-        sqlite3_bind_text(m_s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    }
-    void integer(int i, int64_t v) { sqlite3_bind_int64(m_s, i, v); }
-    void real(int i, double v) { sqlite3_bind_double(m_s, i, v); }
-    void null(int i) { sqlite3_bind_null(m_s, i); }
-    int step() { return sqlite3_step(m_s); }
-    std::string s(int i) const {
-        auto* p = sqlite3_column_text(m_s, i);
-        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(m_s, i)))
-                 : std::string();
-    }
-    bool is_null(int i) const { return sqlite3_column_type(m_s, i) == SQLITE_NULL; }
-    int64_t i64(int i) const { return sqlite3_column_int64(m_s, i); }
-    double d(int i) const { return sqlite3_column_double(m_s, i); }
-    std::optional<double> opt_d(int i) const { return is_null(i) ? std::nullopt : std::optional<double>(d(i)); }
-    std::optional<bool> opt_b(int i) const { return is_null(i) ? std::nullopt : std::optional<bool>(i64(i) != 0); }
-
-private:
-    sqlite3_stmt* m_s = nullptr;
-    int m_rc = SQLITE_ERROR;
-};
-
 // Binds a list of values built alongside the SQL text (?1, ?2, ... in order).
 struct Binds {
     std::vector<std::variant<std::string, int64_t>> values;
@@ -74,13 +41,13 @@ struct Binds {
         values.emplace_back(v);
         return "?" + std::to_string(values.size());
     }
-    void apply(Query& q) const {
+    void apply(SqlStmt& q) const {
         for (size_t i = 0; i < values.size(); ++i) {
             int idx = static_cast<int>(i + 1);
             if (const auto* s = std::get_if<std::string>(&values[i])) {
-                q.text(idx, *s);
+                q.bind_text(idx, *s);
             } else {
-                q.integer(idx, std::get<int64_t>(values[i]));
+                q.bind_int(idx, std::get<int64_t>(values[i]));
             }
         }
     }
@@ -88,23 +55,22 @@ struct Binds {
 
 class SqliteReviewStore final : public ReviewStore {
 public:
-    SqliteReviewStore(sqlite3* db, std::string path) : m_db(db), m_path(std::move(path)) {
-        Query q(m_db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'judgements'");
-        m_has_judgements = q.ok() && q.step() == SQLITE_ROW;
+    explicit SqliteReviewStore(std::unique_ptr<SqliteConn> c) : m_c(std::move(c)) {
+        auto q = m_c->prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'judgements'");
+        m_has_judgements = q.ok() && q->step() == SQLITE_ROW;
     }
-    ~SqliteReviewStore() override { sqlite3_close_v2(m_db); }
 
     Result<std::vector<ScorerSummary>> scorers() override {
         std::lock_guard lock(m_mu);
-        Query q(m_db, "SELECT scorer, version, type, last_seen_ms FROM scorer_versions "
+        auto q = m_c->prepare("SELECT scorer, version, type, last_seen_ms FROM scorer_versions "
                       "ORDER BY scorer, last_seen_ms DESC, id DESC");
         if (!q.ok()) {
             return error("preparing scorer list");
         }
         std::vector<ScorerSummary> out;
         int rc = 0;
-        while ((rc = q.step()) == SQLITE_ROW) {
-            out.push_back({q.s(0), q.s(1), q.s(2), q.i64(3)});
+        while ((rc = q->step()) == SQLITE_ROW) {
+            out.push_back({q->col_text(0), q->col_text(1), q->col_text(2), q->col_int(3)});
         }
         if (rc != SQLITE_DONE) {
             return error("reading scorer list");
@@ -154,17 +120,17 @@ public:
         const std::string from = trace_filter ? " FROM scores s JOIN traces t ON t.id = s.trace" : " FROM scores s";
         int64_t seg_count[3] = {0, 0, 0};  // failed, passed, no pass/fail
         {
-            Query c(m_db, "SELECT count(*) FILTER (WHERE s.passed = 0), count(*) FILTER (WHERE s.passed = 1), "
+            auto c = m_c->prepare("SELECT count(*) FILTER (WHERE s.passed = 0), count(*) FILTER (WHERE s.passed = 1), "
                           "count(*) FILTER (WHERE s.passed IS NULL)" + from + where);
             if (!c.ok()) {
                 return error("preparing count");
             }
-            b.apply(c);
-            if (c.step() != SQLITE_ROW) {
+            b.apply(*c);
+            if (c->step() != SQLITE_ROW) {
                 return error("counting");
             }
             for (int i = 0; i < 3; ++i) {
-                seg_count[i] = c.i64(i);
+                seg_count[i] = c->col_int(i);
             }
             out.total = seg_count[0] + seg_count[1] + seg_count[2];
         }
@@ -174,14 +140,14 @@ public:
         // the exact reverse; newest/oldest walk the traces' time indexes.
         std::vector<int64_t> ids;
         auto collect = [&](const std::string& sql, int64_t seg_offset, int64_t seg_limit) -> Status {
-            Query q(m_db, sql + " LIMIT " + std::to_string(seg_limit) + " OFFSET " + std::to_string(seg_offset));
+            auto q = m_c->prepare(sql + " LIMIT " + std::to_string(seg_limit) + " OFFSET " + std::to_string(seg_offset));
             if (!q.ok()) {
                 return error("preparing list");
             }
-            b.apply(q);
+            b.apply(*q);
             int rc = 0;
-            while ((rc = q.step()) == SQLITE_ROW) {
-                ids.push_back(q.i64(0));
+            while ((rc = q->step()) == SQLITE_ROW) {
+                ids.push_back(q->col_int(0));
             }
             return rc == SQLITE_DONE ? Status() : error("reading list");
         };
@@ -231,7 +197,7 @@ public:
             m_has_judgements ? "(SELECT j.reasoning FROM judgements j WHERE j.trace = s.trace AND "
                                "j.scorer_version = s.scorer_version ORDER BY j.at_ms DESC, j.id DESC LIMIT 1)"
                              : "NULL";
-        Query q(m_db, "SELECT t.trace_id, s.value, s.passed, s.label, s.explanation, " + reasoning +
+        auto q = m_c->prepare("SELECT t.trace_id, s.value, s.passed, s.label, s.explanation, " + reasoning +
                           ", t.ts_ms, t.feature, t.tenant, t.prompt_version, t.model, t.raw, "
                           "(SELECT count(*) FROM labels l WHERE l.trace = s.trace AND "
                           "l.scorer_version = s.scorer_version) "
@@ -240,26 +206,26 @@ public:
             return error("preparing list rows");
         }
         for (int64_t id : ids) {
-            sqlite3_reset(q.get());
-            q.integer(1, id);
-            q.integer(2, v->id);
-            if (q.step() != SQLITE_ROW) {
+            q->reset();
+            q->bind_int(1, id);
+            q->bind_int(2, v->id);
+            if (q->step() != SQLITE_ROW) {
                 return error("reading list row");
             }
             ReviewRow r;
-            r.trace_id = q.s(0);
-            r.value = q.d(1);
-            r.passed = q.opt_b(2);
-            r.label = q.s(3);
-            r.explanation = q.s(4);
-            r.judge_reasoning = q.s(5);
-            r.ts_ms = q.i64(6);
-            r.feature = q.s(7);
-            r.tenant = q.s(8);
-            r.prompt_version = q.s(9);
-            r.model = q.s(10);
-            r.raw = q.s(11);
-            r.labels = q.i64(12);
+            r.trace_id = q->col_text(0);
+            r.value = q->col_double(1);
+            r.passed = q->col_opt_bool(2);
+            r.label = q->col_text(3);
+            r.explanation = q->col_text(4);
+            r.judge_reasoning = q->col_text(5);
+            r.ts_ms = q->col_int(6);
+            r.feature = q->col_text(7);
+            r.tenant = q->col_text(8);
+            r.prompt_version = q->col_text(9);
+            r.model = q->col_text(10);
+            r.raw = q->col_text(11);
+            r.labels = q->col_int(12);
             out.rows.push_back(std::move(r));
         }
         return out;
@@ -267,12 +233,12 @@ public:
 
     Result<TraceDetail> trace(const std::string& trace_id) override {
         std::lock_guard lock(m_mu);
-        Query t(m_db, "SELECT id, raw, ts_ms, received_ms FROM traces WHERE trace_id = ?1");
+        auto t = m_c->prepare("SELECT id, raw, ts_ms, received_ms FROM traces WHERE trace_id = ?1");
         if (!t.ok()) {
             return error("preparing trace lookup");
         }
-        t.text(1, trace_id);
-        int rc = t.step();
+        t->bind_text(1, trace_id);
+        int rc = t->step();
         if (rc == SQLITE_DONE) {
             return Status::not_found("no trace '" + trace_id + "' in the store");
         }
@@ -280,12 +246,12 @@ public:
             return error("reading trace");
         }
         TraceDetail out;
-        const int64_t row = t.i64(0);
+        const int64_t row = t->col_int(0);
         out.trace_id = trace_id;
-        out.raw = t.s(1);
-        out.ts_ms = t.i64(2);
-        out.received_ms = t.i64(3);
-        Query s(m_db, "SELECT v.id, v.scorer, v.version, v.type, d.name, s.value, s.passed, s.label, "
+        out.raw = t->col_text(1);
+        out.ts_ms = t->col_int(2);
+        out.received_ms = t->col_int(3);
+        auto s = m_c->prepare("SELECT v.id, v.scorer, v.version, v.type, d.name, s.value, s.passed, s.label, "
                       "s.explanation, s.reason, s.at_ms FROM scores s "
                       "JOIN scorer_versions v ON v.id = s.scorer_version "
                       "LEFT JOIN decisions d ON d.code = s.decision "
@@ -293,21 +259,21 @@ public:
         if (!s.ok()) {
             return error("preparing decisions");
         }
-        s.integer(1, row);
+        s->bind_int(1, row);
         std::vector<int64_t> version_ids;
-        while ((rc = s.step()) == SQLITE_ROW) {
+        while ((rc = s->step()) == SQLITE_ROW) {
             DecisionRecord d;
-            version_ids.push_back(s.i64(0));
-            d.scorer = s.s(1);
-            d.scorer_version = s.s(2);
-            d.scorer_type = s.s(3);
-            d.decision = s.s(4);
-            d.value = s.opt_d(5);
-            d.passed = s.opt_b(6);
-            d.label = s.s(7);
-            d.explanation = s.s(8);
-            d.reason = s.s(9);
-            d.at_ms = s.i64(10);
+            version_ids.push_back(s->col_int(0));
+            d.scorer = s->col_text(1);
+            d.scorer_version = s->col_text(2);
+            d.scorer_type = s->col_text(3);
+            d.decision = s->col_text(4);
+            d.value = s->col_opt_double(5);
+            d.passed = s->col_opt_bool(6);
+            d.label = s->col_text(7);
+            d.explanation = s->col_text(8);
+            d.reason = s->col_text(9);
+            d.at_ms = s->col_int(10);
             out.decisions.push_back(std::move(d));
         }
         if (rc != SQLITE_DONE) {
@@ -322,24 +288,24 @@ public:
                 out.decisions[i].judgements = std::move(*j);
             }
         }
-        Query l(m_db, "SELECT l.id, v.scorer, v.version, l.reviewer, l.verdict, l.score, l.note, l.at_ms "
+        auto l = m_c->prepare("SELECT l.id, v.scorer, v.version, l.reviewer, l.verdict, l.score, l.note, l.at_ms "
                       "FROM labels l JOIN scorer_versions v ON v.id = l.scorer_version "
                       "WHERE l.trace = ?1 ORDER BY l.at_ms DESC, l.id DESC");
         if (!l.ok()) {
             return error("preparing labels");
         }
-        l.integer(1, row);
-        while ((rc = l.step()) == SQLITE_ROW) {
+        l->bind_int(1, row);
+        while ((rc = l->step()) == SQLITE_ROW) {
             LabelRecord r;
-            r.id = l.i64(0);
+            r.id = l->col_int(0);
             r.trace_id = trace_id;
-            r.scorer = l.s(1);
-            r.scorer_version = l.s(2);
-            r.reviewer = l.s(3);
-            r.verdict = l.s(4);
-            r.score = l.opt_d(5);
-            r.note = l.s(6);
-            r.at_ms = l.i64(7);
+            r.scorer = l->col_text(1);
+            r.scorer_version = l->col_text(2);
+            r.reviewer = l->col_text(3);
+            r.verdict = l->col_text(4);
+            r.score = l->col_opt_double(5);
+            r.note = l->col_text(6);
+            r.at_ms = l->col_int(7);
             out.labels.push_back(std::move(r));
         }
         if (rc != SQLITE_DONE) {
@@ -363,38 +329,38 @@ public:
         if (!v.ok()) {
             return v.status();
         }
-        Query t(m_db, "SELECT id FROM traces WHERE trace_id = ?1");
+        auto t = m_c->prepare("SELECT id FROM traces WHERE trace_id = ?1");
         if (!t.ok()) {
             return error("preparing trace lookup");
         }
-        t.text(1, n.trace_id);
-        int rc = t.step();
+        t->bind_text(1, n.trace_id);
+        int rc = t->step();
         if (rc == SQLITE_DONE) {
             return Status::not_found("no trace '" + n.trace_id + "' in the store");
         }
         if (rc != SQLITE_ROW) {
             return error("reading trace");
         }
-        Query ins(m_db, "INSERT INTO labels (trace, scorer_version, reviewer, verdict, score, note, at_ms) "
+        auto ins = m_c->prepare("INSERT INTO labels (trace, scorer_version, reviewer, verdict, score, note, at_ms) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
         if (!ins.ok()) {
             return error("preparing label insert");
         }
-        ins.integer(1, t.i64(0));
-        ins.integer(2, v->id);
-        ins.text(3, n.reviewer);
-        ins.text(4, n.verdict);
+        ins->bind_int(1, t->col_int(0));
+        ins->bind_int(2, v->id);
+        ins->bind_text(3, n.reviewer);
+        ins->bind_text(4, n.verdict);
         if (n.verdict == "score") {
-            ins.real(5, *n.score);
+            ins->bind_double(5, *n.score);
         } else {
-            ins.null(5);
+            ins->bind_null(5);
         }
-        ins.text(6, n.note);
-        ins.integer(7, n.at_ms);
-        if (ins.step() != SQLITE_DONE) {
+        ins->bind_text(6, n.note);
+        ins->bind_int(7, n.at_ms);
+        if (ins->step() != SQLITE_DONE) {
             return error("storing label");
         }
-        return static_cast<int64_t>(sqlite3_last_insert_rowid(m_db));
+        return static_cast<int64_t>(sqlite3_last_insert_rowid(m_c->raw()));
     }
 
     Result<std::vector<CalibrationPair>> calibration_pairs(const std::string& scorer,
@@ -411,29 +377,29 @@ public:
             sql += " AND v.version = " + b.add(scorer_version);
         }
         sql += " ORDER BY l.at_ms, l.id";
-        Query q(m_db, sql);
+        auto q = m_c->prepare(sql);
         if (!q.ok()) {
             return error("preparing calibration query");
         }
-        b.apply(q);
+        b.apply(*q);
         std::vector<CalibrationPair> out;
         int rc = 0;
-        while ((rc = q.step()) == SQLITE_ROW) {
+        while ((rc = q->step()) == SQLITE_ROW) {
             CalibrationPair p;
-            p.trace_id = q.s(0);
-            p.scorer_version = q.s(1);
-            p.value = q.d(2);
-            p.passed = q.opt_b(3);
-            p.choice = q.s(4);
-            p.human.id = q.i64(5);
+            p.trace_id = q->col_text(0);
+            p.scorer_version = q->col_text(1);
+            p.value = q->col_double(2);
+            p.passed = q->col_opt_bool(3);
+            p.choice = q->col_text(4);
+            p.human.id = q->col_int(5);
             p.human.trace_id = p.trace_id;
             p.human.scorer = scorer;
             p.human.scorer_version = p.scorer_version;
-            p.human.reviewer = q.s(6);
-            p.human.verdict = q.s(7);
-            p.human.score = q.opt_d(8);
-            p.human.note = q.s(9);
-            p.human.at_ms = q.i64(10);
+            p.human.reviewer = q->col_text(6);
+            p.human.verdict = q->col_text(7);
+            p.human.score = q->col_opt_double(8);
+            p.human.note = q->col_text(9);
+            p.human.at_ms = q->col_int(10);
             out.push_back(std::move(p));
         }
         if (rc != SQLITE_DONE) {
@@ -452,35 +418,35 @@ public:
         constexpr int64_t k_day_ms = 86400000;
         int64_t since_ms = 0;
         {
-            Query m(m_db, "SELECT max(ts_ms) FROM traces");
-            if (!m.ok() || m.step() != SQLITE_ROW) {
+            auto m = m_c->prepare("SELECT max(ts_ms) FROM traces");
+            if (!m.ok() || m->step() != SQLITE_ROW) {
                 return error("reading the newest trace time");
             }
-            if (!m.is_null(0)) {
-                since_ms = (m.i64(0) / k_day_ms - (days - 1)) * k_day_ms;
+            if (!m->col_null(0)) {
+                since_ms = (m->col_int(0) / k_day_ms - (days - 1)) * k_day_ms;
             }
         }
         // Walks traces_feature (feature, ts_ms) so that the groups come in
         // index order, probing each trace's score: no temporary sort.
-        Query q(m_db, "SELECT coalesce(t.feature, ''), t.ts_ms / 86400000, count(*), avg(s.value), avg(s.passed), "
+        auto q = m_c->prepare("SELECT coalesce(t.feature, ''), t.ts_ms / 86400000, count(*), avg(s.value), avg(s.passed), "
                       "count(s.passed) FROM traces t INDEXED BY traces_feature CROSS JOIN scores s ON s.trace = t.id "
                       "WHERE s.scorer_version = ?1 AND s.decision = 0 AND t.ts_ms >= ?2 "
                       "GROUP BY 1, 2 ORDER BY 1, 2");
         if (!q.ok()) {
             return error("preparing trends");
         }
-        q.integer(1, v->id);
-        q.integer(2, since_ms);
+        q->bind_int(1, v->id);
+        q->bind_int(2, since_ms);
         std::vector<TrendPoint> out;
         int rc = 0;
-        while ((rc = q.step()) == SQLITE_ROW) {
+        while ((rc = q->step()) == SQLITE_ROW) {
             TrendPoint p;
-            p.feature = q.s(0);
-            p.day = format_rfc3339_ms(q.i64(1) * k_day_ms).substr(0, 10);
-            p.n = q.i64(2);
-            p.mean = q.d(3);
-            if (q.i64(5) > 0) {
-                p.pass_rate = q.d(4);
+            p.feature = q->col_text(0);
+            p.day = format_rfc3339_ms(q->col_int(1) * k_day_ms).substr(0, 10);
+            p.n = q->col_int(2);
+            p.mean = q->col_double(3);
+            if (q->col_int(5) > 0) {
+                p.pass_rate = q->col_double(4);
             }
             out.push_back(std::move(p));
         }
@@ -497,25 +463,25 @@ private:
     };
 
     Status error(const std::string& what) const {
-        return Status::io_error("sqlite '" + m_path + "': " + what + ": " + sqlite3_errmsg(m_db));
+        return m_c->error(what);
     }
 
     Result<Version> resolve_version(const std::string& scorer, const std::string& version) {
         if (scorer.empty()) {
             return Status::invalid_argument("scorer: a scorer name is required");
         }
-        Query q(m_db, version.empty()
+        auto q = m_c->prepare(version.empty()
                           ? "SELECT id, version, type FROM scorer_versions WHERE scorer = ?1 "
                             "ORDER BY last_seen_ms DESC, id DESC LIMIT 1"
                           : "SELECT id, version, type FROM scorer_versions WHERE scorer = ?1 AND version = ?2");
         if (!q.ok()) {
             return error("preparing version lookup");
         }
-        q.text(1, scorer);
+        q->bind_text(1, scorer);
         if (!version.empty()) {
-            q.text(2, version);
+            q->bind_text(2, version);
         }
-        int rc = q.step();
+        int rc = q->step();
         if (rc == SQLITE_DONE) {
             return Status::not_found(version.empty()
                                          ? "no scorer named '" + scorer + "' has written to this store"
@@ -524,41 +490,41 @@ private:
         if (rc != SQLITE_ROW) {
             return error("looking up scorer version");
         }
-        return Version{q.i64(0), q.s(1), q.s(2)};
+        return Version{q->col_int(0), q->col_text(1), q->col_text(2)};
     }
 
     Result<std::vector<JudgementRecord>> judgements(int64_t trace_row, int64_t version_id) {
-        Query q(m_db, "SELECT judge, model, rubric, rubric_version, rubric_hash, score, passed, choice, reasoning, "
+        auto q = m_c->prepare("SELECT judge, model, rubric, rubric_version, rubric_hash, score, passed, choice, reasoning, "
                       "input_tokens, output_tokens, cost_usd, latency_ms, attempts, cached, error_type, "
                       "error_message, at_ms FROM judgements WHERE trace = ?1 AND scorer_version = ?2 "
                       "ORDER BY at_ms, id");
         if (!q.ok()) {
             return error("preparing judgements");
         }
-        q.integer(1, trace_row);
-        q.integer(2, version_id);
+        q->bind_int(1, trace_row);
+        q->bind_int(2, version_id);
         std::vector<JudgementRecord> out;
         int rc = 0;
-        while ((rc = q.step()) == SQLITE_ROW) {
+        while ((rc = q->step()) == SQLITE_ROW) {
             JudgementRecord j;
-            j.judge = q.s(0);
-            j.model = q.s(1);
-            j.rubric = q.s(2);
-            j.rubric_version = q.s(3);
-            j.rubric_hash = q.s(4);
-            j.score = q.opt_d(5);
-            j.passed = q.opt_b(6);
-            j.choice = q.s(7);
-            j.reasoning = q.s(8);
-            j.input_tokens = q.i64(9);
-            j.output_tokens = q.i64(10);
-            j.cost_usd = q.d(11);
-            j.latency_ms = q.d(12);
-            j.attempts = static_cast<int32_t>(q.i64(13));
-            j.cached = q.i64(14) != 0;
-            j.error_type = q.s(15);
-            j.error_message = q.s(16);
-            j.at_ms = q.i64(17);
+            j.judge = q->col_text(0);
+            j.model = q->col_text(1);
+            j.rubric = q->col_text(2);
+            j.rubric_version = q->col_text(3);
+            j.rubric_hash = q->col_text(4);
+            j.score = q->col_opt_double(5);
+            j.passed = q->col_opt_bool(6);
+            j.choice = q->col_text(7);
+            j.reasoning = q->col_text(8);
+            j.input_tokens = q->col_int(9);
+            j.output_tokens = q->col_int(10);
+            j.cost_usd = q->col_double(11);
+            j.latency_ms = q->col_double(12);
+            j.attempts = static_cast<int32_t>(q->col_int(13));
+            j.cached = q->col_int(14) != 0;
+            j.error_type = q->col_text(15);
+            j.error_message = q->col_text(16);
+            j.at_ms = q->col_int(17);
             out.push_back(std::move(j));
         }
         if (rc != SQLITE_DONE) {
@@ -568,38 +534,24 @@ private:
     }
 
     std::mutex m_mu;
-    sqlite3* m_db;
-    std::string m_path;
+    std::unique_ptr<SqliteConn> m_c;
     bool m_has_judgements = false;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<ReviewStore>> open_sqlite_review_store(const std::string& path) {
-    {
-        // Creates nothing new for an existing file, but applies pending
-        // migrations (the labels table) before this connection reads.
-        StoreOptions opts;
-        opts.sqlite_path = path;
-        auto migrated = SqliteStore::open(opts);
-        if (!migrated.ok()) {
-            return migrated.status();
-        }
+    // Migrates the file first (the labels table), WAL, busy timeout.
+    auto c = SqliteConn::open(path);
+    if (!c.ok()) {
+        return c.status();
     }
-    sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) {
-        std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-        sqlite3_close_v2(db);
-        return Status::io_error("cannot open store '" + path + "': " + msg);
-    }
-    sqlite3_busy_timeout(db, 5000);
-    sqlite3_exec(db, "PRAGMA cache_size = -65536", nullptr, nullptr, nullptr);
-    sqlite3_exec(db, "PRAGMA temp_store = MEMORY", nullptr, nullptr, nullptr);
-    // Reads through a memory map: the filtered counts probe ~100k random
-    // pages, and a read() per page costs more than the probe itself.
-    sqlite3_exec(db, "PRAGMA mmap_size = 2147418112", nullptr, nullptr, nullptr);
-    return std::unique_ptr<ReviewStore>(std::make_unique<SqliteReviewStore>(db, path));
+    // A large page cache and reads through a memory map: the filtered counts
+    // probe ~100k random pages, and a read() per page costs more than the
+    // probe itself. Sorts for the list pages stay in memory.
+    ASSAY_RETURN_IF_ERROR((*c)->exec("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; "
+                                     "PRAGMA mmap_size = 2147418112"));
+    return std::unique_ptr<ReviewStore>(std::make_unique<SqliteReviewStore>(std::move(c.value())));
 }
 
 }  // namespace assay
