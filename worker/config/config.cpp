@@ -11,6 +11,7 @@
 
 #include "core/config_block.h"
 #include "judge/judge_options.h"
+#include "judge/subject_options.h"
 
 extern char** environ;
 
@@ -85,6 +86,32 @@ Status parse_judges(const YAML::Node& node, const std::string& base_dir, std::ve
         }
         out.push_back(std::move(j));
     }
+    return {};
+}
+
+// The `subject:` block (gate generate mode; judge/subject_options.h).
+Status parse_subject(const YAML::Node& node, std::optional<JudgeSpec>& out) {
+    if (!node || node.IsNull()) {
+        return {};
+    }
+    if (!node.IsMap()) {
+        return Status::invalid_argument("key 'subject': expected a mapping (provider, model, ...)");
+    }
+    if (node["api_key_env"] && node["api_key_env"].IsScalar() &&
+        node["api_key_env"].Scalar().rfind("sk-", 0) == 0) {
+        return Status::invalid_argument(
+            "subject: key 'api_key_env': names an environment variable; never put the key itself in config");
+    }
+    JudgeSpec j;
+    j.config_json = yaml_to_json(node).dump();
+    auto rt = subject_runtime_from_json(j.config_json);
+    if (!rt.ok()) {
+        return rt.status();
+    }
+    j.name = rt->rt.transport.name;
+    j.provider = to_string(rt->rt.transport.provider);
+    j.model = rt->rt.transport.model;
+    out = std::move(j);
     return {};
 }
 
@@ -274,6 +301,9 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
     }
     if (auto judges = top.get_node("judges")) {
         ASSAY_RETURN_IF_ERROR(wrap(parse_judges(*judges, base_dir, cfg.judges)));
+    }
+    if (auto subject = top.get_node("subject")) {
+        ASSAY_RETURN_IF_ERROR(wrap(parse_subject(*subject, cfg.subject)));
     }
     if (auto gate = top.get_node("gate")) {
         cfg.gate = *gate;  // validated by `assay gate` (gate/gate_rules.h)

@@ -63,6 +63,9 @@ struct Config {
     WorkerOptions worker;
     LogOptions log;
     std::vector<JudgeSpec> judges;
+    // `subject:`: the model `assay gate --prompt` calls (judge/subject_options.h
+    // parses config_json); name "subject:<model>". Absent: no generate mode.
+    std::optional<JudgeSpec> subject;
     std::vector<ConfiguredScorer> scorers;
     YAML::Node gate;     // the `gate:` block, parsed by `assay gate` (worker/gate/gate_rules.h)
     MonitoringConfig monitoring;  // alerts, retention, monitor (monitor/alert_config.h)

@@ -21,6 +21,9 @@ json opt(const std::optional<double>& v) {
 json side_json(const SideResult& s) {
     json j;
     j["source"] = s.source;
+    if (!s.subject.empty()) {
+        j["generated"] = {{"prompt_sha256", s.prompt_sha256}, {"subject", s.subject}};
+    }
     j["judge_errors"] = s.judge_errors;
     j["cases"] = json::array();
     for (const auto& c : s.cases) {

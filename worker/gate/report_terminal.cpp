@@ -46,7 +46,12 @@ std::string render_terminal(const GateReport& r, size_t max_listed) {
     const Verdict& v = r.verdict;
     std::string out;
     out += "assay gate: " + std::to_string(r.cases) + " cases from " + r.dataset_path + "\n";
-    out += "  baseline:  " + r.baseline.source + "\n  candidate: " + r.candidate.source + "\n\n";
+    auto origin = [](const SideResult& side) {
+        return side.subject.empty() ? side.source
+                                    : side.source + " (sha256 " + side.prompt_sha256.substr(0, 12) + "…, " +
+                                          side.subject + ")";
+    };
+    out += "  baseline:  " + origin(r.baseline) + "\n  candidate: " + origin(r.candidate) + "\n\n";
     std::vector<std::vector<std::string>> rows = {
         {"scorer", "kind", "n", "baseline", "candidate", "delta", "95% CI", "regressions", "improvements", "status"}};
     for (const auto& s : v.scorers) {

@@ -2,6 +2,7 @@
 
 #include "gate/case_checks.h"
 #include "gate/dataset.h"
+#include "gate/prompt_template.h"
 #include "gate/report_json.h"
 #include "gate/score_side.h"
 #include "gate/side_outputs.h"
@@ -77,19 +78,71 @@ Result<GateReport> run_gate(const Config& config, const GateRules& rules, const 
         report.scorers.push_back({s.name, s.type, s.version, s.is_judge()});
     }
 
-    auto score = [&](const std::string& side, const std::string& path) -> Result<SideResult> {
-        auto traces = load_side(side, path, *dataset, config.ingest);
+    // Generate mode: both templates parse, and render for every case, before anything is sent.
+    std::optional<PromptTemplate> baseline_prompt, candidate_prompt;
+    for (auto [path, slot] : {std::pair{&options.baseline_prompt, &baseline_prompt},
+                              std::pair{&options.prompt, &candidate_prompt}}) {
+        if (path->empty()) {
+            continue;
+        }
+        if (options.generator == nullptr) {
+            return Status::invalid_argument("prompt '" + *path +
+                                            "': generate mode needs a `subject:` model in the config");
+        }
+        auto t = load_prompt_template(*path);
+        if (!t.ok()) {
+            return t.status();
+        }
+        for (const auto& c : dataset->cases) {
+            if (auto r = render_prompt(*t, c); !r.ok()) {
+                return r.status();
+            }
+        }
+        *slot = std::move(t).value();
+    }
+
+    auto score = [&](const std::string& side, const std::string& path,
+                     const std::optional<PromptTemplate>& prompt) -> Result<SideResult> {
+        Result<std::vector<Trace>> traces = std::vector<Trace>{};
+        std::string source = path;
+        std::string subject;
+        if (prompt) {
+            auto gp = [&](size_t done, size_t total) {
+                if (options.generate_progress) {
+                    options.generate_progress(side, done, total);
+                }
+            };
+            auto g = options.generator->generate(side, *prompt, *dataset, gp);
+            if (!g.ok()) {
+                return g.status();
+            }
+            if (options.generated) {
+                options.generated(side, g->stats);
+            }
+            if (!options.save_outputs.empty()) {
+                ASSAY_RETURN_IF_ERROR(save_generated(options.save_outputs, side, *g));
+            }
+            source = "prompt:" + prompt->path;
+            subject = g->subject;
+            traces = std::move(g->traces);
+        } else {
+            traces = load_side(side, path, *dataset, config.ingest);
+        }
         if (!traces.ok()) {
             return traces.status();
         }
         WriteBatch local;
-        SideInput in{side, path, &traces.value()};
+        SideInput in{side, source, &traces.value()};
         auto p = [&](size_t done, size_t total) {
             if (progress) {
                 progress(side, done, total);
             }
         };
         auto r = score_side(in, scorers, checks, rules, judge, p, batch ? &local : nullptr);
+        if (r.ok() && prompt) {
+            r->prompt_sha256 = prompt->sha256;
+            r->subject = subject;
+        }
         if (r.ok() && batch != nullptr) {
             append_side(local, side, *batch);
         }
@@ -127,13 +180,13 @@ Result<GateReport> run_gate(const Config& config, const GateRules& rules, const 
         }
         report.baseline = std::move(stored->side);
     } else {
-        auto b = score("baseline", options.baseline);
+        auto b = score("baseline", options.baseline, baseline_prompt);
         if (!b.ok()) {
             return b.status();
         }
         report.baseline = std::move(b.value());
     }
-    auto c = score("candidate", options.candidate);
+    auto c = score("candidate", options.candidate, candidate_prompt);
     if (!c.ok()) {
         return c.status();
     }

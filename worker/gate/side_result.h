@@ -34,7 +34,10 @@ struct CaseResult {
 
 struct SideResult {
     std::string side;    // "baseline" | "candidate"
-    std::string source;  // the outputs file, or "report:<path>"
+    std::string source;  // the outputs file, "report:<path>", or "prompt:<path>" (generate mode)
+    // Generate mode: the prompt file's SHA-256 and the subject ("subject:<model>").
+    std::string prompt_sha256;
+    std::string subject;
     std::vector<std::string> scorer_names;  // config order
     std::vector<CaseResult> cases;          // dataset order
     int judge_errors = 0;
