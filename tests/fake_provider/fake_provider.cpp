@@ -131,6 +131,31 @@ void add_text(const json& content, std::size_t& bytes) {
     }
 }
 
+// The text of the last message with role "user" ("" when there is none).
+std::string last_user_text(const json& body) {
+    std::string out;
+    if (!body.is_object() || !body.contains("messages") || !body.at("messages").is_array()) {
+        return out;
+    }
+    for (const auto& m : body.at("messages")) {
+        if (!m.is_object() || !m.contains("role") || m.at("role") != "user" || !m.contains("content")) {
+            continue;
+        }
+        const json& c = m.at("content");
+        out.clear();
+        if (c.is_string()) {
+            out = c.get<std::string>();
+        } else if (c.is_array()) {
+            for (const auto& part : c) {
+                if (part.is_object() && part.contains("text") && part.at("text").is_string()) {
+                    out += part.at("text").get<std::string>();
+                }
+            }
+        }
+    }
+    return out;
+}
+
 std::int64_t estimate_tokens(std::size_t bytes) {
     return std::max<std::int64_t>(1, static_cast<std::int64_t>((bytes + 3) / 4));
 }
@@ -210,7 +235,7 @@ std::optional<Behaviour> parse_entry(const json& j, const std::string& where, in
     static const std::set<std::string> k_keys = {
         "latency_ms",    "content", "score",         "out_of_range", "reasoning",  "usage",
         "finish_reason", "status",  "retry_after_s", "quota",        "error_type", "error_code",
-        "error_message", "hang",    "hang_ms",       "malformed"};
+        "error_message", "hang",    "hang_ms",       "malformed",    "echo"};
     Behaviour b;
     for (const auto& [key, value] : j.items()) {
         if (key == "repeat" && repeat != nullptr) {
@@ -237,6 +262,13 @@ std::optional<Behaviour> parse_entry(const json& j, const std::string& where, in
             return std::nullopt;
         }
         b.content = std::move(s);
+    }
+    if (j.contains("echo") && !get_bool(j, "echo", where, b.echo, error)) {
+        return std::nullopt;
+    }
+    if (b.echo && b.content) {
+        error = where + "echo: not with content";
+        return std::nullopt;
     }
     if (j.contains("score")) {
         int s = 0;
@@ -949,6 +981,8 @@ FakeProvider::Answer FakeProvider::make_reply(Wire wire, const Behaviour& b,
     std::string content;
     if (b.content) {
         content = *b.content;
+    } else if (b.echo) {
+        content = last_user_text(body);
     } else {
         int score = b.out_of_range
                         ? k_out_of_range_score

@@ -60,6 +60,8 @@ struct Behaviour {
     // kind == reply
     std::optional<std::string> content;  // verbatim assistant text; default: a judge reply
                                          // {"reasoning": "...", "score": N}
+    bool echo = false;                   // assistant text = the text of the request's last
+                                         // user message (generation tests); not with content
     std::optional<int> score;            // fixed N; default: derived_score() of the body
     bool out_of_range = false;           // N = k_out_of_range_score, outside the scale
     std::string reasoning;               // default: names the request hash

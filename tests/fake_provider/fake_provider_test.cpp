@@ -340,6 +340,21 @@ TEST_CASE("out-of-range score, verbatim content, custom usage, finish_reason") {
     CHECK(json::parse(res->body)["stop_reason"] == "max_tokens");
 }
 
+TEST_CASE("echo: the reply is the last user message, on both wire formats") {
+    Running r;
+    json script = {{"default", {{"echo", true}}}};
+    std::string error;
+    REQUIRE(r.provider.apply_script(script, error));
+    auto res = post_openai(r.client, openai_body("Say: 5 GiB"));
+    REQUIRE(res);
+    CHECK(json::parse(res->body)["choices"][0]["message"]["content"] == "Say: 5 GiB");
+    res = post_anthropic(r.client, anthropic_body("Another prompt"));
+    REQUIRE(res);
+    CHECK(json::parse(res->body)["content"][0]["text"] == "Another prompt");
+    CHECK_FALSE(r.provider.apply_script(json{{"default", {{"echo", true}, {"content", "x"}}}}, error));
+    CHECK(error.find("echo") != std::string::npos);
+}
+
 TEST_CASE("hang: the client gives up, stop() is not blocked") {
     auto provider = std::make_unique<FakeProvider>();
     const int port = provider->start();
