@@ -217,9 +217,12 @@ TEST_CASE("gate generate: a missing variable or a failed request fails closed, n
 
 TEST_CASE("gate generate: the subject config block") {
     std::map<std::string, std::string> env;
-    auto ok = load_config_text("subject:\n  provider: anthropic\n  model: claude-3-5-haiku-latest\n"
-                               "  system: Be brief.\n  temperature: 0.2\n  daily_budget_usd: 5\n",
-                               "t.yaml", ".", {}, env);
+    auto load = [&env](const std::string& subject) {
+        return load_config_text("scorers:\n  - {name: length, type: length}\nsubject:\n" + subject, "t.yaml", ".", {},
+                                env);
+    };
+    auto ok = load("  provider: anthropic\n  model: claude-3-5-haiku-latest\n  system: Be brief.\n"
+                   "  temperature: 0.2\n  daily_budget_usd: 5\n");
     REQUIRE_MESSAGE(ok.ok(), ok.status().to_string());
     REQUIRE(ok->subject);
     CHECK(ok->subject->name == "subject:claude-3-5-haiku-latest");
@@ -229,19 +232,19 @@ TEST_CASE("gate generate: the subject config block") {
     CHECK(rt->rt.transport.json_response_format == false);
     CHECK(rt->rt.daily_budget_usd == 5.0);
 
-    auto bad_type = load_config_text("subject:\n  provider: openai\n  model: m\n  max_tokens: many\n", "t.yaml", ".",
-                                     {}, env);
+    auto bad_type = load("  provider: openai\n  model: m\n  max_tokens: many\n");
     REQUIRE_FALSE(bad_type.ok());
     CHECK(bad_type.status().message().find("subject: key 'max_tokens'") != std::string::npos);
-    auto unknown = load_config_text("subject:\n  provider: openai\n  model: m\n  colour: red\n", "t.yaml", ".", {},
-                                    env);
+    auto unknown = load("  provider: openai\n  model: m\n  colour: red\n");
     REQUIRE_FALSE(unknown.ok());
     CHECK(unknown.status().message().find("unknown key 'colour'") != std::string::npos);
-    auto no_model = load_config_text("subject:\n  provider: openai\n", "t.yaml", ".", {}, env);
+    auto named = load("  provider: openai\n  model: m\n  name: x\n");
+    REQUIRE_FALSE(named.ok());
+    CHECK(named.status().message().find("'name'") != std::string::npos);
+    auto no_model = load("  provider: openai\n");
     REQUIRE_FALSE(no_model.ok());
     CHECK(no_model.status().message().find("'model'") != std::string::npos);
-    auto key = load_config_text("subject:\n  provider: openai\n  model: m\n  api_key_env: sk-abc\n", "t.yaml", ".",
-                                {}, env);
+    auto key = load("  provider: openai\n  model: m\n  api_key_env: sk-abc\n");
     REQUIRE_FALSE(key.ok());
     CHECK(key.status().message().find("api_key_env") != std::string::npos);
     CHECK(key.status().message().find("sk-abc") == std::string::npos);

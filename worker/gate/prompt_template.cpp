@@ -41,7 +41,8 @@ bool known_variable(const std::string& v) {
     return true;
 }
 
-// Text of a message's `content`: a string, or the text parts of a list.
+// Text of a message's `content` (a string, or the text parts of a list) or
+// of a context passage.
 std::string content_text(const json& content) {
     if (content.is_string()) {
         return content.get<std::string>();
@@ -56,6 +57,13 @@ std::string content_text(const json& content) {
             }
         }
         return out;
+    }
+    if (content.is_object()) {  // a context passage {"content"|"text": "..."}
+        for (const char* key : {"content", "text"}) {
+            if (content.contains(key) && content[key].is_string()) {
+                return content[key].get<std::string>();
+            }
+        }
     }
     return content.is_null() ? std::string() : content.dump();
 }

@@ -9,7 +9,8 @@
 //   {{input}}         a plain string as it is; a message list as one
 //                     "role: content" line (block) per message, separated by
 //                     blank lines;
-//   {{context}}       the passages, each prefixed "[n] ", separated by blank
+//   {{context}}       the passages (strings, or objects with "content" or
+//                     "text"), each prefixed "[n] ", separated by blank
 //                     lines (a string context as it is);
 //   {{reference}}     the reference answer;
 //   {{metadata.KEY}}  a string as it is; numbers, booleans, lists and objects
