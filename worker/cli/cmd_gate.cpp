@@ -173,7 +173,7 @@ int run_gate_command(const GateArgs& a) {
                                                              generation_store.get(), cfg->ingest);
         options.generator = generator.get();
         options.generate_progress = [&](const std::string& side, size_t done, size_t total) {
-            if (progress && (done == total || done % 10 == 0)) {
+            if (progress) {  // called once per batch of finished requests
                 std::fprintf(stderr, "\rassay gate: generating %s %zu/%zu", side.c_str(), done, total);
                 if (done == total) {
                     std::fprintf(stderr, "\n");
