@@ -5,7 +5,7 @@ the prompt it receives), on datasets/rag with the shipped prompts v1 and v2.
 
 Checks: v1 -> v2 blocks (exit 1) and names the cases v2 breaks; v1 -> v1
 passes; a second run with the same --db makes no provider request and writes
-an identical JSON report; --save-outputs writes files that gate the same way
+an identical JSON report; a generated run's report works as --baseline-report; --save-outputs writes files that gate the same way
 as --baseline/--candidate; the report names the prompt, its sha256 and the
 subject; a bad template, a case missing a variable, a missing subject, both
 --candidate and --prompt, and a provider that keeps failing exit 2.
@@ -126,8 +126,18 @@ def main():
                   "the saved outputs as --baseline/--candidate give the same verdict")
 
             # v1 -> v1 passes (from the cache).
-            r = run(gate + ["--baseline-prompt", v1, "--prompt", v1, "--db", db, "--quiet"], env=env)
+            main_report = os.path.join(tmp, "main.json")
+            r = run(gate + ["--baseline-prompt", v1, "--prompt", v1, "--db", db, "--quiet", "--json", main_report],
+                    env=env)
             check(r.returncode == 0, f"v1 -> v1 exits 0 (rc={r.returncode}, {r.stderr[-300:]!r})")
+            # A generated run's report serves as --baseline-report for a later --prompt run.
+            rep3 = os.path.join(tmp, "from-report.json")
+            r = run(gate + ["--baseline-report", main_report, "--prompt", v2, "--db", db, "--quiet", "--json", rep3],
+                    env=env)
+            from_report = without_timestamp(rep3) if os.path.exists(rep3) else {}
+            check(r.returncode == 1 and {c["case_id"] for c in from_report.get("regressions", [])} == regressed,
+                  f"--baseline-report (a generated v1 run) with --prompt v2 names the same regressions "
+                  f"(rc={r.returncode}, {r.stderr[-300:]!r})")
             before = control(base, "/_control/counters")["requests"]
 
             # Fail closed.
