@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -186,6 +187,24 @@ std::string hex64(std::uint64_t v) {
     return buf;
 }
 
+// The decimal number right after the first `marker` in `body`, if any.
+std::optional<double> marked_quality(std::string_view body, const std::string& marker) {
+    if (marker.empty()) {
+        return std::nullopt;
+    }
+    const auto at = body.find(marker);
+    if (at == std::string_view::npos) {
+        return std::nullopt;
+    }
+    const std::string tail(body.substr(at + marker.size(), 32));
+    char* end = nullptr;
+    const double v = std::strtod(tail.c_str(), &end);
+    if (end == tail.c_str() || !std::isfinite(v)) {
+        return std::nullopt;
+    }
+    return v;
+}
+
 // --- JSON → Behaviour ---------------------------------------------------------
 
 bool get_int(const json& j, const std::string& key, const std::string& where, int min_value,
@@ -235,7 +254,8 @@ std::optional<Behaviour> parse_entry(const json& j, const std::string& where, in
     static const std::set<std::string> k_keys = {
         "latency_ms",    "content", "score",         "out_of_range", "reasoning",  "usage",
         "finish_reason", "status",  "retry_after_s", "quota",        "error_type", "error_code",
-        "error_message", "hang",    "hang_ms",       "malformed",    "echo"};
+        "error_message", "hang",    "hang_ms",       "malformed", "quality_marker",
+        "score_noise_sd", "echo"};
     Behaviour b;
     for (const auto& [key, value] : j.items()) {
         if (key == "repeat" && repeat != nullptr) {
@@ -282,6 +302,18 @@ std::optional<Behaviour> parse_entry(const json& j, const std::string& where, in
     }
     if (j.contains("reasoning") && !get_string(j, "reasoning", where, b.reasoning, error)) {
         return std::nullopt;
+    }
+    if (j.contains("quality_marker") &&
+        !get_string(j, "quality_marker", where, b.quality_marker, error)) {
+        return std::nullopt;
+    }
+    if (j.contains("score_noise_sd")) {
+        const auto& v = j.at("score_noise_sd");
+        if (!v.is_number() || v.get<double>() < 0.0 || v.get<double>() > 100.0) {
+            error = where + "score_noise_sd: expected a number from 0 to 100, got " + v.dump();
+            return std::nullopt;
+        }
+        b.score_noise_sd = v.get<double>();
     }
     if (j.contains("finish_reason") &&
         !get_string(j, "finish_reason", where, b.finish_reason, error)) {
@@ -577,7 +609,8 @@ FakeProvider::FakeProvider(FakeProviderOptions options)
       m_default(m_options.default_behaviour),
       m_known_models(m_options.known_models),
       m_score_min(m_options.score_min),
-      m_score_max(m_options.score_max) {}
+      m_score_max(m_options.score_max),
+      m_noise_rng(m_options.noise_seed) {}
 
 FakeProvider::~FakeProvider() { stop(); }
 
@@ -700,12 +733,13 @@ bool FakeProvider::apply_script(const nlohmann::json& script, std::string& error
         error = "script: expected an object, got " + script.dump();
         return false;
     }
-    static const std::set<std::string> k_keys = {"default", "queue",     "append",
-                                                 "models",  "score_min", "score_max"};
+    static const std::set<std::string> k_keys = {"default",   "queue",     "append",    "models",
+                                                 "score_min", "score_max", "noise_seed"};
     for (const auto& [key, value] : script.items()) {
         (void)value;
         if (k_keys.count(key) == 0) {
-            error = key + ": unknown key (default, queue, append, models, score_min, score_max)";
+            error = key +
+                    ": unknown key (default, queue, append, models, score_min, score_max, noise_seed)";
             return false;
         }
     }
@@ -757,6 +791,15 @@ bool FakeProvider::apply_script(const nlohmann::json& script, std::string& error
         }
         smax = v;
     }
+    std::optional<std::uint64_t> seed;
+    if (script.contains("noise_seed")) {
+        const auto& n = script.at("noise_seed");
+        if (!n.is_number_unsigned()) {
+            error = "noise_seed: expected an integer >= 0, got " + n.dump();
+            return false;
+        }
+        seed = n.get<std::uint64_t>();
+    }
 
     std::lock_guard<std::mutex> lock(m_mutex);
     if (smin.value_or(m_score_min) > smax.value_or(m_score_max)) {
@@ -775,6 +818,9 @@ bool FakeProvider::apply_script(const nlohmann::json& script, std::string& error
     }
     m_score_min = smin.value_or(m_score_min);
     m_score_max = smax.value_or(m_score_max);
+    if (seed) {
+        m_noise_rng.seed(*seed);
+    }
     return true;
 }
 
@@ -804,6 +850,7 @@ void FakeProvider::reset() {
         m_known_models = m_options.known_models;
         m_score_min = m_options.score_min;
         m_score_max = m_options.score_max;
+        m_noise_rng.seed(m_options.noise_seed);
         m_requests.clear();
         const auto in_flight = m_counters.in_flight;
         m_counters = FakeCounters{};
@@ -987,9 +1034,30 @@ FakeProvider::Answer FakeProvider::make_reply(Wire wire, const Behaviour& b,
         int score = b.out_of_range
                         ? k_out_of_range_score
                         : b.score.value_or(derived_score(req.body, score_min, score_max));
+        std::string simulated;
+        if (!b.out_of_range && (!b.quality_marker.empty() || b.score_noise_sd > 0.0)) {
+            double base = score;
+            const auto quality = b.score ? std::nullopt : marked_quality(req.body, b.quality_marker);
+            if (quality) {
+                base = *quality;
+            }
+            double noise = 0.0;
+            if (b.score_noise_sd > 0.0) {
+                std::normal_distribution<double> draw(0.0, b.score_noise_sd);
+                std::lock_guard<std::mutex> lock(m_mutex);
+                noise = draw(m_noise_rng);
+            }
+            score = static_cast<int>(std::lround(std::clamp(base + noise, static_cast<double>(score_min),
+                                                            static_cast<double>(score_max))));
+            char buf[96];
+            std::snprintf(buf, sizeof buf, "base %.2f%s, noise %+.2f", base, quality ? " (marked)" : "",
+                          noise);
+            simulated = buf;
+        }
         std::string reasoning = b.reasoning;
         if (reasoning.empty()) {
-            reasoning = "Fake judge: request hash " + hex64(fnv1a64(req.body)) + " gives score " +
+            reasoning = "Fake judge: request hash " + hex64(fnv1a64(req.body)) +
+                        (simulated.empty() ? "" : ", " + simulated) + " gives score " +
                         std::to_string(score) + ".";
         }
         content = json{{"reasoning", reasoning}, {"score", score}}.dump();

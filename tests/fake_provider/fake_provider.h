@@ -20,6 +20,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -68,6 +69,16 @@ struct Behaviour {
     std::optional<FakeUsage> usage;      // default: ~bytes/4 of the prompt and the reply
     std::string finish_reason = "stop";  // OpenAI spelling; Anthropic gets end_turn for
                                          // "stop", max_tokens for "length", else verbatim
+    // Judge-noise simulation (kind == reply, no `content`, not out_of_range).
+    // quality_marker (e.g. "quality="): when the request body contains it
+    // followed by a decimal number, that number is the score's base instead
+    // of the derived score (a simulation plants it in the judged output).
+    std::string quality_marker;
+    // > 0: Gaussian noise with this standard deviation is added to the base
+    // (the fixed `score`, the marker's number or the derived score), drawn
+    // from the server's seeded generator (FakeProviderOptions::noise_seed).
+    // With a marker or noise the score is rounded and clamped to the scale.
+    double score_noise_sd = 0.0;
 
     // kind == error
     int status = 0;                    // 400, 401, 402, 403, 404, 429, 500, 503, ...
@@ -127,6 +138,10 @@ struct FakeProviderOptions {
     // Scale of derived scores (default 1..5, as rubrics/helpfulness.yaml).
     int score_min = 1;
     int score_max = 5;
+    // Seed of the generator that draws score_noise_sd noise (script key
+    // noise_seed; reset() re-seeds). The draws follow arrival order, so
+    // concurrent requests may get them in any order.
+    std::uint64_t noise_seed = 1;
     // Models accepted; any other model gets 404 model_not_found. Empty (the
     // default): every model is accepted.
     std::vector<std::string> known_models;
@@ -263,6 +278,7 @@ private:
     std::vector<std::string> m_known_models;
     int m_score_min;
     int m_score_max;
+    std::mt19937_64 m_noise_rng;
     std::vector<RecordedRequest> m_requests;
     FakeCounters m_counters;
     std::uint64_t m_seq = 0;

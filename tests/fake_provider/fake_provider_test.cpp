@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using assay::testing::Behaviour;
@@ -202,6 +203,63 @@ TEST_CASE("identical requests get identical scores; the score follows the body h
             wide.insert(s);
         }
         CHECK(wide.size() >= 6);
+    }
+}
+
+TEST_CASE("judge-noise simulation: quality marker and seeded Gaussian noise") {
+    Running r;
+    std::string error;
+    SUBCASE("a marker without noise gives the rounded, clamped marked quality") {
+        REQUIRE(r.provider.apply_script(json{{"default", {{"quality_marker", "quality="}}}}, error));
+        for (const auto& [text, want] : std::vector<std::pair<std::string, int>>{
+                 {"answer quality=3.4 ok", 3}, {"quality=4.6", 5}, {"quality=9", 5}, {"quality=-2", 1}}) {
+            auto res = post_openai(r.client, openai_body(text));
+            REQUIRE(res);
+            CHECK(openai_content(res)["score"] == want);
+        }
+        // No marker in the body: the derived score, as before.
+        auto body = openai_body("no marker here");
+        auto res = post_openai(r.client, body);
+        REQUIRE(res);
+        CHECK(openai_content(res)["score"] == assay::testing::derived_score(body, 1, 5));
+    }
+    SUBCASE("noise around the marked quality: right spread, reproducible from the seed") {
+        auto draw = [&](std::uint64_t seed) {
+            std::string e;
+            REQUIRE(r.provider.apply_script(
+                json{{"default", {{"quality_marker", "quality="}, {"score_noise_sd", 0.8}}}, {"noise_seed", seed}},
+                e));
+            std::vector<int> scores;
+            for (int i = 0; i < 400; ++i) {
+                auto res = post_openai(r.client, openai_body("same output quality=3.0"));
+                REQUIRE(res);
+                scores.push_back(openai_content(res)["score"].get<int>());
+            }
+            return scores;
+        };
+        const auto a = draw(7);
+        CHECK(a == draw(7));  // sequential requests: the same seed gives the same draws
+        CHECK(a != draw(8));
+        double mean = 0.0;
+        std::set<int> distinct(a.begin(), a.end());
+        int at3 = 0;
+        for (int s : a) {
+            mean += s;
+            at3 += s == 3 ? 1 : 0;
+        }
+        mean /= static_cast<double>(a.size());
+        CHECK(mean > 2.8);  // sd 0.8 around 3: mean 3 +- 0.04 (s.e.), symmetric clamping
+        CHECK(mean < 3.2);
+        CHECK(distinct.size() >= 4);
+        // P(|N(0, 0.8)| < 0.5) = 0.47: about 188 of 400 land on 3.
+        CHECK(at3 > 140);
+        CHECK(at3 < 240);
+    }
+    SUBCASE("bad keys are refused with their name") {
+        CHECK_FALSE(r.provider.apply_script(json{{"default", {{"score_noise_sd", -1}}}}, error));
+        CHECK(error.find("score_noise_sd") != std::string::npos);
+        CHECK_FALSE(r.provider.apply_script(json{{"noise_seed", "x"}}, error));
+        CHECK(error.find("noise_seed") != std::string::npos);
     }
 }
 
