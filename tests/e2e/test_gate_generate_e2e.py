@@ -118,6 +118,8 @@ def main():
             lines = [json.loads(line) for line in open(os.path.join(out, "candidate.jsonl"))]
             check(len(lines) == n_cases and lines[0]["metadata"]["prompt_sha256"] == sha2,
                   "--save-outputs wrote one candidate trace per case with the prompt's sha256")
+            check(lines[0].get("finish_reason") == "stop" and lines[0].get("usage", {}).get("output_tokens", 0) > 0,
+                  "a generated trace carries the provider's finish_reason and usage")
             rep2 = os.path.join(tmp, "saved.json")
             r = run(gate + ["--baseline", os.path.join(out, "baseline.jsonl"), "--candidate",
                             os.path.join(out, "candidate.jsonl"), "--json", rep2, "--quiet"])

@@ -157,6 +157,30 @@ TEST_CASE("gate generate: a re-run with the same store is answered from the cach
     CHECK(echo.fake->counters().requests == 9);
 }
 
+TEST_CASE("gate generate: the provider's finish reason reaches the trace, also from the cache (Anthropic)") {
+    KeyEnv key;
+    Echo echo;
+    Behaviour cut;
+    cut.echo = true;
+    cut.finish_reason = "length";  // Anthropic spelling: max_tokens
+    echo.fake->set_default(cut);
+    testing::TempDir dir;
+    auto store = open_generation_store(dir.file("gate.db"));
+    REQUIRE(store.ok());
+    SubjectRuntime s = subject_for(*echo.fake, {{"provider", "anthropic"}, {"model", "claude-3-5-haiku-latest"}});
+    auto client = client_for(s);
+    SubjectGenerator gen(s, *client, store->get(), ParseLimits{});
+    auto first = gen.generate("candidate", prompt(), dataset(), {});
+    REQUIRE_MESSAGE(first.ok(), first.status().to_string());
+    CHECK(first->traces[0].finish_reason == "max_tokens");
+    CHECK(first->traces[0].output == "Q: question 1 A: answer 1");
+    auto second = gen.generate("candidate", prompt(), dataset(), {});
+    REQUIRE(second.ok());
+    CHECK(second->stats.cache_hits == 3);
+    CHECK(second->traces[0].finish_reason == "max_tokens");
+    CHECK(second->jsonl == first->jsonl);
+}
+
 TEST_CASE("gate generate: over the daily budget nothing is sent and the side fails") {
     KeyEnv key;
     Echo echo;

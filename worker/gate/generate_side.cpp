@@ -31,12 +31,13 @@ struct Answer {
     int64_t input_tokens = 0;
     int64_t output_tokens = 0;
     double latency_ms = 0.0;
+    std::string finish_reason;
     Status error;
 };
 
-// The judge_cache `reply` of a subject entry: {"text", "latency_ms"}.
-std::string cache_reply(const std::string& text, double latency_ms) {
-    return json{{"text", text}, {"latency_ms", latency_ms}}.dump();
+// The judge_cache `reply` of a subject entry: {"text", "latency_ms", "finish_reason"}.
+std::string cache_reply(const Answer& a) {
+    return json{{"text", a.text}, {"latency_ms", a.latency_ms}, {"finish_reason", a.finish_reason}}.dump();
 }
 
 bool read_cache_reply(const std::string& reply, Answer& a) {
@@ -47,6 +48,9 @@ bool read_cache_reply(const std::string& reply, Answer& a) {
     a.text = j["text"].get<std::string>();
     if (j.contains("latency_ms") && j["latency_ms"].is_number()) {
         a.latency_ms = j["latency_ms"].get<double>();
+    }
+    if (j.contains("finish_reason") && j["finish_reason"].is_string()) {
+        a.finish_reason = j["finish_reason"].get<std::string>();
     }
     return true;
 }
@@ -206,6 +210,7 @@ Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const 
                 a.input_tokens = r.input_tokens;
                 a.output_tokens = r.output_tokens;
                 a.latency_ms = r.latency_ms;
+                a.finish_reason = r.finish_reason;
             } else {
                 a.error = r.status.ok() ? Status::unavailable(to_string(r.error)) : r.status;
             }
@@ -221,7 +226,7 @@ Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const 
         if (m_subject.rt.cache) {
             for (size_t i = 0; i < n; ++i) {
                 if (results[i] && results[i]->ok()) {
-                    cache.push_back({keys[i], t.name, t.model, cache_reply(answers[i].text, answers[i].latency_ms),
+                    cache.push_back({keys[i], t.name, t.model, cache_reply(answers[i]),
                                      answers[i].input_tokens, answers[i].output_tokens, m_now()});
                 }
             }
@@ -265,6 +270,9 @@ Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const 
                       {"output_tokens", a.output_tokens},
                       {"cost_usd", judge_reply_cost(price, usage)}};
         j["latency_ms"] = a.latency_ms;
+        if (!a.finish_reason.empty()) {
+            j["finish_reason"] = a.finish_reason;
+        }
         j["metadata"] = {{"model", t.model}, {"prompt_file", prompt.path}, {"prompt_sha256", prompt.sha256}};
         std::string line = j.dump();
         ParseLimits roomy = m_limits;

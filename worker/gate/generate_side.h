@@ -20,11 +20,10 @@
 // ever generated from a partly rendered prompt.
 //
 // Each generated trace: trace_id = case id, output = the reply, usage
-// (input/output tokens, cost), latency_ms (of the call that produced the
-// reply; kept in the cache so a cached re-run is identical), metadata model,
-// prompt_file, prompt_sha256; then completed from the case like a loaded
-// side (side_outputs.h). finish_reason is not set (the judge client does not
-// report it).
+// (input/output tokens, cost), latency_ms and finish_reason (of the call that
+// produced the reply, as the provider spells it; both kept in the cache so a
+// cached re-run is identical), metadata model, prompt_file, prompt_sha256;
+// then completed from the case like a loaded side (side_outputs.h).
 // One generate() at a time per object; the client may be shared.
 
 #include <functional>

@@ -738,6 +738,7 @@ private:
         r.total_ms = ms_between(job->submitted, Clock::now());
         if (o.error == JudgeError::none) {
             r.text = o.reply.text;
+            r.finish_reason = o.reply.finish_reason;
             r.input_tokens = o.reply.input_tokens;
             r.output_tokens = o.reply.output_tokens;
             r.cost_usd = judge_reply_cost(m_spec.price, o.reply);

@@ -129,6 +129,7 @@ struct JudgeResult {
     // status and the provider's own message.
     Status status;
     std::string text;               // the assistant's reply text (success)
+    std::string finish_reason;      // the provider's finish/stop reason ("" when absent)
     std::int64_t input_tokens = 0;  // from the provider's usage
     std::int64_t output_tokens = 0;
     double cost_usd = 0.0;    // usage x JudgeOptions::price

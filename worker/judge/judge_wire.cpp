@@ -119,6 +119,7 @@ Result<JudgeReply> parse_judge_reply(JudgeProvider provider, std::string_view bo
             return Status::invalid_argument("reply has no choices[0].message.content string");
         }
         reply.text = content->get<std::string>();
+        reply.finish_reason = string_field((*choices)[0], "finish_reason");
         if (auto usage = j.find("usage"); usage != j.end()) {
             reply.input_tokens = int_field(*usage, "prompt_tokens");
             reply.output_tokens = int_field(*usage, "completion_tokens");
@@ -142,6 +143,7 @@ Result<JudgeReply> parse_judge_reply(JudgeProvider provider, std::string_view bo
         if (!any_text) {
             return Status::invalid_argument("reply has no text content block");
         }
+        reply.finish_reason = string_field(j, "stop_reason");
         if (auto usage = j.find("usage"); usage != j.end()) {
             reply.cached_input_tokens = int_field(*usage, "cache_read_input_tokens");
             reply.input_tokens = int_field(*usage, "input_tokens") + reply.cached_input_tokens +

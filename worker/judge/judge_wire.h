@@ -40,6 +40,10 @@ struct JudgeReply {
     // cache_read_input_tokens), billed at JudgePrice::cached_input_per_mtok.
     std::int64_t cached_input_tokens = 0;
     std::int64_t output_tokens = 0;
+    // Why the model stopped, as the provider spells it (OpenAI
+    // choices[0].finish_reason, e.g. "stop", "length"; Anthropic stop_reason,
+    // e.g. "end_turn", "max_tokens"); "" when absent.
+    std::string finish_reason;
 };
 
 // USD for one reply's usage: uncached input x input_per_mtok + cached input
