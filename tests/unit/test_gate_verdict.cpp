@@ -100,11 +100,20 @@ TEST_CASE("gate verdict: the sign test keeps noise from blocking by count") {
     CHECK(vc.regressed_cases == 5);
     CHECK(vc.improved_cases == 4);
     CHECK(vc.result == "pass");
-    // 5 regress, none improve: p = 1/32 <= 0.05.
-    auto real = side("candidate", 100, [](int i) { return pf(i >= 5 && i < 50); });
+    // 5 regress, none improve: p = 1/32 > 0.01 (the default count_alpha),
+    // so not yet; at count_alpha 0.05 it blocks.
+    auto five = side("candidate", 100, [](int i) { return pf(i >= 5 && i < 50); });
+    CHECK(compute_verdict(b, five, {false}, r).result == "pass");
+    GateRules loose = r;
+    loose.count_alpha = 0.05;
+    Verdict vf = compute_verdict(b, five, {false}, loose);
+    CHECK(vf.result == "block");
+    CHECK(has_reason(vf, "sign test p = 0.03125"));
+    // 7 regress, none improve: p = 1/128 <= 0.01.
+    auto real = side("candidate", 100, [](int i) { return pf(i >= 7 && i < 50); });
     Verdict vr = compute_verdict(b, real, {false}, r);
     CHECK(vr.result == "block");
-    CHECK(has_reason(vr, "sign test p = 0.03125"));
+    CHECK(has_reason(vr, "sign test p = 0.0078"));
 }
 
 TEST_CASE("gate verdict: a per-scorer max_regressions blocks on the raw count") {
@@ -141,20 +150,40 @@ TEST_CASE("gate verdict: a mean drop blocks only when the CI lies below zero") {
     CHECK(v2.result == "pass");
 }
 
+TEST_CASE("gate verdict: a pass_fail mean drop also needs the exact test the bootstrap overstates") {
+    GateRules r;
+    r.max_regressions = 1000;
+    r.pass_rate_drop = 1.0;
+    // 4 of 20 cases lose their pass, none gain: the percentile CI lies below
+    // zero (fewer than 2.5% of resamples miss all four), but the exact
+    // one-sided p is 1/16 = 0.0625 > 0.025.
+    auto b = side("baseline", 20, [](int) { return pf(true); });
+    auto four = side("candidate", 20, [](int i) { return pf(i >= 4); });
+    Verdict v4 = compute_verdict(b, four, {false}, r);
+    CHECK(v4.scorers[0].ci.high < 0.0);
+    CHECK(v4.scorers[0].blocks.empty());
+    CHECK(v4.result == "pass");
+    // 6 of 20, none gained: p = 1/64 <= 0.025.
+    auto six = side("candidate", 20, [](int i) { return pf(i >= 6); });
+    Verdict v6 = compute_verdict(b, six, {false}, r);
+    CHECK(v6.result == "block");
+    CHECK(has_reason(v6, "6 lost vs 0 gained, exact p = 0.0156"));
+}
+
 TEST_CASE("gate verdict: a pass-rate drop beyond its threshold blocks") {
     GateRules r;
     r.max_regressions = 1000;
     r.mean_drop = 1.0;
     r.pass_rate_drop = 0.10;
     auto b = side("baseline", 50, [](int) { return pf(true); });
-    auto c = side("candidate", 50, [](int i) { return pf(i >= 6); });  // 88%
+    auto c = side("candidate", 50, [](int i) { return pf(i >= 7); });  // 86%
     Verdict v = compute_verdict(b, c, {false}, r);
     CHECK(v.result == "block");
-    CHECK(has_reason(v, "pass rate dropped from 100.0% to 88.0% (more than 10.0%), 6 lost vs 0 gained"));
+    CHECK(has_reason(v, "pass rate dropped from 100.0% to 86.0% (more than 10.0%), 7 lost vs 0 gained"));
     r.scorers["s"].pass_rate_drop = 0.15;
     CHECK(compute_verdict(b, c, {false}, r).result == "pass");
     // A drop of 12 points made of 9 lost and 3 gained passes is churn for
-    // the sign test (p = 0.073 > 0.05), but blocks with count_test none.
+    // the sign test (p = 0.073 > 0.01), but blocks with count_test none.
     GateRules churn = r;
     churn.scorers.clear();
     auto b2 = side("baseline", 50, [](int i) { return pf(i < 40); });
@@ -255,7 +284,7 @@ TEST_CASE("gate rules: defaults, overrides and errors naming the key") {
     CHECK(d->bootstrap.resamples == 10000);
     CHECK(d->short_circuit);
     CHECK(d->count_test == "sign");
-    CHECK(d->count_alpha == 0.05);
+    CHECK(d->count_alpha == 0.01);
     auto r = parse_gate_rules(YAML::Load("{max_regressions: 0, score_drop: 0.5, scorers: {tone: {ignore: true}}}"));
     REQUIRE_MESSAGE(r.ok(), r.status().message());
     CHECK(r->max_regressions == 0);

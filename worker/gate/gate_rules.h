@@ -37,7 +37,7 @@ struct GateRules {
     // The pass-rate rule is guarded the same way (cases that lost vs gained
     // their pass). "none": the raw count and the raw pass-rate drop block.
     std::string count_test = "sign";  // gate.count_test: sign | none
-    double count_alpha = 0.05;        // gate.count_alpha
+    double count_alpha = 0.01;        // gate.count_alpha
     double mean_drop = 0.05;          // gate.mean_drop (Δ): block when a mean drops more AND the CI is below 0
     double pass_rate_drop = 0.10;     // gate.pass_rate_drop: block when a pass rate drops more (and, with
                                       // count_test sign, the sign test agrees)

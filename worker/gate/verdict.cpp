@@ -56,11 +56,27 @@ void scorer_count_rule(ScorerSummary& s, const ScorerRule& rule) {
     }
 }
 
-void mean_rule(ScorerSummary& s, double mean_drop) {
-    if (s.pairs > 0 && s.ci.mean < -mean_drop - k_eps && s.ci.high < 0.0) {
-        s.blocks.push_back("mean dropped by " + num(-s.ci.mean) + " (more than " + num(mean_drop) + ") and the " +
-                           "CI [" + num(s.ci.low) + ", " + num(s.ci.high) + "] is entirely below 0");
+// For a pass_fail row the per-case differences are -1, 0 or +1, and the
+// percentile bootstrap is too narrow when few cases change: 4 of 20 cases
+// losing their pass and none gaining one gives a CI entirely below zero,
+// though the exact test of those 4 changes has p = 0.0625. So there the
+// rule also needs the exact one-sided sign test (McNemar) of lost vs gained
+// at the CI's one-sided level, (1 - confidence) / 2.
+void mean_rule(ScorerSummary& s, double mean_drop, const GateRules& rules) {
+    if (s.pairs == 0 || s.ci.mean >= -mean_drop - k_eps || s.ci.high >= 0.0) {
+        return;
     }
+    std::string what = "mean dropped by " + num(-s.ci.mean) + " (more than " + num(mean_drop) + ") and the " +
+                       "CI [" + num(s.ci.low) + ", " + num(s.ci.high) + "] is entirely below 0";
+    if (s.kind == "pass_fail") {
+        const double p = sign_test_p(s.pass_lost, s.pass_gained);
+        if (p > (1.0 - rules.bootstrap.confidence) / 2.0 + k_eps) {
+            return;
+        }
+        what += " (" + std::to_string(s.pass_lost) + " lost vs " + std::to_string(s.pass_gained) +
+                " gained, exact p = " + num(p) + ")";
+    }
+    s.blocks.push_back(what);
 }
 
 // With the sign test on, a pass-rate drop must also be more than chance:
@@ -243,7 +259,7 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
         }
         sum.ci = paired_bootstrap(diffs, rules.bootstrap);
         if (sum.kind != "info") {
-            mean_rule(sum, rule.mean_drop.value_or(rules.mean_drop));
+            mean_rule(sum, rule.mean_drop.value_or(rules.mean_drop), rules);
             pass_rate_rule(sum, rule.pass_rate_drop.value_or(rules.pass_rate_drop), rules);
             scorer_count_rule(sum, rule);
         }
@@ -308,7 +324,7 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
         if (rule.ignore) {
             sum.kind = "info";
         } else {
-            mean_rule(sum, rule.mean_drop.value_or(rules.mean_drop));
+            mean_rule(sum, rule.mean_drop.value_or(rules.mean_drop), rules);
             pass_rate_rule(sum, rule.pass_rate_drop.value_or(rules.pass_rate_drop), rules);
             scorer_count_rule(sum, rule);
         }
