@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gate/gate_rules.h"
+#include "gate/pairwise_result.h"
 #include "gate/side_result.h"
 #include "gate/verdict.h"
 
@@ -29,6 +30,7 @@ struct GateReport {
     Verdict verdict;
     SideResult baseline;
     SideResult candidate;
+    std::vector<PairwiseSummary> pairwise;  // pairwise mode: one per pairwise scorer (config order)
 };
 
 }  // namespace assay::gate

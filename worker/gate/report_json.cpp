@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/json_scan.h"
+#include "gate/report_pairwise.h"
 
 namespace assay::gate {
 
@@ -134,6 +135,9 @@ json report_to_json(const GateReport& r) {
     j["improvements"] = json::array();
     for (const auto& c : v.improvements) {
         j["improvements"].push_back(change_json(c));
+    }
+    if (!r.pairwise.empty()) {
+        j["pairwise"] = pairwise_to_json(r.pairwise);
     }
     j["sides"] = {{"baseline", side_json(r.baseline)}, {"candidate", side_json(r.candidate)}};
     return j;
