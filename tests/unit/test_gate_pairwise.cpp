@@ -68,9 +68,9 @@ Verdict passing() {
 // A CaseJudge that must never be called (every case is short-circuited).
 class NoCalls final : public CaseJudge {
 public:
-    Result<std::vector<JudgeOutcome>> judge(const std::vector<JudgeRequest>& requests) override {
+    Result<std::vector<gate::JudgeOutcome>> judge(const std::vector<gate::JudgeRequest>& requests) override {
         calls += requests.size();
-        return std::vector<JudgeOutcome>(requests.size());
+        return std::vector<gate::JudgeOutcome>(requests.size());
     }
     size_t calls = 0;
 };

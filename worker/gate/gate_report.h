@@ -17,6 +17,7 @@ struct ReportScorer {
     std::string type;
     std::string version;  // scores of different versions are never compared
     bool judge = false;
+    bool pairwise = false;  // pairwise mode: compares the sides, has no per-side scores
 };
 
 struct GateReport {

@@ -40,6 +40,7 @@
 #include "gate/side_result.h"
 #include "gate/verdict.h"
 #include "ingest/trace_parser.h"
+#include "judge/rubric.h"
 #include "pipeline/scorer_set.h"
 
 namespace assay::gate {

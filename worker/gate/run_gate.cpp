@@ -90,7 +90,7 @@ Result<GateReport> run_gate(const Config& config, const GateRules& rules, const 
     report.config_source = config.source;
     report.rules = rules;
     for (const auto& s : config.scorers) {
-        report.scorers.push_back({s.name, s.type, s.version, s.is_judge()});
+        report.scorers.push_back({s.name, s.type, s.version, s.is_judge(), s.is_pairwise()});
     }
 
     std::vector<Trace> base_traces, cand_traces;  // kept for pairwise mode
