@@ -83,6 +83,11 @@ def main():
                 t = json.loads(line)
                 outputs.setdefault(t["trace_id"], {})[side] = t["output"]
     env = dict(os.environ, **{KEY_ENV: "sk-pair-e2e"})
+    # Cases whose outputs are the same text on both sides are ties without a
+    # call; the others (m of them) are judged in both orders.
+    differing = sorted(cid for cid, o in outputs.items() if o["baseline"] != o["candidate"])
+    m = len(differing)
+    check(m >= 5, f"the rag candidate differs from the baseline on {m} cases")
 
     fake = subprocess.Popen([a.fake], stdout=subprocess.PIPE, text=True)
     try:
@@ -96,7 +101,7 @@ scorers:
   - {{name: preference, type: judge, judges: [j1], sample_rate: 1,
      rubric: '{os.path.join(src, "rubrics", "pairwise_preference.yaml")}'}}
 gate:
-  short_circuit: false   # judge every case, so each order is exactly {n} requests
+  short_circuit: false   # judge every differing case, so each order is exactly {m} requests
   scorers:
     expect: {{ignore: true}}   # the pairwise verdict alone decides here
 """)
@@ -114,12 +119,16 @@ gate:
             check((pw.get("wins"), pw.get("ties"), pw.get("losses")) == (0, n, 0),
                   f"position-biased judge: all {n} cases are ties ({pw.get('wins')}, {pw.get('ties')}, "
                   f"{pw.get('losses')})")
-            check(pw.get("order_inconsistent") == n, f"every case is order-inconsistent ({pw.get('order_inconsistent')})")
-            check(all(c["ab"] == "baseline" and c["ba"] == "candidate" for c in pw.get("cases", [])),
+            check(pw.get("order_inconsistent") == m and pw.get("identical") == n - m,
+                  f"every judged case is order-inconsistent ({pw.get('order_inconsistent')} of {m}), the "
+                  f"{n - m} identical ones are ties without a call ({pw.get('identical')})")
+            check(all(c["ab"] == "baseline" and c["ba"] == "candidate" for c in pw.get("cases", [])
+                      if c["how"] == "judged") and
+                  sum(1 for c in pw.get("cases", []) if c["how"] == "judged") == m,
                   "order ab prefers the baseline (A), order ba the candidate (A)")
             check("Pairwise" in r.stdout and "preference" in r.stdout, "the terminal output has the pairwise table")
             recs = control(fbase, "/_control/requests")["requests"]
-            check(len(recs) == 2 * n, f"two requests per case ({len(recs)} for {n} cases)")
+            check(len(recs) == 2 * m, f"two requests per differing case ({len(recs)} for {m} cases)")
             # Both orders were sent: for each case whose outputs differ, the baseline's
             # output is A in one request and B in the other.
             seen = {}
@@ -135,16 +144,18 @@ gate:
                     if oa is not None and ob is not None and o["candidate"].strip() == oa.strip() \
                             and o["baseline"].strip() == ob.strip():
                         seen.setdefault(cid, set()).add("ba")
-            differing = [cid for cid, o in outputs.items() if o["baseline"] != o["candidate"]]
             both = [cid for cid in differing if seen.get(cid) == {"ab", "ba"}]
             check(len(differing) > 0 and len(both) == len(differing),
                   f"both orders sent for every case whose outputs differ ({len(both)} of {len(differing)})")
             con = sqlite3.connect(db)
             ids = {row[0] for row in con.execute("SELECT trace_id FROM traces WHERE trace_id LIKE 'pair/%'")}
+            choices = con.execute("SELECT j.choice, count(*) FROM judgements j JOIN traces t ON t.id = j.trace "
+                                  "WHERE t.trace_id LIKE 'pair/%' GROUP BY j.choice").fetchall()
             con.close()
-            first = json.loads(open(cases).readline())["id"]
-            check(len(ids) == 2 * n and f"pair/{first}/ab" in ids and f"pair/{first}/ba" in ids,
+            first = differing[0]
+            check(len(ids) == 2 * m and f"pair/{first}/ab" in ids and f"pair/{first}/ba" in ids,
                   f"pair traces stored as pair/<case>/ab and /ba ({len(ids)})")
+            check(choices == [("A", 2 * m)], f"one judgements row per pair request, choice A ({choices})")
             # A re-run on the same store: the judge cache answers, the report is identical.
             r = run(gate + ["--db", db, "--json", j2, "--quiet"], env=env)
             recs2 = control(fbase, "/_control/requests")["requests"]
@@ -159,40 +170,40 @@ gate:
             # 2. A judge that prefers the baseline in both orders: the first n requests
             # (order ab, A = baseline) get "A", the next n (order ba, B = baseline) "B".
             control(fbase, "/_control/reset", {})
-            control(fbase, "/_control/script", {"queue": [dict(choice("A"), repeat=n)], "default": choice("B")})
+            control(fbase, "/_control/script", {"queue": [dict(choice("A"), repeat=m)], "default": choice("B")})
             jl, junit, md = os.path.join(tmp, "lose.json"), os.path.join(tmp, "lose.xml"), os.path.join(tmp, "lose.md")
             r = run(gate + ["--json", jl, "--junit", junit, "--markdown", md], env=env)
             check(r.returncode == 1, f"a candidate that loses both orders blocks (rc={r.returncode}, "
                                      f"{r.stderr.strip()[-300:]!r})")
             rep = json.load(open(jl)) if os.path.exists(jl) else {}
             pw = (rep.get("pairwise") or [{}])[0]
-            check((pw.get("wins"), pw.get("ties"), pw.get("losses")) == (0, 0, n),
-                  f"every case is a loss ({pw.get('wins')}, {pw.get('ties')}, {pw.get('losses')})")
+            check((pw.get("wins"), pw.get("ties"), pw.get("losses")) == (0, n - m, m),
+                  f"every differing case is a loss ({pw.get('wins')}, {pw.get('ties')}, {pw.get('losses')})")
             check(pw.get("order_inconsistent") == 0 and pw.get("blocks"), "consistent orders; the scorer blocks")
             check(rep.get("verdict", {}).get("result") == "block" and
                   any("preference: pairwise:" in x for x in rep.get("verdict", {}).get("reasons", [])),
                   f"the verdict names the pairwise rule ({rep.get('verdict', {}).get('reasons')})")
             check("Lost cases (preference)" in r.stdout, "the terminal output lists the lost cases")
             text = open(md).read() if os.path.exists(md) else ""
-            check("**Pairwise**" in text and f"| preference | 0 | 0 | {n} |" in text,
+            check("**Pairwise**" in text and f"| preference | 0 | {n - m} | {m} |" in text,
                   "the Markdown summary has the pairwise table")
             try:
                 root = ET.parse(junit).getroot()
                 tcs = [tc for tc in root.iter("testcase") if tc.get("classname") == "assay.gate.pairwise.preference"]
                 failed = [tc for tc in tcs if tc.find("failure") is not None]
-                check(len(tcs) == n and len(failed) == n, f"JUnit: one pairwise testcase per case, each failed "
-                                                          f"({len(tcs)}, {len(failed)})")
+                check(len(tcs) == n and len(failed) == m, f"JUnit: one pairwise testcase per case, each loss "
+                                                          f"failed ({len(tcs)}, {len(failed)})")
             except (ET.ParseError, FileNotFoundError) as e:
                 check(False, f"JUnit XML parses ({e})")
 
             # 3. A judge that prefers the candidate in both orders: wins, pass.
             control(fbase, "/_control/reset", {})
-            control(fbase, "/_control/script", {"queue": [dict(choice("B"), repeat=n)], "default": choice("A")})
+            control(fbase, "/_control/script", {"queue": [dict(choice("B"), repeat=m)], "default": choice("A")})
             jw = os.path.join(tmp, "win.json")
             r = run(gate + ["--json", jw, "--quiet"], env=env)
             rep = json.load(open(jw)) if os.path.exists(jw) else {}
             pw = (rep.get("pairwise") or [{}])[0]
-            check(r.returncode == 0 and (pw.get("wins"), pw.get("losses")) == (n, 0),
+            check(r.returncode == 0 and (pw.get("wins"), pw.get("losses")) == (m, 0),
                   f"a candidate preferred in both orders wins and passes (rc={r.returncode}, {pw.get('wins')})")
 
             # 4. --baseline-report cannot feed a pairwise scorer.

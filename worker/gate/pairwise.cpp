@@ -89,7 +89,7 @@ bool failed_code_check(const SideResult& side, size_t case_index, const std::vec
 }
 
 void tally(PairwiseSummary& s) {
-    s.wins = s.ties = s.losses = s.errors = s.order_inconsistent = s.short_circuited = 0;
+    s.wins = s.ties = s.losses = s.errors = s.order_inconsistent = s.short_circuited = s.identical = 0;
     for (const auto& c : s.cases) {
         s.wins += c.outcome == "win" ? 1 : 0;
         s.ties += c.outcome == "tie" ? 1 : 0;
@@ -97,6 +97,7 @@ void tally(PairwiseSummary& s) {
         s.errors += c.outcome == "error" ? 1 : 0;
         s.order_inconsistent += c.order_inconsistent ? 1 : 0;
         s.short_circuited += c.how == "short_circuit" ? 1 : 0;
+        s.identical += c.how == "identical" ? 1 : 0;
     }
 }
 
@@ -120,8 +121,13 @@ Result<std::vector<PairwiseSummary>> run_pairwise(const Dataset& dataset, const 
     }
     // Pair traces: [case][order], shared by every pairwise scorer.
     std::vector<std::array<Trace, 2>> pairs(n);
-    std::vector<int> short_circuit(n, 0);  // 0 judge; 1 baseline failed; 2 candidate failed; 3 both
+    // 0 judge; 1 baseline failed; 2 candidate failed; 3 both; 4 identical outputs
+    std::vector<int> short_circuit(n, 0);
     for (size_t c = 0; c < n; ++c) {
+        if (base[c].output == cand[c].output) {
+            short_circuit[c] = 4;
+            continue;
+        }
         if (rules.short_circuit) {
             short_circuit[c] = (failed_code_check(base_result, c, judge_scorers) ? 1 : 0) |
                                (failed_code_check(cand_result, c, judge_scorers) ? 2 : 0);
@@ -156,6 +162,13 @@ Result<std::vector<PairwiseSummary>> run_pairwise(const Dataset& dataset, const 
             if (short_circuit[c] == 0) {
                 pc.how = "judged";
                 judged.push_back(c);
+                continue;
+            }
+            if (short_circuit[c] == 4) {
+                pc.how = "identical";
+                pc.ab = pc.ba = "tie";
+                combine_orders(pc);
+                pc.explanation = "not judged: the two outputs are identical";
                 continue;
             }
             pc.how = "short_circuit";

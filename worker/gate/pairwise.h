@@ -13,6 +13,7 @@
 // Combination per case: both orders prefer the candidate -> win; both prefer
 // the baseline -> loss; anything else -> tie. Orders that disagree are
 // counted as order-inconsistent (position bias).
+// Identical outputs (the same text on both sides) are a tie without a call.
 // Short-circuit (gate.short_circuit, on by default): when exactly one side
 // failed a code check on the case (a code scorer with passed = false, or an
 // expect check other than min_score on a judge), that side loses without a

@@ -23,7 +23,8 @@ struct PairwiseCase {
     // The two orders disagree (e.g. each order prefers whichever output is A):
     // position bias, counted and reported; the case is a tie.
     bool order_inconsistent = false;
-    // "judged", or "short_circuit": a side failed a code check, decided
+    // "judged"; "identical": both outputs are the same text, a tie without a
+    // judge call; or "short_circuit": a side failed a code check, decided
     // without a judge call (gate.short_circuit).
     std::string how;
     std::string explanation;  // the judge's reasoning per order, or why not judged
@@ -39,7 +40,8 @@ struct PairwiseSummary {
     int errors = 0;              // cases with outcome "error"
     int judge_errors = 0;        // failed judge requests (each order counts)
     int order_inconsistent = 0;  // cases whose orders disagree
-    int short_circuited = 0;     // cases decided without a call
+    int short_circuited = 0;     // cases decided without a call (a code check failed)
+    int identical = 0;           // cases with identical outputs: ties without a call
     int max_net_losses = 2;      // K: blocks when losses - wins > K ...
     double sign_test_p = 1.0;    // ... and (count_test sign) P(Bin(L+W, 1/2) >= L) <= count_alpha
     bool ignored = false;        // gate.scorers.NAME.ignore: reported, never blocks

@@ -22,6 +22,7 @@ std::vector<std::string> row_of(const PairwiseSummary& s) {
             std::to_string(s.losses),
             std::to_string(s.errors),
             std::to_string(s.order_inconsistent),
+            std::to_string(s.identical),
             std::to_string(s.short_circuited),
             std::to_string(s.losses - s.wins) + " (K " + std::to_string(s.max_net_losses) + ")",
             fmt_num(s.sign_test_p, 4)};
@@ -47,6 +48,7 @@ json pairwise_to_json(const std::vector<PairwiseSummary>& pairwise) {
         j["judge_errors"] = s.judge_errors;
         j["order_inconsistent"] = s.order_inconsistent;
         j["short_circuited"] = s.short_circuited;
+        j["identical"] = s.identical;
         j["net_losses"] = s.losses - s.wins;
         j["max_net_losses"] = s.max_net_losses;
         j["sign_test_p"] = s.sign_test_p;
@@ -72,7 +74,7 @@ std::string render_pairwise_terminal(const GateReport& r, size_t max_listed) {
         return "";
     }
     std::vector<std::vector<std::string>> rows = {{"pairwise scorer", "wins", "ties", "losses", "errors",
-                                                   "order-inconsistent", "short-circuited", "losses-wins", "sign p",
+                                                   "order-inconsistent", "identical", "short-circuited", "losses-wins", "sign p",
                                                    "status"}};
     for (const auto& s : r.pairwise) {
         rows.push_back(row_of(s));
@@ -124,9 +126,9 @@ std::string render_pairwise_markdown(const GateReport& r, size_t max_listed) {
     }
     std::string out = "\n**Pairwise** (each case judged in both orders; a win or a loss needs both orders to "
                       "agree, other cases are ties):\n\n";
-    out += "| pairwise scorer | wins | ties | losses | errors | order-inconsistent | short-circuited | losses − wins "
-           "| sign p | status |\n";
-    out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
+    out += "| pairwise scorer | wins | ties | losses | errors | order-inconsistent | identical | short-circuited "
+           "| losses − wins | sign p | status |\n";
+    out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
     for (const auto& s : r.pairwise) {
         auto row = row_of(s);
         row[0] = html_escape(row[0]);

@@ -8,7 +8,7 @@
 //    every case (orders ab/ba, outcome, inconsistency, explanation).
 //  - render_pairwise_terminal / render_pairwise_markdown: a table, one row
 //    per pairwise scorer (wins, ties, losses, errors, order-inconsistent,
-//    short-circuited, net losses vs K, p, status), then the lost cases with
+//    identical, short-circuited, net losses vs K, p, status), then the lost cases with
 //    excerpts of both outputs and the judge's reasoning.
 //  - render_pairwise_junit: one <testcase> per case x pairwise scorer
 //    (ignored scorers left out), a <failure> on a loss and an <error> when the
