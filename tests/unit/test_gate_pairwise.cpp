@@ -65,7 +65,8 @@ Verdict passing() {
     return v;
 }
 
-// A CaseJudge that must never be called (every case is short-circuited).
+// A CaseJudge that answers nothing (every outcome empty): counts the
+// requests, so a test can see which cases needed no judge call.
 class NoCalls final : public CaseJudge {
 public:
     Result<std::vector<gate::JudgeOutcome>> judge(const std::vector<gate::JudgeRequest>& requests) override {
@@ -275,8 +276,9 @@ TEST_CASE("pairwise: short-circuit decides a case without a judge call when a si
         cand.cases.push_back(cr);
         Trace t;
         t.trace_id = c.id;
-        t.output = "answer";
+        t.output = "baseline answer";
         bt.push_back(t);
+        t.output = "candidate answer";
         ct.push_back(t);
     }
     // c0: the candidate failed an expect check; c1: the baseline did; c2: both.
@@ -298,6 +300,26 @@ TEST_CASE("pairwise: short-circuit decides a case without a judge call when a si
     CHECK(s.losses == 1);
     CHECK(s.ties == 1);
     CHECK(s.max_net_losses == 2);  // default: gate.max_regressions
+
+    // Identical outputs are a tie without a call, whatever the code checks say.
+    ct[0].output = bt[0].output;
+    auto same = run_pairwise(d, bt, ct, base, cand, {}, {&built->front()}, GateRules{}, ParseLimits{}, &judge);
+    REQUIRE(same.ok());
+    CHECK(judge.calls == 0);
+    CHECK(same->front().cases[0].outcome == "tie");
+    CHECK(same->front().cases[0].how == "identical");
+    CHECK(same->front().identical == 1);
+
+    // Without short-circuit every differing case goes to the judge, in both orders.
+    GateRules no_sc;
+    no_sc.short_circuit = false;
+    auto judged = run_pairwise(d, bt, ct, base, cand, {}, {&built->front()}, no_sc, ParseLimits{}, &judge);
+    REQUIRE(judged.ok());
+    CHECK(judge.calls == 4);  // cases 1 and 2, orders ab and ba
+    // NoCalls answers nothing: each unanswered request is a judge error.
+    CHECK(judged->front().judge_errors == 4);
+    CHECK(judged->front().errors == 2);
+    CHECK(judged->front().cases[1].outcome == "error");
 }
 
 TEST_CASE("pairwise: the pipeline records a pairwise scorer as filtered_out and never queues it") {
