@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "gate/pairwise.h"
+#include "judge/judge_redaction.h"
 #include "judge/rubric.h"
 #include "pipeline/evaluate.h"
 #include "pipeline/scorer_set.h"
@@ -132,6 +133,16 @@ TEST_CASE("pairwise rubric: the pair trace renders both outputs as fenced blocks
     REQUIRE(q.ok());
     CHECK(q->find("I cannot help.") < q->find("<<<ASSAY_OUTPUT_B_BEGIN"));
     CHECK(*q != *p);
+
+    // PII redaction reaches both outputs (they are metadata strings of the pair trace).
+    Trace pii = cand;
+    pii.output = "Write to jane.doe@example.com for a refund.";
+    auto with_pii = make_pair_trace(c, base, pii, "ab", ParseLimits{});
+    REQUIRE(with_pii.ok());
+    auto redacted = render(r, redact_trace(*with_pii, JudgeRedaction{}, builtin_redactor()));
+    REQUIRE(redacted.ok());
+    CHECK(redacted->find("jane.doe@example.com") == std::string::npos);
+    CHECK(redacted->find("[EMAIL]") > redacted->find("<<<ASSAY_OUTPUT_B_BEGIN"));
 
     // A blank output is never judged.
     Trace blank;
