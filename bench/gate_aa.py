@@ -69,12 +69,17 @@ def plant_quality(output, quality, nonce):
     return output + f" ({marker})"
 
 
-def judged_config(dataset, base_cfg, base_url, tmp):
-    """The set's gate.yaml (schema paths made absolute) plus one noisy judge scorer."""
-    text = open(base_cfg).read()
+def absolute_paths(text, dataset):
+    """A config text whose schema_file paths (relative to the dataset) are made absolute."""
     for name in os.listdir(dataset):
         if name.endswith(".schema.json"):
             text = text.replace(f"schema_file: {name}", f"schema_file: '{os.path.join(dataset, name)}'")
+    return text
+
+
+def judged_config(dataset, base_cfg, base_url, tmp):
+    """The set's gate.yaml (schema paths made absolute) plus one noisy judge scorer."""
+    text = absolute_paths(open(base_cfg).read(), dataset)
     rubric = os.path.join(SRC, "rubrics", "helpfulness.yaml")
     text = text.replace("scorers:\n", "scorers:\n  - {name: helpful, type: judge, judges: [noisy], sample_rate: 1, rubric: '" + rubric + "'}\n", 1)
     text = ("judges:\n  - {name: noisy, provider: openai, model: judge-m, base_url: '" + base_url +
@@ -141,7 +146,7 @@ def main():
             fake, base_url = start_fake(a.build, a.judge_sd, a.seed)
             cfg = judged_config(a.dataset, cfg, base_url, tmp)
         if a.set:
-            text = open(cfg).read()
+            text = absolute_paths(open(cfg).read(), a.dataset)
             extra = "".join(f"  {kv.split('=', 1)[0]}: {kv.split('=', 1)[1]}\n" for kv in a.set)
             cfg = os.path.join(tmp, "rules.yaml")
             with open(cfg, "w") as f:

@@ -17,6 +17,7 @@ class JudgeScorer final : public Scorer, public JudgeScorerInfo {
 public:
     explicit JudgeScorer(JudgeScorerSpec spec) : m_spec(std::move(spec)) {}
     const JudgeScorerSpec& judge_spec() const override { return m_spec; }
+    bool pairwise() const override { return m_spec.rubric.pairwise; }
     Result<Score> score(const Trace&) const override {
         // Never called: judge scorers are deferred (ScorerType::is_judge).
         return Status::internal("judge scorers run in the judge stage, not inline");
@@ -67,7 +68,8 @@ ASSAY_REGISTER_SCORER((ScorerType{
     true,
     -1.0,
     {
-        {"rubric", "string", "path of the rubric YAML (required); its content hash is part of the version"},
+        {"rubric", "string", "path of the rubric YAML (required); its content hash is part of the version; "
+                             "a pairwise rubric (pairwise: true) makes the scorer gate-only (pairwise mode)"},
         {"judges", "list", "names of judges from the top-level 'judges' list (required); several = ensemble"},
         {"aggregate", "string", "mean | median | majority over an ensemble (default mean)"},
     },

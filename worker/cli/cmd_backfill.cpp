@@ -58,6 +58,11 @@ int run_backfill(const BackfillArgs& a) {
                      a.scorer.c_str(), cs->type.c_str());
         return 2;
     }
+    if (cs->is_pairwise()) {
+        std::fprintf(stderr, "%s: --scorer: '%s' has a pairwise rubric; only `assay gate` runs it (it compares a "
+                     "baseline and a candidate output)\n", cmd.c_str(), a.scorer.c_str());
+        return 2;
+    }
     std::map<std::string, JudgeRuntime> judges;
     for (const auto& j : cfg->judges) {
         auto rt = judge_runtime_from_spec(j);

@@ -29,6 +29,11 @@ public:
     // Safe to call from several threads at once: implementations keep no
     // mutable state, and compile regexes in their factory, never per trace.
     virtual Result<Score> score(const Trace& trace) const = 0;
+
+    // A pairwise scorer compares two outputs for the same input (a judge
+    // scorer with a pairwise rubric). Only `assay gate` runs it: the
+    // pipeline records it as filtered_out and never queues it.
+    virtual bool pairwise() const { return false; }
 };
 
 // One config key a scorer type accepts, for `assay scorers` and README.

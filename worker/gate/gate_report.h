@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gate/gate_rules.h"
+#include "gate/pairwise_result.h"
 #include "gate/side_result.h"
 #include "gate/verdict.h"
 
@@ -16,6 +17,7 @@ struct ReportScorer {
     std::string type;
     std::string version;  // scores of different versions are never compared
     bool judge = false;
+    bool pairwise = false;  // pairwise mode: compares the sides, has no per-side scores
 };
 
 struct GateReport {
@@ -29,6 +31,7 @@ struct GateReport {
     Verdict verdict;
     SideResult baseline;
     SideResult candidate;
+    std::vector<PairwiseSummary> pairwise;  // pairwise mode: one per pairwise scorer (config order)
 };
 
 }  // namespace assay::gate

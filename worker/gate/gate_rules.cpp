@@ -77,6 +77,12 @@ Result<GateRules> parse_gate_rules(const YAML::Node& node) {
         }
         r.bootstrap.confidence = *v;
     }
+    if (auto v = b.get_int("pairwise_max_net_losses")) {
+        if (*v < 0 || *v > 1000000) {
+            b.fail("pairwise_max_net_losses", "must be between 0 and 1000000");
+        }
+        r.pairwise_max_net_losses = static_cast<int>(*v);
+    }
     if (auto v = b.get_bool("short_circuit")) {
         r.short_circuit = *v;
     }
@@ -105,6 +111,12 @@ Result<GateRules> parse_gate_rules(const YAML::Node& node) {
                         s.fail("max_regressions", "must be >= 0");
                     }
                     rule.max_regressions = static_cast<int>(*v);
+                }
+                if (auto v = s.get_int("pairwise_max_net_losses")) {
+                    if (*v < 0) {
+                        s.fail("pairwise_max_net_losses", "must be >= 0");
+                    }
+                    rule.pairwise_max_net_losses = static_cast<int>(*v);
                 }
                 rule.lower_is_better = s.get_bool("lower_is_better").value_or(false);
                 rule.ignore = s.get_bool("ignore").value_or(false);

@@ -25,6 +25,8 @@ struct ScorerRule {
     // More regressed cases on this scorer than this block, by the raw count
     // (no sign test): for checks that must never regress, e.g. refusal: 0.
     std::optional<int> max_regressions;
+    // Pairwise scorers: overrides GateRules::pairwise_max_net_losses.
+    std::optional<int> pairwise_max_net_losses;
     bool lower_is_better = false;          // the value improves when it falls
     bool ignore = false;                   // report, never block
 };
@@ -49,6 +51,11 @@ struct GateRules {
     bool short_circuit = true;        // gate.short_circuit: skip a side's judges when a code check failed
     int allow_judge_errors = 0;       // gate.allow_judge_errors (flag --allow-judge-errors)
     std::map<std::string, ScorerRule> scorers;  // gate.scorers
+    // gate.pairwise_max_net_losses (K of pairwise mode, gate/pairwise.h): a
+    // pairwise scorer blocks when losses - wins > K (and, with count_test
+    // sign, the sign test of losses vs wins is significant). Unset: K =
+    // max_regressions.
+    std::optional<int> pairwise_max_net_losses;
 
     const ScorerRule& rule(const std::string& scorer) const;
 };

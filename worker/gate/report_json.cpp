@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/json_scan.h"
+#include "gate/report_pairwise.h"
 
 namespace assay::gate {
 
@@ -98,6 +99,9 @@ json report_to_json(const GateReport& r) {
     j["scorers"] = json::array();
     for (const auto& s : r.scorers) {
         j["scorers"].push_back({{"name", s.name}, {"type", s.type}, {"version", s.version}, {"judge", s.judge}});
+        if (s.pairwise) {
+            j["scorers"].back()["pairwise"] = true;
+        }
     }
     const Verdict& v = r.verdict;
     json vj;
@@ -137,6 +141,9 @@ json report_to_json(const GateReport& r) {
     j["improvements"] = json::array();
     for (const auto& c : v.improvements) {
         j["improvements"].push_back(change_json(c));
+    }
+    if (!r.pairwise.empty()) {
+        j["pairwise"] = pairwise_to_json(r.pairwise);
     }
     j["sides"] = {{"baseline", side_json(r.baseline)}, {"candidate", side_json(r.candidate)}};
     return j;
@@ -178,6 +185,9 @@ Result<StoredSide> load_baseline_report(const std::string& path) {
     try {
         out.dataset_sha256 = j.at("dataset").at("sha256").get<std::string>();
         for (const auto& s : j.at("scorers")) {
+            if (s.value("pairwise", false)) {
+                continue;  // no per-side scores (pairwise mode)
+            }
             out.scorers.push_back({s.at("name").get<std::string>(), s.at("type").get<std::string>(),
                                    s.at("version").get<std::string>(), s.at("judge").get<bool>()});
             out.side.scorer_names.push_back(out.scorers.back().name);

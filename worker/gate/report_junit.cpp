@@ -1,4 +1,5 @@
 #include "core/text.h"
+#include "gate/report_pairwise.h"
 #include "gate/report_render.h"
 
 namespace assay::gate {
@@ -35,8 +36,9 @@ std::string render_junit(const GateReport& r) {
             rows.push_back(s.scorer);
         }
     }
-    const size_t tests = rows.size() * static_cast<size_t>(r.cases);
-    size_t failures = 0;
+    const PairwiseJunit pairwise = render_pairwise_junit(r);
+    const size_t tests = rows.size() * static_cast<size_t>(r.cases) + pairwise.tests;
+    size_t failures = pairwise.failures;
     std::string body;
     for (size_t c = 0; c < r.candidate.cases.size(); ++c) {
         const std::string& id = r.candidate.cases[c].id;
@@ -65,8 +67,8 @@ std::string render_junit(const GateReport& r) {
            std::to_string(failures) + "\">\n";
     out += "  <testsuite name=\"" + xml_escape("assay gate: " + r.dataset_path) + "\" tests=\"" +
            std::to_string(tests) + "\" failures=\"" + std::to_string(failures) + "\" errors=\"" +
-           std::to_string(v.result == "error" ? 1 : 0) + "\" timestamp=\"" + xml_escape(r.generated_at) + "\">\n";
-    out += body;
+           std::to_string((v.result == "error" ? 1 : 0) + pairwise.errors) + "\" timestamp=\"" + xml_escape(r.generated_at) + "\">\n";
+    out += body + pairwise.body;
     out += "  </testsuite>\n</testsuites>\n";
     return out;
 }

@@ -1,4 +1,5 @@
 #include "core/text.h"
+#include "gate/report_pairwise.h"
 #include "gate/report_render.h"
 
 namespace assay::gate {
@@ -72,6 +73,7 @@ std::string render_markdown(const GateReport& r, size_t max_listed) {
                " | " + std::to_string(s.regressions) + " | " + std::to_string(s.improvements) + " | " +
                (s.kind == "info" ? "info" : s.blocks.empty() ? "ok" : "**block**") + " |\n";
     }
+    out += render_pairwise_markdown(r, max_listed);
     if (!v.regressions.empty()) {
         out += "\n<details open><summary>Regressed cases (" + std::to_string(v.regressed_cases) + ")</summary>\n\n";
         out += "| case | what regressed (baseline → candidate: why) | baseline output | candidate output |\n";

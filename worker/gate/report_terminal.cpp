@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "core/text.h"
+#include "gate/report_pairwise.h"
 #include "gate/report_render.h"
 
 namespace assay::gate {
@@ -102,6 +103,7 @@ std::string render_terminal(const GateReport& r, size_t max_listed) {
             out += "    candidate: " + excerpt(first.candidate_excerpt, 160) + "\n";
         }
     }
+    out += render_pairwise_terminal(r, max_listed);
     return out;
 }
 

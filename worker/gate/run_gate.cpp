@@ -2,6 +2,7 @@
 
 #include "gate/case_checks.h"
 #include "gate/dataset.h"
+#include "gate/pairwise.h"
 #include "gate/prompt_template.h"
 #include "gate/report_json.h"
 #include "gate/score_side.h"
@@ -47,7 +48,16 @@ Result<GateReport> run_gate(const Config& config, const GateRules& rules, const 
     }
     std::vector<std::string> names, judges;
     std::vector<bool> is_judge;
+    // Pairwise scorers compare the two sides (gate/pairwise.h); the others
+    // score each side.
+    std::vector<ConfiguredScorer> side_scorers;
+    std::vector<const ConfiguredScorer*> pairwise;
     for (const auto& s : config.scorers) {
+        if (s.is_pairwise()) {
+            pairwise.push_back(&s);
+            continue;
+        }
+        side_scorers.push_back(s);
         names.push_back(s.name);
         is_judge.push_back(s.is_judge());
         if (s.is_judge()) {
@@ -65,7 +75,13 @@ Result<GateReport> run_gate(const Config& config, const GateRules& rules, const 
         }
         checks.push_back(std::move(built.value()));
     }
-    const std::vector<ConfiguredScorer> scorers = gate_scorers(config.scorers);
+    if (!pairwise.empty() && !options.baseline_report.empty()) {
+        return Status::invalid_argument("pairwise scorer '" + pairwise.front()->name +
+                                        "' compares the baseline's outputs with the candidate's, and a "
+                                        "--baseline-report holds scores, not outputs: pass --baseline with the "
+                                        "baseline outputs instead");
+    }
+    const std::vector<ConfiguredScorer> scorers = gate_scorers(side_scorers);
 
     GateReport report;
     report.generated_at = format_rfc3339_ms(now_ms());
@@ -75,7 +91,7 @@ Result<GateReport> run_gate(const Config& config, const GateRules& rules, const 
     report.config_source = config.source;
     report.rules = rules;
     for (const auto& s : config.scorers) {
-        report.scorers.push_back({s.name, s.type, s.version, s.is_judge()});
+        report.scorers.push_back({s.name, s.type, s.version, s.is_judge(), s.is_pairwise()});
     }
 
     // Generate mode: both templates parse, and render for every case, before anything is sent.
@@ -101,8 +117,9 @@ Result<GateReport> run_gate(const Config& config, const GateRules& rules, const 
         *slot = std::move(t).value();
     }
 
-    auto score = [&](const std::string& side, const std::string& path,
-                     const std::optional<PromptTemplate>& prompt) -> Result<SideResult> {
+    std::vector<Trace> base_traces, cand_traces;  // kept for pairwise mode
+    auto score = [&](const std::string& side, const std::string& path, const std::optional<PromptTemplate>& prompt,
+                     std::vector<Trace>& keep) -> Result<SideResult> {
         Result<std::vector<Trace>> traces = std::vector<Trace>{};
         std::string source = path;
         std::string subject;
@@ -146,6 +163,9 @@ Result<GateReport> run_gate(const Config& config, const GateRules& rules, const 
         if (r.ok() && batch != nullptr) {
             append_side(local, side, *batch);
         }
+        if (!pairwise.empty()) {
+            keep = std::move(traces.value());
+        }
         return r;
     };
 
@@ -180,18 +200,27 @@ Result<GateReport> run_gate(const Config& config, const GateRules& rules, const 
         }
         report.baseline = std::move(stored->side);
     } else {
-        auto b = score("baseline", options.baseline, baseline_prompt);
+        auto b = score("baseline", options.baseline, baseline_prompt, base_traces);
         if (!b.ok()) {
             return b.status();
         }
         report.baseline = std::move(b.value());
     }
-    auto c = score("candidate", options.candidate, candidate_prompt);
+    auto c = score("candidate", options.candidate, candidate_prompt, cand_traces);
     if (!c.ok()) {
         return c.status();
     }
     report.candidate = std::move(c.value());
     report.verdict = compute_verdict(report.baseline, report.candidate, is_judge, rules);
+    if (!pairwise.empty()) {
+        auto pairs = run_pairwise(*dataset, base_traces, cand_traces, report.baseline, report.candidate, is_judge,
+                                  pairwise, rules, config.ingest, judge);
+        if (!pairs.ok()) {
+            return pairs.status();
+        }
+        report.pairwise = std::move(pairs.value());
+        apply_pairwise_verdict(report.verdict, report.pairwise, rules);
+    }
     return report;
 }
 

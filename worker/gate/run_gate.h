@@ -2,7 +2,10 @@
 // One gate run, end to end and without the CLI: load the dataset and both
 // sides (or the baseline from an earlier report), build every case's expect
 // checks, score both sides with the configured scorers (judges through the
-// CaseJudge seam), and compute the verdict.
+// CaseJudge seam), and compute the verdict. Pairwise scorers (judge scorers
+// with a pairwise rubric) are not run per side: after the verdict they
+// compare the two sides case by case (gate/pairwise.h) and fold their rule
+// into it; they need --baseline (a --baseline-report is invalid_argument).
 //
 // Failure (the gate's exit 2): a non-OK Status for an unloadable or empty
 // dataset, a missing or unknown case id in an outputs file, a bad expect

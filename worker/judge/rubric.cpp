@@ -40,7 +40,8 @@ std::string format_number(double v) {
 }
 
 bool is_known_variable(std::string_view name) {
-    if (name == "input" || name == "output" || name == "reference" || name == "context") {
+    if (name == "input" || name == "output" || name == "reference" || name == "context" ||
+        name == "output_a" || name == "output_b") {
         return true;
     }
     constexpr std::string_view k_meta = "metadata.";
@@ -49,7 +50,8 @@ bool is_known_variable(std::string_view name) {
 }
 
 const char* k_variable_help =
-    "write {{input}}, {{output}}, {{reference}}, {{context}} or {{metadata.KEY}}";
+    "write {{input}}, {{output}}, {{reference}}, {{context}} or {{metadata.KEY}} "
+    "({{output_a}} and {{output_b}} in a pairwise rubric)";
 
 // One piece of a template: literal text, or a variable.
 struct TemplatePart {
@@ -236,6 +238,33 @@ RubricScale parse_scale(ConfigBlock& block, const YAML::Node& node) {
     return scale;
 }
 
+// A pairwise rubric's scale: choices labelled exactly A, B and tie
+// (case-insensitive), scored A > tie > B.
+void check_pairwise_scale(ConfigBlock& block, const RubricScale& scale) {
+    const char* want = "a pairwise rubric needs a choices scale with exactly the labels A, B and tie, "
+                       "scored A > tie > B, e.g. {choices: {A: 1.0, tie: 0.5, B: 0.0}}";
+    if (scale.kind != RubricScale::Kind::choices || scale.choices.size() != 3) {
+        block.fail("scale", want);
+        return;
+    }
+    std::optional<double> a, b, tie;
+    for (const auto& c : scale.choices) {
+        const std::string l = ascii_lower(c.label);
+        if (l == "a") {
+            a = c.score;
+        } else if (l == "b") {
+            b = c.score;
+        } else if (l == "tie") {
+            tie = c.score;
+        }
+    }
+    if (!a || !b || !tie) {
+        block.fail("scale.choices", want);
+    } else if (!(*a > *tie && *tie > *b)) {
+        block.fail("scale.choices", "scores must order A > tie > B (A prefers the first output)");
+    }
+}
+
 // The text of a message list or plain string, for rendering.
 struct RenderValue {
     std::string name;  // variable name
@@ -291,6 +320,8 @@ RenderValue value_of(const std::string& name, const Trace& trace) {
         for (size_t i = 0; i < trace.context.size(); ++i) {
             add("DOCUMENT " + std::to_string(i + 1), trace.context[i]);
         }
+    } else if (name == "output_a" || name == "output_b") {
+        add("", trace.metadata.get(name == "output_a" ? k_pair_output_a_key : k_pair_output_b_key).value_or(""));
     } else {
         add("", trace.metadata.get(std::string_view(name).substr(9)).value_or(""));
     }
@@ -457,6 +488,10 @@ Result<Rubric> parse_rubric(std::string_view yaml_text, std::string_view source)
 
         r.description = std::string(trim(block.get_string("description").value_or("")));
 
+        if (auto pairwise = block.get_bool("pairwise")) {
+            r.pairwise = *pairwise;
+        }
+
         auto prompt = block.get_string("prompt");
         if (!prompt) {
             block.fail(
@@ -476,8 +511,21 @@ Result<Rubric> parse_rubric(std::string_view yaml_text, std::string_view source)
                         r.variables.push_back(p.text);
                     }
                 }
-                if (std::find(r.variables.begin(), r.variables.end(), "output") ==
-                    r.variables.end()) {
+                auto uses = [&r](const char* var) {
+                    return std::find(r.variables.begin(), r.variables.end(), var) != r.variables.end();
+                };
+                if (r.pairwise) {
+                    if (!uses("output_a") || !uses("output_b")) {
+                        block.fail("prompt", "a pairwise rubric must include {{output_a}} and {{output_b}}: "
+                                             "the two outputs it compares");
+                    } else if (uses("output")) {
+                        block.fail("prompt", "a pairwise rubric compares {{output_a}} and {{output_b}}; "
+                                             "{{output}} is not available in it");
+                    }
+                } else if (uses("output_a") || uses("output_b")) {
+                    block.fail("prompt", "{{output_a}} and {{output_b}} are only available in a pairwise "
+                                         "rubric (pairwise: true)");
+                } else if (!uses("output")) {
                     block.fail("prompt", "must include {{output}}: a judge grades an output");
                 }
             }
@@ -517,6 +565,9 @@ Result<Rubric> parse_rubric(std::string_view yaml_text, std::string_view source)
                        "is required: {min: 1, max: 5} or {choices: {A: 1.0, B: 0.5, C: 0.0}}");
         } else {
             r.scale = parse_scale(block, *scale_node);
+            if (r.pairwise) {
+                check_pairwise_scale(block, r.scale);
+            }
         }
 
         auto threshold = block.get_double("pass_threshold");
@@ -610,9 +661,26 @@ std::string reply_format_instructions(const Rubric& rubric) {
     return out;
 }
 
+PairPreference pair_preference(const Rubric& rubric, double score) {
+    double tie = (rubric.scale.min + rubric.scale.max) / 2.0;
+    for (const auto& c : rubric.scale.choices) {
+        if (ascii_lower(c.label) == "tie") {
+            tie = c.score;
+        }
+    }
+    constexpr double k_eps = 1e-9;
+    return score > tie + k_eps ? PairPreference::a : score < tie - k_eps ? PairPreference::b : PairPreference::tie;
+}
+
 Result<std::string> render(const Rubric& rubric, const Trace& trace) {
     // Empty outputs are never judged, whatever the rubric requires.
-    if (trim(trace.output).empty()) {
+    for (const char* var : {"output_a", "output_b"}) {
+        if (rubric.pairwise && value_of(var, trace).blank) {
+            return Status::missing_input("rubric '" + rubric.name + "' needs {{" + var +
+                                         "}}, which is empty (empty outputs are never judged)");
+        }
+    }
+    if (!rubric.pairwise && trim(trace.output).empty()) {
         return Status::missing_input(
             "rubric '" + rubric.name +
             "' needs {{output}}, which is empty (empty outputs are never judged)");

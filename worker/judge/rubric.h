@@ -63,7 +63,24 @@ struct Rubric {
     std::string reply_format = "json";
     // Where the rubric came from (a path, or what the caller passed).
     std::string source;
+    // `pairwise: true`: the rubric compares two outputs for the same input,
+    // {{output_a}} and {{output_b}} (both required, {{output}} not allowed),
+    // on a `choices` scale with exactly the labels A, B and tie scored
+    // A > tie > B. Only `assay gate` runs a pairwise rubric (pairwise mode):
+    // it renders a pair trace whose reserved metadata keys
+    // k_pair_output_a_key / k_pair_output_b_key hold the two outputs.
+    bool pairwise = false;
 };
+
+// The reserved metadata keys {{output_a}} and {{output_b}} render from.
+inline constexpr std::string_view k_pair_output_a_key = "assay_pair_output_a";
+inline constexpr std::string_view k_pair_output_b_key = "assay_pair_output_b";
+
+// What a pairwise rubric's score says: A preferred (score above the tie
+// choice's score), B preferred (below), or a tie. An ensemble's mean maps the
+// same way. Only meaningful for a rubric with pairwise = true.
+enum class PairPreference { a, b, tie };
+PairPreference pair_preference(const Rubric& rubric, double score);
 
 // Parses and validates a rubric. `source` names the file in messages.
 // On failure returns invalid_argument whose message names the file and the
@@ -85,7 +102,8 @@ std::string content_hash(std::string_view file_bytes);
 //   - missing_input naming the variable when a required variable is absent
 //     or blank, e.g. "rubric 'faithfulness' needs {{context}}, which is
 //     empty"; also when the output is blank, whatever `required` says:
-//     empty outputs are never judged.
+//     empty outputs are never judged (pairwise: when {{output_a}} or
+//     {{output_b}} is blank).
 //   - Untrusted text is neutralised (neutralise_delimiters) and fenced by
 //     <<<ASSAY_<NAME>_BEGIN id=N>>> ... <<<ASSAY_<NAME>_END id=N>>> lines, where
 //     N is a nonce derived from the rubric hash and the trace's rendered

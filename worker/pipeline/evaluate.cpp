@@ -67,9 +67,18 @@ void evaluate_trace(const Trace& trace, const std::vector<ConfiguredScorer>& sco
         row.scorer_version = cs.version;
         row.at_ms = now;
 
-        SampleDecision sd = cs.policy.decide(trace);
         CounterDelta& c = day_rows[i];
         ++c.seen;
+        if (cs.is_pairwise()) {
+            // Only `assay gate` runs a pairwise scorer: one output alone
+            // has nothing to be compared with.
+            row.decision = Decision::filtered_out;
+            row.reason = "pairwise scorer: it compares a baseline and a candidate, so only `assay gate` runs it";
+            summary.scorers[i].count(row.decision);
+            batch.scores.push_back(std::move(row));
+            continue;
+        }
+        SampleDecision sd = cs.policy.decide(trace);
         if (sd.outcome != SampleOutcome::filtered_out) {
             ++c.in_scope;
         }

@@ -27,6 +27,8 @@ struct ConfiguredScorer {
     std::shared_ptr<const Scorer> impl;
     std::string config_json;  // the entry as JSON, stored in scorer_versions
     bool is_judge() const { return type_info != nullptr && type_info->is_judge; }
+    // Gate-only: compares a baseline and a candidate (Scorer::pairwise).
+    bool is_pairwise() const { return impl != nullptr && impl->pairwise(); }
 };
 
 // Builds every entry of `scorers` (a YAML list). Errors name the entry and the
