@@ -7,6 +7,7 @@
 #include <map>
 
 #include "config/config.h"
+#include "core/sha256.h"
 #include "fake_provider.h"
 #include "gate/generate_side.h"
 #include "judge/subject_options.h"
@@ -149,6 +150,14 @@ TEST_CASE("gate generate: a re-run with the same store is answered from the cach
     JudgeOptions warm = s.rt.transport;
     warm.temperature = 0.7;
     CHECK(generation_cache_key(s.rt.transport, "a", "p") != generation_cache_key(warm, "a", "p"));
+    // The key's layout is fixed (a change would orphan every stored entry):
+    // the tag, then each field as "\n<length>:<bytes>".
+    JudgeOptions fixed;
+    fixed.model = "m";
+    fixed.max_tokens = 5;
+    fixed.json_response_format = false;
+    CHECK(generation_cache_key(fixed, "sys", "pp") ==
+          sha256_hex("assay-generate-cache-v1\n6:openai\n1:m\n1:0\n1:5\n4:text\n3:sys\n2:pp"));
 
     // cache: false never reads or writes the cache.
     SubjectRuntime nocache = subject_for(*echo.fake, {{"cache", false}});

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/config.h"
+#include "core/sha256.h"
 #include "fake_provider.h"
 #include "ingest/trace_parser.h"
 #include "judge/judge_metrics.h"
@@ -419,4 +420,18 @@ TEST_CASE("judge stage: emails, phones and cards are redacted before a judge see
     CHECK(body.find("for you, Jane.") != std::string::npos);
     Sql sql(rig.db);
     CHECK(sql.text("SELECT decision FROM scores_view") == "scored");
+}
+
+TEST_CASE("judge stage: the judge_cache key layout is fixed") {
+    // A change would orphan every stored cache entry: the tag, then each
+    // field as "\n<length>:<bytes>".
+    assay::JudgeOptions j;
+    j.model = "m";
+    j.max_tokens = 5;
+    assay::Rubric r;
+    r.name = "h";
+    r.version = "1";
+    r.content_hash = "abc";
+    CHECK(assay::judge_cache_key(j, r, "sys", "pp") ==
+          assay::sha256_hex("assay-judge-cache-v1\n6:openai\n1:m\n1:0\n1:5\n4:json\n1:h\n1:1\n3:abc\n3:sys\n2:pp"));
 }

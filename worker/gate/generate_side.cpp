@@ -58,22 +58,9 @@ bool read_cache_reply(const std::string& reply, Answer& a) {
 }  // namespace
 
 std::string generation_cache_key(const JudgeOptions& subject, std::string_view system, std::string_view prompt) {
-    std::string material = "assay-generate-cache-v1";
-    auto add = [&material](std::string_view field) {
-        material += '\n';
-        material += std::to_string(field.size());
-        material += ':';
-        material.append(field.data(), field.size());
-    };
-    char temp[32];
-    std::snprintf(temp, sizeof temp, "%.17g", subject.temperature);
-    add(to_string(subject.provider));
-    add(subject.model);
-    add(temp);
-    add(std::to_string(subject.max_tokens));
-    add(subject.json_response_format ? "json" : "text");
-    add(system);
-    add(prompt);
+    std::string material = request_key_material("assay-generate-cache-v1", subject);
+    append_key_field(material, system);
+    append_key_field(material, prompt);
     return sha256_hex(material);
 }
 

@@ -1,10 +1,9 @@
 // The judge stage's setup from a loaded config, its start helper and the
 // judge_cache key (contracts in judge_stage.h).
-#include <cstdio>
-
 #include "core/sha256.h"
 #include "judge/judge_redaction.h"
 #include "judge/judge_stage.h"
+#include "judge/judge_wire.h"
 
 namespace assay {
 
@@ -34,25 +33,11 @@ Result<JudgeStageSetup> judge_stage_setup(const Config& cfg) {
 
 std::string judge_cache_key(const JudgeOptions& judge, const Rubric& rubric, std::string_view system,
                             std::string_view prompt) {
-    std::string material = "assay-judge-cache-v1";
-    auto add = [&material](std::string_view field) {
-        material += '\n';
-        material += std::to_string(field.size());
-        material += ':';
-        material.append(field.data(), field.size());
-    };
-    char temp[32];
-    std::snprintf(temp, sizeof temp, "%.17g", judge.temperature);
-    add(to_string(judge.provider));
-    add(judge.model);
-    add(temp);
-    add(std::to_string(judge.max_tokens));
-    add(judge.json_response_format ? "json" : "text");
-    add(rubric.name);
-    add(rubric.version);
-    add(rubric.content_hash);
-    add(system);
-    add(prompt);
+    std::string material = request_key_material("assay-judge-cache-v1", judge);
+    for (std::string_view field : {std::string_view(rubric.name), std::string_view(rubric.version),
+                                   std::string_view(rubric.content_hash), system, prompt}) {
+        append_key_field(material, field);
+    }
     return sha256_hex(material);
 }
 

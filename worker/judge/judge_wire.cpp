@@ -1,5 +1,7 @@
 #include "judge/judge_wire.h"
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 namespace assay {
@@ -188,6 +190,25 @@ ProviderError parse_provider_error(std::string_view body) {
 std::int64_t estimate_request_tokens(const JudgeOptions& spec, const JudgeRequest& request) {
     return static_cast<std::int64_t>((request.system.size() + request.user.size()) / 4) +
            std::max(spec.max_tokens, 0);
+}
+
+void append_key_field(std::string& material, std::string_view field) {
+    material += '\n';
+    material += std::to_string(field.size());
+    material += ':';
+    material.append(field.data(), field.size());
+}
+
+std::string request_key_material(std::string_view tag, const JudgeOptions& spec) {
+    std::string material(tag);
+    char temp[32];
+    std::snprintf(temp, sizeof temp, "%.17g", spec.temperature);
+    append_key_field(material, to_string(spec.provider));
+    append_key_field(material, spec.model);
+    append_key_field(material, temp);
+    append_key_field(material, std::to_string(spec.max_tokens));
+    append_key_field(material, spec.json_response_format ? "json" : "text");
+    return material;
 }
 
 }  // namespace assay

@@ -64,6 +64,16 @@ struct ProviderError {
 // of the body's first 200 printable bytes.
 ProviderError parse_provider_error(std::string_view body);
 
+// Cache keys of LLM requests (the judges' judge_cache_key, generate mode's
+// generation_cache_key) share one layout: `tag`, then each field as
+// "\n<byte length>:<bytes>". request_key_material starts it with the fields
+// that change a reply for every caller: provider, model, temperature
+// (printed with %.17g), max_tokens and the response format ("json" or
+// "text"); callers append their own with append_key_field and hash the
+// result (sha256_hex). Pure functions.
+std::string request_key_material(std::string_view tag, const JudgeOptions& spec);
+void append_key_field(std::string& material, std::string_view field);
+
 // Rough prompt size: (system + user bytes) / 4, plus max_tokens for the reply.
 std::int64_t estimate_request_tokens(const JudgeOptions& spec, const JudgeRequest& request);
 
