@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "core/placeholder_template.h"
 #include "core/text.h"
 
 using namespace assay;
@@ -22,4 +23,28 @@ TEST_CASE("text: counting and excerpts") {
     CHECK(excerpt("line1\nline2", 100) == "line1 line2");
     // Cut on a code point boundary, never inside one.
     CHECK(excerpt("\xE6\x97\xA5\xE6\x9C\xAC", 4) == "\xE6\x97\xA5\xE2\x80\xA6");
+}
+
+TEST_CASE("placeholder templates: pieces, lines and errors") {
+    auto known = [](std::string_view n) { return n == "input" || n == "metadata.lang"; };
+    auto p = assay::scan_placeholders("Q:\n{{ input }} in {{\tmetadata.lang}}!", known, "help");
+    REQUIRE(p.ok());
+    REQUIRE(p->size() == 5);
+    CHECK((*p)[0].text == "Q:\n");
+    CHECK_FALSE((*p)[0].variable);
+    CHECK((*p)[1].variable);
+    CHECK((*p)[1].text == "input");
+    CHECK((*p)[1].line == 2);
+    CHECK((*p)[3].text == "metadata.lang");
+    CHECK((*p)[4].text == "!");
+    CHECK(assay::scan_placeholders("", known, "help")->empty());
+
+    auto unknown = assay::scan_placeholders("a\n\nb {{other}}", known, "write {{input}}");
+    REQUIRE_FALSE(unknown.ok());
+    CHECK(unknown.status().message() == "line 3: unknown variable {{other}}; write {{input}}");
+    for (const char* bad : {"{{input", "{{}}", "{{ in put }}", "{{input}\n}", "x {{input\n}}"}) {
+        auto r = assay::scan_placeholders(bad, known, "h");
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.status().message().find("'{{' does not start a variable; h") != std::string::npos);
+    }
 }

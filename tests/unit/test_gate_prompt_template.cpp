@@ -65,7 +65,7 @@ TEST_CASE("gate prompt template: unknown variables and broken placeholders name 
     auto unclosed = parse_prompt_template("a\nb\nc {{input\n}}", "x.txt");
     REQUIRE_FALSE(unclosed.ok());
     CHECK(unclosed.status().message().find("line 3") != std::string::npos);
-    CHECK(unclosed.status().message().find("not closed") != std::string::npos);
+    CHECK(unclosed.status().message().find("'{{' does not start a variable") != std::string::npos);
 
     CHECK_FALSE(parse_prompt_template("{{ }}", "x.txt").ok());
     CHECK_FALSE(parse_prompt_template("{{metadata.}}", "x.txt").ok());

@@ -3,7 +3,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/placeholder_template.h"
 #include "core/sha256.h"
+#include "core/text.h"
 
 namespace assay::gate {
 
@@ -11,34 +13,12 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* k_known = "known: input, context, reference, metadata.KEY";
+constexpr std::string_view k_known = "known: input, context, reference, metadata.KEY";
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string trim(std::string_view s) {
-    size_t b = 0, e = s.size();
-    while (b < e && is_space(s[b])) {
-        ++b;
-    }
-    while (e > b && is_space(s[e - 1])) {
-        --e;
-    }
-    return std::string(s.substr(b, e - b));
-}
-
-bool known_variable(const std::string& v) {
-    if (v == "input" || v == "context" || v == "reference") {
-        return true;
-    }
-    if (v.rfind("metadata.", 0) != 0 || v.size() == 9) {
-        return false;
-    }
-    for (char c : v) {
-        if (is_space(c) || c == '{' || c == '}') {
-            return false;
-        }
-    }
-    return true;
+bool known_variable(std::string_view v) {
+    constexpr std::string_view k_meta = "metadata.";
+    return v == "input" || v == "context" || v == "reference" ||
+           (v.size() > k_meta.size() && v.substr(0, k_meta.size()) == k_meta);
 }
 
 // Text of a message's `content` (a string, or the text parts of a list) or
@@ -113,47 +93,17 @@ bool empty_value(const json& v) {
 
 Result<PromptTemplate> parse_prompt_template(std::string_view text, const std::string& path) {
     const std::string who = "prompt '" + path + "'";
-    PromptTemplate out;
-    out.path = path;
-    out.sha256 = sha256_hex(text);
-    int line = 1;
-    size_t pos = 0;
-    auto count_lines = [&line](std::string_view s) {
-        for (char c : s) {
-            line += c == '\n' ? 1 : 0;
-        }
-    };
-    while (pos < text.size()) {
-        const size_t open = text.find("{{", pos);
-        const std::string_view literal = text.substr(pos, open == std::string_view::npos ? text.npos : open - pos);
-        if (!literal.empty()) {
-            out.pieces.push_back({false, std::string(literal), line});
-            count_lines(literal);
-        }
-        if (open == std::string_view::npos) {
-            break;
-        }
-        const size_t close = text.find("}}", open + 2);
-        const size_t newline = text.find('\n', open + 2);
-        if (close == std::string_view::npos || (newline != std::string_view::npos && newline < close)) {
-            return Status::invalid_argument(who + " line " + std::to_string(line) +
-                                            ": '{{' is not closed by '}}' on the same line (" + k_known + ")");
-        }
-        const std::string name = trim(text.substr(open + 2, close - open - 2));
-        if (name.empty()) {
-            return Status::invalid_argument(who + " line " + std::to_string(line) + ": empty placeholder {{}} (" +
-                                            k_known + ")");
-        }
-        if (!known_variable(name)) {
-            return Status::invalid_argument(who + " line " + std::to_string(line) + ": unknown variable {{" + name +
-                                            "}} (" + k_known + ")");
-        }
-        out.pieces.push_back({true, name, line});
-        pos = close + 2;
-    }
     if (trim(text).empty()) {
         return Status::invalid_argument(who + ": the template is empty");
     }
+    auto pieces = scan_placeholders(text, known_variable, k_known);
+    if (!pieces.ok()) {
+        return Status::invalid_argument(who + " " + pieces.status().message());
+    }
+    PromptTemplate out;
+    out.path = path;
+    out.sha256 = sha256_hex(text);
+    out.pieces = std::move(pieces).value();
     return out;
 }
 

@@ -2,7 +2,8 @@
 // A generate-mode prompt template (`assay gate --prompt FILE`): text with
 // {{input}}, {{context}}, {{reference}} and {{metadata.KEY}} placeholders,
 // rendered once per dataset case (README "assay gate", Generate mode).
-// Whitespace inside the braces is allowed ({{ input }}). There is no escape:
+// The placeholder syntax is core/placeholder_template.h's (the rubrics'):
+// spaces inside the braces are allowed ({{ input }}); there is no escape,
 // "{{" always opens a placeholder.
 //
 // Rendering:
@@ -26,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/placeholder_template.h"
 #include "core/status.h"
 #include "gate/dataset.h"
 
@@ -34,18 +36,13 @@ namespace assay::gate {
 struct PromptTemplate {
     std::string path;    // as given on the command line (messages, reports)
     std::string sha256;  // of the file's bytes (reports, generated traces)
-    struct Piece {
-        bool variable = false;
-        std::string text;  // literal text, or the variable: "input", "metadata.lang", ...
-        int line = 0;      // 1-based line the piece starts on
-    };
-    std::vector<Piece> pieces;
+    std::vector<TemplatePiece> pieces;  // core/placeholder_template.h
 };
 
 // Parses template text; `path` names it in messages. invalid_argument
-// ("prompt 'p.txt' line 3: unknown variable {{foo}} (known: input, context,
-// reference, metadata.KEY)") on an unknown variable, an empty or unclosed
-// placeholder, or an empty template.
+// ("prompt 'p.txt' line 3: unknown variable {{foo}}; known: input, context,
+// reference, metadata.KEY") on an unknown variable, a malformed placeholder
+// ("line 3: '{{' does not start a variable; ..."), or an empty template.
 Result<PromptTemplate> parse_prompt_template(std::string_view text, const std::string& path);
 
 // Reads and parses a file; io_error naming the path when it cannot be read.

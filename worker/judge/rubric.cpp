@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/config_block.h"
+#include "core/placeholder_template.h"
 #include "core/sha256.h"
 #include "core/text.h"
 
@@ -25,12 +26,7 @@ constexpr size_t k_max_choice_label_chars = 32;
 constexpr size_t k_nonce_hex_digits = 16;
 constexpr size_t k_default_version_hex_digits = 12;
 
-bool is_name_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-' || c == '.';
-}
-
-bool all_name_chars(std::string_view s) { return std::all_of(s.begin(), s.end(), is_name_char); }
+bool all_name_chars(std::string_view s) { return std::all_of(s.begin(), s.end(), is_placeholder_name_char); }
 
 // "1", "0.5", "-2": the shortest exact-enough spelling of a scale number.
 std::string format_number(double v) {
@@ -53,56 +49,10 @@ const char* k_variable_help =
     "write {{input}}, {{output}}, {{reference}}, {{context}} or {{metadata.KEY}} "
     "({{output_a}} and {{output_b}} in a pairwise rubric)";
 
-// One piece of a template: literal text, or a variable.
-struct TemplatePart {
-    bool is_variable = false;
-    std::string text;  // the literal, or the variable name
-};
-
-size_t line_of(std::string_view text, size_t offset) {
-    return 1 + static_cast<size_t>(std::count(
-                   text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
-}
-
-// Splits a template into literals and variables. Every "{{" must start a
-// well-formed, known variable; the message names the line otherwise.
-Result<std::vector<TemplatePart>> scan_template(std::string_view tpl) {
-    std::vector<TemplatePart> parts;
-    size_t pos = 0;
-    while (pos < tpl.size()) {
-        size_t open = tpl.find("{{", pos);
-        if (open == std::string_view::npos) {
-            parts.push_back({false, std::string(tpl.substr(pos))});
-            break;
-        }
-        if (open > pos) {
-            parts.push_back({false, std::string(tpl.substr(pos, open - pos))});
-        }
-        size_t i = open + 2;
-        while (i < tpl.size() && tpl[i] == ' ') {
-            ++i;
-        }
-        size_t name_begin = i;
-        while (i < tpl.size() && is_name_char(tpl[i])) {
-            ++i;
-        }
-        std::string_view name = tpl.substr(name_begin, i - name_begin);
-        while (i < tpl.size() && tpl[i] == ' ') {
-            ++i;
-        }
-        if (name.empty() || tpl.substr(i, 2) != "}}") {
-            return Status::invalid_argument("line " + std::to_string(line_of(tpl, open)) +
-                                            ": '{{' does not start a variable; " + k_variable_help);
-        }
-        if (!is_known_variable(name)) {
-            return Status::invalid_argument("line " + std::to_string(line_of(tpl, open)) +
-                                            ": unknown variable {{" + std::string(name) + "}}; " +
-                                            k_variable_help);
-        }
-        parts.push_back({true, std::string(name)});
-        pos = i + 2;
-    }
-    return parts;
+// Splits a template into literals and variables (core/placeholder_template.h):
+// every "{{" must start a well-formed, known variable.
+Result<std::vector<TemplatePiece>> scan_template(std::string_view tpl) {
+    return scan_placeholders(tpl, is_known_variable, k_variable_help);
 }
 
 std::optional<double> yaml_number(const YAML::Node& n) {
@@ -284,7 +234,7 @@ std::string clean_role(std::string_view role) {
         if (out.size() >= 32) {
             break;
         }
-        if (is_name_char(c)) {
+        if (is_placeholder_name_char(c)) {
             out += c;
         }
     }
@@ -506,7 +456,7 @@ Result<Rubric> parse_rubric(std::string_view yaml_text, std::string_view source)
             } else {
                 r.prompt = *prompt;
                 for (const auto& p : *parts) {
-                    if (p.is_variable && std::find(r.variables.begin(), r.variables.end(),
+                    if (p.variable && std::find(r.variables.begin(), r.variables.end(),
                                                    p.text) == r.variables.end()) {
                         r.variables.push_back(p.text);
                     }
@@ -708,7 +658,7 @@ Result<std::string> render(const Rubric& rubric, const Trace& trace) {
     std::string body;
     bool after_block = false;
     for (const auto& p : *parts) {
-        if (!p.is_variable) {
+        if (!p.variable) {
             if (after_block && !p.text.empty() && p.text.front() != '\n') {
                 body += '\n';
             }
