@@ -4,6 +4,8 @@
 // queueing a pairwise scorer.
 #include <doctest/doctest.h>
 
+#include <functional>
+
 #include <string>
 #include <vector>
 
@@ -76,6 +78,38 @@ public:
     }
     size_t calls = 0;
 };
+
+// `n` cases whose baseline and candidate outputs differ, with empty side
+// results; case i's feature is feature(i).
+struct PairCases {
+    Dataset d;
+    SideResult base, cand;
+    std::vector<Trace> bt, ct;
+};
+
+PairCases pair_cases(int n, const std::function<std::string(int)>& feature = {}) {
+    PairCases p;
+    for (int i = 0; i < n; ++i) {
+        GateCase c;
+        c.id = "c" + std::to_string(i);
+        c.input = "q";
+        p.d.cases.push_back(c);
+        CaseResult cr;
+        cr.id = c.id;
+        p.base.cases.push_back(cr);
+        p.cand.cases.push_back(cr);
+        Trace t;
+        t.trace_id = c.id;
+        if (feature) {
+            t.metadata.feature = feature(i);
+        }
+        t.output = "baseline answer";
+        p.bt.push_back(t);
+        t.output = "candidate answer";
+        p.ct.push_back(t);
+    }
+    return p;
+}
 
 }  // namespace
 
@@ -273,25 +307,7 @@ TEST_CASE("pairwise: short-circuit decides a case without a judge call when a si
                                           k_rubric_path + "'}]"),
                                "salt", ".");
     REQUIRE_MESSAGE(built.ok(), built.status().to_string());
-    Dataset d;
-    SideResult base, cand;
-    std::vector<Trace> bt, ct;
-    for (int i = 0; i < 3; ++i) {
-        GateCase c;
-        c.id = "c" + std::to_string(i);
-        c.input = "q";
-        d.cases.push_back(c);
-        CaseResult cr;
-        cr.id = c.id;
-        base.cases.push_back(cr);
-        cand.cases.push_back(cr);
-        Trace t;
-        t.trace_id = c.id;
-        t.output = "baseline answer";
-        bt.push_back(t);
-        t.output = "candidate answer";
-        ct.push_back(t);
-    }
+    auto [d, base, cand, bt, ct] = pair_cases(3);
     // c0: the candidate failed an expect check; c1: the baseline did; c2: both.
     cand.cases[0].checks.push_back({"contains \"x\"", false, "missing", false});
     base.cases[1].checks.push_back({"contains \"x\"", false, "missing", false});
@@ -338,26 +354,7 @@ TEST_CASE("pairwise: the scorer's filter scopes the cases compared; out of scope
                                           "filter: {feature: faq}, rubric: '" + k_rubric_path + "'}]"),
                                "salt", ".");
     REQUIRE_MESSAGE(built.ok(), built.status().to_string());
-    Dataset d;
-    SideResult base, cand;
-    std::vector<Trace> bt, ct;
-    for (int i = 0; i < 4; ++i) {
-        GateCase c;
-        c.id = "c" + std::to_string(i);
-        c.input = "q";
-        d.cases.push_back(c);
-        CaseResult cr;
-        cr.id = c.id;
-        base.cases.push_back(cr);
-        cand.cases.push_back(cr);
-        Trace t;
-        t.trace_id = c.id;
-        t.metadata.feature = i < 3 ? "triage" : "faq";
-        t.output = "baseline answer";
-        bt.push_back(t);
-        t.output = "candidate answer";
-        ct.push_back(t);
-    }
+    auto [d, base, cand, bt, ct] = pair_cases(4, [](int i) { return i < 3 ? "triage" : "faq"; });
     NoCalls judge;
     auto out = run_pairwise(d, bt, ct, base, cand, {}, {&built->front()}, GateRules{}, ParseLimits{}, &judge);
     REQUIRE_MESSAGE(out.ok(), out.status().to_string());
