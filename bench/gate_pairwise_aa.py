@@ -20,13 +20,14 @@ is the share of exit code 1, with a Wilson 95% interval.
 """
 import argparse
 import json
-import math
 import os
 import random
 import subprocess
 import sys
 import tempfile
 import urllib.request
+
+from gate_aa import wilson  # the same Wilson interval as the code/judge-noise A/A
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(HERE)
@@ -38,16 +39,6 @@ def control(base, path, body=None):
                                  data=json.dumps(body).encode() if body is not None else None,
                                  headers={"Content-Type": "application/json"})
     return json.load(urllib.request.urlopen(req, timeout=10))
-
-
-def wilson(k, n, z=1.96):
-    if n == 0:
-        return (0.0, 0.0)
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return (max(0.0, c - h), min(1.0, c + h))
 
 
 def main():
