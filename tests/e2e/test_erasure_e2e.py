@@ -22,7 +22,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from monitor_common import FAILS, check, run  # noqa: E402
+from e2e_common import check, finish, run  # noqa: E402
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 USER = "user-qq-4411"
@@ -201,11 +201,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         erasure(a, tmp)
         retention(a, tmp)
-    if FAILS:
-        print("%d check(s) failed" % len(FAILS))
-        return 1
-    print("all checks passed")
-    return 0
+    return finish("all checks passed")
 
 
 if __name__ == "__main__":
