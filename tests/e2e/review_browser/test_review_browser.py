@@ -10,21 +10,13 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import review_fixture  # noqa: E402
-
-FAILS = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
+from e2e_common import check, finish, run  # noqa: E402
 
 
 def main():
@@ -45,8 +37,8 @@ def main():
         db = review_fixture.make_store(a.assay, a.source, tmp)
         srv = review_fixture.Server(a.assay, db)
         try:
-            r = subprocess.run(["node", os.path.join(HERE, "browser.mjs"), srv.base, review_fixture.XSS_ID,
-                                "support_chat", a.artifacts], capture_output=True, text=True, timeout=180, cwd=HERE)
+            r = run(["node", os.path.join(HERE, "browser.mjs"), srv.base, review_fixture.XSS_ID, "support_chat",
+                     a.artifacts], timeout=180, cwd=HERE)
         finally:
             srv.stop()
         print(r.stderr[-2000:])
@@ -85,11 +77,7 @@ def main():
               "moved on to the next unlabelled trace: %s" % res.get("after_label_url"))
         shots = sorted(os.listdir(a.artifacts))
         check(len(shots) == 6, "screenshots kept in %s: %s" % (a.artifacts, shots))
-    if FAILS:
-        print("FAILED: %d checks" % len(FAILS))
-        return 1
-    print("all review browser checks passed")
-    return 0
+    return finish("all review browser checks passed")
 
 
 if __name__ == "__main__":
