@@ -10,6 +10,7 @@ Nothing here decides whether a test passes: every helper either records a
 check the script states itself (check), runs a real process, or reads the real
 store. Each script is a separate process, so FAILS is per test.
 """
+import argparse
 import json
 import os
 import signal
@@ -182,3 +183,16 @@ class Worker:
         except subprocess.TimeoutExpired:
             self.p.kill()
             return None
+
+
+def arguments(fake=False):
+    """The command line every e2e script takes from tests/CMakeLists.txt:
+    --assay (the binary) and --source (the source tree), and --fake (the
+    fake_provider executable) when fake. Returns the ArgumentParser, so a
+    script can add its own options before parse_args()."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--assay", required=True)
+    ap.add_argument("--source", required=True)
+    if fake:
+        ap.add_argument("--fake", required=True, help="the fake_provider executable (tests/fake_provider)")
+    return ap

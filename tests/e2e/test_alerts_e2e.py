@@ -10,7 +10,6 @@ arrive, once each; a second check fires nothing; a recovery week resolves each
 alert once. Also: Slack payloads, webhook retries, `assay alerts`, `assay
 report`, reproducibility with --now.
 """
-import argparse
 import json
 import os
 import random
@@ -23,7 +22,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import Worker, check, finish, run  # noqa: E402
+from e2e_common import Worker, arguments, check, finish, run  # noqa: E402
 from monitor_common import Receiver  # noqa: E402
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
@@ -178,9 +177,7 @@ def worker_section(a, tmp, recv):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments()
     a = ap.parse_args()
     rng = random.Random(7)
     recv = Receiver(fail_first=1)

@@ -9,7 +9,6 @@ the JUnit XML parses with the right testcase count; --baseline-report gives
 the same verdict as scoring the baseline again; --db stores both sides.
 Exits non-zero on the first failure summary.
 """
-import argparse
 import json
 import os
 import sqlite3
@@ -18,7 +17,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import FakeProvider, check, finish, run, without_timestamp  # noqa: E402
+from e2e_common import FakeProvider, arguments, check, finish, run, without_timestamp  # noqa: E402
 
 # The regressions each generator plants (see datasets/*/generate.py).
 EXPECTED = {
@@ -125,10 +124,7 @@ def gate_set(assay, src, tmp, name):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
-    ap.add_argument("--fake", required=True, help="the fake_provider executable (tests/fake_provider)")
+    ap = arguments(fake=True)
     a = ap.parse_args()
     a.source = os.path.abspath(a.source)
     a.assay = os.path.abspath(a.assay)

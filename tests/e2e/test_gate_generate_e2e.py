@@ -11,7 +11,6 @@ subject; a bad template, a case missing a variable, a missing subject, both
 --candidate and --prompt, and a provider that keeps failing exit 2.
 Exits non-zero on failure.
 """
-import argparse
 import functools
 import hashlib
 import json
@@ -21,17 +20,14 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_common  # noqa: E402
-from e2e_common import FakeProvider, check, control, finish, without_timestamp  # noqa: E402
+from e2e_common import FakeProvider, arguments, check, control, finish, without_timestamp  # noqa: E402
 
 run = functools.partial(e2e_common.run, timeout=300)
 
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--fake", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments(fake=True)
     a = ap.parse_args()
     d = os.path.join(a.source, "datasets", "rag")
     cases = os.path.join(d, "cases.jsonl")

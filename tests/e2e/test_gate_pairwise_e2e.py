@@ -15,7 +15,6 @@ On datasets/rag with a judge scorer using rubrics/pairwise_preference.yaml:
 - `assay score` never queues the pairwise scorer (no request, filtered_out).
 Exits non-zero when a check fails.
 """
-import argparse
 import json
 import os
 import sqlite3
@@ -24,7 +23,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import FakeProvider, check, control, finish, run, without_timestamp  # noqa: E402
+from e2e_common import FakeProvider, arguments, check, control, finish, run, without_timestamp  # noqa: E402
 
 KEY_ENV = "ASSAY_PAIR_E2E_KEY"
 
@@ -48,10 +47,7 @@ def block(prompt, name):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--fake", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments(fake=True)
     a = ap.parse_args()
     src = os.path.abspath(a.source)
     d = os.path.join(src, "datasets", "rag")

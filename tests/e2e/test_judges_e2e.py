@@ -3,7 +3,6 @@
 LLM-judge scorers, against the standalone fake provider (the only fake) over
 real HTTP on 127.0.0.1, checking the SQLite store with Python's sqlite3.
 Exits non-zero on the first failed check (all checks are printed)."""
-import argparse
 import functools
 import hashlib
 import json
@@ -13,7 +12,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_common  # noqa: E402
-from e2e_common import FakeProvider, Worker, check, control, finish, query_all, wait_for  # noqa: E402
+from e2e_common import FakeProvider, Worker, arguments, check, control, finish, query_all, wait_for  # noqa: E402
 
 KEY = "sk-e2e-SECRET-b7c1d2e3f4"
 
@@ -30,10 +29,7 @@ def q(db, sql, *args):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--fake", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments(fake=True)
     a = ap.parse_args()
     with FakeProvider(a.fake, "--score", "4") as fake:
         with tempfile.TemporaryDirectory() as tmp:

@@ -11,7 +11,6 @@ one store: claims"), so:
    300 s lease runs out; only the requests that were in flight at the kill
    may be sent again.
 Exits non-zero on the first failed check (all checks are printed)."""
-import argparse
 import json
 import os
 import subprocess
@@ -20,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import FakeProvider, Worker, check, control, finish, query_one, wait_for  # noqa: E402
+from e2e_common import FakeProvider, Worker, arguments, check, control, finish, query_one, wait_for  # noqa: E402
 
 KEY = "sk-e2e-SECRET-lease0001"
 CONCURRENCY = 2
@@ -63,10 +62,7 @@ def wait_scored(db, prefix, n, seconds):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--fake", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments(fake=True)
     a = ap.parse_args()
     fake = FakeProvider(a.fake, "--score", "4")
     workers = []

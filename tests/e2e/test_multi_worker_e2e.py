@@ -8,7 +8,6 @@ of the trace ids go to both workers). Afterwards the store must hold every disti
 trace exactly once, with all its code decisions, nothing dead-lettered, no failed
 commits, and both pushes must have exited 0 (every trace acknowledged).
 """
-import argparse
 import os
 import sqlite3
 import subprocess
@@ -16,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import Worker, check, finish, generate  # noqa: E402
+from e2e_common import Worker, arguments, check, finish, generate  # noqa: E402
 
 CONFIG = """
 pipeline: {batch_size: 200}
@@ -44,9 +43,7 @@ def metric(w, name):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments()
     ap.add_argument("--n", type=int, default=30000)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,7 +12,6 @@
   ci/install-npm.sh) exports traces to the worker and their scores land;
 - SIGTERM drains and exits 0.
 """
-import argparse
 import json
 import os
 import subprocess
@@ -24,7 +23,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_common  # noqa: E402
-from e2e_common import check, finish, query_one as q, wait_for  # noqa: E402
+from e2e_common import arguments, check, finish, query_one as q, wait_for  # noqa: E402
 
 CONFIG = """
 pipeline: {batch_size: 100}
@@ -73,9 +72,7 @@ def raw_of(db, trace_id):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments()
     a = ap.parse_args()
     data = os.path.join(a.source, "tests", "data", "otlp")
     body = lambda name: open(os.path.join(data, name), "rb").read()

@@ -5,7 +5,6 @@ the real `assay score`. Checks filters, pagination, sorting, the JSON API,
 labels stored, export output, token enforcement, CSRF rejection, security
 headers, Host checking and the refusal of a non-loopback address without a
 token. Exits non-zero when any check fails."""
-import argparse
 import http.client
 import json
 import os
@@ -16,7 +15,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import review_fixture  # noqa: E402
-from e2e_common import check, finish, run  # noqa: E402
+from e2e_common import arguments, check, finish, run  # noqa: E402
 
 
 def request(port, method, path, body=None, headers=None, host=None):
@@ -57,9 +56,7 @@ def csrf_cookie(port):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments()
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = review_fixture.make_store(a.assay, a.source, tmp)

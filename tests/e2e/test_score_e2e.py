@@ -4,7 +4,6 @@
 Runs score / bottom / trace / sample / scorers as a user would and checks the
 SQLite store with Python's sqlite3. Exits non-zero on the first failure.
 """
-import argparse
 import hashlib
 import json
 import os
@@ -14,13 +13,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import bad_lines, check, finish, generate, run  # noqa: E402
+from e2e_common import arguments, bad_lines, check, finish, generate, run  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments()
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         traces = os.path.join(tmp, "traffic.jsonl")

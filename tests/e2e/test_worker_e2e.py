@@ -9,7 +9,6 @@
   push finish: exactly 100,000 traces, each with all its code scores;
 - SIGTERM drains and exits 0.
 """
-import argparse
 import os
 import socket
 import subprocess
@@ -18,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import Worker, bad_lines, check, finish, generate, query_one, wait_for  # noqa: E402
+from e2e_common import Worker, arguments, bad_lines, check, finish, generate, query_one, wait_for  # noqa: E402
 
 CONFIG = """
 pipeline: {batch_size: 500}
@@ -45,9 +44,7 @@ def start(assay, cfg, db, args):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments()
     a = ap.parse_args()
     pyzmq = "/usr/bin/python3"
     with tempfile.TemporaryDirectory() as tmp:

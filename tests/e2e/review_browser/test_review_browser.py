@@ -5,7 +5,6 @@ Opens the list, filters, opens a trace whose output holds <script>, an
 <img onerror> and a javascript: link, checks they render as text and run
 nothing, submits a label and checks it is stored in the database.
 Screenshots go to --artifacts (kept under the build directory)."""
-import argparse
 import json
 import os
 import shutil
@@ -16,13 +15,11 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import review_fixture  # noqa: E402
-from e2e_common import check, finish, run  # noqa: E402
+from e2e_common import arguments, check, finish, run  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments()
     ap.add_argument("--artifacts", required=True)
     a = ap.parse_args()
     if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
