@@ -1,20 +1,15 @@
-"""Helpers shared by the monitoring end-to-end tests (alerts, erasure, retention)."""
+"""Helpers shared by the monitoring end-to-end tests (alerts, erasure, retention).
+
+FAILS, check and run are the ones of e2e_common (the same objects), re-exported
+for scripts that import them from here.
+"""
 import http.server
 import json
-import subprocess
 import threading
 
-FAILS = []
+from e2e_common import FAILS, check, run
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", **kw)
+__all__ = ["FAILS", "Receiver", "check", "run"]
 
 
 class Receiver:

@@ -7,6 +7,8 @@ import re
 import subprocess
 import time
 
+from e2e_common import run
+
 CONFIG = """
 store: {sqlite: review.db}
 scorers:
@@ -47,8 +49,7 @@ def make_store(assay, source, tmp):
     with open(cfg, "w") as f:
         f.write(CONFIG)
     db = os.path.join(tmp, "review.db")
-    r = subprocess.run([assay, "score", "--config", cfg, "--db", db, "--in", traces, "--format", "json"],
-                       capture_output=True, text=True)
+    r = run([assay, "score", "--config", cfg, "--db", db, "--in", traces, "--format", "json"])
     if r.returncode != 0:
         raise RuntimeError("assay score failed: " + r.stderr[-500:])
     return db

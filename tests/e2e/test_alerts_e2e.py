@@ -10,22 +10,20 @@ arrive, once each; a second check fires nothing; a recovery week resolves each
 alert once. Also: Slack payloads, webhook retries, `assay alerts`, `assay
 report`, reproducibility with --now.
 """
-import argparse
 import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import time
-import urllib.request
 import sqlite3
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from monitor_common import FAILS, Receiver, check, run  # noqa: E402
+from e2e_common import Worker, arguments, check, finish, run  # noqa: E402
+from monitor_common import Receiver  # noqa: E402
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -147,12 +145,10 @@ def worker_section(a, tmp, recv):
     write(src, lines)
     s = run([a.assay, "score", "--config", cfg, "--in", src, "--quiet"])
     check(s.returncode == 0, "worker section: traffic of the last 20 hours scored")
-    p = subprocess.Popen([a.assay, "worker", "--config", cfg, "--zmq-router", "tcp://127.0.0.1:*",
-                          "--http-listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    w = Worker(a.assay, ["--config", cfg, "--zmq-router", "tcp://127.0.0.1:*", "--http-listen", "127.0.0.1:0"],
+               need=())
     try:
-        line = p.stdout.readline()
-        http = next((x.split("=", 1)[1] for x in line.split() if x.startswith("http=")), None)
-        check(http is not None, "worker started with /metrics (%s)" % line.strip())
+        check("http" in w.endpoints, "worker started with /metrics (%s)" % w.line.strip())
         got = []
         deadline = time.time() + 30
         while time.time() < deadline and not got:
@@ -163,7 +159,7 @@ def worker_section(a, tmp, recv):
         metrics = ""
         deadline = time.time() + 10
         while time.time() < deadline and "assay_quality_pass_rate{" not in metrics:
-            metrics = urllib.request.urlopen("http://%s/metrics" % http, timeout=5).read().decode()
+            metrics = w.metrics()
             time.sleep(0.2)
         gauge = [l for l in metrics.splitlines() if l.startswith('assay_quality_pass_rate{scorer="json",feature="extract"}')]
         check(len(gauge) == 1 and 0.3 < float(gauge[0].split()[-1]) < 0.7,
@@ -176,19 +172,12 @@ def worker_section(a, tmp, recv):
         time.sleep(2.5)  # a few more evaluation rounds
         check(recv.take() == [], "later rounds of the worker send nothing new")
     finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            rc = p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            rc = None
+        rc = w.stop()
     check(rc == 0, "worker exits 0 on SIGTERM")
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments()
     a = ap.parse_args()
     rng = random.Random(7)
     recv = Receiver(fail_first=1)
@@ -316,11 +305,7 @@ def main():
 
         worker_section(a, tmp, recv)
     recv.close()
-    if FAILS:
-        print("%d check(s) failed" % len(FAILS))
-        return 1
-    print("all checks passed")
-    return 0
+    return finish("all checks passed")
 
 
 if __name__ == "__main__":

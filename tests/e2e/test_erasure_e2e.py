@@ -11,7 +11,6 @@ Retention: repeated ingest + `assay retention apply` cycles with large
 outputs; the file's page count must stop growing with the raw text (only the
 small per-trace rows that are kept — metadata, scores — still add up).
 """
-import argparse
 import json
 import os
 import random
@@ -22,7 +21,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from monitor_common import FAILS, check, run  # noqa: E402
+from e2e_common import arguments, check, finish, run  # noqa: E402
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 USER = "user-qq-4411"
@@ -194,18 +193,12 @@ def retention(a, tmp):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments()
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         erasure(a, tmp)
         retention(a, tmp)
-    if FAILS:
-        print("%d check(s) failed" % len(FAILS))
-        return 1
-    print("all checks passed")
-    return 0
+    return finish("all checks passed")
 
 
 if __name__ == "__main__":

@@ -9,17 +9,15 @@ the JUnit XML parses with the right testcase count; --baseline-report gives
 the same verdict as scoring the baseline again; --db stores both sides.
 Exits non-zero on the first failure summary.
 """
-import argparse
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import urllib.request
 import xml.etree.ElementTree as ET
 
-FAILS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import FakeProvider, arguments, check, finish, run, without_timestamp  # noqa: E402
 
 # The regressions each generator plants (see datasets/*/generate.py).
 EXPECTED = {
@@ -34,23 +32,6 @@ EXPECTED = {
         "improved": set(),
     },
 }
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", **kw)
-
-
-def without_timestamp(path):
-    with open(path, "rb") as f:
-        data = json.loads(f.read())
-    data.pop("generated_at")
-    return data
 
 
 def gate_set(assay, src, tmp, name):
@@ -143,10 +124,7 @@ def gate_set(assay, src, tmp, name):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
-    ap.add_argument("--fake", required=True, help="the fake_provider executable (tests/fake_provider)")
+    ap = arguments(fake=True)
     a = ap.parse_args()
     a.source = os.path.abspath(a.source)
     a.assay = os.path.abspath(a.assay)
@@ -210,9 +188,8 @@ def main():
               f"a judge that cannot run fails the gate closed (rc={r.returncode}, {r.stderr.strip()[-300:]!r})")
         # With the fake provider: judged on both sides, a second run is answered
         # from the --db judge cache with an identical report and no request.
-        fake = subprocess.Popen([a.fake, "--score", "4"], stdout=subprocess.PIPE, text=True)
-        try:
-            fbase = "http://127.0.0.1:" + fake.stdout.readline().split(":")[1].strip()
+        with FakeProvider(a.fake, "--score", "4") as fake:
+            fbase = fake.base
             judged_config(fbase)
             env = dict(os.environ, ASSAY_GATE_E2E_KEY="sk-gate-e2e")
             jdb = os.path.join(tmp, "judged.db")
@@ -226,7 +203,7 @@ def main():
                 check(r.returncode == 1, f"judged gate run {k + 1} exits 1 on the planted regressions "
                                          f"(rc={r.returncode}, {r.stderr.strip()[-300:]!r})")
                 reports.append(without_timestamp(rep) if os.path.exists(rep) else None)
-                counts.append(json.load(urllib.request.urlopen(fbase + "/_control/counters", timeout=10))["requests"])
+                counts.append(fake.control("counters")["requests"])
             check(reports[0] is not None and reports[0] == reports[1],
                   "the judged run's JSON report is identical on a re-run")
             check(counts[0] > 0 and counts[1] == counts[0],
@@ -239,9 +216,6 @@ def main():
             con.close()
             check(fresh == counts[0] and cached > 0,
                   f"one stored judgement per provider answer; the rest came from the cache ({fresh}, {cached})")
-        finally:
-            fake.terminate()
-            fake.wait(10)
         # Neither or both of --baseline / --baseline-report.
         r = run([a.assay, "gate", "--config", cfg, "--dataset", os.path.join(d, "cases.jsonl"), "--candidate", base])
         check(r.returncode == 2, "no baseline exits 2")
@@ -257,11 +231,7 @@ def main():
             row = con.execute("SELECT passed FROM scores_view WHERE trace_id = 'candidate/triage-03' AND scorer = 'json'"
                               ).fetchone()
             check(row is not None and row[0] == 0, f"--db stores the candidate's failed json score ({row})")
-    if FAILS:
-        print(f"{len(FAILS)} FAILED")
-        return 1
-    print("all passed")
-    return 0
+    return finish("all passed")
 
 
 if __name__ == "__main__":

@@ -15,35 +15,17 @@ On datasets/rag with a judge scorer using rubrics/pairwise_preference.yaml:
 - `assay score` never queues the pairwise scorer (no request, filtered_out).
 Exits non-zero when a check fails.
 """
-import argparse
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import urllib.request
 import xml.etree.ElementTree as ET
 
-FAILS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import FakeProvider, arguments, check, control, finish, run, without_timestamp  # noqa: E402
+
 KEY_ENV = "ASSAY_PAIR_E2E_KEY"
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", **kw)
-
-
-def control(base, path, body=None):
-    req = urllib.request.Request(base + path, method="POST" if body is not None else "GET",
-                                 data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Content-Type": "application/json"})
-    return json.load(urllib.request.urlopen(req, timeout=10))
 
 
 def choice(label):
@@ -65,10 +47,7 @@ def block(prompt, name):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--fake", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments(fake=True)
     a = ap.parse_args()
     src = os.path.abspath(a.source)
     d = os.path.join(src, "datasets", "rag")
@@ -89,9 +68,8 @@ def main():
     m = len(differing)
     check(m >= 5, f"the rag candidate differs from the baseline on {m} cases")
 
-    fake = subprocess.Popen([a.fake], stdout=subprocess.PIPE, text=True)
-    try:
-        fbase = "http://127.0.0.1:" + fake.stdout.readline().split(":")[1].strip()
+    with FakeProvider(a.fake) as fake:
+        fbase = fake.base
         with tempfile.TemporaryDirectory() as tmp:
             cfg = os.path.join(tmp, "pairwise.yaml")
             with open(cfg, "w") as f:
@@ -108,7 +86,7 @@ gate:
             gate = [a.assay, "gate", "--config", cfg, "--dataset", cases, "--baseline", base, "--candidate", cand]
 
             # 1. A position-biased judge: always "A".
-            control(fbase, "/_control/script", {"default": choice("A"), "queue": []})
+            control(fbase, "script", {"default": choice("A"), "queue": []})
             db = os.path.join(tmp, "pair.db")
             j1, j2 = os.path.join(tmp, "biased-1.json"), os.path.join(tmp, "biased-2.json")
             r = run(gate + ["--db", db, "--json", j1], env=env)
@@ -127,7 +105,7 @@ gate:
                   sum(1 for c in pw.get("cases", []) if c["how"] == "judged") == m,
                   "order ab prefers the baseline (A), order ba the candidate (A)")
             check("Pairwise" in r.stdout and "preference" in r.stdout, "the terminal output has the pairwise table")
-            recs = control(fbase, "/_control/requests")["requests"]
+            recs = control(fbase, "requests")["requests"]
             check(len(recs) == 2 * m, f"two requests per differing case ({len(recs)} for {m} cases)")
             # Both orders were sent: for each case whose outputs differ, the baseline's
             # output is A in one request and B in the other.
@@ -158,19 +136,17 @@ gate:
             check(choices == [("A", 2 * m)], f"one judgements row per pair request, choice A ({choices})")
             # A re-run on the same store: the judge cache answers, the report is identical.
             r = run(gate + ["--db", db, "--json", j2, "--quiet"], env=env)
-            recs2 = control(fbase, "/_control/requests")["requests"]
+            recs2 = control(fbase, "requests")["requests"]
             check(r.returncode == 0 and len(recs2) == len(recs), f"re-run answered from the judge cache "
                                                                  f"(rc={r.returncode}, requests {len(recs2)})")
             if os.path.exists(j1) and os.path.exists(j2):
-                r1, r2 = json.load(open(j1)), json.load(open(j2))
-                r1.pop("generated_at")
-                r2.pop("generated_at")
-                check(r1 == r2, "the JSON report is identical on a re-run (apart from generated_at)")
+                check(without_timestamp(j1) == without_timestamp(j2),
+                      "the JSON report is identical on a re-run (apart from generated_at)")
 
             # 2. A judge that prefers the baseline in both orders: the first n requests
             # (order ab, A = baseline) get "A", the next n (order ba, B = baseline) "B".
-            control(fbase, "/_control/reset", {})
-            control(fbase, "/_control/script", {"queue": [dict(choice("A"), repeat=m)], "default": choice("B")})
+            control(fbase, "reset", {})
+            control(fbase, "script", {"queue": [dict(choice("A"), repeat=m)], "default": choice("B")})
             jl, junit, md = os.path.join(tmp, "lose.json"), os.path.join(tmp, "lose.xml"), os.path.join(tmp, "lose.md")
             r = run(gate + ["--json", jl, "--junit", junit, "--markdown", md], env=env)
             check(r.returncode == 1, f"a candidate that loses both orders blocks (rc={r.returncode}, "
@@ -197,8 +173,8 @@ gate:
                 check(False, f"JUnit XML parses ({e})")
 
             # 3. A judge that prefers the candidate in both orders: wins, pass.
-            control(fbase, "/_control/reset", {})
-            control(fbase, "/_control/script", {"queue": [dict(choice("B"), repeat=m)], "default": choice("A")})
+            control(fbase, "reset", {})
+            control(fbase, "script", {"queue": [dict(choice("B"), repeat=m)], "default": choice("A")})
             jw = os.path.join(tmp, "win.json")
             r = run(gate + ["--json", jw, "--quiet"], env=env)
             rep = json.load(open(jw)) if os.path.exists(jw) else {}
@@ -213,7 +189,7 @@ gate:
                   f"--baseline-report with a pairwise scorer exits 2 ({r.stderr.strip()[:200]!r})")
 
             # 5. `assay score` never queues it.
-            control(fbase, "/_control/reset", {})
+            control(fbase, "reset", {})
             r = run([a.assay, "score", "--config", cfg, "--in", base, "--db", os.path.join(tmp, "score.db"),
                      "--format", "json"], env=env)
             summary = {}
@@ -224,16 +200,9 @@ gate:
             sc = [s for s in summary.get("scorers", []) if s.get("scorer") == "preference"]
             check(r.returncode == 0 and sc and sc[0].get("filtered_out") == n and sc[0].get("pending_judge") == 0,
                   f"assay score records the pairwise scorer as filtered_out, never pending (rc={r.returncode}, {sc})")
-            counters = control(fbase, "/_control/counters")
+            counters = control(fbase, "counters")
             check(counters["requests"] == 0, f"assay score sent no judge request ({counters['requests']})")
-    finally:
-        fake.terminate()
-        fake.wait(10)
-    if FAILS:
-        print(f"{len(FAILS)} checks failed", file=sys.stderr)
-        return 1
-    print("all checks passed")
-    return 0
+    return finish("all checks passed")
 
 
 if __name__ == "__main__":

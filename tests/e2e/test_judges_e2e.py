@@ -3,67 +3,38 @@
 LLM-judge scorers, against the standalone fake provider (the only fake) over
 real HTTP on 127.0.0.1, checking the SQLite store with Python's sqlite3.
 Exits non-zero on the first failed check (all checks are printed)."""
-import argparse
+import functools
 import hashlib
 import json
 import os
-import signal
-import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
-FAILS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_common  # noqa: E402
+from e2e_common import FakeProvider, Worker, arguments, check, control, finish, query_all, wait_for  # noqa: E402
+
 KEY = "sk-e2e-SECRET-b7c1d2e3f4"
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=120, **kw)
+run = functools.partial(e2e_common.run, timeout=120)
 
 
 def u(trace_id):
     return int.from_bytes(hashlib.sha256(trace_id.encode()).digest()[:8], "big") / 2**64
 
 
-def control(base, path, body=None):
-    req = urllib.request.Request(base + "/_control/" + path, method="POST" if body is not None else "GET",
-                                 data=json.dumps(body).encode() if body is not None else None)
-    return json.load(urllib.request.urlopen(req, timeout=10))
-
-
 def q(db, sql, *args):
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+    return query_all(db, sql, args)
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--fake", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments(fake=True)
     a = ap.parse_args()
-    fake = subprocess.Popen([a.fake, "--score", "4"], stdout=subprocess.PIPE, text=True)
-    try:
-        port = int(fake.stdout.readline().split(":")[1])
-        base = f"http://127.0.0.1:{port}"
+    with FakeProvider(a.fake, "--score", "4") as fake:
         with tempfile.TemporaryDirectory() as tmp:
-            scenario(a, base, tmp)
-    finally:
-        fake.terminate()
-        fake.wait(10)
-    print(f"{len(FAILS)} failed" if FAILS else "all passed")
-    return 1 if FAILS else 0
+            scenario(a, fake.base, tmp)
+    return finish("all passed")
 
 
 def write_config(path, base, db, extra_scorer=""):
@@ -220,37 +191,22 @@ def scenario(a, base, tmp):
     db4 = os.path.join(tmp, "worker.db")
     cfg4 = os.path.join(tmp, "assay4.yaml")
     write_config(cfg4, base, db4)
-    w = subprocess.Popen([a.assay, "worker", "--config", cfg4, "--zmq-router", "tcp://127.0.0.1:*",
-                          "--http-listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env=env)
-    line = w.stdout.readline()
-    ends = dict(p.split("=", 1) for p in line.split() if p.startswith(("router=", "http=")))
-    check("router" in ends and "http" in ends, f"worker started ({line.strip()!r})")
+    w = Worker(a.assay, ["--config", cfg4, "--zmq-router", "tcp://127.0.0.1:*", "--http-listen", "127.0.0.1:0"],
+               need=(), env=env)
+    ends = w.endpoints
+    check("router" in ends and "http" in ends, f"worker started ({w.line.strip()!r})")
     if "router" not in ends:
-        w.kill()
+        w.p.kill()
         return
     p = run([a.assay, "push", "--endpoint", ends["router"], "--in", traces], env=env)
     check(p.returncode == 0, f"push to the worker exits 0 ({p.stderr[-200:]!r})")
-    deadline = time.time() + 30
-    n = -1
-    while time.time() < deadline:
-        try:
-            n = q(db4, "SELECT count(*) FROM scores_view WHERE scorer = 'helpful' AND decision = 'scored'")[0][0]
-        except sqlite3.Error:
-            n = -1
-        if n == len(judged):
-            break
-        time.sleep(0.1)
+    n = wait_for(db4, "SELECT count(*) FROM scores_view WHERE scorer = 'helpful' AND decision = 'scored'",
+                 len(judged), seconds=30, timeout=5)
     check(n == len(judged), f"worker: {len(judged)} traces judged ({n})")
-    metrics = urllib.request.urlopen(f"http://{ends['http']}/metrics", timeout=10).read().decode()
+    metrics = w.metrics(timeout=10)
     check(f'assay_judge_tasks_total{{decision="scored"}} {len(judged)}' in metrics, "worker /metrics: judge tasks")
     check('assay_judge_paused{judge="primary"} 0' in metrics, "worker /metrics: judge not paused")
-    w.send_signal(signal.SIGTERM)
-    try:
-        rc = w.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        w.kill()
-        rc = None
+    rc = w.stop()
     check(rc == 0, f"worker exits 0 on SIGTERM ({rc})")
 
 

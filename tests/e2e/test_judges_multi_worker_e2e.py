@@ -11,64 +11,39 @@ one store: claims"), so:
    300 s lease runs out; only the requests that were in flight at the kill
    may be sent again.
 Exits non-zero on the first failed check (all checks are printed)."""
-import argparse
 import json
 import os
-import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-FAILS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import FakeProvider, Worker, arguments, check, control, finish, query_one, wait_for  # noqa: E402
+
 KEY = "sk-e2e-SECRET-lease0001"
 CONCURRENCY = 2
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
-
-
-def control(base, path, body=None):
-    req = urllib.request.Request(base + "/_control/" + path, method="POST" if body is not None else "GET",
-                                 data=json.dumps(body).encode() if body is not None else None)
-    return json.load(urllib.request.urlopen(req, timeout=10))
-
-
 def q(db, sql, *args):
-    con = sqlite3.connect(db, timeout=30)
-    try:
-        return con.execute(sql, args).fetchone()[0]
-    finally:
-        con.close()
+    return query_one(db, sql, args, timeout=30)
 
 
 def start_worker(assay, cfg, db, env):
-    p = subprocess.Popen([assay, "worker", "--config", cfg, "--db", db, "--zmq-router", "tcp://127.0.0.1:*",
-                          "--http-listen", "127.0.0.1:0"],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-    line = p.stdout.readline()
-    eps = dict(part.split("=", 1) for part in line.split() if part.startswith(("router=", "http=")))
-    if "router" not in eps:
-        raise RuntimeError("worker did not start: " + line)
-    return p, eps
+    return Worker(assay, ["--config", cfg, "--db", db, "--zmq-router", "tcp://127.0.0.1:*",
+                          "--http-listen", "127.0.0.1:0"], env=env, stderr=subprocess.DEVNULL)
 
 
-def judged_by(http):
-    text = urllib.request.urlopen("http://" + http + "/metrics", timeout=5).read().decode()
+def judged_by(w):
     n = 0
-    for line in text.splitlines():
+    for line in w.metrics().splitlines():
         if line.startswith("assay_judge_tasks_total{"):
             n += int(float(line.split()[-1]))
     return n
 
 
-def push(assay, ep, path):
-    r = subprocess.run([assay, "push", "--endpoint", ep["router"], "--in", path, "--batch", "10",
+def push(assay, w, path):
+    r = subprocess.run([assay, "push", "--endpoint", w.endpoints["router"], "--in", path, "--batch", "10",
                         "--deadline-ms", "60000"], capture_output=True, text=True, timeout=120)
     check(r.returncode == 0, f"push {os.path.basename(path)} exits 0 ({r.stderr[-300:]!r})")
 
@@ -81,38 +56,26 @@ def write_traces(path, prefix, n):
 
 
 def wait_scored(db, prefix, n, seconds):
-    deadline = time.time() + seconds
-    done = 0
-    while time.time() < deadline:
-        done = q(db, "SELECT count(*) FROM scores_view WHERE scorer = 'helpful' AND decision = 'scored' "
-                     "AND trace_id LIKE ?", prefix + "-%")
-        if done == n:
-            return done, True
-        time.sleep(0.1)
-    return done, False
+    done = wait_for(db, "SELECT count(*) FROM scores_view WHERE scorer = 'helpful' AND decision = 'scored' "
+                        "AND trace_id LIKE ?", n, seconds=seconds, args=(prefix + "-%",), timeout=30)
+    return done, done == n
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--fake", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments(fake=True)
     a = ap.parse_args()
-    fake = subprocess.Popen([a.fake, "--score", "4"], stdout=subprocess.PIPE, text=True)
+    fake = FakeProvider(a.fake, "--score", "4")
     workers = []
     try:
-        base = f"http://127.0.0.1:{int(fake.stdout.readline().split(':')[1])}"
         with tempfile.TemporaryDirectory() as tmp:
-            scenario(a, base, tmp, workers)
+            scenario(a, fake.base, tmp, workers)
     finally:
         for w in workers:
-            if w.poll() is None:
-                w.kill()
-                w.wait(10)
-        fake.terminate()
-        fake.wait(10)
-    print(f"{len(FAILS)} failed" if FAILS else "all passed")
-    return 1 if FAILS else 0
+            if w.p.poll() is None:
+                w.p.kill()
+                w.p.wait(10)
+        fake.stop()
+    return finish("all passed")
 
 
 def scenario(a, base, tmp, workers):
@@ -138,19 +101,19 @@ scorers:
   - {{name: helpful, type: judge, rubric: rubrics/helpfulness.yaml, judges: [primary], sample_rate: 1}}
 """)
     control(base, "script", {"default": {"score": 4, "latency_ms": 150}})
-    wa, ea = start_worker(a.assay, cfg, db, env)
+    wa = start_worker(a.assay, cfg, db, env)
     workers.append(wa)
-    wb, eb = start_worker(a.assay, cfg, db, env)
+    wb = start_worker(a.assay, cfg, db, env)
     workers.append(wb)
 
     # 1. Both workers take traces and both judge stages poll the shared queue.
     n1 = 40
     write_traces(os.path.join(tmp, "a.jsonl"), "p1a", n1)
     write_traces(os.path.join(tmp, "b.jsonl"), "p1b", n1)
-    pa = subprocess.Popen([a.assay, "push", "--endpoint", ea["router"], "--in", os.path.join(tmp, "a.jsonl"),
+    pa = subprocess.Popen([a.assay, "push", "--endpoint", wa.endpoints["router"], "--in", os.path.join(tmp, "a.jsonl"),
                            "--batch", "5", "--deadline-ms", "60000"], stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
-    push(a.assay, eb, os.path.join(tmp, "b.jsonl"))
+    push(a.assay, wb, os.path.join(tmp, "b.jsonl"))
     check(pa.wait(120) == 0, "push to worker a exits 0")
     da, oka = wait_scored(db, "p1a", n1, 60)
     db_, okb = wait_scored(db, "p1b", n1, 60)
@@ -160,7 +123,7 @@ scorers:
     check(q(db, "SELECT count(*) FROM judgements") == 2 * n1, "phase 1: one judgement per trace")
     check(q(db, "SELECT count(*) FROM (SELECT trace FROM judgements GROUP BY trace HAVING count(*) > 1)") == 0,
           "phase 1: no trace judged twice")
-    split = (judged_by(ea["http"]), judged_by(eb["http"]))
+    split = (judged_by(wa), judged_by(wb))
     check(sum(split) == 2 * n1, f"phase 1: the two stages' judged tasks add up ({split[0]} + {split[1]})")
 
     # 2. Slow judge; worker a holds claims when it is killed; b takes over at once.
@@ -169,20 +132,19 @@ scorers:
     write_traces(os.path.join(tmp, "c.jsonl"), "p2", n2)
     before = control(base, "counters")["requests"]
     # Stop b's stage from competing while a fills its claims: b is stopped and restarted below.
-    wb.send_signal(signal.SIGTERM)
-    check(wb.wait(60) == 0, "worker b stops cleanly")
-    push(a.assay, ea, os.path.join(tmp, "c.jsonl"))
+    check(wb.stop(timeout=60) == 0, "worker b stops cleanly")
+    push(a.assay, wa, os.path.join(tmp, "c.jsonl"))
     deadline = time.time() + 30
     while time.time() < deadline and q(db, "SELECT count(*) FROM judge_queue WHERE claimed_by IS NOT NULL") < n2 // 2:
         time.sleep(0.05)
     claimed = q(db, "SELECT count(*) FROM judge_queue WHERE claimed_by IS NOT NULL")
     check(claimed >= n2 // 2, f"phase 2: worker a holds claims ({claimed})")
-    wa.kill()
-    wa.wait(10)
+    wa.p.kill()
+    wa.p.wait(10)
     left = q(db, "SELECT count(*) FROM judge_queue")
     check(left > 0, f"phase 2: tasks left in the queue when a is killed ({left})")
     start = time.time()
-    wb2, eb2 = start_worker(a.assay, cfg, db, env)
+    wb2 = start_worker(a.assay, cfg, db, env)
     workers.append(wb2)
     done, ok = wait_scored(db, "p2", n2, 60)
     took = time.time() - start
@@ -193,8 +155,7 @@ scorers:
           f"phase 2: only requests in flight at the kill are sent again ({sent} for {n2}, "
           f"max concurrency {CONCURRENCY})")
     check(q(db, "SELECT count(*) FROM judge_queue") == 0, "phase 2: queue empty")
-    wb2.send_signal(signal.SIGTERM)
-    check(wb2.wait(60) == 0, "worker b (restarted) exits 0 on SIGTERM")
+    check(wb2.stop(timeout=60) == 0, "worker b (restarted) exits 0 on SIGTERM")
 
 
 if __name__ == "__main__":

@@ -12,11 +12,8 @@
   ci/install-npm.sh) exports traces to the worker and their scores land;
 - SIGTERM drains and exits 0.
 """
-import argparse
 import json
 import os
-import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,7 +21,10 @@ import time
 import urllib.error
 import urllib.request
 
-FAILS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_common  # noqa: E402
+from e2e_common import arguments, check, finish, query_one as q, wait_for  # noqa: E402
+
 CONFIG = """
 pipeline: {batch_size: 100}
 worker: {flush_ms: 20, otlp_idle_ms: 1500, otlp_max_wait_ms: 120000, otlp_max_body_bytes: 65536}
@@ -41,31 +41,13 @@ GENAI = "5b8efff798038103d269b633813fc60c"
 OPENINF = "0af7651916cd43dd8448eb211c80319c"
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
+class Worker(e2e_common.Worker):
+    """`assay worker` with an OTLP/HTTP receiver; otlp is its /v1/traces URL."""
 
-
-class Worker:
     def __init__(self, assay, cfg, db):
-        self.p = subprocess.Popen([assay, "worker", "--config", cfg, "--db", db, "--otlp-listen", "127.0.0.1:0",
-                                   "--http-listen", "127.0.0.1:0"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.p.stdout.readline()
-        ep = dict(part.split("=", 1) for part in line.split() if part.startswith(("otlp=", "http=")))
-        if "otlp" not in ep:
-            raise RuntimeError("worker did not start: " + line + self.p.stderr.read())
-        self.otlp = "http://" + ep["otlp"] + "/v1/traces"
-        self.http = "http://" + ep["http"]
-
-    def stop(self, sig=signal.SIGTERM, timeout=30):
-        self.p.send_signal(sig)
-        try:
-            return self.p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            return None
+        super().__init__(assay, ["--config", cfg, "--db", db, "--otlp-listen", "127.0.0.1:0",
+                                 "--http-listen", "127.0.0.1:0"], need=("otlp",))
+        self.otlp = "http://" + self.endpoints["otlp"] + "/v1/traces"
 
 
 def post(url, body, ctype="application/json"):
@@ -75,28 +57,6 @@ def post(url, body, ctype="application/json"):
             return r.status, r.read().decode(), dict(r.headers)
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode(), dict(e.headers)
-
-
-def q(db, sql, args=()):
-    con = sqlite3.connect(db, timeout=10)
-    try:
-        return con.execute(sql, args).fetchone()[0]
-    finally:
-        con.close()
-
-
-def wait_for(db, sql, want, seconds=20, args=()):
-    deadline = time.time() + seconds
-    got = None
-    while time.time() < deadline:
-        try:
-            got = q(db, sql, args)
-        except sqlite3.Error:
-            got = None
-        if got == want:
-            return got
-        time.sleep(0.1)
-    return got
 
 
 def scores_of(db, trace_id):
@@ -112,9 +72,7 @@ def raw_of(db, trace_id):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments()
     a = ap.parse_args()
     data = os.path.join(a.source, "tests", "data", "otlp")
     body = lambda name: open(os.path.join(data, name), "rb").read()
@@ -173,7 +131,7 @@ def main():
               f"spans of an already scored trace: partialSuccess ({text})")
 
         # Metrics.
-        metrics = urllib.request.urlopen(w.http + "/metrics", timeout=5).read().decode()
+        metrics = w.metrics()
         check('assay_otlp_requests_total{code="400"} 2' in metrics, "/metrics counts 400s")
         check('assay_otlp_traces_total{outcome="complete"} 3' in metrics, "/metrics counts assembled traces")
         check("assay_otlp_pending_traces 0" in metrics, "/metrics shows the pending traces")
@@ -239,8 +197,7 @@ def main():
         rc = w.stop()
         check(rc == 0, f"SIGTERM: exit 0 (rc={rc})")
 
-    print(f"{len(FAILS)} failed" if FAILS else "all passed")
-    sys.exit(1 if FAILS else 0)
+    sys.exit(finish("all passed"))
 
 
 if __name__ == "__main__":

@@ -5,26 +5,17 @@ the real `assay score`. Checks filters, pagination, sorting, the JSON API,
 labels stored, export output, token enforcement, CSRF rejection, security
 headers, Host checking and the refusal of a non-loopback address without a
 token. Exits non-zero when any check fails."""
-import argparse
 import http.client
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import review_fixture  # noqa: E402
-
-FAILS = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
+from e2e_common import arguments, check, finish, run  # noqa: E402
 
 
 def request(port, method, path, body=None, headers=None, host=None):
@@ -65,9 +56,7 @@ def csrf_cookie(port):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments()
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = review_fixture.make_store(a.assay, a.source, tmp)
@@ -205,8 +194,7 @@ def main():
             check(cases[0]["metadata"]["review"]["note"] == "refused a harmless request", "note kept")
             check(request(p, "POST", "/api/export", {"scorer": "refusal"})[0] == 403, "export without CSRF: 403")
             out = os.path.join(tmp, "datasets", "regressions", "cases.jsonl")
-            r = subprocess.run([a.assay, "export", "--db", db, "--scorer", "refusal", "--limit", "7", "--out", out],
-                               capture_output=True, text=True)
+            r = run([a.assay, "export", "--db", db, "--scorer", "refusal", "--limit", "7", "--out", out])
             check(r.returncode == 0, "assay export exits 0: " + r.stderr)
             lines = open(out).read().splitlines() if os.path.exists(out) else []
             check(len(lines) == 7, "7 cases written")
@@ -217,13 +205,12 @@ def main():
             check(cases[1].get("expect") == {"min_score": {"refusal": 0.25}}, "own score -> min_score")
 
             # --- calibrate
-            r = subprocess.run([a.assay, "calibrate", "--db", db, "--scorer", "refusal", "--format", "json"],
-                               capture_output=True, text=True)
+            r = run([a.assay, "calibrate", "--db", db, "--scorer", "refusal", "--format", "json"])
             cal = json.loads(r.stdout) if r.stdout.strip().startswith("{") else {}
             check(r.returncode == 1 and cal.get("versions") and cal["versions"][0]["labels"] == 2,
                   "calibrate: 2 labels, exit 1 (too few labels)")
             check(any("too few labels" in w for w in cal["versions"][0]["warnings"]), "too-few-labels warning")
-            r = subprocess.run([a.assay, "calibrate", "--db", db, "--scorer", "refusal"], capture_output=True, text=True)
+            r = run([a.assay, "calibrate", "--db", db, "--scorer", "refusal"])
             check("WARNING" in r.stdout and "pass/fail" in r.stdout, "calibrate table")
             st, capi = get_json(p, "/api/calibration?scorer=refusal")
             check(st == 200 and capi["versions"][0]["labels"] == 2, "calibration API")
@@ -268,19 +255,13 @@ def main():
             srv.stop()
 
         # --- non-loopback without token is refused at startup
-        r = subprocess.run([a.assay, "review", "--db", db, "--listen", "0.0.0.0:0"], capture_output=True, text=True,
-                           timeout=30)
+        r = run([a.assay, "review", "--db", db, "--listen", "0.0.0.0:0"], timeout=30)
         check(r.returncode == 2 and "--token" in r.stderr and "0.0.0.0" in r.stderr,
               "non-loopback without --token refused: " + r.stderr.strip())
-        r = subprocess.run([a.assay, "review", "--db", os.path.join(tmp, "missing.db")], capture_output=True,
-                           text=True, timeout=30)
+        r = run([a.assay, "review", "--db", os.path.join(tmp, "missing.db")], timeout=30)
         check(r.returncode == 2 and "no store" in r.stderr, "missing store refused")
         con.close()
-    if FAILS:
-        print("FAILED: %d checks" % len(FAILS))
-        return 1
-    print("all review e2e checks passed")
-    return 0
+    return finish("all review e2e checks passed")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@
 Runs score / bottom / trace / sample / scorers as a user would and checks the
 SQLite store with Python's sqlite3. Exits non-zero on the first failure.
 """
-import argparse
 import hashlib
 import json
 import os
@@ -13,31 +12,18 @@ import subprocess
 import sys
 import tempfile
 
-FAILS = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", **kw)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import arguments, bad_lines, check, finish, generate, run  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments()
     a = ap.parse_args()
-    gen = os.path.join(a.source, "datasets", "demo", "generate.py")
     with tempfile.TemporaryDirectory() as tmp:
         traces = os.path.join(tmp, "traffic.jsonl")
-        g = run([sys.executable, gen, "--n", "300", "--seed", "11", "--bad-lines", "27", "--out", traces])
+        g = generate(a.source, traces, "--n", "300", "--seed", "11", "--bad-lines", "27")
         check(g.returncode == 0, "generator ran")
-        bad = json.loads(next(l for l in g.stderr.splitlines() if l.startswith("bad_lines_json "))[15:])
-        n_bad = sum(len(v) for k, v in bad.items() if k != "empty_line")
+        bad, n_bad = bad_lines(g.stderr)
         n_blank = len(bad.get("empty_line", []))
 
         cfg = os.path.join(tmp, "assay.yaml")
@@ -136,8 +122,7 @@ scorers:
         types = {x["type"] for x in json.loads(sc.stdout)} if sc.returncode == 0 else set()
         check({"format", "refusal", "length", "pii_leak", "truncation", "judge"} <= types, "assay scorers lists the types")
 
-    print(f"\n{len(FAILS)} failed" if FAILS else "\nall end-to-end checks passed")
-    return 1 if FAILS else 0
+    return finish("all end-to-end checks passed")
 
 
 if __name__ == "__main__":

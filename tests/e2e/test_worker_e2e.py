@@ -9,18 +9,16 @@
   push finish: exactly 100,000 traces, each with all its code scores;
 - SIGTERM drains and exits 0.
 """
-import argparse
-import json
 import os
-import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 
-FAILS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import Worker, arguments, bad_lines, check, finish, generate, query_one, wait_for  # noqa: E402
+
 CONFIG = """
 pipeline: {batch_size: 500}
 worker: {flush_ms: 20}
@@ -33,12 +31,6 @@ scorers:
 """
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
-
-
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -47,53 +39,13 @@ def free_port():
     return port
 
 
-class Worker:
-    def __init__(self, assay, cfg, db, args):
-        self.p = subprocess.Popen([assay, "worker", "--config", cfg, "--db", db] + args,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.p.stdout.readline()
-        self.endpoints = dict(part.split("=", 1) for part in line.split()
-                              if "=" in part and part.startswith(("router", "pull", "http")))
-        if not self.endpoints:
-            raise RuntimeError("worker did not start: " + line + self.p.stderr.read())
-
-    def stop(self, sig=signal.SIGTERM, timeout=30):
-        self.p.send_signal(sig)
-        try:
-            return self.p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            return None
-
-
-def count(db, sql):
-    con = sqlite3.connect(db, timeout=10)
-    try:
-        return con.execute(sql).fetchone()[0]
-    finally:
-        con.close()
-
-
-def wait_for(db, sql, want, seconds=20):
-    deadline = time.time() + seconds
-    got = None
-    while time.time() < deadline:
-        try:
-            got = count(db, sql)
-        except sqlite3.Error:
-            got = None
-        if got == want:
-            return got
-        time.sleep(0.1)
-    return got
+def start(assay, cfg, db, args):
+    return Worker(assay, ["--config", cfg, "--db", db] + args)
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments()
     a = ap.parse_args()
-    gen = os.path.join(a.source, "datasets", "demo", "generate.py")
     pyzmq = "/usr/bin/python3"
     with tempfile.TemporaryDirectory() as tmp:
         cfg = os.path.join(tmp, "assay.yaml")
@@ -102,13 +54,11 @@ def main():
 
         # 1. Acknowledged push with hostile lines.
         hostile = os.path.join(tmp, "hostile.jsonl")
-        g = subprocess.run([sys.executable, gen, "--n", "300", "--seed", "5", "--bad-lines", "18", "--out", hostile],
-                           capture_output=True, text=True, check=True)
-        bad = json.loads(next(l for l in g.stderr.splitlines() if l.startswith("bad_lines_json "))[15:])
-        n_bad = sum(len(v) for k, v in bad.items() if k != "empty_line")
+        g = generate(a.source, hostile, "--n", "300", "--seed", "5", "--bad-lines", "18", check=True)
+        bad, n_bad = bad_lines(g.stderr)
         db = os.path.join(tmp, "w.db")
-        w = Worker(a.assay, cfg, db, ["--zmq-router", "tcp://127.0.0.1:*", "--zmq-pull", "tcp://127.0.0.1:*",
-                                      "--http-listen", "127.0.0.1:0"])
+        w = start(a.assay, cfg, db, ["--zmq-router", "tcp://127.0.0.1:*", "--zmq-pull", "tcp://127.0.0.1:*",
+                                     "--http-listen", "127.0.0.1:0"])
         router, pull, http = w.endpoints["router"], w.endpoints["pull"], "http://" + w.endpoints["http"]
         p = subprocess.run([a.assay, "push", "--endpoint", router, "--in", hostile, "--batch", "7",
                             "--deadline-ms", "60000"], capture_output=True, text=True)
@@ -118,9 +68,9 @@ def main():
             if kind != "empty_line":
                 for line in lines:
                     check(f"line {line} rejected:" in p.stderr, f"ack names rejected line {line} ({kind})")
-        check(count(db, "SELECT count(*) FROM traces") == 300, "300 traces committed before their acks")
-        check(count(db, "SELECT count(*) FROM dead_letters") == n_bad, f"{n_bad} dead letters")
-        check(count(db, "SELECT count(*) FROM scores") == 300 * 5, "every trace has all 5 decisions")
+        check(query_one(db, "SELECT count(*) FROM traces") == 300, "300 traces committed before their acks")
+        check(query_one(db, "SELECT count(*) FROM dead_letters") == n_bad, f"{n_bad} dead letters")
+        check(query_one(db, "SELECT count(*) FROM scores") == 300 * 5, "every trace has all 5 decisions")
 
         # Operations endpoints.
         import urllib.request
@@ -154,8 +104,7 @@ time.sleep(0.5)
             check(got == 1, f"the garbage frame is dead-lettered ({got})")
             example = os.path.join(a.source, "examples", "push_traces.py")
             small = os.path.join(tmp, "small.jsonl")
-            subprocess.run([sys.executable, gen, "--n", "50", "--seed", "9", "--out", small], check=True,
-                           capture_output=True)
+            generate(a.source, small, "--n", "50", "--seed", "9", check=True)
             r = subprocess.run([pyzmq, example, router, small], capture_output=True, text=True, timeout=60)
             check(r.returncode == 0 and "all acknowledged" in r.stdout, f"README pyzmq producer ({r.stderr[-200:]!r})")
             # A fuzz-like mix on both sockets: garbage, truncated JSON, empty and
@@ -203,35 +152,33 @@ print(valid, acks)
 
         # 3. kill -9 in the middle of a 100,000-trace acknowledged push.
         big = os.path.join(tmp, "big.jsonl")
-        subprocess.run([sys.executable, gen, "--size", "bench", "--n", "100000", "--seed", "2", "--out", big],
-                       check=True, capture_output=True)
+        generate(a.source, big, "--size", "bench", "--n", "100000", "--seed", "2", check=True)
         db2 = os.path.join(tmp, "crash.db")
         port = free_port()
         endpoint = f"tcp://127.0.0.1:{port}"
-        w = Worker(a.assay, cfg, db2, ["--zmq-router", endpoint])
+        w = start(a.assay, cfg, db2, ["--zmq-router", endpoint])
         push = subprocess.Popen([a.assay, "push", "--endpoint", endpoint, "--in", big, "--window", "5000",
                                  "--batch", "100", "--timeout-ms", "1000", "--deadline-ms", "240000"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         mid = wait_for(db2, "SELECT count(*) > 20000 FROM traces", 1, seconds=60)
         w.p.kill()  # SIGKILL: no drain, no goodbye
         w.p.wait()
-        before = count(db2, "SELECT count(*) FROM traces")
+        before = query_one(db2, "SELECT count(*) FROM traces")
         check(mid == 1 and 0 < before < 100000, f"killed mid-push with {before} traces committed")
         time.sleep(0.5)
-        w = Worker(a.assay, cfg, db2, ["--zmq-router", endpoint])
+        w = start(a.assay, cfg, db2, ["--zmq-router", endpoint])
         out, err = push.communicate(timeout=300)
         check(push.returncode == 0, f"push finishes after the restart (rc={push.returncode}, {err[-300:]!r})")
         rc = w.stop()
         check(rc == 0, "restarted worker exits 0 on SIGTERM")
-        check(count(db2, "SELECT count(*) FROM traces") == 100000, "exactly 100,000 traces")
-        check(count(db2, "SELECT count(DISTINCT trace_id) FROM traces") == 100000, "no duplicate traces")
-        check(count(db2, "SELECT count(*) FROM scores") == 500000, "exactly 5 decisions per trace")
-        check(count(db2, "SELECT count(*) FROM (SELECT trace FROM scores GROUP BY trace HAVING count(*) <> 5)") == 0,
-              "no trace is missing a score")
-        check(count(db2, "SELECT count(*) FROM dead_letters") == 0, "nothing dead-lettered")
+        check(query_one(db2, "SELECT count(*) FROM traces") == 100000, "exactly 100,000 traces")
+        check(query_one(db2, "SELECT count(DISTINCT trace_id) FROM traces") == 100000, "no duplicate traces")
+        check(query_one(db2, "SELECT count(*) FROM scores") == 500000, "exactly 5 decisions per trace")
+        check(query_one(db2, "SELECT count(*) FROM (SELECT trace FROM scores GROUP BY trace "
+                             "HAVING count(*) <> 5)") == 0, "no trace is missing a score")
+        check(query_one(db2, "SELECT count(*) FROM dead_letters") == 0, "nothing dead-lettered")
 
-    print(f"\n{len(FAILS)} failed" if FAILS else "\nall worker end-to-end checks passed")
-    return 1 if FAILS else 0
+    return finish("all worker end-to-end checks passed")
 
 
 if __name__ == "__main__":

@@ -5,32 +5,21 @@ Opens the list, filters, opens a trace whose output holds <script>, an
 <img onerror> and a javascript: link, checks they render as text and run
 nothing, submits a label and checks it is stored in the database.
 Screenshots go to --artifacts (kept under the build directory)."""
-import argparse
 import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import review_fixture  # noqa: E402
-
-FAILS = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
+from e2e_common import arguments, check, finish, run  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--assay", required=True)
-    ap.add_argument("--source", required=True)
+    ap = arguments()
     ap.add_argument("--artifacts", required=True)
     a = ap.parse_args()
     if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
@@ -45,8 +34,8 @@ def main():
         db = review_fixture.make_store(a.assay, a.source, tmp)
         srv = review_fixture.Server(a.assay, db)
         try:
-            r = subprocess.run(["node", os.path.join(HERE, "browser.mjs"), srv.base, review_fixture.XSS_ID,
-                                "support_chat", a.artifacts], capture_output=True, text=True, timeout=180, cwd=HERE)
+            r = run(["node", os.path.join(HERE, "browser.mjs"), srv.base, review_fixture.XSS_ID, "support_chat",
+                     a.artifacts], timeout=180, cwd=HERE)
         finally:
             srv.stop()
         print(r.stderr[-2000:])
@@ -85,11 +74,7 @@ def main():
               "moved on to the next unlabelled trace: %s" % res.get("after_label_url"))
         shots = sorted(os.listdir(a.artifacts))
         check(len(shots) == 6, "screenshots kept in %s: %s" % (a.artifacts, shots))
-    if FAILS:
-        print("FAILED: %d checks" % len(FAILS))
-        return 1
-    print("all review browser checks passed")
-    return 0
+    return finish("all review browser checks passed")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,198 @@
+"""Helpers shared by the end-to-end test scripts under tests/e2e.
+
+A script imports this module after putting its own folder on sys.path, so it
+works from any working directory:
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from e2e_common import FAILS, check, run  # noqa: E402
+
+Nothing here decides whether a test passes: every helper either records a
+check the script states itself (check), runs a real process, or reads the real
+store. Each script is a separate process, so FAILS is per test.
+"""
+import argparse
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+
+FAILS = []
+
+
+def check(cond, what):
+    """Prints "ok   what" or "FAIL what" (flushed, so it interleaves with the
+    output of child processes) and records a failure in FAILS."""
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILS.append(what)
+
+
+def finish(passed="all checks passed"):
+    """The exit code of a script: prints how many checks failed (or `passed`),
+    returns 1 when any failed, else 0."""
+    if FAILS:
+        print("\n%d check(s) failed" % len(FAILS), flush=True)
+        return 1
+    print("\n" + passed, flush=True)
+    return 0
+
+
+def run(cmd, **kw):
+    """subprocess.run capturing text output (undecodable bytes replaced)."""
+    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", **kw)
+
+
+def without_timestamp(path):
+    """A JSON report file's content without its generated_at field."""
+    with open(path, "rb") as f:
+        data = json.loads(f.read())
+    data.pop("generated_at")
+    return data
+
+
+# --- datasets/demo/generate.py -------------------------------------------------
+
+def generate(source, out, *args, **kw):
+    """Runs the demo traffic generator (datasets/demo/generate.py under the
+    source tree) writing to `out`; extra generator arguments in args, extra
+    subprocess.run arguments (e.g. check=True) in kw."""
+    gen = os.path.join(source, "datasets", "demo", "generate.py")
+    return run([sys.executable, gen, *args, "--out", out], **kw)
+
+
+def bad_lines(stderr):
+    """The generator's `bad_lines_json {...}` stderr line: (lines by kind, number
+    of hostile lines that must be dead-lettered, i.e. all but blank lines)."""
+    bad = json.loads(next(l for l in stderr.splitlines() if l.startswith("bad_lines_json "))[15:])
+    return bad, sum(len(v) for k, v in bad.items() if k != "empty_line")
+
+
+# --- SQLite --------------------------------------------------------------------
+
+def query_one(db, sql, args=(), timeout=10):
+    """The first column of the first row of a query on a fresh connection."""
+    con = sqlite3.connect(db, timeout=timeout)
+    try:
+        return con.execute(sql, args).fetchone()[0]
+    finally:
+        con.close()
+
+
+def query_all(db, sql, args=(), timeout=5):
+    """All rows of a query on a fresh connection."""
+    con = sqlite3.connect(db, timeout=timeout)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def wait_for(db, sql, want, seconds=20, args=(), timeout=10):
+    """Polls query_one every 0.1 s until it returns `want` or `seconds` pass;
+    returns the last value (None when the last query failed)."""
+    deadline = time.time() + seconds
+    got = None
+    while time.time() < deadline:
+        try:
+            got = query_one(db, sql, args, timeout)
+        except sqlite3.Error:
+            got = None
+        if got == want:
+            return got
+        time.sleep(0.1)
+    return got
+
+
+# --- the standalone fake provider (tests/fake_provider) ------------------------
+
+def control(base, name, body=None):
+    """A fake provider control call: GET /_control/<name>, or POST with a JSON
+    body when body is not None. Returns the decoded JSON answer."""
+    req = urllib.request.Request(base + "/_control/" + name, method="POST" if body is not None else "GET",
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req, timeout=10))
+
+
+class FakeProvider:
+    """The fake_provider executable with the given arguments, on 127.0.0.1
+    port 0; `base` (http://127.0.0.1:PORT) comes from its "listening
+    127.0.0.1:PORT" line. stop() terminates it; also a context manager."""
+
+    def __init__(self, exe, *args):
+        self.proc = subprocess.Popen([exe, *args], stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        try:
+            self.base = "http://127.0.0.1:%d" % int(line.split(":")[1])
+        except (IndexError, ValueError):
+            self.proc.kill()
+            self.proc.wait(10)
+            raise RuntimeError("fake provider did not start: %r" % line)
+
+    def control(self, name, body=None):
+        return control(self.base, name, body)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# --- assay worker --------------------------------------------------------------
+
+ENDPOINTS = ("router", "pull", "http", "otlp")
+
+
+def worker_endpoints(line):
+    """The name=address endpoints (router, pull, http, otlp) of the worker's
+    "assay worker: listening ..." line."""
+    return dict(part.split("=", 1) for part in line.split() if part.split("=", 1)[0] in ENDPOINTS and "=" in part)
+
+
+class Worker:
+    """`assay worker ARGS...`; its first stdout line (`line`) names the bound
+    endpoints (`endpoints`). When an endpoint named in `need` is missing it
+    raises RuntimeError with that line (and stderr when piped)."""
+
+    def __init__(self, assay, args, need=("router",), env=None, stderr=subprocess.PIPE):
+        self.p = subprocess.Popen([assay, "worker", *args], stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
+        self.line = self.p.stdout.readline()
+        self.endpoints = worker_endpoints(self.line)
+        if any(n not in self.endpoints for n in need):
+            err = self.p.stderr.read() if stderr == subprocess.PIPE else ""
+            raise RuntimeError("worker did not start: " + self.line + err)
+
+    def metrics(self, timeout=5):
+        """The text of its /metrics (needs --http-listen)."""
+        return urllib.request.urlopen("http://" + self.endpoints["http"] + "/metrics", timeout=timeout).read().decode()
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Sends sig and waits: the exit code, or None (and SIGKILL) after timeout seconds."""
+        self.p.send_signal(sig)
+        try:
+            return self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            return None
+
+
+def arguments(fake=False):
+    """The command line every e2e script takes from tests/CMakeLists.txt:
+    --assay (the binary) and --source (the source tree), and --fake (the
+    fake_provider executable) when fake. Returns the ArgumentParser, so a
+    script can add its own options before parse_args()."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--assay", required=True)
+    ap.add_argument("--source", required=True)
+    if fake:
+        ap.add_argument("--fake", required=True, help="the fake_provider executable (tests/fake_provider)")
+    return ap
