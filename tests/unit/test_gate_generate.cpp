@@ -122,7 +122,7 @@ TEST_CASE("gate generate: a re-run with the same store is answered from the cach
     KeyEnv key;
     Echo echo;
     testing::TempDir dir;
-    auto store = open_generation_store(dir.file("gate.db"));
+    auto store = open_store(StoreOptions{dir.file("gate.db")});
     REQUIRE(store.ok());
     SubjectRuntime s = subject_for(*echo.fake);
     auto client = client_for(s);
@@ -137,7 +137,7 @@ TEST_CASE("gate generate: a re-run with the same store is answered from the cach
     CHECK(second->stats.cache_hits == 3);
     CHECK(second->stats.requests == 0);
     CHECK(second->jsonl == first->jsonl);  // same outputs, usage and latency
-    auto spent = (*store)->spent("subject:gpt-4o-mini", "2026-11-22");
+    auto spent = (*store)->judge_spend("subject:gpt-4o-mini", "2026-11-22");
     REQUIRE(spent.ok());
     CHECK(spent->calls == 3);
     CHECK(spent->cache_hits == 3);
@@ -174,7 +174,7 @@ TEST_CASE("gate generate: the provider's finish reason reaches the trace, also f
     cut.finish_reason = "length";  // Anthropic spelling: max_tokens
     echo.fake->set_default(cut);
     testing::TempDir dir;
-    auto store = open_generation_store(dir.file("gate.db"));
+    auto store = open_store(StoreOptions{dir.file("gate.db")});
     REQUIRE(store.ok());
     SubjectRuntime s = subject_for(*echo.fake, {{"provider", "anthropic"}, {"model", "claude-3-5-haiku-latest"}});
     auto client = client_for(s);
@@ -194,7 +194,7 @@ TEST_CASE("gate generate: over the daily budget nothing is sent and the side fai
     KeyEnv key;
     Echo echo;
     testing::TempDir dir;
-    auto store = open_generation_store(dir.file("gate.db"));
+    auto store = open_store(StoreOptions{dir.file("gate.db")});
     REQUIRE(store.ok());
     // $1 per 1,000 output tokens and max_tokens 100: each call may cost $0.10.
     SubjectRuntime s = subject_for(*echo.fake, {{"max_tokens", 100},
@@ -213,7 +213,7 @@ TEST_CASE("gate generate: over the daily budget nothing is sent and the side fai
                                                     {"daily_budget_usd", 0.35},
                                                     {"price", {{"output_per_mtok", 1000.0}}}});
     const std::string today = format_rfc3339_ms(now_ms()).substr(0, 10);
-    REQUIRE((*store)->record({}, {{"subject:gpt-4o-mini", today, 1, 0, 0, 0.10, 0}}).ok());
+    REQUIRE((*store)->record_llm_calls({}, {{"subject:gpt-4o-mini", today, 1, 0, 0, 0.10, 0}}).ok());
     SubjectGenerator gen2(roomy, *client, store->get(), ParseLimits{});
     auto g2 = gen2.generate("candidate", prompt(), dataset(), {});
     REQUIRE_FALSE(g2.ok());

@@ -16,7 +16,6 @@
 #include "config/config.h"
 #include "judge/judge_client.h"
 #include "judge/subject_options.h"
-#include "store/generation_store.h"
 #include "gate/gate_rules.h"
 #include "gate/generate_side.h"
 #include "gate/report_json.h"
@@ -132,7 +131,7 @@ int run_gate_command(const GateArgs& a) {
     // Generate mode: the subject, through the judges' client; its cache and
     // spend live in the --db store (without --db: no cache).
     std::unique_ptr<JudgeClient> subject_client;
-    std::unique_ptr<GenerationStore> generation_store;
+    std::unique_ptr<Store> generation_store;
     std::unique_ptr<gate::SubjectGenerator> generator;
     gate::GateOptions options = a.options;
     if (generating) {
@@ -153,7 +152,7 @@ int run_gate_command(const GateArgs& a) {
         }
         subject_client = std::move(client).value();
         if (!a.db.empty()) {
-            auto gs = open_generation_store(cfg->store.sqlite_path);
+            auto gs = open_store(cfg->store);
             if (!gs.ok()) {
                 std::fprintf(stderr, "assay gate: %s\n", gs.status().message().c_str());
                 return 2;

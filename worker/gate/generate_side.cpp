@@ -64,7 +64,7 @@ std::string generation_cache_key(const JudgeOptions& subject, std::string_view s
     return sha256_hex(material);
 }
 
-SubjectGenerator::SubjectGenerator(SubjectRuntime subject, JudgeClient& client, GenerationStore* store,
+SubjectGenerator::SubjectGenerator(SubjectRuntime subject, JudgeClient& client, Store* store,
                                    ParseLimits limits, std::function<int64_t()> now_ms)
     : m_subject(std::move(subject)),
       m_client(client),
@@ -97,7 +97,7 @@ Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const 
     size_t done = 0;
     if (m_store != nullptr && m_subject.rt.cache) {
         for (size_t i = 0; i < n; ++i) {
-            auto hit = m_store->cached(keys[i]);
+            auto hit = m_store->judge_cache_get(keys[i]);
             if (!hit.ok()) {
                 return Status(hit.status().code(), who + ": reading the cache: " + hit.status().message());
             }
@@ -126,7 +126,7 @@ Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const 
         }
         double spent = 0;
         if (m_store != nullptr) {
-            auto s = m_store->spent(t.name, day);
+            auto s = m_store->judge_spend(t.name, day);
             if (!s.ok()) {
                 return Status(s.status().code(), who + ": reading today's spend: " + s.status().message());
             }
@@ -223,7 +223,7 @@ Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const 
             spend.push_back({t.name, day, out.stats.attempts, out.stats.input_tokens, out.stats.output_tokens,
                              out.stats.cost_usd, out.stats.cache_hits});
         }
-        if (Status st = m_store->record(cache, spend); !st.ok()) {
+        if (Status st = m_store->record_llm_calls(cache, spend); !st.ok()) {
             return Status(st.code(), who + ": storing the cache and spend: " + st.message());
         }
     }

@@ -38,7 +38,7 @@
 #include "ingest/trace_parser.h"
 #include "judge/judge_client.h"
 #include "judge/subject_options.h"
-#include "store/generation_store.h"
+#include "store/store.h"
 
 namespace assay::gate {
 
@@ -78,7 +78,7 @@ public:
     // `client` and `store` must outlive this object; `store` may be null (no
     // cache, and the budget counts this run only). `now_ms` gives the spend
     // day and cache timestamps (default: the system clock).
-    SubjectGenerator(SubjectRuntime subject, JudgeClient& client, GenerationStore* store, ParseLimits limits,
+    SubjectGenerator(SubjectRuntime subject, JudgeClient& client, Store* store, ParseLimits limits,
                      std::function<int64_t()> now_ms = {});
 
     Result<GeneratedSide> generate(const std::string& side, const PromptTemplate& prompt, const Dataset& dataset,
@@ -87,7 +87,7 @@ public:
 private:
     SubjectRuntime m_subject;
     JudgeClient& m_client;
-    GenerationStore* m_store;
+    Store* m_store;
     ParseLimits m_limits;
     std::function<int64_t()> m_now;
 };

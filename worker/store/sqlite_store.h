@@ -4,6 +4,7 @@
 // transaction per WriteBatch. One thread at a time per object (see store.h);
 // other processes may read the file concurrently (WAL).
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,8 @@ public:
                                                               const std::string& scorer_version, int limit,
                                                               const std::vector<std::string>& skip) override;
     Status write_judge_outcome(const JudgeOutcome& outcome) override;
+    Status record_llm_calls(const std::vector<JudgeCacheEntry>& cache,
+                            const std::vector<JudgeSpend>& spend) override;
     Result<std::optional<JudgeCacheEntry>> judge_cache_get(const std::string& request_hash) override;
     Result<JudgeSpend> judge_spend(const std::string& judge, const std::string& day) override;
     Result<JudgeStatusReport> judge_status(const std::string& day, int recent_errors) override;
@@ -51,7 +54,14 @@ private:
     Status prepare_all();
     Status migrate();
     Status write_locked(const WriteBatch& batch);
+    // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; on any failure rolls back
+    // and returns it.
+    Status in_write_txn(const std::function<Status()>& body);
     Status write_judge_locked(const JudgeOutcome& outcome);
+    // The judge_cache inserts and judge_spend additions of a judge outcome or
+    // of record_llm_calls, inside the caller's transaction.
+    Status write_cache_and_spend_locked(const std::vector<JudgeCacheEntry>& cache,
+                                        const std::vector<JudgeSpend>& spend);
     Status error(const std::string& what) const;
     Result<int64_t> version_id(const std::string& scorer, const std::string& version) const;
     // The traces.id of a trace in this batch (by batch_index) or stored.

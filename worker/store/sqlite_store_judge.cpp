@@ -216,11 +216,16 @@ Status SqliteStore::write_judge_locked(const JudgeOutcome& o) {
             return error("storing judgement of '" + r.judge + "' for trace '" + o.trace_id + "'");
         }
     }
+    return write_cache_and_spend_locked(o.cache, o.spend);
+}
+
+Status SqliteStore::write_cache_and_spend_locked(const std::vector<JudgeCacheEntry>& cache,
+                                                 const std::vector<JudgeSpend>& spend) {
     Stmt c;
-    if (!o.cache.empty() && c.prepare(m_db, k_insert_cache) != SQLITE_OK) {
+    if (!cache.empty() && c.prepare(m_db, k_insert_cache) != SQLITE_OK) {
         return error("preparing judge cache insert");
     }
-    for (const JudgeCacheEntry& e : o.cache) {
+    for (const JudgeCacheEntry& e : cache) {
         c.reset();
         c.bind_text(1, e.request_hash);
         c.bind_text(2, e.judge);
@@ -234,10 +239,10 @@ Status SqliteStore::write_judge_locked(const JudgeOutcome& o) {
         }
     }
     Stmt s;
-    if (!o.spend.empty() && s.prepare(m_db, k_add_spend) != SQLITE_OK) {
+    if (!spend.empty() && s.prepare(m_db, k_add_spend) != SQLITE_OK) {
         return error("preparing judge spend update");
     }
-    for (const JudgeSpend& d : o.spend) {
+    for (const JudgeSpend& d : spend) {
         s.reset();
         s.bind_text(1, d.judge);
         s.bind_text(2, d.day);
@@ -253,9 +258,9 @@ Status SqliteStore::write_judge_locked(const JudgeOutcome& o) {
     return {};
 }
 
-Status SqliteStore::write_judge_outcome(const JudgeOutcome& outcome) {
+Status SqliteStore::in_write_txn(const std::function<Status()>& body) {
     ASSAY_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
-    Status st = write_judge_locked(outcome);
+    Status st = body();
     if (st.ok()) {
         st = exec("COMMIT");
         if (st.ok()) {
@@ -264,6 +269,18 @@ Status SqliteStore::write_judge_outcome(const JudgeOutcome& outcome) {
     }
     exec("ROLLBACK");
     return st;
+}
+
+Status SqliteStore::write_judge_outcome(const JudgeOutcome& outcome) {
+    return in_write_txn([&] { return write_judge_locked(outcome); });
+}
+
+Status SqliteStore::record_llm_calls(const std::vector<JudgeCacheEntry>& cache,
+                                     const std::vector<JudgeSpend>& spend) {
+    if (cache.empty() && spend.empty()) {
+        return {};
+    }
+    return in_write_txn([&] { return write_cache_and_spend_locked(cache, spend); });
 }
 
 Result<std::optional<JudgeCacheEntry>> SqliteStore::judge_cache_get(const std::string& request_hash) {

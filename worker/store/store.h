@@ -273,6 +273,12 @@ public:
     // Writes one task's outcome in one transaction (see JudgeOutcome); on
     // failure nothing of it is stored. not_found when the trace is unknown.
     virtual Status write_judge_outcome(const JudgeOutcome& outcome) = 0;
+    // Stores LLM calls made outside a judge task (generate mode's subject,
+    // `assay gate --prompt`) in one transaction: inserts `cache` entries (an
+    // existing hash is kept) and adds `spend` to the (judge, day) rows; on
+    // failure nothing of it is stored.
+    virtual Status record_llm_calls(const std::vector<JudgeCacheEntry>& cache,
+                                    const std::vector<JudgeSpend>& spend) = 0;
     // The cached reply for `request_hash`, or nullopt.
     virtual Result<std::optional<JudgeCacheEntry>> judge_cache_get(const std::string& request_hash) = 0;
     // What `judge` has spent on UTC `day` (zeros when nothing).
