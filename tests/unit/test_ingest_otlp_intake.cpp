@@ -1,6 +1,5 @@
 #include <doctest/doctest.h>
 
-#include <sqlite3.h>
 
 #include <fstream>
 #include <sstream>
@@ -12,10 +11,12 @@
 #include "pipeline/pipeline.h"
 #include "store/span_store.h"
 #include "store/sqlite_store.h"
+#include "sql_value.h"
 #include "temp_dir.h"
 
 using namespace assay;
 using assay::testing::TempDir;
+using assay::testing::sql_value;
 
 namespace {
 
@@ -25,20 +26,6 @@ std::string sample(const std::string& name) {
     ss << in.rdbuf();
     REQUIRE_MESSAGE(!ss.str().empty(), name);
     return ss.str();
-}
-
-int64_t q(const std::string& path, const std::string& sql) {
-    sqlite3* db = nullptr;
-    sqlite3_open(path.c_str(), &db);
-    sqlite3_stmt* st = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
-    int64_t n = -1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        n = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
 }
 
 const char* k_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -97,23 +84,23 @@ TEST_CASE("otlp intake: a trace in two requests is scored only after its root en
     CHECK(r1.status == 200);
     CHECK(r1.body == "{}");
     // Stored before the answer, and not scored: the root has not arrived.
-    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 3);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 3);
     REQUIRE(intake.pump(*rig.pipeline, 20000).ok());
     CHECK(intake.counters().unscored_traces == 0);
 
     OtlpReply r2 = intake.export_json(sample("agent_part2.json"), 21000);
     CHECK(r2.status == 200);
-    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 5);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 5);
     REQUIRE(intake.pump(*rig.pipeline, 21999).ok());  // idle time not over yet
     CHECK(intake.counters().unscored_traces == 0);
     REQUIRE(intake.pump(*rig.pipeline, 22000).ok());
     CHECK(intake.counters().unscored_traces == 1);
-    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 5);  // not committed yet: still pending
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 5);  // not committed yet: still pending
 
     rig.commit(intake);
-    CHECK(q(rig.db, "SELECT count(*) FROM traces WHERE trace_id = '" + std::string(k_trace) + "'") == 1);
-    CHECK(q(rig.db, "SELECT count(*) FROM scores_view WHERE trace_id = '" + std::string(k_trace) + "'") == 1);
-    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM traces WHERE trace_id = '" + std::string(k_trace) + "'") == 1);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM scores_view WHERE trace_id = '" + std::string(k_trace) + "'") == 1);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
     auto c = intake.counters();
     CHECK(c.spans_received == 5);
     CHECK(c.traces_complete == 1);
@@ -125,7 +112,7 @@ TEST_CASE("otlp intake: a trace in two requests is scored only after its root en
     CHECK(late.status == 200);
     CHECK(late.body.find("\"rejectedSpans\":\"2\"") != std::string::npos);
     CHECK(late.body.find("after their trace was complete") != std::string::npos);
-    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
     CHECK(intake.render_metrics().find("assay_otlp_spans_rejected_total{reason=\"late\"} 2") != std::string::npos);
 }
 
@@ -149,8 +136,8 @@ TEST_CASE("otlp intake: pending spans survive a restart and are scored once afte
     REQUIRE(after.pump(*rig.pipeline, 11500).ok());
     CHECK(after.counters().unscored_traces == 1);
     rig.commit(after);
-    CHECK(q(rig.db, "SELECT count(*) FROM traces") == 1);
-    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM traces") == 1);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
 }
 
 TEST_CASE("otlp intake: bad payloads get 400 and a dead letter; limits get 413; saturation 503") {
@@ -164,7 +151,7 @@ TEST_CASE("otlp intake: bad payloads get 400 and a dead letter; limits get 413; 
     CHECK(bad.status == 400);
     CHECK(bad.body.find("\"code\":3") != std::string::npos);
     CHECK(bad.body.find("traceId") != std::string::npos);
-    CHECK(q(rig.db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:http' AND error LIKE 'otlp: invalid%traceId%'") == 1);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:http' AND error LIKE 'otlp: invalid%traceId%'") == 1);
 
     OtlpReply garbage = intake.export_json(std::string("\x00\xff{", 3), 1000);
     CHECK(garbage.status == 400);
@@ -175,8 +162,8 @@ TEST_CASE("otlp intake: bad payloads get 400 and a dead letter; limits get 413; 
 
     OtlpReply unsupported = intake.reject(415, "protobuf is not supported", 77, 1000);
     CHECK(unsupported.status == 415);
-    CHECK(q(rig.db, "SELECT count(*) FROM dead_letters WHERE raw_bytes = 77") == 1);
-    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM dead_letters WHERE raw_bytes = 77") == 1);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
     auto c = intake.counters();
     CHECK(c.requests_400 == 2);
     CHECK(c.requests_413 == 1);
@@ -204,8 +191,8 @@ TEST_CASE("otlp intake: an expired incomplete trace never overwrites a trace alr
     REQUIRE(intake.pump(*rig.pipeline, 7000).ok());
     CHECK(intake.counters().traces_incomplete == 1);
     rig.commit(intake);
-    CHECK(q(rig.db, "SELECT count(*) FROM traces WHERE error_type = 'incomplete_trace'") == 1);
-    CHECK(q(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM traces WHERE error_type = 'incomplete_trace'") == 1);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
 
     // Now the same orphans again (e.g. after a restart forgot the trace): the
     // stored trace is kept, the spans are dropped.
@@ -222,8 +209,8 @@ TEST_CASE("otlp intake: an expired incomplete trace never overwrites a trace alr
     CHECK(second.counters().traces_skipped_stored == 1);
     CHECK(second.counters().unscored_traces == 0);
     rig2.commit(second);
-    CHECK(q(rig2.db, "SELECT count(*) FROM traces WHERE raw LIKE '%complete\"}'") == 1);
-    CHECK(q(rig2.db, "SELECT count(*) FROM otlp_spans") == 0);
+    CHECK(sql_value(rig2.db, "SELECT count(*) FROM traces WHERE raw LIKE '%complete\"}'") == 1);
+    CHECK(sql_value(rig2.db, "SELECT count(*) FROM otlp_spans") == 0);
 }
 
 TEST_CASE("otlp intake: worker.otlp_* config keys map to the intake options, bad values name the key") {

@@ -7,26 +7,14 @@
 #include "config/config.h"
 #include "pipeline/pipeline.h"
 #include "store/sqlite_store.h"
+#include "sql_value.h"
 #include "temp_dir.h"
 
 using namespace assay;
 using assay::testing::TempDir;
+using assay::testing::sql_value;
 
 namespace {
-
-int64_t q(const std::string& path, const std::string& sql) {
-    sqlite3* db = nullptr;
-    sqlite3_open(path.c_str(), &db);
-    sqlite3_stmt* st = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
-    int64_t n = -1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        n = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-}
 
 RawRecord rec(const std::string& text, int64_t line) {
     RawRecord r;
@@ -82,23 +70,23 @@ scorers:
     CHECK(errors[0].empty());
     CHECK(errors[5].rfind("invalid JSON", 0) == 0);
     CHECK(errors[6] == "field 'output': expected a string or an array of messages, got number");
-    CHECK(q(db, "SELECT count(*) FROM traces") == 5);
-    CHECK(q(db, "SELECT count(*) FROM dead_letters") == 2);
-    CHECK(q(db, "SELECT line FROM dead_letters WHERE error LIKE 'line 7: field ''output''%'") == 7);
-    CHECK(q(db, "SELECT count(*) FROM scores_view") == 5 * 4);  // no trace is silently missing a decision
-    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE scorer='len' AND decision='scored'") == 2);
-    CHECK(q(db, "SELECT passed FROM scores_view WHERE scorer='len' AND trace_id='b'") == 0);
-    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE trace_id='c' AND scorer='len' AND decision='skipped_missing_input'") == 1);
-    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE trace_id='d' AND scorer='len' AND decision='failed' AND value IS NULL") == 1);
-    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE trace_id='e' AND scorer='len' AND decision='filtered_out'") == 1);
-    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE scorer='prod_only' AND decision='filtered_out'") == 4);
-    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE scorer='judge' AND decision='pending'") == 5);
-    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE scorer='judge_never' AND decision='pending'") == 1);
-    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE scorer='judge_never' AND decision='sampled_out'") == 4);
-    CHECK(q(db, "SELECT count(*) FROM judge_queue") == 6);
-    CHECK(q(db, "SELECT sum(seen) FROM sampler_counters WHERE scorer='judge_never'") == 5);
-    CHECK(q(db, "SELECT sum(forced) FROM sampler_counters WHERE scorer='judge_never'") == 1);
-    CHECK(q(db, "SELECT sum(in_scope) FROM sampler_counters WHERE scorer='prod_only'") == 1);
+    CHECK(sql_value(db, "SELECT count(*) FROM traces") == 5);
+    CHECK(sql_value(db, "SELECT count(*) FROM dead_letters") == 2);
+    CHECK(sql_value(db, "SELECT line FROM dead_letters WHERE error LIKE 'line 7: field ''output''%'") == 7);
+    CHECK(sql_value(db, "SELECT count(*) FROM scores_view") == 5 * 4);  // no trace is silently missing a decision
+    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE scorer='len' AND decision='scored'") == 2);
+    CHECK(sql_value(db, "SELECT passed FROM scores_view WHERE scorer='len' AND trace_id='b'") == 0);
+    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE trace_id='c' AND scorer='len' AND decision='skipped_missing_input'") == 1);
+    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE trace_id='d' AND scorer='len' AND decision='failed' AND value IS NULL") == 1);
+    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE trace_id='e' AND scorer='len' AND decision='filtered_out'") == 1);
+    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE scorer='prod_only' AND decision='filtered_out'") == 4);
+    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE scorer='judge' AND decision='pending'") == 5);
+    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE scorer='judge_never' AND decision='pending'") == 1);
+    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE scorer='judge_never' AND decision='sampled_out'") == 4);
+    CHECK(sql_value(db, "SELECT count(*) FROM judge_queue") == 6);
+    CHECK(sql_value(db, "SELECT sum(seen) FROM sampler_counters WHERE scorer='judge_never'") == 5);
+    CHECK(sql_value(db, "SELECT sum(forced) FROM sampler_counters WHERE scorer='judge_never'") == 1);
+    CHECK(sql_value(db, "SELECT sum(in_scope) FROM sampler_counters WHERE scorer='prod_only'") == 1);
 
     RunSummary s = p.summary();
     CHECK(s.records == 7);
@@ -124,9 +112,9 @@ TEST_CASE("pipeline: a scorer that throws fails that trace, not the process") {
     REQUIRE(p.submit(rec(R"({"trace_id":"t1","output":"throw"})", 1)).ok());
     REQUIRE(p.submit(rec(R"({"trace_id":"t2","output":"fine"})", 2)).ok());
     REQUIRE(p.finish().ok());
-    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE trace_id='t1' AND decision='failed' "
+    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE trace_id='t1' AND decision='failed' "
                 "AND reason = 'internal: scorer threw: library blew up'") == 1);
-    CHECK(q(db, "SELECT count(*) FROM scores_view WHERE trace_id='t2' AND decision='scored'") == 1);
+    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE trace_id='t2' AND decision='scored'") == 1);
 }
 
 TEST_CASE("pipeline: scoring the same input twice is idempotent") {
@@ -145,8 +133,8 @@ TEST_CASE("pipeline: scoring the same input twice is idempotent") {
         }
         REQUIRE(p.finish().ok());
     }
-    CHECK(q(db, "SELECT count(*) FROM traces") == 5);
-    CHECK(q(db, "SELECT count(*) FROM scores") == 5);
+    CHECK(sql_value(db, "SELECT count(*) FROM traces") == 5);
+    CHECK(sql_value(db, "SELECT count(*) FROM scores") == 5);
 }
 
 TEST_CASE("pipeline: a store failure stops acknowledgement and is reported") {
@@ -169,7 +157,7 @@ TEST_CASE("pipeline: a store failure stops acknowledgement and is reported") {
     Status st = p.finish();
     CHECK_FALSE(st.ok());
     CHECK(acks.load() == 0);
-    CHECK(q(db, "SELECT count(*) FROM traces") == 0);
+    CHECK(sql_value(db, "SELECT count(*) FROM traces") == 0);
 }
 
 TEST_CASE("pipeline: a commit that finds the store busy is retried, not fatal") {
@@ -214,7 +202,7 @@ scorers:
         CHECK(p.finish().ok());
         CHECK(commits.load() == 1);
         CHECK(p.metrics().commit_failures == 0);
-        CHECK(q(db, "SELECT count(*) FROM traces") == 2);
+        CHECK(sql_value(db, "SELECT count(*) FROM traces") == 2);
     }
     sqlite3_close(other);
 }

@@ -9,6 +9,7 @@
 #include "review/dataset_export.h"
 #include "store/review_store.h"
 #include "store/sqlite_store.h"
+#include "sql_value.h"
 #include "temp_dir.h"
 
 using namespace assay;
@@ -154,14 +155,7 @@ TEST_CASE("review store: labels are stored with scorer version and time; labelle
     CHECK(*(*pairs)[1].human.score == 0.5);
 
     // only labels were written: trace data unchanged
-    sqlite3* db = nullptr;
-    sqlite3_open(path.c_str(), &db);
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, "SELECT count(*) FROM labels", -1, &st, nullptr);
-    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-    CHECK(sqlite3_column_int64(st, 0) == 2);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    CHECK(assay::testing::sql_value(path, "SELECT count(*) FROM labels") == 2);
 }
 
 TEST_CASE("review store: judge details from the judgements table when it exists") {

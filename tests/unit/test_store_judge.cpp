@@ -13,10 +13,12 @@
 #include "ingest/trace_parser.h"
 #include "store/judge_claimant.h"
 #include "store/sqlite_store.h"
+#include "sql_value.h"
 #include "temp_dir.h"
 
 using namespace assay;
 using assay::testing::TempDir;
+using assay::testing::sql_value;
 
 namespace {
 
@@ -38,20 +40,6 @@ ScoreRow row(const std::string& id, Decision d) {
         r.score = Score{4, true, "pass", "judge primary: fine"};
     }
     return r;
-}
-
-int64_t count(const std::string& path, const std::string& sql) {
-    sqlite3* db = nullptr;
-    sqlite3_open(path.c_str(), &db);
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
-    int64_t n = -1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        n = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
 }
 
 void exec_sql(const std::string& path, const std::string& sql) {
@@ -100,7 +88,7 @@ TEST_CASE("store judge: queue read, atomic outcome, cache, spend and status") {
     bad.scorer_version = "1.x";
     bad.spend = {{"primary", "2026-11-17", 1, 10, 2, 0.5, 0}};
     CHECK((*s)->write_judge_outcome(bad).code() == StatusCode::not_found);
-    CHECK(count(path, "SELECT count(*) FROM judge_spend") == 0);
+    CHECK(sql_value(path, "SELECT count(*) FROM judge_spend") == 0);
 
     JudgeOutcome o;
     o.trace_id = "t1";
@@ -123,8 +111,8 @@ TEST_CASE("store judge: queue read, atomic outcome, cache, spend and status") {
     o.judgements.clear();
     o.cache[0].reply = "other";  // an existing hash is kept
     REQUIRE((*s)->write_judge_outcome(o).ok());
-    CHECK(count(path, "SELECT count(*) FROM judge_queue") == 1);
-    CHECK(count(path, "SELECT count(*) FROM scores_view WHERE decision = 'scored' AND value = 4") == 1);
+    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue") == 1);
+    CHECK(sql_value(path, "SELECT count(*) FROM scores_view WHERE decision = 'scored' AND value = 4") == 1);
     auto hit = (*s)->judge_cache_get("h1");
     REQUIRE(hit.ok());
     REQUIRE(hit->has_value());
@@ -147,7 +135,7 @@ TEST_CASE("store judge: queue read, atomic outcome, cache, spend and status") {
     err.error_message = "judge 'primary': HTTP 401";
     p.judgements = {err};
     REQUIRE((*s)->write_judge_outcome(p).ok());
-    CHECK(count(path, "SELECT attempts FROM judge_queue_view WHERE trace_id = 't2'") == 1);
+    CHECK(sql_value(path, "SELECT attempts FROM judge_queue_view WHERE trace_id = 't2'") == 1);
     auto st = (*s)->judge_status("2026-11-17", 5);
     REQUIRE(st.ok());
     REQUIRE(st->queue.size() == 1);
@@ -162,7 +150,7 @@ TEST_CASE("store judge: queue read, atomic outcome, cache, spend and status") {
     JudgeOutcome neither = p;
     neither.judgements[0].error_type.clear();
     CHECK_FALSE((*s)->write_judge_outcome(neither).ok());
-    CHECK(count(path, "SELECT attempts FROM judge_queue_view WHERE trace_id = 't2'") == 1);
+    CHECK(sql_value(path, "SELECT attempts FROM judge_queue_view WHERE trace_id = 't2'") == 1);
 }
 
 TEST_CASE("store judge: backfill candidates skip final decisions of the same version") {
@@ -238,7 +226,7 @@ TEST_CASE("store judge: claims keep two connections to one file from taking the 
 
     // A claims the two oldest; B gets only the others, A's stay A's.
     CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 2, {})) == std::set<std::string>{"t1", "t2"});
-    CHECK(count(path, "SELECT count(*) FROM judge_queue_view WHERE claimed_by = '" + oa.judge_claimant +
+    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue_view WHERE claimed_by = '" + oa.judge_claimant +
                           "' AND claimed_until_ms IS NOT NULL") == 2);
     CHECK(ids((*b)->claim_judge_tasks("helpful", "1.x", 10, {})) == std::set<std::string>{"t3", "t4"});
     CHECK(ids((*b)->claim_judge_tasks("helpful", "1.x", 10, {"t3", "t4"})).empty());
@@ -250,7 +238,7 @@ TEST_CASE("store judge: claims keep two connections to one file from taking the 
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     CHECK(ids((*b)->claim_judge_tasks("helpful", "1.x", 10, {"t3", "t4"})) == std::set<std::string>{"t1", "t2"});
     CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {})).empty());
-    CHECK(count(path, "SELECT count(*) FROM judge_queue WHERE claimed_by = '" + ob.judge_claimant + "'") == 4);
+    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue WHERE claimed_by = '" + ob.judge_claimant + "'") == 4);
 
     // A claim by a dead process of this host is taken at once, even with a
     // lease far in the future; another host's claim is not.
@@ -271,7 +259,7 @@ TEST_CASE("store judge: claims keep two connections to one file from taking the 
                        ":x', claimed_until_ms = 99999999999999 "
                        "WHERE trace = (SELECT id FROM traces WHERE trace_id = 't2')");
     CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {})) == std::set<std::string>{"t1"});
-    CHECK(count(path, "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't1' AND claimed_by = '" +
+    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't1' AND claimed_by = '" +
                           oa.judge_claimant + "'") == 1);
 
     // Leaving a task pending clears its claim: the other connection may take it.
@@ -280,7 +268,7 @@ TEST_CASE("store judge: claims keep two connections to one file from taking the 
     pending.scorer = "helpful";
     pending.scorer_version = "1.x";
     REQUIRE((*b)->write_judge_outcome(pending).ok());
-    CHECK(count(path, "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't3' AND claimed_by IS NULL "
+    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't3' AND claimed_by IS NULL "
                       "AND claimed_until_ms IS NULL AND attempts = 1") == 1);
     CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {"t1"})) == std::set<std::string>{"t3"});
 }

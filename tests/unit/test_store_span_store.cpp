@@ -5,26 +5,14 @@
 #include "ingest/trace_parser.h"
 #include "store/span_store.h"
 #include "store/sqlite_store.h"
+#include "sql_value.h"
 #include "temp_dir.h"
 
 using namespace assay;
 using assay::testing::TempDir;
+using assay::testing::sql_value;
 
 namespace {
-
-int64_t count_rows(const std::string& path, const std::string& sql) {
-    sqlite3* db = nullptr;
-    sqlite3_open(path.c_str(), &db);
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
-    int64_t n = -1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        n = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-}
 
 std::unique_ptr<SqliteStore> migrated(const std::string& path) {
     StoreOptions o;
@@ -73,7 +61,7 @@ TEST_CASE("span store: put upserts by trace and span id, load orders by arrival,
 
     REQUIRE(spans.erase({"t1"}).ok());
     CHECK(*spans.count() == 1);
-    CHECK(count_rows(db, "SELECT count(*) FROM otlp_spans WHERE trace_key = 't2'") == 1);
+    CHECK(sql_value(db, "SELECT count(*) FROM otlp_spans WHERE trace_key = 't2'") == 1);
     REQUIRE(spans.erase({}).ok());
     REQUIRE(spans.erase({"t2", "never-seen"}).ok());
     CHECK(*spans.count() == 0);
@@ -115,6 +103,6 @@ TEST_CASE("span store: trace_stored sees the traces table; dead letters land in 
     CHECK(*(*s)->trace_stored("tr_1"));
 
     REQUIRE((*s)->dead_letter(42, "otlp:http", "otlp: bad", std::string("x\0y", 3), 1000).ok());
-    CHECK(count_rows(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:http' AND error = 'otlp: bad' "
+    CHECK(sql_value(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:http' AND error = 'otlp: bad' "
                          "AND raw_bytes = 1000 AND length(raw) = 3") == 1);
 }

@@ -5,10 +5,12 @@
 #include "ingest/trace_parser.h"
 #include "store/schema.h"
 #include "store/sqlite_store.h"
+#include "sql_value.h"
 #include "temp_dir.h"
 
 using namespace assay;
 using assay::testing::TempDir;
+using assay::testing::sql_value;
 
 namespace {
 
@@ -31,20 +33,6 @@ ScoreRow scored(const std::string& id, const std::string& scorer, double v, bool
     return r;
 }
 
-int64_t count(const std::string& path, const std::string& sql) {
-    sqlite3* db = nullptr;
-    sqlite3_open(path.c_str(), &db);
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
-    int64_t n = -1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        n = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-}
-
 }  // namespace
 
 TEST_CASE("store: migrates an empty file to the current schema, and reopens") {
@@ -57,9 +45,9 @@ TEST_CASE("store: migrates an empty file to the current schema, and reopens") {
     }
     auto again = SqliteStore::open({path});
     REQUIRE(again.ok());
-    CHECK(count(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+    CHECK(sql_value(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
                       "('traces','scores','dead_letters','sampler_counters','judge_queue','scorer_versions')") == 6);
-    CHECK(count(path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'") == 1);
+    CHECK(sql_value(path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'") == 1);
 }
 
 TEST_CASE("store: refuses a schema newer than it knows") {
@@ -97,8 +85,8 @@ TEST_CASE("store: writing the same batch twice is idempotent") {
     v2.scores = {scored("t1", "json", 0.5, true)};
     v2.scores[0].scorer_version = "2.bbbb";
     REQUIRE((*s)->write(v2).ok());
-    CHECK(count(path, "SELECT count(*) FROM scores_view WHERE trace_id = 't1'") == 2);
-    CHECK(count(path, "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't1' AND scorer = 'helpful'") == 1);
+    CHECK(sql_value(path, "SELECT count(*) FROM scores_view WHERE trace_id = 't1'") == 2);
+    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't1' AND scorer = 'helpful'") == 1);
 }
 
 TEST_CASE("store: an error is never stored as a score") {
@@ -143,12 +131,12 @@ TEST_CASE("store: a failed batch stores nothing") {
     bogus.decision = Decision::sampled_out;  // with a value: violates the CHECK
     b.scores = {bogus};
     CHECK_FALSE((*s)->write(b).ok());
-    CHECK(count(path, "SELECT count(*) FROM traces") == 0);
-    CHECK(count(path, "SELECT count(*) FROM dead_letters") == 0);
+    CHECK(sql_value(path, "SELECT count(*) FROM traces") == 0);
+    CHECK(sql_value(path, "SELECT count(*) FROM dead_letters") == 0);
     // The store is still usable afterwards.
     b.scores = {scored("ok1", "json", 1, true)};
     CHECK((*s)->write(b).ok());
-    CHECK(count(path, "SELECT count(*) FROM dead_letters") == 1);
+    CHECK(sql_value(path, "SELECT count(*) FROM dead_letters") == 1);
 }
 
 TEST_CASE("store: bottom orders failures first, then by value, and filters") {
