@@ -68,16 +68,22 @@ Finding base(const AlertRule& r, const std::string& by_value) {
     return f;
 }
 
-Result<std::vector<Finding>> score_drop(const AlertRule& r, AggregateStore& store, int64_t now) {
-    const int64_t to = window_end_ms(now);
-    const int64_t from = to - r.window_ms;
+// The aggregates a rule reads: its scorer over its window (ending at the
+// last complete hour), grouped by its `by` key when it has one.
+AggregateQuery window_query(const AlertRule& r, int64_t now) {
     AggregateQuery q;
-    q.from_ms = from;
-    q.to_ms = to;
+    q.to_ms = window_end_ms(now);
+    q.from_ms = q.to_ms - r.window_ms;
     q.scorer = r.scorer;
     if (!r.by.empty()) {
         q.by = {r.by};
     }
+    return q;
+}
+
+Result<std::vector<Finding>> score_drop(const AlertRule& r, AggregateStore& store, int64_t now) {
+    AggregateQuery q = window_query(r, now);
+    const int64_t from = q.from_ms;
     auto cur_rows = store.query(q);
     if (!cur_rows.ok()) {
         return cur_rows.status();
@@ -151,13 +157,7 @@ Result<std::vector<Finding>> score_drop(const AlertRule& r, AggregateStore& stor
 }
 
 Result<std::vector<Finding>> pass_rate_below(const AlertRule& r, AggregateStore& store, int64_t now) {
-    AggregateQuery q;
-    q.to_ms = window_end_ms(now);
-    q.from_ms = q.to_ms - r.window_ms;
-    q.scorer = r.scorer;
-    if (!r.by.empty()) {
-        q.by = {r.by};
-    }
+    AggregateQuery q = window_query(r, now);
     auto rows = store.query(q);
     if (!rows.ok()) {
         return rows.status();
@@ -187,13 +187,7 @@ Result<std::vector<Finding>> pass_rate_below(const AlertRule& r, AggregateStore&
 }
 
 Result<std::vector<Finding>> prompt_version_worse(const AlertRule& r, AggregateStore& store, int64_t now) {
-    AggregateQuery q;
-    q.to_ms = window_end_ms(now);
-    q.from_ms = q.to_ms - r.window_ms;
-    q.scorer = r.scorer;
-    if (!r.by.empty()) {
-        q.by = {r.by};
-    }
+    AggregateQuery q = window_query(r, now);
     q.by.push_back("prompt_version");
     auto rows = store.query(q);
     if (!rows.ok()) {
