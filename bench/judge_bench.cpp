@@ -51,7 +51,7 @@
 #include <vector>
 
 #include "core/trace.h"
-#include "judge/judge_client.h"
+#include "llm/judge_client.h"
 #include "judge/redact.h"
 #include "judge/rubric.h"
 

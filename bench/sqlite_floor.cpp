@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "ingest/jsonl_reader.h"
-#include "ingest/trace_parser.h"
-#include "store/sqlite_store.h"
+#include "core/trace_json.h"
+#include "store/sqlite/store.h"
 
 using namespace assay;
 

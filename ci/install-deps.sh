@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config git python3
+  build-essential cmake pkg-config git python3 clang-format
   libcurl4-openssl-dev nlohmann-json3-dev
   libzmq3-dev cppzmq-dev
   libsqlite3-dev sqlite3

@@ -26,7 +26,7 @@ function(assay_scorer)
   cmake_parse_arguments(S "" "NAME" "SOURCES;DATA;TESTS" ${ARGN})
   set(lib assay_scorer_${S_NAME})
   add_library(${lib} OBJECT ${S_SOURCES})
-  target_link_libraries(${lib} PUBLIC assay_base)
+  target_link_libraries(${lib} PUBLIC assay_core)
   target_include_directories(${lib} PUBLIC ${PROJECT_SOURCE_DIR}/scorers)
   target_compile_options(${lib} PRIVATE ${ASSAY_WARNINGS})
   if(S_DATA)
@@ -37,7 +37,7 @@ function(assay_scorer)
     # Each scorer's tests run on their own (test_scorer_<name>) so a failure
     # points at one folder.
     add_executable(test_scorer_${S_NAME} ${S_TESTS} ${PROJECT_SOURCE_DIR}/tests/doctest_main.cpp)
-    target_link_libraries(test_scorer_${S_NAME} PRIVATE ${lib} assay_base doctest::doctest)
+    target_link_libraries(test_scorer_${S_NAME} PRIVATE ${lib} assay_core doctest::doctest)
     target_include_directories(test_scorer_${S_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
     target_compile_options(test_scorer_${S_NAME} PRIVATE ${ASSAY_WARNINGS})
     target_compile_definitions(test_scorer_${S_NAME} PRIVATE

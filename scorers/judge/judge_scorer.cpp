@@ -13,21 +13,17 @@ namespace assay {
 
 namespace {
 
-class JudgeScorer final : public Scorer, public JudgeScorerInfo {
+class JudgeScorer final : public JudgeScorerInfo {
 public:
     explicit JudgeScorer(JudgeScorerSpec spec) : m_spec(std::move(spec)) {}
     const JudgeScorerSpec& judge_spec() const override { return m_spec; }
     bool pairwise() const override { return m_spec.rubric.pairwise; }
-    Result<Score> score(const Trace&) const override {
-        // Never called: judge scorers are deferred (ScorerType::is_judge).
-        return Status::internal("judge scorers run in the judge stage, not inline");
-    }
 
 private:
     JudgeScorerSpec m_spec;
 };
 
-Result<std::unique_ptr<Scorer>> make_judge(ConfigBlock& block) {
+Result<std::unique_ptr<DeferredScorer>> make_judge(ConfigBlock& block) {
     auto rubric = block.get_path("rubric");
     auto judges = block.get_string_list("judges");
     auto aggregate = block.get_string("aggregate").value_or("mean");
@@ -56,7 +52,7 @@ Result<std::unique_ptr<Scorer>> make_judge(ConfigBlock& block) {
     spec.aggregate = aggregate == "median"     ? JudgeAggregate::median
                      : aggregate == "majority" ? JudgeAggregate::majority
                                                : JudgeAggregate::mean;
-    return std::unique_ptr<Scorer>(new JudgeScorer(std::move(spec)));
+    return std::unique_ptr<DeferredScorer>(new JudgeScorer(std::move(spec)));
 }
 
 }  // namespace
@@ -65,7 +61,6 @@ ASSAY_REGISTER_SCORER((ScorerType{
     "judge",
     "LLM-as-judge rubric on the sampled subset (queued for the judge stage)",
     1,
-    true,
     -1.0,
     {
         {"rubric", "string", "path of the rubric YAML (required); its content hash is part of the version; "
@@ -73,6 +68,7 @@ ASSAY_REGISTER_SCORER((ScorerType{
         {"judges", "list", "names of judges from the top-level 'judges' list (required); several = ensemble"},
         {"aggregate", "string", "mean | median | majority over an ensemble (default mean)"},
     },
+    nullptr,
     &make_judge,
 }));
 

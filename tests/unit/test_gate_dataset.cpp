@@ -5,7 +5,7 @@
 #include "gate/case_checks.h"
 #include "gate/dataset.h"
 #include "gate/side_outputs.h"
-#include "ingest/trace_parser.h"
+#include "core/trace_json.h"
 #include "temp_dir.h"
 
 using namespace assay;

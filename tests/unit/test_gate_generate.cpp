@@ -88,7 +88,7 @@ TEST_CASE("gate generate: one trace per case from the subject's replies; a 429 i
     echo.fake->enqueue(Behaviour::rate_limited(0));
     SubjectRuntime s = subject_for(*echo.fake);
     auto client = client_for(s);
-    SubjectGenerator gen(s, *client, nullptr, ParseLimits{});
+    SubjectGenerator gen(s, *client, nullptr);
     std::vector<size_t> seen;
     auto g = gen.generate("candidate", prompt(), dataset(), [&](size_t done, size_t total) {
         CHECK(total == 3);
@@ -127,7 +127,7 @@ TEST_CASE("gate generate: a re-run with the same store is answered from the cach
     SubjectRuntime s = subject_for(*echo.fake);
     auto client = client_for(s);
     const int64_t day_ms = 1795305600000;  // 2026-11-22T00:00:00Z
-    SubjectGenerator gen(s, *client, store->get(), ParseLimits{}, [&] { return day_ms; });
+    SubjectGenerator gen(s, *client, store->get(), [&] { return day_ms; });
     auto first = gen.generate("candidate", prompt(), dataset(), {});
     REQUIRE(first.ok());
     CHECK(echo.fake->counters().requests == 3);
@@ -161,7 +161,7 @@ TEST_CASE("gate generate: a re-run with the same store is answered from the cach
 
     // cache: false never reads or writes the cache.
     SubjectRuntime nocache = subject_for(*echo.fake, {{"cache", false}});
-    SubjectGenerator fresh(nocache, *client, store->get(), ParseLimits{});
+    SubjectGenerator fresh(nocache, *client, store->get());
     REQUIRE(fresh.generate("candidate", prompt(), dataset(), {}).ok());
     CHECK(echo.fake->counters().requests == 9);
 }
@@ -178,7 +178,7 @@ TEST_CASE("gate generate: the provider's finish reason reaches the trace, also f
     REQUIRE(store.ok());
     SubjectRuntime s = subject_for(*echo.fake, {{"provider", "anthropic"}, {"model", "claude-3-5-haiku-latest"}});
     auto client = client_for(s);
-    SubjectGenerator gen(s, *client, store->get(), ParseLimits{});
+    SubjectGenerator gen(s, *client, store->get());
     auto first = gen.generate("candidate", prompt(), dataset(), {});
     REQUIRE_MESSAGE(first.ok(), first.status().to_string());
     CHECK(first->traces[0].finish_reason == "max_tokens");
@@ -201,7 +201,7 @@ TEST_CASE("gate generate: over the daily budget nothing is sent and the side fai
                                                 {"daily_budget_usd", 0.25},
                                                 {"price", {{"input_per_mtok", 0.0}, {"output_per_mtok", 1000.0}}}});
     auto client = client_for(s);
-    SubjectGenerator gen(s, *client, store->get(), ParseLimits{});
+    SubjectGenerator gen(s, *client, store->get());
     auto g = gen.generate("candidate", prompt(), dataset(), {});
     REQUIRE_FALSE(g.ok());
     CHECK(g.status().message().find("daily budget") != std::string::npos);
@@ -214,7 +214,7 @@ TEST_CASE("gate generate: over the daily budget nothing is sent and the side fai
                                                     {"price", {{"output_per_mtok", 1000.0}}}});
     const std::string today = format_rfc3339_ms(now_ms()).substr(0, 10);
     REQUIRE((*store)->record_llm_calls({}, {{"subject:gpt-4o-mini", today, 1, 0, 0, 0.10, 0}}).ok());
-    SubjectGenerator gen2(roomy, *client, store->get(), ParseLimits{});
+    SubjectGenerator gen2(roomy, *client, store->get());
     auto g2 = gen2.generate("candidate", prompt(), dataset(), {});
     REQUIRE_FALSE(g2.ok());
     CHECK(g2.status().message().find("$0.1000 spent") != std::string::npos);
@@ -226,7 +226,7 @@ TEST_CASE("gate generate: a missing variable or a failed request fails closed, n
     Echo echo;
     SubjectRuntime s = subject_for(*echo.fake);
     auto client = client_for(s);
-    SubjectGenerator gen(s, *client, nullptr, ParseLimits{});
+    SubjectGenerator gen(s, *client, nullptr);
     Dataset d = dataset();
     d.cases[1].reference = nullptr;
     auto missing = gen.generate("candidate", prompt(), d, {});
@@ -239,7 +239,7 @@ TEST_CASE("gate generate: a missing variable or a failed request fails closed, n
     echo.fake->set_default(Behaviour::error(500));
     s.rt.transport.breaker_failures = 0;
     auto strict_client = client_for(s);
-    SubjectGenerator strict(s, *strict_client, nullptr, ParseLimits{});
+    SubjectGenerator strict(s, *strict_client, nullptr);
     auto failed = strict.generate("baseline", prompt(), dataset(), {});
     REQUIRE_FALSE(failed.ok());
     CHECK(failed.status().message().find("generation failed for 3 of 3 cases") != std::string::npos);

@@ -3,13 +3,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/component_options.h"
 #include "config/config.h"
-#include "ingest/otlp_http.h"
-#include "ingest/otlp_intake.h"
-#include "ingest/otlp_service.h"
+#include "ingest/otlp/http.h"
+#include "ingest/otlp/intake.h"
 #include "pipeline/pipeline.h"
 #include "store/span_store.h"
-#include "store/sqlite_store.h"
+#include "store/sqlite/store.h"
 #include "sql_value.h"
 #include "temp_dir.h"
 
@@ -52,11 +52,27 @@ struct Rig {
         auto sp = open_sqlite_span_store(db, 1000);
         REQUIRE(sp.ok());
         spans = std::move(*sp);
-        pipeline = std::make_unique<Pipeline>(cfg, *store, [this](const Pipeline::CommitReport& r) {
+        pipeline = std::make_unique<Pipeline>(pipeline_setup(cfg), *store, [this](const Pipeline::CommitReport& r) {
             if (intake_ptr != nullptr) {
-                intake_ptr->on_commit(r);
+                std::vector<uint64_t> tags;
+                for (const RecordOrigin& o : r.origins) {
+                    tags.push_back(o.tag);
+                }
+                intake_ptr->committed(tags, r.errors);
             }
         });
+    }
+    // The intake's records go straight into the pipeline.
+    struct Sink final : RecordSink {
+        Pipeline* pipeline = nullptr;
+        Status submit(RawRecord record, uint64_t tag) override {
+            return pipeline->submit(std::move(record), RecordOrigin{0, tag});
+        }
+    };
+    Sink sink_storage;
+    RecordSink& sink() {
+        sink_storage.pipeline = pipeline.get();
+        return sink_storage;
     }
     // Commits what was submitted and lets the intake see the commits.
     void commit(OtlpIntake& intake) {
@@ -84,15 +100,15 @@ TEST_CASE("otlp intake: a trace in two requests is scored only after its root en
     CHECK(r1.body == "{}");
     // Stored before the answer, and not scored: the root has not arrived.
     CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 3);
-    REQUIRE(intake.pump(*rig.pipeline, 20000).ok());
+    REQUIRE(intake.pump(rig.sink(), 20000).ok());
     CHECK(intake.counters().unscored_traces == 0);
 
     OtlpReply r2 = intake.export_json(sample("agent_part2.json"), 21000);
     CHECK(r2.status == 200);
     CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 5);
-    REQUIRE(intake.pump(*rig.pipeline, 21999).ok());  // idle time not over yet
+    REQUIRE(intake.pump(rig.sink(), 21999).ok());  // idle time not over yet
     CHECK(intake.counters().unscored_traces == 0);
-    REQUIRE(intake.pump(*rig.pipeline, 22000).ok());
+    REQUIRE(intake.pump(rig.sink(), 22000).ok());
     CHECK(intake.counters().unscored_traces == 1);
     CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 5);  // not committed yet: still pending
 
@@ -130,9 +146,9 @@ TEST_CASE("otlp intake: pending spans survive a restart and are scored once afte
     CHECK(*restored == 5);
     CHECK(after.counters().pending_traces == 1);
     // Arrival times are kept: idle since 10500, so complete at 11500.
-    REQUIRE(after.pump(*rig.pipeline, 11499).ok());
+    REQUIRE(after.pump(rig.sink(), 11499).ok());
     CHECK(after.counters().unscored_traces == 0);
-    REQUIRE(after.pump(*rig.pipeline, 11500).ok());
+    REQUIRE(after.pump(rig.sink(), 11500).ok());
     CHECK(after.counters().unscored_traces == 1);
     rig.commit(after);
     CHECK(sql_value(rig.db, "SELECT count(*) FROM traces") == 1);
@@ -187,7 +203,7 @@ TEST_CASE("otlp intake: an expired incomplete trace never overwrites a trace alr
     rig.intake_ptr = &intake;
     // Only the children arrive: no root, the trace expires incomplete.
     REQUIRE(intake.export_json(sample("agent_part1.json"), 1000).status == 200);
-    REQUIRE(intake.pump(*rig.pipeline, 7000).ok());
+    REQUIRE(intake.pump(rig.sink(), 7000).ok());
     CHECK(intake.counters().traces_incomplete == 1);
     rig.commit(intake);
     CHECK(sql_value(rig.db, "SELECT count(*) FROM traces WHERE error_type = 'incomplete_trace'") == 1);
@@ -204,7 +220,7 @@ TEST_CASE("otlp intake: an expired incomplete trace never overwrites a trace alr
     b.traces.push_back(*t);
     REQUIRE(rig2.store->write(b).ok());
     REQUIRE(second.export_json(sample("agent_part1.json"), 1000).status == 200);
-    REQUIRE(second.pump(*rig2.pipeline, 7000).ok());
+    REQUIRE(second.pump(rig2.sink(), 7000).ok());
     CHECK(second.counters().traces_skipped_stored == 1);
     CHECK(second.counters().unscored_traces == 0);
     rig2.commit(second);
@@ -220,7 +236,7 @@ TEST_CASE("otlp intake: worker.otlp_* config keys map to the intake options, bad
         "t.yaml", dir.path(), {}, {});
     REQUIRE_MESSAGE(cfg.ok(), cfg.status().message());
     CHECK(cfg->worker.otlp_listen == "4318");
-    OtlpIntakeOptions o = otlp_options(*cfg);
+    OtlpIntakeOptions o = otlp_intake_options(*cfg);
     CHECK(o.assembler.idle_ms == 750);
     CHECK(o.assembler.max_trace_age_ms == 9000);
     CHECK(o.limits.max_body_bytes == 2048);

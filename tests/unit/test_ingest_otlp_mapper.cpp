@@ -4,7 +4,7 @@
 #include <sstream>
 #include <string>
 
-#include "ingest/otlp_mapper.h"
+#include "ingest/otlp/mapper.h"
 
 using namespace assay;
 

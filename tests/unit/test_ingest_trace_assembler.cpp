@@ -4,9 +4,9 @@
 #include <sstream>
 #include <string>
 
-#include "ingest/otlp_mapper.h"
-#include "ingest/trace_assembler.h"
-#include "ingest/trace_parser.h"
+#include "ingest/otlp/mapper.h"
+#include "ingest/otlp/trace_assembler.h"
+#include "core/trace_json.h"
 
 using namespace assay;
 
@@ -25,12 +25,12 @@ std::vector<OtlpSpan> load(const std::string& name) {
 }
 
 Trace parse(const AssembledTrace& a) {
-    auto r = parse_trace(a.json, ParseLimits{}, k_t0);
-    REQUIRE_MESSAGE(r.ok(), std::string(r.status().message() + "\n" + a.json));
+    auto r = trace_from_json(a.value, k_t0);
+    REQUIRE_MESSAGE(r.ok(), std::string(r.status().message() + "\n" + a.value.dump()));
     return std::move(r).value();
 }
 
-nlohmann::json as_json(const AssembledTrace& a) { return nlohmann::json::parse(a.json); }
+nlohmann::json as_json(const AssembledTrace& a) { return a.value; }
 
 OtlpSpan span(const std::string& trace, const std::string& id, const std::string& parent,
               bool ended, OtlpSpanKind kind = OtlpSpanKind::internal) {
@@ -472,7 +472,7 @@ TEST_CASE("trace assembler: mutated payloads never throw") {
         std::vector<AssembledTrace> done;
         REQUIRE_NOTHROW(done = as.take_complete(k_t0 + 1000000));
         for (const auto& a : done) {
-            CHECK(parse_trace(a.json, ParseLimits{}, k_t0).ok());
+            CHECK(trace_from_json(a.value, k_t0).ok());
         }
     }
     CHECK(parsed > 0);  // some mutations keep the payload valid: the assembler ran on them

@@ -2,7 +2,8 @@
 
 #include <string>
 
-#include "ingest/trace_parser.h"
+#include "core/time_format.h"
+#include "core/trace_json.h"
 
 using namespace assay;
 

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "fake_provider.h"
-#include "judge/judge_client.h"
-#include "judge/judge_wire.h"
+#include "llm/judge_client.h"
+#include "llm/judge_wire.h"
 
 using namespace assay;
 using assay::testing::Behaviour;

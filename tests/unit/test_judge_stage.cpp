@@ -18,11 +18,11 @@
 #include "config/config.h"
 #include "core/sha256.h"
 #include "fake_provider.h"
-#include "ingest/trace_parser.h"
+#include "core/trace_json.h"
 #include "judge/judge_metrics.h"
 #include "judge/judge_stage.h"
 #include "pipeline/evaluate.h"
-#include "store/sqlite_store.h"
+#include "store/sqlite/store.h"
 #include "temp_dir.h"
 
 using namespace assay;
@@ -106,7 +106,7 @@ struct Rig {
     }
 
     std::unique_ptr<JudgeStage> stage(bool no_redactor = false) {
-        auto setup = judge_stage_setup(cfg);
+        auto setup = judge_stage_setup(cfg.store, cfg.judges, cfg.scorers);
         REQUIRE_MESSAGE(setup.ok(), setup.status().to_string());
         if (no_redactor) {
             setup->redactor = nullptr;

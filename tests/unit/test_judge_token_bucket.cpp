@@ -5,9 +5,9 @@
 #include <chrono>
 #include <deque>
 
-#include "judge/backoff.h"
-#include "judge/circuit_breaker.h"
-#include "judge/token_bucket.h"
+#include "llm/backoff.h"
+#include "llm/circuit_breaker.h"
+#include "llm/token_bucket.h"
 
 using namespace assay;
 using namespace std::chrono_literals;

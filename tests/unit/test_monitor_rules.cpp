@@ -12,7 +12,7 @@
 #include "store/aggregate_store.h"
 #include "store/alert_store.h"
 #include "store/maintenance_store.h"
-#include "store/sqlite_conn.h"
+#include "store/sqlite/conn.h"
 #include "temp_dir.h"
 
 using namespace assay;

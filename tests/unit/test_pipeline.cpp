@@ -4,9 +4,10 @@
 
 #include <atomic>
 
+#include "config/component_options.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
-#include "store/sqlite_store.h"
+#include "store/sqlite/store.h"
 #include "sql_value.h"
 #include "temp_dir.h"
 
@@ -47,8 +48,10 @@ scorers:
 
     std::vector<uint64_t> committed;
     std::vector<std::string> errors;
-    Pipeline p(*cfg, **store, [&](const Pipeline::CommitReport& r) {
-        committed.insert(committed.end(), r.tags.begin(), r.tags.end());
+    Pipeline p(pipeline_setup(*cfg), **store, [&](const Pipeline::CommitReport& r) {
+        for (const RecordOrigin& o : r.origins) {
+            committed.push_back(o.tag);
+        }
         errors.insert(errors.end(), r.errors.begin(), r.errors.end());
     });
     std::vector<std::string> lines = {
@@ -61,7 +64,7 @@ scorers:
         R"({"trace_id":"f","output":12})",
     };
     for (size_t i = 0; i < lines.size(); ++i) {
-        REQUIRE(p.submit(rec(lines[i], static_cast<int64_t>(i + 1)), i + 1).ok());
+        REQUIRE(p.submit(rec(lines[i], static_cast<int64_t>(i + 1)), RecordOrigin{0, i + 1}).ok());
     }
     REQUIRE(p.finish().ok());
 
@@ -108,7 +111,7 @@ TEST_CASE("pipeline: a scorer that throws fails that trace, not the process") {
     auto store = SqliteStore::open(cfg->store);
     REQUIRE(store.ok());
     REQUIRE((*store)->register_scorers(version_infos(cfg->scorers)).ok());
-    Pipeline p(*cfg, **store);
+    Pipeline p(pipeline_setup(*cfg), **store);
     REQUIRE(p.submit(rec(R"({"trace_id":"t1","output":"throw"})", 1)).ok());
     REQUIRE(p.submit(rec(R"({"trace_id":"t2","output":"fine"})", 2)).ok());
     REQUIRE(p.finish().ok());
@@ -127,7 +130,7 @@ TEST_CASE("pipeline: scoring the same input twice is idempotent") {
         auto store = SqliteStore::open(cfg->store);
         REQUIRE(store.ok());
         REQUIRE((*store)->register_scorers(version_infos(cfg->scorers)).ok());
-        Pipeline p(*cfg, **store);
+        Pipeline p(pipeline_setup(*cfg), **store);
         for (int i = 0; i < 5; ++i) {
             REQUIRE(p.submit(rec(R"({"trace_id":"t)" + std::to_string(i) + R"(","output":"hi"})", i + 1)).ok());
         }
@@ -152,8 +155,8 @@ TEST_CASE("pipeline: a store failure stops acknowledgement and is reported") {
     sqlite3_exec(other, "DROP TABLE scores", nullptr, nullptr, nullptr);
     sqlite3_close(other);
     std::atomic<int> acks{0};
-    Pipeline p(*cfg, **store, [&](const Pipeline::CommitReport& r) { acks += static_cast<int>(r.tags.size()); });
-    p.submit(rec(R"({"trace_id":"x","output":"hi"})", 1));
+    Pipeline p(pipeline_setup(*cfg), **store, [&](const Pipeline::CommitReport& r) { acks += static_cast<int>(r.origins.size()); });
+    (void)p.submit(rec(R"({"trace_id":"x","output":"hi"})", 1));
     Status st = p.finish();
     CHECK_FALSE(st.ok());
     CHECK(acks.load() == 0);
@@ -193,9 +196,9 @@ scorers:
     }
     SUBCASE("the pipeline waits it out once the lock is released") {
         std::atomic<int> commits{0};
-        Pipeline p(*cfg, **store, [&](const Pipeline::CommitReport&) { ++commits; });
-        REQUIRE(p.submit(rec(R"({"trace_id":"a","output":"ok"})", 1), 1).ok());
-        REQUIRE(p.submit(rec(R"({"trace_id":"b","output":"ok"})", 2), 2).ok());
+        Pipeline p(pipeline_setup(*cfg), **store, [&](const Pipeline::CommitReport&) { ++commits; });
+        REQUIRE(p.submit(rec(R"({"trace_id":"a","output":"ok"})", 1), RecordOrigin{0, 1}).ok());
+        REQUIRE(p.submit(rec(R"({"trace_id":"b","output":"ok"})", 2), RecordOrigin{0, 2}).ok());
         std::this_thread::sleep_for(std::chrono::milliseconds(150));
         CHECK(commits.load() == 0);  // still held: nothing committed, nothing acknowledged
         sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);

@@ -4,11 +4,12 @@
 
 #include <sqlite3.h>
 
-#include "ingest/trace_parser.h"
+#include "core/time_format.h"
+#include "core/trace_json.h"
 #include "review/access.h"
 #include "review/dataset_export.h"
 #include "store/review_store.h"
-#include "store/sqlite_store.h"
+#include "store/sqlite/store.h"
 #include "sql_value.h"
 #include "temp_dir.h"
 

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "ingest/trace_parser.h"
+#include "core/trace_json.h"
 #include <cmath>
 
 #include "sample/sampler.h"

@@ -31,10 +31,7 @@ private:
     int64_t m_max;
 };
 
-class TestJudge final : public Scorer {
-public:
-    Result<Score> score(const Trace&) const override { return Status::internal("deferred"); }
-};
+class TestJudge final : public DeferredScorer {};
 
 Result<std::unique_ptr<Scorer>> make_len(ConfigBlock& b) {
     int64_t max = b.get_int("max").value_or(10);
@@ -44,13 +41,13 @@ Result<std::unique_ptr<Scorer>> make_len(ConfigBlock& b) {
     return std::unique_ptr<Scorer>(new TestLen(max));
 }
 
-Result<std::unique_ptr<Scorer>> make_judge(ConfigBlock& b) {
-    b.get_string("rubric");
-    return std::unique_ptr<Scorer>(new TestJudge());
+Result<std::unique_ptr<DeferredScorer>> make_judge(ConfigBlock& b) {
+    (void)b.get_string("rubric");
+    return std::unique_ptr<DeferredScorer>(new TestJudge());
 }
 
-ASSAY_REGISTER_SCORER((ScorerType{"test_len", "test", 3, false, 1.0, {{"max", "number", "default 10"}}, &make_len}));
-ASSAY_REGISTER_SCORER((ScorerType{"test_judge", "test", 1, true, -1.0, {}, &make_judge}));
+ASSAY_REGISTER_SCORER((ScorerType{"test_len", "test", 3, 1.0, {{"max", "number", "default 10"}}, &make_len}));
+ASSAY_REGISTER_SCORER((ScorerType{"test_judge", "test", 1, -1.0, {}, nullptr, &make_judge}));
 
 }  // namespace
 }  // namespace assay

@@ -10,9 +10,9 @@
 #include <set>
 #include <thread>
 
-#include "ingest/trace_parser.h"
+#include "core/trace_json.h"
 #include "store/judge_claimant.h"
-#include "store/sqlite_store.h"
+#include "store/sqlite/store.h"
 #include "sql_value.h"
 #include "temp_dir.h"
 

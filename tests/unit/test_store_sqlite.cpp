@@ -2,9 +2,9 @@
 
 #include <sqlite3.h>
 
-#include "ingest/trace_parser.h"
-#include "store/schema.h"
-#include "store/sqlite_store.h"
+#include "core/trace_json.h"
+#include "store/sqlite/schema.h"
+#include "store/sqlite/store.h"
 #include "sql_value.h"
 #include "temp_dir.h"
 

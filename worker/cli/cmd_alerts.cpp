@@ -9,7 +9,7 @@
 #include "cli/monitor_args.h"
 #include "cli/output.h"
 #include "config/config.h"
-#include "ingest/trace_parser.h"
+#include "core/time_format.h"
 #include "monitor/alert_manager.h"
 #include "store/aggregate_store.h"
 #include "store/alert_store.h"

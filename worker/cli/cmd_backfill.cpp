@@ -14,7 +14,8 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "config/config.h"
-#include "ingest/trace_parser.h"
+#include "core/clock.h"
+#include "core/trace_json.h"
 #include "judge/judge_options.h"
 #include "judge/judge_scorer_spec.h"
 #include "judge/judge_stage.h"
@@ -52,7 +53,7 @@ int run_backfill(const BackfillArgs& a) {
                      cfg->source.c_str());
         return 1;
     }
-    const JudgeScorerSpec* spec = judge_scorer_spec(cs->impl.get());
+    const JudgeScorerSpec* spec = judge_scorer_spec(cs->deferred.get());
     if (spec == nullptr) {
         std::fprintf(stderr, "%s: --scorer: '%s' is a %s scorer; backfill runs judge scorers\n", cmd.c_str(),
                      a.scorer.c_str(), cs->type.c_str());
@@ -108,10 +109,7 @@ int run_backfill(const BackfillArgs& a) {
     int64_t sampled = 0, missing = 0, calls = 0, queued = 0, over_budget = 0;
     double cost = 0, queued_cost = 0;
     for (auto& c : *candidates) {
-        ParseLimits limits;
-        limits.max_trace_bytes = c.raw.size() + 1;
-        limits.max_depth = 10000;
-        auto trace = parse_trace(std::string_view(c.raw), limits, now);
+        auto trace = parse_stored_trace(c.raw, now);
         if (!trace.ok()) {
             continue;  // stored traces parsed once; a failure here is left alone
         }
@@ -176,7 +174,7 @@ int run_backfill(const BackfillArgs& a) {
     std::printf("backfill: queued %lld traces (estimated at most $%.4f); judging...\n",
                 static_cast<long long>(queued), queued_cost);
     std::fflush(stdout);
-    auto stage = start_judge_stage(*cfg);
+    auto stage = start_judge_stage(cfg->store, cfg->judges, cfg->scorers);
     if (!stage.ok()) {
         std::fprintf(stderr, "%s: %s\n", cmd.c_str(), stage.status().message().c_str());
         return 2;

@@ -8,7 +8,9 @@
 #include "cli/output.h"
 #include "cli/store_args.h"
 #include "core/text.h"
-#include "ingest/trace_parser.h"
+#include "core/clock.h"
+#include "core/time_format.h"
+#include "core/trace_json.h"
 
 namespace assay::cli {
 
@@ -47,13 +49,10 @@ int run_bottom(const BottomArgs& a) {
         std::fprintf(stderr, "assay bottom: %s\n", rows.status().message().c_str());
         return rows.status().code() == StatusCode::not_found ? 1 : 2;
     }
-    ParseLimits limits;
-    limits.max_depth = 10000;
-    limits.max_trace_bytes = SIZE_MAX;
     if (a.format == "json") {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& r : *rows) {
-            auto t = parse_trace(r.raw, limits, r.ts_ms);
+            auto t = parse_stored_trace(r.raw, r.ts_ms);
             nlohmann::json o;
             o["trace_id"] = r.trace_id;
             o["scorer"] = r.scorer;
@@ -82,7 +81,7 @@ int run_bottom(const BottomArgs& a) {
                 a.scorer.c_str(), (*rows)[0].scorer_version.c_str());
     size_t n = static_cast<size_t>(a.excerpt);
     for (const auto& r : *rows) {
-        auto t = parse_trace(r.raw, limits, r.ts_ms);
+        auto t = parse_stored_trace(r.raw, r.ts_ms);
         std::printf("%s  value=%s  passed=%s  %s  [%s/%s/%s/%s]\n", r.trace_id.c_str(),
                     fmt_double(r.value, 3).c_str(),
                     r.passed ? (*r.passed ? "true" : "false") : "null", r.label.c_str(),

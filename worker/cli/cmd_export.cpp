@@ -5,7 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/review_args.h"
-#include "ingest/trace_parser.h"
+#include "core/time_format.h"
 #include "review/dataset_export.h"
 
 namespace assay::cli {

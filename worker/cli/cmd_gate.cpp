@@ -14,7 +14,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "config/config.h"
-#include "judge/judge_client.h"
+#include "llm/judge_client.h"
 #include "judge/subject_options.h"
 #include "gate/gate_rules.h"
 #include "gate/generate_side.h"
@@ -169,7 +169,7 @@ int run_gate_command(const GateArgs& a) {
             }
         }
         generator = std::make_unique<gate::SubjectGenerator>(std::move(subject).value(), *subject_client,
-                                                             generation_store.get(), cfg->ingest);
+                                                             generation_store.get());
         options.generator = generator.get();
         options.generate_progress = [&](const std::string& side, size_t done, size_t total) {
             if (progress) {  // called once per batch of finished requests
@@ -191,9 +191,9 @@ int run_gate_command(const GateArgs& a) {
             }
         };
     }
-    gate::StageCaseJudge stage_judge(*cfg, std::chrono::milliseconds(a.judge_timeout_s * 1000LL));
+    gate::StageCaseJudge stage_judge(cfg->store, cfg->judges, cfg->scorers, std::chrono::milliseconds(a.judge_timeout_s * 1000LL));
     gate::CaseJudge* judge = has_judges ? &stage_judge : nullptr;
-    auto report = gate::run_gate(*cfg, *rules, options, judge, show, a.db.empty() ? nullptr : &batch);
+    auto report = gate::run_gate(gate::GateSetup{cfg->scorers, cfg->ingest, cfg->source}, *rules, options, judge, show, a.db.empty() ? nullptr : &batch);
     if (!report.ok()) {
         std::fprintf(stderr, "assay gate: %s\n", report.status().message().c_str());
         return 2;

@@ -11,7 +11,8 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "config/config.h"
-#include "ingest/trace_parser.h"
+#include "core/clock.h"
+#include "core/time_format.h"
 #include "judge/judge_options.h"
 #include "judge/judge_scorer_spec.h"
 
@@ -48,7 +49,7 @@ int run_judges_status(const JudgesArgs& a) {
     // Pending work per judge: the queue of every current scorer version using it.
     std::map<std::string, int64_t> pending;
     for (const auto& cs : cfg->scorers) {
-        const JudgeScorerSpec* spec = judge_scorer_spec(cs.impl.get());
+        const JudgeScorerSpec* spec = judge_scorer_spec(cs.deferred.get());
         if (spec == nullptr) {
             continue;
         }

@@ -10,8 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/clock.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "config/component_options.h"
 #include "config/config.h"
 #include "ingest/jsonl_reader.h"
 #include "judge/judge_stage.h"
@@ -144,7 +146,7 @@ int run_score(const ScoreArgs& a) {
     }
     // Judge scorers run on their own thread and store connection, beside the
     // code scorers, which never wait for them.
-    auto started = start_judge_stage(*cfg);
+    auto started = start_judge_stage(cfg->store, cfg->judges, cfg->scorers);
     if (!started.ok()) {
         std::fprintf(stderr, "assay score: %s\n", started.status().message().c_str());
         return 2;
@@ -154,7 +156,12 @@ int run_score(const ScoreArgs& a) {
     const bool progress = !a.quiet && (a.progress || isatty(STDERR_FILENO));
     auto t0 = std::chrono::steady_clock::now();
     auto last = t0;
-    Pipeline pipeline(*cfg, **store);
+    JudgeStage* judge_stage = judges.get();
+    Pipeline pipeline(pipeline_setup(*cfg), **store, [judge_stage](const Pipeline::CommitReport& r) {
+        if (judge_stage != nullptr) {
+            judge_stage->offer(std::move(r.queued_for_judge));  // judged without parsing them again
+        }
+    });
     JsonlRecord rec;
     int64_t n = 0;
     Status st;

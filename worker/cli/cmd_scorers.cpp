@@ -18,7 +18,7 @@ int run_scorers(const std::string& format) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto* t : types) {
             nlohmann::json o{{"type", t->type}, {"summary", t->summary}, {"impl_version", t->impl_version},
-                             {"judge", t->is_judge}, {"keys", nlohmann::json::array()}};
+                             {"judge", t->is_judge()}, {"keys", nlohmann::json::array()}};
             for (const auto& k : t->keys) {
                 o["keys"].push_back({{"key", k.key}, {"type", k.type}, {"meaning", k.meaning}});
             }
@@ -30,7 +30,7 @@ int run_scorers(const std::string& format) {
     std::printf("Every scorer also takes: name, type, sample_rate (code scorers: 1; judges: required),\n"
                 "filter (metadata conditions), always_when ({error, latency_ms_above, tags, finish_reason}).\n\n");
     for (const auto* t : types) {
-        std::printf("%s (v%d)%s\n  %s\n", t->type.c_str(), t->impl_version, t->is_judge ? " [LLM judge]" : "",
+        std::printf("%s (v%d)%s\n  %s\n", t->type.c_str(), t->impl_version, t->is_judge() ? " [LLM judge]" : "",
                     t->summary.c_str());
         std::vector<std::vector<std::string>> rows;
         for (const auto& k : t->keys) {

@@ -9,7 +9,7 @@
 #include "cli/output.h"
 #include "cli/store_args.h"
 #include "core/text.h"
-#include "ingest/trace_parser.h"
+#include "core/time_format.h"
 
 namespace assay::cli {
 

@@ -4,7 +4,8 @@
 #include <filesystem>
 
 #include "config/config.h"
-#include "ingest/trace_parser.h"
+#include "core/clock.h"
+#include "core/time_format.h"
 
 namespace assay::cli {
 

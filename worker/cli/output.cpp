@@ -8,7 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/text.h"
-#include "ingest/trace_parser.h"
+#include "core/time_format.h"
 
 namespace assay::cli {
 

@@ -137,6 +137,22 @@ Status env_int(const std::map<std::string, std::string>& env, const char* name, 
     return {};
 }
 
+std::vector<std::string> scorer_names(const std::vector<ConfiguredScorer>& scorers) {
+    std::vector<std::string> names;
+    for (const auto& s : scorers) {
+        names.push_back(s.name);
+    }
+    return names;
+}
+
+std::vector<std::string> judge_names(const std::vector<JudgeSpec>& judges) {
+    std::vector<std::string> names;
+    for (const auto& j : judges) {
+        names.push_back(j.name);
+    }
+    return names;
+}
+
 }  // namespace
 
 const char* default_config_yaml() {
@@ -355,6 +371,14 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
     if (flags.batch_size) {
         cfg.pipeline.batch_size = *flags.batch_size;
     }
+    for (auto [flag, field] : {std::pair{&flags.zmq_pull, &cfg.worker.zmq_pull},
+                               std::pair{&flags.zmq_router, &cfg.worker.zmq_router},
+                               std::pair{&flags.http_listen, &cfg.worker.http_listen},
+                               std::pair{&flags.otlp_listen, &cfg.worker.otlp_listen}}) {
+        if (*flag && !(*flag)->empty()) {
+            *field = **flag;
+        }
+    }
     static const std::set<std::string> k_levels = {"trace", "debug", "info", "warn", "error", "off"};
     if (k_levels.count(cfg.log.level) == 0) {
         return Status::invalid_argument(source + ": log.level must be one of trace, debug, info, warn, error, off; got '" +
@@ -394,7 +418,7 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
             }
         }
     }
-    ASSAY_RETURN_IF_ERROR(wrap(validate_monitoring_config(cfg)));
+    ASSAY_RETURN_IF_ERROR(wrap(validate_monitoring_config(cfg.monitoring, scorer_names(cfg.scorers), judge_names(cfg.judges))));
     return cfg;
 }
 

@@ -12,17 +12,15 @@
 #include <vector>
 
 #include "core/status.h"
-#include "ingest/trace_parser.h"
+#include "core/trace_json.h"
+#include "llm/judge_spec.h"
 #include "monitor/alert_config.h"
+#include "pipeline/pipeline_options.h"
+#include "pipeline/scorer_set.h"
 #include "pipeline/scorer_set.h"
 #include "store/store.h"
 
 namespace assay {
-
-struct PipelineOptions {
-    int batch_size = 1000;  // pipeline.batch_size: traces per store transaction
-    int threads = 0;        // pipeline.threads: scoring threads; 0 = cores - 1 (at least 1)
-};
 
 struct LogOptions {
     std::string level = "info";  // log.level: trace|debug|info|warn|error|off
@@ -43,15 +41,6 @@ struct WorkerOptions {
     int64_t otlp_idle_ms = 2000;    // worker.otlp_idle_ms: quiet time after a trace's last span before scoring
     int64_t otlp_max_wait_ms = 300000;  // worker.otlp_max_wait_ms: a trace still open this long after its first span is scored as incomplete
     int64_t otlp_max_body_bytes = 8 << 20;  // worker.otlp_max_body_bytes: larger request bodies get 413
-};
-
-// A judge endpoint (the judge issue runs them; here they are validated and
-// referenced by judge scorers).
-struct JudgeSpec {
-    std::string name;
-    std::string provider;  // openai | anthropic
-    std::string model;
-    std::string config_json;
 };
 
 struct Config {
@@ -78,6 +67,12 @@ struct ConfigOverrides {
     std::optional<std::string> log_level;
     std::optional<int> threads;
     std::optional<int> batch_size;
+    // `assay worker` --zmq-pull, --zmq-router, --http-listen, --otlp-listen
+    // (an empty value leaves the config's).
+    std::optional<std::string> zmq_pull;
+    std::optional<std::string> zmq_router;
+    std::optional<std::string> http_listen;
+    std::optional<std::string> otlp_listen;
 };
 
 // Loads `path`; when `path` is empty, ./assay.yaml if it exists, else the

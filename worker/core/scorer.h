@@ -29,7 +29,16 @@ public:
     // Safe to call from several threads at once: implementations keep no
     // mutable state, and compile regexes in their factory, never per trace.
     virtual Result<Score> score(const Trace& trace) const = 0;
+};
 
+// A deferred scorer (LLM-as-judge): the pipeline only samples traces for it
+// and queues them (judge_queue, decision `pending`); a stage of its own
+// (judge/judge_stage.h, or the gate's CaseJudge) does the scoring. It has no
+// score(): what that stage needs comes from the concrete type
+// (judge/judge_scorer_spec.h). Immutable after startup; thread-safe.
+class DeferredScorer {
+public:
+    virtual ~DeferredScorer() = default;
     // A pairwise scorer compares two outputs for the same input (a judge
     // scorer with a pairwise rubric). Only `assay gate` runs it: the
     // pipeline records it as filtered_out and never queues it.
@@ -47,15 +56,19 @@ struct ConfigKeyDoc {
 // `block` (unknown keys are then reported by the caller). Returns a non-OK
 // Status, naming the key, when the config is unusable.
 using ScorerFactory = Result<std::unique_ptr<Scorer>> (*)(ConfigBlock& block);
+// The same for a deferred scorer.
+using DeferredScorerFactory = Result<std::unique_ptr<DeferredScorer>> (*)(ConfigBlock& block);
 
+// A scorer type sets exactly one of `make` and `make_deferred`.
 struct ScorerType {
     std::string type;          // the `type:` value in config
     std::string summary;       // one line for `assay scorers`
     int impl_version = 1;      // bump when the meaning of a value changes
-    bool is_judge = false;     // deferred to the judge queue (LLM-as-judge)
     double default_sample_rate = 1.0;  // < 0: sample_rate is required
     std::vector<ConfigKeyDoc> keys;
-    ScorerFactory make = nullptr;
+    ScorerFactory make = nullptr;                   // a code scorer, run on every sampled trace
+    DeferredScorerFactory make_deferred = nullptr;  // or a deferred one, queued for the judge stage
+    bool is_judge() const { return make_deferred != nullptr; }
 };
 
 }  // namespace assay

@@ -16,6 +16,11 @@ bool ScorerRegistry::add(ScorerType type) {
         std::fprintf(stderr, "assay: scorer type '%s' registered twice\n", type.type.c_str());
         std::abort();
     }
+    if ((type.make == nullptr) == (type.make_deferred == nullptr)) {
+        std::fprintf(stderr, "assay: scorer type '%s' must set exactly one of make and make_deferred\n",
+                     type.type.c_str());
+        std::abort();
+    }
     m_types.push_back(std::move(type));
     return true;
 }

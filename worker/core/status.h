@@ -3,7 +3,11 @@
 // A Status is either OK or carries a code and a human-readable message that
 // names the problem (field, line, limit). Result<T> holds a T or a non-OK
 // Status. Both are plain values: cheap to move, safe to copy, not shared.
+// Both are [[nodiscard]]: a caller that means to ignore one says so with
+// a (void) cast.
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <variant>
@@ -24,7 +28,7 @@ enum class StatusCode {
 
 const char* to_string(StatusCode code);
 
-class Status {
+class [[nodiscard]] Status {
 public:
     Status() = default;
     Status(StatusCode code, std::string message) : m_code(code), m_message(std::move(message)) {}
@@ -50,10 +54,11 @@ private:
     std::string m_message;
 };
 
-// Result<T>: a T on success, a non-OK Status on failure. Accessing value() of
-// a failed Result is a bug (asserted).
+// Result<T>: a T on success, a non-OK Status on failure. Accessing value()
+// (or * and ->) of a failed Result is a bug: the process prints the Status
+// and aborts, in every build type.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
 public:
     Result(T value) : m_v(std::move(value)) {}            // NOLINT: implicit by design
     Result(Status status) : m_v(std::move(status)) {}     // NOLINT: implicit by design
@@ -63,15 +68,32 @@ public:
         static const Status k_ok;
         return ok() ? k_ok : std::get<Status>(m_v);
     }
-    T& value() & { return std::get<T>(m_v); }
-    const T& value() const& { return std::get<T>(m_v); }
-    T&& value() && { return std::get<T>(std::move(m_v)); }
+    T& value() & {
+        check();
+        return *std::get_if<T>(&m_v);
+    }
+    const T& value() const& {
+        check();
+        return *std::get_if<T>(&m_v);
+    }
+    T&& value() && {
+        check();
+        return std::move(*std::get_if<T>(&m_v));
+    }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
 
 private:
+    void check() const {
+        if (!ok()) {
+            std::fprintf(stderr, "assay: bug: value() of a failed Result: %s\n",
+                         std::get<Status>(m_v).to_string().c_str());
+            std::abort();
+        }
+    }
+
     std::variant<T, Status> m_v;
 };
 

@@ -1,6 +1,6 @@
 #pragma once
 // The trace model: one LLM call (or one agent run) as Assay scores it.
-// A Trace is a plain value built by ingest/trace_parser.h from the JSON
+// A Trace is a plain value built by core/trace_json.h from the JSON
 // contract documented in README.md ("Trace format"). It owns all its data and
 // is immutable once built; reading it from several threads is safe.
 

@@ -8,9 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/time_format.h"
 #include "core/sha256.h"
 #include "gate/side_outputs.h"
-#include "judge/judge_wire.h"
+#include "llm/judge_wire.h"
 
 namespace assay::gate {
 
@@ -65,11 +66,10 @@ std::string generation_cache_key(const JudgeOptions& subject, std::string_view s
 }
 
 SubjectGenerator::SubjectGenerator(SubjectRuntime subject, JudgeClient& client, Store* store,
-                                   ParseLimits limits, std::function<int64_t()> now_ms)
+                                   std::function<int64_t()> now_ms)
     : m_subject(std::move(subject)),
       m_client(client),
       m_store(store),
-      m_limits(limits),
       m_now(now_ms ? std::move(now_ms) : std::function<int64_t()>(&assay::now_ms)) {}
 
 Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const PromptTemplate& prompt,
@@ -261,20 +261,17 @@ Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const 
             j["finish_reason"] = a.finish_reason;
         }
         j["metadata"] = {{"model", t.model}, {"prompt_file", prompt.path}, {"prompt_sha256", prompt.sha256}};
-        std::string line = j.dump();
-        ParseLimits roomy = m_limits;
-        roomy.max_trace_bytes = std::max(m_limits.max_trace_bytes, line.size() + 1024);
-        Result<Trace> parsed = parse_trace(line, roomy, 0);
+        Result<Trace> parsed = trace_from_json(j, 0);
         if (!parsed.ok()) {
             return Status::invalid_argument(who + ": case '" + dataset.cases[i].id +
                                             "': the reply does not form a valid trace: " + parsed.status().message());
         }
-        Result<Trace> full = complete_from_case(*parsed, dataset.cases[i], roomy);
+        Result<Trace> full = complete_from_case(*parsed, dataset.cases[i]);
         if (!full.ok()) {
             return Status::invalid_argument(who + ": " + full.status().message());
         }
         out.traces.push_back(std::move(full).value());
-        out.jsonl.push_back(std::move(line));
+        out.jsonl.push_back(std::move(parsed->raw));
     }
     return out;
 }

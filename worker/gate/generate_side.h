@@ -35,8 +35,9 @@
 #include "core/trace.h"
 #include "gate/dataset.h"
 #include "gate/prompt_template.h"
-#include "ingest/trace_parser.h"
-#include "judge/judge_client.h"
+#include "core/clock.h"
+#include "core/trace_json.h"
+#include "llm/judge_client.h"
 #include "judge/subject_options.h"
 #include "store/store.h"
 
@@ -78,7 +79,7 @@ public:
     // `client` and `store` must outlive this object; `store` may be null (no
     // cache, and the budget counts this run only). `now_ms` gives the spend
     // day and cache timestamps (default: the system clock).
-    SubjectGenerator(SubjectRuntime subject, JudgeClient& client, Store* store, ParseLimits limits,
+    SubjectGenerator(SubjectRuntime subject, JudgeClient& client, Store* store,
                      std::function<int64_t()> now_ms = {});
 
     Result<GeneratedSide> generate(const std::string& side, const PromptTemplate& prompt, const Dataset& dataset,
@@ -88,7 +89,6 @@ private:
     SubjectRuntime m_subject;
     JudgeClient& m_client;
     Store* m_store;
-    ParseLimits m_limits;
     std::function<int64_t()> m_now;
 };
 

@@ -48,8 +48,7 @@ void combine_orders(PairwiseCase& pc) {
     }
 }
 
-Result<Trace> make_pair_trace(const GateCase& c, const Trace& a, const Trace& b, const std::string& order,
-                              const ParseLimits& limits) {
+Result<Trace> make_pair_trace(const GateCase& c, const Trace& a, const Trace& b, const std::string& order) {
     json j;
     j["trace_id"] = c.id + "/" + order;
     j["input"] = c.input.is_null() ? json(a.input) : c.input;
@@ -64,9 +63,7 @@ Result<Trace> make_pair_trace(const GateCase& c, const Trace& a, const Trace& b,
     m[std::string(k_pair_output_b_key)] = b.output;
     j["metadata"] = m;
     j["output"] = "[A]\n" + a.output + "\n\n[B]\n" + b.output;
-    ParseLimits roomy = limits;
-    roomy.max_trace_bytes = std::max(limits.max_trace_bytes, 3 * (a.output.size() + b.output.size()) + 1024 * 1024);
-    Result<Trace> t = parse_trace(j.dump(), roomy, 0);
+    Result<Trace> t = trace_from_json(j, 0);
     if (!t.ok()) {
         return Status::invalid_argument("case '" + c.id + "': the pair trace (" + order +
                                         ") is not a valid trace: " + t.status().message());
@@ -109,7 +106,7 @@ Result<std::vector<PairwiseSummary>> run_pairwise(const Dataset& dataset, const 
                                                   const SideResult& cand_result,
                                                   const std::vector<bool>& judge_scorers,
                                                   const std::vector<const ConfiguredScorer*>& pairwise,
-                                                  const GateRules& rules, const ParseLimits& limits,
+                                                  const GateRules& rules,
                                                   CaseJudge* judge) {
     std::vector<PairwiseSummary> out;
     if (pairwise.empty()) {
@@ -141,7 +138,7 @@ Result<std::vector<PairwiseSummary>> run_pairwise(const Dataset& dataset, const 
         for (int o = 0; o < 2; ++o) {
             const bool baseline_is_a = o == 0;
             auto t = make_pair_trace(dataset.cases[c], baseline_is_a ? base[c] : cand[c],
-                                     baseline_is_a ? cand[c] : base[c], k_orders[o], limits);
+                                     baseline_is_a ? cand[c] : base[c], k_orders[o]);
             if (!t.ok()) {
                 return t.status();
             }
@@ -149,7 +146,7 @@ Result<std::vector<PairwiseSummary>> run_pairwise(const Dataset& dataset, const 
         }
     }
     for (const ConfiguredScorer* scorer : pairwise) {
-        const JudgeScorerSpec* spec = judge_scorer_spec(scorer->impl.get());
+        const JudgeScorerSpec* spec = judge_scorer_spec(scorer->deferred.get());
         if (spec == nullptr) {
             return Status::internal("pairwise scorer '" + scorer->name + "' has no judge spec");
         }

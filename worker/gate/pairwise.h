@@ -44,7 +44,7 @@
 #include "gate/pairwise_result.h"
 #include "gate/side_result.h"
 #include "gate/verdict.h"
-#include "ingest/trace_parser.h"
+#include "core/trace_json.h"
 #include "judge/rubric.h"
 #include "pipeline/scorer_set.h"
 
@@ -63,8 +63,7 @@ void combine_orders(PairwiseCase& pc);
 // and as `output` both outputs labelled "[A]" and "[B]" (for `assay trace`).
 // Its trace_id is "<case id>/<order>". invalid_argument when the fields do
 // not form a valid trace.
-Result<Trace> make_pair_trace(const GateCase& c, const Trace& a, const Trace& b, const std::string& order,
-                              const ParseLimits& limits);
+Result<Trace> make_pair_trace(const GateCase& c, const Trace& a, const Trace& b, const std::string& order);
 
 // A side failed a code check on this case (the short-circuit condition).
 bool failed_code_check(const SideResult& side, size_t case_index, const std::vector<bool>& judge_scorers);
@@ -79,7 +78,7 @@ Result<std::vector<PairwiseSummary>> run_pairwise(const Dataset& dataset, const 
                                                   const SideResult& cand_result,
                                                   const std::vector<bool>& judge_scorers,
                                                   const std::vector<const ConfiguredScorer*>& pairwise,
-                                                  const GateRules& rules, const ParseLimits& limits,
+                                                  const GateRules& rules,
                                                   CaseJudge* judge);
 
 // Counts the outcomes of `s.cases` into wins/ties/losses/errors/... (not

@@ -1,5 +1,7 @@
 #include "gate/run_gate.h"
 
+#include "core/clock.h"
+#include "core/time_format.h"
 #include "gate/case_checks.h"
 #include "gate/dataset.h"
 #include "gate/pairwise.h"
@@ -35,14 +37,14 @@ void append_side(WriteBatch& from, const std::string& side, WriteBatch& to) {
 
 }  // namespace
 
-Result<GateReport> run_gate(const Config& config, const GateRules& rules, const GateOptions& options,
+Result<GateReport> run_gate(const GateSetup& config, const GateRules& rules, const GateOptions& options,
                             CaseJudge* judge,
                             const std::function<void(const std::string&, size_t, size_t)>& progress,
                             WriteBatch* batch) {
     if (config.scorers.empty()) {
         return Status::invalid_argument("no scorers are configured: the gate never passes on nothing");
     }
-    auto dataset = load_dataset(options.dataset, config.ingest.max_trace_bytes, config.ingest.max_depth);
+    auto dataset = load_dataset(options.dataset, config.limits.max_trace_bytes, config.limits.max_depth);
     if (!dataset.ok()) {
         return dataset.status();
     }
@@ -88,7 +90,7 @@ Result<GateReport> run_gate(const Config& config, const GateRules& rules, const 
     report.dataset_path = dataset->path;
     report.dataset_sha256 = dataset->sha256;
     report.cases = static_cast<int>(dataset->cases.size());
-    report.config_source = config.source;
+    report.config_source = config.config_source;
     report.rules = rules;
     for (const auto& s : config.scorers) {
         report.scorers.push_back({s.name, s.type, s.version, s.is_judge(), s.is_pairwise()});
@@ -143,7 +145,7 @@ Result<GateReport> run_gate(const Config& config, const GateRules& rules, const 
             subject = g->subject;
             traces = std::move(g->traces);
         } else {
-            traces = load_side(side, path, *dataset, config.ingest);
+            traces = load_side(side, path, *dataset, config.limits);
         }
         if (!traces.ok()) {
             return traces.status();
@@ -214,7 +216,7 @@ Result<GateReport> run_gate(const Config& config, const GateRules& rules, const 
     report.verdict = compute_verdict(report.baseline, report.candidate, is_judge, rules);
     if (!pairwise.empty()) {
         auto pairs = run_pairwise(*dataset, base_traces, cand_traces, report.baseline, report.candidate, is_judge,
-                                  pairwise, rules, config.ingest, judge);
+                                  pairwise, rules, judge);
         if (!pairs.ok()) {
             return pairs.status();
         }

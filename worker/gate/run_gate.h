@@ -19,15 +19,23 @@
 #include <functional>
 #include <string>
 
-#include "config/config.h"
+#include "core/trace_json.h"
 #include "core/status.h"
 #include "gate/case_judge.h"
 #include "gate/gate_report.h"
 #include "gate/gate_rules.h"
 #include "gate/generate_side.h"
+#include "pipeline/scorer_set.h"
 #include "store/store.h"
 
 namespace assay::gate {
+
+// What a gate run reads of the loaded configuration (config/ builds it).
+struct GateSetup {
+    const std::vector<ConfiguredScorer>& scorers;
+    ParseLimits limits;         // ingest.* limits for the dataset and outputs files
+    std::string config_source;  // the config file's name, shown in the reports
+};
 
 struct GateOptions {
     std::string dataset;          // --dataset
@@ -49,7 +57,7 @@ struct GateOptions {
 // `progress(side, done, total)` after each case (may be empty). `batch`
 // (optional, for --db) receives both sides' traces, with trace ids
 // "<side>/<case id>", and their code-scorer rows.
-Result<GateReport> run_gate(const Config& config, const GateRules& rules, const GateOptions& options,
+Result<GateReport> run_gate(const GateSetup& config, const GateRules& rules, const GateOptions& options,
                             CaseJudge* judge,
                             const std::function<void(const std::string&, size_t, size_t)>& progress,
                             WriteBatch* batch);

@@ -17,7 +17,7 @@ bool absent(const json& j, const char* key) {
 
 }  // namespace
 
-Result<Trace> complete_from_case(const Trace& trace, const GateCase& c, const ParseLimits& limits) {
+Result<Trace> complete_from_case(const Trace& trace, const GateCase& c) {
     json j = json::parse(trace.raw, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
         return Status::internal("a parsed trace is not a JSON object");
@@ -50,9 +50,7 @@ Result<Trace> complete_from_case(const Trace& trace, const GateCase& c, const Pa
     if (!changed) {
         return trace;
     }
-    ParseLimits roomy = limits;
-    roomy.max_trace_bytes = std::max(limits.max_trace_bytes, trace.raw.size() * 2 + 1024 * 1024);
-    Result<Trace> t = parse_trace(j.dump(), roomy, trace.received_ms);
+    Result<Trace> t = trace_from_json(j, trace.received_ms);
     if (!t.ok()) {
         return Status::invalid_argument("case '" + c.id + "': the case's fields do not form a valid trace: " +
                                         t.status().message());
@@ -93,7 +91,7 @@ Result<std::vector<Trace>> load_side(const std::string& side, const std::string&
         if (by_case[it->second]) {
             return Status::invalid_argument(at + "duplicate output for case '" + t->trace_id + "'");
         }
-        Result<Trace> done = complete_from_case(*t, dataset.cases[it->second], limits);
+        Result<Trace> done = complete_from_case(*t, dataset.cases[it->second]);
         if (!done.ok()) {
             return Status::invalid_argument(at + done.status().message());
         }

@@ -11,7 +11,7 @@
 #include "core/status.h"
 #include "core/trace.h"
 #include "gate/dataset.h"
-#include "ingest/trace_parser.h"
+#include "core/trace_json.h"
 
 namespace assay::gate {
 
@@ -24,6 +24,6 @@ Result<std::vector<Trace>> load_side(const std::string& side, const std::string&
                                      const Dataset& dataset, const ParseLimits& limits);
 
 // Completes a parsed trace from its case (see above). Exposed for tests.
-Result<Trace> complete_from_case(const Trace& trace, const GateCase& c, const ParseLimits& limits);
+Result<Trace> complete_from_case(const Trace& trace, const GateCase& c);
 
 }  // namespace assay::gate

@@ -1,5 +1,6 @@
 #include "gate/stage_case_judge.h"
 
+#include "core/clock.h"
 #include "core/text.h"
 #include "judge/judge_stage.h"
 #include "pipeline/scorer_set.h"
@@ -7,19 +8,21 @@
 
 namespace assay::gate {
 
-StageCaseJudge::StageCaseJudge(const Config& config, std::chrono::milliseconds timeout)
-    : m_config(config), m_timeout(timeout) {}
+StageCaseJudge::StageCaseJudge(const StoreOptions& store, const std::vector<JudgeSpec>& judges,
+                               const std::vector<ConfiguredScorer>& scorers,
+                               std::chrono::milliseconds timeout)
+    : m_store(store), m_judges(judges), m_scorers(scorers), m_timeout(timeout) {}
 
 Result<std::vector<JudgeOutcome>> StageCaseJudge::judge(const std::vector<JudgeRequest>& requests) {
     std::vector<JudgeOutcome> out(requests.size());
     if (requests.empty()) {
         return out;
     }
-    auto store = open_store(m_config.store);
+    auto store = open_store(m_store);
     if (!store.ok()) {
         return store.status();
     }
-    ASSAY_RETURN_IF_ERROR((*store)->register_scorers(version_infos(m_config.scorers)));
+    ASSAY_RETURN_IF_ERROR((*store)->register_scorers(version_infos(m_scorers)));
 
     // One stored trace per (side, case); one task per request.
     WriteBatch batch;
@@ -48,7 +51,7 @@ Result<std::vector<JudgeOutcome>> StageCaseJudge::judge(const std::vector<JudgeR
     }
     ASSAY_RETURN_IF_ERROR((*store)->write(batch));
 
-    auto setup = judge_stage_setup(m_config);
+    auto setup = judge_stage_setup(m_store, m_judges, m_scorers);
     if (!setup.ok()) {
         return setup.status();
     }

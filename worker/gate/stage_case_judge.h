@@ -23,21 +23,26 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
 #include "gate/case_judge.h"
+#include "llm/judge_spec.h"
+#include "pipeline/scorer_set.h"
+#include "store/store.h"
 
 namespace assay::gate {
 
 class StageCaseJudge final : public CaseJudge {
 public:
-    // `config` must outlive this object; its store.sqlite names the store
-    // (the gate's --db, or a scratch file the caller owns). `timeout` bounds
-    // one side's judging.
-    StageCaseJudge(const Config& config, std::chrono::milliseconds timeout);
+    // `store`, `judges` and `scorers` (the loaded config's) must outlive this
+    // object; `store` names the store (the gate's --db, or a scratch file the
+    // caller owns). `timeout` bounds one side's judging.
+    StageCaseJudge(const StoreOptions& store, const std::vector<JudgeSpec>& judges,
+                   const std::vector<ConfiguredScorer>& scorers, std::chrono::milliseconds timeout);
     Result<std::vector<JudgeOutcome>> judge(const std::vector<JudgeRequest>& requests) override;
 
 private:
-    const Config& m_config;
+    const StoreOptions& m_store;
+    const std::vector<JudgeSpec>& m_judges;
+    const std::vector<ConfiguredScorer>& m_scorers;
     std::chrono::milliseconds m_timeout;
 };
 

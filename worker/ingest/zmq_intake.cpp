@@ -4,8 +4,9 @@
 
 #include <zmq_addon.hpp>
 
+#include "core/clock.h"
+#include "core/prometheus_text.h"
 #include "core/text.h"
-#include "ingest/trace_parser.h"
 
 namespace assay {
 
@@ -34,8 +35,8 @@ Result<std::string> attach(zmq::socket_t& s, const std::string& endpoint) {
 
 }  // namespace
 
-ZmqIntake::ZmqIntake(ZmqIntakeOptions options, Pipeline& pipeline, size_t max_trace_bytes)
-    : m_options(std::move(options)), m_pipeline(pipeline), m_max_trace_bytes(max_trace_bytes), m_ctx(1) {}
+ZmqIntake::ZmqIntake(ZmqIntakeOptions options, size_t max_trace_bytes)
+    : m_options(std::move(options)), m_max_trace_bytes(max_trace_bytes), m_ctx(1) {}
 
 ZmqIntake::~ZmqIntake() {
     m_pull.reset();
@@ -65,13 +66,14 @@ Status ZmqIntake::open() {
     };
     ASSAY_RETURN_IF_ERROR(setup(m_pull, zmq::socket_type::pull, m_options.pull_endpoint, m_pull_bound));
     ASSAY_RETURN_IF_ERROR(setup(m_router, zmq::socket_type::router, m_options.router_endpoint, m_router_bound));
-    if (!m_pull && !m_router && !m_tick) {
+    if (!m_pull && !m_router) {
         return Status::invalid_argument("no intake configured: give worker.zmq_pull and/or worker.zmq_router");
     }
     return {};
 }
 
-Status ZmqIntake::submit(std::string text, uint64_t tag, const std::string& source, std::string reject) {
+Status ZmqIntake::submit(RecordSink& sink, std::string text, uint64_t tag, const std::string& source,
+                         std::string reject) {
     RawRecord r;
     r.reject = std::move(reject);
     r.text = std::move(text);
@@ -82,14 +84,10 @@ Status ZmqIntake::submit(std::string text, uint64_t tag, const std::string& sour
         r.oversized = true;
         r.text.resize(m_max_trace_bytes);
     }
-    Status st = m_pipeline.submit(std::move(r), tag);
-    if (!st.ok() && m_error.ok()) {
-        m_error = st;
-    }
-    return st;
+    return sink.submit(std::move(r), tag);
 }
 
-void ZmqIntake::read_pull() {
+Status ZmqIntake::read_pull(RecordSink& sink) {
     // Drain what is queued, bounded so the ROUTER and acks are not starved.
     for (int n = 0; n < 1000; ++n) {
         std::vector<zmq::message_t> frames;
@@ -98,10 +96,10 @@ void ZmqIntake::read_pull() {
             got = zmq::recv_multipart(*m_pull, std::back_inserter(frames), zmq::recv_flags::dontwait);
         } catch (const zmq::error_t& e) {
             spdlog::get("ingest")->warn("pull: receive failed: {}", e.what());
-            return;
+            return {};
         }
         if (!got) {
-            return;
+            return {};
         }
         uint64_t traces = 0;
         Status st;
@@ -109,7 +107,7 @@ void ZmqIntake::read_pull() {
             for (std::string_view t : split_payload(f.to_string_view())) {
                 ++traces;
                 if (st.ok()) {
-                    st = submit(std::string(t), 0, "zmq:pull");
+                    st = submit(sink, std::string(t), 0, "zmq:pull");
                 }
             }
         }
@@ -119,12 +117,13 @@ void ZmqIntake::read_pull() {
             m_counters.traces += traces;
         }
         if (!st.ok()) {
-            return;
+            return st;
         }
     }
+    return {};
 }
 
-void ZmqIntake::read_router() {
+Status ZmqIntake::read_router(RecordSink& sink) {
     for (int n = 0; n < 1000; ++n) {
         std::vector<zmq::message_t> frames;
         zmq::recv_result_t got;
@@ -132,10 +131,10 @@ void ZmqIntake::read_router() {
             got = zmq::recv_multipart(*m_router, std::back_inserter(frames), zmq::recv_flags::dontwait);
         } catch (const zmq::error_t& e) {
             spdlog::get("ingest")->warn("router: receive failed: {}", e.what());
-            return;
+            return {};
         }
         if (!got) {
-            return;
+            return {};
         }
         // frames[0] is the peer identity (added by ROUTER), then msg_id, payloads.
         if (frames.size() < 2 || frames[1].size() == 0 || frames[1].size() > k_max_msg_id_bytes) {
@@ -151,7 +150,7 @@ void ZmqIntake::read_router() {
                                               " bytes, got " + std::to_string(frames[1].size());
             // Keep the payload frames; with none, the odd id frame itself.
             for (size_t i = frames.size() > 2 ? 2 : 1; i < frames.size(); ++i) {
-                submit(frames[i].to_string(), 0, "zmq:router", why);
+                ASSAY_RETURN_IF_ERROR(submit(sink, frames[i].to_string(), 0, "zmq:router", why));
             }
             continue;
         }
@@ -182,18 +181,17 @@ void ZmqIntake::read_router() {
         auto it = m_pending.emplace(seq, std::move(p)).first;
         const std::string source = "zmq:router id=" + excerpt(it->second.msg_id, 64);
         for (size_t i = 0; i < traces.size(); ++i) {
-            if (!submit(std::string(traces[i]), make_tag(seq, i), source).ok()) {
-                return;
-            }
+            ASSAY_RETURN_IF_ERROR(submit(sink, std::string(traces[i]), make_tag(seq, i), source));
         }
     }
+    return {};
 }
 
-void ZmqIntake::on_commit(const Pipeline::CommitReport& report) {
+void ZmqIntake::committed(const std::vector<uint64_t>& tags, const std::vector<std::string>& errors) {
     std::lock_guard<std::mutex> lock(m_mu);
-    for (size_t i = 0; i < report.tags.size(); ++i) {
-        if (report.tags[i] != 0 && (report.tags[i] >> 63) == 0) {
-            m_committed.emplace_back(report.tags[i], report.errors[i]);
+    for (size_t i = 0; i < tags.size(); ++i) {
+        if (tags[i] != 0) {
+            m_committed.emplace_back(tags[i], errors[i]);
         }
     }
 }
@@ -237,7 +235,7 @@ void ZmqIntake::send_ack(Pending& p) {
     }
 }
 
-Status ZmqIntake::run() {
+Status ZmqIntake::poll(RecordSink& sink, std::chrono::milliseconds wait) {
     std::vector<zmq::pollitem_t> items;
     if (m_pull) {
         items.push_back({m_pull->handle(), 0, ZMQ_POLLIN, 0});
@@ -245,40 +243,58 @@ Status ZmqIntake::run() {
     if (m_router) {
         items.push_back({m_router->handle(), 0, ZMQ_POLLIN, 0});
     }
-    // Short polls keep ack latency and batch age bounded (flush_ms).
-    const auto tick = std::chrono::milliseconds(std::max(1, std::min(10, m_options.flush_ms)));
-    while (!m_stop.load() && m_error.ok()) {
-        try {
-            zmq::poll(items, tick);
-        } catch (const zmq::error_t& e) {
-            if (e.num() != EINTR) {
-                return Status::io_error(std::string("zmq poll: ") + e.what());
-            }
+    try {
+        zmq::poll(items, wait);
+    } catch (const zmq::error_t& e) {
+        if (e.num() != EINTR) {
+            return Status::io_error(std::string("zmq poll: ") + e.what());
         }
-        size_t k = 0;
-        if (m_pull && (items[k++].revents & ZMQ_POLLIN)) {
-            read_pull();
-        }
-        if (m_router && (items[k].revents & ZMQ_POLLIN)) {
-            read_router();
-        }
-        if (m_tick) {
-            if (Status st = m_tick(); !st.ok() && m_error.ok()) {
-                m_error = st;
-            }
-        }
-        m_pipeline.flush_if_older(m_options.flush_ms);
-        deliver_commits();
-        publish_pending();
     }
-    // Drain: commit everything received, then answer.
-    Status st = m_pipeline.finish();
+    size_t k = 0;
+    if (m_pull && (items[k++].revents & ZMQ_POLLIN)) {
+        ASSAY_RETURN_IF_ERROR(read_pull(sink));
+    }
+    if (m_router && (items[k].revents & ZMQ_POLLIN)) {
+        ASSAY_RETURN_IF_ERROR(read_router(sink));
+    }
     deliver_commits();
+    publish_pending();
+    return {};
+}
+
+void ZmqIntake::finish() {
+    deliver_commits();
+    publish_pending();
     if (!m_pending.empty()) {
         spdlog::get("ingest")->warn("{} messages were not acknowledged (their traces were not all committed)",
                                     m_pending.size());
     }
-    return st.ok() ? m_error : st;
+}
+
+std::string ZmqIntake::describe() const {
+    std::string out;
+    if (!m_router_bound.empty()) {
+        out += "router=" + m_router_bound;
+    }
+    if (!m_pull_bound.empty()) {
+        out += (out.empty() ? "pull=" : " pull=") + m_pull_bound;
+    }
+    return out;
+}
+
+std::string ZmqIntake::metrics_text() const {
+    const Counters c = counters();
+    std::string out;
+    auto counter = [&](const char* name, const char* type, const char* help, uint64_t v) {
+        prom::header(out, name, type, help);
+        out += std::string(name) + " " + std::to_string(v) + "\n";
+    };
+    counter("assay_messages_received_total", "counter", "ZeroMQ messages received", c.messages);
+    counter("assay_traces_received_total", "counter", "Trace records received", c.traces);
+    counter("assay_acks_sent_total", "counter", "Acknowledgements sent to producers", c.acks_sent);
+    counter("assay_bad_messages_total", "counter", "Messages without a usable id frame", c.bad_frames);
+    counter("assay_pending_acks", "gauge", "Acknowledged-intake messages waiting for their commit", c.pending_acks);
+    return out;
 }
 
 ZmqIntake::Counters ZmqIntake::counters() const {

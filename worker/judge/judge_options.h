@@ -1,5 +1,5 @@
 #pragma once
-// Maps one `judges:` config entry (config.h JudgeSpec, its config_json) to
+// Maps one `judges:` config entry (llm/judge_spec.h, its config_json) to
 // what the judge stage needs: the transport options of judge_client.h plus
 // the stage's own per-judge settings (budget, cache, redaction).
 //
@@ -19,9 +19,9 @@
 #include <string>
 #include <string_view>
 
-#include "config/config.h"
 #include "core/status.h"
-#include "judge/judge_client.h"
+#include "llm/judge_client.h"
+#include "llm/judge_spec.h"
 
 namespace assay {
 

@@ -1,8 +1,8 @@
 #pragma once
 // What the judge stage needs from a configured `type: judge` scorer: its
 // loaded rubric, the judges of its ensemble and how their scores combine.
-// The judge scorer (scorers/judge/) implements JudgeScorerInfo next to
-// Scorer; find it with judge_scorer_spec(). Immutable after startup; safe to
+// The judge scorer (scorers/judge/) is a DeferredScorer that implements
+// JudgeScorerInfo; find it with judge_scorer_spec(). Immutable after startup; safe to
 // read from any thread.
 
 #include <string>
@@ -22,14 +22,13 @@ struct JudgeScorerSpec {
     JudgeAggregate aggregate = JudgeAggregate::mean;
 };
 
-class JudgeScorerInfo {
+class JudgeScorerInfo : public DeferredScorer {
 public:
-    virtual ~JudgeScorerInfo() = default;
     virtual const JudgeScorerSpec& judge_spec() const = 0;
 };
 
 // The spec of a judge scorer, or nullptr when `scorer` is not one.
-inline const JudgeScorerSpec* judge_scorer_spec(const Scorer* scorer) {
+inline const JudgeScorerSpec* judge_scorer_spec(const DeferredScorer* scorer) {
     const auto* info = dynamic_cast<const JudgeScorerInfo*>(scorer);
     return info != nullptr ? &info->judge_spec() : nullptr;
 }

@@ -10,9 +10,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include "ingest/trace_parser.h"
+#include "judge/committed_traces.h"
+
+#include "core/clock.h"
+#include "core/time_format.h"
+#include "core/trace_json.h"
 #include "judge/ensemble.h"
-#include "judge/judge_client.h"
+#include "llm/judge_client.h"
 #include "judge/judge_redaction.h"
 #include "judge/reply_parser.h"
 #include "judge/rubric.h"
@@ -44,6 +48,7 @@ bool leaves_pending(JudgeError e) {
 }  // namespace
 
 struct JudgeStage::Impl {
+    CommittedTraces committed;
     struct JudgeState {
         JudgeRuntime rt;
         std::unique_ptr<JudgeClient> client;
@@ -292,13 +297,14 @@ struct JudgeStage::Impl {
         task.task = std::move(pt);
         task.scorer = scorer;
         const int64_t at = now();
-        ParseLimits limits;
-        limits.max_trace_bytes = task.task.raw.size() + 1;
-        limits.max_depth = 10000;
-        auto trace = parse_trace(std::string_view(task.task.raw), limits, at);
-        if (!trace.ok()) {
-            write_final(task, Decision::failed, "the stored trace does not parse: " + trace.status().message());
-            return;
+        std::shared_ptr<const Trace> trace = committed.take(task.task.trace_id, task.task.raw);
+        if (!trace) {
+            auto parsed = parse_stored_trace(task.task.raw, at);
+            if (!parsed.ok()) {
+                write_final(task, Decision::failed, "the stored trace does not parse: " + parsed.status().message());
+                return;
+            }
+            trace = std::make_shared<const Trace>(std::move(parsed).value());
         }
         auto plain = render(rubric, *trace);
         if (!plain.ok()) {
@@ -606,6 +612,12 @@ Result<std::unique_ptr<JudgeStage>> JudgeStage::create(JudgeStageSetup setup) {
         m.scorer_judges.push_back(std::move(js));
     }
     return std::unique_ptr<JudgeStage>(new JudgeStage(std::move(impl)));
+}
+
+void JudgeStage::offer(std::vector<std::shared_ptr<const Trace>> traces) {
+    if (!traces.empty()) {
+        m_impl->committed.add(std::move(traces));
+    }
 }
 
 bool JudgeStage::has_work() const { return !m_impl->setup.scorers.empty(); }

@@ -42,7 +42,9 @@
 #include <string_view>
 #include <vector>
 
-#include "config/config.h"
+#include "llm/judge_spec.h"
+#include "pipeline/scorer_set.h"
+#include "store/store.h"
 #include "core/status.h"
 #include "judge/judge_options.h"
 #include "judge/judge_scorer_spec.h"
@@ -75,10 +77,11 @@ struct JudgeStageSetup {
     std::function<int64_t()> clock_ms;
 };
 
-// The stage's setup for a loaded config: every judge, and every `type:
+// The stage's setup for a loaded config (its store, judges and scorers): every judge, and every `type:
 // judge` scorer with its rubric and ensemble. invalid_argument naming the
 // judge or scorer when a judge entry is unusable.
-Result<JudgeStageSetup> judge_stage_setup(const Config& cfg);
+Result<JudgeStageSetup> judge_stage_setup(const StoreOptions& store, const std::vector<JudgeSpec>& judges,
+                                           const std::vector<ConfiguredScorer>& scorers);
 
 // The judge_cache key: SHA-256 (hex) over the provider, model, temperature,
 // max_tokens, the JSON response-format switch, the rubric version and
@@ -112,7 +115,8 @@ class JudgeStage;
 
 // judge_stage_setup + JudgeStage::create + start(), for the commands. An
 // empty pointer when the config has no judge scorer.
-Result<std::unique_ptr<JudgeStage>> start_judge_stage(const Config& cfg);
+Result<std::unique_ptr<JudgeStage>> start_judge_stage(const StoreOptions& store, const std::vector<JudgeSpec>& judges,
+                                                           const std::vector<ConfiguredScorer>& scorers);
 
 class JudgeStage {
 public:
@@ -126,6 +130,11 @@ public:
     ~JudgeStage();  // stop()s
     JudgeStage(const JudgeStage&) = delete;
     JudgeStage& operator=(const JudgeStage&) = delete;
+
+    // Traces just committed by a pipeline of this process with judge tasks
+    // (Pipeline::CommitReport::queued_for_judge): their tasks are judged
+    // from these instead of parsing the stored text again. Any thread.
+    void offer(std::vector<std::shared_ptr<const Trace>> traces);
 
     // Starts the stage's thread. Idempotent.
     void start();

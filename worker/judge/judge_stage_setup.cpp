@@ -3,25 +3,26 @@
 #include "core/sha256.h"
 #include "judge/judge_redaction.h"
 #include "judge/judge_stage.h"
-#include "judge/judge_wire.h"
+#include "llm/judge_wire.h"
 
 namespace assay {
 
-Result<JudgeStageSetup> judge_stage_setup(const Config& cfg) {
+Result<JudgeStageSetup> judge_stage_setup(const StoreOptions& store, const std::vector<JudgeSpec>& judges,
+                                           const std::vector<ConfiguredScorer>& scorers) {
     JudgeStageSetup setup;
-    setup.store = cfg.store;
-    for (const auto& j : cfg.judges) {
+    setup.store = store;
+    for (const auto& j : judges) {
         auto rt = judge_runtime_from_spec(j);
         if (!rt.ok()) {
             return rt.status();
         }
         setup.judges.push_back(std::move(rt).value());
     }
-    for (const auto& cs : cfg.scorers) {
+    for (const auto& cs : scorers) {
         if (!cs.is_judge()) {
             continue;
         }
-        const JudgeScorerSpec* spec = judge_scorer_spec(cs.impl.get());
+        const JudgeScorerSpec* spec = judge_scorer_spec(cs.deferred.get());
         if (spec == nullptr) {
             return Status::internal("scorer '" + cs.name + "' is a judge scorer without a judge spec");
         }
@@ -41,8 +42,9 @@ std::string judge_cache_key(const JudgeOptions& judge, const Rubric& rubric, std
     return sha256_hex(material);
 }
 
-Result<std::unique_ptr<JudgeStage>> start_judge_stage(const Config& cfg) {
-    auto setup = judge_stage_setup(cfg);
+Result<std::unique_ptr<JudgeStage>> start_judge_stage(const StoreOptions& store, const std::vector<JudgeSpec>& judges,
+                                                           const std::vector<ConfiguredScorer>& scorers) {
+    auto setup = judge_stage_setup(store, judges, scorers);
     if (!setup.ok()) {
         return setup.status();
     }

@@ -1,10 +1,10 @@
 #include "monitor/alert_config.h"
 
+#include <algorithm>
 #include <set>
 
-#include "config/config.h"
 #include "core/config_block.h"
-#include "ingest/trace_parser.h"
+#include "core/time_format.h"
 #include "monitor/duration.h"
 
 namespace assay {
@@ -241,27 +241,20 @@ Status parse_monitoring_config(ConfigBlock& top, const std::string& base_dir, Mo
     return {};
 }
 
-Status validate_monitoring_config(const Config& cfg) {
-    const auto& rules = cfg.monitoring.alerts.rules;
+Status validate_monitoring_config(const MonitoringConfig& monitoring, const std::vector<std::string>& scorer_names,
+                                  const std::vector<std::string>& judge_names) {
+    const auto& rules = monitoring.alerts.rules;
     for (size_t i = 0; i < rules.size(); ++i) {
         const auto& r = rules[i];
         const std::string where = "alerts.rules[" + std::to_string(i) + "] (" + r.name + ")";
         if (!r.scorer.empty()) {
-            bool found = false;
-            for (const auto& s : cfg.scorers) {
-                found = found || s.name == r.scorer;
-            }
-            if (!found) {
+            if (std::find(scorer_names.begin(), scorer_names.end(), r.scorer) == scorer_names.end()) {
                 return Status::invalid_argument(where + ": key 'scorer': no scorer named '" + r.scorer +
                                                 "' under the top-level 'scorers' key");
             }
         }
         if (!r.judge.empty()) {
-            bool found = false;
-            for (const auto& j : cfg.judges) {
-                found = found || j.name == r.judge;
-            }
-            if (!found) {
+            if (std::find(judge_names.begin(), judge_names.end(), r.judge) == judge_names.end()) {
                 return Status::invalid_argument(where + ": key 'judge': no judge named '" + r.judge +
                                                 "' under the top-level 'judges' key");
             }

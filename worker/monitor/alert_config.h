@@ -17,7 +17,6 @@
 namespace assay {
 
 class ConfigBlock;
-struct Config;
 
 enum class RuleKind { score_drop, pass_rate_below, prompt_version_worse, judge_error_rate_above, spend_above };
 
@@ -77,6 +76,7 @@ struct MonitoringConfig {
 Status parse_monitoring_config(ConfigBlock& top, const std::string& base_dir, MonitoringConfig& out);
 // Cross-checks rules against the configured scorers and judges (after both
 // are loaded): a rule naming an unknown scorer or judge is an error.
-Status validate_monitoring_config(const Config& cfg);
+Status validate_monitoring_config(const MonitoringConfig& monitoring, const std::vector<std::string>& scorer_names,
+                                  const std::vector<std::string>& judge_names);
 
 }  // namespace assay

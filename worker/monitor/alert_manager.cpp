@@ -4,6 +4,18 @@
 
 namespace assay {
 
+namespace {
+
+// A delivery outcome the alert store could not record is reported like a
+// delivery problem (the next check sends it again).
+void record_delivery(const Status& st, CheckReport& report) {
+    if (!st.ok()) {
+        report.errors.push_back("recording a delivery: " + st.message());
+    }
+}
+
+}  // namespace
+
 Result<CheckReport> AlertManager::check(int64_t now_ms) {
     CheckReport report;
     ASSAY_RETURN_IF_ERROR(m_agg.refresh());
@@ -15,7 +27,7 @@ Result<CheckReport> AlertManager::check(int64_t now_ms) {
         ASSAY_RETURN_IF_ERROR(m_alerts.begin());
         Status st = apply(rule, *findings, now_ms, report);
         if (!st.ok()) {
-            m_alerts.rollback();
+            (void)m_alerts.rollback();  // best effort: the error being returned matters more
             return st;
         }
         ASSAY_RETURN_IF_ERROR(m_alerts.commit());
@@ -122,17 +134,17 @@ void AlertManager::deliver(CheckReport& report) {
                 continue;
             }
             if (m_notifier == nullptr) {
-                m_alerts.set_delivery(a.id, resolve_notice, Delivery::no_webhook, "");
+                record_delivery(m_alerts.set_delivery(a.id, resolve_notice, Delivery::no_webhook, ""), report);
                 continue;
             }
             Status st = m_notifier->send(a, resolve_notice);
             if (st.ok()) {
                 ++report.delivered;
-                m_alerts.set_delivery(a.id, resolve_notice, Delivery::delivered, "");
+                record_delivery(m_alerts.set_delivery(a.id, resolve_notice, Delivery::delivered, ""), report);
             } else {
                 ++report.delivery_failures;
                 report.errors.push_back("alert " + std::to_string(a.id) + " (" + a.rule + "): " + st.message());
-                m_alerts.set_delivery(a.id, resolve_notice, Delivery::failed, st.message());
+                record_delivery(m_alerts.set_delivery(a.id, resolve_notice, Delivery::failed, st.message()), report);
                 break;  // keep the order: no resolve before its fire
             }
         }

@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "ingest/trace_parser.h"
+#include "core/clock.h"
 #include "monitor/alert_manager.h"
 #include "monitor/quality_metrics.h"
 #include "monitor/webhook.h"

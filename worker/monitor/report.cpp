@@ -7,7 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/text.h"
-#include "ingest/trace_parser.h"
+#include "core/clock.h"
+#include "core/time_format.h"
 #include "monitor/rule_eval.h"
 
 namespace assay {

@@ -6,7 +6,7 @@
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
-#include "ingest/trace_parser.h"
+#include "core/time_format.h"
 
 namespace assay {
 

@@ -1,5 +1,8 @@
 #include "pipeline/evaluate.h"
 
+#include "core/clock.h"
+#include "core/time_format.h"
+
 namespace assay {
 
 std::vector<CounterDelta>& CounterAccumulator::day(int64_t ts_ms,
@@ -168,7 +171,8 @@ void process_chunk(std::vector<RawRecord>& records, const std::vector<Configured
     for (RawRecord& rec : records) {
         const size_t i = index++;
         ++summary.records;
-        Result<Trace> t = !rec.reject.empty() ? Result<Trace>(Status::invalid_argument(rec.reject))
+        Result<Trace> t = rec.trace ? Result<Trace>(std::move(*rec.trace))
+                          : !rec.reject.empty() ? Result<Trace>(Status::invalid_argument(rec.reject))
                           : rec.oversized
                               ? Result<Trace>(Status::limit_exceeded(
                                     "trace is " + std::to_string(rec.full_bytes) +

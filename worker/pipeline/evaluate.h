@@ -6,19 +6,23 @@
 // different batches.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "ingest/trace_parser.h"
+#include "core/trace_json.h"
 #include "pipeline/run_summary.h"
 #include "pipeline/scorer_set.h"
 #include "store/store.h"
 
 namespace assay {
 
-// A record as received, before parsing.
+// A record as received: its text, to be parsed by the pipeline's scoring
+// threads, or (when a source already built the trace on its way in, as OTLP
+// does) the trace itself, which is not parsed again.
 struct RawRecord {
     std::string text;
+    std::optional<Trace> trace;  // set: `text` is unused
     std::string source;   // "file:x.jsonl", "stdin", "zmq", ...
     int64_t line = 0;     // 1-based line in a file; 0 otherwise
     bool oversized = false;

@@ -16,14 +16,14 @@ double seconds_since(Clock::time_point t0) {
 }
 }  // namespace
 
-Pipeline::Pipeline(const Config& config, Store& store, CommitCallback on_commit)
-    : m_config(config), m_store(store), m_on_commit(std::move(on_commit)) {
-    int threads = config.pipeline.threads;
+Pipeline::Pipeline(PipelineSetup setup, Store& store, CommitCallback on_commit)
+        : m_setup(std::move(setup)), m_store(store), m_on_commit(std::move(on_commit)) {
+    int threads = m_setup.options.threads;
     if (threads <= 0) {
         threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
     }
     m_max_in_flight = static_cast<size_t>(threads) * 2 + 2;
-    m_summary = empty_summary(config.scorers);
+    m_summary = empty_summary(m_setup.scorers);
     m_commit_counts.assign(commit_buckets().size() + 1, 0);
     for (int i = 0; i < threads; ++i) {
         m_scorers.emplace_back([this] { scoring_loop(); });
@@ -31,17 +31,17 @@ Pipeline::Pipeline(const Config& config, Store& store, CommitCallback on_commit)
     m_writer = std::thread([this] { writer_loop(); });
 }
 
-Pipeline::~Pipeline() { finish(); }
+Pipeline::~Pipeline() { (void)finish(); }  // a caller that cares called finish() first
 
-Status Pipeline::submit(RawRecord record, uint64_t tag) {
+Status Pipeline::submit(RawRecord record, RecordOrigin origin) {
     if (!m_current) {
         m_current = std::make_unique<Chunk>();
-        m_current->records.reserve(static_cast<size_t>(m_config.pipeline.batch_size));
+        m_current->records.reserve(static_cast<size_t>(m_setup.options.batch_size));
         m_current_started = Clock::now();
     }
     m_current->records.push_back(std::move(record));
-    m_current->tags.push_back(tag);
-    if (m_current->records.size() >= static_cast<size_t>(m_config.pipeline.batch_size)) {
+    m_current->origins.push_back(origin);
+    if (m_current->records.size() >= static_cast<size_t>(m_setup.options.batch_size)) {
         flush();
     }
     std::lock_guard<std::mutex> lock(m_mu);
@@ -93,9 +93,9 @@ void Pipeline::scoring_loop() {
             c = m_to_score.front();
             m_to_score.pop_front();
         }
-        c->summary = empty_summary(m_config.scorers);
+        c->summary = empty_summary(m_setup.scorers);
         auto t0 = Clock::now();
-        process_chunk(c->records, m_config.scorers, m_config.ingest, c->batch, c->summary, &c->errors);
+        process_chunk(c->records, m_setup.scorers, m_setup.limits, c->batch, c->summary, &c->errors);
         {
             std::lock_guard<std::mutex> lock(m_mu);
             m_stats.scoring_busy += seconds_since(t0);
@@ -151,7 +151,16 @@ void Pipeline::writer_loop() {
             }
         }
         if (st.ok() && m_on_commit) {
-            m_on_commit(CommitReport{c->tags, c->errors, c->summary});
+            std::vector<std::shared_ptr<const Trace>> judged;
+            int32_t last = -1;
+            for (const JudgeTask& t : c->batch.judge_tasks) {
+                if (t.batch_index >= 0 && t.batch_index != last) {
+                    last = t.batch_index;
+                    judged.push_back(std::make_shared<const Trace>(
+                        std::move(c->batch.traces[static_cast<size_t>(t.batch_index)])));
+                }
+            }
+            m_on_commit(CommitReport{c->origins, c->errors, c->summary, judged});
         }
         {
             std::lock_guard<std::mutex> lock(m_mu);

@@ -6,7 +6,8 @@
 // are in flight. on_commit (optional) runs on the writer thread after each
 // chunk is durably stored — the worker acknowledges producers there.
 //
-// The Pipeline does not own the Store or the Config; both must outlive it.
+// The Pipeline does not own the Store or the setup's scorers; both must
+// outlive it.
 // A commit that finds the store busy (`unavailable`: another connection held
 // the write lock past store.busy_timeout_ms) is retried a few times with
 // back-off. After any other store error, or a busy store that stays busy,
@@ -19,36 +20,50 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-#include "config/config.h"
 #include "pipeline/evaluate.h"
+#include "pipeline/pipeline_options.h"
 #include "pipeline/run_summary.h"
 #include "store/store.h"
 
 namespace assay {
 
+// Where a submitted record came from, handed back when it is committed: the
+// submitter's number for its source (the worker numbers its trace sources)
+// and that source's own tag (e.g. which message to acknowledge).
+struct RecordOrigin {
+    uint32_t source = 0;
+    uint64_t tag = 0;
+};
+
 class Pipeline {
 public:
     // What a committed chunk held, record by record in submission order.
     struct CommitReport {
-        const std::vector<uint64_t>& tags;       // as given to submit()
+        const std::vector<RecordOrigin>& origins;  // as given to submit()
         const std::vector<std::string>& errors;  // empty: stored as a trace; else why it was dead-lettered
         const RunSummary& summary;               // the chunk's totals
+        // The chunk's committed traces that have judge tasks, as built on
+        // their way in, for a judge stage in the same process
+        // (judge/committed_traces.h): they need not be parsed again.
+        std::vector<std::shared_ptr<const Trace>>& queued_for_judge;
     };
     // Called on the writer thread after a chunk is durably committed.
     using CommitCallback = std::function<void(const CommitReport& report)>;
 
-    Pipeline(const Config& config, Store& store, CommitCallback on_commit = nullptr);
+    Pipeline(PipelineSetup setup, Store& store, CommitCallback on_commit = nullptr);
     ~Pipeline();
     Pipeline(const Pipeline&) = delete;
     Pipeline& operator=(const Pipeline&) = delete;
 
-    // Queues one record. `tag` is returned to on_commit. Returns the store's
-    // error if the writer has failed. Single producer thread only.
-    Status submit(RawRecord record, uint64_t tag = 0);
+    // Queues one record (raw text, or a trace already built on its way in:
+    // RawRecord::trace). `origin` is returned to on_commit. Returns the
+    // store's error if the writer has failed. Single producer thread only.
+    Status submit(RawRecord record, RecordOrigin origin = {});
     // Sends the partly filled chunk on its way (blocking only for
     // backpressure). Producer thread only.
     void flush();
@@ -77,7 +92,7 @@ public:
 private:
     struct Chunk {
         std::vector<RawRecord> records;
-        std::vector<uint64_t> tags;
+        std::vector<RecordOrigin> origins;
         std::vector<std::string> errors;
         WriteBatch batch;
         RunSummary summary;
@@ -89,7 +104,7 @@ private:
     // Frees committed chunks on the calling thread, off the writer's path.
     void release_committed();
 
-    const Config& m_config;
+    PipelineSetup m_setup;
     Store& m_store;
     CommitCallback m_on_commit;
     size_t m_max_in_flight;

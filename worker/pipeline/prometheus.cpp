@@ -12,23 +12,15 @@ constexpr auto num = prom::number;
 
 }  // namespace
 
-std::string render_prometheus(const Pipeline::Metrics& m, const IntakeCounters& in) {
+std::string render_prometheus(const Pipeline::Metrics& m) {
     std::string out;
     const RunSummary& s = m.committed;
-    header(out, "assay_messages_received_total", "counter", "ZeroMQ messages received");
-    out += "assay_messages_received_total " + std::to_string(in.messages) + "\n";
-    header(out, "assay_traces_received_total", "counter", "Trace records received");
-    out += "assay_traces_received_total " + std::to_string(in.traces) + "\n";
     header(out, "assay_traces_committed_total", "counter", "Traces durably stored");
     out += "assay_traces_committed_total " + std::to_string(s.accepted) + "\n";
     header(out, "assay_traces_rejected_total", "counter", "Records dead-lettered, by reason");
     for (const auto& [reason, n] : s.reject_reasons) {
         out += "assay_traces_rejected_total{reason=\"" + label(reason) + "\"} " + std::to_string(n) + "\n";
     }
-    header(out, "assay_acks_sent_total", "counter", "Acknowledgements sent to producers");
-    out += "assay_acks_sent_total " + std::to_string(in.acks_sent) + "\n";
-    header(out, "assay_bad_messages_total", "counter", "Messages without a usable id frame");
-    out += "assay_bad_messages_total " + std::to_string(in.bad_frames) + "\n";
     header(out, "assay_decisions_total", "counter", "Committed decisions by scorer and decision");
     for (const auto& t : s.scorers) {
         const std::string sc = "scorer=\"" + label(t.scorer) + "\"";
@@ -51,8 +43,6 @@ std::string render_prometheus(const Pipeline::Metrics& m, const IntakeCounters& 
     }
     header(out, "assay_pipeline_chunks_in_flight", "gauge", "Batches received but not yet committed");
     out += "assay_pipeline_chunks_in_flight " + std::to_string(m.chunks_in_flight) + "\n";
-    header(out, "assay_pending_acks", "gauge", "Acknowledged-intake messages waiting for their commit");
-    out += "assay_pending_acks " + std::to_string(in.pending_acks) + "\n";
     header(out, "assay_commit_failures_total", "counter", "Batch commits that failed");
     out += "assay_commit_failures_total " + std::to_string(m.commit_failures) + "\n";
     header(out, "assay_batch_commit_seconds", "histogram", "Time to commit one batch to the store");

@@ -8,14 +8,8 @@
 
 namespace assay {
 
-struct IntakeCounters {
-    uint64_t messages = 0;
-    uint64_t traces = 0;
-    uint64_t bad_frames = 0;
-    uint64_t acks_sent = 0;
-    uint64_t pending_acks = 0;
-};
-
-std::string render_prometheus(const Pipeline::Metrics& pipeline, const IntakeCounters& intake);
+// The pipeline's families (committed traces, rejections, decisions, commit
+// latency); each trace source renders its own.
+std::string render_prometheus(const Pipeline::Metrics& pipeline);
 
 }  // namespace assay

@@ -102,13 +102,25 @@ Result<std::vector<ConfiguredScorer>> build_scorers(const YAML::Node& scorers,
             cs.policy.always = std::move(always.value());
         }
 
-        auto impl = cs.type_info->make(block);
+        Status built;
+        if (cs.type_info->make_deferred != nullptr) {
+            auto deferred = cs.type_info->make_deferred(block);
+            built = deferred.status();
+            if (deferred.ok()) {
+                cs.deferred = std::shared_ptr<const DeferredScorer>(std::move(deferred).value());
+            }
+        } else {
+            auto impl = cs.type_info->make(block);
+            built = impl.status();
+            if (impl.ok()) {
+                cs.impl = std::shared_ptr<const Scorer>(std::move(impl).value());
+            }
+        }
         ASSAY_RETURN_IF_ERROR(block.finish());
-        if (!impl.ok()) {
-            const std::string& m = impl.status().message();
+        if (!built.ok()) {
+            const std::string& m = built.message();
             return Status::invalid_argument(m.rfind(where, 0) == 0 ? m : where + ": " + m);
         }
-        cs.impl = std::shared_ptr<const Scorer>(std::move(impl.value()));
         cs.version = std::to_string(cs.type_info->impl_version) + "." +
                      block.version_fingerprint({"name", "sample_rate", "filter", "always_when", "when"});
         cs.config_json = yaml_to_json(entry).dump();

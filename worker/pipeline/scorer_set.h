@@ -1,7 +1,7 @@
 #pragma once
 // ConfiguredScorer: one entry of the config's `scorers:` list, built once at
 // startup: its registered type, its derived version, its sampling policy and
-// the Scorer instance. Immutable after build; shared by all pipeline threads.
+// the Scorer (or DeferredScorer) instance. Immutable after build; shared by all pipeline threads.
 
 #include <memory>
 #include <string>
@@ -24,11 +24,12 @@ struct ConfiguredScorer {
     std::string version;
     const ScorerType* type_info = nullptr;
     SamplingPolicy policy;
-    std::shared_ptr<const Scorer> impl;
+    std::shared_ptr<const Scorer> impl;              // a code scorer, or
+    std::shared_ptr<const DeferredScorer> deferred;  // a deferred (judge) scorer
     std::string config_json;  // the entry as JSON, stored in scorer_versions
-    bool is_judge() const { return type_info != nullptr && type_info->is_judge; }
-    // Gate-only: compares a baseline and a candidate (Scorer::pairwise).
-    bool is_pairwise() const { return impl != nullptr && impl->pairwise(); }
+    bool is_judge() const { return deferred != nullptr; }
+    // Gate-only: compares a baseline and a candidate (DeferredScorer::pairwise).
+    bool is_pairwise() const { return deferred != nullptr && deferred->pairwise(); }
 };
 
 // Builds every entry of `scorers` (a YAML list). Errors name the entry and the

@@ -6,8 +6,8 @@
 
 #include "core/embedded_files.h"
 #include "core/text.h"
-#include "ingest/trace_parser.h"
-#include "ops/ops_server.h"
+#include "core/clock.h"
+#include "core/time_format.h"
 #include "review/calibration.h"
 #include "review/dataset_export.h"
 #include "review/trends.h"
@@ -158,7 +158,7 @@ std::string page_for(const std::string& path) {
 
 ReviewServer::ReviewServer(ReviewStore& store, ReviewServerOptions options)
     : m_store(store), m_options(std::move(options)), m_access(m_options.token),
-      m_server(std::make_unique<httplib::Server>()) {
+      m_server(std::make_unique<httplib::Server>()), m_listener(*m_server) {
     routes();
 }
 
@@ -171,14 +171,10 @@ Status ReviewServer::bind(const std::string& listen) {
     }
     const auto& [host, port] = *addr;
     ASSAY_RETURN_IF_ERROR(check_listen_policy(host, m_options.token));
-    m_port = port == 0 ? m_server->bind_to_any_port(host) : (m_server->bind_to_port(host, port) ? port : -1);
-    if (m_port < 0) {
-        return Status::io_error("cannot listen on '" + listen + "' (in use, or not an address of this host)");
-    }
-    return {};
+    return m_listener.bind(listen);
 }
 
-void ReviewServer::run() { m_server->listen_after_bind(); }
+void ReviewServer::run() { m_listener.run(); }
 
 void ReviewServer::stop() {
     if (m_server) {

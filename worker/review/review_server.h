@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "core/http_listen.h"
 #include "core/status.h"
 #include "review/access.h"
 #include "store/review_store.h"
@@ -50,7 +51,7 @@ public:
     // non-loopback host without a token or a malformed address; io_error when
     // the address cannot be bound.
     Status bind(const std::string& listen);
-    int port() const { return m_port; }
+    int port() const { return m_listener.port(); }
     // Serves until stop(); call from the thread that owns the server.
     void run();
     void stop();
@@ -61,7 +62,7 @@ private:
     ReviewServerOptions m_options;
     AccessControl m_access;
     std::unique_ptr<httplib::Server> m_server;
-    int m_port = 0;
+    HttpListener m_listener;
 };
 
 }  // namespace assay::review

@@ -1,7 +1,8 @@
 #include "review/views.h"
 
 #include "core/text.h"
-#include "ingest/trace_parser.h"
+#include "core/time_format.h"
+#include "core/trace_json.h"
 
 namespace assay::review {
 
@@ -12,13 +13,6 @@ using nlohmann::json;
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 json opt(const std::optional<bool>& v) { return v ? json(*v) : json(nullptr); }
 json opt(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
-
-Result<Trace> parse_stored(const std::string& raw, int64_t ts_ms) {
-    ParseLimits limits;
-    limits.max_depth = 10000;
-    limits.max_trace_bytes = SIZE_MAX;
-    return parse_trace(std::string_view(raw), limits, ts_ms);
-}
 
 // What a reviewer needs first: the last user message of a chat, else the text.
 std::string input_gist(const Trace& t) {
@@ -57,7 +51,7 @@ json label_json(const LabelRecord& l) {
 json list_json(const ReviewList& list, int64_t offset, int64_t limit) {
     json rows = json::array();
     for (const auto& r : list.rows) {
-        auto t = parse_stored(r.raw, r.ts_ms);
+        auto t = parse_stored_trace(r.raw, r.ts_ms);
         const std::string& why = r.judge_reasoning.empty() ? r.explanation : r.judge_reasoning;
         rows.push_back({{"trace_id", r.trace_id},
                         {"value", r.value},
@@ -82,7 +76,7 @@ json trace_json(const TraceDetail& d) {
     json out = {{"trace_id", d.trace_id},
                 {"timestamp", format_rfc3339_ms(d.ts_ms)},
                 {"received", format_rfc3339_ms(d.received_ms)}};
-    auto t = parse_stored(d.raw, d.ts_ms);
+    auto t = parse_stored_trace(d.raw, d.ts_ms);
     if (t.ok()) {
         out["input"] = {{"text", t->input}, {"messages", messages_json(t->input_messages)}};
         auto pretty = pretty_json(t->output);

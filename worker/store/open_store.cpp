@@ -1,4 +1,4 @@
-#include "store/sqlite_store.h"
+#include "store/sqlite/store.h"
 #include "store/store.h"
 
 namespace assay {

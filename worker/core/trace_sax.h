@@ -1,0 +1,27 @@
+#pragma once
+// Streaming (SAX) construction of a Trace from JSON text: the text is read
+// once, straight into the Trace's fields, without building a JSON document
+// (only unknown metadata keys keep their JSON values). Used by
+// trace_json.h, which applies the size and depth limits first.
+
+#include <cstdint>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/status.h"
+#include "core/trace.h"
+
+namespace assay {
+
+// Fills `out` from `text` (the trace contract in README.md "Trace format").
+// Returns invalid_argument naming the field for a missing required field or
+// a wrong type, or "invalid JSON: …" with the position for a syntax error
+// (ill-formed UTF-8 included). The caller must have bounded the nesting
+// depth. `out.raw` is not set. Never throws.
+Status build_trace(std::string_view text, int64_t received_ms, Trace& out);
+// Same, from a JSON value already in memory (its events are replayed into
+// the same builder, so the contract and messages are the same).
+Status build_trace(const nlohmann::json& value, int64_t received_ms, Trace& out);
+
+}  // namespace assay

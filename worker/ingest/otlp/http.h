@@ -1,0 +1,53 @@
+#pragma once
+// OtlpHttpServer: the OTLP/HTTP trace receiver (cpp-httplib), serving
+//   POST /v1/traces   Content-Type: application/json (OTLP JSON encoding)
+// on its own listener (worker.otlp_listen / --otlp-listen), separate from the
+// operations listener (/metrics). Every request is answered by OtlpIntake
+// (ingest/otlp_intake.h): 200 only after the spans are durably stored. Before
+// the body is read, it refuses with 415 a Content-Type other than
+// application/json (application/x-protobuf included: the protobuf encoding
+// is not supported) or a Content-Encoding other than identity, and with 413
+// a Content-Length over the body limit. Error bodies are JSON
+// google.rpc.Status objects ({"code": 3, "message": "..."}).
+//
+// Borrows the OtlpIntake (it must outlive the server). start()/stop() from
+// the owner's thread; requests are handled on the server's own threads.
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "core/http_listen.h"
+#include "core/status.h"
+#include "ingest/otlp/intake.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace assay {
+
+// "HOST:PORT", or a bare "PORT" meaning 127.0.0.1:PORT (loopback default).
+// Returns "HOST:PORT"; invalid_argument on anything else.
+Result<std::string> normalize_otlp_listen(const std::string& listen);
+
+class OtlpHttpServer {
+public:
+    OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes);
+    ~OtlpHttpServer();
+
+    // Binds "HOST:PORT" or "PORT" (port 0 picks a free one). io_error names
+    // the address when it cannot listen.
+    Status start(const std::string& listen);
+    void stop();
+    int port() const { return m_listener.port(); }
+    const std::string& host() const { return m_listener.host(); }
+
+private:
+    OtlpIntake& m_intake;
+    size_t m_max_body_bytes;
+    std::unique_ptr<httplib::Server> m_server;
+    HttpListener m_listener;
+};
+
+}  // namespace assay

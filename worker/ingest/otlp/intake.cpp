@@ -1,0 +1,353 @@
+#include "ingest/otlp/intake.h"
+
+#include <spdlog/spdlog.h>
+
+
+#include "core/clock.h"
+#include "core/prometheus_text.h"
+#include "core/trace_json.h"
+
+namespace assay {
+
+namespace {
+
+// gRPC status codes used in OTLP error bodies (google.rpc.Status).
+constexpr int k_grpc_invalid_argument = 3;
+constexpr int k_grpc_resource_exhausted = 8;
+constexpr int k_grpc_unavailable = 14;
+
+const char* k_source = "otlp:http";
+
+std::shared_ptr<spdlog::logger> log() {
+    auto l = spdlog::get("ingest");
+    return l ? l : spdlog::default_logger();
+}
+
+// Decrements the active-request count when an export ends, however it ends.
+struct ActiveGuard {
+    std::atomic<int>& n;
+    ~ActiveGuard() { n.fetch_sub(1); }
+};
+
+}  // namespace
+
+OtlpIntake::OtlpIntake(OtlpIntakeOptions options, SpanStore& spans)
+    : m_options(std::move(options)), m_spans(spans), m_assembler(m_options.assembler) {}
+
+Result<size_t> OtlpIntake::restore() {
+    auto rows = m_spans.load();
+    if (!rows.ok()) {
+        return rows.status();
+    }
+    OtlpLimits generous;
+    generous.max_body_bytes = SIZE_MAX;
+    size_t restored = 0;
+    std::lock_guard<std::mutex> lock(m_assembler_mu);
+    // Rows come ordered by arrival; re-add each arrival group with its own
+    // time so the idle and max-wait timers resume where they were.
+    size_t i = 0;
+    while (i < rows->size()) {
+        const int64_t at = (*rows)[i].received_ms;
+        std::vector<OtlpSpan> group;
+        for (; i < rows->size() && (*rows)[i].received_ms == at; ++i) {
+            const PendingSpanRow& r = (*rows)[i];
+            auto spans = parse_otlp_json(r.span_json, generous);
+            if (!spans.ok()) {
+                log()->warn("otlp: pending span {} of trace {} no longer decodes, skipped: {}", r.span_id,
+                            r.trace_key, spans.status().message());
+                continue;
+            }
+            for (auto& s : *spans) {
+                group.push_back(std::move(s));
+            }
+        }
+        const size_t n = group.size();
+        if (Status st = m_assembler.add(std::move(group), at); !st.ok()) {
+            log()->warn("otlp: {} pending spans received at {} not reloaded: {}", n, at, st.message());
+            continue;
+        }
+        restored += n;
+    }
+    std::lock_guard<std::mutex> c(m_mu);
+    m_counters.pending_traces = m_assembler.open_traces();
+    m_counters.pending_spans = m_assembler.open_spans();
+    return restored;
+}
+
+OtlpReply OtlpIntake::error_reply(int status, int grpc_code, const std::string& message) {
+    OtlpReply r;
+    r.status = status;
+    nlohmann::json body = {{"code", grpc_code}, {"message", message}};
+    r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (status == 503) {
+        r.retry_after_s = m_options.retry_after_s;
+    }
+    std::lock_guard<std::mutex> lock(m_mu);
+    switch (status) {
+        case 400: ++m_counters.requests_400; break;
+        case 413: ++m_counters.requests_413; break;
+        case 415: ++m_counters.requests_415; break;
+        default: ++m_counters.requests_503; break;
+    }
+    return r;
+}
+
+void OtlpIntake::dead_letter(const std::string& error, std::string_view body, int64_t claimed_bytes,
+                             int64_t now_ms) {
+    std::string raw(body.substr(0, m_options.max_trace_bytes));
+    Status st = m_spans.dead_letter(now_ms, k_source, error, raw, claimed_bytes);
+    if (!st.ok()) {
+        log()->error("otlp: {} (and the dead letter was not stored: {})", error, st.message());
+        std::lock_guard<std::mutex> lock(m_mu);
+        ++m_counters.store_errors;
+    }
+}
+
+OtlpReply OtlpIntake::reject(int status, const std::string& message, int64_t claimed_bytes, int64_t now_ms) {
+    dead_letter("otlp: " + message, {}, claimed_bytes, now_ms);
+    return error_reply(status, k_grpc_invalid_argument, message);
+}
+
+OtlpReply OtlpIntake::export_json(std::string_view body, int64_t now_ms) {
+    if (m_active.fetch_add(1) >= m_options.max_concurrent_requests) {
+        m_active.fetch_sub(1);
+        return error_reply(503, k_grpc_unavailable,
+                           "too many export requests in progress (" +
+                               std::to_string(m_options.max_concurrent_requests) + "); retry later");
+    }
+    ActiveGuard guard{m_active};
+    if (m_unscored.load() >= m_options.max_unscored_traces) {
+        return error_reply(503, k_grpc_unavailable,
+                           "the scoring pipeline is behind (" + std::to_string(m_unscored.load()) +
+                               " traces waiting for their commit); retry later");
+    }
+    if (body.size() > m_options.limits.max_body_bytes) {
+        const std::string why = "request body is " + std::to_string(body.size()) + " bytes; the limit is " +
+                                std::to_string(m_options.limits.max_body_bytes) + " (worker.otlp_max_body_bytes)";
+        dead_letter("otlp: " + why, body, static_cast<int64_t>(body.size()), now_ms);
+        return error_reply(413, k_grpc_resource_exhausted, why);
+    }
+    auto parsed = parse_otlp_json(body, m_options.limits);
+    if (!parsed.ok()) {
+        const std::string why = "invalid ExportTraceServiceRequest: " + parsed.status().message();
+        dead_letter("otlp: " + why, body, static_cast<int64_t>(body.size()), now_ms);
+        return error_reply(400, k_grpc_invalid_argument, why);
+    }
+    std::vector<OtlpSpan>& spans = *parsed;
+    const size_t received = spans.size();
+    uint64_t late = 0, overflow = 0;
+    if (!spans.empty()) {
+        std::lock_guard<std::mutex> lock(m_assembler_mu);
+        std::vector<PendingSpanRow> rows;
+        rows.reserve(spans.size());
+        for (const OtlpSpan& s : spans) {
+            if (m_assembler.was_returned(s.trace_id)) {
+                ++late;
+                continue;
+            }
+            rows.push_back({s.trace_id, s.span_id, now_ms, to_otlp_json({s})});
+        }
+        const uint64_t overflow_before = m_assembler.stats().overflow_spans;
+        Status st = m_assembler.add(std::move(spans), now_ms);
+        if (st.code() == StatusCode::limit_exceeded) {
+            dead_letter("otlp: " + st.message(), body, static_cast<int64_t>(body.size()), now_ms);
+            return error_reply(413, k_grpc_resource_exhausted, st.message());
+        }
+        if (!st.ok()) {
+            return error_reply(503, k_grpc_unavailable, st.message() + "; retry later");
+        }
+        overflow = m_assembler.stats().overflow_spans - overflow_before;
+        // Spans held in memory but not stored: the exporter retries after the
+        // 503 and its spans replace these (same span ids).
+        if (Status put = m_spans.put(rows); !put.ok()) {
+            log()->error("otlp: {}", put.message());
+            {
+                std::lock_guard<std::mutex> c(m_mu);
+                ++m_counters.store_errors;
+            }
+            return error_reply(503, k_grpc_unavailable, "spans could not be stored; retry later");
+        }
+        std::lock_guard<std::mutex> c(m_mu);
+        m_counters.pending_traces = m_assembler.open_traces();
+        m_counters.pending_spans = m_assembler.open_spans();
+    }
+    const uint64_t rejected = late + overflow;
+    std::string message;
+    if (late > 0) {
+        message = std::to_string(late) + " spans arrived after their trace was complete and scored";
+    }
+    if (overflow > 0) {
+        message += std::string(message.empty() ? "" : "; ") + std::to_string(overflow) +
+                   " spans exceed the limit of " + std::to_string(m_options.assembler.max_spans_per_trace) +
+                   " spans per trace";
+    }
+    {
+        std::lock_guard<std::mutex> lock(m_mu);
+        ++m_counters.requests_ok;
+        m_counters.spans_received += received;
+        m_counters.spans_late += late;
+        m_counters.spans_overflow += overflow;
+    }
+    return OtlpReply{200, otlp_export_response_json(static_cast<int64_t>(rejected), message), 0};
+}
+
+void OtlpIntake::committed(const std::vector<uint64_t>& tags, const std::vector<std::string>& errors) {
+    std::lock_guard<std::mutex> lock(m_mu);
+    for (size_t i = 0; i < tags.size(); ++i) {
+        m_committed.emplace_back(tags[i], errors[i].empty());
+    }
+}
+
+void OtlpIntake::erase_committed() {
+    std::vector<std::pair<uint64_t, bool>> done;
+    {
+        std::lock_guard<std::mutex> lock(m_mu);
+        done.swap(m_committed);
+    }
+    uint64_t stored = 0, dead = 0;
+    for (const auto& [seq, as_trace] : done) {
+        auto it = m_in_flight.find(seq);
+        if (it == m_in_flight.end()) {
+            continue;
+        }
+        m_to_erase.push_back(std::move(it->second));
+        m_in_flight.erase(it);
+        (as_trace ? stored : dead) += 1;
+    }
+    m_unscored.store(m_in_flight.size());
+    if (!m_to_erase.empty()) {
+        if (Status st = m_spans.erase(m_to_erase); st.ok()) {
+            m_to_erase.clear();
+        } else {
+            log()->error("otlp: {} (retried later)", st.message());
+            std::lock_guard<std::mutex> lock(m_mu);
+            ++m_counters.store_errors;
+        }
+    }
+    std::lock_guard<std::mutex> lock(m_mu);
+    m_counters.traces_committed += stored;
+    m_counters.traces_dead_lettered += dead;
+    m_counters.unscored_traces = m_in_flight.size();
+}
+
+Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
+    erase_committed();
+    std::vector<AssembledTrace> ready;
+    {
+        std::lock_guard<std::mutex> lock(m_assembler_mu);
+        ready = m_assembler.take_complete(now_ms);
+        if (ready.empty()) {
+            return size_t{0};
+        }
+        std::lock_guard<std::mutex> c(m_mu);
+        m_counters.pending_traces = m_assembler.open_traces();
+        m_counters.pending_spans = m_assembler.open_spans();
+    }
+    uint64_t complete = 0, incomplete = 0, skipped = 0;
+    size_t submitted = 0;
+    Status result;
+    for (AssembledTrace& t : ready) {
+        if (!t.complete) {
+            auto stored = m_spans.trace_stored(t.trace_id);
+            if (stored.ok() && *stored) {
+                // Left-over spans of a trace scored before (e.g. late spans
+                // from before a restart): never overwrite the complete trace.
+                log()->info("otlp: trace {}: {} more spans after it was scored, dropped ({})", t.trace_id,
+                            t.span_count, t.reason);
+                m_to_erase.push_back(t.trace_id);
+                ++skipped;
+                continue;
+            }
+            log()->warn("otlp: trace {} expired incomplete: {}", t.trace_id, t.reason);
+            ++incomplete;
+        } else {
+            ++complete;
+        }
+        RawRecord r;
+        r.source = k_source;
+        r.received_ms = now_ms;
+        Result<Trace> built = trace_from_json(t.value, now_ms);
+        if (built.ok() && built->raw.size() <= m_options.max_trace_bytes) {
+            r.trace = std::move(built).value();
+        } else if (built.ok()) {
+            r.full_bytes = built->raw.size();
+            r.text = std::move(built->raw);
+            r.oversized = true;
+            r.text.resize(m_options.max_trace_bytes);
+        } else {
+            // The assembler always builds a valid trace; keep what it built
+            // as a dead letter with the reason if it ever does not.
+            r.text = t.value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            r.full_bytes = r.text.size();
+            r.reject = built.status().message();
+            if (r.text.size() > m_options.max_trace_bytes) {
+                r.text.resize(m_options.max_trace_bytes);
+            }
+        }
+        const uint64_t seq = m_next_seq++;
+        m_in_flight.emplace(seq, t.trace_id);
+        ++submitted;
+        Status st = sink.submit(std::move(r), seq);
+        if (!st.ok() && result.ok()) {
+            result = st;
+        }
+    }
+    m_unscored.store(m_in_flight.size());
+    std::lock_guard<std::mutex> lock(m_mu);
+    m_counters.traces_complete += complete;
+    m_counters.traces_incomplete += incomplete;
+    m_counters.traces_skipped_stored += skipped;
+    m_counters.unscored_traces = m_in_flight.size();
+    if (!result.ok()) {
+        return result;
+    }
+    return submitted;
+}
+
+OtlpIntake::Counters OtlpIntake::counters() const {
+    std::lock_guard<std::mutex> lock(m_mu);
+    return m_counters;
+}
+
+std::string OtlpIntake::render_metrics() const {
+    const Counters c = counters();
+    std::string out;
+    auto family = [&](const char* name, const char* type, const char* help) { prom::header(out, name, type, help); };
+    auto sample = [&](const std::string& name, uint64_t v) {
+        out += name;
+        out += ' ';
+        out += std::to_string(v);
+        out += '\n';
+    };
+    family("assay_otlp_requests_total", "counter", "OTLP/HTTP export requests answered, by HTTP status code.");
+    sample("assay_otlp_requests_total{code=\"200\"}", c.requests_ok);
+    sample("assay_otlp_requests_total{code=\"400\"}", c.requests_400);
+    sample("assay_otlp_requests_total{code=\"413\"}", c.requests_413);
+    sample("assay_otlp_requests_total{code=\"415\"}", c.requests_415);
+    sample("assay_otlp_requests_total{code=\"503\"}", c.requests_503);
+    family("assay_otlp_spans_received_total", "counter", "Spans in accepted OTLP export requests.");
+    sample("assay_otlp_spans_received_total", c.spans_received);
+    family("assay_otlp_spans_rejected_total", "counter",
+           "Spans of accepted requests that were not kept (partialSuccess), by reason.");
+    sample("assay_otlp_spans_rejected_total{reason=\"late\"}", c.spans_late);
+    sample("assay_otlp_spans_rejected_total{reason=\"over_trace_limit\"}", c.spans_overflow);
+    family("assay_otlp_traces_total", "counter", "Traces assembled from OTLP spans, by outcome.");
+    sample("assay_otlp_traces_total{outcome=\"complete\"}", c.traces_complete);
+    sample("assay_otlp_traces_total{outcome=\"expired_incomplete\"}", c.traces_incomplete);
+    sample("assay_otlp_traces_total{outcome=\"dropped_already_stored\"}", c.traces_skipped_stored);
+    family("assay_otlp_traces_committed_total", "counter",
+           "Assembled OTLP traces committed, stored as traces or dead-lettered.");
+    sample("assay_otlp_traces_committed_total{as=\"trace\"}", c.traces_committed);
+    sample("assay_otlp_traces_committed_total{as=\"dead_letter\"}", c.traces_dead_lettered);
+    family("assay_otlp_pending_traces", "gauge", "Traces waiting in the assembler for completion.");
+    sample("assay_otlp_pending_traces", c.pending_traces);
+    family("assay_otlp_pending_spans", "gauge", "Spans held by the assembler (and in otlp_spans).");
+    sample("assay_otlp_pending_spans", c.pending_spans);
+    family("assay_otlp_unscored_traces", "gauge", "Assembled traces submitted to the pipeline, not yet committed.");
+    sample("assay_otlp_unscored_traces", c.unscored_traces);
+    family("assay_otlp_store_errors_total", "counter", "Span store operations that failed.");
+    sample("assay_otlp_store_errors_total", c.store_errors);
+    return out;
+}
+
+}  // namespace assay

@@ -1,0 +1,138 @@
+#pragma once
+// OtlpIntake: the transport-independent core of the OTLP/HTTP receiver.
+// It takes decoded export requests, keeps their spans durably until their
+// trace is complete, and hands complete traces, built once, to a RecordSink
+// (ingest/otlp/source.h makes it the worker's OTLP TraceSource).
+//
+// Durability (no loss, no double scoring):
+//   1. export_json() adds a request's spans to the TraceAssembler and writes
+//      them to the SpanStore (otlp_spans) in one committed transaction before
+//      it returns 200. Spans of a trace that was just scored are "late": they
+//      are neither held nor stored (reported as rejected in partialSuccess).
+//   2. pump() (on the pipeline's producer thread) takes the traces that are
+//      complete (root ended + idle_ms without new spans; or expired after
+//      max_trace_age_ms, then marked incomplete) and submits them to the
+//      sink as Traces (built from the assembled JSON value, not re-parsed).
+//   3. committed() (writer thread) notes which of them are committed with their
+//      scores; the next pump() (or erase_committed()) deletes their pending
+//      spans. A crash before the delete re-assembles and re-scores the trace
+//      after restart: traces and scores are upserts by trace id, so the store
+//      still holds it once. An incomplete (expired) trace whose trace id is
+//      already stored is not submitted (it would overwrite the complete one).
+//   4. restore() reloads every pending span into the assembler after a restart
+//      (with its original arrival time, so idle and max-wait timers resume).
+//
+// Thread safety: export_json(), reject(), counters() and render_metrics()
+// from any thread; pump() and erase_committed() from the pipeline's single
+// producer thread; committed() from the pipeline's writer thread. Borrows the
+// SpanStore, which must outlive it.
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+#include "ingest/otlp/mapper.h"
+#include "ingest/otlp/trace_assembler.h"
+#include "ingest/trace_source.h"
+#include "store/span_store.h"
+
+namespace assay {
+
+struct OtlpIntakeOptions {
+    AssemblerOptions assembler;  // idle_ms = worker.otlp_idle_ms, max_trace_age_ms = worker.otlp_max_wait_ms
+    OtlpLimits limits;           // max_body_bytes = worker.otlp_max_body_bytes
+    // Bytes of a rejected body kept in dead_letters.raw (ingest.max_trace_bytes);
+    // also the largest assembled trace passed to the pipeline unchanged.
+    size_t max_trace_bytes = 4 * 1024 * 1024;
+    // Traces handed to the pipeline and not yet committed; past this, exports
+    // are answered 503 (the store is behind).
+    size_t max_unscored_traces = 5000;
+    // export_json() calls running at once; past this, 503.
+    int max_concurrent_requests = 16;
+    int retry_after_s = 1;  // Retry-After of 503 answers
+};
+
+// An HTTP answer: status, JSON body (ExportTraceServiceResponse on 200, an
+// OTLP-style google.rpc.Status {"code", "message"} otherwise) and, on 503,
+// the Retry-After seconds.
+struct OtlpReply {
+    int status = 200;
+    std::string body;
+    int retry_after_s = 0;
+};
+
+class OtlpIntake {
+public:
+    OtlpIntake(OtlpIntakeOptions options, SpanStore& spans);
+
+    // Reloads the pending spans of the store into the assembler (call once,
+    // before serving). Returns how many spans were reloaded, or the store's
+    // error. Rows that no longer decode are logged and skipped.
+    Result<size_t> restore();
+
+    // Handles the body of one POST /v1/traces (OTLP JSON), received at now_ms
+    // (wall-clock milliseconds). Never throws; every outcome is an OtlpReply:
+    // 200 (spans durably stored; partialSuccess counts late/overflow spans),
+    // 400 (undecodable: dead-lettered with the reason), 413 (body or span
+    // count over a limit: dead-lettered), 503 + Retry-After (too many
+    // requests or traces in flight, or the span store failed).
+    OtlpReply export_json(std::string_view body, int64_t now_ms);
+
+    // Counts (and dead-letters, with an empty raw and raw_bytes =
+    // `claimed_bytes`) a request the HTTP layer refused before reading its
+    // body: 413 (too large) or 415 (unsupported media type or encoding).
+    OtlpReply reject(int status, const std::string& message, int64_t claimed_bytes, int64_t now_ms);
+
+    // Producer thread: deletes the pending spans of committed traces, then
+    // submits the traces complete at now_ms. Returns how many it submitted,
+    // or the sink's error.
+    Result<size_t> pump(RecordSink& sink, int64_t now_ms);
+    // Producer thread: deletes the pending spans of committed traces (also
+    // call once after Pipeline::finish()). A store error is logged and the
+    // deletes are retried next time.
+    void erase_committed();
+    // Writer thread: the outcomes of submitted traces, by the tags pump()
+    // gave (TraceSource::committed).
+    void committed(const std::vector<uint64_t>& tags, const std::vector<std::string>& errors);
+
+    struct Counters {
+        uint64_t requests_ok = 0, requests_400 = 0, requests_413 = 0, requests_415 = 0, requests_503 = 0;
+        uint64_t spans_received = 0, spans_late = 0, spans_overflow = 0;
+        uint64_t traces_complete = 0, traces_incomplete = 0, traces_skipped_stored = 0;
+        uint64_t traces_committed = 0, traces_dead_lettered = 0;
+        uint64_t pending_traces = 0, pending_spans = 0, unscored_traces = 0;
+        uint64_t store_errors = 0;
+    };
+    Counters counters() const;
+    // The counters in the Prometheus text format (assay_otlp_* families).
+    std::string render_metrics() const;
+
+private:
+    OtlpReply error_reply(int status, int grpc_code, const std::string& message);
+    void dead_letter(const std::string& error, std::string_view body, int64_t claimed_bytes, int64_t now_ms);
+
+    OtlpIntakeOptions m_options;
+    SpanStore& m_spans;
+
+    std::mutex m_assembler_mu;  // guards m_assembler; held across add + store put
+    TraceAssembler m_assembler;
+
+    std::atomic<int> m_active{0};
+    std::atomic<size_t> m_unscored{0};
+
+    // Producer thread only.
+    uint64_t m_next_seq = 1;
+    std::unordered_map<uint64_t, std::string> m_in_flight;  // seq → trace id
+    std::vector<std::string> m_to_erase;
+
+    mutable std::mutex m_mu;  // guards m_committed and m_counters
+    std::vector<std::pair<uint64_t, bool>> m_committed;  // (seq, stored as a trace)
+    Counters m_counters;
+};
+
+}  // namespace assay

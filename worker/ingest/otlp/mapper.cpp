@@ -1,0 +1,817 @@
+#include "ingest/otlp/mapper.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "core/json_scan.h"
+
+namespace assay {
+
+namespace {
+
+using nlohmann::json;
+
+// SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK and SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK.
+constexpr uint64_t k_flag_has_is_remote = 0x100;
+constexpr uint64_t k_flag_is_remote = 0x200;
+constexpr size_t k_max_shown_bytes = 40;
+
+std::string shown(const json& v) {
+    std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (s.size() > k_max_shown_bytes) {
+        s.resize(k_max_shown_bytes);
+        s += "...";
+    }
+    return s;
+}
+
+const char* type_name(const json& v) {
+    switch (v.type()) {
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return "boolean";
+        case json::value_t::string:
+            return "string";
+        case json::value_t::array:
+            return "array";
+        case json::value_t::object:
+            return "object";
+        case json::value_t::number_integer:
+        case json::value_t::number_unsigned:
+        case json::value_t::number_float:
+            return "number";
+        default:
+            return "value";
+    }
+}
+
+Status bad(const std::string& path, const std::string& what) {
+    return Status::invalid_argument(path + ": " + what);
+}
+
+Status wrong_type(const std::string& path, const char* expected, const json& got) {
+    return bad(path, std::string("expected ") + expected + ", got " + type_name(got));
+}
+
+// The member `camel` (or its proto spelling `snake`) of object `o`, or nullptr.
+// A JSON null counts as absent (proto3 JSON: null means the default value).
+const json* member(const json& o, const char* camel, const char* snake = nullptr) {
+    auto it = o.find(camel);
+    if (it == o.end() && snake != nullptr) {
+        it = o.find(snake);
+    }
+    if (it == o.end() || it->is_null()) {
+        return nullptr;
+    }
+    return &*it;
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+int base64_value(char c) {
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+    if (c == '+' || c == '-') {
+        return 62;
+    }
+    if (c == '/' || c == '_') {
+        return 63;
+    }
+    return -1;
+}
+
+// Decodes base64 (either alphabet, padding optional) into exactly `bytes`
+// bytes, as lowercase hex; empty on failure.
+std::string base64_to_hex(std::string_view s, size_t bytes) {
+    while (!s.empty() && s.back() == '=') {
+        s.remove_suffix(1);
+    }
+    if (s.size() != (bytes * 8 + 5) / 6) {
+        return {};
+    }
+    static const char* const k_hex = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes * 2);
+    uint32_t acc = 0;
+    int bits = 0;
+    for (char c : s) {
+        const int v = base64_value(c);
+        if (v < 0) {
+            return {};
+        }
+        acc = (acc << 6) | static_cast<uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            const uint32_t byte = (acc >> bits) & 0xFF;
+            if (out.size() < bytes * 2) {
+                out.push_back(k_hex[byte >> 4]);
+                out.push_back(k_hex[byte & 0xF]);
+            }
+        }
+    }
+    // Leftover bits must be zero (canonical encoding).
+    if ((acc & ((1u << bits) - 1)) != 0 || out.size() != bytes * 2) {
+        return {};
+    }
+    return out;
+}
+
+// Parses a uint64 given as a decimal string or a JSON number.
+bool to_uint64(const json& v, uint64_t& out) {
+    if (v.is_number_unsigned()) {
+        out = v.get<uint64_t>();
+        return true;
+    }
+    if (v.is_number_integer()) {
+        const int64_t i = v.get<int64_t>();
+        if (i < 0) {
+            return false;
+        }
+        out = static_cast<uint64_t>(i);
+        return true;
+    }
+    if (v.is_number_float()) {
+        const double d = v.get<double>();
+        if (!std::isfinite(d) || d < 0 || d >= 18446744073709551615.0 || d != std::floor(d)) {
+            return false;
+        }
+        out = static_cast<uint64_t>(d);
+        return true;
+    }
+    if (v.is_string()) {
+        const auto& s = v.get_ref<const std::string&>();
+        if (s.empty() || s.size() > 20) {
+            return false;
+        }
+        uint64_t acc = 0;
+        for (char c : s) {
+            if (c < '0' || c > '9') {
+                return false;
+            }
+            const uint64_t d = static_cast<uint64_t>(c - '0');
+            if (acc > (std::numeric_limits<uint64_t>::max() - d) / 10) {
+                return false;
+            }
+            acc = acc * 10 + d;
+        }
+        out = acc;
+        return true;
+    }
+    return false;
+}
+
+// Parses an int64 given as a decimal string (optional '-') or a JSON number.
+bool to_int64(const json& v, int64_t& out) {
+    if (v.is_number_integer() && !v.is_number_unsigned()) {
+        out = v.get<int64_t>();
+        return true;
+    }
+    if (v.is_string()) {
+        const auto& s = v.get_ref<const std::string&>();
+        if (!s.empty() && s[0] == '-') {
+            uint64_t mag = 0;
+            if (!to_uint64(json(s.substr(1)), mag) || mag > (uint64_t{1} << 63)) {
+                return false;
+            }
+            out = mag == (uint64_t{1} << 63) ? std::numeric_limits<int64_t>::min()
+                                             : -static_cast<int64_t>(mag);
+            return true;
+        }
+    }
+    uint64_t u = 0;
+    if (!to_uint64(v, u) || u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return false;
+    }
+    out = static_cast<int64_t>(u);
+    return true;
+}
+
+// An enum as an integer or one of its proto names.
+template <size_t N>
+bool to_enum(const json& v, const std::array<const char*, N>& names, int& out) {
+    if (v.is_string()) {
+        const auto& s = v.get_ref<const std::string&>();
+        for (size_t i = 0; i < N; ++i) {
+            if (s == names[i]) {
+                out = static_cast<int>(i);
+                return true;
+            }
+        }
+    }
+    int64_t i = 0;
+    if (v.is_number() && to_int64(v, i) && i >= 0 && i < static_cast<int64_t>(N)) {
+        out = static_cast<int>(i);
+        return true;
+    }
+    return false;
+}
+
+class Decoder {
+public:
+    explicit Decoder(const OtlpLimits& limits) : m_limits(limits) {}
+
+    Status any_value(const json& v, const std::string& path, size_t depth, json& out) {
+        if (!v.is_object()) {
+            return wrong_type(path, "an AnyValue object", v);
+        }
+        if (depth > m_limits.max_value_depth) {
+            return Status::limit_exceeded(path + ": attribute value nests deeper than " +
+                                          std::to_string(m_limits.max_value_depth) + " levels");
+        }
+        if (const json* s = member(v, "stringValue", "string_value")) {
+            if (!s->is_string()) {
+                return wrong_type(path + ".stringValue", "a string", *s);
+            }
+            out = *s;
+            return {};
+        }
+        if (const json* b = member(v, "boolValue", "bool_value")) {
+            if (!b->is_boolean()) {
+                return wrong_type(path + ".boolValue", "a boolean", *b);
+            }
+            out = *b;
+            return {};
+        }
+        if (const json* i = member(v, "intValue", "int_value")) {
+            int64_t n = 0;
+            if (!to_int64(*i, n)) {
+                return bad(
+                    path + ".intValue",
+                    "expected a 64-bit integer (number or decimal string), got " + shown(*i));
+            }
+            out = n;
+            return {};
+        }
+        if (const json* d = member(v, "doubleValue", "double_value")) {
+            if (d->is_number()) {
+                out = d->get<double>();
+                return {};
+            }
+            if (d->is_string()) {
+                const auto& s = d->get_ref<const std::string&>();
+                if (s == "NaN" || s == "Infinity" || s == "-Infinity") {
+                    out = nullptr;
+                    return {};
+                }
+                try {
+                    size_t used = 0;
+                    const double x = std::stod(s, &used);
+                    if (used == s.size() && std::isfinite(x)) {
+                        out = x;
+                        return {};
+                    }
+                } catch (const std::exception&) {
+                    // fall through to the error below
+                }
+            }
+            return bad(path + ".doubleValue", "expected a number, got " + shown(*d));
+        }
+        if (const json* a = member(v, "arrayValue", "array_value")) {
+            if (!a->is_object()) {
+                return wrong_type(path + ".arrayValue", "an object", *a);
+            }
+            out = json::array();
+            if (const json* values = member(*a, "values")) {
+                if (!values->is_array()) {
+                    return wrong_type(path + ".arrayValue.values", "an array", *values);
+                }
+                for (size_t i = 0; i < values->size(); ++i) {
+                    json item;
+                    ASSAY_RETURN_IF_ERROR(any_value(
+                        (*values)[i], path + ".arrayValue.values[" + std::to_string(i) + "]",
+                        depth + 1, item));
+                    out.push_back(std::move(item));
+                }
+            }
+            return {};
+        }
+        if (const json* kv = member(v, "kvlistValue", "kvlist_value")) {
+            if (!kv->is_object()) {
+                return wrong_type(path + ".kvlistValue", "an object", *kv);
+            }
+            out = json::object();
+            if (const json* values = member(*kv, "values")) {
+                AttributeMap inner;
+                ASSAY_RETURN_IF_ERROR(
+                    key_values(*values, path + ".kvlistValue.values", depth + 1, inner));
+                for (auto& [k, x] : inner) {
+                    out[k] = std::move(x);
+                }
+            }
+            return {};
+        }
+        if (const json* b = member(v, "bytesValue", "bytes_value")) {
+            if (!b->is_string()) {
+                return wrong_type(path + ".bytesValue", "a base64 string", *b);
+            }
+            out = *b;
+            return {};
+        }
+        out = nullptr;  // an empty AnyValue
+        return {};
+    }
+
+    // [{key, value}] → map. Later duplicates win.
+    Status key_values(const json& arr, const std::string& path, size_t depth, AttributeMap& out) {
+        if (!arr.is_array()) {
+            return wrong_type(path, "an array of {key, value}", arr);
+        }
+        if (arr.size() > m_limits.max_attributes) {
+            return Status::limit_exceeded(path + ": " + std::to_string(arr.size()) +
+                                          " attributes; the limit is " +
+                                          std::to_string(m_limits.max_attributes));
+        }
+        for (size_t i = 0; i < arr.size(); ++i) {
+            const json& kv = arr[i];
+            const std::string p = path + "[" + std::to_string(i) + "]";
+            if (!kv.is_object()) {
+                return wrong_type(p, "an object {key, value}", kv);
+            }
+            const json* key = member(kv, "key");
+            if (key == nullptr || !key->is_string()) {
+                return key == nullptr ? bad(p + ".key", "missing")
+                                      : wrong_type(p + ".key", "a string", *key);
+            }
+            const auto& k = key->get_ref<const std::string&>();
+            if (k.size() > m_limits.max_key_bytes) {
+                return Status::limit_exceeded(p + ".key: longer than " +
+                                              std::to_string(m_limits.max_key_bytes) + " bytes");
+            }
+            json value;
+            if (const json* v = member(kv, "value")) {
+                ASSAY_RETURN_IF_ERROR(any_value(*v, p + ".value", depth, value));
+            }
+            out[k] = std::move(value);
+        }
+        return {};
+    }
+
+    Status id(const json& o, const char* camel, const char* snake, size_t bytes, bool required,
+              const std::string& path, std::string& out) {
+        const json* v = member(o, camel, snake);
+        const std::string p = path + "." + camel;
+        if (v == nullptr || (v->is_string() && v->get_ref<const std::string&>().empty())) {
+            if (required) {
+                return bad(p, "missing");
+            }
+            out.clear();
+            return {};
+        }
+        if (!v->is_string()) {
+            return wrong_type(p, "a hex string", *v);
+        }
+        auto r = normalize_otlp_id(v->get_ref<const std::string&>(), bytes);
+        if (!r.ok()) {
+            if (!required && r.status().message() == "all zero") {
+                out.clear();  // an all-zero parent id means "no parent"
+                return {};
+            }
+            return bad(p, r.status().message() + ", got " + shown(*v));
+        }
+        out = std::move(r).value();
+        return {};
+    }
+
+    Status time(const json& o, const char* camel, const char* snake, const std::string& path,
+                uint64_t& out) {
+        out = 0;
+        const json* v = member(o, camel, snake);
+        if (v == nullptr) {
+            return {};
+        }
+        if (!to_uint64(*v, out)) {
+            return bad(path + "." + camel,
+                       "expected unsigned nanoseconds since the Unix epoch (number or decimal "
+                       "string), got " +
+                           shown(*v));
+        }
+        return {};
+    }
+
+    Status span(const json& s, const std::string& path,
+                const std::shared_ptr<const AttributeMap>& resource, const std::string& scope_name,
+                OtlpSpan& out) {
+        if (!s.is_object()) {
+            return wrong_type(path, "an object", s);
+        }
+        ASSAY_RETURN_IF_ERROR(id(s, "traceId", "trace_id", 16, true, path, out.trace_id));
+        ASSAY_RETURN_IF_ERROR(id(s, "spanId", "span_id", 8, true, path, out.span_id));
+        ASSAY_RETURN_IF_ERROR(
+            id(s, "parentSpanId", "parent_span_id", 8, false, path, out.parent_span_id));
+        if (const json* flags = member(s, "flags")) {
+            uint64_t f = 0;
+            if (!to_uint64(*flags, f)) {
+                return bad(path + ".flags", "expected an unsigned integer, got " + shown(*flags));
+            }
+            out.parent_is_remote = !out.parent_span_id.empty() && (f & k_flag_has_is_remote) != 0 &&
+                                   (f & k_flag_is_remote) != 0;
+        }
+        if (const json* name = member(s, "name")) {
+            if (!name->is_string()) {
+                return wrong_type(path + ".name", "a string", *name);
+            }
+            out.name = name->get<std::string>();
+        }
+        if (const json* kind = member(s, "kind")) {
+            static const std::array<const char*, 6> k_names = {
+                "SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER",
+                "SPAN_KIND_CLIENT",      "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"};
+            int k = 0;
+            if (!to_enum(*kind, k_names, k)) {
+                return bad(path + ".kind",
+                           "expected a span kind 0-5 or SPAN_KIND_*, got " + shown(*kind));
+            }
+            out.kind = static_cast<OtlpSpanKind>(k);
+        }
+        ASSAY_RETURN_IF_ERROR(
+            time(s, "startTimeUnixNano", "start_time_unix_nano", path, out.start_unix_nano));
+        ASSAY_RETURN_IF_ERROR(
+            time(s, "endTimeUnixNano", "end_time_unix_nano", path, out.end_unix_nano));
+        if (out.start_unix_nano == 0) {
+            return bad(path + ".startTimeUnixNano", "missing or zero");
+        }
+        out.ended = out.end_unix_nano != 0;
+        if (out.ended && out.end_unix_nano < out.start_unix_nano) {
+            return bad(path + ".endTimeUnixNano", "before startTimeUnixNano");
+        }
+        out.start_unix_ms = static_cast<int64_t>(out.start_unix_nano / 1000000);
+        out.end_unix_ms = static_cast<int64_t>(out.end_unix_nano / 1000000);
+        if (const json* attrs = member(s, "attributes")) {
+            ASSAY_RETURN_IF_ERROR(key_values(*attrs, path + ".attributes", 0, out.attributes));
+        }
+        if (const json* st = member(s, "status")) {
+            if (!st->is_object()) {
+                return wrong_type(path + ".status", "an object", *st);
+            }
+            if (const json* code = member(*st, "code")) {
+                static const std::array<const char*, 3> k_names = {
+                    "STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"};
+                int c = 0;
+                if (!to_enum(*code, k_names, c)) {
+                    return bad(path + ".status.code",
+                               "expected 0, 1, 2 or STATUS_CODE_*, got " + shown(*code));
+                }
+                out.status_code = static_cast<OtlpStatusCode>(c);
+            }
+            if (const json* msg = member(*st, "message")) {
+                if (!msg->is_string()) {
+                    return wrong_type(path + ".status.message", "a string", *msg);
+                }
+                out.status_message = msg->get<std::string>();
+            }
+        }
+        if (const json* events = member(s, "events")) {
+            if (!events->is_array()) {
+                return wrong_type(path + ".events", "an array", *events);
+            }
+            if (events->size() > m_limits.max_events) {
+                return Status::limit_exceeded(path + ".events: " + std::to_string(events->size()) +
+                                              " events; the limit is " +
+                                              std::to_string(m_limits.max_events));
+            }
+            out.events.reserve(events->size());
+            for (size_t i = 0; i < events->size(); ++i) {
+                const json& e = (*events)[i];
+                const std::string p = path + ".events[" + std::to_string(i) + "]";
+                if (!e.is_object()) {
+                    return wrong_type(p, "an object", e);
+                }
+                OtlpEvent ev;
+                uint64_t t = 0;
+                ASSAY_RETURN_IF_ERROR(time(e, "timeUnixNano", "time_unix_nano", p, t));
+                ev.time_unix_ms = static_cast<int64_t>(t / 1000000);
+                if (const json* name = member(e, "name")) {
+                    if (!name->is_string()) {
+                        return wrong_type(p + ".name", "a string", *name);
+                    }
+                    ev.name = name->get<std::string>();
+                }
+                if (const json* attrs = member(e, "attributes")) {
+                    ASSAY_RETURN_IF_ERROR(key_values(*attrs, p + ".attributes", 0, ev.attributes));
+                }
+                out.events.push_back(std::move(ev));
+            }
+        }
+        out.resource_attributes = resource;
+        out.scope_name = scope_name;
+        return {};
+    }
+
+    Status request(const json& root, std::vector<OtlpSpan>& out) {
+        if (!root.is_object()) {
+            return wrong_type("request", "an ExportTraceServiceRequest object", root);
+        }
+        const json* rss = member(root, "resourceSpans", "resource_spans");
+        if (rss == nullptr) {
+            return {};
+        }
+        if (!rss->is_array()) {
+            return wrong_type("resourceSpans", "an array", *rss);
+        }
+        for (size_t r = 0; r < rss->size(); ++r) {
+            const json& rs = (*rss)[r];
+            const std::string rpath = "resourceSpans[" + std::to_string(r) + "]";
+            if (!rs.is_object()) {
+                return wrong_type(rpath, "an object", rs);
+            }
+            auto resource = std::make_shared<AttributeMap>();
+            if (const json* res = member(rs, "resource")) {
+                if (!res->is_object()) {
+                    return wrong_type(rpath + ".resource", "an object", *res);
+                }
+                if (const json* attrs = member(*res, "attributes")) {
+                    ASSAY_RETURN_IF_ERROR(
+                        key_values(*attrs, rpath + ".resource.attributes", 0, *resource));
+                }
+            }
+            std::shared_ptr<const AttributeMap> shared = std::move(resource);
+            const char* scope_key = "scopeSpans";
+            const json* sss = member(rs, "scopeSpans", "scope_spans");
+            if (sss == nullptr) {
+                scope_key = "instrumentationLibrarySpans";
+                sss = member(rs, "instrumentationLibrarySpans", "instrumentation_library_spans");
+            }
+            if (sss == nullptr) {
+                continue;
+            }
+            if (!sss->is_array()) {
+                return wrong_type(rpath + "." + scope_key, "an array", *sss);
+            }
+            for (size_t s = 0; s < sss->size(); ++s) {
+                const json& ss = (*sss)[s];
+                const std::string spath = rpath + "." + scope_key + "[" + std::to_string(s) + "]";
+                if (!ss.is_object()) {
+                    return wrong_type(spath, "an object", ss);
+                }
+                std::string scope_name;
+                const json* scope = member(ss, "scope");
+                if (scope == nullptr) {
+                    scope = member(ss, "instrumentationLibrary", "instrumentation_library");
+                }
+                if (scope != nullptr && scope->is_object()) {
+                    if (const json* n = member(*scope, "name"); n != nullptr && n->is_string()) {
+                        scope_name = n->get<std::string>();
+                    }
+                }
+                const json* spans = member(ss, "spans");
+                if (spans == nullptr) {
+                    continue;
+                }
+                if (!spans->is_array()) {
+                    return wrong_type(spath + ".spans", "an array", *spans);
+                }
+                if (out.size() + spans->size() > m_limits.max_spans) {
+                    return Status::limit_exceeded("request holds more than " +
+                                                  std::to_string(m_limits.max_spans) + " spans");
+                }
+                for (size_t i = 0; i < spans->size(); ++i) {
+                    OtlpSpan span;
+                    ASSAY_RETURN_IF_ERROR(this->span((*spans)[i],
+                                                     spath + ".spans[" + std::to_string(i) + "]",
+                                                     shared, scope_name, span));
+                    out.push_back(std::move(span));
+                }
+            }
+        }
+        return {};
+    }
+
+private:
+    const OtlpLimits& m_limits;
+};
+
+}  // namespace
+
+const char* to_string(OtlpSpanKind kind) {
+    switch (kind) {
+        case OtlpSpanKind::internal:
+            return "internal";
+        case OtlpSpanKind::server:
+            return "server";
+        case OtlpSpanKind::client:
+            return "client";
+        case OtlpSpanKind::producer:
+            return "producer";
+        case OtlpSpanKind::consumer:
+            return "consumer";
+        case OtlpSpanKind::unspecified:
+            break;
+    }
+    return "unspecified";
+}
+
+double OtlpSpan::duration_ms() const {
+    if (!ended) {
+        return 0.0;
+    }
+    return static_cast<double>(end_unix_nano - start_unix_nano) / 1e6;
+}
+
+Result<std::string> normalize_otlp_id(std::string_view id, size_t bytes) {
+    std::string hex;
+    if (id.size() == bytes * 2) {
+        hex.reserve(id.size());
+        for (char c : id) {
+            const int v = hex_value(c);
+            if (v < 0) {
+                hex.clear();
+                break;
+            }
+            hex.push_back("0123456789abcdef"[v]);
+        }
+    }
+    if (hex.empty()) {
+        hex = base64_to_hex(id, bytes);
+    }
+    if (hex.empty()) {
+        return Status::invalid_argument("expected " + std::to_string(bytes * 2) +
+                                        " hex digits or base64 of " + std::to_string(bytes) +
+                                        " bytes");
+    }
+    if (hex.find_first_not_of('0') == std::string::npos) {
+        return Status::invalid_argument("all zero");
+    }
+    return hex;
+}
+
+namespace {
+
+nlohmann::json encode_any_value(const nlohmann::json& v) {
+    using nlohmann::json;
+    switch (v.type()) {
+        case json::value_t::string:
+            return {{"stringValue", v}};
+        case json::value_t::boolean:
+            return {{"boolValue", v}};
+        case json::value_t::number_integer:
+            return {{"intValue", std::to_string(v.get<int64_t>())}};
+        case json::value_t::number_unsigned: {
+            const uint64_t u = v.get<uint64_t>();
+            if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+                return {{"doubleValue", static_cast<double>(u)}};
+            }
+            return {{"intValue", std::to_string(u)}};
+        }
+        case json::value_t::number_float:
+            return {{"doubleValue", v}};
+        case json::value_t::array: {
+            json values = json::array();
+            for (const json& x : v) {
+                values.push_back(encode_any_value(x));
+            }
+            return {{"arrayValue", {{"values", std::move(values)}}}};
+        }
+        case json::value_t::object: {
+            json values = json::array();
+            for (auto it = v.begin(); it != v.end(); ++it) {
+                values.push_back({{"key", it.key()}, {"value", encode_any_value(it.value())}});
+            }
+            return {{"kvlistValue", {{"values", std::move(values)}}}};
+        }
+        default:
+            return json::object();
+    }
+}
+
+nlohmann::json encode_attributes(const AttributeMap& m) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [k, v] : m) {
+        out.push_back({{"key", k}, {"value", encode_any_value(v)}});
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string to_otlp_json(const std::vector<OtlpSpan>& spans) {
+    using nlohmann::json;
+    // resource (by identity) → scope name → spans, in first-seen order.
+    std::vector<const AttributeMap*> resources;
+    std::vector<std::vector<std::pair<std::string, json>>> scopes;
+    static const AttributeMap k_empty;
+    for (const OtlpSpan& s : spans) {
+        const AttributeMap* r = s.resource_attributes ? s.resource_attributes.get() : &k_empty;
+        size_t ri = static_cast<size_t>(std::find(resources.begin(), resources.end(), r) -
+                                        resources.begin());
+        if (ri == resources.size()) {
+            resources.push_back(r);
+            scopes.emplace_back();
+        }
+        auto& list = scopes[ri];
+        auto si = std::find_if(list.begin(), list.end(),
+                               [&](const auto& p) { return p.first == s.scope_name; });
+        if (si == list.end()) {
+            list.emplace_back(s.scope_name, json::array());
+            si = list.end() - 1;
+        }
+        json span = {
+            {"traceId", s.trace_id},
+            {"spanId", s.span_id},
+            {"name", s.name},
+            {"kind", static_cast<int>(s.kind)},
+            {"startTimeUnixNano", std::to_string(s.start_unix_nano)},
+            {"attributes", encode_attributes(s.attributes)},
+            {"status", {{"code", static_cast<int>(s.status_code)}, {"message", s.status_message}}}};
+        if (!s.parent_span_id.empty()) {
+            span["parentSpanId"] = s.parent_span_id;
+        }
+        if (s.parent_is_remote) {
+            span["flags"] = k_flag_has_is_remote | k_flag_is_remote;
+        }
+        if (s.ended) {
+            span["endTimeUnixNano"] = std::to_string(s.end_unix_nano);
+        }
+        if (!s.events.empty()) {
+            json events = json::array();
+            for (const OtlpEvent& e : s.events) {
+                events.push_back(
+                    {{"name", e.name},
+                     {"timeUnixNano",
+                      std::to_string(static_cast<uint64_t>(std::max<int64_t>(e.time_unix_ms, 0)) *
+                                     1000000)},
+                     {"attributes", encode_attributes(e.attributes)}});
+            }
+            span["events"] = std::move(events);
+        }
+        si->second.push_back(std::move(span));
+    }
+    json rs = json::array();
+    for (size_t i = 0; i < resources.size(); ++i) {
+        json ss = json::array();
+        for (auto& [name, list] : scopes[i]) {
+            ss.push_back({{"scope", {{"name", name}}}, {"spans", std::move(list)}});
+        }
+        rs.push_back({{"resource", {{"attributes", encode_attributes(*resources[i])}}},
+                      {"scopeSpans", std::move(ss)}});
+    }
+    return json{{"resourceSpans", std::move(rs)}}.dump(-1, ' ', false,
+                                                       json::error_handler_t::replace);
+}
+
+std::string otlp_export_response_json(int64_t rejected_spans, std::string_view error_message) {
+    if (rejected_spans <= 0 && error_message.empty()) {
+        return "{}";
+    }
+    nlohmann::json partial = {
+        {"rejectedSpans", std::to_string(std::max<int64_t>(rejected_spans, 0))},
+        {"errorMessage", std::string(error_message)}};
+    return nlohmann::json{{"partialSuccess", std::move(partial)}}.dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<std::vector<OtlpSpan>> parse_otlp_json(std::string_view body, const OtlpLimits& limits) {
+    if (body.size() > limits.max_body_bytes) {
+        return Status::limit_exceeded("request body is " + std::to_string(body.size()) +
+                                      " bytes; the limit is " +
+                                      std::to_string(limits.max_body_bytes));
+    }
+    size_t depth = 0;
+    const JsonScanEnd end = scan_outside_strings(body, 0, [&](size_t, char c) {
+        if (c == '[' || c == '{') {
+            return ++depth <= limits.max_depth;
+        }
+        if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+        return true;
+    });
+    if (end.stopped) {
+        return Status::limit_exceeded("JSON nests deeper than " + std::to_string(limits.max_depth) +
+                                      " levels");
+    }
+    nlohmann::json root;
+    try {
+        root = nlohmann::json::parse(body.begin(), body.end());
+    } catch (const nlohmann::json::parse_error& e) {
+        return Status::invalid_argument("invalid JSON at byte " + std::to_string(e.byte) + ": " +
+                                        e.what());
+    }
+    std::vector<OtlpSpan> spans;
+    Decoder decoder(limits);
+    ASSAY_RETURN_IF_ERROR(decoder.request(root, spans));
+    return spans;
+}
+
+}  // namespace assay

@@ -1,0 +1,55 @@
+#pragma once
+// OtlpSource: the OTLP/HTTP receiver as a TraceSource — a SpanStore on the
+// store's SQLite file, the OtlpIntake (with its pending spans reloaded) and
+// the OtlpHttpServer. poll() submits the traces whose spans are complete;
+// finish() stops answering requests (spans that still arrive are refused;
+// those stored are resumed after a restart) and deletes the pending spans of
+// committed traces.
+//
+// open() fails (the worker exits 2) with a message naming the problem: an
+// address that is not HOST:PORT, a port in use, a store without the
+// otlp_spans table. Threads as TraceSource says; the HTTP server has its own.
+
+#include <memory>
+#include <string>
+
+#include "ingest/otlp/http.h"
+#include "ingest/otlp/intake.h"
+#include "ingest/trace_source.h"
+#include "store/span_store.h"
+#include "store/store.h"
+
+namespace assay {
+
+class OtlpSource final : public TraceSource {
+public:
+    // Opens the span store on `store`, reloads its pending spans, binds
+    // `listen` (HOST:PORT, or PORT for loopback) and starts answering
+    // requests (spans are stored and held until poll() submits them).
+    static Result<std::unique_ptr<OtlpSource>> open(const OtlpIntakeOptions& options, const StoreOptions& store,
+                                                     const std::string& listen);
+    ~OtlpSource() override;
+
+    OtlpIntake& intake() { return *m_intake; }
+    // "HOST:PORT" actually bound (the real port when 0 was asked).
+    std::string bound() const;
+    size_t restored_spans() const { return m_restored; }
+
+    // TraceSource. poll() waits `wait` only when nothing was ready.
+    std::string describe() const override { return "otlp=" + bound(); }
+    Status poll(RecordSink& sink, std::chrono::milliseconds wait) override;
+    void committed(const std::vector<uint64_t>& tags, const std::vector<std::string>& errors) override {
+        m_intake->committed(tags, errors);
+    }
+    void finish() override;
+    std::string metrics_text() const override { return m_intake->render_metrics(); }
+
+private:
+    OtlpSource() = default;
+    std::unique_ptr<SpanStore> m_spans;
+    std::unique_ptr<OtlpIntake> m_intake;
+    std::unique_ptr<OtlpHttpServer> m_server;
+    size_t m_restored = 0;
+};
+
+}  // namespace assay

@@ -1,0 +1,201 @@
+#pragma once
+// JudgeClient: the transport to one LLM judge (one `judges:` entry). It sends
+// rendered judge prompts to an OpenAI-compatible /chat/completions or an
+// Anthropic /messages endpoint and reports, for each request, the reply text,
+// token usage, cost, latency and attempts, or a typed error.
+//
+// Faults and limits are handled here, per judge:
+//   - connect and total timeouts per attempt;
+//   - retries with exponential back-off and full jitter; Retry-After on 429
+//     and 503 is honoured, capped at max_retry_after_ms (so one provider
+//     answer cannot stall a judge for hours), as a floor for that request's
+//     delay, and holds back every request of this judge until it has passed;
+//   - no retry on 400/401/403 and other 4xx; the provider's message is kept;
+//   - 401/402/403, insufficient_quota/billing bodies and 404 (unknown model or
+//     wrong URL) PAUSE the judge: queued and later requests fail at once with
+//     "paused: ..." and spend nothing, until resume();
+//   - a circuit breaker after N consecutive failed attempts (transport,
+//     timeout, 5xx, malformed): while open, requests fail with circuit_open;
+//   - AIMD on 429: the request rate (and concurrency) is halved, then grows
+//     back slowly with each success;
+//   - max concurrency, a requests-per-minute and a tokens-per-minute token
+//     bucket (prompt tokens estimated as bytes/4 + max_tokens). Every attempt
+//     counts against every limit.
+// The API key is read from the environment variable named in the spec, sent
+// only in a request header, and never logged or put in a message (any echo
+// of it by the provider is redacted).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace assay {
+
+enum class JudgeProvider { openai, anthropic };
+const char* to_string(JudgeProvider provider);
+// "openai" | "anthropic"; invalid_argument naming the value otherwise.
+Result<JudgeProvider> parse_judge_provider(std::string_view text);
+
+struct JudgePrice {
+    double input_per_mtok = 0.0;   // USD per million input tokens (default 0)
+    double output_per_mtok = 0.0;  // USD per million output tokens (default 0)
+    // USD per million input tokens served from the provider's prompt cache
+    // (default: input_per_mtok).
+    std::optional<double> cached_input_per_mtok;
+};
+
+// One judge's configuration (a `judges:` entry; llm/judge_spec.h's JudgeSpec
+// only names and references judges, this is what the transport needs).
+// Every field states its default.
+struct JudgeOptions {
+    std::string name;  // required, e.g. "primary"
+    JudgeProvider provider = JudgeProvider::openai;
+    // Required. Up to the version path: "https://api.openai.com/v1",
+    // "https://api.anthropic.com/v1"; "/chat/completions" or "/messages" is
+    // appended. A trailing '/' is ignored.
+    std::string base_url;
+    std::string model;  // required, a pinned version string
+    // Name of the environment variable holding the API key (never the key
+    // itself). Empty: no key is sent (local servers such as Ollama).
+    std::string api_key_env;
+    double temperature = 0.0;
+    int max_tokens = 512;
+    int max_concurrency = 16;         // in-flight requests, >= 1
+    int requests_per_minute = 0;      // 0 = unlimited
+    int tokens_per_minute = 0;        // 0 = unlimited
+    int timeout_ms = 30000;           // whole attempt, > 0
+    int connect_timeout_ms = 10000;   // TCP/TLS connect, > 0
+    int max_retries = 4;              // retries after the first attempt, >= 0
+    // A Retry-After longer than this is cut to it (default 60 s); >= 1.
+    int max_retry_after_ms = 60000;
+    int backoff_base_ms = 500;        // first retry's jitter window
+    int backoff_max_ms = 30000;       // cap of the jitter window
+    int breaker_failures = 5;         // consecutive failures to open; 0 = off
+    int breaker_cooldown_ms = 30000;  // open -> half-open after this
+    // Extra request headers ("Name", "value"), e.g. OpenAI-Organization.
+    std::vector<std::pair<std::string, std::string>> extra_headers;
+    JudgePrice price;
+    // OpenAI only: send response_format {"type": "json_object"} (default
+    // true; some OpenAI-compatible servers reject it).
+    bool json_response_format = true;
+    std::string anthropic_version = "2023-06-01";  // anthropic-version header
+    std::uint64_t rng_seed = 0;                    // back-off jitter; 0 = random
+    std::size_t max_response_bytes = 8u << 20;     // larger replies are errors
+};
+
+// Checks ranges and required fields; invalid_argument naming the judge and
+// the field otherwise. Does not read the environment.
+Status validate_judge_options(const JudgeOptions& spec);
+
+struct JudgeRequest {
+    std::string system;  // system message (e.g. judge_system_message())
+    std::string user;    // the rendered rubric prompt
+    std::string id;      // caller's id (trace id), echoed in the result and logs
+};
+
+enum class JudgeError {
+    none,
+    timeout,        // connect or total timeout (retried)
+    transport,      // connection refused/reset, cut body, ... (retried)
+    rate_limited,   // 429 (retried, AIMD cut)
+    server_error,   // 5xx, 408, 529 (retried)
+    malformed,      // 200 whose body is not a valid reply (retried)
+    bad_request,    // 400 and other 4xx: not retried
+    auth,           // 401, 403: not retried, judge paused
+    billing,        // 402, insufficient_quota / billing_error: judge paused
+    unknown_model,  // 404: not retried, judge paused
+    paused,         // the judge is paused: nothing was sent
+    circuit_open,   // the breaker is open: nothing was sent
+    cancelled,      // the client shut down first
+};
+const char* to_string(JudgeError error);
+
+struct JudgeResult {
+    std::string id;                       // JudgeRequest::id
+    JudgeError error = JudgeError::none;  // none on success
+    // OK on success; otherwise `unavailable` (retryable kinds, paused,
+    // circuit_open, cancelled) or `invalid_argument` (bad_request, auth,
+    // billing, unknown_model) with a message that names the judge, the HTTP
+    // status and the provider's own message.
+    Status status;
+    std::string text;               // the assistant's reply text (success)
+    std::string finish_reason;      // the provider's finish/stop reason ("" when absent)
+    std::int64_t input_tokens = 0;  // from the provider's usage
+    std::int64_t output_tokens = 0;
+    double cost_usd = 0.0;    // usage x JudgeOptions::price
+    double latency_ms = 0.0;  // the last attempt's wall time
+    double total_ms = 0.0;    // submit() to completion, waits included
+    int attempts = 0;         // HTTP attempts made (0: nothing sent)
+    int http_status = 0;      // the last attempt's status (0: none)
+    // When the first attempt started (after the limits let it through);
+    // default-constructed when nothing was sent.
+    std::chrono::steady_clock::time_point started_at{};
+
+    bool ok() const { return error == JudgeError::none; }
+};
+
+struct JudgeClientStatus {
+    enum class State { active, paused, circuit_open, half_open };
+    State state = State::active;
+    std::string pause_reason;  // why it is paused (no secrets)
+    double rate_factor = 1.0;  // AIMD factor applied to the limits, (0, 1]
+    std::uint64_t submitted = 0;
+    std::uint64_t attempts = 0;  // HTTP attempts started
+    std::uint64_t retries = 0;
+    std::uint64_t succeeded = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t rate_limited = 0;  // 429 answers
+    std::uint64_t connections = 0;   // new connections opened (the rest were reused)
+    std::uint64_t in_flight = 0;
+    std::uint64_t queued = 0;  // waiting for a slot, a token or a retry
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    double cost_usd = 0.0;
+};
+const char* to_string(JudgeClientStatus::State state);
+
+// The transport seam: the judge scorers, the worker and the tests use it.
+class JudgeClient {
+public:
+    using Callback = std::function<void(JudgeResult)>;
+
+    virtual ~JudgeClient() = default;
+
+    // Queues one request. `done` is called exactly once, on the client's
+    // event-loop thread, with the result (success or typed error) — also
+    // when the judge is paused or the breaker is open (nothing is sent then)
+    // and with `cancelled` when the client is destroyed first. `done` must
+    // not block; it may call submit(). Thread-safe.
+    virtual void submit(JudgeRequest request, Callback done) = 0;
+
+    // The same, as a future. Thread-safe.
+    std::future<JudgeResult> submit_future(JudgeRequest request);
+
+    // A snapshot of the state and counters. Thread-safe.
+    virtual JudgeClientStatus status() const = 0;
+
+    // Lifts a pause (after the key, billing or model was fixed). Thread-safe.
+    virtual void resume() = 0;
+
+    virtual const JudgeOptions& options() const = 0;
+};
+
+// Creates the libcurl-based client and starts its event-loop thread. Fails
+// with invalid_argument when the spec is invalid or the API key environment
+// variable is unset or empty (the message names the variable, never a
+// value); with internal when libcurl cannot be initialised. Destroying the
+// client cancels what is queued or in flight (callbacks get `cancelled`) and
+// joins the thread.
+Result<std::unique_ptr<JudgeClient>> make_judge_client(JudgeOptions spec);
+
+}  // namespace assay

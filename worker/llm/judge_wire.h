@@ -1,0 +1,80 @@
+#pragma once
+// The two wire formats a judge speaks: OpenAI chat completions and Anthropic
+// messages. Builds request bodies and headers, and turns response bodies into
+// reply text + usage, or into the provider's error (type, code, message).
+// Pure functions over untrusted bytes: never throw, never crash. Thread-safe.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "llm/judge_client.h"
+
+namespace assay {
+
+// base_url (trailing '/' dropped) + "/chat/completions" or "/messages".
+std::string judge_request_url(const JudgeOptions& spec);
+
+// The JSON body for one request (model, messages, temperature, max_tokens;
+// OpenAI: system as the first message, response_format json_object when
+// spec.json_response_format; Anthropic: the top-level `system` field).
+std::string judge_request_body(const JudgeOptions& spec, const JudgeRequest& request);
+
+// Request headers as "Name: value" lines: Content-Type, Accept, an empty
+// Expect (no 100-continue round trip), the key (OpenAI:
+// Authorization: Bearer; Anthropic: x-api-key + anthropic-version) unless
+// `api_key` is empty, then spec.extra_headers.
+std::vector<std::string> judge_request_headers(const JudgeOptions& spec,
+                                               const std::string& api_key);
+
+struct JudgeReply {
+    std::string text;
+    // Every prompt token, read from the provider's cache or not (OpenAI:
+    // usage.prompt_tokens; Anthropic: input_tokens + cache_read_input_tokens
+    // + cache_creation_input_tokens).
+    std::int64_t input_tokens = 0;
+    // The part of input_tokens the provider served from its prompt cache
+    // (OpenAI: usage.prompt_tokens_details.cached_tokens; Anthropic:
+    // cache_read_input_tokens), billed at JudgePrice::cached_input_per_mtok.
+    std::int64_t cached_input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    // Why the model stopped, as the provider spells it (OpenAI
+    // choices[0].finish_reason, e.g. "stop", "length"; Anthropic stop_reason,
+    // e.g. "end_turn", "max_tokens"); "" when absent.
+    std::string finish_reason;
+};
+
+// USD for one reply's usage: uncached input x input_per_mtok + cached input
+// x cached_input_per_mtok (input_per_mtok when unset) + output x output_per_mtok.
+double judge_reply_cost(const JudgePrice& price, const JudgeReply& reply);
+
+// Parses a 200 body. invalid_argument naming what is wrong ("reply is not
+// JSON", "reply has no choices[0].message.content", ...) otherwise.
+Result<JudgeReply> parse_judge_reply(JudgeProvider provider, std::string_view body);
+
+struct ProviderError {
+    std::string type;     // OpenAI error.type / Anthropic error.type
+    std::string code;     // OpenAI error.code (may be empty)
+    std::string message;  // the provider's message, cut to 500 bytes
+};
+
+// Parses an error body of either shape. Unknown shapes give a message made
+// of the body's first 200 printable bytes.
+ProviderError parse_provider_error(std::string_view body);
+
+// Cache keys of LLM requests (the judges' judge_cache_key, generate mode's
+// generation_cache_key) share one layout: `tag`, then each field as
+// "\n<byte length>:<bytes>". request_key_material starts it with the fields
+// that change a reply for every caller: provider, model, temperature
+// (printed with %.17g), max_tokens and the response format ("json" or
+// "text"); callers append their own with append_key_field and hash the
+// result (sha256_hex). Pure functions.
+std::string request_key_material(std::string_view tag, const JudgeOptions& spec);
+void append_key_field(std::string& material, std::string_view field);
+
+// Rough prompt size: (system + user bytes) / 4, plus max_tokens for the reply.
+std::int64_t estimate_request_tokens(const JudgeOptions& spec, const JudgeRequest& request);
+
+}  // namespace assay

@@ -1,0 +1,25 @@
+#pragma once
+// The Pipeline's own options (the `pipeline:` config block) and what else it
+// reads of the loaded configuration. Plain values.
+
+#include <vector>
+
+#include "core/trace_json.h"
+#include "pipeline/scorer_set.h"
+
+namespace assay {
+
+struct PipelineOptions {
+    int batch_size = 1000;  // pipeline.batch_size: traces per store transaction
+    int threads = 0;        // pipeline.threads: scoring threads; 0 = cores - 1 (at least 1)
+};
+
+// Everything a Pipeline needs besides its Store. `scorers` must outlive the
+// Pipeline.
+struct PipelineSetup {
+    PipelineOptions options;
+    const std::vector<ConfiguredScorer>& scorers;
+    ParseLimits limits;  // ingest.max_trace_bytes / ingest.max_depth
+};
+
+}  // namespace assay
