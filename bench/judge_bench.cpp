@@ -51,9 +51,9 @@
 #include <vector>
 
 #include "core/trace.h"
-#include "llm/judge_client.h"
 #include "judge/redact.h"
 #include "judge/rubric.h"
+#include "llm/judge_client.h"
 
 namespace assay {
 namespace {

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "ingest/jsonl_reader.h"
 #include "core/trace_json.h"
+#include "ingest/jsonl_reader.h"
 #include "store/sqlite/store.h"
 
 using namespace assay;
@@ -60,22 +60,25 @@ int main(int argc, char** argv) {
     }
     sqlite3* db = nullptr;
     sqlite3_open(argv[2], &db);
-    sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536",
-                 nullptr, nullptr, nullptr);
+    sqlite3_exec(
+        db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536",
+        nullptr, nullptr, nullptr);
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db,
-                       "INSERT INTO traces (trace_id, ts_ms, received_ms, feature, tenant, user_id, "
-                       "session_id, prompt_name, prompt_version, model, environment, expected_format, "
-                       "finish_reason, error_type, latency_ms, ttft_ms, input_tokens, output_tokens, "
-                       "cached_tokens, cost_usd, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                       "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
-                       -1, &st, nullptr);
+    sqlite3_prepare_v2(
+        db,
+        "INSERT INTO traces (trace_id, ts_ms, received_ms, feature, tenant, user_id, "
+        "session_id, prompt_name, prompt_version, model, environment, expected_format, "
+        "finish_reason, error_type, latency_ms, ttft_ms, input_tokens, output_tokens, "
+        "cached_tokens, cost_usd, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+        -1, &st, nullptr);
     sqlite3_stmt* sc = nullptr;
-    sqlite3_prepare_v2(db,
-                       "INSERT INTO scores (trace, scorer_version, decision, value, passed, label, "
-                       "explanation, reason, at_ms) VALUES (last_insert_rowid(), ?1, 0, ?2, 1, 'ok', "
-                       "'142 words (bounds: max 400)', NULL, ?3)",
-                       -1, &sc, nullptr);
+    sqlite3_prepare_v2(
+        db,
+        "INSERT INTO scores (trace, scorer_version, decision, value, passed, label, "
+        "explanation, reason, at_ms) VALUES (last_insert_rowid(), ?1, 0, ?2, 1, 'ok', "
+        "'142 words (bounds: max 400)', NULL, ?3)",
+        -1, &sc, nullptr);
     auto text = [&](int i, const std::string& v) {
         if (v.empty()) {
             sqlite3_bind_null(st, i);
@@ -103,10 +106,14 @@ int main(int argc, char** argv) {
         text(14, t.error ? t.error->type : std::string());
         t.latency_ms ? sqlite3_bind_double(st, 15, *t.latency_ms) : sqlite3_bind_null(st, 15);
         t.ttft_ms ? sqlite3_bind_double(st, 16, *t.ttft_ms) : sqlite3_bind_null(st, 16);
-        t.usage.input_tokens ? sqlite3_bind_int64(st, 17, *t.usage.input_tokens) : sqlite3_bind_null(st, 17);
-        t.usage.output_tokens ? sqlite3_bind_int64(st, 18, *t.usage.output_tokens) : sqlite3_bind_null(st, 18);
-        t.usage.cached_tokens ? sqlite3_bind_int64(st, 19, *t.usage.cached_tokens) : sqlite3_bind_null(st, 19);
-        t.usage.cost_usd ? sqlite3_bind_double(st, 20, *t.usage.cost_usd) : sqlite3_bind_null(st, 20);
+        t.usage.input_tokens ? sqlite3_bind_int64(st, 17, *t.usage.input_tokens)
+                             : sqlite3_bind_null(st, 17);
+        t.usage.output_tokens ? sqlite3_bind_int64(st, 18, *t.usage.output_tokens)
+                              : sqlite3_bind_null(st, 18);
+        t.usage.cached_tokens ? sqlite3_bind_int64(st, 19, *t.usage.cached_tokens)
+                              : sqlite3_bind_null(st, 19);
+        t.usage.cost_usd ? sqlite3_bind_double(st, 20, *t.usage.cost_usd)
+                         : sqlite3_bind_null(st, 20);
         text(21, t.raw);
         if (sqlite3_step(st) != SQLITE_DONE) {
             std::fprintf(stderr, "insert failed: %s\n", sqlite3_errmsg(db));

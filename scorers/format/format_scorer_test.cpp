@@ -7,15 +7,17 @@
 
 #include "core/scorer.h"
 #include "core/scorer_registry.h"
-#include "support/scorer_harness.h"
 #include "core/text.h"
 #include "format/json_text.h"
+#include "support/scorer_harness.h"
 
 namespace assay {
 
 namespace {
 
-Result<std::unique_ptr<Scorer>> build(const std::string& yaml) { return testing::build_scorer("format", yaml); }
+Result<std::unique_ptr<Scorer>> build(const std::string& yaml) {
+    return testing::build_scorer("format", yaml);
+}
 
 std::unique_ptr<Scorer> make(const std::string& yaml) {
     auto r = build(yaml);

@@ -32,7 +32,8 @@ Result<std::unique_ptr<DeferredScorer>> make_judge(ConfigBlock& block) {
         return Status::invalid_argument("rubric missing");
     }
     if (!judges || judges->empty()) {
-        block.fail("judges", "is required: the names of one or more judges from the top-level 'judges' list");
+        block.fail("judges",
+                   "is required: the names of one or more judges from the top-level 'judges' list");
         return Status::invalid_argument("judges missing");
     }
     if (aggregate != "mean" && aggregate != "median" && aggregate != "majority") {
@@ -63,9 +64,11 @@ ASSAY_REGISTER_SCORER((ScorerType{
     1,
     -1.0,
     {
-        {"rubric", "string", "path of the rubric YAML (required); its content hash is part of the version; "
-                             "a pairwise rubric (pairwise: true) makes the scorer gate-only (pairwise mode)"},
-        {"judges", "list", "names of judges from the top-level 'judges' list (required); several = ensemble"},
+        {"rubric", "string",
+         "path of the rubric YAML (required); its content hash is part of the version; "
+         "a pairwise rubric (pairwise: true) makes the scorer gate-only (pairwise mode)"},
+        {"judges", "list",
+         "names of judges from the top-level 'judges' list (required); several = ensemble"},
         {"aggregate", "string", "mean | median | majority over an ensemble (default mean)"},
     },
     nullptr,

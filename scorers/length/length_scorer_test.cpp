@@ -10,7 +10,9 @@ namespace assay {
 
 namespace {
 
-Result<std::unique_ptr<Scorer>> build(const std::string& yaml) { return testing::build_scorer("length", yaml); }
+Result<std::unique_ptr<Scorer>> build(const std::string& yaml) {
+    return testing::build_scorer("length", yaml);
+}
 
 std::unique_ptr<Scorer> make(const std::string& yaml) {
     auto r = build(yaml);

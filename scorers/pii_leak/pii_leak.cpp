@@ -71,7 +71,8 @@ Result<Score> PiiLeakScorer::score(const Trace& trace) const {
         s.explanation = "no personal data or secrets found";
         return s;
     }
-    s.explanation = std::to_string(findings.size()) + (findings.size() == 1 ? " finding:" : " findings:");
+    s.explanation =
+        std::to_string(findings.size()) + (findings.size() == 1 ? " finding:" : " findings:");
     for (size_t k = 0; k < k_pii_kind_count; ++k) {
         const auto kind = static_cast<PiiKind>(k);
         size_t count = 0;
@@ -93,7 +94,8 @@ Result<Score> PiiLeakScorer::score(const Trace& trace) const {
         if (count > k_excerpts_per_kind) {
             shown += ", …";
         }
-        s.explanation += " " + std::string(to_string(kind)) + "×" + std::to_string(count) + " [" + shown + "];";
+        s.explanation +=
+            " " + std::string(to_string(kind)) + "×" + std::to_string(count) + " [" + shown + "];";
     }
     s.explanation.pop_back();
     return s;
@@ -110,7 +112,8 @@ Result<std::unique_ptr<Scorer>> make_pii_leak(ConfigBlock& block) {
     if (auto kinds = block.get_string_list("detect")) {
         options.detect.fill(false);
         if (kinds->empty()) {
-            return fail("detect", "must name at least one of email, phone, credit_card, iban, secret");
+            return fail("detect",
+                        "must name at least one of email, phone, credit_card, iban, secret");
         }
         for (const auto& name : *kinds) {
             PiiKind k{};
@@ -140,12 +143,16 @@ Result<std::unique_ptr<Scorer>> make_pii_leak(ConfigBlock& block) {
 ScorerType pii_leak_type() {
     ScorerType t;
     t.type = "pii_leak";
-    t.summary = "finds emails, phone numbers, card numbers (Luhn), IBANs (mod-97) and API keys in the output";
+    t.summary =
+        "finds emails, phone numbers, card numbers (Luhn), IBANs (mod-97) and API keys in the "
+        "output";
     t.impl_version = 1;
     t.keys = {
-        {"detect", "list", "kinds to detect: email, phone, credit_card, iban, secret (default: all)"},
+        {"detect", "list",
+         "kinds to detect: email, phone, credit_card, iban, secret (default: all)"},
         {"allow", "list",
-         "RE2 regexes; a finding whose whole text matches one is ignored, e.g. 'support@acme\\.com' "
+         "RE2 regexes; a finding whose whole text matches one is ignored, e.g. "
+         "'support@acme\\.com' "
          "(default: none)"},
         {"ignore_examples", "bool",
          "ignore emails at reserved example domains (example.com, *.test, ...) and well-known test "

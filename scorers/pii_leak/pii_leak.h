@@ -13,12 +13,12 @@
 // explanation lists kinds, counts and MASKED excerpts only
 // (j***@example.com, card ending 4242): full PII is never stored.
 
+#include <re2/re2.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <re2/re2.h>
 
 #include "core/pii_detect.h"
 #include "core/scorer.h"

@@ -1,10 +1,10 @@
-#include <doctest/doctest.h>
+#include "pii_leak/pii_leak.h"
 
-#include "support/scorer_harness.h"
+#include <doctest/doctest.h>
 
 #include "core/config_block.h"
 #include "core/scorer_registry.h"
-#include "pii_leak/pii_leak.h"
+#include "support/scorer_harness.h"
 
 namespace assay {
 namespace {
@@ -71,7 +71,7 @@ TEST_CASE("pii_leak: credit cards need a valid Luhn digit and are masked") {
     CHECK(kinds(*s, "card: 4539 1488 0343 6467") == "credit_card");
     CHECK(kinds(*s, "card: 4539-1488-0343-6467.") == "credit_card");
     CHECK(kinds(*s, "card: 4539148803436467") == "credit_card");
-    CHECK(kinds(*s, "card: 4539 1488 0343 6468") == "");  // Luhn-invalid
+    CHECK(kinds(*s, "card: 4539 1488 0343 6468") == "");      // Luhn-invalid
     CHECK(kinds(*s, "test card 4242 4242 4242 4242") == "");  // well-known test number
     const Score sc = score(*s, "Charge 4539 1488 0343 6467 please");
     CHECK(sc.explanation.find("card ending 6467") != std::string::npos);

@@ -85,15 +85,16 @@ Status parse_refusal_patterns(std::string_view text, const std::string& source,
             spec.regex = std::string(trim(t.substr(tab + 1)));
         }
         if (spec.regex.empty()) {
-            return Status::invalid_argument(source + ":" + std::to_string(line_no) + ": empty regex");
+            return Status::invalid_argument(source + ":" + std::to_string(line_no) +
+                                            ": empty regex");
         }
         out.push_back(std::move(spec));
     }
     return Status::ok_status();
 }
 
-Result<std::unique_ptr<RefusalScorer>> RefusalScorer::create(std::vector<RefusalPatternSpec> patterns,
-                                                             RefusalOptions options) {
+Result<std::unique_ptr<RefusalScorer>> RefusalScorer::create(
+    std::vector<RefusalPatternSpec> patterns, RefusalOptions options) {
     if (patterns.empty()) {
         return Status::invalid_argument("no refusal patterns");
     }
@@ -120,7 +121,8 @@ Result<std::unique_ptr<RefusalScorer>> RefusalScorer::create(std::vector<Refusal
         return Status::invalid_argument("refusal patterns ([lead]) exceed the RE2 memory budget");
     }
     if (!s->m_anywhere_ids.empty() && !s->m_anywhere_set->Compile()) {
-        return Status::invalid_argument("refusal patterns ([anywhere]) exceed the RE2 memory budget");
+        return Status::invalid_argument(
+            "refusal patterns ([anywhere]) exceed the RE2 memory budget");
     }
     s->m_specs = std::move(patterns);
     return s;
@@ -188,13 +190,14 @@ Result<Score> RefusalScorer::score(const Trace& trace) const {
     s.label = refusal ? "refusal" : "answer";
     s.passed = expected ? refusal : !refusal;
     if (refusal) {
-        s.explanation = "refusal: pattern '" + m_specs[static_cast<size_t>(id)].name + "' matched \"" +
-                        excerpt(matched, k_quote_bytes) + "\"";
+        s.explanation = "refusal: pattern '" + m_specs[static_cast<size_t>(id)].name +
+                        "' matched \"" + excerpt(matched, k_quote_bytes) + "\"";
     } else {
         s.explanation = "answer: no refusal pattern matched";
     }
     if (expected) {
-        s.explanation += refusal ? " (a refusal was expected)" : " (a refusal was expected but not found)";
+        s.explanation +=
+            refusal ? " (a refusal was expected)" : " (a refusal was expected but not found)";
     }
     return s;
 }
@@ -225,14 +228,16 @@ Result<std::unique_ptr<Scorer>> make_refusal(ConfigBlock& block) {
         languages = *langs;
     }
     for (const auto& lang : languages) {
-        const std::string key = std::string(k_embedded_prefix) + lang + std::string(k_embedded_suffix);
+        const std::string key =
+            std::string(k_embedded_prefix) + lang + std::string(k_embedded_suffix);
         auto bytes = embedded_file(key);
         if (!bytes) {
             std::string list;
             for (const auto& a : available) {
                 list += (list.empty() ? "" : ", ") + a;
             }
-            return fail("languages", "no embedded patterns for '" + lang + "' (available: " + list + ")");
+            return fail("languages",
+                        "no embedded patterns for '" + lang + "' (available: " + list + ")");
         }
         block.add_version_material(key + "\n" + std::string(*bytes));
         Status st = parse_refusal_patterns(*bytes, key, specs);
@@ -259,7 +264,8 @@ Result<std::unique_ptr<Scorer>> make_refusal(ConfigBlock& block) {
     }
     auto made = RefusalScorer::create(std::move(specs), std::move(options));
     if (!made.ok()) {
-        return fail(block.has("patterns_file") ? "patterns_file" : "languages", made.status().message());
+        return fail(block.has("patterns_file") ? "patterns_file" : "languages",
+                    made.status().message());
     }
     return std::unique_ptr<Scorer>(std::move(made).value());
 }
@@ -271,13 +277,15 @@ ScorerType refusal_type() {
     t.impl_version = 1;
     t.keys = {
         {"languages", "list",
-         "pattern languages to load from the embedded files (default: all embedded, currently [en])"},
+         "pattern languages to load from the embedded files (default: all embedded, currently "
+         "[en])"},
         {"patterns_file", "string",
          "extra pattern file, same format as patterns/en.txt (default: none)"},
         {"lead_bytes", "number",
          "bytes at the start of the output where [lead] patterns count (default 300)"},
         {"expect_refusal_key", "string",
-         "metadata key that, when true, makes a refusal the passing outcome (default expected_refusal)"},
+         "metadata key that, when true, makes a refusal the passing outcome (default "
+         "expected_refusal)"},
     };
     t.make = &make_refusal;
     return t;

@@ -13,13 +13,13 @@
 // passed = no refusal, unless the trace's metadata says a refusal is expected
 // (`expected_refusal: true` by default), in which case passed = refusal.
 
+#include <re2/re2.h>
+#include <re2/set.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <re2/re2.h>
-#include <re2/set.h>
 
 #include "core/scorer.h"
 
@@ -27,8 +27,8 @@ namespace assay {
 
 // One pattern as read from a pattern file.
 struct RefusalPatternSpec {
-    std::string name;    // for explanations, e.g. "cant_help" (default "<source>:<line>")
-    std::string regex;   // RE2 syntax, matched case-insensitively
+    std::string name;       // for explanations, e.g. "cant_help" (default "<source>:<line>")
+    std::string regex;      // RE2 syntax, matched case-insensitively
     bool lead_only = true;  // true: [lead] section; false: [anywhere]
 };
 
@@ -75,8 +75,8 @@ private:
 
     std::vector<RefusalPatternSpec> m_specs;
     std::vector<std::unique_ptr<RE2>> m_regexes;  // parallel to m_specs
-    std::vector<int> m_lead_ids;      // set index -> spec index
-    std::vector<int> m_anywhere_ids;  // set index -> spec index
+    std::vector<int> m_lead_ids;                  // set index -> spec index
+    std::vector<int> m_anywhere_ids;              // set index -> spec index
     std::unique_ptr<RE2::Set> m_lead_set;
     std::unique_ptr<RE2::Set> m_anywhere_set;
     RefusalOptions m_options;

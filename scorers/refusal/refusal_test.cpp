@@ -1,13 +1,13 @@
-#include <doctest/doctest.h>
+#include "refusal/refusal.h"
 
-#include "support/scorer_harness.h"
+#include <doctest/doctest.h>
 
 #include <cstdio>
 #include <fstream>
 
 #include "core/config_block.h"
 #include "core/scorer_registry.h"
-#include "refusal/refusal.h"
+#include "support/scorer_harness.h"
 
 namespace assay {
 namespace {
@@ -31,7 +31,9 @@ Score score(const Scorer& s, const std::string& output, const std::string& expec
     return r.value();
 }
 
-bool is_refusal(const Scorer& s, const std::string& output) { return score(s, output).label == "refusal"; }
+bool is_refusal(const Scorer& s, const std::string& output) {
+    return score(s, output).label == "refusal";
+}
 
 TEST_CASE("refusal: plain refusals are detected, with the pattern named and the text quoted") {
     auto s = make("{}");
@@ -55,13 +57,18 @@ TEST_CASE("refusal: plain refusals are detected, with the pattern named and the 
 TEST_CASE("refusal: near misses in helpful answers are not refusals") {
     auto s = make("{}");
     REQUIRE(s);
-    CHECK_FALSE(is_refusal(*s, "I cannot stress enough how important backups are. Here is a plan: ..."));
+    CHECK_FALSE(
+        is_refusal(*s, "I cannot stress enough how important backups are. Here is a plan: ..."));
     CHECK_FALSE(is_refusal(*s, "I can't wait to see what you build! Step 1: install the SDK."));
     CHECK_FALSE(is_refusal(*s, "I can't help but notice the loop is off by one; change <= to <."));
-    CHECK_FALSE(is_refusal(*s, "The program cannot open the file because the path is relative. Use an absolute path."));
+    CHECK_FALSE(is_refusal(
+        *s,
+        "The program cannot open the file because the path is relative. Use an absolute path."));
     CHECK_FALSE(is_refusal(*s,
-        "As an AI language model, I don't have personal opinions, but here's a summary of the main arguments."));
-    CHECK_FALSE(is_refusal(*s, "I'm sorry to hear about your cat. Here are some tips for the first week: ..."));
+                           "As an AI language model, I don't have personal opinions, but here's a "
+                           "summary of the main arguments."));
+    CHECK_FALSE(is_refusal(
+        *s, "I'm sorry to hear about your cat. Here are some tips for the first week: ..."));
     const Score sc = score(*s, "To terminate a C program, call exit(0) from stdlib.h.");
     CHECK(sc.label == "answer");
     CHECK(sc.value == 0.0);
@@ -72,7 +79,8 @@ TEST_CASE("refusal: [lead] patterns only count in the opening of the output") {
     auto s = make("{}");
     REQUIRE(s);
     std::string long_answer(400, 'x');
-    long_answer = "Here is the recipe. " + long_answer + " Note: I cannot provide exact oven temperatures.";
+    long_answer =
+        "Here is the recipe. " + long_answer + " Note: I cannot provide exact oven temperatures.";
     CHECK_FALSE(is_refusal(*s, long_answer));
     auto wide = make("{lead_bytes: 100000}");
     REQUIRE(wide);
@@ -139,7 +147,8 @@ TEST_CASE("refusal: extra patterns_file is loaded and bad regexes are reported")
 
 TEST_CASE("refusal: pattern file parsing") {
     std::vector<RefusalPatternSpec> specs;
-    REQUIRE(parse_refusal_patterns("# c\n\nplain\n[anywhere]\nnamed\tre2\r\n", "f.txt", specs).ok());
+    REQUIRE(
+        parse_refusal_patterns("# c\n\nplain\n[anywhere]\nnamed\tre2\r\n", "f.txt", specs).ok());
     REQUIRE(specs.size() == 2);
     CHECK(specs[0].name == "f.txt:3");
     CHECK(specs[0].lead_only);

@@ -139,7 +139,8 @@ std::string last_user_text(const json& body) {
         return out;
     }
     for (const auto& m : body.at("messages")) {
-        if (!m.is_object() || !m.contains("role") || m.at("role") != "user" || !m.contains("content")) {
+        if (!m.is_object() || !m.contains("role") || m.at("role") != "user" ||
+            !m.contains("content")) {
             continue;
         }
         const json& c = m.at("content");
@@ -252,10 +253,10 @@ std::optional<Behaviour> parse_entry(const json& j, const std::string& where, in
         return std::nullopt;
     }
     static const std::set<std::string> k_keys = {
-        "latency_ms",    "content", "score",         "out_of_range", "reasoning",  "usage",
-        "finish_reason", "status",  "retry_after_s", "quota",        "error_type", "error_code",
-        "error_message", "hang",    "hang_ms",       "malformed", "quality_marker",
-        "score_noise_sd", "echo"};
+        "latency_ms", "content",        "score",          "out_of_range",  "reasoning",
+        "usage",      "finish_reason",  "status",         "retry_after_s", "quota",
+        "error_type", "error_code",     "error_message",  "hang",          "hang_ms",
+        "malformed",  "quality_marker", "score_noise_sd", "echo"};
     Behaviour b;
     for (const auto& [key, value] : j.items()) {
         if (key == "repeat" && repeat != nullptr) {
@@ -738,8 +739,9 @@ bool FakeProvider::apply_script(const nlohmann::json& script, std::string& error
     for (const auto& [key, value] : script.items()) {
         (void)value;
         if (k_keys.count(key) == 0) {
-            error = key +
-                    ": unknown key (default, queue, append, models, score_min, score_max, noise_seed)";
+            error =
+                key +
+                ": unknown key (default, queue, append, models, score_min, score_max, noise_seed)";
             return false;
         }
     }
@@ -1037,7 +1039,8 @@ FakeProvider::Answer FakeProvider::make_reply(Wire wire, const Behaviour& b,
         std::string simulated;
         if (!b.out_of_range && (!b.quality_marker.empty() || b.score_noise_sd > 0.0)) {
             double base = score;
-            const auto quality = b.score ? std::nullopt : marked_quality(req.body, b.quality_marker);
+            const auto quality =
+                b.score ? std::nullopt : marked_quality(req.body, b.quality_marker);
             if (quality) {
                 base = *quality;
             }
@@ -1047,11 +1050,11 @@ FakeProvider::Answer FakeProvider::make_reply(Wire wire, const Behaviour& b,
                 std::lock_guard<std::mutex> lock(m_mutex);
                 noise = draw(m_noise_rng);
             }
-            score = static_cast<int>(std::lround(std::clamp(base + noise, static_cast<double>(score_min),
-                                                            static_cast<double>(score_max))));
+            score = static_cast<int>(std::lround(std::clamp(
+                base + noise, static_cast<double>(score_min), static_cast<double>(score_max))));
             char buf[96];
-            std::snprintf(buf, sizeof buf, "base %.2f%s, noise %+.2f", base, quality ? " (marked)" : "",
-                          noise);
+            std::snprintf(buf, sizeof buf, "base %.2f%s, noise %+.2f", base,
+                          quality ? " (marked)" : "", noise);
             simulated = buf;
         }
         std::string reasoning = b.reasoning;

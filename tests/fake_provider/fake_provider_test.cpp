@@ -210,9 +210,13 @@ TEST_CASE("judge-noise simulation: quality marker and seeded Gaussian noise") {
     Running r;
     std::string error;
     SUBCASE("a marker without noise gives the rounded, clamped marked quality") {
-        REQUIRE(r.provider.apply_script(json{{"default", {{"quality_marker", "quality="}}}}, error));
-        for (const auto& [text, want] : std::vector<std::pair<std::string, int>>{
-                 {"answer quality=3.4 ok", 3}, {"quality=4.6", 5}, {"quality=9", 5}, {"quality=-2", 1}}) {
+        REQUIRE(
+            r.provider.apply_script(json{{"default", {{"quality_marker", "quality="}}}}, error));
+        for (const auto& [text, want] :
+             std::vector<std::pair<std::string, int>>{{"answer quality=3.4 ok", 3},
+                                                      {"quality=4.6", 5},
+                                                      {"quality=9", 5},
+                                                      {"quality=-2", 1}}) {
             auto res = post_openai(r.client, openai_body(text));
             REQUIRE(res);
             CHECK(openai_content(res)["score"] == want);
@@ -227,7 +231,8 @@ TEST_CASE("judge-noise simulation: quality marker and seeded Gaussian noise") {
         auto draw = [&](std::uint64_t seed) {
             std::string e;
             REQUIRE(r.provider.apply_script(
-                json{{"default", {{"quality_marker", "quality="}, {"score_noise_sd", 0.8}}}, {"noise_seed", seed}},
+                json{{"default", {{"quality_marker", "quality="}, {"score_noise_sd", 0.8}}},
+                     {"noise_seed", seed}},
                 e));
             std::vector<int> scores;
             for (int i = 0; i < 400; ++i) {
@@ -409,7 +414,8 @@ TEST_CASE("echo: the reply is the last user message, on both wire formats") {
     res = post_anthropic(r.client, anthropic_body("Another prompt"));
     REQUIRE(res);
     CHECK(json::parse(res->body)["content"][0]["text"] == "Another prompt");
-    CHECK_FALSE(r.provider.apply_script(json{{"default", {{"echo", true}, {"content", "x"}}}}, error));
+    CHECK_FALSE(
+        r.provider.apply_script(json{{"default", {{"echo", true}, {"content", "x"}}}}, error));
     CHECK(error.find("echo") != std::string::npos);
 }
 

@@ -3,10 +3,10 @@
 // config loader does (the type's factory, then the unknown-key check), so a
 // scorer's tests exercise the same path as production.
 
+#include <yaml-cpp/yaml.h>
+
 #include <memory>
 #include <string>
-
-#include <yaml-cpp/yaml.h>
 
 #include "core/scorer.h"
 #include "core/scorer_registry.h"
@@ -15,7 +15,8 @@ namespace assay::testing {
 
 // The scorer, or the factory's / the block's first error. An unregistered
 // type is an internal error.
-inline Result<std::unique_ptr<Scorer>> build_scorer(const std::string& type, const std::string& yaml) {
+inline Result<std::unique_ptr<Scorer>> build_scorer(const std::string& type,
+                                                    const std::string& yaml) {
     const ScorerType* t = ScorerRegistry::instance().find(type);
     if (t == nullptr) {
         return Status::internal("scorer type '" + type + "' is not registered");

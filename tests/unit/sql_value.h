@@ -4,11 +4,11 @@
 // query returns no row. A query that does not prepare fails the test.
 // Opens and closes its own connection; any thread.
 
-#include <cstdint>
-#include <string>
-
 #include <doctest/doctest.h>
 #include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
 
 namespace assay::testing {
 

@@ -1,10 +1,10 @@
 #pragma once
 // A fresh directory under /tmp, removed with everything in it on destruction.
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <string>
-
-#include <unistd.h>
 
 namespace assay::testing {
 
@@ -18,7 +18,9 @@ public:
         std::error_code ec;
         std::filesystem::remove_all(m_path, ec);
     }
-    std::string file(const std::string& name) const { return (std::filesystem::path(m_path) / name).string(); }
+    std::string file(const std::string& name) const {
+        return (std::filesystem::path(m_path) / name).string();
+    }
     const std::string& path() const { return m_path; }
 
 private:

@@ -41,23 +41,30 @@ scorers:
 
 TEST_CASE("config: errors name the key") {
     CHECK(err("stor: {}\nscorers: [{type: test_len}]") == "test.yaml: config: unknown key 'stor'");
-    CHECK(err("scorers: [{type: test_len, maxx: 3}]") == "test.yaml: scorers[0] (test_len): unknown key 'maxx'");
+    CHECK(err("scorers: [{type: test_len, maxx: 3}]") ==
+          "test.yaml: scorers[0] (test_len): unknown key 'maxx'");
     CHECK(err("scorers: [{type: test_len, max: many}]") ==
           "test.yaml: scorers[0] (test_len): key 'max': expected an integer, got 'many'");
-    CHECK(err("scorers: [{type: test_len, max: -1}]") == "test.yaml: scorers[0] (test_len): key 'max': must be >= 0");
-    CHECK(err("scorers: [{type: nope}]").find("scorers[0] (nope): key 'type': unknown scorer type 'nope'") !=
+    CHECK(err("scorers: [{type: test_len, max: -1}]") ==
+          "test.yaml: scorers[0] (test_len): key 'max': must be >= 0");
+    CHECK(err("scorers: [{type: nope}]")
+              .find("scorers[0] (nope): key 'type': unknown scorer type 'nope'") !=
           std::string::npos);
-    CHECK(err("scorers: [{name: x}]").rfind("test.yaml: scorers[0]: key 'type' is required (one of: ", 0) == 0);
+    CHECK(err("scorers: [{name: x}]")
+              .rfind("test.yaml: scorers[0]: key 'type' is required (one of: ", 0) == 0);
     CHECK(err("scorers: [{name: x}]").find("test_len") != std::string::npos);
     CHECK(err("scorers: [{type: test_len, sample_rate: 2}]") ==
           "test.yaml: scorers[0] (test_len): key 'sample_rate': must be between 0 and 1");
     CHECK(err("scorers: [{type: test_judge, rubric: r.yaml}]") ==
-          "test.yaml: scorers[0] (test_judge): key 'sample_rate': is required for test_judge scorers");
+          "test.yaml: scorers[0] (test_judge): key 'sample_rate': is required for test_judge "
+          "scorers");
     CHECK(err("scorers: [{type: test_len}, {type: test_len}]") ==
           "test.yaml: scorers[1] (test_len): key 'name': 'test_len' is used twice");
-    CHECK(err("scorers: [{type: test_len, filter: 'feature ~ chat'}]").find("no operator") != std::string::npos);
-    CHECK(err("scorers: [{type: test_len, always_when: {slow: true}}]").find("unknown key 'slow'") !=
+    CHECK(err("scorers: [{type: test_len, filter: 'feature ~ chat'}]").find("no operator") !=
           std::string::npos);
+    CHECK(
+        err("scorers: [{type: test_len, always_when: {slow: true}}]").find("unknown key 'slow'") !=
+        std::string::npos);
     CHECK(err("store: {sqlite: [a]}\nscorers: [{type: test_len}]") ==
           "test.yaml: store: key 'sqlite': expected a string, got a list");
     CHECK(err("store: {judge_lease_ms: 0}\nscorers: [{type: test_len}]") ==
@@ -65,18 +72,21 @@ TEST_CASE("config: errors name the key") {
     CHECK(err("ingest: {max_depth: 2}\nscorers: [{type: test_len}]") ==
           "test.yaml: ingest: key 'max_depth': must be between 4 and 10000");
     CHECK(err("scorers: []") == "test.yaml: key 'scorers': no scorers are configured");
-    CHECK(err("scorers: [{type: test_len}\n") .find("YAML error at line") != std::string::npos);
-    CHECK(err("log: {level: loud}\nscorers: [{type: test_len}]").find("log.level") != std::string::npos);
+    CHECK(err("scorers: [{type: test_len}\n").find("YAML error at line") != std::string::npos);
+    CHECK(err("log: {level: loud}\nscorers: [{type: test_len}]").find("log.level") !=
+          std::string::npos);
 }
 
 TEST_CASE("config: precedence is flag > environment > file > default") {
-    const std::string yaml = "store: {sqlite: file.db}\nsampler: {salt: file}\nscorers: [{type: test_len}]";
+    const std::string yaml =
+        "store: {sqlite: file.db}\nsampler: {salt: file}\nscorers: [{type: test_len}]";
     auto file_only = load(yaml);
     REQUIRE(file_only.ok());
     CHECK(file_only->store.sqlite_path == "/cfg/file.db");
     CHECK(file_only->pipeline.batch_size == 1000);  // default
 
-    auto env = load(yaml, {{"ASSAY_DB", "env.db"}, {"ASSAY_SAMPLER_SALT", "env"}, {"ASSAY_BATCH_SIZE", "7"}});
+    auto env = load(
+        yaml, {{"ASSAY_DB", "env.db"}, {"ASSAY_SAMPLER_SALT", "env"}, {"ASSAY_BATCH_SIZE", "7"}});
     REQUIRE(env.ok());
     CHECK(env->store.sqlite_path == "env.db");
     CHECK(env->salt == "env");
@@ -93,7 +103,8 @@ TEST_CASE("config: precedence is flag > environment > file > default") {
 
     auto bad_env = load(yaml, {{"ASSAY_BATCH_SIZE", "lots"}});
     REQUIRE_FALSE(bad_env.ok());
-    CHECK(bad_env.status().message() == "environment variable ASSAY_BATCH_SIZE: expected an integer >= 1, got 'lots'");
+    CHECK(bad_env.status().message() ==
+          "environment variable ASSAY_BATCH_SIZE: expected an integer >= 1, got 'lots'");
 }
 
 TEST_CASE("config: a changed scorer config is a new version; sampling keys are not") {
@@ -111,21 +122,29 @@ judges:
   - {name: primary, provider: openai, model: gpt-4o-2024-08-06, api_key_env: OPENAI_API_KEY,
      price: {input_per_mtok: 2.5, output_per_mtok: 10}}
 )";
-    CHECK(err(judges + "scorers: [{type: judge, sample_rate: 0.1, rubric: /nonexistent.yaml, judges: [primary]}]")
-              .find("key 'rubric': rubric '/nonexistent.yaml': cannot read the file") != std::string::npos);
+    CHECK(err(judges + "scorers: [{type: judge, sample_rate: 0.1, rubric: /nonexistent.yaml, "
+                       "judges: [primary]}]")
+              .find("key 'rubric': rubric '/nonexistent.yaml': cannot read the file") !=
+          std::string::npos);
     const std::string dir = std::string(ASSAY_SOURCE_DIR) + "/rubrics/";
-    auto ok = load(judges + "scorers: [{type: judge, sample_rate: 0.1, rubric: " + dir + "helpfulness.yaml, judges: [primary]}]");
+    auto ok = load(judges + "scorers: [{type: judge, sample_rate: 0.1, rubric: " + dir +
+                   "helpfulness.yaml, judges: [primary]}]");
     REQUIRE_MESSAGE(ok.ok(), ok.status().message());
-    auto other = load(judges + "scorers: [{type: judge, sample_rate: 0.1, rubric: " + dir + "conciseness.yaml, judges: [primary]}]");
+    auto other = load(judges + "scorers: [{type: judge, sample_rate: 0.1, rubric: " + dir +
+                      "conciseness.yaml, judges: [primary]}]");
     REQUIRE(other.ok());
-    CHECK(ok->scorers[0].version != other->scorers[0].version);  // the rubric's bytes are in the version
+    CHECK(ok->scorers[0].version !=
+          other->scorers[0].version);  // the rubric's bytes are in the version
     CHECK(ok->scorers[0].is_judge());
-    CHECK(err(judges + "scorers: [{type: judge, sample_rate: 0.1, rubric: " + dir + "helpfulness.yaml, judges: [nobody]}]")
+    CHECK(err(judges + "scorers: [{type: judge, sample_rate: 0.1, rubric: " + dir +
+              "helpfulness.yaml, judges: [nobody]}]")
               .find("no judge named 'nobody'") != std::string::npos);
     CHECK(err("judges: [{name: j, provider: gemini, model: m}]\nscorers: [{type: test_len}]")
               .find("key 'provider': must be openai or anthropic") != std::string::npos);
-    CHECK(err("judges: [{name: j, provider: openai, model: m, api_key_env: sk-abc123}]\nscorers: [{type: test_len}]")
+    CHECK(err("judges: [{name: j, provider: openai, model: m, api_key_env: sk-abc123}]\nscorers: "
+              "[{type: test_len}]")
               .find("never put the key itself") != std::string::npos);
-    CHECK(err("judges: [{name: j, provider: openai, model: m, price: {input: 1}}]\nscorers: [{type: test_len}]")
+    CHECK(err("judges: [{name: j, provider: openai, model: m, price: {input: 1}}]\nscorers: "
+              "[{type: test_len}]")
               .find("judges[0].price: unknown key 'input'") != std::string::npos);
 }

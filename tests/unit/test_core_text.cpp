@@ -7,18 +7,20 @@ using namespace assay;
 
 TEST_CASE("text: UTF-8 validation") {
     CHECK(find_invalid_utf8("plain ascii") == std::string_view::npos);
-    CHECK(find_invalid_utf8("gr\xC3\xBC\xC3\x9F \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80") == std::string_view::npos);
+    CHECK(find_invalid_utf8("gr\xC3\xBC\xC3\x9F \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80") ==
+          std::string_view::npos);
     CHECK(find_invalid_utf8("ab\xFF") == 2);
-    CHECK(find_invalid_utf8("\xC0\x80") == 0);           // overlong NUL
-    CHECK(find_invalid_utf8("x\xED\xA0\x80") == 1);      // UTF-16 surrogate
-    CHECK(find_invalid_utf8("\xF4\x90\x80\x80") == 0);   // above U+10FFFF
-    CHECK(find_invalid_utf8("\xE6\x97") == 0);           // truncated sequence
+    CHECK(find_invalid_utf8("\xC0\x80") == 0);          // overlong NUL
+    CHECK(find_invalid_utf8("x\xED\xA0\x80") == 1);     // UTF-16 surrogate
+    CHECK(find_invalid_utf8("\xF4\x90\x80\x80") == 0);  // above U+10FFFF
+    CHECK(find_invalid_utf8("\xE6\x97") == 0);          // truncated sequence
 }
 
 TEST_CASE("text: counting and excerpts") {
     CHECK(count_code_points("gr\xC3\xBC\xC3\x9F") == 4);
     CHECK(count_words("  one two\tthree\nfour  ") == 4);
-    CHECK(count_words("a\xC2\xA0" "b") == 2);  // no-break space separates
+    CHECK(count_words("a\xC2\xA0"
+                      "b") == 2);  // no-break space separates
     CHECK(count_words("") == 0);
     CHECK(excerpt("line1\nline2", 100) == "line1 line2");
     // Cut on a code point boundary, never inside one.

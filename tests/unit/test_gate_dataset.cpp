@@ -2,10 +2,10 @@
 
 #include <fstream>
 
+#include "core/trace_json.h"
 #include "gate/case_checks.h"
 #include "gate/dataset.h"
 #include "gate/side_outputs.h"
-#include "core/trace_json.h"
 #include "temp_dir.h"
 
 using namespace assay;
@@ -27,8 +27,9 @@ std::string load_err(const std::string& text) {
 }
 
 Trace trace_with(const std::string& output, const std::string& extra = "") {
-    auto t = parse_trace(R"({"trace_id": "t", "output": )" + nlohmann::json(output).dump() + extra + "}",
-                         ParseLimits{}, 0);
+    auto t =
+        parse_trace(R"({"trace_id": "t", "output": )" + nlohmann::json(output).dump() + extra + "}",
+                    ParseLimits{}, 0);
     REQUIRE_MESSAGE(t.ok(), t.status().message());
     return *t;
 }
@@ -37,11 +38,12 @@ Trace trace_with(const std::string& output, const std::string& extra = "") {
 
 TEST_CASE("gate dataset: loads cases in order with their fields") {
     TempDir dir;
-    auto r = load_dataset(write(dir, "c.jsonl",
-                                "{\"id\": \"a\", \"input\": \"hi\", \"reference\": \"r\", \"context\": [\"d\"],"
-                                " \"metadata\": {\"feature\": \"faq\"}, \"expect\": {\"min_words\": 2}}\n\n"
-                                "{\"id\": \"b\", \"input\": [{\"role\": \"user\", \"content\": \"x\"}]}\n"),
-                          1 << 20);
+    auto r = load_dataset(
+        write(dir, "c.jsonl",
+              "{\"id\": \"a\", \"input\": \"hi\", \"reference\": \"r\", \"context\": [\"d\"],"
+              " \"metadata\": {\"feature\": \"faq\"}, \"expect\": {\"min_words\": 2}}\n\n"
+              "{\"id\": \"b\", \"input\": [{\"role\": \"user\", \"content\": \"x\"}]}\n"),
+        1 << 20);
     REQUIRE_MESSAGE(r.ok(), r.status().message());
     REQUIRE(r->cases.size() == 2);
     CHECK(r->cases[0].id == "a");
@@ -52,16 +54,19 @@ TEST_CASE("gate dataset: loads cases in order with their fields") {
 TEST_CASE("gate dataset: errors name the line and the problem") {
     CHECK(load_err("").find("has no cases") != std::string::npos);
     CHECK(load_err("\n\n").find("has no cases") != std::string::npos);
-    CHECK(load_err("{\"id\": \"a\", \"input\": \"x\"}\n{oops\n").find("line 2: invalid JSON") != std::string::npos);
+    CHECK(load_err("{\"id\": \"a\", \"input\": \"x\"}\n{oops\n").find("line 2: invalid JSON") !=
+          std::string::npos);
     CHECK(load_err("[1]\n").find("line 1: expected a JSON object") != std::string::npos);
     CHECK(load_err("{\"input\": \"x\"}\n").find("field 'id' is missing") != std::string::npos);
     CHECK(load_err("{\"id\": 5, \"input\": \"x\"}\n").find("field 'id'") != std::string::npos);
     CHECK(load_err("{\"id\": \"a\"}\n").find("field 'input' is missing") != std::string::npos);
     CHECK(load_err("{\"id\": \"a\", \"input\": \"x\"}\n{\"id\": \"a\", \"input\": \"y\"}\n")
               .find("line 2: duplicate case id 'a'") != std::string::npos);
-    CHECK(load_err("{\"id\": \"a\", \"input\": \"x\", \"expected\": {}}\n").find("unknown key 'expected'") !=
-          std::string::npos);
-    const std::string deep = "{\"id\": \"a\", \"input\": \"x\", \"metadata\": {\"k\": " + std::string(100000, '[') + "}}\n";
+    CHECK(load_err("{\"id\": \"a\", \"input\": \"x\", \"expected\": {}}\n")
+              .find("unknown key 'expected'") != std::string::npos);
+    const std::string deep =
+        "{\"id\": \"a\", \"input\": \"x\", \"metadata\": {\"k\": " + std::string(100000, '[') +
+        "}}\n";
     CHECK(load_err(deep).find("line 1: JSON nests deeper than 64") != std::string::npos);
     TempDir dir;
     auto missing = load_dataset(dir.file("nope.jsonl"), 1 << 20);
@@ -70,27 +75,33 @@ TEST_CASE("gate dataset: errors name the line and the problem") {
 
 TEST_CASE("gate side outputs: a missing case is an error naming its id; unknown ids too") {
     TempDir dir;
-    auto ds = load_dataset(write(dir, "c.jsonl",
-                                 "{\"id\": \"a\", \"input\": \"q1\", \"metadata\": {\"expected_format\": \"json\"}}\n"
-                                 "{\"id\": \"b\", \"input\": \"q2\"}\n"),
-                           1 << 20);
+    auto ds = load_dataset(
+        write(dir, "c.jsonl",
+              "{\"id\": \"a\", \"input\": \"q1\", \"metadata\": {\"expected_format\": \"json\"}}\n"
+              "{\"id\": \"b\", \"input\": \"q2\"}\n"),
+        1 << 20);
     REQUIRE(ds.ok());
-    auto miss = load_side("candidate", write(dir, "o.jsonl", "{\"trace_id\": \"a\", \"output\": \"{}\"}\n"), *ds,
-                          ParseLimits{});
+    auto miss =
+        load_side("candidate", write(dir, "o.jsonl", "{\"trace_id\": \"a\", \"output\": \"{}\"}\n"),
+                  *ds, ParseLimits{});
     REQUIRE(!miss.ok());
     CHECK(miss.status().message().find("no output for case 'b'") != std::string::npos);
     auto extra = load_side("candidate",
                            write(dir, "o2.jsonl",
-                                 "{\"trace_id\": \"a\", \"output\": \"{}\"}\n{\"trace_id\": \"zz\", \"output\": \"x\"}\n"),
+                                 "{\"trace_id\": \"a\", \"output\": \"{}\"}\n{\"trace_id\": "
+                                 "\"zz\", \"output\": \"x\"}\n"),
                            *ds, ParseLimits{});
     REQUIRE(!extra.ok());
-    CHECK(extra.status().message().find("line 2: trace_id 'zz' is not a case id") != std::string::npos);
-    auto bad = load_side("baseline", write(dir, "o3.jsonl", "{\"trace_id\": \"a\"}\n"), *ds, ParseLimits{});
+    CHECK(extra.status().message().find("line 2: trace_id 'zz' is not a case id") !=
+          std::string::npos);
+    auto bad = load_side("baseline", write(dir, "o3.jsonl", "{\"trace_id\": \"a\"}\n"), *ds,
+                         ParseLimits{});
     REQUIRE(!bad.ok());
     CHECK(bad.status().message().find("baseline") != std::string::npos);
     auto ok = load_side("baseline",
                         write(dir, "o4.jsonl",
-                              "{\"trace_id\": \"b\", \"output\": \"two\"}\n{\"trace_id\": \"a\", \"output\": \"{}\"}\n"),
+                              "{\"trace_id\": \"b\", \"output\": \"two\"}\n{\"trace_id\": \"a\", "
+                              "\"output\": \"{}\"}\n"),
                         *ds, ParseLimits{});
     REQUIRE_MESSAGE(ok.ok(), ok.status().message());
     REQUIRE(ok->size() == 2);
@@ -100,8 +111,7 @@ TEST_CASE("gate side outputs: a missing case is an error naming its id; unknown 
 }
 
 TEST_CASE("gate expect checks reuse the code scorers") {
-    auto checks = CaseChecks::build("c1",
-                                    nlohmann::json::parse(R"({"format": "json",
+    auto checks = CaseChecks::build("c1", nlohmann::json::parse(R"({"format": "json",
         "schema": {"type": "object", "required": ["intent"]},
         "contains": ["Refund"], "not_contains": "guarantee", "regex": "order [A-Z][0-9]+",
         "min_words": 2, "max_words": 40})"),
@@ -143,15 +153,16 @@ TEST_CASE("gate expect checks: cases with the same check share one scorer") {
     REQUIRE(d.ok());
     CHECK(c->get() != d->get());  // other settings, another scorer
     // Built through the cache, checks behave as before.
-    auto x = CaseChecks::build("x", nlohmann::json::parse(R"({"refusal": true, "min_words": 2})"), {}, {}, &cache);
+    auto x = CaseChecks::build("x", nlohmann::json::parse(R"({"refusal": true, "min_words": 2})"),
+                               {}, {}, &cache);
     REQUIRE(x.ok());
     CHECK(x->run_code(trace_with("I'm sorry, but I can't help with that."))[0].passed);
     CHECK(!x->run_code(trace_with("Sure, here is how to do it."))[0].passed);
 }
 
 TEST_CASE("gate expect checks: min_score and errors") {
-    auto ms = CaseChecks::build("c", nlohmann::json::parse(R"({"min_score": {"helpful": 4}})"), {"helpful"},
-                                {"helpful"});
+    auto ms = CaseChecks::build("c", nlohmann::json::parse(R"({"min_score": {"helpful": 4}})"),
+                                {"helpful"}, {"helpful"});
     REQUIRE(ms.ok());
     std::map<std::string, ScorerValue> vals;
     vals["helpful"].value = 4.0;
@@ -169,9 +180,11 @@ TEST_CASE("gate expect checks: min_score and errors") {
         auto b = CaseChecks::build("c9", nlohmann::json::parse(j), names, {});
         return b.ok() ? std::string() : b.status().message();
     };
-    CHECK(err(R"({"contain": ["x"]})").find("case 'c9' expect.contain: unknown key") != std::string::npos);
+    CHECK(err(R"({"contain": ["x"]})").find("case 'c9' expect.contain: unknown key") !=
+          std::string::npos);
     CHECK(err(R"({"min_words": "ten"})").find("expect.min_words") != std::string::npos);
-    CHECK(err(R"({"min_words": 9, "max_words": 3})").find("must be <= max_words") != std::string::npos);
+    CHECK(err(R"({"min_words": 9, "max_words": 3})").find("must be <= max_words") !=
+          std::string::npos);
     CHECK(err(R"({"regex": "(unclosed"})").find("expect.regex") != std::string::npos);
     CHECK(err(R"({"min_score": {"nope": 1}})").find("no scorer of this name") != std::string::npos);
     CHECK(err(R"({"refusal": "yes"})").find("expect.refusal") != std::string::npos);

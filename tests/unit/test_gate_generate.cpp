@@ -146,7 +146,8 @@ TEST_CASE("gate generate: a re-run with the same store is answered from the cach
     auto other = gen.generate("baseline", prompt("{{input}}"), dataset(), {});
     REQUIRE(other.ok());
     CHECK(echo.fake->counters().requests == 6);
-    CHECK(generation_cache_key(s.rt.transport, "a", "p") != generation_cache_key(s.rt.transport, "b", "p"));
+    CHECK(generation_cache_key(s.rt.transport, "a", "p") !=
+          generation_cache_key(s.rt.transport, "b", "p"));
     JudgeOptions warm = s.rt.transport;
     warm.temperature = 0.7;
     CHECK(generation_cache_key(s.rt.transport, "a", "p") != generation_cache_key(warm, "a", "p"));
@@ -166,7 +167,9 @@ TEST_CASE("gate generate: a re-run with the same store is answered from the cach
     CHECK(echo.fake->counters().requests == 9);
 }
 
-TEST_CASE("gate generate: the provider's finish reason reaches the trace, also from the cache (Anthropic)") {
+TEST_CASE(
+    "gate generate: the provider's finish reason reaches the trace, also from the cache "
+    "(Anthropic)") {
     KeyEnv key;
     Echo echo;
     Behaviour cut;
@@ -176,7 +179,8 @@ TEST_CASE("gate generate: the provider's finish reason reaches the trace, also f
     testing::TempDir dir;
     auto store = open_store(StoreOptions{dir.file("gate.db")});
     REQUIRE(store.ok());
-    SubjectRuntime s = subject_for(*echo.fake, {{"provider", "anthropic"}, {"model", "claude-3-5-haiku-latest"}});
+    SubjectRuntime s =
+        subject_for(*echo.fake, {{"provider", "anthropic"}, {"model", "claude-3-5-haiku-latest"}});
     auto client = client_for(s);
     SubjectGenerator gen(s, *client, store->get());
     auto first = gen.generate("candidate", prompt(), dataset(), {});
@@ -197,9 +201,10 @@ TEST_CASE("gate generate: over the daily budget nothing is sent and the side fai
     auto store = open_store(StoreOptions{dir.file("gate.db")});
     REQUIRE(store.ok());
     // $1 per 1,000 output tokens and max_tokens 100: each call may cost $0.10.
-    SubjectRuntime s = subject_for(*echo.fake, {{"max_tokens", 100},
-                                                {"daily_budget_usd", 0.25},
-                                                {"price", {{"input_per_mtok", 0.0}, {"output_per_mtok", 1000.0}}}});
+    SubjectRuntime s = subject_for(
+        *echo.fake, {{"max_tokens", 100},
+                     {"daily_budget_usd", 0.25},
+                     {"price", {{"input_per_mtok", 0.0}, {"output_per_mtok", 1000.0}}}});
     auto client = client_for(s);
     SubjectGenerator gen(s, *client, store->get());
     auto g = gen.generate("candidate", prompt(), dataset(), {});
@@ -213,7 +218,8 @@ TEST_CASE("gate generate: over the daily budget nothing is sent and the side fai
                                                     {"daily_budget_usd", 0.35},
                                                     {"price", {{"output_per_mtok", 1000.0}}}});
     const std::string today = format_rfc3339_ms(now_ms()).substr(0, 10);
-    REQUIRE((*store)->record_llm_calls({}, {{"subject:gpt-4o-mini", today, 1, 0, 0, 0.10, 0}}).ok());
+    REQUIRE(
+        (*store)->record_llm_calls({}, {{"subject:gpt-4o-mini", today, 1, 0, 0, 0.10, 0}}).ok());
     SubjectGenerator gen2(roomy, *client, store->get());
     auto g2 = gen2.generate("candidate", prompt(), dataset(), {});
     REQUIRE_FALSE(g2.ok());
@@ -242,7 +248,8 @@ TEST_CASE("gate generate: a missing variable or a failed request fails closed, n
     SubjectGenerator strict(s, *strict_client, nullptr);
     auto failed = strict.generate("baseline", prompt(), dataset(), {});
     REQUIRE_FALSE(failed.ok());
-    CHECK(failed.status().message().find("generation failed for 3 of 3 cases") != std::string::npos);
+    CHECK(failed.status().message().find("generation failed for 3 of 3 cases") !=
+          std::string::npos);
     CHECK(failed.status().message().find("case 'qa-01'") != std::string::npos);
     CHECK(failed.status().message().find("500") != std::string::npos);
     CHECK(echo.fake->counters().requests == 9);
@@ -251,11 +258,12 @@ TEST_CASE("gate generate: a missing variable or a failed request fails closed, n
 TEST_CASE("gate generate: the subject config block") {
     std::map<std::string, std::string> env;
     auto load = [&env](const std::string& subject) {
-        return load_config_text("scorers:\n  - {name: length, type: length}\nsubject:\n" + subject, "t.yaml", ".", {},
-                                env);
+        return load_config_text("scorers:\n  - {name: length, type: length}\nsubject:\n" + subject,
+                                "t.yaml", ".", {}, env);
     };
-    auto ok = load("  provider: anthropic\n  model: claude-3-5-haiku-latest\n  system: Be brief.\n"
-                   "  temperature: 0.2\n  daily_budget_usd: 5\n");
+    auto ok = load(
+        "  provider: anthropic\n  model: claude-3-5-haiku-latest\n  system: Be brief.\n"
+        "  temperature: 0.2\n  daily_budget_usd: 5\n");
     REQUIRE_MESSAGE(ok.ok(), ok.status().to_string());
     REQUIRE(ok->subject);
     CHECK(ok->subject->name == "subject:claude-3-5-haiku-latest");

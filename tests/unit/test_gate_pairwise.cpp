@@ -3,13 +3,11 @@
 // the two orders, the verdict rule, short-circuit, and the pipeline never
 // queueing a pairwise scorer.
 #include <doctest/doctest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <functional>
-
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "gate/pairwise.h"
 #include "judge/judge_redaction.h"
@@ -22,11 +20,13 @@ using namespace assay::gate;
 
 namespace {
 
-const std::string k_rubric_path = std::string(ASSAY_SOURCE_DIR) + "/rubrics/pairwise_preference.yaml";
+const std::string k_rubric_path =
+    std::string(ASSAY_SOURCE_DIR) + "/rubrics/pairwise_preference.yaml";
 
-std::string rubric_yaml(const std::string& prompt, const std::string& choices, bool pairwise = true) {
-    return std::string("name: p\n") + (pairwise ? "pairwise: true\n" : "") + "scale: {choices: " + choices +
-           "}\npass_threshold: 0.5\nprompt: \"" + prompt + "\"\n";
+std::string rubric_yaml(const std::string& prompt, const std::string& choices,
+                        bool pairwise = true) {
+    return std::string("name: p\n") + (pairwise ? "pairwise: true\n" : "") +
+           "scale: {choices: " + choices + "}\npass_threshold: 0.5\nprompt: \"" + prompt + "\"\n";
 }
 
 std::string parse_error(const std::string& yaml) {
@@ -72,7 +72,8 @@ Verdict passing() {
 // requests, so a test can see which cases needed no judge call.
 class NoCalls final : public CaseJudge {
 public:
-    Result<std::vector<gate::JudgeOutcome>> judge(const std::vector<gate::JudgeRequest>& requests) override {
+    Result<std::vector<gate::JudgeOutcome>> judge(
+        const std::vector<gate::JudgeRequest>& requests) override {
         calls += requests.size();
         return std::vector<gate::JudgeOutcome>(requests.size());
     }
@@ -121,19 +122,24 @@ TEST_CASE("pairwise rubric: the shipped rubric loads, and validation names the p
 
     const std::string ab = "{{input}} {{output_a}} {{output_b}}";
     CHECK(parse_error(rubric_yaml(ab, "{A: 1, tie: 0.5, B: 0}")) == "(parsed)");
-    CHECK(parse_error(rubric_yaml(ab, "{a: 1, Tie: 0.5, b: 0}")) == "(parsed)");  // labels ignore case
+    CHECK(parse_error(rubric_yaml(ab, "{a: 1, Tie: 0.5, b: 0}")) ==
+          "(parsed)");  // labels ignore case
     CHECK(parse_error(rubric_yaml("{{input}} {{output_a}}", "{A: 1, tie: 0.5, B: 0}"))
               .find("must include {{output_a}} and {{output_b}}") != std::string::npos);
     CHECK(parse_error(rubric_yaml(ab + " {{output}}", "{A: 1, tie: 0.5, B: 0}"))
               .find("{{output}} is not available") != std::string::npos);
     CHECK(parse_error(rubric_yaml(ab, "{A: 1, tie: 0.5, B: 0}", false))
               .find("only available in a pairwise rubric") != std::string::npos);
-    CHECK(parse_error(rubric_yaml(ab, "{A: 1, B: 0}")).find("exactly the labels A, B and tie") != std::string::npos);
-    CHECK(parse_error(rubric_yaml(ab, "{A: 1, same: 0.5, B: 0}")).find("key 'scale.choices'") != std::string::npos);
-    CHECK(parse_error(rubric_yaml(ab, "{A: 0, tie: 0.5, B: 1}")).find("A > tie > B") != std::string::npos);
-    auto numeric = parse_rubric("name: p\npairwise: true\nscale: {min: 1, max: 5}\npass_threshold: 3\nprompt: \"" + ab +
-                                    "\"\n",
-                                "x.yaml");
+    CHECK(parse_error(rubric_yaml(ab, "{A: 1, B: 0}")).find("exactly the labels A, B and tie") !=
+          std::string::npos);
+    CHECK(parse_error(rubric_yaml(ab, "{A: 1, same: 0.5, B: 0}")).find("key 'scale.choices'") !=
+          std::string::npos);
+    CHECK(parse_error(rubric_yaml(ab, "{A: 0, tie: 0.5, B: 1}")).find("A > tie > B") !=
+          std::string::npos);
+    auto numeric = parse_rubric(
+        "name: p\npairwise: true\nscale: {min: 1, max: 5}\npass_threshold: 3\nprompt: \"" + ab +
+            "\"\n",
+        "x.yaml");
     REQUIRE(!numeric.ok());
     CHECK(numeric.status().message().find("key 'scale'") != std::string::npos);
 }
@@ -202,7 +208,8 @@ TEST_CASE("pairwise: preferences map through the tie score and the order") {
     CHECK(preferred_side(r, 0.5, false) == "tie");
 }
 
-TEST_CASE("pairwise: both orders must agree for a win or a loss; a position-biased judge gives ties") {
+TEST_CASE(
+    "pairwise: both orders must agree for a win or a loss; a position-biased judge gives ties") {
     CHECK(orders("candidate", "candidate").outcome == "win");
     CHECK(!orders("candidate", "candidate").order_inconsistent);
     CHECK(orders("baseline", "baseline").outcome == "loss");
@@ -229,7 +236,8 @@ TEST_CASE("pairwise verdict: losses - wins > K blocks; the sign test keeps noise
         CHECK(v.result == "block");
         CHECK(v.exit_code == 1);
         REQUIRE(v.reasons.size() == 1);
-        CHECK(v.reasons[0].find("pref: pairwise: 4 losses - 1 wins = 3 (more than 2 allowed)") != std::string::npos);
+        CHECK(v.reasons[0].find("pref: pairwise: 4 losses - 1 wins = 3 (more than 2 allowed)") !=
+              std::string::npos);
         CHECK(p[0].blocks.size() == 1);
     }
     // Same counts with the sign test (default): p = P(Bin(5, 1/2) >= 4) = 0.1875 > 0.05: no block.
@@ -284,7 +292,8 @@ TEST_CASE("pairwise verdict: judge errors fail closed beyond the allowance") {
     CHECK(v.result == "error");
     CHECK(v.exit_code == 2);
     REQUIRE(v.reasons.size() == 1);
-    CHECK(v.reasons[0].find("3 judge errors (baseline 1, candidate 0, pairwise 2); at most 2") != std::string::npos);
+    CHECK(v.reasons[0].find("3 judge errors (baseline 1, candidate 0, pairwise 2); at most 2") !=
+          std::string::npos);
     Verdict ok = passing();
     rules.allow_judge_errors = 3;
     apply_pairwise_verdict(ok, p, rules);
@@ -292,7 +301,8 @@ TEST_CASE("pairwise verdict: judge errors fail closed beyond the allowance") {
 }
 
 TEST_CASE("pairwise rules: pairwise_max_net_losses at gate level and per scorer") {
-    auto r = parse_gate_rules(YAML::Load("{pairwise_max_net_losses: 5, scorers: {pref: {pairwise_max_net_losses: 1}}}"));
+    auto r = parse_gate_rules(
+        YAML::Load("{pairwise_max_net_losses: 5, scorers: {pref: {pairwise_max_net_losses: 1}}}"));
     REQUIRE_MESSAGE(r.ok(), r.status().to_string());
     CHECK(r->pairwise_max_net_losses == 5);
     CHECK(r->rule("pref").pairwise_max_net_losses == 1);
@@ -302,10 +312,12 @@ TEST_CASE("pairwise rules: pairwise_max_net_losses at gate level and per scorer"
     CHECK(!parse_gate_rules(YAML::Load("{}"))->pairwise_max_net_losses.has_value());
 }
 
-TEST_CASE("pairwise: short-circuit decides a case without a judge call when a side failed a code check") {
-    auto built = build_scorers(YAML::Load("[{name: pref, type: judge, sample_rate: 1, judges: [j], rubric: '" +
-                                          k_rubric_path + "'}]"),
-                               "salt", ".");
+TEST_CASE(
+    "pairwise: short-circuit decides a case without a judge call when a side failed a code check") {
+    auto built = build_scorers(
+        YAML::Load("[{name: pref, type: judge, sample_rate: 1, judges: [j], rubric: '" +
+                   k_rubric_path + "'}]"),
+        "salt", ".");
     REQUIRE_MESSAGE(built.ok(), built.status().to_string());
     auto [d, base, cand, bt, ct] = pair_cases(3);
     // c0: the candidate failed an expect check; c1: the baseline did; c2: both.
@@ -349,9 +361,12 @@ TEST_CASE("pairwise: short-circuit decides a case without a judge call when a si
     CHECK(judged->front().cases[1].outcome == "error");
 }
 
-TEST_CASE("pairwise: the scorer's filter scopes the cases compared; out of scope is skipped without a call") {
+TEST_CASE(
+    "pairwise: the scorer's filter scopes the cases compared; out of scope is skipped without a "
+    "call") {
     auto built = build_scorers(YAML::Load("[{name: pref, type: judge, sample_rate: 1, judges: [j], "
-                                          "filter: {feature: faq}, rubric: '" + k_rubric_path + "'}]"),
+                                          "filter: {feature: faq}, rubric: '" +
+                                          k_rubric_path + "'}]"),
                                "salt", ".");
     REQUIRE_MESSAGE(built.ok(), built.status().to_string());
     auto [d, base, cand, bt, ct] = pair_cases(4, [](int i) { return i < 3 ? "triage" : "faq"; });
@@ -369,10 +384,13 @@ TEST_CASE("pairwise: the scorer's filter scopes the cases compared; out of scope
 }
 
 TEST_CASE("pairwise: the pipeline records a pairwise scorer as filtered_out and never queues it") {
-    auto built = build_scorers(YAML::Load("[{name: pref, type: judge, sample_rate: 1, judges: [j], rubric: '" +
-                                          k_rubric_path + "'}, {name: h, type: judge, sample_rate: 1, judges: [j], "
-                                          "rubric: '" + std::string(ASSAY_SOURCE_DIR) + "/rubrics/helpfulness.yaml'}]"),
-                               "salt", ".");
+    auto built = build_scorers(
+        YAML::Load("[{name: pref, type: judge, sample_rate: 1, judges: [j], rubric: '" +
+                   k_rubric_path +
+                   "'}, {name: h, type: judge, sample_rate: 1, judges: [j], "
+                   "rubric: '" +
+                   std::string(ASSAY_SOURCE_DIR) + "/rubrics/helpfulness.yaml'}]"),
+        "salt", ".");
     REQUIRE_MESSAGE(built.ok(), built.status().to_string());
     CHECK((*built)[0].is_pairwise());
     CHECK(!(*built)[1].is_pairwise());

@@ -32,19 +32,23 @@ PromptTemplate parsed(const std::string& text) {
 }  // namespace
 
 TEST_CASE("gate prompt template: renders every variable, whitespace inside braces allowed") {
-    auto t = parsed("Q: {{input}}\nDocs:\n{{ context }}\nRef: {{reference}} [{{metadata.lang}}/{{  metadata.tier }}]");
+    auto t = parsed(
+        "Q: {{input}}\nDocs:\n{{ context }}\nRef: {{reference}} [{{metadata.lang}}/{{  "
+        "metadata.tier }}]");
     auto r = render_prompt(t, make_case());
     REQUIRE(r.ok());
     CHECK(*r ==
-          "Q: How big can an object be?\nDocs:\n[1] Objects up to 5 TiB.\n\n[2] Parts of 5 MiB.\nRef: 5 TiB [de/3]");
+          "Q: How big can an object be?\nDocs:\n[1] Objects up to 5 TiB.\n\n[2] Parts of 5 "
+          "MiB.\nRef: 5 TiB [de/3]");
     CHECK(t.sha256.size() == 64);
     CHECK(parsed("a").sha256 != parsed("b").sha256);
 }
 
 TEST_CASE("gate prompt template: a chat input renders one role: content block per message") {
     GateCase c = make_case();
-    c.input = json::array({{{"role", "system"}, {"content", "Classify."}},
-                           {{"role", "user"}, {"content", json::array({{{"type", "text"}, {"text", "Refund!"}}})}}});
+    c.input = json::array(
+        {{{"role", "system"}, {"content", "Classify."}},
+         {{"role", "user"}, {"content", json::array({{{"type", "text"}, {"text", "Refund!"}}})}}});
     auto r = render_prompt(parsed("<<{{input}}>>"), c);
     REQUIRE(r.ok());
     CHECK(*r == "<<system: Classify.\n\nuser: Refund!>>");
@@ -56,7 +60,8 @@ TEST_CASE("gate prompt template: literal text without placeholders, single brace
     CHECK(*r == "Answer as {\"a\": 1}.");
 }
 
-TEST_CASE("gate prompt template: unknown variables and broken placeholders name the file and line") {
+TEST_CASE(
+    "gate prompt template: unknown variables and broken placeholders name the file and line") {
     auto unknown = parse_prompt_template("line one\nline two {{question}}\n", "prompts/x.txt");
     REQUIRE_FALSE(unknown.ok());
     CHECK(unknown.status().message().find("prompt 'prompts/x.txt' line 2") != std::string::npos);
@@ -73,7 +78,8 @@ TEST_CASE("gate prompt template: unknown variables and broken placeholders name 
     CHECK_FALSE(parse_prompt_template("  \n", "x.txt").ok());
 }
 
-TEST_CASE("gate prompt template: a case lacking a variable fails, naming the case and the variable") {
+TEST_CASE(
+    "gate prompt template: a case lacking a variable fails, naming the case and the variable") {
     GateCase c = make_case();
     c.context = nullptr;
     auto r = render_prompt(parsed("x\n{{context}}"), c);
@@ -94,9 +100,7 @@ TEST_CASE("gate prompt template: a case lacking a variable fails, naming the cas
 
 TEST_CASE("gate prompt template: load from a file; an unreadable file is an io_error naming it") {
     testing::TempDir dir;
-    {
-        std::ofstream(dir.file("p.txt")) << "Q: {{input}}";
-    }
+    { std::ofstream(dir.file("p.txt")) << "Q: {{input}}"; }
     auto t = load_prompt_template(dir.file("p.txt"));
     REQUIRE(t.ok());
     CHECK(t->path == dir.file("p.txt"));

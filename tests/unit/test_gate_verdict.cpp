@@ -95,7 +95,8 @@ TEST_CASE("gate verdict: the sign test keeps noise from blocking by count") {
     r.pass_rate_drop = 1.0;
     auto b = side("baseline", 100, [](int i) { return pf(i < 50); });
     // 5 regress (cases 0-4), 4 improve (cases 50-53): churn, not a regression.
-    auto churn = side("candidate", 100, [](int i) { return pf((i >= 5 && i < 50) || (i >= 50 && i < 54)); });
+    auto churn =
+        side("candidate", 100, [](int i) { return pf((i >= 5 && i < 50) || (i >= 50 && i < 54)); });
     Verdict vc = compute_verdict(b, churn, {false}, r);
     CHECK(vc.regressed_cases == 5);
     CHECK(vc.improved_cases == 4);
@@ -143,14 +144,16 @@ TEST_CASE("gate verdict: a mean drop blocks only when the CI lies below zero") {
     // Same net drop over few, mixed changes: 6 regress, 4 improve in 20
     // cases: mean -0.1, but the CI includes 0 -> no block by this rule.
     auto b2 = side("baseline", 20, [](int i) { return pf(i < 10); });
-    auto c2 = side("candidate", 20, [](int i) { return pf((i >= 6 && i < 10) || (i >= 10 && i < 14)); });
+    auto c2 =
+        side("candidate", 20, [](int i) { return pf((i >= 6 && i < 10) || (i >= 10 && i < 14)); });
     Verdict v2 = compute_verdict(b2, c2, {false}, r);
     CHECK(v2.scorers[0].ci.mean == doctest::Approx(-0.1));
     CHECK(v2.scorers[0].ci.high > 0.0);
     CHECK(v2.result == "pass");
 }
 
-TEST_CASE("gate verdict: a pass_fail mean drop also needs the exact test the bootstrap overstates") {
+TEST_CASE(
+    "gate verdict: a pass_fail mean drop also needs the exact test the bootstrap overstates") {
     GateRules r;
     r.max_regressions = 1000;
     r.pass_rate_drop = 1.0;
@@ -179,7 +182,8 @@ TEST_CASE("gate verdict: a pass-rate drop beyond its threshold blocks") {
     auto c = side("candidate", 50, [](int i) { return pf(i >= 7); });  // 86%
     Verdict v = compute_verdict(b, c, {false}, r);
     CHECK(v.result == "block");
-    CHECK(has_reason(v, "pass rate dropped from 100.0% to 86.0% (more than 10.0%), 7 lost vs 0 gained"));
+    CHECK(has_reason(
+        v, "pass rate dropped from 100.0% to 86.0% (more than 10.0%), 7 lost vs 0 gained"));
     r.scorers["s"].pass_rate_drop = 0.15;
     CHECK(compute_verdict(b, c, {false}, r).result == "pass");
     // A drop of 12 points made of 9 lost and 3 gained passes is churn for
@@ -187,7 +191,8 @@ TEST_CASE("gate verdict: a pass-rate drop beyond its threshold blocks") {
     GateRules churn = r;
     churn.scorers.clear();
     auto b2 = side("baseline", 50, [](int i) { return pf(i < 40); });
-    auto c2 = side("candidate", 50, [](int i) { return pf((i >= 9 && i < 40) || (i >= 40 && i < 43)); });
+    auto c2 =
+        side("candidate", 50, [](int i) { return pf((i >= 9 && i < 40) || (i >= 40 && i < 43)); });
     Verdict vc = compute_verdict(b2, c2, {false}, churn);
     CHECK(vc.scorers[0].pass_lost == 9);
     CHECK(vc.scorers[0].pass_gained == 3);
@@ -198,7 +203,9 @@ TEST_CASE("gate verdict: a pass-rate drop beyond its threshold blocks") {
 
 TEST_CASE("gate verdict: judge scores regress by the drop δ; auto δ follows the scale") {
     auto b = side("baseline", 10, [](int) { return val(4.0); });
-    auto c = side("candidate", 10, [](int i) { return val(i == 0 ? 3.0 : i == 1 ? 3.5 : i == 2 ? 5.0 : 4.0); });
+    auto c = side("candidate", 10, [](int i) {
+        return val(i == 0 ? 3.0 : i == 1 ? 3.5 : i == 2 ? 5.0 : 4.0);
+    });
     Verdict v = compute_verdict(b, c, {true}, GateRules{});
     CHECK(v.scorers[0].kind == "score");
     CHECK(v.scorers[0].score_drop == 1.0);  // values outside [0, 1]
@@ -239,13 +246,15 @@ TEST_CASE("gate verdict: expect checks regress per check") {
             CaseResult c;
             c.id = "c" + std::to_string(i);
             bool last = i == 3;
-            c.checks.push_back({"format=json", last ? json_ok : true, last && !json_ok ? "invalid JSON" : "", false});
+            c.checks.push_back({"format=json", last ? json_ok : true,
+                                last && !json_ok ? "invalid JSON" : "", false});
             c.checks.push_back({"contains \"x\"", last ? contains_ok : true, "", false});
             s.cases.push_back(c);
         }
         return s;
     };
-    Verdict v = compute_verdict(mk("baseline", true, false), mk("candidate", false, true), {}, GateRules{});
+    Verdict v =
+        compute_verdict(mk("baseline", true, false), mk("candidate", false, true), {}, GateRules{});
     REQUIRE(v.regressions.size() == 1);
     CHECK(v.regressions[0].scorer == "expect");
     CHECK(v.regressions[0].check == "format=json");
@@ -285,7 +294,8 @@ TEST_CASE("gate rules: defaults, overrides and errors naming the key") {
     CHECK(d->short_circuit);
     CHECK(d->count_test == "sign");
     CHECK(d->count_alpha == 0.01);
-    auto r = parse_gate_rules(YAML::Load("{max_regressions: 0, score_drop: 0.5, scorers: {tone: {ignore: true}}}"));
+    auto r = parse_gate_rules(
+        YAML::Load("{max_regressions: 0, score_drop: 0.5, scorers: {tone: {ignore: true}}}"));
     REQUIRE_MESSAGE(r.ok(), r.status().message());
     CHECK(r->max_regressions == 0);
     CHECK(*r->score_drop == 0.5);
@@ -302,9 +312,10 @@ TEST_CASE("gate rules: defaults, overrides and errors naming the key") {
 }
 
 TEST_CASE("gate rules: the config's gate block reaches the gate; other commands ignore it") {
-    auto cfg = assay::load_config_text("scorers:\n  - {name: len, type: length, max_words: 5}\n"
-                                       "gate: {max_regressions: 4, scorers: {len: {max_regressions: 0}}}\n",
-                                       "t.yaml", ".", assay::ConfigOverrides{}, {});
+    auto cfg = assay::load_config_text(
+        "scorers:\n  - {name: len, type: length, max_words: 5}\n"
+        "gate: {max_regressions: 4, scorers: {len: {max_regressions: 0}}}\n",
+        "t.yaml", ".", assay::ConfigOverrides{}, {});
     REQUIRE_MESSAGE(cfg.ok(), cfg.status().message());
     auto r = parse_gate_rules(cfg->gate);
     REQUIRE_MESSAGE(r.ok(), r.status().message());

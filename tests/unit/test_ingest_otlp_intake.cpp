@@ -8,14 +8,14 @@
 #include "ingest/otlp/http.h"
 #include "ingest/otlp/intake.h"
 #include "pipeline/pipeline.h"
+#include "sql_value.h"
 #include "store/span_store.h"
 #include "store/sqlite/store.h"
-#include "sql_value.h"
 #include "temp_dir.h"
 
 using namespace assay;
-using assay::testing::TempDir;
 using assay::testing::sql_value;
+using assay::testing::TempDir;
 
 namespace {
 
@@ -40,8 +40,10 @@ struct Rig {
     std::unique_ptr<Pipeline> pipeline;
 
     Rig() {
-        auto c = load_config_text("pipeline: {batch_size: 10, threads: 1}\nscorers:\n  - {name: len, type: test_len, max: 1000}\n",
-                                  "t.yaml", dir.path(), {}, {});
+        auto c = load_config_text(
+            "pipeline: {batch_size: 10, threads: 1}\nscorers:\n  - {name: len, type: test_len, "
+            "max: 1000}\n",
+            "t.yaml", dir.path(), {}, {});
         REQUIRE_MESSAGE(c.ok(), c.status().message());
         cfg = *c;
         cfg.store.sqlite_path = db;
@@ -52,15 +54,16 @@ struct Rig {
         auto sp = open_sqlite_span_store(db, 1000);
         REQUIRE(sp.ok());
         spans = std::move(*sp);
-        pipeline = std::make_unique<Pipeline>(pipeline_setup(cfg), *store, [this](const Pipeline::CommitReport& r) {
-            if (intake_ptr != nullptr) {
-                std::vector<uint64_t> tags;
-                for (const RecordOrigin& o : r.origins) {
-                    tags.push_back(o.tag);
-                }
-                intake_ptr->committed(tags, r.errors);
-            }
-        });
+        pipeline = std::make_unique<Pipeline>(pipeline_setup(cfg), *store,
+                                              [this](const Pipeline::CommitReport& r) {
+                                                  if (intake_ptr != nullptr) {
+                                                      std::vector<uint64_t> tags;
+                                                      for (const RecordOrigin& o : r.origins) {
+                                                          tags.push_back(o.tag);
+                                                      }
+                                                      intake_ptr->committed(tags, r.errors);
+                                                  }
+                                              });
     }
     // The intake's records go straight into the pipeline.
     struct Sink final : RecordSink {
@@ -90,7 +93,8 @@ OtlpIntakeOptions opts() {
 
 }  // namespace
 
-TEST_CASE("otlp intake: a trace in two requests is scored only after its root ended and idle_ms passed") {
+TEST_CASE(
+    "otlp intake: a trace in two requests is scored only after its root ended and idle_ms passed") {
     Rig rig;
     OtlpIntake intake(opts(), *rig.spans);
     rig.intake_ptr = &intake;
@@ -110,11 +114,14 @@ TEST_CASE("otlp intake: a trace in two requests is scored only after its root en
     CHECK(intake.counters().unscored_traces == 0);
     REQUIRE(intake.pump(rig.sink(), 22000).ok());
     CHECK(intake.counters().unscored_traces == 1);
-    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 5);  // not committed yet: still pending
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") ==
+          5);  // not committed yet: still pending
 
     rig.commit(intake);
-    CHECK(sql_value(rig.db, "SELECT count(*) FROM traces WHERE trace_id = '" + std::string(k_trace) + "'") == 1);
-    CHECK(sql_value(rig.db, "SELECT count(*) FROM scores_view WHERE trace_id = '" + std::string(k_trace) + "'") == 1);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM traces WHERE trace_id = '" +
+                                std::string(k_trace) + "'") == 1);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM scores_view WHERE trace_id = '" +
+                                std::string(k_trace) + "'") == 1);
     CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
     auto c = intake.counters();
     CHECK(c.spans_received == 5);
@@ -128,7 +135,8 @@ TEST_CASE("otlp intake: a trace in two requests is scored only after its root en
     CHECK(late.body.find("\"rejectedSpans\":\"2\"") != std::string::npos);
     CHECK(late.body.find("after their trace was complete") != std::string::npos);
     CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
-    CHECK(intake.render_metrics().find("assay_otlp_spans_rejected_total{reason=\"late\"} 2") != std::string::npos);
+    CHECK(intake.render_metrics().find("assay_otlp_spans_rejected_total{reason=\"late\"} 2") !=
+          std::string::npos);
 }
 
 TEST_CASE("otlp intake: pending spans survive a restart and are scored once after it") {
@@ -166,7 +174,9 @@ TEST_CASE("otlp intake: bad payloads get 400 and a dead letter; limits get 413; 
     CHECK(bad.status == 400);
     CHECK(bad.body.find("\"code\":3") != std::string::npos);
     CHECK(bad.body.find("traceId") != std::string::npos);
-    CHECK(sql_value(rig.db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:http' AND error LIKE 'otlp: invalid%traceId%'") == 1);
+    CHECK(sql_value(rig.db,
+                    "SELECT count(*) FROM dead_letters WHERE source = 'otlp:http' AND error LIKE "
+                    "'otlp: invalid%traceId%'") == 1);
 
     OtlpReply garbage = intake.export_json(std::string("\x00\xff{", 3), 1000);
     CHECK(garbage.status == 400);
@@ -206,7 +216,8 @@ TEST_CASE("otlp intake: an expired incomplete trace never overwrites a trace alr
     REQUIRE(intake.pump(rig.sink(), 7000).ok());
     CHECK(intake.counters().traces_incomplete == 1);
     rig.commit(intake);
-    CHECK(sql_value(rig.db, "SELECT count(*) FROM traces WHERE error_type = 'incomplete_trace'") == 1);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM traces WHERE error_type = 'incomplete_trace'") ==
+          1);
     CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
 
     // Now the same orphans again (e.g. after a restart forgot the trace): the
@@ -214,7 +225,8 @@ TEST_CASE("otlp intake: an expired incomplete trace never overwrites a trace alr
     Rig rig2;
     OtlpIntake second(o, *rig2.spans);
     rig2.intake_ptr = &second;
-    auto t = parse_trace(std::string(R"({"trace_id":")") + k_trace + R"(","input":"q","output":"complete"})", {}, 5);
+    auto t = parse_trace(
+        std::string(R"({"trace_id":")") + k_trace + R"(","input":"q","output":"complete"})", {}, 5);
     REQUIRE(t.ok());
     WriteBatch b;
     b.traces.push_back(*t);
@@ -228,10 +240,12 @@ TEST_CASE("otlp intake: an expired incomplete trace never overwrites a trace alr
     CHECK(sql_value(rig2.db, "SELECT count(*) FROM otlp_spans") == 0);
 }
 
-TEST_CASE("otlp intake: worker.otlp_* config keys map to the intake options, bad values name the key") {
+TEST_CASE(
+    "otlp intake: worker.otlp_* config keys map to the intake options, bad values name the key") {
     TempDir dir;
     auto cfg = load_config_text(
-        "worker: {otlp_listen: '4318', otlp_idle_ms: 750, otlp_max_wait_ms: 9000, otlp_max_body_bytes: 2048}\n"
+        "worker: {otlp_listen: '4318', otlp_idle_ms: 750, otlp_max_wait_ms: 9000, "
+        "otlp_max_body_bytes: 2048}\n"
         "scorers: [{type: test_len}]\n",
         "t.yaml", dir.path(), {}, {});
     REQUIRE_MESSAGE(cfg.ok(), cfg.status().message());
@@ -242,10 +256,13 @@ TEST_CASE("otlp intake: worker.otlp_* config keys map to the intake options, bad
     CHECK(o.limits.max_body_bytes == 2048);
     CHECK(o.max_trace_bytes == cfg->ingest.max_trace_bytes);
 
-    auto bad = load_config_text("worker: {otlp_idle_ms: 0}\nscorers: [{type: test_len}]\n", "t.yaml", dir.path(), {}, {});
+    auto bad = load_config_text("worker: {otlp_idle_ms: 0}\nscorers: [{type: test_len}]\n",
+                                "t.yaml", dir.path(), {}, {});
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.status().message().find("otlp_idle_ms") != std::string::npos);
-    auto small = load_config_text("worker: {otlp_max_body_bytes: 10}\nscorers: [{type: test_len}]\n", "t.yaml", dir.path(), {}, {});
+    auto small =
+        load_config_text("worker: {otlp_max_body_bytes: 10}\nscorers: [{type: test_len}]\n",
+                         "t.yaml", dir.path(), {}, {});
     REQUIRE_FALSE(small.ok());
     CHECK(small.status().message().find("otlp_max_body_bytes") != std::string::npos);
 

@@ -4,9 +4,9 @@
 #include <sstream>
 #include <string>
 
+#include "core/trace_json.h"
 #include "ingest/otlp/mapper.h"
 #include "ingest/otlp/trace_assembler.h"
-#include "core/trace_json.h"
 
 using namespace assay;
 

@@ -8,7 +8,9 @@
 using namespace assay;
 
 namespace {
-Result<Trace> parse(const std::string& s, ParseLimits limits = {}) { return parse_trace(s, limits, 1000); }
+Result<Trace> parse(const std::string& s, ParseLimits limits = {}) {
+    return parse_trace(s, limits, 1000);
+}
 std::string msg(const Result<Trace>& r) { return r.ok() ? "" : r.status().message(); }
 }  // namespace
 
@@ -51,10 +53,11 @@ TEST_CASE("trace parser: default timestamp is the time received") {
 
 TEST_CASE("trace parser: errors name the field") {
     CHECK(msg(parse(R"({"output":"x"})")) == "field 'trace_id' is required");
-    CHECK(msg(parse(R"({"trace_id":7,"output":"x"})")) == "field 'trace_id': expected a string, got number");
+    CHECK(msg(parse(R"({"trace_id":7,"output":"x"})")) ==
+          "field 'trace_id': expected a string, got number");
     CHECK(msg(parse(R"({"trace_id":"","output":"x"})")).find("1-256 bytes") != std::string::npos);
-    CHECK(msg(parse("{\"trace_id\":\"" + std::string(257, 'a') + "\",\"output\":\"x\"}")).find("got 257") !=
-          std::string::npos);
+    CHECK(msg(parse("{\"trace_id\":\"" + std::string(257, 'a') + "\",\"output\":\"x\"}"))
+              .find("got 257") != std::string::npos);
     CHECK(msg(parse(R"({"trace_id":"t"})")) == "field 'output' is required");
     CHECK(msg(parse(R"({"trace_id":"t","output":42})")) ==
           "field 'output': expected a string or an array of messages, got number");
@@ -64,11 +67,13 @@ TEST_CASE("trace parser: errors name the field") {
           "field 'usage.input_tokens': expected a non-negative integer, got string");
     CHECK(msg(parse(R"({"trace_id":"t","output":"x","metadata":{"tags":["a",3]}})")) ==
           "field 'metadata.tags[1]': expected a string, got number");
-    CHECK(msg(parse(R"({"trace_id":"t","output":"x","timestamp":"yesterday"})")).find("field 'timestamp'") == 0);
+    CHECK(msg(parse(R"({"trace_id":"t","output":"x","timestamp":"yesterday"})"))
+              .find("field 'timestamp'") == 0);
     CHECK(msg(parse(R"({"trace_id":"t","output":"x","latency_ms":-1})")) ==
           "field 'latency_ms': expected a non-negative number, got number");
     CHECK(msg(parse(R"([1,2])")) == "a trace must be a JSON object, got array");
-    CHECK(msg(parse(R"({"trace_id":"t","output":null})")) == "field 'output' is null and no 'error' is given");
+    CHECK(msg(parse(R"({"trace_id":"t","output":null})")) ==
+          "field 'output' is null and no 'error' is given");
     CHECK(parse(R"({"trace_id":"t","output":null,"error":{"type":"timeout","message":"x"}})").ok());
 }
 
@@ -83,7 +88,8 @@ TEST_CASE("trace parser: invalid JSON and invalid UTF-8") {
 }
 
 TEST_CASE("trace parser: hostile nesting and size are rejected, not crashed on") {
-    std::string deep = "{\"trace_id\":\"t\",\"output\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+    std::string deep = "{\"trace_id\":\"t\",\"output\":" + std::string(100000, '[') +
+                       std::string(100000, ']') + "}";
     auto r = parse(deep);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == StatusCode::limit_exceeded);
@@ -100,8 +106,10 @@ TEST_CASE("trace parser: hostile nesting and size are rejected, not crashed on")
 
 TEST_CASE("rfc3339 round trip and offsets") {
     CHECK(*parse_rfc3339_ms("1970-01-01T00:00:00Z") == 0);
-    CHECK(*parse_rfc3339_ms("2026-11-22T12:00:00+02:00") == *parse_rfc3339_ms("2026-11-22T10:00:00Z"));
-    CHECK(format_rfc3339_ms(*parse_rfc3339_ms("2024-02-29T23:59:59.999Z")) == "2024-02-29T23:59:59.999Z");
+    CHECK(*parse_rfc3339_ms("2026-11-22T12:00:00+02:00") ==
+          *parse_rfc3339_ms("2026-11-22T10:00:00Z"));
+    CHECK(format_rfc3339_ms(*parse_rfc3339_ms("2024-02-29T23:59:59.999Z")) ==
+          "2024-02-29T23:59:59.999Z");
     CHECK_FALSE(parse_rfc3339_ms("2026-02-30T00:00:00Z").ok());
     CHECK_FALSE(parse_rfc3339_ms("2026-11-22 10:00").ok());
     CHECK_FALSE(parse_rfc3339_ms("2026-11-22T10:00:00").ok());
@@ -119,13 +127,15 @@ TEST_CASE("trace parser: shapes seen in real traffic") {
     CHECK(r->finish_reason == "tool_calls");
 
     // Content parts: strings concatenate, text parts join with a newline; images are ignored.
-    r = parse(R"({"trace_id":"s2","input":[{"role":"user","content":["a","b",{"type":"text","text":"c"},
+    r = parse(
+        R"({"trace_id":"s2","input":[{"role":"user","content":["a","b",{"type":"text","text":"c"},
         {"type":"image_url","image_url":{"url":"x"}},{"type":"text","text":"d"}]}],"output":"ok"})");
     REQUIRE_MESSAGE(r.ok(), msg(r));
     CHECK(r->input == "ab\nc\nd");
 
     // Context documents as objects: "content" wins over "text".
-    r = parse(R"({"trace_id":"s3","output":"o","context":[{"text":"t1","content":"c1"},{"text":"t2"},"s"]})");
+    r = parse(
+        R"({"trace_id":"s3","output":"o","context":[{"text":"t1","content":"c1"},{"text":"t2"},"s"]})");
     REQUIRE_MESSAGE(r.ok(), msg(r));
     REQUIRE(r->context.size() == 3);
     CHECK(r->context[0] == "c1");
@@ -149,7 +159,8 @@ TEST_CASE("trace parser: shapes seen in real traffic") {
     r = parse(R"({"trace_id":"a","trace_id":"b","output":["x"],"output":[{"content":"y"}],
         "context":["1"],"context":["2"]})");
     CHECK(msg(r) == "field 'output[0]': expected a message object {role, content}, got string");
-    r = parse(R"({"trace_id":"a","trace_id":"b","output":[{"content":"x"}],"output":[{"content":"y"}],
+    r = parse(
+        R"({"trace_id":"a","trace_id":"b","output":[{"content":"x"}],"output":[{"content":"y"}],
         "context":["1"],"context":["2"]})");
     REQUIRE_MESSAGE(r.ok(), msg(r));
     CHECK(r->trace_id == "b");
@@ -158,7 +169,8 @@ TEST_CASE("trace parser: shapes seen in real traffic") {
     CHECK(r->context == std::vector<std::string>{"2"});
 
     // OpenAI usage spellings are aliases; the canonical keys win.
-    r = parse(R"({"trace_id":"u","output":"o","usage":{"completion_tokens":5,"output_tokens":7,"prompt_tokens":3.0}})");
+    r = parse(
+        R"({"trace_id":"u","output":"o","usage":{"completion_tokens":5,"output_tokens":7,"prompt_tokens":3.0}})");
     REQUIRE_MESSAGE(r.ok(), msg(r));
     CHECK(r->usage.output_tokens == 7);
     CHECK(r->usage.input_tokens == 3);
@@ -168,7 +180,8 @@ TEST_CASE("trace parser: shapes seen in real traffic") {
           "field 'usage.input_tokens': expected a non-negative integer, got object");
 
     // Errors inside messages name the path.
-    CHECK(msg(parse(R"({"trace_id":"m","output":[{"role":1}]})")) == "field 'output[0].role': expected a string, got number");
+    CHECK(msg(parse(R"({"trace_id":"m","output":[{"role":1}]})")) ==
+          "field 'output[0].role': expected a string, got number");
     CHECK(msg(parse(R"({"trace_id":"m","input":[{"content":[1]}],"output":"o"})")) ==
           "field 'input[0].content[0]': expected a string or a content part, got number");
     CHECK(msg(parse(R"({"trace_id":"m","output":"o","metadata":{"feature":["x"]}})")) ==

@@ -9,7 +9,8 @@ TEST_CASE("zmq protocol: payloads split into trace texts without re-serialising"
     REQUIRE(v.size() == 1);
     CHECK(v[0] == R"({"trace_id":"a"})");
 
-    v = split_payload(R"( [ {"trace_id":"a","output":"x, [y]"} , {"trace_id":"b","o":{"k":[1,2]}} ] )");
+    v = split_payload(
+        R"( [ {"trace_id":"a","output":"x, [y]"} , {"trace_id":"b","o":{"k":[1,2]}} ] )");
     REQUIRE(v.size() == 2);
     CHECK(v[0] == R"({"trace_id":"a","output":"x, [y]"})");
     CHECK(v[1] == R"({"trace_id":"b","o":{"k":[1,2]}})");

@@ -596,7 +596,8 @@ TEST_CASE("judge wire: usage with prompt-cache hits is priced at the cached rate
     REQUIRE(oa.ok());
     CHECK(oa->input_tokens == 1000);
     CHECK(oa->cached_input_tokens == 600);
-    auto an = parse_judge_reply(JudgeProvider::anthropic, R"({"content":[{"type":"text","text":"x"}],
+    auto an =
+        parse_judge_reply(JudgeProvider::anthropic, R"({"content":[{"type":"text","text":"x"}],
         "usage":{"input_tokens":400,"cache_read_input_tokens":600,"cache_creation_input_tokens":0,"output_tokens":100}})");
     REQUIRE(an.ok());
     CHECK(an->input_tokens == 1000);
@@ -607,7 +608,8 @@ TEST_CASE("judge wire: usage with prompt-cache hits is priced at the cached rate
     // Without a cached price, every input token costs the input price.
     CHECK(judge_reply_cost(price, *oa) == doctest::Approx((1000 * 2.0 + 100 * 10.0) / 1e6));
     price.cached_input_per_mtok = 0.5;
-    CHECK(judge_reply_cost(price, *oa) == doctest::Approx((400 * 2.0 + 600 * 0.5 + 100 * 10.0) / 1e6));
+    CHECK(judge_reply_cost(price, *oa) ==
+          doctest::Approx((400 * 2.0 + 600 * 0.5 + 100 * 10.0) / 1e6));
     CHECK(judge_reply_cost(price, *an) == doctest::Approx(judge_reply_cost(price, *oa)));
 }
 

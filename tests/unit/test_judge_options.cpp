@@ -13,7 +13,8 @@ using namespace assay;
 using namespace std::chrono_literals;
 
 TEST_CASE("judge options: every key maps to the transport, with defaults") {
-    auto r = judge_runtime_from_json(R"({"name": "primary", "provider": "openai", "model": "gpt-4o-2024-08-06",
+    auto r = judge_runtime_from_json(
+        R"({"name": "primary", "provider": "openai", "model": "gpt-4o-2024-08-06",
         "api_key_env": "OPENAI_API_KEY", "temperature": 0.5, "max_tokens": 256, "max_concurrency": 8,
         "requests_per_minute": 600, "tokens_per_minute": 200000, "timeout_ms": 20000,
         "connect_timeout_ms": 2000, "max_retries": 3, "max_retry_after_ms": 5000,
@@ -45,7 +46,8 @@ TEST_CASE("judge options: every key maps to the transport, with defaults") {
     CHECK_FALSE(r->redact.phone);
     CHECK_FALSE(r->redact.card);
 
-    auto d = judge_runtime_from_json(R"({"name": "c", "provider": "anthropic", "model": "claude-x"})");
+    auto d =
+        judge_runtime_from_json(R"({"name": "c", "provider": "anthropic", "model": "claude-x"})");
     REQUIRE(d.ok());
     CHECK(d->transport.base_url == "https://api.anthropic.com/v1");
     CHECK(d->transport.max_tokens == 512);
@@ -107,15 +109,18 @@ TEST_CASE("judge options: a long Retry-After is cut to max_retry_after_ms") {
 }
 
 TEST_CASE("judge options: assay.yaml errors name the entry, the judge and the key") {
-    auto c = load_config_text("judges: [{name: j, provider: openai, model: m, max_retry_after_ms: 0}]\n"
-                              "scorers: [{type: refusal}]",
-                              "t.yaml", ".", {}, {});
+    auto c = load_config_text(
+        "judges: [{name: j, provider: openai, model: m, max_retry_after_ms: 0}]\n"
+        "scorers: [{type: refusal}]",
+        "t.yaml", ".", {}, {});
     REQUIRE_FALSE(c.ok());
-    CHECK(c.status().message() == "t.yaml: judges[0]: judge 'j': key 'max_retry_after_ms': must be >= 1");
-    auto ok = load_config_text("judges: [{name: j, provider: anthropic, model: m, cache: false, redact: [card],\n"
-                               "          max_retry_after_ms: 1000, json_response_format: false}]\n"
-                               "scorers: [{type: refusal}]",
-                               "t.yaml", ".", {}, {});
+    CHECK(c.status().message() ==
+          "t.yaml: judges[0]: judge 'j': key 'max_retry_after_ms': must be >= 1");
+    auto ok = load_config_text(
+        "judges: [{name: j, provider: anthropic, model: m, cache: false, redact: [card],\n"
+        "          max_retry_after_ms: 1000, json_response_format: false}]\n"
+        "scorers: [{type: refusal}]",
+        "t.yaml", ".", {}, {});
     REQUIRE_MESSAGE(ok.ok(), ok.status().to_string());
     auto rt = judge_runtime_from_spec(ok->judges.at(0));
     REQUIRE(rt.ok());

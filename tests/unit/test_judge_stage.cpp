@@ -2,7 +2,8 @@
 // client over HTTP against the fake provider (tests/fake_provider), the real
 // pipeline code to enqueue sampled traces.
 #include <doctest/doctest.h>
-
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include <atomic>
@@ -12,13 +13,10 @@
 #include <sstream>
 #include <thread>
 
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
-
 #include "config/config.h"
 #include "core/sha256.h"
-#include "fake_provider.h"
 #include "core/trace_json.h"
+#include "fake_provider.h"
 #include "judge/judge_metrics.h"
 #include "judge/judge_stage.h"
 #include "pipeline/evaluate.h"
@@ -72,15 +70,17 @@ struct Rig {
         for (size_t at = extra.find("BASE"); at != std::string::npos; at = extra.find("BASE")) {
             extra.replace(at, 4, fake.base_url());
         }
-        std::string yaml = "store: {sqlite: " + db + "}\njudges:\n"
-                           "  - {name: primary, provider: openai, model: gpt-4o-mini, base_url: " + fake.base_url() +
-                           "/v1, api_key_env: " + k_key_env + ", max_retries: 2, " +
-                           (redact ? "" : "redact: false, ") +
-                           "price: {input_per_mtok: 2.5, output_per_mtok: 10}" + judge_keys + "}\n" + extra +
-                           "scorers:\n" +
-                           (scorer.empty() ? "  - {name: helpful, type: judge, rubric: " + src +
-                                                 "/rubrics/helpfulness.yaml, judges: [primary], sample_rate: 1}\n"
-                                           : scorer);
+        std::string yaml =
+            "store: {sqlite: " + db +
+            "}\njudges:\n"
+            "  - {name: primary, provider: openai, model: gpt-4o-mini, base_url: " +
+            fake.base_url() + "/v1, api_key_env: " + k_key_env + ", max_retries: 2, " +
+            (redact ? "" : "redact: false, ") +
+            "price: {input_per_mtok: 2.5, output_per_mtok: 10}" + judge_keys + "}\n" + extra +
+            "scorers:\n" +
+            (scorer.empty() ? "  - {name: helpful, type: judge, rubric: " + src +
+                                  "/rubrics/helpfulness.yaml, judges: [primary], sample_rate: 1}\n"
+                            : scorer);
         auto c = load_config_text(yaml, "test.yaml", dir.path(), {}, {});
         REQUIRE_MESSAGE(c.ok(), c.status().to_string());
         cfg = std::move(c).value();
@@ -135,9 +135,10 @@ struct Rig {
     }
 };
 
-std::string trace(const std::string& id, const std::string& output = "Paris is the capital of France.") {
-    return R"({"trace_id": ")" + id + R"(", "input": "What is the capital of France?", "output": ")" + output +
-           R"("})";
+std::string trace(const std::string& id,
+                  const std::string& output = "Paris is the capital of France.") {
+    return R"({"trace_id": ")" + id +
+           R"(", "input": "What is the capital of France?", "output": ")" + output + R"("})";
 }
 
 std::string file_bytes(const std::string& path) {
@@ -156,17 +157,20 @@ TEST_CASE("judge stage: a judged score lands with reasoning, tokens, cost, laten
     CHECK(sql.text("SELECT decision FROM scores_view WHERE trace_id = 't1'") == "scored");
     CHECK(sql.num("SELECT value FROM scores_view WHERE trace_id = 't1'") == 4.0);
     CHECK(sql.text("SELECT passed FROM scores_view WHERE trace_id = 't1'") == "1");
-    CHECK(sql.text("SELECT explanation FROM scores_view WHERE trace_id = 't1'").find("judge primary: ") == 0);
+    CHECK(sql.text("SELECT explanation FROM scores_view WHERE trace_id = 't1'")
+              .find("judge primary: ") == 0);
     CHECK(sql.text("SELECT count(*) FROM judge_queue") == "0");
     CHECK(sql.text("SELECT judge || ' ' || model || ' ' || rubric FROM judgements_view") ==
           "primary gpt-4o-mini helpfulness");
     CHECK(sql.text("SELECT length(rubric_hash) FROM judgements") == "64");
     CHECK(sql.text("SELECT reasoning FROM judgements") != "<null>");
     CHECK(sql.text("SELECT input_tokens || '/' || output_tokens FROM judgements") == "1000/200");
-    CHECK(sql.num("SELECT cost_usd FROM judgements") == doctest::Approx((1000 * 2.5 + 200 * 10.0) / 1e6));
+    CHECK(sql.num("SELECT cost_usd FROM judgements") ==
+          doctest::Approx((1000 * 2.5 + 200 * 10.0) / 1e6));
     CHECK(sql.num("SELECT latency_ms FROM judgements") > 0.0);
     CHECK(sql.text("SELECT attempts || ' ' || cached FROM judgements") == "1 0");
-    CHECK(sql.text("SELECT day || ' ' || calls || ' ' || input_tokens FROM judge_spend") == "2026-11-17 1 1000");
+    CHECK(sql.text("SELECT day || ' ' || calls || ' ' || input_tokens FROM judge_spend") ==
+          "2026-11-17 1 1000");
     CHECK(m.tasks["scored"] == 1);
     CHECK(rig.fake.counters().requests == 1);
 }
@@ -191,7 +195,8 @@ TEST_CASE("judge stage: 500s end as failed with an error record, never a score")
     Sql sql(rig.db);
     CHECK(sql.text("SELECT decision FROM scores_view WHERE trace_id = 't1'") == "failed");
     CHECK(sql.text("SELECT value FROM scores_view WHERE trace_id = 't1'") == "<null>");
-    CHECK(sql.text("SELECT reason FROM scores_view WHERE trace_id = 't1'").find("server_error") != std::string::npos);
+    CHECK(sql.text("SELECT reason FROM scores_view WHERE trace_id = 't1'").find("server_error") !=
+          std::string::npos);
     CHECK(sql.text("SELECT error_type || ' ' || attempts FROM judgements") == "server_error 3");
     CHECK(sql.text("SELECT score FROM judgements") == "<null>");
     CHECK(sql.text("SELECT error_message FROM judgements").find("HTTP 500") != std::string::npos);
@@ -235,12 +240,14 @@ TEST_CASE("judge stage: an out-of-range score is an error") {
     Sql sql(rig.db);
     CHECK(sql.text("SELECT decision FROM scores_view") == "failed");
     CHECK(sql.text("SELECT error_type FROM judgements") == "parse_error");
-    CHECK(sql.text("SELECT error_message FROM judgements").find("outside the scale") != std::string::npos);
+    CHECK(sql.text("SELECT error_message FROM judgements").find("outside the scale") !=
+          std::string::npos);
     CHECK(rig.fake.counters().requests == 2);
 }
 
 TEST_CASE("judge stage: a missing variable is skipped_missing_input, naming it, with no request") {
-    const std::string scorer = std::string("  - {name: grounded, type: judge, rubric: ") + ASSAY_SOURCE_DIR +
+    const std::string scorer = std::string("  - {name: grounded, type: judge, rubric: ") +
+                               ASSAY_SOURCE_DIR +
                                "/rubrics/faithfulness.yaml, judges: [primary], sample_rate: 1}\n";
     Rig rig("", scorer);
     rig.enqueue({trace("no-context")});
@@ -265,7 +272,8 @@ TEST_CASE("judge stage: the daily budget skips visibly until the next UTC day") 
     auto m = rig.run();  // 0.0045 + estimate (> $0.005) is over $0.008
     Sql sql(rig.db);
     CHECK(sql.text("SELECT decision FROM scores_view WHERE trace_id = 't2'") == "skipped_budget");
-    CHECK(sql.text("SELECT reason FROM scores_view WHERE trace_id = 't2'").find("daily budget") != std::string::npos);
+    CHECK(sql.text("SELECT reason FROM scores_view WHERE trace_id = 't2'").find("daily budget") !=
+          std::string::npos);
     CHECK(m.tasks["skipped_budget"] == 1);
     CHECK(rig.fake.counters().requests == 1);
     // The next UTC day has a fresh budget (re-queued, as a backfill would).
@@ -287,18 +295,23 @@ TEST_CASE("judge stage: an identical request is answered from the cache") {
     CHECK(rig.fake.counters().requests == 1);
     CHECK(sql.text("SELECT decision FROM scores_view") == "scored");
     CHECK(sql.num("SELECT value FROM scores_view") == 3.0);
-    CHECK(sql.text("SELECT group_concat(cached, ',') FROM (SELECT cached FROM judgements ORDER BY id)") == "0,1");
+    CHECK(
+        sql.text(
+            "SELECT group_concat(cached, ',') FROM (SELECT cached FROM judgements ORDER BY id)") ==
+        "0,1");
     CHECK(sql.num("SELECT cost_usd FROM judgements WHERE cached = 1") == 0.0);
     CHECK(sql.text("SELECT calls || ' ' || cache_hits FROM judge_spend") == "1 1");
     CHECK(m.judges.at(0).results["cached"] == 1);
 }
 
 TEST_CASE("judge stage: an ensemble of two judges aggregates and records the disagreement") {
-    const std::string claude = std::string("  - {name: claude, provider: anthropic, model: claude-3-5-haiku-latest, ") +
-                               "base_url: BASE/v1, api_key_env: " + k_key_env + ", redact: false}\n";
-    const std::string scorer = std::string("  - {name: helpful, type: judge, rubric: ") + ASSAY_SOURCE_DIR +
-                               "/rubrics/helpfulness.yaml, judges: [primary, claude], aggregate: mean, "
-                               "sample_rate: 1}\n";
+    const std::string claude =
+        std::string("  - {name: claude, provider: anthropic, model: claude-3-5-haiku-latest, ") +
+        "base_url: BASE/v1, api_key_env: " + k_key_env + ", redact: false}\n";
+    const std::string scorer =
+        std::string("  - {name: helpful, type: judge, rubric: ") + ASSAY_SOURCE_DIR +
+        "/rubrics/helpfulness.yaml, judges: [primary, claude], aggregate: mean, "
+        "sample_rate: 1}\n";
     Rig rig(claude, scorer);
     rig.fake.set_default(Behaviour::reply_score(4));
     rig.fake.enqueue(Behaviour::reply_score(2));  // whichever judge asks first gets 2
@@ -313,12 +326,16 @@ TEST_CASE("judge stage: an ensemble of two judges aggregates and records the dis
     const std::string why = sql.text("SELECT explanation FROM scores_view");
     CHECK(why.find("mean of 2 judges") != std::string::npos);
     CHECK(why.find("disagreement (max-min) 2") != std::string::npos);
-    CHECK(sql.text("SELECT group_concat(judge, ',') FROM (SELECT judge FROM judgements ORDER BY judge)") ==
-          "claude,primary");
+    CHECK(
+        sql.text(
+            "SELECT group_concat(judge, ',') FROM (SELECT judge FROM judgements ORDER BY judge)") ==
+        "claude,primary");
     CHECK(sql.num("SELECT sum(score) FROM judgements") == 6.0);
 }
 
-TEST_CASE("judge stage: a 401 pauses the judge; its tasks stay pending; the key is never stored or logged") {
+TEST_CASE(
+    "judge stage: a 401 pauses the judge; its tasks stay pending; the key is never stored or "
+    "logged") {
     std::ostringstream logs;
     auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(logs);
     auto previous = spdlog::get("judge");
@@ -335,7 +352,8 @@ TEST_CASE("judge stage: a 401 pauses the judge; its tasks stay pending; the key 
     REQUIRE(s->wait_idle(20s));  // idle: what is left belongs to a paused judge
     auto m = s->metrics();
     CHECK(m.judges.at(0).state == "paused");
-    CHECK(render_judge_metrics(m).find("assay_judge_paused{judge=\"primary\"} 1") != std::string::npos);
+    CHECK(render_judge_metrics(m).find("assay_judge_paused{judge=\"primary\"} 1") !=
+          std::string::npos);
     const auto requests = rig.fake.counters().requests;
     std::this_thread::sleep_for(100ms);
     CHECK(rig.fake.counters().requests == requests);  // nothing more is spent
@@ -405,7 +423,8 @@ TEST_CASE("judge stage: without a redactor a redaction-on judge is disabled and 
 TEST_CASE("judge stage: emails, phones and cards are redacted before a judge sees them (default)") {
     Rig rig("", "", "", true);
     rig.fake.set_default(Behaviour::reply_score(4));
-    rig.enqueue({R"({"trace_id": "pii", "input": "Mail jane.doe@corp-mail.com or call +1 415 555 0100.",
+    rig.enqueue(
+        {R"({"trace_id": "pii", "input": "Mail jane.doe@corp-mail.com or call +1 415 555 0100.",
                      "output": "Charged card 4111 1111 1111 1111 for you, Jane."})"});
     rig.run();
     auto reqs = rig.fake.requests();
@@ -432,6 +451,8 @@ TEST_CASE("judge stage: the judge_cache key layout is fixed") {
     r.name = "h";
     r.version = "1";
     r.content_hash = "abc";
-    CHECK(assay::judge_cache_key(j, r, "sys", "pp") ==
-          assay::sha256_hex("assay-judge-cache-v1\n6:openai\n1:m\n1:0\n1:5\n4:json\n1:h\n1:1\n3:abc\n3:sys\n2:pp"));
+    CHECK(
+        assay::judge_cache_key(j, r, "sys", "pp") ==
+        assay::sha256_hex(
+            "assay-judge-cache-v1\n6:openai\n1:m\n1:0\n1:5\n4:json\n1:h\n1:1\n3:abc\n3:sys\n2:pp"));
 }

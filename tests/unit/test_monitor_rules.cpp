@@ -1,11 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "config/config.h"
-#include <nlohmann/json.hpp>
-
 #include "monitor/alert_manager.h"
 #include "monitor/quality_metrics.h"
 #include "monitor/rule_eval.h"
@@ -28,28 +27,34 @@ class Fixture {
 public:
     Fixture() : m_path(m_dir.file("m.db")) {
         m_c = std::move(SqliteConn::open(m_path).value());
-        REQUIRE(m_c->exec("INSERT INTO scorer_versions (id, scorer, version, type, config_json, first_seen_ms, last_seen_ms) "
-                          "VALUES (1, 'quality', '1.a', 'test', '{}', 0, 0), (2, 'json', '1.b', 'format', '{}', 0, 0)")
+        REQUIRE(m_c->exec("INSERT INTO scorer_versions (id, scorer, version, type, config_json, "
+                          "first_seen_ms, last_seen_ms) "
+                          "VALUES (1, 'quality', '1.a', 'test', '{}', 0, 0), (2, 'json', '1.b', "
+                          "'format', '{}', 0, 0)")
                     .ok());
     }
     // One trace with a `quality` score `value` and a `json` pass/fail.
-    void add(int64_t ts, const std::string& feature, const std::string& pv, double value, bool passed,
-             const std::string& tenant = "t1", const std::string& user = "u1") {
+    void add(int64_t ts, const std::string& feature, const std::string& pv, double value,
+             bool passed, const std::string& tenant = "t1", const std::string& user = "u1") {
         const std::string id = "tr" + std::to_string(m_n++);
-        auto st = m_c->prepare("INSERT INTO traces (trace_id, ts_ms, received_ms, feature, tenant, user_id, prompt_version, raw) "
-                               "VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id");
+        auto st = m_c->prepare(
+            "INSERT INTO traces (trace_id, ts_ms, received_ms, feature, tenant, user_id, "
+            "prompt_version, raw) "
+            "VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id");
         st->bind_text(1, id);
         st->bind_int(2, ts);
         st->bind_text(3, feature);
         st->bind_text(4, tenant);
         st->bind_text(5, user);
         st->bind_text(6, pv);
-        st->bind_text(7, "{\"trace_id\":\"" + id + "\",\"output\":\"" + std::string(200, 'x') + "\"}");
+        st->bind_text(7,
+                      "{\"trace_id\":\"" + id + "\",\"output\":\"" + std::string(200, 'x') + "\"}");
         REQUIRE(st->step() == 100);  // SQLITE_ROW
         const int64_t row = st->col_int(0);
         st->reset();
-        auto sc = m_c->prepare("INSERT INTO scores (trace, scorer_version, decision, value, passed, at_ms) VALUES "
-                               "(?1, 1, 0, ?2, NULL, ?3), (?1, 2, 0, ?4, ?5, ?3)");
+        auto sc = m_c->prepare(
+            "INSERT INTO scores (trace, scorer_version, decision, value, passed, at_ms) VALUES "
+            "(?1, 1, 0, ?2, NULL, ?3), (?1, 2, 0, ?4, ?5, ?3)");
         sc->bind_int(1, row);
         sc->bind_double(2, value);
         sc->bind_int(3, ts + 1000);
@@ -81,7 +86,8 @@ void traffic(Fixture& f, int from_day, int to_day, int per_day, double mean, dou
     std::uniform_real_distribution<double> u(0, 1);
     for (int d = from_day; d < to_day; ++d) {
         for (int i = 0; i < per_day; ++i) {
-            f.add(k_t0 + d * k_day + (i * 977 % 86400) * 1000, feature, pv, q(rng), u(rng) < pass_rate);
+            f.add(k_t0 + d * k_day + (i * 977 % 86400) * 1000, feature, pv, q(rng),
+                  u(rng) < pass_rate);
         }
     }
 }
@@ -107,8 +113,12 @@ TEST_CASE("monitor aggregates: refresh is idempotent and matches the scores") {
     REQUIRE(agg->refresh().ok());
     REQUIRE(agg->refresh().ok());
     REQUIRE(agg->refresh(0).ok());
-    CHECK(f.scalar("SELECT sum(count) FROM aggregates WHERE bucket = 'day' AND scorer = 'quality'") == 120);
-    CHECK(f.scalar("SELECT sum(count) FROM aggregates WHERE bucket = 'hour' AND scorer = 'quality'") == 120);
+    CHECK(
+        f.scalar("SELECT sum(count) FROM aggregates WHERE bucket = 'day' AND scorer = 'quality'") ==
+        120);
+    CHECK(f.scalar(
+              "SELECT sum(count) FROM aggregates WHERE bucket = 'hour' AND scorer = 'quality'") ==
+          120);
     CHECK(f.scalar("SELECT sum(seen) FROM aggregates WHERE bucket = 'day'") == 240);
     CHECK(f.scalar("SELECT sum(passed) FROM aggregates WHERE bucket = 'day' AND scorer = 'json'") ==
           f.scalar("SELECT count(*) FROM scores WHERE scorer_version = 2 AND passed = 1"));
@@ -124,11 +134,14 @@ TEST_CASE("monitor aggregates: refresh is idempotent and matches the scores") {
     q.from_ms += 3600000;
     q.to_ms += 3600000;
     auto shifted = agg->query(q).value();
-    CHECK(shifted[0].count == f.scalar("SELECT count(*) FROM traces WHERE ts_ms >= " + std::to_string(q.from_ms)));
+    CHECK(shifted[0].count ==
+          f.scalar("SELECT count(*) FROM traces WHERE ts_ms >= " + std::to_string(q.from_ms)));
     // New traces are picked up incrementally (the watermark moves on).
     traffic(f, 3, 4, 10, 4.0, 0.9);
     REQUIRE(agg->refresh().ok());
-    CHECK(f.scalar("SELECT sum(count) FROM aggregates WHERE bucket = 'day' AND scorer = 'quality'") == 130);
+    CHECK(
+        f.scalar("SELECT sum(count) FROM aggregates WHERE bucket = 'day' AND scorer = 'quality'") ==
+        130);
     // No judge ran: the judgements table (judge migration) is there but empty.
     auto jw = agg->judge_window("", 0, k_t0 + 100 * k_day).value();
     CHECK(jw.table_present);
@@ -137,10 +150,10 @@ TEST_CASE("monitor aggregates: refresh is idempotent and matches the scores") {
 
 TEST_CASE("monitor rules: score_drop fires on a real drop, not on noise or on too few traces") {
     Fixture f;
-    traffic(f, 0, 7, 20, 4.0, 0.95, "chat");          // previous week
-    traffic(f, 7, 14, 20, 3.0, 0.95, "chat", "v1", 2);  // current week: down 1 point
+    traffic(f, 0, 7, 20, 4.0, 0.95, "chat");              // previous week
+    traffic(f, 7, 14, 20, 3.0, 0.95, "chat", "v1", 2);    // current week: down 1 point
     traffic(f, 0, 14, 20, 4.0, 0.95, "search", "v1", 3);  // stable
-    traffic(f, 0, 7, 3, 4.0, 0.95, "rare", "v1", 4);     // too few
+    traffic(f, 0, 7, 3, 4.0, 0.95, "rare", "v1", 4);      // too few
     traffic(f, 7, 14, 3, 1.0, 0.95, "rare", "v1", 5);
     auto agg = open_aggregate_store(f.path()).value();
     REQUIRE(agg->refresh().ok());
@@ -152,7 +165,8 @@ TEST_CASE("monitor rules: score_drop fires on a real drop, not on noise or on to
     }
     CHECK(by["feature=chat"].state == FindingState::firing);
     CHECK(by["feature=chat"].count == 140);
-    CHECK(by["feature=chat"].baseline - by["feature=chat"].value == doctest::Approx(1.0).epsilon(0.15));
+    CHECK(by["feature=chat"].baseline - by["feature=chat"].value ==
+          doctest::Approx(1.0).epsilon(0.15));
     CHECK(by["feature=chat"].p_value < 0.01);
     CHECK(by["feature=search"].state == FindingState::ok);
     CHECK(by["feature=rare"].state == FindingState::insufficient);
@@ -196,9 +210,9 @@ TEST_CASE("monitor rules: pass_rate_below and prompt_version_worse") {
 
     Fixture g;
     traffic(g, 0, 5, 30, 4.0, 0.9, "chat", "v7", 9);
-    traffic(g, 5, 10, 30, 3.2, 0.9, "chat", "v8", 10);   // the new version is worse
+    traffic(g, 5, 10, 30, 3.2, 0.9, "chat", "v8", 10);  // the new version is worse
     traffic(g, 0, 5, 30, 4.0, 0.9, "search", "v2", 11);
-    traffic(g, 5, 10, 30, 4.05, 0.9, "search", "v3", 12); // the new version is as good
+    traffic(g, 5, 10, 30, 4.05, 0.9, "search", "v3", 12);  // the new version is as good
     AlertRule pv;
     pv.name = "prompt-regression";
     pv.kind = RuleKind::prompt_version_worse;
@@ -216,7 +230,9 @@ TEST_CASE("monitor rules: pass_rate_below and prompt_version_worse") {
     CHECK(ps[1].state == FindingState::ok);
 }
 
-TEST_CASE("monitor alerts: a continuing condition fires once and resolves once; cooldown holds re-fires") {
+TEST_CASE(
+    "monitor alerts: a continuing condition fires once and resolves once; cooldown holds "
+    "re-fires") {
     Fixture f;
     traffic(f, 0, 7, 20, 4.0, 0.95);
     traffic(f, 7, 14, 20, 3.0, 0.95, "chat", "v1", 2);
@@ -264,18 +280,22 @@ TEST_CASE("monitor maintenance: retention stubs raw text; erasure leaves nothing
     auto pr = maint->prune_raw(k_t0 + 3 * k_day, k_t0 + 10 * k_day).value();
     CHECK(pr.traces_pruned == 20);
     CHECK(maint->prune_raw(k_t0 + 3 * k_day, k_t0 + 10 * k_day).value().traces_pruned == 0);
-    CHECK(f.scalar("SELECT count(*) FROM traces WHERE raw LIKE '{\"raw_pruned\":true,\"trace_id\":%'") == 20);
+    CHECK(f.scalar(
+              "SELECT count(*) FROM traces WHERE raw LIKE '{\"raw_pruned\":true,\"trace_id\":%'") ==
+          20);
     CHECK(f.scalar("SELECT count(*) FROM scores") == 42);
     CHECK(f.scalar("SELECT count(*) FROM aggregates WHERE tenant = 'secret-tenant'") > 0);
     // Pending spans of an OTLP trace not complete yet: one span names the
     // tenant, so both spans of that trace go; another trace's span stays.
-    REQUIRE(f.conn()
-                .exec("INSERT INTO otlp_spans (trace_key, span_id, received_ms, span_json) VALUES "
-                      "('k1', 's1', 1, '{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":"
-                      "\"secret-tenant\"}}]}'), ('k1', 's2', 1, '{\"name\":\"tool\"}'), "
-                      "('k2', 's3', 1, '{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":"
-                      "\"secret-tenant-2\"}}]}')")
-                .ok());
+    REQUIRE(
+        f.conn()
+            .exec(
+                "INSERT INTO otlp_spans (trace_key, span_id, received_ms, span_json) VALUES "
+                "('k1', 's1', 1, '{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":"
+                "\"secret-tenant\"}}]}'), ('k1', 's2', 1, '{\"name\":\"tool\"}'), "
+                "('k2', 's3', 1, '{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":"
+                "\"secret-tenant-2\"}}]}')")
+            .ok());
     auto er = maint->erase("tenant", "secret-tenant").value();
     CHECK(er.otlp_spans == 2);
     CHECK(f.scalar("SELECT count(*) FROM otlp_spans WHERE trace_key = 'k2'") == 1);
@@ -290,7 +310,8 @@ TEST_CASE("monitor maintenance: retention stubs raw text; erasure leaves nothing
 TEST_CASE("monitor metrics: quality gauges per scorer and feature, bounded") {
     Fixture f;
     for (int i = 0; i < 5; ++i) {
-        traffic(f, 0, 1, 10 + i, 4.0, 0.9, "f" + std::to_string(i), "v1", static_cast<unsigned>(20 + i));
+        traffic(f, 0, 1, 10 + i, 4.0, 0.9, "f" + std::to_string(i), "v1",
+                static_cast<unsigned>(20 + i));
     }
     auto agg = open_aggregate_store(f.path()).value();
     REQUIRE(agg->refresh().ok());
@@ -301,14 +322,18 @@ TEST_CASE("monitor metrics: quality gauges per scorer and feature, bounded") {
     auto text = render_quality_metrics(*agg, k_t0 + k_day - 1800000, o).value();
     CHECK(text.find("assay_quality_mean{scorer=\"quality\",feature=\"f4\"}") != std::string::npos);
     CHECK(text.find("assay_quality_mean{scorer=\"quality\",feature=\"f0\"}") == std::string::npos);
-    CHECK(text.find("assay_quality_scored{scorer=\"quality\",feature=\"__other__\"} 21") != std::string::npos);
-    CHECK(text.find("assay_quality_pass_rate{scorer=\"json\",feature=\"f3\"}") != std::string::npos);
+    CHECK(text.find("assay_quality_scored{scorer=\"quality\",feature=\"__other__\"} 21") !=
+          std::string::npos);
+    CHECK(text.find("assay_quality_pass_rate{scorer=\"json\",feature=\"f3\"}") !=
+          std::string::npos);
     CHECK(text.find("tenant") == std::string::npos);
 }
 
 TEST_CASE("monitor config: alerts, retention and monitor keys are validated by name") {
     const std::string scorers = "scorers:\n  - {name: json, type: format, json: true}\n";
-    auto load = [&](const std::string& extra) { return load_config_text(scorers + extra, "t.yaml", "/cfg", {}, {}); };
+    auto load = [&](const std::string& extra) {
+        return load_config_text(scorers + extra, "t.yaml", "/cfg", {}, {});
+    };
     auto ok = load(R"(
 alerts:
   interval: 5m
@@ -331,17 +356,25 @@ monitor: {metrics_window: 1h, max_metric_features: 20}
         auto r = load(extra);
         return r.ok() ? std::string() : r.status().message();
     };
-    CHECK(msg("alerts: {rules: [{name: a, kind: pass_rate_below, scorer: json, below: 1.5}]}").find("key 'below'") != std::string::npos);
-    CHECK(msg("alerts: {rules: [{name: a, kind: score_drop, scorer: json, drop: 1, below: 0.5}]}").find("'below'") != std::string::npos);
-    CHECK(msg("alerts: {rules: [{name: a, kind: score_drop, scorer: nope, drop: 1}]}").find("key 'scorer'") != std::string::npos);
+    CHECK(msg("alerts: {rules: [{name: a, kind: pass_rate_below, scorer: json, below: 1.5}]}")
+              .find("key 'below'") != std::string::npos);
+    CHECK(msg("alerts: {rules: [{name: a, kind: score_drop, scorer: json, drop: 1, below: 0.5}]}")
+              .find("'below'") != std::string::npos);
+    CHECK(msg("alerts: {rules: [{name: a, kind: score_drop, scorer: nope, drop: 1}]}")
+              .find("key 'scorer'") != std::string::npos);
     CHECK(msg("alerts: {rules: [{name: a, kind: nope}]}").find("key 'kind'") != std::string::npos);
-    CHECK(msg("alerts: {rules: [{name: a, kind: score_drop, scorer: json, drop: 1, window: 7x}]}").find("key 'window'") != std::string::npos);
-    CHECK(msg("alerts: {webhook: {url: ftp://x, format: slack}}").find("key 'url'") != std::string::npos);
-    CHECK(msg("alerts: {webhook: {url: http://x, format: teams}}").find("key 'format'") != std::string::npos);
-    CHECK(msg("alerts: {rules: [{name: a, kind: spend_above, judge: nobody, above_usd: 1}]}").find("key 'judge'") != std::string::npos);
+    CHECK(msg("alerts: {rules: [{name: a, kind: score_drop, scorer: json, drop: 1, window: 7x}]}")
+              .find("key 'window'") != std::string::npos);
+    CHECK(msg("alerts: {webhook: {url: ftp://x, format: slack}}").find("key 'url'") !=
+          std::string::npos);
+    CHECK(msg("alerts: {webhook: {url: http://x, format: teams}}").find("key 'format'") !=
+          std::string::npos);
+    CHECK(msg("alerts: {rules: [{name: a, kind: spend_above, judge: nobody, above_usd: 1}]}")
+              .find("key 'judge'") != std::string::npos);
     CHECK(msg("retention: {raw_days: -1}").find("key 'raw_days'") != std::string::npos);
     CHECK(msg("retention: {raw_dayz: 3}").find("raw_dayz") != std::string::npos);
-    CHECK(msg("alerts: {rules: [{name: a, kind: spend_above, above_usd: 1}, {name: a, kind: spend_above, above_usd: 2}]}")
+    CHECK(msg("alerts: {rules: [{name: a, kind: spend_above, above_usd: 1}, {name: a, kind: "
+              "spend_above, above_usd: 2}]}")
               .find("used twice") != std::string::npos);
 }
 
@@ -354,7 +387,9 @@ TEST_CASE("monitor maintenance: pruning a backlog larger than one chunk prunes a
     auto maint = open_maintenance_store(f.path()).value();
     auto r = maint->prune_raw(k_t0 + 4 * k_day, k_t0 + 10 * k_day).value();
     CHECK(r.traces_pruned == 4500);
-    CHECK(f.scalar("SELECT count(*) FROM traces WHERE substr(raw, 1, 18) = '{\"raw_pruned\":true'") == 4500);
+    CHECK(
+        f.scalar("SELECT count(*) FROM traces WHERE substr(raw, 1, 18) = '{\"raw_pruned\":true'") ==
+        4500);
     CHECK(f.scalar("SELECT count(*) FROM traces") == 4510);
     CHECK(f.scalar("SELECT count(*) FROM traces t JOIN scores s ON s.trace = t.id") == 9020);
     CHECK(maint->prune_raw(k_t0 + 4 * k_day, k_t0 + 10 * k_day).value().traces_pruned == 0);

@@ -11,8 +11,10 @@ TEST_CASE("monitor statistics: Student t CDF matches closed forms and tables") {
     // df = 1 is the Cauchy distribution: CDF(1) = 0.75.
     CHECK(student_t_cdf(1.0, 1.0) == doctest::Approx(0.75).epsilon(1e-9));
     // df = 2: CDF(t) = 1/2 + t / (2 sqrt(2 + t^2)).
-    CHECK(student_t_cdf(2.0, 2.0) == doctest::Approx(0.5 + 2.0 / (2.0 * std::sqrt(6.0))).epsilon(1e-9));
-    CHECK(student_t_cdf(-2.0, 2.0) == doctest::Approx(0.5 - 2.0 / (2.0 * std::sqrt(6.0))).epsilon(1e-9));
+    CHECK(student_t_cdf(2.0, 2.0) ==
+          doctest::Approx(0.5 + 2.0 / (2.0 * std::sqrt(6.0))).epsilon(1e-9));
+    CHECK(student_t_cdf(-2.0, 2.0) ==
+          doctest::Approx(0.5 - 2.0 / (2.0 * std::sqrt(6.0))).epsilon(1e-9));
     // Two-sided 5% critical value for df = 10 is 2.228139.
     CHECK(student_t_cdf(2.228139, 10.0) == doctest::Approx(0.975).epsilon(1e-6));
     CHECK(student_t_cdf(0.0, 7.0) == doctest::Approx(0.5));

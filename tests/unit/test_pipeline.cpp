@@ -1,5 +1,4 @@
 #include <doctest/doctest.h>
-
 #include <sqlite3.h>
 
 #include <atomic>
@@ -7,13 +6,13 @@
 #include "config/component_options.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
-#include "store/sqlite/store.h"
 #include "sql_value.h"
+#include "store/sqlite/store.h"
 #include "temp_dir.h"
 
 using namespace assay;
-using assay::testing::TempDir;
 using assay::testing::sql_value;
+using assay::testing::TempDir;
 
 namespace {
 
@@ -75,21 +74,44 @@ scorers:
     CHECK(errors[6] == "field 'output': expected a string or an array of messages, got number");
     CHECK(sql_value(db, "SELECT count(*) FROM traces") == 5);
     CHECK(sql_value(db, "SELECT count(*) FROM dead_letters") == 2);
-    CHECK(sql_value(db, "SELECT line FROM dead_letters WHERE error LIKE 'line 7: field ''output''%'") == 7);
-    CHECK(sql_value(db, "SELECT count(*) FROM scores_view") == 5 * 4);  // no trace is silently missing a decision
-    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE scorer='len' AND decision='scored'") == 2);
+    CHECK(sql_value(db,
+                    "SELECT line FROM dead_letters WHERE error LIKE 'line 7: field ''output''%'") ==
+          7);
+    CHECK(sql_value(db, "SELECT count(*) FROM scores_view") ==
+          5 * 4);  // no trace is silently missing a decision
+    CHECK(sql_value(db,
+                    "SELECT count(*) FROM scores_view WHERE scorer='len' AND decision='scored'") ==
+          2);
     CHECK(sql_value(db, "SELECT passed FROM scores_view WHERE scorer='len' AND trace_id='b'") == 0);
-    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE trace_id='c' AND scorer='len' AND decision='skipped_missing_input'") == 1);
-    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE trace_id='d' AND scorer='len' AND decision='failed' AND value IS NULL") == 1);
-    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE trace_id='e' AND scorer='len' AND decision='filtered_out'") == 1);
-    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE scorer='prod_only' AND decision='filtered_out'") == 4);
-    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE scorer='judge' AND decision='pending'") == 5);
-    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE scorer='judge_never' AND decision='pending'") == 1);
-    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE scorer='judge_never' AND decision='sampled_out'") == 4);
+    CHECK(sql_value(db,
+                    "SELECT count(*) FROM scores_view WHERE trace_id='c' AND scorer='len' AND "
+                    "decision='skipped_missing_input'") == 1);
+    CHECK(sql_value(db,
+                    "SELECT count(*) FROM scores_view WHERE trace_id='d' AND scorer='len' AND "
+                    "decision='failed' AND value IS NULL") == 1);
+    CHECK(sql_value(db,
+                    "SELECT count(*) FROM scores_view WHERE trace_id='e' AND scorer='len' AND "
+                    "decision='filtered_out'") == 1);
+    CHECK(sql_value(db,
+                    "SELECT count(*) FROM scores_view WHERE scorer='prod_only' AND "
+                    "decision='filtered_out'") == 4);
+    CHECK(sql_value(
+              db, "SELECT count(*) FROM scores_view WHERE scorer='judge' AND decision='pending'") ==
+          5);
+    CHECK(
+        sql_value(
+            db,
+            "SELECT count(*) FROM scores_view WHERE scorer='judge_never' AND decision='pending'") ==
+        1);
+    CHECK(sql_value(db,
+                    "SELECT count(*) FROM scores_view WHERE scorer='judge_never' AND "
+                    "decision='sampled_out'") == 4);
     CHECK(sql_value(db, "SELECT count(*) FROM judge_queue") == 6);
     CHECK(sql_value(db, "SELECT sum(seen) FROM sampler_counters WHERE scorer='judge_never'") == 5);
-    CHECK(sql_value(db, "SELECT sum(forced) FROM sampler_counters WHERE scorer='judge_never'") == 1);
-    CHECK(sql_value(db, "SELECT sum(in_scope) FROM sampler_counters WHERE scorer='prod_only'") == 1);
+    CHECK(sql_value(db, "SELECT sum(forced) FROM sampler_counters WHERE scorer='judge_never'") ==
+          1);
+    CHECK(sql_value(db, "SELECT sum(in_scope) FROM sampler_counters WHERE scorer='prod_only'") ==
+          1);
 
     RunSummary s = p.summary();
     CHECK(s.records == 7);
@@ -115,15 +137,19 @@ TEST_CASE("pipeline: a scorer that throws fails that trace, not the process") {
     REQUIRE(p.submit(rec(R"({"trace_id":"t1","output":"throw"})", 1)).ok());
     REQUIRE(p.submit(rec(R"({"trace_id":"t2","output":"fine"})", 2)).ok());
     REQUIRE(p.finish().ok());
-    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE trace_id='t1' AND decision='failed' "
-                "AND reason = 'internal: scorer threw: library blew up'") == 1);
-    CHECK(sql_value(db, "SELECT count(*) FROM scores_view WHERE trace_id='t2' AND decision='scored'") == 1);
+    CHECK(sql_value(db,
+                    "SELECT count(*) FROM scores_view WHERE trace_id='t1' AND decision='failed' "
+                    "AND reason = 'internal: scorer threw: library blew up'") == 1);
+    CHECK(sql_value(db,
+                    "SELECT count(*) FROM scores_view WHERE trace_id='t2' AND decision='scored'") ==
+          1);
 }
 
 TEST_CASE("pipeline: scoring the same input twice is idempotent") {
     TempDir dir;
     const std::string db = dir.file("twice.db");
-    auto cfg = load_config_text("pipeline: {batch_size: 2}\nscorers: [{type: test_len}]", "t.yaml", dir.path(), {}, {});
+    auto cfg = load_config_text("pipeline: {batch_size: 2}\nscorers: [{type: test_len}]", "t.yaml",
+                                dir.path(), {}, {});
     REQUIRE(cfg.ok());
     cfg->store.sqlite_path = db;
     for (int round = 0; round < 2; ++round) {
@@ -132,7 +158,9 @@ TEST_CASE("pipeline: scoring the same input twice is idempotent") {
         REQUIRE((*store)->register_scorers(version_infos(cfg->scorers)).ok());
         Pipeline p(pipeline_setup(*cfg), **store);
         for (int i = 0; i < 5; ++i) {
-            REQUIRE(p.submit(rec(R"({"trace_id":"t)" + std::to_string(i) + R"(","output":"hi"})", i + 1)).ok());
+            REQUIRE(p.submit(rec(R"({"trace_id":"t)" + std::to_string(i) + R"(","output":"hi"})",
+                                 i + 1))
+                        .ok());
         }
         REQUIRE(p.finish().ok());
     }
@@ -143,7 +171,8 @@ TEST_CASE("pipeline: scoring the same input twice is idempotent") {
 TEST_CASE("pipeline: a store failure stops acknowledgement and is reported") {
     TempDir dir;
     const std::string db = dir.file("fail.db");
-    auto cfg = load_config_text("pipeline: {batch_size: 1}\nscorers: [{type: test_len}]", "t.yaml", dir.path(), {}, {});
+    auto cfg = load_config_text("pipeline: {batch_size: 1}\nscorers: [{type: test_len}]", "t.yaml",
+                                dir.path(), {}, {});
     REQUIRE(cfg.ok());
     cfg->store.sqlite_path = db;
     auto store = SqliteStore::open(cfg->store);
@@ -155,7 +184,9 @@ TEST_CASE("pipeline: a store failure stops acknowledgement and is reported") {
     sqlite3_exec(other, "DROP TABLE scores", nullptr, nullptr, nullptr);
     sqlite3_close(other);
     std::atomic<int> acks{0};
-    Pipeline p(pipeline_setup(*cfg), **store, [&](const Pipeline::CommitReport& r) { acks += static_cast<int>(r.origins.size()); });
+    Pipeline p(pipeline_setup(*cfg), **store, [&](const Pipeline::CommitReport& r) {
+        acks += static_cast<int>(r.origins.size());
+    });
     (void)p.submit(rec(R"({"trace_id":"x","output":"hi"})", 1));
     Status st = p.finish();
     CHECK_FALSE(st.ok());
@@ -196,7 +227,8 @@ scorers:
     }
     SUBCASE("the pipeline waits it out once the lock is released") {
         std::atomic<int> commits{0};
-        Pipeline p(pipeline_setup(*cfg), **store, [&](const Pipeline::CommitReport&) { ++commits; });
+        Pipeline p(pipeline_setup(*cfg), **store,
+                   [&](const Pipeline::CommitReport&) { ++commits; });
         REQUIRE(p.submit(rec(R"({"trace_id":"a","output":"ok"})", 1), RecordOrigin{0, 1}).ok());
         REQUIRE(p.submit(rec(R"({"trace_id":"b","output":"ok"})", 2), RecordOrigin{0, 2}).ok());
         std::this_thread::sleep_for(std::chrono::milliseconds(150));

@@ -12,11 +12,13 @@ using namespace assay::review;
 
 namespace {
 
-std::vector<std::pair<std::string, std::string>> repeat(const std::string& a, const std::string& b, int n) {
+std::vector<std::pair<std::string, std::string>> repeat(const std::string& a, const std::string& b,
+                                                        int n) {
     return std::vector<std::pair<std::string, std::string>>(static_cast<size_t>(n), {a, b});
 }
 
-void append(std::vector<std::pair<std::string, std::string>>& to, std::vector<std::pair<std::string, std::string>> v) {
+void append(std::vector<std::pair<std::string, std::string>>& to,
+            std::vector<std::pair<std::string, std::string>> v) {
     to.insert(to.end(), v.begin(), v.end());
 }
 
@@ -86,8 +88,9 @@ TEST_CASE("review: Spearman and MAE, by hand") {
 
 namespace {
 
-CalibrationPair pair(const std::string& version, double value, std::optional<bool> passed, const std::string& choice,
-                     const std::string& verdict, std::optional<double> score = std::nullopt) {
+CalibrationPair pair(const std::string& version, double value, std::optional<bool> passed,
+                     const std::string& choice, const std::string& verdict,
+                     std::optional<double> score = std::nullopt) {
     CalibrationPair p;
     p.trace_id = "t";
     p.scorer_version = version;
@@ -150,8 +153,10 @@ TEST_CASE("review: trends compute a 7-day moving average over calendar days") {
     CHECK(*day_number("2026-11-22") == 20779);
     CHECK_FALSE(day_number("2026-13-01"));
     CHECK_FALSE(day_number("yesterday"));
-    std::vector<TrendPoint> pts = {{"chat", "2026-11-01", 4, 0.1, 1.0}, {"chat", "2026-11-02", 4, 0.1, 0.0},
-                                   {"chat", "2026-11-05", 2, 0.1, 0.5}, {"chat", "2026-11-09", 1, 0.1, 1.0},
+    std::vector<TrendPoint> pts = {{"chat", "2026-11-01", 4, 0.1, 1.0},
+                                   {"chat", "2026-11-02", 4, 0.1, 0.0},
+                                   {"chat", "2026-11-05", 2, 0.1, 0.5},
+                                   {"chat", "2026-11-09", 1, 0.1, 1.0},
                                    {"rag", "2026-11-01", 3, 0.25, std::nullopt}};
     auto s = build_series(pts);
     REQUIRE(s.size() == 2);
@@ -174,10 +179,12 @@ TEST_CASE("review: output pretty-printed only when it is a JSON object or array"
     CHECK_FALSE(review::pretty_json(""));
     TraceDetail d;
     d.trace_id = "x";
-    d.raw = R"({"trace_id":"x","input":[{"role":"user","content":"<b>hi</b>"}],"output":"{\"ok\":true}"})";
+    d.raw =
+        R"({"trace_id":"x","input":[{"role":"user","content":"<b>hi</b>"}],"output":"{\"ok\":true}"})";
     auto j = review::trace_json(d);
     CHECK(j["input"]["messages"][0]["role"] == "user");
-    CHECK(j["input"]["messages"][0]["content"] == "<b>hi</b>");  // data, escaped by the page's textContent
+    CHECK(j["input"]["messages"][0]["content"] ==
+          "<b>hi</b>");  // data, escaped by the page's textContent
     CHECK(j["output"]["pretty_json"] == "{\n  \"ok\": true\n}");
     d.raw = "not json";
     auto bad = review::trace_json(d);

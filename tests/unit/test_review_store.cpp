@@ -1,16 +1,15 @@
 // The review store on a real SQLite file: filters, pagination, labels,
 // calibration pairs, trends, the judgements table when present, and export.
 #include <doctest/doctest.h>
-
 #include <sqlite3.h>
 
 #include "core/time_format.h"
 #include "core/trace_json.h"
 #include "review/access.h"
 #include "review/dataset_export.h"
+#include "sql_value.h"
 #include "store/review_store.h"
 #include "store/sqlite/store.h"
-#include "sql_value.h"
 #include "temp_dir.h"
 
 using namespace assay;
@@ -24,7 +23,9 @@ std::string make_store(const TempDir& dir) {
     std::string path = dir.file("r.db");
     auto s = SqliteStore::open({path});
     REQUIRE(s.ok());
-    REQUIRE((*s)->register_scorers({{"refusal", "1.aaaa", "refusal", "{}"}, {"length", "1.bbbb", "length", "{}"}}).ok());
+    REQUIRE((*s)->register_scorers(
+                    {{"refusal", "1.aaaa", "refusal", "{}"}, {"length", "1.bbbb", "length", "{}"}})
+                .ok());
     WriteBatch b;
     for (int i = 0; i < 20; ++i) {
         char id[8];
@@ -34,11 +35,12 @@ std::string make_store(const TempDir& dir) {
             day = "0" + day;
         }
         std::string meta = i == 3 ? R"(,"expected_refusal":true)" : "";
-        auto t = parse_trace(std::string(R"({"trace_id":")") + id + R"(","timestamp":"2026-11-)" + day +
-                                 R"(T10:00:00Z","input":[{"role":"user","content":"q)" + std::to_string(i) +
-                                 R"("}],"output":"<script>alert(1)</script>","context":["doc"],"metadata":{"feature":")" +
-                                 (i % 2 ? "rag" : "chat") + R"(","tenant":"acme")" + meta + "}}",
-                             {}, 5);
+        auto t = parse_trace(
+            std::string(R"({"trace_id":")") + id + R"(","timestamp":"2026-11-)" + day +
+                R"(T10:00:00Z","input":[{"role":"user","content":"q)" + std::to_string(i) +
+                R"("}],"output":"<script>alert(1)</script>","context":["doc"],"metadata":{"feature":")" +
+                (i % 2 ? "rag" : "chat") + R"(","tenant":"acme")" + meta + "}}",
+            {}, 5);
         REQUIRE(t.ok());
         b.traces.push_back(*t);
         ScoreRow r;
@@ -46,7 +48,8 @@ std::string make_store(const TempDir& dir) {
         r.scorer = "refusal";
         r.scorer_version = "1.aaaa";
         r.decision = Decision::scored;
-        r.score = Score{i / 20.0, i >= 5, i >= 5 ? "answer" : "refusal", "why " + std::to_string(i)};
+        r.score =
+            Score{i / 20.0, i >= 5, i >= 5 ? "answer" : "refusal", "why " + std::to_string(i)};
         r.at_ms = 1;
         r.batch_index = i;
         b.scores.push_back(r);
@@ -104,7 +107,9 @@ TEST_CASE("review store: filtered bottom list with total, pagination and sorting
     CHECK(store.list(missing, ReviewSort::bottom, 0, 5).status().code() == StatusCode::not_found);
 }
 
-TEST_CASE("review store: labels are stored with scorer version and time; labelled filter; calibration pairs") {
+TEST_CASE(
+    "review store: labels are stored with scorer version and time; labelled filter; calibration "
+    "pairs") {
     TempDir dir;
     auto path = make_store(dir);
     auto rs = open_sqlite_review_store(path);
@@ -115,14 +120,18 @@ TEST_CASE("review store: labels are stored with scorer version and time; labelle
     REQUIRE(id.ok());
     CHECK(*id > 0);
     CHECK(store.add_label({"t01", "refusal", "", "ana", "score", 0.5, "", 1235}).ok());
-    CHECK(store.add_label({"t01", "refusal", "", "ana", "maybe", std::nullopt, "", 1}).status().code() ==
-          StatusCode::invalid_argument);
-    CHECK(store.add_label({"t01", "refusal", "", "ana", "score", std::nullopt, "", 1}).status().code() ==
-          StatusCode::invalid_argument);
-    CHECK(store.add_label({"t01", "refusal", "", "", "agree", std::nullopt, "", 1}).status().code() ==
-          StatusCode::invalid_argument);
-    CHECK(store.add_label({"zz", "refusal", "", "ana", "agree", std::nullopt, "", 1}).status().code() ==
-          StatusCode::not_found);
+    CHECK(store.add_label({"t01", "refusal", "", "ana", "maybe", std::nullopt, "", 1})
+              .status()
+              .code() == StatusCode::invalid_argument);
+    CHECK(store.add_label({"t01", "refusal", "", "ana", "score", std::nullopt, "", 1})
+              .status()
+              .code() == StatusCode::invalid_argument);
+    CHECK(
+        store.add_label({"t01", "refusal", "", "", "agree", std::nullopt, "", 1}).status().code() ==
+        StatusCode::invalid_argument);
+    CHECK(store.add_label({"zz", "refusal", "", "ana", "agree", std::nullopt, "", 1})
+              .status()
+              .code() == StatusCode::not_found);
 
     ReviewFilter f;
     f.scorer = "refusal";
@@ -164,18 +173,25 @@ TEST_CASE("review store: judge details from the judgements table when it exists"
     auto path = make_store(dir);
     sqlite3* db = nullptr;
     sqlite3_open(path.c_str(), &db);
-    REQUIRE(sqlite3_exec(db,
-                         "CREATE TABLE IF NOT EXISTS judgements (id INTEGER PRIMARY KEY, trace INTEGER, scorer_version INTEGER, "
-                         "judge TEXT, model TEXT, rubric TEXT, rubric_version TEXT, rubric_hash TEXT, score REAL, "
-                         "passed INTEGER, choice TEXT, reasoning TEXT, input_tokens INTEGER, output_tokens INTEGER, "
-                         "cost_usd REAL, latency_ms REAL, attempts INTEGER, cached INTEGER, error_type TEXT, "
-                         "error_message TEXT, at_ms INTEGER);"
-                         "INSERT INTO judgements (trace, scorer_version, judge, model, rubric, rubric_version, "
-                         "rubric_hash, score, passed, choice, reasoning, input_tokens, output_tokens, cost_usd, "
-                         "latency_ms, attempts, cached, at_ms) SELECT t.id, v.id, 'j1', 'gpt-x', 'helpfulness', '2', "
-                         "'abc', 0.1, 0, 'bad', 'the answer dodges', 100, 20, 0.001, 800, 1, 0, 9 FROM traces t, "
-                         "scorer_versions v WHERE t.trace_id = 't00' AND v.scorer = 'refusal'",
-                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(
+        sqlite3_exec(
+            db,
+            "CREATE TABLE IF NOT EXISTS judgements (id INTEGER PRIMARY KEY, trace INTEGER, "
+            "scorer_version INTEGER, "
+            "judge TEXT, model TEXT, rubric TEXT, rubric_version TEXT, rubric_hash TEXT, score "
+            "REAL, "
+            "passed INTEGER, choice TEXT, reasoning TEXT, input_tokens INTEGER, output_tokens "
+            "INTEGER, "
+            "cost_usd REAL, latency_ms REAL, attempts INTEGER, cached INTEGER, error_type TEXT, "
+            "error_message TEXT, at_ms INTEGER);"
+            "INSERT INTO judgements (trace, scorer_version, judge, model, rubric, rubric_version, "
+            "rubric_hash, score, passed, choice, reasoning, input_tokens, output_tokens, cost_usd, "
+            "latency_ms, attempts, cached, at_ms) SELECT t.id, v.id, 'j1', 'gpt-x', 'helpfulness', "
+            "'2', "
+            "'abc', 0.1, 0, 'bad', 'the answer dodges', 100, 20, 0.001, 800, 1, 0, 9 FROM traces "
+            "t, "
+            "scorer_versions v WHERE t.trace_id = 't00' AND v.scorer = 'refusal'",
+            nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
     auto rs = open_sqlite_review_store(path);
     REQUIRE(rs.ok());
@@ -205,9 +221,15 @@ TEST_CASE("review export: labels become expectations") {
     auto rs = open_sqlite_review_store(path);
     REQUIRE(rs.ok());
     auto& store = **rs;
-    REQUIRE(store.add_label({"t00", "refusal", "", "ana", "agree", std::nullopt, "refused a fine request", 1}).ok());
+    REQUIRE(store
+                .add_label({"t00", "refusal", "", "ana", "agree", std::nullopt,
+                            "refused a fine request", 1})
+                .ok());
     REQUIRE(store.add_label({"t03", "refusal", "", "ana", "agree", std::nullopt, "", 2}).ok());
-    REQUIRE(store.add_label({"t07", "refusal", "", "bo", "disagree", std::nullopt, "this is a refusal", 3}).ok());
+    REQUIRE(store
+                .add_label(
+                    {"t07", "refusal", "", "bo", "disagree", std::nullopt, "this is a refusal", 3})
+                .ok());
     REQUIRE(store.add_label({"t08", "refusal", "", "bo", "score", 0.8, "", 4}).ok());
     ReviewFilter f;
     f.scorer = "refusal";
@@ -225,8 +247,9 @@ TEST_CASE("review export: labels become expectations") {
     auto picked = review::export_cases(store, f, 1, {"t03", "t07", "t08"});
     REQUIRE(picked.ok());
     REQUIRE(picked->size() == 3);
-    CHECK((*picked)[0]["expect"]["refusal"] == true);   // metadata.expected_refusal
-    CHECK((*picked)[1]["expect"]["refusal"] == false);  // disagree with a pass: the answer was a refusal
+    CHECK((*picked)[0]["expect"]["refusal"] == true);  // metadata.expected_refusal
+    CHECK((*picked)[1]["expect"]["refusal"] ==
+          false);  // disagree with a pass: the answer was a refusal
     CHECK((*picked)[2]["expect"]["min_score"]["refusal"] == 0.8);
     CHECK(review::export_cases(store, f, 1, {"nope"}).status().code() == StatusCode::not_found);
 }
@@ -255,7 +278,8 @@ TEST_CASE("review access: loopback policy, bearer, cookies, CSRF") {
     CHECK(open.csrf_ok("", "assay_csrf=abc", "abc", "http://127.0.0.1:1", "127.0.0.1:1").ok());
     CHECK_FALSE(open.csrf_ok("", "assay_csrf=abc", "abd", "", "127.0.0.1:1").ok());
     CHECK_FALSE(open.csrf_ok("", "assay_csrf=abc", "", "", "127.0.0.1:1").ok());
-    CHECK_FALSE(open.csrf_ok("", "assay_csrf=abc", "abc", "http://evil.example", "127.0.0.1:1").ok());
+    CHECK_FALSE(
+        open.csrf_ok("", "assay_csrf=abc", "abc", "http://evil.example", "127.0.0.1:1").ok());
 
     AccessControl locked("s3cret");
     CHECK_FALSE(locked.authenticated("", ""));

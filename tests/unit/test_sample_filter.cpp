@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
-#include "core/trace_json.h"
 #include <cmath>
 
+#include "core/trace_json.h"
 #include "sample/sampler.h"
 #include "sample/sampling_policy.h"
 
@@ -10,7 +10,8 @@ using namespace assay;
 
 namespace {
 Trace trace(const std::string& md, const std::string& extra = "") {
-    auto t = parse_trace(R"({"trace_id":"id-1","output":"x","metadata":)" + md + extra + "}", {}, 0);
+    auto t =
+        parse_trace(R"({"trace_id":"id-1","output":"x","metadata":)" + md + extra + "}", {}, 0);
     REQUIRE_MESSAGE(t.ok(), t.status().message());
     return *t;
 }
@@ -50,19 +51,24 @@ TEST_CASE("sampling policy: filter, then always_when, then rate") {
     SamplingPolicy p;
     p.rate = 0.0;
     p.filter = filter("{environment: prod}");
-    auto always = AlwaysWhen::parse(YAML::Load("{error: true, latency_ms_above: 1000, tags: [vip]}"), "a");
+    auto always =
+        AlwaysWhen::parse(YAML::Load("{error: true, latency_ms_above: 1000, tags: [vip]}"), "a");
     REQUIRE(always.ok());
     p.always = *always;
 
-    CHECK(p.decide(trace(R"({"environment":"staging"})", R"(,"error":{"type":"timeout"})")).outcome ==
-          SampleOutcome::filtered_out);
+    CHECK(
+        p.decide(trace(R"({"environment":"staging"})", R"(,"error":{"type":"timeout"})")).outcome ==
+        SampleOutcome::filtered_out);
     CHECK(p.decide(trace(R"({"environment":"prod"})")).outcome == SampleOutcome::sampled_out);
     auto err = p.decide(trace(R"({"environment":"prod"})", R"(,"error":{"type":"timeout"})"));
     CHECK(err.outcome == SampleOutcome::forced);
     CHECK(err.reason == "always_when: trace has an error (timeout)");
-    CHECK(p.decide(trace(R"({"environment":"prod"})", R"(,"latency_ms":1500)")).outcome == SampleOutcome::forced);
-    CHECK(p.decide(trace(R"({"environment":"prod"})", R"(,"latency_ms":500)")).outcome == SampleOutcome::sampled_out);
-    CHECK(p.decide(trace(R"({"environment":"prod","tags":["vip"]})")).outcome == SampleOutcome::forced);
+    CHECK(p.decide(trace(R"({"environment":"prod"})", R"(,"latency_ms":1500)")).outcome ==
+          SampleOutcome::forced);
+    CHECK(p.decide(trace(R"({"environment":"prod"})", R"(,"latency_ms":500)")).outcome ==
+          SampleOutcome::sampled_out);
+    CHECK(p.decide(trace(R"({"environment":"prod","tags":["vip"]})")).outcome ==
+          SampleOutcome::forced);
 
     SamplingPolicy half;
     half.rate = 0.5;

@@ -24,7 +24,8 @@ public:
             return Status::not_applicable("kind is skip");
         }
         auto n = static_cast<int64_t>(t.output.size());
-        return Score{static_cast<double>(n), n <= m_max, n <= m_max ? "ok" : "long", std::to_string(n) + " bytes"};
+        return Score{static_cast<double>(n), n <= m_max, n <= m_max ? "ok" : "long",
+                     std::to_string(n) + " bytes"};
     }
 
 private:
@@ -46,7 +47,8 @@ Result<std::unique_ptr<DeferredScorer>> make_judge(ConfigBlock& b) {
     return std::unique_ptr<DeferredScorer>(new TestJudge());
 }
 
-ASSAY_REGISTER_SCORER((ScorerType{"test_len", "test", 3, 1.0, {{"max", "number", "default 10"}}, &make_len}));
+ASSAY_REGISTER_SCORER((ScorerType{
+    "test_len", "test", 3, 1.0, {{"max", "number", "default 10"}}, &make_len}));
 ASSAY_REGISTER_SCORER((ScorerType{"test_judge", "test", 1, -1.0, {}, nullptr, &make_judge}));
 
 }  // namespace

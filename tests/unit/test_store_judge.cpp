@@ -1,7 +1,6 @@
 // The store's LLM-judge queries on real SQLite files: queue reads, atomic
 // outcomes, the cache, spend, status and backfill candidates.
 #include <doctest/doctest.h>
-
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,19 +10,20 @@
 #include <thread>
 
 #include "core/trace_json.h"
+#include "sql_value.h"
 #include "store/judge_claimant.h"
 #include "store/sqlite/store.h"
-#include "sql_value.h"
 #include "temp_dir.h"
 
 using namespace assay;
-using assay::testing::TempDir;
 using assay::testing::sql_value;
+using assay::testing::TempDir;
 
 namespace {
 
 Trace stored(const std::string& id, int64_t ts, const std::string& feature = "") {
-    auto t = parse_trace(std::string_view(R"({"trace_id": ")" + id + R"(", "input": "q", "output": "a"})"), {}, ts);
+    auto t = parse_trace(
+        std::string_view(R"({"trace_id": ")" + id + R"(", "input": "q", "output": "a"})"), {}, ts);
     REQUIRE(t.ok());
     t->metadata.feature = feature;
     return std::move(t).value();
@@ -112,7 +112,9 @@ TEST_CASE("store judge: queue read, atomic outcome, cache, spend and status") {
     o.cache[0].reply = "other";  // an existing hash is kept
     REQUIRE((*s)->write_judge_outcome(o).ok());
     CHECK(sql_value(path, "SELECT count(*) FROM judge_queue") == 1);
-    CHECK(sql_value(path, "SELECT count(*) FROM scores_view WHERE decision = 'scored' AND value = 4") == 1);
+    CHECK(sql_value(path,
+                    "SELECT count(*) FROM scores_view WHERE decision = 'scored' AND value = 4") ==
+          1);
     auto hit = (*s)->judge_cache_get("h1");
     REQUIRE(hit.ok());
     REQUIRE(hit->has_value());
@@ -158,12 +160,14 @@ TEST_CASE("store judge: backfill candidates skip final decisions of the same ver
     const std::string path = dir.file("b.db");
     auto s = SqliteStore::open({path});
     REQUIRE(s.ok());
-    REQUIRE((*s)->register_scorers({{"helpful", "1.x", "judge", "{}"}, {"helpful", "2.y", "judge", "{}"}}).ok());
+    REQUIRE((*s)->register_scorers(
+                    {{"helpful", "1.x", "judge", "{}"}, {"helpful", "2.y", "judge", "{}"}})
+                .ok());
     WriteBatch b;
     b.traces = {stored("a", 1000, "chat"), stored("b", 2000, "chat"), stored("c", 3000, "search"),
                 stored("d", 4000, "chat"), stored("e", 5000, "chat")};
-    b.scores = {row("a", Decision::scored), row("b", Decision::skipped_budget), row("d", Decision::pending),
-                row("e", Decision::skipped_missing_input)};
+    b.scores = {row("a", Decision::scored), row("b", Decision::skipped_budget),
+                row("d", Decision::pending), row("e", Decision::skipped_missing_input)};
     b.scores[0].batch_index = 0;
     b.scores[1].batch_index = 1;
     b.scores[2].batch_index = 3;
@@ -225,20 +229,25 @@ TEST_CASE("store judge: claims keep two connections to one file from taking the 
     REQUIRE((*a)->write(w).ok());
 
     // A claims the two oldest; B gets only the others, A's stay A's.
-    CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 2, {})) == std::set<std::string>{"t1", "t2"});
-    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue_view WHERE claimed_by = '" + oa.judge_claimant +
-                          "' AND claimed_until_ms IS NOT NULL") == 2);
-    CHECK(ids((*b)->claim_judge_tasks("helpful", "1.x", 10, {})) == std::set<std::string>{"t3", "t4"});
+    CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 2, {})) ==
+          std::set<std::string>{"t1", "t2"});
+    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue_view WHERE claimed_by = '" +
+                              oa.judge_claimant + "' AND claimed_until_ms IS NOT NULL") == 2);
+    CHECK(ids((*b)->claim_judge_tasks("helpful", "1.x", 10, {})) ==
+          std::set<std::string>{"t3", "t4"});
     CHECK(ids((*b)->claim_judge_tasks("helpful", "1.x", 10, {"t3", "t4"})).empty());
     // A's own claims come back to A unless they are in its skip (in-flight) set.
-    CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {"t1"})) == std::set<std::string>{"t2"});
+    CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {"t1"})) ==
+          std::set<std::string>{"t2"});
     CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {"t1", "t2"})).empty());
 
     // A's 100 ms lease runs out: B may take t1 and t2; then A gets nothing.
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    CHECK(ids((*b)->claim_judge_tasks("helpful", "1.x", 10, {"t3", "t4"})) == std::set<std::string>{"t1", "t2"});
+    CHECK(ids((*b)->claim_judge_tasks("helpful", "1.x", 10, {"t3", "t4"})) ==
+          std::set<std::string>{"t1", "t2"});
     CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {})).empty());
-    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue WHERE claimed_by = '" + ob.judge_claimant + "'") == 4);
+    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue WHERE claimed_by = '" +
+                              ob.judge_claimant + "'") == 4);
 
     // A claim by a dead process of this host is taken at once, even with a
     // lease far in the future; another host's claim is not.
@@ -254,13 +263,16 @@ TEST_CASE("store judge: claims keep two connections to one file from taking the 
     CHECK_FALSE(judge_claimant_dead_here(ob.judge_claimant));
     CHECK_FALSE(judge_claimant_dead_here("other-host-name:" + std::to_string(child) + ":x"));
     exec_sql(path, "UPDATE judge_queue SET claimed_by = '" + dead +
-                       "', claimed_until_ms = 99999999999999 WHERE trace = (SELECT id FROM traces WHERE trace_id = 't1')");
+                       "', claimed_until_ms = 99999999999999 WHERE trace = (SELECT id FROM traces "
+                       "WHERE trace_id = 't1')");
     exec_sql(path, "UPDATE judge_queue SET claimed_by = 'other-host-name:" + std::to_string(child) +
                        ":x', claimed_until_ms = 99999999999999 "
                        "WHERE trace = (SELECT id FROM traces WHERE trace_id = 't2')");
     CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {})) == std::set<std::string>{"t1"});
-    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't1' AND claimed_by = '" +
-                          oa.judge_claimant + "'") == 1);
+    CHECK(
+        sql_value(path,
+                  "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't1' AND claimed_by = '" +
+                      oa.judge_claimant + "'") == 1);
 
     // Leaving a task pending clears its claim: the other connection may take it.
     JudgeOutcome pending;
@@ -268,7 +280,10 @@ TEST_CASE("store judge: claims keep two connections to one file from taking the 
     pending.scorer = "helpful";
     pending.scorer_version = "1.x";
     REQUIRE((*b)->write_judge_outcome(pending).ok());
-    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't3' AND claimed_by IS NULL "
-                      "AND claimed_until_ms IS NULL AND attempts = 1") == 1);
-    CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {"t1"})) == std::set<std::string>{"t3"});
+    CHECK(sql_value(
+              path,
+              "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't3' AND claimed_by IS NULL "
+              "AND claimed_until_ms IS NULL AND attempts = 1") == 1);
+    CHECK(ids((*a)->claim_judge_tasks("helpful", "1.x", 10, {"t1"})) ==
+          std::set<std::string>{"t3"});
 }

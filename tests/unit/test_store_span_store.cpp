@@ -1,16 +1,15 @@
 #include <doctest/doctest.h>
-
 #include <sqlite3.h>
 
 #include "core/trace_json.h"
+#include "sql_value.h"
 #include "store/span_store.h"
 #include "store/sqlite/store.h"
-#include "sql_value.h"
 #include "temp_dir.h"
 
 using namespace assay;
-using assay::testing::TempDir;
 using assay::testing::sql_value;
+using assay::testing::TempDir;
 
 namespace {
 
@@ -46,7 +45,10 @@ TEST_CASE("span store: put upserts by trace and span id, load orders by arrival,
     REQUIRE_MESSAGE(s.ok(), s.status().message());
     SpanStore& spans = **s;
 
-    REQUIRE(spans.put({{"t1", "s2", 20, "second"}, {"t1", "s1", 10, "first"}, {"t2", "s1", 15, "other"}}).ok());
+    REQUIRE(
+        spans
+            .put({{"t1", "s2", 20, "second"}, {"t1", "s1", 10, "first"}, {"t2", "s1", 15, "other"}})
+            .ok());
     CHECK(*spans.count() == 3);
     // A retried export replaces the earlier copy of the same span.
     REQUIRE(spans.put({{"t1", "s2", 30, "second, retried"}}).ok());
@@ -77,10 +79,11 @@ TEST_CASE("span store: put is atomic — a failing batch leaves nothing behind")
     // same transaction.
     sqlite3* raw = nullptr;
     sqlite3_open(db.c_str(), &raw);
-    REQUIRE(sqlite3_exec(raw,
-                         "CREATE TRIGGER no_bad BEFORE INSERT ON otlp_spans WHEN NEW.span_id = 'bad' "
-                         "BEGIN SELECT RAISE(ABORT, 'refused'); END",
-                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(
+        sqlite3_exec(raw,
+                     "CREATE TRIGGER no_bad BEFORE INSERT ON otlp_spans WHEN NEW.span_id = 'bad' "
+                     "BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                     nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(raw);
     Status st = (*s)->put({{"t", "good", 1, "{}"}, {"t", "bad", 1, "{}"}});
     CHECK_FALSE(st.ok());
@@ -95,7 +98,8 @@ TEST_CASE("span store: trace_stored sees the traces table; dead letters land in 
     auto s = open_sqlite_span_store(db, 1000);
     REQUIRE(s.ok());
     CHECK_FALSE(*(*s)->trace_stored("tr_1"));
-    auto t = parse_trace(std::string_view(R"({"trace_id":"tr_1","input":"q","output":"a"})"), {}, 5);
+    auto t =
+        parse_trace(std::string_view(R"({"trace_id":"tr_1","input":"q","output":"a"})"), {}, 5);
     REQUIRE(t.ok());
     WriteBatch b;
     b.traces.push_back(*t);
@@ -103,6 +107,9 @@ TEST_CASE("span store: trace_stored sees the traces table; dead letters land in 
     CHECK(*(*s)->trace_stored("tr_1"));
 
     REQUIRE((*s)->dead_letter(42, "otlp:http", "otlp: bad", std::string("x\0y", 3), 1000).ok());
-    CHECK(sql_value(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:http' AND error = 'otlp: bad' "
-                         "AND raw_bytes = 1000 AND length(raw) = 3") == 1);
+    CHECK(
+        sql_value(
+            db,
+            "SELECT count(*) FROM dead_letters WHERE source = 'otlp:http' AND error = 'otlp: bad' "
+            "AND raw_bytes = 1000 AND length(raw) = 3") == 1);
 }

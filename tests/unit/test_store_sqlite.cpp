@@ -1,22 +1,23 @@
 #include <doctest/doctest.h>
-
 #include <sqlite3.h>
 
 #include "core/trace_json.h"
+#include "sql_value.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/store.h"
-#include "sql_value.h"
 #include "temp_dir.h"
 
 using namespace assay;
-using assay::testing::TempDir;
 using assay::testing::sql_value;
+using assay::testing::TempDir;
 
 namespace {
 
 Trace make_trace(const std::string& id, const std::string& feature = "chat") {
-    auto t = parse_trace(R"({"trace_id":")" + id + R"(","timestamp":"2026-11-20T10:00:00Z","input":"q","output":"a",
-        "metadata":{"feature":")" + feature + R"(","tenant":"acme"}})",
+    auto t = parse_trace(R"({"trace_id":")" + id +
+                             R"(","timestamp":"2026-11-20T10:00:00Z","input":"q","output":"a",
+        "metadata":{"feature":")" +
+                             feature + R"(","tenant":"acme"}})",
                          {}, 5);
     REQUIRE(t.ok());
     return *t;
@@ -45,9 +46,12 @@ TEST_CASE("store: migrates an empty file to the current schema, and reopens") {
     }
     auto again = SqliteStore::open({path});
     REQUIRE(again.ok());
-    CHECK(sql_value(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                      "('traces','scores','dead_letters','sampler_counters','judge_queue','scorer_versions')") == 6);
-    CHECK(sql_value(path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'") == 1);
+    CHECK(sql_value(path,
+                    "SELECT count(*) FROM sqlite_master WHERE name IN "
+                    "('traces','scores','dead_letters','sampler_counters','judge_queue','scorer_"
+                    "versions')") == 6);
+    CHECK(sql_value(path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'") ==
+          1);
 }
 
 TEST_CASE("store: refuses a schema newer than it knows") {
@@ -67,8 +71,10 @@ TEST_CASE("store: writing the same batch twice is idempotent") {
     std::string path = dir.file("i.db");
     auto s = SqliteStore::open({path});
     REQUIRE(s.ok());
-    REQUIRE((*s)->register_scorers({{"json", "1.aaaa", "format", "{}"}, {"json", "2.bbbb", "format", "{}"},
-                                    {"helpful", "1.x", "judge", "{}"}}).ok());
+    REQUIRE((*s)->register_scorers({{"json", "1.aaaa", "format", "{}"},
+                                    {"json", "2.bbbb", "format", "{}"},
+                                    {"helpful", "1.x", "judge", "{}"}})
+                .ok());
     WriteBatch b;
     b.traces = {make_trace("t1"), make_trace("t2")};
     b.scores = {scored("t1", "json", 1, true), scored("t2", "json", 0, false)};
@@ -86,7 +92,11 @@ TEST_CASE("store: writing the same batch twice is idempotent") {
     v2.scores[0].scorer_version = "2.bbbb";
     REQUIRE((*s)->write(v2).ok());
     CHECK(sql_value(path, "SELECT count(*) FROM scores_view WHERE trace_id = 't1'") == 2);
-    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't1' AND scorer = 'helpful'") == 1);
+    CHECK(
+        sql_value(
+            path,
+            "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't1' AND scorer = 'helpful'") ==
+        1);
 }
 
 TEST_CASE("store: an error is never stored as a score") {

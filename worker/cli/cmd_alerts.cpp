@@ -2,7 +2,6 @@
 // configured rules once (cron, tests), deliver notices, print the findings.
 #include <cstdio>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -25,10 +24,14 @@ struct AlertsArgs {
 
 const char* delivery_name(Delivery d) {
     switch (d) {
-    case Delivery::pending: return "pending";
-    case Delivery::delivered: return "delivered";
-    case Delivery::no_webhook: return "no_webhook";
-    case Delivery::failed: return "failed";
+        case Delivery::pending:
+            return "pending";
+        case Delivery::delivered:
+            return "delivered";
+        case Delivery::no_webhook:
+            return "no_webhook";
+        case Delivery::failed:
+            return "failed";
     }
     return "?";
 }
@@ -40,7 +43,8 @@ nlohmann::json alert_json(const AlertRecord& a) {
             {"group", a.group_key},
             {"state", a.state},
             {"fired_at", format_rfc3339_ms(a.fired_ms)},
-            {"resolved_at", a.resolved_ms ? nlohmann::json(format_rfc3339_ms(*a.resolved_ms)) : nlohmann::json(nullptr)},
+            {"resolved_at", a.resolved_ms ? nlohmann::json(format_rfc3339_ms(*a.resolved_ms))
+                                          : nlohmann::json(nullptr)},
             {"value", a.value},
             {"baseline", a.baseline},
             {"count", a.count},
@@ -79,11 +83,14 @@ int run_list(const AlertsArgs& a) {
         std::printf("no alerts\n");
         return 0;
     }
-    std::vector<std::vector<std::string>> rows = {{"id", "rule", "group", "state", "fired", "resolved", "delivery", "message"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"id", "rule", "group", "state", "fired", "resolved", "delivery", "message"}};
     for (const auto& x : *list) {
-        rows.push_back({std::to_string(x.id), x.rule, x.group_key, x.state, format_rfc3339_ms(x.fired_ms),
+        rows.push_back({std::to_string(x.id), x.rule, x.group_key, x.state,
+                        format_rfc3339_ms(x.fired_ms),
                         x.resolved_ms ? format_rfc3339_ms(*x.resolved_ms) : "-",
-                        std::string(delivery_name(x.fire_delivered)) + "/" + delivery_name(x.resolve_delivered),
+                        std::string(delivery_name(x.fire_delivered)) + "/" +
+                            delivery_name(x.resolve_delivered),
                         x.message});
     }
     print_table(rows);
@@ -154,7 +161,8 @@ int run_check(const AlertsArgs& a) {
         out["delivery_failures"] = rep->delivery_failures;
         std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
-        std::vector<std::vector<std::string>> rows = {{"rule", "group", "state", "n", "p", "detail"}};
+        std::vector<std::vector<std::string>> rows = {
+            {"rule", "group", "state", "n", "p", "detail"}};
         for (const auto& f : rep->findings) {
             rows.push_back({f.rule, f.group_key, to_string(f.state), std::to_string(f.count),
                             fmt_double(f.p_value, 4), f.message});
@@ -164,8 +172,11 @@ int run_check(const AlertsArgs& a) {
         } else {
             std::printf("no findings (no rules, or no data for them)\n");
         }
-        std::printf("\n%zu fired, %zu resolved, %d suppressed by cooldown, %d notices delivered, %d failed\n",
-                    rep->fired.size(), rep->resolved.size(), rep->suppressed, rep->delivered, rep->delivery_failures);
+        std::printf(
+            "\n%zu fired, %zu resolved, %d suppressed by cooldown, %d notices delivered, %d "
+            "failed\n",
+            rep->fired.size(), rep->resolved.size(), rep->suppressed, rep->delivered,
+            rep->delivery_failures);
     }
     return rep->delivery_failures > 0 ? 1 : 0;
 }
@@ -174,16 +185,21 @@ int run_check(const AlertsArgs& a) {
 
 void add_alerts_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<AlertsArgs>();
-    CLI::App* c = app.add_subcommand("alerts", "List stored alerts; `alerts check` evaluates the alert rules once");
-    c->add_option("--db", a->db, "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
+    CLI::App* c = app.add_subcommand(
+        "alerts", "List stored alerts; `alerts check` evaluates the alert rules once");
+    c->add_option("--db", a->db,
+                  "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
     c->add_option("--config,-c", a->config, "Config file (store.sqlite; alert rules for check)");
     c->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"table", "json"}));
-    c->add_option("--limit,-n", a->limit, "How many alerts to list, newest first")->check(CLI::Range(1, 1000000));
-    CLI::App* check = c->add_subcommand("check", "Evaluate the alert rules once, deliver notices, print the findings");
+    c->add_option("--limit,-n", a->limit, "How many alerts to list, newest first")
+        ->check(CLI::Range(1, 1000000));
+    CLI::App* check = c->add_subcommand(
+        "check", "Evaluate the alert rules once, deliver notices, print the findings");
     check->add_option("--config,-c", a->config, "Config file with the alerts block");
     check->add_option("--db", a->db, "SQLite store (overrides store.sqlite)");
     check->add_option("--now", a->now, "Evaluate as of this RFC 3339 time (default: now)");
-    check->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"table", "json"}));
+    check->add_option("--format", a->format, "Output format")
+        ->check(CLI::IsMember({"table", "json"}));
     c->callback([a, check, &run] {
         if (check->parsed()) {
             run = [a] { return run_check(*a); };

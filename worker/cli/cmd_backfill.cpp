@@ -49,19 +49,22 @@ int run_backfill(const BackfillArgs& a) {
         cs = s.name == a.scorer ? &s : cs;
     }
     if (cs == nullptr) {
-        std::fprintf(stderr, "%s: --scorer: no scorer named '%s' in %s\n", cmd.c_str(), a.scorer.c_str(),
-                     cfg->source.c_str());
+        std::fprintf(stderr, "%s: --scorer: no scorer named '%s' in %s\n", cmd.c_str(),
+                     a.scorer.c_str(), cfg->source.c_str());
         return 1;
     }
     const JudgeScorerSpec* spec = judge_scorer_spec(cs->deferred.get());
     if (spec == nullptr) {
-        std::fprintf(stderr, "%s: --scorer: '%s' is a %s scorer; backfill runs judge scorers\n", cmd.c_str(),
-                     a.scorer.c_str(), cs->type.c_str());
+        std::fprintf(stderr, "%s: --scorer: '%s' is a %s scorer; backfill runs judge scorers\n",
+                     cmd.c_str(), a.scorer.c_str(), cs->type.c_str());
         return 2;
     }
     if (cs->is_pairwise()) {
-        std::fprintf(stderr, "%s: --scorer: '%s' has a pairwise rubric; only `assay gate` runs it (it compares a "
-                     "baseline and a candidate output)\n", cmd.c_str(), a.scorer.c_str());
+        std::fprintf(
+            stderr,
+            "%s: --scorer: '%s' has a pairwise rubric; only `assay gate` runs it (it compares a "
+            "baseline and a candidate output)\n",
+            cmd.c_str(), a.scorer.c_str());
         return 2;
     }
     std::map<std::string, JudgeRuntime> judges;
@@ -81,7 +84,8 @@ int run_backfill(const BackfillArgs& a) {
     if (!a.since.empty()) {
         auto since = parse_since(a.since, now_ms());
         if (!since.ok()) {
-            std::fprintf(stderr, "%s: --since: %s\n", cmd.c_str(), since.status().message().c_str());
+            std::fprintf(stderr, "%s: --since: %s\n", cmd.c_str(),
+                         since.status().message().c_str());
             return 2;
         }
         q.since_ms = *since;
@@ -121,7 +125,8 @@ int run_backfill(const BackfillArgs& a) {
         row.at_ms = now;
         row.reason = d.reason;
         if (d.outcome == SampleOutcome::filtered_out || d.outcome == SampleOutcome::sampled_out) {
-            row.decision = d.outcome == SampleOutcome::filtered_out ? Decision::filtered_out : Decision::sampled_out;
+            row.decision = d.outcome == SampleOutcome::filtered_out ? Decision::filtered_out
+                                                                    : Decision::sampled_out;
             batch.scores.push_back(std::move(row));
             continue;
         }
@@ -135,7 +140,9 @@ int run_backfill(const BackfillArgs& a) {
             for (const auto& name : spec->judges) {
                 const JudgeOptions& o = judges.at(name).transport;
                 const double in_tokens = static_cast<double>(system.size() + prompt->size()) / 4.0;
-                trace_cost += (in_tokens * o.price.input_per_mtok + o.max_tokens * o.price.output_per_mtok) / 1e6;
+                trace_cost +=
+                    (in_tokens * o.price.input_per_mtok + o.max_tokens * o.price.output_per_mtok) /
+                    1e6;
                 ++trace_calls;
             }
         }
@@ -156,10 +163,12 @@ int run_backfill(const BackfillArgs& a) {
         batch.scores.push_back(std::move(row));
         batch.judge_tasks.push_back({c.trace_id, cs->name, cs->version, now, -1});
     }
-    std::printf("backfill %s (version %s): %zu stored traces without a final decision; %lld sampled; %lld lack "
-                "an input the rubric needs; %lld judge calls, estimated cost at most $%.4f\n",
-                cs->name.c_str(), cs->version.c_str(), candidates->size(), static_cast<long long>(sampled),
-                static_cast<long long>(missing), static_cast<long long>(calls), cost);
+    std::printf(
+        "backfill %s (version %s): %zu stored traces without a final decision; %lld sampled; %lld "
+        "lack "
+        "an input the rubric needs; %lld judge calls, estimated cost at most $%.4f\n",
+        cs->name.c_str(), cs->version.c_str(), candidates->size(), static_cast<long long>(sampled),
+        static_cast<long long>(missing), static_cast<long long>(calls), cost);
     if (a.estimate) {
         return 0;
     }
@@ -168,8 +177,10 @@ int run_backfill(const BackfillArgs& a) {
         return 2;
     }
     if (over_budget > 0) {
-        std::printf("backfill: --max-usd %.4f reached: %lld sampled traces not queued (run again to continue)\n",
-                    a.max_usd, static_cast<long long>(over_budget));
+        std::printf(
+            "backfill: --max-usd %.4f reached: %lld sampled traces not queued (run again to "
+            "continue)\n",
+            a.max_usd, static_cast<long long>(over_budget));
     }
     std::printf("backfill: queued %lld traces (estimated at most $%.4f); judging...\n",
                 static_cast<long long>(queued), queued_cost);
@@ -191,14 +202,15 @@ int run_backfill(const BackfillArgs& a) {
     for (const auto& j : m.judges) {
         spent += j.cost_usd;
         if (j.state == "paused" || j.state == "disabled") {
-            std::printf("backfill: judge '%s' is %s (%s): its traces stay pending\n", j.name.c_str(),
-                        j.state.c_str(), j.pause_reason.c_str());
+            std::printf("backfill: judge '%s' is %s (%s): its traces stay pending\n",
+                        j.name.c_str(), j.state.c_str(), j.pause_reason.c_str());
         }
     }
-    std::printf("backfill: scored %lld, failed %lld, skipped_budget %lld, skipped_missing_input %lld, left "
-                "pending %lld; spent $%.4f\n",
-                get("scored"), get("failed"), get("skipped_budget"), get("skipped_missing_input"),
-                get("left_pending"), spent);
+    std::printf(
+        "backfill: scored %lld, failed %lld, skipped_budget %lld, skipped_missing_input %lld, left "
+        "pending %lld; spent $%.4f\n",
+        get("scored"), get("failed"), get("skipped_budget"), get("skipped_missing_input"),
+        get("left_pending"), spent);
     return 0;
 }
 
@@ -206,7 +218,8 @@ int run_backfill(const BackfillArgs& a) {
 
 void add_backfill_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<BackfillArgs>();
-    CLI::App* c = app.add_subcommand("backfill", "Judge stored traces with a judge scorer's current version");
+    CLI::App* c =
+        app.add_subcommand("backfill", "Judge stored traces with a judge scorer's current version");
     c->add_option("--config,-c", a->config, "Config file (default: ./assay.yaml)");
     c->add_option("--db", a->db, "SQLite store path (overrides store.sqlite)");
     c->add_option("--scorer", a->scorer, "The judge scorer to backfill")->required();

@@ -1,14 +1,13 @@
 // `assay bottom`: the lowest-scoring traces for one scorer (failures first).
 #include <cstdio>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/store_args.h"
-#include "core/text.h"
 #include "core/clock.h"
+#include "core/text.h"
 #include "core/time_format.h"
 #include "core/trace_json.h"
 
@@ -66,8 +65,10 @@ int run_bottom(const BottomArgs& a) {
             o["tenant"] = r.tenant;
             o["prompt_version"] = r.prompt_version;
             o["model"] = r.model;
-            o["input_excerpt"] = t.ok() ? excerpt(t->input, static_cast<size_t>(a.excerpt) * 4) : "";
-            o["output_excerpt"] = t.ok() ? excerpt(t->output, static_cast<size_t>(a.excerpt) * 4) : "";
+            o["input_excerpt"] =
+                t.ok() ? excerpt(t->input, static_cast<size_t>(a.excerpt) * 4) : "";
+            o["output_excerpt"] =
+                t.ok() ? excerpt(t->output, static_cast<size_t>(a.excerpt) * 4) : "";
             out.push_back(o);
         }
         std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -101,7 +102,8 @@ int run_bottom(const BottomArgs& a) {
 void add_bottom_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<BottomArgs>();
     CLI::App* c = app.add_subcommand("bottom", "List the lowest-scoring traces for a scorer");
-    c->add_option("--db", a->db, "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
+    c->add_option("--db", a->db,
+                  "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
     c->add_option("--config,-c", a->config, "Config file to take store.sqlite from");
     c->add_option("--scorer,-s", a->scorer, "Scorer name")->required();
     c->add_option("--scorer-version", a->version, "Scorer version (default: the most recent)");

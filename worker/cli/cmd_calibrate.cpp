@@ -32,14 +32,17 @@ int run_calibrate(const CalibrateArgs& a) {
     opts.min_labels = a.min_labels;
     auto versions = review::calibrate(*pairs, opts);
     if (a.format == "json") {
-        nlohmann::json out = {{"scorer", a.scorer}, {"min_kappa", opts.min_kappa}, {"min_labels", opts.min_labels},
+        nlohmann::json out = {{"scorer", a.scorer},
+                              {"min_kappa", opts.min_kappa},
+                              {"min_labels", opts.min_labels},
                               {"versions", nlohmann::json::array()}};
         for (const auto& v : versions) {
             out["versions"].push_back(review::to_json(v));
         }
         std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else if (versions.empty()) {
-        std::printf("no labels for scorer '%s' yet: label traces with assay review\n", a.scorer.c_str());
+        std::printf("no labels for scorer '%s' yet: label traces with assay review\n",
+                    a.scorer.c_str());
     } else {
         for (const auto& v : versions) {
             std::cout << review::to_table(v) << "\n";
@@ -60,13 +63,17 @@ int run_calibrate(const CalibrateArgs& a) {
 
 void add_calibrate_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<CalibrateArgs>();
-    CLI::App* c = app.add_subcommand("calibrate", "Agreement of a scorer with human labels (kappa, Spearman, MAE)");
+    CLI::App* c = app.add_subcommand(
+        "calibrate", "Agreement of a scorer with human labels (kappa, Spearman, MAE)");
     c->add_option("--db", a->db, "SQLite store (default: ASSAY_DB, then ./assay.db)");
     c->add_option("--scorer,-s", a->scorer, "Scorer name")->required();
-    c->add_option("--scorer-version", a->version, "Only this version (default: every labelled version)");
+    c->add_option("--scorer-version", a->version,
+                  "Only this version (default: every labelled version)");
     c->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"table", "json"}));
-    c->add_option("--min-kappa", a->min_kappa, "Warn below this kappa (default 0.6)")->check(CLI::Range(-1.0, 1.0));
-    c->add_option("--min-labels", a->min_labels, "Warn with fewer labels (default 20)")->check(CLI::Range(1, 1000000));
+    c->add_option("--min-kappa", a->min_kappa, "Warn below this kappa (default 0.6)")
+        ->check(CLI::Range(-1.0, 1.0));
+    c->add_option("--min-labels", a->min_labels, "Warn with fewer labels (default 20)")
+        ->check(CLI::Range(1, 1000000));
     c->callback([a, &run] { run = [a] { return run_calibrate(*a); }; });
 }
 

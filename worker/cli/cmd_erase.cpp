@@ -49,18 +49,23 @@ int run_erase(const EraseArgs& a) {
     // Deleted bytes can linger in rebuilt pages' unused space: rewrite the file.
     if (!a.no_vacuum) {
         if (Status st = (*store)->vacuum(); !st.ok()) {
-            std::fprintf(stderr, "assay erase: the rows are erased, but VACUUM failed (run assay erase again, or "
-                                 "VACUUM the file with the worker stopped): %s\n", st.message().c_str());
+            std::fprintf(
+                stderr,
+                "assay erase: the rows are erased, but VACUUM failed (run assay erase again, or "
+                "VACUUM the file with the worker stopped): %s\n",
+                st.message().c_str());
             return 2;
         }
     }
-    std::printf("erased %s: %lld traces, %lld score rows, %lld judge-queue entries, %lld judgements, %lld labels, "
-                "%lld dead letters, %lld pending OTLP spans, %lld aggregate rows, %lld alerts\n",
-                field.c_str(), static_cast<long long>(r->traces), static_cast<long long>(r->scores),
-                static_cast<long long>(r->judge_queue), static_cast<long long>(r->judgements),
-                static_cast<long long>(r->labels), static_cast<long long>(r->dead_letters),
-                static_cast<long long>(r->otlp_spans), static_cast<long long>(r->aggregates),
-                static_cast<long long>(r->alerts));
+    std::printf(
+        "erased %s: %lld traces, %lld score rows, %lld judge-queue entries, %lld judgements, %lld "
+        "labels, "
+        "%lld dead letters, %lld pending OTLP spans, %lld aggregate rows, %lld alerts\n",
+        field.c_str(), static_cast<long long>(r->traces), static_cast<long long>(r->scores),
+        static_cast<long long>(r->judge_queue), static_cast<long long>(r->judgements),
+        static_cast<long long>(r->labels), static_cast<long long>(r->dead_letters),
+        static_cast<long long>(r->otlp_spans), static_cast<long long>(r->aggregates),
+        static_cast<long long>(r->alerts));
     return 0;
 }
 
@@ -68,13 +73,16 @@ int run_erase(const EraseArgs& a) {
 
 void add_erase_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<EraseArgs>();
-    CLI::App* c = app.add_subcommand("erase", "Remove everything stored about one user or tenant (right to erasure)");
-    c->add_option("--db", a->db, "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
+    CLI::App* c = app.add_subcommand(
+        "erase", "Remove everything stored about one user or tenant (right to erasure)");
+    c->add_option("--db", a->db,
+                  "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
     c->add_option("--config,-c", a->config, "Config file to take store.sqlite from");
     c->add_option("--user", a->user, "metadata.user_id to erase");
     c->add_option("--tenant", a->tenant, "metadata.tenant to erase");
     c->add_flag("--no-vacuum", a->no_vacuum,
-                "Skip rewriting the file (faster on a large store; deleted bytes may then linger in free space)");
+                "Skip rewriting the file (faster on a large store; deleted bytes may then linger "
+                "in free space)");
     c->callback([a, &run] { run = [a] { return run_erase(*a); }; });
 }
 

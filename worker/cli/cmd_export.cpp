@@ -13,7 +13,8 @@ namespace assay::cli {
 namespace {
 
 struct ExportArgs {
-    std::string db, scorer, version, feature, tenant, prompt_version, model, since, until, out, passed, labelled;
+    std::string db, scorer, version, feature, tenant, prompt_version, model, since, until, out,
+        passed, labelled;
     std::vector<std::string> trace_ids;
     int64_t limit = 50;
 };
@@ -30,7 +31,8 @@ int run_export(const ExportArgs& a) {
     f.tenant = a.tenant;
     f.prompt_version = a.prompt_version;
     f.model = a.model;
-    for (const auto& [text, slot] : {std::pair{a.since, &f.since_ms}, std::pair{a.until, &f.until_ms}}) {
+    for (const auto& [text, slot] :
+         {std::pair{a.since, &f.since_ms}, std::pair{a.until, &f.until_ms}}) {
         if (!text.empty()) {
             auto t = parse_rfc3339_ms(text);
             if (!t.ok()) {
@@ -73,8 +75,8 @@ int run_export(const ExportArgs& a) {
     for (const auto& c : *cases) {
         with_expect += c.contains("expect") ? 1 : 0;
     }
-    std::printf("wrote %zu cases (%zu with an expectation from a label) to %s\n", cases->size(), with_expect,
-                a.out.c_str());
+    std::printf("wrote %zu cases (%zu with an expectation from a label) to %s\n", cases->size(),
+                with_expect, a.out.c_str());
     return 0;
 }
 
@@ -82,12 +84,15 @@ int run_export(const ExportArgs& a) {
 
 void add_export_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<ExportArgs>();
-    CLI::App* c = app.add_subcommand("export", "Write bottom-scoring or chosen traces as gate dataset cases (JSONL)");
+    CLI::App* c = app.add_subcommand(
+        "export", "Write bottom-scoring or chosen traces as gate dataset cases (JSONL)");
     c->add_option("--db", a->db, "SQLite store (default: ASSAY_DB, then ./assay.db)");
     c->add_option("--scorer,-s", a->scorer, "Scorer name")->required();
     c->add_option("--scorer-version", a->version, "Scorer version (default: the most recent)");
-    c->add_option("--limit,-n", a->limit, "How many of the bottom traces")->check(CLI::Range(1, 1000000));
-    c->add_option("--trace", a->trace_ids, "Export these trace ids instead of the bottom N (repeatable)");
+    c->add_option("--limit,-n", a->limit, "How many of the bottom traces")
+        ->check(CLI::Range(1, 1000000));
+    c->add_option("--trace", a->trace_ids,
+                  "Export these trace ids instead of the bottom N (repeatable)");
     c->add_option("--feature", a->feature, "Only this metadata.feature");
     c->add_option("--tenant", a->tenant, "Only this metadata.tenant");
     c->add_option("--prompt-version", a->prompt_version, "Only this metadata.prompt_version");

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -62,8 +61,9 @@ int run_judges_status(const JudgesArgs& a) {
         }
     }
     nlohmann::json out = nlohmann::json::array();
-    std::vector<std::vector<std::string>> rows = {
-        {"judge", "model", "state", "pending", "spent_today", "budget", "calls", "cache_hits", "detail"}};
+    std::vector<std::vector<std::string>> rows = {{"judge", "model", "state", "pending",
+                                                   "spent_today", "budget", "calls", "cache_hits",
+                                                   "detail"}};
     for (const auto& spec : cfg->judges) {
         auto rt = judge_runtime_from_spec(spec);
         if (!rt.ok()) {
@@ -76,9 +76,11 @@ int run_judges_status(const JudgesArgs& a) {
         const char* key = env.empty() ? nullptr : std::getenv(env.c_str());
         for (const auto& last : report->last_by_judge) {
             if (last.judge == spec.name &&
-                (last.error_type == "auth" || last.error_type == "billing" || last.error_type == "unknown_model")) {
+                (last.error_type == "auth" || last.error_type == "billing" ||
+                 last.error_type == "unknown_model")) {
                 state = "paused";
-                detail = last.error_type + ": " + last.error_message + " (at " + format_rfc3339_ms(last.at_ms) + ")";
+                detail = last.error_type + ": " + last.error_message + " (at " +
+                         format_rfc3339_ms(last.at_ms) + ")";
             }
         }
         if (!env.empty() && (key == nullptr || *key == '\0')) {
@@ -97,30 +99,37 @@ int run_judges_status(const JudgesArgs& a) {
             detail = "traces are skipped_budget until the next UTC day";
         }
         rows.push_back({spec.name, spec.model, state, std::to_string(pending[spec.name]),
-                        "$" + fmt_double(spend.cost_usd, 4), budget > 0 ? "$" + fmt_double(budget, 2) : "none",
+                        "$" + fmt_double(spend.cost_usd, 4),
+                        budget > 0 ? "$" + fmt_double(budget, 2) : "none",
                         std::to_string(spend.calls), std::to_string(spend.cache_hits), detail});
-        out.push_back({{"judge", spec.name},
-                       {"provider", spec.provider},
-                       {"model", spec.model},
-                       {"state", state},
-                       {"detail", detail},
-                       {"pending", pending[spec.name]},
-                       {"day", today},
-                       {"spent_usd", spend.cost_usd},
-                       {"budget_usd", budget > 0 ? nlohmann::json(budget) : nlohmann::json(nullptr)},
-                       {"calls", spend.calls},
-                       {"input_tokens", spend.input_tokens},
-                       {"output_tokens", spend.output_tokens},
-                       {"cache_hits", spend.cache_hits}});
+        out.push_back(
+            {{"judge", spec.name},
+             {"provider", spec.provider},
+             {"model", spec.model},
+             {"state", state},
+             {"detail", detail},
+             {"pending", pending[spec.name]},
+             {"day", today},
+             {"spent_usd", spend.cost_usd},
+             {"budget_usd", budget > 0 ? nlohmann::json(budget) : nlohmann::json(nullptr)},
+             {"calls", spend.calls},
+             {"input_tokens", spend.input_tokens},
+             {"output_tokens", spend.output_tokens},
+             {"cache_hits", spend.cache_hits}});
     }
     if (a.format == "json") {
         nlohmann::json errors = nlohmann::json::array();
         for (const auto& e : report->recent_errors) {
-            errors.push_back({{"trace_id", e.trace_id}, {"scorer", e.scorer}, {"judge", e.judge},
-                              {"error_type", e.error_type}, {"error_message", e.error_message},
+            errors.push_back({{"trace_id", e.trace_id},
+                              {"scorer", e.scorer},
+                              {"judge", e.judge},
+                              {"error_type", e.error_type},
+                              {"error_message", e.error_message},
                               {"at", format_rfc3339_ms(e.at_ms)}});
         }
-        std::cout << nlohmann::json{{"day", today}, {"judges", out}, {"recent_errors", errors}}.dump(2) << "\n";
+        std::cout
+            << nlohmann::json{{"day", today}, {"judges", out}, {"recent_errors", errors}}.dump(2)
+            << "\n";
         return 0;
     }
     std::printf("judges on %s (UTC):\n", today.c_str());
@@ -143,7 +152,8 @@ void add_judges_command(CLI::App& app, Runner& run) {
     CLI::App* c = app.add_subcommand("judges", "LLM judges: state, pending work, spend");
     c->require_subcommand(1);
     auto a = std::make_shared<JudgesArgs>();
-    CLI::App* s = c->add_subcommand("status", "Per judge: state, pending traces, spend today vs budget, cache hits");
+    CLI::App* s = c->add_subcommand(
+        "status", "Per judge: state, pending traces, spend today vs budget, cache hits");
     s->add_option("--config,-c", a->config, "Config file (default: ./assay.yaml)");
     s->add_option("--db", a->db, "SQLite store path (overrides store.sqlite)");
     s->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"table", "json"}));

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <deque>
 #include <map>
-
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
@@ -24,7 +23,7 @@ struct PushArgs {
     int batch = 100;
     int timeout_ms = 2000;
     int64_t deadline_ms = 0;
-    double rate = 0;  // traces per second; 0 = as fast as the window allows
+    double rate = 0;         // traces per second; 0 = as fast as the window allows
     int64_t max_traces = 0;  // stop reading after this many; 0 = all
     size_t max_line_bytes = 4 << 20;
 };
@@ -50,7 +49,8 @@ int run_push(const PushArgs& a) {
     try {
         sock.connect(a.endpoint);
     } catch (const zmq::error_t& e) {
-        std::fprintf(stderr, "assay push: cannot connect to '%s': %s\n", a.endpoint.c_str(), e.what());
+        std::fprintf(stderr, "assay push: cannot connect to '%s': %s\n", a.endpoint.c_str(),
+                     e.what());
         return 2;
     }
     std::map<std::string, InFlight> in_flight;  // by message id
@@ -80,10 +80,12 @@ int run_push(const PushArgs& a) {
             double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
             return static_cast<double>(sent_traces) < elapsed * a.rate;
         };
-        while (!input_done && static_cast<int64_t>(in_flight.size()) * a.batch < a.window && rate_allows()) {
+        while (!input_done && static_cast<int64_t>(in_flight.size()) * a.batch < a.window &&
+               rate_allows()) {
             InFlight m;
             while (static_cast<int>(m.lines.size()) < a.batch &&
-                   (a.max_traces <= 0 || sent_traces + static_cast<int64_t>(m.lines.size()) < a.max_traces) &&
+                   (a.max_traces <= 0 ||
+                    sent_traces + static_cast<int64_t>(m.lines.size()) < a.max_traces) &&
                    (*reader)->next(rec)) {
                 m.lines.push_back(std::move(rec.text));
                 m.line_numbers.push_back(rec.line);
@@ -121,19 +123,23 @@ int run_push(const PushArgs& a) {
             auto ack = decode_ack(reply[1].to_string_view());
             if (!ack.ok()) {
                 // Not counted as acknowledged: the message is resent after the timeout.
-                std::fprintf(stderr, "assay push: message %s: %s\n", id.c_str(), ack.status().message().c_str());
+                std::fprintf(stderr, "assay push: message %s: %s\n", id.c_str(),
+                             ack.status().message().c_str());
                 continue;
             }
             accepted += ack->accepted;
             for (const auto& r : ack->rejected) {
                 ++rejected;
-                int64_t line = r.index < it->second.line_numbers.size() ? it->second.line_numbers[r.index] : -1;
-                std::fprintf(stderr, "assay push: line %lld rejected: %s\n", static_cast<long long>(line),
-                             r.error.c_str());
+                int64_t line = r.index < it->second.line_numbers.size()
+                                   ? it->second.line_numbers[r.index]
+                                   : -1;
+                std::fprintf(stderr, "assay push: line %lld rejected: %s\n",
+                             static_cast<long long>(line), r.error.c_str());
             }
             if (it->second.attempts == 1) {
                 latencies_ms.push_back(
-                    std::chrono::duration<double, std::milli>(Clock::now() - it->second.sent).count());
+                    std::chrono::duration<double, std::milli>(Clock::now() - it->second.sent)
+                        .count());
             }
             in_flight.erase(it);
         }
@@ -146,19 +152,25 @@ int run_push(const PushArgs& a) {
             }
         }
         if (a.deadline_ms > 0 && now - started > std::chrono::milliseconds(a.deadline_ms)) {
-            std::fprintf(stderr, "assay push: deadline passed with %zu messages unacknowledged\n", in_flight.size());
+            std::fprintf(stderr, "assay push: deadline passed with %zu messages unacknowledged\n",
+                         in_flight.size());
             return 1;
         }
     }
     double secs = std::chrono::duration<double>(Clock::now() - started).count();
     std::sort(latencies_ms.begin(), latencies_ms.end());
     auto pct = [&](double q) {
-        return latencies_ms.empty() ? 0.0 : latencies_ms[static_cast<size_t>(q * static_cast<double>(latencies_ms.size() - 1))];
+        return latencies_ms.empty() ? 0.0
+                                    : latencies_ms[static_cast<size_t>(
+                                          q * static_cast<double>(latencies_ms.size() - 1))];
     };
-    std::printf("assay push: %lld traces acknowledged (%lld accepted, %lld rejected), %lld resends, %.2f s, "
-                "ack latency p50 %.1f ms p99 %.1f ms\n",
-                static_cast<long long>(sent_traces), static_cast<long long>(accepted),
-                static_cast<long long>(rejected), static_cast<long long>(resent), secs, pct(0.5), pct(0.99));
+    std::printf(
+        "assay push: %lld traces acknowledged (%lld accepted, %lld rejected), %lld resends, %.2f "
+        "s, "
+        "ack latency p50 %.1f ms p99 %.1f ms\n",
+        static_cast<long long>(sent_traces), static_cast<long long>(accepted),
+        static_cast<long long>(rejected), static_cast<long long>(resent), secs, pct(0.5),
+        pct(0.99));
     return 0;
 }
 
@@ -166,12 +178,17 @@ int run_push(const PushArgs& a) {
 
 void add_push_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<PushArgs>();
-    CLI::App* c = app.add_subcommand("push", "Send JSONL traces to a worker's ROUTER endpoint; exit 0 when all are acknowledged");
-    c->add_option("--endpoint,-e", a->endpoint, "Worker ROUTER endpoint, e.g. tcp://127.0.0.1:5556")->required();
+    CLI::App* c = app.add_subcommand(
+        "push",
+        "Send JSONL traces to a worker's ROUTER endpoint; exit 0 when all are acknowledged");
+    c->add_option("--endpoint,-e", a->endpoint, "Worker ROUTER endpoint, e.g. tcp://127.0.0.1:5556")
+        ->required();
     c->add_option("--in,-i", a->in, "Traces, one JSON object per line; - for stdin");
-    c->add_option("--window", a->window, "Traces sent but not yet acknowledged, at most")->check(CLI::Range(1, 10000000));
+    c->add_option("--window", a->window, "Traces sent but not yet acknowledged, at most")
+        ->check(CLI::Range(1, 10000000));
     c->add_option("--batch", a->batch, "Traces per message")->check(CLI::Range(1, 100000));
-    c->add_option("--timeout-ms", a->timeout_ms, "Resend a message unacknowledged after this long")->check(CLI::Range(10, 3600000));
+    c->add_option("--timeout-ms", a->timeout_ms, "Resend a message unacknowledged after this long")
+        ->check(CLI::Range(10, 3600000));
     c->add_option("--deadline-ms", a->deadline_ms, "Give up (exit 1) after this long; 0 = never");
     c->add_option("--max-traces", a->max_traces, "Send only the first N traces (0 = all)");
     c->add_option("--rate", a->rate, "Offered load in traces/s (0 = as fast as the window allows)")

@@ -55,12 +55,18 @@ int run_report(const ReportArgs& a) {
 
 void add_report_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<ReportArgs>();
-    CLI::App* c = app.add_subcommand("report", "Quality, cost and drift per scorer and group, with deltas vs the previous period");
-    c->add_option("--db", a->db, "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
+    CLI::App* c = app.add_subcommand(
+        "report",
+        "Quality, cost and drift per scorer and group, with deltas vs the previous period");
+    c->add_option("--db", a->db,
+                  "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
     c->add_option("--config,-c", a->config, "Config file to take store.sqlite from");
-    c->add_option("--since", a->since, "Period length: 7d (default), 24h, 2w, ...; compared with the period before");
-    c->add_option("--by", a->by, "Group rows by")->check(CLI::IsMember({"feature", "tenant", "prompt_version", "model"}));
-    c->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"table", "json", "markdown"}));
+    c->add_option("--since", a->since,
+                  "Period length: 7d (default), 24h, 2w, ...; compared with the period before");
+    c->add_option("--by", a->by, "Group rows by")
+        ->check(CLI::IsMember({"feature", "tenant", "prompt_version", "model"}));
+    c->add_option("--format", a->format, "Output format")
+        ->check(CLI::IsMember({"table", "json", "markdown"}));
     c->add_option("--now", a->now, "Evaluate as of this RFC 3339 time (default: now)");
     c->add_option("--top", a->top, "Rows in the worst/top lists")->check(CLI::Range(1, 1000));
     c->callback([a, &run] { run = [a] { return run_report(*a); }; });

@@ -28,7 +28,9 @@ int run_retention(const RetentionArgs& a) {
     }
     const int days = a.raw_days >= 0 ? a.raw_days : cfg->monitoring.retention.raw_days;
     if (days <= 0) {
-        std::fprintf(stderr, "assay retention apply: no retention configured: set retention.raw_days or pass --raw-days\n");
+        std::fprintf(stderr,
+                     "assay retention apply: no retention configured: set retention.raw_days or "
+                     "pass --raw-days\n");
         return 2;
     }
     auto path = resolve_db_path("retention apply", cfg->store.sqlite_path, "");
@@ -54,10 +56,13 @@ int run_retention(const RetentionArgs& a) {
     }
     auto size = (*store)->size();
     std::printf("pruned the raw text of %lld traces older than %d days; deleted %lld dead letters",
-                static_cast<long long>(r->traces_pruned), days, static_cast<long long>(r->dead_letters_deleted));
+                static_cast<long long>(r->traces_pruned), days,
+                static_cast<long long>(r->dead_letters_deleted));
     if (size.ok()) {
-        std::printf("; store: %lld pages of %lld bytes, %lld free\n", static_cast<long long>(size->page_count),
-                    static_cast<long long>(size->page_size), static_cast<long long>(size->freelist_count));
+        std::printf("; store: %lld pages of %lld bytes, %lld free\n",
+                    static_cast<long long>(size->page_count),
+                    static_cast<long long>(size->page_size),
+                    static_cast<long long>(size->freelist_count));
     } else {
         std::printf("\n");
     }
@@ -70,12 +75,15 @@ void add_retention_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<RetentionArgs>();
     CLI::App* c = app.add_subcommand("retention", "Apply the retention policy to the store");
     c->require_subcommand(1);
-    CLI::App* apply = c->add_subcommand("apply", "Prune raw trace text older than retention.raw_days (scores stay)");
+    CLI::App* apply = c->add_subcommand(
+        "apply", "Prune raw trace text older than retention.raw_days (scores stay)");
     apply->add_option("--config,-c", a->config, "Config file with the retention block");
     apply->add_option("--db", a->db, "SQLite store (overrides store.sqlite)");
-    apply->add_option("--raw-days", a->raw_days, "Override retention.raw_days")->check(CLI::Range(1, 36500));
+    apply->add_option("--raw-days", a->raw_days, "Override retention.raw_days")
+        ->check(CLI::Range(1, 36500));
     apply->add_option("--now", a->now, "Apply as of this RFC 3339 time (default: now)");
-    apply->add_flag("--vacuum", a->vacuum, "Then VACUUM the file to its minimal size (needs exclusive use)");
+    apply->add_flag("--vacuum", a->vacuum,
+                    "Then VACUUM the file to its minimal size (needs exclusive use)");
     apply->callback([a, &run] { run = [a] { return run_retention(*a); }; });
 }
 

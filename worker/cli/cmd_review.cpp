@@ -1,11 +1,11 @@
 // `assay review`: the web app where reviewers browse the bottom-scoring
 // traces, label them and calibrate the judges (see review/review_server.h).
+#include <pthread.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
-
-#include <pthread.h>
 
 #include "cli/commands.h"
 #include "cli/review_args.h"
@@ -66,14 +66,18 @@ int run_review(const ReviewArgs& a) {
 
 void add_review_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<ReviewArgs>();
-    CLI::App* c = app.add_subcommand("review", "Serve the review pages: browse, label and calibrate");
+    CLI::App* c =
+        app.add_subcommand("review", "Serve the review pages: browse, label and calibrate");
     c->add_option("--db", a->db, "SQLite store (default: ASSAY_DB, then ./assay.db)");
-    c->add_option("--listen", a->listen, "HOST:PORT to listen on (port 0 picks one; default 127.0.0.1:8700)");
+    c->add_option("--listen", a->listen,
+                  "HOST:PORT to listen on (port 0 picks one; default 127.0.0.1:8700)");
     c->add_option("--token", a->token,
                   "Require this token (bearer header or login form); default ASSAY_REVIEW_TOKEN. "
                   "Mandatory for a non-loopback --listen");
-    c->add_option("--min-kappa", a->min_kappa, "Calibration bar: warn below this kappa")->check(CLI::Range(-1.0, 1.0));
-    c->add_option("--min-labels", a->min_labels, "Calibration: warn with fewer labels")->check(CLI::Range(1, 1000000));
+    c->add_option("--min-kappa", a->min_kappa, "Calibration bar: warn below this kappa")
+        ->check(CLI::Range(-1.0, 1.0));
+    c->add_option("--min-labels", a->min_labels, "Calibration: warn with fewer labels")
+        ->check(CLI::Range(1, 1000000));
     c->callback([a, &run] { run = [a] { return run_review(*a); }; });
 }
 

@@ -1,20 +1,19 @@
 // `assay score`: score every trace of a JSONL file (or stdin) with the
 // configured scorers, store everything, print a summary per scorer.
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
-#include "core/clock.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "config/component_options.h"
 #include "config/config.h"
+#include "core/clock.h"
 #include "ingest/jsonl_reader.h"
 #include "judge/judge_stage.h"
 #include "pipeline/pipeline.h"
@@ -45,7 +44,8 @@ void fold_judges(RunSummary& s, const JudgeStageMetrics& m) {
             continue;
         }
         const ScorerTally& j = it->second;
-        t.pending = std::max<int64_t>(0, t.pending - (j.scored + j.errors + j.skipped_budget + j.missing_input));
+        t.pending = std::max<int64_t>(
+            0, t.pending - (j.scored + j.errors + j.skipped_budget + j.missing_input));
         t.scored += j.scored;
         t.value_sum += j.value_sum;
         t.passed += j.passed;
@@ -73,7 +73,8 @@ nlohmann::json summary_json(const RunSummary& s, const Config& cfg, double secs)
         o["seen"] = t.seen;
         o["scored"] = t.scored;
         o["mean"] = t.scored ? nlohmann::json(t.mean()) : nlohmann::json(nullptr);
-        o["pass_rate"] = t.pass_rate() >= 0 ? nlohmann::json(t.pass_rate()) : nlohmann::json(nullptr);
+        o["pass_rate"] =
+            t.pass_rate() >= 0 ? nlohmann::json(t.pass_rate()) : nlohmann::json(nullptr);
         o["failed_checks"] = t.failed_check;
         o["filtered_out"] = t.filtered_out;
         o["sampled_out"] = t.sampled_out;
@@ -87,10 +88,12 @@ nlohmann::json summary_json(const RunSummary& s, const Config& cfg, double secs)
 }
 
 void print_summary(const RunSummary& s, const Config& cfg, double secs) {
-    std::printf("assay score: %lld records, %lld stored, %lld rejected to dead_letters, in %.2f s (%.0f traces/s) -> %s\n",
-                static_cast<long long>(s.records), static_cast<long long>(s.accepted),
-                static_cast<long long>(s.rejected), secs,
-                secs > 0 ? static_cast<double>(s.records) / secs : 0.0, cfg.store.sqlite_path.c_str());
+    std::printf(
+        "assay score: %lld records, %lld stored, %lld rejected to dead_letters, in %.2f s (%.0f "
+        "traces/s) -> %s\n",
+        static_cast<long long>(s.records), static_cast<long long>(s.accepted),
+        static_cast<long long>(s.rejected), secs,
+        secs > 0 ? static_cast<double>(s.records) / secs : 0.0, cfg.store.sqlite_path.c_str());
     for (const auto& [reason, n] : s.reject_reasons) {
         std::printf("  rejected %lld: %s\n", static_cast<long long>(n), reason.c_str());
     }
@@ -157,11 +160,13 @@ int run_score(const ScoreArgs& a) {
     auto t0 = std::chrono::steady_clock::now();
     auto last = t0;
     JudgeStage* judge_stage = judges.get();
-    Pipeline pipeline(pipeline_setup(*cfg), **store, [judge_stage](const Pipeline::CommitReport& r) {
-        if (judge_stage != nullptr) {
-            judge_stage->offer(std::move(r.queued_for_judge));  // judged without parsing them again
-        }
-    });
+    Pipeline pipeline(
+        pipeline_setup(*cfg), **store, [judge_stage](const Pipeline::CommitReport& r) {
+            if (judge_stage != nullptr) {
+                judge_stage->offer(
+                    std::move(r.queued_for_judge));  // judged without parsing them again
+            }
+        });
     JsonlRecord rec;
     int64_t n = 0;
     Status st;
@@ -185,7 +190,8 @@ int run_score(const ScoreArgs& a) {
                 if (total > 0) {
                     std::fprintf(stderr, "\rscoring: %lld records, %.0f%% of input",
                                  static_cast<long long>(n),
-                                 100.0 * static_cast<double>((*reader)->bytes_read()) / static_cast<double>(total));
+                                 100.0 * static_cast<double>((*reader)->bytes_read()) /
+                                     static_cast<double>(total));
                 } else {
                     std::fprintf(stderr, "\rscoring: %lld records", static_cast<long long>(n));
                 }
@@ -198,7 +204,8 @@ int run_score(const ScoreArgs& a) {
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!(*reader)->status().ok()) {
-        std::fprintf(stderr, "assay score: %s: %s\n", a.in.c_str(), (*reader)->status().message().c_str());
+        std::fprintf(stderr, "assay score: %s: %s\n", a.in.c_str(),
+                     (*reader)->status().message().c_str());
         return 2;
     }
     if (!fin.ok() || !st.ok()) {
@@ -223,8 +230,9 @@ int run_score(const ScoreArgs& a) {
         fold_judges(s, jm);
         for (const auto& j : jm.judges) {
             if (log && (j.state == "paused" || j.state == "disabled")) {
-                log->warn("judge '{}' is {}: {}; its traces stay pending (see `assay judges status`)", j.name,
-                          j.state, j.pause_reason);
+                log->warn(
+                    "judge '{}' is {}: {}; its traces stay pending (see `assay judges status`)",
+                    j.name, j.state, j.pause_reason);
             }
         }
     }
@@ -243,8 +251,10 @@ int run_score(const ScoreArgs& a) {
 
 void add_score_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<ScoreArgs>();
-    CLI::App* c = app.add_subcommand("score", "Score every trace of a JSONL file with the configured scorers");
-    c->add_option("--config,-c", a->config, "Config file (default: ./assay.yaml, else built-in defaults)");
+    CLI::App* c = app.add_subcommand(
+        "score", "Score every trace of a JSONL file with the configured scorers");
+    c->add_option("--config,-c", a->config,
+                  "Config file (default: ./assay.yaml, else built-in defaults)");
     c->add_option("--in,-i", a->in, "Traces, one JSON object per line; - for stdin")->required();
     c->add_option("--db", a->db, "SQLite store path (overrides store.sqlite)");
     c->add_option("--format", a->format, "Summary format")->check(CLI::IsMember({"table", "json"}));
@@ -254,7 +264,8 @@ void add_score_command(CLI::App& app, Runner& run) {
     c->add_flag("--quiet,-q", a->quiet, "No progress, no table");
     c->add_flag("--progress", a->progress, "Show progress even when stderr is not a terminal");
     c->add_flag("--no-wait-judges", a->no_wait_judges,
-                "Print the summary without waiting for judge scorers (their traces stay pending in the store)");
+                "Print the summary without waiting for judge scorers (their traces stay pending in "
+                "the store)");
     c->callback([a, &run] { run = [a] { return run_score(*a); }; });
 }
 

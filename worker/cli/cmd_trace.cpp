@@ -2,7 +2,6 @@
 // scorer scored it, skipped it, or has not run yet.
 #include <cstdio>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -35,12 +34,15 @@ int run_trace(const TraceArgs& a) {
         o["received"] = format_rfc3339_ms(t->received_ms);
         o["decisions"] = nlohmann::json::array();
         for (const auto& r : t->rows) {
-            nlohmann::json d{{"scorer", r.scorer}, {"scorer_version", r.scorer_version},
-                             {"decision", to_string(r.decision)}, {"reason", r.reason},
+            nlohmann::json d{{"scorer", r.scorer},
+                             {"scorer_version", r.scorer_version},
+                             {"decision", to_string(r.decision)},
+                             {"reason", r.reason},
                              {"at", format_rfc3339_ms(r.at_ms)}};
             if (r.score) {
                 d["value"] = r.score->value;
-                d["passed"] = r.score->passed ? nlohmann::json(*r.score->passed) : nlohmann::json(nullptr);
+                d["passed"] =
+                    r.score->passed ? nlohmann::json(*r.score->passed) : nlohmann::json(nullptr);
                 d["label"] = r.score->label;
                 d["explanation"] = r.score->explanation;
             }
@@ -49,9 +51,10 @@ int run_trace(const TraceArgs& a) {
         std::cout << o.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return 0;
     }
-    std::printf("trace %s  (timestamp %s, received %s)\n\n", a.id.c_str(), format_rfc3339_ms(t->ts_ms).c_str(),
-                format_rfc3339_ms(t->received_ms).c_str());
-    std::vector<std::vector<std::string>> rows = {{"scorer", "version", "decision", "value", "passed", "why"}};
+    std::printf("trace %s  (timestamp %s, received %s)\n\n", a.id.c_str(),
+                format_rfc3339_ms(t->ts_ms).c_str(), format_rfc3339_ms(t->received_ms).c_str());
+    std::vector<std::vector<std::string>> rows = {
+        {"scorer", "version", "decision", "value", "passed", "why"}};
     for (const auto& r : t->rows) {
         std::string why = r.score ? r.score->explanation : r.reason;
         rows.push_back({r.scorer, r.scorer_version, to_string(r.decision),
@@ -70,9 +73,11 @@ int run_trace(const TraceArgs& a) {
 
 void add_trace_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<TraceArgs>();
-    CLI::App* c = app.add_subcommand("trace", "Show one trace's decisions: every score, skip and pending judge");
+    CLI::App* c = app.add_subcommand(
+        "trace", "Show one trace's decisions: every score, skip and pending judge");
     c->add_option("id", a->id, "Trace id")->required();
-    c->add_option("--db", a->db, "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
+    c->add_option("--db", a->db,
+                  "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
     c->add_option("--config,-c", a->config, "Config file to take store.sqlite from");
     c->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"table", "json"}));
     c->callback([a, &run] { run = [a] { return run_trace(*a); }; });

@@ -64,13 +64,20 @@ int worker_main(const WorkerArgs& a) {
 
 void add_worker_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<WorkerArgs>();
-    CLI::App* c = app.add_subcommand("worker", "Score traffic continuously from ZeroMQ and OTLP/HTTP until SIGTERM");
-    c->add_option("--config,-c", a->config, "Config file (default: ./assay.yaml, else built-in defaults)");
+    CLI::App* c = app.add_subcommand(
+        "worker", "Score traffic continuously from ZeroMQ and OTLP/HTTP until SIGTERM");
+    c->add_option("--config,-c", a->config,
+                  "Config file (default: ./assay.yaml, else built-in defaults)");
     c->add_option("--db", a->db, "SQLite store path (overrides store.sqlite)");
-    c->add_option("--zmq-pull", a->zmq_pull, "PULL endpoint (fire-and-forget), e.g. tcp://127.0.0.1:5555; '>' prefix connects");
-    c->add_option("--zmq-router", a->zmq_router, "ROUTER endpoint (acknowledged), e.g. tcp://127.0.0.1:5556");
-    c->add_option("--http-listen", a->http_listen, "HOST:PORT for /metrics, /healthz, /readyz (e.g. 127.0.0.1:9464)");
-    c->add_option("--otlp-listen", a->otlp_listen, "HOST:PORT or PORT (loopback) for OTLP/HTTP POST /v1/traces (e.g. 4318)");
+    c->add_option(
+        "--zmq-pull", a->zmq_pull,
+        "PULL endpoint (fire-and-forget), e.g. tcp://127.0.0.1:5555; '>' prefix connects");
+    c->add_option("--zmq-router", a->zmq_router,
+                  "ROUTER endpoint (acknowledged), e.g. tcp://127.0.0.1:5556");
+    c->add_option("--http-listen", a->http_listen,
+                  "HOST:PORT for /metrics, /healthz, /readyz (e.g. 127.0.0.1:9464)");
+    c->add_option("--otlp-listen", a->otlp_listen,
+                  "HOST:PORT or PORT (loopback) for OTLP/HTTP POST /v1/traces (e.g. 4318)");
     c->add_option("--log-level", a->log_level, "trace|debug|info|warn|error|off");
     c->callback([a, &run] { run = [a] { return worker_main(*a); }; });
 }

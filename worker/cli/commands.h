@@ -4,9 +4,8 @@
 // (bad input records are reported, not fatal), 1 the command's own failure
 // (e.g. nothing found), 2 unusable config, flags, store or I/O.
 
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace assay::cli {
 

@@ -1,7 +1,6 @@
 // assay: one binary, one subcommand per job. This file only dispatches.
-#include <cstdio>
-
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "cli/commands.h"
 

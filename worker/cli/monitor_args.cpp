@@ -26,8 +26,8 @@ std::optional<std::string> resolve_db_path(const std::string& command, const std
         path = cfg->store.sqlite_path;
     }
     if (!std::filesystem::exists(path)) {
-        std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n", command.c_str(),
-                     path.c_str());
+        std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n",
+                     command.c_str(), path.c_str());
         return std::nullopt;
     }
     return path;
@@ -39,7 +39,8 @@ std::optional<int64_t> resolve_now(const std::string& command, const std::string
     }
     auto t = parse_rfc3339_ms(now);
     if (!t.ok()) {
-        std::fprintf(stderr, "assay %s: --now '%s': expected an RFC 3339 time like 2026-11-22T10:00:00Z\n",
+        std::fprintf(stderr,
+                     "assay %s: --now '%s': expected an RFC 3339 time like 2026-11-22T10:00:00Z\n",
                      command.c_str(), now.c_str());
         return std::nullopt;
     }

@@ -1,11 +1,11 @@
 #include "cli/output.h"
 
-#include <cstdio>
-#include <iostream>
-
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
 
 #include "core/text.h"
 #include "core/time_format.h"
@@ -41,9 +41,10 @@ namespace {
 // %v, JSON-escaped, for log.format: json.
 class JsonMessageFlag final : public spdlog::custom_flag_formatter {
 public:
-    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-        std::string s = nlohmann::json(std::string(msg.payload.data(), msg.payload.size())).dump(
-            -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    void format(const spdlog::details::log_msg& msg, const std::tm&,
+                spdlog::memory_buf_t& dest) override {
+        std::string s = nlohmann::json(std::string(msg.payload.data(), msg.payload.size()))
+                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         dest.append(s.data(), s.data() + s.size());
     }
     std::unique_ptr<custom_flag_formatter> clone() const override {
@@ -90,7 +91,8 @@ Result<int64_t> parse_since(const std::string& s, int64_t now) {
     if (t.ok()) {
         return t;
     }
-    return Status::invalid_argument("--since '" + s + "': expected a duration like 7d, 12h, 30m or an RFC 3339 time");
+    return Status::invalid_argument("--since '" + s +
+                                    "': expected a duration like 7d, 12h, 30m or an RFC 3339 time");
 }
 
 std::string fmt_double(double v, int precision) {

@@ -13,8 +13,8 @@ std::unique_ptr<ReviewStore> open_review_store(const std::string& command, const
         path = env && *env ? env : "assay.db";
     }
     if (!std::filesystem::exists(path)) {
-        std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n", command.c_str(),
-                     path.c_str());
+        std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n",
+                     command.c_str(), path.c_str());
         return nullptr;
     }
     auto s = open_sqlite_review_store(path);

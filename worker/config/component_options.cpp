@@ -2,7 +2,9 @@
 
 namespace assay {
 
-PipelineSetup pipeline_setup(const Config& cfg) { return PipelineSetup{cfg.pipeline, cfg.scorers, cfg.ingest}; }
+PipelineSetup pipeline_setup(const Config& cfg) {
+    return PipelineSetup{cfg.pipeline, cfg.scorers, cfg.ingest};
+}
 
 ZmqIntakeOptions zmq_intake_options(const Config& cfg) {
     ZmqIntakeOptions o;

@@ -1,13 +1,13 @@
 #include "config/config.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
 
 #include "core/config_block.h"
 #include "judge/judge_options.h"
@@ -21,7 +21,8 @@ namespace {
 
 const std::set<std::string> k_providers = {"openai", "anthropic"};
 
-Status parse_judges(const YAML::Node& node, const std::string& base_dir, std::vector<JudgeSpec>& out) {
+Status parse_judges(const YAML::Node& node, const std::string& base_dir,
+                    std::vector<JudgeSpec>& out) {
     if (!node || node.IsNull()) {
         return {};
     }
@@ -37,7 +38,8 @@ Status parse_judges(const YAML::Node& node, const std::string& base_dir, std::ve
         b.get_string("base_url");
         auto env = b.get_string("api_key_env");
         if (env && env->rfind("sk-", 0) == 0) {
-            b.fail("api_key_env", "names an environment variable; never put the key itself in config");
+            b.fail("api_key_env",
+                   "names an environment variable; never put the key itself in config");
         }
         b.get_double("temperature");
         b.get_int("max_tokens");
@@ -76,7 +78,8 @@ Status parse_judges(const YAML::Node& node, const std::string& base_dir, std::ve
         ASSAY_RETURN_IF_ERROR(b.finish());
         for (const auto& other : out) {
             if (other.name == j.name) {
-                return Status::invalid_argument(b.where() + ": key 'name': '" + j.name + "' is used twice");
+                return Status::invalid_argument(b.where() + ": key 'name': '" + j.name +
+                                                "' is used twice");
             }
         }
         j.config_json = yaml_to_json(node[i]).dump();
@@ -100,7 +103,8 @@ Status parse_subject(const YAML::Node& node, std::optional<JudgeSpec>& out) {
     if (node["api_key_env"] && node["api_key_env"].IsScalar() &&
         node["api_key_env"].Scalar().rfind("sk-", 0) == 0) {
         return Status::invalid_argument(
-            "subject: key 'api_key_env': names an environment variable; never put the key itself in config");
+            "subject: key 'api_key_env': names an environment variable; never put the key itself "
+            "in config");
     }
     JudgeSpec j;
     j.config_json = yaml_to_json(node).dump();
@@ -131,8 +135,8 @@ Status env_int(const std::map<std::string, std::string>& env, const char* name, 
         target = v;
     } catch (const std::exception&) {
         return Status::invalid_argument(std::string("environment variable ") + name +
-                                        ": expected an integer >= " + std::to_string(lo) + ", got '" +
-                                        it->second + "'");
+                                        ": expected an integer >= " + std::to_string(lo) +
+                                        ", got '" + it->second + "'");
     }
     return {};
 }
@@ -190,8 +194,9 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
     try {
         root = YAML::Load(yaml);
     } catch (const YAML::Exception& e) {
-        return Status::invalid_argument(source + ": YAML error at line " + std::to_string(e.mark.line + 1) +
-                                        ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+        return Status::invalid_argument(source + ": YAML error at line " +
+                                        std::to_string(e.mark.line + 1) + ", column " +
+                                        std::to_string(e.mark.column + 1) + ": " + e.msg);
     }
     if (root.IsNull()) {
         root = YAML::Node(YAML::NodeType::Map);
@@ -379,13 +384,16 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
             *field = **flag;
         }
     }
-    static const std::set<std::string> k_levels = {"trace", "debug", "info", "warn", "error", "off"};
+    static const std::set<std::string> k_levels = {"trace", "debug", "info",
+                                                   "warn",  "error", "off"};
     if (k_levels.count(cfg.log.level) == 0) {
-        return Status::invalid_argument(source + ": log.level must be one of trace, debug, info, warn, error, off; got '" +
-                                        cfg.log.level + "'");
+        return Status::invalid_argument(
+            source + ": log.level must be one of trace, debug, info, warn, error, off; got '" +
+            cfg.log.level + "'");
     }
     if (cfg.log.format != "text" && cfg.log.format != "json") {
-        return Status::invalid_argument(source + ": log.format must be text or json; got '" + cfg.log.format + "'");
+        return Status::invalid_argument(source + ": log.format must be text or json; got '" +
+                                        cfg.log.format + "'");
     }
 
     // Scorers last: they use the salt.
@@ -412,13 +420,15 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
                 found = found || j.name == judge_name.Scalar();
             }
             if (!found) {
-                return Status::invalid_argument(source + ": scorers[" + std::to_string(i) + "] (" + cs.name +
-                                                "): key 'judges': no judge named '" + judge_name.Scalar() +
+                return Status::invalid_argument(source + ": scorers[" + std::to_string(i) + "] (" +
+                                                cs.name + "): key 'judges': no judge named '" +
+                                                judge_name.Scalar() +
                                                 "' under the top-level 'judges' key");
             }
         }
     }
-    ASSAY_RETURN_IF_ERROR(wrap(validate_monitoring_config(cfg.monitoring, scorer_names(cfg.scorers), judge_names(cfg.judges))));
+    ASSAY_RETURN_IF_ERROR(wrap(validate_monitoring_config(cfg.monitoring, scorer_names(cfg.scorers),
+                                                          judge_names(cfg.judges))));
     return cfg;
 }
 

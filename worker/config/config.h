@@ -17,36 +17,39 @@
 #include "monitor/alert_config.h"
 #include "pipeline/pipeline_options.h"
 #include "pipeline/scorer_set.h"
-#include "pipeline/scorer_set.h"
 #include "store/store.h"
 
 namespace assay {
 
 struct LogOptions {
-    std::string level = "info";  // log.level: trace|debug|info|warn|error|off
-    std::string format = "text"; // log.format: text|json
+    std::string level = "info";   // log.level: trace|debug|info|warn|error|off
+    std::string format = "text";  // log.format: text|json
 };
 
 // `assay worker` (flags --zmq-pull / --zmq-router override the endpoints).
 struct WorkerOptions {
-    std::string zmq_pull;           // worker.zmq_pull: PULL endpoint, fire-and-forget ("" = off)
-    std::string zmq_router;         // worker.zmq_router: ROUTER endpoint, acknowledged ("" = off)
-    int flush_ms = 50;              // worker.flush_ms: a partial batch is committed after this long
-    int zmq_rcvhwm = 10000;         // worker.zmq_rcvhwm: queued messages per socket before pushing back
+    std::string zmq_pull;    // worker.zmq_pull: PULL endpoint, fire-and-forget ("" = off)
+    std::string zmq_router;  // worker.zmq_router: ROUTER endpoint, acknowledged ("" = off)
+    int flush_ms = 50;       // worker.flush_ms: a partial batch is committed after this long
+    int zmq_rcvhwm = 10000;  // worker.zmq_rcvhwm: queued messages per socket before pushing back
     int64_t zmq_max_message_bytes = 64 << 20;  // worker.zmq_max_message_bytes
-    std::string http_listen;        // worker.http_listen: /metrics, /healthz, /readyz ("" = off)
+    std::string http_listen;           // worker.http_listen: /metrics, /healthz, /readyz ("" = off)
     int shutdown_deadline_ms = 30000;  // worker.shutdown_deadline_ms: drain limit after SIGTERM
     // OTLP/HTTP receiver (flag --otlp-listen overrides the address).
-    std::string otlp_listen;        // worker.otlp_listen: HOST:PORT or PORT (loopback) for POST /v1/traces ("" = off)
-    int64_t otlp_idle_ms = 2000;    // worker.otlp_idle_ms: quiet time after a trace's last span before scoring
-    int64_t otlp_max_wait_ms = 300000;  // worker.otlp_max_wait_ms: a trace still open this long after its first span is scored as incomplete
-    int64_t otlp_max_body_bytes = 8 << 20;  // worker.otlp_max_body_bytes: larger request bodies get 413
+    std::string otlp_listen;  // worker.otlp_listen: HOST:PORT or PORT (loopback) for POST
+                              // /v1/traces ("" = off)
+    int64_t otlp_idle_ms =
+        2000;  // worker.otlp_idle_ms: quiet time after a trace's last span before scoring
+    int64_t otlp_max_wait_ms = 300000;  // worker.otlp_max_wait_ms: a trace still open this long
+                                        // after its first span is scored as incomplete
+    int64_t otlp_max_body_bytes =
+        8 << 20;  // worker.otlp_max_body_bytes: larger request bodies get 413
 };
 
 struct Config {
     std::string source;  // the file it came from, or "(built-in defaults)"
     StoreOptions store;
-    std::string salt;    // sampler.salt
+    std::string salt;  // sampler.salt
     ParseLimits ingest;
     PipelineOptions pipeline;
     WorkerOptions worker;
@@ -56,7 +59,7 @@ struct Config {
     // parses config_json); name "subject:<model>". Absent: no generate mode.
     std::optional<JudgeSpec> subject;
     std::vector<ConfiguredScorer> scorers;
-    YAML::Node gate;     // the `gate:` block, parsed by `assay gate` (worker/gate/gate_rules.h)
+    YAML::Node gate;  // the `gate:` block, parsed by `assay gate` (worker/gate/gate_rules.h)
     MonitoringConfig monitoring;  // alerts, retention, monitor (monitor/alert_config.h)
 };
 

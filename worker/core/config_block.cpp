@@ -11,11 +11,16 @@ namespace {
 
 std::string type_name(const YAML::Node& n) {
     switch (n.Type()) {
-        case YAML::NodeType::Null: return "null";
-        case YAML::NodeType::Scalar: return "scalar";
-        case YAML::NodeType::Sequence: return "list";
-        case YAML::NodeType::Map: return "mapping";
-        default: return "undefined";
+        case YAML::NodeType::Null:
+            return "null";
+        case YAML::NodeType::Scalar:
+            return "scalar";
+        case YAML::NodeType::Sequence:
+            return "list";
+        case YAML::NodeType::Map:
+            return "mapping";
+        default:
+            return "undefined";
     }
 }
 
@@ -80,7 +85,8 @@ std::optional<int64_t> ConfigBlock::get_int(const std::string& key) {
     }
     int64_t v = 0;
     if (!n->IsScalar() || !YAML::convert<int64_t>::decode(*n, v)) {
-        fail(key, "expected an integer, got '" + (n->IsScalar() ? n->Scalar() : type_name(*n)) + "'");
+        fail(key,
+             "expected an integer, got '" + (n->IsScalar() ? n->Scalar() : type_name(*n)) + "'");
         return std::nullopt;
     }
     return v;
@@ -93,7 +99,8 @@ std::optional<bool> ConfigBlock::get_bool(const std::string& key) {
     }
     bool v = false;
     if (!n->IsScalar() || !YAML::convert<bool>::decode(*n, v)) {
-        fail(key, "expected true or false, got '" + (n->IsScalar() ? n->Scalar() : type_name(*n)) + "'");
+        fail(key,
+             "expected true or false, got '" + (n->IsScalar() ? n->Scalar() : type_name(*n)) + "'");
         return std::nullopt;
     }
     return v;
@@ -195,7 +202,8 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
             if (s == "true" || s == "false") {
                 return s == "true";
             }
-            if (YAML::convert<int64_t>::decode(node, i) && s.find_first_of(".eE") == std::string::npos) {
+            if (YAML::convert<int64_t>::decode(node, i) &&
+                s.find_first_of(".eE") == std::string::npos) {
                 return i;
             }
             if (YAML::convert<double>::decode(node, d) && std::isfinite(d) &&

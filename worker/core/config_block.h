@@ -6,14 +6,14 @@
 // error, or the first key nobody read ("unknown key"). Not thread-safe; used
 // once at startup.
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include "core/status.h"
 

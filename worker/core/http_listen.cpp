@@ -1,13 +1,13 @@
 #include "core/http_listen.h"
 
-#include <cerrno>
-#include <chrono>
-#include <cstring>
-
 #include <httplib.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 
 namespace assay {
 
@@ -54,7 +54,8 @@ std::string bind_failure(const std::string& host, int port) {
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     addrinfo* res = nullptr;
-    if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || res == nullptr) {
+    if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 ||
+        res == nullptr) {
         return "not an address of this host";
     }
     std::string why = "not an address of this host";
@@ -63,8 +64,9 @@ std::string bind_failure(const std::string& host, int port) {
         int yes = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
         if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
-            why = errno == EADDRINUSE ? "the address is already in use (another process listens on it)"
-                                      : std::strerror(errno);
+            why = errno == EADDRINUSE
+                      ? "the address is already in use (another process listens on it)"
+                      : std::strerror(errno);
         }
         close(fd);
     }
@@ -74,7 +76,9 @@ std::string bind_failure(const std::string& host, int port) {
 
 }  // namespace
 
-HttpListener::HttpListener(httplib::Server& server) : m_server(server) { configure_exclusive_listen(m_server); }
+HttpListener::HttpListener(httplib::Server& server) : m_server(server) {
+    configure_exclusive_listen(m_server);
+}
 
 HttpListener::~HttpListener() { stop(); }
 
@@ -85,7 +89,8 @@ Status HttpListener::bind(const std::string& listen) {
     }
     const auto& [host, port] = *addr;
     m_host = host;
-    m_port = port == 0 ? m_server.bind_to_any_port(host) : (m_server.bind_to_port(host, port) ? port : -1);
+    m_port = port == 0 ? m_server.bind_to_any_port(host)
+                       : (m_server.bind_to_port(host, port) ? port : -1);
     if (m_port < 0) {
         return Status::io_error("cannot listen on '" + listen + "': " + bind_failure(host, port));
     }

@@ -8,10 +8,14 @@ const std::string* Metadata::known(std::string_view key) const {
         std::string Metadata::*member;
     };
     static const Field k_fields[] = {
-        {"feature", &Metadata::feature},         {"tenant", &Metadata::tenant},
-        {"user_id", &Metadata::user_id},         {"session_id", &Metadata::session_id},
-        {"prompt_name", &Metadata::prompt_name}, {"prompt_version", &Metadata::prompt_version},
-        {"model", &Metadata::model},             {"environment", &Metadata::environment},
+        {"feature", &Metadata::feature},
+        {"tenant", &Metadata::tenant},
+        {"user_id", &Metadata::user_id},
+        {"session_id", &Metadata::session_id},
+        {"prompt_name", &Metadata::prompt_name},
+        {"prompt_version", &Metadata::prompt_version},
+        {"model", &Metadata::model},
+        {"environment", &Metadata::environment},
         {"expected_format", &Metadata::expected_format},
     };
     for (const auto& f : k_fields) {

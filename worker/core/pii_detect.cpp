@@ -1,11 +1,11 @@
 #include "core/pii_detect.h"
 
+#include <re2/re2.h>
+#include <re2/set.h>
+
 #include <algorithm>
 #include <map>
 #include <memory>
-
-#include <re2/re2.h>
-#include <re2/set.h>
 
 #include "core/text.h"
 
@@ -41,11 +41,16 @@ std::string digits_of(std::string_view s) {
 // Priority when candidates overlap: lower wins.
 int priority(PiiKind k) {
     switch (k) {
-        case PiiKind::secret: return 0;
-        case PiiKind::iban: return 1;
-        case PiiKind::email: return 2;
-        case PiiKind::credit_card: return 3;
-        case PiiKind::phone: return 4;
+        case PiiKind::secret:
+            return 0;
+        case PiiKind::iban:
+            return 1;
+        case PiiKind::email:
+            return 2;
+        case PiiKind::credit_card:
+            return 3;
+        case PiiKind::phone:
+            return 4;
     }
     return 5;
 }
@@ -94,7 +99,8 @@ bool is_test_card(std::string_view digits) {
         "371449635398431",  "6011111111111117", "6011000990139424", "3056930009020004",
         "30569309025904",   "38520000023237",   "3530111333300000", "3566002020360505",
     };
-    return std::find(std::begin(k_test_cards), std::end(k_test_cards), digits) != std::end(k_test_cards);
+    return std::find(std::begin(k_test_cards), std::end(k_test_cards), digits) !=
+           std::end(k_test_cards);
 }
 
 // True when `s` is shaped like a calendar date (2024-01-31, 31.01.2024,
@@ -250,7 +256,8 @@ Detectors build_detectors() {
         {PiiKind::phone, "", false, R"(\b0\d{1,4}(?:[ .\-]\d{2,4}){2,4}\b)"},
         {PiiKind::phone, "", false, R"(\(0\d{1,4}\)[ .\-]?\d{3,4}[ .\-]?\d{3,4}\b)"},
         // Weaker shapes, accepted only near a phone word ("Phone:", "call me at").
-        {PiiKind::phone, "", true, R"((?:\(\d{2,4}\)[ .\-]?|\b\d{2,4}[ .\-])\d{2,4}(?:[ .\-]?\d{2,6}){0,3}\b)"},
+        {PiiKind::phone, "", true,
+         R"((?:\(\d{2,4}\)[ .\-]?|\b\d{2,4}[ .\-])\d{2,4}(?:[ .\-]?\d{2,6}){0,3}\b)"},
         {PiiKind::phone, "", true, R"(\b\d{7,12}\b)"},
         {PiiKind::credit_card, "", false, R"(\b\d(?:[ \-]?\d){11,18}\b)"},
         {PiiKind::iban, "", false, R"(\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b)"},
@@ -271,7 +278,8 @@ Detectors build_detectors() {
         auto re = std::make_unique<RE2>(spec.regex, opts);
         std::string error;
         if (!re->ok() || s.prefilter->Add(spec.regex, &error) < 0) {
-            s.status = Status::internal("pii detectors: built-in regex does not compile: " + re->error() + error);
+            s.status = Status::internal(
+                "pii detectors: built-in regex does not compile: " + re->error() + error);
             return s;
         }
         s.list.push_back({spec.kind, spec.detail, spec.needs_context, std::move(re)});
@@ -299,15 +307,16 @@ const Detectors& detectors() {
     return k_detectors;
 }
 
-bool accept(const Detectors& all, const Detector& d, bool ignore_examples, std::string_view text, size_t begin,
-            size_t& end) {
+bool accept(const Detectors& all, const Detector& d, bool ignore_examples, std::string_view text,
+            size_t begin, size_t& end) {
     if (d.kind == PiiKind::email || d.kind == PiiKind::secret) {
         const std::string_view v = text.substr(begin, end - begin);
         return !(d.kind == PiiKind::email && ignore_examples && is_example_email(v));
     }
     // Digit shapes: nothing alphanumeric may touch either end (no part of a
     // longer token such as a hash, a SKU or "v1.2.3").
-    if (begin > 0 && (is_alnum(text[begin - 1]) || (d.kind != PiiKind::iban && text[begin - 1] == '.'))) {
+    if (begin > 0 &&
+        (is_alnum(text[begin - 1]) || (d.kind != PiiKind::iban && text[begin - 1] == '.'))) {
         return false;
     }
     if (d.kind == PiiKind::iban) {
@@ -371,11 +380,16 @@ bool accept(const Detectors& all, const Detector& d, bool ignore_examples, std::
 
 const char* to_string(PiiKind kind) {
     switch (kind) {
-        case PiiKind::email: return "email";
-        case PiiKind::phone: return "phone";
-        case PiiKind::credit_card: return "credit_card";
-        case PiiKind::iban: return "iban";
-        case PiiKind::secret: return "secret";
+        case PiiKind::email:
+            return "email";
+        case PiiKind::phone:
+            return "phone";
+        case PiiKind::credit_card:
+            return "credit_card";
+        case PiiKind::iban:
+            return "iban";
+        case PiiKind::secret:
+            return "secret";
     }
     return "?";
 }

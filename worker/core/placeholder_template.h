@@ -27,9 +27,9 @@ struct TemplatePiece {
 // naming the line otherwise:
 //   "line 3: '{{' does not start a variable; <help>"  (malformed), or
 //   "line 2: unknown variable {{name}}; <help>"       (is_known(name) false).
-Result<std::vector<TemplatePiece>> scan_placeholders(std::string_view text,
-                                                     const std::function<bool(std::string_view)>& is_known,
-                                                     std::string_view help);
+Result<std::vector<TemplatePiece>> scan_placeholders(
+    std::string_view text, const std::function<bool(std::string_view)>& is_known,
+    std::string_view help);
 
 // A placeholder name character: [A-Za-z0-9_.-].
 bool is_placeholder_name_char(char c);

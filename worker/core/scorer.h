@@ -61,9 +61,9 @@ using DeferredScorerFactory = Result<std::unique_ptr<DeferredScorer>> (*)(Config
 
 // A scorer type sets exactly one of `make` and `make_deferred`.
 struct ScorerType {
-    std::string type;          // the `type:` value in config
-    std::string summary;       // one line for `assay scorers`
-    int impl_version = 1;      // bump when the meaning of a value changes
+    std::string type;                  // the `type:` value in config
+    std::string summary;               // one line for `assay scorers`
+    int impl_version = 1;              // bump when the meaning of a value changes
     double default_sample_rate = 1.0;  // < 0: sample_rate is required
     std::vector<ConfigKeyDoc> keys;
     ScorerFactory make = nullptr;                   // a code scorer, run on every sampled trace

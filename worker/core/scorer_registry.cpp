@@ -17,7 +17,8 @@ bool ScorerRegistry::add(ScorerType type) {
         std::abort();
     }
     if ((type.make == nullptr) == (type.make_deferred == nullptr)) {
-        std::fprintf(stderr, "assay: scorer type '%s' must set exactly one of make and make_deferred\n",
+        std::fprintf(stderr,
+                     "assay: scorer type '%s' must set exactly one of make and make_deferred\n",
                      type.type.c_str());
         std::abort();
     }

@@ -32,6 +32,6 @@ private:
 #define ASSAY_SCORER_CONCAT(a, b) ASSAY_SCORER_CONCAT2(a, b)
 // Use once per scorer type, at namespace scope in its .cpp:
 //   ASSAY_REGISTER_SCORER(make_refusal_type());
-#define ASSAY_REGISTER_SCORER(type_expr)                                        \
+#define ASSAY_REGISTER_SCORER(type_expr)                                                  \
     [[maybe_unused]] static const bool ASSAY_SCORER_CONCAT(assay_registered_, __LINE__) = \
         ::assay::ScorerRegistry::instance().add(type_expr)

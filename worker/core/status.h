@@ -20,10 +20,10 @@ enum class StatusCode {
     limit_exceeded,    // a size/depth/count limit was hit
     not_found,
     io_error,
-    missing_input,     // a scorer lacks an input it needs: recorded as skipped
-    not_applicable,    // a scorer does not apply to this trace: recorded as filtered out
-    unavailable,       // a dependency is temporarily unavailable; retrying may help
-    internal,          // a bug
+    missing_input,   // a scorer lacks an input it needs: recorded as skipped
+    not_applicable,  // a scorer does not apply to this trace: recorded as filtered out
+    unavailable,     // a dependency is temporarily unavailable; retrying may help
+    internal,        // a bug
 };
 
 const char* to_string(StatusCode code);
@@ -34,12 +34,18 @@ public:
     Status(StatusCode code, std::string message) : m_code(code), m_message(std::move(message)) {}
 
     static Status ok_status() { return {}; }
-    static Status invalid_argument(std::string m) { return {StatusCode::invalid_argument, std::move(m)}; }
-    static Status limit_exceeded(std::string m) { return {StatusCode::limit_exceeded, std::move(m)}; }
+    static Status invalid_argument(std::string m) {
+        return {StatusCode::invalid_argument, std::move(m)};
+    }
+    static Status limit_exceeded(std::string m) {
+        return {StatusCode::limit_exceeded, std::move(m)};
+    }
     static Status not_found(std::string m) { return {StatusCode::not_found, std::move(m)}; }
     static Status io_error(std::string m) { return {StatusCode::io_error, std::move(m)}; }
     static Status missing_input(std::string m) { return {StatusCode::missing_input, std::move(m)}; }
-    static Status not_applicable(std::string m) { return {StatusCode::not_applicable, std::move(m)}; }
+    static Status not_applicable(std::string m) {
+        return {StatusCode::not_applicable, std::move(m)};
+    }
     static Status unavailable(std::string m) { return {StatusCode::unavailable, std::move(m)}; }
     static Status internal(std::string m) { return {StatusCode::internal, std::move(m)}; }
 
@@ -60,8 +66,8 @@ private:
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : m_v(std::move(value)) {}            // NOLINT: implicit by design
-    Result(Status status) : m_v(std::move(status)) {}     // NOLINT: implicit by design
+    Result(T value) : m_v(std::move(value)) {}         // NOLINT: implicit by design
+    Result(Status status) : m_v(std::move(status)) {}  // NOLINT: implicit by design
 
     bool ok() const { return std::holds_alternative<T>(m_v); }
     const Status& status() const {
@@ -100,10 +106,10 @@ private:
 }  // namespace assay
 
 // Returns early from the enclosing function when `expr` yields a non-OK Status.
-#define ASSAY_RETURN_IF_ERROR(expr)                 \
-    do {                                            \
-        ::assay::Status assay_status_ = (expr);     \
-        if (!assay_status_.ok()) {                  \
-            return assay_status_;                   \
-        }                                           \
+#define ASSAY_RETURN_IF_ERROR(expr)             \
+    do {                                        \
+        ::assay::Status assay_status_ = (expr); \
+        if (!assay_status_.ok()) {              \
+            return assay_status_;               \
+        }                                       \
     } while (0)

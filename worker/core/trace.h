@@ -5,12 +5,11 @@
 // is immutable once built; reading it from several threads is safe.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace assay {
 
@@ -58,9 +57,9 @@ struct Metadata {
 
 struct Trace {
     std::string trace_id;
-    int64_t timestamp_ms = 0;       // Unix epoch milliseconds (given, or time received)
+    int64_t timestamp_ms = 0;  // Unix epoch milliseconds (given, or time received)
     bool timestamp_given = false;
-    int64_t received_ms = 0;        // when Assay received it
+    int64_t received_ms = 0;  // when Assay received it
 
     // Text forms: a plain string as given, or the messages' contents joined
     // with "\n\n". The message lists are empty when a plain string was given.

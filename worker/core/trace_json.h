@@ -1,13 +1,13 @@
 #pragma once
-// The trace model's JSON codec: turns one JSON text into a Trace, enforcing the contract in README.md
+// The trace model's JSON codec: turns one JSON text into a Trace, enforcing the contract in
+// README.md
 // ("Trace format") and the hostile-input limits. Pure function: thread-safe.
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "core/status.h"
 #include "core/trace.h"

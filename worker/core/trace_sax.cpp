@@ -1,9 +1,8 @@
 #include "core/trace_sax.h"
 
 #include <cmath>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "core/time_format.h"
 
@@ -16,19 +15,19 @@ using nlohmann::json;
 // What the parser is inside of. Each frame knows how to take the events of
 // its own level; nested values it does not keep are skipped.
 enum class Frame {
-    trace,         // the top-level object
-    messages,      // "input"/"output" as an array of messages
-    message,       // one {role, content} object
-    parts,         // a message's content as an array of parts
-    part,          // one {type, text} part
-    context,       // the "context" array
-    context_doc,   // one {content|text} context object
-    metadata,      // the "metadata" object
-    tags,          // "metadata.tags"
-    usage,         // the "usage" object
-    error,         // the "error" object
-    skip,          // a value nobody keeps (any depth)
-    dom,           // an unknown metadata value, kept as JSON
+    trace,        // the top-level object
+    messages,     // "input"/"output" as an array of messages
+    message,      // one {role, content} object
+    parts,        // a message's content as an array of parts
+    part,         // one {type, text} part
+    context,      // the "context" array
+    context_doc,  // one {content|text} context object
+    metadata,     // the "metadata" object
+    tags,         // "metadata.tags"
+    usage,        // the "usage" object
+    error,        // the "error" object
+    skip,         // a value nobody keeps (any depth)
+    dom,          // an unknown metadata value, kept as JSON
 };
 
 // The JSON type of an event, for "expected …, got <type>" messages.
@@ -36,12 +35,18 @@ enum class Got { null, boolean, number, string, object, array };
 
 const char* got_name(Got g) {
     switch (g) {
-        case Got::null: return "null";
-        case Got::boolean: return "boolean";
-        case Got::number: return "number";
-        case Got::string: return "string";
-        case Got::object: return "object";
-        case Got::array: return "array";
+        case Got::null:
+            return "null";
+        case Got::boolean:
+            return "boolean";
+        case Got::number:
+            return "number";
+        case Got::string:
+            return "string";
+        case Got::object:
+            return "object";
+        case Got::array:
+            return "array";
     }
     return "value";
 }
@@ -49,8 +54,8 @@ const char* got_name(Got g) {
 struct Number {
     bool is_integer = false;  // an integer token (signed or unsigned)
     bool negative = false;
-    uint64_t u = 0;           // the value, when a non-negative integer
-    int64_t i = 0;            // the value, when a negative integer
+    uint64_t u = 0;  // the value, when a non-negative integer
+    int64_t i = 0;   // the value, when a negative integer
     double d = 0;
 
     json to_json() const { return is_integer ? (negative ? json(i) : json(u)) : json(d); }
@@ -99,10 +104,10 @@ public:
 private:
     struct Level {
         Frame frame;
-        std::string where;   // field path for messages, e.g. "input[2]"
-        std::string key;     // the current key in an object frame
-        size_t index = 0;    // the next element's index in an array frame
-        int depth = 0;       // for skip and dom frames
+        std::string where;      // field path for messages, e.g. "input[2]"
+        std::string key;        // the current key in an object frame
+        size_t index = 0;       // the next element's index in an array frame
+        int depth = 0;          // for skip and dom frames
         bool implicit = false;  // a messages frame for a single message object
     };
 
@@ -114,7 +119,9 @@ private:
         return fail("field '" + field + "': expected " + expected + ", got " + got_name(got));
     }
     Level& top() { return m_stack.back(); }
-    void push(Frame f, std::string where = {}) { m_stack.push_back({f, std::move(where), {}, 0, 0, false}); }
+    void push(Frame f, std::string where = {}) {
+        m_stack.push_back({f, std::move(where), {}, 0, 0, false});
+    }
     // Where an element of the current array frame is, e.g. "input[3]".
     std::string element() { return top().where + "[" + std::to_string(top().index++) + "]"; }
 
@@ -123,7 +130,8 @@ private:
     bool close();
     bool trace_value(const std::string& key, Got got, std::string* s, const Number* n);
     bool trace_open(const std::string& key, Got got);
-    bool metadata_value(const std::string& key, Got got, std::string* s, const Number* n, const bool* b);
+    bool metadata_value(const std::string& key, Got got, std::string* s, const Number* n,
+                        const bool* b);
     bool usage_value(const std::string& key, Got got, const Number* n);
     bool dom_value(json v);
     void end_message();
@@ -161,8 +169,11 @@ bool TraceBuilder::key(std::string& k) {
             m_dom_key = std::move(k);
             return true;
         }
-        case Frame::skip: return true;
-        default: l.key = std::move(k); return true;
+        case Frame::skip:
+            return true;
+        default:
+            l.key = std::move(k);
+            return true;
     }
 }
 
@@ -176,7 +187,9 @@ bool TraceBuilder::open(Got got) {
     }
     Level& l = top();
     switch (l.frame) {
-        case Frame::skip: ++l.depth; return true;
+        case Frame::skip:
+            ++l.depth;
+            return true;
         case Frame::dom: {
             json* parent = m_dom.back();
             json child = got == Got::object ? json::object() : json::array();
@@ -191,7 +204,8 @@ bool TraceBuilder::open(Got got) {
             ++l.depth;
             return true;
         }
-        case Frame::trace: return trace_open(l.key, got);
+        case Frame::trace:
+            return trace_open(l.key, got);
         case Frame::messages: {
             std::string where = element();
             if (got != Got::object) {
@@ -204,7 +218,8 @@ bool TraceBuilder::open(Got got) {
         case Frame::message: {
             if (l.key == "content") {
                 if (got != Got::array) {
-                    return wrong(l.where + ".content", "a string or an array of content parts", got);
+                    return wrong(l.where + ".content", "a string or an array of content parts",
+                                 got);
                 }
                 m_message.content.clear();
                 push(Frame::parts, l.where + ".content");
@@ -250,7 +265,8 @@ bool TraceBuilder::open(Got got) {
             if (m_t.metadata.known(l.key) != nullptr) {
                 return wrong("metadata." + l.key, "a string", got);
             }
-            json& slot = m_t.metadata.extra[l.key] = (got == Got::object ? json::object() : json::array());
+            json& slot = m_t.metadata.extra[l.key] =
+                (got == Got::object ? json::object() : json::array());
             m_dom.assign(1, &slot);
             push(Frame::dom);
             top().depth = 1;
@@ -341,9 +357,12 @@ bool TraceBuilder::trace_open(const std::string& key, Got got) {
     static const struct {
         const char* key;
         const char* expected;
-    } k_scalars[] = {{"trace_id", "a string"},          {"timestamp", "an RFC 3339 string"},
-                     {"reference", "a string"},         {"finish_reason", "a string"},
-                     {"latency_ms", "a non-negative number"}, {"ttft_ms", "a non-negative number"}};
+    } k_scalars[] = {{"trace_id", "a string"},
+                     {"timestamp", "an RFC 3339 string"},
+                     {"reference", "a string"},
+                     {"finish_reason", "a string"},
+                     {"latency_ms", "a non-negative number"},
+                     {"ttft_ms", "a non-negative number"}};
     for (const auto& f : k_scalars) {
         if (key == f.key) {
             return wrong(key, f.expected, got);
@@ -400,7 +419,8 @@ bool TraceBuilder::close() {
                 m_t.error->type = "error";
             }
             break;
-        default: break;
+        default:
+            break;
     }
     m_stack.pop_back();
     // A single message given as an object closes its implicit list too.
@@ -416,7 +436,8 @@ bool TraceBuilder::value(Got got, std::string* s, const Number* n, const bool* b
     }
     Level& l = top();
     switch (l.frame) {
-        case Frame::skip: return true;
+        case Frame::skip:
+            return true;
         case Frame::dom: {
             json v;
             if (s != nullptr) {
@@ -428,7 +449,8 @@ bool TraceBuilder::value(Got got, std::string* s, const Number* n, const bool* b
             }
             return dom_value(std::move(v));
         }
-        case Frame::trace: return trace_value(l.key, got, s, n);
+        case Frame::trace:
+            return trace_value(l.key, got, s, n);
         case Frame::messages: {
             std::string where = element();
             return wrong(where, "a message object {role, content}", got);
@@ -446,7 +468,8 @@ bool TraceBuilder::value(Got got, std::string* s, const Number* n, const bool* b
                 } else if (got == Got::null) {
                     m_message.content.clear();
                 } else {
-                    return wrong(l.where + ".content", "a string or an array of content parts", got);
+                    return wrong(l.where + ".content", "a string or an array of content parts",
+                                 got);
                 }
             }
             return true;
@@ -469,15 +492,18 @@ bool TraceBuilder::value(Got got, std::string* s, const Number* n, const bool* b
                 m_t.context.push_back(std::move(*s));
                 return true;
             }
-            return wrong("context[" + std::to_string(l.index++) + "]", "a string or an object with 'content'", got);
+            return wrong("context[" + std::to_string(l.index++) + "]",
+                         "a string or an object with 'content'", got);
         case Frame::context_doc:
-            if (got == Got::string && (l.key == "content" || (l.key == "text" && !m_doc_from_content))) {
+            if (got == Got::string &&
+                (l.key == "content" || (l.key == "text" && !m_doc_from_content))) {
                 m_doc = std::move(*s);
                 m_doc_found = true;
                 m_doc_from_content = m_doc_from_content || l.key == "content";
             }
             return true;
-        case Frame::metadata: return metadata_value(l.key, got, s, n, b);
+        case Frame::metadata:
+            return metadata_value(l.key, got, s, n, b);
         case Frame::tags:
             if (got != Got::string) {
                 return wrong("metadata.tags[" + std::to_string(l.index) + "]", "a string", got);
@@ -485,7 +511,8 @@ bool TraceBuilder::value(Got got, std::string* s, const Number* n, const bool* b
             ++l.index;
             m_t.metadata.tags.push_back(std::move(*s));
             return true;
-        case Frame::usage: return usage_value(l.key, got, n);
+        case Frame::usage:
+            return usage_value(l.key, got, n);
         case Frame::error:
             if (l.key == "type" || l.key == "message") {
                 if (got == Got::string) {
@@ -531,7 +558,8 @@ bool TraceBuilder::trace_value(const std::string& key, Got got, std::string* s, 
         }
         m_t.trace_id = std::move(*s);
         if (m_t.trace_id.empty() || m_t.trace_id.size() > 256) {
-            return fail("field 'trace_id': must be 1-256 bytes, got " + std::to_string(m_t.trace_id.size()));
+            return fail("field 'trace_id': must be 1-256 bytes, got " +
+                        std::to_string(m_t.trace_id.size()));
         }
         return true;
     }

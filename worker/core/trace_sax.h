@@ -5,9 +5,8 @@
 // trace_json.h, which applies the size and depth limits first.
 
 #include <cstdint>
-#include <string_view>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string_view>
 
 #include "core/status.h"
 #include "core/trace.h"

@@ -4,7 +4,10 @@
 
 namespace assay {
 
-OpsServer::OpsServer(MetricsFn metrics) : m_metrics(std::move(metrics)), m_server(std::make_unique<httplib::Server>()), m_listener(*m_server) {
+OpsServer::OpsServer(MetricsFn metrics)
+    : m_metrics(std::move(metrics)),
+      m_server(std::make_unique<httplib::Server>()),
+      m_listener(*m_server) {
     m_server->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
         res.set_content(m_metrics(), "text/plain; version=0.0.4; charset=utf-8");
     });

@@ -1,13 +1,13 @@
 #include "daemon/worker.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <thread>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 #include "config/component_options.h"
 #include "daemon/ops_server.h"
@@ -69,8 +69,10 @@ Status run_worker(const Config& cfg, const std::atomic<bool>& stop,
             "no intake: give --zmq-router/--zmq-pull/--otlp-listen or "
             "worker.zmq_router/worker.zmq_pull/worker.otlp_listen");
     }
-    if (!w.http_listen.empty() && !w.otlp_listen.empty() && same_address(w.http_listen, w.otlp_listen)) {
-        return Status::invalid_argument("--otlp-listen and --http-listen must be different addresses");
+    if (!w.http_listen.empty() && !w.otlp_listen.empty() &&
+        same_address(w.http_listen, w.otlp_listen)) {
+        return Status::invalid_argument(
+            "--otlp-listen and --http-listen must be different addresses");
     }
     auto store = open_store(cfg.store);
     if (!store.ok()) {
@@ -96,17 +98,19 @@ Status run_worker(const Config& cfg, const std::atomic<bool>& stop,
         owned.push_back(std::move(otlp).value());
     }
 
-    auto judges = start_judge_stage(cfg.store, cfg.judges, cfg.scorers);  // its own thread and store connection
+    auto judges = start_judge_stage(cfg.store, cfg.judges,
+                                    cfg.scorers);  // its own thread and store connection
     if (!judges.ok()) {
         return judges.status();
     }
     JudgeStage* judge_stage = judges->get();
-    Pipeline pipeline(pipeline_setup(cfg), **store, [&sources, judge_stage](const Pipeline::CommitReport& r) {
-        if (judge_stage != nullptr) {
-            judge_stage->offer(std::move(r.queued_for_judge));
-        }
-        route_commit(r, sources);
-    });
+    Pipeline pipeline(pipeline_setup(cfg), **store,
+                      [&sources, judge_stage](const Pipeline::CommitReport& r) {
+                          if (judge_stage != nullptr) {
+                              judge_stage->offer(std::move(r.queued_for_judge));
+                          }
+                          route_commit(r, sources);
+                      });
     std::vector<SourceSink> sinks;
     for (size_t i = 0; i < sources.size(); ++i) {
         sinks.emplace_back(pipeline, static_cast<uint32_t>(i));
@@ -120,7 +124,8 @@ Status run_worker(const Config& cfg, const std::atomic<bool>& stop,
         for (const TraceSource* s : sources) {
             out += s->metrics_text();
         }
-        return out + (*judges ? render_judge_metrics((*judges)->metrics()) : std::string()) + monitor.metrics_text();
+        return out + (*judges ? render_judge_metrics((*judges)->metrics()) : std::string()) +
+               monitor.metrics_text();
     });
     if (!w.http_listen.empty()) {
         if (Status st = ops.start(w.http_listen); !st.ok()) {
@@ -133,7 +138,8 @@ Status run_worker(const Config& cfg, const std::atomic<bool>& stop,
         line += " " + s->describe();
     }
     if (!w.http_listen.empty()) {
-        line += " http=" + w.http_listen.substr(0, w.http_listen.rfind(':')) + ":" + std::to_string(ops.port());
+        line += " http=" + w.http_listen.substr(0, w.http_listen.rfind(':')) + ":" +
+                std::to_string(ops.port());
     }
     line += " store=" + cfg.store.sqlite_path;
     on_ready(line);
@@ -145,10 +151,13 @@ Status run_worker(const Config& cfg, const std::atomic<bool>& stop,
         while (!stop.load() && !drained.load()) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(w.shutdown_deadline_ms);
+        auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(w.shutdown_deadline_ms);
         while (!drained.load()) {
             if (std::chrono::steady_clock::now() > deadline) {
-                std::fprintf(stderr, "assay worker: drain did not finish within worker.shutdown_deadline_ms (%d ms)\n",
+                std::fprintf(stderr,
+                             "assay worker: drain did not finish within "
+                             "worker.shutdown_deadline_ms (%d ms)\n",
                              w.shutdown_deadline_ms);
                 std::_Exit(3);
             }
@@ -181,8 +190,8 @@ Status run_worker(const Config& cfg, const std::atomic<bool>& stop,
     ops.stop();
     monitor.stop();
     RunSummary s = pipeline.summary();
-    spdlog::get("ingest")->info("stopped: {} records, {} stored, {} dead-lettered", s.records, s.accepted,
-                                s.rejected);
+    spdlog::get("ingest")->info("stopped: {} records, {} stored, {} dead-lettered", s.records,
+                                s.accepted, s.rejected);
     return finished.ok() ? error : finished;
 }
 

@@ -26,16 +26,16 @@ private:
 };
 
 struct BootstrapOptions {
-    int resamples = 10000;        // gate.bootstrap_resamples
-    uint64_t seed = 20261122;     // gate.bootstrap_seed
-    double confidence = 0.95;     // gate.confidence: two-sided, percentile method
+    int resamples = 10000;     // gate.bootstrap_resamples
+    uint64_t seed = 20261122;  // gate.bootstrap_seed
+    double confidence = 0.95;  // gate.confidence: two-sided, percentile method
 };
 
 struct MeanDiffCI {
-    int n = 0;            // pairs
-    double mean = 0.0;    // mean of the differences (candidate - baseline)
-    double low = 0.0;     // lower percentile bound
-    double high = 0.0;    // upper percentile bound
+    int n = 0;          // pairs
+    double mean = 0.0;  // mean of the differences (candidate - baseline)
+    double low = 0.0;   // lower percentile bound
+    double high = 0.0;  // upper percentile bound
 };
 
 // The percentile bootstrap CI of mean(diffs): `resamples` times, draw n

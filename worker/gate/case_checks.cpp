@@ -1,7 +1,8 @@
 #include "gate/case_checks.h"
 
-#include <algorithm>
 #include <re2/re2.h>
+
+#include <algorithm>
 
 #include "core/config_block.h"
 #include "core/scorer_registry.h"
@@ -34,8 +35,9 @@ std::string short_text(const std::string& s) {
 
 }  // namespace
 
-Result<std::shared_ptr<const Scorer>> CheckScorerCache::get(const std::string& type, const YAML::Node& node,
-                                                           const std::string& where) {
+Result<std::shared_ptr<const Scorer>> CheckScorerCache::get(const std::string& type,
+                                                            const YAML::Node& node,
+                                                            const std::string& where) {
     YAML::Emitter e;
     e << YAML::Flow << node;
     const std::string key = type + "\n" + e.c_str();
@@ -52,7 +54,8 @@ Result<std::shared_ptr<const Scorer>> CheckScorerCache::get(const std::string& t
 
 Result<CaseChecks> CaseChecks::build(const std::string& case_id, const json& expect,
                                      const std::vector<std::string>& scorer_names,
-                                     const std::vector<std::string>& judge_names, CheckScorerCache* cache) {
+                                     const std::vector<std::string>& judge_names,
+                                     CheckScorerCache* cache) {
     CaseChecks out;
     const std::string at = "case '" + case_id + "' expect.";
     auto bad = [&](const std::string& key, const std::string& problem) {
@@ -60,7 +63,8 @@ Result<CaseChecks> CaseChecks::build(const std::string& case_id, const json& exp
     };
     auto add = [&](const std::string& key, const std::string& name, const std::string& type,
                    const YAML::Node& node, Want want) -> Status {
-        auto s = cache != nullptr ? cache->get(type, node, at + key) : make_scorer(type, node, at + key);
+        auto s =
+            cache != nullptr ? cache->get(type, node, at + key) : make_scorer(type, node, at + key);
         if (!s.ok()) {
             return bad(key, s.status().message());
         }
@@ -93,8 +97,8 @@ Result<CaseChecks> CaseChecks::build(const std::string& case_id, const json& exp
             if (!v.is_boolean()) {
                 return bad(k, "expected true or false");
             }
-            ASSAY_RETURN_IF_ERROR(add(k, v.get<bool>() ? "refusal=true" : "refusal=false", "refusal",
-                                      YAML::Node(YAML::NodeType::Map),
+            ASSAY_RETURN_IF_ERROR(add(k, v.get<bool>() ? "refusal=true" : "refusal=false",
+                                      "refusal", YAML::Node(YAML::NodeType::Map),
                                       v.get<bool>() ? Want::refusal : Want::answer));
         } else if (k == "contains" || k == "not_contains") {
             json list = v.is_string() ? json::array({v}) : v;
@@ -108,7 +112,8 @@ Result<CaseChecks> CaseChecks::build(const std::string& case_id, const json& exp
                 YAML::Node n;
                 n["regex"] = "(?i)" + RE2::QuoteMeta(s.get<std::string>());
                 n["regex_mode"] = "contains";
-                ASSAY_RETURN_IF_ERROR(add(k, k + " \"" + short_text(s.get<std::string>()) + "\"", "format", n,
+                ASSAY_RETURN_IF_ERROR(add(k, k + " \"" + short_text(s.get<std::string>()) + "\"",
+                                          "format", n,
                                           k == "contains" ? Want::match : Want::no_match));
             }
         } else if (k == "regex") {
@@ -118,7 +123,8 @@ Result<CaseChecks> CaseChecks::build(const std::string& case_id, const json& exp
             YAML::Node n;
             n["regex"] = v.get<std::string>();
             n["regex_mode"] = "contains";
-            ASSAY_RETURN_IF_ERROR(add(k, "regex /" + short_text(v.get<std::string>()) + "/", "format", n, Want::match));
+            ASSAY_RETURN_IF_ERROR(add(k, "regex /" + short_text(v.get<std::string>()) + "/",
+                                      "format", n, Want::match));
         } else if (k == "min_words" || k == "max_words") {
             if (!v.is_number_integer() || v.get<int64_t>() < 0) {
                 return bad(k, "expected a non-negative integer");
@@ -129,18 +135,22 @@ Result<CaseChecks> CaseChecks::build(const std::string& case_id, const json& exp
                 return bad(k, "expected an object of scorer name to minimum value");
             }
             for (auto s = v.begin(); s != v.end(); ++s) {
-                if (std::find(scorer_names.begin(), scorer_names.end(), s.key()) == scorer_names.end()) {
+                if (std::find(scorer_names.begin(), scorer_names.end(), s.key()) ==
+                    scorer_names.end()) {
                     return bad(k + "." + s.key(), "no scorer of this name is configured");
                 }
                 if (!s.value().is_number()) {
                     return bad(k + "." + s.key(), "expected a number");
                 }
-                const bool judge = std::find(judge_names.begin(), judge_names.end(), s.key()) != judge_names.end();
+                const bool judge =
+                    std::find(judge_names.begin(), judge_names.end(), s.key()) != judge_names.end();
                 out.m_min_score.push_back({s.key(), s.value().get<double>(), judge});
             }
         } else {
-            return bad(k, "unknown key (expected format, schema, refusal, contains, not_contains, regex, "
-                          "min_words, max_words, min_score)");
+            return bad(
+                k,
+                "unknown key (expected format, schema, refusal, contains, not_contains, regex, "
+                "min_words, max_words, min_score)");
         }
     }
     if (min_words || max_words) {
@@ -155,9 +165,11 @@ Result<CaseChecks> CaseChecks::build(const std::string& case_id, const json& exp
         }
         if (max_words) {
             n["max_words"] = *max_words;
-            name += (name.empty() ? "" : ", ") + std::string("max_words ") + std::to_string(*max_words);
+            name +=
+                (name.empty() ? "" : ", ") + std::string("max_words ") + std::to_string(*max_words);
         }
-        ASSAY_RETURN_IF_ERROR(add(min_words ? "min_words" : "max_words", name, "length", n, Want::pass));
+        ASSAY_RETURN_IF_ERROR(
+            add(min_words ? "min_words" : "max_words", name, "length", n, Want::pass));
     }
     return out;
 }
@@ -191,7 +203,8 @@ std::vector<CheckResult> CaseChecks::run_code(const Trace& trace) const {
             case Want::answer: {
                 const bool refused = s->value >= 0.5;
                 r.passed = refused == (c.want == Want::refusal);
-                r.explanation = (refused ? "refusal detected: " : "no refusal detected: ") + s->explanation;
+                r.explanation =
+                    (refused ? "refusal detected: " : "no refusal detected: ") + s->explanation;
                 break;
             }
             case Want::match:
@@ -208,7 +221,8 @@ std::vector<CheckResult> CaseChecks::run_code(const Trace& trace) const {
     return out;
 }
 
-std::vector<CheckResult> CaseChecks::run_min_score(const std::map<std::string, ScorerValue>& values) const {
+std::vector<CheckResult> CaseChecks::run_min_score(
+    const std::map<std::string, ScorerValue>& values) const {
     std::vector<CheckResult> out;
     for (const MinScore& m : m_min_score) {
         CheckResult r;
@@ -219,7 +233,8 @@ std::vector<CheckResult> CaseChecks::run_min_score(const std::map<std::string, S
         auto it = values.find(m.scorer);
         if (it == values.end() || !it->second.value) {
             r.passed = false;
-            r.explanation = "no score: " + (it == values.end() ? std::string("scorer not run") : it->second.why_not);
+            r.explanation = "no score: " + (it == values.end() ? std::string("scorer not run")
+                                                               : it->second.why_not);
         } else {
             r.passed = *it->second.value >= m.min;
             std::snprintf(buf, sizeof buf, "%g", *it->second.value);

@@ -14,14 +14,14 @@
 // Built once per case at startup (unknown expect keys and wrong types are
 // errors naming the case and key); run() is const and thread-safe.
 
+#include <yaml-cpp/yaml.h>
+
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include "core/scorer.h"
 #include "core/status.h"
@@ -30,7 +30,7 @@
 namespace assay::gate {
 
 struct CheckResult {
-    std::string check;        // stable name, e.g. "format=json", "contains \"refund\""
+    std::string check;  // stable name, e.g. "format=json", "contains \"refund\""
     bool passed = false;
     std::string explanation;  // what was found
     bool on_judge = false;    // a min_score check on a judge scorer

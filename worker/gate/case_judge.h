@@ -32,15 +32,15 @@
 namespace assay::gate {
 
 struct JudgeRequest {
-    const Trace* trace = nullptr;             // the side's output, completed from its case
-    const ConfiguredScorer* scorer = nullptr; // the judge scorer (name, version, config)
-    std::string side;                         // "baseline" | "candidate"
+    const Trace* trace = nullptr;              // the side's output, completed from its case
+    const ConfiguredScorer* scorer = nullptr;  // the judge scorer (name, version, config)
+    std::string side;                          // "baseline" | "candidate"
 };
 
 struct JudgeOutcome {
-    std::optional<Score> score;  // set on success
-    std::string error;           // set on failure ("timeout after 3 attempts", ...)
-    bool skipped_budget = false; // not judged: over the judge budget (counts as an error)
+    std::optional<Score> score;   // set on success
+    std::string error;            // set on failure ("timeout after 3 attempts", ...)
+    bool skipped_budget = false;  // not judged: over the judge budget (counts as an error)
 };
 
 class CaseJudge {

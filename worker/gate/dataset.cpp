@@ -32,7 +32,8 @@ size_t nesting(std::string_view s, size_t limit) {
 }
 
 Status line_error(const std::string& path, int64_t line, const std::string& problem) {
-    return Status::invalid_argument("dataset '" + path + "' line " + std::to_string(line) + ": " + problem);
+    return Status::invalid_argument("dataset '" + path + "' line " + std::to_string(line) + ": " +
+                                    problem);
 }
 
 }  // namespace
@@ -50,15 +51,16 @@ Result<Dataset> load_dataset(const std::string& path, size_t max_line_bytes, siz
     while ((*reader)->next(rec)) {
         if (rec.oversized) {
             return line_error(path, rec.line,
-                              "line is " + std::to_string(rec.full_bytes) + " bytes; the limit (ingest.max_trace_bytes) is " +
+                              "line is " + std::to_string(rec.full_bytes) +
+                                  " bytes; the limit (ingest.max_trace_bytes) is " +
                                   std::to_string(max_line_bytes));
         }
         all_bytes += rec.text;
         all_bytes += '\n';
         if (nesting(rec.text, max_depth) > max_depth) {
-            return Status::limit_exceeded("dataset '" + path + "' line " + std::to_string(rec.line) +
-                                          ": JSON nests deeper than " + std::to_string(max_depth) +
-                                          " (ingest.max_depth)");
+            return Status::limit_exceeded("dataset '" + path + "' line " +
+                                          std::to_string(rec.line) + ": JSON nests deeper than " +
+                                          std::to_string(max_depth) + " (ingest.max_depth)");
         }
         json j = json::parse(rec.text, nullptr, false);
         if (j.is_discarded()) {
@@ -73,13 +75,16 @@ Result<Dataset> load_dataset(const std::string& path, size_t max_line_bytes, siz
             const std::string& k = it.key();
             const json& v = it.value();
             if (k == "id") {
-                if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > 256) {
-                    return line_error(path, rec.line, "field 'id': expected a string of 1-256 bytes");
+                if (!v.is_string() || v.get<std::string>().empty() ||
+                    v.get<std::string>().size() > 256) {
+                    return line_error(path, rec.line,
+                                      "field 'id': expected a string of 1-256 bytes");
                 }
                 c.id = v.get<std::string>();
             } else if (k == "input") {
                 if (!v.is_string() && !v.is_array()) {
-                    return line_error(path, rec.line, "field 'input': expected a string or a message list");
+                    return line_error(path, rec.line,
+                                      "field 'input': expected a string or a message list");
                 }
                 c.input = v;
             } else if (k == "reference") {
@@ -103,8 +108,10 @@ Result<Dataset> load_dataset(const std::string& path, size_t max_line_bytes, siz
                 }
                 c.expect = v;
             } else {
-                return line_error(path, rec.line,
-                                  "unknown key '" + k + "' (expected id, input, reference, context, metadata, expect)");
+                return line_error(
+                    path, rec.line,
+                    "unknown key '" + k +
+                        "' (expected id, input, reference, context, metadata, expect)");
             }
         }
         if (c.id.empty()) {
@@ -122,7 +129,8 @@ Result<Dataset> load_dataset(const std::string& path, size_t max_line_bytes, siz
         return (*reader)->status();
     }
     if (ds.cases.empty()) {
-        return Status::invalid_argument("dataset '" + path + "' has no cases: the gate never passes on nothing");
+        return Status::invalid_argument("dataset '" + path +
+                                        "' has no cases: the gate never passes on nothing");
     }
     ds.sha256 = sha256_hex(all_bytes);
     return ds;

@@ -5,10 +5,9 @@
 // green on a partly read dataset. Plain values; thread-safe to read.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 
@@ -16,17 +15,18 @@ namespace assay::gate {
 
 struct GateCase {
     std::string id;
-    int64_t line = 0;                                  // 1-based line in the dataset file
-    nlohmann::json input;                              // string or message list (trace format)
-    nlohmann::json reference;                          // string or null
-    nlohmann::json context;                            // list or null
+    int64_t line = 0;          // 1-based line in the dataset file
+    nlohmann::json input;      // string or message list (trace format)
+    nlohmann::json reference;  // string or null
+    nlohmann::json context;    // list or null
     nlohmann::json metadata = nlohmann::json::object();
     nlohmann::json expect = nlohmann::json::object();  // validated by CaseChecks::build
 };
 
 struct Dataset {
     std::string path;
-    std::string sha256;  // of its non-blank lines: a baseline report is only reused for the same dataset
+    std::string
+        sha256;  // of its non-blank lines: a baseline report is only reused for the same dataset
     std::vector<GateCase> cases;  // file order
 };
 

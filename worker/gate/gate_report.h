@@ -21,7 +21,7 @@ struct ReportScorer {
 };
 
 struct GateReport {
-    std::string generated_at;   // RFC 3339; the only field that changes between identical runs
+    std::string generated_at;  // RFC 3339; the only field that changes between identical runs
     std::string dataset_path;
     std::string dataset_sha256;
     int cases = 0;

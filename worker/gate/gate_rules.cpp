@@ -100,7 +100,8 @@ Result<GateRules> parse_gate_rules(const YAML::Node& node) {
                 const std::string name = kv.first.Scalar();
                 ConfigBlock s(kv.second, "gate.scorers." + name);
                 if (!kv.second.IsMap()) {
-                    return Status::invalid_argument("gate.scorers." + name + ": expected a mapping");
+                    return Status::invalid_argument("gate.scorers." + name +
+                                                    ": expected a mapping");
                 }
                 ScorerRule rule;
                 read_fraction(s, "mean_drop", 0.0, 1e9, rule.mean_drop);

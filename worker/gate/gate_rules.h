@@ -3,11 +3,11 @@
 // Every field states its default; README.md ("assay gate") lists them.
 // Parsed once at startup; a plain value afterwards.
 
+#include <yaml-cpp/yaml.h>
+
 #include <map>
 #include <optional>
 #include <string>
-
-#include <yaml-cpp/yaml.h>
 
 #include "core/status.h"
 #include "gate/bootstrap.h"
@@ -27,12 +27,12 @@ struct ScorerRule {
     std::optional<int> max_regressions;
     // Pairwise scorers: overrides GateRules::pairwise_max_net_losses.
     std::optional<int> pairwise_max_net_losses;
-    bool lower_is_better = false;          // the value improves when it falls
-    bool ignore = false;                   // report, never block
+    bool lower_is_better = false;  // the value improves when it falls
+    bool ignore = false;           // report, never block
 };
 
 struct GateRules {
-    int max_regressions = 2;          // gate.max_regressions (K): block when more cases regress ...
+    int max_regressions = 2;  // gate.max_regressions (K): block when more cases regress ...
     // ... and, with count_test "sign", when regressions outnumber
     // improvements beyond chance: the one-sided exact sign test (McNemar) of
     // R regressed vs I improved cases, P(Bin(R+I, 1/2) >= R) <= count_alpha.
@@ -40,16 +40,17 @@ struct GateRules {
     // their pass). "none": the raw count and the raw pass-rate drop block.
     std::string count_test = "sign";  // gate.count_test: sign | none
     double count_alpha = 0.01;        // gate.count_alpha
-    double mean_drop = 0.05;          // gate.mean_drop (Δ): block when a mean drops more AND the CI is below 0
-    double pass_rate_drop = 0.10;     // gate.pass_rate_drop: block when a pass rate drops more (and, with
-                                      // count_test sign, the sign test agrees)
+    double mean_drop =
+        0.05;  // gate.mean_drop (Δ): block when a mean drops more AND the CI is below 0
+    double pass_rate_drop = 0.10;  // gate.pass_rate_drop: block when a pass rate drops more (and,
+                                   // with count_test sign, the sign test agrees)
     // gate.score_drop (δ): per-case drop of a judge score that is a
     // regression. Unset ("auto"): 0.25 when both sides' values lie in
     // [0, 1], else 1.0 (one point on a 1–5 scale).
     std::optional<double> score_drop;
-    BootstrapOptions bootstrap;       // gate.bootstrap_resamples / bootstrap_seed / confidence
-    bool short_circuit = true;        // gate.short_circuit: skip a side's judges when a code check failed
-    int allow_judge_errors = 0;       // gate.allow_judge_errors (flag --allow-judge-errors)
+    BootstrapOptions bootstrap;  // gate.bootstrap_resamples / bootstrap_seed / confidence
+    bool short_circuit = true;  // gate.short_circuit: skip a side's judges when a code check failed
+    int allow_judge_errors = 0;  // gate.allow_judge_errors (flag --allow-judge-errors)
     std::map<std::string, ScorerRule> scorers;  // gate.scorers
     // gate.pairwise_max_net_losses (K of pairwise mode, gate/pairwise.h): a
     // pairwise scorer blocks when losses - wins > K (and, with count_test

@@ -4,12 +4,11 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 
-#include <nlohmann/json.hpp>
-
-#include "core/time_format.h"
 #include "core/sha256.h"
+#include "core/time_format.h"
 #include "gate/side_outputs.h"
 #include "llm/judge_wire.h"
 
@@ -38,7 +37,8 @@ struct Answer {
 
 // The judge_cache `reply` of a subject entry: {"text", "latency_ms", "finish_reason"}.
 std::string cache_reply(const Answer& a) {
-    return json{{"text", a.text}, {"latency_ms", a.latency_ms}, {"finish_reason", a.finish_reason}}.dump();
+    return json{{"text", a.text}, {"latency_ms", a.latency_ms}, {"finish_reason", a.finish_reason}}
+        .dump();
 }
 
 bool read_cache_reply(const std::string& reply, Answer& a) {
@@ -58,7 +58,8 @@ bool read_cache_reply(const std::string& reply, Answer& a) {
 
 }  // namespace
 
-std::string generation_cache_key(const JudgeOptions& subject, std::string_view system, std::string_view prompt) {
+std::string generation_cache_key(const JudgeOptions& subject, std::string_view system,
+                                 std::string_view prompt) {
     std::string material = request_key_material("assay-generate-cache-v1", subject);
     append_key_field(material, system);
     append_key_field(material, prompt);
@@ -72,9 +73,9 @@ SubjectGenerator::SubjectGenerator(SubjectRuntime subject, JudgeClient& client, 
       m_store(store),
       m_now(now_ms ? std::move(now_ms) : std::function<int64_t()>(&assay::now_ms)) {}
 
-Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const PromptTemplate& prompt,
-                                                 const Dataset& dataset,
-                                                 const std::function<void(size_t, size_t)>& progress) {
+Result<GeneratedSide> SubjectGenerator::generate(
+    const std::string& side, const PromptTemplate& prompt, const Dataset& dataset,
+    const std::function<void(size_t, size_t)>& progress) {
     const JudgeOptions& t = m_subject.rt.transport;
     const std::string who = side + " (prompt '" + prompt.path + "', " + t.name + ")";
     const size_t n = dataset.cases.size();
@@ -99,7 +100,8 @@ Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const 
         for (size_t i = 0; i < n; ++i) {
             auto hit = m_store->judge_cache_get(keys[i]);
             if (!hit.ok()) {
-                return Status(hit.status().code(), who + ": reading the cache: " + hit.status().message());
+                return Status(hit.status().code(),
+                              who + ": reading the cache: " + hit.status().message());
             }
             if (*hit && read_cache_reply((*hit)->reply, answers[i])) {
                 answers[i].done = true;
@@ -119,8 +121,11 @@ Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const 
         size_t calls = 0;
         for (size_t i = 0; i < n; ++i) {
             if (!answers[i].done) {
-                const double in_tokens = static_cast<double>(m_subject.system.size() + prompts[i].size()) / 4.0;
-                need += (in_tokens * t.price.input_per_mtok + t.max_tokens * t.price.output_per_mtok) / 1e6;
+                const double in_tokens =
+                    static_cast<double>(m_subject.system.size() + prompts[i].size()) / 4.0;
+                need +=
+                    (in_tokens * t.price.input_per_mtok + t.max_tokens * t.price.output_per_mtok) /
+                    1e6;
                 ++calls;
             }
         }
@@ -128,16 +133,17 @@ Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const 
         if (m_store != nullptr) {
             auto s = m_store->judge_spend(t.name, day);
             if (!s.ok()) {
-                return Status(s.status().code(), who + ": reading today's spend: " + s.status().message());
+                return Status(s.status().code(),
+                              who + ": reading today's spend: " + s.status().message());
             }
             spent = s->cost_usd;
         }
         if (calls > 0 && spent + need > m_subject.rt.daily_budget_usd) {
-            return Status::invalid_argument(who + ": over the subject's daily budget: " + money(spent) +
-                                            " spent on " + day + " (UTC) and up to " + money(need) + " needed for " +
-                                            std::to_string(calls) + " uncached requests, of " +
-                                            money(m_subject.rt.daily_budget_usd) +
-                                            " (subject.daily_budget_usd); nothing was sent");
+            return Status::invalid_argument(
+                who + ": over the subject's daily budget: " + money(spent) + " spent on " + day +
+                " (UTC) and up to " + money(need) + " needed for " + std::to_string(calls) +
+                " uncached requests, of " + money(m_subject.rt.daily_budget_usd) +
+                " (subject.daily_budget_usd); nothing was sent");
         }
     }
     if (progress && done > 0) {
@@ -220,8 +226,8 @@ Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const 
         }
         std::vector<JudgeSpend> spend;
         if (out.stats.attempts > 0 || out.stats.cache_hits > 0) {
-            spend.push_back({t.name, day, out.stats.attempts, out.stats.input_tokens, out.stats.output_tokens,
-                             out.stats.cost_usd, out.stats.cache_hits});
+            spend.push_back({t.name, day, out.stats.attempts, out.stats.input_tokens,
+                             out.stats.output_tokens, out.stats.cost_usd, out.stats.cache_hits});
         }
         if (Status st = m_store->record_llm_calls(cache, spend); !st.ok()) {
             return Status(st.code(), who + ": storing the cache and spend: " + st.message());
@@ -239,8 +245,8 @@ Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const 
         }
     }
     if (failed > 0) {
-        return Status::unavailable(who + ": generation failed for " + std::to_string(failed) + " of " +
-                                   std::to_string(n) + " cases; first: " + first);
+        return Status::unavailable(who + ": generation failed for " + std::to_string(failed) +
+                                   " of " + std::to_string(n) + " cases; first: " + first);
     }
 
     // 7. The traces.
@@ -260,11 +266,13 @@ Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const 
         if (!a.finish_reason.empty()) {
             j["finish_reason"] = a.finish_reason;
         }
-        j["metadata"] = {{"model", t.model}, {"prompt_file", prompt.path}, {"prompt_sha256", prompt.sha256}};
+        j["metadata"] = {
+            {"model", t.model}, {"prompt_file", prompt.path}, {"prompt_sha256", prompt.sha256}};
         Result<Trace> parsed = trace_from_json(j, 0);
         if (!parsed.ok()) {
-            return Status::invalid_argument(who + ": case '" + dataset.cases[i].id +
-                                            "': the reply does not form a valid trace: " + parsed.status().message());
+            return Status::invalid_argument(
+                who + ": case '" + dataset.cases[i].id +
+                "': the reply does not form a valid trace: " + parsed.status().message());
         }
         Result<Trace> full = complete_from_case(*parsed, dataset.cases[i]);
         if (!full.ok()) {
@@ -276,7 +284,8 @@ Result<GeneratedSide> SubjectGenerator::generate(const std::string& side, const 
     return out;
 }
 
-Status save_generated(const std::string& dir, const std::string& side, const GeneratedSide& generated) {
+Status save_generated(const std::string& dir, const std::string& side,
+                      const GeneratedSide& generated) {
     const std::string path = dir + "/" + side + ".jsonl";
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     for (const auto& line : generated.jsonl) {

@@ -31,14 +31,14 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "core/trace.h"
+#include "core/trace_json.h"
 #include "gate/dataset.h"
 #include "gate/prompt_template.h"
-#include "core/clock.h"
-#include "core/trace_json.h"
-#include "llm/judge_client.h"
 #include "judge/subject_options.h"
+#include "llm/judge_client.h"
 #include "store/store.h"
 
 namespace assay::gate {
@@ -56,8 +56,9 @@ struct GenerationStats {
 
 struct GeneratedSide {
     std::vector<Trace> traces;  // one per case, dataset order, completed from the case
-    std::vector<std::string> jsonl;  // the same traces as generated (before completion), one JSON line each
-    std::string subject;             // "subject:<model>"
+    std::vector<std::string>
+        jsonl;            // the same traces as generated (before completion), one JSON line each
+    std::string subject;  // "subject:<model>"
     GenerationStats stats;
 };
 
@@ -72,7 +73,8 @@ public:
 
 // The cache key: SHA-256 (hex) over a version tag, the provider, model,
 // temperature, max_tokens, response format, system message and prompt.
-std::string generation_cache_key(const JudgeOptions& subject, std::string_view system, std::string_view prompt);
+std::string generation_cache_key(const JudgeOptions& subject, std::string_view system,
+                                 std::string_view prompt);
 
 class SubjectGenerator final : public SideGenerator {
 public:
@@ -82,7 +84,8 @@ public:
     SubjectGenerator(SubjectRuntime subject, JudgeClient& client, Store* store,
                      std::function<int64_t()> now_ms = {});
 
-    Result<GeneratedSide> generate(const std::string& side, const PromptTemplate& prompt, const Dataset& dataset,
+    Result<GeneratedSide> generate(const std::string& side, const PromptTemplate& prompt,
+                                   const Dataset& dataset,
                                    const std::function<void(size_t, size_t)>& progress) override;
 
 private:
@@ -94,6 +97,7 @@ private:
 
 // Writes `generated.jsonl` to DIR/<side>.jsonl (usable as --baseline or
 // --candidate later). io_error naming the file.
-Status save_generated(const std::string& dir, const std::string& side, const GeneratedSide& generated);
+Status save_generated(const std::string& dir, const std::string& side,
+                      const GeneratedSide& generated);
 
 }  // namespace assay::gate

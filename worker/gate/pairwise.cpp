@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "judge/judge_scorer_spec.h"
@@ -30,9 +29,12 @@ const char* k_orders[2] = {"ab", "ba"};
 
 std::string preferred_side(const Rubric& rubric, double score, bool baseline_is_a) {
     switch (pair_preference(rubric, score)) {
-        case PairPreference::a: return baseline_is_a ? "baseline" : "candidate";
-        case PairPreference::b: return baseline_is_a ? "candidate" : "baseline";
-        case PairPreference::tie: break;
+        case PairPreference::a:
+            return baseline_is_a ? "baseline" : "candidate";
+        case PairPreference::b:
+            return baseline_is_a ? "candidate" : "baseline";
+        case PairPreference::tie:
+            break;
     }
     return "tie";
 }
@@ -48,7 +50,8 @@ void combine_orders(PairwiseCase& pc) {
     }
 }
 
-Result<Trace> make_pair_trace(const GateCase& c, const Trace& a, const Trace& b, const std::string& order) {
+Result<Trace> make_pair_trace(const GateCase& c, const Trace& a, const Trace& b,
+                              const std::string& order) {
     json j;
     j["trace_id"] = c.id + "/" + order;
     j["input"] = c.input.is_null() ? json(a.input) : c.input;
@@ -71,7 +74,8 @@ Result<Trace> make_pair_trace(const GateCase& c, const Trace& a, const Trace& b,
     return t;
 }
 
-bool failed_code_check(const SideResult& side, size_t case_index, const std::vector<bool>& judge_scorers) {
+bool failed_code_check(const SideResult& side, size_t case_index,
+                       const std::vector<bool>& judge_scorers) {
     const CaseResult& cr = side.cases[case_index];
     for (size_t s = 0; s < cr.scorers.size() && s < judge_scorers.size(); ++s) {
         if (!judge_scorers[s] && cr.scorers[s].passed == std::optional<bool>(false)) {
@@ -87,7 +91,8 @@ bool failed_code_check(const SideResult& side, size_t case_index, const std::vec
 }
 
 void tally(PairwiseSummary& s) {
-    s.wins = s.ties = s.losses = s.errors = s.order_inconsistent = s.short_circuited = s.identical = 0;
+    s.wins = s.ties = s.losses = s.errors = s.order_inconsistent = s.short_circuited = s.identical =
+        0;
     s.filtered_out = 0;
     for (const auto& c : s.cases) {
         s.wins += c.outcome == "win" ? 1 : 0;
@@ -101,22 +106,22 @@ void tally(PairwiseSummary& s) {
     }
 }
 
-Result<std::vector<PairwiseSummary>> run_pairwise(const Dataset& dataset, const std::vector<Trace>& base,
-                                                  const std::vector<Trace>& cand, const SideResult& base_result,
-                                                  const SideResult& cand_result,
-                                                  const std::vector<bool>& judge_scorers,
-                                                  const std::vector<const ConfiguredScorer*>& pairwise,
-                                                  const GateRules& rules,
-                                                  CaseJudge* judge) {
+Result<std::vector<PairwiseSummary>> run_pairwise(
+    const Dataset& dataset, const std::vector<Trace>& base, const std::vector<Trace>& cand,
+    const SideResult& base_result, const SideResult& cand_result,
+    const std::vector<bool>& judge_scorers, const std::vector<const ConfiguredScorer*>& pairwise,
+    const GateRules& rules, CaseJudge* judge) {
     std::vector<PairwiseSummary> out;
     if (pairwise.empty()) {
         return out;
     }
     if (judge == nullptr) {
-        return Status::unavailable("pairwise scorers are configured but this assay has no judge stage to run them");
+        return Status::unavailable(
+            "pairwise scorers are configured but this assay has no judge stage to run them");
     }
     const size_t n = dataset.cases.size();
-    if (base.size() != n || cand.size() != n || base_result.cases.size() != n || cand_result.cases.size() != n) {
+    if (base.size() != n || cand.size() != n || base_result.cases.size() != n ||
+        cand_result.cases.size() != n) {
         return Status::internal("pairwise mode: the sides do not cover the dataset's cases");
     }
     // Pair traces: [case][order], shared by every pairwise scorer.
@@ -179,13 +184,16 @@ Result<std::vector<PairwiseSummary>> run_pairwise(const Dataset& dataset, const 
                 continue;
             }
             pc.how = "short_circuit";
-            const char* winner = short_circuit[c] == 1 ? "candidate" : short_circuit[c] == 2 ? "baseline" : "tie";
+            const char* winner = short_circuit[c] == 1   ? "candidate"
+                                 : short_circuit[c] == 2 ? "baseline"
+                                                         : "tie";
             pc.ab = pc.ba = winner;
             combine_orders(pc);
-            pc.explanation = short_circuit[c] == 3 ? "not judged: both sides failed a code check"
-                             : short_circuit[c] == 1
-                                 ? "not judged: the baseline failed a code check, the candidate did not"
-                                 : "not judged: the candidate failed a code check, the baseline did not";
+            pc.explanation =
+                short_circuit[c] == 3 ? "not judged: both sides failed a code check"
+                : short_circuit[c] == 1
+                    ? "not judged: the baseline failed a code check, the candidate did not"
+                    : "not judged: the candidate failed a code check, the baseline did not";
         }
         std::vector<std::string> why_ab(n), why_ba(n), err(n);
         for (int o = 0; o < 2; ++o) {
@@ -202,8 +210,9 @@ Result<std::vector<PairwiseSummary>> run_pairwise(const Dataset& dataset, const 
                 return outcomes.status();
             }
             if (outcomes->size() != requests.size()) {
-                return Status::internal("the judge stage returned " + std::to_string(outcomes->size()) +
-                                        " outcomes for " + std::to_string(requests.size()) + " pair requests");
+                return Status::internal("the judge stage returned " +
+                                        std::to_string(outcomes->size()) + " outcomes for " +
+                                        std::to_string(requests.size()) + " pair requests");
             }
             for (size_t k = 0; k < judged.size(); ++k) {
                 const size_t c = judged[k];
@@ -233,15 +242,16 @@ Result<std::vector<PairwiseSummary>> run_pairwise(const Dataset& dataset, const 
         }
         const ScorerRule& rule = rules.rule(scorer->name);
         s.ignored = rule.ignore;
-        s.max_net_losses =
-            rule.pairwise_max_net_losses.value_or(rules.pairwise_max_net_losses.value_or(rules.max_regressions));
+        s.max_net_losses = rule.pairwise_max_net_losses.value_or(
+            rules.pairwise_max_net_losses.value_or(rules.max_regressions));
         tally(s);
         out.push_back(std::move(s));
     }
     return out;
 }
 
-void apply_pairwise_verdict(Verdict& v, std::vector<PairwiseSummary>& pairwise, const GateRules& rules) {
+void apply_pairwise_verdict(Verdict& v, std::vector<PairwiseSummary>& pairwise,
+                            const GateRules& rules) {
     int pair_errors = 0;
     std::vector<std::string> reasons;
     for (auto& s : pairwise) {
@@ -252,9 +262,10 @@ void apply_pairwise_verdict(Verdict& v, std::vector<PairwiseSummary>& pairwise, 
         if (s.ignored || net <= s.max_net_losses) {
             continue;
         }
-        std::string what = "pairwise: " + std::to_string(s.losses) + " losses - " + std::to_string(s.wins) +
-                           " wins = " + std::to_string(net) + " (more than " + std::to_string(s.max_net_losses) +
-                           " allowed), " + std::to_string(s.ties) + " ties";
+        std::string what = "pairwise: " + std::to_string(s.losses) + " losses - " +
+                           std::to_string(s.wins) + " wins = " + std::to_string(net) +
+                           " (more than " + std::to_string(s.max_net_losses) + " allowed), " +
+                           std::to_string(s.ties) + " ties";
         if (rules.count_test == "sign") {
             if (s.sign_test_p > rules.count_alpha + k_eps) {
                 continue;
@@ -272,8 +283,9 @@ void apply_pairwise_verdict(Verdict& v, std::vector<PairwiseSummary>& pairwise, 
         v.result = "error";
         v.exit_code = 2;
         v.reasons = {std::to_string(side_errors + pair_errors) + " judge errors (baseline " +
-                     std::to_string(v.baseline_judge_errors) + ", candidate " + std::to_string(v.candidate_judge_errors) +
-                     ", pairwise " + std::to_string(pair_errors) + "); at most " +
+                     std::to_string(v.baseline_judge_errors) + ", candidate " +
+                     std::to_string(v.candidate_judge_errors) + ", pairwise " +
+                     std::to_string(pair_errors) + "); at most " +
                      std::to_string(rules.allow_judge_errors) + " allowed (--allow-judge-errors)"};
         return;
     }

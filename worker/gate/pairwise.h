@@ -38,13 +38,13 @@
 
 #include "core/status.h"
 #include "core/trace.h"
+#include "core/trace_json.h"
 #include "gate/case_judge.h"
 #include "gate/dataset.h"
 #include "gate/gate_rules.h"
 #include "gate/pairwise_result.h"
 #include "gate/side_result.h"
 #include "gate/verdict.h"
-#include "core/trace_json.h"
 #include "judge/rubric.h"
 #include "pipeline/scorer_set.h"
 
@@ -63,23 +63,23 @@ void combine_orders(PairwiseCase& pc);
 // and as `output` both outputs labelled "[A]" and "[B]" (for `assay trace`).
 // Its trace_id is "<case id>/<order>". invalid_argument when the fields do
 // not form a valid trace.
-Result<Trace> make_pair_trace(const GateCase& c, const Trace& a, const Trace& b, const std::string& order);
+Result<Trace> make_pair_trace(const GateCase& c, const Trace& a, const Trace& b,
+                              const std::string& order);
 
 // A side failed a code check on this case (the short-circuit condition).
-bool failed_code_check(const SideResult& side, size_t case_index, const std::vector<bool>& judge_scorers);
+bool failed_code_check(const SideResult& side, size_t case_index,
+                       const std::vector<bool>& judge_scorers);
 
 // Runs every pairwise scorer over the dataset. `base`/`cand` are the
 // completed side traces (dataset order) and their scored results;
 // `judge_scorers[i]` says whether base_result.scorer_names[i] is a judge.
 // Failure: unavailable when `judge` is null, or the judge's own non-OK
 // Status; internal when the judge returns the wrong number of outcomes.
-Result<std::vector<PairwiseSummary>> run_pairwise(const Dataset& dataset, const std::vector<Trace>& base,
-                                                  const std::vector<Trace>& cand, const SideResult& base_result,
-                                                  const SideResult& cand_result,
-                                                  const std::vector<bool>& judge_scorers,
-                                                  const std::vector<const ConfiguredScorer*>& pairwise,
-                                                  const GateRules& rules,
-                                                  CaseJudge* judge);
+Result<std::vector<PairwiseSummary>> run_pairwise(
+    const Dataset& dataset, const std::vector<Trace>& base, const std::vector<Trace>& cand,
+    const SideResult& base_result, const SideResult& cand_result,
+    const std::vector<bool>& judge_scorers, const std::vector<const ConfiguredScorer*>& pairwise,
+    const GateRules& rules, CaseJudge* judge);
 
 // Counts the outcomes of `s.cases` into wins/ties/losses/errors/... (not
 // judge_errors, which run_pairwise counts per request).
@@ -89,6 +89,7 @@ void tally(PairwiseSummary& s);
 // sign_test_p, blocks) and folds the result into `v`: pairwise judge errors
 // beyond rules.allow_judge_errors (with the sides' own) make it "error"
 // (exit 2); otherwise each block is a reason and a "pass" becomes "block".
-void apply_pairwise_verdict(Verdict& v, std::vector<PairwiseSummary>& pairwise, const GateRules& rules);
+void apply_pairwise_verdict(Verdict& v, std::vector<PairwiseSummary>& pairwise,
+                            const GateRules& rules);
 
 }  // namespace assay::gate

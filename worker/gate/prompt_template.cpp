@@ -61,7 +61,9 @@ std::string render_input(const json& input) {
             out += "\n\n";
         }
         if (m.is_object()) {
-            std::string role = m.contains("role") && m["role"].is_string() ? m["role"].get<std::string>() : "message";
+            std::string role = m.contains("role") && m["role"].is_string()
+                                   ? m["role"].get<std::string>()
+                                   : "message";
             out += role + ": " + content_text(m.contains("content") ? m["content"] : json());
         } else {
             out += content_text(m);
@@ -142,9 +144,9 @@ Result<std::string> render_prompt(const PromptTemplate& prompt, const GateCase& 
             }
         }
         if (value == nullptr || empty_value(*value)) {
-            return Status::invalid_argument("case '" + c.id + "': prompt '" + prompt.path + "' line " +
-                                            std::to_string(p.line) + " uses {{" + p.text +
-                                            "}}, which the case does not have");
+            return Status::invalid_argument("case '" + c.id + "': prompt '" + prompt.path +
+                                            "' line " + std::to_string(p.line) + " uses {{" +
+                                            p.text + "}}, which the case does not have");
         }
         if (p.text == "input") {
             out += render_input(*value);

@@ -34,8 +34,8 @@
 namespace assay::gate {
 
 struct PromptTemplate {
-    std::string path;    // as given on the command line (messages, reports)
-    std::string sha256;  // of the file's bytes (reports, generated traces)
+    std::string path;                   // as given on the command line (messages, reports)
+    std::string sha256;                 // of the file's bytes (reports, generated traces)
     std::vector<TemplatePiece> pieces;  // core/placeholder_template.h
 };
 

@@ -15,9 +15,7 @@ namespace {
 
 using json = nlohmann::json;
 
-json opt(const std::optional<double>& v) {
-    return v ? json(*v) : json(nullptr);
-}
+json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
 json side_json(const SideResult& s) {
     json j;
@@ -45,8 +43,10 @@ json side_json(const SideResult& s) {
         cj["scorers"] = sc;
         cj["checks"] = json::array();
         for (const auto& k : c.checks) {
-            cj["checks"].push_back(
-                {{"check", k.check}, {"passed", k.passed}, {"explanation", k.explanation}, {"on_judge", k.on_judge}});
+            cj["checks"].push_back({{"check", k.check},
+                                    {"passed", k.passed},
+                                    {"explanation", k.explanation},
+                                    {"on_judge", k.on_judge}});
         }
         j["cases"].push_back(cj);
     }
@@ -54,10 +54,14 @@ json side_json(const SideResult& s) {
 }
 
 json change_json(const CaseChange& c) {
-    return {{"case_id", c.case_id},       {"scorer", c.scorer},
-            {"check", c.check},           {"baseline", c.baseline},
-            {"candidate", c.candidate},   {"explanation", c.explanation},
-            {"baseline_excerpt", c.baseline_excerpt}, {"candidate_excerpt", c.candidate_excerpt}};
+    return {{"case_id", c.case_id},
+            {"scorer", c.scorer},
+            {"check", c.check},
+            {"baseline", c.baseline},
+            {"candidate", c.candidate},
+            {"explanation", c.explanation},
+            {"baseline_excerpt", c.baseline_excerpt},
+            {"candidate_excerpt", c.candidate_excerpt}};
 }
 
 json rules_json(const GateRules& r) {
@@ -98,7 +102,8 @@ json report_to_json(const GateReport& r) {
     j["config"] = {{"source", r.config_source}, {"rules", rules_json(r.rules)}};
     j["scorers"] = json::array();
     for (const auto& s : r.scorers) {
-        j["scorers"].push_back({{"name", s.name}, {"type", s.type}, {"version", s.version}, {"judge", s.judge}});
+        j["scorers"].push_back(
+            {{"name", s.name}, {"type", s.type}, {"version", s.version}, {"judge", s.judge}});
         if (s.pairwise) {
             j["scorers"].back()["pairwise"] = true;
         }
@@ -111,7 +116,8 @@ json report_to_json(const GateReport& r) {
     vj["regressed_cases"] = v.regressed_cases;
     vj["improved_cases"] = v.improved_cases;
     vj["sign_test_p"] = v.sign_test_p;
-    vj["judge_errors"] = {{"baseline", v.baseline_judge_errors}, {"candidate", v.candidate_judge_errors}};
+    vj["judge_errors"] = {{"baseline", v.baseline_judge_errors},
+                          {"candidate", v.candidate_judge_errors}};
     j["verdict"] = vj;
     j["summary"] = json::array();
     for (const auto& s : v.scorers) {
@@ -152,7 +158,8 @@ json report_to_json(const GateReport& r) {
 Result<StoredSide> load_baseline_report(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        return Status::io_error("cannot read baseline report '" + path + "': " + std::strerror(errno));
+        return Status::io_error("cannot read baseline report '" + path +
+                                "': " + std::strerror(errno));
     }
     std::stringstream ss;
     ss << in.rdbuf();
@@ -179,7 +186,8 @@ Result<StoredSide> load_baseline_report(const std::string& path) {
         return Status::invalid_argument(at + "not a JSON object");
     }
     if (!j.contains("assay_gate_report") || j["assay_gate_report"] != k_report_format) {
-        return Status::invalid_argument(at + "not an assay gate report of format " + std::to_string(k_report_format));
+        return Status::invalid_argument(at + "not an assay gate report of format " +
+                                        std::to_string(k_report_format));
     }
     StoredSide out;
     try {
@@ -216,7 +224,8 @@ Result<StoredSide> load_baseline_report(const std::string& path) {
             }
             for (const auto& kj : cj.at("checks")) {
                 c.checks.push_back({kj.at("check").get<std::string>(), kj.at("passed").get<bool>(),
-                                    kj.at("explanation").get<std::string>(), kj.at("on_judge").get<bool>()});
+                                    kj.at("explanation").get<std::string>(),
+                                    kj.at("on_judge").get<bool>()});
             }
             out.side.cases.push_back(std::move(c));
         }

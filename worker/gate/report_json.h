@@ -5,9 +5,8 @@
 // only "generated_at" differs between two runs of the same gate.
 // Pure functions; thread-safe.
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/status.h"
 #include "gate/gate_report.h"

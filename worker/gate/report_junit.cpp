@@ -10,11 +10,21 @@ std::string xml_escape(const std::string& s) {
     for (size_t i = 0; i < s.size(); ++i) {
         const unsigned char ch = static_cast<unsigned char>(s[i]);
         switch (ch) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&apos;"; break;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&apos;";
+                break;
             default:
                 // XML 1.0 forbids control characters other than tab, LF, CR.
                 if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') {
@@ -43,8 +53,8 @@ std::string render_junit(const GateReport& r) {
     for (size_t c = 0; c < r.candidate.cases.size(); ++c) {
         const std::string& id = r.candidate.cases[c].id;
         for (const auto& scorer : rows) {
-            body += "    <testcase classname=\"" + xml_escape("assay.gate." + scorer) + "\" name=\"" + xml_escape(id) +
-                    "\" time=\"0\">\n";
+            body += "    <testcase classname=\"" + xml_escape("assay.gate." + scorer) +
+                    "\" name=\"" + xml_escape(id) + "\" time=\"0\">\n";
             bool failed = false;
             for (const auto& reg : v.regressions) {
                 if (reg.case_id != id || reg.scorer != scorer) {
@@ -52,10 +62,11 @@ std::string render_junit(const GateReport& r) {
                 }
                 failures += failed ? 0 : 1;
                 failed = true;
-                const std::string what = scorer + (reg.check.empty() ? "" : " " + reg.check) + ": " + reg.baseline +
-                                         " -> " + reg.candidate;
+                const std::string what = scorer + (reg.check.empty() ? "" : " " + reg.check) +
+                                         ": " + reg.baseline + " -> " + reg.candidate;
                 body += "      <failure message=\"" + xml_escape(what) + "\" type=\"regression\">" +
-                        xml_escape(reg.explanation + "\nbaseline:  " + excerpt(reg.baseline_excerpt, 300) +
+                        xml_escape(reg.explanation +
+                                   "\nbaseline:  " + excerpt(reg.baseline_excerpt, 300) +
                                    "\ncandidate: " + excerpt(reg.candidate_excerpt, 300)) +
                         "</failure>\n";
             }
@@ -67,7 +78,8 @@ std::string render_junit(const GateReport& r) {
            std::to_string(failures) + "\">\n";
     out += "  <testsuite name=\"" + xml_escape("assay gate: " + r.dataset_path) + "\" tests=\"" +
            std::to_string(tests) + "\" failures=\"" + std::to_string(failures) + "\" errors=\"" +
-           std::to_string((v.result == "error" ? 1 : 0) + pairwise.errors) + "\" timestamp=\"" + xml_escape(r.generated_at) + "\">\n";
+           std::to_string((v.result == "error" ? 1 : 0) + pairwise.errors) + "\" timestamp=\"" +
+           xml_escape(r.generated_at) + "\">\n";
     out += body + pairwise.body;
     out += "  </testsuite>\n</testsuites>\n";
     return out;

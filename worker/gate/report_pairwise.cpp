@@ -74,9 +74,9 @@ std::string render_pairwise_terminal(const GateReport& r, size_t max_listed) {
     if (r.pairwise.empty()) {
         return "";
     }
-    std::vector<std::vector<std::string>> rows = {{"pairwise scorer", "wins", "ties", "losses", "errors",
-                                                   "order-inconsistent", "identical", "short-circuited", "losses-wins", "sign p",
-                                                   "status"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"pairwise scorer", "wins", "ties", "losses", "errors", "order-inconsistent", "identical",
+         "short-circuited", "losses-wins", "sign p", "status"}};
     for (const auto& s : r.pairwise) {
         rows.push_back(row_of(s));
         rows.back().push_back(status_of(s));
@@ -88,7 +88,8 @@ std::string render_pairwise_terminal(const GateReport& r, size_t max_listed) {
             w[i] = std::max(w[i], count_code_points(row[i]));
         }
     }
-    std::string out = "\nPairwise (each case judged in both orders; a win or a loss needs both to agree):\n";
+    std::string out =
+        "\nPairwise (each case judged in both orders; a win or a loss needs both to agree):\n";
     for (const auto& row : rows) {
         std::string line;
         for (size_t i = 0; i < row.size(); ++i) {
@@ -125,10 +126,13 @@ std::string render_pairwise_markdown(const GateReport& r, size_t max_listed) {
     if (r.pairwise.empty()) {
         return "";
     }
-    std::string out = "\n**Pairwise** (each case judged in both orders; a win or a loss needs both orders to "
-                      "agree, other cases are ties):\n\n";
-    out += "| pairwise scorer | wins | ties | losses | errors | order-inconsistent | identical | short-circuited "
-           "| losses − wins | sign p | status |\n";
+    std::string out =
+        "\n**Pairwise** (each case judged in both orders; a win or a loss needs both orders to "
+        "agree, other cases are ties):\n\n";
+    out +=
+        "| pairwise scorer | wins | ties | losses | errors | order-inconsistent | identical | "
+        "short-circuited "
+        "| losses − wins | sign p | status |\n";
     out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
     for (const auto& s : r.pairwise) {
         auto row = row_of(s);
@@ -144,9 +148,11 @@ std::string render_pairwise_markdown(const GateReport& r, size_t max_listed) {
         if (s.losses == 0) {
             continue;
         }
-        out += "\n<details><summary>Lost cases, " + html_escape(s.scorer) + " (" + std::to_string(s.losses) +
-               ")</summary>\n\n";
-        out += "| case | judge's reasoning | baseline output | candidate output |\n|---|---|---|---|\n";
+        out += "\n<details><summary>Lost cases, " + html_escape(s.scorer) + " (" +
+               std::to_string(s.losses) + ")</summary>\n\n";
+        out +=
+            "| case | judge's reasoning | baseline output | candidate output "
+            "|\n|---|---|---|---|\n";
         size_t listed = 0;
         for (size_t c = 0; c < s.cases.size(); ++c) {
             const PairwiseCase& pc = s.cases[c];
@@ -157,7 +163,8 @@ std::string render_pairwise_markdown(const GateReport& r, size_t max_listed) {
                 out += "\n… more in the JSON report.\n";
                 break;
             }
-            out += "| " + html_escape(pc.case_id) + " | " + html_escape(excerpt(pc.explanation, 240)) + " | " +
+            out += "| " + html_escape(pc.case_id) + " | " +
+                   html_escape(excerpt(pc.explanation, 240)) + " | " +
                    html_escape(excerpt(excerpt_of(r.baseline, c), 160)) + " | " +
                    html_escape(excerpt(excerpt_of(r.candidate, c), 160)) + " |\n";
         }
@@ -175,14 +182,16 @@ PairwiseJunit render_pairwise_junit(const GateReport& r) {
             }
             const PairwiseCase& pc = s.cases[c];
             ++out.tests;
-            out.body += "    <testcase classname=\"" + xml_escape("assay.gate.pairwise." + s.scorer) + "\" name=\"" +
+            out.body += "    <testcase classname=\"" +
+                        xml_escape("assay.gate.pairwise." + s.scorer) + "\" name=\"" +
                         xml_escape(pc.case_id) + "\" time=\"0\">\n";
             if (pc.outcome == "loss") {
                 ++out.failures;
                 out.body += "      <failure message=\"" +
                             xml_escape(s.scorer + ": the baseline is preferred in both orders") +
                             "\" type=\"pairwise_loss\">" +
-                            xml_escape(pc.explanation + "\nbaseline:  " + excerpt(excerpt_of(r.baseline, c), 300) +
+                            xml_escape(pc.explanation +
+                                       "\nbaseline:  " + excerpt(excerpt_of(r.baseline, c), 300) +
                                        "\ncandidate: " + excerpt(excerpt_of(r.candidate, c), 300)) +
                             "</failure>\n";
             } else if (pc.outcome == "skipped") {

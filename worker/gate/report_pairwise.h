@@ -14,9 +14,8 @@
 //    (ignored scorers left out), a <failure> on a loss and an <error> when the
 //    case could not be judged.
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "gate/gate_report.h"
 

@@ -49,39 +49,44 @@ std::string render_terminal(const GateReport& r, size_t max_listed) {
     out += "assay gate: " + std::to_string(r.cases) + " cases from " + r.dataset_path + "\n";
     auto origin = [](const SideResult& side) {
         return side.subject.empty() ? side.source
-                                    : side.source + " (sha256 " + side.prompt_sha256.substr(0, 12) + "…, " +
-                                          side.subject + ")";
+                                    : side.source + " (sha256 " + side.prompt_sha256.substr(0, 12) +
+                                          "…, " + side.subject + ")";
     };
     out += "  baseline:  " + origin(r.baseline) + "\n  candidate: " + origin(r.candidate) + "\n\n";
-    std::vector<std::vector<std::string>> rows = {
-        {"scorer", "kind", "n", "baseline", "candidate", "delta", "95% CI", "regressions", "improvements", "status"}};
+    std::vector<std::vector<std::string>> rows = {{"scorer", "kind", "n", "baseline", "candidate",
+                                                   "delta", "95% CI", "regressions", "improvements",
+                                                   "status"}};
     for (const auto& s : v.scorers) {
         const bool pf = s.kind == "pass_fail";
-        rows.push_back({s.scorer, s.kind, std::to_string(s.pairs), s.pairs ? cell_value(s, s.baseline) : "-",
-                        s.pairs ? cell_value(s, s.candidate) : "-",
-                        s.pairs ? (pf ? fmt_num(100.0 * s.ci.mean, 1) + " pt" : fmt_num(s.ci.mean, 3)) : "-",
-                        s.pairs ? "[" + (pf ? fmt_num(100.0 * s.ci.low, 1) : fmt_num(s.ci.low, 3)) + ", " +
-                                      (pf ? fmt_num(100.0 * s.ci.high, 1) : fmt_num(s.ci.high, 3)) + "]"
-                                : "-",
-                        std::to_string(s.regressions), std::to_string(s.improvements),
-                        s.kind == "info" ? "info" : s.blocks.empty() ? "ok" : "BLOCK"});
+        rows.push_back(
+            {s.scorer, s.kind, std::to_string(s.pairs), s.pairs ? cell_value(s, s.baseline) : "-",
+             s.pairs ? cell_value(s, s.candidate) : "-",
+             s.pairs ? (pf ? fmt_num(100.0 * s.ci.mean, 1) + " pt" : fmt_num(s.ci.mean, 3)) : "-",
+             s.pairs ? "[" + (pf ? fmt_num(100.0 * s.ci.low, 1) : fmt_num(s.ci.low, 3)) + ", " +
+                           (pf ? fmt_num(100.0 * s.ci.high, 1) : fmt_num(s.ci.high, 3)) + "]"
+                     : "-",
+             std::to_string(s.regressions), std::to_string(s.improvements),
+             s.kind == "info"   ? "info"
+             : s.blocks.empty() ? "ok"
+                                : "BLOCK"});
     }
     out += table(rows);
     out += "\n";
     if (v.result == "pass") {
         out += "PASS: no rule blocks (" + std::to_string(v.regressed_cases) + " regressed cases, " +
-               std::to_string(v.improved_cases) + " improved; at most " + std::to_string(r.rules.max_regressions) +
-               " regressions allowed)\n";
+               std::to_string(v.improved_cases) + " improved; at most " +
+               std::to_string(r.rules.max_regressions) + " regressions allowed)\n";
     } else {
-        out += std::string(v.result == "block" ? "BLOCK" : "ERROR") + ": " + std::to_string(v.regressed_cases) +
-               " regressed cases, " + std::to_string(v.improved_cases) + " improved\n";
+        out += std::string(v.result == "block" ? "BLOCK" : "ERROR") + ": " +
+               std::to_string(v.regressed_cases) + " regressed cases, " +
+               std::to_string(v.improved_cases) + " improved\n";
         for (const auto& reason : v.reasons) {
             out += "  - " + reason + "\n";
         }
     }
     if (v.baseline_judge_errors + v.candidate_judge_errors > 0) {
-        out += "judge errors: baseline " + std::to_string(v.baseline_judge_errors) + ", candidate " +
-               std::to_string(v.candidate_judge_errors) + "\n";
+        out += "judge errors: baseline " + std::to_string(v.baseline_judge_errors) +
+               ", candidate " + std::to_string(v.candidate_judge_errors) + "\n";
     }
     if (!v.regressions.empty()) {
         out += "\nRegressed cases:\n";
@@ -96,8 +101,9 @@ std::string render_terminal(const GateReport& r, size_t max_listed) {
             const CaseChange& first = v.regressions[i];
             for (; i < v.regressions.size() && v.regressions[i].case_id == id; ++i) {
                 const CaseChange& c = v.regressions[i];
-                out += "    " + c.scorer + (c.check.empty() ? "" : " " + c.check) + ": " + c.baseline + " -> " +
-                       c.candidate + ": " + excerpt(c.explanation, 200) + "\n";
+                out += "    " + c.scorer + (c.check.empty() ? "" : " " + c.check) + ": " +
+                       c.baseline + " -> " + c.candidate + ": " + excerpt(c.explanation, 200) +
+                       "\n";
             }
             out += "    baseline:  " + excerpt(first.baseline_excerpt, 160) + "\n";
             out += "    candidate: " + excerpt(first.candidate_excerpt, 160) + "\n";

@@ -37,14 +37,16 @@ void append_side(WriteBatch& from, const std::string& side, WriteBatch& to) {
 
 }  // namespace
 
-Result<GateReport> run_gate(const GateSetup& config, const GateRules& rules, const GateOptions& options,
-                            CaseJudge* judge,
+Result<GateReport> run_gate(const GateSetup& config, const GateRules& rules,
+                            const GateOptions& options, CaseJudge* judge,
                             const std::function<void(const std::string&, size_t, size_t)>& progress,
                             WriteBatch* batch) {
     if (config.scorers.empty()) {
-        return Status::invalid_argument("no scorers are configured: the gate never passes on nothing");
+        return Status::invalid_argument(
+            "no scorers are configured: the gate never passes on nothing");
     }
-    auto dataset = load_dataset(options.dataset, config.limits.max_trace_bytes, config.limits.max_depth);
+    auto dataset =
+        load_dataset(options.dataset, config.limits.max_trace_bytes, config.limits.max_depth);
     if (!dataset.ok()) {
         return dataset.status();
     }
@@ -72,16 +74,18 @@ Result<GateReport> run_gate(const GateSetup& config, const GateRules& rules, con
     for (const auto& c : dataset->cases) {
         auto built = CaseChecks::build(c.id, c.expect, names, judges, &check_scorers);
         if (!built.ok()) {
-            return Status::invalid_argument("dataset '" + dataset->path + "' line " + std::to_string(c.line) + ": " +
+            return Status::invalid_argument("dataset '" + dataset->path + "' line " +
+                                            std::to_string(c.line) + ": " +
                                             built.status().message());
         }
         checks.push_back(std::move(built.value()));
     }
     if (!pairwise.empty() && !options.baseline_report.empty()) {
-        return Status::invalid_argument("pairwise scorer '" + pairwise.front()->name +
-                                        "' compares the baseline's outputs with the candidate's, and a "
-                                        "--baseline-report holds scores, not outputs: pass --baseline with the "
-                                        "baseline outputs instead");
+        return Status::invalid_argument(
+            "pairwise scorer '" + pairwise.front()->name +
+            "' compares the baseline's outputs with the candidate's, and a "
+            "--baseline-report holds scores, not outputs: pass --baseline with the "
+            "baseline outputs instead");
     }
     const std::vector<ConfiguredScorer> scorers = gate_scorers(side_scorers);
 
@@ -104,8 +108,8 @@ Result<GateReport> run_gate(const GateSetup& config, const GateRules& rules, con
             continue;
         }
         if (options.generator == nullptr) {
-            return Status::invalid_argument("prompt '" + *path +
-                                            "': generate mode needs a `subject:` model in the config");
+            return Status::invalid_argument(
+                "prompt '" + *path + "': generate mode needs a `subject:` model in the config");
         }
         auto t = load_prompt_template(*path);
         if (!t.ok()) {
@@ -120,7 +124,8 @@ Result<GateReport> run_gate(const GateSetup& config, const GateRules& rules, con
     }
 
     std::vector<Trace> base_traces, cand_traces;  // kept for pairwise mode
-    auto score = [&](const std::string& side, const std::string& path, const std::optional<PromptTemplate>& prompt,
+    auto score = [&](const std::string& side, const std::string& path,
+                     const std::optional<PromptTemplate>& prompt,
                      std::vector<Trace>& keep) -> Result<SideResult> {
         Result<std::vector<Trace>> traces = std::vector<Trace>{};
         std::string source = path;
@@ -179,26 +184,30 @@ Result<GateReport> run_gate(const GateSetup& config, const GateRules& rules, con
         const std::string at = "baseline report '" + options.baseline_report + "': ";
         if (stored->dataset_sha256 != dataset->sha256) {
             return Status::invalid_argument(at + "it was made for another dataset (sha256 " +
-                                            stored->dataset_sha256.substr(0, 12) + "…, this one is " +
-                                            dataset->sha256.substr(0, 12) + "…); rerun the baseline");
+                                            stored->dataset_sha256.substr(0, 12) +
+                                            "…, this one is " + dataset->sha256.substr(0, 12) +
+                                            "…); rerun the baseline");
         }
         if (stored->scorers.size() != report.scorers.size()) {
-            return Status::invalid_argument(at + "it has " + std::to_string(stored->scorers.size()) +
-                                            " scorers, the config has " + std::to_string(report.scorers.size()));
+            return Status::invalid_argument(
+                at + "it has " + std::to_string(stored->scorers.size()) +
+                " scorers, the config has " + std::to_string(report.scorers.size()));
         }
         for (size_t i = 0; i < report.scorers.size(); ++i) {
             const auto& a = stored->scorers[i];
             const auto& b = report.scorers[i];
             if (a.name != b.name || a.version != b.version) {
-                return Status::invalid_argument(at + "scorer " + std::to_string(i + 1) + " is " + a.name + " " +
-                                                a.version + " there and " + b.name + " " + b.version +
-                                                " in the config: scores of different scorer versions are never "
-                                                "compared; rerun the baseline");
+                return Status::invalid_argument(
+                    at + "scorer " + std::to_string(i + 1) + " is " + a.name + " " + a.version +
+                    " there and " + b.name + " " + b.version +
+                    " in the config: scores of different scorer versions are never "
+                    "compared; rerun the baseline");
             }
         }
         if (stored->side.cases.size() != dataset->cases.size()) {
-            return Status::invalid_argument(at + "it has " + std::to_string(stored->side.cases.size()) +
-                                            " cases, the dataset has " + std::to_string(dataset->cases.size()));
+            return Status::invalid_argument(
+                at + "it has " + std::to_string(stored->side.cases.size()) +
+                " cases, the dataset has " + std::to_string(dataset->cases.size()));
         }
         report.baseline = std::move(stored->side);
     } else {
@@ -215,8 +224,8 @@ Result<GateReport> run_gate(const GateSetup& config, const GateRules& rules, con
     report.candidate = std::move(c.value());
     report.verdict = compute_verdict(report.baseline, report.candidate, is_judge, rules);
     if (!pairwise.empty()) {
-        auto pairs = run_pairwise(*dataset, base_traces, cand_traces, report.baseline, report.candidate, is_judge,
-                                  pairwise, rules, judge);
+        auto pairs = run_pairwise(*dataset, base_traces, cand_traces, report.baseline,
+                                  report.candidate, is_judge, pairwise, rules, judge);
         if (!pairs.ok()) {
             return pairs.status();
         }

@@ -19,8 +19,8 @@
 #include <functional>
 #include <string>
 
-#include "core/trace_json.h"
 #include "core/status.h"
+#include "core/trace_json.h"
 #include "gate/case_judge.h"
 #include "gate/gate_report.h"
 #include "gate/gate_rules.h"
@@ -47,7 +47,7 @@ struct GateOptions {
     std::string baseline_prompt;  // --baseline-prompt
     std::string prompt;           // --prompt (the candidate's)
     SideGenerator* generator = nullptr;
-    std::string save_outputs;     // --save-outputs DIR: write DIR/<side>.jsonl of generated sides
+    std::string save_outputs;  // --save-outputs DIR: write DIR/<side>.jsonl of generated sides
     // Called after each generated case (side, done, total), and once per
     // generated side with what it did. Either may be empty.
     std::function<void(const std::string&, size_t, size_t)> generate_progress;
@@ -57,8 +57,8 @@ struct GateOptions {
 // `progress(side, done, total)` after each case (may be empty). `batch`
 // (optional, for --db) receives both sides' traces, with trace ids
 // "<side>/<case id>", and their code-scorer rows.
-Result<GateReport> run_gate(const GateSetup& config, const GateRules& rules, const GateOptions& options,
-                            CaseJudge* judge,
+Result<GateReport> run_gate(const GateSetup& config, const GateRules& rules,
+                            const GateOptions& options, CaseJudge* judge,
                             const std::function<void(const std::string&, size_t, size_t)>& progress,
                             WriteBatch* batch);
 

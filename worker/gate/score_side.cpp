@@ -108,8 +108,10 @@ Result<SideResult> score_side(const SideInput& in, const std::vector<ConfiguredS
                 }
             }
             return Status::unavailable(
-                "judge scorers (" + names + ") are configured but this assay has no judge stage to run them; "
-                "the gate fails closed rather than pass without them (remove them from the config to gate on "
+                "judge scorers (" + names +
+                ") are configured but this assay has no judge stage to run them; "
+                "the gate fails closed rather than pass without them (remove them from the config "
+                "to gate on "
                 "code scorers only)");
         }
         std::vector<JudgeRequest> requests;
@@ -123,7 +125,8 @@ Result<SideResult> score_side(const SideInput& in, const std::vector<ConfiguredS
         }
         if (outcomes->size() != requests.size()) {
             return Status::internal("the judge stage returned " + std::to_string(outcomes->size()) +
-                                    " outcomes for " + std::to_string(requests.size()) + " requests");
+                                    " outcomes for " + std::to_string(requests.size()) +
+                                    " requests");
         }
         for (size_t k = 0; k < pending.size(); ++k) {
             const JudgeOutcome& jo = (*outcomes)[k];
@@ -149,7 +152,8 @@ Result<SideResult> score_side(const SideInput& in, const std::vector<ConfiguredS
         for (size_t s = 0; s < cr.scorers.size(); ++s) {
             ScorerValue v;
             v.value = cr.scorers[s].value;
-            v.why_not = cr.scorers[s].decision + (cr.scorers[s].explanation.empty() ? "" : ": " + cr.scorers[s].explanation);
+            v.why_not = cr.scorers[s].decision +
+                        (cr.scorers[s].explanation.empty() ? "" : ": " + cr.scorers[s].explanation);
             values[side.scorer_names[s]] = std::move(v);
         }
         auto more = checks[i].run_min_score(values);

@@ -29,8 +29,8 @@
 namespace assay::gate {
 
 struct SideInput {
-    std::string side;    // "baseline" | "candidate"
-    std::string source;  // file path, for the report
+    std::string side;                            // "baseline" | "candidate"
+    std::string source;                          // file path, for the report
     const std::vector<Trace>* traces = nullptr;  // dataset order
 };
 

@@ -52,8 +52,9 @@ Result<Trace> complete_from_case(const Trace& trace, const GateCase& c) {
     }
     Result<Trace> t = trace_from_json(j, trace.received_ms);
     if (!t.ok()) {
-        return Status::invalid_argument("case '" + c.id + "': the case's fields do not form a valid trace: " +
-                                        t.status().message());
+        return Status::invalid_argument(
+            "case '" + c.id +
+            "': the case's fields do not form a valid trace: " + t.status().message());
     }
     return t;
 }
@@ -85,8 +86,8 @@ Result<std::vector<Trace>> load_side(const std::string& side, const std::string&
         }
         auto it = index.find(t->trace_id);
         if (it == index.end()) {
-            return Status::invalid_argument(at + "trace_id '" + t->trace_id + "' is not a case id of dataset '" +
-                                            dataset.path + "'");
+            return Status::invalid_argument(at + "trace_id '" + t->trace_id +
+                                            "' is not a case id of dataset '" + dataset.path + "'");
         }
         if (by_case[it->second]) {
             return Status::invalid_argument(at + "duplicate output for case '" + t->trace_id + "'");

@@ -10,8 +10,8 @@
 
 #include "core/status.h"
 #include "core/trace.h"
-#include "gate/dataset.h"
 #include "core/trace_json.h"
+#include "gate/dataset.h"
 
 namespace assay::gate {
 

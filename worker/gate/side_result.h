@@ -27,9 +27,9 @@ struct ScorerOutcome {
 
 struct CaseResult {
     std::string id;
-    std::string output_excerpt;           // first 300 bytes of the output (for reports)
-    std::vector<ScorerOutcome> scorers;   // in SideResult::scorer_names order
-    std::vector<CheckResult> checks;      // expect checks, in build order
+    std::string output_excerpt;          // first 300 bytes of the output (for reports)
+    std::vector<ScorerOutcome> scorers;  // in SideResult::scorer_names order
+    std::vector<CheckResult> checks;     // expect checks, in build order
 };
 
 struct SideResult {

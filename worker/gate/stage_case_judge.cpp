@@ -70,21 +70,24 @@ Result<std::vector<JudgeOutcome>> StageCaseJudge::judge(const std::vector<JudgeR
         }
         const ScoreRow* row = nullptr;
         for (const auto& r : stored->rows) {
-            if (r.scorer == requests[i].scorer->name && r.scorer_version == requests[i].scorer->version) {
+            if (r.scorer == requests[i].scorer->name &&
+                r.scorer_version == requests[i].scorer->version) {
                 row = &r;
             }
         }
         JudgeOutcome& o = out[i];
         if (row == nullptr || row->decision == Decision::pending) {
-            o.error = idle ? "not judged: the judge is paused or disabled (see `assay judges status`)"
-                           : "not judged within the gate's judge timeout";
+            o.error =
+                idle ? "not judged: the judge is paused or disabled (see `assay judges status`)"
+                     : "not judged within the gate's judge timeout";
         } else if (row->decision == Decision::scored && row->score) {
             o.score = row->score;
         } else if (row->decision == Decision::skipped_budget) {
             o.skipped_budget = true;
             o.error = row->reason;
         } else {
-            o.error = std::string(to_string(row->decision)) + (row->reason.empty() ? "" : ": " + row->reason);
+            o.error = std::string(to_string(row->decision)) +
+                      (row->reason.empty() ? "" : ": " + row->reason);
         }
     }
     return out;

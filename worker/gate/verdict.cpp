@@ -1,8 +1,8 @@
 #include "gate/verdict.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <algorithm>
 #include <set>
 
 namespace assay::gate {
@@ -66,8 +66,9 @@ void mean_rule(ScorerSummary& s, double mean_drop, const GateRules& rules) {
     if (s.pairs == 0 || s.ci.mean >= -mean_drop - k_eps || s.ci.high >= 0.0) {
         return;
     }
-    std::string what = "mean dropped by " + num(-s.ci.mean) + " (more than " + num(mean_drop) + ") and the " +
-                       "CI [" + num(s.ci.low) + ", " + num(s.ci.high) + "] is entirely below 0";
+    std::string what = "mean dropped by " + num(-s.ci.mean) + " (more than " + num(mean_drop) +
+                       ") and the " + "CI [" + num(s.ci.low) + ", " + num(s.ci.high) +
+                       "] is entirely below 0";
     if (s.kind == "pass_fail") {
         const double p = sign_test_p(s.pass_lost, s.pass_gained);
         if (p > (1.0 - rules.bootstrap.confidence) / 2.0 + k_eps) {
@@ -85,8 +86,8 @@ void pass_rate_rule(ScorerSummary& s, double drop, const GateRules& rules) {
     if (!s.has_pass_rate || s.baseline_pass_rate - s.candidate_pass_rate <= drop + k_eps) {
         return;
     }
-    std::string what = "pass rate dropped from " + pct(s.baseline_pass_rate) + " to " + pct(s.candidate_pass_rate) +
-                       " (more than " + pct(drop) + ")";
+    std::string what = "pass rate dropped from " + pct(s.baseline_pass_rate) + " to " +
+                       pct(s.candidate_pass_rate) + " (more than " + pct(drop) + ")";
     if (rules.count_test == "sign") {
         const double p = sign_test_p(s.pass_lost, s.pass_gained);
         if (p > rules.count_alpha + k_eps) {
@@ -108,13 +109,14 @@ double sign_test_p(int regressed, int improved) {
     // P(X >= regressed) for X ~ Bin(n, 1/2), summed in log space.
     double p = 0.0;
     for (int k = regressed; k <= n; ++k) {
-        p += std::exp(std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0) - n * std::log(2.0));
+        p += std::exp(std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0) -
+                      n * std::log(2.0));
     }
     return std::min(1.0, p);
 }
 
-Verdict compute_verdict(const SideResult& base, const SideResult& cand, const std::vector<bool>& judge_scorers,
-                        const GateRules& rules) {
+Verdict compute_verdict(const SideResult& base, const SideResult& cand,
+                        const std::vector<bool>& judge_scorers, const GateRules& rules) {
     Verdict v;
     v.baseline_judge_errors = base.judge_errors;
     v.candidate_judge_errors = cand.judge_errors;
@@ -122,23 +124,25 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
         judge_scorers.size() != base.scorer_names.size()) {
         v.result = "error";
         v.exit_code = 2;
-        v.reasons.push_back("the baseline and candidate results do not cover the same cases and scorers");
+        v.reasons.push_back(
+            "the baseline and candidate results do not cover the same cases and scorers");
         return v;
     }
     for (size_t i = 0; i < base.cases.size(); ++i) {
         if (base.cases[i].id != cand.cases[i].id) {
             v.result = "error";
             v.exit_code = 2;
-            v.reasons.push_back("case " + std::to_string(i + 1) + " is '" + base.cases[i].id + "' in the baseline but '" +
-                                cand.cases[i].id + "' in the candidate");
+            v.reasons.push_back("case " + std::to_string(i + 1) + " is '" + base.cases[i].id +
+                                "' in the baseline but '" + cand.cases[i].id +
+                                "' in the candidate");
             return v;
         }
     }
     const size_t n_cases = base.cases.size();
     std::set<size_t> regressed, improved;
 
-    auto change = [&](size_t c, const std::string& scorer, const std::string& check, std::string b, std::string k,
-                      std::string why) {
+    auto change = [&](size_t c, const std::string& scorer, const std::string& check, std::string b,
+                      std::string k, std::string why) {
         CaseChange ch;
         ch.case_id = base.cases[c].id;
         ch.scorer = scorer;
@@ -158,7 +162,8 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
         sum.scorer = name;
         bool any_pass = false;
         for (size_t c = 0; c < n_cases; ++c) {
-            any_pass = any_pass || base.cases[c].scorers[s].passed || cand.cases[c].scorers[s].passed;
+            any_pass =
+                any_pass || base.cases[c].scorers[s].passed || cand.cases[c].scorers[s].passed;
         }
         if (rule.ignore) {
             sum.kind = "info";
@@ -188,11 +193,13 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
                 if (b == 1 && k == 0) {
                     ++sum.regressions;
                     regressed.insert(c);
-                    v.regressions.push_back(change(c, name, "", describe(bo), describe(ko), explain(ko)));
+                    v.regressions.push_back(
+                        change(c, name, "", describe(bo), describe(ko), explain(ko)));
                 } else if (b == 0 && k == 1) {
                     ++sum.improvements;
                     improved.insert(c);
-                    v.improvements.push_back(change(c, name, "", describe(bo), describe(ko), explain(bo)));
+                    v.improvements.push_back(
+                        change(c, name, "", describe(bo), describe(ko), explain(bo)));
                 }
             }
             sum.has_pass_rate = true;
@@ -212,7 +219,10 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
                     }
                 }
             }
-            sum.score_drop = rule.score_drop ? *rule.score_drop : rules.score_drop ? *rules.score_drop : unit ? 0.25 : 1.0;
+            sum.score_drop = rule.score_drop    ? *rule.score_drop
+                             : rules.score_drop ? *rules.score_drop
+                             : unit             ? 0.25
+                                                : 1.0;
             for (size_t c = 0; c < n_cases; ++c) {
                 const ScorerOutcome& bo = base.cases[c].scorers[s];
                 const ScorerOutcome& ko = cand.cases[c].scorers[s];
@@ -237,13 +247,14 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
                     ++sum.regressions;
                     regressed.insert(c);
                     v.regressions.push_back(change(c, name, "", describe(bo), describe(ko),
-                                                   "score dropped by " + num(-d) + " (δ " + num(sum.score_drop) +
-                                                       "): " + explain(ko)));
+                                                   "score dropped by " + num(-d) + " (δ " +
+                                                       num(sum.score_drop) + "): " + explain(ko)));
                 } else if (d >= sum.score_drop - k_eps) {
                     ++sum.improvements;
                     improved.insert(c);
-                    v.improvements.push_back(change(c, name, "", describe(bo), describe(ko),
-                                                    "score rose by " + num(d) + ": " + explain(ko)));
+                    v.improvements.push_back(
+                        change(c, name, "", describe(bo), describe(ko),
+                               "score rose by " + num(d) + ": " + explain(ko)));
                 }
             }
             sum.has_pass_rate = pr_n > 0;
@@ -287,12 +298,14 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
                 if (bc[i].passed && !kc[i].passed) {
                     reg = true;
                     if (!rule.ignore) {
-                        v.regressions.push_back(change(c, "expect", kc[i].check, "pass", "fail", kc[i].explanation));
+                        v.regressions.push_back(
+                            change(c, "expect", kc[i].check, "pass", "fail", kc[i].explanation));
                     }
                 } else if (!bc[i].passed && kc[i].passed) {
                     imp = true;
                     if (!rule.ignore) {
-                        v.improvements.push_back(change(c, "expect", kc[i].check, "fail", "pass", bc[i].explanation));
+                        v.improvements.push_back(
+                            change(c, "expect", kc[i].check, "fail", "pass", bc[i].explanation));
                     }
                 }
             }
@@ -358,9 +371,11 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
     if (judge_errors > rules.allow_judge_errors) {
         v.result = "error";
         v.exit_code = 2;
-        v.reasons.push_back(std::to_string(judge_errors) + " judge errors (baseline " + std::to_string(base.judge_errors) +
-                            ", candidate " + std::to_string(cand.judge_errors) + "); at most " +
-                            std::to_string(rules.allow_judge_errors) + " allowed (--allow-judge-errors)");
+        v.reasons.push_back(std::to_string(judge_errors) + " judge errors (baseline " +
+                            std::to_string(base.judge_errors) + ", candidate " +
+                            std::to_string(cand.judge_errors) + "); at most " +
+                            std::to_string(rules.allow_judge_errors) +
+                            " allowed (--allow-judge-errors)");
         return v;
     }
     v.sign_test_p = sign_test_p(v.regressed_cases, v.improved_cases);
@@ -371,8 +386,8 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand, const st
         } else if (v.sign_test_p <= rules.count_alpha + k_eps) {
             v.reasons.push_back(std::to_string(v.regressed_cases) + " cases regressed (more than " +
                                 std::to_string(rules.max_regressions) + " allowed) against " +
-                                std::to_string(v.improved_cases) + " improved (sign test p = " + num(v.sign_test_p) +
-                                " <= " + num(rules.count_alpha) + ")");
+                                std::to_string(v.improved_cases) + " improved (sign test p = " +
+                                num(v.sign_test_p) + " <= " + num(rules.count_alpha) + ")");
         }
     }
     for (const auto& s : v.scorers) {

@@ -29,39 +29,40 @@ namespace assay::gate {
 
 struct ScorerSummary {
     std::string scorer;
-    std::string kind;            // pass_fail | score | info
-    int pairs = 0;               // cases compared (both sides have an outcome)
-    double baseline = 0.0;       // pass rate (pass_fail) or mean value (score, info) over the pairs
+    std::string kind;       // pass_fail | score | info
+    int pairs = 0;          // cases compared (both sides have an outcome)
+    double baseline = 0.0;  // pass rate (pass_fail) or mean value (score, info) over the pairs
     double candidate = 0.0;
     MeanDiffCI ci;               // of candidate - baseline (sign-adjusted for lower_is_better)
     bool has_pass_rate = false;  // pass rates below are meaningful
     double baseline_pass_rate = 0.0;
     double candidate_pass_rate = 0.0;
-    int pass_lost = 0;           // pairs: baseline passed, candidate failed
-    int pass_gained = 0;         // pairs: baseline failed, candidate passed
-    double score_drop = 0.0;     // δ used (score kind)
-    int regressions = 0;         // cases
-    int improvements = 0;        // cases
+    int pass_lost = 0;                // pairs: baseline passed, candidate failed
+    int pass_gained = 0;              // pairs: baseline failed, candidate passed
+    double score_drop = 0.0;          // δ used (score kind)
+    int regressions = 0;              // cases
+    int improvements = 0;             // cases
     std::vector<std::string> blocks;  // the rules this scorer breaks
 };
 
 struct CaseChange {
     std::string case_id;
-    std::string scorer;      // scorer name, or "expect"
-    std::string check;       // the expect check's name (scorer "expect" only)
-    std::string baseline;    // baseline's value/outcome, e.g. "pass", "4"
+    std::string scorer;    // scorer name, or "expect"
+    std::string check;     // the expect check's name (scorer "expect" only)
+    std::string baseline;  // baseline's value/outcome, e.g. "pass", "4"
     std::string candidate;
-    std::string explanation; // the candidate's (regression) or baseline's (improvement) explanation
+    std::string
+        explanation;  // the candidate's (regression) or baseline's (improvement) explanation
     std::string baseline_excerpt;
     std::string candidate_excerpt;
 };
 
 struct Verdict {
-    std::string result;               // "pass" | "block" | "error"
-    int exit_code = 0;                // 0 pass, 1 block, 2 error
-    std::vector<std::string> reasons; // every rule that blocked, or the error
-    std::vector<ScorerSummary> scorers;  // config order, then "expect"
-    std::vector<CaseChange> regressions; // by case (dataset order), then scorer
+    std::string result;                   // "pass" | "block" | "error"
+    int exit_code = 0;                    // 0 pass, 1 block, 2 error
+    std::vector<std::string> reasons;     // every rule that blocked, or the error
+    std::vector<ScorerSummary> scorers;   // config order, then "expect"
+    std::vector<CaseChange> regressions;  // by case (dataset order), then scorer
     std::vector<CaseChange> improvements;
     int regressed_cases = 0;
     int improved_cases = 0;

@@ -1,8 +1,9 @@
 #include "ingest/jsonl_reader.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
-#include <sys/stat.h>
 
 namespace assay {
 
@@ -73,9 +74,11 @@ bool JsonlReader::next(JsonlRecord& out) {
             got_any = true;
             const char* start = m_buf.get() + m_pos;
             const void* nl = std::memchr(start, '\n', m_len - m_pos);
-            size_t n = nl ? static_cast<size_t>(static_cast<const char*>(nl) - start) : m_len - m_pos;
+            size_t n =
+                nl ? static_cast<size_t>(static_cast<const char*>(nl) - start) : m_len - m_pos;
             out.full_bytes += n;
-            size_t room = m_max_line_bytes + 1 > out.text.size() ? m_max_line_bytes + 1 - out.text.size() : 0;
+            size_t room =
+                m_max_line_bytes + 1 > out.text.size() ? m_max_line_bytes + 1 - out.text.size() : 0;
             out.text.append(start, std::min(n, room));
             m_pos += n + (nl ? 1 : 0);
             m_bytes_read += n + (nl ? 1 : 0);

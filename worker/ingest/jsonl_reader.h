@@ -16,16 +16,17 @@
 namespace assay {
 
 struct JsonlRecord {
-    std::string text;       // the line without its newline (cut when oversized)
-    int64_t line = 0;       // 1-based line number
-    bool oversized = false; // the line was longer than max_line_bytes
+    std::string text;        // the line without its newline (cut when oversized)
+    int64_t line = 0;        // 1-based line number
+    bool oversized = false;  // the line was longer than max_line_bytes
     uint64_t full_bytes = 0;
 };
 
 class JsonlReader {
 public:
     // Opens `path`; "-" means standard input. Returns io_error naming the path.
-    static Result<std::unique_ptr<JsonlReader>> open(const std::string& path, size_t max_line_bytes);
+    static Result<std::unique_ptr<JsonlReader>> open(const std::string& path,
+                                                     size_t max_line_bytes);
     ~JsonlReader();
     JsonlReader(const JsonlReader&) = delete;
     JsonlReader& operator=(const JsonlReader&) = delete;

@@ -43,7 +43,8 @@ public:
     // The outcomes of this source's records in one committed chunk:
     // errors[i] is empty when the record with tags[i] was stored as a trace,
     // else why it was dead-lettered.
-    virtual void committed(const std::vector<uint64_t>& tags, const std::vector<std::string>& errors) = 0;
+    virtual void committed(const std::vector<uint64_t>& tags,
+                           const std::vector<std::string>& errors) = 0;
     // Once, after the pipeline has drained: stop taking input and send what
     // is still owed.
     virtual void finish() = 0;

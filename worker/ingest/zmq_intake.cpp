@@ -45,8 +45,8 @@ ZmqIntake::~ZmqIntake() {
 }
 
 Status ZmqIntake::open() {
-    auto setup = [&](std::unique_ptr<zmq::socket_t>& sock, zmq::socket_type type, const std::string& ep,
-                     std::string& bound) -> Status {
+    auto setup = [&](std::unique_ptr<zmq::socket_t>& sock, zmq::socket_type type,
+                     const std::string& ep, std::string& bound) -> Status {
         if (ep.empty()) {
             return {};
         }
@@ -64,16 +64,19 @@ Status ZmqIntake::open() {
         bound = *r;
         return {};
     };
-    ASSAY_RETURN_IF_ERROR(setup(m_pull, zmq::socket_type::pull, m_options.pull_endpoint, m_pull_bound));
-    ASSAY_RETURN_IF_ERROR(setup(m_router, zmq::socket_type::router, m_options.router_endpoint, m_router_bound));
+    ASSAY_RETURN_IF_ERROR(
+        setup(m_pull, zmq::socket_type::pull, m_options.pull_endpoint, m_pull_bound));
+    ASSAY_RETURN_IF_ERROR(
+        setup(m_router, zmq::socket_type::router, m_options.router_endpoint, m_router_bound));
     if (!m_pull && !m_router) {
-        return Status::invalid_argument("no intake configured: give worker.zmq_pull and/or worker.zmq_router");
+        return Status::invalid_argument(
+            "no intake configured: give worker.zmq_pull and/or worker.zmq_router");
     }
     return {};
 }
 
-Status ZmqIntake::submit(RecordSink& sink, std::string text, uint64_t tag, const std::string& source,
-                         std::string reject) {
+Status ZmqIntake::submit(RecordSink& sink, std::string text, uint64_t tag,
+                         const std::string& source, std::string reject) {
     RawRecord r;
     r.reject = std::move(reject);
     r.text = std::move(text);
@@ -93,7 +96,8 @@ Status ZmqIntake::read_pull(RecordSink& sink) {
         std::vector<zmq::message_t> frames;
         zmq::recv_result_t got;
         try {
-            got = zmq::recv_multipart(*m_pull, std::back_inserter(frames), zmq::recv_flags::dontwait);
+            got =
+                zmq::recv_multipart(*m_pull, std::back_inserter(frames), zmq::recv_flags::dontwait);
         } catch (const zmq::error_t& e) {
             spdlog::get("ingest")->warn("pull: receive failed: {}", e.what());
             return {};
@@ -128,7 +132,8 @@ Status ZmqIntake::read_router(RecordSink& sink) {
         std::vector<zmq::message_t> frames;
         zmq::recv_result_t got;
         try {
-            got = zmq::recv_multipart(*m_router, std::back_inserter(frames), zmq::recv_flags::dontwait);
+            got = zmq::recv_multipart(*m_router, std::back_inserter(frames),
+                                      zmq::recv_flags::dontwait);
         } catch (const zmq::error_t& e) {
             spdlog::get("ingest")->warn("router: receive failed: {}", e.what());
             return {};
@@ -146,8 +151,9 @@ Status ZmqIntake::read_router(RecordSink& sink) {
             }
             const std::string why = frames.size() < 2
                                         ? "zmq router: message has no id frame"
-                                        : "zmq router: the id frame must be 1-" + std::to_string(k_max_msg_id_bytes) +
-                                              " bytes, got " + std::to_string(frames[1].size());
+                                        : "zmq router: the id frame must be 1-" +
+                                              std::to_string(k_max_msg_id_bytes) + " bytes, got " +
+                                              std::to_string(frames[1].size());
             // Keep the payload frames; with none, the odd id frame itself.
             for (size_t i = frames.size() > 2 ? 2 : 1; i < frames.size(); ++i) {
                 ASSAY_RETURN_IF_ERROR(submit(sink, frames[i].to_string(), 0, "zmq:router", why));
@@ -187,7 +193,8 @@ Status ZmqIntake::read_router(RecordSink& sink) {
     return {};
 }
 
-void ZmqIntake::committed(const std::vector<uint64_t>& tags, const std::vector<std::string>& errors) {
+void ZmqIntake::committed(const std::vector<uint64_t>& tags,
+                          const std::vector<std::string>& errors) {
     std::lock_guard<std::mutex> lock(m_mu);
     for (size_t i = 0; i < tags.size(); ++i) {
         if (tags[i] != 0) {
@@ -211,7 +218,8 @@ void ZmqIntake::deliver_commits() {
         if (error.empty()) {
             ++p.ack.accepted;
         } else {
-            p.ack.rejected.push_back({static_cast<uint32_t>(tag & k_max_traces_per_message), std::move(error)});
+            p.ack.rejected.push_back(
+                {static_cast<uint32_t>(tag & k_max_traces_per_message), std::move(error)});
         }
         if (++p.done == p.total) {
             send_ack(p);
@@ -231,7 +239,8 @@ void ZmqIntake::send_ack(Pending& p) {
         std::lock_guard<std::mutex> lock(m_mu);
         ++m_counters.acks_sent;
     } catch (const zmq::error_t& e) {
-        spdlog::get("ingest")->warn("router: ack for '{}' not sent: {}", excerpt(p.msg_id, 64), e.what());
+        spdlog::get("ingest")->warn("router: ack for '{}' not sent: {}", excerpt(p.msg_id, 64),
+                                    e.what());
     }
 }
 
@@ -266,8 +275,9 @@ void ZmqIntake::finish() {
     deliver_commits();
     publish_pending();
     if (!m_pending.empty()) {
-        spdlog::get("ingest")->warn("{} messages were not acknowledged (their traces were not all committed)",
-                                    m_pending.size());
+        spdlog::get("ingest")->warn(
+            "{} messages were not acknowledged (their traces were not all committed)",
+            m_pending.size());
     }
 }
 
@@ -292,8 +302,10 @@ std::string ZmqIntake::metrics_text() const {
     counter("assay_messages_received_total", "counter", "ZeroMQ messages received", c.messages);
     counter("assay_traces_received_total", "counter", "Trace records received", c.traces);
     counter("assay_acks_sent_total", "counter", "Acknowledgements sent to producers", c.acks_sent);
-    counter("assay_bad_messages_total", "counter", "Messages without a usable id frame", c.bad_frames);
-    counter("assay_pending_acks", "gauge", "Acknowledged-intake messages waiting for their commit", c.pending_acks);
+    counter("assay_bad_messages_total", "counter", "Messages without a usable id frame",
+            c.bad_frames);
+    counter("assay_pending_acks", "gauge", "Acknowledged-intake messages waiting for their commit",
+            c.pending_acks);
     return out;
 }
 

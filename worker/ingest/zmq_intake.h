@@ -15,12 +15,11 @@
 #include <mutex>
 #include <string>
 #include <vector>
-
 #include <zmq.hpp>
 
 #include "core/status.h"
-#include "ingest/zmq_protocol.h"
 #include "ingest/trace_source.h"
+#include "ingest/zmq_protocol.h"
 
 namespace assay {
 
@@ -29,9 +28,10 @@ struct ZmqIntakeOptions {
     // (">tcp://collector:5555"). Empty: that socket is not opened.
     std::string pull_endpoint;
     std::string router_endpoint;
-    int rcvhwm = 10000;          // worker.zmq_rcvhwm: messages queued per socket before pushing back
-    int linger_ms = 2000;        // how long unsent acks may keep the socket open at exit
-    int64_t max_message_bytes = 64 << 20;  // worker.zmq_max_message_bytes: larger messages drop the peer
+    int rcvhwm = 10000;    // worker.zmq_rcvhwm: messages queued per socket before pushing back
+    int linger_ms = 2000;  // how long unsent acks may keep the socket open at exit
+    int64_t max_message_bytes =
+        64 << 20;  // worker.zmq_max_message_bytes: larger messages drop the peer
 };
 
 class ZmqIntake final : public TraceSource {
@@ -52,7 +52,8 @@ public:
     // TraceSource. Tag 0 marks a fire-and-forget record.
     std::string describe() const override;
     Status poll(RecordSink& sink, std::chrono::milliseconds wait) override;
-    void committed(const std::vector<uint64_t>& tags, const std::vector<std::string>& errors) override;
+    void committed(const std::vector<uint64_t>& tags,
+                   const std::vector<std::string>& errors) override;
     void finish() override;
     std::string metrics_text() const override;
 
@@ -84,10 +85,10 @@ private:
     std::unique_ptr<zmq::socket_t> m_router;
     std::string m_pull_bound, m_router_bound;
 
-    uint64_t m_next_seq = 1;                 // 0 tags fire-and-forget records
-    std::map<uint64_t, Pending> m_pending;   // by message sequence number
+    uint64_t m_next_seq = 1;                // 0 tags fire-and-forget records
+    std::map<uint64_t, Pending> m_pending;  // by message sequence number
 
-    mutable std::mutex m_mu;                 // guards m_committed and m_counters
+    mutable std::mutex m_mu;                                   // guards m_committed and m_counters
     std::deque<std::pair<uint64_t, std::string>> m_committed;  // (tag, error) from the writer
     Counters m_counters;
 };

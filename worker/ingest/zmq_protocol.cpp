@@ -46,7 +46,8 @@ std::vector<std::string_view> split_payload(std::string_view payload) {
 }
 
 std::string encode_ack(const Ack& ack) {
-    nlohmann::json j{{"id", ack.id}, {"accepted", ack.accepted}, {"rejected", nlohmann::json::array()}};
+    nlohmann::json j{
+        {"id", ack.id}, {"accepted", ack.accepted}, {"rejected", nlohmann::json::array()}};
     for (const auto& r : ack.rejected) {
         j["rejected"].push_back({{"index", r.index}, {"error", r.error}});
     }

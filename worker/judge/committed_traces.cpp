@@ -18,7 +18,8 @@ void CommittedTraces::add(std::vector<std::shared_ptr<const Trace>> traces) {
     }
 }
 
-std::shared_ptr<const Trace> CommittedTraces::take(const std::string& trace_id, const std::string& raw) {
+std::shared_ptr<const Trace> CommittedTraces::take(const std::string& trace_id,
+                                                   const std::string& raw) {
     std::lock_guard<std::mutex> lock(m_mu);
     auto it = m_by_id.find(trace_id);
     if (it == m_by_id.end() || it->second->raw != raw) {

@@ -87,7 +87,8 @@ Result<EnsembleResult> aggregate_verdicts(const Rubric& rubric, JudgeAggregate h
         r.explanation = "judge " + m.judge + ": " + m.verdict.reasoning;
         return r;
     }
-    r.explanation = std::string(to_string(how)) + " of " + std::to_string(members.size()) + " judges:";
+    r.explanation =
+        std::string(to_string(how)) + " of " + std::to_string(members.size()) + " judges:";
     for (size_t i = 0; i < members.size(); ++i) {
         const auto& m = members[i];
         r.explanation += (i ? ", " : " ") + m.judge + "=" +

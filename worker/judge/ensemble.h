@@ -27,8 +27,9 @@ struct EnsembleResult {
     double value = 0.0;
     bool passed = false;
     double disagreement = 0.0;
-    std::string label;        // the agreed or majority choice (choice scales), else "pass"/"fail"
-    std::string explanation;  // e.g. "mean of 2 judges: primary=4, claude=2; disagreement (max-min) 2"
+    std::string label;  // the agreed or majority choice (choice scales), else "pass"/"fail"
+    std::string
+        explanation;  // e.g. "mean of 2 judges: primary=4, claude=2; disagreement (max-min) 2"
 };
 
 // `members` must not be empty (internal error otherwise).

@@ -1,9 +1,8 @@
 #include "judge/judge_options.h"
 
 #include <cmath>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace assay {
 
@@ -90,7 +89,8 @@ Status read_redaction(const json& node, Reader& r, JudgeRedaction& out) {
         return {};
     }
     if (!node.is_array()) {
-        return r.bad("redact", "expected true, false or a list of email, phone, card; got " + node.dump());
+        return r.bad("redact",
+                     "expected true, false or a list of email, phone, card; got " + node.dump());
     }
     out = JudgeRedaction{false, false, false};
     for (const auto& kind : node) {
@@ -135,7 +135,8 @@ Result<JudgeRuntime> judge_runtime_from_json(std::string_view config_json) {
         return r.bad("provider", "must be openai or anthropic, got '" + provider + "'");
     }
     o.provider = *p;
-    o.base_url = o.provider == JudgeProvider::openai ? "https://api.openai.com/v1" : "https://api.anthropic.com/v1";
+    o.base_url = o.provider == JudgeProvider::openai ? "https://api.openai.com/v1"
+                                                     : "https://api.anthropic.com/v1";
     ASSAY_RETURN_IF_ERROR(r.text("base_url", o.base_url));
     ASSAY_RETURN_IF_ERROR(r.text("model", o.model));
     ASSAY_RETURN_IF_ERROR(r.text("api_key_env", o.api_key_env));

@@ -35,7 +35,8 @@ struct JudgeRedaction {
 };
 
 // Replaces PII in one text before it is sent to a judge (judge_redaction.h).
-using JudgeRedactor = std::function<std::string(std::string_view text, const JudgeRedaction& kinds)>;
+using JudgeRedactor =
+    std::function<std::string(std::string_view text, const JudgeRedaction& kinds)>;
 
 struct JudgeRuntime {
     JudgeOptions transport;

@@ -35,9 +35,10 @@ Trace redact_trace(const Trace& t, const JudgeRedaction& kinds, const JudgeRedac
     for (auto& c : r.context) {
         red(c);
     }
-    for (std::string* f : {&r.metadata.feature, &r.metadata.tenant, &r.metadata.user_id, &r.metadata.session_id,
-                           &r.metadata.prompt_name, &r.metadata.prompt_version, &r.metadata.model,
-                           &r.metadata.environment, &r.metadata.expected_format}) {
+    for (std::string* f :
+         {&r.metadata.feature, &r.metadata.tenant, &r.metadata.user_id, &r.metadata.session_id,
+          &r.metadata.prompt_name, &r.metadata.prompt_version, &r.metadata.model,
+          &r.metadata.environment, &r.metadata.expected_format}) {
         red(*f);
     }
     for (auto it = r.metadata.extra.begin(); it != r.metadata.extra.end(); ++it) {

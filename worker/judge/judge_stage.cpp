@@ -1,5 +1,7 @@
 #include "judge/judge_stage.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
@@ -8,18 +10,15 @@
 #include <set>
 #include <thread>
 
-#include <spdlog/spdlog.h>
-
-#include "judge/committed_traces.h"
-
 #include "core/clock.h"
 #include "core/time_format.h"
 #include "core/trace_json.h"
+#include "judge/committed_traces.h"
 #include "judge/ensemble.h"
-#include "llm/judge_client.h"
 #include "judge/judge_redaction.h"
 #include "judge/reply_parser.h"
 #include "judge/rubric.h"
+#include "llm/judge_client.h"
 #include "store/store.h"
 
 namespace assay {
@@ -42,7 +41,8 @@ std::string money(double v) {
 // Errors that leave the task pending: nothing is wrong with the trace.
 bool leaves_pending(JudgeError e) {
     return e == JudgeError::paused || e == JudgeError::auth || e == JudgeError::billing ||
-           e == JudgeError::unknown_model || e == JudgeError::cancelled || e == JudgeError::circuit_open;
+           e == JudgeError::unknown_model || e == JudgeError::cancelled ||
+           e == JudgeError::circuit_open;
 }
 
 }  // namespace
@@ -148,9 +148,10 @@ struct JudgeStage::Impl {
         if (st.state == JudgeClientStatus::State::paused) {
             if (!js.pause_logged) {
                 js.pause_logged = true;
-                judge_log()->warn("judge '{}' is paused: {}; its sampled traces stay pending until it is "
-                                  "re-enabled (fix the key, billing or model and restart)",
-                                  js.rt.transport.name, st.pause_reason);
+                judge_log()->warn(
+                    "judge '{}' is paused: {}; its sampled traces stay pending until it is "
+                    "re-enabled (fix the key, billing or model and restart)",
+                    js.rt.transport.name, st.pause_reason);
             }
             return false;
         }
@@ -166,7 +167,8 @@ struct JudgeStage::Impl {
         auto s = store->judge_spend(js.rt.transport.name, day);
         js.spent_today = s.ok() ? s->cost_usd : 0.0;
         if (!s.ok()) {
-            judge_log()->error("judge '{}': reading today's spend: {}", js.rt.transport.name, s.status().message());
+            judge_log()->error("judge '{}': reading today's spend: {}", js.rt.transport.name,
+                               s.status().message());
         }
     }
 
@@ -227,8 +229,8 @@ struct JudgeStage::Impl {
                 o.cache.push_back(*s.cache_entry);
             }
             if (!s.rec.error_type.empty()) {
-                errors += (errors.empty() ? "" : "; ") + std::string("judge '") + s.rec.judge + "': " +
-                          s.rec.error_type + ": " + s.rec.error_message;
+                errors += (errors.empty() ? "" : "; ") + std::string("judge '") + s.rec.judge +
+                          "': " + s.rec.error_type + ": " + s.rec.error_message;
             } else if (s.verdict) {
                 members.push_back({s.rec.judge, *s.verdict});
             }
@@ -265,7 +267,8 @@ struct JudgeStage::Impl {
             o.score = row;
         }
         if (Status st = store->write_judge_outcome(o); !st.ok()) {
-            judge_log()->error("trace {}: storing judgements of scorer '{}': {}", o.trace_id, sc.name, st.message());
+            judge_log()->error("trace {}: storing judgements of scorer '{}': {}", o.trace_id,
+                               sc.name, st.message());
             unwritable.emplace(task.scorer, o.trace_id);
             return;
         }
@@ -301,7 +304,8 @@ struct JudgeStage::Impl {
         if (!trace) {
             auto parsed = parse_stored_trace(task.task.raw, at);
             if (!parsed.ok()) {
-                write_final(task, Decision::failed, "the stored trace does not parse: " + parsed.status().message());
+                write_final(task, Decision::failed,
+                            "the stored trace does not parse: " + parsed.status().message());
                 return;
             }
             trace = std::make_shared<const Trace>(std::move(parsed).value());
@@ -309,7 +313,8 @@ struct JudgeStage::Impl {
         auto plain = render(rubric, *trace);
         if (!plain.ok()) {
             const bool missing = plain.status().code() == StatusCode::missing_input;
-            write_final(task, missing ? Decision::skipped_missing_input : Decision::failed, plain.status().message());
+            write_final(task, missing ? Decision::skipped_missing_input : Decision::failed,
+                        plain.status().message());
             return;
         }
         const std::string system(judge_system_message());
@@ -322,7 +327,8 @@ struct JudgeStage::Impl {
                 auto r = render(rubric, redact_trace(*trace, js.rt.redact, setup.redactor));
                 if (!r.ok()) {
                     write_final(task, Decision::skipped_missing_input,
-                                r.status().message() + " (after PII redaction for judge '" + js.rt.transport.name + "')");
+                                r.status().message() + " (after PII redaction for judge '" +
+                                    js.rt.transport.name + "')");
                     return;
                 }
                 prompt = std::move(r).value();
@@ -330,7 +336,8 @@ struct JudgeStage::Impl {
             s.key = judge_cache_key(js.rt.transport, rubric, system, prompt);
             const double in_tokens = static_cast<double>(system.size() + prompt.size()) / 4.0;
             s.estimate = (in_tokens * js.rt.transport.price.input_per_mtok +
-                          js.rt.transport.max_tokens * js.rt.transport.price.output_per_mtok) / 1e6;
+                          js.rt.transport.max_tokens * js.rt.transport.price.output_per_mtok) /
+                         1e6;
             s.request = JudgeRequest{system, std::move(prompt), task.task.trace_id};
             s.rec = base_record(js, rubric, at);
             task.slots.push_back(std::move(s));
@@ -343,7 +350,8 @@ struct JudgeStage::Impl {
             }
             auto hit = store->judge_cache_get(s.key);
             if (!hit.ok()) {
-                judge_log()->warn("trace {}: judge cache lookup failed: {}", task.task.trace_id, hit.status().message());
+                judge_log()->warn("trace {}: judge cache lookup failed: {}", task.task.trace_id,
+                                  hit.status().message());
                 continue;
             }
             if (!*hit) {
@@ -378,8 +386,8 @@ struct JudgeStage::Impl {
             if (js.spent_today + js.reserved + cost > js.rt.daily_budget_usd) {
                 write_final(task, Decision::skipped_budget,
                             "judge '" + js.rt.transport.name + "' reached its daily budget: " +
-                                money(js.spent_today) + " spent and " + money(js.reserved) + " in flight of " +
-                                money(js.rt.daily_budget_usd) + " on " + js.day +
+                                money(js.spent_today) + " spent and " + money(js.reserved) +
+                                " in flight of " + money(js.rt.daily_budget_usd) + " on " + js.day +
                                 " (UTC); sampled traces are skipped until the next UTC day");
                 return;
             }
@@ -430,8 +438,10 @@ struct JudgeStage::Impl {
                 s.rec.choice = v->choice;
                 s.rec.reasoning = v->reasoning;
                 if (js.rt.cache) {
-                    s.cache_entry = JudgeCacheEntry{s.key, js.rt.transport.name, js.rt.transport.model, r.text,
-                                                    r.input_tokens, r.output_tokens, now()};
+                    s.cache_entry =
+                        JudgeCacheEntry{s.key,  js.rt.transport.name, js.rt.transport.model,
+                                        r.text, r.input_tokens,       r.output_tokens,
+                                        now()};
                 }
             } else if (s.parse_tries == 0) {
                 s.parse_tries = 1;
@@ -489,7 +499,8 @@ struct JudgeStage::Impl {
         for (size_t i = 0; i < setup.scorers.size(); ++i) {
             // With no room the call still renews the claims of the tasks in
             // flight (a limit of 0 claims nothing new).
-            const int room = std::max(0, setup.options.max_in_flight - static_cast<int>(tasks.size()));
+            const int room =
+                std::max(0, setup.options.max_in_flight - static_cast<int>(tasks.size()));
             bool ok = true;
             for (size_t j : scorer_judges[i]) {
                 ok = available(judges[j]) && ok;
@@ -509,9 +520,11 @@ struct JudgeStage::Impl {
                 }
             }
             const JudgeStageScorer& sc = setup.scorers[i];
-            auto batch = store->claim_judge_tasks(sc.name, sc.version, std::min(room, setup.options.batch), skip);
+            auto batch = store->claim_judge_tasks(sc.name, sc.version,
+                                                  std::min(room, setup.options.batch), skip);
             if (!batch.ok()) {
-                judge_log()->error("claiming from the judge queue of '{}': {}", sc.name, batch.status().message());
+                judge_log()->error("claiming from the judge queue of '{}': {}", sc.name,
+                                   batch.status().message());
                 continue;
             }
             for (auto& t : *batch) {
@@ -587,22 +600,24 @@ Result<std::unique_ptr<JudgeStage>> JudgeStage::create(JudgeStageSetup setup) {
                     rt = r.transport.name == name ? &r : rt;
                 }
                 if (rt == nullptr) {
-                    return Status::invalid_argument("scorer '" + sc.name + "': no judge named '" + name + "'");
+                    return Status::invalid_argument("scorer '" + sc.name + "': no judge named '" +
+                                                    name + "'");
                 }
                 Impl::JudgeState state;
                 state.rt = *rt;
                 state.m.name = name;
                 auto client = rt->redact.any() && !m.setup.redactor
                                   ? Result<std::unique_ptr<JudgeClient>>(Status::invalid_argument(
-                                        "PII redaction (key 'redact', on by default) is not available in this "
+                                        "PII redaction (key 'redact', on by default) is not "
+                                        "available in this "
                                         "build; set redact: false to send trace text unredacted"))
                                   : make_judge_client(rt->transport);
                 if (client.ok()) {
                     state.client = std::move(client).value();
                 } else {
                     state.disabled_reason = client.status().message();
-                    judge_log()->warn("judge '{}' is disabled: {}; its sampled traces stay pending", name,
-                                      state.disabled_reason);
+                    judge_log()->warn("judge '{}' is disabled: {}; its sampled traces stay pending",
+                                      name, state.disabled_reason);
                 }
                 it = index.emplace(name, m.judges.size()).first;
                 m.judges.push_back(std::move(state));

@@ -42,13 +42,13 @@
 #include <string_view>
 #include <vector>
 
-#include "llm/judge_spec.h"
-#include "pipeline/scorer_set.h"
-#include "store/store.h"
 #include "core/status.h"
 #include "judge/judge_options.h"
 #include "judge/judge_scorer_spec.h"
+#include "llm/judge_spec.h"
 #include "pipeline/run_summary.h"
+#include "pipeline/scorer_set.h"
+#include "store/store.h"
 
 namespace assay {
 
@@ -77,25 +77,27 @@ struct JudgeStageSetup {
     std::function<int64_t()> clock_ms;
 };
 
-// The stage's setup for a loaded config (its store, judges and scorers): every judge, and every `type:
-// judge` scorer with its rubric and ensemble. invalid_argument naming the
-// judge or scorer when a judge entry is unusable.
-Result<JudgeStageSetup> judge_stage_setup(const StoreOptions& store, const std::vector<JudgeSpec>& judges,
-                                           const std::vector<ConfiguredScorer>& scorers);
+// The stage's setup for a loaded config (its store, judges and scorers): every judge, and every
+// `type: judge` scorer with its rubric and ensemble. invalid_argument naming the judge or scorer
+// when a judge entry is unusable.
+Result<JudgeStageSetup> judge_stage_setup(const StoreOptions& store,
+                                          const std::vector<JudgeSpec>& judges,
+                                          const std::vector<ConfiguredScorer>& scorers);
 
 // The judge_cache key: SHA-256 (hex) over the provider, model, temperature,
 // max_tokens, the JSON response-format switch, the rubric version and
 // content hash, the system message and the rendered prompt (each
 // length-prefixed).
-std::string judge_cache_key(const JudgeOptions& judge, const Rubric& rubric, std::string_view system,
-                            std::string_view prompt);
+std::string judge_cache_key(const JudgeOptions& judge, const Rubric& rubric,
+                            std::string_view system, std::string_view prompt);
 
 struct JudgeStageMetrics {
     struct Judge {
         std::string name;
         std::string state;  // active | paused | circuit_open | half_open | disabled
         std::string pause_reason;
-        std::map<std::string, uint64_t> results;  // by outcome: ok, cached, parse_error, <JudgeError>
+        std::map<std::string, uint64_t>
+            results;  // by outcome: ok, cached, parse_error, <JudgeError>
         uint64_t attempts = 0;
         int64_t input_tokens = 0;
         int64_t output_tokens = 0;
@@ -115,8 +117,9 @@ class JudgeStage;
 
 // judge_stage_setup + JudgeStage::create + start(), for the commands. An
 // empty pointer when the config has no judge scorer.
-Result<std::unique_ptr<JudgeStage>> start_judge_stage(const StoreOptions& store, const std::vector<JudgeSpec>& judges,
-                                                           const std::vector<ConfiguredScorer>& scorers);
+Result<std::unique_ptr<JudgeStage>> start_judge_stage(const StoreOptions& store,
+                                                      const std::vector<JudgeSpec>& judges,
+                                                      const std::vector<ConfiguredScorer>& scorers);
 
 class JudgeStage {
 public:

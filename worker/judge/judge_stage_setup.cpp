@@ -7,8 +7,9 @@
 
 namespace assay {
 
-Result<JudgeStageSetup> judge_stage_setup(const StoreOptions& store, const std::vector<JudgeSpec>& judges,
-                                           const std::vector<ConfiguredScorer>& scorers) {
+Result<JudgeStageSetup> judge_stage_setup(const StoreOptions& store,
+                                          const std::vector<JudgeSpec>& judges,
+                                          const std::vector<ConfiguredScorer>& scorers) {
     JudgeStageSetup setup;
     setup.store = store;
     for (const auto& j : judges) {
@@ -24,7 +25,8 @@ Result<JudgeStageSetup> judge_stage_setup(const StoreOptions& store, const std::
         }
         const JudgeScorerSpec* spec = judge_scorer_spec(cs.deferred.get());
         if (spec == nullptr) {
-            return Status::internal("scorer '" + cs.name + "' is a judge scorer without a judge spec");
+            return Status::internal("scorer '" + cs.name +
+                                    "' is a judge scorer without a judge spec");
         }
         setup.scorers.push_back({cs.name, cs.version, cs.config_json, *spec});
     }
@@ -32,8 +34,8 @@ Result<JudgeStageSetup> judge_stage_setup(const StoreOptions& store, const std::
     return setup;
 }
 
-std::string judge_cache_key(const JudgeOptions& judge, const Rubric& rubric, std::string_view system,
-                            std::string_view prompt) {
+std::string judge_cache_key(const JudgeOptions& judge, const Rubric& rubric,
+                            std::string_view system, std::string_view prompt) {
     std::string material = request_key_material("assay-judge-cache-v1", judge);
     for (std::string_view field : {std::string_view(rubric.name), std::string_view(rubric.version),
                                    std::string_view(rubric.content_hash), system, prompt}) {
@@ -42,8 +44,9 @@ std::string judge_cache_key(const JudgeOptions& judge, const Rubric& rubric, std
     return sha256_hex(material);
 }
 
-Result<std::unique_ptr<JudgeStage>> start_judge_stage(const StoreOptions& store, const std::vector<JudgeSpec>& judges,
-                                                           const std::vector<ConfiguredScorer>& scorers) {
+Result<std::unique_ptr<JudgeStage>> start_judge_stage(
+    const StoreOptions& store, const std::vector<JudgeSpec>& judges,
+    const std::vector<ConfiguredScorer>& scorers) {
     auto setup = judge_stage_setup(store, judges, scorers);
     if (!setup.ok()) {
         return setup.status();

@@ -26,7 +26,9 @@ constexpr size_t k_max_choice_label_chars = 32;
 constexpr size_t k_nonce_hex_digits = 16;
 constexpr size_t k_default_version_hex_digits = 12;
 
-bool all_name_chars(std::string_view s) { return std::all_of(s.begin(), s.end(), is_placeholder_name_char); }
+bool all_name_chars(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), is_placeholder_name_char);
+}
 
 // "1", "0.5", "-2": the shortest exact-enough spelling of a scale number.
 std::string format_number(double v) {
@@ -191,8 +193,9 @@ RubricScale parse_scale(ConfigBlock& block, const YAML::Node& node) {
 // A pairwise rubric's scale: choices labelled exactly A, B and tie
 // (case-insensitive), scored A > tie > B.
 void check_pairwise_scale(ConfigBlock& block, const RubricScale& scale) {
-    const char* want = "a pairwise rubric needs a choices scale with exactly the labels A, B and tie, "
-                       "scored A > tie > B, e.g. {choices: {A: 1.0, tie: 0.5, B: 0.0}}";
+    const char* want =
+        "a pairwise rubric needs a choices scale with exactly the labels A, B and tie, "
+        "scored A > tie > B, e.g. {choices: {A: 1.0, tie: 0.5, B: 0.0}}";
     if (scale.kind != RubricScale::Kind::choices || scale.choices.size() != 3) {
         block.fail("scale", want);
         return;
@@ -271,7 +274,8 @@ RenderValue value_of(const std::string& name, const Trace& trace) {
             add("DOCUMENT " + std::to_string(i + 1), trace.context[i]);
         }
     } else if (name == "output_a" || name == "output_b") {
-        add("", trace.metadata.get(name == "output_a" ? k_pair_output_a_key : k_pair_output_b_key).value_or(""));
+        add("", trace.metadata.get(name == "output_a" ? k_pair_output_a_key : k_pair_output_b_key)
+                    .value_or(""));
     } else {
         add("", trace.metadata.get(std::string_view(name).substr(9)).value_or(""));
     }
@@ -456,25 +460,29 @@ Result<Rubric> parse_rubric(std::string_view yaml_text, std::string_view source)
             } else {
                 r.prompt = *prompt;
                 for (const auto& p : *parts) {
-                    if (p.variable && std::find(r.variables.begin(), r.variables.end(),
-                                                   p.text) == r.variables.end()) {
+                    if (p.variable && std::find(r.variables.begin(), r.variables.end(), p.text) ==
+                                          r.variables.end()) {
                         r.variables.push_back(p.text);
                     }
                 }
                 auto uses = [&r](const char* var) {
-                    return std::find(r.variables.begin(), r.variables.end(), var) != r.variables.end();
+                    return std::find(r.variables.begin(), r.variables.end(), var) !=
+                           r.variables.end();
                 };
                 if (r.pairwise) {
                     if (!uses("output_a") || !uses("output_b")) {
-                        block.fail("prompt", "a pairwise rubric must include {{output_a}} and {{output_b}}: "
-                                             "the two outputs it compares");
+                        block.fail("prompt",
+                                   "a pairwise rubric must include {{output_a}} and {{output_b}}: "
+                                   "the two outputs it compares");
                     } else if (uses("output")) {
-                        block.fail("prompt", "a pairwise rubric compares {{output_a}} and {{output_b}}; "
-                                             "{{output}} is not available in it");
+                        block.fail("prompt",
+                                   "a pairwise rubric compares {{output_a}} and {{output_b}}; "
+                                   "{{output}} is not available in it");
                     }
                 } else if (uses("output_a") || uses("output_b")) {
-                    block.fail("prompt", "{{output_a}} and {{output_b}} are only available in a pairwise "
-                                         "rubric (pairwise: true)");
+                    block.fail("prompt",
+                               "{{output_a}} and {{output_b}} are only available in a pairwise "
+                               "rubric (pairwise: true)");
                 } else if (!uses("output")) {
                     block.fail("prompt", "must include {{output}}: a judge grades an output");
                 }
@@ -619,7 +627,9 @@ PairPreference pair_preference(const Rubric& rubric, double score) {
         }
     }
     constexpr double k_eps = 1e-9;
-    return score > tie + k_eps ? PairPreference::a : score < tie - k_eps ? PairPreference::b : PairPreference::tie;
+    return score > tie + k_eps   ? PairPreference::a
+           : score < tie - k_eps ? PairPreference::b
+                                 : PairPreference::tie;
 }
 
 Result<std::string> render(const Rubric& rubric, const Trace& trace) {

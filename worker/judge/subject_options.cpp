@@ -13,14 +13,16 @@ Result<SubjectRuntime> subject_runtime_from_json(std::string_view config_json) {
     SubjectRuntime out;
     for (const char* key : {"name", "redact"}) {
         if (j.contains(key)) {
-            return Status::invalid_argument(std::string("subject: unknown key '") + key +
-                                            "' (the subject is named subject:<model>, and its prompts are sent "
-                                            "as rendered, without redaction)");
+            return Status::invalid_argument(
+                std::string("subject: unknown key '") + key +
+                "' (the subject is named subject:<model>, and its prompts are sent "
+                "as rendered, without redaction)");
         }
     }
     if (auto it = j.find("system"); it != j.end()) {
         if (!it->is_null() && !it->is_string()) {
-            return Status::invalid_argument("subject: key 'system': expected a string, got " + it->dump());
+            return Status::invalid_argument("subject: key 'system': expected a string, got " +
+                                            it->dump());
         }
         if (it->is_string()) {
             out.system = it->get<std::string>();
@@ -30,7 +32,8 @@ Result<SubjectRuntime> subject_runtime_from_json(std::string_view config_json) {
     if (!j.contains("json_response_format")) {
         j["json_response_format"] = false;
     }
-    const std::string model = j.contains("model") && j["model"].is_string() ? j["model"].get<std::string>() : "";
+    const std::string model =
+        j.contains("model") && j["model"].is_string() ? j["model"].get<std::string>() : "";
     j["name"] = "subject:" + model;
     j["redact"] = false;
     auto rt = judge_runtime_from_json(j.dump());
@@ -44,7 +47,8 @@ Result<SubjectRuntime> subject_runtime_from_json(std::string_view config_json) {
         return Status::invalid_argument(msg);
     }
     if (model.empty()) {
-        return Status::invalid_argument("subject: key 'model': is required (a pinned model version string)");
+        return Status::invalid_argument(
+            "subject: key 'model': is required (a pinned model version string)");
     }
     out.rt = std::move(rt).value();
     return out;

@@ -289,8 +289,8 @@ Outcome classify(const JudgeOptions& spec, CURLcode code, long http, const Trans
     }
     if ((http == 429 || http == 503) && retry_after_s > 0) {
         // Capped: one answer must not stall the judge for hours.
-        o.retry_after = milliseconds(std::min<std::int64_t>(static_cast<std::int64_t>(retry_after_s) * 1000,
-                                                            spec.max_retry_after_ms));
+        o.retry_after = milliseconds(std::min<std::int64_t>(
+            static_cast<std::int64_t>(retry_after_s) * 1000, spec.max_retry_after_ms));
     }
     return o;
 }

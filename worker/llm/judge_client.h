@@ -70,12 +70,12 @@ struct JudgeOptions {
     std::string api_key_env;
     double temperature = 0.0;
     int max_tokens = 512;
-    int max_concurrency = 16;         // in-flight requests, >= 1
-    int requests_per_minute = 0;      // 0 = unlimited
-    int tokens_per_minute = 0;        // 0 = unlimited
-    int timeout_ms = 30000;           // whole attempt, > 0
-    int connect_timeout_ms = 10000;   // TCP/TLS connect, > 0
-    int max_retries = 4;              // retries after the first attempt, >= 0
+    int max_concurrency = 16;        // in-flight requests, >= 1
+    int requests_per_minute = 0;     // 0 = unlimited
+    int tokens_per_minute = 0;       // 0 = unlimited
+    int timeout_ms = 30000;          // whole attempt, > 0
+    int connect_timeout_ms = 10000;  // TCP/TLS connect, > 0
+    int max_retries = 4;             // retries after the first attempt, >= 0
     // A Retry-After longer than this is cut to it (default 60 s); >= 1.
     int max_retry_after_ms = 60000;
     int backoff_base_ms = 500;        // first retry's jitter window

@@ -1,7 +1,6 @@
 #include "llm/judge_wire.h"
 
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 namespace assay {
@@ -126,7 +125,8 @@ Result<JudgeReply> parse_judge_reply(JudgeProvider provider, std::string_view bo
             reply.input_tokens = int_field(*usage, "prompt_tokens");
             reply.output_tokens = int_field(*usage, "completion_tokens");
             if (auto details = usage->find("prompt_tokens_details"); details != usage->end()) {
-                reply.cached_input_tokens = std::min(reply.input_tokens, int_field(*details, "cached_tokens"));
+                reply.cached_input_tokens =
+                    std::min(reply.input_tokens, int_field(*details, "cached_tokens"));
             }
         }
     } else {
@@ -158,7 +158,8 @@ Result<JudgeReply> parse_judge_reply(JudgeProvider provider, std::string_view bo
 
 double judge_reply_cost(const JudgePrice& price, const JudgeReply& reply) {
     const double cached_price = price.cached_input_per_mtok.value_or(price.input_per_mtok);
-    return static_cast<double>(reply.input_tokens - reply.cached_input_tokens) * price.input_per_mtok / 1e6 +
+    return static_cast<double>(reply.input_tokens - reply.cached_input_tokens) *
+               price.input_per_mtok / 1e6 +
            static_cast<double>(reply.cached_input_tokens) * cached_price / 1e6 +
            static_cast<double>(reply.output_tokens) * price.output_per_mtok / 1e6;
 }

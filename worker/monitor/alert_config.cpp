@@ -11,11 +11,16 @@ namespace assay {
 
 const char* to_string(RuleKind k) {
     switch (k) {
-    case RuleKind::score_drop: return "score_drop";
-    case RuleKind::pass_rate_below: return "pass_rate_below";
-    case RuleKind::prompt_version_worse: return "prompt_version_worse";
-    case RuleKind::judge_error_rate_above: return "judge_error_rate_above";
-    case RuleKind::spend_above: return "spend_above";
+        case RuleKind::score_drop:
+            return "score_drop";
+        case RuleKind::pass_rate_below:
+            return "pass_rate_below";
+        case RuleKind::prompt_version_worse:
+            return "prompt_version_worse";
+        case RuleKind::judge_error_rate_above:
+            return "judge_error_rate_above";
+        case RuleKind::spend_above:
+            return "spend_above";
     }
     return "?";
 }
@@ -60,25 +65,31 @@ Status parse_rule(const YAML::Node& node, size_t i, const std::string& base_dir,
         b.fail("name", "is required");
     }
     const std::string kind = b.get_string("kind").value_or("");
-    static const std::set<std::string> k_kinds = {"score_drop", "pass_rate_below", "prompt_version_worse",
-                                                   "judge_error_rate_above", "spend_above"};
+    static const std::set<std::string> k_kinds = {"score_drop", "pass_rate_below",
+                                                  "prompt_version_worse", "judge_error_rate_above",
+                                                  "spend_above"};
     if (k_kinds.count(kind) == 0) {
-        b.fail("kind", "must be one of score_drop, pass_rate_below, prompt_version_worse, "
-                       "judge_error_rate_above, spend_above; got '" + kind + "'");
+        b.fail("kind",
+               "must be one of score_drop, pass_rate_below, prompt_version_worse, "
+               "judge_error_rate_above, spend_above; got '" +
+                   kind + "'");
         return b.finish();
     }
-    const bool scorer_rule = kind == "score_drop" || kind == "pass_rate_below" || kind == "prompt_version_worse";
+    const bool scorer_rule =
+        kind == "score_drop" || kind == "pass_rate_below" || kind == "prompt_version_worse";
     if (scorer_rule) {
         r.scorer = b.get_string("scorer").value_or("");
         if (r.scorer.empty()) {
             b.fail("scorer", "is required for kind " + kind);
         }
         r.by = b.get_string("by").value_or(kind == "prompt_version_worse" ? "feature" : "");
-        static const std::set<std::string> k_by = {"", "none", "feature", "tenant", "prompt_version", "model"};
+        static const std::set<std::string> k_by = {"",       "none",           "feature",
+                                                   "tenant", "prompt_version", "model"};
         if (k_by.count(r.by) == 0 || (kind == "prompt_version_worse" && r.by == "prompt_version")) {
-            b.fail("by", "must be none, feature, tenant, model" +
-                             std::string(kind == "prompt_version_worse" ? "" : " or prompt_version") + "; got '" +
-                             r.by + "'");
+            b.fail("by",
+                   "must be none, feature, tenant, model" +
+                       std::string(kind == "prompt_version_worse" ? "" : " or prompt_version") +
+                       "; got '" + r.by + "'");
         }
         if (r.by == "none") {
             r.by.clear();
@@ -126,7 +137,8 @@ Status parse_rule(const YAML::Node& node, size_t i, const std::string& base_dir,
                 auto f = parse_rfc3339_ms(from.value_or(""));
                 auto t = parse_rfc3339_ms(to.value_or(""));
                 if (!f.ok() || !t.ok() || *t <= *f) {
-                    bb.fail(from ? "to" : "from", "from and to must both be RFC 3339 times, from before to");
+                    bb.fail(from ? "to" : "from",
+                            "from and to must both be RFC 3339 times, from before to");
                 } else {
                     r.baseline_from_ms = *f;
                     r.baseline_to_ms = *t;
@@ -198,8 +210,9 @@ Status parse_alerts(const YAML::Node& node, const std::string& base_dir, AlertsO
                 ASSAY_RETURN_IF_ERROR(parse_rule((*rules)[i], i, base_dir, r));
                 for (const auto& other : out.rules) {
                     if (other.name == r.name) {
-                        return Status::invalid_argument("alerts.rules[" + std::to_string(i) + "]: key 'name': '" +
-                                                        r.name + "' is used twice");
+                        return Status::invalid_argument("alerts.rules[" + std::to_string(i) +
+                                                        "]: key 'name': '" + r.name +
+                                                        "' is used twice");
                     }
                 }
                 out.rules.push_back(std::move(r));
@@ -211,7 +224,8 @@ Status parse_alerts(const YAML::Node& node, const std::string& base_dir, AlertsO
 
 }  // namespace
 
-Status parse_monitoring_config(ConfigBlock& top, const std::string& base_dir, MonitoringConfig& out) {
+Status parse_monitoring_config(ConfigBlock& top, const std::string& base_dir,
+                               MonitoringConfig& out) {
     if (auto n = top.get_node("alerts")) {
         ASSAY_RETURN_IF_ERROR(parse_alerts(*n, base_dir, out.alerts));
     }
@@ -229,7 +243,8 @@ Status parse_monitoring_config(ConfigBlock& top, const std::string& base_dir, Mo
     if (auto n = top.get_node("monitor")) {
         ConfigBlock b(*n, "monitor", base_dir);
         out.monitor.interval_ms = get_duration(b, "interval").value_or(out.monitor.interval_ms);
-        out.monitor.metrics_window_ms = get_duration(b, "metrics_window").value_or(out.monitor.metrics_window_ms);
+        out.monitor.metrics_window_ms =
+            get_duration(b, "metrics_window").value_or(out.monitor.metrics_window_ms);
         if (auto v = b.get_int("max_metric_features")) {
             if (*v < 1 || *v > 1000) {
                 b.fail("max_metric_features", "must be between 1 and 1000");
@@ -241,22 +256,24 @@ Status parse_monitoring_config(ConfigBlock& top, const std::string& base_dir, Mo
     return {};
 }
 
-Status validate_monitoring_config(const MonitoringConfig& monitoring, const std::vector<std::string>& scorer_names,
+Status validate_monitoring_config(const MonitoringConfig& monitoring,
+                                  const std::vector<std::string>& scorer_names,
                                   const std::vector<std::string>& judge_names) {
     const auto& rules = monitoring.alerts.rules;
     for (size_t i = 0; i < rules.size(); ++i) {
         const auto& r = rules[i];
         const std::string where = "alerts.rules[" + std::to_string(i) + "] (" + r.name + ")";
         if (!r.scorer.empty()) {
-            if (std::find(scorer_names.begin(), scorer_names.end(), r.scorer) == scorer_names.end()) {
-                return Status::invalid_argument(where + ": key 'scorer': no scorer named '" + r.scorer +
-                                                "' under the top-level 'scorers' key");
+            if (std::find(scorer_names.begin(), scorer_names.end(), r.scorer) ==
+                scorer_names.end()) {
+                return Status::invalid_argument(where + ": key 'scorer': no scorer named '" +
+                                                r.scorer + "' under the top-level 'scorers' key");
             }
         }
         if (!r.judge.empty()) {
             if (std::find(judge_names.begin(), judge_names.end(), r.judge) == judge_names.end()) {
-                return Status::invalid_argument(where + ": key 'judge': no judge named '" + r.judge +
-                                                "' under the top-level 'judges' key");
+                return Status::invalid_argument(where + ": key 'judge': no judge named '" +
+                                                r.judge + "' under the top-level 'judges' key");
             }
         }
     }

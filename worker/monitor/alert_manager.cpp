@@ -134,17 +134,22 @@ void AlertManager::deliver(CheckReport& report) {
                 continue;
             }
             if (m_notifier == nullptr) {
-                record_delivery(m_alerts.set_delivery(a.id, resolve_notice, Delivery::no_webhook, ""), report);
+                record_delivery(
+                    m_alerts.set_delivery(a.id, resolve_notice, Delivery::no_webhook, ""), report);
                 continue;
             }
             Status st = m_notifier->send(a, resolve_notice);
             if (st.ok()) {
                 ++report.delivered;
-                record_delivery(m_alerts.set_delivery(a.id, resolve_notice, Delivery::delivered, ""), report);
+                record_delivery(
+                    m_alerts.set_delivery(a.id, resolve_notice, Delivery::delivered, ""), report);
             } else {
                 ++report.delivery_failures;
-                report.errors.push_back("alert " + std::to_string(a.id) + " (" + a.rule + "): " + st.message());
-                record_delivery(m_alerts.set_delivery(a.id, resolve_notice, Delivery::failed, st.message()), report);
+                report.errors.push_back("alert " + std::to_string(a.id) + " (" + a.rule +
+                                        "): " + st.message());
+                record_delivery(
+                    m_alerts.set_delivery(a.id, resolve_notice, Delivery::failed, st.message()),
+                    report);
                 break;  // keep the order: no resolve before its fire
             }
         }

@@ -32,16 +32,17 @@ struct CheckReport {
     std::vector<Finding> findings;   // every group of every rule
     std::vector<AlertRecord> fired;  // new alerts
     std::vector<AlertRecord> resolved;
-    int suppressed = 0;              // in cooldown
+    int suppressed = 0;  // in cooldown
     int delivered = 0;
     int delivery_failures = 0;
-    std::vector<std::string> errors; // delivery problems (named)
+    std::vector<std::string> errors;  // delivery problems (named)
 };
 
 class AlertManager {
 public:
     // `notifier` may be null (no webhook): alerts are stored, not sent.
-    AlertManager(const AlertsOptions& options, AggregateStore& aggregates, AlertStore& alerts, Notifier* notifier)
+    AlertManager(const AlertsOptions& options, AggregateStore& aggregates, AlertStore& alerts,
+                 Notifier* notifier)
         : m_opts(options), m_agg(aggregates), m_alerts(alerts), m_notifier(notifier) {}
 
     // Refreshes aggregates, evaluates every rule at now_ms, applies the
@@ -50,7 +51,8 @@ public:
     Result<CheckReport> check(int64_t now_ms);
 
 private:
-    Status apply(const AlertRule& rule, const std::vector<Finding>& findings, int64_t now_ms, CheckReport& report);
+    Status apply(const AlertRule& rule, const std::vector<Finding>& findings, int64_t now_ms,
+                 CheckReport& report);
     void deliver(CheckReport& report);
 
     const AlertsOptions& m_opts;

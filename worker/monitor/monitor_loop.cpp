@@ -1,8 +1,8 @@
 #include "monitor/monitor_loop.h"
 
-#include <chrono>
-
 #include <spdlog/spdlog.h>
+
+#include <chrono>
 
 #include "core/clock.h"
 #include "monitor/alert_manager.h"
@@ -92,12 +92,13 @@ void MonitorLoop::run() {
 void MonitorLoop::tick(int64_t now, bool refresh, bool alerts, bool retention) {
     auto log = logger();
     if (retention) {
-        auto r = m_maint->prune_raw(now - static_cast<int64_t>(m_cfg.retention.raw_days) * 86400000, now);
+        auto r = m_maint->prune_raw(now - static_cast<int64_t>(m_cfg.retention.raw_days) * 86400000,
+                                    now);
         if (!r.ok()) {
             log->warn("retention: {}", r.status().message());
         } else if (r->traces_pruned > 0 || r->dead_letters_deleted > 0) {
-            log->info("retention: pruned the raw text of {} traces, deleted {} dead letters", r->traces_pruned,
-                      r->dead_letters_deleted);
+            log->info("retention: pruned the raw text of {} traces, deleted {} dead letters",
+                      r->traces_pruned, r->dead_letters_deleted);
         }
     }
     if (alerts) {

@@ -23,7 +23,8 @@ void merge(GroupStats& into, const GroupStats& g) {
 
 }  // namespace
 
-Result<std::string> render_quality_metrics(AggregateStore& store, int64_t now_ms, const MonitorOptions& o) {
+Result<std::string> render_quality_metrics(AggregateStore& store, int64_t now_ms,
+                                           const MonitorOptions& o) {
     AggregateQuery q;
     // The gauges include the current, partial hour: fresher, not reproducible.
     q.to_ms = window_end_ms(now_ms) + 3600000;
@@ -37,7 +38,8 @@ Result<std::string> render_quality_metrics(AggregateStore& store, int64_t now_ms
     std::map<std::string, std::pair<int64_t, std::string>> latest;
     for (const auto& g : *rows) {
         auto& l = latest[g.scorer];
-        if (g.count > 0 && (g.last_ms > l.first || (g.last_ms == l.first && g.scorer_version > l.second))) {
+        if (g.count > 0 &&
+            (g.last_ms > l.first || (g.last_ms == l.first && g.scorer_version > l.second))) {
             l = {g.last_ms, g.scorer_version};
         }
     }
@@ -65,7 +67,8 @@ Result<std::string> render_quality_metrics(AggregateStore& store, int64_t now_ms
             shown.emplace_back("__other__", other);
         }
         for (const auto& [feature, g] : shown) {
-            const std::string labels = "{scorer=\"" + label(scorer) + "\",feature=\"" + label(feature) + "\"} ";
+            const std::string labels =
+                "{scorer=\"" + label(scorer) + "\",feature=\"" + label(feature) + "\"} ";
             mean += "assay_quality_mean" + labels + num(g.mean()) + "\n";
             scored += "assay_quality_scored" + labels + std::to_string(g.count) + "\n";
             if (auto p = g.pass_rate()) {
@@ -75,12 +78,16 @@ Result<std::string> render_quality_metrics(AggregateStore& store, int64_t now_ms
     }
     const std::string w = std::to_string(o.metrics_window_ms / 1000);
     std::string out;
-    out += "# HELP assay_quality_mean Mean score over the latest window (monitor.metrics_window, " + w +
-           " s) by scorer and feature\n# TYPE assay_quality_mean gauge\n" + mean;
-    out += "# HELP assay_quality_pass_rate Pass rate over the latest window by scorer and feature\n"
-           "# TYPE assay_quality_pass_rate gauge\n" + pass;
-    out += "# HELP assay_quality_scored Traces scored in the latest window by scorer and feature\n"
-           "# TYPE assay_quality_scored gauge\n" + scored;
+    out += "# HELP assay_quality_mean Mean score over the latest window (monitor.metrics_window, " +
+           w + " s) by scorer and feature\n# TYPE assay_quality_mean gauge\n" + mean;
+    out +=
+        "# HELP assay_quality_pass_rate Pass rate over the latest window by scorer and feature\n"
+        "# TYPE assay_quality_pass_rate gauge\n" +
+        pass;
+    out +=
+        "# HELP assay_quality_scored Traces scored in the latest window by scorer and feature\n"
+        "# TYPE assay_quality_scored gauge\n" +
+        scored;
     return out;
 }
 

@@ -16,6 +16,7 @@
 
 namespace assay {
 
-Result<std::string> render_quality_metrics(AggregateStore& store, int64_t now_ms, const MonitorOptions& options);
+Result<std::string> render_quality_metrics(AggregateStore& store, int64_t now_ms,
+                                           const MonitorOptions& options);
 
 }  // namespace assay

@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
-#include "core/text.h"
 #include "core/clock.h"
+#include "core/text.h"
 #include "core/time_format.h"
 #include "monitor/rule_eval.h"
 
@@ -94,49 +93,62 @@ struct Section {
 
 std::vector<Section> sections(const Report& r) {
     std::vector<Section> out;
-    Section q{"Quality by scorer" + (r.by.empty() ? std::string() : " and " + r.by) + " (delta vs the previous period)",
-              {{"scorer", "version", r.by.empty() ? "group" : r.by, "count", "prev", "mean", "Δmean", "pass_rate",
-                "Δpass", "seen", "sampled", "est_scored"}}};
+    Section q{"Quality by scorer" + (r.by.empty() ? std::string() : " and " + r.by) +
+                  " (delta vs the previous period)",
+              {{"scorer", "version", r.by.empty() ? "group" : r.by, "count", "prev", "mean",
+                "Δmean", "pass_rate", "Δpass", "seen", "sampled", "est_scored"}}};
     for (const auto& x : r.rows) {
-        q.rows.push_back({x.scorer, x.scorer_version, x.group.empty() ? "(all)" : x.group, std::to_string(x.count),
-                          std::to_string(x.prev_count), num(x.mean, 3),
-                          delta(x.count > 0 ? std::optional<double>(x.mean) : std::nullopt, x.prev_mean, 3),
-                          opt(x.pass_rate, 3), delta(x.pass_rate, x.prev_pass_rate, 3), std::to_string(x.seen),
-                          std::to_string(x.sampled), num(x.estimated_scored, 0)});
+        q.rows.push_back(
+            {x.scorer, x.scorer_version, x.group.empty() ? "(all)" : x.group,
+             std::to_string(x.count), std::to_string(x.prev_count), num(x.mean, 3),
+             delta(x.count > 0 ? std::optional<double>(x.mean) : std::nullopt, x.prev_mean, 3),
+             opt(x.pass_rate, 3), delta(x.pass_rate, x.prev_pass_rate, 3), std::to_string(x.seen),
+             std::to_string(x.sampled), num(x.estimated_scored, 0)});
     }
     out.push_back(std::move(q));
-    auto worst_section = [](const std::string& title, const std::string& dim, const std::vector<ReportRow>& rows) {
+    auto worst_section = [](const std::string& title, const std::string& dim,
+                            const std::vector<ReportRow>& rows) {
         Section s{title, {{"scorer", dim, "count", "mean", "pass_rate"}}};
         for (const auto& x : rows) {
-            s.rows.push_back({x.scorer, x.group, std::to_string(x.count), num(x.mean, 3), opt(x.pass_rate, 3)});
+            s.rows.push_back(
+                {x.scorer, x.group, std::to_string(x.count), num(x.mean, 3), opt(x.pass_rate, 3)});
         }
         return s;
     };
     out.push_back(worst_section("Worst features", "feature", r.worst_features));
-    out.push_back(worst_section("Worst prompt versions", "prompt_version", r.worst_prompt_versions));
-    Section c{"Top tenants by judge cost", {{"tenant", "cost_usd", "judge_calls", "input_tokens", "output_tokens"}}};
+    out.push_back(
+        worst_section("Worst prompt versions", "prompt_version", r.worst_prompt_versions));
+    Section c{"Top tenants by judge cost",
+              {{"tenant", "cost_usd", "judge_calls", "input_tokens", "output_tokens"}}};
     for (const auto& x : r.top_tenants_by_cost) {
-        c.rows.push_back({x.tenant.empty() ? "(none)" : x.tenant, num(x.cost_usd, 4), std::to_string(x.calls),
-                          std::to_string(x.input_tokens), std::to_string(x.output_tokens)});
+        c.rows.push_back({x.tenant.empty() ? "(none)" : x.tenant, num(x.cost_usd, 4),
+                          std::to_string(x.calls), std::to_string(x.input_tokens),
+                          std::to_string(x.output_tokens)});
     }
     out.push_back(std::move(c));
-    Section h{"Errors and skips",
-              {{"scorer", "version", "sampled", "scored", "pending", "skipped", "skip_rate", "errors", "error_rate",
-                "judge_calls", "judge_errors", "judge_error_rate", "judge_cost_usd"}}};
+    Section h{
+        "Errors and skips",
+        {{"scorer", "version", "sampled", "scored", "pending", "skipped", "skip_rate", "errors",
+          "error_rate", "judge_calls", "judge_errors", "judge_error_rate", "judge_cost_usd"}}};
     for (const auto& x : r.health) {
-        auto rate = [](int64_t a, int64_t b) { return b > 0 ? num(static_cast<double>(a) / static_cast<double>(b), 3) : "-"; };
-        h.rows.push_back({x.scorer, x.scorer_version, std::to_string(x.sampled), std::to_string(x.scored),
-                          std::to_string(x.pending), std::to_string(x.skipped), rate(x.skipped, x.sampled),
-                          std::to_string(x.errors), rate(x.errors, x.sampled), std::to_string(x.judge_calls),
-                          std::to_string(x.judge_errors), rate(x.judge_errors, x.judge_calls),
-                          num(x.judge_cost_usd, 4)});
+        auto rate = [](int64_t a, int64_t b) {
+            return b > 0 ? num(static_cast<double>(a) / static_cast<double>(b), 3) : "-";
+        };
+        h.rows.push_back({x.scorer, x.scorer_version, std::to_string(x.sampled),
+                          std::to_string(x.scored), std::to_string(x.pending),
+                          std::to_string(x.skipped), rate(x.skipped, x.sampled),
+                          std::to_string(x.errors), rate(x.errors, x.sampled),
+                          std::to_string(x.judge_calls), std::to_string(x.judge_errors),
+                          rate(x.judge_errors, x.judge_calls), num(x.judge_cost_usd, 4)});
     }
     out.push_back(std::move(h));
     return out;
 }
 
 nlohmann::json row_json(const ReportRow& x) {
-    auto o = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+    auto o = [](const std::optional<double>& v) {
+        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    };
     return {{"scorer", x.scorer},
             {"scorer_version", x.scorer_version},
             {"group", x.group},
@@ -144,11 +156,13 @@ nlohmann::json row_json(const ReportRow& x) {
             {"prev_count", x.prev_count},
             {"mean", x.count > 0 ? nlohmann::json(x.mean) : nlohmann::json(nullptr)},
             {"prev_mean", o(x.prev_mean)},
-            {"mean_delta", x.count > 0 && x.prev_mean ? nlohmann::json(x.mean - *x.prev_mean) : nlohmann::json(nullptr)},
+            {"mean_delta", x.count > 0 && x.prev_mean ? nlohmann::json(x.mean - *x.prev_mean)
+                                                      : nlohmann::json(nullptr)},
             {"pass_rate", o(x.pass_rate)},
             {"prev_pass_rate", o(x.prev_pass_rate)},
-            {"pass_rate_delta",
-             x.pass_rate && x.prev_pass_rate ? nlohmann::json(*x.pass_rate - *x.prev_pass_rate) : nlohmann::json(nullptr)},
+            {"pass_rate_delta", x.pass_rate && x.prev_pass_rate
+                                    ? nlohmann::json(*x.pass_rate - *x.prev_pass_rate)
+                                    : nlohmann::json(nullptr)},
             {"seen", x.seen},
             {"in_scope", x.in_scope},
             {"sampled", x.sampled},
@@ -218,9 +232,10 @@ Result<Report> build_report(AggregateStore& store, const ReportOptions& o) {
             r.top_tenants_by_cost.push_back(c);
         }
     }
-    std::sort(r.top_tenants_by_cost.begin(), r.top_tenants_by_cost.end(), [](const CostRow& a, const CostRow& b) {
-        return a.cost_usd != b.cost_usd ? a.cost_usd > b.cost_usd : a.tenant < b.tenant;
-    });
+    std::sort(r.top_tenants_by_cost.begin(), r.top_tenants_by_cost.end(),
+              [](const CostRow& a, const CostRow& b) {
+                  return a.cost_usd != b.cost_usd ? a.cost_usd > b.cost_usd : a.tenant < b.tenant;
+              });
     if (r.top_tenants_by_cost.size() > static_cast<size_t>(o.top)) {
         r.top_tenants_by_cost.resize(static_cast<size_t>(o.top));
     }
@@ -254,8 +269,9 @@ std::string render_report(const Report& r, const std::string& format) {
         j["to"] = format_rfc3339_ms(r.to_ms);
         j["previous_from"] = format_rfc3339_ms(r.prev_from_ms);
         j["by"] = r.by;
-        for (const auto& [name, list] : {std::pair{"rows", &r.rows}, std::pair{"worst_features", &r.worst_features},
-                                         std::pair{"worst_prompt_versions", &r.worst_prompt_versions}}) {
+        for (const auto& [name, list] :
+             {std::pair{"rows", &r.rows}, std::pair{"worst_features", &r.worst_features},
+              std::pair{"worst_prompt_versions", &r.worst_prompt_versions}}) {
             j[name] = nlohmann::json::array();
             for (const auto& x : *list) {
                 j[name].push_back(row_json(x));
@@ -272,7 +288,8 @@ std::string render_report(const Report& r, const std::string& format) {
         j["health"] = nlohmann::json::array();
         for (const auto& h : r.health) {
             auto rate = [](int64_t a, int64_t b) {
-                return b > 0 ? nlohmann::json(static_cast<double>(a) / static_cast<double>(b)) : nlohmann::json(nullptr);
+                return b > 0 ? nlohmann::json(static_cast<double>(a) / static_cast<double>(b))
+                             : nlohmann::json(nullptr);
             };
             j["health"].push_back({{"scorer", h.scorer},
                                    {"scorer_version", h.scorer_version},
@@ -293,8 +310,8 @@ std::string render_report(const Report& r, const std::string& format) {
     const bool md = format == "markdown";
     std::string out;
     out += md ? "# Assay report\n\n" : "";
-    out += "period " + format_rfc3339_ms(r.from_ms) + " .. " + format_rfc3339_ms(r.to_ms) + " (previous from " +
-           format_rfc3339_ms(r.prev_from_ms) + ")\n\n";
+    out += "period " + format_rfc3339_ms(r.from_ms) + " .. " + format_rfc3339_ms(r.to_ms) +
+           " (previous from " + format_rfc3339_ms(r.prev_from_ms) + ")\n\n";
     for (const auto& s : sections(r)) {
         out += md ? "## " + s.title + "\n\n" : s.title + "\n";
         if (s.rows.size() == 1) {

@@ -39,18 +39,19 @@ struct CostRow {
 
 struct HealthRow {
     std::string scorer, scorer_version;
-    int64_t sampled = 0, scored = 0, skipped = 0, errors = 0, pending = 0, judge_calls = 0, judge_errors = 0;
+    int64_t sampled = 0, scored = 0, skipped = 0, errors = 0, pending = 0, judge_calls = 0,
+            judge_errors = 0;
     double judge_cost_usd = 0;
 };
 
 struct Report {
     int64_t from_ms = 0, to_ms = 0, prev_from_ms = 0;
     std::string by;
-    std::vector<ReportRow> rows;                   // per scorer version x group
-    std::vector<ReportRow> worst_features;         // lowest pass rate (else mean) first
+    std::vector<ReportRow> rows;            // per scorer version x group
+    std::vector<ReportRow> worst_features;  // lowest pass rate (else mean) first
     std::vector<ReportRow> worst_prompt_versions;
     std::vector<CostRow> top_tenants_by_cost;
-    std::vector<HealthRow> health;                 // judge error and skip rates
+    std::vector<HealthRow> health;  // judge error and skip rates
 };
 
 Result<Report> build_report(AggregateStore& store, const ReportOptions& options);

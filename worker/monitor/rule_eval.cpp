@@ -11,9 +11,12 @@ namespace assay {
 
 const char* to_string(FindingState s) {
     switch (s) {
-    case FindingState::firing: return "firing";
-    case FindingState::ok: return "ok";
-    case FindingState::insufficient: return "insufficient";
+        case FindingState::firing:
+            return "firing";
+        case FindingState::ok:
+            return "ok";
+        case FindingState::insufficient:
+            return "insufficient";
     }
     return "?";
 }
@@ -147,16 +150,19 @@ Result<std::vector<Finding>> score_drop(const AlertRule& r, AggregateStore& stor
         } else {
             f.state = FindingState::ok;
         }
-        f.message = r.scorer + " mean " + fmt(f.value) + " over the last " + format_duration(r.window_ms) +
-                    " (n=" + std::to_string(f.count) + ") vs " + fmt(f.baseline) + " in " + against +
-                    (r.baseline_mean ? "" : " (n=" + std::to_string(f.baseline_count) + ")") + ": drop " +
-                    fmt(drop) + " (threshold " + fmt(r.drop) + "), p=" + fmt_p(f.p_value) + in_group(f.group_key);
+        f.message = r.scorer + " mean " + fmt(f.value) + " over the last " +
+                    format_duration(r.window_ms) + " (n=" + std::to_string(f.count) + ") vs " +
+                    fmt(f.baseline) + " in " + against +
+                    (r.baseline_mean ? "" : " (n=" + std::to_string(f.baseline_count) + ")") +
+                    ": drop " + fmt(drop) + " (threshold " + fmt(r.drop) +
+                    "), p=" + fmt_p(f.p_value) + in_group(f.group_key);
         out.push_back(std::move(f));
     }
     return out;
 }
 
-Result<std::vector<Finding>> pass_rate_below(const AlertRule& r, AggregateStore& store, int64_t now) {
+Result<std::vector<Finding>> pass_rate_below(const AlertRule& r, AggregateStore& store,
+                                             int64_t now) {
     AggregateQuery q = window_query(r, now);
     auto rows = store.query(q);
     if (!rows.ok()) {
@@ -178,15 +184,16 @@ Result<std::vector<Finding>> pass_rate_below(const AlertRule& r, AggregateStore&
         } else {
             f.state = FindingState::ok;
         }
-        f.message = r.scorer + " pass rate " + fmt(f.value) + " over the last " + format_duration(r.window_ms) +
-                    " (n=" + std::to_string(n) + ") vs threshold " + fmt(r.below) + ", p=" + fmt_p(f.p_value) +
-                    in_group(f.group_key);
+        f.message = r.scorer + " pass rate " + fmt(f.value) + " over the last " +
+                    format_duration(r.window_ms) + " (n=" + std::to_string(n) + ") vs threshold " +
+                    fmt(r.below) + ", p=" + fmt_p(f.p_value) + in_group(f.group_key);
         out.push_back(std::move(f));
     }
     return out;
 }
 
-Result<std::vector<Finding>> prompt_version_worse(const AlertRule& r, AggregateStore& store, int64_t now) {
+Result<std::vector<Finding>> prompt_version_worse(const AlertRule& r, AggregateStore& store,
+                                                  int64_t now) {
     AggregateQuery q = window_query(r, now);
     q.by.push_back("prompt_version");
     auto rows = store.query(q);
@@ -223,12 +230,14 @@ Result<std::vector<Finding>> prompt_version_worse(const AlertRule& r, AggregateS
         }
         // Newest = first seen last; its predecessor = first seen just before.
         std::sort(pv.begin(), pv.end(), [](const GroupStats& a, const GroupStats& b) {
-            return a.first_ms != b.first_ms ? a.first_ms < b.first_ms : a.group.back() < b.group.back();
+            return a.first_ms != b.first_ms ? a.first_ms < b.first_ms
+                                            : a.group.back() < b.group.back();
         });
         const GroupStats& neu = pv[pv.size() - 1];
         const GroupStats& old = pv[pv.size() - 2];
         Finding f = base(r, key);
-        f.group_key = (f.group_key.empty() ? "" : f.group_key + " ") + "prompt_version=" + neu.group.back();
+        f.group_key =
+            (f.group_key.empty() ? "" : f.group_key + " ") + "prompt_version=" + neu.group.back();
         f.value = neu.mean();
         f.count = neu.count;
         f.baseline = old.mean();
@@ -243,11 +252,12 @@ Result<std::vector<Finding>> prompt_version_worse(const AlertRule& r, AggregateS
         } else {
             f.state = FindingState::ok;
         }
-        f.message = r.scorer + " mean " + fmt(f.value) + " for prompt_version " + neu.group.back() + " (n=" +
-                    std::to_string(neu.count) + ") vs " + fmt(f.baseline) + " for its predecessor " +
-                    old.group.back() + " (n=" + std::to_string(old.count) + ") over the last " +
-                    format_duration(r.window_ms) + ": drop " + fmt(drop) + ", p=" + fmt_p(f.p_value) +
-                    (r.by.empty() ? "" : " [" + r.by + "=" + key + "]");
+        f.message = r.scorer + " mean " + fmt(f.value) + " for prompt_version " + neu.group.back() +
+                    " (n=" + std::to_string(neu.count) + ") vs " + fmt(f.baseline) +
+                    " for its predecessor " + old.group.back() +
+                    " (n=" + std::to_string(old.count) + ") over the last " +
+                    format_duration(r.window_ms) + ": drop " + fmt(drop) +
+                    ", p=" + fmt_p(f.p_value) + (r.by.empty() ? "" : " [" + r.by + "=" + key + "]");
         out.push_back(std::move(f));
     }
     return out;
@@ -272,10 +282,12 @@ Result<std::vector<Finding>> judge_rule(const AlertRule& r, AggregateStore& stor
         f.baseline = r.above_usd;
         f.p_value = 0;
         f.state = f.value > r.above_usd ? FindingState::firing : FindingState::ok;
-        f.message = who + " spent $" + fmt(f.value, 2) + " over the last " + format_duration(r.window_ms) + " (" +
-                    std::to_string(w->calls) + " calls) vs budget $" + fmt(r.above_usd, 2);
+        f.message = who + " spent $" + fmt(f.value, 2) + " over the last " +
+                    format_duration(r.window_ms) + " (" + std::to_string(w->calls) +
+                    " calls) vs budget $" + fmt(r.above_usd, 2);
     } else {
-        f.value = w->calls > 0 ? static_cast<double>(w->errors) / static_cast<double>(w->calls) : 0.0;
+        f.value =
+            w->calls > 0 ? static_cast<double>(w->errors) / static_cast<double>(w->calls) : 0.0;
         f.baseline = r.above;
         TestResult t = proportion_test(w->errors, w->calls, r.above, false);
         f.p_value = t.p_value;
@@ -286,9 +298,10 @@ Result<std::vector<Finding>> judge_rule(const AlertRule& r, AggregateStore& stor
         } else {
             f.state = FindingState::ok;
         }
-        f.message = who + " error rate " + fmt(f.value) + " over the last " + format_duration(r.window_ms) + " (" +
-                    std::to_string(w->errors) + " of " + std::to_string(w->calls) + " calls) vs threshold " +
-                    fmt(r.above) + ", p=" + fmt_p(f.p_value);
+        f.message = who + " error rate " + fmt(f.value) + " over the last " +
+                    format_duration(r.window_ms) + " (" + std::to_string(w->errors) + " of " +
+                    std::to_string(w->calls) + " calls) vs threshold " + fmt(r.above) +
+                    ", p=" + fmt_p(f.p_value);
     }
     out.push_back(std::move(f));
     return out;
@@ -296,17 +309,20 @@ Result<std::vector<Finding>> judge_rule(const AlertRule& r, AggregateStore& stor
 
 }  // namespace
 
-int64_t window_end_ms(int64_t now_ms) {
-    return now_ms - ((now_ms % k_hour) + k_hour) % k_hour;
-}
+int64_t window_end_ms(int64_t now_ms) { return now_ms - ((now_ms % k_hour) + k_hour) % k_hour; }
 
-Result<std::vector<Finding>> evaluate_rule(const AlertRule& rule, AggregateStore& store, int64_t now_ms) {
+Result<std::vector<Finding>> evaluate_rule(const AlertRule& rule, AggregateStore& store,
+                                           int64_t now_ms) {
     switch (rule.kind) {
-    case RuleKind::score_drop: return score_drop(rule, store, now_ms);
-    case RuleKind::pass_rate_below: return pass_rate_below(rule, store, now_ms);
-    case RuleKind::prompt_version_worse: return prompt_version_worse(rule, store, now_ms);
-    case RuleKind::judge_error_rate_above:
-    case RuleKind::spend_above: return judge_rule(rule, store, now_ms);
+        case RuleKind::score_drop:
+            return score_drop(rule, store, now_ms);
+        case RuleKind::pass_rate_below:
+            return pass_rate_below(rule, store, now_ms);
+        case RuleKind::prompt_version_worse:
+            return prompt_version_worse(rule, store, now_ms);
+        case RuleKind::judge_error_rate_above:
+        case RuleKind::spend_above:
+            return judge_rule(rule, store, now_ms);
     }
     return Status::internal("unknown rule kind");
 }

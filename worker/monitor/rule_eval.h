@@ -28,12 +28,12 @@ struct Finding {
     std::string group_key;  // "feature=checkout", "" when ungrouped
     std::string tenant;     // the tenant, when grouped by tenant (erasure)
     FindingState state = FindingState::insufficient;
-    double value = 0;       // current mean / rate / spend
-    double baseline = 0;    // what it is compared with (previous mean, threshold, ...)
+    double value = 0;     // current mean / rate / spend
+    double baseline = 0;  // what it is compared with (previous mean, threshold, ...)
     int64_t count = 0;
     int64_t baseline_count = 0;
     double p_value = 1;
-    std::string message;    // one line, names scorer, window, figures and group
+    std::string message;  // one line, names scorer, window, figures and group
 };
 
 // Windows of scorer rules and of the report end at the start of the hour
@@ -42,6 +42,7 @@ struct Finding {
 // Judge rules use [now - window, now) exactly.
 int64_t window_end_ms(int64_t now_ms);
 
-Result<std::vector<Finding>> evaluate_rule(const AlertRule& rule, AggregateStore& store, int64_t now_ms);
+Result<std::vector<Finding>> evaluate_rule(const AlertRule& rule, AggregateStore& store,
+                                           int64_t now_ms);
 
 }  // namespace assay

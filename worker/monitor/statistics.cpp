@@ -60,8 +60,8 @@ double incomplete_beta(double a, double b, double x) {
     if (x >= 1) {
         return 1;
     }
-    const double ln_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) +
-                            b * std::log1p(-x);
+    const double ln_front =
+        std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
     const double front = std::exp(ln_front);
     if (x < (a + 1.0) / (a + b + 2.0)) {
         return front * beta_cf(a, b, x) / a;
@@ -95,7 +95,8 @@ TestResult welch_drop(const SampleSummary& prev, const SampleSummary& cur, doubl
         return r;
     }
     r.statistic = (drop - margin) / std::sqrt(se2);
-    const double den = va * va / static_cast<double>(prev.n - 1) + vb * vb / static_cast<double>(cur.n - 1);
+    const double den =
+        va * va / static_cast<double>(prev.n - 1) + vb * vb / static_cast<double>(cur.n - 1);
     r.df = den > 0 ? se2 * se2 / den : static_cast<double>(prev.n + cur.n - 2);
     r.p_value = 1.0 - student_t_cdf(r.statistic, r.df);
     return r;
@@ -146,7 +147,8 @@ TestResult two_proportion_drop(int64_t succ_a, int64_t n_a, int64_t succ_b, int6
     const double pa = static_cast<double>(succ_a) / static_cast<double>(n_a);
     const double pb = static_cast<double>(succ_b) / static_cast<double>(n_b);
     const double pool = static_cast<double>(succ_a + succ_b) / static_cast<double>(n_a + n_b);
-    const double se = std::sqrt(pool * (1.0 - pool) * (1.0 / static_cast<double>(n_a) + 1.0 / static_cast<double>(n_b)));
+    const double se = std::sqrt(pool * (1.0 - pool) *
+                                (1.0 / static_cast<double>(n_a) + 1.0 / static_cast<double>(n_b)));
     if (se <= 0) {
         r.p_value = pb < pa ? 0.0 : 1.0;
         return r;

@@ -1,10 +1,10 @@
 #include "monitor/webhook.h"
 
-#include <chrono>
-#include <thread>
-
 #include <curl/curl.h>
+
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/time_format.h"
 
@@ -50,21 +50,23 @@ std::string alert_payload(const AlertRecord& a, bool resolved, const std::string
     if (format == "slack") {
         std::string text = std::string(resolved ? "[RESOLVED] " : "[FIRING] ") + a.rule +
                            (a.group_key.empty() ? "" : " (" + a.group_key + ")") + ": " + a.message;
-        return json{{"text", slack_escape(text)}}.dump(-1, ' ', false, json::error_handler_t::replace);
+        return json{{"text", slack_escape(text)}}.dump(-1, ' ', false,
+                                                       json::error_handler_t::replace);
     }
-    json j = {{"status", resolved ? "resolved" : "firing"},
-              {"id", a.id},
-              {"rule", a.rule},
-              {"kind", a.kind},
-              {"group", a.group_key},
-              {"value", a.value},
-              {"baseline", a.baseline},
-              {"count", a.count},
-              {"baseline_count", a.baseline_count},
-              {"p_value", a.p_value},
-              {"message", a.message},
-              {"fired_at", format_rfc3339_ms(a.fired_ms)},
-              {"resolved_at", a.resolved_ms ? json(format_rfc3339_ms(*a.resolved_ms)) : json(nullptr)}};
+    json j = {
+        {"status", resolved ? "resolved" : "firing"},
+        {"id", a.id},
+        {"rule", a.rule},
+        {"kind", a.kind},
+        {"group", a.group_key},
+        {"value", a.value},
+        {"baseline", a.baseline},
+        {"count", a.count},
+        {"baseline_count", a.baseline_count},
+        {"p_value", a.p_value},
+        {"message", a.message},
+        {"fired_at", format_rfc3339_ms(a.fired_ms)},
+        {"resolved_at", a.resolved_ms ? json(format_rfc3339_ms(*a.resolved_ms)) : json(nullptr)}};
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -109,7 +111,8 @@ Status WebhookNotifier::send(const AlertRecord& alert, bool resolved) {
         last_error = rc != CURLE_OK ? std::string(err[0] ? err : curl_easy_strerror(rc))
                                     : "HTTP " + std::to_string(code);
     }
-    return Status::unavailable("webhook " + url_origin(m_opts.url) + ": " + std::to_string(m_opts.max_retries + 1) +
+    return Status::unavailable("webhook " + url_origin(m_opts.url) + ": " +
+                               std::to_string(m_opts.max_retries + 1) +
                                " attempts failed, last: " + last_error);
 }
 

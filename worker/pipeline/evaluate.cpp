@@ -76,7 +76,9 @@ void evaluate_trace(const Trace& trace, const std::vector<ConfiguredScorer>& sco
             // Only `assay gate` runs a pairwise scorer: one output alone
             // has nothing to be compared with.
             row.decision = Decision::filtered_out;
-            row.reason = "pairwise scorer: it compares a baseline and a candidate, so only `assay gate` runs it";
+            row.reason =
+                "pairwise scorer: it compares a baseline and a candidate, so only `assay gate` "
+                "runs it";
             summary.scorers[i].count(row.decision);
             batch.scores.push_back(std::move(row));
             continue;
@@ -101,8 +103,8 @@ void evaluate_trace(const Trace& trace, const std::vector<ConfiguredScorer>& sco
             row.decision = Decision::pending;
             row.reason = sd.outcome == SampleOutcome::forced ? std::move(sd.reason)
                                                              : std::string("queued for the judge");
-            batch.judge_tasks.push_back(
-                {trace.trace_id, cs.name, cs.version, now, static_cast<int32_t>(batch.traces.size())});
+            batch.judge_tasks.push_back({trace.trace_id, cs.name, cs.version, now,
+                                         static_cast<int32_t>(batch.traces.size())});
         } else {
             Result<Score> r = run_scorer(*cs.impl, trace);
             if (r.ok()) {
@@ -171,14 +173,14 @@ void process_chunk(std::vector<RawRecord>& records, const std::vector<Configured
     for (RawRecord& rec : records) {
         const size_t i = index++;
         ++summary.records;
-        Result<Trace> t = rec.trace ? Result<Trace>(std::move(*rec.trace))
-                          : !rec.reject.empty() ? Result<Trace>(Status::invalid_argument(rec.reject))
-                          : rec.oversized
-                              ? Result<Trace>(Status::limit_exceeded(
-                                    "trace is " + std::to_string(rec.full_bytes) +
-                                    " bytes; the limit (ingest.max_trace_bytes) is " +
-                                    std::to_string(limits.max_trace_bytes)))
-                              : parse_trace(std::move(rec.text), limits, rec.received_ms);
+        Result<Trace> t =
+            rec.trace             ? Result<Trace>(std::move(*rec.trace))
+            : !rec.reject.empty() ? Result<Trace>(Status::invalid_argument(rec.reject))
+            : rec.oversized       ? Result<Trace>(Status::limit_exceeded(
+                                        "trace is " + std::to_string(rec.full_bytes) +
+                                        " bytes; the limit (ingest.max_trace_bytes) is " +
+                                        std::to_string(limits.max_trace_bytes)))
+                                  : parse_trace(std::move(rec.text), limits, rec.received_ms);
         if (!t.ok()) {
             DeadLetter d;
             d.received_ms = rec.received_ms;

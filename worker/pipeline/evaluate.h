@@ -23,12 +23,12 @@ namespace assay {
 struct RawRecord {
     std::string text;
     std::optional<Trace> trace;  // set: `text` is unused
-    std::string source;   // "file:x.jsonl", "stdin", "zmq", ...
-    int64_t line = 0;     // 1-based line in a file; 0 otherwise
+    std::string source;          // "file:x.jsonl", "stdin", "zmq", ...
+    int64_t line = 0;            // 1-based line in a file; 0 otherwise
     bool oversized = false;
     uint64_t full_bytes = 0;
     int64_t received_ms = 0;
-    std::string reject;   // when set, the record is dead-lettered with this reason unparsed
+    std::string reject;  // when set, the record is dead-lettered with this reason unparsed
 };
 
 // Per-chunk accumulation of sampler counters, keyed (scorer index, day).

@@ -1,8 +1,8 @@
 #include "pipeline/pipeline.h"
 
-#include <chrono>
-
 #include <spdlog/spdlog.h>
+
+#include <chrono>
 
 namespace assay {
 
@@ -17,7 +17,7 @@ double seconds_since(Clock::time_point t0) {
 }  // namespace
 
 Pipeline::Pipeline(PipelineSetup setup, Store& store, CommitCallback on_commit)
-        : m_setup(std::move(setup)), m_store(store), m_on_commit(std::move(on_commit)) {
+    : m_setup(std::move(setup)), m_store(store), m_on_commit(std::move(on_commit)) {
     int threads = m_setup.options.threads;
     if (threads <= 0) {
         threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
@@ -95,7 +95,8 @@ void Pipeline::scoring_loop() {
         }
         c->summary = empty_summary(m_setup.scorers);
         auto t0 = Clock::now();
-        process_chunk(c->records, m_setup.scorers, m_setup.limits, c->batch, c->summary, &c->errors);
+        process_chunk(c->records, m_setup.scorers, m_setup.limits, c->batch, c->summary,
+                      &c->errors);
         {
             std::lock_guard<std::mutex> lock(m_mu);
             m_stats.scoring_busy += seconds_since(t0);
@@ -137,9 +138,11 @@ void Pipeline::writer_loop() {
             // `unavailable`: another connection (a second worker sharing the
             // file, the judge stage) held the write lock past the busy
             // timeout. The write is atomic, so trying again is safe.
-            for (int retry = 1; st.code() == StatusCode::unavailable && retry <= k_commit_retries; ++retry) {
+            for (int retry = 1; st.code() == StatusCode::unavailable && retry <= k_commit_retries;
+                 ++retry) {
                 if (log) {
-                    log->warn("commit retry {}/{} after: {}", retry, k_commit_retries, st.message());
+                    log->warn("commit retry {}/{} after: {}", retry, k_commit_retries,
+                              st.message());
                 }
                 std::this_thread::sleep_for(std::chrono::milliseconds(50 << retry));
                 st = m_store.write(c->batch);
@@ -205,8 +208,10 @@ Status Pipeline::finish() {
     release_committed();
     m_finished = true;
     if (auto log = spdlog::get("pipeline")) {
-        log->debug("pipeline: scoring busy {:.3f} s, waited {:.3f} s; writer busy {:.3f} s, waited {:.3f} s",
-                   m_stats.scoring_busy, m_stats.scoring_wait, m_stats.writer_busy, m_stats.writer_wait);
+        log->debug(
+            "pipeline: scoring busy {:.3f} s, waited {:.3f} s; writer busy {:.3f} s, waited {:.3f} "
+            "s",
+            m_stats.scoring_busy, m_stats.scoring_wait, m_stats.writer_busy, m_stats.writer_wait);
     }
     std::lock_guard<std::mutex> lock(m_mu);
     return m_error;

@@ -45,8 +45,9 @@ public:
     // What a committed chunk held, record by record in submission order.
     struct CommitReport {
         const std::vector<RecordOrigin>& origins;  // as given to submit()
-        const std::vector<std::string>& errors;  // empty: stored as a trace; else why it was dead-lettered
-        const RunSummary& summary;               // the chunk's totals
+        const std::vector<std::string>&
+            errors;                 // empty: stored as a trace; else why it was dead-lettered
+        const RunSummary& summary;  // the chunk's totals
         // The chunk's committed traces that have judge tasks, as built on
         // their way in, for a judge stage in the same process
         // (judge/committed_traces.h): they need not be parsed again.
@@ -114,9 +115,9 @@ private:
 
     mutable std::mutex m_mu;
     std::condition_variable m_cv;
-    std::deque<Chunk*> m_to_score;                         // waiting for a scoring thread
+    std::deque<Chunk*> m_to_score;  // waiting for a scoring thread
     std::deque<std::pair<std::unique_ptr<Chunk>, std::future<void>>> m_to_write;  // in order
-    std::vector<std::unique_ptr<Chunk>> m_committed;      // freed by a scoring thread
+    std::vector<std::unique_ptr<Chunk>> m_committed;  // freed by a scoring thread
     bool m_stopping = false;
     Status m_error;
     RunSummary m_summary;

@@ -10,13 +10,27 @@ double ScorerTally::pass_rate() const {
 void ScorerTally::count(Decision d) {
     ++seen;
     switch (d) {
-        case Decision::scored: ++scored; break;
-        case Decision::filtered_out: ++filtered_out; break;
-        case Decision::sampled_out: ++sampled_out; break;
-        case Decision::skipped_missing_input: ++missing_input; break;
-        case Decision::pending: ++pending; break;
-        case Decision::skipped_budget: ++skipped_budget; break;
-        case Decision::failed: ++errors; break;
+        case Decision::scored:
+            ++scored;
+            break;
+        case Decision::filtered_out:
+            ++filtered_out;
+            break;
+        case Decision::sampled_out:
+            ++sampled_out;
+            break;
+        case Decision::skipped_missing_input:
+            ++missing_input;
+            break;
+        case Decision::pending:
+            ++pending;
+            break;
+        case Decision::skipped_budget:
+            ++skipped_budget;
+            break;
+        case Decision::failed:
+            ++errors;
+            break;
     }
 }
 

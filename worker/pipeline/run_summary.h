@@ -20,13 +20,13 @@ struct ScorerTally {
     int64_t scored = 0;
     double value_sum = 0;
     int64_t passed = 0;
-    int64_t failed_check = 0;   // scored with passed == false
+    int64_t failed_check = 0;  // scored with passed == false
     int64_t filtered_out = 0;
     int64_t sampled_out = 0;
     int64_t missing_input = 0;
-    int64_t pending = 0;        // sampled for a judge
-    int64_t skipped_budget = 0; // sampled for a judge, but over its budget
-    int64_t errors = 0;         // decision failed
+    int64_t pending = 0;         // sampled for a judge
+    int64_t skipped_budget = 0;  // sampled for a judge, but over its budget
+    int64_t errors = 0;          // decision failed
 
     double mean() const { return scored ? value_sum / static_cast<double>(scored) : 0.0; }
     // passed / (passed + failed_check); negative when the scorer has no pass/fail.
@@ -36,10 +36,10 @@ struct ScorerTally {
 };
 
 struct RunSummary {
-    int64_t records = 0;      // non-blank input records
-    int64_t accepted = 0;     // traces stored
-    int64_t rejected = 0;     // dead-lettered
-    std::vector<ScorerTally> scorers;  // in config order
+    int64_t records = 0;                            // non-blank input records
+    int64_t accepted = 0;                           // traces stored
+    int64_t rejected = 0;                           // dead-lettered
+    std::vector<ScorerTally> scorers;               // in config order
     std::map<std::string, int64_t> reject_reasons;  // first words of the error -> count
 
     void merge(const RunSummary& o);

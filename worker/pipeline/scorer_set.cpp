@@ -53,7 +53,8 @@ Result<std::vector<ConfiguredScorer>> build_scorers(const YAML::Node& scorers,
         auto name = block.get_string("name");
         if (!type) {
             ASSAY_RETURN_IF_ERROR(block.finish());
-            return Status::invalid_argument(where + ": key 'type' is required (one of: " + known_types() + ")");
+            return Status::invalid_argument(
+                where + ": key 'type' is required (one of: " + known_types() + ")");
         }
         ConfiguredScorer cs;
         cs.type = *type;
@@ -63,15 +64,17 @@ Result<std::vector<ConfiguredScorer>> build_scorers(const YAML::Node& scorers,
         block.mark_used("type");
         block.mark_used("name");
         if (!valid_name(cs.name)) {
-            return Status::invalid_argument(where + ": key 'name': use 1-64 letters, digits, '_', '-' or '.'");
+            return Status::invalid_argument(
+                where + ": key 'name': use 1-64 letters, digits, '_', '-' or '.'");
         }
         if (!names.insert(cs.name).second) {
-            return Status::invalid_argument(where + ": key 'name': '" + cs.name + "' is used twice");
+            return Status::invalid_argument(where + ": key 'name': '" + cs.name +
+                                            "' is used twice");
         }
         cs.type_info = ScorerRegistry::instance().find(cs.type);
         if (cs.type_info == nullptr) {
-            return Status::invalid_argument(where + ": key 'type': unknown scorer type '" + cs.type +
-                                            "' (known: " + known_types() + ")");
+            return Status::invalid_argument(where + ": key 'type': unknown scorer type '" +
+                                            cs.type + "' (known: " + known_types() + ")");
         }
 
         // Generic keys: sample_rate, filter, always_when.
@@ -121,8 +124,9 @@ Result<std::vector<ConfiguredScorer>> build_scorers(const YAML::Node& scorers,
             const std::string& m = built.message();
             return Status::invalid_argument(m.rfind(where, 0) == 0 ? m : where + ": " + m);
         }
-        cs.version = std::to_string(cs.type_info->impl_version) + "." +
-                     block.version_fingerprint({"name", "sample_rate", "filter", "always_when", "when"});
+        cs.version =
+            std::to_string(cs.type_info->impl_version) + "." +
+            block.version_fingerprint({"name", "sample_rate", "filter", "always_when", "when"});
         cs.config_json = yaml_to_json(entry).dump();
         out.push_back(std::move(cs));
     }

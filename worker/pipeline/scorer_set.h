@@ -3,11 +3,11 @@
 // startup: its registered type, its derived version, its sampling policy and
 // the Scorer (or DeferredScorer) instance. Immutable after build; shared by all pipeline threads.
 
+#include <yaml-cpp/yaml.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "core/scorer.h"
 #include "core/status.h"
@@ -26,7 +26,7 @@ struct ConfiguredScorer {
     SamplingPolicy policy;
     std::shared_ptr<const Scorer> impl;              // a code scorer, or
     std::shared_ptr<const DeferredScorer> deferred;  // a deferred (judge) scorer
-    std::string config_json;  // the entry as JSON, stored in scorer_versions
+    std::string config_json;                         // the entry as JSON, stored in scorer_versions
     bool is_judge() const { return deferred != nullptr; }
     // Gate-only: compares a baseline and a candidate (DeferredScorer::pairwise).
     bool is_pairwise() const { return deferred != nullptr && deferred->pairwise(); }

@@ -28,7 +28,8 @@ Status check_listen_policy(const std::string& host, const std::string& token) {
     if (!is_loopback_host(host) && token.empty()) {
         return Status::invalid_argument(
             "refusing to listen on '" + host +
-            "' without --token: the review pages show production traces; listen on 127.0.0.1 (the default) "
+            "' without --token: the review pages show production traces; listen on 127.0.0.1 (the "
+            "default) "
             "or pass --token (or ASSAY_REVIEW_TOKEN) so that every request must authenticate");
     }
     return {};
@@ -75,7 +76,8 @@ std::optional<std::string> cookie_value(const std::string& header, const std::st
 
 bool AccessControl::bearer_ok(const std::string& auth) const {
     static const std::string k_prefix = "Bearer ";
-    return !m_token.empty() && auth.rfind(k_prefix, 0) == 0 && same_secret(auth.substr(k_prefix.size()), m_token);
+    return !m_token.empty() && auth.rfind(k_prefix, 0) == 0 &&
+           same_secret(auth.substr(k_prefix.size()), m_token);
 }
 
 bool AccessControl::authenticated(const std::string& auth, const std::string& cookies) const {
@@ -116,17 +118,20 @@ bool AccessControl::host_ok(const std::string& host_header) const {
     return is_loopback_host(host);
 }
 
-Status AccessControl::csrf_ok(const std::string& auth, const std::string& cookies, const std::string& csrf_header,
-                              const std::string& origin, const std::string& host) const {
+Status AccessControl::csrf_ok(const std::string& auth, const std::string& cookies,
+                              const std::string& csrf_header, const std::string& origin,
+                              const std::string& host) const {
     if (bearer_ok(auth)) {
         return {};  // a script with the bearer header: browsers never add it on their own
     }
     if (!origin.empty() && origin != "http://" + host) {
-        return Status::invalid_argument("CSRF: Origin '" + origin + "' is not this server (http://" + host + ")");
+        return Status::invalid_argument("CSRF: Origin '" + origin +
+                                        "' is not this server (http://" + host + ")");
     }
     auto cookie = cookie_value(cookies, k_csrf_cookie);
     if (!cookie || cookie->empty() || csrf_header.empty() || !same_secret(*cookie, csrf_header)) {
-        return Status::invalid_argument("CSRF: the X-CSRF-Token header must equal the assay_csrf cookie");
+        return Status::invalid_argument(
+            "CSRF: the X-CSRF-Token header must equal the assay_csrf cookie");
     }
     return {};
 }

@@ -41,7 +41,8 @@ public:
 
     bool token_required() const { return !m_token.empty(); }
     // Is the request authenticated? (always true without a token)
-    bool authenticated(const std::string& authorization_header, const std::string& cookie_header) const;
+    bool authenticated(const std::string& authorization_header,
+                       const std::string& cookie_header) const;
     bool bearer_ok(const std::string& authorization_header) const;
     // Checks the login form's token; on success returns a new session id to
     // set as the cookie.

@@ -17,25 +17,33 @@ std::string fmt(std::optional<double> v, int digits = 3) {
     return buf;
 }
 
-nlohmann::json opt_json(std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+nlohmann::json opt_json(std::optional<double> v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
 
 nlohmann::json kappa_json(const KappaResult& k) {
     return {{"kappa", opt_json(k.kappa)},
             {"observed_agreement", k.observed},
             {"chance_agreement", k.expected},
             {"pairs", k.matrix.total},
-            {"confusion", {{"categories", k.matrix.categories}, {"rows", "scorer"}, {"columns", "human"},
-                           {"counts", k.matrix.counts}}}};
+            {"confusion",
+             {{"categories", k.matrix.categories},
+              {"rows", "scorer"},
+              {"columns", "human"},
+              {"counts", k.matrix.counts}}}};
 }
 
 std::string matrix_table(const std::string& title, const KappaResult& k) {
-    std::string out = title + ": kappa " + fmt(k.kappa) + " over " + std::to_string(k.matrix.total) +
-                      " labels (observed agreement " + fmt(k.observed) + ", by chance " + fmt(k.expected) + ")\n";
+    std::string out = title + ": kappa " + fmt(k.kappa) + " over " +
+                      std::to_string(k.matrix.total) + " labels (observed agreement " +
+                      fmt(k.observed) + ", by chance " + fmt(k.expected) + ")\n";
     size_t w = 12;
     for (const auto& c : k.matrix.categories) {
         w = std::max(w, c.size() + 2);
     }
-    auto pad = [&](const std::string& s) { return s + std::string(w > s.size() ? w - s.size() : 1, ' '); };
+    auto pad = [&](const std::string& s) {
+        return s + std::string(w > s.size() ? w - s.size() : 1, ' ');
+    };
     out += "    " + pad("scorer\\human");
     for (const auto& c : k.matrix.categories) {
         out += pad(c);
@@ -99,7 +107,8 @@ std::vector<VersionCalibration> calibrate(const std::vector<CalibrationPair>& pa
                 std::string human = p->choice;
                 if (!agree) {
                     if (choices.size() == 2) {
-                        human = *choices.begin() == p->choice ? *choices.rbegin() : *choices.begin();
+                        human =
+                            *choices.begin() == p->choice ? *choices.rbegin() : *choices.begin();
                     } else {
                         human = "not " + p->choice;
                     }
@@ -124,10 +133,12 @@ std::vector<VersionCalibration> calibrate(const std::vector<CalibrationPair>& pa
         }
         const KappaResult* bar = c.pass_fail ? &*c.pass_fail : (c.choice ? &*c.choice : nullptr);
         if (bar && bar->kappa && *bar->kappa < options.min_kappa) {
-            c.warnings.push_back("kappa " + fmt(bar->kappa) + " is below the bar " + fmt(options.min_kappa, 2) +
+            c.warnings.push_back("kappa " + fmt(bar->kappa) + " is below the bar " +
+                                 fmt(options.min_kappa, 2) +
                                  ": do not trust this scorer version without more review");
         } else if (bar && !bar->kappa && bar->matrix.total > 0) {
-            c.warnings.push_back("kappa is undefined (every label falls in one category): label more varied traces");
+            c.warnings.push_back(
+                "kappa is undefined (every label falls in one category): label more varied traces");
         }
         out.push_back(std::move(c));
     }
@@ -135,19 +146,23 @@ std::vector<VersionCalibration> calibrate(const std::vector<CalibrationPair>& pa
 }
 
 nlohmann::json to_json(const VersionCalibration& c) {
-    nlohmann::json j = {{"scorer", c.scorer},
-                        {"scorer_version", c.version},
-                        {"labels", c.labels},
-                        {"pass_fail", c.pass_fail ? kappa_json(*c.pass_fail) : nlohmann::json(nullptr)},
-                        {"choice", c.choice ? kappa_json(*c.choice) : nlohmann::json(nullptr)},
-                        {"numeric", {{"pairs", c.numeric_pairs}, {"spearman", opt_json(c.spearman)},
-                                     {"mae", opt_json(c.mae)}}},
-                        {"warnings", c.warnings}};
+    nlohmann::json j = {
+        {"scorer", c.scorer},
+        {"scorer_version", c.version},
+        {"labels", c.labels},
+        {"pass_fail", c.pass_fail ? kappa_json(*c.pass_fail) : nlohmann::json(nullptr)},
+        {"choice", c.choice ? kappa_json(*c.choice) : nlohmann::json(nullptr)},
+        {"numeric",
+         {{"pairs", c.numeric_pairs},
+          {"spearman", opt_json(c.spearman)},
+          {"mae", opt_json(c.mae)}}},
+        {"warnings", c.warnings}};
     return j;
 }
 
 std::string to_table(const VersionCalibration& c) {
-    std::string out = "scorer " + c.scorer + " version " + c.version + ": " + std::to_string(c.labels) + " labels\n";
+    std::string out = "scorer " + c.scorer + " version " + c.version + ": " +
+                      std::to_string(c.labels) + " labels\n";
     if (c.pass_fail) {
         out += matrix_table("  pass/fail", *c.pass_fail);
     }

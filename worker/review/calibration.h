@@ -14,11 +14,10 @@
 // Warnings: fewer than min_labels labels, or kappa (pass/fail, else choice)
 // below min_kappa.
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "review/agreement.h"
 #include "store/review_store.h"
@@ -26,8 +25,8 @@
 namespace assay::review {
 
 struct CalibrationOptions {
-    double min_kappa = 0.6;  // --min-kappa
-    int64_t min_labels = 20; // --min-labels: fewer is "too few labels to tell"
+    double min_kappa = 0.6;   // --min-kappa
+    int64_t min_labels = 20;  // --min-labels: fewer is "too few labels to tell"
 };
 
 struct VersionCalibration {

@@ -4,7 +4,8 @@ namespace assay::review {
 
 using nlohmann::json;
 
-Result<json> build_case(const TraceDetail& d, const std::string& scorer, const std::string& scorer_version) {
+Result<json> build_case(const TraceDetail& d, const std::string& scorer,
+                        const std::string& scorer_version) {
     auto raw = json::parse(d.raw, nullptr, false);
     if (raw.is_discarded() || !raw.is_object() || !raw.contains("input")) {
         return Status::invalid_argument("trace '" + d.trace_id + "': stored JSON has no input");
@@ -16,7 +17,8 @@ Result<json> build_case(const TraceDetail& d, const std::string& scorer, const s
     if (raw.contains("context") && !raw["context"].is_null()) {
         c["context"] = raw["context"];
     }
-    json metadata = raw.contains("metadata") && raw["metadata"].is_object() ? raw["metadata"] : json::object();
+    json metadata =
+        raw.contains("metadata") && raw["metadata"].is_object() ? raw["metadata"] : json::object();
 
     const DecisionRecord* dec = nullptr;
     for (const auto& r : d.decisions) {
@@ -54,11 +56,13 @@ Result<json> build_case(const TraceDetail& d, const std::string& scorer, const s
                 bool expected_refusal = false;
                 if (metadata.contains("expected_refusal")) {
                     const auto& v = metadata["expected_refusal"];
-                    expected_refusal = (v.is_boolean() && v.get<bool>()) || (v.is_string() && v.get<std::string>() == "true");
+                    expected_refusal = (v.is_boolean() && v.get<bool>()) ||
+                                       (v.is_string() && v.get<std::string>() == "true");
                 }
                 expect["refusal"] = expected_refusal;
             } else if (type == "format" && metadata.contains("expected_format") &&
-                       metadata["expected_format"].is_string() && !metadata["expected_format"].get<std::string>().empty()) {
+                       metadata["expected_format"].is_string() &&
+                       !metadata["expected_format"].get<std::string>().empty()) {
                 expect["format"] = metadata["expected_format"];
             }
         }
@@ -75,7 +79,8 @@ Result<json> build_case(const TraceDetail& d, const std::string& scorer, const s
 
 namespace assay::review {
 
-Result<std::vector<nlohmann::json>> export_cases(ReviewStore& store, const ReviewFilter& filter, int64_t limit,
+Result<std::vector<nlohmann::json>> export_cases(ReviewStore& store, const ReviewFilter& filter,
+                                                 int64_t limit,
                                                  const std::vector<std::string>& trace_ids) {
     // Resolves the version (and checks the scorer) even for explicit ids.
     auto list = store.list(filter, ReviewSort::bottom, 0, trace_ids.empty() ? limit : 0);

@@ -19,10 +19,9 @@
 //     and note stay in metadata.review for the person editing the dataset.
 // Pure functions, thread-safe.
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 #include "store/review_store.h"
@@ -42,7 +41,8 @@ namespace assay::review {
 // The cases for `trace_ids` when given (in that order), else for the first
 // `limit` rows of the bottom list under `filter`. The scorer version is the
 // filter's (empty: latest). not_found for an unknown trace id or scorer.
-Result<std::vector<nlohmann::json>> export_cases(ReviewStore& store, const ReviewFilter& filter, int64_t limit,
+Result<std::vector<nlohmann::json>> export_cases(ReviewStore& store, const ReviewFilter& filter,
+                                                 int64_t limit,
                                                  const std::vector<std::string>& trace_ids);
 
 }  // namespace assay::review

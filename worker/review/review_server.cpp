@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
 #include "core/embedded_files.h"
 #include "core/text.h"
-#include "core/clock.h"
 #include "core/time_format.h"
 #include "review/calibration.h"
 #include "review/dataset_export.h"
@@ -20,13 +20,15 @@ namespace {
 using nlohmann::json;
 
 const char* k_csp =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src "
+    "'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 void send_json(httplib::Response& res, const json& j, int status = 200) {
     res.status = status;
     res.set_header("Cache-Control", "no-store");
-    res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json; charset=utf-8");
+    res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace),
+                    "application/json; charset=utf-8");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
@@ -70,7 +72,8 @@ Result<std::optional<bool>> parse_bool_param(const std::string& name, const std:
     return Status::invalid_argument(name + " '" + v + "': expected true, false or any");
 }
 
-Result<int64_t> parse_int_param(const std::string& name, const std::string& v, int64_t def, int64_t lo, int64_t hi) {
+Result<int64_t> parse_int_param(const std::string& name, const std::string& v, int64_t def,
+                                int64_t lo, int64_t hi) {
     if (v.empty()) {
         return def;
     }
@@ -82,8 +85,8 @@ Result<int64_t> parse_int_param(const std::string& name, const std::string& v, i
         }
     } catch (const std::exception&) {
     }
-    return Status::invalid_argument(name + " '" + v + "': expected an integer " + std::to_string(lo) + "-" +
-                                    std::to_string(hi));
+    return Status::invalid_argument(name + " '" + v + "': expected an integer " +
+                                    std::to_string(lo) + "-" + std::to_string(hi));
 }
 
 // Filters from a key -> value getter (query parameters or a JSON body).
@@ -157,8 +160,11 @@ std::string page_for(const std::string& path) {
 }  // namespace
 
 ReviewServer::ReviewServer(ReviewStore& store, ReviewServerOptions options)
-    : m_store(store), m_options(std::move(options)), m_access(m_options.token),
-      m_server(std::make_unique<httplib::Server>()), m_listener(*m_server) {
+    : m_store(store),
+      m_options(std::move(options)),
+      m_access(m_options.token),
+      m_server(std::make_unique<httplib::Server>()),
+      m_listener(*m_server) {
     routes();
 }
 
@@ -202,12 +208,14 @@ void ReviewServer::routes() {
                                                  "; Path=/; SameSite=Strict");
             }
         }
-        const bool open_path =
-            req.path == "/login" || req.path == "/favicon.ico" || req.path.rfind("/static/", 0) == 0;
+        const bool open_path = req.path == "/login" || req.path == "/favicon.ico" ||
+                               req.path.rfind("/static/", 0) == 0;
         if (!open_path && !m_access.authenticated(req.get_header_value("Authorization"), cookies)) {
             if (req.path.rfind("/api/", 0) == 0) {
                 res.set_header("WWW-Authenticate", "Bearer");
-                send_error(res, 401, "authentication required: Authorization: Bearer <token>, or log in at /login");
+                send_error(
+                    res, 401,
+                    "authentication required: Authorization: Bearer <token>, or log in at /login");
             } else {
                 res.status = 303;
                 res.set_header("Location", "/login");
@@ -215,15 +223,17 @@ void ReviewServer::routes() {
             return httplib::Server::HandlerResponse::Handled;
         }
         if (req.method == "POST") {
-            Status st = m_access.csrf_ok(req.get_header_value("Authorization"), cookies,
-                                         req.get_header_value("X-CSRF-Token"), req.get_header_value("Origin"),
-                                         req.get_header_value("Host"));
+            Status st =
+                m_access.csrf_ok(req.get_header_value("Authorization"), cookies,
+                                 req.get_header_value("X-CSRF-Token"),
+                                 req.get_header_value("Origin"), req.get_header_value("Host"));
             if (req.path == "/login") {
                 // No session yet: only the Origin matters.
                 std::string origin = req.get_header_value("Origin");
                 st = (origin.empty() || origin == "http://" + req.get_header_value("Host"))
                          ? Status()
-                         : Status::invalid_argument("CSRF: Origin '" + origin + "' is not this server");
+                         : Status::invalid_argument("CSRF: Origin '" + origin +
+                                                    "' is not this server");
             }
             if (!st.ok()) {
                 send_error(res, 403, st.message());
@@ -250,10 +260,12 @@ void ReviewServer::routes() {
                         "text/javascript; charset=utf-8");
     });
     srv.Get("/static/style.css", [](const httplib::Request&, httplib::Response& res) {
-        res.set_content(std::string(embedded_file("review/assets/style.css").value_or("")), "text/css; charset=utf-8");
+        res.set_content(std::string(embedded_file("review/assets/style.css").value_or("")),
+                        "text/css; charset=utf-8");
     });
 
-    srv.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+    srv.Get("/favicon.ico",
+            [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
 
     srv.Post("/login", [this](const httplib::Request& req, httplib::Response& res) {
         if (!m_access.token_required()) {
@@ -281,7 +293,9 @@ void ReviewServer::routes() {
         }
         json out = json::array();
         for (const auto& v : *s) {
-            out.push_back({{"scorer", v.scorer}, {"version", v.version}, {"type", v.type},
+            out.push_back({{"scorer", v.scorer},
+                           {"version", v.version},
+                           {"type", v.type},
                            {"last_seen", format_rfc3339_ms(v.last_seen_ms)}});
         }
         send_json(res, out);
@@ -385,7 +399,9 @@ void ReviewServer::routes() {
                 }
             }
         }
-        json out = {{"min_kappa", opts.min_kappa}, {"min_labels", opts.min_labels}, {"versions", json::array()}};
+        json out = {{"min_kappa", opts.min_kappa},
+                    {"min_labels", opts.min_labels},
+                    {"versions", json::array()}};
         for (const auto& n : names) {
             auto pairs = m_store.calibration_pairs(n, req.get_param_value("scorer_version"));
             if (!pairs.ok()) {
@@ -417,7 +433,9 @@ void ReviewServer::routes() {
             return;
         }
         const auto& recent = *pts;
-        send_json(res, json{{"scorer", scorer}, {"days", *days}, {"series", series_json(build_series(recent))}});
+        send_json(res, json{{"scorer", scorer},
+                            {"days", *days},
+                            {"series", series_json(build_series(recent))}});
     });
 
     srv.Post("/api/export", [this](const httplib::Request& req, httplib::Response& res) {

@@ -12,7 +12,7 @@
 //                   &since&until&passed=true|false&labelled=true|false
 //                   &sort=bottom|top|newest|oldest&offset&limit]
 //   GET  /api/trace?id=T
-//   POST /api/labels   {"trace_id","scorer","scorer_version"?,"reviewer","verdict","score"?,"note"?}
+//   POST /api/labels {"trace_id","scorer","scorer_version"?,"reviewer","verdict","score"?,"note"?}
 //   GET  /api/calibration?scorer=S[&min_kappa&min_labels]   (all scorers without scorer)
 //   GET  /api/trends?scorer=S[&scorer_version&days=90]
 //   POST /api/export   {"scorer", filters..., "limit"?, "trace_ids"?: [...]} -> JSONL cases
@@ -35,10 +35,10 @@ class Server;
 namespace assay::review {
 
 struct ReviewServerOptions {
-    std::string token;       // --token / ASSAY_REVIEW_TOKEN; empty: no login (loopback only)
-    double min_kappa = 0.6;  // --min-kappa: the calibration page's bar
-    int64_t min_labels = 20; // --min-labels
-    int64_t max_page = 500;  // the largest `limit` the list API accepts
+    std::string token;        // --token / ASSAY_REVIEW_TOKEN; empty: no login (loopback only)
+    double min_kappa = 0.6;   // --min-kappa: the calibration page's bar
+    int64_t min_labels = 20;  // --min-labels
+    int64_t max_page = 500;   // the largest `limit` the list API accepts
 };
 
 class ReviewServer {

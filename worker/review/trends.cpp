@@ -8,8 +8,8 @@ namespace assay::review {
 std::optional<int64_t> day_number(const std::string& day) {
     int y = 0, m = 0, d = 0;
     char tail = 0;
-    if (day.size() != 10 || std::sscanf(day.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 ||
-        d < 1 || d > 31) {
+    if (day.size() != 10 || std::sscanf(day.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+        m < 1 || m > 12 || d < 1 || d > 31) {
         return std::nullopt;
     }
     // Howard Hinnant's days_from_civil.

@@ -2,11 +2,10 @@
 // Daily series for the trends page: one per feature, each point with its
 // 7-day moving average. Pure functions, thread-safe.
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "store/review_store.h"
 

@@ -43,9 +43,15 @@ std::optional<std::string> pretty_json(const std::string& text) {
 }
 
 json label_json(const LabelRecord& l) {
-    return {{"id", l.id},           {"trace_id", l.trace_id}, {"scorer", l.scorer},
-            {"scorer_version", l.scorer_version}, {"reviewer", l.reviewer}, {"verdict", l.verdict},
-            {"score", opt(l.score)}, {"note", l.note},        {"at", format_rfc3339_ms(l.at_ms)}};
+    return {{"id", l.id},
+            {"trace_id", l.trace_id},
+            {"scorer", l.scorer},
+            {"scorer_version", l.scorer_version},
+            {"reviewer", l.reviewer},
+            {"verdict", l.verdict},
+            {"score", opt(l.score)},
+            {"note", l.note},
+            {"at", format_rfc3339_ms(l.at_ms)}};
 }
 
 json list_json(const ReviewList& list, int64_t offset, int64_t limit) {
@@ -53,22 +59,27 @@ json list_json(const ReviewList& list, int64_t offset, int64_t limit) {
     for (const auto& r : list.rows) {
         auto t = parse_stored_trace(r.raw, r.ts_ms);
         const std::string& why = r.judge_reasoning.empty() ? r.explanation : r.judge_reasoning;
-        rows.push_back({{"trace_id", r.trace_id},
-                        {"value", r.value},
-                        {"passed", opt(r.passed)},
-                        {"label", r.label},
-                        {"explanation_excerpt", excerpt(why, 240)},
-                        {"input_excerpt", t.ok() ? excerpt(input_gist(*t), 200) : excerpt(r.raw, 200)},
-                        {"output_excerpt", t.ok() ? excerpt(t->output, 200) : ""},
-                        {"timestamp", format_rfc3339_ms(r.ts_ms)},
-                        {"feature", r.feature},
-                        {"tenant", r.tenant},
-                        {"prompt_version", r.prompt_version},
-                        {"model", r.model},
-                        {"labels", r.labels}});
+        rows.push_back(
+            {{"trace_id", r.trace_id},
+             {"value", r.value},
+             {"passed", opt(r.passed)},
+             {"label", r.label},
+             {"explanation_excerpt", excerpt(why, 240)},
+             {"input_excerpt", t.ok() ? excerpt(input_gist(*t), 200) : excerpt(r.raw, 200)},
+             {"output_excerpt", t.ok() ? excerpt(t->output, 200) : ""},
+             {"timestamp", format_rfc3339_ms(r.ts_ms)},
+             {"feature", r.feature},
+             {"tenant", r.tenant},
+             {"prompt_version", r.prompt_version},
+             {"model", r.model},
+             {"labels", r.labels}});
     }
-    return {{"scorer", list.scorer}, {"scorer_version", list.scorer_version}, {"scorer_type", list.scorer_type},
-            {"total", list.total},   {"offset", offset},                      {"limit", limit},
+    return {{"scorer", list.scorer},
+            {"scorer_version", list.scorer_version},
+            {"scorer_type", list.scorer_type},
+            {"total", list.total},
+            {"offset", offset},
+            {"limit", limit},
             {"rows", rows}};
 }
 
@@ -96,7 +107,8 @@ json trace_json(const TraceDetail& d) {
         out["latency_ms"] = opt(t->latency_ms);
         out["ttft_ms"] = opt(t->ttft_ms);
         out["finish_reason"] = t->finish_reason;
-        out["error"] = t->error ? json({{"type", t->error->type}, {"message", t->error->message}}) : json(nullptr);
+        out["error"] = t->error ? json({{"type", t->error->type}, {"message", t->error->message}})
+                                : json(nullptr);
     } else {
         out["parse_error"] = t.status().message();
     }

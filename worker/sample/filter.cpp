@@ -32,9 +32,11 @@ bool holds(const FilterCondition& c, const Trace& t) {
     }
     switch (c.op) {
         case FilterCondition::Op::eq:
-        case FilterCondition::Op::in: return member;
+        case FilterCondition::Op::in:
+            return member;
         case FilterCondition::Op::ne:
-        case FilterCondition::Op::not_in: return !member;
+        case FilterCondition::Op::not_in:
+            return !member;
     }
     return false;
 }
@@ -49,7 +51,8 @@ std::string join(const std::vector<std::string>& v) {
 
 std::string unquote(std::string_view s) {
     s = trim(s);
-    if (s.size() >= 2 && ((s.front() == '"' && s.back() == '"') || (s.front() == '\'' && s.back() == '\''))) {
+    if (s.size() >= 2 &&
+        ((s.front() == '"' && s.back() == '"') || (s.front() == '\'' && s.back() == '\''))) {
         s = s.substr(1, s.size() - 2);
     }
     return std::string(s);
@@ -71,8 +74,9 @@ bool valid_key(const std::string& k) {
 
 Result<FilterCondition> Filter::parse_expression(const std::string& expr) {
     auto bad = [&](const std::string& why) {
-        return Status::invalid_argument("filter '" + expr + "': " + why +
-                                        " (expected KEY == V, KEY != V, KEY in [A, B] or KEY not in [A, B])");
+        return Status::invalid_argument(
+            "filter '" + expr + "': " + why +
+            " (expected KEY == V, KEY != V, KEY in [A, B] or KEY not in [A, B])");
     };
     FilterCondition c;
     std::string_view s = trim(expr);
@@ -106,7 +110,8 @@ Result<FilterCondition> Filter::parse_expression(const std::string& expr) {
         size_t start = 0;
         while (start <= rhs.size()) {
             size_t comma = rhs.find(',', start);
-            std::string item = unquote(rhs.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+            std::string item = unquote(
+                rhs.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
             if (!item.empty()) {
                 c.values.push_back(item);
             }
@@ -144,7 +149,8 @@ Result<Filter> Filter::parse(const YAML::Node& node, const std::string& where) {
     if (node.IsSequence()) {
         for (const auto& item : node) {
             if (!item.IsScalar()) {
-                return Status::invalid_argument(where + ": each filter item must be an expression string");
+                return Status::invalid_argument(where +
+                                                ": each filter item must be an expression string");
             }
             auto c = parse_expression(item.Scalar());
             if (!c.ok()) {
@@ -168,18 +174,21 @@ Result<Filter> Filter::parse(const YAML::Node& node, const std::string& where) {
                 c.op = FilterCondition::Op::in;
                 for (const auto& v : kv.second) {
                     if (!v.IsScalar()) {
-                        return Status::invalid_argument(where + "." + c.key + ": list items must be strings");
+                        return Status::invalid_argument(where + "." + c.key +
+                                                        ": list items must be strings");
                     }
                     c.values.push_back(v.Scalar());
                 }
             } else {
-                return Status::invalid_argument(where + "." + c.key + ": expected a value or a list of values");
+                return Status::invalid_argument(where + "." + c.key +
+                                                ": expected a value or a list of values");
             }
             f.m_conditions.push_back(std::move(c));
         }
         return f;
     }
-    return Status::invalid_argument(where + ": expected a mapping, an expression or a list of expressions");
+    return Status::invalid_argument(where +
+                                    ": expected a mapping, an expression or a list of expressions");
 }
 
 bool Filter::match(const Trace& t) const {
@@ -200,10 +209,14 @@ std::string Filter::why_not(const Trace& t) const {
         std::string have = v ? "'" + *v + "'" : "missing";
         std::string name = c.key == "finish_reason" ? c.key : "metadata." + c.key;
         switch (c.op) {
-            case FilterCondition::Op::eq: return name + " is " + have + ", filter wants == " + c.values[0];
-            case FilterCondition::Op::ne: return name + " is " + have + ", filter wants != " + c.values[0];
-            case FilterCondition::Op::in: return name + " is " + have + ", filter wants one of [" + join(c.values) + "]";
-            case FilterCondition::Op::not_in: return name + " is " + have + ", filter excludes [" + join(c.values) + "]";
+            case FilterCondition::Op::eq:
+                return name + " is " + have + ", filter wants == " + c.values[0];
+            case FilterCondition::Op::ne:
+                return name + " is " + have + ", filter wants != " + c.values[0];
+            case FilterCondition::Op::in:
+                return name + " is " + have + ", filter wants one of [" + join(c.values) + "]";
+            case FilterCondition::Op::not_in:
+                return name + " is " + have + ", filter excludes [" + join(c.values) + "]";
         }
     }
     return {};

@@ -11,10 +11,10 @@
 // plus `finish_reason`. A missing key never equals anything (so `!=` and
 // `not in` hold for it).
 
+#include <yaml-cpp/yaml.h>
+
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "core/status.h"
 #include "core/trace.h"

@@ -1,8 +1,8 @@
 #include "sample/sampler.h"
 
-#include <string>
-
 #include <openssl/evp.h>
+
+#include <string>
 
 namespace assay {
 

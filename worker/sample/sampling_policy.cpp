@@ -12,7 +12,8 @@ Result<AlwaysWhen> AlwaysWhen::parse(const YAML::Node& node, const std::string& 
         return a;
     }
     if (!node.IsMap()) {
-        return Status::invalid_argument(where + ": expected a mapping like {error: true, latency_ms_above: 5000, tags: [vip]}");
+        return Status::invalid_argument(
+            where + ": expected a mapping like {error: true, latency_ms_above: 5000, tags: [vip]}");
     }
     for (const auto& kv : node) {
         const std::string key = kv.first.as<std::string>();
@@ -27,7 +28,8 @@ Result<AlwaysWhen> AlwaysWhen::parse(const YAML::Node& node, const std::string& 
             }
             for (const auto& s : v) {
                 if (!s.IsScalar()) {
-                    return Status::invalid_argument(where + "." + key + ": expected a list of strings");
+                    return Status::invalid_argument(where + "." + key +
+                                                    ": expected a list of strings");
                 }
                 out.push_back(s.Scalar());
             }
@@ -42,7 +44,8 @@ Result<AlwaysWhen> AlwaysWhen::parse(const YAML::Node& node, const std::string& 
         } else if (key == "latency_ms_above") {
             double d = 0;
             if (!v.IsScalar() || !YAML::convert<double>::decode(v, d) || d < 0) {
-                return Status::invalid_argument(where + ".latency_ms_above: expected a non-negative number");
+                return Status::invalid_argument(
+                    where + ".latency_ms_above: expected a non-negative number");
             }
             a.latency_ms_above = d;
         } else if (key == "tags" || key == "tag") {
@@ -50,8 +53,9 @@ Result<AlwaysWhen> AlwaysWhen::parse(const YAML::Node& node, const std::string& 
         } else if (key == "finish_reason") {
             ASSAY_RETURN_IF_ERROR(list(a.finish_reasons));
         } else {
-            return Status::invalid_argument(where + ": unknown key '" + key +
-                                            "' (known: error, latency_ms_above, tags, finish_reason)");
+            return Status::invalid_argument(
+                where + ": unknown key '" + key +
+                "' (known: error, latency_ms_above, tags, finish_reason)");
         }
     }
     return a;

@@ -6,11 +6,11 @@
 //   3. otherwise u(trace_id) < sample_rate (see sampler.h).
 // Built once from config; decide() is const and thread-safe.
 
+#include <yaml-cpp/yaml.h>
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "core/status.h"
 #include "core/trace.h"

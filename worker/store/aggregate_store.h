@@ -45,11 +45,11 @@ struct GroupStats {
 };
 
 struct AggregateQuery {
-    int64_t from_ms = 0;  // window [from_ms, to_ms) of bucket starts; uses day
-    int64_t to_ms = 0;    // buckets when both ends are whole UTC days, else hours
-    std::vector<std::string> by;   // feature | tenant | prompt_version | model
-    std::string scorer;            // "" = every scorer
-    std::string scorer_version;    // "" = every version (summed per version)
+    int64_t from_ms = 0;          // window [from_ms, to_ms) of bucket starts; uses day
+    int64_t to_ms = 0;            // buckets when both ends are whole UTC days, else hours
+    std::vector<std::string> by;  // feature | tenant | prompt_version | model
+    std::string scorer;           // "" = every scorer
+    std::string scorer_version;   // "" = every version (summed per version)
 };
 
 // Judge calls from `judgements` in a window of call time (at_ms).
@@ -73,7 +73,8 @@ public:
     virtual Status refresh_times(const std::vector<int64_t>& ts_ms) = 0;
     virtual Result<std::vector<GroupStats>> query(const AggregateQuery& q) = 0;
     // judge "" = every judge.
-    virtual Result<JudgeWindowStats> judge_window(const std::string& judge, int64_t from_ms, int64_t to_ms) = 0;
+    virtual Result<JudgeWindowStats> judge_window(const std::string& judge, int64_t from_ms,
+                                                  int64_t to_ms) = 0;
 };
 
 Result<std::unique_ptr<AggregateStore>> open_aggregate_store(const std::string& sqlite_path);

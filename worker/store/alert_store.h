@@ -22,8 +22,8 @@ struct AlertRecord {
     std::string rule;
     std::string kind;
     std::string group_key;
-    std::string tenant;          // when grouped by tenant
-    std::string state;           // firing | resolved
+    std::string tenant;  // when grouped by tenant
+    std::string state;   // firing | resolved
     int64_t fired_ms = 0;
     std::optional<int64_t> resolved_ms;
     int64_t last_eval_ms = 0;
@@ -38,19 +38,21 @@ struct AlertRecord {
 class AlertStore {
 public:
     virtual ~AlertStore() = default;
-    virtual Status begin() = 0;   // BEGIN IMMEDIATE (one rule's transitions)
+    virtual Status begin() = 0;  // BEGIN IMMEDIATE (one rule's transitions)
     virtual Status commit() = 0;
     virtual Status rollback() = 0;
     // Firing alerts of a rule.
     virtual Result<std::vector<AlertRecord>> open_alerts(const std::string& rule) = 0;
     // When the last alert of (rule, group) was resolved, if ever.
-    virtual Result<std::optional<int64_t>> last_resolved(const std::string& rule, const std::string& group_key) = 0;
+    virtual Result<std::optional<int64_t>> last_resolved(const std::string& rule,
+                                                         const std::string& group_key) = 0;
     // Inserts a firing alert; returns its id.
     virtual Result<int64_t> insert(const AlertRecord& a) = 0;
     // Updates figures and last_eval_ms of a firing alert (message included).
     virtual Status touch(const AlertRecord& a) = 0;
     virtual Status resolve(int64_t id, int64_t at_ms, const std::string& message) = 0;
-    virtual Status set_delivery(int64_t id, bool resolve_notice, Delivery d, const std::string& error) = 0;
+    virtual Status set_delivery(int64_t id, bool resolve_notice, Delivery d,
+                                const std::string& error) = 0;
     // Notifications not yet delivered (pending or failed), oldest first.
     virtual Result<std::vector<AlertRecord>> undelivered() = 0;
     // Newest first; limit <= 0 means all.

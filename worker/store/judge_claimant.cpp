@@ -1,10 +1,11 @@
 #include "store/judge_claimant.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <random>
-#include <unistd.h>
 
 namespace assay {
 

@@ -1,8 +1,8 @@
 #pragma once
 // MaintenanceStore: retention (pruning raw trace text) and right-to-erasure
 // (README "Monitoring", "Retention" and "Erasure"). An erasure is one
-// transaction (all of it or nothing); pruning commits in chunks, each whole. Errors: io_error with SQLite's message;
-// invalid_argument for an empty id. One thread at a time per object.
+// transaction (all of it or nothing); pruning commits in chunks, each whole. Errors: io_error with
+// SQLite's message; invalid_argument for an empty id. One thread at a time per object.
 
 #include <cstdint>
 #include <memory>
@@ -14,7 +14,7 @@
 namespace assay {
 
 struct PruneReport {
-    int64_t traces_pruned = 0;        // raw replaced by a stub
+    int64_t traces_pruned = 0;  // raw replaced by a stub
     int64_t dead_letters_deleted = 0;
 };
 

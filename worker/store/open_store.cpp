@@ -4,7 +4,8 @@
 namespace assay {
 
 Result<std::unique_ptr<Store>> open_store(const StoreOptions& options) {
-    if (options.sqlite_path.rfind("postgres://", 0) == 0 || options.sqlite_path.rfind("postgresql://", 0) == 0) {
+    if (options.sqlite_path.rfind("postgres://", 0) == 0 ||
+        options.sqlite_path.rfind("postgresql://", 0) == 0) {
         return Status::invalid_argument(
             "store: PostgreSQL is not built into this assay yet; use a SQLite path");
     }

@@ -50,8 +50,8 @@ struct ReviewRow {
     std::string judge_reasoning;  // the latest judgement's reasoning, when there is one
     int64_t ts_ms = 0;
     std::string feature, tenant, prompt_version, model;
-    std::string raw;       // the trace JSON, for excerpts
-    int64_t labels = 0;    // labels for this trace × scorer version
+    std::string raw;     // the trace JSON, for excerpts
+    int64_t labels = 0;  // labels for this trace × scorer version
 };
 
 struct ReviewList {
@@ -135,7 +135,8 @@ public:
     virtual Result<std::vector<ScorerSummary>> scorers() = 0;
     // One page of the filtered list, and the total. not_found when the scorer
     // (or the named version) never wrote to this store.
-    virtual Result<ReviewList> list(const ReviewFilter& f, ReviewSort sort, int64_t offset, int64_t limit) = 0;
+    virtual Result<ReviewList> list(const ReviewFilter& f, ReviewSort sort, int64_t offset,
+                                    int64_t limit) = 0;
     // not_found when no trace has this id.
     virtual Result<TraceDetail> trace(const std::string& trace_id) = 0;
     // Stores the label; returns its id. invalid_argument for an unknown
@@ -143,11 +144,12 @@ public:
     // not_found for an unknown trace or scorer (version).
     virtual Result<int64_t> add_label(const NewLabel& label) = 0;
     // Labels of one scorer (all versions unless scorer_version is given), oldest first.
-    virtual Result<std::vector<CalibrationPair>> calibration_pairs(const std::string& scorer,
-                                                                    const std::string& scorer_version) = 0;
+    virtual Result<std::vector<CalibrationPair>> calibration_pairs(
+        const std::string& scorer, const std::string& scorer_version) = 0;
     // Daily points (UTC days of trace time) of one scorer version (empty:
     // latest) per feature, over the last `days` days up to the newest trace.
-    virtual Result<std::vector<TrendPoint>> trends(const std::string& scorer, const std::string& scorer_version,
+    virtual Result<std::vector<TrendPoint>> trends(const std::string& scorer,
+                                                   const std::string& scorer_version,
                                                    int64_t days) = 0;
 };
 

@@ -46,14 +46,16 @@ public:
     virtual Result<bool> trace_stored(const std::string& trace_id) = 0;
     // Appends a dead letter (table dead_letters): `raw` as given (the caller
     // bounds it), `raw_bytes` the full size of what was received.
-    virtual Status dead_letter(int64_t received_ms, const std::string& source, const std::string& error,
-                               const std::string& raw, int64_t raw_bytes) = 0;
+    virtual Status dead_letter(int64_t received_ms, const std::string& source,
+                               const std::string& error, const std::string& raw,
+                               int64_t raw_bytes) = 0;
 };
 
 // Opens a SpanStore on the SQLite file at `sqlite_path` with its own
 // connection (WAL mode, synchronous NORMAL, busy timeout `busy_timeout_ms`).
 // The file must already carry the otlp_spans table (open the main Store
 // first: it migrates the schema); invalid_argument says so otherwise.
-Result<std::unique_ptr<SpanStore>> open_sqlite_span_store(const std::string& sqlite_path, int busy_timeout_ms);
+Result<std::unique_ptr<SpanStore>> open_sqlite_span_store(const std::string& sqlite_path,
+                                                          int busy_timeout_ms);
 
 }  // namespace assay

@@ -28,15 +28,15 @@ struct ScoreRow {
     std::optional<Score> score;  // set iff decision == scored
     std::string reason;          // why it was not scored (or why it was forced in)
     int64_t at_ms = 0;
-    int32_t batch_index = -1;    // position of the trace in WriteBatch::traces, if there
+    int32_t batch_index = -1;  // position of the trace in WriteBatch::traces, if there
 };
 
 struct DeadLetter {
     int64_t received_ms = 0;
-    std::string source;   // "file:traces.jsonl", "stdin", ...
-    int64_t line = 0;     // 0 when not from a file
-    std::string error;    // names the problem
-    std::string raw;      // as received (cut at the size limit; see raw_bytes)
+    std::string source;  // "file:traces.jsonl", "stdin", ...
+    int64_t line = 0;    // 0 when not from a file
+    std::string error;   // names the problem
+    std::string raw;     // as received (cut at the size limit; see raw_bytes)
     uint64_t raw_bytes = 0;
 };
 
@@ -57,7 +57,7 @@ struct JudgeTask {
     std::string scorer;
     std::string scorer_version;
     int64_t enqueued_ms = 0;
-    int32_t batch_index = -1;    // position of the trace in WriteBatch::traces, if there
+    int32_t batch_index = -1;  // position of the trace in WriteBatch::traces, if there
 };
 
 struct ScorerVersionInfo {
@@ -110,12 +110,11 @@ struct StoredTrace {
 
 struct StoreCounts {
     int64_t traces = 0;
-    int64_t scores = 0;        // rows with decision = scored
-    int64_t decisions = 0;     // all rows in `scores`
+    int64_t scores = 0;     // rows with decision = scored
+    int64_t decisions = 0;  // all rows in `scores`
     int64_t dead_letters = 0;
     int64_t judge_pending = 0;
 };
-
 
 // --- LLM judges (judge/judge_stage.h) --------------------------------------
 
@@ -124,9 +123,9 @@ struct PendingJudgeTask {
     std::string trace_id;
     std::string scorer;
     std::string scorer_version;
-    std::string raw;           // the stored trace JSON
+    std::string raw;  // the stored trace JSON
     int64_t enqueued_ms = 0;
-    int32_t attempts = 0;      // times the stage took it and left it pending
+    int32_t attempts = 0;  // times the stage took it and left it pending
 };
 
 // One judge call result (a row of `judgements`). Exactly one of: a score
@@ -147,7 +146,7 @@ struct JudgementRecord {
     double latency_ms = 0.0;
     int32_t attempts = 0;
     bool cached = false;
-    std::string error_type;     // e.g. "server_error", "parse_error"; empty on success
+    std::string error_type;  // e.g. "server_error", "parse_error"; empty on success
     std::string error_message;
     int64_t at_ms = 0;
 };
@@ -155,8 +154,8 @@ struct JudgementRecord {
 // Added to judge_spend(judge, day): what a judge cost on one UTC day.
 struct JudgeSpend {
     std::string judge;
-    std::string day;  // YYYY-MM-DD (UTC) of the call
-    int64_t calls = 0;       // HTTP attempts made
+    std::string day;    // YYYY-MM-DD (UTC) of the call
+    int64_t calls = 0;  // HTTP attempts made
     int64_t input_tokens = 0;
     int64_t output_tokens = 0;
     double cost_usd = 0.0;
@@ -206,8 +205,8 @@ struct JudgeErrorRow {
 };
 
 struct JudgeStatusReport {
-    std::vector<JudgeQueueDepth> queue;      // per scorer version with pending work
-    std::vector<JudgeSpend> spend;           // per judge, the day asked for
+    std::vector<JudgeQueueDepth> queue;        // per scorer version with pending work
+    std::vector<JudgeSpend> spend;             // per judge, the day asked for
     std::vector<JudgeErrorRow> recent_errors;  // newest first
     // The newest judgement of each judge (error_type empty when it scored).
     std::vector<JudgeErrorRow> last_by_judge;
@@ -280,7 +279,8 @@ public:
     virtual Status record_llm_calls(const std::vector<JudgeCacheEntry>& cache,
                                     const std::vector<JudgeSpend>& spend) = 0;
     // The cached reply for `request_hash`, or nullopt.
-    virtual Result<std::optional<JudgeCacheEntry>> judge_cache_get(const std::string& request_hash) = 0;
+    virtual Result<std::optional<JudgeCacheEntry>> judge_cache_get(
+        const std::string& request_hash) = 0;
     // What `judge` has spent on UTC `day` (zeros when nothing).
     virtual Result<JudgeSpend> judge_spend(const std::string& judge, const std::string& day) = 0;
     // Queue depth per scorer version, spend per judge on `day`, and the

@@ -19,7 +19,8 @@ std::string media_type(const std::string& content_type) {
     auto not_space = [](unsigned char c) { return !std::isspace(c); };
     t.erase(t.begin(), std::find_if(t.begin(), t.end(), not_space));
     t.erase(std::find_if(t.rbegin(), t.rend(), not_space).base(), t.end());
-    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(t.begin(), t.end(), t.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return t;
 }
 
@@ -34,7 +35,8 @@ void send(httplib::Response& res, const OtlpReply& r) {
 }  // namespace
 
 Result<std::string> normalize_otlp_listen(const std::string& listen) {
-    if (!listen.empty() && std::all_of(listen.begin(), listen.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    if (!listen.empty() && std::all_of(listen.begin(), listen.end(),
+                                       [](unsigned char c) { return std::isdigit(c); })) {
         return normalize_otlp_listen("127.0.0.1:" + listen);
     }
     auto addr = parse_listen(listen);
@@ -45,7 +47,10 @@ Result<std::string> normalize_otlp_listen(const std::string& listen) {
 }
 
 OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes)
-    : m_intake(intake), m_max_body_bytes(max_body_bytes), m_server(std::make_unique<httplib::Server>()), m_listener(*m_server) {
+    : m_intake(intake),
+      m_max_body_bytes(max_body_bytes),
+      m_server(std::make_unique<httplib::Server>()),
+      m_listener(*m_server) {
     // Bodies over the limit sent without a Content-Length (chunked) are cut
     // off by httplib with a 413; the error handler below gives it a body.
     m_server->set_payload_max_length(max_body_bytes);
@@ -60,17 +65,20 @@ OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes)
         }
         int64_t claimed = 0;
         try {
-            claimed = req.has_header("Content-Length") ? std::stoll(req.get_header_value("Content-Length")) : 0;
+            claimed = req.has_header("Content-Length")
+                          ? std::stoll(req.get_header_value("Content-Length"))
+                          : 0;
         } catch (const std::exception&) {
             claimed = 0;  // httplib itself refuses a malformed Content-Length
         }
         const std::string type = media_type(req.get_header_value("Content-Type"));
         if (type != "application/json") {
-            std::string why = type == "application/x-protobuf"
-                                  ? "the OTLP protobuf encoding is not supported; send the OTLP JSON encoding "
-                                    "(Content-Type: application/json)"
-                                  : "unsupported Content-Type '" + req.get_header_value("Content-Type") +
-                                        "'; send the OTLP JSON encoding (Content-Type: application/json)";
+            std::string why =
+                type == "application/x-protobuf"
+                    ? "the OTLP protobuf encoding is not supported; send the OTLP JSON encoding "
+                      "(Content-Type: application/json)"
+                    : "unsupported Content-Type '" + req.get_header_value("Content-Type") +
+                          "'; send the OTLP JSON encoding (Content-Type: application/json)";
             send(res, m_intake.reject(415, why, claimed, now_ms()));
             return httplib::Server::HandlerResponse::Handled;
         }
@@ -83,10 +91,11 @@ OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes)
             return httplib::Server::HandlerResponse::Handled;
         }
         if (claimed > 0 && static_cast<uint64_t>(claimed) > m_max_body_bytes) {
-            send(res, m_intake.reject(413,
-                                      "request body is " + std::to_string(claimed) + " bytes; the limit is " +
-                                          std::to_string(m_max_body_bytes) + " (worker.otlp_max_body_bytes)",
-                                      claimed, now_ms()));
+            send(res, m_intake.reject(
+                          413,
+                          "request body is " + std::to_string(claimed) + " bytes; the limit is " +
+                              std::to_string(m_max_body_bytes) + " (worker.otlp_max_body_bytes)",
+                          claimed, now_ms()));
             return httplib::Server::HandlerResponse::Handled;
         }
         return httplib::Server::HandlerResponse::Unhandled;
@@ -98,9 +107,11 @@ OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes)
         if (!res.body.empty()) {
             return;
         }
-        nlohmann::json body = {{"code", res.status == 404 ? 5 : 3},
-                               {"message", res.status == 404 ? std::string("not found; OTLP traces go to POST ") + k_path
-                                                             : "HTTP " + std::to_string(res.status)}};
+        nlohmann::json body = {
+            {"code", res.status == 404 ? 5 : 3},
+            {"message", res.status == 404
+                            ? std::string("not found; OTLP traces go to POST ") + k_path
+                            : "HTTP " + std::to_string(res.status)}};
         if (res.status == 413) {
             body["message"] = "request body over the limit (worker.otlp_max_body_bytes)";
         }

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-
 #include "core/clock.h"
 #include "core/prometheus_text.h"
 #include "core/trace_json.h"
@@ -53,8 +52,8 @@ Result<size_t> OtlpIntake::restore() {
             const PendingSpanRow& r = (*rows)[i];
             auto spans = parse_otlp_json(r.span_json, generous);
             if (!spans.ok()) {
-                log()->warn("otlp: pending span {} of trace {} no longer decodes, skipped: {}", r.span_id,
-                            r.trace_key, spans.status().message());
+                log()->warn("otlp: pending span {} of trace {} no longer decodes, skipped: {}",
+                            r.span_id, r.trace_key, spans.status().message());
                 continue;
             }
             for (auto& s : *spans) {
@@ -63,7 +62,8 @@ Result<size_t> OtlpIntake::restore() {
         }
         const size_t n = group.size();
         if (Status st = m_assembler.add(std::move(group), at); !st.ok()) {
-            log()->warn("otlp: {} pending spans received at {} not reloaded: {}", n, at, st.message());
+            log()->warn("otlp: {} pending spans received at {} not reloaded: {}", n, at,
+                        st.message());
             continue;
         }
         restored += n;
@@ -84,10 +84,18 @@ OtlpReply OtlpIntake::error_reply(int status, int grpc_code, const std::string& 
     }
     std::lock_guard<std::mutex> lock(m_mu);
     switch (status) {
-        case 400: ++m_counters.requests_400; break;
-        case 413: ++m_counters.requests_413; break;
-        case 415: ++m_counters.requests_415; break;
-        default: ++m_counters.requests_503; break;
+        case 400:
+            ++m_counters.requests_400;
+            break;
+        case 413:
+            ++m_counters.requests_413;
+            break;
+        case 415:
+            ++m_counters.requests_415;
+            break;
+        default:
+            ++m_counters.requests_503;
+            break;
     }
     return r;
 }
@@ -103,7 +111,8 @@ void OtlpIntake::dead_letter(const std::string& error, std::string_view body, in
     }
 }
 
-OtlpReply OtlpIntake::reject(int status, const std::string& message, int64_t claimed_bytes, int64_t now_ms) {
+OtlpReply OtlpIntake::reject(int status, const std::string& message, int64_t claimed_bytes,
+                             int64_t now_ms) {
     dead_letter("otlp: " + message, {}, claimed_bytes, now_ms);
     return error_reply(status, k_grpc_invalid_argument, message);
 }
@@ -113,7 +122,8 @@ OtlpReply OtlpIntake::export_json(std::string_view body, int64_t now_ms) {
         m_active.fetch_sub(1);
         return error_reply(503, k_grpc_unavailable,
                            "too many export requests in progress (" +
-                               std::to_string(m_options.max_concurrent_requests) + "); retry later");
+                               std::to_string(m_options.max_concurrent_requests) +
+                               "); retry later");
     }
     ActiveGuard guard{m_active};
     if (m_unscored.load() >= m_options.max_unscored_traces) {
@@ -122,8 +132,9 @@ OtlpReply OtlpIntake::export_json(std::string_view body, int64_t now_ms) {
                                " traces waiting for their commit); retry later");
     }
     if (body.size() > m_options.limits.max_body_bytes) {
-        const std::string why = "request body is " + std::to_string(body.size()) + " bytes; the limit is " +
-                                std::to_string(m_options.limits.max_body_bytes) + " (worker.otlp_max_body_bytes)";
+        const std::string why =
+            "request body is " + std::to_string(body.size()) + " bytes; the limit is " +
+            std::to_string(m_options.limits.max_body_bytes) + " (worker.otlp_max_body_bytes)";
         dead_letter("otlp: " + why, body, static_cast<int64_t>(body.size()), now_ms);
         return error_reply(413, k_grpc_resource_exhausted, why);
     }
@@ -178,8 +189,8 @@ OtlpReply OtlpIntake::export_json(std::string_view body, int64_t now_ms) {
     }
     if (overflow > 0) {
         message += std::string(message.empty() ? "" : "; ") + std::to_string(overflow) +
-                   " spans exceed the limit of " + std::to_string(m_options.assembler.max_spans_per_trace) +
-                   " spans per trace";
+                   " spans exceed the limit of " +
+                   std::to_string(m_options.assembler.max_spans_per_trace) + " spans per trace";
     }
     {
         std::lock_guard<std::mutex> lock(m_mu);
@@ -191,7 +202,8 @@ OtlpReply OtlpIntake::export_json(std::string_view body, int64_t now_ms) {
     return OtlpReply{200, otlp_export_response_json(static_cast<int64_t>(rejected), message), 0};
 }
 
-void OtlpIntake::committed(const std::vector<uint64_t>& tags, const std::vector<std::string>& errors) {
+void OtlpIntake::committed(const std::vector<uint64_t>& tags,
+                           const std::vector<std::string>& errors) {
     std::lock_guard<std::mutex> lock(m_mu);
     for (size_t i = 0; i < tags.size(); ++i) {
         m_committed.emplace_back(tags[i], errors[i].empty());
@@ -252,8 +264,8 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
             if (stored.ok() && *stored) {
                 // Left-over spans of a trace scored before (e.g. late spans
                 // from before a restart): never overwrite the complete trace.
-                log()->info("otlp: trace {}: {} more spans after it was scored, dropped ({})", t.trace_id,
-                            t.span_count, t.reason);
+                log()->info("otlp: trace {}: {} more spans after it was scored, dropped ({})",
+                            t.trace_id, t.span_count, t.reason);
                 m_to_erase.push_back(t.trace_id);
                 ++skipped;
                 continue;
@@ -312,14 +324,17 @@ OtlpIntake::Counters OtlpIntake::counters() const {
 std::string OtlpIntake::render_metrics() const {
     const Counters c = counters();
     std::string out;
-    auto family = [&](const char* name, const char* type, const char* help) { prom::header(out, name, type, help); };
+    auto family = [&](const char* name, const char* type, const char* help) {
+        prom::header(out, name, type, help);
+    };
     auto sample = [&](const std::string& name, uint64_t v) {
         out += name;
         out += ' ';
         out += std::to_string(v);
         out += '\n';
     };
-    family("assay_otlp_requests_total", "counter", "OTLP/HTTP export requests answered, by HTTP status code.");
+    family("assay_otlp_requests_total", "counter",
+           "OTLP/HTTP export requests answered, by HTTP status code.");
     sample("assay_otlp_requests_total{code=\"200\"}", c.requests_ok);
     sample("assay_otlp_requests_total{code=\"400\"}", c.requests_400);
     sample("assay_otlp_requests_total{code=\"413\"}", c.requests_413);
@@ -343,7 +358,8 @@ std::string OtlpIntake::render_metrics() const {
     sample("assay_otlp_pending_traces", c.pending_traces);
     family("assay_otlp_pending_spans", "gauge", "Spans held by the assembler (and in otlp_spans).");
     sample("assay_otlp_pending_spans", c.pending_spans);
-    family("assay_otlp_unscored_traces", "gauge", "Assembled traces submitted to the pipeline, not yet committed.");
+    family("assay_otlp_unscored_traces", "gauge",
+           "Assembled traces submitted to the pipeline, not yet committed.");
     sample("assay_otlp_unscored_traces", c.unscored_traces);
     family("assay_otlp_store_errors_total", "counter", "Span store operations that failed.");
     sample("assay_otlp_store_errors_total", c.store_errors);

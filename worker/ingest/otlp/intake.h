@@ -44,8 +44,9 @@
 namespace assay {
 
 struct OtlpIntakeOptions {
-    AssemblerOptions assembler;  // idle_ms = worker.otlp_idle_ms, max_trace_age_ms = worker.otlp_max_wait_ms
-    OtlpLimits limits;           // max_body_bytes = worker.otlp_max_body_bytes
+    AssemblerOptions
+        assembler;      // idle_ms = worker.otlp_idle_ms, max_trace_age_ms = worker.otlp_max_wait_ms
+    OtlpLimits limits;  // max_body_bytes = worker.otlp_max_body_bytes
     // Bytes of a rejected body kept in dead_letters.raw (ingest.max_trace_bytes);
     // also the largest assembled trace passed to the pipeline unchanged.
     size_t max_trace_bytes = 4 * 1024 * 1024;
@@ -101,7 +102,8 @@ public:
     void committed(const std::vector<uint64_t>& tags, const std::vector<std::string>& errors);
 
     struct Counters {
-        uint64_t requests_ok = 0, requests_400 = 0, requests_413 = 0, requests_415 = 0, requests_503 = 0;
+        uint64_t requests_ok = 0, requests_400 = 0, requests_413 = 0, requests_415 = 0,
+                 requests_503 = 0;
         uint64_t spans_received = 0, spans_late = 0, spans_overflow = 0;
         uint64_t traces_complete = 0, traces_incomplete = 0, traces_skipped_stored = 0;
         uint64_t traces_committed = 0, traces_dead_lettered = 0;
@@ -114,7 +116,8 @@ public:
 
 private:
     OtlpReply error_reply(int status, int grpc_code, const std::string& message);
-    void dead_letter(const std::string& error, std::string_view body, int64_t claimed_bytes, int64_t now_ms);
+    void dead_letter(const std::string& error, std::string_view body, int64_t claimed_bytes,
+                     int64_t now_ms);
 
     OtlpIntakeOptions m_options;
     SpanStore& m_spans;
@@ -130,7 +133,7 @@ private:
     std::unordered_map<uint64_t, std::string> m_in_flight;  // seq → trace id
     std::vector<std::string> m_to_erase;
 
-    mutable std::mutex m_mu;  // guards m_committed and m_counters
+    mutable std::mutex m_mu;                             // guards m_committed and m_counters
     std::vector<std::pair<uint64_t, bool>> m_committed;  // (seq, stored as a trace)
     Counters m_counters;
 };

@@ -6,7 +6,8 @@
 
 namespace assay {
 
-Result<std::unique_ptr<OtlpSource>> OtlpSource::open(const OtlpIntakeOptions& options, const StoreOptions& store,
+Result<std::unique_ptr<OtlpSource>> OtlpSource::open(const OtlpIntakeOptions& options,
+                                                     const StoreOptions& store,
                                                      const std::string& listen) {
     std::unique_ptr<OtlpSource> s(new OtlpSource());
     auto spans = open_sqlite_span_store(store.sqlite_path, store.busy_timeout_ms);
@@ -47,6 +48,8 @@ void OtlpSource::finish() {
     m_intake->erase_committed();
 }
 
-std::string OtlpSource::bound() const { return m_server->host() + ":" + std::to_string(m_server->port()); }
+std::string OtlpSource::bound() const {
+    return m_server->host() + ":" + std::to_string(m_server->port());
+}
 
 }  // namespace assay

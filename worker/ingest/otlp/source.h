@@ -26,8 +26,9 @@ public:
     // Opens the span store on `store`, reloads its pending spans, binds
     // `listen` (HOST:PORT, or PORT for loopback) and starts answering
     // requests (spans are stored and held until poll() submits them).
-    static Result<std::unique_ptr<OtlpSource>> open(const OtlpIntakeOptions& options, const StoreOptions& store,
-                                                     const std::string& listen);
+    static Result<std::unique_ptr<OtlpSource>> open(const OtlpIntakeOptions& options,
+                                                    const StoreOptions& store,
+                                                    const std::string& listen);
     ~OtlpSource() override;
 
     OtlpIntake& intake() { return *m_intake; }
@@ -38,7 +39,8 @@ public:
     // TraceSource. poll() waits `wait` only when nothing was ready.
     std::string describe() const override { return "otlp=" + bound(); }
     Status poll(RecordSink& sink, std::chrono::milliseconds wait) override;
-    void committed(const std::vector<uint64_t>& tags, const std::vector<std::string>& errors) override {
+    void committed(const std::vector<uint64_t>& tags,
+                   const std::vector<std::string>& errors) override {
         m_intake->committed(tags, errors);
     }
     void finish() override;

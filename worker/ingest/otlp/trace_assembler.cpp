@@ -5,9 +5,9 @@
 #include <optional>
 #include <utility>
 
+#include "core/clock.h"
 #include "core/json_scan.h"
 #include "core/text.h"
-#include "core/clock.h"
 #include "core/time_format.h"
 
 namespace assay {
@@ -573,8 +573,8 @@ double round3(double x) { return std::round(x * 1000.0) / 1000.0; }
 }  // namespace
 
 json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
-                        const AssemblerOptions& options, const std::string& incomplete_reason,
-                        size_t dropped_spans) {
+                       const AssemblerOptions& options, const std::string& incomplete_reason,
+                       size_t dropped_spans) {
     const OtlpSpan& root = spans.at(root_index);
 
     // Children in start order, classified once.
@@ -858,8 +858,9 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
     return t;
 }
 
-std::string build_trace_json(const std::vector<OtlpSpan>& spans, size_t root, const AssemblerOptions& options,
-                             const std::string& incomplete_reason, size_t dropped_spans) {
+std::string build_trace_json(const std::vector<OtlpSpan>& spans, size_t root,
+                             const AssemblerOptions& options, const std::string& incomplete_reason,
+                             size_t dropped_spans) {
     return build_trace_value(spans, root, options, incomplete_reason, dropped_spans)
         .dump(-1, ' ', false, json::error_handler_t::replace);
 }

@@ -87,12 +87,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 #include "ingest/otlp/mapper.h"
@@ -203,7 +202,8 @@ private:
 // shape are handled; never throws on span content. Pure.
 nlohmann::json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root,
                                  const AssemblerOptions& options,
-                                 const std::string& incomplete_reason = {}, size_t dropped_spans = 0);
+                                 const std::string& incomplete_reason = {},
+                                 size_t dropped_spans = 0);
 // The same, as compact JSON text (for tests and tools).
 std::string build_trace_json(const std::vector<OtlpSpan>& spans, size_t root,
                              const AssemblerOptions& options,

@@ -1,10 +1,11 @@
+#include "store/aggregate_store.h"
+
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
 
-#include <sqlite3.h>
-
-#include "store/aggregate_store.h"
 #include "core/clock.h"
 #include "store/sqlite/conn.h"
 
@@ -131,8 +132,9 @@ public:
     Result<std::vector<GroupStats>> query(const AggregateQuery& q) override {
         for (const auto& d : q.by) {
             if (!valid_dim(d)) {
-                return Status::invalid_argument("cannot group by '" + d +
-                                                "': expected feature, tenant, prompt_version or model");
+                return Status::invalid_argument(
+                    "cannot group by '" + d +
+                    "': expected feature, tenant, prompt_version or model");
             }
         }
         const bool days = q.from_ms % k_day == 0 && q.to_ms % k_day == 0;
@@ -140,15 +142,17 @@ public:
         for (const auto& d : q.by) {
             cols += ", " + d;
         }
-        std::string sql = "SELECT scorer, scorer_version" + cols +
-                          ", sum(count), total(sum), total(sum_sq), sum(passed), sum(failed), sum(seen), "
-                          "sum(in_scope), sum(sampled), sum(pending), sum(skipped), sum(errors), sum(judge_calls), "
-                          "sum(judge_input_tokens), sum(judge_output_tokens), total(judge_cost_usd), "
-                          "sum(judge_errors), min(bucket_start_ms), max(bucket_start_ms) FROM aggregates "
-                          "WHERE bucket = ?1 AND bucket_start_ms >= ?2 AND bucket_start_ms < ?3 "
-                          "AND (?4 = '' OR scorer = ?4) AND (?5 = '' OR scorer_version = ?5) "
-                          "GROUP BY scorer, scorer_version" +
-                          cols + " ORDER BY scorer, scorer_version" + cols;
+        std::string sql =
+            "SELECT scorer, scorer_version" + cols +
+            ", sum(count), total(sum), total(sum_sq), sum(passed), sum(failed), sum(seen), "
+            "sum(in_scope), sum(sampled), sum(pending), sum(skipped), sum(errors), "
+            "sum(judge_calls), "
+            "sum(judge_input_tokens), sum(judge_output_tokens), total(judge_cost_usd), "
+            "sum(judge_errors), min(bucket_start_ms), max(bucket_start_ms) FROM aggregates "
+            "WHERE bucket = ?1 AND bucket_start_ms >= ?2 AND bucket_start_ms < ?3 "
+            "AND (?4 = '' OR scorer = ?4) AND (?5 = '' OR scorer_version = ?5) "
+            "GROUP BY scorer, scorer_version" +
+            cols + " ORDER BY scorer, scorer_version" + cols;
         auto st = m_c->prepare(sql);
         if (!st.ok()) {
             return st.status();
@@ -194,7 +198,8 @@ public:
         return out;
     }
 
-    Result<JudgeWindowStats> judge_window(const std::string& judge, int64_t from_ms, int64_t to_ms) override {
+    Result<JudgeWindowStats> judge_window(const std::string& judge, int64_t from_ms,
+                                          int64_t to_ms) override {
         JudgeWindowStats w;
         auto has = m_c->has_table("judgements");
         if (!has.ok()) {
@@ -238,12 +243,14 @@ private:
         std::set<int64_t> hours;
         int64_t max_at = 0;
         std::vector<std::string> sqls = {
-            "SELECT DISTINCT t.ts_ms - (t.ts_ms % 3600000) FROM scores s JOIN traces t ON t.id = s.trace "
+            "SELECT DISTINCT t.ts_ms - (t.ts_ms % 3600000) FROM scores s JOIN traces t ON t.id = "
+            "s.trace "
             "WHERE s.at_ms >= ?1",
             "SELECT max(at_ms) FROM scores WHERE at_ms >= ?1"};
         if (*has_j) {
-            sqls.push_back("SELECT DISTINCT t.ts_ms - (t.ts_ms % 3600000) FROM judgements j "
-                           "JOIN traces t ON t.id = j.trace WHERE j.at_ms >= ?1");
+            sqls.push_back(
+                "SELECT DISTINCT t.ts_ms - (t.ts_ms % 3600000) FROM judgements j "
+                "JOIN traces t ON t.id = j.trace WHERE j.at_ms >= ?1");
             sqls.push_back("SELECT max(at_ms) FROM judgements WHERE at_ms >= ?1");
         }
         for (size_t q = 0; q < sqls.size(); ++q) {
@@ -301,7 +308,8 @@ private:
         if (!has_j.ok()) {
             return has_j.status();
         }
-        auto del = m_c->prepare("DELETE FROM aggregates WHERE bucket = ?1 AND bucket_start_ms = ?2");
+        auto del =
+            m_c->prepare("DELETE FROM aggregates WHERE bucket = ?1 AND bucket_start_ms = ?2");
         auto ins = m_c->prepare(k_insert_hour);
         auto day = m_c->prepare(k_insert_day);
         if (!del.ok() || !ins.ok() || !day.ok()) {
@@ -363,7 +371,8 @@ double GroupStats::estimated_scored() const {
     if (sampled <= 0) {
         return static_cast<double>(count);
     }
-    return static_cast<double>(count) * static_cast<double>(in_scope) / static_cast<double>(sampled);
+    return static_cast<double>(count) * static_cast<double>(in_scope) /
+           static_cast<double>(sampled);
 }
 
 Result<std::unique_ptr<AggregateStore>> open_aggregate_store(const std::string& sqlite_path) {

@@ -1,6 +1,7 @@
+#include "store/alert_store.h"
+
 #include <sqlite3.h>
 
-#include "store/alert_store.h"
 #include "store/sqlite/conn.h"
 
 namespace assay {
@@ -10,7 +11,8 @@ namespace {
 const char* k_cols =
     "id, rule, kind, group_key, coalesce(tenant, ''), state, fired_ms, resolved_ms, last_eval_ms, "
     "coalesce(value, 0), coalesce(baseline, 0), coalesce(p_value, 1), coalesce(count, 0), "
-    "coalesce(baseline_count, 0), message, fire_delivered, resolve_delivered, coalesce(delivery_error, '')";
+    "coalesce(baseline_count, 0), message, fire_delivered, resolve_delivered, "
+    "coalesce(delivery_error, '')";
 
 AlertRecord read_row(const SqlStmt& s) {
     AlertRecord a;
@@ -46,12 +48,16 @@ public:
     Status rollback() override { return m_c->exec("ROLLBACK"); }
 
     Result<std::vector<AlertRecord>> open_alerts(const std::string& rule) override {
-        return select(std::string("SELECT ") + k_cols + " FROM alerts WHERE rule = ?1 AND state = 'firing' ORDER BY id",
+        return select(std::string("SELECT ") + k_cols +
+                          " FROM alerts WHERE rule = ?1 AND state = 'firing' ORDER BY id",
                       rule);
     }
 
-    Result<std::optional<int64_t>> last_resolved(const std::string& rule, const std::string& group_key) override {
-        auto st = m_c->prepare("SELECT max(resolved_ms) FROM alerts WHERE rule = ?1 AND group_key = ?2 AND state = 'resolved'");
+    Result<std::optional<int64_t>> last_resolved(const std::string& rule,
+                                                 const std::string& group_key) override {
+        auto st = m_c->prepare(
+            "SELECT max(resolved_ms) FROM alerts WHERE rule = ?1 AND group_key = ?2 AND state = "
+            "'resolved'");
         if (!st.ok()) {
             return st.status();
         }
@@ -68,8 +74,10 @@ public:
 
     Result<int64_t> insert(const AlertRecord& a) override {
         auto st = m_c->prepare(
-            "INSERT INTO alerts (rule, kind, group_key, tenant, state, fired_ms, last_eval_ms, value, baseline, "
-            "count, baseline_count, p_value, message) VALUES (?1, ?2, ?3, ?4, 'firing', ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+            "INSERT INTO alerts (rule, kind, group_key, tenant, state, fired_ms, last_eval_ms, "
+            "value, baseline, "
+            "count, baseline_count, p_value, message) VALUES (?1, ?2, ?3, ?4, 'firing', ?5, ?5, "
+            "?6, ?7, ?8, ?9, ?10, ?11)");
         if (!st.ok()) {
             return st.status();
         }
@@ -94,7 +102,8 @@ public:
 
     Status touch(const AlertRecord& a) override {
         auto st = m_c->prepare(
-            "UPDATE alerts SET last_eval_ms = ?2, value = ?3, baseline = ?4, count = ?5, baseline_count = ?6, "
+            "UPDATE alerts SET last_eval_ms = ?2, value = ?3, baseline = ?4, count = ?5, "
+            "baseline_count = ?6, "
             "p_value = ?7 WHERE id = ?1");
         if (!st.ok()) {
             return st.status();
@@ -122,10 +131,12 @@ public:
         return m_c->run(*st, "resolving an alert");
     }
 
-    Status set_delivery(int64_t id, bool resolve_notice, Delivery d, const std::string& error) override {
-        auto st = m_c->prepare(resolve_notice
-                                   ? "UPDATE alerts SET resolve_delivered = ?2, delivery_error = ?3 WHERE id = ?1"
-                                   : "UPDATE alerts SET fire_delivered = ?2, delivery_error = ?3 WHERE id = ?1");
+    Status set_delivery(int64_t id, bool resolve_notice, Delivery d,
+                        const std::string& error) override {
+        auto st = m_c->prepare(
+            resolve_notice
+                ? "UPDATE alerts SET resolve_delivered = ?2, delivery_error = ?3 WHERE id = ?1"
+                : "UPDATE alerts SET fire_delivered = ?2, delivery_error = ?3 WHERE id = ?1");
         if (!st.ok()) {
             return st.status();
         }
@@ -153,7 +164,8 @@ public:
     }
 
 private:
-    Result<std::vector<AlertRecord>> select(const std::string& sql, std::optional<std::string> arg) {
+    Result<std::vector<AlertRecord>> select(const std::string& sql,
+                                            std::optional<std::string> arg) {
         auto st = m_c->prepare(sql);
         if (!st.ok()) {
             return st.status();

@@ -21,7 +21,8 @@ void SqlStmt::reset() {
 }
 std::string SqlStmt::col_text(int i) const {
     auto* p = sqlite3_column_text(m_s, i);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(m_s, i)))
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(m_s, i)))
              : std::string();
 }
 int64_t SqlStmt::col_int(int i) const { return sqlite3_column_int64(m_s, i); }
@@ -51,7 +52,8 @@ Result<std::unique_ptr<SqliteConn>> SqliteConn::open(const std::string& path, in
         }
     }
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
         sqlite3_close_v2(db);
@@ -63,8 +65,9 @@ Result<std::unique_ptr<SqliteConn>> SqliteConn::open(const std::string& path, in
     // hour, the erase and prune work tables) spill to temporary files beyond
     // the page cache: in memory they took the worker's RSS from 186 MiB to
     // 302 MiB while refreshing 1M traces.
-    ASSAY_RETURN_IF_ERROR(c->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
-                                  "PRAGMA foreign_keys = OFF; PRAGMA temp_store = FILE"));
+    ASSAY_RETURN_IF_ERROR(
+        c->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+                "PRAGMA foreign_keys = OFF; PRAGMA temp_store = FILE"));
     return c;
 }
 

@@ -50,7 +50,8 @@ class SqliteConn {
 public:
     // Opens `path` (migrating it first), with WAL and a busy timeout.
     // io_error names the path.
-    static Result<std::unique_ptr<SqliteConn>> open(const std::string& path, int busy_timeout_ms = 5000);
+    static Result<std::unique_ptr<SqliteConn>> open(const std::string& path,
+                                                    int busy_timeout_ms = 5000);
     ~SqliteConn();
 
     // Prepares one statement; io_error carries SQLite's message.

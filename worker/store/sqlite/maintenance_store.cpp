@@ -1,10 +1,10 @@
-#include <cstdint>
+#include "store/maintenance_store.h"
 
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
-#include "store/maintenance_store.h"
 #include "store/sqlite/conn.h"
 
 namespace assay {
@@ -52,7 +52,8 @@ bool dead_letter_matches(const std::string& raw, const std::string& field, const
     }
     // Not a trace-shaped object (invalid JSON, cut at the size limit, OTLP):
     // erase it when the id appears as a JSON string anywhere in it.
-    const std::string quoted = nlohmann::json(id).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const std::string quoted =
+        nlohmann::json(id).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return raw.find(quoted) != std::string::npos;
 }
 
@@ -65,11 +66,14 @@ public:
     // (ts_ms, id) pruned.
     Result<PruneReport> prune_raw(int64_t before_ms, int64_t now_ms) override {
         PruneReport r;
-        ASSAY_RETURN_IF_ERROR(m_c->exec(
-            "CREATE TEMP TABLE IF NOT EXISTS prune_rows AS SELECT id, trace_id, ts_ms, received_ms, feature, "
-            "tenant, user_id, session_id, prompt_name, prompt_version, model, environment, expected_format, "
-            "finish_reason, error_type, latency_ms, ttft_ms, input_tokens, output_tokens, cached_tokens, cost_usd "
-            "FROM traces WHERE 0"));
+        ASSAY_RETURN_IF_ERROR(
+            m_c->exec("CREATE TEMP TABLE IF NOT EXISTS prune_rows AS SELECT id, trace_id, ts_ms, "
+                      "received_ms, feature, "
+                      "tenant, user_id, session_id, prompt_name, prompt_version, model, "
+                      "environment, expected_format, "
+                      "finish_reason, error_type, latency_ms, ttft_ms, input_tokens, "
+                      "output_tokens, cached_tokens, cost_usd "
+                      "FROM traces WHERE 0"));
         int64_t after_ts = INT64_MIN, after_id = INT64_MIN;
         for (;;) {
             SqlTxn txn(*m_c);
@@ -87,14 +91,16 @@ public:
             if (n == 0) {
                 break;  // the transaction rolls back: nothing was written
             }
-            auto last = m_c->prepare("SELECT ts_ms, id FROM prune_rows ORDER BY ts_ms DESC, id DESC LIMIT 1");
+            auto last = m_c->prepare(
+                "SELECT ts_ms, id FROM prune_rows ORDER BY ts_ms DESC, id DESC LIMIT 1");
             if (!last.ok() || last->step() != SQLITE_ROW) {
                 return last.ok() ? m_c->error("reading the prune cursor") : last.status();
             }
             after_ts = last->col_int(0);
             after_id = last->col_int(1);
             last->reset();
-            ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM traces WHERE id IN (SELECT id FROM prune_rows)"));
+            ASSAY_RETURN_IF_ERROR(
+                m_c->exec("DELETE FROM traces WHERE id IN (SELECT id FROM prune_rows)"));
             auto ins = m_c->prepare(k_prune_reinsert);
             if (!ins.ok()) {
                 return ins.status();
@@ -124,14 +130,16 @@ public:
         }
         EraseReport r;
         ASSAY_RETURN_IF_ERROR(m_c->exec("PRAGMA secure_delete = ON"));
-        ASSAY_RETURN_IF_ERROR(m_c->exec("CREATE TEMP TABLE IF NOT EXISTS erase_ids (id INTEGER PRIMARY KEY, ts_ms INTEGER)"));
+        ASSAY_RETURN_IF_ERROR(m_c->exec(
+            "CREATE TEMP TABLE IF NOT EXISTS erase_ids (id INTEGER PRIMARY KEY, ts_ms INTEGER)"));
         SqlTxn txn(*m_c);
         ASSAY_RETURN_IF_ERROR(txn.begin());
         ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM erase_ids"));
         {
-            auto st = m_c->prepare(field == "user"
-                                       ? "INSERT INTO erase_ids SELECT id, ts_ms FROM traces WHERE user_id = ?1"
-                                       : "INSERT INTO erase_ids SELECT id, ts_ms FROM traces WHERE tenant = ?1");
+            auto st = m_c->prepare(
+                field == "user"
+                    ? "INSERT INTO erase_ids SELECT id, ts_ms FROM traces WHERE user_id = ?1"
+                    : "INSERT INTO erase_ids SELECT id, ts_ms FROM traces WHERE tenant = ?1");
             if (!st.ok()) {
                 return st.status();
             }
@@ -156,7 +164,8 @@ public:
                 return {};
             }
             const std::string col = table == "traces" ? "id" : "trace";
-            ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM " + table + " WHERE " + col + " IN (SELECT id FROM erase_ids)"));
+            ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM " + table + " WHERE " + col +
+                                            " IN (SELECT id FROM erase_ids)"));
             count = m_c->changes();
             return {};
         };
@@ -199,10 +208,11 @@ public:
                 return has.status();
             }
             if (*has) {
-                const std::string quoted =
-                    nlohmann::json(id).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                const std::string quoted = nlohmann::json(id).dump(
+                    -1, ' ', false, nlohmann::json::error_handler_t::replace);
                 std::vector<std::string> keys;
-                auto st = m_c->prepare("SELECT DISTINCT trace_key FROM otlp_spans WHERE instr(span_json, ?1) > 0");
+                auto st = m_c->prepare(
+                    "SELECT DISTINCT trace_key FROM otlp_spans WHERE instr(span_json, ?1) > 0");
                 if (!st.ok()) {
                     return st.status();
                 }
@@ -226,14 +236,17 @@ public:
             }
         }
         if (field == "tenant") {
-            for (const char* sql : {"DELETE FROM aggregates WHERE tenant = ?1", "DELETE FROM alerts WHERE tenant = ?1"}) {
+            for (const char* sql : {"DELETE FROM aggregates WHERE tenant = ?1",
+                                    "DELETE FROM alerts WHERE tenant = ?1"}) {
                 auto st = m_c->prepare(sql);
                 if (!st.ok()) {
                     return st.status();
                 }
                 st->bind_text(1, id);
                 ASSAY_RETURN_IF_ERROR(m_c->run(*st, "erasing tenant rows"));
-                (std::string(sql).find("aggregates") != std::string::npos ? r.aggregates : r.alerts) = m_c->changes();
+                (std::string(sql).find("aggregates") != std::string::npos ? r.aggregates
+                                                                          : r.alerts) =
+                    m_c->changes();
             }
         }
         ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM erase_ids"));

@@ -1,5 +1,7 @@
 // SqliteReviewStore: ReviewStore over the SQLite file of the pipeline's store.
 // Its own connection, parameterised SQL only; writes only to `labels`.
+#include "store/review_store.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 #include <variant>
 
 #include "core/time_format.h"
-#include "store/review_store.h"
 #include "store/sqlite/conn.h"
 
 namespace assay {
@@ -56,14 +57,16 @@ struct Binds {
 class SqliteReviewStore final : public ReviewStore {
 public:
     explicit SqliteReviewStore(std::unique_ptr<SqliteConn> c) : m_c(std::move(c)) {
-        auto q = m_c->prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'judgements'");
+        auto q = m_c->prepare(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'judgements'");
         m_has_judgements = q.ok() && q->step() == SQLITE_ROW;
     }
 
     Result<std::vector<ScorerSummary>> scorers() override {
         std::lock_guard lock(m_mu);
-        auto q = m_c->prepare("SELECT scorer, version, type, last_seen_ms FROM scorer_versions "
-                      "ORDER BY scorer, last_seen_ms DESC, id DESC");
+        auto q = m_c->prepare(
+            "SELECT scorer, version, type, last_seen_ms FROM scorer_versions "
+            "ORDER BY scorer, last_seen_ms DESC, id DESC");
         if (!q.ok()) {
             return error("preparing scorer list");
         }
@@ -78,7 +81,8 @@ public:
         return out;
     }
 
-    Result<ReviewList> list(const ReviewFilter& f, ReviewSort sort, int64_t offset, int64_t limit) override {
+    Result<ReviewList> list(const ReviewFilter& f, ReviewSort sort, int64_t offset,
+                            int64_t limit) override {
         std::lock_guard lock(m_mu);
         auto v = resolve_version(f.scorer, f.scorer_version);
         if (!v.ok()) {
@@ -110,18 +114,24 @@ public:
         }
         if (f.labelled) {
             where += std::string(*f.labelled ? " AND " : " AND NOT ") +
-                     "EXISTS (SELECT 1 FROM labels l WHERE l.trace = s.trace AND l.scorer_version = s.scorer_version)";
+                     "EXISTS (SELECT 1 FROM labels l WHERE l.trace = s.trace AND l.scorer_version "
+                     "= s.scorer_version)";
         }
         // Counts per pass/fail segment in one pass (covering index
         // scores_review when no trace column is filtered).
         // Every score row has its trace: join only when a trace column is filtered.
-        const bool trace_filter = !f.feature.empty() || !f.tenant.empty() || !f.prompt_version.empty() ||
-                                  !f.model.empty() || f.since_ms || f.until_ms;
-        const std::string from = trace_filter ? " FROM scores s JOIN traces t ON t.id = s.trace" : " FROM scores s";
+        const bool trace_filter = !f.feature.empty() || !f.tenant.empty() ||
+                                  !f.prompt_version.empty() || !f.model.empty() || f.since_ms ||
+                                  f.until_ms;
+        const std::string from =
+            trace_filter ? " FROM scores s JOIN traces t ON t.id = s.trace" : " FROM scores s";
         int64_t seg_count[3] = {0, 0, 0};  // failed, passed, no pass/fail
         {
-            auto c = m_c->prepare("SELECT count(*) FILTER (WHERE s.passed = 0), count(*) FILTER (WHERE s.passed = 1), "
-                          "count(*) FILTER (WHERE s.passed IS NULL)" + from + where);
+            auto c = m_c->prepare(
+                "SELECT count(*) FILTER (WHERE s.passed = 0), count(*) FILTER (WHERE s.passed = "
+                "1), "
+                "count(*) FILTER (WHERE s.passed IS NULL)" +
+                from + where);
             if (!c.ok()) {
                 return error("preparing count");
             }
@@ -139,8 +149,10 @@ public:
         // one segment at a time, so no sort of all matches is needed; top is
         // the exact reverse; newest/oldest walk the traces' time indexes.
         std::vector<int64_t> ids;
-        auto collect = [&](const std::string& sql, int64_t seg_offset, int64_t seg_limit) -> Status {
-            auto q = m_c->prepare(sql + " LIMIT " + std::to_string(seg_limit) + " OFFSET " + std::to_string(seg_offset));
+        auto collect = [&](const std::string& sql, int64_t seg_offset,
+                           int64_t seg_limit) -> Status {
+            auto q = m_c->prepare(sql + " LIMIT " + std::to_string(seg_limit) + " OFFSET " +
+                                  std::to_string(seg_offset));
             if (!q.ok()) {
                 return error("preparing list");
             }
@@ -178,10 +190,12 @@ public:
                 // (a rare tenant, say), the planner's trace-driven plan and a
                 // small sort are cheaper.
                 const bool walk = trace_filter && seg.n >= 1000;
-                const std::string seg_from =
-                    walk ? " FROM scores s INDEXED BY scores_review CROSS JOIN traces t ON t.id = s.trace" : from;
-                std::string sql = "SELECT s.trace" + seg_from + where + seg.cond +
-                                  (top ? " ORDER BY s.value DESC, s.trace" : " ORDER BY s.value, s.trace DESC");
+                const std::string seg_from = walk ? " FROM scores s INDEXED BY scores_review CROSS "
+                                                    "JOIN traces t ON t.id = s.trace"
+                                                  : from;
+                std::string sql =
+                    "SELECT s.trace" + seg_from + where + seg.cond +
+                    (top ? " ORDER BY s.value DESC, s.trace" : " ORDER BY s.value, s.trace DESC");
                 int64_t take = std::min(want, seg.n - skip);
                 ASSAY_RETURN_IF_ERROR(collect(sql, skip, take));
                 want -= take;
@@ -189,19 +203,23 @@ public:
             }
         } else {
             const bool newest = sort == ReviewSort::newest;
-            std::string sql = "SELECT t.id FROM traces t CROSS JOIN scores s ON s.trace = t.id" + where +
-                              (newest ? " ORDER BY t.ts_ms DESC, t.id DESC" : " ORDER BY t.ts_ms, t.id");
+            std::string sql =
+                "SELECT t.id FROM traces t CROSS JOIN scores s ON s.trace = t.id" + where +
+                (newest ? " ORDER BY t.ts_ms DESC, t.id DESC" : " ORDER BY t.ts_ms, t.id");
             ASSAY_RETURN_IF_ERROR(collect(sql, offset, limit));
         }
         std::string reasoning =
-            m_has_judgements ? "(SELECT j.reasoning FROM judgements j WHERE j.trace = s.trace AND "
-                               "j.scorer_version = s.scorer_version ORDER BY j.at_ms DESC, j.id DESC LIMIT 1)"
-                             : "NULL";
-        auto q = m_c->prepare("SELECT t.trace_id, s.value, s.passed, s.label, s.explanation, " + reasoning +
-                          ", t.ts_ms, t.feature, t.tenant, t.prompt_version, t.model, t.raw, "
-                          "(SELECT count(*) FROM labels l WHERE l.trace = s.trace AND "
-                          "l.scorer_version = s.scorer_version) "
-                          "FROM scores s JOIN traces t ON t.id = s.trace WHERE s.trace = ?1 AND s.scorer_version = ?2");
+            m_has_judgements
+                ? "(SELECT j.reasoning FROM judgements j WHERE j.trace = s.trace AND "
+                  "j.scorer_version = s.scorer_version ORDER BY j.at_ms DESC, j.id DESC LIMIT 1)"
+                : "NULL";
+        auto q = m_c->prepare("SELECT t.trace_id, s.value, s.passed, s.label, s.explanation, " +
+                              reasoning +
+                              ", t.ts_ms, t.feature, t.tenant, t.prompt_version, t.model, t.raw, "
+                              "(SELECT count(*) FROM labels l WHERE l.trace = s.trace AND "
+                              "l.scorer_version = s.scorer_version) "
+                              "FROM scores s JOIN traces t ON t.id = s.trace WHERE s.trace = ?1 "
+                              "AND s.scorer_version = ?2");
         if (!q.ok()) {
             return error("preparing list rows");
         }
@@ -251,11 +269,12 @@ public:
         out.raw = t->col_text(1);
         out.ts_ms = t->col_int(2);
         out.received_ms = t->col_int(3);
-        auto s = m_c->prepare("SELECT v.id, v.scorer, v.version, v.type, d.name, s.value, s.passed, s.label, "
-                      "s.explanation, s.reason, s.at_ms FROM scores s "
-                      "JOIN scorer_versions v ON v.id = s.scorer_version "
-                      "LEFT JOIN decisions d ON d.code = s.decision "
-                      "WHERE s.trace = ?1 ORDER BY v.scorer, v.last_seen_ms DESC, v.id DESC");
+        auto s = m_c->prepare(
+            "SELECT v.id, v.scorer, v.version, v.type, d.name, s.value, s.passed, s.label, "
+            "s.explanation, s.reason, s.at_ms FROM scores s "
+            "JOIN scorer_versions v ON v.id = s.scorer_version "
+            "LEFT JOIN decisions d ON d.code = s.decision "
+            "WHERE s.trace = ?1 ORDER BY v.scorer, v.last_seen_ms DESC, v.id DESC");
         if (!s.ok()) {
             return error("preparing decisions");
         }
@@ -288,9 +307,10 @@ public:
                 out.decisions[i].judgements = std::move(*j);
             }
         }
-        auto l = m_c->prepare("SELECT l.id, v.scorer, v.version, l.reviewer, l.verdict, l.score, l.note, l.at_ms "
-                      "FROM labels l JOIN scorer_versions v ON v.id = l.scorer_version "
-                      "WHERE l.trace = ?1 ORDER BY l.at_ms DESC, l.id DESC");
+        auto l = m_c->prepare(
+            "SELECT l.id, v.scorer, v.version, l.reviewer, l.verdict, l.score, l.note, l.at_ms "
+            "FROM labels l JOIN scorer_versions v ON v.id = l.scorer_version "
+            "WHERE l.trace = ?1 ORDER BY l.at_ms DESC, l.id DESC");
         if (!l.ok()) {
             return error("preparing labels");
         }
@@ -316,7 +336,8 @@ public:
 
     Result<int64_t> add_label(const NewLabel& n) override {
         if (n.verdict != "agree" && n.verdict != "disagree" && n.verdict != "score") {
-            return Status::invalid_argument("verdict '" + n.verdict + "': expected agree, disagree or score");
+            return Status::invalid_argument("verdict '" + n.verdict +
+                                            "': expected agree, disagree or score");
         }
         if (n.verdict == "score" && !n.score) {
             return Status::invalid_argument("verdict 'score' needs a score");
@@ -341,8 +362,9 @@ public:
         if (rc != SQLITE_ROW) {
             return error("reading trace");
         }
-        auto ins = m_c->prepare("INSERT INTO labels (trace, scorer_version, reviewer, verdict, score, note, at_ms) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        auto ins = m_c->prepare(
+            "INSERT INTO labels (trace, scorer_version, reviewer, verdict, score, note, at_ms) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
         if (!ins.ok()) {
             return error("preparing label insert");
         }
@@ -363,16 +385,19 @@ public:
         return static_cast<int64_t>(sqlite3_last_insert_rowid(m_c->raw()));
     }
 
-    Result<std::vector<CalibrationPair>> calibration_pairs(const std::string& scorer,
-                                                           const std::string& scorer_version) override {
+    Result<std::vector<CalibrationPair>> calibration_pairs(
+        const std::string& scorer, const std::string& scorer_version) override {
         std::lock_guard lock(m_mu);
         Binds b;
         std::string sql =
-            "SELECT t.trace_id, v.version, s.value, s.passed, s.label, l.id, l.reviewer, l.verdict, l.score, "
+            "SELECT t.trace_id, v.version, s.value, s.passed, s.label, l.id, l.reviewer, "
+            "l.verdict, l.score, "
             "l.note, l.at_ms FROM labels l JOIN scorer_versions v ON v.id = l.scorer_version "
             "JOIN traces t ON t.id = l.trace "
-            "JOIN scores s ON s.trace = l.trace AND s.scorer_version = l.scorer_version AND s.decision = 0 "
-            "WHERE v.scorer = " + b.add(scorer);
+            "JOIN scores s ON s.trace = l.trace AND s.scorer_version = l.scorer_version AND "
+            "s.decision = 0 "
+            "WHERE v.scorer = " +
+            b.add(scorer);
         if (!scorer_version.empty()) {
             sql += " AND v.version = " + b.add(scorer_version);
         }
@@ -408,7 +433,8 @@ public:
         return out;
     }
 
-    Result<std::vector<TrendPoint>> trends(const std::string& scorer, const std::string& scorer_version,
+    Result<std::vector<TrendPoint>> trends(const std::string& scorer,
+                                           const std::string& scorer_version,
                                            int64_t days) override {
         std::lock_guard lock(m_mu);
         auto v = resolve_version(scorer, scorer_version);
@@ -428,10 +454,13 @@ public:
         }
         // Walks traces_feature (feature, ts_ms) so that the groups come in
         // index order, probing each trace's score: no temporary sort.
-        auto q = m_c->prepare("SELECT coalesce(t.feature, ''), t.ts_ms / 86400000, count(*), avg(s.value), avg(s.passed), "
-                      "count(s.passed) FROM traces t INDEXED BY traces_feature CROSS JOIN scores s ON s.trace = t.id "
-                      "WHERE s.scorer_version = ?1 AND s.decision = 0 AND t.ts_ms >= ?2 "
-                      "GROUP BY 1, 2 ORDER BY 1, 2");
+        auto q = m_c->prepare(
+            "SELECT coalesce(t.feature, ''), t.ts_ms / 86400000, count(*), avg(s.value), "
+            "avg(s.passed), "
+            "count(s.passed) FROM traces t INDEXED BY traces_feature CROSS JOIN scores s ON "
+            "s.trace = t.id "
+            "WHERE s.scorer_version = ?1 AND s.decision = 0 AND t.ts_ms >= ?2 "
+            "GROUP BY 1, 2 ORDER BY 1, 2");
         if (!q.ok()) {
             return error("preparing trends");
         }
@@ -462,18 +491,17 @@ private:
         std::string version, type;
     };
 
-    Status error(const std::string& what) const {
-        return m_c->error(what);
-    }
+    Status error(const std::string& what) const { return m_c->error(what); }
 
     Result<Version> resolve_version(const std::string& scorer, const std::string& version) {
         if (scorer.empty()) {
             return Status::invalid_argument("scorer: a scorer name is required");
         }
-        auto q = m_c->prepare(version.empty()
-                          ? "SELECT id, version, type FROM scorer_versions WHERE scorer = ?1 "
-                            "ORDER BY last_seen_ms DESC, id DESC LIMIT 1"
-                          : "SELECT id, version, type FROM scorer_versions WHERE scorer = ?1 AND version = ?2");
+        auto q = m_c->prepare(
+            version.empty() ? "SELECT id, version, type FROM scorer_versions WHERE scorer = ?1 "
+                              "ORDER BY last_seen_ms DESC, id DESC LIMIT 1"
+                            : "SELECT id, version, type FROM scorer_versions WHERE scorer = ?1 AND "
+                              "version = ?2");
         if (!q.ok()) {
             return error("preparing version lookup");
         }
@@ -483,9 +511,10 @@ private:
         }
         int rc = q->step();
         if (rc == SQLITE_DONE) {
-            return Status::not_found(version.empty()
-                                         ? "no scorer named '" + scorer + "' has written to this store"
-                                         : "scorer '" + scorer + "' has no version '" + version + "' in this store");
+            return Status::not_found(
+                version.empty()
+                    ? "no scorer named '" + scorer + "' has written to this store"
+                    : "scorer '" + scorer + "' has no version '" + version + "' in this store");
         }
         if (rc != SQLITE_ROW) {
             return error("looking up scorer version");
@@ -494,10 +523,12 @@ private:
     }
 
     Result<std::vector<JudgementRecord>> judgements(int64_t trace_row, int64_t version_id) {
-        auto q = m_c->prepare("SELECT judge, model, rubric, rubric_version, rubric_hash, score, passed, choice, reasoning, "
-                      "input_tokens, output_tokens, cost_usd, latency_ms, attempts, cached, error_type, "
-                      "error_message, at_ms FROM judgements WHERE trace = ?1 AND scorer_version = ?2 "
-                      "ORDER BY at_ms, id");
+        auto q = m_c->prepare(
+            "SELECT judge, model, rubric, rubric_version, rubric_hash, score, passed, choice, "
+            "reasoning, "
+            "input_tokens, output_tokens, cost_usd, latency_ms, attempts, cached, error_type, "
+            "error_message, at_ms FROM judgements WHERE trace = ?1 AND scorer_version = ?2 "
+            "ORDER BY at_ms, id");
         if (!q.ok()) {
             return error("preparing judgements");
         }
@@ -549,8 +580,9 @@ Result<std::unique_ptr<ReviewStore>> open_sqlite_review_store(const std::string&
     // A large page cache and reads through a memory map: the filtered counts
     // probe ~100k random pages, and a read() per page costs more than the
     // probe itself. Sorts for the list pages stay in memory.
-    ASSAY_RETURN_IF_ERROR((*c)->exec("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; "
-                                     "PRAGMA mmap_size = 2147418112"));
+    ASSAY_RETURN_IF_ERROR(
+        (*c)->exec("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; "
+                   "PRAGMA mmap_size = 2147418112"));
     return std::unique_ptr<ReviewStore>(std::make_unique<SqliteReviewStore>(std::move(c.value())));
 }
 

@@ -1,10 +1,10 @@
 // SQLite implementation of SpanStore (store/span_store.h): one connection of
 // its own, guarded by a mutex, to the same file as the main Store.
+#include "store/span_store.h"
+
 #include <sqlite3.h>
 
 #include <mutex>
-
-#include "store/span_store.h"
 
 namespace assay {
 
@@ -35,7 +35,8 @@ public:
     int step() { return sqlite3_step(m_s); }
     std::string col_text(int i) const {
         auto* p = sqlite3_column_text(m_s, i);
-        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(m_s, i)))
+        return p ? std::string(reinterpret_cast<const char*>(p),
+                               static_cast<size_t>(sqlite3_column_bytes(m_s, i)))
                  : std::string();
     }
     int64_t col_int(int i) const { return sqlite3_column_int64(m_s, i); }
@@ -49,7 +50,8 @@ INSERT INTO otlp_spans (trace_key, span_id, received_ms, span_json) VALUES (?1, 
 ON CONFLICT (trace_key, span_id) DO UPDATE SET received_ms = excluded.received_ms,
   span_json = excluded.span_json
 )sql";
-const char* k_load = "SELECT trace_key, span_id, received_ms, span_json FROM otlp_spans ORDER BY received_ms, id";
+const char* k_load =
+    "SELECT trace_key, span_id, received_ms, span_json FROM otlp_spans ORDER BY received_ms, id";
 const char* k_erase = "DELETE FROM otlp_spans WHERE trace_key = ?1";
 const char* k_count = "SELECT count(*) FROM otlp_spans";
 const char* k_trace_stored = "SELECT 1 FROM traces WHERE trace_id = ?1";
@@ -75,8 +77,9 @@ public:
             std::unique_ptr<Stmt>& stmt;
             const char* sql;
         };
-        for (Item it : {Item{m_put, k_put}, Item{m_load, k_load}, Item{m_erase, k_erase}, Item{m_count, k_count},
-                        Item{m_trace_stored, k_trace_stored}, Item{m_dead, k_dead}}) {
+        for (Item it :
+             {Item{m_put, k_put}, Item{m_load, k_load}, Item{m_erase, k_erase},
+              Item{m_count, k_count}, Item{m_trace_stored, k_trace_stored}, Item{m_dead, k_dead}}) {
             it.stmt = std::make_unique<Stmt>();
             if (it.stmt->prepare(m_db, it.sql) != SQLITE_OK) {
                 return error("preparing span store statements");
@@ -108,7 +111,8 @@ public:
         m_load->reset();
         int rc = 0;
         while ((rc = m_load->step()) == SQLITE_ROW) {
-            out.push_back({m_load->col_text(0), m_load->col_text(1), m_load->col_int(2), m_load->col_text(3)});
+            out.push_back({m_load->col_text(0), m_load->col_text(1), m_load->col_int(2),
+                           m_load->col_text(3)});
         }
         m_load->reset();
         if (rc != SQLITE_DONE) {
@@ -197,9 +201,11 @@ private:
 
 }  // namespace
 
-Result<std::unique_ptr<SpanStore>> open_sqlite_span_store(const std::string& sqlite_path, int busy_timeout_ms) {
+Result<std::unique_ptr<SpanStore>> open_sqlite_span_store(const std::string& sqlite_path,
+                                                          int busy_timeout_ms) {
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(sqlite_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc = sqlite3_open_v2(sqlite_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
         sqlite3_close_v2(db);
@@ -209,16 +215,19 @@ Result<std::unique_ptr<SpanStore>> open_sqlite_span_store(const std::string& sql
     sqlite3_busy_timeout(db, busy_timeout_ms);
     for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"}) {
         if (sqlite3_exec(db, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) {
-            return Status::io_error(std::string("span store: ") + pragma + ": " + sqlite3_errmsg(db));
+            return Status::io_error(std::string("span store: ") + pragma + ": " +
+                                    sqlite3_errmsg(db));
         }
     }
     {
         Stmt probe;
-        if (probe.prepare(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'otlp_spans'") !=
+        if (probe.prepare(
+                db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'otlp_spans'") !=
                 SQLITE_OK ||
             probe.step() != SQLITE_ROW) {
-            return Status::invalid_argument("span store: '" + sqlite_path +
-                                            "' has no otlp_spans table (open and migrate the store first)");
+            return Status::invalid_argument(
+                "span store: '" + sqlite_path +
+                "' has no otlp_spans table (open and migrate the store first)");
         }
     }
     if (Status st = store->prepare(); !st.ok()) {

@@ -60,7 +60,8 @@ public:
     int step() { return sqlite3_step(m_s); }
     std::string col_text(int i) const {
         auto* p = sqlite3_column_text(m_s, i);
-        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(m_s, i)))
+        return p ? std::string(reinterpret_cast<const char*>(p),
+                               static_cast<size_t>(sqlite3_column_bytes(m_s, i)))
                  : std::string();
     }
     bool col_null(int i) const { return sqlite3_column_type(m_s, i) == SQLITE_NULL; }

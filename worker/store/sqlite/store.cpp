@@ -77,7 +77,8 @@ RETURNING id
 }  // namespace
 
 struct SqliteStore::Statements {
-    Stmt insert_trace, update_trace, find_trace, insert_score, upsert_score, insert_dead, add_counter, enqueue, reg;
+    Stmt insert_trace, update_trace, find_trace, insert_score, upsert_score, insert_dead,
+        add_counter, enqueue, reg;
     Stmt begin, commit, rollback;
 };
 
@@ -123,8 +124,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
     }();
     (void)k_configured;
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(options.sqlite_path.c_str(), &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc =
+        sqlite3_open_v2(options.sqlite_path.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
         sqlite3_close_v2(db);
@@ -185,7 +187,8 @@ Status SqliteStore::migrate() {
         Status st = exec(sql.c_str());
         if (!st.ok()) {
             (void)exec("ROLLBACK");  // best effort: the error being returned matters more
-            return Status::io_error("migration " + std::to_string(i + 1) + " failed: " + st.message());
+            return Status::io_error("migration " + std::to_string(i + 1) +
+                                    " failed: " + st.message());
         }
         ASSAY_RETURN_IF_ERROR(exec("COMMIT"));
     }
@@ -197,12 +200,17 @@ Status SqliteStore::prepare_all() {
         Stmt* s;
         const char* sql;
     };
-    P list[] = {{&m_stmts->insert_trace, k_insert_trace}, {&m_stmts->update_trace, k_update_trace},
+    P list[] = {{&m_stmts->insert_trace, k_insert_trace},
+                {&m_stmts->update_trace, k_update_trace},
                 {&m_stmts->find_trace, k_find_trace},
-                {&m_stmts->insert_score, k_insert_score}, {&m_stmts->upsert_score, k_upsert_score},
-                {&m_stmts->insert_dead, k_insert_dead},   {&m_stmts->add_counter, k_add_counter},
-                {&m_stmts->enqueue, k_enqueue},           {&m_stmts->reg, k_register},
-                {&m_stmts->begin, "BEGIN IMMEDIATE"},     {&m_stmts->commit, "COMMIT"},
+                {&m_stmts->insert_score, k_insert_score},
+                {&m_stmts->upsert_score, k_upsert_score},
+                {&m_stmts->insert_dead, k_insert_dead},
+                {&m_stmts->add_counter, k_add_counter},
+                {&m_stmts->enqueue, k_enqueue},
+                {&m_stmts->reg, k_register},
+                {&m_stmts->begin, "BEGIN IMMEDIATE"},
+                {&m_stmts->commit, "COMMIT"},
                 {&m_stmts->rollback, "ROLLBACK"}};
     for (auto& p : list) {
         if (p.s->prepare(m_db, p.sql) != SQLITE_OK) {
@@ -247,7 +255,8 @@ Status SqliteStore::register_scorers(const std::vector<ScorerVersionInfo>& versi
     return {};
 }
 
-Result<int64_t> SqliteStore::version_id(const std::string& scorer, const std::string& version) const {
+Result<int64_t> SqliteStore::version_id(const std::string& scorer,
+                                        const std::string& version) const {
     for (const auto& v : m_version_ids) {
         if (v.scorer == scorer && v.version == version) {
             return v.id;
@@ -261,7 +270,8 @@ Result<int64_t> SqliteStore::trace_row_id(const std::string& trace_id, int32_t b
                                           const std::vector<int64_t>& ids) {
     if (batch_index >= 0) {
         if (static_cast<size_t>(batch_index) >= ids.size()) {
-            return Status::internal("batch_index " + std::to_string(batch_index) + " is outside the batch");
+            return Status::internal("batch_index " + std::to_string(batch_index) +
+                                    " is outside the batch");
         }
         return ids[static_cast<size_t>(batch_index)];
     }
@@ -436,8 +446,9 @@ Result<std::vector<BottomRow>> SqliteStore::bottom(const BottomQuery& q) {
     std::string version = q.scorer_version;
     if (version.empty()) {
         Stmt v;
-        if (v.prepare(m_db, "SELECT version FROM scorer_versions WHERE scorer = ?1 "
-                            "ORDER BY last_seen_ms DESC, id DESC LIMIT 1") != SQLITE_OK) {
+        if (v.prepare(m_db,
+                      "SELECT version FROM scorer_versions WHERE scorer = ?1 "
+                      "ORDER BY last_seen_ms DESC, id DESC LIMIT 1") != SQLITE_OK) {
             return error("preparing version lookup");
         }
         v.bind_text(1, q.scorer);
@@ -445,7 +456,8 @@ Result<std::vector<BottomRow>> SqliteStore::bottom(const BottomQuery& q) {
         if (rc == SQLITE_ROW) {
             version = v.col_text(0);
         } else if (rc == SQLITE_DONE) {
-            return Status::not_found("no scorer named '" + q.scorer + "' has written to this store");
+            return Status::not_found("no scorer named '" + q.scorer +
+                                     "' has written to this store");
         } else {
             return error("looking up scorer version");
         }
@@ -453,7 +465,8 @@ Result<std::vector<BottomRow>> SqliteStore::bottom(const BottomQuery& q) {
     std::string sql =
         "SELECT t.trace_id, v.version, s.value, s.passed, s.label, s.explanation, t.ts_ms, "
         "t.feature, t.tenant, t.prompt_version, t.model, t.raw "
-        "FROM scorer_versions v JOIN scores s ON s.scorer_version = v.id JOIN traces t ON t.id = s.trace "
+        "FROM scorer_versions v JOIN scores s ON s.scorer_version = v.id JOIN traces t ON t.id = "
+        "s.trace "
         "WHERE v.scorer = ?1 AND v.version = ?2 AND s.decision = 0";
     if (!q.feature.empty()) {
         sql += " AND t.feature = ?3";
@@ -523,7 +536,8 @@ Result<std::vector<BottomRow>> SqliteStore::bottom(const BottomQuery& q) {
 
 Result<StoredTrace> SqliteStore::trace(const std::string& trace_id) {
     Stmt t;
-    if (t.prepare(m_db, "SELECT raw, ts_ms, received_ms, id FROM traces WHERE trace_id = ?1") != SQLITE_OK) {
+    if (t.prepare(m_db, "SELECT raw, ts_ms, received_ms, id FROM traces WHERE trace_id = ?1") !=
+        SQLITE_OK) {
         return error("preparing trace lookup");
     }
     t.bind_text(1, trace_id);
@@ -540,9 +554,11 @@ Result<StoredTrace> SqliteStore::trace(const std::string& trace_id) {
     out.received_ms = t.col_int(2);
     const int64_t row_id = t.col_int(3);
     Stmt s;
-    if (s.prepare(m_db, "SELECT v.scorer, v.version, s.decision, s.value, s.passed, s.label, s.explanation, "
-                        "s.reason, s.at_ms FROM scores s JOIN scorer_versions v ON v.id = s.scorer_version "
-                        "WHERE s.trace = ?1 ORDER BY v.scorer, s.at_ms") != SQLITE_OK) {
+    if (s.prepare(
+            m_db,
+            "SELECT v.scorer, v.version, s.decision, s.value, s.passed, s.label, s.explanation, "
+            "s.reason, s.at_ms FROM scores s JOIN scorer_versions v ON v.id = s.scorer_version "
+            "WHERE s.trace = ?1 ORDER BY v.scorer, s.at_ms") != SQLITE_OK) {
         return error("preparing score lookup");
     }
     s.bind_int(1, row_id);
@@ -595,8 +611,9 @@ Result<StoreCounts> SqliteStore::counts() {
 
 Result<std::vector<CounterDelta>> SqliteStore::sampler_counters() {
     Stmt st;
-    if (st.prepare(m_db, "SELECT scorer, day, seen, in_scope, sampled, forced FROM sampler_counters "
-                         "ORDER BY scorer, day") != SQLITE_OK) {
+    if (st.prepare(m_db,
+                   "SELECT scorer, day, seen, in_scope, sampled, forced FROM sampler_counters "
+                   "ORDER BY scorer, day") != SQLITE_OK) {
         return error("preparing counters query");
     }
     std::vector<CounterDelta> out;

@@ -28,13 +28,14 @@ public:
     Result<StoreCounts> counts() override;
     Result<std::vector<CounterDelta>> sampler_counters() override;
     // LLM judges: implemented in sqlite_store_judge.cpp.
-    Result<std::vector<PendingJudgeTask>> claim_judge_tasks(const std::string& scorer,
-                                                              const std::string& scorer_version, int limit,
-                                                              const std::vector<std::string>& skip) override;
+    Result<std::vector<PendingJudgeTask>> claim_judge_tasks(
+        const std::string& scorer, const std::string& scorer_version, int limit,
+        const std::vector<std::string>& skip) override;
     Status write_judge_outcome(const JudgeOutcome& outcome) override;
     Status record_llm_calls(const std::vector<JudgeCacheEntry>& cache,
                             const std::vector<JudgeSpend>& spend) override;
-    Result<std::optional<JudgeCacheEntry>> judge_cache_get(const std::string& request_hash) override;
+    Result<std::optional<JudgeCacheEntry>> judge_cache_get(
+        const std::string& request_hash) override;
     Result<JudgeSpend> judge_spend(const std::string& judge, const std::string& day) override;
     Result<JudgeStatusReport> judge_status(const std::string& day, int recent_errors) override;
     Result<std::vector<BackfillCandidate>> backfill_candidates(const BackfillQuery& q) override;
@@ -66,7 +67,7 @@ private:
     Result<int64_t> version_id(const std::string& scorer, const std::string& version) const;
     // The traces.id of a trace in this batch (by batch_index) or stored.
     Result<int64_t> trace_row_id(const std::string& trace_id, int32_t batch_index,
-                                          const std::vector<int64_t>& ids);
+                                 const std::vector<int64_t>& ids);
 
     sqlite3* m_db;
     std::string m_path;

@@ -4,10 +4,10 @@
 
 #include <chrono>
 
+#include "core/clock.h"
 #include "store/judge_claimant.h"
 #include "store/sqlite/score_row.h"
 #include "store/sqlite/stmt.h"
-#include "core/clock.h"
 #include "store/sqlite/store.h"
 
 namespace assay {
@@ -48,10 +48,9 @@ ON CONFLICT (judge, day) DO UPDATE SET calls = calls + excluded.calls,
 
 }  // namespace
 
-Result<std::vector<PendingJudgeTask>> SqliteStore::claim_judge_tasks(const std::string& scorer,
-                                                                     const std::string& scorer_version,
-                                                                     int limit,
-                                                                     const std::vector<std::string>& skip) {
+Result<std::vector<PendingJudgeTask>> SqliteStore::claim_judge_tasks(
+    const std::string& scorer, const std::string& scorer_version, int limit,
+    const std::vector<std::string>& skip) {
     auto version = version_id(scorer, scorer_version);
     if (!version.ok()) {
         return version.status();
@@ -63,8 +62,9 @@ Result<std::vector<PendingJudgeTask>> SqliteStore::claim_judge_tasks(const std::
     Status st = [&]() -> Status {
         // Renew this claimant's claims (its in-flight tasks) first.
         Stmt renew;
-        if (renew.prepare(m_db, "UPDATE judge_queue SET claimed_until_ms = ?3 "
-                                "WHERE scorer_version = ?1 AND claimed_by = ?2") != SQLITE_OK) {
+        if (renew.prepare(m_db,
+                          "UPDATE judge_queue SET claimed_until_ms = ?3 "
+                          "WHERE scorer_version = ?1 AND claimed_by = ?2") != SQLITE_OK) {
             return error("preparing judge claim renewal");
         }
         renew.bind_int(1, *version);
@@ -76,13 +76,15 @@ Result<std::vector<PendingJudgeTask>> SqliteStore::claim_judge_tasks(const std::
         // Candidates: unclaimed, ours, expired, or held by another claimant
         // that may be a dead process of this host (checked below).
         Stmt sel;
-        if (sel.prepare(m_db, "SELECT q.trace, t.trace_id, t.raw, q.enqueued_ms, q.attempts, q.claimed_by, "
-                              "coalesce(q.claimed_until_ms, 0) "
-                              "FROM judge_queue q JOIN traces t ON t.id = q.trace "
-                              "WHERE q.scorer_version = ?1 AND (q.claimed_by IS NULL OR q.claimed_by = ?2 "
-                              "OR q.claimed_until_ms IS NULL OR q.claimed_until_ms < ?3 "
-                              "OR substr(q.claimed_by, 1, length(?4)) = ?4) "
-                              "ORDER BY q.enqueued_ms, q.trace") != SQLITE_OK) {
+        if (sel.prepare(
+                m_db,
+                "SELECT q.trace, t.trace_id, t.raw, q.enqueued_ms, q.attempts, q.claimed_by, "
+                "coalesce(q.claimed_until_ms, 0) "
+                "FROM judge_queue q JOIN traces t ON t.id = q.trace "
+                "WHERE q.scorer_version = ?1 AND (q.claimed_by IS NULL OR q.claimed_by = ?2 "
+                "OR q.claimed_until_ms IS NULL OR q.claimed_until_ms < ?3 "
+                "OR substr(q.claimed_by, 1, length(?4)) = ?4) "
+                "ORDER BY q.enqueued_ms, q.trace") != SQLITE_OK) {
             return error("preparing judge queue claim");
         }
         const std::string host_prefix = m_claimant.substr(0, m_claimant.find(':') + 1);
@@ -123,8 +125,10 @@ Result<std::vector<PendingJudgeTask>> SqliteStore::claim_judge_tasks(const std::
         }
         sel.reset();
         Stmt claim;
-        if (!rows.empty() && claim.prepare(m_db, "UPDATE judge_queue SET claimed_by = ?3, claimed_until_ms = ?4 "
-                                                 "WHERE trace = ?1 AND scorer_version = ?2") != SQLITE_OK) {
+        if (!rows.empty() &&
+            claim.prepare(m_db,
+                          "UPDATE judge_queue SET claimed_by = ?3, claimed_until_ms = ?4 "
+                          "WHERE trace = ?1 AND scorer_version = ?2") != SQLITE_OK) {
             return error("preparing judge claim");
         }
         for (int64_t row : rows) {
@@ -170,9 +174,10 @@ Status SqliteStore::write_judge_locked(const JudgeOutcome& o) {
         }
     }
     Stmt q;
-    const char* queue_sql = o.score ? "DELETE FROM judge_queue WHERE trace = ?1 AND scorer_version = ?2"
-                                    : "UPDATE judge_queue SET attempts = attempts + 1, claimed_by = NULL, "
-                                      "claimed_until_ms = NULL WHERE trace = ?1 AND scorer_version = ?2";
+    const char* queue_sql =
+        o.score ? "DELETE FROM judge_queue WHERE trace = ?1 AND scorer_version = ?2"
+                : "UPDATE judge_queue SET attempts = attempts + 1, claimed_by = NULL, "
+                  "claimed_until_ms = NULL WHERE trace = ?1 AND scorer_version = ?2";
     if (q.prepare(m_db, queue_sql) != SQLITE_OK) {
         return error("preparing judge queue update");
     }
@@ -278,10 +283,13 @@ Status SqliteStore::record_llm_calls(const std::vector<JudgeCacheEntry>& cache,
     return in_write_txn([&] { return write_cache_and_spend_locked(cache, spend); });
 }
 
-Result<std::optional<JudgeCacheEntry>> SqliteStore::judge_cache_get(const std::string& request_hash) {
+Result<std::optional<JudgeCacheEntry>> SqliteStore::judge_cache_get(
+    const std::string& request_hash) {
     Stmt st;
-    if (st.prepare(m_db, "SELECT judge, model, reply, input_tokens, output_tokens, at_ms FROM judge_cache "
-                         "WHERE request_hash = ?1") != SQLITE_OK) {
+    if (st.prepare(
+            m_db,
+            "SELECT judge, model, reply, input_tokens, output_tokens, at_ms FROM judge_cache "
+            "WHERE request_hash = ?1") != SQLITE_OK) {
         return error("preparing judge cache lookup");
     }
     st.bind_text(1, request_hash);
@@ -305,8 +313,10 @@ Result<std::optional<JudgeCacheEntry>> SqliteStore::judge_cache_get(const std::s
 
 Result<JudgeSpend> SqliteStore::judge_spend(const std::string& judge, const std::string& day) {
     Stmt st;
-    if (st.prepare(m_db, "SELECT calls, input_tokens, output_tokens, cost_usd, cache_hits FROM judge_spend "
-                         "WHERE judge = ?1 AND day = ?2") != SQLITE_OK) {
+    if (st.prepare(
+            m_db,
+            "SELECT calls, input_tokens, output_tokens, cost_usd, cache_hits FROM judge_spend "
+            "WHERE judge = ?1 AND day = ?2") != SQLITE_OK) {
         return error("preparing judge spend lookup");
     }
     st.bind_text(1, judge);
@@ -330,9 +340,10 @@ Result<JudgeSpend> SqliteStore::judge_spend(const std::string& judge, const std:
 Result<JudgeStatusReport> SqliteStore::judge_status(const std::string& day, int recent_errors) {
     JudgeStatusReport out;
     Stmt q;
-    if (q.prepare(m_db, "SELECT v.scorer, v.version, count(*), min(q.enqueued_ms) FROM judge_queue q "
-                        "JOIN scorer_versions v ON v.id = q.scorer_version "
-                        "GROUP BY q.scorer_version ORDER BY v.scorer, v.version") != SQLITE_OK) {
+    if (q.prepare(m_db,
+                  "SELECT v.scorer, v.version, count(*), min(q.enqueued_ms) FROM judge_queue q "
+                  "JOIN scorer_versions v ON v.id = q.scorer_version "
+                  "GROUP BY q.scorer_version ORDER BY v.scorer, v.version") != SQLITE_OK) {
         return error("preparing judge queue depth");
     }
     int rc = 0;
@@ -343,8 +354,9 @@ Result<JudgeStatusReport> SqliteStore::judge_status(const std::string& day, int 
         return error("reading judge queue depth");
     }
     Stmt s;
-    if (s.prepare(m_db, "SELECT judge, day, calls, input_tokens, output_tokens, cost_usd, cache_hits "
-                        "FROM judge_spend WHERE day = ?1 ORDER BY judge") != SQLITE_OK) {
+    if (s.prepare(m_db,
+                  "SELECT judge, day, calls, input_tokens, output_tokens, cost_usd, cache_hits "
+                  "FROM judge_spend WHERE day = ?1 ORDER BY judge") != SQLITE_OK) {
         return error("preparing judge spend read");
     }
     s.bind_text(1, day);
@@ -356,26 +368,31 @@ Result<JudgeStatusReport> SqliteStore::judge_status(const std::string& day, int 
         return error("reading judge spend");
     }
     Stmt e;
-    if (e.prepare(m_db, "SELECT trace_id, scorer, judge, error_type, error_message, at_ms FROM judgements_view "
-                        "WHERE error_type IS NOT NULL ORDER BY id DESC LIMIT ?1") != SQLITE_OK) {
+    if (e.prepare(
+            m_db,
+            "SELECT trace_id, scorer, judge, error_type, error_message, at_ms FROM judgements_view "
+            "WHERE error_type IS NOT NULL ORDER BY id DESC LIMIT ?1") != SQLITE_OK) {
         return error("preparing judge error read");
     }
     e.bind_int(1, recent_errors);
     while ((rc = e.step()) == SQLITE_ROW) {
-        out.recent_errors.push_back(
-            {e.col_text(0), e.col_text(1), e.col_text(2), e.col_text(3), e.col_text(4), e.col_int(5)});
+        out.recent_errors.push_back({e.col_text(0), e.col_text(1), e.col_text(2), e.col_text(3),
+                                     e.col_text(4), e.col_int(5)});
     }
     if (rc != SQLITE_DONE) {
         return error("reading judge errors");
     }
     Stmt l;
-    if (l.prepare(m_db, "SELECT trace_id, scorer, judge, error_type, error_message, at_ms FROM judgements_view "
-                        "WHERE id IN (SELECT max(id) FROM judgements GROUP BY judge) ORDER BY judge") != SQLITE_OK) {
+    if (l.prepare(
+            m_db,
+            "SELECT trace_id, scorer, judge, error_type, error_message, at_ms FROM judgements_view "
+            "WHERE id IN (SELECT max(id) FROM judgements GROUP BY judge) ORDER BY judge") !=
+        SQLITE_OK) {
         return error("preparing last judgement read");
     }
     while ((rc = l.step()) == SQLITE_ROW) {
-        out.last_by_judge.push_back(
-            {l.col_text(0), l.col_text(1), l.col_text(2), l.col_text(3), l.col_text(4), l.col_int(5)});
+        out.last_by_judge.push_back({l.col_text(0), l.col_text(1), l.col_text(2), l.col_text(3),
+                                     l.col_text(4), l.col_int(5)});
     }
     if (rc != SQLITE_DONE) {
         return error("reading last judgements");
@@ -385,26 +402,28 @@ Result<JudgeStatusReport> SqliteStore::judge_status(const std::string& day, int 
 
 Result<std::vector<BackfillCandidate>> SqliteStore::backfill_candidates(const BackfillQuery& q) {
     Stmt v;
-    if (v.prepare(m_db, "SELECT id FROM scorer_versions WHERE scorer = ?1 AND version = ?2") != SQLITE_OK) {
+    if (v.prepare(m_db, "SELECT id FROM scorer_versions WHERE scorer = ?1 AND version = ?2") !=
+        SQLITE_OK) {
         return error("preparing scorer version lookup");
     }
     v.bind_text(1, q.scorer);
     v.bind_text(2, q.scorer_version);
     int rc = v.step();
     if (rc != SQLITE_ROW) {
-        return rc == SQLITE_DONE ? Status::not_found("scorer '" + q.scorer + "' version '" + q.scorer_version +
-                                                     "' is not in the store")
+        return rc == SQLITE_DONE ? Status::not_found("scorer '" + q.scorer + "' version '" +
+                                                     q.scorer_version + "' is not in the store")
                                  : error("looking up scorer version");
     }
     const int64_t version = v.col_int(0);
     // Decisions 0 scored, 3 skipped_missing_input and 4 pending are final or
     // in progress: those traces are never judged twice.
     Stmt st;
-    if (st.prepare(m_db, "SELECT t.trace_id, t.raw FROM traces t "
-                         "WHERE (?1 IS NULL OR t.ts_ms >= ?1) AND (?2 = '' OR t.feature = ?2) "
-                         "AND NOT EXISTS (SELECT 1 FROM scores s WHERE s.trace = t.id "
-                         "AND s.scorer_version = ?3 AND s.decision IN (0, 3, 4)) "
-                         "ORDER BY t.ts_ms, t.id LIMIT ?4") != SQLITE_OK) {
+    if (st.prepare(m_db,
+                   "SELECT t.trace_id, t.raw FROM traces t "
+                   "WHERE (?1 IS NULL OR t.ts_ms >= ?1) AND (?2 = '' OR t.feature = ?2) "
+                   "AND NOT EXISTS (SELECT 1 FROM scores s WHERE s.trace = t.id "
+                   "AND s.scorer_version = ?3 AND s.decision IN (0, 3, 4)) "
+                   "ORDER BY t.ts_ms, t.id LIMIT ?4") != SQLITE_OK) {
         return error("preparing backfill query");
     }
     st.bind_opt(1, q.since_ms);
