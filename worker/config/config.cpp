@@ -172,6 +172,24 @@ scorers:
 )yaml";
 }
 
+std::string store_path_setting(const std::string& flag,
+                               const std::map<std::string, std::string>& env) {
+    if (!flag.empty()) {
+        return flag;
+    }
+    auto it = env.find("ASSAY_DB");
+    return it != env.end() && !it->second.empty() ? it->second : "assay.db";
+}
+
+std::string review_token_setting(const std::string& flag,
+                                 const std::map<std::string, std::string>& env) {
+    if (!flag.empty()) {
+        return flag;
+    }
+    auto it = env.find("ASSAY_REVIEW_TOKEN");
+    return it != env.end() ? it->second : "";
+}
+
 std::map<std::string, std::string> environ_map() {
     std::map<std::string, std::string> out;
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
