@@ -151,7 +151,8 @@ judges:
 
 TEST_CASE("config: commands without a config file take flag > environment > default") {
     const std::map<std::string, std::string> none;
-    const std::map<std::string, std::string> env = {{"ASSAY_DB", "env.db"}, {"ASSAY_REVIEW_TOKEN", "from-env"}};
+    const std::map<std::string, std::string> env = {{"ASSAY_DB", "env.db"},
+                                                    {"ASSAY_REVIEW_TOKEN", "from-env"}};
     CHECK(assay::store_path_setting("flag.db", env) == "flag.db");
     CHECK(assay::store_path_setting("", env) == "env.db");
     CHECK(assay::store_path_setting("", none) == "assay.db");
