@@ -34,20 +34,6 @@ RETURNING id
 
 const char* k_find_trace = "SELECT id FROM traces WHERE trace_id = ?1";
 
-// Rows of a trace inserted in this batch cannot exist yet: plain insert.
-const char* k_insert_score = R"sql(
-INSERT INTO scores (trace, scorer_version, decision, value, passed, label, explanation, reason, at_ms)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-)sql";
-
-const char* k_upsert_score = R"sql(
-INSERT INTO scores (trace, scorer_version, decision, value, passed, label, explanation, reason, at_ms)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-ON CONFLICT (trace, scorer_version) DO UPDATE SET decision = excluded.decision,
-  value = excluded.value, passed = excluded.passed, label = excluded.label,
-  explanation = excluded.explanation, reason = excluded.reason, at_ms = excluded.at_ms
-)sql";
-
 const char* k_insert_dead = R"sql(
 INSERT INTO dead_letters (received_ms, source, line, error, raw, raw_bytes)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -203,8 +189,8 @@ Status SqliteStore::prepare_all() {
     P list[] = {{&m_stmts->insert_trace, k_insert_trace},
                 {&m_stmts->update_trace, k_update_trace},
                 {&m_stmts->find_trace, k_find_trace},
-                {&m_stmts->insert_score, k_insert_score},
-                {&m_stmts->upsert_score, k_upsert_score},
+                {&m_stmts->insert_score, sqlite_detail::k_insert_score},
+                {&m_stmts->upsert_score, sqlite_detail::k_upsert_score},
                 {&m_stmts->insert_dead, k_insert_dead},
                 {&m_stmts->add_counter, k_add_counter},
                 {&m_stmts->enqueue, k_enqueue},
