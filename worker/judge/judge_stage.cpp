@@ -18,6 +18,7 @@
 #include "judge/judge_redaction.h"
 #include "judge/reply_parser.h"
 #include "judge/rubric.h"
+#include "judge/rubric_render.h"
 #include "llm/judge_client.h"
 #include "store/store.h"
 
