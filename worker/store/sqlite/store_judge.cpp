@@ -1,5 +1,8 @@
 // SqliteStore: the LLM-judge queries (store.h, "LLM judges"). Kept apart from
-// the hot trace/score path in store.cpp. All SQL is parameterised.
+// the hot trace/score path in store.cpp. All SQL is parameterised. Slightly
+// over ~400 lines: one job, the judge queue's life cycle (claims with lease
+// renewal and dead-claimant recovery, the outcome written in one
+// transaction, spend and cache).
 #include <sqlite3.h>
 
 #include <chrono>
