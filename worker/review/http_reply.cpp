@@ -6,7 +6,7 @@ namespace assay::review {
 
 using nlohmann::json;
 
-void send_json(httplib::Response& res, const json& j, int status = 200) {
+void send_json(httplib::Response& res, const json& j, int status) {
     res.status = status;
     res.set_header("Cache-Control", "no-store");
     res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace),
