@@ -893,7 +893,8 @@ TEST_CASE("extended thinking: Anthropic's budget rules and thinking blocks") {
     res = post_anthropic(cli, body.dump());
     REQUIRE(res);
     CHECK(res->status == 400);  // max_tokens (200) not above the budget
-    CHECK(json::parse(res->body)["error"]["message"].get<std::string>().find("max_tokens") == 0);
+    CHECK(json::parse(res->body)["error"]["message"].get<std::string>().find(
+              "`max_tokens` must be greater than `thinking.budget_tokens`") == 0);
     body["max_tokens"] = 4096;
     body["temperature"] = 0;
     res = post_anthropic(cli, body.dump());

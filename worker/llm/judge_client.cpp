@@ -1,3 +1,10 @@
+// The judge client's event loop (CurlJudgeClient): scheduling under the
+// limits (concurrency, RPM/TPM buckets, Retry-After holds, breaker, AIMD),
+// retries, pauses, billing and results. Over 400 lines for a reason: it is
+// one class whose members are the loop thread's state; what could stand
+// alone lives beside it: option checks (judge_options_check.cpp), what an
+// attempt means (attempt_outcome.cpp), the libcurl handle (curl_transfer.cpp)
+// and one wire format per API (wire_*.cpp).
 #include "llm/judge_client.h"
 
 #include <curl/curl.h>

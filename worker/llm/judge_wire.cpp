@@ -55,6 +55,22 @@ const json* object_field(const json& j, const char* key) {
     return it != j.end() && it->is_object() ? &*it : nullptr;
 }
 
+void read_openai_usage(const json& reply_json, const std::string& input_key,
+                       const std::string& output_key, JudgeReply& reply) {
+    const json* usage = object_field(reply_json, "usage");
+    if (usage == nullptr) {
+        return;
+    }
+    reply.input_tokens = int_field(*usage, input_key.c_str());
+    reply.output_tokens = int_field(*usage, output_key.c_str());
+    if (const json* in = object_field(*usage, (input_key + "_details").c_str())) {
+        reply.cached_input_tokens = std::min(reply.input_tokens, int_field(*in, "cached_tokens"));
+    }
+    if (const json* out = object_field(*usage, (output_key + "_details").c_str())) {
+        reply.reasoning_tokens = std::min(reply.output_tokens, int_field(*out, "reasoning_tokens"));
+    }
+}
+
 }  // namespace wire
 
 using wire::string_field;

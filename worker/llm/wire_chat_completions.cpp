@@ -51,18 +51,7 @@ Result<JudgeReply> parse_chat_completions(const json& j) {
         // A reasoning model that spent the whole budget thinking sends null.
         return Status::invalid_argument("reply has no choices[0].message.content string");
     }
-    if (const json* usage = object_field(j, "usage")) {
-        reply.input_tokens = int_field(*usage, "prompt_tokens");
-        reply.output_tokens = int_field(*usage, "completion_tokens");
-        if (const json* in = object_field(*usage, "prompt_tokens_details")) {
-            reply.cached_input_tokens =
-                std::min(reply.input_tokens, int_field(*in, "cached_tokens"));
-        }
-        if (const json* out = object_field(*usage, "completion_tokens_details")) {
-            reply.reasoning_tokens =
-                std::min(reply.output_tokens, int_field(*out, "reasoning_tokens"));
-        }
-    }
+    read_openai_usage(j, "prompt_tokens", "completion_tokens", reply);
     return reply;
 }
 

@@ -35,5 +35,10 @@ Result<JudgeReply> parse_anthropic_messages(const nlohmann::json& reply);
 std::string string_field(const nlohmann::json& j, const char* key);
 std::int64_t int_field(const nlohmann::json& j, const char* key);  // >= 0; 0 when absent
 const nlohmann::json* object_field(const nlohmann::json& j, const char* key);  // or nullptr
+// OpenAI's usage object (chat: prompt_tokens / completion_tokens; Responses:
+// input_tokens / output_tokens), each with its <name>_details holding
+// cached_tokens and reasoning_tokens, into reply's token counts.
+void read_openai_usage(const nlohmann::json& reply_json, const std::string& input_key,
+                       const std::string& output_key, JudgeReply& reply);
 
 }  // namespace assay::wire

@@ -69,18 +69,7 @@ Result<JudgeReply> parse_responses(const json& j) {
     if (!any_text && !reply.truncated) {
         return Status::invalid_argument("reply has no output_text in a message item");
     }
-    if (const json* usage = object_field(j, "usage")) {
-        reply.input_tokens = int_field(*usage, "input_tokens");
-        reply.output_tokens = int_field(*usage, "output_tokens");
-        if (const json* in = object_field(*usage, "input_tokens_details")) {
-            reply.cached_input_tokens =
-                std::min(reply.input_tokens, int_field(*in, "cached_tokens"));
-        }
-        if (const json* out = object_field(*usage, "output_tokens_details")) {
-            reply.reasoning_tokens =
-                std::min(reply.output_tokens, int_field(*out, "reasoning_tokens"));
-        }
-    }
+    read_openai_usage(j, "input_tokens", "output_tokens", reply);
     return reply;
 }
 
