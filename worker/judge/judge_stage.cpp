@@ -41,8 +41,8 @@ std::string money(double v) {
 // Errors that leave the task pending: nothing is wrong with the trace.
 bool leaves_pending(JudgeError e) {
     return e == JudgeError::paused || e == JudgeError::auth || e == JudgeError::billing ||
-           e == JudgeError::unknown_model || e == JudgeError::cancelled ||
-           e == JudgeError::circuit_open;
+           e == JudgeError::unknown_model || e == JudgeError::unsupported_parameter ||
+           e == JudgeError::cancelled || e == JudgeError::circuit_open;
 }
 
 }  // namespace
@@ -63,6 +63,7 @@ struct JudgeStage::Impl {
     };
     struct Slot {
         size_t judge = 0;
+        std::string member;  // the ensemble member's name: the judge, or judge#i for samples
         JudgeRequest request;
         std::string key;
         double estimate = 0;
@@ -222,8 +223,15 @@ struct JudgeStage::Impl {
             JudgeState& js = judges[s.judge];
             pending = pending || s.keep_pending;
             if (s.rec.attempts > 0 || s.rec.cached) {
-                o.spend.push_back({js.rt.transport.name, day, s.rec.attempts, s.rec.input_tokens,
-                                   s.rec.output_tokens, s.rec.cost_usd, s.rec.cached ? 1 : 0});
+                JudgeSpend sp{js.rt.transport.name, day,
+                              s.rec.attempts,       s.rec.input_tokens,
+                              s.rec.output_tokens,  s.rec.cost_usd,
+                              s.rec.cached ? 1 : 0};
+                if (!s.rec.cached) {  // a cache hit re-uses recorded tokens: nothing billed
+                    sp.reasoning_tokens = s.rec.reasoning_tokens;
+                    sp.cached_input_tokens = s.rec.cached_input_tokens;
+                }
+                o.spend.push_back(std::move(sp));
             }
             if (s.cache_entry) {
                 o.cache.push_back(*s.cache_entry);
@@ -232,7 +240,7 @@ struct JudgeStage::Impl {
                 errors += (errors.empty() ? "" : "; ") + std::string("judge '") + s.rec.judge +
                           "': " + s.rec.error_type + ": " + s.rec.error_message;
             } else if (s.verdict) {
-                members.push_back({s.rec.judge, *s.verdict});
+                members.push_back({s.member, *s.verdict});
             }
         }
         if (pending) {
@@ -318,10 +326,9 @@ struct JudgeStage::Impl {
             return;
         }
         const std::string system(judge_system_message());
+        const int samples = sc.spec.samples;
         for (size_t j : scorer_judges[scorer]) {
             JudgeState& js = judges[j];
-            Slot s;
-            s.judge = j;
             std::string prompt = *plain;
             if (js.rt.redact.any()) {
                 auto r = render(rubric, redact_trace(*trace, js.rt.redact, setup.redactor));
@@ -333,14 +340,26 @@ struct JudgeStage::Impl {
                 }
                 prompt = std::move(r).value();
             }
-            s.key = judge_cache_key(js.rt.transport, rubric, system, prompt);
             const double in_tokens = static_cast<double>(system.size() + prompt.size()) / 4.0;
-            s.estimate = (in_tokens * js.rt.transport.price.input_per_mtok +
-                          js.rt.transport.max_tokens * js.rt.transport.price.output_per_mtok) /
-                         1e6;
-            s.request = JudgeRequest{system, std::move(prompt), task.task.trace_id};
-            s.rec = base_record(js, rubric, at);
-            task.slots.push_back(std::move(s));
+            for (int i = 1; i <= samples; ++i) {
+                Slot s;
+                s.judge = j;
+                s.member = js.rt.transport.name;
+                s.key = judge_cache_key(js.rt.transport, rubric, system, prompt);
+                s.request = JudgeRequest{system, prompt, task.task.trace_id};
+                if (samples > 1) {
+                    // Each sample is its own request: its own seed and cache entry.
+                    s.member += "#" + std::to_string(i);
+                    s.request.seed = i;
+                    s.key = judge_cache_key(js.rt.transport, rubric, system,
+                                            prompt + "\nsample " + std::to_string(i));
+                }
+                s.estimate = (in_tokens * js.rt.transport.price.input_per_mtok +
+                              js.rt.transport.max_tokens * js.rt.transport.price.output_per_mtok) /
+                             1e6;
+                s.rec = base_record(js, rubric, at);
+                task.slots.push_back(std::move(s));
+            }
         }
         // The cache first: a cached answer costs nothing, whatever the budget.
         for (Slot& s : task.slots) {
@@ -425,6 +444,8 @@ struct JudgeStage::Impl {
         s.rec.attempts += r.attempts;
         s.rec.input_tokens += r.input_tokens;
         s.rec.output_tokens += r.output_tokens;
+        s.rec.reasoning_tokens += r.reasoning_tokens;
+        s.rec.cached_input_tokens += r.cached_input_tokens;
         s.rec.cost_usd += r.cost_usd;
         s.rec.latency_ms = r.latency_ms;
         std::string outcome;
@@ -451,6 +472,7 @@ struct JudgeStage::Impl {
                     js.m.attempts += static_cast<uint64_t>(r.attempts);
                     js.m.input_tokens += r.input_tokens;
                     js.m.output_tokens += r.output_tokens;
+                    js.m.reasoning_tokens += r.reasoning_tokens;
                     js.m.cost_usd += r.cost_usd;
                 }
                 judge_log()->info("trace {}: judge '{}' reply did not parse ({}); asking once more",
@@ -484,6 +506,7 @@ struct JudgeStage::Impl {
             js.m.attempts += static_cast<uint64_t>(r.attempts);
             js.m.input_tokens += r.input_tokens;
             js.m.output_tokens += r.output_tokens;
+            js.m.reasoning_tokens += r.reasoning_tokens;
             js.m.cost_usd += r.cost_usd;
         }
         s.done = true;
