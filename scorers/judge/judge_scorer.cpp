@@ -27,6 +27,7 @@ Result<std::unique_ptr<DeferredScorer>> make_judge(ConfigBlock& block) {
     auto rubric = block.get_path("rubric");
     auto judges = block.get_string_list("judges");
     auto aggregate = block.get_string("aggregate").value_or("mean");
+    const auto samples = block.get_int("samples").value_or(1);
     if (!rubric) {
         block.fail("rubric", "is required (a rubric YAML file, e.g. rubrics/helpfulness.yaml)");
         return Status::invalid_argument("rubric missing");
@@ -40,6 +41,10 @@ Result<std::unique_ptr<DeferredScorer>> make_judge(ConfigBlock& block) {
         block.fail("aggregate", "must be mean, median or majority; got '" + aggregate + "'");
         return Status::invalid_argument("bad aggregate");
     }
+    if (samples < 1 || samples > 20) {
+        block.fail("samples", "must be within 1..20, got " + std::to_string(samples));
+        return Status::invalid_argument("bad samples");
+    }
     auto loaded = load_rubric(*rubric);
     if (!loaded.ok()) {
         block.fail("rubric", loaded.status().message());
@@ -50,6 +55,7 @@ Result<std::unique_ptr<DeferredScorer>> make_judge(ConfigBlock& block) {
     JudgeScorerSpec spec;
     spec.rubric = std::move(loaded).value();
     spec.judges = *judges;
+    spec.samples = static_cast<int>(samples);
     spec.aggregate = aggregate == "median"     ? JudgeAggregate::median
                      : aggregate == "majority" ? JudgeAggregate::majority
                                                : JudgeAggregate::mean;
@@ -69,7 +75,11 @@ ASSAY_REGISTER_SCORER((ScorerType{
          "a pairwise rubric (pairwise: true) makes the scorer gate-only (pairwise mode)"},
         {"judges", "list",
          "names of judges from the top-level 'judges' list (required); several = ensemble"},
-        {"aggregate", "string", "mean | median | majority over an ensemble (default mean)"},
+        {"aggregate", "string",
+         "mean | median | majority over an ensemble and its samples (default mean)"},
+        {"samples", "int",
+         "self-consistency: ask each judge this many times (1..20, default 1; chat completions "
+         "get seeds 1..k) and aggregate every sample"},
     },
     nullptr,
     &make_judge,

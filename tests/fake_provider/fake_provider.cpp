@@ -18,6 +18,8 @@
 #include <limits>
 #include <set>
 
+#include "model_rules.h"
+
 namespace assay::testing {
 
 namespace {
@@ -105,14 +107,16 @@ ErrorShape default_error(bool anthropic, int status, bool quota) {
     return {"invalid_request_error", "", "Scripted client error."};
 }
 
-std::string error_body(bool anthropic, const ErrorShape& e) {
+// `param`: OpenAI's error.param, the refused request field ("" is sent as null).
+std::string error_body(bool anthropic, const ErrorShape& e, const std::string& param_name = "") {
     if (anthropic) {
         return json{{"type", "error"}, {"error", {{"type", e.type}, {"message", e.message}}}}
             .dump();
     }
     json code = e.code.empty() ? json(nullptr) : json(e.code);
+    json param = param_name.empty() ? json(nullptr) : json(param_name);
     return json{
-        {"error", {{"message", e.message}, {"type", e.type}, {"param", nullptr}, {"code", code}}}}
+        {"error", {{"message", e.message}, {"type", e.type}, {"param", param}, {"code", code}}}}
         .dump();
 }
 
@@ -133,12 +137,29 @@ void add_text(const json& content, std::size_t& bytes) {
 }
 
 // The text of the last message with role "user" ("" when there is none).
+// The messages of a request: `messages`, or the Responses API's `input`.
+const json* message_list(const json& body) {
+    if (!body.is_object()) {
+        return nullptr;
+    }
+    for (const char* key : {"messages", "input"}) {
+        if (body.contains(key) && body.at(key).is_array()) {
+            return &body.at(key);
+        }
+    }
+    return nullptr;
+}
+
 std::string last_user_text(const json& body) {
     std::string out;
-    if (!body.is_object() || !body.contains("messages") || !body.at("messages").is_array()) {
+    if (body.is_object() && body.contains("input") && body.at("input").is_string()) {
+        return body.at("input").get<std::string>();  // Responses: input as one string
+    }
+    const json* messages = message_list(body);
+    if (messages == nullptr) {
         return out;
     }
-    for (const auto& m : body.at("messages")) {
+    for (const auto& m : *messages) {
         if (!m.is_object() || !m.contains("role") || m.at("role") != "user" ||
             !m.contains("content")) {
             continue;
@@ -167,11 +188,16 @@ std::int64_t estimate_prompt_tokens(const json& body) {
     if (!body.is_object()) {
         return 1;
     }
-    if (auto it = body.find("system"); it != body.end()) {
+    for (const char* key : {"system", "instructions"}) {
+        if (auto it = body.find(key); it != body.end()) {
+            add_text(*it, bytes);
+        }
+    }
+    if (auto it = body.find("input"); it != body.end() && it->is_string()) {
         add_text(*it, bytes);
     }
-    if (auto it = body.find("messages"); it != body.end() && it->is_array()) {
-        for (const auto& m : *it) {
+    if (const json* messages = message_list(body)) {
+        for (const auto& m : *messages) {
             if (m.is_object()) {
                 if (auto c = m.find("content"); c != m.end()) {
                     add_text(*c, bytes);
@@ -256,7 +282,7 @@ std::optional<Behaviour> parse_entry(const json& j, const std::string& where, in
         "latency_ms", "content",        "score",          "out_of_range",  "reasoning",
         "usage",      "finish_reason",  "status",         "retry_after_s", "quota",
         "error_type", "error_code",     "error_message",  "hang",          "hang_ms",
-        "malformed",  "quality_marker", "score_noise_sd", "echo"};
+        "malformed",  "quality_marker", "score_noise_sd", "echo",          "reasoning_tokens"};
     Behaviour b;
     for (const auto& [key, value] : j.items()) {
         if (key == "repeat" && repeat != nullptr) {
@@ -315,6 +341,13 @@ std::optional<Behaviour> parse_entry(const json& j, const std::string& where, in
             return std::nullopt;
         }
         b.score_noise_sd = v.get<double>();
+    }
+    if (j.contains("reasoning_tokens")) {
+        int n = 0;
+        if (!get_int(j, "reasoning_tokens", where, 0, n, error)) {
+            return std::nullopt;
+        }
+        b.reasoning_tokens = n;
     }
     if (j.contains("finish_reason") &&
         !get_string(j, "finish_reason", where, b.finish_reason, error)) {
@@ -590,10 +623,11 @@ nlohmann::json to_json(const RecordedRequest& r) {
 }
 
 nlohmann::json to_json(const FakeCounters& c) {
-    return json{
-        {"requests", c.requests},   {"openai", c.openai},       {"anthropic", c.anthropic},
-        {"replies", c.replies},     {"errors", c.errors},       {"hangs", c.hangs},
-        {"malformed", c.malformed}, {"in_flight", c.in_flight}, {"max_in_flight", c.max_in_flight}};
+    return json{{"requests", c.requests},   {"openai", c.openai},
+                {"anthropic", c.anthropic}, {"responses", c.responses},
+                {"replies", c.replies},     {"errors", c.errors},
+                {"hangs", c.hangs},         {"malformed", c.malformed},
+                {"in_flight", c.in_flight}, {"max_in_flight", c.max_in_flight}};
 }
 
 // --- FakeProvider -------------------------------------------------------------
@@ -609,6 +643,7 @@ FakeProvider::FakeProvider(FakeProviderOptions options)
     : m_options(std::move(options)),
       m_default(m_options.default_behaviour),
       m_known_models(m_options.known_models),
+      m_reasoning_models(m_options.reasoning_models),
       m_score_min(m_options.score_min),
       m_score_max(m_options.score_max),
       m_noise_rng(m_options.noise_seed) {}
@@ -734,14 +769,15 @@ bool FakeProvider::apply_script(const nlohmann::json& script, std::string& error
         error = "script: expected an object, got " + script.dump();
         return false;
     }
-    static const std::set<std::string> k_keys = {"default",   "queue",     "append",    "models",
-                                                 "score_min", "score_max", "noise_seed"};
+    static const std::set<std::string> k_keys = {"default",    "queue",           "append",
+                                                 "models",     "score_min",       "score_max",
+                                                 "noise_seed", "reasoning_models"};
     for (const auto& [key, value] : script.items()) {
         (void)value;
         if (k_keys.count(key) == 0) {
-            error =
-                key +
-                ": unknown key (default, queue, append, models, score_min, score_max, noise_seed)";
+            error = key +
+                    ": unknown key (default, queue, append, models, score_min, score_max, "
+                    "noise_seed, reasoning_models)";
             return false;
         }
     }
@@ -761,20 +797,25 @@ bool FakeProvider::apply_script(const nlohmann::json& script, std::string& error
         return false;
     }
     std::optional<std::vector<std::string>> models;
-    if (script.contains("models")) {
-        const auto& m = script.at("models");
+    std::optional<std::vector<std::string>> reasoning_models;
+    for (const char* key : {"models", "reasoning_models"}) {
+        if (!script.contains(key)) {
+            continue;
+        }
+        const auto& m = script.at(key);
+        auto& target = std::string(key) == "models" ? models : reasoning_models;
         bool ok = m.is_array();
         if (ok) {
-            models.emplace();
+            target.emplace();
             for (const auto& name : m) {
                 ok = ok && name.is_string();
                 if (ok) {
-                    models->push_back(name.get<std::string>());
+                    target->push_back(name.get<std::string>());
                 }
             }
         }
         if (!ok) {
-            error = "models: expected a list of model names, got " + m.dump();
+            error = std::string(key) + ": expected a list of model names, got " + m.dump();
             return false;
         }
     }
@@ -818,6 +859,9 @@ bool FakeProvider::apply_script(const nlohmann::json& script, std::string& error
     if (models) {
         m_known_models = std::move(*models);
     }
+    if (reasoning_models) {
+        m_reasoning_models = std::move(*reasoning_models);
+    }
     m_score_min = smin.value_or(m_score_min);
     m_score_max = smax.value_or(m_score_max);
     if (seed) {
@@ -850,6 +894,7 @@ void FakeProvider::reset() {
         m_default = m_options.default_behaviour;
         m_queue.clear();
         m_known_models = m_options.known_models;
+        m_reasoning_models = m_options.reasoning_models;
         m_score_min = m_options.score_min;
         m_score_max = m_options.score_max;
         m_noise_rng.seed(m_options.noise_seed);
@@ -943,6 +988,9 @@ void FakeProvider::install_routes() {
 
     s.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
         handle_api(Wire::openai, req, res);
+    });
+    s.Post("/v1/responses", [this](const httplib::Request& req, httplib::Response& res) {
+        handle_api(Wire::responses, req, res);
     });
     s.Post("/v1/messages", [this](const httplib::Request& req, httplib::Response& res) {
         handle_api(Wire::anthropic, req, res);
@@ -1065,47 +1113,127 @@ FakeProvider::Answer FakeProvider::make_reply(Wire wire, const Behaviour& b,
         }
         content = json{{"reasoning", reasoning}, {"score", score}}.dump();
     }
+    // Reasoning / thinking tokens come first and share the output budget.
+    const FakeApi api = wire == Wire::openai      ? FakeApi::chat_completions
+                        : wire == Wire::responses ? FakeApi::responses
+                                                  : FakeApi::anthropic_messages;
+    std::string model = "unknown";
+    if (body.is_object() && body.contains("model") && body.at("model").is_string()) {
+        model = body.at("model").get<std::string>();
+    }
+    const std::int64_t thinking = api == FakeApi::anthropic_messages ? thinking_budget(body) : 0;
+    bool reasoning_model = false;
+    if (api != FakeApi::anthropic_messages) {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        reasoning_model = is_reasoning_model(model, m_reasoning_models);
+    }
+    std::int64_t reasoning = 0;
+    if (reasoning_model || thinking > 0) {
+        reasoning = b.reasoning_tokens.value_or(thinking > 0
+                                                    ? std::min(thinking, k_default_reasoning_tokens)
+                                                    : k_default_reasoning_tokens);
+    }
+    std::int64_t content_tokens = estimate_tokens(content.size());
+    bool cut = false;
+    if (reasoning > 0) {
+        if (const auto budget = output_budget(api, body)) {
+            if (reasoning >= *budget) {
+                reasoning = *budget;
+                content.clear();
+                content_tokens = 0;
+                cut = true;
+            } else if (reasoning + content_tokens > *budget) {
+                content_tokens = *budget - reasoning;
+                content.resize(static_cast<std::size_t>(content_tokens) * 4);
+                cut = true;
+            }
+        }
+    }
+    const std::string finish = cut ? "length" : b.finish_reason;
     FakeUsage usage;
     if (b.usage) {
         usage = *b.usage;
     } else {
         usage.input_tokens = estimate_prompt_tokens(body);
-        usage.output_tokens = estimate_tokens(content.size());
-    }
-    std::string model = "unknown";
-    if (body.is_object() && body.contains("model") && body.at("model").is_string()) {
-        model = body.at("model").get<std::string>();
+        usage.output_tokens =
+            reasoning + (reasoning > 0 ? content_tokens : estimate_tokens(content.size()));
     }
 
     Answer a;
-    if (wire == Wire::openai) {
-        a.body = json{{"id", "chatcmpl-fake-" + std::to_string(id)},
-                      {"object", "chat.completion"},
-                      {"created", static_cast<std::int64_t>(std::time(nullptr))},
+    if (api == FakeApi::chat_completions) {
+        json u = {{"prompt_tokens", usage.input_tokens},
+                  {"completion_tokens", usage.output_tokens},
+                  {"total_tokens", usage.input_tokens + usage.output_tokens}};
+        if (reasoning_model) {
+            u["completion_tokens_details"] = {{"reasoning_tokens", reasoning}};
+        }
+        a.body = json{
+            {"id", "chatcmpl-fake-" + std::to_string(id)},
+            {"object", "chat.completion"},
+            {"created", static_cast<std::int64_t>(std::time(nullptr))},
+            {"model", model},
+            {"choices", json::array({{{"index", 0},
+                                      {"message", {{"role", "assistant"}, {"content", content}}},
+                                      {"logprobs", nullptr},
+                                      {"finish_reason", finish}}})},
+            {"usage",
+             std::move(
+                 u)}}.dump();
+    } else if (api == FakeApi::responses) {
+        json output = json::array();
+        if (reasoning > 0) {
+            output.push_back({{"type", "reasoning"},
+                              {"id", "rs_fake_" + std::to_string(id)},
+                              {"summary", json::array()}});
+        }
+        if (!content.empty() || !cut) {
+            output.push_back({{"type", "message"},
+                              {"id", "msg_fake_" + std::to_string(id)},
+                              {"status", cut ? "incomplete" : "completed"},
+                              {"role", "assistant"},
+                              {"content", json::array({{{"type", "output_text"},
+                                                        {"text", content},
+                                                        {"annotations", json::array()}}})}});
+        }
+        a.body = json{{"id", "resp_fake_" + std::to_string(id)},
+                      {"object", "response"},
+                      {"created_at", static_cast<std::int64_t>(std::time(nullptr))},
+                      {"status", cut ? "incomplete" : "completed"},
+                      {"incomplete_details",
+                       cut ? json{{"reason", "max_output_tokens"}} : json(nullptr)},
                       {"model", model},
-                      {"choices",
-                       json::array({{{"index", 0},
-                                     {"message", {{"role", "assistant"}, {"content", content}}},
-                                     {"logprobs", nullptr},
-                                     {"finish_reason", b.finish_reason}}})},
+                      {"output", std::move(output)},
                       {"usage",
-                       {{"prompt_tokens", usage.input_tokens},
-                        {"completion_tokens", usage.output_tokens},
+                       {{"input_tokens", usage.input_tokens},
+                        {"input_tokens_details", {{"cached_tokens", 0}}},
+                        {"output_tokens", usage.output_tokens},
+                        {"output_tokens_details", {{"reasoning_tokens", reasoning}}},
                         {"total_tokens", usage.input_tokens + usage.output_tokens}}}}
                      .dump();
     } else {
-        std::string stop_reason = b.finish_reason;
+        std::string stop_reason = finish;
         if (stop_reason == "stop") {
             stop_reason = "end_turn";
         } else if (stop_reason == "length") {
             stop_reason = "max_tokens";
+        }
+        json blocks = json::array();
+        if (thinking > 0) {
+            blocks.push_back({{"type", "thinking"},
+                              {"thinking",
+                               "Fake thinking: weighing the answer against the "
+                               "rubric ({\"score\": 1} would be too harsh)."},
+                              {"signature", "fake-signature-" + std::to_string(id)}});
+        }
+        if (!content.empty() || !cut) {
+            blocks.push_back({{"type", "text"}, {"text", content}});
         }
         a.body =
             json{{"id", "msg_fake_" + std::to_string(id)},
                  {"type", "message"},
                  {"role", "assistant"},
                  {"model", model},
-                 {"content", json::array({{{"type", "text"}, {"text", content}}})},
+                 {"content", std::move(blocks)},
                  {"stop_reason", stop_reason},
                  {"stop_sequence", nullptr},
                  {"usage",
@@ -1123,7 +1251,9 @@ void FakeProvider::handle_api(Wire wire, const httplib::Request& req, httplib::R
         std::lock_guard<std::mutex> lock(m_mutex);
         generation = m_record_generation;
         slot = record(req);
-        ++(anthropic ? m_counters.anthropic : m_counters.openai);
+        ++(anthropic                 ? m_counters.anthropic
+           : wire == Wire::responses ? m_counters.responses
+                                     : m_counters.openai);
         ++m_counters.in_flight;
         m_counters.max_in_flight = std::max(m_counters.max_in_flight, m_counters.in_flight);
     }
@@ -1283,9 +1413,15 @@ void FakeProvider::handle_api(Wire wire, const httplib::Request& req, httplib::R
              "invalid");
         return;
     }
-    if (!body.contains("messages") || !body.at("messages").is_array() ||
-        body.at("messages").empty()) {
-        fail(400, {"invalid_request_error", "", "messages: field required (a non-empty list)"},
+    const char* list_key = wire == Wire::responses ? "input" : "messages";
+    const bool string_input = wire == Wire::responses && body.contains("input") &&
+                              body.at("input").is_string() &&
+                              !body.at("input").get_ref<const std::string&>().empty();
+    if (!string_input &&
+        (!body.contains(list_key) || !body.at(list_key).is_array() || body.at(list_key).empty())) {
+        fail(400,
+             {"invalid_request_error", "",
+              std::string(list_key) + ": field required (a non-empty list)"},
              "invalid");
         return;
     }
@@ -1309,6 +1445,22 @@ void FakeProvider::handle_api(Wire wire, const httplib::Request& req, httplib::R
                                       : "The model `" + model +
                                             "` does not exist or you do not have access to it.";
             fail(404, shape, "unknown_model");
+            return;
+        }
+        const FakeApi api = wire == Wire::openai      ? FakeApi::chat_completions
+                            : wire == Wire::responses ? FakeApi::responses
+                                                      : FakeApi::anthropic_messages;
+        bool reasoning_model = false;
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            reasoning_model = is_reasoning_model(model, m_reasoning_models);
+        }
+        if (auto refusal = check_model_parameters(api, body, reasoning_model)) {
+            Answer refused;
+            refused.status = 400;
+            refused.body = error_body(anthropic, {refusal->type, refusal->code, refusal->message},
+                                      refusal->param);
+            send(std::move(refused), "invalid");
             return;
         }
     }

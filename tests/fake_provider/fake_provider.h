@@ -1,6 +1,8 @@
 #pragma once
-// FakeProvider: a scripted, in-process fake of the OpenAI chat-completions and
-// Anthropic messages APIs, served over real HTTP on 127.0.0.1 (port 0 by
+// FakeProvider: a scripted, in-process fake of the OpenAI chat-completions,
+// OpenAI Responses and Anthropic messages APIs (with the parameter rules and
+// output-budget behaviour of reasoning models and extended thinking,
+// model_rules.h), served over real HTTP on 127.0.0.1 (port 0 by
 // default, so tests never collide and never leave the machine). It is the
 // only fake allowed in Assay's tests and benchmarks: everything on the client
 // side (HTTP client, retries, parsing, storage) runs for real against it.
@@ -69,6 +71,13 @@ struct Behaviour {
     std::optional<FakeUsage> usage;      // default: ~bytes/4 of the prompt and the reply
     std::string finish_reason = "stop";  // OpenAI spelling; Anthropic gets end_turn for
                                          // "stop", max_tokens for "length", else verbatim
+    // Reasoning (OpenAI reasoning models) or thinking (Anthropic with
+    // thinking on) tokens spent before the reply; ignored for other models.
+    // Default there: k_default_reasoning_tokens (thinking: at most its
+    // budget). They count against the output budget: when they reach it the
+    // reply has no text and finish_reason length (Responses: status
+    // incomplete, max_output_tokens; Anthropic: max_tokens).
+    std::optional<std::int64_t> reasoning_tokens;
     // Judge-noise simulation (kind == reply, no `content`, not out_of_range).
     // quality_marker (e.g. "quality="): when the request body contains it
     // followed by a decimal number, that number is the score's base instead
@@ -129,6 +138,10 @@ int derived_score(std::string_view body, int score_min, int score_max);
 // The score sent by out_of_range replies (the usual scale is 1..5).
 inline constexpr int k_out_of_range_score = 9;
 
+// Reasoning tokens a reasoning model spends unless scripted: more than a
+// 512-token budget, as a real reasoning judge often does.
+inline constexpr std::int64_t k_default_reasoning_tokens = 640;
+
 struct FakeProviderOptions {
     // Bound on 127.0.0.1 only. 0 (the default) picks a free port.
     int port = 0;
@@ -145,6 +158,9 @@ struct FakeProviderOptions {
     // Models accepted; any other model gets 404 model_not_found. Empty (the
     // default): every model is accepted.
     std::vector<std::string> known_models;
+    // OpenAI models that follow the reasoning-model rules (model_rules.h).
+    // Empty (the default): by name (o1, o3, o4-*, gpt-5* but not *-chat*).
+    std::vector<std::string> reasoning_models;
     // When true (default), a request without a key (OpenAI: Authorization:
     // Bearer ...; Anthropic: x-api-key) gets 401, before any scripted behaviour
     // is consumed; Anthropic requests without anthropic-version get 400.
@@ -185,6 +201,7 @@ struct RecordedRequest {
 struct FakeCounters {
     std::uint64_t requests = 0;   // every API request (recorded or not)
     std::uint64_t openai = 0;     // POST /v1/chat/completions
+    std::uint64_t responses = 0;  // POST /v1/responses
     std::uint64_t anthropic = 0;  // POST /v1/messages
     std::uint64_t replies = 0;    // 200 with a well-formed reply
     std::uint64_t errors = 0;     // 4xx/5xx answers (scripted or not)
@@ -245,7 +262,7 @@ public:
     void reset();
 
 private:
-    enum class Wire { openai, anthropic };
+    enum class Wire { openai, responses, anthropic };
     struct Answer;
 
     void install_routes();
@@ -276,6 +293,7 @@ private:
     Behaviour m_default;
     std::deque<Behaviour> m_queue;
     std::vector<std::string> m_known_models;
+    std::vector<std::string> m_reasoning_models;
     int m_score_min;
     int m_score_max;
     std::mt19937_64 m_noise_rng;

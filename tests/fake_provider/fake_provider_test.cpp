@@ -803,3 +803,120 @@ TEST_CASE("start/stop lifecycle") {
         CHECK(other.error().find(std::to_string(b)) != std::string::npos);
     }
 }
+
+TEST_CASE("reasoning models: OpenAI's parameter rules, reasoning tokens, the Responses shape") {
+    FakeProvider fake;
+    REQUIRE(fake.start() > 0);
+    httplib::Client cli("127.0.0.1", fake.port());
+    // max_tokens to a reasoning model: OpenAI's 400, with param and code.
+    auto res = post_openai(cli, openai_body("q", "o4-mini"));
+    REQUIRE(res);
+    CHECK(res->status == 400);
+    json err = json::parse(res->body)["error"];
+    CHECK(err["code"] == "unsupported_parameter");
+    CHECK(err["param"] == "max_tokens");
+    CHECK(err["message"] ==
+          "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+          "'max_completion_tokens' instead.");
+    // temperature 0 is refused next; then a reasoning_effort it does not know.
+    json body = json::parse(openai_body("q", "gpt-5-mini"));
+    body.erase("max_tokens");
+    body["max_completion_tokens"] = 200;
+    res = post_openai(cli, body.dump());
+    REQUIRE(res);
+    CHECK(res->status == 400);
+    CHECK(json::parse(res->body)["error"]["param"] == "temperature");
+    body.erase("temperature");
+    body["reasoning_effort"] = "extreme";
+    res = post_openai(cli, body.dump());
+    REQUIRE(res);
+    CHECK(json::parse(res->body)["error"]["code"] == "unsupported_value");
+    // A valid request: 640 reasoning tokens use up the 200-token budget.
+    body["reasoning_effort"] = "low";
+    res = post_openai(cli, body.dump());
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    json reply = json::parse(res->body);
+    CHECK(reply["choices"][0]["finish_reason"] == "length");
+    CHECK(reply["choices"][0]["message"]["content"] == "");
+    CHECK(reply["usage"]["completion_tokens"] == 200);
+    CHECK(reply["usage"]["completion_tokens_details"]["reasoning_tokens"] == 200);
+    // A larger budget leaves room for the reply.
+    body["max_completion_tokens"] = 4000;
+    res = post_openai(cli, body.dump());
+    REQUIRE(res);
+    reply = json::parse(res->body);
+    CHECK(reply["choices"][0]["finish_reason"] == "stop");
+    CHECK(reply["usage"]["completion_tokens_details"]["reasoning_tokens"] == 640);
+    CHECK(reply["usage"]["completion_tokens"].get<int>() > 640);
+    // A non-reasoning model keeps accepting max_tokens and temperature 0.
+    res = post_openai(cli, openai_body("q", "gpt-4o-mini"));
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    // The Responses API: reasoning item, then the message; incomplete when cut.
+    json rb = {{"model", "gpt-5"},
+               {"instructions", "grade"},
+               {"input", "Rate: 42"},
+               {"max_output_tokens", 100}};
+    httplib::Headers auth{{"Authorization", std::string("Bearer ") + k_key}};
+    res = cli.Post("/v1/responses", auth, rb.dump(), "application/json");
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    reply = json::parse(res->body);
+    CHECK(reply["status"] == "incomplete");
+    CHECK(reply["incomplete_details"]["reason"] == "max_output_tokens");
+    CHECK(reply["output"].size() == 1);
+    CHECK(reply["output"][0]["type"] == "reasoning");
+    rb["max_output_tokens"] = 4000;
+    res = cli.Post("/v1/responses", auth, rb.dump(), "application/json");
+    REQUIRE(res);
+    reply = json::parse(res->body);
+    CHECK(reply["status"] == "completed");
+    CHECK(reply["output"][1]["content"][0]["type"] == "output_text");
+    CHECK(fake.counters().responses == 2);
+    rb["max_tokens"] = 10;
+    res = cli.Post("/v1/responses", auth, rb.dump(), "application/json");
+    REQUIRE(res);
+    CHECK(json::parse(res->body)["error"]["code"] == "unknown_parameter");
+}
+
+TEST_CASE("extended thinking: Anthropic's budget rules and thinking blocks") {
+    FakeProvider fake;
+    REQUIRE(fake.start() > 0);
+    httplib::Client cli("127.0.0.1", fake.port());
+    json body = json::parse(anthropic_body("q", "claude-sonnet-4-5"));
+    body["thinking"] = {{"type", "enabled"}, {"budget_tokens", 512}};
+    auto res = post_anthropic(cli, body.dump());
+    REQUIRE(res);
+    CHECK(res->status == 400);  // budget below 1024
+    body["thinking"]["budget_tokens"] = 2048;
+    res = post_anthropic(cli, body.dump());
+    REQUIRE(res);
+    CHECK(res->status == 400);  // max_tokens (200) not above the budget
+    CHECK(json::parse(res->body)["error"]["message"].get<std::string>().find(
+              "`max_tokens` must be greater than `thinking.budget_tokens`") == 0);
+    body["max_tokens"] = 4096;
+    body["temperature"] = 0;
+    res = post_anthropic(cli, body.dump());
+    REQUIRE(res);
+    CHECK(res->status == 400);  // temperature with thinking
+    body.erase("temperature");
+    res = post_anthropic(cli, body.dump());
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    json reply = json::parse(res->body);
+    REQUIRE(reply["content"].size() == 2);
+    CHECK(reply["content"][0]["type"] == "thinking");
+    CHECK(reply["content"][1]["type"] == "text");
+    CHECK(reply["stop_reason"] == "end_turn");
+    CHECK(reply["usage"]["output_tokens"].get<int>() > 640);
+    Behaviour heavy;
+    heavy.reasoning_tokens = 5000;
+    fake.enqueue(heavy);
+    res = post_anthropic(cli, body.dump());
+    REQUIRE(res);
+    reply = json::parse(res->body);
+    CHECK(reply["stop_reason"] == "max_tokens");
+    CHECK(reply["content"].size() == 1);
+    CHECK(reply["usage"]["output_tokens"] == 4096);
+}

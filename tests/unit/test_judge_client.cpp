@@ -103,7 +103,8 @@ TEST_CASE("judge client: OpenAI wire format, usage, cost and key in the header o
     CHECK_FALSE(contains(recs[0].body, k_key));
     const auto body = nlohmann::json::parse(recs[0].body);
     CHECK(body["model"] == "gpt-4o-mini");
-    CHECK(body["max_tokens"] == 64);
+    CHECK(body["max_completion_tokens"] == 64);
+    CHECK_FALSE(body.contains("max_tokens"));
     CHECK(body["temperature"] == 0.0);
     CHECK(body["response_format"]["type"] == "json_object");
     REQUIRE(body["messages"].size() == 2);

@@ -77,7 +77,8 @@ int run_judges_status(const JudgesArgs& a) {
         for (const auto& last : report->last_by_judge) {
             if (last.judge == spec.name &&
                 (last.error_type == "auth" || last.error_type == "billing" ||
-                 last.error_type == "unknown_model")) {
+                 last.error_type == "unknown_model" ||
+                 last.error_type == "unsupported_parameter")) {
                 state = "paused";
                 detail = last.error_type + ": " + last.error_message + " (at " +
                          format_rfc3339_ms(last.at_ms) + ")";
@@ -115,6 +116,8 @@ int run_judges_status(const JudgesArgs& a) {
              {"calls", spend.calls},
              {"input_tokens", spend.input_tokens},
              {"output_tokens", spend.output_tokens},
+             {"reasoning_tokens", spend.reasoning_tokens},
+             {"cached_input_tokens", spend.cached_input_tokens},
              {"cache_hits", spend.cache_hits}});
     }
     if (a.format == "json") {

@@ -33,8 +33,13 @@ Status parse_judges(const YAML::Node& node, const std::string& base_dir,
             b.fail("api_key_env",
                    "names an environment variable; never put the key itself in config");
         }
-        b.get_double("temperature");
+        b.get_node("temperature");  // a number or 'default' (judge_options.cpp checks)
         b.get_int("max_tokens");
+        b.get_string("api");
+        b.get_string("max_tokens_field");
+        b.get_string("reasoning_effort");
+        b.get_int("thinking_budget_tokens");
+        b.get_int("max_tokens_on_truncation");
         b.get_int("max_concurrency");
         b.get_double("requests_per_minute");
         b.get_double("tokens_per_minute");

@@ -45,6 +45,12 @@ std::string render_judge_metrics(const JudgeStageMetrics& m) {
         out += "assay_judge_tokens_total{judge=\"" + label(j.name) + "\",direction=\"output\"} " +
                std::to_string(j.output_tokens) + "\n";
     }
+    header(out, "assay_judge_reasoning_tokens_total", "counter",
+           "Output tokens each judge's provider reported as reasoning (part of the output tokens)");
+    for (const auto& j : m.judges) {
+        out += "assay_judge_reasoning_tokens_total{judge=\"" + label(j.name) + "\"} " +
+               std::to_string(j.reasoning_tokens) + "\n";
+    }
     header(out, "assay_judge_cost_usd_total", "counter",
            "Cost of each judge's calls in USD (usage x price)");
     for (const auto& j : m.judges) {

@@ -1,5 +1,6 @@
 #include "judge/judge_options.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -9,6 +10,9 @@ namespace assay {
 namespace {
 
 using nlohmann::json;
+
+constexpr int k_default_max_tokens = 512;
+constexpr int k_default_reasoning_max_tokens = 4096;
 
 class Reader {
 public:
@@ -135,13 +139,47 @@ Result<JudgeRuntime> judge_runtime_from_json(std::string_view config_json) {
         return r.bad("provider", "must be openai or anthropic, got '" + provider + "'");
     }
     o.provider = *p;
-    o.base_url = o.provider == JudgeProvider::openai ? "https://api.openai.com/v1"
-                                                     : "https://api.anthropic.com/v1";
+    const bool openai = o.provider == JudgeProvider::openai;
+    o.base_url = openai ? "https://api.openai.com/v1" : "https://api.anthropic.com/v1";
+    o.api = openai ? JudgeApi::chat_completions : JudgeApi::messages;
     ASSAY_RETURN_IF_ERROR(r.text("base_url", o.base_url));
+    std::string api;
+    ASSAY_RETURN_IF_ERROR(r.text("api", api));
+    if (!api.empty()) {
+        auto a = parse_judge_api(api);
+        if (!a.ok()) {
+            return r.bad("api",
+                         "must be chat_completions or responses (openai) or messages "
+                         "(anthropic), got '" +
+                             api + "'");
+        }
+        o.api = *a;
+    }
     ASSAY_RETURN_IF_ERROR(r.text("model", o.model));
     ASSAY_RETURN_IF_ERROR(r.text("api_key_env", o.api_key_env));
-    ASSAY_RETURN_IF_ERROR(r.number("temperature", o.temperature));
+    ASSAY_RETURN_IF_ERROR(r.text("reasoning_effort", o.reasoning_effort));
+    ASSAY_RETURN_IF_ERROR(r.integer("thinking_budget_tokens", o.thinking_budget_tokens));
+    ASSAY_RETURN_IF_ERROR(r.text("max_tokens_field", o.max_tokens_field));
+    // Reasoning models spend the output budget on reasoning first and take
+    // only their default temperature: other defaults for them.
+    const bool reasoning = (openai && is_openai_reasoning_model(o.model)) ||
+                           !o.reasoning_effort.empty() || o.thinking_budget_tokens > 0;
+    o.temperature = reasoning ? std::nullopt : std::optional<double>(0.0);
+    if (const json* t = r.node("temperature")) {
+        if (t->is_string() && t->get<std::string>() == "default") {
+            o.temperature.reset();
+        } else if (t->is_number()) {
+            o.temperature = t->get<double>();
+        } else {
+            return r.bad("temperature",
+                         "expected a number or 'default' (left out), got " + t->dump());
+        }
+    }
+    o.max_tokens = !reasoning ? k_default_max_tokens
+                              : std::max(k_default_reasoning_max_tokens,
+                                         o.thinking_budget_tokens + k_default_max_tokens);
     ASSAY_RETURN_IF_ERROR(r.integer("max_tokens", o.max_tokens));
+    ASSAY_RETURN_IF_ERROR(r.integer("max_tokens_on_truncation", o.max_tokens_on_truncation));
     ASSAY_RETURN_IF_ERROR(r.integer("max_concurrency", o.max_concurrency));
     ASSAY_RETURN_IF_ERROR(r.integer("requests_per_minute", o.requests_per_minute));
     ASSAY_RETURN_IF_ERROR(r.integer("tokens_per_minute", o.tokens_per_minute));

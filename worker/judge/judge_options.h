@@ -5,8 +5,15 @@
 //
 // Keys and defaults (README "Judges"): provider (required), model
 // (required), base_url (default https://api.openai.com/v1 or
-// https://api.anthropic.com/v1), api_key_env (""), temperature (0),
-// max_tokens (512), max_concurrency (16), requests_per_minute (0 =
+// https://api.anthropic.com/v1), api (chat_completions | responses for
+// openai; messages for anthropic), api_key_env (""), temperature (0, or
+// 'default' = left out; left out by default for reasoning models: OpenAI o1/
+// o3/o4/gpt-5 names, reasoning_effort or thinking_budget_tokens set),
+// max_tokens (512; 4096 for reasoning models, at least thinking budget +
+// 512), max_tokens_field (max_completion_tokens | max_tokens; chat
+// completions only), reasoning_effort (""), thinking_budget_tokens (0 = off),
+// max_tokens_on_truncation (0 = a truncated reply is not retried),
+// max_concurrency (16), requests_per_minute (0 =
 // unlimited), tokens_per_minute (0), timeout_ms (30000), connect_timeout_ms
 // (10000), max_retries (4), max_retry_after_ms (60000: a longer Retry-After
 // is cut to it), price {input_per_mtok, output_per_mtok (0),

@@ -20,6 +20,9 @@ struct JudgeScorerSpec {
     Rubric rubric;
     std::vector<std::string> judges;  // names from the top-level `judges:` list
     JudgeAggregate aggregate = JudgeAggregate::mean;
+    // Self-consistency: each judge is asked this many times (1..20, default
+    // 1); every sample is one judgement row and one ensemble member.
+    int samples = 1;
 };
 
 class JudgeScorerInfo : public DeferredScorer {

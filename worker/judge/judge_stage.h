@@ -99,8 +99,10 @@ struct JudgeStageMetrics {
         std::map<std::string, uint64_t>
             results;  // by outcome: ok, cached, parse_error, <JudgeError>
         uint64_t attempts = 0;
+        // Every billed attempt (truncated, unparsable and retried ones too).
         int64_t input_tokens = 0;
         int64_t output_tokens = 0;
+        int64_t reasoning_tokens = 0;  // part of output_tokens
         double cost_usd = 0.0;
     };
     std::map<std::string, uint64_t> tasks;  // by decision written: scored, failed, skipped_budget,

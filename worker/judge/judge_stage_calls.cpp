@@ -102,10 +102,9 @@ void JudgeStage::Impl::start_task(PendingJudgeTask pt, size_t scorer) {
         return;
     }
     const std::string system(judge_system_message());
+    const int samples = sc.spec.samples;
     for (size_t j : scorer_judges[scorer]) {
         JudgeState& js = judges[j];
-        Slot s;
-        s.judge = j;
         std::string prompt = *plain;
         if (js.rt.redact.any()) {
             auto r = render(rubric, redact_trace(*trace, js.rt.redact, setup.redactor));
@@ -117,14 +116,26 @@ void JudgeStage::Impl::start_task(PendingJudgeTask pt, size_t scorer) {
             }
             prompt = std::move(r).value();
         }
-        s.key = judge_cache_key(js.rt.transport, rubric, system, prompt);
         const double in_tokens = static_cast<double>(system.size() + prompt.size()) / 4.0;
-        s.estimate = (in_tokens * js.rt.transport.price.input_per_mtok +
-                      js.rt.transport.max_tokens * js.rt.transport.price.output_per_mtok) /
-                     1e6;
-        s.request = JudgeRequest{system, std::move(prompt), task.task.trace_id};
-        s.rec = base_record(js, rubric, at);
-        task.slots.push_back(std::move(s));
+        for (int i = 1; i <= samples; ++i) {
+            Slot s;
+            s.judge = j;
+            s.member = js.rt.transport.name;
+            s.key = judge_cache_key(js.rt.transport, rubric, system, prompt);
+            s.request = JudgeRequest{system, prompt, task.task.trace_id};
+            if (samples > 1) {
+                // Each sample is its own request: its own seed and cache entry.
+                s.member += "#" + std::to_string(i);
+                s.request.seed = i;
+                s.key = judge_cache_key(js.rt.transport, rubric, system,
+                                        prompt + "\nsample " + std::to_string(i));
+            }
+            s.estimate = (in_tokens * js.rt.transport.price.input_per_mtok +
+                          js.rt.transport.max_tokens * js.rt.transport.price.output_per_mtok) /
+                         1e6;
+            s.rec = base_record(js, rubric, at);
+            task.slots.push_back(std::move(s));
+        }
     }
     // The cache first: a cached answer costs nothing, whatever the budget.
     for (Slot& s : task.slots) {

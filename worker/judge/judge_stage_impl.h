@@ -48,6 +48,7 @@ struct JudgeStage::Impl {
     };
     struct Slot {
         size_t judge = 0;
+        std::string member;  // the ensemble member's name: the judge, or judge#i for samples
         JudgeRequest request;
         std::string key;
         double estimate = 0;

@@ -16,8 +16,8 @@ namespace {
 // Errors that leave the task pending: nothing is wrong with the trace.
 bool leaves_pending(JudgeError e) {
     return e == JudgeError::paused || e == JudgeError::auth || e == JudgeError::billing ||
-           e == JudgeError::unknown_model || e == JudgeError::cancelled ||
-           e == JudgeError::circuit_open;
+           e == JudgeError::unknown_model || e == JudgeError::unsupported_parameter ||
+           e == JudgeError::cancelled || e == JudgeError::circuit_open;
 }
 
 }  // namespace
@@ -37,6 +37,7 @@ void JudgeStage::Impl::count_call(JudgeState& js, const std::string& outcome,
     js.m.attempts += static_cast<uint64_t>(r.attempts);
     js.m.input_tokens += r.input_tokens;
     js.m.output_tokens += r.output_tokens;
+    js.m.reasoning_tokens += r.reasoning_tokens;
     js.m.cost_usd += r.cost_usd;
 }
 
@@ -105,8 +106,15 @@ void JudgeStage::Impl::finalize(Task& task) {
         JudgeState& js = judges[s.judge];
         pending = pending || s.keep_pending;
         if (s.rec.attempts > 0 || s.rec.cached) {
-            o.spend.push_back({js.rt.transport.name, day, s.rec.attempts, s.rec.input_tokens,
-                               s.rec.output_tokens, s.rec.cost_usd, s.rec.cached ? 1 : 0});
+            JudgeSpend sp{js.rt.transport.name, day,
+                          s.rec.attempts,       s.rec.input_tokens,
+                          s.rec.output_tokens,  s.rec.cost_usd,
+                          s.rec.cached ? 1 : 0};
+            if (!s.rec.cached) {  // a cache hit re-uses recorded tokens: nothing billed
+                sp.reasoning_tokens = s.rec.reasoning_tokens;
+                sp.cached_input_tokens = s.rec.cached_input_tokens;
+            }
+            o.spend.push_back(std::move(sp));
         }
         if (s.cache_entry) {
             o.cache.push_back(*s.cache_entry);
@@ -115,7 +123,7 @@ void JudgeStage::Impl::finalize(Task& task) {
             errors += (errors.empty() ? "" : "; ") + std::string("judge '") + s.rec.judge +
                       "': " + s.rec.error_type + ": " + s.rec.error_message;
         } else if (s.verdict) {
-            members.push_back({s.rec.judge, *s.verdict});
+            members.push_back({s.member, *s.verdict});
         }
     }
     if (pending) {
@@ -179,6 +187,8 @@ void JudgeStage::Impl::complete(Completion c) {
     s.rec.attempts += r.attempts;
     s.rec.input_tokens += r.input_tokens;
     s.rec.output_tokens += r.output_tokens;
+    s.rec.reasoning_tokens += r.reasoning_tokens;
+    s.rec.cached_input_tokens += r.cached_input_tokens;
     s.rec.cost_usd += r.cost_usd;
     s.rec.latency_ms = r.latency_ms;
     std::string outcome;

@@ -51,6 +51,8 @@ Result<SubjectRuntime> subject_runtime_from_json(std::string_view config_json) {
             "subject: key 'model': is required (a pinned model version string)");
     }
     out.rt = std::move(rt).value();
+    // A subject's answer cut at its budget is still its answer (finish_reason says so).
+    out.rt.transport.truncation_is_error = false;
     return out;
 }
 

@@ -1,3 +1,10 @@
+// The judge client's event loop (CurlJudgeClient): scheduling under the
+// limits (concurrency, RPM/TPM buckets, Retry-After holds, breaker, AIMD),
+// retries, pauses, billing and results. Over 400 lines for a reason: it is
+// one class whose members are the loop thread's state; what could stand
+// alone lives beside it: option checks (judge_options_check.cpp), what an
+// attempt means (attempt_outcome.cpp), the libcurl handle (curl_transfer.cpp)
+// and one wire format per API (wire_*.cpp).
 #include "llm/judge_client.h"
 
 #include <curl/curl.h>
@@ -15,142 +22,14 @@
 #include <thread>
 #include <unordered_map>
 
+#include "llm/attempt_outcome.h"
 #include "llm/backoff.h"
 #include "llm/circuit_breaker.h"
+#include "llm/curl_transfer.h"
 #include "llm/judge_wire.h"
 #include "llm/token_bucket.h"
 
 namespace assay {
-
-const char* to_string(JudgeProvider provider) {
-    return provider == JudgeProvider::openai ? "openai" : "anthropic";
-}
-
-Result<JudgeProvider> parse_judge_provider(std::string_view text) {
-    if (text == "openai") {
-        return JudgeProvider::openai;
-    }
-    if (text == "anthropic") {
-        return JudgeProvider::anthropic;
-    }
-    return Status::invalid_argument("unknown judge provider '" + std::string(text) +
-                                    "' (expected openai or anthropic)");
-}
-
-const char* to_string(JudgeError error) {
-    switch (error) {
-        case JudgeError::none:
-            return "none";
-        case JudgeError::timeout:
-            return "timeout";
-        case JudgeError::transport:
-            return "transport";
-        case JudgeError::rate_limited:
-            return "rate_limited";
-        case JudgeError::server_error:
-            return "server_error";
-        case JudgeError::malformed:
-            return "malformed";
-        case JudgeError::bad_request:
-            return "bad_request";
-        case JudgeError::auth:
-            return "auth";
-        case JudgeError::billing:
-            return "billing";
-        case JudgeError::unknown_model:
-            return "unknown_model";
-        case JudgeError::paused:
-            return "paused";
-        case JudgeError::circuit_open:
-            return "circuit_open";
-        case JudgeError::cancelled:
-            return "cancelled";
-    }
-    return "?";
-}
-
-const char* to_string(JudgeClientStatus::State state) {
-    switch (state) {
-        case JudgeClientStatus::State::active:
-            return "active";
-        case JudgeClientStatus::State::paused:
-            return "paused";
-        case JudgeClientStatus::State::circuit_open:
-            return "circuit_open";
-        case JudgeClientStatus::State::half_open:
-            return "half_open";
-    }
-    return "?";
-}
-
-Status validate_judge_options(const JudgeOptions& spec) {
-    const std::string who = "judge '" + spec.name + "': ";
-    auto bad = [&](const std::string& field, const std::string& problem) {
-        return Status::invalid_argument(who + "key '" + field + "': " + problem);
-    };
-    if (spec.name.empty()) {
-        return Status::invalid_argument("judge: key 'name': required");
-    }
-    if (spec.base_url.rfind("http://", 0) != 0 && spec.base_url.rfind("https://", 0) != 0) {
-        return bad("base_url", "must start with http:// or https://");
-    }
-    if (spec.model.empty()) {
-        return bad("model", "required");
-    }
-    if (!(spec.temperature >= 0.0 && spec.temperature <= 2.0)) {
-        return bad("temperature", "must be within 0..2");
-    }
-    if (spec.max_tokens < 1) {
-        return bad("max_tokens", "must be >= 1");
-    }
-    if (spec.max_concurrency < 1) {
-        return bad("max_concurrency", "must be >= 1");
-    }
-    if (spec.requests_per_minute < 0) {
-        return bad("requests_per_minute", "must be >= 0 (0 = unlimited)");
-    }
-    if (spec.tokens_per_minute < 0) {
-        return bad("tokens_per_minute", "must be >= 0 (0 = unlimited)");
-    }
-    if (spec.timeout_ms < 1) {
-        return bad("timeout_ms", "must be >= 1");
-    }
-    if (spec.connect_timeout_ms < 1) {
-        return bad("connect_timeout_ms", "must be >= 1");
-    }
-    if (spec.max_retries < 0 || spec.max_retries > 20) {
-        return bad("max_retries", "must be within 0..20");
-    }
-    if (spec.max_retry_after_ms < 1) {
-        return bad("max_retry_after_ms", "must be >= 1");
-    }
-    if (spec.backoff_base_ms < 1) {
-        return bad("backoff_base_ms", "must be >= 1");
-    }
-    if (spec.backoff_max_ms < spec.backoff_base_ms) {
-        return bad("backoff_max_ms", "must be >= backoff_base_ms");
-    }
-    if (spec.breaker_failures < 0) {
-        return bad("breaker_failures", "must be >= 0 (0 = off)");
-    }
-    if (spec.max_response_bytes < 1024) {
-        return bad("max_response_bytes", "must be >= 1024");
-    }
-    if (spec.breaker_cooldown_ms < 0) {
-        return bad("breaker_cooldown_ms", "must be >= 0");
-    }
-    if (!(spec.price.input_per_mtok >= 0.0) || !(spec.price.output_per_mtok >= 0.0) ||
-        !(spec.price.cached_input_per_mtok.value_or(0.0) >= 0.0)) {
-        return bad("price", "must be >= 0");
-    }
-    for (const auto& [name, value] : spec.extra_headers) {
-        if (name.empty() || name.find_first_of(":\r\n ") != std::string::npos ||
-            value.find_first_of("\r\n") != std::string::npos) {
-            return bad("extra_headers", "invalid header '" + name + "'");
-        }
-    }
-    return {};
-}
 
 std::future<JudgeResult> JudgeClient::submit_future(JudgeRequest request) {
     auto promise = std::make_shared<std::promise<JudgeResult>>();
@@ -179,121 +58,26 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
+using Outcome = AttemptOutcome;
+
 struct Job {
     JudgeRequest request;
     JudgeClient::Callback done;
     std::string body;
+    int max_tokens = 0;  // the output budget `body` asks for
     std::int64_t est_tokens = 0;
     Clock::time_point submitted;
     Clock::time_point started{};  // the first attempt's start
     int attempts = 0;
+    JudgeReply billed;  // usage summed over every attempt answered with a reply
+    double cost_usd = 0.0;
 };
 
 struct Transfer {
     std::unique_ptr<Job> job;
-    CURL* easy = nullptr;
-    std::string response;
-    std::size_t max_bytes = 0;
-    bool too_large = false;
-    char errbuf[CURL_ERROR_SIZE] = {};
+    CurlTransfer http;
     Clock::time_point started;
 };
-
-std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) {
-    auto* t = static_cast<Transfer*>(user);
-    const std::size_t bytes = size * count;
-    if (t->response.size() + bytes > t->max_bytes) {
-        t->too_large = true;
-        return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
-    }
-    t->response.append(data, bytes);
-    return bytes;
-}
-
-// What one attempt came to.
-struct Outcome {
-    JudgeError error = JudgeError::none;
-    std::string message;
-    int http_status = 0;
-    bool retry = false;            // worth another attempt
-    bool pause = false;            // pause the judge
-    bool breaker_failure = false;  // counts towards the circuit breaker
-    std::optional<milliseconds> retry_after;
-    JudgeReply reply;
-};
-
-Outcome classify(const JudgeOptions& spec, CURLcode code, long http, const Transfer& t,
-                 curl_off_t retry_after_s) {
-    Outcome o;
-    o.http_status = static_cast<int>(http);
-    const std::string who = "judge '" + spec.name + "'";
-    if (code != CURLE_OK) {
-        const std::string detail = t.errbuf[0] != '\0' ? t.errbuf : curl_easy_strerror(code);
-        o.retry = true;
-        o.breaker_failure = true;
-        if (t.too_large) {
-            o.error = JudgeError::malformed;
-            o.message =
-                who + ": reply larger than " + std::to_string(spec.max_response_bytes) + " bytes";
-        } else if (code == CURLE_OPERATION_TIMEDOUT) {
-            o.error = JudgeError::timeout;
-            o.message = who + ": timed out (timeout_ms " + std::to_string(spec.timeout_ms) +
-                        ", connect_timeout_ms " + std::to_string(spec.connect_timeout_ms) +
-                        "): " + detail;
-        } else {
-            o.error = JudgeError::transport;
-            o.message = who + ": transport error: " + detail;
-        }
-        return o;
-    }
-    if (http >= 200 && http < 300) {
-        auto reply = parse_judge_reply(spec.provider, t.response);
-        if (reply.ok()) {
-            o.reply = std::move(reply).value();
-            return o;
-        }
-        o.error = JudgeError::malformed;
-        o.message = who + ": HTTP " + std::to_string(http) +
-                    " with a malformed body: " + reply.status().message();
-        o.retry = true;
-        o.breaker_failure = true;
-        return o;
-    }
-    const ProviderError pe = parse_provider_error(t.response);
-    std::string kind = pe.type;
-    if (!pe.code.empty() && pe.code != pe.type) {
-        kind += (kind.empty() ? "" : "/") + pe.code;
-    }
-    o.message = who + ": HTTP " + std::to_string(http) + (kind.empty() ? "" : " " + kind) + ": " +
-                pe.message;
-    const bool billing_body = pe.type == "insufficient_quota" || pe.code == "insufficient_quota" ||
-                              pe.type == "billing_error";
-    if (billing_body || http == 402) {
-        o.error = JudgeError::billing;
-        o.pause = true;
-    } else if (http == 401 || http == 403) {
-        o.error = JudgeError::auth;
-        o.pause = true;
-    } else if (http == 404) {
-        o.error = JudgeError::unknown_model;
-        o.pause = true;
-    } else if (http == 429) {
-        o.error = JudgeError::rate_limited;
-        o.retry = true;
-    } else if (http == 408 || http >= 500) {
-        o.error = JudgeError::server_error;
-        o.retry = true;
-        o.breaker_failure = true;
-    } else {
-        o.error = JudgeError::bad_request;
-    }
-    if ((http == 429 || http == 503) && retry_after_s > 0) {
-        // Capped: one answer must not stall the judge for hours.
-        o.retry_after = milliseconds(std::min<std::int64_t>(
-            static_cast<std::int64_t>(retry_after_s) * 1000, spec.max_retry_after_ms));
-    }
-    return o;
-}
 
 bool retryable_status(JudgeError e) {
     switch (e) {
@@ -319,13 +103,6 @@ void replace_all(std::string& text, const std::string& needle, const char* with)
          pos = text.find(needle, pos)) {
         text.replace(pos, needle.size(), with);
     }
-}
-
-CURLcode global_curl_init() {
-    static std::once_flag once;
-    static CURLcode code = CURLE_OK;
-    std::call_once(once, [] { code = curl_global_init(CURL_GLOBAL_DEFAULT); });
-    return code;
 }
 
 class CurlJudgeClient final : public JudgeClient {
@@ -365,6 +142,7 @@ public:
 
     void submit(JudgeRequest request, Callback done) override {
         auto job = std::make_unique<Job>();
+        job->max_tokens = m_spec.max_tokens;
         job->body = judge_request_body(m_spec, request);
         job->est_tokens = estimate_request_tokens(m_spec, request);
         job->request = std::move(request);
@@ -532,10 +310,8 @@ private:
             ++m_stats.retries;
         }
         auto t = std::make_unique<Transfer>();
-        t->easy = curl_easy_init();
-        t->max_bytes = m_spec.max_response_bytes;
         t->started = now;
-        if (t->easy == nullptr) {
+        if (!prepare_post(t->http, m_url, job->body, m_headers, m_spec)) {
             Outcome o;
             o.error = JudgeError::transport;
             o.message = "judge '" + m_spec.name + "': curl_easy_init failed";
@@ -543,33 +319,13 @@ private:
             finish(std::move(job), o, 0.0);
             return;
         }
-        CURL* e = t->easy;
-        curl_easy_setopt(e, CURLOPT_URL, m_url.c_str());
-        curl_easy_setopt(e, CURLOPT_POST, 1L);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, job->body.data());
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(job->body.size()));
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, m_headers);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_write);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
-        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(m_spec.timeout_ms));
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                         static_cast<long>(m_spec.connect_timeout_ms));
-        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-        // No Accept-Encoding: judge replies are a few hundred bytes, so compressing
-        // them saves nothing and costs CPU on both sides (bench/judge_bench: asking
-        // for compressed replies halved the throughput against the fake provider,
-        // which answers with brotli).
-        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-        curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+        CURL* e = t->http.easy;
         t->job = std::move(job);
         if (curl_multi_add_handle(m_multi, e) != CURLM_OK) {
             Outcome o;
             o.error = JudgeError::transport;
             o.message = "judge '" + m_spec.name + "': curl_multi_add_handle failed";
             auto failed = std::move(t->job);
-            curl_easy_cleanup(e);
             m_breaker.record_failure(now);  // frees a half-open trial slot
             finish(std::move(failed), o, 0.0);
             return;
@@ -594,36 +350,63 @@ private:
             }
             any = true;
             Transfer& t = *node.mapped();
-            long http = 0;
-            curl_off_t retry_after = 0;
-            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http);
-            curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after);
             long connects = 0;
-            if (curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK &&
-                connects > 0) {
-                m_stats.connections += static_cast<std::uint64_t>(connects);
-            }
+            AttemptResponse response = finished_response(t.http, code, connects);
+            m_stats.connections += static_cast<std::uint64_t>(std::max(0L, connects));
+            response.max_tokens = t.job->max_tokens;
             const auto now = Clock::now();
-            Outcome o = classify(m_spec, code, http, t, retry_after);
-            curl_easy_cleanup(easy);
+            Outcome o = classify_attempt(m_spec, response);
             on_attempt_done(std::move(t.job), std::move(o), ms_between(t.started, now), now);
         }
         return any;
     }
 
+    // The provider billed this attempt: add its usage to the job's and the
+    // judge's totals, and debit what the estimate missed from the TPM bucket.
+    void bill(Job& job, const JudgeReply& reply, Clock::time_point now) {
+        const double cost = judge_reply_cost(m_spec.price, reply);
+        job.billed.input_tokens += reply.input_tokens;
+        job.billed.cached_input_tokens += reply.cached_input_tokens;
+        job.billed.output_tokens += reply.output_tokens;
+        job.billed.reasoning_tokens += reply.reasoning_tokens;
+        job.cost_usd += cost;
+        m_stats.input_tokens += reply.input_tokens;
+        m_stats.cached_input_tokens += reply.cached_input_tokens;
+        m_stats.output_tokens += reply.output_tokens;
+        m_stats.reasoning_tokens += reply.reasoning_tokens;
+        m_stats.cost_usd += cost;
+        if (m_tpm) {
+            const auto used = reply.input_tokens + reply.output_tokens;
+            if (used > job.est_tokens) {
+                m_tpm->charge(static_cast<double>(used - job.est_tokens), now);
+            }
+        }
+    }
+
     void on_attempt_done(std::unique_ptr<Job> job, Outcome o, double latency_ms,
                          Clock::time_point now) {
+        if (o.reply) {
+            bill(*job, *o.reply, now);
+        }
         if (o.error == JudgeError::none) {
             m_breaker.record_success();
             aimd_increase(now);
-            if (m_tpm) {
-                // Debit what the estimate missed, so the TPM limit tracks usage.
-                const auto used = o.reply.input_tokens + o.reply.output_tokens;
-                if (used > job->est_tokens) {
-                    m_tpm->charge(static_cast<double>(used - job->est_tokens), now);
-                }
-            }
             finish(std::move(job), o, latency_ms);
+            return;
+        }
+        if (o.error == JudgeError::truncated && job->max_tokens < m_spec.max_tokens_on_truncation) {
+            // Never the same budget again: once more with the larger one.
+            m_breaker.record_success();
+            if (m_log) {
+                m_log->info(
+                    "judge '{}' trace {}: reply truncated at {} tokens; asking once more "
+                    "with max_tokens_on_truncation {}",
+                    m_spec.name, job->request.id, job->max_tokens, m_spec.max_tokens_on_truncation);
+            }
+            job->max_tokens = m_spec.max_tokens_on_truncation;
+            job->body = judge_request_body(m_spec, job->request, job->max_tokens);
+            job->est_tokens += m_spec.max_tokens_on_truncation - m_spec.max_tokens;
+            m_ready.push_front(std::move(job));
             return;
         }
         if (o.breaker_failure) {
@@ -736,16 +519,17 @@ private:
         r.started_at = job->started;
         r.latency_ms = latency_ms;
         r.total_ms = ms_between(job->submitted, Clock::now());
+        r.input_tokens = job->billed.input_tokens;
+        r.cached_input_tokens = job->billed.cached_input_tokens;
+        r.output_tokens = job->billed.output_tokens;
+        r.reasoning_tokens = job->billed.reasoning_tokens;
+        r.cost_usd = job->cost_usd;
+        if (o.reply) {
+            r.finish_reason = o.reply->finish_reason;
+        }
         if (o.error == JudgeError::none) {
-            r.text = o.reply.text;
-            r.finish_reason = o.reply.finish_reason;
-            r.input_tokens = o.reply.input_tokens;
-            r.output_tokens = o.reply.output_tokens;
-            r.cost_usd = judge_reply_cost(m_spec.price, o.reply);
+            r.text = o.reply ? o.reply->text : std::string();
             ++m_stats.succeeded;
-            m_stats.input_tokens += r.input_tokens;
-            m_stats.output_tokens += r.output_tokens;
-            m_stats.cost_usd += r.cost_usd;
         } else {
             std::string message = redact(o.message);
             if (job->attempts > 1) {
@@ -801,8 +585,7 @@ private:
     void shutdown() {
         const std::string message = "judge '" + m_spec.name + "': client shut down";
         for (auto& [easy, t] : m_transfers) {
-            curl_multi_remove_handle(m_multi, easy);
-            curl_easy_cleanup(easy);
+            curl_multi_remove_handle(m_multi, easy);  // t->http cleans the handle up
             m_ready.push_back(std::move(t->job));
         }
         m_transfers.clear();

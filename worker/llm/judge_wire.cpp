@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "llm/wire_format.h"
+
 namespace assay {
 
 namespace {
@@ -20,6 +22,10 @@ std::string cut(std::string_view text, std::size_t limit) {
     }
     return out;
 }
+
+}  // namespace
+
+namespace wire {
 
 std::string string_field(const json& j, const char* key) {
     if (j.is_object()) {
@@ -41,36 +47,67 @@ std::int64_t int_field(const json& j, const char* key) {
     return 0;
 }
 
-}  // namespace
+const json* object_field(const json& j, const char* key) {
+    if (!j.is_object()) {
+        return nullptr;
+    }
+    auto it = j.find(key);
+    return it != j.end() && it->is_object() ? &*it : nullptr;
+}
+
+void read_openai_usage(const json& reply_json, const std::string& input_key,
+                       const std::string& output_key, JudgeReply& reply) {
+    const json* usage = object_field(reply_json, "usage");
+    if (usage == nullptr) {
+        return;
+    }
+    reply.input_tokens = int_field(*usage, input_key.c_str());
+    reply.output_tokens = int_field(*usage, output_key.c_str());
+    if (const json* in = object_field(*usage, (input_key + "_details").c_str())) {
+        reply.cached_input_tokens = std::min(reply.input_tokens, int_field(*in, "cached_tokens"));
+    }
+    if (const json* out = object_field(*usage, (output_key + "_details").c_str())) {
+        reply.reasoning_tokens = std::min(reply.output_tokens, int_field(*out, "reasoning_tokens"));
+    }
+}
+
+}  // namespace wire
+
+using wire::string_field;
 
 std::string judge_request_url(const JudgeOptions& spec) {
     std::string base = spec.base_url;
     while (!base.empty() && base.back() == '/') {
         base.pop_back();
     }
-    return base + (spec.provider == JudgeProvider::openai ? "/chat/completions" : "/messages");
+    switch (judge_api(spec)) {
+        case JudgeApi::chat_completions:
+            return base + "/chat/completions";
+        case JudgeApi::responses:
+            return base + "/responses";
+        case JudgeApi::messages:
+            return base + "/messages";
+    }
+    return base;
 }
 
 std::string judge_request_body(const JudgeOptions& spec, const JudgeRequest& request) {
+    return judge_request_body(spec, request, spec.max_tokens);
+}
+
+std::string judge_request_body(const JudgeOptions& spec, const JudgeRequest& request,
+                               int max_tokens) {
     json body;
-    body["model"] = spec.model;
-    body["max_tokens"] = spec.max_tokens;
-    body["temperature"] = spec.temperature;
-    if (spec.provider == JudgeProvider::openai) {
-        json messages = json::array();
-        if (!request.system.empty()) {
-            messages.push_back({{"role", "system"}, {"content", request.system}});
-        }
-        messages.push_back({{"role", "user"}, {"content", request.user}});
-        body["messages"] = std::move(messages);
-        if (spec.json_response_format) {
-            body["response_format"] = {{"type", "json_object"}};
-        }
-    } else {
-        if (!request.system.empty()) {
-            body["system"] = request.system;
-        }
-        body["messages"] = json::array({{{"role", "user"}, {"content", request.user}}});
+    switch (judge_api(spec)) {
+        case JudgeApi::chat_completions:
+            body = wire::chat_completions_body(spec, request, max_tokens);
+            break;
+        case JudgeApi::responses:
+            body = wire::responses_body(spec, request, max_tokens);
+            break;
+        case JudgeApi::messages:
+            body = wire::anthropic_messages_body(spec, request, max_tokens);
+            break;
     }
     // Invalid UTF-8 in a prompt is replaced, not thrown.
     return body.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -82,7 +119,7 @@ std::vector<std::string> judge_request_headers(const JudgeOptions& spec,
     // bodies over 1 KiB and then stalling up to a second for the 100.
     std::vector<std::string> headers{"Content-Type: application/json", "Accept: application/json",
                                      "Expect:"};
-    if (spec.provider == JudgeProvider::openai) {
+    if (judge_api(spec) != JudgeApi::messages) {
         if (!api_key.empty()) {
             headers.push_back("Authorization: Bearer " + api_key);
         }
@@ -98,7 +135,7 @@ std::vector<std::string> judge_request_headers(const JudgeOptions& spec,
     return headers;
 }
 
-Result<JudgeReply> parse_judge_reply(JudgeProvider provider, std::string_view body) {
+Result<JudgeReply> parse_judge_reply(JudgeApi api, std::string_view body) {
     json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) {
         return Status::invalid_argument("reply is not JSON: '" + cut(body, 80) + "'");
@@ -106,54 +143,20 @@ Result<JudgeReply> parse_judge_reply(JudgeProvider provider, std::string_view bo
     if (!j.is_object()) {
         return Status::invalid_argument("reply is not a JSON object");
     }
-    JudgeReply reply;
-    if (provider == JudgeProvider::openai) {
-        auto choices = j.find("choices");
-        if (choices == j.end() || !choices->is_array() || choices->empty()) {
-            return Status::invalid_argument("reply has no choices");
-        }
-        const json& message = (*choices)[0].is_object() && (*choices)[0].contains("message")
-                                  ? (*choices)[0]["message"]
-                                  : json();
-        auto content = message.is_object() ? message.find("content") : message.end();
-        if (!message.is_object() || content == message.end() || !content->is_string()) {
-            return Status::invalid_argument("reply has no choices[0].message.content string");
-        }
-        reply.text = content->get<std::string>();
-        reply.finish_reason = string_field((*choices)[0], "finish_reason");
-        if (auto usage = j.find("usage"); usage != j.end()) {
-            reply.input_tokens = int_field(*usage, "prompt_tokens");
-            reply.output_tokens = int_field(*usage, "completion_tokens");
-            if (auto details = usage->find("prompt_tokens_details"); details != usage->end()) {
-                reply.cached_input_tokens =
-                    std::min(reply.input_tokens, int_field(*details, "cached_tokens"));
-            }
-        }
-    } else {
-        auto content = j.find("content");
-        if (content == j.end() || !content->is_array()) {
-            return Status::invalid_argument("reply has no content array");
-        }
-        bool any_text = false;
-        for (const auto& block : *content) {
-            if (string_field(block, "type") == "text" && block.contains("text") &&
-                block["text"].is_string()) {
-                reply.text += block["text"].get<std::string>();
-                any_text = true;
-            }
-        }
-        if (!any_text) {
-            return Status::invalid_argument("reply has no text content block");
-        }
-        reply.finish_reason = string_field(j, "stop_reason");
-        if (auto usage = j.find("usage"); usage != j.end()) {
-            reply.cached_input_tokens = int_field(*usage, "cache_read_input_tokens");
-            reply.input_tokens = int_field(*usage, "input_tokens") + reply.cached_input_tokens +
-                                 int_field(*usage, "cache_creation_input_tokens");
-            reply.output_tokens = int_field(*usage, "output_tokens");
-        }
+    switch (api) {
+        case JudgeApi::chat_completions:
+            return wire::parse_chat_completions(j);
+        case JudgeApi::responses:
+            return wire::parse_responses(j);
+        case JudgeApi::messages:
+            return wire::parse_anthropic_messages(j);
     }
-    return reply;
+    return Status::invalid_argument("unknown api");
+}
+
+Result<JudgeReply> parse_judge_reply(JudgeProvider provider, std::string_view body) {
+    return parse_judge_reply(
+        provider == JudgeProvider::openai ? JudgeApi::chat_completions : JudgeApi::messages, body);
 }
 
 double judge_reply_cost(const JudgePrice& price, const JudgeReply& reply) {
@@ -172,6 +175,7 @@ ProviderError parse_provider_error(std::string_view body) {
         if (err != j.end() && err->is_object()) {
             out.type = string_field(*err, "type");
             out.code = string_field(*err, "code");
+            out.param = string_field(*err, "param");
             out.message = cut(string_field(*err, "message"), 500);
             return out;
         }
@@ -202,13 +206,25 @@ void append_key_field(std::string& material, std::string_view field) {
 
 std::string request_key_material(std::string_view tag, const JudgeOptions& spec) {
     std::string material(tag);
-    char temp[32];
-    std::snprintf(temp, sizeof temp, "%.17g", spec.temperature);
+    char temp[32] = "default";
+    if (spec.temperature) {
+        std::snprintf(temp, sizeof temp, "%.17g", *spec.temperature);
+    }
     append_key_field(material, to_string(spec.provider));
     append_key_field(material, spec.model);
     append_key_field(material, temp);
     append_key_field(material, std::to_string(spec.max_tokens));
     append_key_field(material, spec.json_response_format ? "json" : "text");
+    // Only when set, so the keys of configs without them are unchanged.
+    if (spec.api == JudgeApi::responses) {
+        append_key_field(material, "api=responses");
+    }
+    if (!spec.reasoning_effort.empty()) {
+        append_key_field(material, "reasoning_effort=" + spec.reasoning_effort);
+    }
+    if (spec.thinking_budget_tokens > 0) {
+        append_key_field(material, "thinking=" + std::to_string(spec.thinking_budget_tokens));
+    }
     return material;
 }
 

@@ -1,8 +1,11 @@
 #pragma once
-// The two wire formats a judge speaks: OpenAI chat completions and Anthropic
-// messages. Builds request bodies and headers, and turns response bodies into
-// reply text + usage, or into the provider's error (type, code, message).
-// Pure functions over untrusted bytes: never throw, never crash. Thread-safe.
+// The wire formats a judge speaks (JudgeApi): OpenAI chat completions, the
+// OpenAI Responses API and Anthropic messages, one file each
+// (wire_chat_completions.cpp, wire_responses.cpp, wire_anthropic_messages.cpp,
+// declared in wire_format.h); this is the dispatch over them. Builds request
+// bodies and headers, and turns response bodies into reply text + usage, or
+// into the provider's error (type, code, param, message). Pure functions over
+// untrusted bytes: never throw, never crash. Thread-safe.
 
 #include <cstdint>
 #include <string>
@@ -14,13 +17,19 @@
 
 namespace assay {
 
-// base_url (trailing '/' dropped) + "/chat/completions" or "/messages".
+// base_url (trailing '/' dropped) + "/chat/completions", "/responses" or
+// "/messages".
 std::string judge_request_url(const JudgeOptions& spec);
 
-// The JSON body for one request (model, messages, temperature, max_tokens;
-// OpenAI: system as the first message, response_format json_object when
-// spec.json_response_format; Anthropic: the top-level `system` field).
+// The JSON body for one request, with the output budget `max_tokens`
+// (default spec.max_tokens) under the API's name for it; temperature only
+// when set, reasoning effort / thinking when configured.
+// chat_completions: system as the first message, response_format
+// json_object when spec.json_response_format; responses: `instructions` and
+// `input`, text.format json_object; messages: the top-level `system` field.
 std::string judge_request_body(const JudgeOptions& spec, const JudgeRequest& request);
+std::string judge_request_body(const JudgeOptions& spec, const JudgeRequest& request,
+                               int max_tokens);
 
 // Request headers as "Name: value" lines: Content-Type, Accept, an empty
 // Expect (no 100-continue round trip), the key (OpenAI:
@@ -39,24 +48,36 @@ struct JudgeReply {
     // (OpenAI: usage.prompt_tokens_details.cached_tokens; Anthropic:
     // cache_read_input_tokens), billed at JudgePrice::cached_input_per_mtok.
     std::int64_t cached_input_tokens = 0;
-    std::int64_t output_tokens = 0;
-    // Why the model stopped, as the provider spells it (OpenAI
-    // choices[0].finish_reason, e.g. "stop", "length"; Anthropic stop_reason,
-    // e.g. "end_turn", "max_tokens"); "" when absent.
+    std::int64_t output_tokens = 0;  // reasoning / thinking tokens included
+    // The part of output_tokens spent reasoning (OpenAI
+    // completion_tokens_details.reasoning_tokens, Responses
+    // output_tokens_details.reasoning_tokens; Anthropic does not report it).
+    std::int64_t reasoning_tokens = 0;
+    // Why the model stopped, as the provider spells it (chat
+    // choices[0].finish_reason, e.g. "stop", "length"; Responses `status`
+    // "completed" or incomplete_details.reason, e.g. "max_output_tokens";
+    // Anthropic stop_reason, e.g. "end_turn", "max_tokens"); "" when absent.
     std::string finish_reason;
+    // The reply was cut off at the output budget (its text may be empty or
+    // partial): finish_reason length / max_output_tokens / max_tokens.
+    bool truncated = false;
 };
 
 // USD for one reply's usage: uncached input x input_per_mtok + cached input
 // x cached_input_per_mtok (input_per_mtok when unset) + output x output_per_mtok.
 double judge_reply_cost(const JudgePrice& price, const JudgeReply& reply);
 
-// Parses a 200 body. invalid_argument naming what is wrong ("reply is not
-// JSON", "reply has no choices[0].message.content", ...) otherwise.
+// Parses a 200 body. A truncated reply parses (with `truncated` set) even
+// with no text. invalid_argument naming what is wrong ("reply is not JSON",
+// "reply has no choices[0].message.content", ...) otherwise. The provider
+// overload reads chat_completions (openai) or messages (anthropic).
+Result<JudgeReply> parse_judge_reply(JudgeApi api, std::string_view body);
 Result<JudgeReply> parse_judge_reply(JudgeProvider provider, std::string_view body);
 
 struct ProviderError {
     std::string type;     // OpenAI error.type / Anthropic error.type
     std::string code;     // OpenAI error.code (may be empty)
+    std::string param;    // OpenAI error.param: the request field refused (may be empty)
     std::string message;  // the provider's message, cut to 500 bytes
 };
 
@@ -68,9 +89,11 @@ ProviderError parse_provider_error(std::string_view body);
 // generation_cache_key) share one layout: `tag`, then each field as
 // "\n<byte length>:<bytes>". request_key_material starts it with the fields
 // that change a reply for every caller: provider, model, temperature
-// (printed with %.17g), max_tokens and the response format ("json" or
-// "text"); callers append their own with append_key_field and hash the
-// result (sha256_hex). Pure functions.
+// (printed with %.17g, "default" when left out), max_tokens and the response
+// format ("json" or "text"), then only when not at their defaults (so keys of
+// older configs stay valid): the api (responses), reasoning_effort and the
+// thinking budget; callers append their own with append_key_field and hash
+// the result (sha256_hex). Pure functions.
 std::string request_key_material(std::string_view tag, const JudgeOptions& spec);
 void append_key_field(std::string& material, std::string_view field);
 

@@ -140,11 +140,15 @@ struct JudgementRecord {
     std::optional<bool> passed;
     std::string choice;
     std::string reasoning;
+    // Every billed attempt of this call together (a truncated or unparsable
+    // reply, a retry, the answer).
     int64_t input_tokens = 0;
     int64_t output_tokens = 0;
     double cost_usd = 0.0;
     double latency_ms = 0.0;
     int32_t attempts = 0;
+    int64_t reasoning_tokens = 0;     // part of output_tokens
+    int64_t cached_input_tokens = 0;  // part of input_tokens
     bool cached = false;
     std::string error_type;  // e.g. "server_error", "parse_error"; empty on success
     std::string error_message;
@@ -159,7 +163,9 @@ struct JudgeSpend {
     int64_t input_tokens = 0;
     int64_t output_tokens = 0;
     double cost_usd = 0.0;
-    int64_t cache_hits = 0;  // answers taken from judge_cache (no call)
+    int64_t cache_hits = 0;           // answers taken from judge_cache (no call)
+    int64_t reasoning_tokens = 0;     // part of output_tokens
+    int64_t cached_input_tokens = 0;  // part of input_tokens
 };
 
 // A judge_cache row: the reply a judge gave to one exact request.

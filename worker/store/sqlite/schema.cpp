@@ -290,6 +290,24 @@ CREATE INDEX labels_version ON labels(scorer_version, at_ms);
 DROP INDEX IF EXISTS scores_bottom;
 CREATE INDEX scores_review ON scores(scorer_version, decision, passed, value, trace DESC) WHERE decision = 0;
 )sql",
+        // Tokens by kind (judges on reasoning models): the part of
+        // output_tokens spent reasoning and the part of input_tokens read
+        // from the provider's prompt cache, per judgement and per judge-day.
+        R"sql(
+ALTER TABLE judgements ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE judgements ADD COLUMN cached_input_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE judge_spend ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE judge_spend ADD COLUMN cached_input_tokens INTEGER NOT NULL DEFAULT 0;
+DROP VIEW judgements_view;
+CREATE VIEW judgements_view AS
+SELECT j.id, t.trace_id, v.scorer, v.version AS scorer_version, j.judge, j.model, j.rubric,
+       j.rubric_version, j.rubric_hash, j.score, j.passed, j.choice, j.reasoning, j.input_tokens,
+       j.output_tokens, j.cost_usd, j.latency_ms, j.attempts, j.cached, j.error_type,
+       j.error_message, j.at_ms, j.reasoning_tokens, j.cached_input_tokens
+FROM judgements j
+JOIN traces t ON t.id = j.trace
+JOIN scorer_versions v ON v.id = j.scorer_version;
+)sql",
     };
     return k_migrations;
 }

@@ -22,8 +22,9 @@ using sqlite_detail::Stmt;
 const char* k_insert_judgement = R"sql(
 INSERT INTO judgements (trace, scorer_version, judge, model, rubric, rubric_version, rubric_hash,
   score, passed, choice, reasoning, input_tokens, output_tokens, cost_usd, latency_ms, attempts,
-  cached, error_type, error_message, at_ms)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+  cached, error_type, error_message, at_ms, reasoning_tokens, cached_input_tokens)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+  ?21, ?22)
 )sql";
 
 const char* k_insert_cache = R"sql(
@@ -33,11 +34,14 @@ ON CONFLICT (request_hash) DO NOTHING
 )sql";
 
 const char* k_add_spend = R"sql(
-INSERT INTO judge_spend (judge, day, calls, input_tokens, output_tokens, cost_usd, cache_hits)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+INSERT INTO judge_spend (judge, day, calls, input_tokens, output_tokens, cost_usd, cache_hits,
+  reasoning_tokens, cached_input_tokens)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
 ON CONFLICT (judge, day) DO UPDATE SET calls = calls + excluded.calls,
   input_tokens = input_tokens + excluded.input_tokens,
   output_tokens = output_tokens + excluded.output_tokens,
+  reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+  cached_input_tokens = cached_input_tokens + excluded.cached_input_tokens,
   cost_usd = cost_usd + excluded.cost_usd, cache_hits = cache_hits + excluded.cache_hits
 )sql";
 
@@ -207,6 +211,8 @@ Status SqliteStore::write_judge_locked(const JudgeOutcome& o) {
         j.bind_text_or_null(18, r.error_type);
         j.bind_text_or_null(19, r.error_message);
         j.bind_int(20, r.at_ms);
+        j.bind_int(21, r.reasoning_tokens);
+        j.bind_int(22, r.cached_input_tokens);
         if (j.step() != SQLITE_DONE) {
             return error("storing judgement of '" + r.judge + "' for trace '" + o.trace_id + "'");
         }
@@ -246,6 +252,8 @@ Status SqliteStore::write_cache_and_spend_locked(const std::vector<JudgeCacheEnt
         s.bind_int(5, d.output_tokens);
         s.bind_double(6, d.cost_usd);
         s.bind_int(7, d.cache_hits);
+        s.bind_int(8, d.reasoning_tokens);
+        s.bind_int(9, d.cached_input_tokens);
         if (s.step() != SQLITE_DONE) {
             return error("updating judge spend");
         }
@@ -350,14 +358,15 @@ Result<JudgeStatusReport> SqliteStore::judge_status(const std::string& day, int 
     }
     Stmt s;
     if (s.prepare(m_db,
-                  "SELECT judge, day, calls, input_tokens, output_tokens, cost_usd, cache_hits "
+                  "SELECT judge, day, calls, input_tokens, output_tokens, cost_usd, cache_hits, "
+                  "reasoning_tokens, cached_input_tokens "
                   "FROM judge_spend WHERE day = ?1 ORDER BY judge") != SQLITE_OK) {
         return error("preparing judge spend read");
     }
     s.bind_text(1, day);
     while ((rc = s.step()) == SQLITE_ROW) {
         out.spend.push_back({s.col_text(0), s.col_text(1), s.col_int(2), s.col_int(3), s.col_int(4),
-                             s.col_double(5), s.col_int(6)});
+                             s.col_double(5), s.col_int(6), s.col_int(7), s.col_int(8)});
     }
     if (rc != SQLITE_DONE) {
         return error("reading judge spend");
