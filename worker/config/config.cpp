@@ -288,6 +288,7 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
             cfg.worker.zmq_rcvhwm = static_cast<int>(*v);
         }
         cfg.worker.otlp_listen = b.get_string("otlp_listen").value_or("");
+        cfg.worker.otlp_grpc_listen = b.get_string("otlp_grpc_listen").value_or("");
         if (auto v = b.get_int("otlp_idle_ms")) {
             if (*v < 1 || *v > 3600000) {
                 b.fail("otlp_idle_ms", "must be between 1 and 3600000");
@@ -379,7 +380,8 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
     for (auto [flag, field] : {std::pair{&flags.zmq_pull, &cfg.worker.zmq_pull},
                                std::pair{&flags.zmq_router, &cfg.worker.zmq_router},
                                std::pair{&flags.http_listen, &cfg.worker.http_listen},
-                               std::pair{&flags.otlp_listen, &cfg.worker.otlp_listen}}) {
+                               std::pair{&flags.otlp_listen, &cfg.worker.otlp_listen},
+                               std::pair{&flags.otlp_grpc_listen, &cfg.worker.otlp_grpc_listen}}) {
         if (*flag && !(*flag)->empty()) {
             *field = **flag;
         }
