@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
-"""OTLP/HTTP receiver benchmark: `assay worker --otlp-listen` against `assay score`.
+"""OTLP receiver benchmark: the three doors of `assay worker` against `assay score`.
 
-Per round:
-  otlp:  a fresh worker; C client threads (keep-alive HTTP/1.1) POST N agent
-         traces (3 spans each: root, LLM child with GenAI attributes, tool
-         child), --per-request traces per request, in the OTLP JSON encoding. Timed from the
-         first request to the moment every trace has all its scores committed
-         (polling the database). Also: request latency p50/p99 (POST -> 200,
-         which includes the durable commit of the spans), and traces/s.
-  score: the traces the worker assembled (traces.raw) as JSON Lines, scored by
-         `assay score` into a fresh database (the batch path, same content).
-Prints the medians and the ratio otlp/score. The idle time (worker.otlp_idle_ms
+Per round, for each door (--doors: json = OTLP/HTTP JSON, protobuf = OTLP/HTTP
+protobuf, grpc = OTLP/gRPC; all in the same run, on the same traces):
+  a fresh worker; C client threads (keep-alive HTTP/1.1, or one gRPC channel
+  each) send N agent traces (3 spans each: root, LLM child with GenAI
+  attributes, tool child), --per-request traces per request. Timed from the
+  first request to the moment every trace has all its scores committed
+  (polling the database). Also: request latency p50/p99 (send -> 200/OK, which
+  includes the durable commit of the spans), traces/s, and the worker's peak
+  RSS (VmHWM).
+Then `assay score` on the traces the worker assembled (traces.raw) as JSON
+Lines, into a fresh database (the batch path, same content).
+Prints the medians and each door's ratio door/score. gRPC needs Debian's
+python3-grpcio (found in /usr/lib/python3/dist-packages when the python3 in
+use is another build). The idle time (worker.otlp_idle_ms
 = 100) is part of every trace's end-to-end time but not of the throughput.
 
-Usage: python3 bench/otlp_bench.py [--n 20000] [--clients 8] [--per-request 1] [--rounds 3] [--build build]
+Usage: python3 bench/otlp_bench.py [--n 20000] [--clients 8] [--per-request 1] [--rounds 3]
+                                   [--doors json,protobuf,grpc] [--build build]
 """
 import argparse
 import http.client
@@ -30,6 +35,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from scorer_configs import FIVE_SCORERS  # noqa: E402
+from otlp_proto import encode_request  # noqa: E402
+
+GRPC_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
 CONFIG = """
 pipeline: {batch_size: 2000}
@@ -68,8 +76,28 @@ def spans_of(i):
 
 def request(first, count):
     spans = [s for i in range(first, first + count) for s in spans_of(i)]
-    return json.dumps({"resourceSpans": [{"resource": {"attributes": [attr("service.name", "bench")]},
-                                          "scopeSpans": [{"scope": {"name": "bench"}, "spans": spans}]}]}).encode()
+    return {"resourceSpans": [{"resource": {"attributes": [attr("service.name", "bench")]},
+                               "scopeSpans": [{"scope": {"name": "bench"}, "spans": spans}]}]}
+
+
+def import_grpc():
+    try:
+        import grpc  # noqa: F401
+    except ImportError:
+        sys.path.append("/usr/lib/python3/dist-packages")
+    import grpc
+    return grpc
+
+
+def peak_rss_mib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def pct(xs, p):
@@ -77,21 +105,23 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(p * len(xs)))]
 
 
-def run_otlp(assay, cfg, db, bodies, clients, n_traces):
-    w = subprocess.Popen([assay, "worker", "--config", cfg, "--db", db, "--otlp-listen", "127.0.0.1:0"],
+def run_otlp(assay, cfg, db, door, bodies, clients, n_traces):
+    flag, key = ("--otlp-grpc-listen", "otlp_grpc=") if door == "grpc" else ("--otlp-listen", "otlp=")
+    w = subprocess.Popen([assay, "worker", "--config", cfg, "--db", db, flag, "127.0.0.1:0"],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = w.stdout.readline()
-    host, port = [p for p in line.split() if p.startswith("otlp=")][0][5:].rsplit(":", 1)
+    host, port = [p for p in line.split() if p.startswith(key)][0][len(key):].rsplit(":", 1)
     lat, errors = [], []
     lock = threading.Lock()
+    ctype = "application/json" if door == "json" else "application/x-protobuf"
 
-    def client(k):
+    def http_client(k):
         c = http.client.HTTPConnection(host, int(port), timeout=30)
         mine = []
         for b in bodies[k::clients]:
             while True:
                 t = time.perf_counter()
-                c.request("POST", "/v1/traces", b, {"Content-Type": "application/json"})
+                c.request("POST", "/v1/traces", b, {"Content-Type": ctype})
                 r = c.getresponse()
                 r.read()
                 if r.status == 503:
@@ -103,6 +133,29 @@ def run_otlp(assay, cfg, db, bodies, clients, n_traces):
                 break
         with lock:
             lat.extend(mine)
+
+    def grpc_client(k):
+        grpc = import_grpc()
+        ch = grpc.insecure_channel(f"{host}:{port}")
+        export = ch.unary_unary(GRPC_METHOD)
+        mine = []
+        for b in bodies[k::clients]:
+            while True:
+                t = time.perf_counter()
+                try:
+                    export(b, timeout=30)
+                except grpc.RpcError as e:
+                    if e.code() == grpc.StatusCode.UNAVAILABLE:
+                        time.sleep(0.05)
+                        continue
+                    errors.append(str(e.code()))
+                mine.append(time.perf_counter() - t)
+                break
+        ch.close()
+        with lock:
+            lat.extend(mine)
+
+    client = grpc_client if door == "grpc" else http_client
 
     t0 = time.perf_counter()
     threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
@@ -120,9 +173,10 @@ def run_otlp(assay, cfg, db, bodies, clients, n_traces):
             break
         time.sleep(0.02)
     t_all = time.perf_counter() - t0
+    rss = peak_rss_mib(w.pid)
     w.terminate()
     w.wait()
-    return t_sent, t_all, lat, errors
+    return t_sent, t_all, lat, errors, rss
 
 
 def main():
@@ -131,20 +185,29 @@ def main():
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--per-request", type=int, default=1, help="traces per request (an SDK batches spans)")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--doors", default="json,protobuf,grpc")
     ap.add_argument("--build", default="build")
     a = ap.parse_args()
     assay = os.path.abspath(os.path.join(a.build, "assay"))
-    bodies = [request(i, min(a.per_request, a.n - i)) for i in range(0, a.n, a.per_request)]
+    doors = a.doors.split(",")
+    reqs = [request(i, min(a.per_request, a.n - i)) for i in range(0, a.n, a.per_request)]
+    encoded = {"json": [json.dumps(r).encode() for r in reqs]}
+    encoded["protobuf"] = encoded["grpc"] = [encode_request(r) for r in reqs]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         cfg = os.path.join(tmp, "assay.yaml")
         with open(cfg, "w") as f:
             f.write(CONFIG)
         for r in range(a.rounds):
-            db = os.path.join(tmp, f"otlp{r}.db")
-            t_sent, t_all, lat, errors = run_otlp(assay, cfg, db, bodies, a.clients, a.n)
-            if errors:
-                sys.exit(f"round {r}: {len(errors)} requests failed: {errors[:5]}")
+            row = {}
+            for door in doors:
+                db = os.path.join(tmp, f"otlp{r}_{door}.db")
+                t_sent, t_all, lat, errors, rss = run_otlp(assay, cfg, db, door, encoded[door], a.clients, a.n)
+                if errors:
+                    sys.exit(f"round {r} {door}: {len(errors)} requests failed: {errors[:5]}")
+                row.update({f"{door}_traces_s": a.n / t_all, f"{door}_p50_ms": pct(lat, 0.5) * 1000,
+                            f"{door}_p99_ms": pct(lat, 0.99) * 1000, f"{door}_rss_mib": rss})
+            # The reference: the traces the last door assembled, scored by `assay score`.
             jsonl = os.path.join(tmp, "assembled.jsonl")
             con = sqlite3.connect(db)
             with open(jsonl, "w") as f:
@@ -154,16 +217,15 @@ def main():
             t = time.perf_counter()
             subprocess.run([assay, "score", "--config", cfg, "--in", jsonl, "--db", os.path.join(tmp, f"score{r}.db"),
                             "--quiet"], check=True, stdout=subprocess.DEVNULL)
-            t_score = time.perf_counter() - t
-            row = {"otlp_traces_s": a.n / t_all, "requests_s": len(bodies) / t_sent, "p50_ms": pct(lat, 0.5) * 1000,
-                   "p99_ms": pct(lat, 0.99) * 1000, "score_traces_s": a.n / t_score}
-            row["ratio"] = row["otlp_traces_s"] / row["score_traces_s"]
+            row["score_traces_s"] = a.n / (time.perf_counter() - t)
+            for door in doors:
+                row[f"{door}_ratio"] = row[f"{door}_traces_s"] / row["score_traces_s"]
             rows.append(row)
-            print(f"round {r}: " + ", ".join(f"{k} {v:.1f}" if k != "ratio" else f"{k} {v:.3f}" for k, v in row.items()),
-                  flush=True)
+            print(f"round {r}: " + ", ".join(f"{k} {v:.3f}" if k.endswith("ratio") else f"{k} {v:.1f}"
+                                             for k, v in row.items()), flush=True)
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
     print(f"median of {a.rounds} rounds, n={a.n}, clients={a.clients}, traces/request={a.per_request}: " +
-          ", ".join(f"{k} {v:.1f}" if k != "ratio" else f"{k} {v:.3f}" for k, v in med.items()))
+          ", ".join(f"{k} {v:.3f}" if k.endswith("ratio") else f"{k} {v:.1f}" for k, v in med.items()))
 
 
 if __name__ == "__main__":

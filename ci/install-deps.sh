@@ -12,8 +12,9 @@ PACKAGES=(
   libre2-dev libspdlog-dev libfmt-dev doctest-dev
   libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
   libvalijson-dev libssl-dev
+  libprotobuf-dev protobuf-compiler libgrpc++-dev
   json-schema-test-suite
-  python3-zmq
+  python3-zmq python3-grpcio
   prometheus
   chromium
 )

@@ -4,14 +4,21 @@
 - an agent trace arriving in two requests (GenAI attributes) is not scored
   before its root has ended and the idle time passed, and is scored after;
 - GenAI and OpenInference samples map input, output, model and tool spans;
-- a bad payload gets 400 and a dead letter; protobuf gets 415; an oversized
-  body 413; /metrics passes promtool;
+- the protobuf encoding, with and without gzip, is accepted and answered in
+  protobuf; a bad payload (malformed protobuf, a Content-Type that lies, a
+  truncated gzip) gets 400 and a dead letter; another media type 415; an
+  oversized body or a gzip bomb 413; /metrics passes promtool;
 - kill -9 with pending spans, restart: every trace is scored exactly once
   (sampler counters count each scoring, so a second scoring would show);
 - the real OpenTelemetry JS SDK (tests/e2e/otlp_js, installed by
-  ci/install-npm.sh) exports traces to the worker and their scores land;
+  ci/install-npm.sh) exports traces to the worker and their scores land: the
+  JSON, protobuf (with and without gzip) and gRPC (gzip) exporters, and the
+  protobuf exporter configured only by OTEL_EXPORTER_OTLP_ENDPOINT; a gRPC
+  message over the size limit is refused (RESOURCE_EXHAUSTED) and
+  dead-lettered;
 - SIGTERM drains and exits 0.
 """
+import gzip
 import json
 import os
 import subprocess
@@ -25,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_common  # noqa: E402
 from e2e_common import arguments, check, finish, query_one as q, wait_for  # noqa: E402
 from scorer_configs import FIVE_SCORERS  # noqa: E402
+from otlp_proto import encode_request  # noqa: E402
 
 CONFIG = """
 pipeline: {batch_size: 100}
@@ -41,17 +49,23 @@ class Worker(e2e_common.Worker):
 
     def __init__(self, assay, cfg, db):
         super().__init__(assay, ["--config", cfg, "--db", db, "--otlp-listen", "127.0.0.1:0",
-                                 "--http-listen", "127.0.0.1:0"], need=("otlp",))
+                                 "--otlp-grpc-listen", "127.0.0.1:0",
+                                 "--http-listen", "127.0.0.1:0"], need=("otlp", "otlp_grpc"))
         self.otlp = "http://" + self.endpoints["otlp"] + "/v1/traces"
+        self.grpc = "http://" + self.endpoints["otlp_grpc"]
 
 
-def post(url, body, ctype="application/json"):
-    req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": ctype})
+def post(url, body, ctype="application/json", encoding=None, raw=False):
+    headers = {"Content-Type": ctype}
+    if encoding:
+        headers["Content-Encoding"] = encoding
+    req = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    decode = (lambda b: b) if raw else (lambda b: b.decode(errors="replace"))
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.read().decode(), dict(r.headers)
+            return r.status, decode(r.read()), dict(r.headers)
     except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(), dict(e.headers)
+        return e.code, decode(e.read()), dict(e.headers)
 
 
 def scores_of(db, trace_id):
@@ -108,6 +122,19 @@ def main():
             check(bool(r.get("input")) and bool(r.get("output")), f"{what}: input and output are mapped")
             check(bool(q(db, "SELECT model FROM traces WHERE trace_id = ?", (tid,))), f"{what}: the model is mapped")
 
+        # 2b. The protobuf encoding, plain and gzip, answered in protobuf.
+        for tid, enc in (("7b8efff798038103d269b633813fc60c", None), ("8b8efff798038103d269b633813fc60c", "gzip")):
+            req = json.loads(body("genai_chat.json").replace(GENAI.encode(), tid.encode()))
+            data = encode_request(req)
+            st, answer, hdr = post(w.otlp, gzip.compress(data) if enc else data, "application/x-protobuf", enc, raw=True)
+            check(st == 200 and answer == b"" and hdr.get("Content-Type") == "application/x-protobuf",
+                  f"protobuf ({enc or 'identity'}): 200 with an empty ExportTraceServiceResponse ({st} {answer[:60]!r})")
+            check(wait_for(db, "SELECT count(*) FROM scores_view WHERE trace_id = ?", N_SCORERS, args=(tid,)) == N_SCORERS,
+                  f"protobuf ({enc or 'identity'}): the trace is scored")
+            r = raw_of(db, tid)
+            check(r.get("input") == raw_of(db, GENAI).get("input") and r.get("output") == raw_of(db, GENAI).get("output"),
+                  f"protobuf ({enc or 'identity'}): mapped as its JSON encoding is")
+
         # 3. Bad input.
         dead0 = q(db, "SELECT count(*) FROM dead_letters")
         st, text, _ = post(w.otlp, body("truncated.json"))
@@ -116,19 +143,35 @@ def main():
               "the bad payload is dead-lettered with its reason")
         st, text, _ = post(w.otlp, body("bad_trace_id.json"))
         check(st == 400 and "traceId" in text, f"bad trace id: 400 naming the field ({text[:160]})")
-        st, text, _ = post(w.otlp, b"\x0a\x02\x08\x01", "application/x-protobuf")
-        check(st == 415 and "protobuf" in text, f"protobuf: 415 with a clear message ({st} {text[:120]})")
+        st, text, _ = post(w.otlp, b"<xml/>", "text/xml")
+        check(st == 415 and "x-protobuf" in text, f"another media type: 415 naming the accepted ones ({st} {text[:120]})")
+        st, text, hdr = post(w.otlp, b"\x0a\x02\x08\x01", "application/x-protobuf")
+        check(st == 400 and "ExportTraceServiceRequest" in text and hdr.get("Content-Type") == "application/x-protobuf",
+              f"malformed protobuf: 400 with a protobuf google.rpc.Status ({st} {text[:120]})")
+        st, text, _ = post(w.otlp, body("genai_chat.json"), "application/x-protobuf")
+        check(st == 400, f"JSON sent as protobuf (a lying Content-Type): 400 ({st})")
+        pb = encode_request(json.loads(body("genai_chat.json")))
+        st, text, _ = post(w.otlp, pb, "application/json")
+        check(st == 400 and "invalid JSON" in text, f"protobuf sent as JSON: 400 ({st} {text[:100]})")
+        gz = gzip.compress(pb)
+        st, text, _ = post(w.otlp, gz[: len(gz) // 2], "application/x-protobuf", "gzip")
+        check(st == 400, f"truncated gzip: 400 ({st} {text[:100]})")
+        bomb = gzip.compress(b"{" + b" " * 20_000_000 + b"}")
+        st, text, _ = post(w.otlp, bomb, "application/json", "gzip")
+        check(st == 413 and "65536" in text, f"gzip bomb ({len(bomb)} bytes inflating to 20 MB): 413 ({st} {text[:120]})")
         st, text, _ = post(w.otlp, b" " * 70000)
         check(st == 413 and "65536" in text, f"oversized body: 413 naming the limit ({st} {text[:120]})")
-        check(q(db, "SELECT count(*) FROM dead_letters") == dead0 + 4, "each refused request is dead-lettered")
+        check(q(db, "SELECT count(*) FROM dead_letters") == dead0 + 9, "each refused request is dead-lettered")
+        check(w.p.poll() is None, "the worker is up after the bad requests")
         st, text, _ = post(w.otlp, body("agent_part2.json"))
         check(st == 200 and json.loads(text).get("partialSuccess", {}).get("rejectedSpans") == "2",
               f"spans of an already scored trace: partialSuccess ({text})")
 
         # Metrics.
         metrics = w.metrics()
-        check('assay_otlp_requests_total{code="400"} 2' in metrics, "/metrics counts 400s")
-        check('assay_otlp_traces_total{outcome="complete"} 3' in metrics, "/metrics counts assembled traces")
+        check('assay_otlp_requests_total{code="400"} 6' in metrics, "/metrics counts 400s")
+        check('assay_otlp_requests_total{code="413"} 2' in metrics, "/metrics counts 413s")
+        check('assay_otlp_traces_total{outcome="complete"} 5' in metrics, "/metrics counts assembled traces")
         check("assay_otlp_pending_traces 0" in metrics, "/metrics shows the pending traces")
         pt = subprocess.run(["promtool", "check", "metrics"], input=metrics, capture_output=True, text=True)
         check(pt.returncode == 0, f"promtool check metrics passes ({pt.stdout[-300:]}{pt.stderr[-300:]})")
@@ -167,27 +210,47 @@ def main():
         have_sdk = os.path.isdir(os.path.join(js_dir, "node_modules", "@opentelemetry", "sdk-trace-base"))
         check(have_sdk, "the OpenTelemetry JS SDK is installed (bash ci/install-npm.sh)")
         if have_sdk:
-            n = 6
-            js = subprocess.run(["node", os.path.join(js_dir, "export_traces.js"), w.otlp, str(n)],
-                                capture_output=True, text=True, timeout=60)
-            check(js.returncode == 0, f"the JS exporter ran ({js.stderr[-300:]})")
-            traces = json.loads(js.stdout)["traces"] if js.returncode == 0 else []
-            check(len(traces) == n, f"{n} traces exported by the JS SDK")
-            for tr in traces:
-                tid = tr["trace_id"]
-                got = wait_for(db, "SELECT count(*) FROM scores_view WHERE trace_id = ?", N_SCORERS, args=(tid,))
-                check(got == N_SCORERS, f"JS {tr['kind']} trace {tid}: all scores landed")
-                if got != N_SCORERS:
-                    continue
-                r = raw_of(db, tid)
-                check("Order" in json.dumps(r.get("output")) and "Where is order" in json.dumps(r.get("input")),
-                      f"JS {tr['kind']}: input and output come from the spans")
-                check(any(s.get("kind") == "tool" for s in r["metadata"].get("spans", [])),
-                      f"JS {tr['kind']}: the tool span is recorded")
-                model = q(db, "SELECT model FROM traces WHERE trace_id = ?", (tid,))
-                check(model is not None and model.startswith("gpt-4o-mini"), f"JS {tr['kind']}: model {model}")
-                pii = q(db, "SELECT passed FROM scores_view WHERE trace_id = ? AND scorer = 'pii'", (tid,))
-                check(pii == 0, f"JS {tr['kind']}: the pii scorer found the e-mail in the output")
+            n = 4
+            modes = (("json", w.otlp), ("proto", w.otlp), ("proto-gzip", w.otlp), ("grpc-gzip", w.grpc),
+                     ("env", None))
+            for mode, url in modes:
+                env = dict(os.environ)
+                if mode == "env":
+                    # Only the endpoint: the exporter appends /v1/traces and sends its default encoding.
+                    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://" + w.endpoints["otlp"]
+                    env.pop("OTEL_EXPORTER_OTLP_PROTOCOL", None)
+                js = subprocess.run(["node", os.path.join(js_dir, "export_traces.js"), url or "", str(n), mode],
+                                    capture_output=True, text=True, timeout=60, env=env)
+                check(js.returncode == 0, f"JS {mode}: the exporter ran ({js.stderr[-300:]})")
+                traces = json.loads(js.stdout)["traces"] if js.returncode == 0 else []
+                check(len(traces) == n, f"JS {mode}: {n} traces exported")
+                for tr in traces:
+                    tid = tr["trace_id"]
+                    got = wait_for(db, "SELECT count(*) FROM scores_view WHERE trace_id = ?", N_SCORERS, args=(tid,))
+                    check(got == N_SCORERS, f"JS {mode} {tr['kind']} trace {tid}: all scores landed")
+                    if got != N_SCORERS:
+                        continue
+                    r = raw_of(db, tid)
+                    check("Order" in json.dumps(r.get("output")) and "Where is order" in json.dumps(r.get("input")),
+                          f"JS {mode} {tr['kind']}: input and output come from the spans")
+                    check(any(s.get("kind") == "tool" for s in r["metadata"].get("spans", [])),
+                          f"JS {mode} {tr['kind']}: the tool span is recorded")
+                    model = q(db, "SELECT model FROM traces WHERE trace_id = ?", (tid,))
+                    check(model is not None and model.startswith("gpt-4o-mini"), f"JS {mode} {tr['kind']}: model {model}")
+                    pii = q(db, "SELECT passed FROM scores_view WHERE trace_id = ? AND scorer = 'pii'", (tid,))
+                    check(pii == 0, f"JS {mode} {tr['kind']}: the pii scorer found the e-mail in the output")
+            doors = w.metrics()
+            for door in ("http_json", "http_protobuf", "grpc"):
+                check(f'assay_otlp_requests_by_door_total{{door="{door}"}} 0' not in doors, f"/metrics counts {door} requests")
+
+            # A gRPC message over worker.otlp_max_body_bytes: RESOURCE_EXHAUSTED, dead-lettered.
+            dead_grpc = q(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:grpc'")
+            big = subprocess.run(["node", os.path.join(js_dir, "export_traces.js"), w.grpc, "1", "grpc-big"],
+                                 capture_output=True, text=True, timeout=60)
+            check(big.returncode == 0, f"JS grpc-big: the exporter ran ({big.stderr[-200:]})")
+            check(wait_for(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:grpc'", dead_grpc + 1) == dead_grpc + 1,
+                  "the oversized gRPC message is dead-lettered")
+            check(w.p.poll() is None, "the worker is up after the oversized gRPC message")
 
         rc = w.stop()
         check(rc == 0, f"SIGTERM: exit 0 (rc={rc})")

@@ -7,6 +7,7 @@
 #include "core/trace_json.h"
 #include "ingest/otlp/mapper.h"
 #include "ingest/otlp/trace_assembler.h"
+#include "ingest/otlp/trace_mapping.h"
 
 using namespace assay;
 
@@ -373,6 +374,52 @@ TEST_CASE("trace assembler: older GenAI and flattened attribute spellings") {
     CHECK(r->input == "plain prompt");
     CHECK(r->output_messages.size() == 1);
     CHECK(r->output == "x");
+}
+
+TEST_CASE("trace assembler: OpenLLMetry finish_reason, Traceloop entities, Langfuse attributes") {
+    // OpenLLMetry (Traceloop) flattens completions: gen_ai.completion.N.finish_reason
+    // (issue 16, item 18: it was missed).
+    auto s = span(k_trace, "aaaaaaaaaaaaaaa1", "", true);
+    s.attributes = {{"gen_ai.prompt.0.role", "user"},
+                    {"gen_ai.prompt.0.content", "hi"},
+                    {"gen_ai.completion.0.role", "assistant"},
+                    {"gen_ai.completion.0.content", "hello"},
+                    {"gen_ai.completion.0.finish_reason", "length"}};
+    auto r = parse_trace(build_trace_json({s}, 0, AssemblerOptions{}), ParseLimits{}, k_t0);
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    CHECK(r->finish_reason == "length");
+    CHECK(r->output == "hello");
+    // The GenAI attribute wins over the flattened one.
+    s.attributes["gen_ai.response.finish_reasons"] = nlohmann::json::array({"stop"});
+    r = parse_trace(build_trace_json({s}, 0, AssemblerOptions{}), ParseLimits{}, k_t0);
+    REQUIRE(r.ok());
+    CHECK(r->finish_reason == "stop");
+
+    // Traceloop workflow/task spans carry JSON entity input/output.
+    s.attributes = {{"traceloop.entity.input", R"({"inputs":{"q":"x"},"input":"what is 2+2?"})"},
+                    {"traceloop.entity.output", R"({"output":"4"})"}};
+    r = parse_trace(build_trace_json({s}, 0, AssemblerOptions{}), ParseLimits{}, k_t0);
+    REQUIRE(r.ok());
+    CHECK(r->input == "what is 2+2?");
+    CHECK(r->output == "4");
+
+    // Langfuse's own attributes: observation input/output, session and user.
+    s.attributes = {{"langfuse.observation.input", "ping"},
+                    {"langfuse.observation.output", "pong"},
+                    {"langfuse.session.id", "lf-sess"},
+                    {"langfuse.user.id", "lf-user"}};
+    r = parse_trace(build_trace_json({s}, 0, AssemblerOptions{}), ParseLimits{}, k_t0);
+    REQUIRE(r.ok());
+    CHECK(r->input == "ping");
+    CHECK(r->output == "pong");
+    CHECK(r->metadata.session_id == "lf-sess");
+    CHECK(r->metadata.user_id == "lf-user");
+    // GenAI conventions first: gen_ai.conversation.id over session.id and Langfuse's.
+    s.attributes["session.id"] = "plain";
+    s.attributes["gen_ai.conversation.id"] = "conv-1";
+    r = parse_trace(build_trace_json({s}, 0, AssemblerOptions{}), ParseLimits{}, k_t0);
+    REQUIRE(r.ok());
+    CHECK(r->metadata.session_id == "conv-1");
 }
 
 TEST_CASE("trace assembler: attributes of unexpected shapes never throw") {

@@ -16,7 +16,8 @@ namespace assay::cli {
 namespace {
 
 struct WorkerArgs {
-    std::string config, db, zmq_pull, zmq_router, http_listen, otlp_listen, log_level;
+    std::string config, db, zmq_pull, zmq_router, http_listen, otlp_listen, otlp_grpc_listen,
+        log_level;
 };
 
 std::atomic<bool>* g_stop = nullptr;
@@ -35,6 +36,7 @@ int worker_main(const WorkerArgs& a) {
     flags.zmq_router = a.zmq_router;
     flags.http_listen = a.http_listen;
     flags.otlp_listen = a.otlp_listen;
+    flags.otlp_grpc_listen = a.otlp_grpc_listen;
     auto cfg = load_config(a.config, flags, environ_map());
     if (!cfg.ok()) {
         std::fprintf(stderr, "assay worker: %s\n", cfg.status().message().c_str());
@@ -78,6 +80,8 @@ void add_worker_command(CLI::App& app, Runner& run) {
                   "HOST:PORT for /metrics, /healthz, /readyz (e.g. 127.0.0.1:9464)");
     c->add_option("--otlp-listen", a->otlp_listen,
                   "HOST:PORT or PORT (loopback) for OTLP/HTTP POST /v1/traces (e.g. 4318)");
+    c->add_option("--otlp-grpc-listen", a->otlp_grpc_listen,
+                  "HOST:PORT or PORT (loopback) for OTLP/gRPC TraceService/Export (e.g. 4317)");
     c->add_option("--log-level", a->log_level, "trace|debug|info|warn|error|off");
     c->callback([a, &run] { run = [a] { return worker_main(*a); }; });
 }

@@ -38,6 +38,9 @@ struct WorkerOptions {
     // OTLP/HTTP receiver (flag --otlp-listen overrides the address).
     std::string otlp_listen;  // worker.otlp_listen: HOST:PORT or PORT (loopback) for POST
                               // /v1/traces ("" = off)
+    // OTLP/gRPC receiver (flag --otlp-grpc-listen overrides the address).
+    std::string otlp_grpc_listen;  // worker.otlp_grpc_listen: HOST:PORT or PORT (loopback) for
+                                   // TraceService/Export ("" = off; conventionally 4317)
     int64_t otlp_idle_ms =
         2000;  // worker.otlp_idle_ms: quiet time after a trace's last span before scoring
     int64_t otlp_max_wait_ms = 300000;  // worker.otlp_max_wait_ms: a trace still open this long
@@ -70,12 +73,14 @@ struct ConfigOverrides {
     std::optional<std::string> log_level;
     std::optional<int> threads;
     std::optional<int> batch_size;
-    // `assay worker` --zmq-pull, --zmq-router, --http-listen, --otlp-listen
+    // `assay worker` --zmq-pull, --zmq-router, --http-listen, --otlp-listen,
+    // --otlp-grpc-listen
     // (an empty value leaves the config's).
     std::optional<std::string> zmq_pull;
     std::optional<std::string> zmq_router;
     std::optional<std::string> http_listen;
     std::optional<std::string> otlp_listen;
+    std::optional<std::string> otlp_grpc_listen;
 };
 
 // Loads `path`; when `path` is empty, ./assay.yaml if it exists, else the

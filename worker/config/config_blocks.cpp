@@ -197,6 +197,7 @@ Status parse_config_blocks(ConfigBlock& top, const std::string& base_dir, Config
             cfg.worker.zmq_rcvhwm = static_cast<int>(*v);
         }
         cfg.worker.otlp_listen = b.get_string("otlp_listen").value_or("");
+        cfg.worker.otlp_grpc_listen = b.get_string("otlp_grpc_listen").value_or("");
         if (auto v = b.get_int("otlp_idle_ms")) {
             if (*v < 1 || *v > 3600000) {
                 b.fail("otlp_idle_ms", "must be between 1 and 3600000");

@@ -118,7 +118,8 @@ void apply_flags(const ConfigOverrides& flags, Config& cfg) {
     for (auto [flag, field] : {std::pair{&flags.zmq_pull, &cfg.worker.zmq_pull},
                                std::pair{&flags.zmq_router, &cfg.worker.zmq_router},
                                std::pair{&flags.http_listen, &cfg.worker.http_listen},
-                               std::pair{&flags.otlp_listen, &cfg.worker.otlp_listen}}) {
+                               std::pair{&flags.otlp_listen, &cfg.worker.otlp_listen},
+                               std::pair{&flags.otlp_grpc_listen, &cfg.worker.otlp_grpc_listen}}) {
         if (*flag && !(*flag)->empty()) {
             *field = **flag;
         }

@@ -64,10 +64,18 @@ bool same_address(const std::string& x, const std::string& y) {
 Status run_worker(const Config& cfg, const std::atomic<bool>& stop,
                   const std::function<void(const std::string& line)>& on_ready) {
     const WorkerOptions& w = cfg.worker;
-    if (w.zmq_pull.empty() && w.zmq_router.empty() && w.otlp_listen.empty()) {
+    if (w.zmq_pull.empty() && w.zmq_router.empty() && w.otlp_listen.empty() &&
+        w.otlp_grpc_listen.empty()) {
         return Status::invalid_argument(
-            "no intake: give --zmq-router/--zmq-pull/--otlp-listen or "
-            "worker.zmq_router/worker.zmq_pull/worker.otlp_listen");
+            "no intake: give --zmq-router/--zmq-pull/--otlp-listen/--otlp-grpc-listen or "
+            "worker.zmq_router/worker.zmq_pull/worker.otlp_listen/worker.otlp_grpc_listen");
+    }
+    for (const std::string& other : {w.http_listen, w.otlp_listen}) {
+        if (!other.empty() && !w.otlp_grpc_listen.empty() &&
+            same_address(other, w.otlp_grpc_listen)) {
+            return Status::invalid_argument(
+                "--otlp-grpc-listen must differ from --otlp-listen and --http-listen");
+        }
     }
     if (!w.http_listen.empty() && !w.otlp_listen.empty() &&
         same_address(w.http_listen, w.otlp_listen)) {
@@ -89,10 +97,11 @@ Status run_worker(const Config& cfg, const std::atomic<bool>& stop,
         sources.push_back(zmq.get());
         owned.push_back(std::move(zmq));
     }
-    if (!w.otlp_listen.empty()) {
-        auto otlp = OtlpSource::open(otlp_intake_options(cfg), cfg.store, w.otlp_listen);
+    if (!w.otlp_listen.empty() || !w.otlp_grpc_listen.empty()) {
+        auto otlp = OtlpSource::open(otlp_intake_options(cfg), cfg.store, w.otlp_listen,
+                                     w.otlp_grpc_listen);
         if (!otlp.ok()) {
-            return Status(otlp.status().code(), "--otlp-listen: " + otlp.status().message());
+            return otlp.status();
         }
         sources.push_back(otlp->get());
         owned.push_back(std::move(otlp).value());

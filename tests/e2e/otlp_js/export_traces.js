@@ -1,17 +1,43 @@
-// Exports agent traces to an OTLP/HTTP endpoint with the real OpenTelemetry JS
-// SDK (BasicTracerProvider + BatchSpanProcessor + OTLPTraceExporter, JSON
-// encoding), then prints {"traces": [{"trace_id", "kind"}...]} on stdout.
-// Usage: node export_traces.js http://127.0.0.1:PORT/v1/traces N
+// Exports agent traces to an OTLP endpoint with the real OpenTelemetry JS
+// SDK (BasicTracerProvider + BatchSpanProcessor + an OTLPTraceExporter), then
+// prints {"traces": [{"trace_id", "kind"}...]} on stdout.
+// Usage: node export_traces.js URL N [MODE]
+//   MODE json (default): exporter-trace-otlp-http (JSON) to URL (.../v1/traces)
+//        proto, proto-gzip: exporter-trace-otlp-proto to URL, without / with gzip
+//        grpc-gzip: exporter-trace-otlp-grpc to URL (http://HOST:PORT), with gzip
+//        grpc-big: exporter-trace-otlp-grpc, no gzip, a 90 kB attribute on each root
+//        env: exporter-trace-otlp-proto with no options at all: the endpoint
+//             comes from OTEL_EXPORTER_OTLP_ENDPOINT, the encoding is its default
 'use strict';
 const api = require('@opentelemetry/api');
 const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
-const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http');
+
+function makeExporter(mode, url) {
+  switch (mode) {
+    case 'json':
+      return new (require('@opentelemetry/exporter-trace-otlp-http').OTLPTraceExporter)({ url });
+    case 'proto':
+      return new (require('@opentelemetry/exporter-trace-otlp-proto').OTLPTraceExporter)({ url });
+    case 'proto-gzip':
+      return new (require('@opentelemetry/exporter-trace-otlp-proto').OTLPTraceExporter)(
+        { url, compression: 'gzip' });
+    case 'grpc-gzip':
+      return new (require('@opentelemetry/exporter-trace-otlp-grpc').OTLPTraceExporter)(
+        { url, compression: 'gzip' });
+    case 'grpc-big':  // uncompressed, with a 90 kB attribute: over a 64 KiB limit
+      return new (require('@opentelemetry/exporter-trace-otlp-grpc').OTLPTraceExporter)({ url });
+    case 'env':
+      return new (require('@opentelemetry/exporter-trace-otlp-proto').OTLPTraceExporter)();
+    default:
+      throw new Error(`unknown mode ${mode}`);
+  }
+}
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 
 async function main() {
   const url = process.argv[2];
   const n = parseInt(process.argv[3] || '5', 10);
-  const exporter = new OTLPTraceExporter({ url });
+  const exporter = makeExporter(process.argv[4] || 'json', url);
   const resource = resourceFromAttributes({
     'service.name': 'js-support-bot',
     'deployment.environment.name': 'prod',
@@ -58,6 +84,9 @@ async function main() {
     llm.end();
     if (openinference) {
       root.setAttribute('output.value', answer);
+    }
+    if (process.argv[4] === 'grpc-big') {
+      root.setAttribute('assay.padding', 'x'.repeat(90000));
     }
     root.end();
     out.push({ trace_id: root.spanContext().traceId, kind: openinference ? 'openinference' : 'genai' });

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "core/clock.h"
 
@@ -29,7 +30,18 @@ void send(httplib::Response& res, const OtlpReply& r) {
     if (r.retry_after_s > 0) {
         res.set_header("Retry-After", std::to_string(r.retry_after_s));
     }
-    res.set_content(r.body, "application/json");
+    res.set_content(r.body, r.content_type);
+}
+
+// The door of a request by its media type; nullopt for an unsupported one.
+std::optional<OtlpDoor> door_of(const std::string& type) {
+    if (type == "application/json") {
+        return OtlpDoor::http_json;
+    }
+    if (type == "application/x-protobuf" || type == "application/protobuf") {
+        return OtlpDoor::http_protobuf;
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -72,22 +84,24 @@ OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes)
             claimed = 0;  // httplib itself refuses a malformed Content-Length
         }
         const std::string type = media_type(req.get_header_value("Content-Type"));
-        if (type != "application/json") {
-            std::string why =
-                type == "application/x-protobuf"
-                    ? "the OTLP protobuf encoding is not supported; send the OTLP JSON encoding "
-                      "(Content-Type: application/json)"
-                    : "unsupported Content-Type '" + req.get_header_value("Content-Type") +
-                          "'; send the OTLP JSON encoding (Content-Type: application/json)";
-            send(res, m_intake.reject(415, why, claimed, now_ms()));
+        const auto door = door_of(type);
+        if (!door) {
+            send(res, m_intake.reject(415,
+                                      "unsupported Content-Type '" +
+                                          req.get_header_value("Content-Type") +
+                                          "'; send application/x-protobuf or application/json",
+                                      claimed, now_ms()));
             return httplib::Server::HandlerResponse::Handled;
         }
+        // cpp-httplib inflates a body whose Content-Encoding is exactly
+        // "gzip" (or "deflate") as it reads it; the reader below bounds it.
         const std::string encoding = media_type(req.get_header_value("Content-Encoding"));
-        if (!encoding.empty() && encoding != "identity") {
+        const std::string raw_encoding = req.get_header_value("Content-Encoding");
+        if (!encoding.empty() && encoding != "identity" && raw_encoding != "gzip") {
             send(res, m_intake.reject(415,
-                                      "unsupported Content-Encoding '" + encoding +
-                                          "'; send the body uncompressed",
-                                      claimed, now_ms()));
+                                      "unsupported Content-Encoding '" + raw_encoding +
+                                          "'; send the body uncompressed or with gzip",
+                                      claimed, now_ms(), *door));
             return httplib::Server::HandlerResponse::Handled;
         }
         if (claimed > 0 && static_cast<uint64_t>(claimed) > m_max_body_bytes) {
@@ -95,13 +109,40 @@ OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes)
                           413,
                           "request body is " + std::to_string(claimed) + " bytes; the limit is " +
                               std::to_string(m_max_body_bytes) + " (worker.otlp_max_body_bytes)",
-                          claimed, now_ms()));
+                          claimed, now_ms(), *door));
             return httplib::Server::HandlerResponse::Handled;
         }
         return httplib::Server::HandlerResponse::Unhandled;
     });
-    m_server->Post(k_path, [this](const httplib::Request& req, httplib::Response& res) {
-        send(res, m_intake.export_json(req.body, now_ms()));
+    m_server->Post(k_path, [this](const httplib::Request& req, httplib::Response& res,
+                                  const httplib::ContentReader& reader) {
+        const OtlpDoor door =
+            door_of(media_type(req.get_header_value("Content-Type"))).value_or(OtlpDoor::http_json);
+        // The inflated body counts against the limit: reading stops at it, so
+        // a gzip bomb costs no more memory than the limit.
+        std::string body;
+        bool over = false;
+        const bool read = reader([&](const char* data, size_t n) {
+            if (body.size() + n > m_max_body_bytes) {
+                over = true;
+                return false;
+            }
+            body.append(data, n);
+            return true;
+        });
+        if (over || !read) {
+            const std::string why =
+                over ? "request body inflates to more than " + std::to_string(m_max_body_bytes) +
+                           " bytes, the limit (worker.otlp_max_body_bytes)"
+                     : "request body could not be read or decompressed (Content-Encoding '" +
+                           req.get_header_value("Content-Encoding") + "')";
+            send(res, m_intake.reject(over ? 413 : 400, why, static_cast<int64_t>(body.size()),
+                                      now_ms(), door, body));
+            // The rest of the body is unread: this connection cannot go on.
+            res.set_header("Connection", "close");
+            return;
+        }
+        send(res, m_intake.export_request(body, door, now_ms()));
     });
     m_server->set_error_handler([](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) {

@@ -1,14 +1,16 @@
 #pragma once
 // OtlpHttpServer: the OTLP/HTTP trace receiver (cpp-httplib), serving
-//   POST /v1/traces   Content-Type: application/json (OTLP JSON encoding)
+//   POST /v1/traces   Content-Type: application/x-protobuf or application/json,
+//                     optionally Content-Encoding: gzip
 // on its own listener (worker.otlp_listen / --otlp-listen), separate from the
 // operations listener (/metrics). Every request is answered by OtlpIntake
-// (ingest/otlp_intake.h): 200 only after the spans are durably stored. Before
-// the body is read, it refuses with 415 a Content-Type other than
-// application/json (application/x-protobuf included: the protobuf encoding
-// is not supported) or a Content-Encoding other than identity, and with 413
-// a Content-Length over the body limit. Error bodies are JSON
-// google.rpc.Status objects ({"code": 3, "message": "..."}).
+// (ingest/otlp/intake.h), in the request's encoding: 200 only after the spans
+// are durably stored. Before the body is read, it refuses with 415 another
+// Content-Type or a Content-Encoding other than identity or gzip, and with
+// 413 a Content-Length over the body limit. The body is inflated as it is
+// read, and reading stops (413) once the inflated bytes pass the limit; a
+// body that does not inflate is 400. Error bodies are google.rpc.Status
+// objects (JSON {"code": 3, "message": "..."} or protobuf).
 //
 // Borrows the OtlpIntake (it must outlive the server). start()/stop() from
 // the owner's thread; requests are handled on the server's own threads.

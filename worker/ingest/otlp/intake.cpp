@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <iterator>
+
 #include "core/clock.h"
 #include "core/prometheus_text.h"
 #include "core/trace_json.h"
+#include "ingest/otlp/protobuf.h"
 
 namespace assay {
 
@@ -16,6 +19,7 @@ constexpr int k_grpc_resource_exhausted = 8;
 constexpr int k_grpc_unavailable = 14;
 
 const char* k_source = "otlp:http";
+const char* k_source_grpc = "otlp:grpc";
 
 std::shared_ptr<spdlog::logger> log() {
     auto l = spdlog::get("ingest");
@@ -74,13 +78,21 @@ Result<size_t> OtlpIntake::restore() {
     return restored;
 }
 
-OtlpReply OtlpIntake::error_reply(int status, int grpc_code, const std::string& message) {
+OtlpReply OtlpIntake::error_reply(int status, int grpc_code, const std::string& message,
+                                  OtlpDoor door) {
     OtlpReply r;
     r.status = status;
-    nlohmann::json body = {{"code", grpc_code}, {"message", message}};
-    r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    r.grpc_code = grpc_code;
+    r.message = message;
     if (status == 503) {
         r.retry_after_s = m_options.retry_after_s;
+    }
+    if (door == OtlpDoor::http_json) {
+        nlohmann::json body = {{"code", grpc_code}, {"message", message}};
+        r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    } else {
+        r.body = otlp_rpc_status_protobuf(grpc_code, message, r.retry_after_s);
+        r.content_type = "application/x-protobuf";
     }
     std::lock_guard<std::mutex> lock(m_mu);
     switch (status) {
@@ -101,9 +113,10 @@ OtlpReply OtlpIntake::error_reply(int status, int grpc_code, const std::string& 
 }
 
 void OtlpIntake::dead_letter(const std::string& error, std::string_view body, int64_t claimed_bytes,
-                             int64_t now_ms) {
+                             int64_t now_ms, OtlpDoor door) {
     std::string raw(body.substr(0, m_options.max_trace_bytes));
-    Status st = m_spans.dead_letter(now_ms, k_source, error, raw, claimed_bytes);
+    Status st = m_spans.dead_letter(now_ms, door == OtlpDoor::grpc ? k_source_grpc : k_source,
+                                    error, raw, claimed_bytes);
     if (!st.ok()) {
         log()->error("otlp: {} (and the dead letter was not stored: {})", error, st.message());
         std::lock_guard<std::mutex> lock(m_mu);
@@ -112,75 +125,128 @@ void OtlpIntake::dead_letter(const std::string& error, std::string_view body, in
 }
 
 OtlpReply OtlpIntake::reject(int status, const std::string& message, int64_t claimed_bytes,
-                             int64_t now_ms) {
-    dead_letter("otlp: " + message, {}, claimed_bytes, now_ms);
-    return error_reply(status, k_grpc_invalid_argument, message);
+                             int64_t now_ms, OtlpDoor door, std::string_view body) {
+    dead_letter("otlp: " + message, body, claimed_bytes, now_ms, door);
+    return error_reply(status, status == 413 ? k_grpc_resource_exhausted : k_grpc_invalid_argument,
+                       message, door);
 }
 
-OtlpReply OtlpIntake::export_json(std::string_view body, int64_t now_ms) {
+Status OtlpIntake::commit_rows(std::vector<PendingSpanRow> rows) {
+    GroupEntry me{std::move(rows), {}, false};
+    std::unique_lock<std::mutex> lock(m_group_mu);
+    m_group_queue.push_back(&me);
+    while (!me.done) {
+        if (m_group_committing) {
+            m_group_cv.wait(lock);
+            continue;
+        }
+        // Leader: commit every request waiting now in one transaction.
+        m_group_committing = true;
+        std::vector<GroupEntry*> group;
+        group.swap(m_group_queue);
+        lock.unlock();
+        std::vector<PendingSpanRow> all;
+        if (group.size() == 1) {
+            all = std::move(group[0]->rows);
+        } else {
+            for (GroupEntry* e : group) {
+                std::move(e->rows.begin(), e->rows.end(), std::back_inserter(all));
+            }
+        }
+        Status st = m_spans.put(all);
+        {
+            std::lock_guard<std::mutex> c(m_mu);
+            ++m_counters.commits;
+        }
+        lock.lock();
+        for (GroupEntry* e : group) {
+            e->result = st;
+            e->done = true;
+        }
+        m_group_committing = false;
+        m_group_cv.notify_all();
+    }
+    return me.result;
+}
+
+OtlpReply OtlpIntake::export_request(std::string_view body, OtlpDoor door, int64_t now_ms) {
+    {
+        std::lock_guard<std::mutex> c(m_mu);
+        ++(door == OtlpDoor::http_json       ? m_counters.requests_json
+           : door == OtlpDoor::http_protobuf ? m_counters.requests_protobuf
+                                             : m_counters.requests_grpc);
+    }
     if (m_active.fetch_add(1) >= m_options.max_concurrent_requests) {
         m_active.fetch_sub(1);
         return error_reply(503, k_grpc_unavailable,
                            "too many export requests in progress (" +
-                               std::to_string(m_options.max_concurrent_requests) +
-                               "); retry later");
+                               std::to_string(m_options.max_concurrent_requests) + "); retry later",
+                           door);
     }
     ActiveGuard guard{m_active};
     if (m_unscored.load() >= m_options.max_unscored_traces) {
         return error_reply(503, k_grpc_unavailable,
                            "the scoring pipeline is behind (" + std::to_string(m_unscored.load()) +
-                               " traces waiting for their commit); retry later");
+                               " traces waiting for their commit); retry later",
+                           door);
     }
+    const int64_t size = static_cast<int64_t>(body.size());
     if (body.size() > m_options.limits.max_body_bytes) {
         const std::string why =
             "request body is " + std::to_string(body.size()) + " bytes; the limit is " +
             std::to_string(m_options.limits.max_body_bytes) + " (worker.otlp_max_body_bytes)";
-        dead_letter("otlp: " + why, body, static_cast<int64_t>(body.size()), now_ms);
-        return error_reply(413, k_grpc_resource_exhausted, why);
+        dead_letter("otlp: " + why, body, size, now_ms, door);
+        return error_reply(413, k_grpc_resource_exhausted, why, door);
     }
-    auto parsed = parse_otlp_json(body, m_options.limits);
+    auto parsed = door == OtlpDoor::http_json ? parse_otlp_json(body, m_options.limits)
+                                              : parse_otlp_protobuf(body, m_options.limits);
     if (!parsed.ok()) {
         const std::string why = "invalid ExportTraceServiceRequest: " + parsed.status().message();
-        dead_letter("otlp: " + why, body, static_cast<int64_t>(body.size()), now_ms);
-        return error_reply(400, k_grpc_invalid_argument, why);
+        dead_letter("otlp: " + why, body, size, now_ms, door);
+        return error_reply(400, k_grpc_invalid_argument, why, door);
     }
     std::vector<OtlpSpan>& spans = *parsed;
     const size_t received = spans.size();
     uint64_t late = 0, overflow = 0;
     if (!spans.empty()) {
-        std::lock_guard<std::mutex> lock(m_assembler_mu);
+        // Encoded outside the assembler's lock: the stored form of each span.
         std::vector<PendingSpanRow> rows;
         rows.reserve(spans.size());
         for (const OtlpSpan& s : spans) {
-            if (m_assembler.was_returned(s.trace_id)) {
-                ++late;
-                continue;
-            }
             rows.push_back({s.trace_id, s.span_id, now_ms, to_otlp_json({s})});
         }
-        const uint64_t overflow_before = m_assembler.stats().overflow_spans;
-        Status st = m_assembler.add(std::move(spans), now_ms);
-        if (st.code() == StatusCode::limit_exceeded) {
-            dead_letter("otlp: " + st.message(), body, static_cast<int64_t>(body.size()), now_ms);
-            return error_reply(413, k_grpc_resource_exhausted, st.message());
+        {
+            std::lock_guard<std::mutex> lock(m_assembler_mu);
+            std::erase_if(rows, [&](const PendingSpanRow& r) {
+                const bool is_late = m_assembler.was_returned(r.trace_key);
+                late += is_late ? 1 : 0;
+                return is_late;
+            });
+            const uint64_t overflow_before = m_assembler.stats().overflow_spans;
+            Status st = m_assembler.add(std::move(spans), now_ms);
+            if (st.code() == StatusCode::limit_exceeded) {
+                dead_letter("otlp: " + st.message(), body, size, now_ms, door);
+                return error_reply(413, k_grpc_resource_exhausted, st.message(), door);
+            }
+            if (!st.ok()) {
+                return error_reply(503, k_grpc_unavailable, st.message() + "; retry later", door);
+            }
+            overflow = m_assembler.stats().overflow_spans - overflow_before;
+            std::lock_guard<std::mutex> c(m_mu);
+            m_counters.pending_traces = m_assembler.open_traces();
+            m_counters.pending_spans = m_assembler.open_spans();
         }
-        if (!st.ok()) {
-            return error_reply(503, k_grpc_unavailable, st.message() + "; retry later");
-        }
-        overflow = m_assembler.stats().overflow_spans - overflow_before;
         // Spans held in memory but not stored: the exporter retries after the
         // 503 and its spans replace these (same span ids).
-        if (Status put = m_spans.put(rows); !put.ok()) {
+        if (Status put = commit_rows(std::move(rows)); !put.ok()) {
             log()->error("otlp: {}", put.message());
             {
                 std::lock_guard<std::mutex> c(m_mu);
                 ++m_counters.store_errors;
             }
-            return error_reply(503, k_grpc_unavailable, "spans could not be stored; retry later");
+            return error_reply(503, k_grpc_unavailable, "spans could not be stored; retry later",
+                               door);
         }
-        std::lock_guard<std::mutex> c(m_mu);
-        m_counters.pending_traces = m_assembler.open_traces();
-        m_counters.pending_spans = m_assembler.open_spans();
     }
     const uint64_t rejected = late + overflow;
     std::string message;
@@ -199,7 +265,14 @@ OtlpReply OtlpIntake::export_json(std::string_view body, int64_t now_ms) {
         m_counters.spans_late += late;
         m_counters.spans_overflow += overflow;
     }
-    return OtlpReply{200, otlp_export_response_json(static_cast<int64_t>(rejected), message), 0};
+    if (door == OtlpDoor::http_json) {
+        return OtlpReply{200, otlp_export_response_json(static_cast<int64_t>(rejected), message),
+                         0,   0,
+                         {},  "application/json"};
+    }
+    return OtlpReply{200, otlp_export_response_protobuf(static_cast<int64_t>(rejected), message),
+                     0,   0,
+                     {},  "application/x-protobuf"};
 }
 
 void OtlpIntake::committed(const std::vector<uint64_t>& tags,
@@ -340,6 +413,14 @@ std::string OtlpIntake::render_metrics() const {
     sample("assay_otlp_requests_total{code=\"413\"}", c.requests_413);
     sample("assay_otlp_requests_total{code=\"415\"}", c.requests_415);
     sample("assay_otlp_requests_total{code=\"503\"}", c.requests_503);
+    family("assay_otlp_requests_by_door_total", "counter",
+           "OTLP export requests received, by door (HTTP JSON, HTTP protobuf, gRPC).");
+    sample("assay_otlp_requests_by_door_total{door=\"http_json\"}", c.requests_json);
+    sample("assay_otlp_requests_by_door_total{door=\"http_protobuf\"}", c.requests_protobuf);
+    sample("assay_otlp_requests_by_door_total{door=\"grpc\"}", c.requests_grpc);
+    family("assay_otlp_span_commits_total", "counter",
+           "Transactions that stored accepted spans (concurrent requests share one).");
+    sample("assay_otlp_span_commits_total", c.commits);
     family("assay_otlp_spans_received_total", "counter", "Spans in accepted OTLP export requests.");
     sample("assay_otlp_spans_received_total", c.spans_received);
     family("assay_otlp_spans_rejected_total", "counter",

@@ -1,14 +1,18 @@
 #pragma once
-// OtlpIntake: the transport-independent core of the OTLP/HTTP receiver.
-// It takes decoded export requests, keeps their spans durably until their
+// OtlpIntake: the transport-independent core of the OTLP receiver, one span
+// pipeline for its three doors (HTTP with JSON, HTTP with protobuf, gRPC).
+// It takes export requests in either encoding, decodes them into the same
+// OtlpSpan values, keeps their spans durably until their
 // trace is complete, and hands complete traces, built once, to a RecordSink
 // (ingest/otlp/source.h makes it the worker's OTLP TraceSource).
 //
 // Durability (no loss, no double scoring):
-//   1. export_json() adds a request's spans to the TraceAssembler and writes
-//      them to the SpanStore (otlp_spans) in one committed transaction before
-//      it returns 200. Spans of a trace that was just scored are "late": they
-//      are neither held nor stored (reported as rejected in partialSuccess).
+//   1. export_request() adds a request's spans to the TraceAssembler and
+//      writes them to the SpanStore (otlp_spans) before it returns 200 (gRPC
+//      OK). Requests that arrive together are committed together (group
+//      commit: one transaction for the spans of every request waiting, each
+//      answered only after that transaction is committed). Spans of a trace that was just scored
+//      are "late": they are neither held nor stored (reported as rejected in partialSuccess).
 //   2. pump() (on the pipeline's producer thread) takes the traces that are
 //      complete (root ended + idle_ms without new spans; or expired after
 //      max_trace_age_ms, then marked incomplete) and submits them to the
@@ -22,12 +26,13 @@
 //   4. restore() reloads every pending span into the assembler after a restart
 //      (with its original arrival time, so idle and max-wait timers resume).
 //
-// Thread safety: export_json(), reject(), counters() and render_metrics()
+// Thread safety: export_request(), export_json(), reject(), counters() and render_metrics()
 // from any thread; pump() and erase_committed() from the pipeline's single
 // producer thread; committed() from the pipeline's writer thread. Borrows the
 // SpanStore, which must outlive it.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -53,18 +58,27 @@ struct OtlpIntakeOptions {
     // Traces handed to the pipeline and not yet committed; past this, exports
     // are answered 503 (the store is behind).
     size_t max_unscored_traces = 5000;
-    // export_json() calls running at once; past this, 503.
+    // export_request() calls running at once; past this, 503.
     int max_concurrent_requests = 16;
     int retry_after_s = 1;  // Retry-After of 503 answers
 };
 
-// An HTTP answer: status, JSON body (ExportTraceServiceResponse on 200, an
-// OTLP-style google.rpc.Status {"code", "message"} otherwise) and, on 503,
-// the Retry-After seconds.
+// How an export request came: its door decides the encoding of the request
+// and of the answer, and the dead letters' source ("otlp:http", "otlp:grpc").
+enum class OtlpDoor { http_json, http_protobuf, grpc };
+
+// An answer, in the request's encoding: status (HTTP; grpc_code is the
+// gRPC status the same outcome maps to), body (an ExportTraceServiceResponse
+// on 200, a google.rpc.Status {code, message} otherwise: JSON for
+// http_json, protobuf else, with a RetryInfo detail when retry_after_s > 0)
+// and, on 503, the Retry-After seconds.
 struct OtlpReply {
     int status = 200;
     std::string body;
     int retry_after_s = 0;
+    int grpc_code = 0;
+    std::string message;  // the error's message; empty on 200
+    const char* content_type = "application/json";
 };
 
 class OtlpIntake {
@@ -76,18 +90,24 @@ public:
     // error. Rows that no longer decode are logged and skipped.
     Result<size_t> restore();
 
-    // Handles the body of one POST /v1/traces (OTLP JSON), received at now_ms
-    // (wall-clock milliseconds). Never throws; every outcome is an OtlpReply:
+    // Handles one (already decompressed) ExportTraceServiceRequest that came
+    // by `door`, received at now_ms (wall-clock milliseconds). Blocks until
+    // its spans are committed. Never throws; every outcome is an OtlpReply:
     // 200 (spans durably stored; partialSuccess counts late/overflow spans),
     // 400 (undecodable: dead-lettered with the reason), 413 (body or span
     // count over a limit: dead-lettered), 503 + Retry-After (too many
     // requests or traces in flight, or the span store failed).
-    OtlpReply export_json(std::string_view body, int64_t now_ms);
+    OtlpReply export_request(std::string_view body, OtlpDoor door, int64_t now_ms);
+    OtlpReply export_json(std::string_view body, int64_t now_ms) {
+        return export_request(body, OtlpDoor::http_json, now_ms);
+    }
 
-    // Counts (and dead-letters, with an empty raw and raw_bytes =
-    // `claimed_bytes`) a request the HTTP layer refused before reading its
-    // body: 413 (too large) or 415 (unsupported media type or encoding).
-    OtlpReply reject(int status, const std::string& message, int64_t claimed_bytes, int64_t now_ms);
+    // Counts (and dead-letters, with the body's first max_trace_bytes as raw
+    // and raw_bytes = `claimed_bytes`) a request a door refused before
+    // decoding it: 413 (too large), 415 (unsupported media type or encoding)
+    // or 400 (a body that does not decompress).
+    OtlpReply reject(int status, const std::string& message, int64_t claimed_bytes, int64_t now_ms,
+                     OtlpDoor door = OtlpDoor::http_json, std::string_view body = {});
 
     // Producer thread: deletes the pending spans of committed traces, then
     // submits the traces complete at now_ms. Returns how many it submitted,
@@ -104,6 +124,8 @@ public:
     struct Counters {
         uint64_t requests_ok = 0, requests_400 = 0, requests_413 = 0, requests_415 = 0,
                  requests_503 = 0;
+        uint64_t requests_json = 0, requests_protobuf = 0, requests_grpc = 0;
+        uint64_t commits = 0;  // span store transactions (group commits)
         uint64_t spans_received = 0, spans_late = 0, spans_overflow = 0;
         uint64_t traces_complete = 0, traces_incomplete = 0, traces_skipped_stored = 0;
         uint64_t traces_committed = 0, traces_dead_lettered = 0;
@@ -115,15 +137,28 @@ public:
     std::string render_metrics() const;
 
 private:
-    OtlpReply error_reply(int status, int grpc_code, const std::string& message);
+    OtlpReply error_reply(int status, int grpc_code, const std::string& message, OtlpDoor door);
     void dead_letter(const std::string& error, std::string_view body, int64_t claimed_bytes,
-                     int64_t now_ms);
+                     int64_t now_ms, OtlpDoor door);
+    // Group commit: puts `rows` with those of every other request waiting,
+    // in one transaction; returns once they are committed (or failed).
+    Status commit_rows(std::vector<PendingSpanRow> rows);
 
     OtlpIntakeOptions m_options;
     SpanStore& m_spans;
 
     std::mutex m_assembler_mu;  // guards m_assembler; held across add + store put
     TraceAssembler m_assembler;
+
+    struct GroupEntry {
+        std::vector<PendingSpanRow> rows;
+        Status result;
+        bool done = false;
+    };
+    std::mutex m_group_mu;  // guards the three below
+    std::condition_variable m_group_cv;
+    std::vector<GroupEntry*> m_group_queue;
+    bool m_group_committing = false;
 
     std::atomic<int> m_active{0};
     std::atomic<size_t> m_unscored{0};

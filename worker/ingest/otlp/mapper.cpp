@@ -425,8 +425,7 @@ public:
             if (!to_uint64(*flags, f)) {
                 return bad(path + ".flags", "expected an unsigned integer, got " + shown(*flags));
             }
-            out.parent_is_remote = !out.parent_span_id.empty() && (f & k_flag_has_is_remote) != 0 &&
-                                   (f & k_flag_is_remote) != 0;
+            out.parent_is_remote = otlp_parent_is_remote(out, f);
         }
         if (const json* name = member(s, "name")) {
             if (!name->is_string()) {
@@ -449,15 +448,7 @@ public:
             time(s, "startTimeUnixNano", "start_time_unix_nano", path, out.start_unix_nano));
         ASSAY_RETURN_IF_ERROR(
             time(s, "endTimeUnixNano", "end_time_unix_nano", path, out.end_unix_nano));
-        if (out.start_unix_nano == 0) {
-            return bad(path + ".startTimeUnixNano", "missing or zero");
-        }
-        out.ended = out.end_unix_nano != 0;
-        if (out.ended && out.end_unix_nano < out.start_unix_nano) {
-            return bad(path + ".endTimeUnixNano", "before startTimeUnixNano");
-        }
-        out.start_unix_ms = static_cast<int64_t>(out.start_unix_nano / 1000000);
-        out.end_unix_ms = static_cast<int64_t>(out.end_unix_nano / 1000000);
+        ASSAY_RETURN_IF_ERROR(finish_otlp_span_times(out, path));
         if (const json* attrs = member(s, "attributes")) {
             ASSAY_RETURN_IF_ERROR(key_values(*attrs, path + ".attributes", 0, out.attributes));
         }
@@ -627,6 +618,24 @@ double OtlpSpan::duration_ms() const {
         return 0.0;
     }
     return static_cast<double>(end_unix_nano - start_unix_nano) / 1e6;
+}
+
+bool otlp_parent_is_remote(const OtlpSpan& s, uint64_t flags) {
+    return !s.parent_span_id.empty() && (flags & k_flag_has_is_remote) != 0 &&
+           (flags & k_flag_is_remote) != 0;
+}
+
+Status finish_otlp_span_times(OtlpSpan& s, const std::string& path) {
+    if (s.start_unix_nano == 0) {
+        return bad(path + ".startTimeUnixNano", "missing or zero");
+    }
+    s.ended = s.end_unix_nano != 0;
+    if (s.ended && s.end_unix_nano < s.start_unix_nano) {
+        return bad(path + ".endTimeUnixNano", "before startTimeUnixNano");
+    }
+    s.start_unix_ms = static_cast<int64_t>(s.start_unix_nano / 1000000);
+    s.end_unix_ms = static_cast<int64_t>(s.end_unix_nano / 1000000);
+    return {};
 }
 
 Result<std::string> normalize_otlp_id(std::string_view id, size_t bytes) {

@@ -123,6 +123,15 @@ std::string to_otlp_json(const std::vector<OtlpSpan>& spans);
 // "<message>"}} (int64 as a string, per the proto3 JSON mapping).
 std::string otlp_export_response_json(int64_t rejected_spans, std::string_view error_message);
 
+// The rules every OTLP encoding's decoder shares (ingest/otlp/protobuf.h too):
+// true when a span with a parent has flags saying that parent is remote
+// (SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK and SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK).
+bool otlp_parent_is_remote(const OtlpSpan& s, uint64_t flags);
+// Checks s.start_unix_nano (present) and s.end_unix_nano (0, or not before the
+// start) and derives the ms times and `ended`. invalid_argument naming
+// `path`.startTimeUnixNano / .endTimeUnixNano otherwise.
+Status finish_otlp_span_times(OtlpSpan& s, const std::string& path);
+
 // Normalises an OTLP id (hex or base64, see above) of `bytes` raw bytes to
 // lowercase hex; invalid_argument (without a path) when it is neither, or
 // when it is all zero.

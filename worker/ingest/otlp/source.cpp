@@ -8,7 +8,8 @@ namespace assay {
 
 Result<std::unique_ptr<OtlpSource>> OtlpSource::open(const OtlpIntakeOptions& options,
                                                      const StoreOptions& store,
-                                                     const std::string& listen) {
+                                                     const std::string& listen,
+                                                     const std::string& grpc_listen) {
     std::unique_ptr<OtlpSource> s(new OtlpSource());
     auto spans = open_sqlite_span_store(store.sqlite_path, store.busy_timeout_ms);
     if (!spans.ok()) {
@@ -21,14 +22,27 @@ Result<std::unique_ptr<OtlpSource>> OtlpSource::open(const OtlpIntakeOptions& op
         return restored.status();
     }
     s->m_restored = *restored;
-    s->m_server = std::make_unique<OtlpHttpServer>(*s->m_intake, options.limits.max_body_bytes);
-    ASSAY_RETURN_IF_ERROR(s->m_server->start(listen));
+    if (!listen.empty()) {
+        s->m_server = std::make_unique<OtlpHttpServer>(*s->m_intake, options.limits.max_body_bytes);
+        if (Status st = s->m_server->start(listen); !st.ok()) {
+            return Status(st.code(), "--otlp-listen: " + st.message());
+        }
+    }
+    if (!grpc_listen.empty()) {
+        s->m_grpc = std::make_unique<OtlpGrpcServer>(*s->m_intake, options.limits.max_body_bytes);
+        if (Status st = s->m_grpc->start(grpc_listen); !st.ok()) {
+            return Status(st.code(), "--otlp-grpc-listen: " + st.message());
+        }
+    }
     return s;
 }
 
 OtlpSource::~OtlpSource() {
     if (m_server) {
         m_server->stop();
+    }
+    if (m_grpc) {
+        m_grpc->stop();
     }
 }
 
@@ -44,12 +58,32 @@ Status OtlpSource::poll(RecordSink& sink, std::chrono::milliseconds wait) {
 }
 
 void OtlpSource::finish() {
-    m_server->stop();
+    if (m_server) {
+        m_server->stop();
+    }
+    if (m_grpc) {
+        m_grpc->stop();
+    }
     m_intake->erase_committed();
 }
 
 std::string OtlpSource::bound() const {
-    return m_server->host() + ":" + std::to_string(m_server->port());
+    return m_server ? m_server->host() + ":" + std::to_string(m_server->port()) : "";
+}
+
+std::string OtlpSource::grpc_bound() const {
+    return m_grpc ? m_grpc->host() + ":" + std::to_string(m_grpc->port()) : "";
+}
+
+std::string OtlpSource::describe() const {
+    std::string out;
+    if (m_server) {
+        out = "otlp=" + bound();
+    }
+    if (m_grpc) {
+        out += std::string(out.empty() ? "" : " ") + "otlp_grpc=" + grpc_bound();
+    }
+    return out;
 }
 
 }  // namespace assay

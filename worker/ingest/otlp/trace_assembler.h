@@ -1,7 +1,7 @@
 #pragma once
-// TraceAssembler: groups OTLP spans (ingest/otlp_mapper.h) by trace id and
-// turns each finished group into one Assay trace JSON text (the contract in
-// README.md, "Trace format"), built from the group's root span.
+// TraceAssembler: groups OTLP spans (ingest/otlp/mapper.h) by trace id, decides
+// when each group is complete, picks its root span, and has it mapped into one
+// Assay trace (ingest/otlp/trace_mapping.h).
 //
 // Completeness rule: a trace is returned by take_complete(now) only when
 //   (1) it has a root span — a span with no parent, or whose parent is marked
@@ -22,64 +22,8 @@
 // (within the last remember_completed traces) are dropped and counted as
 // late, so a retried export does not produce a second, partial trace.
 //
-// Attribute mapping (root span R; "span, else resource" = R's attribute, else
-// R's resource attribute; the first key present wins):
-//   input           R: gen_ai.input.messages (JSON string or array; GenAI
-//                   {role, parts} or OpenAI {role, content}; prefixed by
-//                   gen_ai.system_instructions), llm.input_messages.N.message.*
-//                   (role, content, contents.M.message_content.text),
-//                   gen_ai.prompt.N.{role,content}, gen_ai.prompt, event
-//                   gen_ai.content.prompt, input.value; else the first LLM
-//                   child (by start) that has one. Text that is a JSON message
-//                   list becomes messages; when input.mime_type is
-//                   application/json, {"messages": [...]}, {"choices": [...]}
-//                   and a small object's input/query/question/prompt/output/
-//                   answer/text/content/result string are unwrapped too; with
-//                   text/plain the text is kept as it is
-//   output          the same with gen_ai.output.messages, llm.output_messages,
-//                   gen_ai.completion(.N), output.value; else the LLM child
-//                   that ended last and has one
-//   context         retrieval.documents.N.document.content of every span
-//   reference       assay.reference (span, else resource)
-//   metadata.model  assay.model, R's gen_ai.response.model,
-//                   gen_ai.request.model, llm.model_name; else the last LLM child's
-//   metadata.provider  gen_ai.provider.name, gen_ai.system, llm.provider, llm.system
-//   metadata.feature   assay.feature, service.name (span, else resource)
-//   tenant          assay.tenant, tenant.id
-//   user_id         assay.user_id, user.id, enduser.id
-//   session_id      assay.session_id, session.id, gen_ai.conversation.id
-//   prompt_name     assay.prompt_name
-//   prompt_version  assay.prompt_version, llm.prompt_template.version
-//   environment     assay.environment, deployment.environment.name, deployment.environment
-//   expected_format assay.expected_format
-//   tags            assay.tags (array, or comma-separated string), tag.tags
-//   other metadata  assay.<key> → <key>; then every other attribute of R and
-//                   of its resource under its own key (R wins), except the
-//                   content keys above; at most max_metadata_keys, strings cut
-//                   at max_value_bytes
-//   metadata.spans  [{name, kind: llm|tool|retriever, duration_ms, model,
-//                   input_tokens, output_tokens, tool, error}] for spans below
-//                   R, in start order, at most max_summary_spans
-//                   (spans_omitted counts the rest); plus otel.root_span,
-//                   otel.span_count, otel.dropped_spans, otel.incomplete
-//   usage           R's gen_ai.usage.input_tokens|prompt_tokens /
-//                   llm.token_count.prompt, ...output_tokens|completion_tokens /
-//                   llm.token_count.completion, gen_ai.usage.cache_read.input_tokens /
-//                   llm.token_count.prompt_details.cache_read, assay.cost_usd /
-//                   llm.cost.total; when R has none, the sum over LLM children
-//   finish_reason   first of gen_ai.response.finish_reasons (R, else last LLM child)
-//   trace_id, timestamp, latency_ms   OTLP trace id (hex), R's start (RFC 3339), R's end - start
-//   error           incomplete_trace (expiry rule); span_error when R's status
-//                   is ERROR (status.message, else the "exception" event's
-//                   exception.type: exception.message); missing_output when no
-//                   span carries an output (output is then null)
-// A span is an LLM span when openinference.span.kind is LLM or
-// gen_ai.operation.name is chat/text_completion/generate_content (or, with
-// neither, it has gen_ai.request.model/gen_ai.system/gen_ai.provider.name/
-// llm.model_name); a tool span when openinference.span.kind is TOOL,
-// gen_ai.operation.name is execute_tool, or it has gen_ai.tool.name; a
-// retriever span when openinference.span.kind is RETRIEVER or it has
-// retrieval.documents.*.
+// How a group of spans becomes one Assay trace (which attributes of which
+// conventions mean what) is ingest/otlp/trace_mapping.h.
 //
 // Not thread-safe: one owner calls add/take_complete (or guard it with a
 // mutex). Pure logic: no clock, no I/O; time is passed in.
@@ -193,20 +137,5 @@ private:
     std::unordered_set<std::string> m_recent;
     AssemblerStats m_stats;
 };
-
-// Builds the Assay trace JSON for one group of spans of the same trace (the
-// mapping documented in README.md, "OTLP attribute mapping"). `root` indexes
-// the root span in `spans` (a bug unless < spans.size()). When
-// `incomplete_reason` is non-empty the trace carries error
-// {"type": "incomplete_trace", "message": reason}. Attribute values of any
-// shape are handled; never throws on span content. Pure.
-nlohmann::json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root,
-                                 const AssemblerOptions& options,
-                                 const std::string& incomplete_reason = {},
-                                 size_t dropped_spans = 0);
-// The same, as compact JSON text (for tests and tools).
-std::string build_trace_json(const std::vector<OtlpSpan>& spans, size_t root,
-                             const AssemblerOptions& options,
-                             const std::string& incomplete_reason = {}, size_t dropped_spans = 0);
 
 }  // namespace assay
