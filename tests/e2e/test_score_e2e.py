@@ -105,6 +105,7 @@ scorers:
 
         # sample: same numbers as the one-line Python formula.
         s = run([a.assay, "sample", "--rate", "0.5", "--salt", "s", "a", "b", "trace-0001"])
+        check(s.returncode == 0 and len(s.stdout.splitlines()) == 3, f"sample prints one line per id ({s.stdout!r})")
         for line in s.stdout.splitlines():
             tid, u, verdict = line.split("\t")
             ref = int.from_bytes(hashlib.sha256(("s:" + tid).encode()).digest()[:8], "big") / 2**64
