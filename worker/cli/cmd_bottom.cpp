@@ -1,12 +1,12 @@
 // `assay bottom`: the lowest-scoring traces for one scorer (failures first).
 #include <cstdio>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/store_args.h"
+#include "core/input_gist.h"
 #include "core/text.h"
 #include "ingest/trace_parser.h"
 
@@ -67,8 +67,10 @@ int run_bottom(const BottomArgs& a) {
             o["tenant"] = r.tenant;
             o["prompt_version"] = r.prompt_version;
             o["model"] = r.model;
-            o["input_excerpt"] = t.ok() ? excerpt(t->input, static_cast<size_t>(a.excerpt) * 4) : "";
-            o["output_excerpt"] = t.ok() ? excerpt(t->output, static_cast<size_t>(a.excerpt) * 4) : "";
+            o["input_excerpt"] =
+                t.ok() ? excerpt(input_gist(*t), static_cast<size_t>(a.excerpt) * 4) : "";
+            o["output_excerpt"] =
+                t.ok() ? excerpt(t->output, static_cast<size_t>(a.excerpt) * 4) : "";
             out.push_back(o);
         }
         std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -89,7 +91,7 @@ int run_bottom(const BottomArgs& a) {
                     r.feature.c_str(), r.tenant.c_str(), r.prompt_version.c_str(), r.model.c_str());
         std::printf("    why:    %s\n", excerpt(r.explanation, n * 2).c_str());
         if (t.ok()) {
-            std::printf("    input:  %s\n", excerpt(t->input, n).c_str());
+            std::printf("    input:  %s\n", excerpt(input_gist(*t), n).c_str());
             std::printf("    output: %s\n", excerpt(t->output, n).c_str());
         }
         std::printf("\n");
@@ -102,7 +104,8 @@ int run_bottom(const BottomArgs& a) {
 void add_bottom_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<BottomArgs>();
     CLI::App* c = app.add_subcommand("bottom", "List the lowest-scoring traces for a scorer");
-    c->add_option("--db", a->db, "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
+    c->add_option("--db", a->db,
+                  "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
     c->add_option("--config,-c", a->config, "Config file to take store.sqlite from");
     c->add_option("--scorer,-s", a->scorer, "Scorer name")->required();
     c->add_option("--scorer-version", a->version, "Scorer version (default: the most recent)");

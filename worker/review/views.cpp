@@ -1,5 +1,6 @@
 #include "review/views.h"
 
+#include "core/input_gist.h"
 #include "core/text.h"
 #include "ingest/trace_parser.h"
 
@@ -18,16 +19,6 @@ Result<Trace> parse_stored(const std::string& raw, int64_t ts_ms) {
     limits.max_depth = 10000;
     limits.max_trace_bytes = SIZE_MAX;
     return parse_trace(std::string_view(raw), limits, ts_ms);
-}
-
-// What a reviewer needs first: the last user message of a chat, else the text.
-std::string input_gist(const Trace& t) {
-    for (auto it = t.input_messages.rbegin(); it != t.input_messages.rend(); ++it) {
-        if (it->role == "user") {
-            return it->content;
-        }
-    }
-    return t.input;
 }
 
 json messages_json(const std::vector<Message>& ms) {
@@ -49,9 +40,15 @@ std::optional<std::string> pretty_json(const std::string& text) {
 }
 
 json label_json(const LabelRecord& l) {
-    return {{"id", l.id},           {"trace_id", l.trace_id}, {"scorer", l.scorer},
-            {"scorer_version", l.scorer_version}, {"reviewer", l.reviewer}, {"verdict", l.verdict},
-            {"score", opt(l.score)}, {"note", l.note},        {"at", format_rfc3339_ms(l.at_ms)}};
+    return {{"id", l.id},
+            {"trace_id", l.trace_id},
+            {"scorer", l.scorer},
+            {"scorer_version", l.scorer_version},
+            {"reviewer", l.reviewer},
+            {"verdict", l.verdict},
+            {"score", opt(l.score)},
+            {"note", l.note},
+            {"at", format_rfc3339_ms(l.at_ms)}};
 }
 
 json list_json(const ReviewList& list, int64_t offset, int64_t limit) {
@@ -59,22 +56,27 @@ json list_json(const ReviewList& list, int64_t offset, int64_t limit) {
     for (const auto& r : list.rows) {
         auto t = parse_stored(r.raw, r.ts_ms);
         const std::string& why = r.judge_reasoning.empty() ? r.explanation : r.judge_reasoning;
-        rows.push_back({{"trace_id", r.trace_id},
-                        {"value", r.value},
-                        {"passed", opt(r.passed)},
-                        {"label", r.label},
-                        {"explanation_excerpt", excerpt(why, 240)},
-                        {"input_excerpt", t.ok() ? excerpt(input_gist(*t), 200) : excerpt(r.raw, 200)},
-                        {"output_excerpt", t.ok() ? excerpt(t->output, 200) : ""},
-                        {"timestamp", format_rfc3339_ms(r.ts_ms)},
-                        {"feature", r.feature},
-                        {"tenant", r.tenant},
-                        {"prompt_version", r.prompt_version},
-                        {"model", r.model},
-                        {"labels", r.labels}});
+        rows.push_back(
+            {{"trace_id", r.trace_id},
+             {"value", r.value},
+             {"passed", opt(r.passed)},
+             {"label", r.label},
+             {"explanation_excerpt", excerpt(why, 240)},
+             {"input_excerpt", t.ok() ? excerpt(input_gist(*t), 200) : excerpt(r.raw, 200)},
+             {"output_excerpt", t.ok() ? excerpt(t->output, 200) : ""},
+             {"timestamp", format_rfc3339_ms(r.ts_ms)},
+             {"feature", r.feature},
+             {"tenant", r.tenant},
+             {"prompt_version", r.prompt_version},
+             {"model", r.model},
+             {"labels", r.labels}});
     }
-    return {{"scorer", list.scorer}, {"scorer_version", list.scorer_version}, {"scorer_type", list.scorer_type},
-            {"total", list.total},   {"offset", offset},                      {"limit", limit},
+    return {{"scorer", list.scorer},
+            {"scorer_version", list.scorer_version},
+            {"scorer_type", list.scorer_type},
+            {"total", list.total},
+            {"offset", offset},
+            {"limit", limit},
             {"rows", rows}};
 }
 
@@ -102,7 +104,8 @@ json trace_json(const TraceDetail& d) {
         out["latency_ms"] = opt(t->latency_ms);
         out["ttft_ms"] = opt(t->ttft_ms);
         out["finish_reason"] = t->finish_reason;
-        out["error"] = t->error ? json({{"type", t->error->type}, {"message", t->error->message}}) : json(nullptr);
+        out["error"] = t->error ? json({{"type", t->error->type}, {"message", t->error->message}})
+                                : json(nullptr);
     } else {
         out["parse_error"] = t.status().message();
     }
