@@ -17,6 +17,15 @@ sys.path.insert(0, HERE)
 from e2e_common import check, finish, run  # noqa: E402
 
 
+def suite_file(tmp, name, cases):
+    """A JSONTestSuite-format file of (label, bytes) cases; returns its path."""
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        for i, (label, data) in enumerate(cases):
+            f.write(json.dumps({"id": f"case_{i}", "label": label, "output_b64": base64.b64encode(data).decode()}) + "\n")
+    return path
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--eval", required=True)
@@ -29,17 +38,10 @@ def main():
         check(r.returncode == 1 and "no 'invalid' case" in r.stdout,
               f"jsontestsuite on an empty file fails ({r.returncode}, {r.stdout!r})")
 
-        only_valid = os.path.join(tmp, "only_valid.jsonl")
-        with open(only_valid, "w") as f:
-            f.write(json.dumps({"id": "y_1", "label": "valid", "output_b64": base64.b64encode(b"[1]").decode()}) + "\n")
-        r = run([a.schema_suite, "jsontestsuite", only_valid])
+        r = run([a.schema_suite, "jsontestsuite", suite_file(tmp, "only_valid.jsonl", [("valid", b"[1]")])])
         check(r.returncode == 1 and "no 'invalid' case" in r.stdout,
               f"jsontestsuite with no invalid case fails ({r.returncode}, {r.stdout!r})")
-
-        both = os.path.join(tmp, "both.jsonl")
-        with open(both, "w") as f:
-            f.write(json.dumps({"id": "y_1", "label": "valid", "output_b64": base64.b64encode(b"[1]").decode()}) + "\n")
-            f.write(json.dumps({"id": "n_1", "label": "invalid", "output_b64": base64.b64encode(b"[1,]").decode()}) + "\n")
+        both = suite_file(tmp, "both.jsonl", [("valid", b"[1]"), ("invalid", b"[1,]")])
         r = run([a.schema_suite, "jsontestsuite", both])
         check(r.returncode == 0 and "valid accepted 1/1, invalid rejected 1/1" in r.stdout,
               f"jsontestsuite with one case of each passes ({r.returncode}, {r.stdout!r})")
