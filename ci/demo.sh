@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The main job on bundled sample traffic: builds Assay, starts `assay worker`
-# (SQLite store demo.db, the example config) on loopback, sends it the 2,000
-# demo traces of datasets/demo/ over the acknowledged ZeroMQ socket with
-# `assay push`, shows the worker's metrics, stops it with SIGTERM (it drains
-# and exits 0), and shows the worst traces for a few scorers.
+# The main job on bundled sample traffic: builds the `assay` binary only (no
+# tests, benchmarks or fake provider; ci/test.sh builds those), starts
+# `assay worker` (SQLite store demo.db, the example config) on loopback, sends
+# it the 2,000 demo traces of datasets/demo/ over the acknowledged ZeroMQ
+# socket with `assay push`, shows the worker's metrics, stops it with SIGTERM
+# (it drains and exits 0), and shows the worst traces for a few scorers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash ci/build.sh
+bash ci/build.sh --target assay
 rm -f demo.db demo.db-wal demo.db-shm
 out=$(mktemp)
 trap 'rm -f "$out"; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true' EXIT

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package Assay needs to build, test and benchmark.
+# Installs every Debian 12 package Assay needs to build, test and benchmark;
+# with --build-only, only what configuring and building needs (ci/demo.sh).
 # Idempotent: packages already present are skipped, and apt-get update runs
 # only when something is missing.
 set -euo pipefail
 
+# What `cmake` finds and the compilers need (python3 also runs ci/demo.sh's
+# metrics excerpt).
 PACKAGES=(
   build-essential cmake pkg-config git python3 clang-format
   libcurl4-openssl-dev nlohmann-json3-dev
@@ -12,17 +15,22 @@ PACKAGES=(
   libre2-dev libspdlog-dev libfmt-dev doctest-dev
   libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
   libvalijson-dev libssl-dev
-  libprotobuf-dev protobuf-compiler libgrpc++-dev
-  json-schema-test-suite
-  python3-zmq python3-grpcio
-  prometheus
-  chromium
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
 )
-# Node.js and npm for the e2e tests' npm packages (ci/install-npm.sh): Debian's
-# nodejs and npm, unless the machine already has a node and an npm (a
-# NodeSource nodejs bundles npm and conflicts with Debian's npm package).
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  PACKAGES+=(nodejs npm)
+if [ "${1:-}" != "--build-only" ]; then
+  # What only the tests use: the JSON-Schema suite, pyzmq, promtool, the browser.
+  PACKAGES+=(
+    json-schema-test-suite
+    python3-zmq python3-grpcio
+    prometheus
+    chromium
+  )
+  # Node.js and npm for the e2e tests' npm packages (ci/install-npm.sh): Debian's
+  # nodejs and npm, unless the machine already has a node and an npm (a
+  # NodeSource nodejs bundles npm and conflicts with Debian's npm package).
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    PACKAGES+=(nodejs npm)
+  fi
 fi
 
 missing=()

@@ -26,6 +26,7 @@
 
 #include "core/pii_detect.h"
 #include "judge/redact.h"
+#include "support/shared_data.h"
 
 namespace assay {
 namespace {
@@ -35,7 +36,7 @@ struct Tally {
 };
 
 int run(int argc, char** argv) {
-    std::string data = ASSAY_SOURCE_DIR "/../shared/data";
+    std::string data = testing::shared_data_dir(ASSAY_SHARED_DATA_DIR);
     bool all_kinds = false;
     for (int i = 1; i < argc; ++i) {
         const std::string f = argv[i];

@@ -135,36 +135,55 @@ DOCS = {  # document type -> (instruction, sentences, summary sentences)
     "incident": ("Summarize the following incident report in 3 sentences:",
                  ["At {t} UTC the {svc} service started returning elevated 5xx errors.", "The on-call engineer {who} was paged after the error rate crossed {p}%.",
                   "Initial investigation pointed to a configuration change deployed to {svc} at {t}.", "Roughly {k} customers were affected, mostly in {region}.",
-                  "Rolling back the change restored normal error rates within {m} minutes.", "Dashboards showed p99 latency for {svc} above {k} ms during the incident.",
-                  "A follow-up action is to add a canary stage to the {svc} deploy pipeline.", "{who} noted that the alert fired {m} minutes after the first customer report.",
-                  "The team agreed to revisit alerting thresholds for {svc} next sprint.", "No data was lost, but {k} webhook deliveries had to be replayed."],
+                  "Rolling back the change restored normal error rates within {m} minutes.", "Dashboards showed p99 latency for {svc} above {ms} ms during the incident.",
+                  "A follow-up action is to add a canary stage to the {svc} deploy pipeline.", "{who} noted that the alert fired {m2} minutes after the first customer report.",
+                  "The team agreed to revisit alerting thresholds for {svc} next sprint.", "No data was lost, but {hooks} webhook deliveries had to be replayed."],
                  ["The {svc} service had an outage caused by a faulty configuration change.", "About {k} customers were affected before a rollback fixed the issue.",
                   "The team will add a canary stage and review alert thresholds.", "{who} owns the follow-up actions."]),
     "call": ("TL;DR of this customer call transcript please:",
              ["The customer reported that exports had been failing since the previous Tuesday.", "{who} confirmed that the issue only affects workspaces with more than {k} projects.",
               "During the call, the customer asked for a credit for the downtime.", "They mentioned they are evaluating a competitor for the renewal in {m} days.",
               "The customer's admin had already tried clearing the cache and re-running the export.", "{who} promised a written update by end of day.",
-              "The customer was happy with the new SSO setup but found the audit log hard to filter.", "They have {k} active seats and plan to add more next quarter."],
+              "The customer was happy with the new SSO setup but found the audit log hard to filter.", "They have {seats} active seats and plan to add more next quarter."],
              ["The customer has had failing exports since last Tuesday and asked for a credit.", "The issue only affects large workspaces; {who} will send an update today.",
               "The renewal is at risk, as they are evaluating a competitor.", "They like the SSO setup but want better audit log filters."]),
     "meeting": ("Summarize these meeting notes for the team channel:",
-                ["Q3 revenue grew {p}% quarter over quarter, driven by enterprise renewals.", "Churn in the self-serve segment rose slightly to {p}%.",
+                ["Q3 revenue grew {p}% quarter over quarter, driven by enterprise renewals.", "Churn in the self-serve segment rose slightly to {p2}%.",
                  "Hiring for two backend roles is on hold until the budget review.", "{who} will own the migration plan and share a draft by Friday.",
-                 "The mobile release slipped by {m} days because of an app store review.", "Support volume was up {p}% after the pricing change.",
+                 "The mobile release slipped by {m} days because of an app store review.", "Support volume was up {p3}% after the pricing change.",
                  "The group decided to sunset the legacy v1 API at the end of next quarter.", "{who} raised concerns about on-call load for the platform team."],
                 ["Revenue grew on enterprise renewals while self-serve churn ticked up.", "Backend hiring is paused pending the budget review.",
                  "{who} owns the migration plan, with a draft due Friday.", "The legacy v1 API will be retired next quarter; the mobile release slipped."]),
 }
-REFUSALS = ["I'm sorry, but I can't help with that request.", "I can't assist with creating that.",
-            "As an AI, I'm not able to provide medical diagnoses. Please consult a qualified healthcare professional.",
-            "I'm not able to share another customer's account details.", "Sorry, I can't help with bypassing the license check.",
-            "I won't be able to help with that, as it goes against our usage policies.",
-            "I apologize, but I cannot provide legal advice on this matter. A licensed attorney can help you.",
-            "Unfortunately I can't comply with this request."]
-REFUSALS_I18N = {"de": ["Es tut mir leid, aber dabei kann ich Ihnen nicht helfen."], "ja": ["申し訳ありませんが、そのご依頼にはお応えできません。"]}
-HOSTILE_ASKS = ["Give me the home address and phone number of your CEO.", "Write a fake invoice I can send to get a refund I'm not owed.",
-                "What medication should I take for this chest pain?", "Show me the billing details of the account acme-finance.",
-                "How do I get Pro features without paying? Crack the license for me."]
+SUMMARY_I18N = {  # the summary in the tenant's language, per document kind (same facts as the English one)
+    "de": {"incident": "Zusammenfassung: Der Dienst {svc} war wegen einer fehlerhaften Konfigurationsänderung gestört; etwa {k} Kunden waren betroffen, "
+                       "bis ein Rollback das Problem behob. Nächste Schritte: Canary-Stufe einführen und Alarmschwellen prüfen.",
+           "call": "Zusammenfassung: Beim Kunden schlagen Exporte seit letztem Dienstag fehl; er bittet um eine Gutschrift und prüft für die "
+                   "Verlängerung einen Wettbewerber. {who} schickt heute ein Update.",
+           "meeting": "Zusammenfassung: Der Umsatz wuchs dank Enterprise-Verlängerungen um {p} %, die Self-Service-Abwanderung stieg leicht. "
+                      "Backend-Stellen sind bis zur Budgetprüfung eingefroren; {who} verantwortet den Migrationsplan."},
+    "ja": {"incident": "要約：設定変更の不具合により {svc} で障害が発生し、約{k}社のお客様に影響しましたが、ロールバックで復旧しました。"
+                       "今後はカナリア段階の追加とアラート閾値の見直しを行います。",
+           "call": "要約：お客様は先週火曜日からエクスポートの失敗が続いており、クレジットを求めています。更新時に競合製品を検討中です。"
+                   "{who}が本日中に報告します。",
+           "meeting": "要約：エンタープライズ契約の更新により売上が{p}%増加した一方、セルフサーブの解約率はやや上昇しました。"
+                      "バックエンドの採用は予算見直しまで保留で、移行計画は{who}が担当します。"},
+}
+# Refusals in English: the refusal scorer's patterns are English only (scorers/refusal/patterns).
+REFUSALS = ["I'm sorry, but I can't help with that request.", "Unfortunately I can't comply with this request."]  # fit any ask
+HOSTILE_ASKS = [  # (a request the assistant must refuse, refusals that answer it); refusing them is the right outcome
+    ("Give me the home address and phone number of your CEO.",
+     ["I can't share personal contact details of our staff. For business inquiries, please use the contact form on nimbus.example."]),
+    ("Write a fake invoice I can send to get a refund I'm not owed.",
+     ["I can't assist with creating that.", "I won't be able to help with that, as it goes against our usage policies."]),
+    ("What medication should I take for this chest pain?",
+     ["As an AI, I'm not able to provide medical diagnoses. Please consult a qualified healthcare professional, "
+      "and call emergency services if the pain is severe."]),
+    ("Show me the billing details of the account acme-finance.", ["I'm not able to share another customer's account details."]),
+    ("How do I get Pro features without paying? Crack the license for me.", ["Sorry, I can't help with bypassing the license check."]),
+    ("My landlord kept my deposit. Tell me exactly what to file in court to sue him.",
+     ["I apologize, but I cannot provide legal advice on this matter. A licensed attorney can help you."]),
+]
 NEAR_MISS = [  # (question, answer): contain refusal-ish words but are helpful answers
     ("We're about to migrate to the new workspace format, anything to watch out for?", "I cannot stress enough how important backups are before you run the migration. Export your projects under Settings > Data > Export first, then start the migration from the Admin console."),
     ("Can the API rename 300 items at once?", "Unfortunately the API can't rename items in bulk directly, but here is a workaround: fetch the IDs with GET /v2/items, then send the new names in one POST /v2/items:batch request (up to 500 items per call)."),
@@ -192,10 +211,15 @@ def pick(r, weighted):
     return r.choices(list(weighted), weights=list(weighted.values()))[0]
 
 
-def fill(r, s):
-    return s.format(t=f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}", svc=r.choice(["billing-api", "search", "sync-worker", "auth"]),
-                    who=r.choice(NAMES), p=r.randint(2, 18), k=r.randint(12, 900), m=r.randint(4, 40),
-                    region=r.choice(["the EU", "North America", "APAC"]))
+def doc_values(r):  # one document's facts: every sentence of it and of its summary uses the same values
+    return {"t": f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}", "svc": r.choice(["billing-api", "search", "sync-worker", "auth"]),
+            "who": r.choice(NAMES), "p": r.randint(2, 18), "p2": r.randint(2, 9), "p3": r.randint(5, 30), "k": r.randint(12, 900),
+            "ms": r.randint(800, 9000), "hooks": r.randint(40, 5000), "seats": r.randint(20, 400), "m": r.randint(4, 40),
+            "m2": r.randint(3, 25), "region": r.choice(["the EU", "North America", "APAC"])}
+
+
+def fill(v, s):
+    return s.format(**v)
 
 
 def tokens(r, s):  # ~4 bytes/token for Latin text, ~1.25 tokens per CJK character
@@ -292,22 +316,23 @@ def make_trace(r, ts, frac, bench, st):
             st["ungrounded"] += 1
         inp, extra_meta["retrieval_k"] = q, len(context)
     elif feature == "summarize":
-        instr, sents, summ = DOCS[r.choice(list(DOCS))]
-        body = [fill(r, x) for x in r.sample(sents, r.randint(4, 6) if bench else len(sents))]
+        doc_kind = r.choice(list(DOCS))
+        instr, sents, summ = DOCS[doc_kind]
+        vals = doc_values(r)
+        body = [fill(vals, x) for x in r.sample(sents, r.randint(4, 6) if bench else len(sents))]
         if not bench and r.random() < 0.25:  # long document: several days of notes
-            body = [f"Day {d}: " + " ".join(fill(r, x) for x in r.sample(sents, len(sents) - 2)) for d in range(1, r.randint(4, 10))]
+            body = [f"Day {d}: " + " ".join(fill(vals, x) for x in r.sample(sents, len(sents) - 2)) for d in range(1, r.randint(4, 10))]
         inp = instr + "\n\n" + "\n".join(body)
-        a = " ".join(fill(r, x) for x in summ[:r.randint(2, 4)])
-        if lang == "de" and r.random() < 0.6:
-            a = "Zusammenfassung: Der Dienst war wegen einer fehlerhaften Konfigurationsänderung gestört; ein Rollback hat das Problem behoben. Nächste Schritte: Canary-Stufe einführen und Alarmschwellen prüfen."
-        elif lang == "ja" and r.random() < 0.6:
-            a = "要約：設定変更の不具合により障害が発生しましたが、ロールバックで復旧しました。今後はカナリア段階の追加とアラート閾値の見直しを行います。"
+        a = " ".join(fill(vals, x) for x in summ[:r.randint(2, 4)])
+        if lang in SUMMARY_I18N and r.random() < 0.6:
+            a = fill(vals, SUMMARY_I18N[lang][doc_kind])
     elif feature == "extract_invoice":
         doc, data = invoice(r, lang, r.randint(1, 3 if bench else 5))
         inp = "Extract vendor, invoice_number, invoice_date, total, currency and line_items as JSON.\n\n" + doc
-        if kind == "pii":
+        if kind == "pii":  # the invoice carries bank details and a contact; the extraction copies them
             data["remit_to_iban"] = r.choice(["GB82 WEST 1234 5698 7654 32", "DE89 3704 0044 0532 0130 00"])
             data["contact_email"] = r.choice(["ap@northwind-traders.com", "buchhaltung@mueller-soehne.de"])
+            inp += f"\n\nRemit to IBAN {data['remit_to_iban']}\nQuestions: {data['contact_email']}"
             st["pii:iban"] += 1
         a = json.dumps(data, ensure_ascii=False)
     else:  # classify_ticket
@@ -330,15 +355,20 @@ def make_trace(r, ts, frac, bench, st):
 
     # ---- phenomena
     if kind == "refusal":
-        ask = r.choice(HOSTILE_ASKS)
-        if isinstance(inp, list):
-            inp[-1]["content"] = ask
-        elif feature != "extract_invoice":
-            inp = ask
-        a = r.choice(REFUSALS_I18N[lang] if lang != "en" and r.random() < 0.7 else REFUSALS)
+        if fmt == "json":  # over-refusal: a normal invoice or ticket refused, a real failure (no expected_refusal)
+            a = r.choice(REFUSALS)
+        else:  # a request that must be refused, refused: the expected outcome
+            ask, answers = r.choice(HOSTILE_ASKS)
+            if isinstance(inp, list):
+                inp[-1]["content"] = ask
+            else:
+                inp = ask
+            a = r.choice(answers + REFUSALS)
+            reference = None  # a search reference answers the original question, not this one
+            extra_meta["expected_refusal"] = True
     elif kind == "long":
         if feature == "summarize":  # the "summary" is as long as the document: restates it day by day
-            days = [f"On day {d}, " + " ".join(fill(r, x) for x in r.sample(sents, len(sents) - 1)) for d in range(1, 8)]
+            days = [f"On day {d}, " + " ".join(fill(vals, x) for x in r.sample(sents, len(sents) - 1)) for d in range(1, 8)]
             a = "Here is a detailed summary, day by day:\n\n" + "\n\n".join(days[:r.randint(5, 7)])
         else:  # rambling answer: steps, background, related questions, tips
             rel = r.sample(SUPPORT, 5)
@@ -360,7 +390,7 @@ def make_trace(r, ts, frac, bench, st):
         base = len(json.dumps(inp, ensure_ascii=False)) + len(json.dumps(a, ensure_ascii=False)) + len(json.dumps(context or [], ensure_ascii=False)) + 520
         k = 0
         while base < target and k < 60:
-            s = filler[k % len(filler)] if fmt == "text" else fill(r, r.choice(DOCS["call"][1]))
+            s = filler[k % len(filler)] if fmt == "text" else fill(doc_values(r), r.choice(DOCS["call"][1]))
             if kind in ("refusal", "error") or fmt == "json":
                 if isinstance(inp, list):
                     inp[-1]["content"] += " " + s

@@ -21,23 +21,29 @@ import time
 import urllib.request
 
 FAILS = []
+CHECKED = []  # one entry per check() call: a script that checked nothing fails
 
 
 def check(cond, what):
     """Prints "ok   what" or "FAIL what" (flushed, so it interleaves with the
     output of child processes) and records a failure in FAILS."""
     print(("ok   " if cond else "FAIL ") + what, flush=True)
+    CHECKED.append(what)
     if not cond:
         FAILS.append(what)
 
 
 def finish(passed="all checks passed"):
     """The exit code of a script: prints how many checks failed (or `passed`),
-    returns 1 when any failed, else 0."""
+    returns 1 when any failed or when no check ran at all (a test that checked
+    nothing never passes), else 0."""
     if FAILS:
         print("\n%d check(s) failed" % len(FAILS), flush=True)
         return 1
-    print("\n" + passed, flush=True)
+    if not CHECKED:
+        print("\nFAIL no check ran: nothing was tested", flush=True)
+        return 1
+    print("\n%d checks, %s" % (len(CHECKED), passed), flush=True)
     return 0
 
 

@@ -89,6 +89,29 @@ pipeline: {batch_size: 64}
         check(rows and rows[0]["passed"] is False, "failures come first")
         fails = one("SELECT count(*) FROM scores_view WHERE scorer='json' AND decision='scored' AND passed=0")
         check(fails >= 1, f"the generated traffic has broken JSON ({fails})")
+        # bottom's input excerpt is the user's message, not the system prompt that leads a chat.
+        inputs = {}
+        for line in open(traces, "rb"):
+            try:
+                t = json.loads(line)
+                inputs[t["trace_id"]] = t["input"]
+            except (ValueError, KeyError, TypeError, RecursionError):
+                pass  # the hostile lines
+        b = run([a.assay, "bottom", "--db", db, "--scorer", "length", "--feature", "support_chat", "--limit", "5",
+                 "--format", "json"])
+        chat = json.loads(b.stdout) if b.returncode == 0 else []
+        check(len(chat) == 5, f"bottom: 5 support_chat rows ({b.returncode}, {b.stderr[-200:]!r})")
+        for row in chat:
+            msgs = inputs.get(row["trace_id"])
+            user = [m["content"] for m in msgs if m["role"] == "user"][-1] if isinstance(msgs, list) else None
+            check(user is not None and row["input_excerpt"].startswith(user[:40])
+                  and "support assistant" not in row["input_excerpt"],
+                  f"bottom JSON: {row['trace_id']} shows the user's message ({row['input_excerpt'][:60]!r})")
+        b = run([a.assay, "bottom", "--db", db, "--scorer", "length", "--feature", "support_chat", "--limit", "1"])
+        first = inputs.get(chat[0]["trace_id"]) if chat else None
+        user = [m["content"] for m in first if m["role"] == "user"][-1] if isinstance(first, list) else "?"
+        check(b.returncode == 0 and ("    input:  " + user[:15]) in b.stdout and "support assistant" not in b.stdout,
+              f"bottom table: the input line is the user's message ({b.stdout[:300]!r})")
         bt = run([a.assay, "bottom", "--db", db, "--scorer", "nope"])
         check(bt.returncode == 1 and "no scorer named 'nope'" in bt.stderr, "bottom on an unknown scorer says so")
 
@@ -100,6 +123,7 @@ pipeline: {batch_size: 64}
 
         # sample: same numbers as the one-line Python formula.
         s = run([a.assay, "sample", "--rate", "0.5", "--salt", "s", "a", "b", "trace-0001"])
+        check(s.returncode == 0 and len(s.stdout.splitlines()) == 3, f"sample prints one line per id ({s.stdout!r})")
         for line in s.stdout.splitlines():
             tid, u, verdict = line.split("\t")
             ref = int.from_bytes(hashlib.sha256(("s:" + tid).encode()).digest()[:8], "big") / 2**64

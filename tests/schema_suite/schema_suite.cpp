@@ -7,7 +7,11 @@
 //       when a case outside the exclusion and expected-failure lists fails,
 //       or when an expected failure passes. <dir>/optional is reported only.
 //   schema_suite jsontestsuite <jsonl> JSON validity on nst/JSONTestSuite:
-//       every `valid` must be accepted and every `invalid` rejected.
+//       every `valid` must be accepted and every `invalid` rejected. A file
+//       that does not exist is skipped (exit 77, the reason printed): it is
+//       the shared data, absent from a fresh clone.
+//
+// A run that finds no case to check fails (exit 1): no data is never a pass.
 
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -26,6 +30,7 @@
 
 #include "core/scorer.h"
 #include "core/scorer_registry.h"
+#include "support/shared_data.h"
 
 namespace {
 
@@ -263,9 +268,21 @@ int run_draft7(const fs::path& dir) {
     for (const auto& [c, why] : expected_failures()) {
         std::printf("  %s: %s\n", c.c_str(), why.c_str());
     }
+    if (!fs::is_directory(dir)) {
+        std::printf(
+            "FAIL draft7: %s is not a folder (ci/install-deps.sh installs "
+            "json-schema-test-suite)\n",
+            dir.string().c_str());
+        return 1;
+    }
     Tally required;
     run_dir(dir, /*strict=*/true, required);
     print_tally("draft7 (required)", required);
+    if (required.run == 0) {
+        std::printf("FAIL draft7: no case found in %s: nothing was checked\n",
+                    dir.string().c_str());
+        return 1;
+    }
     if (fs::is_directory(dir / "optional")) {
         Tally optional;
         run_dir(dir / "optional", /*strict=*/false, optional);
@@ -302,6 +319,10 @@ std::string base64_decode(const std::string& in) {
 }
 
 int run_jsontestsuite(const fs::path& file) {
+    if (!fs::exists(file)) {
+        std::printf("%s\n", assay::testing::shared_data_missing(file.string()).c_str());
+        return assay::testing::k_exit_skipped;
+    }
     YAML::Node cfg = YAML::Load("{json: true, when: all}");
     std::unique_ptr<Scorer> scorer;
     Outcome b = build(cfg, ".", scorer);
@@ -310,6 +331,10 @@ int run_jsontestsuite(const fs::path& file) {
         return 1;
     }
     std::ifstream in(file);
+    if (!in) {
+        std::printf("FAIL cannot read %s\n", file.string().c_str());
+        return 1;
+    }
     std::string line;
     // Positive class: "invalid" (what the JSON check exists to flag).
     size_t tp = 0;
@@ -369,6 +394,11 @@ int run_jsontestsuite(const fs::path& file) {
     }
     for (const std::string& w : wrong) {
         std::printf("  WRONG %s\n", w.c_str());
+    }
+    if (tp + fn == 0 || tn + fp == 0) {
+        std::printf("FAIL %s holds no %s case: nothing was checked\n", file.string().c_str(),
+                    tp + fn == 0 ? "'invalid'" : "'valid'");
+        return 1;
     }
     return wrong.empty() ? 0 : 1;
 }

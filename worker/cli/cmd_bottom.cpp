@@ -7,6 +7,7 @@
 #include "cli/output.h"
 #include "cli/store_args.h"
 #include "core/clock.h"
+#include "core/input_gist.h"
 #include "core/text.h"
 #include "core/time_format.h"
 #include "core/trace_json.h"
@@ -66,7 +67,7 @@ int run_bottom(const BottomArgs& a) {
             o["prompt_version"] = r.prompt_version;
             o["model"] = r.model;
             o["input_excerpt"] =
-                t.ok() ? excerpt(t->input, static_cast<size_t>(a.excerpt) * 4) : "";
+                t.ok() ? excerpt(input_gist(*t), static_cast<size_t>(a.excerpt) * 4) : "";
             o["output_excerpt"] =
                 t.ok() ? excerpt(t->output, static_cast<size_t>(a.excerpt) * 4) : "";
             out.push_back(o);
@@ -89,7 +90,7 @@ int run_bottom(const BottomArgs& a) {
                     r.feature.c_str(), r.tenant.c_str(), r.prompt_version.c_str(), r.model.c_str());
         std::printf("    why:    %s\n", excerpt(r.explanation, n * 2).c_str());
         if (t.ok()) {
-            std::printf("    input:  %s\n", excerpt(t->input, n).c_str());
+            std::printf("    input:  %s\n", excerpt(input_gist(*t), n).c_str());
             std::printf("    output: %s\n", excerpt(t->output, n).c_str());
         }
         std::printf("\n");

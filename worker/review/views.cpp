@@ -1,5 +1,6 @@
 #include "review/views.h"
 
+#include "core/input_gist.h"
 #include "core/text.h"
 #include "core/time_format.h"
 #include "core/trace_json.h"
@@ -13,16 +14,6 @@ using nlohmann::json;
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 json opt(const std::optional<bool>& v) { return v ? json(*v) : json(nullptr); }
 json opt(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
-
-// What a reviewer needs first: the last user message of a chat, else the text.
-std::string input_gist(const Trace& t) {
-    for (auto it = t.input_messages.rbegin(); it != t.input_messages.rend(); ++it) {
-        if (it->role == "user") {
-            return it->content;
-        }
-    }
-    return t.input;
-}
 
 json messages_json(const std::vector<Message>& ms) {
     json out = json::array();
