@@ -8,6 +8,7 @@
 #include "ingest/otlp/intake.h"
 #include "ingest/otlp/otlp_trace.pb.h"
 #include "ingest/otlp/protobuf.h"
+#include "otlp_sample.h"
 #include "sql_value.h"
 #include "store/span_store.h"
 #include "temp_dir.h"
@@ -19,13 +20,7 @@ namespace pb = opentelemetry::proto::collector::trace::v1;
 
 namespace {
 
-std::string sample(const std::string& name) {
-    std::ifstream in(std::string(ASSAY_SOURCE_DIR) + "/tests/data/otlp/" + name, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    REQUIRE_MESSAGE(!ss.str().empty(), name);
-    return ss.str();
-}
+std::string sample(const std::string& name) { return assay::testing::otlp_sample(name); }
 
 // OTLP JSON ids are hex; the proto3 JSON mapping (used here to build the
 // protobuf form of a fixture) wants base64 of the bytes.
