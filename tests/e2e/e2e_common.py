@@ -155,11 +155,11 @@ class FakeProvider:
 
 # --- assay worker --------------------------------------------------------------
 
-ENDPOINTS = ("router", "pull", "http", "otlp")
+ENDPOINTS = ("router", "pull", "http", "otlp", "otlp_grpc")
 
 
 def worker_endpoints(line):
-    """The name=address endpoints (router, pull, http, otlp) of the worker's
+    """The name=address endpoints (router, pull, http, otlp, otlp_grpc) of the worker's
     "assay worker: listening ..." line."""
     return dict(part.split("=", 1) for part in line.split() if part.split("=", 1)[0] in ENDPOINTS and "=" in part)
 

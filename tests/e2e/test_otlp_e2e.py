@@ -125,8 +125,8 @@ def main():
         # 2b. The protobuf encoding, plain and gzip, answered in protobuf.
         for tid, enc in (("7b8efff798038103d269b633813fc60c", None), ("8b8efff798038103d269b633813fc60c", "gzip")):
             req = json.loads(body("genai_chat.json").replace(GENAI.encode(), tid.encode()))
-            data = encode_request(req)
-            st, answer, hdr = post(w.otlp, gzip.compress(data) if enc else data, "application/x-protobuf", enc, raw=True)
+            pbody = encode_request(req)
+            st, answer, hdr = post(w.otlp, gzip.compress(pbody) if enc else pbody, "application/x-protobuf", enc, raw=True)
             check(st == 200 and answer == b"" and hdr.get("Content-Type") == "application/x-protobuf",
                   f"protobuf ({enc or 'identity'}): 200 with an empty ExportTraceServiceResponse ({st} {answer[:60]!r})")
             check(wait_for(db, "SELECT count(*) FROM scores_view WHERE trace_id = ?", N_SCORERS, args=(tid,)) == N_SCORERS,
@@ -145,7 +145,8 @@ def main():
         check(st == 400 and "traceId" in text, f"bad trace id: 400 naming the field ({text[:160]})")
         st, text, _ = post(w.otlp, b"<xml/>", "text/xml")
         check(st == 415 and "x-protobuf" in text, f"another media type: 415 naming the accepted ones ({st} {text[:120]})")
-        st, text, hdr = post(w.otlp, b"\x0a\x02\x08\x01", "application/x-protobuf")
+        # resourceSpans (field 1) claims 16 bytes and 2 follow.
+        st, text, hdr = post(w.otlp, b"\x0a\x10\x0a\x02", "application/x-protobuf")
         check(st == 400 and "ExportTraceServiceRequest" in text and hdr.get("Content-Type") == "application/x-protobuf",
               f"malformed protobuf: 400 with a protobuf google.rpc.Status ({st} {text[:120]})")
         st, text, _ = post(w.otlp, body("genai_chat.json"), "application/x-protobuf")
@@ -247,7 +248,8 @@ def main():
             dead_grpc = q(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:grpc'")
             big = subprocess.run(["node", os.path.join(js_dir, "export_traces.js"), w.grpc, "1", "grpc-big"],
                                  capture_output=True, text=True, timeout=60)
-            check(big.returncode == 0, f"JS grpc-big: the exporter ran ({big.stderr[-200:]})")
+            check("code: 8" in big.stderr and "the limit is 65536" in big.stderr,
+                  f"JS grpc-big: refused with RESOURCE_EXHAUSTED naming the limit ({big.stderr[-200:]})")
             check(wait_for(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:grpc'", dead_grpc + 1) == dead_grpc + 1,
                   "the oversized gRPC message is dead-lettered")
             check(w.p.poll() is None, "the worker is up after the oversized gRPC message")

@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "ingest/otlp/http.h"
 #include "ingest/otlp/intake.h"
+#include "otlp_sample.h"
 #include "pipeline/pipeline.h"
 #include "sql_value.h"
 #include "store/span_store.h"
@@ -19,13 +20,7 @@ using assay::testing::TempDir;
 
 namespace {
 
-std::string sample(const std::string& name) {
-    std::ifstream in(std::string(ASSAY_SOURCE_DIR) + "/tests/data/otlp/" + name, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    REQUIRE_MESSAGE(!ss.str().empty(), name);
-    return ss.str();
-}
+std::string sample(const std::string& name) { return assay::testing::otlp_sample(name); }
 
 const char* k_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
 

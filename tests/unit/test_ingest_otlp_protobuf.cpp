@@ -8,8 +8,10 @@
 #include "ingest/otlp/intake.h"
 #include "ingest/otlp/otlp_trace.pb.h"
 #include "ingest/otlp/protobuf.h"
+#include "otlp_sample.h"
 #include "sql_value.h"
 #include "store/span_store.h"
+#include "store/sqlite/store.h"
 #include "temp_dir.h"
 
 using namespace assay;
@@ -19,13 +21,7 @@ namespace pb = opentelemetry::proto::collector::trace::v1;
 
 namespace {
 
-std::string sample(const std::string& name) {
-    std::ifstream in(std::string(ASSAY_SOURCE_DIR) + "/tests/data/otlp/" + name, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    REQUIRE_MESSAGE(!ss.str().empty(), name);
-    return ss.str();
-}
+std::string sample(const std::string& name) { return assay::testing::otlp_sample(name); }
 
 // OTLP JSON ids are hex; the proto3 JSON mapping (used here to build the
 // protobuf form of a fixture) wants base64 of the bytes.
@@ -33,7 +29,18 @@ void hex_ids_to_base64(nlohmann::json& v) {
     static const char* k_b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     if (v.is_object()) {
         for (auto& [k, x] : v.items()) {
-            if ((k == "traceId" || k == "spanId" || k == "parentSpanId") && x.is_string()) {
+            if ((k == "kind" || k == "code") && x.is_string()) {
+                // Enum names (SPAN_KIND_*, STATUS_CODE_*) as their numbers.
+                static const std::vector<std::string> k_names = {
+                    "SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER",
+                    "SPAN_KIND_CLIENT",      "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER",
+                    "STATUS_CODE_UNSET",     "STATUS_CODE_OK",     "STATUS_CODE_ERROR"};
+                for (size_t i = 0; i < k_names.size(); ++i) {
+                    if (x == k_names[i]) {
+                        x = i < 6 ? i : i - 6;
+                    }
+                }
+            } else if ((k == "traceId" || k == "spanId" || k == "parentSpanId") && x.is_string()) {
                 std::string hex = x.get<std::string>(), bytes, out;
                 for (size_t i = 0; i + 1 < hex.size(); i += 2) {
                     bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
@@ -197,6 +204,10 @@ TEST_CASE("otlp protobuf: answers are ExportTraceServiceResponse and google.rpc.
 TEST_CASE("otlp intake: protobuf and gRPC doors share the pipeline; concurrent requests commit") {
     TempDir dir;
     const std::string db = dir.file("o.db");
+    StoreOptions so;
+    so.sqlite_path = db;
+    auto store = SqliteStore::open(so);  // creates the schema (otlp_spans, dead_letters)
+    REQUIRE(store.ok());
     auto spans = open_sqlite_span_store(db, 1000);
     REQUIRE(spans.ok());
     OtlpIntakeOptions o;
