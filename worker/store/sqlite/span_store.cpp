@@ -6,44 +6,13 @@
 
 #include <mutex>
 
+#include "store/sqlite/stmt.h"
+
 namespace assay {
 
 namespace {
 
-// One prepared statement, finalized on destruction; reset between uses.
-class Stmt {
-public:
-    Stmt(const Stmt&) = delete;
-    Stmt& operator=(const Stmt&) = delete;
-    Stmt() = default;
-    ~Stmt() { sqlite3_finalize(m_s); }
-    int prepare(sqlite3* db, const char* sql) {
-        return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &m_s, nullptr);
-    }
-    sqlite3_stmt* get() const { return m_s; }
-    void reset() {
-        sqlite3_reset(m_s);
-        sqlite3_clear_bindings(m_s);
-    }
-    void text(int i, const std::string& v) {
-        sqlite3_bind_text(m_s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-    }
-    void blob(int i, const std::string& v) {
-        sqlite3_bind_blob(m_s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-    }
-    void integer(int i, int64_t v) { sqlite3_bind_int64(m_s, i, v); }
-    int step() { return sqlite3_step(m_s); }
-    std::string col_text(int i) const {
-        auto* p = sqlite3_column_text(m_s, i);
-        return p ? std::string(reinterpret_cast<const char*>(p),
-                               static_cast<size_t>(sqlite3_column_bytes(m_s, i)))
-                 : std::string();
-    }
-    int64_t col_int(int i) const { return sqlite3_column_int64(m_s, i); }
-
-private:
-    sqlite3_stmt* m_s = nullptr;
-};
+using sqlite_detail::Stmt;
 
 const char* k_put = R"sql(
 INSERT INTO otlp_spans (trace_key, span_id, received_ms, span_json) VALUES (?1, ?2, ?3, ?4)
@@ -93,10 +62,10 @@ public:
         return in_transaction("storing pending spans", [&]() -> Status {
             for (const auto& r : rows) {
                 m_put->reset();
-                m_put->text(1, r.trace_key);
-                m_put->text(2, r.span_id);
-                m_put->integer(3, r.received_ms);
-                m_put->text(4, r.span_json);
+                m_put->bind_text(1, r.trace_key);
+                m_put->bind_text(2, r.span_id);
+                m_put->bind_int(3, r.received_ms);
+                m_put->bind_text(4, r.span_json);
                 if (m_put->step() != SQLITE_DONE) {
                     return error("storing span " + r.span_id + " of trace " + r.trace_key);
                 }
@@ -129,7 +98,7 @@ public:
         return in_transaction("erasing pending spans", [&]() -> Status {
             for (const auto& k : trace_keys) {
                 m_erase->reset();
-                m_erase->text(1, k);
+                m_erase->bind_text(1, k);
                 if (m_erase->step() != SQLITE_DONE) {
                     return error("erasing the pending spans of trace " + k);
                 }
@@ -152,7 +121,7 @@ public:
     Result<bool> trace_stored(const std::string& trace_id) override {
         std::lock_guard<std::mutex> lock(m_mu);
         m_trace_stored->reset();
-        m_trace_stored->text(1, trace_id);
+        m_trace_stored->bind_text(1, trace_id);
         int rc = m_trace_stored->step();
         m_trace_stored->reset();
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -165,11 +134,11 @@ public:
                        const std::string& raw, int64_t raw_bytes) override {
         std::lock_guard<std::mutex> lock(m_mu);
         m_dead->reset();
-        m_dead->integer(1, received_ms);
-        m_dead->text(2, source);
-        m_dead->text(3, err);
-        m_dead->blob(4, raw);
-        m_dead->integer(5, raw_bytes);
+        m_dead->bind_int(1, received_ms);
+        m_dead->bind_text(2, source);
+        m_dead->bind_text(3, err);
+        m_dead->bind_blob(4, raw);
+        m_dead->bind_int(5, raw_bytes);
         int rc = m_dead->step();
         m_dead->reset();
         return rc == SQLITE_DONE ? Status{} : error("storing a dead letter");
