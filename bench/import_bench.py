@@ -31,10 +31,12 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from score_bench import CONFIG, generate_traces, remove_databases, run_with_rss  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from score_bench import generate_traces, remove_databases, run_with_rss  # noqa: E402
+from scorer_configs import scorers_block  # noqa: E402
 
-# score_bench.py's scorers without truncation: the four code scorers of the target.
-CONFIG4 = "".join(line + "\n" for line in CONFIG.splitlines() if "truncation" not in line)
+# The four code scorers of the target: score_bench.py's five without truncation.
+CONFIG4 = "pipeline: {batch_size: 2000}\n" + scorers_block("json", "refusal", "length", "pii")
 IMPORT = """CREATE TABLE traces (line TEXT);
 .mode ascii
 .separator "\\037" "\\n"

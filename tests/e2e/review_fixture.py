@@ -8,15 +8,9 @@ import subprocess
 import time
 
 from e2e_common import run
+from scorer_configs import scorers_block
 
-CONFIG = """
-store: {sqlite: review.db}
-scorers:
-  - {name: json, type: format, json: true, when: {expected_format: json}}
-  - {name: refusal, type: refusal}
-  - {name: length, type: length, max_words: 400}
-  - {name: pii, type: pii_leak}
-"""
+CONFIG = "store: {sqlite: review.db}\n" + scorers_block("json", "refusal", "length", "pii")
 
 XSS_ID = "tr_xss_review"
 XSS_OUTPUT = ("I'm sorry, but I can't help with that. <script>alert(1)</script> "

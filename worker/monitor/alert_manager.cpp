@@ -14,6 +14,15 @@ void record_delivery(const Status& st, CheckReport& report) {
     }
 }
 
+// The figures of the latest evaluation, stored with the alert.
+void take_figures(AlertRecord& a, const Finding& f) {
+    a.value = f.value;
+    a.baseline = f.baseline;
+    a.count = f.count;
+    a.baseline_count = f.baseline_count;
+    a.p_value = f.p_value;
+}
+
 }  // namespace
 
 Result<CheckReport> AlertManager::check(int64_t now_ms) {
@@ -57,11 +66,7 @@ Status AlertManager::apply(const AlertRule& rule, const std::vector<Finding>& fi
             if (it != open_by_group.end()) {
                 AlertRecord a = it->second;
                 a.last_eval_ms = now;
-                a.value = f.value;
-                a.baseline = f.baseline;
-                a.count = f.count;
-                a.baseline_count = f.baseline_count;
-                a.p_value = f.p_value;
+                take_figures(a, f);
                 ASSAY_RETURN_IF_ERROR(m_alerts.touch(a));
                 continue;
             }
@@ -81,11 +86,7 @@ Status AlertManager::apply(const AlertRule& rule, const std::vector<Finding>& fi
             a.state = "firing";
             a.fired_ms = now;
             a.last_eval_ms = now;
-            a.value = f.value;
-            a.baseline = f.baseline;
-            a.count = f.count;
-            a.baseline_count = f.baseline_count;
-            a.p_value = f.p_value;
+            take_figures(a, f);
             a.message = f.message;
             auto id = m_alerts.insert(a);
             if (!id.ok()) {
