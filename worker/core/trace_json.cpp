@@ -1,6 +1,7 @@
 #include "core/trace_json.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -29,15 +30,32 @@ size_t nesting_depth(std::string_view s, size_t limit) {
     return max_depth;
 }
 
+// How often `c` occurs in `s`, counted up to `limit` (memchr jumps over the
+// long stretches of text between brackets).
+size_t count_up_to(std::string_view s, char c, size_t limit) {
+    size_t n = 0;
+    const char* p = s.data();
+    const char* end = p + s.size();
+    while (n < limit && p < end) {
+        const void* hit = std::memchr(p, c, static_cast<size_t>(end - p));
+        if (hit == nullptr) {
+            break;
+        }
+        ++n;
+        p = static_cast<const char*>(hit) + 1;
+    }
+    return n;
+}
+
 Result<Trace> parse_impl(std::string_view text, const ParseLimits& limits, int64_t received_ms) {
     if (text.size() > limits.max_trace_bytes) {
         return Status::limit_exceeded("trace is " + std::to_string(text.size()) +
                                       " bytes; the limit (ingest.max_trace_bytes) is " +
                                       std::to_string(limits.max_trace_bytes));
     }
-    // Fast path: a text with few brackets cannot nest deeply (vectorised count).
-    const auto brackets = static_cast<size_t>(std::count(text.begin(), text.end(), '[') +
-                                              std::count(text.begin(), text.end(), '{'));
+    // Fast path: a text with few brackets cannot nest deeply.
+    const size_t brackets =
+        count_up_to(text, '[', limits.max_depth + 1) + count_up_to(text, '{', limits.max_depth + 1);
     if (brackets > limits.max_depth && nesting_depth(text, limits.max_depth) > limits.max_depth) {
         return Status::limit_exceeded("JSON nests deeper than " + std::to_string(limits.max_depth) +
                                       " levels (ingest.max_depth)");

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/fast_json_sax.h"
 #include "core/time_format.h"
 
 namespace assay {
@@ -764,6 +765,25 @@ Status TraceBuilder::finish() {
 }  // namespace
 
 Status build_trace(std::string_view text, int64_t received_ms, Trace& out) {
+    try {
+        TraceBuilder fast(out, received_ms);
+        switch (fast_json_sax(text, fast)) {
+            case FastJsonResult::accepted:
+                return fast.finish();
+            case FastJsonResult::stopped:
+                return fast.status().ok() ? Status::invalid_argument("invalid JSON")
+                                          : fast.status();
+            case FastJsonResult::not_handled:
+                break;
+        }
+    } catch (const std::exception& e) {  // not expected, as below
+        return Status::invalid_argument(std::string("invalid JSON: ") + e.what());
+    }
+    // Not well-formed (or a rare form the fast reader leaves alone): nlohmann's
+    // parser reads it again from a fresh trace, for its exact error message.
+    const int64_t received = out.received_ms;
+    out = Trace{};
+    out.received_ms = received;
     TraceBuilder b(out, received_ms);
     bool ok = false;
     try {
