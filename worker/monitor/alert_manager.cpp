@@ -6,6 +6,15 @@ namespace assay {
 
 namespace {
 
+// The figures of a firing finding (a firing finding measured all of them).
+void copy_figures(const Finding& f, AlertRecord& a) {
+    a.value = f.value.value_or(0);
+    a.baseline = f.baseline.value_or(0);
+    a.count = f.count;
+    a.baseline_count = f.baseline_count;
+    a.p_value = f.p_value.value_or(1);
+}
+
 // A delivery outcome the alert store could not record is reported like a
 // delivery problem (the next check sends it again).
 void record_delivery(const Status& st, CheckReport& report) {
@@ -57,11 +66,7 @@ Status AlertManager::apply(const AlertRule& rule, const std::vector<Finding>& fi
             if (it != open_by_group.end()) {
                 AlertRecord a = it->second;
                 a.last_eval_ms = now;
-                a.value = f.value;
-                a.baseline = f.baseline;
-                a.count = f.count;
-                a.baseline_count = f.baseline_count;
-                a.p_value = f.p_value;
+                copy_figures(f, a);
                 ASSAY_RETURN_IF_ERROR(m_alerts.touch(a));
                 continue;
             }
@@ -81,11 +86,7 @@ Status AlertManager::apply(const AlertRule& rule, const std::vector<Finding>& fi
             a.state = "firing";
             a.fired_ms = now;
             a.last_eval_ms = now;
-            a.value = f.value;
-            a.baseline = f.baseline;
-            a.count = f.count;
-            a.baseline_count = f.baseline_count;
-            a.p_value = f.p_value;
+            copy_figures(f, a);
             a.message = f.message;
             auto id = m_alerts.insert(a);
             if (!id.ok()) {

@@ -80,10 +80,16 @@ std::string signed_num(double v, int prec) {
     return buf;
 }
 
-std::string opt(const std::optional<double>& v, int prec) { return v ? num(*v, prec) : "-"; }
+// Not measured: "n/a".
+std::string opt(const std::optional<double>& v, int prec) { return v ? num(*v, prec) : "n/a"; }
 
 std::string delta(const std::optional<double>& cur, const std::optional<double>& prev, int prec) {
-    return cur && prev ? signed_num(*cur - *prev, prec) : "-";
+    return cur && prev ? signed_num(*cur - *prev, prec) : "n/a";
+}
+
+// The mean of a row: nothing when nothing was scored.
+std::optional<double> mean_of(const ReportRow& x) {
+    return x.count > 0 ? std::optional<double>(x.mean) : std::nullopt;
 }
 
 struct Section {
@@ -98,20 +104,19 @@ std::vector<Section> sections(const Report& r) {
               {{"scorer", "version", r.by.empty() ? "group" : r.by, "count", "prev", "mean",
                 "Δmean", "pass_rate", "Δpass", "seen", "sampled", "est_scored"}}};
     for (const auto& x : r.rows) {
-        q.rows.push_back(
-            {x.scorer, x.scorer_version, x.group.empty() ? "(all)" : x.group,
-             std::to_string(x.count), std::to_string(x.prev_count), num(x.mean, 3),
-             delta(x.count > 0 ? std::optional<double>(x.mean) : std::nullopt, x.prev_mean, 3),
-             opt(x.pass_rate, 3), delta(x.pass_rate, x.prev_pass_rate, 3), std::to_string(x.seen),
-             std::to_string(x.sampled), num(x.estimated_scored, 0)});
+        q.rows.push_back({x.scorer, x.scorer_version, x.group.empty() ? "(all)" : x.group,
+                          std::to_string(x.count), std::to_string(x.prev_count), opt(mean_of(x), 3),
+                          delta(mean_of(x), x.prev_mean, 3), opt(x.pass_rate, 3),
+                          delta(x.pass_rate, x.prev_pass_rate, 3), std::to_string(x.seen),
+                          std::to_string(x.sampled), num(x.estimated_scored, 0)});
     }
     out.push_back(std::move(q));
     auto worst_section = [](const std::string& title, const std::string& dim,
                             const std::vector<ReportRow>& rows) {
         Section s{title, {{"scorer", dim, "count", "mean", "pass_rate"}}};
         for (const auto& x : rows) {
-            s.rows.push_back(
-                {x.scorer, x.group, std::to_string(x.count), num(x.mean, 3), opt(x.pass_rate, 3)});
+            s.rows.push_back({x.scorer, x.group, std::to_string(x.count), opt(mean_of(x), 3),
+                              opt(x.pass_rate, 3)});
         }
         return s;
     };
@@ -132,7 +137,7 @@ std::vector<Section> sections(const Report& r) {
           "error_rate", "judge_calls", "judge_errors", "judge_error_rate", "judge_cost_usd"}}};
     for (const auto& x : r.health) {
         auto rate = [](int64_t a, int64_t b) {
-            return b > 0 ? num(static_cast<double>(a) / static_cast<double>(b), 3) : "-";
+            return b > 0 ? num(static_cast<double>(a) / static_cast<double>(b), 3) : "n/a";
         };
         h.rows.push_back({x.scorer, x.scorer_version, std::to_string(x.sampled),
                           std::to_string(x.scored), std::to_string(x.pending),
@@ -154,7 +159,7 @@ nlohmann::json row_json(const ReportRow& x) {
             {"group", x.group},
             {"count", x.count},
             {"prev_count", x.prev_count},
-            {"mean", x.count > 0 ? nlohmann::json(x.mean) : nlohmann::json(nullptr)},
+            {"mean", o(mean_of(x))},
             {"prev_mean", o(x.prev_mean)},
             {"mean_delta", x.count > 0 && x.prev_mean ? nlohmann::json(x.mean - *x.prev_mean)
                                                       : nlohmann::json(nullptr)},
