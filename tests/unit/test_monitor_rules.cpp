@@ -5,6 +5,7 @@
 #include <random>
 
 #include "config/config.h"
+#include "core/time_format.h"
 #include "monitor/alert_manager.h"
 #include "monitor/quality_metrics.h"
 #include "monitor/report.h"
@@ -310,6 +311,7 @@ TEST_CASE(
     o.period_ms = k_day;
     o.by = "feature";
     auto r = build_report(*agg, o).value();
+    CHECK(empty_period_hint(r).empty());
     std::string queued_line;
     std::string table = render_report(r, "table");
     for (size_t at = 0, end = 0; at < table.size(); at = end + 1) {
@@ -333,6 +335,39 @@ TEST_CASE(
         }
     }
     CHECK(seen);
+}
+
+TEST_CASE("monitor report: an empty period names the range it read and where the store's data is") {
+    Fixture f;
+    traffic(f, 0, 2, 10, 4.0, 0.9, "chat", "v1", 3);  // 2026-11-01 and 2026-11-02
+    auto agg = open_aggregate_store(f.path()).value();
+    REQUIRE(agg->refresh().ok());
+    ReportOptions o;
+    o.now_ms = k_t0 + 30 * k_day;  // a week of 2026-11-24 .. 2026-12-01: nothing there
+    auto r = build_report(*agg, o).value();
+    const std::string hint = empty_period_hint(r);
+    CHECK(hint.find("no scored traces in 2026-11-24T00:00:00.000Z .. 2026-12-01T00:00:00.000Z") !=
+          std::string::npos);
+    CHECK(hint.find("the store holds traces from 2026-11-01T00:00:00.000Z to 2026-11-02T") !=
+          std::string::npos);
+    CHECK(hint.find("--since 2d") != std::string::npos);
+    CHECK(render_report(r, "table").find(hint) != std::string::npos);
+    auto j = nlohmann::json::parse(render_report(r, "json"));
+    CHECK(j["note"] == hint);
+    CHECK(j["data_range"]["from"] == "2026-11-01T00:00:00.000Z");
+    // The suggested flags do report on the data.
+    const std::string now = hint.substr(hint.find("--now ") + 6, 24);
+    o.now_ms = parse_rfc3339_ms(now).value();
+    o.period_ms = 2 * k_day;
+    auto again = build_report(*agg, o).value();
+    CHECK_FALSE(again.rows.empty());
+    CHECK(empty_period_hint(again).empty());
+    // An empty store says so.
+    Fixture empty;
+    auto none = open_aggregate_store(empty.path()).value();
+    REQUIRE(none->refresh().ok());
+    auto e = build_report(*none, o).value();
+    CHECK(empty_period_hint(e).find("the store holds no scored traces yet") != std::string::npos);
 }
 
 TEST_CASE(

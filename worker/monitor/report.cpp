@@ -250,6 +250,11 @@ Result<Report> build_report(AggregateStore& store, const ReportOptions& o) {
     if (!all.ok()) {
         return all.status();
     }
+    auto range = store.data_range();
+    if (!range.ok()) {
+        return range.status();
+    }
+    r.data = *range;
     for (const auto& g : *all) {
         HealthRow h;
         h.scorer = g.scorer;
@@ -267,12 +272,34 @@ Result<Report> build_report(AggregateStore& store, const ReportOptions& o) {
     return r;
 }
 
+std::string empty_period_hint(const Report& r) {
+    if (!r.rows.empty() || !r.health.empty()) {
+        return "";
+    }
+    const std::string read =
+        "no scored traces in " + format_rfc3339_ms(r.from_ms) + " .. " + format_rfc3339_ms(r.to_ms);
+    if (!r.data) {
+        return read + "; the store holds no scored traces yet";
+    }
+    constexpr int64_t k_day = 86400000;
+    const int64_t days =
+        std::max<int64_t>(1, (r.data->to_ms - r.data->from_ms + k_day - 1) / k_day);
+    return read + "; the store holds traces from " + format_rfc3339_ms(r.data->from_ms) + " to " +
+           format_rfc3339_ms(r.data->to_ms) + ": use --now " + format_rfc3339_ms(r.data->to_ms) +
+           " --since " + std::to_string(days) + "d to report on them";
+}
+
 std::string render_report(const Report& r, const std::string& format) {
+    const std::string hint = empty_period_hint(r);
     if (format == "json") {
         nlohmann::json j;
         j["from"] = format_rfc3339_ms(r.from_ms);
         j["to"] = format_rfc3339_ms(r.to_ms);
         j["previous_from"] = format_rfc3339_ms(r.prev_from_ms);
+        j["data_range"] = r.data ? nlohmann::json{{"from", format_rfc3339_ms(r.data->from_ms)},
+                                                  {"to", format_rfc3339_ms(r.data->to_ms)}}
+                                 : nlohmann::json(nullptr);
+        j["note"] = hint.empty() ? nlohmann::json(nullptr) : nlohmann::json(hint);
         j["by"] = r.by;
         for (const auto& [name, list] :
              {std::pair{"rows", &r.rows}, std::pair{"worst_features", &r.worst_features},
@@ -317,6 +344,9 @@ std::string render_report(const Report& r, const std::string& format) {
     out += md ? "# Assay report\n\n" : "";
     out += "period " + format_rfc3339_ms(r.from_ms) + " .. " + format_rfc3339_ms(r.to_ms) +
            " (previous from " + format_rfc3339_ms(r.prev_from_ms) + ")\n\n";
+    if (!hint.empty()) {
+        out += (md ? "**" + hint + "**" : hint) + "\n\n";
+    }
     for (const auto& s : sections(r)) {
         out += md ? "## " + s.title + "\n\n" : s.title + "\n";
         if (s.rows.size() == 1) {
