@@ -19,6 +19,11 @@ scorers:
 """
 
 XSS_ID = "tr_xss_review"
+# A JSON output, input and metadata whose keys are not in alphabetical order:
+# reviewers must see them as produced.
+ORDER_ID = "tr_key_order"
+ORDER_OUTPUT = '{"zeta": 1, "alpha": {"yellow": 2, "blue": 3}, "middle": [1, 2]}'
+
 XSS_OUTPUT = ("I'm sorry, but I can't help with that. <script>alert(1)</script> "
               "<img src=x onerror=\"window.__xss=1;alert(2)\"> "
               "<a href=\"javascript:alert(3)\">click me</a>")
@@ -36,7 +41,10 @@ def hostile_traces():
                input=[{"role": "system", "content": "<b>system</b> prompt"},
                       {"role": "user", "content": "<img src=x onerror=alert(4)> please help"}],
                output=XSS_OUTPUT, context=["<script>alert(5)</script> doc one"])
-    return [xss]
+    order = dict(base, trace_id=ORDER_ID, input={"role": "user", "content": "Extract the invoice as JSON"},
+                 output=ORDER_OUTPUT,
+                 metadata=dict(base["metadata"], expected_format="json", zz_first="1", aa_second="2"))
+    return [xss, order]
 
 
 def make_store(assay, source, tmp):

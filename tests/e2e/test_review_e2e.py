@@ -55,6 +55,42 @@ def csrf_cookie(port):
     return ""
 
 
+def key_order_checks(a, p, db, tmp, good):
+    """Trace content keeps the key order it was produced with: trace page API,
+    assay trace, assay export and the export API (never sorted)."""
+    oid = review_fixture.ORDER_ID
+
+    def ordered(keys, *names):
+        return all(n in keys for n in names) and [k for k in keys if k in names] == list(names)
+
+    st, t = get_json(p, "/api/trace?id=" + oid)
+    pretty = (t or {}).get("output", {}).get("pretty_json") or ""
+    shown = json.loads(pretty) if pretty else {}
+    check(st == 200 and ordered(list(shown), "zeta", "alpha", "middle") and ordered(list(shown["alpha"]), "yellow", "blue"),
+          "key order kept: the trace page's JSON output: %r" % pretty[:90])
+    check(ordered(list(t["metadata"]), "feature", "zz_first", "aa_second"),
+          "key order kept: the trace page's metadata: %s" % list(t["metadata"]))
+    r = run([a.assay, "trace", "--db", db, oid, "--format", "json"])
+    tj = json.loads(r.stdout) if r.returncode == 0 else {}
+    tr = tj.get("trace", {})
+    written = [t for t in review_fixture.hostile_traces() if t["trace_id"] == oid][0]
+    check(list(tr) == list(written) and
+          ordered(list(tr.get("metadata", {})), "feature", "zz_first", "aa_second") and
+          list(tr.get("input", {})) == ["role", "content"],
+          "key order kept: assay trace --format json: %s" % list(tr))
+    out = os.path.join(tmp, "order.jsonl")
+    r = run([a.assay, "export", "--db", db, "--scorer", "json", "--trace", oid, "--out", out])
+    case = json.loads(open(out).readline()) if r.returncode == 0 else {}
+    check(list(case.get("input", {})) == ["role", "content"] and
+          ordered(list(case.get("metadata", {})), "feature", "zz_first", "aa_second"),
+          "key order kept: assay export: %s" % case.get("metadata"))
+    st, h, raw = request(p, "POST", "/api/export", {"scorer": "json", "trace_ids": [oid]}, good)
+    case = json.loads(raw.decode().splitlines()[0]) if st == 200 else {}
+    check(list(case.get("input", {})) == ["role", "content"] and
+          ordered(list(case.get("metadata", {})), "feature", "zz_first", "aa_second"),
+          "key order kept: the export API")
+
+
 def main():
     ap = arguments()
     a = ap.parse_args()
@@ -182,7 +218,7 @@ def main():
             _, unl = get_json(p, "/api/bottom?scorer=refusal&labelled=false&limit=1")
             check(unl["total"] == want_total - 2 and unl["rows"][0]["trace_id"] not in (rows[0][0], rows[1][0]),
                   "next unlabelled bottom trace")
-            check(con.execute("SELECT count(*) FROM traces").fetchone()[0] == 2001, "trace data untouched")
+            check(con.execute("SELECT count(*) FROM traces").fetchone()[0] == 2002, "trace data untouched")
 
             # --- export from the API (selected traces) and the CLI (bottom N)
             st, h, raw = request(p, "POST", "/api/export",
@@ -217,6 +253,8 @@ def main():
             st, tr = get_json(p, "/api/trends?scorer=refusal")
             check(st == 200 and tr["series"] and all("ma7" in pt for s in tr["series"] for pt in s["points"]),
                   "trends API")
+
+            key_order_checks(a, p, db, tmp, good)
         finally:
             rc = srv.stop()
             check(rc == 0, "server stops cleanly on SIGTERM (rc=%s)" % rc)

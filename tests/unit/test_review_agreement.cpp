@@ -5,6 +5,7 @@
 
 #include "review/agreement.h"
 #include "review/calibration.h"
+#include "review/dataset_export.h"
 #include "review/trends.h"
 
 using namespace assay;
@@ -190,4 +191,25 @@ TEST_CASE("review: output pretty-printed only when it is a JSON object or array"
     auto bad = review::trace_json(d);
     CHECK(bad.contains("parse_error"));
     CHECK(bad["raw"] == "not json");
+}
+
+TEST_CASE(
+    "review: key order kept: the trace view, its metadata and the exported case show JSON as "
+    "produced") {
+    // The model wrote "zeta" before "alpha"; a sorted dump would swap them.
+    TraceDetail d;
+    d.trace_id = "x";
+    d.raw =
+        R"({"trace_id":"x","input":{"zeta":1,"alpha":2},"output":"{\"zeta\":1,\"alpha\":{\"y\":2,\"b\":3}}",)"
+        R"("metadata":{"feature":"f","zz_extra":1,"aa_extra":2}})";
+    auto j = review::trace_json(d);
+    CHECK(j["output"]["pretty_json"] ==
+          "{\n  \"zeta\": 1,\n  \"alpha\": {\n    \"y\": 2,\n    \"b\": 3\n  }\n}");
+    std::string text = j.dump();
+    CHECK(text.find("\"zz_extra\"") < text.find("\"aa_extra\""));
+    auto c = review::build_case(d, "refusal", "1");
+    REQUIRE(c.ok());
+    std::string line = c->dump();
+    CHECK(line.find("\"zeta\"") < line.find("\"alpha\""));
+    CHECK(line.find("\"zz_extra\"") < line.find("\"aa_extra\""));
 }

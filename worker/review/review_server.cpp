@@ -24,10 +24,12 @@ const char* k_csp =
     "'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-void send_json(httplib::Response& res, const json& j, int status = 200) {
+// json or ordered_json (trace content, which keeps its key order).
+template <typename Json>
+void send_json(httplib::Response& res, const Json& j, int status = 200) {
     res.status = status;
     res.set_header("Cache-Control", "no-store");
-    res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace),
+    res.set_content(j.dump(-1, ' ', false, Json::error_handler_t::replace),
                     "application/json; charset=utf-8");
 }
 
@@ -475,7 +477,7 @@ void ReviewServer::routes() {
         }
         std::string out;
         for (const auto& c : *cases) {
-            out += c.dump(-1, ' ', false, json::error_handler_t::replace);
+            out += c.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
             out += '\n';
         }
         res.set_header("Cache-Control", "no-store");

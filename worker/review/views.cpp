@@ -9,6 +9,7 @@ namespace assay::review {
 namespace {
 
 using nlohmann::json;
+using nlohmann::ordered_json;
 
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 json opt(const std::optional<bool>& v) { return v ? json(*v) : json(nullptr); }
@@ -35,11 +36,11 @@ json messages_json(const std::vector<Message>& ms) {
 }  // namespace
 
 std::optional<std::string> pretty_json(const std::string& text) {
-    auto v = json::parse(text, nullptr, false);
+    auto v = ordered_json::parse(text, nullptr, false);
     if (v.is_discarded() || !(v.is_object() || v.is_array())) {
         return std::nullopt;
     }
-    return v.dump(2, ' ', false, json::error_handler_t::replace);
+    return v.dump(2, ' ', false, ordered_json::error_handler_t::replace);
 }
 
 json label_json(const LabelRecord& l) {
@@ -83,10 +84,10 @@ json list_json(const ReviewList& list, int64_t offset, int64_t limit) {
             {"rows", rows}};
 }
 
-json trace_json(const TraceDetail& d) {
-    json out = {{"trace_id", d.trace_id},
-                {"timestamp", format_rfc3339_ms(d.ts_ms)},
-                {"received", format_rfc3339_ms(d.received_ms)}};
+ordered_json trace_json(const TraceDetail& d) {
+    ordered_json out = {{"trace_id", d.trace_id},
+                        {"timestamp", format_rfc3339_ms(d.ts_ms)},
+                        {"received", format_rfc3339_ms(d.received_ms)}};
     auto t = parse_stored_trace(d.raw, d.ts_ms);
     if (t.ok()) {
         out["input"] = {{"text", t->input}, {"messages", messages_json(t->input_messages)}};
@@ -96,10 +97,10 @@ json trace_json(const TraceDetail& d) {
                          {"pretty_json", pretty ? json(*pretty) : json(nullptr)}};
         out["reference"] = t->reference ? json(*t->reference) : json(nullptr);
         out["context"] = t->context;
-        auto raw = json::parse(d.raw, nullptr, false);
+        auto raw = ordered_json::parse(d.raw, nullptr, false);
         out["metadata"] = (!raw.is_discarded() && raw.is_object() && raw.contains("metadata"))
                               ? raw["metadata"]
-                              : json::object();
+                              : ordered_json::object();
         out["usage"] = {{"input_tokens", opt(t->usage.input_tokens)},
                         {"output_tokens", opt(t->usage.output_tokens)},
                         {"cached_tokens", opt(t->usage.cached_tokens)},
