@@ -81,6 +81,30 @@ try {
   await page.waitForSelector("#charts svg polyline.ma");
   result.trend_charts = await page.locator("#charts svg").count();
   await page.screenshot({ path: path.join(shots, "06-trends.png"), fullPage: true });
+
+  // a one-day trend: its point is drawn, and its labels neither collide nor leave the chart
+  await page.goto(base + "/trends?scorer=refusal&days=1");
+  await page.waitForSelector("#charts svg");
+  result.one_day = await page.$$eval("#charts svg", (svgs) => svgs.map((s) => {
+    const box = (e) => { const b = e.getBBox(); return [b.x, b.y, b.x + b.width, b.y + b.height]; };
+    const texts = Array.from(s.querySelectorAll("text")).map(box);
+    let collisions = 0;
+    for (let i = 0; i < texts.length; i++) {
+      for (let j = i + 1; j < texts.length; j++) {
+        const [a, b] = [texts[i], texts[j]];
+        if (a[0] < b[2] + 2 && b[0] < a[2] + 2 && a[1] < b[3] && b[1] < a[3]) collisions++;
+      }
+    }
+    const vb = s.viewBox.baseVal;
+    return {
+      points: Array.from(s.querySelectorAll("circle.dot")).length,
+      drawn: Array.from(s.querySelectorAll("circle.dot")).filter((c) => c.getBBox().width > 0).length,
+      day_labels: s.querySelectorAll("text.day").length,
+      collisions: collisions,
+      outside: texts.filter((t) => t[0] < 0 || t[2] > vb.width || t[1] < 0 || t[3] > vb.height).length,
+    };
+  }));
+  await page.screenshot({ path: path.join(shots, "11-trend-one-day.png"), fullPage: true });
   result.final_dialogs = result.dialogs.length;
 } catch (e) {
   result.error = String(e && e.stack ? e.stack : e);

@@ -63,6 +63,12 @@ def main():
         check(not [e for e in res.get("console_errors", []) if "Content Security Policy" in e],
               "no CSP violations: %s" % res.get("console_errors"))
         check(res.get("trend_charts", 0) >= 1, "trend charts drawn as SVG")
+        # a one-day trend is drawn, its labels do not collide
+        one = res.get("one_day") or []
+        check(one and all(c["points"] == 1 and c["drawn"] == 1 for c in one),
+              "one-day trend: the single point is drawn: %s" % one)
+        check(one and all(c["day_labels"] == 1 and c["collisions"] == 0 and c["outside"] == 0 for c in one),
+              "one-day trend: one date label, no text collides or leaves the chart: %s" % one)
         con = sqlite3.connect(db)
         rows = con.execute(
             "SELECT l.reviewer, l.verdict, l.note, v.scorer FROM labels l JOIN traces t ON t.id = l.trace "
@@ -73,7 +79,7 @@ def main():
         check("trace?" in res.get("after_label_url", "") and review_fixture.XSS_ID not in res.get("after_label_url", ""),
               "moved on to the next unlabelled trace: %s" % res.get("after_label_url"))
         shots = sorted(os.listdir(a.artifacts))
-        check(len(shots) == 6, "screenshots kept in %s: %s" % (a.artifacts, shots))
+        check(len(shots) == 7, "screenshots kept in %s: %s" % (a.artifacts, shots))
     return finish("all review browser checks passed")
 
 

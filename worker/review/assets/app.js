@@ -478,8 +478,9 @@ function chart(series) {
   let hi = series.metric === "pass_rate" ? 1 : Math.max(...vals);
   if (hi === lo) { hi += 1; lo -= 1; }
   const day = (s) => Date.parse(s + "T00:00:00Z") / 86400000;
-  const d0 = day(pts[0].day), d1 = Math.max(day(pts[pts.length - 1].day), d0 + 1);
-  const x = (p) => L + ((day(p.day) - d0) / (d1 - d0)) * (W - L - R);
+  const d0 = day(pts[0].day), d1 = day(pts[pts.length - 1].day);
+  // One day: its point in the middle (a line needs two points: each day is also a dot).
+  const x = (p) => d1 === d0 ? (L + W - R) / 2 : L + ((day(p.day) - d0) / (d1 - d0)) * (W - L - R);
   const y = (v) => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);
   const s = svg("svg", { class: "chart", width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img" });
   const title = svg("title");
@@ -492,13 +493,23 @@ function chart(series) {
     t.textContent = fmtNum(v, 2);
     s.appendChild(t);
   }
-  for (const [p, anchor] of [[pts[0], "start"], [pts[pts.length - 1], "end"]]) {
-    const t = svg("text", { x: x(p), y: H - 8, "text-anchor": anchor });
+  // Date labels: the first day at the left end, the last at the right end;
+  // one label, centred, when the series has one day (two would overlap).
+  const labels = d1 === d0 ? [[pts[0], "middle"]] : [[pts[0], "start"], [pts[pts.length - 1], "end"]];
+  for (const [p, anchor] of labels) {
+    const t = svg("text", { class: "day", x: x(p), y: H - 8, "text-anchor": anchor });
     t.textContent = p.day;
     s.appendChild(t);
   }
   s.appendChild(svg("polyline", { class: "daily", points: pts.map((p) => x(p) + "," + y(p.value)).join(" ") }));
   s.appendChild(svg("polyline", { class: "ma", points: pts.map((p) => x(p) + "," + y(p.ma7)).join(" ") }));
+  for (const p of pts) {
+    const dot = svg("circle", { class: "dot", cx: x(p), cy: y(p.value), r: 3 });
+    const tip = svg("title");
+    tip.textContent = p.day + ": " + fmtNum(p.value) + " (n=" + p.n + ")";
+    dot.appendChild(tip);
+    s.appendChild(dot);
+  }
   return s;
 }
 
