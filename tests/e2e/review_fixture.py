@@ -9,14 +9,21 @@ import time
 
 from e2e_common import run
 
+# `helpfulness` is a judge scorer whose judge is disabled (its key variable is
+# never set): its sampled traces stay pending, none is scored.
 CONFIG = """
 store: {sqlite: review.db}
+judges:
+  - {name: primary, provider: openai, base_url: "http://127.0.0.1:9/v1", model: m,
+     api_key_env: ASSAY_REVIEW_E2E_UNSET_KEY}
 scorers:
   - {name: json, type: format, json: true, when: {expected_format: json}}
   - {name: refusal, type: refusal}
   - {name: length, type: length, max_words: 400}
   - {name: pii, type: pii_leak}
+  - {name: helpfulness, type: judge, rubric: RUBRIC, judges: [primary], sample_rate: 0.1}
 """
+UNSET_KEY = "ASSAY_REVIEW_E2E_UNSET_KEY"
 
 XSS_ID = "tr_xss_review"
 # A JSON output, input and metadata whose keys are not in alphabetical order:
@@ -55,9 +62,11 @@ def make_store(assay, source, tmp):
             out.write(json.dumps(t) + "\n")
     cfg = os.path.join(tmp, "assay.yaml")
     with open(cfg, "w") as f:
-        f.write(CONFIG)
+        f.write(CONFIG.replace("RUBRIC", os.path.join(os.path.abspath(source), "rubrics", "helpfulness.yaml")))
     db = os.path.join(tmp, "review.db")
-    r = run([assay, "score", "--config", cfg, "--db", db, "--in", traces, "--format", "json"])
+    env = {k: v for k, v in os.environ.items() if k != UNSET_KEY}
+    r = run([assay, "score", "--config", cfg, "--db", db, "--in", traces, "--format", "json", "--no-wait-judges"],
+            env=env)
     if r.returncode != 0:
         raise RuntimeError("assay score failed: " + r.stderr[-500:])
     return db

@@ -91,6 +91,21 @@ def key_order_checks(a, p, db, tmp, good):
           "key order kept: the export API")
 
 
+def scorer_without_scores_checks(p, con):
+    """A judge scorer whose judge is disabled has nothing scored: the API says
+    so, with its pending count, instead of an unexplained empty list."""
+    st, sc = get_json(p, "/api/scorers")
+    pending = con.execute("SELECT count(*) FROM judge_queue").fetchone()[0]
+    h = [s for s in sc if s["scorer"] == "helpfulness"]
+    check(pending > 0 and h and h[0]["scored"] is False and h[0]["pending"] == pending,
+          "judge scorer: not scored, %d pending (%s)" % (pending, h[:1]))
+    why = (h[0]["why_none"] or "") if h else ""
+    check("%d traces are waiting for its LLM judge" % pending in why and "disabled or not configured" in why,
+          "judge scorer: why nothing is scored: " + why)
+    check(all(s["scored"] is True and s["why_none"] is None for s in sc if s["scorer"] in ("refusal", "length")),
+          "code scorers: scored, nothing to explain")
+
+
 def main():
     ap = arguments()
     a = ap.parse_args()
@@ -174,7 +189,8 @@ def main():
             check(t["context"] == ["<script>alert(5)</script> doc one"], "context docs")
             check(t["usage"]["input_tokens"] == 10 and t["latency_ms"] == 321.0, "usage and latency")
             decs = {d["scorer"]: d for d in t["decisions"]}
-            check(set(decs) == {"json", "refusal", "length", "pii"}, "a decision per scorer: %s" % sorted(decs))
+            check(set(decs) == {"json", "refusal", "length", "pii", "helpfulness"},
+                  "a decision per scorer: %s" % sorted(decs))
             check(decs["json"]["decision"] == "filtered_out" and decs["json"]["reason"], "why json did not run: " +
                   decs["json"]["reason"])
             check(decs["refusal"]["passed"] is False and decs["refusal"]["explanation"], "refusal score + explanation")
@@ -255,6 +271,7 @@ def main():
                   "trends API")
 
             key_order_checks(a, p, db, tmp, good)
+            scorer_without_scores_checks(p, con)
         finally:
             rc = srv.stop()
             check(rc == 0, "server stops cleanly on SIGTERM (rc=%s)" % rc)

@@ -3,10 +3,13 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <map>
+
 #include "core/time_format.h"
 #include "core/trace_json.h"
 #include "review/access.h"
 #include "review/dataset_export.h"
+#include "review/views.h"
 #include "sql_value.h"
 #include "store/review_store.h"
 #include "store/sqlite/store.h"
@@ -166,6 +169,44 @@ TEST_CASE(
 
     // only labels were written: trace data unchanged
     CHECK(assay::testing::sql_value(path, "SELECT count(*) FROM labels") == 2);
+}
+
+TEST_CASE("review store: a scorer without scores says why: its judge's pending work") {
+    TempDir dir;
+    auto path = make_store(dir);
+    {
+        auto s = SqliteStore::open({path});
+        REQUIRE(s.ok());
+        REQUIRE((*s)->register_scorers({{"helpfulness", "1.cccc", "judge", "{}"}}).ok());
+    }
+    REQUIRE(assay::testing::sql_value(
+                path, "SELECT count(*) FROM scorer_versions WHERE scorer = 'helpfulness'") == 1);
+    auto rs = open_sqlite_review_store(path);
+    REQUIRE(rs.ok());
+    // Two traces wait for the judge (as the pipeline leaves them when the judge is disabled).
+    for (const char* t : {"t01", "t02"}) {
+        auto st = assay::testing::sql_value(
+            path, std::string("INSERT INTO judge_queue (trace, scorer_version, enqueued_ms, "
+                              "attempts) SELECT t.id, v.id, 1, 0 "
+                              "FROM traces t, scorer_versions v WHERE t.trace_id = '") +
+                      t + "' AND v.scorer = 'helpfulness' RETURNING 1");
+        CHECK(st == 1);
+    }
+    auto list = (*rs)->scorers();
+    REQUIRE(list.ok());
+    std::map<std::string, ScorerSummary> by;
+    for (const auto& v : *list) {
+        by[v.scorer] = v;
+    }
+    CHECK(by["refusal"].has_scores);
+    CHECK(review::why_no_scores(by["refusal"]).empty());
+    CHECK_FALSE(by["helpfulness"].has_scores);
+    CHECK(by["helpfulness"].pending == 2);
+    CHECK(by["helpfulness"].judge_calls == 0);
+    const std::string why = review::why_no_scores(by["helpfulness"]);
+    CHECK(why.find("2 traces are waiting for its LLM judge") != std::string::npos);
+    CHECK(why.find("disabled or not configured") != std::string::npos);
+    CHECK(review::scorer_json(by["helpfulness"])["why_none"] == why);
 }
 
 TEST_CASE("review store: judge details from the judgements table when it exists") {

@@ -295,10 +295,7 @@ void ReviewServer::routes() {
         }
         json out = json::array();
         for (const auto& v : *s) {
-            out.push_back({{"scorer", v.scorer},
-                           {"version", v.version},
-                           {"type", v.type},
-                           {"last_seen", format_rfc3339_ms(v.last_seen_ms)}});
+            out.push_back(scorer_json(v));
         }
         send_json(res, out);
     });

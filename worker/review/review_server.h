@@ -7,7 +7,7 @@
 // access.h.
 //
 // API (JSON; errors are {"error": "..."} with 400/401/403/404):
-//   GET  /api/scorers
+//   GET  /api/scorers   (each version: scored or not, and why not: pending judge work)
 //   GET  /api/bottom?scorer=S[&scorer_version&feature&tenant&prompt_version&model
 //                   &since&until&passed=true|false&labelled=true|false
 //                   &sort=bottom|top|newest|oldest&offset&limit]

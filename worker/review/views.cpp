@@ -43,6 +43,50 @@ std::optional<std::string> pretty_json(const std::string& text) {
     return v.dump(2, ' ', false, ordered_json::error_handler_t::replace);
 }
 
+std::string why_no_scores(const ScorerSummary& s) {
+    if (s.has_scores) {
+        return "";
+    }
+    const std::string none = "No trace has been scored by " + s.scorer + " " + s.version;
+    if (s.type != "judge") {
+        return none +
+               ": every trace was filtered out, sampled out or skipped (assay trace ID shows why "
+               "for one)";
+    }
+    if (s.pending == 0 && s.judge_calls == 0) {
+        return none +
+               ": no trace was sampled for its LLM judge yet (see its sample_rate and filter)";
+    }
+    std::string out =
+        none + ": " + std::to_string(s.pending) + " traces are waiting for its LLM judge (pending)";
+    if (s.judge_calls == 0) {
+        return out +
+               ", and no judge call has been recorded: the judge is disabled or not configured "
+               "where the worker "
+               "runs (e.g. its API key variable is not set), or no worker has run yet "
+               "(assay judges status --config FILE shows which)";
+    }
+    out += "; " + std::to_string(s.judge_calls) + " judge calls recorded, " +
+           std::to_string(s.judge_errors) + " failed";
+    if (!s.last_judge_error.empty()) {
+        out += " (last error " + s.last_judge_error + ")";
+    }
+    return out;
+}
+
+json scorer_json(const ScorerSummary& s) {
+    const std::string why = why_no_scores(s);
+    return {{"scorer", s.scorer},
+            {"version", s.version},
+            {"type", s.type},
+            {"last_seen", format_rfc3339_ms(s.last_seen_ms)},
+            {"scored", s.has_scores},
+            {"pending", s.pending},
+            {"judge_calls", s.judge_calls},
+            {"judge_errors", s.judge_errors},
+            {"why_none", why.empty() ? json(nullptr) : json(why)}};
+}
+
 json label_json(const LabelRecord& l) {
     return {{"id", l.id},
             {"trace_id", l.trace_id},

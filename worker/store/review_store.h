@@ -116,6 +116,11 @@ struct CalibrationPair {
 struct ScorerSummary {
     std::string scorer, version, type;
     int64_t last_seen_ms = 0;
+    bool has_scores = false;  // at least one trace scored by this version
+    // Filled only when !has_scores, to say why the version has none:
+    int64_t pending = 0;                        // traces waiting in judge_queue for its judge
+    int64_t judge_calls = 0, judge_errors = 0;  // recorded calls of its judge(s), failed ones
+    std::string last_judge_error;               // "type: message" of the newest failed call
 };
 
 // Per day (UTC) of trace time: how many scored rows, their mean, pass rate.
@@ -131,7 +136,8 @@ class ReviewStore {
 public:
     virtual ~ReviewStore() = default;
 
-    // Every scorer version that wrote to the store, newest first per scorer.
+    // Every scorer version that wrote to the store, newest first per scorer,
+    // with whether it scored anything (and, when not, its pending judge work).
     virtual Result<std::vector<ScorerSummary>> scorers() = 0;
     // One page of the filtered list, and the total. not_found when the scorer
     // (or the named version) never wrote to this store.

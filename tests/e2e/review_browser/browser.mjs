@@ -24,6 +24,19 @@ try {
   });
   page.on("pageerror", (e) => result.console_errors.push(String(e)));
 
+  // with no scorer in the URL, the list opens on one that has scores; a judge
+  // scorer with nothing scored says why (its traces wait for a disabled judge)
+  await page.goto(base + "/");
+  await page.waitForSelector("#status:not(:empty)");
+  result.default_scorer = await page.inputValue("#scorer");
+  result.default_rows = await page.locator("#rows tbody tr").count();
+  await page.screenshot({ path: path.join(shots, "07-list-default.png"), fullPage: false });
+  await page.goto(base + "/?scorer=helpfulness");
+  await page.waitForSelector("#status:not(:empty)");
+  result.judge_status = await page.textContent("#status");
+  result.judge_option = await page.textContent("#scorer option[value=helpfulness]");
+  await page.screenshot({ path: path.join(shots, "08-list-judge-pending.png"), fullPage: false });
+
   await page.goto(base + "/?scorer=refusal");
   await page.waitForSelector("#rows tbody tr");
   await page.fill("#reviewer", "browser-bot");

@@ -63,6 +63,13 @@ def main():
         check(not [e for e in res.get("console_errors", []) if "Content Security Policy" in e],
               "no CSP violations: %s" % res.get("console_errors"))
         check(res.get("trend_charts", 0) >= 1, "trend charts drawn as SVG")
+        # opens on a scorer with scores; a judge scorer with none says why
+        check(res.get("default_scorer") not in (None, "", "helpfulness") and res.get("default_rows", 0) > 0,
+              "list opens on a scorer that has scores: %s (%s rows)" % (res.get("default_scorer"), res.get("default_rows")))
+        js = res.get("judge_status", "")
+        check("waiting for its LLM judge" in js and "disabled or not configured" in js,
+              "judge scorer without scores says why: %s" % js)
+        check("pending" in res.get("judge_option", ""), "its option says pending: %s" % res.get("judge_option"))
         # a one-day trend is drawn, its labels do not collide
         one = res.get("one_day") or []
         check(one and all(c["points"] == 1 and c["drawn"] == 1 for c in one),
@@ -79,7 +86,7 @@ def main():
         check("trace?" in res.get("after_label_url", "") and review_fixture.XSS_ID not in res.get("after_label_url", ""),
               "moved on to the next unlabelled trace: %s" % res.get("after_label_url"))
         shots = sorted(os.listdir(a.artifacts))
-        check(len(shots) == 7, "screenshots kept in %s: %s" % (a.artifacts, shots))
+        check(len(shots) == 9, "screenshots kept in %s: %s" % (a.artifacts, shots))
     return finish("all review browser checks passed")
 
 

@@ -81,18 +81,25 @@ function reviewer() {
   return name;
 }
 
+// One option per scorer (its newest version, listed first by the API). With
+// no choice in the URL, the first scorer that has scores is selected: a judge
+// whose traces all wait for it would open an empty list.
 async function fillScorers(select, selected, withAll) {
   const list = await api("/api/scorers");
-  const seen = new Set();
+  const latest = new Map();
   for (const s of list) {
-    if (seen.has(s.scorer)) continue;
-    seen.add(s.scorer);
-    const o = el("option", { value: s.scorer, text: s.scorer + " (" + s.type + ")" });
-    select.appendChild(o);
+    if (latest.has(s.scorer)) continue;
+    latest.set(s.scorer, s);
+    const text = s.scorer + " (" + s.type + ")" + (s.scored ? "" :
+      s.pending ? " · none scored, " + s.pending + " pending" : " · none scored");
+    select.appendChild(el("option", { value: s.scorer, text: text }));
   }
-  if (selected && seen.has(selected)) select.value = selected;
-  else if (!withAll && select.options.length) select.selectedIndex = 0;
-  return list;
+  if (selected && latest.has(selected)) select.value = selected;
+  else if (!withAll && select.options.length) {
+    const first = Array.from(latest.values()).find((s) => s.scored);
+    select.value = first ? first.scorer : select.options[0].value;
+  }
+  return latest;
 }
 
 const FILTER_KEYS = ["scorer", "scorer_version", "feature", "tenant", "prompt_version", "model", "since", "until",
@@ -153,7 +160,7 @@ async function listPage() {
   for (const k of FILTER_KEYS) {
     if (form.elements[k] && params.get(k)) form.elements[k].value = params.get(k);
   }
-  await fillScorers(document.getElementById("scorer"), params.get("scorer"), false);
+  const scorers = await fillScorers(document.getElementById("scorer"), params.get("scorer"), false);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const p = new URLSearchParams();
@@ -181,7 +188,9 @@ async function listPage() {
   const limit = data.limit;
   const pages = Math.max(1, Math.ceil(data.total / limit));
   const page = Math.floor(offset / limit) + 1;
-  status(data.total + " traces scored by " + data.scorer + " " + data.scorer_version + " match");
+  const info = scorers.get(scorer);
+  if (data.total === 0 && info && info.why_none) status(info.why_none, "warn");
+  else status(data.total + " traces scored by " + data.scorer + " " + data.scorer_version + " match");
   document.getElementById("pageinfo").textContent = "page " + page + " of " + pages;
   const go = (o) => {
     const q = new URLSearchParams(window.location.search);

@@ -60,23 +60,51 @@ public:
         auto q = m_c->prepare(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'judgements'");
         m_has_judgements = q.ok() && q->step() == SQLITE_ROW;
+        auto jq = m_c->prepare(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'judge_queue'");
+        m_has_judge_queue = jq.ok() && jq->step() == SQLITE_ROW;
     }
 
     Result<std::vector<ScorerSummary>> scorers() override {
         std::lock_guard lock(m_mu);
         auto q = m_c->prepare(
-            "SELECT scorer, version, type, last_seen_ms FROM scorer_versions "
+            "SELECT scorer, version, type, last_seen_ms, id FROM scorer_versions "
             "ORDER BY scorer, last_seen_ms DESC, id DESC");
         if (!q.ok()) {
             return error("preparing scorer list");
         }
         std::vector<ScorerSummary> out;
+        std::vector<int64_t> ids;
         int rc = 0;
         while ((rc = q->step()) == SQLITE_ROW) {
-            out.push_back({q->col_text(0), q->col_text(1), q->col_text(2), q->col_int(3)});
+            ScorerSummary v;
+            v.scorer = q->col_text(0);
+            v.version = q->col_text(1);
+            v.type = q->col_text(2);
+            v.last_seen_ms = q->col_int(3);
+            ids.push_back(q->col_int(4));
+            out.push_back(std::move(v));
         }
         if (rc != SQLITE_DONE) {
             return error("reading scorer list");
+        }
+        // One probe of scores_review per version; the judge work is counted
+        // only for versions with no score (what the list must explain).
+        auto has = m_c->prepare(
+            "SELECT EXISTS (SELECT 1 FROM scores WHERE scorer_version = ?1 AND decision = 0)");
+        if (!has.ok()) {
+            return error("preparing score probe");
+        }
+        for (size_t i = 0; i < out.size(); ++i) {
+            has->reset();
+            has->bind_int(1, ids[i]);
+            if (has->step() != SQLITE_ROW) {
+                return error("probing scores");
+            }
+            out[i].has_scores = has->col_int(0) != 0;
+            if (!out[i].has_scores) {
+                ASSAY_RETURN_IF_ERROR(judge_work(ids[i], out[i]));
+            }
         }
         return out;
     }
@@ -522,6 +550,38 @@ private:
         return Version{q->col_int(0), q->col_text(1), q->col_text(2)};
     }
 
+    // Pending judge tasks and recorded judge calls of one scorer version.
+    Status judge_work(int64_t version_id, ScorerSummary& v) {
+        if (m_has_judge_queue) {
+            auto q = m_c->prepare("SELECT count(*) FROM judge_queue WHERE scorer_version = ?1");
+            if (!q.ok()) {
+                return error("preparing judge queue count");
+            }
+            q->bind_int(1, version_id);
+            if (q->step() != SQLITE_ROW) {
+                return error("counting the judge queue");
+            }
+            v.pending = q->col_int(0);
+        }
+        if (m_has_judgements) {
+            auto q = m_c->prepare(
+                "SELECT count(*), count(error_type), (SELECT error_type || ': ' || error_message "
+                "FROM judgements WHERE scorer_version = ?1 AND error_type IS NOT NULL "
+                "ORDER BY at_ms DESC, id DESC LIMIT 1) FROM judgements WHERE scorer_version = ?1");
+            if (!q.ok()) {
+                return error("preparing judge call count");
+            }
+            q->bind_int(1, version_id);
+            if (q->step() != SQLITE_ROW) {
+                return error("counting judge calls");
+            }
+            v.judge_calls = q->col_int(0);
+            v.judge_errors = q->col_int(1);
+            v.last_judge_error = q->col_text(2);
+        }
+        return {};
+    }
+
     Result<std::vector<JudgementRecord>> judgements(int64_t trace_row, int64_t version_id) {
         auto q = m_c->prepare(
             "SELECT judge, model, rubric, rubric_version, rubric_hash, score, passed, choice, "
@@ -567,6 +627,7 @@ private:
     std::mutex m_mu;
     std::unique_ptr<SqliteConn> m_c;
     bool m_has_judgements = false;
+    bool m_has_judge_queue = false;
 };
 
 }  // namespace
