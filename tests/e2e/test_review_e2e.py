@@ -106,6 +106,69 @@ def scorer_without_scores_checks(p, con):
           "code scorers: scored, nothing to explain")
 
 
+def calibration_queue_checks(a, p, db, con, good):
+    """Issue 16: 25 bottom-list labels (all failures) give the precision of the
+    flagged failures and no kappa (it is not defined), never "kappa 0.000";
+    the calibration queue samples both verdicts at random and its labels give
+    agreement with a Wilson interval and a defined kappa."""
+    _, bottom = get_json(p, "/api/bottom?scorer=refusal&passed=false&labelled=false&limit=25")
+    rows = bottom["rows"]
+    check(len(rows) == 25, "25 unlabelled failures to label (%d)" % len(rows))
+    for i, r in enumerate(rows):
+        request(p, "POST", "/api/labels", {"trace_id": r["trace_id"], "scorer": "refusal", "reviewer": "e2e-bottom",
+                                           "verdict": "agree" if i < 19 else "disagree"}, good)
+    r = run([a.assay, "calibrate", "--db", db, "--scorer", "refusal", "--format", "json"])
+    v = json.loads(r.stdout)["versions"][0] if r.stdout.strip().startswith("{") else {}
+    pf = v.get("pass_fail") or {}
+    check(pf.get("kappa") is None and "the scorer said 'fail' on every labelled trace" in (pf.get("kappa_not_defined") or ""),
+          "bottom labels: kappa not defined, and why: %s" % pf.get("kappa_not_defined"))
+    prec = v.get("precision_of_failures") or {}
+    agree = con.execute("SELECT count(*) FROM labels l JOIN scorer_versions v ON v.id = l.scorer_version "
+                        "JOIN scores s ON s.trace = l.trace AND s.scorer_version = l.scorer_version "
+                        "WHERE v.scorer = 'refusal' AND l.verdict = 'agree' AND s.passed = 0").fetchone()[0]
+    check(prec.get("labels") == 26 and prec.get("agree") == agree and prec.get("ci95") and
+          prec["ci95"][0] < prec["rate"] < prec["ci95"][1],
+          "bottom labels: precision of flagged failures with a Wilson interval: %s" % prec)
+    check(v.get("agreement", {}).get("value") is None and "calibration queue" in v["agreement"]["not_measured"],
+          "bottom labels: agreement not measured, and why")
+    r = run([a.assay, "calibrate", "--db", db, "--scorer", "refusal"])
+    check("kappa 0.000" not in r.stdout and "kappa not defined" in r.stdout and
+          "the precision of the failures it flags" in r.stdout and "agreement: not measured" in r.stdout,
+          "calibrate table says which numbers hold and why not:\n" + r.stdout)
+
+    st, q = get_json(p, "/api/calibration/queue?scorer=refusal&n=6")
+    items = (q or {}).get("traces", [])
+    check(st == 200 and [i["verdict"] for i in items] == ["fail", "pass"] * 3,
+          "queue: 6 traces alternating between the verdicts: %s" % [i["verdict"] for i in items])
+    for i in items:
+        passed, labels = con.execute(
+            "SELECT s.passed, (SELECT count(*) FROM labels l JOIN traces t ON t.id = l.trace WHERE t.trace_id = ?) "
+            "FROM scores_view s WHERE s.trace_id = ? AND s.scorer = 'refusal'", (i["trace_id"], i["trace_id"])).fetchone()
+        check(labels == 0 and passed == (1 if i["verdict"] == "pass" else 0),
+              "queue trace %s: unlabelled, scorer said %s" % (i["trace_id"], i["verdict"]))
+    st, _, _ = request(p, "POST", "/api/labels", {"trace_id": items[0]["trace_id"], "scorer": "refusal",
+                                                  "reviewer": "e2e", "verdict": "agree", "source": "bogus"}, good)
+    check(st == 400, "label with an unknown source: 400")
+    for i in items:
+        st, _, _ = request(p, "POST", "/api/labels", {"trace_id": i["trace_id"], "scorer": "refusal", "reviewer": "e2e-q",
+                                                      "verdict": "agree", "source": "calibration"}, good)
+        check(st == 201, "queue label stored")
+    check(con.execute("SELECT count(*) FROM labels WHERE source = 'calibration'").fetchone()[0] == 6,
+          "queue labels stored with source calibration")
+    st, capi = get_json(p, "/api/calibration?scorer=refusal")
+    v = capi["versions"][0]
+    ag = v["agreement"]
+    check(v["queue_labels"] == 6 and abs((ag["value"] or 0) - 1.0) < 1e-9 and ag["ci95"] and ag["ci95"][0] < 0.9,
+          "queue labels: agreement with a Wilson interval: %s" % ag)
+    check(v["pass_fail"]["kappa"] is not None, "queue labels: kappa defined (%s)" % v["pass_fail"]["kappa"])
+    r = run([a.assay, "calibrate", "--db", db, "--scorer", "refusal", "--queue", "4", "--seed", "3"])
+    lines = [l for l in r.stdout.splitlines() if l.strip().startswith("tr_")]
+    check(r.returncode == 0 and "calibration queue of refusal" in r.stdout and len(lines) == 4,
+          "assay calibrate --queue 4:\n" + r.stdout)
+    r2 = run([a.assay, "calibrate", "--db", db, "--scorer", "refusal", "--queue", "4", "--seed", "3"])
+    check(r2.stdout == r.stdout, "assay calibrate --queue --seed is reproducible")
+
+
 def main():
     ap = arguments()
     a = ap.parse_args()
@@ -272,6 +335,7 @@ def main():
 
             key_order_checks(a, p, db, tmp, good)
             scorer_without_scores_checks(p, con)
+            calibration_queue_checks(a, p, db, con, good)
         finally:
             rc = srv.stop()
             check(rc == 0, "server stops cleanly on SIGTERM (rc=%s)" % rc)

@@ -3,12 +3,14 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "core/clock.h"
 #include "core/embedded_files.h"
 #include "core/text.h"
 #include "core/time_format.h"
 #include "review/calibration.h"
+#include "review/calibration_queue.h"
 #include "review/dataset_export.h"
 #include "review/trends.h"
 #include "review/views.h"
@@ -347,6 +349,9 @@ void ReviewServer::routes() {
         l.reviewer = std::string(trim(json_string(body, "reviewer")));
         l.verdict = json_string(body, "verdict");
         l.note = json_string(body, "note");
+        if (std::string source = json_string(body, "source"); !source.empty()) {
+            l.source = source;
+        }
         if (l.trace_id.empty() || l.scorer.empty()) {
             send_error(res, 400, "trace_id and scorer: required");
             return;
@@ -402,16 +407,37 @@ void ReviewServer::routes() {
                     {"min_labels", opts.min_labels},
                     {"versions", json::array()}};
         for (const auto& n : names) {
-            auto pairs = m_store.calibration_pairs(n, req.get_param_value("scorer_version"));
-            if (!pairs.ok()) {
-                send_error(res, http_status(pairs.status()), pairs.status().message());
+            auto cal = calibrate_scorer(m_store, n, req.get_param_value("scorer_version"), opts);
+            if (!cal.ok()) {
+                send_error(res, http_status(cal.status()), cal.status().message());
                 return;
             }
-            for (const auto& c : calibrate(*pairs, opts)) {
+            for (const auto& c : *cal) {
                 out["versions"].push_back(to_json(c));
             }
         }
         send_json(res, out);
+    });
+
+    srv.Get("/api/calibration/queue", [this](const httplib::Request& req, httplib::Response& res) {
+        std::string scorer = req.get_param_value("scorer");
+        if (scorer.empty()) {
+            send_error(res, 400, "scorer: required (e.g. ?scorer=refusal)");
+            return;
+        }
+        auto n = parse_int_param("n", req.get_param_value("n"), 1, 1, 100);
+        if (!n.ok()) {
+            send_error(res, 400, n.status().message());
+            return;
+        }
+        std::mt19937_64 rng{std::random_device{}()};
+        auto q = sample_calibration_queue(m_store, scorer, req.get_param_value("scorer_version"),
+                                          *n, rng);
+        if (!q.ok()) {
+            send_error(res, http_status(q.status()), q.status().message());
+            return;
+        }
+        send_json(res, to_json(*q));
     });
 
     srv.Get("/api/trends", [this](const httplib::Request& req, httplib::Response& res) {

@@ -12,8 +12,11 @@
 //                   &since&until&passed=true|false&labelled=true|false
 //                   &sort=bottom|top|newest|oldest&offset&limit]
 //   GET  /api/trace?id=T
-//   POST /api/labels {"trace_id","scorer","scorer_version"?,"reviewer","verdict","score"?,"note"?}
+//   POST /api/labels   {"trace_id","scorer","scorer_version"?,"reviewer","verdict","score"?,
+//                       "note"?,"source"?: "review"|"calibration"}
 //   GET  /api/calibration?scorer=S[&min_kappa&min_labels]   (all scorers without scorer)
+//   GET  /api/calibration/queue?scorer=S[&scorer_version&n=1]   random unlabelled traces,
+//                                                               stratified by verdict
 //   GET  /api/trends?scorer=S[&scorer_version&days=90]
 //   POST /api/export   {"scorer", filters..., "limit"?, "trace_ids"?: [...]} -> JSONL cases
 //

@@ -96,7 +96,8 @@ json label_json(const LabelRecord& l) {
             {"verdict", l.verdict},
             {"score", opt(l.score)},
             {"note", l.note},
-            {"at", format_rfc3339_ms(l.at_ms)}};
+            {"at", format_rfc3339_ms(l.at_ms)},
+            {"source", l.source}};
 }
 
 json list_json(const ReviewList& list, int64_t offset, int64_t limit) {

@@ -90,6 +90,27 @@ try {
   await page.waitForSelector("#calibration section, #status:not(:empty)");
   result.calibration_text = await page.textContent("#calibration");
   await page.screenshot({ path: path.join(shots, "05-calibration.png"), fullPage: true });
+  // the calibration queue: a random trace, labelled with source "calibration", then the next one
+  await page.click("button.queue-start[data-scorer=refusal]");
+  await page.waitForURL(/queue=calibration/);
+  await page.waitForSelector("#decisions tbody tr");
+  result.queue_url = page.url();
+  result.queue_banner = await page.textContent("#queue-banner");
+  result.queue_banner_visible = await page.isVisible("#queue-banner");
+  await page.screenshot({ path: path.join(shots, "09-queue-trace.png"), fullPage: false });
+  await page.evaluate(() => document.activeElement.blur());
+  await page.keyboard.press("a");
+  await Promise.all([
+    page.waitForURL((u) => u.toString() !== result.queue_url, { timeout: 15000 }).catch(() => {}),
+    page.click("#label-submit"),
+  ]);
+  await page.waitForLoadState("load");
+  result.after_queue_label_url = page.url();
+  await page.goto(base + "/calibration?scorer=refusal");
+  await page.waitForSelector("#calibration section.version");
+  result.calibration_after_queue = await page.textContent("#calibration");
+  await page.screenshot({ path: path.join(shots, "10-calibration-after-queue.png"), fullPage: true });
+
   await page.goto(base + "/trends?scorer=refusal");
   await page.waitForSelector("#charts svg polyline.ma");
   result.trend_charts = await page.locator("#charts svg").count();

@@ -131,6 +131,21 @@ async function nextUnlabelled(params, currentId) {
   window.location.assign("/trace?" + q.toString());
 }
 
+// The calibration queue: a random unlabelled trace of the verdict with the
+// fewest queue labels so far; its label is stored with source "calibration".
+async function nextQueued(scorer, version) {
+  const p = new URLSearchParams({ scorer: scorer, n: "1" });
+  if (version) p.set("scorer_version", version);
+  const q = await api("/api/calibration/queue?" + p.toString());
+  if (!q.traces.length) {
+    status("The calibration queue of " + scorer + " " + q.scorer_version + " is empty: every scored trace is labelled.", "ok");
+    return;
+  }
+  const t = new URLSearchParams({ id: q.traces[0].trace_id, scorer: scorer, scorer_version: q.scorer_version,
+    queue: "calibration" });
+  window.location.assign("/trace?" + t.toString());
+}
+
 async function download(body) {
   const res = await fetch("/api/export", {
     method: "POST",
@@ -238,6 +253,8 @@ async function listPage() {
   };
   document.getElementById("queue").addEventListener("click", () =>
     nextUnlabelled(p, null).catch((e) => status(e.message, "error")));
+  document.getElementById("calibration-queue").addEventListener("click", () =>
+    nextQueued(scorer, data.scorer_version).catch((e) => status(e.message, "error")));
   document.getElementById("export-selected").addEventListener("click", () => {
     const ids = Array.from(document.querySelectorAll("input.pick:checked")).map((c) => c.dataset.id);
     if (!ids.length) {
@@ -349,10 +366,23 @@ async function tracePage() {
       text: d.scorer + " " + d.scorer_version + ": " + fmtNum(d.value) + " " + fmtBool(d.passed) }));
   }
   if (params.get("scorer")) scorerSelect.value = params.get("scorer");
+  const queued = params.get("queue") === "calibration";
+  const next = () => (queued ? nextQueued(scorerSelect.value, params.get("scorer_version"))
+    : nextUnlabelled(params, id)).catch((e) => status(e.message, "error"));
+  if (queued) {
+    const d = scored.find((x) => x.scorer === scorerSelect.value);
+    const banner = document.getElementById("queue-banner");
+    banner.hidden = false;
+    banner.textContent = "Calibration queue: a trace picked at random among those " + scorerSelect.value +
+      " scored " + (d ? fmtBool(d.passed) : "") + " (the queue alternates between the scorer's verdicts). " +
+      "Judge the output yourself; after saving, the next random trace opens (n skips).";
+    document.getElementById("next-unlabelled").textContent = "Next in the calibration queue (n)";
+  }
   const labels = document.getElementById("labels");
   for (const l of t.labels) {
     labels.appendChild(el("li", { text: l.at + " · " + l.reviewer + " · " + l.scorer + " " + l.scorer_version + " · " +
-      l.verdict + (l.score !== null ? " " + l.score : "") + (l.note ? " · " + l.note : "") }));
+      l.verdict + (l.score !== null ? " " + l.score : "") + (l.note ? " · " + l.note : "") +
+      (l.source === "calibration" ? " · calibration queue" : "") }));
   }
   const form = document.getElementById("label-form");
   const submit = async () => {
@@ -373,7 +403,7 @@ async function tracePage() {
       return;
     }
     const body = { trace_id: id, scorer: opt.value, scorer_version: opt.dataset.version, reviewer: name,
-      verdict: verdict, note: document.getElementById("label-note").value };
+      verdict: verdict, note: document.getElementById("label-note").value, source: queued ? "calibration" : "review" };
     if (verdict === "score") {
       const v = document.getElementById("label-score").value;
       if (v === "") {
@@ -384,9 +414,10 @@ async function tracePage() {
     }
     try {
       const r = await api("/api/labels", { method: "POST", body: JSON.stringify(body) });
-      status("Label " + r.id + " saved. Next unlabelled…", "ok");
+      status("Label " + r.id + " saved. Next…", "ok");
       labels.insertBefore(el("li", { text: "now · " + name + " · " + body.scorer + " · " + verdict }), labels.firstChild);
-      await nextUnlabelled(new URLSearchParams(Object.assign(Object.fromEntries(params), { scorer: opt.value })), id);
+      if (queued) await nextQueued(opt.value, opt.dataset.version);
+      else await nextUnlabelled(new URLSearchParams(Object.assign(Object.fromEntries(params), { scorer: opt.value })), id);
     } catch (e) {
       status(e.message, "error");
     }
@@ -395,8 +426,7 @@ async function tracePage() {
     ev.preventDefault();
     submit();
   });
-  document.getElementById("next-unlabelled").addEventListener("click", () =>
-    nextUnlabelled(params, id).catch((e) => status(e.message, "error")));
+  document.getElementById("next-unlabelled").addEventListener("click", next);
   document.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
       ev.preventDefault();
@@ -411,17 +441,21 @@ async function tracePage() {
       pick("score");
       ev.preventDefault();
       document.getElementById("label-score").focus();
-    } else if (ev.key === "n") nextUnlabelled(params, id).catch((e) => status(e.message, "error"));
+    } else if (ev.key === "n") next();
   });
 }
 
 // ---- calibration page ----------------------------------------------------------
 function matrixView(title, k) {
-  const box = el("div", {}, el("h3", { text: title + ": kappa " + fmtNum(k.kappa) + " over " + k.pairs +
-    " labels (observed agreement " + fmtNum(k.observed_agreement) + ", by chance " + fmtNum(k.chance_agreement) + ")" }));
-  const head = el("tr", {}, el("th", { text: "scorer \\ human" }));
-  for (const c of k.confusion.categories) head.appendChild(el("th", { text: c }));
-  const table = el("table", { class: "confusion" }, el("thead", {}, head));
+  const head = k.kappa === null
+    ? title + ": kappa not defined (" + k.kappa_not_defined + ") over " + k.pairs + " labels (observed agreement " +
+      fmtNum(k.observed_agreement) + ")"
+    : title + ": kappa " + fmtNum(k.kappa) + " over " + k.pairs + " labels (observed agreement " +
+      fmtNum(k.observed_agreement) + ", by chance " + fmtNum(k.chance_agreement) + ")";
+  const box = el("div", {}, el("h3", { text: head }));
+  const hrow = el("tr", {}, el("th", { text: "scorer \\ human" }));
+  for (const c of k.confusion.categories) hrow.appendChild(el("th", { text: c }));
+  const table = el("table", { class: "confusion" }, el("thead", {}, hrow));
   const body = el("tbody");
   k.confusion.categories.forEach((c, i) => {
     const tr = el("tr", {}, el("th", { text: c }));
@@ -433,10 +467,51 @@ function matrixView(title, k) {
   return box;
 }
 
+function fmtCi(ci) {
+  return ci ? " (95% CI " + fmtNum(ci[0]) + "–" + fmtNum(ci[1]) + ")" : "";
+}
+
+// Per verdict of the scorer: how often the reviewers agreed, with a Wilson interval.
+function verdictTable(v) {
+  const table = el("table", { class: "verdicts" }, el("thead", {}, el("tr", {},
+    el("th", { text: "scorer said" }), el("th", { text: "scored traces" }), el("th", { text: "labels" }),
+    el("th", { text: "reviewers agreed" }), el("th", { text: "from the queue" }), el("th", { text: "" }))));
+  const body = el("tbody");
+  for (const b of v.by_verdict) {
+    body.appendChild(el("tr", {},
+      el("td", { text: b.verdict }),
+      el("td", { text: b.scored + " (" + Math.round(b.share * 100) + "%)" }),
+      el("td", { text: String(b.labels) }),
+      el("td", { text: b.labels ? b.agree + " of " + b.labels + " = " + fmtNum(b.rate) + fmtCi(b.ci95) : "n/a" }),
+      el("td", { text: b.queue.labels ? b.queue.agree + " of " + b.queue.labels : "none" }),
+      el("td", { text: b.verdict === "fail" ? "precision of the failures it flags" : "" })));
+  }
+  table.appendChild(body);
+  return table;
+}
+
+// The queue's entry points: one button per scorer with scores (its newest version).
+function queueView(scorers) {
+  const box = el("section", { id: "queue" }, el("h2", { text: "Calibration queue" }),
+    el("p", { class: "help", text: "Labels of the bottom list are all failures: they measure the precision of the " +
+      "failures a scorer flags, not how often it is right. The queue picks unlabelled traces at random, alternating " +
+      "between the scorer's verdicts (pass, fail), so that agreement and kappa can be measured." }));
+  const list = el("div", { class: "toolbar" });
+  for (const s of scorers.values()) {
+    if (!s.scored) continue;
+    const b = el("button", { type: "button", class: "queue-start", "data-scorer": s.scorer,
+      text: "Label random traces of " + s.scorer });
+    b.addEventListener("click", () => nextQueued(s.scorer, s.version).catch((e) => status(e.message, "error")));
+    list.appendChild(b);
+  }
+  box.appendChild(list);
+  return box;
+}
+
 async function calibrationPage() {
   const params = new URLSearchParams(window.location.search);
   const select = document.getElementById("cal-scorer");
-  await fillScorers(select, params.get("scorer"), true);
+  const scorers = await fillScorers(select, params.get("scorer"), true);
   if (params.get("min_kappa")) document.getElementById("cal-kappa").value = params.get("min_kappa");
   document.getElementById("cal-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -445,6 +520,8 @@ async function calibrationPage() {
     q.set("min_kappa", document.getElementById("cal-kappa").value);
     window.location.assign("/calibration?" + q.toString());
   });
+  const out = document.getElementById("calibration");
+  out.appendChild(queueView(select.value ? new Map([[select.value, scorers.get(select.value)]]) : scorers));
   const q = new URLSearchParams();
   if (select.value) q.set("scorer", select.value);
   q.set("min_kappa", document.getElementById("cal-kappa").value);
@@ -455,13 +532,19 @@ async function calibrationPage() {
     status(e.message, "error");
     return;
   }
-  const out = document.getElementById("calibration");
-  if (!data.versions.length) status("No labels yet: label traces on the list page.");
+  if (!data.versions.length) status("No labels yet: label traces from the calibration queue or the list page.");
   for (const v of data.versions) {
     const box = el("section", { class: "version" },
-      el("h2", { text: v.scorer + " " + v.scorer_version + ": " + v.labels + " labels" }));
+      el("h2", { text: v.scorer + " " + v.scorer_version + ": " + v.labels + " labels (" + v.queue_labels +
+        " from the calibration queue)" }));
     for (const w of v.warnings) box.appendChild(el("p", { class: "warn", text: "⚠ " + w }));
     if (!v.warnings.length) box.appendChild(el("p", { class: "ok", text: "Agreement is above the bar." }));
+    const a = v.agreement;
+    box.appendChild(el("p", { class: "agreement", text: a.value === null
+      ? "Agreement: not measured: " + a.not_measured
+      : "Agreement: " + fmtNum(a.value) + fmtCi(a.ci95) + " from " + a.labels + " calibration-queue labels, each " +
+        "verdict weighted by its share of the scored traces" }));
+    if (v.by_verdict.length) box.appendChild(verdictTable(v));
     if (v.pass_fail) box.appendChild(matrixView("Pass/fail", v.pass_fail));
     if (v.choice) box.appendChild(matrixView("Choice", v.choice));
     box.appendChild(el("p", { text: "Numeric: Spearman " + fmtNum(v.numeric.spearman) + ", mean absolute error " +

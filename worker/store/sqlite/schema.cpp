@@ -290,6 +290,12 @@ CREATE INDEX labels_version ON labels(scorer_version, at_ms);
 DROP INDEX IF EXISTS scores_bottom;
 CREATE INDEX scores_review ON scores(scorer_version, decision, passed, value, trace DESC) WHERE decision = 0;
 )sql",
+        // labels.source: where the reviewer found the trace: 'review' (the
+        // bottom list or a trace page) or 'calibration' (the calibration
+        // queue's random sample, stratified by the scorer's verdict).
+        R"sql(
+ALTER TABLE labels ADD COLUMN source TEXT NOT NULL DEFAULT 'review' CHECK (source IN ('review', 'calibration'));
+)sql",
     };
     return k_migrations;
 }
