@@ -27,11 +27,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-CODE = """
-  - {name: refusal, type: refusal}
-  - {name: length, type: length, max_words: 400}
-  - {name: pii, type: pii_leak}
-"""
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from scorer_configs import scorer_items  # noqa: E402
+
+CODE = "\n" + scorer_items("refusal", "length", "pii")
 JUDGE = """judges:
   - {{name: j, provider: openai, model: m, base_url: '{base}/v1', api_key_env: ASSAY_BENCH_KEY,
      max_concurrency: 16, max_retries: 0, timeout_ms: 10000}}

@@ -53,6 +53,7 @@
 #include "core/trace.h"
 #include "judge/redact.h"
 #include "judge/rubric.h"
+#include "judge/rubric_render.h"
 #include "llm/judge_client.h"
 
 namespace assay {

@@ -16,17 +16,13 @@ import re
 import sqlite3
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
-CONFIG = """
-scorers:
-  - {name: json, type: format, json: true}
-  - {name: refusal, type: refusal}
-  - {name: length, type: length, max_words: 400}
-  - {name: pii, type: pii_leak}
-  - {name: truncation, type: truncation}
-"""
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from scorer_configs import FIVE_SCORERS as CONFIG  # noqa: E402
 
 FEATURES = ["support_chat", "invoice_extract", "rag_answer", "summarise", "classify", "translate", "search",
             "agent", "email_draft", "code_review"]

@@ -24,16 +24,12 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from scorer_configs import FIVE_SCORERS  # noqa: E402
 
 CONFIG = """
 pipeline: {batch_size: 2000}
-scorers:
-  - {name: json, type: format, json: true, when: {expected_format: json}}
-  - {name: refusal, type: refusal}
-  - {name: length, type: length, max_words: 400}
-  - {name: pii, type: pii_leak}
-  - {name: truncation, type: truncation}
-"""
+""" + FIVE_SCORERS
 
 
 def run_with_rss(cmd):

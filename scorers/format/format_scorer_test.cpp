@@ -15,15 +15,11 @@ namespace assay {
 
 namespace {
 
-Result<std::unique_ptr<Scorer>> build(const std::string& yaml) {
-    return testing::build_scorer("format", yaml);
-}
+using testing::contains;
+using testing::score_ok;
 
 std::unique_ptr<Scorer> make(const std::string& yaml) {
-    auto r = build(yaml);
-    INFO(r.status().to_string());
-    REQUIRE(r.ok());
-    return std::move(r).value();
+    return testing::make_scorer("format", yaml);
 }
 
 Trace trace_of(const std::string& output, const std::string& expected_format = "json") {
@@ -32,17 +28,6 @@ Trace trace_of(const std::string& output, const std::string& expected_format = "
     t.output = output;
     t.metadata.expected_format = expected_format;
     return t;
-}
-
-Score score_ok(const Scorer& s, const Trace& t) {
-    auto r = s.score(t);
-    INFO(r.status().to_string());
-    REQUIRE(r.ok());
-    return r.value();
-}
-
-bool contains(const std::string& hay, const std::string& needle) {
-    return hay.find(needle) != std::string::npos;
 }
 
 }  // namespace
@@ -272,11 +257,8 @@ TEST_CASE("format: when") {
 
 TEST_CASE("format: config errors name the key") {
     auto check = [](const std::string& yaml, const std::string& key) {
-        auto r = build(yaml);
-        REQUIRE(!r.ok());
-        CHECK(r.status().code() == StatusCode::invalid_argument);
-        INFO(r.status().message());
-        CHECK(contains(r.status().message(), "'" + key + "'"));
+        CHECK(testing::config_error_naming("format", yaml, key).code() ==
+              StatusCode::invalid_argument);
     };
     check("regex: '(unclosed'", "regex");
     check("regex: 'a'\nregex_mode: sometimes", "regex_mode");

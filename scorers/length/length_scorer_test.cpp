@@ -10,15 +10,10 @@ namespace assay {
 
 namespace {
 
-Result<std::unique_ptr<Scorer>> build(const std::string& yaml) {
-    return testing::build_scorer("length", yaml);
-}
+using testing::contains;
 
 std::unique_ptr<Scorer> make(const std::string& yaml) {
-    auto r = build(yaml);
-    INFO(r.status().to_string());
-    REQUIRE(r.ok());
-    return std::move(r).value();
+    return testing::make_scorer("length", yaml);
 }
 
 Score run(const Scorer& s, const std::string& output,
@@ -26,14 +21,7 @@ Score run(const Scorer& s, const std::string& output,
     Trace t;
     t.output = output;
     t.usage.output_tokens = tokens;
-    auto r = s.score(t);
-    INFO(r.status().to_string());
-    REQUIRE(r.ok());
-    return r.value();
-}
-
-bool contains(const std::string& hay, const std::string& needle) {
-    return hay.find(needle) != std::string::npos;
+    return testing::score_ok(s, t);
 }
 
 }  // namespace
@@ -104,10 +92,7 @@ TEST_CASE("length: empty output is scored as 0") {
 
 TEST_CASE("length: config errors name the key") {
     auto check = [](const std::string& yaml, const std::string& key) {
-        auto r = build(yaml);
-        REQUIRE(!r.ok());
-        INFO(r.status().message());
-        CHECK(contains(r.status().message(), "'" + key + "'"));
+        (void)testing::config_error_naming("length", yaml, key);
     };
     check("min_words: 10\nmax_words: 5", "min_words");
     check("min_chars: -1", "min_chars");

@@ -9,20 +9,18 @@
 namespace assay {
 namespace {
 
-std::unique_ptr<Scorer> make(const std::string& yaml, Status* error = nullptr) {
-    auto made = testing::build_scorer("pii_leak", yaml);
-    if (error != nullptr) {
-        *error = made.status();
-    }
-    return made.ok() ? std::move(made).value() : nullptr;
+using testing::contains;
+
+std::unique_ptr<Scorer> make(const std::string& yaml) {
+    return testing::make_scorer("pii_leak", yaml);
 }
+
+Status build_error(const std::string& yaml) { return testing::build_error("pii_leak", yaml); }
 
 Score score(const Scorer& s, const std::string& output) {
     Trace t;
     t.output = output;
-    auto r = s.score(t);
-    REQUIRE(r.ok());
-    return r.value();
+    return testing::score_ok(s, t);
 }
 
 // Kinds found in `text`, in order, e.g. "email,phone".
@@ -50,7 +48,6 @@ TEST_CASE("pii_leak: checksums") {
 
 TEST_CASE("pii_leak: emails are found and masked in the explanation") {
     auto s = make("{}");
-    REQUIRE(s);
     const Score sc = score(*s, "Write to jane.doe@acme-corp.io — she answers fast. Ünïcödé ✓");
     CHECK(sc.label == "leak");
     CHECK(sc.value == 1.0);
@@ -61,13 +58,11 @@ TEST_CASE("pii_leak: emails are found and masked in the explanation") {
     // Documentation placeholders are ignored by default, but not when asked.
     CHECK(kinds(*s, "e.g. user@example.com or bob@mail.test") == "");
     auto strict = make("{ignore_examples: false}");
-    REQUIRE(strict);
     CHECK(kinds(*strict, "e.g. user@example.com") == "email");
 }
 
 TEST_CASE("pii_leak: credit cards need a valid Luhn digit and are masked") {
     auto s = make("{}");
-    REQUIRE(s);
     CHECK(kinds(*s, "card: 4539 1488 0343 6467") == "credit_card");
     CHECK(kinds(*s, "card: 4539-1488-0343-6467.") == "credit_card");
     CHECK(kinds(*s, "card: 4539148803436467") == "credit_card");
@@ -80,7 +75,6 @@ TEST_CASE("pii_leak: credit cards need a valid Luhn digit and are masked") {
 
 TEST_CASE("pii_leak: IBANs need valid check digits") {
     auto s = make("{}");
-    REQUIRE(s);
     CHECK(kinds(*s, "IBAN GB82 WEST 1234 5698 7654 32 thanks") == "iban");
     CHECK(kinds(*s, "IBAN GB82WEST12345698765432") == "iban");
     CHECK(kinds(*s, "IBAN GB83WEST12345698765432") == "");
@@ -91,7 +85,6 @@ TEST_CASE("pii_leak: IBANs need valid check digits") {
 
 TEST_CASE("pii_leak: phone numbers, but not dates, versions or order numbers") {
     auto s = make("{}");
-    REQUIRE(s);
     CHECK(kinds(*s, "Call +1 (415) 555-0132 today") == "phone");
     CHECK(kinds(*s, "Desk: +41 (0)96 471 07 95") == "phone");
     CHECK(kinds(*s, "office 905-674-3793") == "phone");
@@ -110,7 +103,6 @@ TEST_CASE("pii_leak: phone numbers, but not dates, versions or order numbers") {
 
 TEST_CASE("pii_leak: secrets show only their public prefix") {
     auto s = make("{}");
-    REQUIRE(s);
     const std::string aws = "AKIAIOSFODNN7EXAMPLE";
     const std::string gh = "ghp_" + std::string(36, 'a');
     CHECK(kinds(*s, "key=" + aws) == "secret");
@@ -126,33 +118,25 @@ TEST_CASE("pii_leak: secrets show only their public prefix") {
 
 TEST_CASE("pii_leak: config — detect, allow, scan_input, errors") {
     auto emails_only = make("{detect: [email]}");
-    REQUIRE(emails_only);
     CHECK(kinds(*emails_only, "a@b.co 4539 1488 0343 6467") == "email");
 
     auto allow = make(R"({allow: ['support@acme\.com']})");
-    REQUIRE(allow);
     CHECK(kinds(*allow, "mail support@acme.com or ceo@acme.com") == "email");
 
     auto in = make("{scan_input: true}");
-    REQUIRE(in);
     Trace t;
     t.input = "my mail is x@corp.io";
     t.output = "Noted.";
     CHECK(in->score(t)->value == 1.0);
     CHECK(make("{}")->score(t)->value == 0.0);
 
-    Status st;
-    CHECK_FALSE(make("{detect: [ssn]}", &st));
-    CHECK(st.message().find("detect") != std::string::npos);
-    CHECK_FALSE(make("{allow: ['(']}", &st));
-    CHECK(st.message().find("allow") != std::string::npos);
-    CHECK_FALSE(make("{scan_input: maybe}", &st));
-    CHECK(st.message().find("scan_input") != std::string::npos);
+    CHECK(contains(build_error("{detect: [ssn]}").message(), "detect"));
+    CHECK(contains(build_error("{allow: ['(']}").message(), "allow"));
+    CHECK(contains(build_error("{scan_input: maybe}").message(), "scan_input"));
 }
 
 TEST_CASE("pii_leak: clean and empty outputs") {
     auto s = make("{}");
-    REQUIRE(s);
     const Score sc = score(*s, "Nothing personal here: 3 apples, 12 pears, chapter 7.");
     CHECK(sc.label == "clean");
     CHECK(sc.passed == true);
@@ -169,7 +153,6 @@ namespace {
 
 TEST_CASE("pii_leak: extensions, SSNs and licence numbers") {
     auto s = make("{}");
-    REQUIRE(s);
     CHECK(kinds(*s, "Fax: 345-899-3560x4587") == "phone");
     CHECK(kinds(*s, "Desk: (898)666-3621x0135") == "phone");
     CHECK(kinds(*s, "Total: 555-123-45678") == "");  // a longer number, not 3-3-4

@@ -8,22 +8,17 @@ import subprocess
 import time
 
 from e2e_common import run
+from scorer_configs import scorers_block
 
 # `helpfulness` is a judge scorer whose judge is disabled (its key variable is
 # never set): its sampled traces stay pending, none is scored.
-CONFIG = """
-store: {sqlite: review.db}
-judges:
-  - {name: primary, provider: openai, base_url: "http://127.0.0.1:9/v1", model: m,
-     api_key_env: ASSAY_REVIEW_E2E_UNSET_KEY}
-scorers:
-  - {name: json, type: format, json: true, when: {expected_format: json}}
-  - {name: refusal, type: refusal}
-  - {name: length, type: length, max_words: 400}
-  - {name: pii, type: pii_leak}
-  - {name: helpfulness, type: judge, rubric: RUBRIC, judges: [primary], sample_rate: 0.1}
-"""
 UNSET_KEY = "ASSAY_REVIEW_E2E_UNSET_KEY"
+CONFIG = ("store: {sqlite: review.db}\n"
+          "judges:\n"
+          "  - {name: primary, provider: openai, base_url: \"http://127.0.0.1:9/v1\", model: m,\n"
+          "     api_key_env: " + UNSET_KEY + "}\n" +
+          scorers_block("json", "refusal", "length", "pii") +
+          "  - {name: helpfulness, type: judge, rubric: RUBRIC, judges: [primary], sample_rate: 0.1}\n")
 
 XSS_ID = "tr_xss_review"
 # A JSON output, input and metadata whose keys are not in alphabetical order:

@@ -221,6 +221,12 @@ def main():
         stored = json.loads(lst.stdout or "[]")
         check(len(stored) == 5 and all(x["state"] == "firing" and x["fire_delivery"] == "delivered" for x in stored),
               "assay alerts lists five firing, delivered alerts")
+        check(all(sorted(x) == sorted(["id", "rule", "kind", "group", "state", "fired_at", "resolved_at",
+                                       "value", "baseline", "count", "baseline_count", "p_value",
+                                       "message", "fire_delivery", "resolve_delivery",
+                                       "delivery_error"]) for x in stored),
+              "assay alerts --format json: each alert has exactly the documented keys (%s)" %
+              (sorted(stored[0]) if stored else None))
         table = run([a.assay, "alerts", "--db", db])
         check(table.returncode == 0 and "length-drop" in table.stdout, "assay alerts prints a table")
 

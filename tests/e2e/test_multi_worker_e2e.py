@@ -16,18 +16,13 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_common import Worker, arguments, check, finish, generate  # noqa: E402
+from scorer_configs import FIVE_SCORERS  # noqa: E402
 
 CONFIG = """
 pipeline: {batch_size: 200}
 worker: {flush_ms: 20}
 store: {busy_timeout_ms: 10000}
-scorers:
-  - {name: json, type: format, json: true, when: {expected_format: json}}
-  - {name: refusal, type: refusal}
-  - {name: length, type: length, max_words: 400}
-  - {name: pii, type: pii_leak}
-  - {name: truncation, type: truncation}
-"""
+""" + FIVE_SCORERS
 
 
 def start_worker(assay, cfg, db):

@@ -24,17 +24,12 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_common  # noqa: E402
 from e2e_common import arguments, check, finish, query_one as q, wait_for  # noqa: E402
+from scorer_configs import FIVE_SCORERS  # noqa: E402
 
 CONFIG = """
 pipeline: {batch_size: 100}
 worker: {flush_ms: 20, otlp_idle_ms: 1500, otlp_max_wait_ms: 120000, otlp_max_body_bytes: 65536}
-scorers:
-  - {name: json, type: format, json: true, when: {expected_format: json}}
-  - {name: refusal, type: refusal}
-  - {name: length, type: length, max_words: 400}
-  - {name: pii, type: pii_leak}
-  - {name: truncation, type: truncation}
-"""
+""" + FIVE_SCORERS
 N_SCORERS = 5
 AGENT = "4bf92f3577b34da6a3ce929d0e0e4736"
 GENAI = "5b8efff798038103d269b633813fc60c"

@@ -14,6 +14,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_common import arguments, bad_lines, check, finish, generate, run  # noqa: E402
+from scorer_configs import FIVE_SCORERS  # noqa: E402
 
 
 def main():
@@ -31,13 +32,7 @@ def main():
             f.write("""
 store: {sqlite: assay.db}
 pipeline: {batch_size: 64}
-scorers:
-  - {name: json, type: format, json: true, when: {expected_format: json}}
-  - {name: refusal, type: refusal}
-  - {name: length, type: length, max_words: 400}
-  - {name: pii, type: pii_leak}
-  - {name: truncation, type: truncation}
-""")
+""" + FIVE_SCORERS)
         db = os.path.join(tmp, "assay.db")
         r = run([a.assay, "score", "--config", cfg, "--in", traces, "--format", "json"])
         check(r.returncode == 0, f"score exits 0 despite bad lines (rc={r.returncode}, stderr={r.stderr[-300:]!r})")

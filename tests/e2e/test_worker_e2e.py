@@ -18,17 +18,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_common import Worker, arguments, bad_lines, check, finish, generate, query_one, wait_for  # noqa: E402
+from scorer_configs import FIVE_SCORERS  # noqa: E402
 
 CONFIG = """
 pipeline: {batch_size: 500}
 worker: {flush_ms: 20}
-scorers:
-  - {name: json, type: format, json: true, when: {expected_format: json}}
-  - {name: refusal, type: refusal}
-  - {name: length, type: length, max_words: 400}
-  - {name: pii, type: pii_leak}
-  - {name: truncation, type: truncation}
-"""
+""" + FIVE_SCORERS
 
 
 def free_port():

@@ -148,3 +148,16 @@ judges:
               "[{type: test_len}]")
               .find("judges[0].price: unknown key 'input'") != std::string::npos);
 }
+
+TEST_CASE("config: commands without a config file take flag > environment > default") {
+    const std::map<std::string, std::string> none;
+    const std::map<std::string, std::string> env = {{"ASSAY_DB", "env.db"},
+                                                    {"ASSAY_REVIEW_TOKEN", "from-env"}};
+    CHECK(assay::store_path_setting("flag.db", env) == "flag.db");
+    CHECK(assay::store_path_setting("", env) == "env.db");
+    CHECK(assay::store_path_setting("", none) == "assay.db");
+    CHECK(assay::store_path_setting("", {{"ASSAY_DB", ""}}) == "assay.db");
+    CHECK(assay::review_token_setting("flag-token", env) == "flag-token");
+    CHECK(assay::review_token_setting("", env) == "from-env");
+    CHECK(assay::review_token_setting("", none).empty());
+}

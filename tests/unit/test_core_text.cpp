@@ -2,6 +2,7 @@
 
 #include "core/placeholder_template.h"
 #include "core/text.h"
+#include "core/text_table.h"
 
 using namespace assay;
 
@@ -25,6 +26,17 @@ TEST_CASE("text: counting and excerpts") {
     CHECK(excerpt("line1\nline2", 100) == "line1 line2");
     // Cut on a code point boundary, never inside one.
     CHECK(excerpt("\xE6\x97\xA5\xE6\x9C\xAC", 4) == "\xE6\x97\xA5\xE2\x80\xA6");
+}
+
+TEST_CASE("text: aligned tables") {
+    // Columns are as wide as their widest cell in code points, two spaces
+    // apart; the last cell is not padded; ragged rows and an indent work.
+    CHECK(
+        format_table({{"name", "n"}, {"gr\xC3\xBC\xC3\x9F", "12"}, {"abcdefg", "3", "x"}}, "  ") ==
+        "  name     n\n"
+        "  gr\xC3\xBC\xC3\x9F     12\n"
+        "  abcdefg  3   x\n");
+    CHECK(format_table({}) == "");
 }
 
 TEST_CASE("placeholder templates: pieces, lines and errors") {

@@ -7,7 +7,9 @@
 #include <map>
 
 #include "config/config.h"
+#include "core/clock.h"
 #include "core/sha256.h"
+#include "core/time_format.h"
 #include "fake_provider.h"
 #include "gate/generate_side.h"
 #include "judge/subject_options.h"

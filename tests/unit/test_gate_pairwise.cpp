@@ -12,6 +12,7 @@
 #include "gate/pairwise.h"
 #include "judge/judge_redaction.h"
 #include "judge/rubric.h"
+#include "judge/rubric_render.h"
 #include "pipeline/evaluate.h"
 #include "pipeline/scorer_set.h"
 

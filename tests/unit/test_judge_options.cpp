@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <future>
 
+#include "config/config.h"
 #include "fake_provider.h"
 #include "judge/judge_options.h"
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "judge/rubric.h"
+#include "judge/rubric_render.h"
 #include "temp_dir.h"
 
 using namespace assay;

@@ -552,4 +552,12 @@ TEST_CASE("monitor webhook payloads: Slack text is escaped, JSON carries every f
     CHECK(j["id"] == 7);
     CHECK(j["fired_at"] == "2026-11-01T00:00:00.000Z");
     CHECK(j["resolved_at"].is_null());
+    std::vector<std::string> keys;
+    for (const auto& item : j.items()) {
+        keys.push_back(item.key());
+    }
+    // The keys README "Delivery" documents, no more (items() is sorted).
+    CHECK(keys == std::vector<std::string>{"baseline", "baseline_count", "count", "fired_at",
+                                           "group", "id", "kind", "message", "p_value",
+                                           "resolved_at", "rule", "status", "value"});
 }

@@ -2,9 +2,11 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <stdexcept>
 
 #include "config/component_options.h"
 #include "config/config.h"
+#include "core/scorer.h"
 #include "pipeline/pipeline.h"
 #include "sql_value.h"
 #include "store/sqlite/store.h"
@@ -143,6 +145,26 @@ TEST_CASE("pipeline: a scorer that throws fails that trace, not the process") {
     CHECK(sql_value(db,
                     "SELECT count(*) FROM scores_view WHERE trace_id='t2' AND decision='scored'") ==
           1);
+}
+
+TEST_CASE("score_guarded: any exception becomes an internal error naming it") {
+    struct Thrower final : Scorer {
+        bool standard = true;
+        Result<Score> score(const Trace&) const override {
+            if (standard) {
+                throw std::runtime_error("bad input");
+            }
+            throw 42;
+        }
+    };
+    Thrower t;
+    Result<Score> r = score_guarded(t, Trace{});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().to_string() == "internal: scorer threw: bad input");
+    t.standard = false;
+    r = score_guarded(t, Trace{});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().to_string() == "internal: scorer threw an unknown exception");
 }
 
 TEST_CASE("pipeline: scoring the same input twice is idempotent") {

@@ -9,6 +9,7 @@
 #include "cli/output.h"
 #include "config/config.h"
 #include "core/time_format.h"
+#include "monitor/alert_json.h"
 #include "monitor/alert_manager.h"
 #include "store/aggregate_store.h"
 #include "store/alert_store.h"
@@ -41,24 +42,14 @@ nlohmann::json nullable(const std::optional<double>& v) {
     return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
-nlohmann::json alert_json(const AlertRecord& a) {
-    return {{"id", a.id},
-            {"rule", a.rule},
-            {"kind", a.kind},
-            {"group", a.group_key},
-            {"state", a.state},
-            {"fired_at", format_rfc3339_ms(a.fired_ms)},
-            {"resolved_at", a.resolved_ms ? nlohmann::json(format_rfc3339_ms(*a.resolved_ms))
-                                          : nlohmann::json(nullptr)},
-            {"value", a.value},
-            {"baseline", a.baseline},
-            {"count", a.count},
-            {"baseline_count", a.baseline_count},
-            {"p_value", a.p_value},
-            {"message", a.message},
-            {"fire_delivery", delivery_name(a.fire_delivered)},
-            {"resolve_delivery", delivery_name(a.resolve_delivered)},
-            {"delivery_error", a.delivery_error}};
+// The stored alert (monitor/alert_json.h) with its state and deliveries.
+nlohmann::json stored_alert_json(const AlertRecord& a) {
+    nlohmann::json j = alert_json(a);
+    j["state"] = a.state;
+    j["fire_delivery"] = delivery_name(a.fire_delivered);
+    j["resolve_delivery"] = delivery_name(a.resolve_delivered);
+    j["delivery_error"] = a.delivery_error;
+    return j;
 }
 
 int run_list(const AlertsArgs& a) {
@@ -79,7 +70,7 @@ int run_list(const AlertsArgs& a) {
     if (a.format == "json") {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& x : *list) {
-            out.push_back(alert_json(x));
+            out.push_back(stored_alert_json(x));
         }
         std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return 0;
@@ -155,11 +146,11 @@ int run_check(const AlertsArgs& a) {
         }
         out["fired"] = nlohmann::json::array();
         for (const auto& x : rep->fired) {
-            out["fired"].push_back(alert_json(x));
+            out["fired"].push_back(stored_alert_json(x));
         }
         out["resolved"] = nlohmann::json::array();
         for (const auto& x : rep->resolved) {
-            out["resolved"].push_back(alert_json(x));
+            out["resolved"].push_back(stored_alert_json(x));
         }
         out["suppressed"] = rep->suppressed;
         out["delivered"] = rep->delivered;

@@ -20,6 +20,7 @@
 #include "judge/judge_scorer_spec.h"
 #include "judge/judge_stage.h"
 #include "judge/rubric.h"
+#include "judge/rubric_render.h"
 
 namespace assay::cli {
 

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/review_args.h"
+#include "config/config.h"
 #include "review/review_server.h"
 
 namespace assay::cli {
@@ -25,11 +26,7 @@ struct ReviewArgs {
 
 int run_review(const ReviewArgs& a) {
     review::ReviewServerOptions opts;
-    opts.token = a.token;
-    if (opts.token.empty()) {
-        const char* env = std::getenv("ASSAY_REVIEW_TOKEN");
-        opts.token = env ? env : "";
-    }
+    opts.token = review_token_setting(a.token, environ_map());
     opts.min_kappa = a.min_kappa;
     opts.min_labels = a.min_labels;
     // Block the stop signals in every thread; this one waits for them.

@@ -7,33 +7,13 @@
 #include <cstdio>
 #include <iostream>
 
-#include "core/text.h"
+#include "core/text_table.h"
 #include "core/time_format.h"
 
 namespace assay::cli {
 
 void print_table(const std::vector<std::vector<std::string>>& rows) {
-    std::vector<size_t> widths;
-    for (const auto& r : rows) {
-        if (widths.size() < r.size()) {
-            widths.resize(r.size(), 0);
-        }
-        for (size_t i = 0; i < r.size(); ++i) {
-            widths[i] = std::max(widths[i], count_code_points(r[i]));
-        }
-    }
-    std::string out;
-    for (const auto& r : rows) {
-        std::string line;
-        for (size_t i = 0; i < r.size(); ++i) {
-            line += r[i];
-            if (i + 1 < r.size()) {
-                line.append(widths[i] - count_code_points(r[i]) + 2, ' ');
-            }
-        }
-        out += line + "\n";
-    }
-    std::cout << out;
+    std::cout << format_table(rows);
 }
 
 namespace {

@@ -1,17 +1,14 @@
 #include "cli/review_args.h"
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
+
+#include "config/config.h"
 
 namespace assay::cli {
 
 std::unique_ptr<ReviewStore> open_review_store(const std::string& command, const std::string& db) {
-    std::string path = db;
-    if (path.empty()) {
-        const char* env = std::getenv("ASSAY_DB");
-        path = env && *env ? env : "assay.db";
-    }
+    const std::string path = store_path_setting(db, environ_map());
     if (!std::filesystem::exists(path)) {
         std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n",
                      command.c_str(), path.c_str());

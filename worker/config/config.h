@@ -92,6 +92,16 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
 // The process environment's ASSAY_* variables.
 std::map<std::string, std::string> environ_map();
 
+// Settings of the commands that read no config file (`assay review`,
+// `calibrate`, `export`), with the same precedence: flag, else environment,
+// else default.
+// The store path: `flag`, else ASSAY_DB, else "assay.db".
+std::string store_path_setting(const std::string& flag,
+                               const std::map<std::string, std::string>& env);
+// The review server's access token: `flag`, else ASSAY_REVIEW_TOKEN, else "".
+std::string review_token_setting(const std::string& flag,
+                                 const std::map<std::string, std::string>& env);
+
 // The built-in default config (used when no file is given).
 const char* default_config_yaml();
 

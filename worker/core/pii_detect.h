@@ -10,6 +10,8 @@
 // overlaps resolved by priority (secret > iban > email > credit_card >
 // phone, then the longer match).
 //
+// The per-candidate checks (checksums, shapes) are in core/pii_checks.h.
+//
 // Everything here is thread-safe: the compiled detectors are immutable after
 // their one-time construction, and find_pii() keeps its state on the stack.
 
@@ -21,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/pii_checks.h"
 #include "core/status.h"
 
 namespace assay {
@@ -68,12 +71,6 @@ void find_pii(std::string_view text, const PiiScanOptions& options, std::vector<
 // The same, returning a new vector.
 std::vector<PiiFinding> find_pii(std::string_view text, const PiiScanOptions& options = {});
 
-// Luhn check over the ASCII digits of `s` (other bytes ignored). False when
-// there are no digits.
-bool luhn_valid(std::string_view s);
-// ISO 13616 check: `compact` is an IBAN without spaces (upper-case); true when
-// its length fits its country and its mod-97 remainder is 1.
-bool iban_valid(std::string_view compact);
 // A masked, safe-to-store excerpt of `f` within `text`, e.g.
 // "j***@example.com", "card ending 4242", "phone ending 21", "IBAN GB…9181",
 // "aws_access_key AKIA…".

@@ -31,6 +31,13 @@ public:
     virtual Result<Score> score(const Trace& trace) const = 0;
 };
 
+// scorer.score(trace), with an exception escaping the scorer (a library
+// throwing on pathological input) returned as an internal error ("scorer
+// threw: <what>") instead of ending the process. Every caller that runs a
+// code scorer (the pipeline, the gate's checks) goes through it. Thread-safe
+// as score() is.
+Result<Score> score_guarded(const Scorer& scorer, const Trace& trace);
+
 // A deferred scorer (LLM-as-judge): the pipeline only samples traces for it
 // and queues them (judge_queue, decision `pending`); a stage of its own
 // (judge/judge_stage.h, or the gate's CaseJudge) does the scoring. It has no

@@ -1,3 +1,8 @@
+// The streaming Trace builder (trace_sax.h): one SAX state machine, the
+// frame stack and the handlers for every field and message shape of the
+// trace contract that push, fill and pop it. Longer than ~400 lines on
+// purpose: it is one job, and splitting the handlers from the stack they
+// share would scatter the contract's checks across files.
 #include "core/trace_sax.h"
 
 #include <cmath>

@@ -180,12 +180,7 @@ std::vector<CheckResult> CaseChecks::run_code(const Trace& trace) const {
     for (const Check& c : m_checks) {
         CheckResult r;
         r.check = c.name;
-        Result<Score> s = Status::internal("not run");
-        try {
-            s = c.scorer->score(trace);
-        } catch (const std::exception& e) {
-            s = Status::internal(std::string("scorer threw: ") + e.what());
-        }
+        Result<Score> s = score_guarded(*c.scorer, trace);
         if (!s.ok()) {
             r.passed = false;
             r.explanation = s.status().code() == StatusCode::missing_input

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "gate/verdict_rules.h"
 #include "judge/judge_scorer_spec.h"
 #include "judge/rubric.h"
 #include "sample/filter.h"
@@ -14,14 +14,6 @@ namespace assay::gate {
 namespace {
 
 using json = nlohmann::json;
-
-constexpr double k_eps = 1e-9;
-
-std::string num(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.4g", v);
-    return buf;
-}
 
 const char* k_orders[2] = {"ab", "ba"};
 
@@ -267,10 +259,11 @@ void apply_pairwise_verdict(Verdict& v, std::vector<PairwiseSummary>& pairwise,
                            " (more than " + std::to_string(s.max_net_losses) + " allowed), " +
                            std::to_string(s.ties) + " ties";
         if (rules.count_test == "sign") {
-            if (s.sign_test_p > rules.count_alpha + k_eps) {
+            if (s.sign_test_p > rules.count_alpha + k_verdict_eps) {
                 continue;
             }
-            what += " (sign test p = " + num(s.sign_test_p) + " <= " + num(rules.count_alpha) + ")";
+            what += " (sign test p = " + verdict_number(s.sign_test_p) +
+                    " <= " + verdict_number(rules.count_alpha) + ")";
         }
         s.blocks.push_back(what);
         reasons.push_back(s.scorer + ": " + what);

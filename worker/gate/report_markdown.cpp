@@ -57,14 +57,6 @@ std::string html_escape(const std::string& s) {
     return out;
 }
 
-namespace {
-
-std::string value(const ScorerSummary& s, double v) {
-    return s.kind == "pass_fail" ? fmt_num(100.0 * v, 1) + "%" : fmt_num(v, 3);
-}
-
-}  // namespace
-
 std::string render_markdown(const GateReport& r, size_t max_listed) {
     const Verdict& v = r.verdict;
     std::string out;
@@ -99,8 +91,8 @@ std::string render_markdown(const GateReport& r, size_t max_listed) {
         const bool pf = s.kind == "pass_fail";
         out +=
             "| " + html_escape(s.scorer) + " | " + s.kind + " | " + std::to_string(s.pairs) +
-            " | " + (s.pairs ? value(s, s.baseline) : "-") + " | " +
-            (s.pairs ? value(s, s.candidate) : "-") + " | " +
+            " | " + (s.pairs ? summary_value(s, s.baseline) : "-") + " | " +
+            (s.pairs ? summary_value(s, s.candidate) : "-") + " | " +
             (s.pairs ? (pf ? fmt_num(100.0 * s.ci.mean, 1) + " pt" : fmt_num(s.ci.mean, 3)) : "-") +
             " | " +
             (s.pairs ? "[" + (pf ? fmt_num(100.0 * s.ci.low, 1) : fmt_num(s.ci.low, 3)) + ", " +

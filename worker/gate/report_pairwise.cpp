@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/text.h"
+#include "core/text_table.h"
 #include "gate/report_render.h"
 
 namespace assay::gate {
@@ -81,25 +82,9 @@ std::string render_pairwise_terminal(const GateReport& r, size_t max_listed) {
         rows.push_back(row_of(s));
         rows.back().push_back(status_of(s));
     }
-    std::vector<size_t> w;
-    for (const auto& row : rows) {
-        w.resize(std::max(w.size(), row.size()));
-        for (size_t i = 0; i < row.size(); ++i) {
-            w[i] = std::max(w[i], count_code_points(row[i]));
-        }
-    }
     std::string out =
         "\nPairwise (each case judged in both orders; a win or a loss needs both to agree):\n";
-    for (const auto& row : rows) {
-        std::string line;
-        for (size_t i = 0; i < row.size(); ++i) {
-            line += row[i];
-            if (i + 1 < row.size()) {
-                line += std::string(w[i] - count_code_points(row[i]) + 2, ' ');
-            }
-        }
-        out += line + "\n";
-    }
+    out += format_table(rows);
     for (const auto& s : r.pairwise) {
         size_t listed = 0;
         for (size_t c = 0; c < s.cases.size(); ++c) {

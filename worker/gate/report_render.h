@@ -25,6 +25,9 @@ std::string render_junit(const GateReport& r);
 
 // Helpers shared by the renderers.
 std::string fmt_num(double v, int precision);
+// A scorer row's baseline or candidate figure: "92.5%" (pass_fail) or
+// "4.125".
+std::string summary_value(const ScorerSummary& s, double v);
 std::string html_escape(const std::string& s);
 std::string xml_escape(const std::string& s);
 

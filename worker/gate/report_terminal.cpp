@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "core/text.h"
+#include "core/text_table.h"
 #include "gate/report_pairwise.h"
 #include "gate/report_render.h"
 
@@ -13,35 +14,9 @@ std::string fmt_num(double v, int precision) {
     return s == "-0.000" || s == "-0.00" || s == "-0.0" ? s.substr(1) : s;
 }
 
-namespace {
-
-std::string cell_value(const ScorerSummary& s, double v) {
+std::string summary_value(const ScorerSummary& s, double v) {
     return s.kind == "pass_fail" ? fmt_num(100.0 * v, 1) + "%" : fmt_num(v, 3);
 }
-
-std::string table(const std::vector<std::vector<std::string>>& rows) {
-    std::vector<size_t> w;
-    for (const auto& r : rows) {
-        w.resize(std::max(w.size(), r.size()));
-        for (size_t i = 0; i < r.size(); ++i) {
-            w[i] = std::max(w[i], count_code_points(r[i]));
-        }
-    }
-    std::string out;
-    for (const auto& r : rows) {
-        std::string line;
-        for (size_t i = 0; i < r.size(); ++i) {
-            line += r[i];
-            if (i + 1 < r.size()) {
-                line += std::string(w[i] - count_code_points(r[i]) + 2, ' ');
-            }
-        }
-        out += line + "\n";
-    }
-    return out;
-}
-
-}  // namespace
 
 std::string render_terminal(const GateReport& r, size_t max_listed) {
     const Verdict& v = r.verdict;
@@ -59,8 +34,9 @@ std::string render_terminal(const GateReport& r, size_t max_listed) {
     for (const auto& s : v.scorers) {
         const bool pf = s.kind == "pass_fail";
         rows.push_back(
-            {s.scorer, s.kind, std::to_string(s.pairs), s.pairs ? cell_value(s, s.baseline) : "-",
-             s.pairs ? cell_value(s, s.candidate) : "-",
+            {s.scorer, s.kind, std::to_string(s.pairs),
+             s.pairs ? summary_value(s, s.baseline) : "-",
+             s.pairs ? summary_value(s, s.candidate) : "-",
              s.pairs ? (pf ? fmt_num(100.0 * s.ci.mean, 1) + " pt" : fmt_num(s.ci.mean, 3)) : "-",
              s.pairs ? "[" + (pf ? fmt_num(100.0 * s.ci.low, 1) : fmt_num(s.ci.low, 3)) + ", " +
                            (pf ? fmt_num(100.0 * s.ci.high, 1) : fmt_num(s.ci.high, 3)) + "]"
@@ -70,7 +46,7 @@ std::string render_terminal(const GateReport& r, size_t max_listed) {
              : s.blocks.empty() ? "ok"
                                 : "BLOCK"});
     }
-    out += table(rows);
+    out += format_table(rows);
     out += "\n";
     if (v.result == "pass") {
         out += "PASS: no rule blocks (" + std::to_string(v.regressed_cases) + " regressed cases, " +

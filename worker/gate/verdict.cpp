@@ -1,27 +1,12 @@
 #include "gate/verdict.h"
 
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <set>
+
+#include "gate/verdict_rules.h"
 
 namespace assay::gate {
 
 namespace {
-
-constexpr double k_eps = 1e-9;
-
-std::string num(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.4g", v);
-    return buf;
-}
-
-std::string pct(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * v);
-    return buf;
-}
 
 // Pass indicator of a pass_fail scorer's outcome: 1, 0, or -1 (does not count).
 int pass_indicator(const ScorerOutcome& o) {
@@ -36,7 +21,7 @@ int pass_indicator(const ScorerOutcome& o) {
 
 std::string describe(const ScorerOutcome& o) {
     if (o.decision == "scored") {
-        std::string s = o.value ? num(*o.value) : std::string("-");
+        std::string s = o.value ? verdict_number(*o.value) : std::string("-");
         if (o.passed) {
             s += *o.passed ? " (pass)" : " (fail)";
         }
@@ -49,71 +34,7 @@ std::string explain(const ScorerOutcome& o) {
     return o.explanation.empty() ? o.label : o.explanation;
 }
 
-void scorer_count_rule(ScorerSummary& s, const ScorerRule& rule) {
-    if (rule.max_regressions && s.regressions > *rule.max_regressions) {
-        s.blocks.push_back(std::to_string(s.regressions) + " cases regressed (at most " +
-                           std::to_string(*rule.max_regressions) + " allowed for this scorer)");
-    }
-}
-
-// For a pass_fail row the per-case differences are -1, 0 or +1, and the
-// percentile bootstrap is too narrow when few cases change: 4 of 20 cases
-// losing their pass and none gaining one gives a CI entirely below zero,
-// though the exact test of those 4 changes has p = 0.0625. So there the
-// rule also needs the exact one-sided sign test (McNemar) of lost vs gained
-// at the CI's one-sided level, (1 - confidence) / 2.
-void mean_rule(ScorerSummary& s, double mean_drop, const GateRules& rules) {
-    if (s.pairs == 0 || s.ci.mean >= -mean_drop - k_eps || s.ci.high >= 0.0) {
-        return;
-    }
-    std::string what = "mean dropped by " + num(-s.ci.mean) + " (more than " + num(mean_drop) +
-                       ") and the " + "CI [" + num(s.ci.low) + ", " + num(s.ci.high) +
-                       "] is entirely below 0";
-    if (s.kind == "pass_fail") {
-        const double p = sign_test_p(s.pass_lost, s.pass_gained);
-        if (p > (1.0 - rules.bootstrap.confidence) / 2.0 + k_eps) {
-            return;
-        }
-        what += " (" + std::to_string(s.pass_lost) + " lost vs " + std::to_string(s.pass_gained) +
-                " gained, exact p = " + num(p) + ")";
-    }
-    s.blocks.push_back(what);
-}
-
-// With the sign test on, a pass-rate drop must also be more than chance:
-// the pairs that lost their pass outnumber those that gained one, p <= alpha.
-void pass_rate_rule(ScorerSummary& s, double drop, const GateRules& rules) {
-    if (!s.has_pass_rate || s.baseline_pass_rate - s.candidate_pass_rate <= drop + k_eps) {
-        return;
-    }
-    std::string what = "pass rate dropped from " + pct(s.baseline_pass_rate) + " to " +
-                       pct(s.candidate_pass_rate) + " (more than " + pct(drop) + ")";
-    if (rules.count_test == "sign") {
-        const double p = sign_test_p(s.pass_lost, s.pass_gained);
-        if (p > rules.count_alpha + k_eps) {
-            return;
-        }
-        what += ", " + std::to_string(s.pass_lost) + " lost vs " + std::to_string(s.pass_gained) +
-                " gained (sign test p = " + num(p) + ")";
-    }
-    s.blocks.push_back(what);
-}
-
 }  // namespace
-
-double sign_test_p(int regressed, int improved) {
-    const int n = regressed + improved;
-    if (regressed <= 0) {
-        return 1.0;
-    }
-    // P(X >= regressed) for X ~ Bin(n, 1/2), summed in log space.
-    double p = 0.0;
-    for (int k = regressed; k <= n; ++k) {
-        p += std::exp(std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0) -
-                      n * std::log(2.0));
-    }
-    return std::min(1.0, p);
-}
 
 Verdict compute_verdict(const SideResult& base, const SideResult& cand,
                         const std::vector<bool>& judge_scorers, const GateRules& rules) {
@@ -243,18 +164,19 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand,
                 if (sum.kind != "score") {
                     continue;
                 }
-                if (d <= -sum.score_drop + k_eps) {
+                if (d <= -sum.score_drop + k_verdict_eps) {
                     ++sum.regressions;
                     regressed.insert(c);
                     v.regressions.push_back(change(c, name, "", describe(bo), describe(ko),
-                                                   "score dropped by " + num(-d) + " (δ " +
-                                                       num(sum.score_drop) + "): " + explain(ko)));
-                } else if (d >= sum.score_drop - k_eps) {
+                                                   "score dropped by " + verdict_number(-d) +
+                                                       " (δ " + verdict_number(sum.score_drop) +
+                                                       "): " + explain(ko)));
+                } else if (d >= sum.score_drop - k_verdict_eps) {
                     ++sum.improvements;
                     improved.insert(c);
                     v.improvements.push_back(
                         change(c, name, "", describe(bo), describe(ko),
-                               "score rose by " + num(d) + ": " + explain(ko)));
+                               "score rose by " + verdict_number(d) + ": " + explain(ko)));
                 }
             }
             sum.has_pass_rate = pr_n > 0;
@@ -270,9 +192,7 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand,
         }
         sum.ci = paired_bootstrap(diffs, rules.bootstrap);
         if (sum.kind != "info") {
-            mean_rule(sum, rule.mean_drop.value_or(rules.mean_drop), rules);
-            pass_rate_rule(sum, rule.pass_rate_drop.value_or(rules.pass_rate_drop), rules);
-            scorer_count_rule(sum, rule);
+            apply_scorer_rules(sum, rule, rules);
         }
         v.scorers.push_back(std::move(sum));
     }
@@ -337,9 +257,7 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand,
         if (rule.ignore) {
             sum.kind = "info";
         } else {
-            mean_rule(sum, rule.mean_drop.value_or(rules.mean_drop), rules);
-            pass_rate_rule(sum, rule.pass_rate_drop.value_or(rules.pass_rate_drop), rules);
-            scorer_count_rule(sum, rule);
+            apply_scorer_rules(sum, rule, rules);
         }
         v.scorers.push_back(std::move(sum));
     }
@@ -366,37 +284,7 @@ Verdict compute_verdict(const SideResult& base, const SideResult& cand,
     v.regressed_cases = static_cast<int>(regressed.size());
     v.improved_cases = static_cast<int>(improved.size());
 
-    // Judge errors fail closed.
-    const int judge_errors = base.judge_errors + cand.judge_errors;
-    if (judge_errors > rules.allow_judge_errors) {
-        v.result = "error";
-        v.exit_code = 2;
-        v.reasons.push_back(std::to_string(judge_errors) + " judge errors (baseline " +
-                            std::to_string(base.judge_errors) + ", candidate " +
-                            std::to_string(cand.judge_errors) + "); at most " +
-                            std::to_string(rules.allow_judge_errors) +
-                            " allowed (--allow-judge-errors)");
-        return v;
-    }
-    v.sign_test_p = sign_test_p(v.regressed_cases, v.improved_cases);
-    if (v.regressed_cases > rules.max_regressions) {
-        if (rules.count_test == "none") {
-            v.reasons.push_back(std::to_string(v.regressed_cases) + " cases regressed (more than " +
-                                std::to_string(rules.max_regressions) + " allowed)");
-        } else if (v.sign_test_p <= rules.count_alpha + k_eps) {
-            v.reasons.push_back(std::to_string(v.regressed_cases) + " cases regressed (more than " +
-                                std::to_string(rules.max_regressions) + " allowed) against " +
-                                std::to_string(v.improved_cases) + " improved (sign test p = " +
-                                num(v.sign_test_p) + " <= " + num(rules.count_alpha) + ")");
-        }
-    }
-    for (const auto& s : v.scorers) {
-        for (const auto& b : s.blocks) {
-            v.reasons.push_back(s.scorer + ": " + b);
-        }
-    }
-    v.result = v.reasons.empty() ? "pass" : "block";
-    v.exit_code = v.reasons.empty() ? 0 : 1;
+    decide_verdict(v, rules);
     return v;
 }
 

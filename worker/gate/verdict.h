@@ -1,6 +1,7 @@
 #pragma once
 // The gate's verdict: compares the baseline and candidate sides case by case
-// and scorer by scorer, and applies the rules (gate_rules.h). Pure function
+// and scorer by scorer (verdict.cpp), and applies the rules of gate_rules.h
+// to the comparison (verdict_rules.h). Pure function
 // of its inputs (the bootstrap uses a fixed seed): the same sides and rules
 // always give the same verdict. Thread-safe.
 //

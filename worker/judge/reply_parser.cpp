@@ -4,7 +4,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -21,12 +20,6 @@ using nlohmann::json;
 // hostile replies full of unmatched '{'.
 constexpr size_t k_max_scan_work = 4 * 1024 * 1024;
 constexpr size_t k_max_quoted_chars = 60;
-
-std::string format_number(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.15g", v);
-    return buf;
-}
 
 Status reply_error(const std::string& problem) {
     return Status::invalid_argument("judge reply: " + problem);
@@ -70,11 +63,12 @@ std::string quote_excerpt(std::string_view s) { return "'" + excerpt(s, k_max_qu
 Result<double> check_score(const Rubric& rubric, double v) {
     const RubricScale& sc = rubric.scale;
     if (v < sc.min || v > sc.max) {
-        return reply_error("score " + format_number(v) + " is outside the scale " + sc.describe());
+        return reply_error("score " + format_scale_number(v) + " is outside the scale " +
+                           sc.describe());
     }
     if (sc.integer && std::floor(v) != v) {
-        return reply_error("score " + format_number(v) + " is not a whole number; the scale is " +
-                           sc.describe());
+        return reply_error("score " + format_scale_number(v) +
+                           " is not a whole number; the scale is " + sc.describe());
     }
     return v;
 }
@@ -381,7 +375,7 @@ Result<JudgeVerdict> parse_reply(const Rubric& rubric, std::string_view reply) {
     const std::string example =
         rubric.scale.kind == RubricScale::Kind::choices
             ? R"({"reasoning": "...", "choice": ")" + rubric.scale.choices.front().label + "\"}"
-            : R"({"reasoning": "...", "score": )" + format_number(rubric.scale.max) + "}";
+            : R"({"reasoning": "...", "score": )" + format_scale_number(rubric.scale.max) + "}";
     return reply_error(std::string("no ") + verdict_key(rubric) +
                        " found (expected a JSON object such as " + example +
                        "); the reply starts " + quote_excerpt(text));

@@ -1,7 +1,7 @@
 #pragma once
-// Rubrics for LLM judges: loading and validating a rubric YAML file, and
-// rendering one trace into the prompt a judge sees. The schema, template
-// variables, reply format and injection handling are documented in
+// Rubrics for LLM judges: loading and validating a rubric YAML file (its
+// scale: judge/rubric_scale.h; rendering a trace into the prompt a judge
+// sees: judge/rubric_render.h). The schema is documented in
 // rubrics/README.md; this header states the contracts.
 //
 // A Rubric is a plain immutable value once loaded: safe to share and read
@@ -12,32 +12,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/placeholder_template.h"
 #include "core/status.h"
-#include "core/trace.h"
+#include "judge/rubric_scale.h"
 
 namespace assay {
-
-// How a judge's answer maps to a score.
-struct RubricScale {
-    enum class Kind { numeric, choices };
-    struct Choice {
-        std::string label;  // as written in the rubric, e.g. "grounded" or "A"
-        double score = 0.0;
-    };
-
-    Kind kind = Kind::numeric;
-    // numeric: the inclusive bounds of the score. choices: the lowest and
-    // highest score any choice maps to.
-    double min = 0.0;
-    double max = 0.0;
-    // numeric only: the judge must reply with a whole number (default true).
-    bool integer = true;
-    // choices only: in file order.
-    std::vector<Choice> choices;
-
-    // "1-5" / "1-5 (whole numbers)" / "grounded, partially_grounded, ungrounded".
-    std::string describe() const;
-};
 
 struct Rubric {
     std::string name;
@@ -94,33 +73,10 @@ Result<Rubric> load_rubric(const std::string& path);
 // SHA-256 hex of a rubric file's bytes (what Rubric::content_hash holds).
 std::string content_hash(std::string_view file_bytes);
 
-// Renders the user message for one trace: a fixed preamble that explains
-// the data blocks, the rubric's template with each variable replaced by a
-// delimited data block, and the reply-format instructions. Deterministic:
-// the same rubric and trace always give the same bytes (the judge cache
-// relies on it).
-//   - missing_input naming the variable when a required variable is absent
-//     or blank, e.g. "rubric 'faithfulness' needs {{context}}, which is
-//     empty"; also when the output is blank, whatever `required` says:
-//     empty outputs are never judged (pairwise: when {{output_a}} or
-//     {{output_b}} is blank).
-//   - Untrusted text is neutralised (neutralise_delimiters) and fenced by
-//     <<<ASSAY_<NAME>_BEGIN id=N>>> ... <<<ASSAY_<NAME>_END id=N>>> lines, where
-//     N is a nonce derived from the rubric hash and the trace's rendered
-//     values, so content cannot predict it.
-Result<std::string> render(const Rubric& rubric, const Trace& trace);
-
-// The fixed system message for every judge call: the blocks are data, and
-// the reply is one JSON object only.
-std::string_view judge_system_message();
-
-// The reply-format section render() appends, e.g.
-//   {"reasoning": "<...>", "score": <a whole number from 1 to 5>}
-std::string reply_format_instructions(const Rubric& rubric);
-
-// Breaks every run of three or more '<' or '>' so that no "<<<" or ">>>"
-// remains: a space is inserted after every second bracket of a run
-// ("<<<" -> "<< <", ">>>>>" -> ">> >> >"). Every other byte is unchanged.
-std::string neutralise_delimiters(std::string_view text);
+// The pieces of a rubric template: literals and the variables it uses. Fails
+// (invalid_argument) when a "{{" does not start a well-formed, known variable
+// ({{input}}, {{output}}, {{reference}}, {{context}}, {{metadata.KEY}}, and
+// {{output_a}} / {{output_b}}), naming it and its line.
+Result<std::vector<TemplatePiece>> scan_rubric_template(std::string_view tpl);
 
 }  // namespace assay

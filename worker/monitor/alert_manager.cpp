@@ -6,21 +6,21 @@ namespace assay {
 
 namespace {
 
-// The figures of a firing finding (a firing finding measured all of them).
-void copy_figures(const Finding& f, AlertRecord& a) {
-    a.value = f.value.value_or(0);
-    a.baseline = f.baseline.value_or(0);
-    a.count = f.count;
-    a.baseline_count = f.baseline_count;
-    a.p_value = f.p_value.value_or(1);
-}
-
 // A delivery outcome the alert store could not record is reported like a
 // delivery problem (the next check sends it again).
 void record_delivery(const Status& st, CheckReport& report) {
     if (!st.ok()) {
         report.errors.push_back("recording a delivery: " + st.message());
     }
+}
+
+// The figures of the latest evaluation, stored with the alert.
+void take_figures(AlertRecord& a, const Finding& f) {
+    a.value = f.value.value_or(0);  // a firing finding measured all of them
+    a.baseline = f.baseline.value_or(0);
+    a.count = f.count;
+    a.baseline_count = f.baseline_count;
+    a.p_value = f.p_value.value_or(1);
 }
 
 }  // namespace
@@ -66,7 +66,7 @@ Status AlertManager::apply(const AlertRule& rule, const std::vector<Finding>& fi
             if (it != open_by_group.end()) {
                 AlertRecord a = it->second;
                 a.last_eval_ms = now;
-                copy_figures(f, a);
+                take_figures(a, f);
                 ASSAY_RETURN_IF_ERROR(m_alerts.touch(a));
                 continue;
             }
@@ -86,7 +86,7 @@ Status AlertManager::apply(const AlertRule& rule, const std::vector<Finding>& fi
             a.state = "firing";
             a.fired_ms = now;
             a.last_eval_ms = now;
-            copy_figures(f, a);
+            take_figures(a, f);
             a.message = f.message;
             auto id = m_alerts.insert(a);
             if (!id.ok()) {

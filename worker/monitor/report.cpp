@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
-#include "core/text.h"
+#include "core/text_table.h"
 #include "core/time_format.h"
 #include "monitor/rule_eval.h"
 
@@ -381,22 +381,7 @@ std::string render_report(const Report& r, const std::string& format) {
             out += "\n";
             continue;
         }
-        std::vector<size_t> width(s.rows[0].size(), 0);
-        for (const auto& row : s.rows) {
-            for (size_t k = 0; k < row.size(); ++k) {
-                width[k] = std::max(width[k], count_code_points(row[k]));
-            }
-        }
-        for (const auto& row : s.rows) {
-            std::string line = "  ";
-            for (size_t k = 0; k < row.size(); ++k) {
-                line += row[k];
-                if (k + 1 < row.size()) {
-                    line += std::string(width[k] - count_code_points(row[k]) + 2, ' ');
-                }
-            }
-            out += line + "\n";
-        }
+        out += format_table(s.rows, "  ");
         out += "\n";
     }
     return out;

@@ -19,30 +19,24 @@ double beta_cf(double a, double b, double x) {
     }
     d = 1.0 / d;
     double h = d;
+    // One Lentz step with coefficient `aa`: updates c and d, returns the
+    // factor h is multiplied by.
+    auto step = [&](double aa) {
+        d = 1.0 + aa * d;
+        if (std::fabs(d) < k_tiny) {
+            d = k_tiny;
+        }
+        c = 1.0 + aa / c;
+        if (std::fabs(c) < k_tiny) {
+            c = k_tiny;
+        }
+        d = 1.0 / d;
+        return d * c;
+    };
     for (int m = 1; m <= 500; ++m) {
         const double dm = static_cast<double>(m);
-        double aa = dm * (b - dm) * x / ((qam + 2 * dm) * (a + 2 * dm));
-        d = 1.0 + aa * d;
-        if (std::fabs(d) < k_tiny) {
-            d = k_tiny;
-        }
-        c = 1.0 + aa / c;
-        if (std::fabs(c) < k_tiny) {
-            c = k_tiny;
-        }
-        d = 1.0 / d;
-        h *= d * c;
-        aa = -(a + dm) * (qab + dm) * x / ((a + 2 * dm) * (qap + 2 * dm));
-        d = 1.0 + aa * d;
-        if (std::fabs(d) < k_tiny) {
-            d = k_tiny;
-        }
-        c = 1.0 + aa / c;
-        if (std::fabs(c) < k_tiny) {
-            c = k_tiny;
-        }
-        d = 1.0 / d;
-        const double del = d * c;
+        h *= step(dm * (b - dm) * x / ((qam + 2 * dm) * (a + 2 * dm)));
+        const double del = step(-(a + dm) * (qab + dm) * x / ((a + 2 * dm) * (qap + 2 * dm)));
         h *= del;
         if (std::fabs(del - 1.0) < k_eps) {
             break;

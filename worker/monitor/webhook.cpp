@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "core/time_format.h"
+#include "monitor/alert_json.h"
 
 namespace assay {
 
@@ -53,20 +53,8 @@ std::string alert_payload(const AlertRecord& a, bool resolved, const std::string
         return json{{"text", slack_escape(text)}}.dump(-1, ' ', false,
                                                        json::error_handler_t::replace);
     }
-    json j = {
-        {"status", resolved ? "resolved" : "firing"},
-        {"id", a.id},
-        {"rule", a.rule},
-        {"kind", a.kind},
-        {"group", a.group_key},
-        {"value", a.value},
-        {"baseline", a.baseline},
-        {"count", a.count},
-        {"baseline_count", a.baseline_count},
-        {"p_value", a.p_value},
-        {"message", a.message},
-        {"fired_at", format_rfc3339_ms(a.fired_ms)},
-        {"resolved_at", a.resolved_ms ? json(format_rfc3339_ms(*a.resolved_ms)) : json(nullptr)}};
+    json j = alert_json(a);
+    j["status"] = resolved ? "resolved" : "firing";
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

@@ -42,23 +42,6 @@ RunSummary empty_summary(const std::vector<ConfiguredScorer>& scorers) {
     return s;
 }
 
-namespace {
-
-// A scorer must report problems as a Status; an exception escaping one (a
-// library throwing on pathological input) is recorded as a failure of that
-// scorer on that trace instead of ending the process.
-Result<Score> run_scorer(const Scorer& scorer, const Trace& trace) {
-    try {
-        return scorer.score(trace);
-    } catch (const std::exception& e) {
-        return Status::internal(std::string("scorer threw: ") + e.what());
-    } catch (...) {
-        return Status::internal("scorer threw an unknown exception");
-    }
-}
-
-}  // namespace
-
 void evaluate_trace(const Trace& trace, const std::vector<ConfiguredScorer>& scorers, int64_t now,
                     WriteBatch& batch, CounterAccumulator& counters, RunSummary& summary) {
     auto& day_rows = counters.day(trace.timestamp_ms, scorers);
@@ -106,7 +89,7 @@ void evaluate_trace(const Trace& trace, const std::vector<ConfiguredScorer>& sco
             batch.judge_tasks.push_back({trace.trace_id, cs.name, cs.version, now,
                                          static_cast<int32_t>(batch.traces.size())});
         } else {
-            Result<Score> r = run_scorer(*cs.impl, trace);
+            Result<Score> r = score_guarded(*cs.impl, trace);
             if (r.ok()) {
                 row.decision = Decision::scored;
                 row.score = std::move(r.value());

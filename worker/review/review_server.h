@@ -1,24 +1,11 @@
 #pragma once
-// ReviewServer: the `assay review` web app over cpp-httplib. Pages (list,
+// ReviewServer: the `assay review` web app over cpp-httplib: binding, the
+// access checks every request passes first (rules in access.h), the pages
+// and the login; the JSON API's routes are in api_routes.h. Pages (list,
 // trace, calibration, trends, login) are static HTML + one JS file + one CSS
 // file embedded in the binary; the JS fills them from the JSON API with
 // textContent only. Every response carries a strict Content-Security-Policy
-// (no inline script), nosniff and no-framing headers. Access rules are in
-// access.h.
-//
-// API (JSON; errors are {"error": "..."} with 400/401/403/404):
-//   GET  /api/scorers   (each version: scored or not, and why not: pending judge work)
-//   GET  /api/bottom?scorer=S[&scorer_version&feature&tenant&prompt_version&model
-//                   &since&until&passed=true|false&labelled=true|false
-//                   &sort=bottom|top|newest|oldest&offset&limit]
-//   GET  /api/trace?id=T
-//   POST /api/labels   {"trace_id","scorer","scorer_version"?,"reviewer","verdict","score"?,
-//                       "note"?,"source"?: "review"|"calibration"}
-//   GET  /api/calibration?scorer=S[&min_kappa&min_labels]   (all scorers without scorer)
-//   GET  /api/calibration/queue?scorer=S[&scorer_version&n=1]   random unlabelled traces,
-//                                                               stratified by verdict
-//   GET  /api/trends?scorer=S[&scorer_version&days=90]
-//   POST /api/export   {"scorer", filters..., "limit"?, "trace_ids"?: [...]} -> JSONL cases
+// (no inline script), nosniff and no-framing headers.
 //
 // Thread-safety: handlers run on httplib's worker threads and share the
 // ReviewStore (which serialises its calls). start()/stop() from one thread.

@@ -1,5 +1,9 @@
 // SqliteReviewStore: ReviewStore over the SQLite file of the pipeline's store.
 // Its own connection, parameterised SQL only; writes only to `labels`.
+// Longer than ~400 lines on purpose: one job, the queries behind the review
+// app's pages (one method each, sharing the version lookup and the
+// connection's mutex); the filtered, paged list with its segment counts is
+// most of it.
 #include "store/review_store.h"
 
 #include <sqlite3.h>

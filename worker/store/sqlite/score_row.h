@@ -1,9 +1,10 @@
 #pragma once
-// Binds one `scores` row (store.h ScoreRow) to a prepared INSERT/UPSERT whose
-// parameters are, in order: trace, scorer_version, decision, value, passed,
+// The SQL that writes one `scores` row (store.h ScoreRow) and the binding of
+// its parameters, in order: trace, scorer_version, decision, value, passed,
 // label, explanation, reason, at_ms. Used by every SqliteStore path that
-// writes scores (pipeline batches and judge outcomes), so the columns are
-// bound one way only. The row's strings must outlive the statement's step().
+// writes scores (pipeline batches and judge outcomes), so the statement is
+// written and its columns are bound one way only. The row's strings must
+// outlive the statement's step().
 
 #include <cstdint>
 
@@ -11,6 +12,21 @@
 #include "store/store.h"
 
 namespace assay::sqlite_detail {
+
+// A row of a trace that cannot have scores yet (inserted in this batch).
+inline constexpr const char* k_insert_score = R"sql(
+INSERT INTO scores (trace, scorer_version, decision, value, passed, label, explanation, reason, at_ms)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+)sql";
+
+// A row that may replace an earlier decision of the same scorer version.
+inline constexpr const char* k_upsert_score = R"sql(
+INSERT INTO scores (trace, scorer_version, decision, value, passed, label, explanation, reason, at_ms)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+ON CONFLICT (trace, scorer_version) DO UPDATE SET decision = excluded.decision,
+  value = excluded.value, passed = excluded.passed, label = excluded.label,
+  explanation = excluded.explanation, reason = excluded.reason, at_ms = excluded.at_ms
+)sql";
 
 inline void bind_score_row(Stmt& st, int64_t trace, int64_t version, const ScoreRow& r) {
     st.bind_int(1, trace);

@@ -1,5 +1,8 @@
 // SqliteStore: the LLM-judge queries (store.h, "LLM judges"). Kept apart from
-// the hot trace/score path in sqlite_store.cpp. All SQL is parameterised.
+// the hot trace/score path in store.cpp. All SQL is parameterised. Slightly
+// over ~400 lines: one job, the judge queue's life cycle (claims with lease
+// renewal and dead-claimant recovery, the outcome written in one
+// transaction, spend and cache).
 #include <sqlite3.h>
 
 #include <chrono>
@@ -15,14 +18,6 @@ namespace assay {
 namespace {
 
 using sqlite_detail::Stmt;
-
-const char* k_judge_upsert_score = R"sql(
-INSERT INTO scores (trace, scorer_version, decision, value, passed, label, explanation, reason, at_ms)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-ON CONFLICT (trace, scorer_version) DO UPDATE SET decision = excluded.decision,
-  value = excluded.value, passed = excluded.passed, label = excluded.label,
-  explanation = excluded.explanation, reason = excluded.reason, at_ms = excluded.at_ms
-)sql";
 
 const char* k_insert_judgement = R"sql(
 INSERT INTO judgements (trace, scorer_version, judge, model, rubric, rubric_version, rubric_hash,
@@ -165,7 +160,7 @@ Status SqliteStore::write_judge_locked(const JudgeOutcome& o) {
     if (o.score) {
         const ScoreRow& r = *o.score;
         Stmt sc;
-        if (sc.prepare(m_db, k_judge_upsert_score) != SQLITE_OK) {
+        if (sc.prepare(m_db, sqlite_detail::k_upsert_score) != SQLITE_OK) {
             return error("preparing judge score");
         }
         sqlite_detail::bind_score_row(sc, *trace, *version, r);

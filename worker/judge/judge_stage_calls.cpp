@@ -1,0 +1,194 @@
+// The judge stage's calls for one claimed task: the rendered prompts (with
+// redaction per judge), cache hits, the daily budget check and submitting
+// the rest (judge_stage_impl.h).
+#include <algorithm>
+#include <cstdio>
+
+#include "core/time_format.h"
+#include "core/trace_json.h"
+#include "judge/judge_redaction.h"
+#include "judge/judge_stage_impl.h"
+#include "judge/reply_parser.h"
+#include "judge/rubric_render.h"
+
+namespace assay {
+
+namespace {
+
+std::string money(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "$%.4f", v);
+    return buf;
+}
+
+}  // namespace
+
+bool JudgeStage::Impl::available(JudgeState& js) {
+    if (!js.client) {
+        return false;
+    }
+    const JudgeClientStatus st = js.client->status();
+    if (st.state == JudgeClientStatus::State::paused) {
+        if (!js.pause_logged) {
+            js.pause_logged = true;
+            judge_stage_log()->warn(
+                "judge '{}' is paused: {}; its sampled traces stay pending until it is "
+                "re-enabled (fix the key, billing or model and restart)",
+                js.rt.transport.name, st.pause_reason);
+        }
+        return false;
+    }
+    return st.state != JudgeClientStatus::State::circuit_open;
+}
+
+void JudgeStage::Impl::refresh_day(JudgeState& js, int64_t at) {
+    const std::string day = utc_day(at);
+    if (day == js.day) {
+        return;
+    }
+    js.day = day;
+    auto s = store->judge_spend(js.rt.transport.name, day);
+    js.spent_today = s.ok() ? s->cost_usd : 0.0;
+    if (!s.ok()) {
+        judge_stage_log()->error("judge '{}': reading today's spend: {}", js.rt.transport.name,
+                                 s.status().message());
+    }
+}
+
+JudgementRecord JudgeStage::Impl::base_record(const JudgeState& js, const Rubric& rubric,
+                                              int64_t at) const {
+    JudgementRecord rec;
+    rec.judge = js.rt.transport.name;
+    rec.model = js.rt.transport.model;
+    rec.rubric = rubric.name;
+    rec.rubric_version = rubric.version;
+    rec.rubric_hash = rubric.content_hash;
+    rec.at_ms = at;
+    return rec;
+}
+
+void JudgeStage::Impl::submit(uint64_t id, size_t slot_index, Slot& slot) {
+    JudgeState& js = judges[slot.judge];
+    js.reserved += slot.estimate;
+    js.client->submit(slot.request, [this, id, slot_index](JudgeResult r) {
+        std::lock_guard<std::mutex> lock(mu);
+        done.push_back({id, slot_index, std::move(r)});
+        cv.notify_all();
+    });
+}
+
+void JudgeStage::Impl::start_task(PendingJudgeTask pt, size_t scorer) {
+    const JudgeStageScorer& sc = setup.scorers[scorer];
+    const Rubric& rubric = sc.spec.rubric;
+    Task task;
+    task.task = std::move(pt);
+    task.scorer = scorer;
+    const int64_t at = now();
+    std::shared_ptr<const Trace> trace = committed.take(task.task.trace_id, task.task.raw);
+    if (!trace) {
+        auto parsed = parse_stored_trace(task.task.raw, at);
+        if (!parsed.ok()) {
+            write_final(task, Decision::failed,
+                        "the stored trace does not parse: " + parsed.status().message());
+            return;
+        }
+        trace = std::make_shared<const Trace>(std::move(parsed).value());
+    }
+    auto plain = render(rubric, *trace);
+    if (!plain.ok()) {
+        const bool missing = plain.status().code() == StatusCode::missing_input;
+        write_final(task, missing ? Decision::skipped_missing_input : Decision::failed,
+                    plain.status().message());
+        return;
+    }
+    const std::string system(judge_system_message());
+    for (size_t j : scorer_judges[scorer]) {
+        JudgeState& js = judges[j];
+        Slot s;
+        s.judge = j;
+        std::string prompt = *plain;
+        if (js.rt.redact.any()) {
+            auto r = render(rubric, redact_trace(*trace, js.rt.redact, setup.redactor));
+            if (!r.ok()) {
+                write_final(task, Decision::skipped_missing_input,
+                            r.status().message() + " (after PII redaction for judge '" +
+                                js.rt.transport.name + "')");
+                return;
+            }
+            prompt = std::move(r).value();
+        }
+        s.key = judge_cache_key(js.rt.transport, rubric, system, prompt);
+        const double in_tokens = static_cast<double>(system.size() + prompt.size()) / 4.0;
+        s.estimate = (in_tokens * js.rt.transport.price.input_per_mtok +
+                      js.rt.transport.max_tokens * js.rt.transport.price.output_per_mtok) /
+                     1e6;
+        s.request = JudgeRequest{system, std::move(prompt), task.task.trace_id};
+        s.rec = base_record(js, rubric, at);
+        task.slots.push_back(std::move(s));
+    }
+    // The cache first: a cached answer costs nothing, whatever the budget.
+    for (Slot& s : task.slots) {
+        JudgeState& js = judges[s.judge];
+        if (!js.rt.cache) {
+            continue;
+        }
+        auto hit = store->judge_cache_get(s.key);
+        if (!hit.ok()) {
+            judge_stage_log()->warn("trace {}: judge cache lookup failed: {}", task.task.trace_id,
+                                    hit.status().message());
+            continue;
+        }
+        if (!*hit) {
+            continue;
+        }
+        auto v = parse_reply(rubric, (*hit)->reply);
+        if (!v.ok()) {
+            continue;
+        }
+        s.done = true;
+        take_verdict(s, rubric, *v);
+        s.rec.input_tokens = (*hit)->input_tokens;
+        s.rec.output_tokens = (*hit)->output_tokens;
+        s.rec.cached = true;
+        std::lock_guard<std::mutex> lock(mu);
+        ++js.m.results["cached"];
+    }
+    // Budgets, for the calls still to make (summed per judge).
+    std::map<size_t, double> need;
+    for (const Slot& s : task.slots) {
+        if (!s.done && judges[s.judge].rt.daily_budget_usd > 0) {
+            need[s.judge] += s.estimate;
+        }
+    }
+    for (const auto& [j, cost] : need) {
+        JudgeState& js = judges[j];
+        refresh_day(js, at);
+        if (js.spent_today + js.reserved + cost > js.rt.daily_budget_usd) {
+            write_final(task, Decision::skipped_budget,
+                        "judge '" + js.rt.transport.name + "' reached its daily budget: " +
+                            money(js.spent_today) + " spent and " + money(js.reserved) +
+                            " in flight of " + money(js.rt.daily_budget_usd) + " on " + js.day +
+                            " (UTC); sampled traces are skipped until the next UTC day");
+            return;
+        }
+    }
+    const uint64_t id = next_task++;
+    size_t remaining = 0;
+    for (const Slot& s : task.slots) {
+        remaining += s.done ? 0 : 1;
+    }
+    task.remaining = remaining;
+    if (remaining == 0) {
+        finalize(task);
+        return;
+    }
+    auto [it, inserted] = tasks.emplace(id, std::move(task));
+    (void)inserted;
+    for (size_t i = 0; i < it->second.slots.size(); ++i) {
+        if (!it->second.slots[i].done) {
+            submit(id, i, it->second.slots[i]);
+        }
+    }
+}
+
+}  // namespace assay

@@ -1,0 +1,130 @@
+#pragma once
+// JudgeStage::Impl: the judge stage's state and its steps, private to the
+// stage's files: judge_stage.cpp (create, the claim loop, start/stop,
+// metrics), judge_stage_calls.cpp (a claimed task's prompts, cache hits,
+// budget check and calls) and judge_stage_outcome.cpp (replies, aggregation,
+// storing the outcome, tallies). The stage thread runs every step; `mu`
+// guards what other threads read (completions, counters, metrics).
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/clock.h"
+#include "judge/committed_traces.h"
+#include "judge/judge_stage.h"
+#include "judge/reply_parser.h"
+#include "judge/rubric.h"
+#include "llm/judge_client.h"
+#include "store/store.h"
+
+namespace assay {
+
+// The "judge" logger (the default logger before logging is set up).
+std::shared_ptr<spdlog::logger> judge_stage_log();
+
+struct JudgeStage::Impl {
+    CommittedTraces committed;
+    struct JudgeState {
+        JudgeRuntime rt;
+        std::unique_ptr<JudgeClient> client;
+        std::string disabled_reason;  // set when there is no client
+        std::string final_state;      // the client's state when stop() released it
+        std::string final_reason;
+        bool pause_logged = false;
+        std::string day;         // the UTC day spent_today is for
+        double spent_today = 0;  // stored spend of `day`, plus what this stage wrote
+        double reserved = 0;     // estimated cost of calls in flight
+        JudgeStageMetrics::Judge m;
+    };
+    struct Slot {
+        size_t judge = 0;
+        JudgeRequest request;
+        std::string key;
+        double estimate = 0;
+        int parse_tries = 0;
+        bool done = false;
+        bool keep_pending = false;
+        std::optional<JudgeVerdict> verdict;
+        JudgementRecord rec;
+        std::optional<JudgeCacheEntry> cache_entry;
+    };
+    struct Task {
+        PendingJudgeTask task;
+        size_t scorer = 0;
+        std::vector<Slot> slots;
+        size_t remaining = 0;
+    };
+    struct Completion {
+        uint64_t task = 0;
+        size_t slot = 0;
+        JudgeResult result;
+    };
+
+    JudgeStageSetup setup;
+    std::unique_ptr<Store> store;
+    std::vector<JudgeState> judges;
+    std::vector<std::vector<size_t>> scorer_judges;  // scorer index -> judge indexes
+    std::map<uint64_t, Task> tasks;                  // stage thread only
+    // Tasks whose outcome could not be stored: not taken again by this stage
+    // (they stay queued for the next run), so a failing store never makes
+    // the stage call a judge over and over for the same trace.
+    std::set<std::pair<size_t, std::string>> unwritable;
+    uint64_t next_task = 1;
+
+    mutable std::mutex mu;  // guards below and JudgeState::m / state strings
+    std::condition_variable cv;
+    std::condition_variable idle_cv;
+    std::vector<Completion> done;
+    bool stopping = false;
+    bool started = false;
+    uint64_t idle_request = 0;
+    uint64_t idle_seen = 0;
+    std::map<std::string, uint64_t> task_counts;
+    std::map<std::string, ScorerTally> by_scorer;
+    uint64_t in_flight = 0;
+    std::thread thread;
+    std::mutex clients_mu;  // guards client pointers against stop() for metrics()
+
+    int64_t now() const { return setup.clock_ms ? setup.clock_ms() : now_ms(); }
+
+    // "2026-11-22": the UTC day of `ms`, as judge_spend rows key it.
+    static std::string utc_day(int64_t ms);
+    // Takes a parsed reply into the slot; pass/fail is the rubric's
+    // threshold, never the judge's own words.
+    static void take_verdict(Slot& s, const Rubric& rubric, const JudgeVerdict& v);
+    // Adds one call's outcome and usage to the judge's metrics (takes mu).
+    void count_call(JudgeState& js, const std::string& outcome, const JudgeResult& r);
+
+    // judge_stage_calls.cpp
+    // Is this judge usable now? Logs a pause once.
+    bool available(JudgeState& js);
+    void refresh_day(JudgeState& js, int64_t at);
+    JudgementRecord base_record(const JudgeState& js, const Rubric& rubric, int64_t at) const;
+    void submit(uint64_t id, size_t slot_index, Slot& slot);
+    // Takes one queued task: decisions that need no call are stored at once.
+    void start_task(PendingJudgeTask pt, size_t scorer);
+
+    // judge_stage_outcome.cpp
+    void count_task(size_t scorer, const std::optional<ScoreRow>& row);
+    void write_final(Task& task, Decision decision, const std::string& reason);
+    // Every slot is done: aggregate and store.
+    void finalize(Task& task);
+    void complete(Completion c);
+
+    // judge_stage.cpp
+    // Reads runnable tasks and starts them; true if any was taken.
+    bool poll();
+    void run();
+};
+
+}  // namespace assay

@@ -1,0 +1,43 @@
+#include "review/http_reply.h"
+
+#include <httplib.h>
+
+namespace assay::review {
+
+using nlohmann::json;
+
+namespace {
+
+template <typename Json>
+void send_body(httplib::Response& res, const Json& j, int status) {
+    res.status = status;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(j.dump(-1, ' ', false, Json::error_handler_t::replace),
+                    "application/json; charset=utf-8");
+}
+
+}  // namespace
+
+void send_json(httplib::Response& res, const json& j, int status) { send_body(res, j, status); }
+
+void send_json(httplib::Response& res, const nlohmann::ordered_json& j, int status) {
+    send_body(res, j, status);
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message) {
+    send_json(res, json{{"error", message}}, status);
+}
+
+int http_status(const Status& s) {
+    switch (s.code()) {
+        case StatusCode::not_found:
+            return 404;
+        case StatusCode::invalid_argument:
+        case StatusCode::limit_exceeded:
+            return 400;
+        default:
+            return 500;
+    }
+}
+
+}  // namespace assay::review
