@@ -10,9 +10,22 @@ import time
 from e2e_common import run
 from scorer_configs import scorers_block
 
-CONFIG = "store: {sqlite: review.db}\n" + scorers_block("json", "refusal", "length", "pii")
+# `helpfulness` is a judge scorer whose judge is disabled (its key variable is
+# never set): its sampled traces stay pending, none is scored.
+UNSET_KEY = "ASSAY_REVIEW_E2E_UNSET_KEY"
+CONFIG = ("store: {sqlite: review.db}\n"
+          "judges:\n"
+          "  - {name: primary, provider: openai, base_url: \"http://127.0.0.1:9/v1\", model: m,\n"
+          "     api_key_env: " + UNSET_KEY + "}\n" +
+          scorers_block("json", "refusal", "length", "pii") +
+          "  - {name: helpfulness, type: judge, rubric: RUBRIC, judges: [primary], sample_rate: 0.1}\n")
 
 XSS_ID = "tr_xss_review"
+# A JSON output, input and metadata whose keys are not in alphabetical order:
+# reviewers must see them as produced.
+ORDER_ID = "tr_key_order"
+ORDER_OUTPUT = '{"zeta": 1, "alpha": {"yellow": 2, "blue": 3}, "middle": [1, 2]}'
+
 XSS_OUTPUT = ("I'm sorry, but I can't help with that. <script>alert(1)</script> "
               "<img src=x onerror=\"window.__xss=1;alert(2)\"> "
               "<a href=\"javascript:alert(3)\">click me</a>")
@@ -30,7 +43,10 @@ def hostile_traces():
                input=[{"role": "system", "content": "<b>system</b> prompt"},
                       {"role": "user", "content": "<img src=x onerror=alert(4)> please help"}],
                output=XSS_OUTPUT, context=["<script>alert(5)</script> doc one"])
-    return [xss]
+    order = dict(base, trace_id=ORDER_ID, input={"role": "user", "content": "Extract the invoice as JSON"},
+                 output=ORDER_OUTPUT,
+                 metadata=dict(base["metadata"], expected_format="json", zz_first="1", aa_second="2"))
+    return [xss, order]
 
 
 def make_store(assay, source, tmp):
@@ -41,9 +57,11 @@ def make_store(assay, source, tmp):
             out.write(json.dumps(t) + "\n")
     cfg = os.path.join(tmp, "assay.yaml")
     with open(cfg, "w") as f:
-        f.write(CONFIG)
+        f.write(CONFIG.replace("RUBRIC", os.path.join(os.path.abspath(source), "rubrics", "helpfulness.yaml")))
     db = os.path.join(tmp, "review.db")
-    r = run([assay, "score", "--config", cfg, "--db", db, "--in", traces, "--format", "json"])
+    env = {k: v for k, v in os.environ.items() if k != UNSET_KEY}
+    r = run([assay, "score", "--config", cfg, "--db", db, "--in", traces, "--format", "json", "--no-wait-judges"],
+            env=env)
     if r.returncode != 0:
         raise RuntimeError("assay score failed: " + r.stderr[-500:])
     return db

@@ -55,6 +55,120 @@ def csrf_cookie(port):
     return ""
 
 
+def key_order_checks(a, p, db, tmp, good):
+    """Trace content keeps the key order it was produced with: trace page API,
+    assay trace, assay export and the export API (never sorted)."""
+    oid = review_fixture.ORDER_ID
+
+    def ordered(keys, *names):
+        return all(n in keys for n in names) and [k for k in keys if k in names] == list(names)
+
+    st, t = get_json(p, "/api/trace?id=" + oid)
+    pretty = (t or {}).get("output", {}).get("pretty_json") or ""
+    shown = json.loads(pretty) if pretty else {}
+    check(st == 200 and ordered(list(shown), "zeta", "alpha", "middle") and ordered(list(shown["alpha"]), "yellow", "blue"),
+          "key order kept: the trace page's JSON output: %r" % pretty[:90])
+    check(ordered(list(t["metadata"]), "feature", "zz_first", "aa_second"),
+          "key order kept: the trace page's metadata: %s" % list(t["metadata"]))
+    r = run([a.assay, "trace", "--db", db, oid, "--format", "json"])
+    tj = json.loads(r.stdout) if r.returncode == 0 else {}
+    tr = tj.get("trace", {})
+    written = [t for t in review_fixture.hostile_traces() if t["trace_id"] == oid][0]
+    check(list(tr) == list(written) and
+          ordered(list(tr.get("metadata", {})), "feature", "zz_first", "aa_second") and
+          list(tr.get("input", {})) == ["role", "content"],
+          "key order kept: assay trace --format json: %s" % list(tr))
+    out = os.path.join(tmp, "order.jsonl")
+    r = run([a.assay, "export", "--db", db, "--scorer", "json", "--trace", oid, "--out", out])
+    case = json.loads(open(out).readline()) if r.returncode == 0 else {}
+    check(list(case.get("input", {})) == ["role", "content"] and
+          ordered(list(case.get("metadata", {})), "feature", "zz_first", "aa_second"),
+          "key order kept: assay export: %s" % case.get("metadata"))
+    st, h, raw = request(p, "POST", "/api/export", {"scorer": "json", "trace_ids": [oid]}, good)
+    case = json.loads(raw.decode().splitlines()[0]) if st == 200 else {}
+    check(list(case.get("input", {})) == ["role", "content"] and
+          ordered(list(case.get("metadata", {})), "feature", "zz_first", "aa_second"),
+          "key order kept: the export API")
+
+
+def scorer_without_scores_checks(p, con):
+    """A judge scorer whose judge is disabled has nothing scored: the API says
+    so, with its pending count, instead of an unexplained empty list."""
+    st, sc = get_json(p, "/api/scorers")
+    pending = con.execute("SELECT count(*) FROM judge_queue").fetchone()[0]
+    h = [s for s in sc if s["scorer"] == "helpfulness"]
+    check(pending > 0 and h and h[0]["scored"] is False and h[0]["pending"] == pending,
+          "judge scorer: not scored, %d pending (%s)" % (pending, h[:1]))
+    why = (h[0]["why_none"] or "") if h else ""
+    check("%d traces are waiting for its LLM judge" % pending in why and "disabled or not configured" in why,
+          "judge scorer: why nothing is scored: " + why)
+    check(all(s["scored"] is True and s["why_none"] is None for s in sc if s["scorer"] in ("refusal", "length")),
+          "code scorers: scored, nothing to explain")
+
+
+def calibration_queue_checks(a, p, db, con, good):
+    """Issue 16: 25 bottom-list labels (all failures) give the precision of the
+    flagged failures and no kappa (it is not defined), never "kappa 0.000";
+    the calibration queue samples both verdicts at random and its labels give
+    agreement with a Wilson interval and a defined kappa."""
+    _, bottom = get_json(p, "/api/bottom?scorer=refusal&passed=false&labelled=false&limit=25")
+    rows = bottom["rows"]
+    check(len(rows) == 25, "25 unlabelled failures to label (%d)" % len(rows))
+    for i, r in enumerate(rows):
+        request(p, "POST", "/api/labels", {"trace_id": r["trace_id"], "scorer": "refusal", "reviewer": "e2e-bottom",
+                                           "verdict": "agree" if i < 19 else "disagree"}, good)
+    r = run([a.assay, "calibrate", "--db", db, "--scorer", "refusal", "--format", "json"])
+    v = json.loads(r.stdout)["versions"][0] if r.stdout.strip().startswith("{") else {}
+    pf = v.get("pass_fail") or {}
+    check(pf.get("kappa") is None and "the scorer said 'fail' on every labelled trace" in (pf.get("kappa_not_defined") or ""),
+          "bottom labels: kappa not defined, and why: %s" % pf.get("kappa_not_defined"))
+    prec = v.get("precision_of_failures") or {}
+    agree = con.execute("SELECT count(*) FROM labels l JOIN scorer_versions v ON v.id = l.scorer_version "
+                        "JOIN scores s ON s.trace = l.trace AND s.scorer_version = l.scorer_version "
+                        "WHERE v.scorer = 'refusal' AND l.verdict = 'agree' AND s.passed = 0").fetchone()[0]
+    check(prec.get("labels") == 26 and prec.get("agree") == agree and prec.get("ci95") and
+          prec["ci95"][0] < prec["rate"] < prec["ci95"][1],
+          "bottom labels: precision of flagged failures with a Wilson interval: %s" % prec)
+    check(v.get("agreement", {}).get("value") is None and "calibration queue" in v["agreement"]["not_measured"],
+          "bottom labels: agreement not measured, and why")
+    r = run([a.assay, "calibrate", "--db", db, "--scorer", "refusal"])
+    check("kappa 0.000" not in r.stdout and "kappa not defined" in r.stdout and
+          "the precision of the failures it flags" in r.stdout and "agreement: not measured" in r.stdout,
+          "calibrate table says which numbers hold and why not:\n" + r.stdout)
+
+    st, q = get_json(p, "/api/calibration/queue?scorer=refusal&n=6")
+    items = (q or {}).get("traces", [])
+    check(st == 200 and [i["verdict"] for i in items] == ["fail", "pass"] * 3,
+          "queue: 6 traces alternating between the verdicts: %s" % [i["verdict"] for i in items])
+    for i in items:
+        passed, labels = con.execute(
+            "SELECT s.passed, (SELECT count(*) FROM labels l JOIN traces t ON t.id = l.trace WHERE t.trace_id = ?) "
+            "FROM scores_view s WHERE s.trace_id = ? AND s.scorer = 'refusal'", (i["trace_id"], i["trace_id"])).fetchone()
+        check(labels == 0 and passed == (1 if i["verdict"] == "pass" else 0),
+              "queue trace %s: unlabelled, scorer said %s" % (i["trace_id"], i["verdict"]))
+    st, _, _ = request(p, "POST", "/api/labels", {"trace_id": items[0]["trace_id"], "scorer": "refusal",
+                                                  "reviewer": "e2e", "verdict": "agree", "source": "bogus"}, good)
+    check(st == 400, "label with an unknown source: 400")
+    for i in items:
+        st, _, _ = request(p, "POST", "/api/labels", {"trace_id": i["trace_id"], "scorer": "refusal", "reviewer": "e2e-q",
+                                                      "verdict": "agree", "source": "calibration"}, good)
+        check(st == 201, "queue label stored")
+    check(con.execute("SELECT count(*) FROM labels WHERE source = 'calibration'").fetchone()[0] == 6,
+          "queue labels stored with source calibration")
+    st, capi = get_json(p, "/api/calibration?scorer=refusal")
+    v = capi["versions"][0]
+    ag = v["agreement"]
+    check(v["queue_labels"] == 6 and abs((ag["value"] or 0) - 1.0) < 1e-9 and ag["ci95"] and ag["ci95"][0] < 0.9,
+          "queue labels: agreement with a Wilson interval: %s" % ag)
+    check(v["pass_fail"]["kappa"] is not None, "queue labels: kappa defined (%s)" % v["pass_fail"]["kappa"])
+    r = run([a.assay, "calibrate", "--db", db, "--scorer", "refusal", "--queue", "4", "--seed", "3"])
+    lines = [l for l in r.stdout.splitlines() if l.strip().startswith("tr_")]
+    check(r.returncode == 0 and "calibration queue of refusal" in r.stdout and len(lines) == 4,
+          "assay calibrate --queue 4:\n" + r.stdout)
+    r2 = run([a.assay, "calibrate", "--db", db, "--scorer", "refusal", "--queue", "4", "--seed", "3"])
+    check(r2.stdout == r.stdout, "assay calibrate --queue --seed is reproducible")
+
+
 def main():
     ap = arguments()
     a = ap.parse_args()
@@ -138,7 +252,8 @@ def main():
             check(t["context"] == ["<script>alert(5)</script> doc one"], "context docs")
             check(t["usage"]["input_tokens"] == 10 and t["latency_ms"] == 321.0, "usage and latency")
             decs = {d["scorer"]: d for d in t["decisions"]}
-            check(set(decs) == {"json", "refusal", "length", "pii"}, "a decision per scorer: %s" % sorted(decs))
+            check(set(decs) == {"json", "refusal", "length", "pii", "helpfulness"},
+                  "a decision per scorer: %s" % sorted(decs))
             check(decs["json"]["decision"] == "filtered_out" and decs["json"]["reason"], "why json did not run: " +
                   decs["json"]["reason"])
             check(decs["refusal"]["passed"] is False and decs["refusal"]["explanation"], "refusal score + explanation")
@@ -182,7 +297,7 @@ def main():
             _, unl = get_json(p, "/api/bottom?scorer=refusal&labelled=false&limit=1")
             check(unl["total"] == want_total - 2 and unl["rows"][0]["trace_id"] not in (rows[0][0], rows[1][0]),
                   "next unlabelled bottom trace")
-            check(con.execute("SELECT count(*) FROM traces").fetchone()[0] == 2001, "trace data untouched")
+            check(con.execute("SELECT count(*) FROM traces").fetchone()[0] == 2002, "trace data untouched")
 
             # --- export from the API (selected traces) and the CLI (bottom N)
             st, h, raw = request(p, "POST", "/api/export",
@@ -218,6 +333,10 @@ def main():
             check(st == 200 and tr["series"] and all(s["points"] and all("ma7" in pt for pt in s["points"])
                                                      for s in tr["series"]),
                   "trends API")
+
+            key_order_checks(a, p, db, tmp, good)
+            scorer_without_scores_checks(p, con)
+            calibration_queue_checks(a, p, db, con, good)
         finally:
             rc = srv.stop()
             check(rc == 0, "server stops cleanly on SIGTERM (rc=%s)" % rc)

@@ -5,8 +5,10 @@
 #include <random>
 
 #include "config/config.h"
+#include "core/time_format.h"
 #include "monitor/alert_manager.h"
 #include "monitor/quality_metrics.h"
+#include "monitor/report.h"
 #include "monitor/rule_eval.h"
 #include "store/aggregate_store.h"
 #include "store/alert_store.h"
@@ -62,6 +64,22 @@ public:
         sc->bind_int(5, passed ? 1 : 0);
         REQUIRE(m_c->run(*sc, "insert scores").ok());
     }
+    // One trace of `feature` whose scores all wait for a judge (decision 4 =
+    // pending): seen, never scored.
+    void add_pending(int64_t ts, const std::string& feature) {
+        const std::string id = "tr" + std::to_string(m_n++);
+        REQUIRE(
+            m_c->exec("INSERT INTO traces (trace_id, ts_ms, received_ms, feature, tenant, user_id, "
+                      "prompt_version, "
+                      "raw) VALUES ('" +
+                      id + "', " + std::to_string(ts) + ", 0, '" + feature +
+                      "', 't1', 'u1', 'v1', '{}');"
+                      "INSERT INTO scores (trace, scorer_version, decision, value, passed, at_ms) "
+                      "SELECT id, v, 4, NULL, NULL, 1 FROM traces, (SELECT 1 AS v UNION SELECT 2) "
+                      "WHERE trace_id = '" +
+                      id + "'")
+                .ok());
+    }
     int64_t scalar(const std::string& sql) {
         auto st = m_c->prepare(sql);
         REQUIRE(st.ok());
@@ -92,6 +110,16 @@ void traffic(Fixture& f, int from_day, int to_day, int per_day, double mean, dou
     }
 }
 
+// A day of `chat` traffic plus one trace of feature "queued" whose scores all
+// wait for a judge (seen, never scored); the aggregates refreshed.
+std::unique_ptr<AggregateStore> chat_and_queued(Fixture& f, int per_day) {
+    traffic(f, 0, 1, per_day, 4.0, 0.9, "chat", "v1", 3);
+    f.add_pending(k_t0 + 3600000, "queued");
+    auto agg = open_aggregate_store(f.path()).value();
+    REQUIRE(agg->refresh().ok());
+    return agg;
+}
+
 AlertRule drop_rule() {
     AlertRule r;
     r.name = "quality-drop";
@@ -100,6 +128,19 @@ AlertRule drop_rule() {
     r.by = "feature";
     r.window_ms = 7 * k_day;
     r.drop = 0.5;
+    r.min_count = 50;
+    return r;
+}
+
+// json's pass rate per feature over a day, below 0.9 with at least 50 traces.
+AlertRule json_rate_rule() {
+    AlertRule r;
+    r.name = "json-broken";
+    r.kind = RuleKind::pass_rate_below;
+    r.scorer = "json";
+    r.by = "feature";
+    r.window_ms = k_day;
+    r.below = 0.9;
     r.min_count = 50;
     return r;
 }
@@ -165,9 +206,9 @@ TEST_CASE("monitor rules: score_drop fires on a real drop, not on noise or on to
     }
     CHECK(by["feature=chat"].state == FindingState::firing);
     CHECK(by["feature=chat"].count == 140);
-    CHECK(by["feature=chat"].baseline - by["feature=chat"].value ==
+    CHECK(*by["feature=chat"].baseline - *by["feature=chat"].value ==
           doctest::Approx(1.0).epsilon(0.15));
-    CHECK(by["feature=chat"].p_value < 0.01);
+    CHECK(*by["feature=chat"].p_value < 0.01);
     CHECK(by["feature=search"].state == FindingState::ok);
     CHECK(by["feature=rare"].state == FindingState::insufficient);
 
@@ -191,14 +232,7 @@ TEST_CASE("monitor rules: pass_rate_below and prompt_version_worse") {
     Fixture f;
     traffic(f, 0, 1, 200, 4.0, 0.80, "extract", "v3", 7);
     traffic(f, 0, 1, 200, 4.0, 0.97, "chat", "v1", 8);
-    AlertRule r;
-    r.name = "json-broken";
-    r.kind = RuleKind::pass_rate_below;
-    r.scorer = "json";
-    r.by = "feature";
-    r.window_ms = k_day;
-    r.below = 0.9;
-    r.min_count = 50;
+    AlertRule r = json_rate_rule();
     auto agg = open_aggregate_store(f.path()).value();
     REQUIRE(agg->refresh().ok());
     auto fs = evaluate_rule(r, *agg, k_t0 + k_day).value();
@@ -228,6 +262,112 @@ TEST_CASE("monitor rules: pass_rate_below and prompt_version_worse") {
     CHECK(ps[0].state == FindingState::firing);
     CHECK(ps[1].group_key == "feature=search prompt_version=v3");
     CHECK(ps[1].state == FindingState::ok);
+}
+
+TEST_CASE(
+    "monitor rules: empty groups show n/a, not invented numbers (no pass rate 0.000, mean 0.000 or "
+    "p=1 for n=0)") {
+    Fixture f;
+    auto agg = chat_and_queued(f, 60);
+    AlertRule rate = json_rate_rule();
+    std::map<std::string, Finding> by;
+    auto rate_findings = evaluate_rule(rate, *agg, k_t0 + k_day).value();
+    for (auto& x : rate_findings) {
+        by[x.group_key] = x;
+    }
+    REQUIRE(by.count("feature=queued"));
+    const Finding& q = by["feature=queued"];
+    CHECK(q.count == 0);
+    CHECK_FALSE(q.value);
+    CHECK_FALSE(q.p_value);
+    CHECK(q.state == FindingState::insufficient);
+    CHECK(q.message.find("pass rate n/a") != std::string::npos);
+    CHECK(q.message.find("p=n/a") != std::string::npos);
+    CHECK(q.message.find("0.000") == std::string::npos);
+    CHECK(by["feature=chat"].value);  // measured groups keep their figures
+    CHECK(by["feature=chat"].p_value);
+
+    AlertRule drop = drop_rule();
+    drop.window_ms = k_day;
+    by.clear();
+    auto drop_findings = evaluate_rule(drop, *agg, k_t0 + k_day).value();
+    for (auto& x : drop_findings) {
+        by[x.group_key] = x;
+    }
+    REQUIRE(by.count("feature=queued"));
+    CHECK_FALSE(by["feature=queued"].value);
+    CHECK_FALSE(by["feature=queued"].baseline);  // no previous window at all
+    CHECK(by["feature=queued"].message.find("mean n/a") != std::string::npos);
+    CHECK(by["feature=queued"].message.find("0.000") == std::string::npos);
+}
+
+TEST_CASE(
+    "monitor report: a group with nothing scored shows n/a for its mean (null in JSON), not "
+    "0.000") {
+    Fixture f;
+    auto agg = chat_and_queued(f, 20);
+    ReportOptions o;
+    o.now_ms = k_t0 + k_day;
+    o.period_ms = k_day;
+    o.by = "feature";
+    auto r = build_report(*agg, o).value();
+    CHECK(empty_period_hint(r).empty());
+    std::string queued_line;
+    std::string table = render_report(r, "table");
+    for (size_t at = 0, end = 0; at < table.size(); at = end + 1) {
+        end = table.find('\n', at);
+        std::string line = table.substr(at, end - at);
+        if (line.find("quality") != std::string::npos && line.find("queued") != std::string::npos) {
+            queued_line = line;
+        }
+    }
+    REQUIRE_FALSE(queued_line.empty());
+    CHECK(queued_line.find("n/a") != std::string::npos);
+    CHECK(queued_line.find("0.000") == std::string::npos);
+    auto j = nlohmann::json::parse(render_report(r, "json"));
+    bool seen = false;
+    for (const auto& row : j["rows"]) {
+        if (row["group"] == "queued" && row["scorer"] == "quality") {
+            seen = true;
+            CHECK(row["count"] == 0);
+            CHECK(row["mean"].is_null());
+            CHECK(row["pass_rate"].is_null());
+        }
+    }
+    CHECK(seen);
+}
+
+TEST_CASE("monitor report: an empty period names the range it read and where the store's data is") {
+    Fixture f;
+    traffic(f, 0, 2, 10, 4.0, 0.9, "chat", "v1", 3);  // 2026-11-01 and 2026-11-02
+    auto agg = open_aggregate_store(f.path()).value();
+    REQUIRE(agg->refresh().ok());
+    ReportOptions o;
+    o.now_ms = k_t0 + 30 * k_day;  // a week of 2026-11-24 .. 2026-12-01: nothing there
+    auto r = build_report(*agg, o).value();
+    const std::string hint = empty_period_hint(r);
+    CHECK(hint.find("no scored traces in 2026-11-24T00:00:00.000Z .. 2026-12-01T00:00:00.000Z") !=
+          std::string::npos);
+    CHECK(hint.find("the store holds traces from 2026-11-01T00:00:00.000Z to 2026-11-02T") !=
+          std::string::npos);
+    CHECK(hint.find("--since 2d") != std::string::npos);
+    CHECK(render_report(r, "table").find(hint) != std::string::npos);
+    auto j = nlohmann::json::parse(render_report(r, "json"));
+    CHECK(j["note"] == hint);
+    CHECK(j["data_range"]["from"] == "2026-11-01T00:00:00.000Z");
+    // The suggested flags do report on the data.
+    const std::string now = hint.substr(hint.find("--now ") + 6, 24);
+    o.now_ms = parse_rfc3339_ms(now).value();
+    o.period_ms = 2 * k_day;
+    auto again = build_report(*agg, o).value();
+    CHECK_FALSE(again.rows.empty());
+    CHECK(empty_period_hint(again).empty());
+    // An empty store says so.
+    Fixture empty;
+    auto none = open_aggregate_store(empty.path()).value();
+    REQUIRE(none->refresh().ok());
+    auto e = build_report(*none, o).value();
+    CHECK(empty_period_hint(e).find("the store holds no scored traces yet") != std::string::npos);
 }
 
 TEST_CASE(

@@ -5,6 +5,7 @@
 
 #include "review/agreement.h"
 #include "review/calibration.h"
+#include "review/dataset_export.h"
 #include "review/trends.h"
 
 using namespace assay;
@@ -122,7 +123,7 @@ TEST_CASE("review: calibration turns labels into pairs per version and warns") {
     CalibrationOptions opts;
     opts.min_kappa = 0.6;
     opts.min_labels = 5;
-    auto cs = calibrate(ps, opts);
+    auto cs = calibrate(ps, {}, opts);
     REQUIRE(cs.size() == 2);
     const auto& v1 = cs[0];
     CHECK(v1.version == "v1");
@@ -146,6 +147,99 @@ TEST_CASE("review: calibration turns labels into pairs per version and warns") {
     auto j = to_json(v1);
     CHECK(j["pass_fail"]["confusion"]["counts"][1][1] == 3);
     CHECK(to_table(v1).find("WARNING") != std::string::npos);
+}
+
+TEST_CASE("review: Wilson interval, by hand (5 of 10: 0.2366-0.7634; 19 of 25: 0.5657-0.8850)") {
+    auto a = wilson_interval(0.5, 10);
+    CHECK(a.lo == doctest::Approx(0.236593).epsilon(1e-5));
+    CHECK(a.hi == doctest::Approx(0.763407).epsilon(1e-5));
+    auto b = wilson_interval(0.76, 25);
+    CHECK(b.lo == doctest::Approx(0.565703).epsilon(1e-5));
+    CHECK(b.hi == doctest::Approx(0.885037).epsilon(1e-5));
+    auto all = wilson_interval(1.0, 3);  // never above 1
+    CHECK(all.hi == doctest::Approx(1.0));
+    CHECK(all.lo > 0.4);
+}
+
+TEST_CASE(
+    "review: calibration on bottom-list labels: precision of flagged failures, kappa not defined "
+    "(not 0.000)") {
+    // The 25 bottom traces of a scorer: all failures; reviewers confirm 19.
+    std::vector<CalibrationPair> ps;
+    for (int i = 0; i < 25; ++i) {
+        ps.push_back(pair("v1", 0, false, "refusal", i < 19 ? "agree" : "disagree"));
+    }
+    std::vector<VersionStrata> strata = {{"v1", {{"fail", 100, 0}, {"pass", 900, 0}}}};
+    CalibrationOptions opts;
+    auto cs = calibrate(ps, strata, opts);
+    REQUIRE(cs.size() == 1);
+    const auto& c = cs[0];
+    REQUIRE(c.pass_fail);
+    CHECK_FALSE(c.pass_fail->kappa);  // it was 0.000 ("do not trust this scorer") before
+    CHECK(c.pass_fail->not_defined.find("the scorer said 'fail' on every labelled trace") !=
+          std::string::npos);
+    const VerdictAgreement* f = c.failures();
+    REQUIRE(f);
+    CHECK(f->scored == 100);
+    CHECK(f->share == doctest::Approx(0.1));
+    CHECK(f->all.agree == 19);
+    CHECK(f->all.labels == 25);
+    CHECK(*f->all.rate == doctest::Approx(0.76));
+    CHECK(f->all.ci95->lo == doctest::Approx(0.565703).epsilon(1e-5));
+    CHECK_FALSE(c.agreement.value);  // no random labels: not measured, and says why
+    CHECK(c.agreement.not_measured.find("calibration queue") != std::string::npos);
+    REQUIRE(c.warnings.size() == 1);
+    CHECK(c.warnings[0].find("kappa is not defined") != std::string::npos);
+    const std::string table = to_table(c);
+    CHECK(table.find("kappa 0.000") == std::string::npos);
+    CHECK(table.find("agreement: not measured") != std::string::npos);
+    CHECK(table.find(
+              "reviewers agreed on 19 of 25 labels = 0.760 (95% CI 0.566-0.885): the precision") !=
+          std::string::npos);
+    auto j = to_json(c);
+    CHECK(j["pass_fail"]["kappa"].is_null());
+    CHECK(j["agreement"]["value"].is_null());
+    CHECK(j["precision_of_failures"]["rate"] == doctest::Approx(0.76));
+}
+
+TEST_CASE(
+    "review: calibration-queue labels give agreement weighted by verdict share, with a Wilson "
+    "interval") {
+    std::vector<CalibrationPair> ps;
+    auto queued = [&](bool passed, bool agree) {
+        auto p = pair("v1", passed ? 1 : 0, passed, "", agree ? "agree" : "disagree");
+        p.human.source = "calibration";
+        ps.push_back(p);
+    };
+    for (int i = 0; i < 10; ++i) {
+        queued(false, i < 8);  // fail: 8 of 10 confirmed
+        queued(true, i < 9);   // pass: 9 of 10 confirmed
+    }
+    ps.push_back(pair("v1", 0, false, "", "agree"));  // a bottom-list label: precision only
+    std::vector<VersionStrata> strata = {{"v1", {{"fail", 100, 0}, {"pass", 900, 0}}}};
+    CalibrationOptions opts;
+    opts.min_labels = 5;
+    auto cs = calibrate(ps, strata, opts);
+    REQUIRE(cs.size() == 1);
+    const auto& c = cs[0];
+    CHECK(c.labels == 21);
+    CHECK(c.queue_labels == 20);
+    // 0.1 * 0.8 + 0.9 * 0.9; effective n = 1 / (0.01/10 + 0.81/10)
+    REQUIRE(c.agreement.value);
+    CHECK(*c.agreement.value == doctest::Approx(0.89));
+    CHECK(c.agreement.effective_labels == doctest::Approx(12.195122));
+    CHECK(c.agreement.ci95->lo == doctest::Approx(0.617193).epsilon(1e-4));
+    CHECK(c.agreement.ci95->hi == doctest::Approx(0.975963).epsilon(1e-4));
+    CHECK(c.failures()->all.labels == 11);
+    CHECK(c.failures()->queue.labels == 10);
+    REQUIRE(c.pass_fail);
+    REQUIRE(c.pass_fail->kappa);  // both verdicts on both sides: defined
+    // Only one verdict sampled by the queue: agreement not measured, and says which is missing.
+    std::vector<CalibrationPair> only_fail(ps.begin(), ps.begin() + 1);
+    only_fail[0].human.source = "calibration";
+    auto one = calibrate(only_fail, strata, opts);
+    CHECK_FALSE(one[0].agreement.value);
+    CHECK(one[0].agreement.not_measured.find("where the scorer said pass") != std::string::npos);
 }
 
 TEST_CASE("review: trends compute a 7-day moving average over calendar days") {
@@ -190,4 +284,25 @@ TEST_CASE("review: output pretty-printed only when it is a JSON object or array"
     auto bad = review::trace_json(d);
     CHECK(bad.contains("parse_error"));
     CHECK(bad["raw"] == "not json");
+}
+
+TEST_CASE(
+    "review: key order kept: the trace view, its metadata and the exported case show JSON as "
+    "produced") {
+    // The model wrote "zeta" before "alpha"; a sorted dump would swap them.
+    TraceDetail d;
+    d.trace_id = "x";
+    d.raw =
+        R"({"trace_id":"x","input":{"zeta":1,"alpha":2},"output":"{\"zeta\":1,\"alpha\":{\"y\":2,\"b\":3}}",)"
+        R"("metadata":{"feature":"f","zz_extra":1,"aa_extra":2}})";
+    auto j = review::trace_json(d);
+    CHECK(j["output"]["pretty_json"] ==
+          "{\n  \"zeta\": 1,\n  \"alpha\": {\n    \"y\": 2,\n    \"b\": 3\n  }\n}");
+    std::string text = j.dump();
+    CHECK(text.find("\"zz_extra\"") < text.find("\"aa_extra\""));
+    auto c = review::build_case(d, "refusal", "1");
+    REQUIRE(c.ok());
+    std::string line = c->dump();
+    CHECK(line.find("\"zeta\"") < line.find("\"alpha\""));
+    CHECK(line.find("\"zz_extra\"") < line.find("\"aa_extra\""));
 }

@@ -3,10 +3,16 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <map>
+#include <random>
+#include <set>
+
 #include "core/time_format.h"
 #include "core/trace_json.h"
 #include "review/access.h"
+#include "review/calibration_queue.h"
 #include "review/dataset_export.h"
+#include "review/views.h"
 #include "sql_value.h"
 #include "store/review_store.h"
 #include "store/sqlite/store.h"
@@ -166,6 +172,109 @@ TEST_CASE(
 
     // only labels were written: trace data unchanged
     CHECK(assay::testing::sql_value(path, "SELECT count(*) FROM labels") == 2);
+}
+
+TEST_CASE(
+    "review calibration queue: random unlabelled traces, alternating between the scorer's "
+    "verdicts") {
+    TempDir dir;
+    auto path = make_store(dir);  // refusal: t00..t04 fail, t05..t19 pass
+    auto rs = open_sqlite_review_store(path);
+    REQUIRE(rs.ok());
+    auto& store = **rs;
+    REQUIRE(store.add_label({"t00", "refusal", "", "ana", "agree", std::nullopt, "", 1})
+                .ok());  // bottom list
+    auto strata = store.verdict_strata("refusal", "", true);
+    REQUIRE(strata.ok());
+    CHECK(strata->version == "1.aaaa");
+    REQUIRE(strata->strata.size() == 2);
+    CHECK(strata->strata[0].verdict == "fail");
+    CHECK(strata->strata[0].scored == 5);
+    CHECK(strata->strata[0].unlabelled == 4);
+    CHECK(strata->strata[1].verdict == "pass");
+    CHECK(strata->strata[1].scored == 15);
+    CHECK(strata->strata[1].unlabelled == 15);
+    CHECK(*store.unlabelled_trace("refusal", "", "fail", 0) == std::optional<std::string>("t01"));
+    CHECK_FALSE(*store.unlabelled_trace("refusal", "", "fail", 4));
+    CHECK(store.unlabelled_trace("refusal", "", "maybe", 0).status().code() ==
+          StatusCode::invalid_argument);
+
+    std::mt19937_64 rng(7);
+    auto q = review::sample_calibration_queue(store, "refusal", "", 6, rng);
+    REQUIRE(q.ok());
+    REQUIRE(q->items.size() == 6);
+    std::set<std::string> ids;
+    for (size_t i = 0; i < q->items.size(); ++i) {
+        const auto& it = q->items[i];
+        CHECK(it.verdict == (i % 2 == 0 ? "fail" : "pass"));  // alternates, failures first on a tie
+        const int n = std::stoi(it.trace_id.substr(1));
+        CHECK((n < 5) == (it.verdict == "fail"));  // the scorer's verdict of that trace
+        CHECK(it.trace_id != "t00");               // never a labelled trace
+        ids.insert(it.trace_id);
+    }
+    CHECK(ids.size() == 6);
+    // Labels from the queue keep their source, and steer the next pick to the verdict with fewer.
+    NewLabel from_queue{q->items[0].trace_id, "refusal", "", "bo", "agree", std::nullopt, "", 2};
+    from_queue.source = "calibration";
+    REQUIRE(store.add_label(from_queue).ok());
+    from_queue.trace_id = q->items[2].trace_id;
+    REQUIRE(store.add_label(from_queue).ok());
+    from_queue.source = "elsewhere";
+    CHECK(store.add_label(from_queue).status().code() == StatusCode::invalid_argument);
+    auto next = review::sample_calibration_queue(store, "refusal", "", 1, rng);
+    REQUIRE(next.ok());
+    REQUIRE(next->items.size() == 1);
+    CHECK(next->items[0].verdict == "pass");
+    CHECK(next->strata[0].queue_labels == 2);
+    auto pairs = store.calibration_pairs("refusal", "");
+    REQUIRE(pairs->size() == 3);
+    CHECK((*pairs)[0].human.source == "review");
+    CHECK((*pairs)[1].human.source == "calibration");
+    CHECK(store.trace(q->items[0].trace_id)->labels[0].source == "calibration");
+    // Asking for more than there is: every unlabelled trace once, then it stops.
+    auto all = review::sample_calibration_queue(store, "refusal", "", 100, rng);
+    REQUIRE(all.ok());
+    CHECK(all->items.size() == 17);
+    CHECK(review::sample_calibration_queue(store, "nope", "", 1, rng).status().code() ==
+          StatusCode::not_found);
+}
+
+TEST_CASE("review store: a scorer without scores says why: its judge's pending work") {
+    TempDir dir;
+    auto path = make_store(dir);
+    {
+        auto s = SqliteStore::open({path});
+        REQUIRE(s.ok());
+        REQUIRE((*s)->register_scorers({{"helpfulness", "1.cccc", "judge", "{}"}}).ok());
+    }
+    REQUIRE(assay::testing::sql_value(
+                path, "SELECT count(*) FROM scorer_versions WHERE scorer = 'helpfulness'") == 1);
+    auto rs = open_sqlite_review_store(path);
+    REQUIRE(rs.ok());
+    // Two traces wait for the judge (as the pipeline leaves them when the judge is disabled).
+    for (const char* t : {"t01", "t02"}) {
+        auto st = assay::testing::sql_value(
+            path, std::string("INSERT INTO judge_queue (trace, scorer_version, enqueued_ms, "
+                              "attempts) SELECT t.id, v.id, 1, 0 "
+                              "FROM traces t, scorer_versions v WHERE t.trace_id = '") +
+                      t + "' AND v.scorer = 'helpfulness' RETURNING 1");
+        CHECK(st == 1);
+    }
+    auto list = (*rs)->scorers();
+    REQUIRE(list.ok());
+    std::map<std::string, ScorerSummary> by;
+    for (const auto& v : *list) {
+        by[v.scorer] = v;
+    }
+    CHECK(by["refusal"].has_scores);
+    CHECK(review::why_no_scores(by["refusal"]).empty());
+    CHECK_FALSE(by["helpfulness"].has_scores);
+    CHECK(by["helpfulness"].pending == 2);
+    CHECK(by["helpfulness"].judge_calls == 0);
+    const std::string why = review::why_no_scores(by["helpfulness"]);
+    CHECK(why.find("2 traces are waiting for its LLM judge") != std::string::npos);
+    CHECK(why.find("disabled or not configured") != std::string::npos);
+    CHECK(review::scorer_json(by["helpfulness"])["why_none"] == why);
 }
 
 TEST_CASE("review store: judge details from the judgements table when it exists") {

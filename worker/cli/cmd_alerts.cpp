@@ -37,6 +37,11 @@ const char* delivery_name(Delivery d) {
     return "?";
 }
 
+// Not measured: null.
+nlohmann::json nullable(const std::optional<double>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
 // The stored alert (monitor/alert_json.h) with its state and deliveries.
 nlohmann::json stored_alert_json(const AlertRecord& a) {
     nlohmann::json j = alert_json(a);
@@ -132,11 +137,11 @@ int run_check(const AlertsArgs& a) {
                                        {"kind", to_string(f.kind)},
                                        {"group", f.group_key},
                                        {"state", to_string(f.state)},
-                                       {"value", f.value},
-                                       {"baseline", f.baseline},
+                                       {"value", nullable(f.value)},
+                                       {"baseline", nullable(f.baseline)},
                                        {"count", f.count},
                                        {"baseline_count", f.baseline_count},
-                                       {"p_value", f.p_value},
+                                       {"p_value", nullable(f.p_value)},
                                        {"message", f.message}});
         }
         out["fired"] = nlohmann::json::array();
@@ -156,7 +161,7 @@ int run_check(const AlertsArgs& a) {
             {"rule", "group", "state", "n", "p", "detail"}};
         for (const auto& f : rep->findings) {
             rows.push_back({f.rule, f.group_key, to_string(f.state), std::to_string(f.count),
-                            fmt_double(f.p_value, 4), f.message});
+                            f.p_value ? fmt_double(*f.p_value, 4) : "n/a", f.message});
         }
         if (rows.size() > 1) {
             print_table(rows);

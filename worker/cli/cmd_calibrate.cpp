@@ -1,10 +1,14 @@
 // `assay calibrate`: how well a scorer agrees with the reviewers' labels.
 #include <cstdio>
 #include <iostream>
+#include <optional>
+#include <random>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "cli/review_args.h"
 #include "review/calibration.h"
+#include "review/calibration_queue.h"
 
 namespace assay::cli {
 
@@ -15,22 +19,62 @@ struct CalibrateArgs {
     std::string format = "table";
     double min_kappa = 0.6;
     int64_t min_labels = 20;
+    int64_t queue = 0;  // --queue N: print N traces of the calibration queue instead
+    std::optional<uint64_t> seed;
 };
+
+// `--queue N`: random unlabelled traces, stratified by the scorer's verdict.
+int run_queue(ReviewStore& store, const CalibrateArgs& a) {
+    std::mt19937_64 rng(a.seed ? *a.seed : std::random_device{}());
+    auto q = review::sample_calibration_queue(store, a.scorer, a.version, a.queue, rng);
+    if (!q.ok()) {
+        std::fprintf(stderr, "assay calibrate: %s\n", q.status().message().c_str());
+        return q.status().code() == StatusCode::not_found ? 1 : 2;
+    }
+    if (a.format == "json") {
+        std::cout << review::to_json(*q).dump(2, ' ', false,
+                                              nlohmann::json::error_handler_t::replace)
+                  << "\n";
+        return 0;
+    }
+    std::printf(
+        "calibration queue of %s %s: %zu random unlabelled traces, stratified by the scorer's "
+        "verdict\n",
+        q->scorer.c_str(), q->version.c_str(), q->items.size());
+    for (const auto& st : q->strata) {
+        std::printf("  %s: %lld scored, %lld unlabelled, %lld labelled from the queue\n",
+                    st.verdict.c_str(), static_cast<long long>(st.scored),
+                    static_cast<long long>(st.unlabelled), static_cast<long long>(st.queue_labels));
+    }
+    std::vector<std::vector<std::string>> rows = {{"trace_id", "scorer said"}};
+    for (const auto& it : q->items) {
+        rows.push_back({it.trace_id, it.verdict});
+    }
+    print_table(rows);
+    std::printf(
+        "label them in assay review (/trace?id=TRACE_ID&scorer=%s&queue=calibration) or with POST "
+        "/api/labels and \"source\": \"calibration\"\n",
+        q->scorer.c_str());
+    return 0;
+}
 
 int run_calibrate(const CalibrateArgs& a) {
     auto store = open_review_store("calibrate", a.db);
     if (!store) {
         return 2;
     }
-    auto pairs = store->calibration_pairs(a.scorer, a.version);
-    if (!pairs.ok()) {
-        std::fprintf(stderr, "assay calibrate: %s\n", pairs.status().message().c_str());
-        return 2;
+    if (a.queue > 0) {
+        return run_queue(*store, a);
     }
     review::CalibrationOptions opts;
     opts.min_kappa = a.min_kappa;
     opts.min_labels = a.min_labels;
-    auto versions = review::calibrate(*pairs, opts);
+    auto cal = review::calibrate_scorer(*store, a.scorer, a.version, opts);
+    if (!cal.ok()) {
+        std::fprintf(stderr, "assay calibrate: %s\n", cal.status().message().c_str());
+        return 2;
+    }
+    const auto& versions = *cal;
     if (a.format == "json") {
         nlohmann::json out = {{"scorer", a.scorer},
                               {"min_kappa", opts.min_kappa},
@@ -63,8 +107,10 @@ int run_calibrate(const CalibrateArgs& a) {
 
 void add_calibrate_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<CalibrateArgs>();
-    CLI::App* c = app.add_subcommand(
-        "calibrate", "Agreement of a scorer with human labels (kappa, Spearman, MAE)");
+    CLI::App* c =
+        app.add_subcommand("calibrate",
+                           "Agreement of a scorer with human labels (agreement, precision, kappa, "
+                           "Spearman, MAE); --queue N picks traces to label");
     c->add_option("--db", a->db, "SQLite store (default: ASSAY_DB, then ./assay.db)");
     c->add_option("--scorer,-s", a->scorer, "Scorer name")->required();
     c->add_option("--scorer-version", a->version,
@@ -74,6 +120,11 @@ void add_calibrate_command(CLI::App& app, Runner& run) {
         ->check(CLI::Range(-1.0, 1.0));
     c->add_option("--min-labels", a->min_labels, "Warn with fewer labels (default 20)")
         ->check(CLI::Range(1, 1000000));
+    c->add_option("--queue", a->queue,
+                  "Print N random unlabelled traces to label, stratified by the scorer's verdict "
+                  "(the calibration queue)")
+        ->check(CLI::Range(1, 1000));
+    c->add_option("--seed", a->seed, "Random seed of --queue (default: a fresh one)");
     c->callback([a, &run] { run = [a] { return run_calibrate(*a); }; });
 }
 

@@ -64,7 +64,7 @@ int run_export(const ExportArgs& a) {
         return 2;
     }
     for (const auto& c : *cases) {
-        out << c.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        out << c.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
     }
     out.close();
     if (!out) {

@@ -29,26 +29,28 @@ int run_trace(const TraceArgs& a) {
         return t.status().code() == StatusCode::not_found ? 1 : 2;
     }
     if (a.format == "json") {
-        nlohmann::json o;
-        o["trace"] = nlohmann::json::parse(t->raw, nullptr, false);
+        // ordered_json: the stored trace is shown with its keys in their original order.
+        nlohmann::ordered_json o;
+        o["trace"] = nlohmann::ordered_json::parse(t->raw, nullptr, false);
         o["received"] = format_rfc3339_ms(t->received_ms);
-        o["decisions"] = nlohmann::json::array();
+        o["decisions"] = nlohmann::ordered_json::array();
         for (const auto& r : t->rows) {
-            nlohmann::json d{{"scorer", r.scorer},
-                             {"scorer_version", r.scorer_version},
-                             {"decision", to_string(r.decision)},
-                             {"reason", r.reason},
-                             {"at", format_rfc3339_ms(r.at_ms)}};
+            nlohmann::ordered_json d{{"scorer", r.scorer},
+                                     {"scorer_version", r.scorer_version},
+                                     {"decision", to_string(r.decision)},
+                                     {"reason", r.reason},
+                                     {"at", format_rfc3339_ms(r.at_ms)}};
             if (r.score) {
                 d["value"] = r.score->value;
-                d["passed"] =
-                    r.score->passed ? nlohmann::json(*r.score->passed) : nlohmann::json(nullptr);
+                d["passed"] = r.score->passed ? nlohmann::ordered_json(*r.score->passed)
+                                              : nlohmann::ordered_json(nullptr);
                 d["label"] = r.score->label;
                 d["explanation"] = r.score->explanation;
             }
             o["decisions"].push_back(d);
         }
-        std::cout << o.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        std::cout << o.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+                  << "\n";
         return 0;
     }
     std::printf("trace %s  (timestamp %s, received %s)\n\n", a.id.c_str(),

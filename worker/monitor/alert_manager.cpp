@@ -16,11 +16,11 @@ void record_delivery(const Status& st, CheckReport& report) {
 
 // The figures of the latest evaluation, stored with the alert.
 void take_figures(AlertRecord& a, const Finding& f) {
-    a.value = f.value;
-    a.baseline = f.baseline;
+    a.value = f.value.value_or(0);  // a firing finding measured all of them
+    a.baseline = f.baseline.value_or(0);
     a.count = f.count;
     a.baseline_count = f.baseline_count;
-    a.p_value = f.p_value;
+    a.p_value = f.p_value.value_or(1);
 }
 
 }  // namespace

@@ -80,10 +80,16 @@ std::string signed_num(double v, int prec) {
     return buf;
 }
 
-std::string opt(const std::optional<double>& v, int prec) { return v ? num(*v, prec) : "-"; }
+// Not measured: "n/a".
+std::string opt(const std::optional<double>& v, int prec) { return v ? num(*v, prec) : "n/a"; }
 
 std::string delta(const std::optional<double>& cur, const std::optional<double>& prev, int prec) {
-    return cur && prev ? signed_num(*cur - *prev, prec) : "-";
+    return cur && prev ? signed_num(*cur - *prev, prec) : "n/a";
+}
+
+// The mean of a row: nothing when nothing was scored.
+std::optional<double> mean_of(const ReportRow& x) {
+    return x.count > 0 ? std::optional<double>(x.mean) : std::nullopt;
 }
 
 struct Section {
@@ -98,20 +104,19 @@ std::vector<Section> sections(const Report& r) {
               {{"scorer", "version", r.by.empty() ? "group" : r.by, "count", "prev", "mean",
                 "Δmean", "pass_rate", "Δpass", "seen", "sampled", "est_scored"}}};
     for (const auto& x : r.rows) {
-        q.rows.push_back(
-            {x.scorer, x.scorer_version, x.group.empty() ? "(all)" : x.group,
-             std::to_string(x.count), std::to_string(x.prev_count), num(x.mean, 3),
-             delta(x.count > 0 ? std::optional<double>(x.mean) : std::nullopt, x.prev_mean, 3),
-             opt(x.pass_rate, 3), delta(x.pass_rate, x.prev_pass_rate, 3), std::to_string(x.seen),
-             std::to_string(x.sampled), num(x.estimated_scored, 0)});
+        q.rows.push_back({x.scorer, x.scorer_version, x.group.empty() ? "(all)" : x.group,
+                          std::to_string(x.count), std::to_string(x.prev_count), opt(mean_of(x), 3),
+                          delta(mean_of(x), x.prev_mean, 3), opt(x.pass_rate, 3),
+                          delta(x.pass_rate, x.prev_pass_rate, 3), std::to_string(x.seen),
+                          std::to_string(x.sampled), num(x.estimated_scored, 0)});
     }
     out.push_back(std::move(q));
     auto worst_section = [](const std::string& title, const std::string& dim,
                             const std::vector<ReportRow>& rows) {
         Section s{title, {{"scorer", dim, "count", "mean", "pass_rate"}}};
         for (const auto& x : rows) {
-            s.rows.push_back(
-                {x.scorer, x.group, std::to_string(x.count), num(x.mean, 3), opt(x.pass_rate, 3)});
+            s.rows.push_back({x.scorer, x.group, std::to_string(x.count), opt(mean_of(x), 3),
+                              opt(x.pass_rate, 3)});
         }
         return s;
     };
@@ -132,7 +137,7 @@ std::vector<Section> sections(const Report& r) {
           "error_rate", "judge_calls", "judge_errors", "judge_error_rate", "judge_cost_usd"}}};
     for (const auto& x : r.health) {
         auto rate = [](int64_t a, int64_t b) {
-            return b > 0 ? num(static_cast<double>(a) / static_cast<double>(b), 3) : "-";
+            return b > 0 ? num(static_cast<double>(a) / static_cast<double>(b), 3) : "n/a";
         };
         h.rows.push_back({x.scorer, x.scorer_version, std::to_string(x.sampled),
                           std::to_string(x.scored), std::to_string(x.pending),
@@ -154,7 +159,7 @@ nlohmann::json row_json(const ReportRow& x) {
             {"group", x.group},
             {"count", x.count},
             {"prev_count", x.prev_count},
-            {"mean", x.count > 0 ? nlohmann::json(x.mean) : nlohmann::json(nullptr)},
+            {"mean", o(mean_of(x))},
             {"prev_mean", o(x.prev_mean)},
             {"mean_delta", x.count > 0 && x.prev_mean ? nlohmann::json(x.mean - *x.prev_mean)
                                                       : nlohmann::json(nullptr)},
@@ -245,6 +250,11 @@ Result<Report> build_report(AggregateStore& store, const ReportOptions& o) {
     if (!all.ok()) {
         return all.status();
     }
+    auto range = store.data_range();
+    if (!range.ok()) {
+        return range.status();
+    }
+    r.data = *range;
     for (const auto& g : *all) {
         HealthRow h;
         h.scorer = g.scorer;
@@ -262,12 +272,34 @@ Result<Report> build_report(AggregateStore& store, const ReportOptions& o) {
     return r;
 }
 
+std::string empty_period_hint(const Report& r) {
+    if (!r.rows.empty() || !r.health.empty()) {
+        return "";
+    }
+    const std::string read =
+        "no scored traces in " + format_rfc3339_ms(r.from_ms) + " .. " + format_rfc3339_ms(r.to_ms);
+    if (!r.data) {
+        return read + "; the store holds no scored traces yet";
+    }
+    constexpr int64_t k_day = 86400000;
+    const int64_t days =
+        std::max<int64_t>(1, (r.data->to_ms - r.data->from_ms + k_day - 1) / k_day);
+    return read + "; the store holds traces from " + format_rfc3339_ms(r.data->from_ms) + " to " +
+           format_rfc3339_ms(r.data->to_ms) + ": use --now " + format_rfc3339_ms(r.data->to_ms) +
+           " --since " + std::to_string(days) + "d to report on them";
+}
+
 std::string render_report(const Report& r, const std::string& format) {
+    const std::string hint = empty_period_hint(r);
     if (format == "json") {
         nlohmann::json j;
         j["from"] = format_rfc3339_ms(r.from_ms);
         j["to"] = format_rfc3339_ms(r.to_ms);
         j["previous_from"] = format_rfc3339_ms(r.prev_from_ms);
+        j["data_range"] = r.data ? nlohmann::json{{"from", format_rfc3339_ms(r.data->from_ms)},
+                                                  {"to", format_rfc3339_ms(r.data->to_ms)}}
+                                 : nlohmann::json(nullptr);
+        j["note"] = hint.empty() ? nlohmann::json(nullptr) : nlohmann::json(hint);
         j["by"] = r.by;
         for (const auto& [name, list] :
              {std::pair{"rows", &r.rows}, std::pair{"worst_features", &r.worst_features},
@@ -312,6 +344,9 @@ std::string render_report(const Report& r, const std::string& format) {
     out += md ? "# Assay report\n\n" : "";
     out += "period " + format_rfc3339_ms(r.from_ms) + " .. " + format_rfc3339_ms(r.to_ms) +
            " (previous from " + format_rfc3339_ms(r.prev_from_ms) + ")\n\n";
+    if (!hint.empty()) {
+        out += (md ? "**" + hint + "**" : hint) + "\n\n";
+    }
     for (const auto& s : sections(r)) {
         out += md ? "## " + s.title + "\n\n" : s.title + "\n";
         if (s.rows.size() == 1) {

@@ -46,6 +46,7 @@ struct HealthRow {
 
 struct Report {
     int64_t from_ms = 0, to_ms = 0, prev_from_ms = 0;
+    std::optional<DataRange> data;  // where the store has data (any time)
     std::string by;
     std::vector<ReportRow> rows;            // per scorer version x group
     std::vector<ReportRow> worst_features;  // lowest pass rate (else mean) first
@@ -56,7 +57,15 @@ struct Report {
 
 Result<Report> build_report(AggregateStore& store, const ReportOptions& options);
 
-// format: table | json | markdown.
+// When the period holds no data: one line naming the range read and where
+// the store's data is, with the flags that report on it, e.g. "no scored
+// traces in 2026-12-01T10:00:00.000Z .. 2026-12-08T10:00:00.000Z; the store
+// holds traces from ... to ...: use --now ... --since 8d". Empty otherwise.
+std::string empty_period_hint(const Report& report);
+
+// format: table | json | markdown. Figures that were not measured (the mean
+// of 0 scores, a pass rate without pass/fail scores) are "n/a" in text and
+// null in JSON.
 std::string render_report(const Report& report, const std::string& format);
 
 }  // namespace assay

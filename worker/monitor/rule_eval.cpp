@@ -31,10 +31,32 @@ std::string fmt(double v, int prec = 3) {
     return buf;
 }
 
-std::string fmt_p(double p) {
+// Not measured: "n/a".
+std::string fmt(const std::optional<double>& v, int prec = 3) { return v ? fmt(*v, prec) : "n/a"; }
+
+std::string fmt_p(const std::optional<double>& p) {
+    if (!p) {
+        return "n/a";
+    }
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.2g", p);
+    std::snprintf(buf, sizeof buf, "%.2g", *p);
     return buf;
+}
+
+// A mean or rate over n observations: nothing when there were none.
+std::optional<double> measured(int64_t n, double v) {
+    return n > 0 ? std::optional<double>(v) : std::nullopt;
+}
+
+// The test's p-value, or nothing when it had too few observations to run.
+std::optional<double> p_of(const TestResult& t) {
+    return t.ran ? std::optional<double>(t.p_value) : std::nullopt;
+}
+
+// baseline - value, when both were measured.
+std::optional<double> difference(const std::optional<double>& baseline,
+                                 const std::optional<double>& value) {
+    return baseline && value ? std::optional<double>(*baseline - *value) : std::nullopt;
 }
 
 SampleSummary summary(const GroupStats& g) { return {g.count, g.mean(), g.variance()}; }
@@ -117,7 +139,7 @@ Result<std::vector<Finding>> score_drop(const AlertRule& r, AggregateStore& stor
     std::vector<Finding> out;
     for (const auto& [key, cur] : latest_version(*cur_rows)) {
         Finding f = base(r, key);
-        f.value = cur.mean();
+        f.value = measured(cur.count, cur.mean());
         f.count = cur.count;
         TestResult t;
         bool enough = cur.count >= r.min_count;
@@ -135,17 +157,17 @@ Result<std::vector<Finding>> score_drop(const AlertRule& r, AggregateStore& stor
             if (prev == nullptr) {
                 enough = false;
             } else {
-                f.baseline = prev->mean();
+                f.baseline = measured(prev->count, prev->mean());
                 f.baseline_count = prev->count;
                 enough = enough && prev->count >= r.min_count;
                 t = welch_drop(summary(*prev), summary(cur), r.drop);
             }
         }
-        f.p_value = t.p_value;
-        const double drop = f.baseline - f.value;
-        if (!enough) {
+        f.p_value = p_of(t);
+        const std::optional<double> drop = difference(f.baseline, f.value);
+        if (!enough || !drop || !f.p_value) {
             f.state = FindingState::insufficient;
-        } else if (drop > r.drop && t.p_value < r.alpha) {
+        } else if (*drop > r.drop && *f.p_value < r.alpha) {
             f.state = FindingState::firing;
         } else {
             f.state = FindingState::ok;
@@ -173,13 +195,13 @@ Result<std::vector<Finding>> pass_rate_below(const AlertRule& r, AggregateStore&
         Finding f = base(r, key);
         const int64_t n = g.passed + g.failed;
         f.count = n;
-        f.value = g.pass_rate().value_or(0);
+        f.value = n > 0 ? g.pass_rate() : std::nullopt;
         f.baseline = r.below;
         TestResult t = proportion_test(g.passed, n, r.below, true);
-        f.p_value = t.p_value;
-        if (n < r.min_count) {
+        f.p_value = p_of(t);
+        if (n < r.min_count || !f.value || !f.p_value) {
             f.state = FindingState::insufficient;
-        } else if (f.value < r.below && t.p_value < r.alpha) {
+        } else if (*f.value < r.below && *f.p_value < r.alpha) {
             f.state = FindingState::firing;
         } else {
             f.state = FindingState::ok;
@@ -238,16 +260,16 @@ Result<std::vector<Finding>> prompt_version_worse(const AlertRule& r, AggregateS
         Finding f = base(r, key);
         f.group_key =
             (f.group_key.empty() ? "" : f.group_key + " ") + "prompt_version=" + neu.group.back();
-        f.value = neu.mean();
+        f.value = measured(neu.count, neu.mean());
         f.count = neu.count;
-        f.baseline = old.mean();
+        f.baseline = measured(old.count, old.mean());
         f.baseline_count = old.count;
         TestResult t = welch_drop(summary(old), summary(neu), r.drop);
-        f.p_value = t.p_value;
-        const double drop = f.baseline - f.value;
-        if (neu.count < r.min_count || old.count < r.min_count) {
+        f.p_value = p_of(t);
+        const std::optional<double> drop = difference(f.baseline, f.value);
+        if (neu.count < r.min_count || old.count < r.min_count || !drop || !f.p_value) {
             f.state = FindingState::insufficient;
-        } else if (drop > r.drop && t.p_value < r.alpha) {
+        } else if (*drop > r.drop && *f.p_value < r.alpha) {
             f.state = FindingState::firing;
         } else {
             f.state = FindingState::ok;
@@ -281,19 +303,20 @@ Result<std::vector<Finding>> judge_rule(const AlertRule& r, AggregateStore& stor
         f.value = w->cost_usd;
         f.baseline = r.above_usd;
         f.p_value = 0;
-        f.state = f.value > r.above_usd ? FindingState::firing : FindingState::ok;
+        f.state = w->cost_usd > r.above_usd ? FindingState::firing : FindingState::ok;
         f.message = who + " spent $" + fmt(f.value, 2) + " over the last " +
                     format_duration(r.window_ms) + " (" + std::to_string(w->calls) +
                     " calls) vs budget $" + fmt(r.above_usd, 2);
     } else {
-        f.value =
-            w->calls > 0 ? static_cast<double>(w->errors) / static_cast<double>(w->calls) : 0.0;
+        f.value = measured(
+            w->calls,
+            w->calls > 0 ? static_cast<double>(w->errors) / static_cast<double>(w->calls) : 0.0);
         f.baseline = r.above;
         TestResult t = proportion_test(w->errors, w->calls, r.above, false);
-        f.p_value = t.p_value;
-        if (w->calls < r.min_count) {
+        f.p_value = p_of(t);
+        if (w->calls < r.min_count || !f.value || !f.p_value) {
             f.state = FindingState::insufficient;
-        } else if (f.value > r.above && t.p_value < r.alpha) {
+        } else if (*f.value > r.above && *f.p_value < r.alpha) {
             f.state = FindingState::firing;
         } else {
             f.state = FindingState::ok;

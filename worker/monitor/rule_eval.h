@@ -5,6 +5,7 @@
 // Errors: the store's io_error. Not thread-safe (uses the store).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,11 +29,14 @@ struct Finding {
     std::string group_key;  // "feature=checkout", "" when ungrouped
     std::string tenant;     // the tenant, when grouped by tenant (erasure)
     FindingState state = FindingState::insufficient;
-    double value = 0;     // current mean / rate / spend
-    double baseline = 0;  // what it is compared with (previous mean, threshold, ...)
+    // Figures that were not measured are nullopt (JSON null, "n/a" in text),
+    // never an invented 0 or 1: value with count 0, baseline with no data in
+    // the baseline window, p_value when the test had too few observations.
+    std::optional<double> value;     // current mean / rate / spend
+    std::optional<double> baseline;  // what it is compared with (previous mean, threshold, ...)
     int64_t count = 0;
     int64_t baseline_count = 0;
-    double p_value = 1;
+    std::optional<double> p_value;
     std::string message;  // one line, names scorer, window, figures and group
 };
 

@@ -79,6 +79,7 @@ TestResult welch_drop(const SampleSummary& prev, const SampleSummary& cur, doubl
     if (prev.n < 2 || cur.n < 2) {
         return r;
     }
+    r.ran = true;
     const double drop = prev.mean - cur.mean;
     const double va = prev.variance / static_cast<double>(prev.n);
     const double vb = cur.variance / static_cast<double>(cur.n);
@@ -101,6 +102,7 @@ TestResult one_sample_drop(const SampleSummary& cur, double baseline, double mar
     if (cur.n < 2) {
         return r;
     }
+    r.ran = true;
     const double drop = baseline - cur.mean;
     const double se2 = cur.variance / static_cast<double>(cur.n);
     if (se2 <= 0) {
@@ -119,6 +121,7 @@ TestResult proportion_test(int64_t successes, int64_t n, double p0, bool below) 
     if (n <= 0) {
         return r;
     }
+    r.ran = true;
     const double p = static_cast<double>(successes) / static_cast<double>(n);
     double se = std::sqrt(p0 * (1.0 - p0) / static_cast<double>(n));
     if (se <= 0) {
@@ -138,6 +141,7 @@ TestResult two_proportion_drop(int64_t succ_a, int64_t n_a, int64_t succ_b, int6
     if (n_a <= 0 || n_b <= 0) {
         return r;
     }
+    r.ran = true;
     const double pa = static_cast<double>(succ_a) / static_cast<double>(n_a);
     const double pb = static_cast<double>(succ_b) / static_cast<double>(n_b);
     const double pool = static_cast<double>(succ_a + succ_b) / static_cast<double>(n_a + n_b);

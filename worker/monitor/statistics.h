@@ -26,6 +26,7 @@ struct TestResult {
     double statistic = 0;  // t or z
     double df = 0;         // Welch-Satterthwaite degrees of freedom (t tests)
     double p_value = 1;    // one-sided
+    bool ran = false;  // false: too few observations for the test (p_value 1 means nothing then)
 };
 
 // Welch's t-test that `current`'s mean is lower than `previous`'s by more

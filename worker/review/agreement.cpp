@@ -25,6 +25,7 @@ KappaResult cohen_kappa(const std::vector<std::pair<std::string, std::string>>& 
     }
     r.matrix.total = static_cast<int64_t>(pairs.size());
     if (pairs.empty()) {
+        r.not_defined = "no labels";
         return r;
     }
     const double n = static_cast<double>(pairs.size());
@@ -42,10 +43,44 @@ KappaResult cohen_kappa(const std::vector<std::pair<std::string, std::string>>& 
     }
     r.observed = agree / n;
     r.expected = chance;
-    if (1.0 - chance > 1e-12) {
+    // Categories each side used at least once.
+    auto single = [&](bool scorer_side) -> std::string {
+        std::string only;
+        for (size_t i = 0; i < k; ++i) {
+            int64_t used = 0;
+            for (size_t j = 0; j < k; ++j) {
+                used += scorer_side ? r.matrix.counts[i][j] : r.matrix.counts[j][i];
+            }
+            if (used > 0) {
+                if (!only.empty()) {
+                    return "";
+                }
+                only = r.matrix.categories[i];
+            }
+        }
+        return only;
+    };
+    if (std::string s = single(true); !s.empty()) {
+        r.not_defined = "the scorer said '" + s + "' on every labelled trace";
+    } else if (std::string h = single(false); !h.empty()) {
+        r.not_defined = "the reviewers said '" + h + "' on every labelled trace";
+    } else if (1.0 - chance > 1e-12) {
         r.kappa = (r.observed - r.expected) / (1.0 - r.expected);
+    } else {
+        r.not_defined = "agreement by chance is 1";
     }
     return r;
+}
+
+Interval wilson_interval(double p, double n, double z) {
+    if (n <= 0) {
+        return {0, 1};
+    }
+    const double z2 = z * z;
+    const double den = 1.0 + z2 / n;
+    const double centre = (p + z2 / (2.0 * n)) / den;
+    const double half = z * std::sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n)) / den;
+    return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
 }
 
 std::vector<double> average_ranks(const std::vector<double>& v) {

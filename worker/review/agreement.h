@@ -24,11 +24,23 @@ struct KappaResult {
     ConfusionMatrix matrix;
     double observed = 0;          // p_o: share of pairs that agree
     double expected = 0;          // p_e: agreement expected by chance
-    std::optional<double> kappa;  // (p_o - p_e) / (1 - p_e); nullopt when p_e == 1 or no pairs
+    std::optional<double> kappa;  // (p_o - p_e) / (1 - p_e); nullopt when not defined:
+    std::string not_defined;      // why kappa is nullopt ("" when it is set)
 };
 
-// pairs: (scorer's category, human's category).
+// pairs: (scorer's category, human's category). Kappa is defined only when
+// both sides use at least two categories: when one side says the same thing
+// on every pair, p_o == p_e and kappa is 0 (or 0/0) whatever the agreement,
+// e.g. labels of a bottom list where the scorer said "fail" on every trace.
 KappaResult cohen_kappa(const std::vector<std::pair<std::string, std::string>>& pairs);
+
+// A share and its 95% Wilson score interval.
+struct Interval {
+    double lo = 0, hi = 0;
+};
+// Wilson score interval of a proportion p observed over n trials (n may be an
+// effective, non-integer sample size; n > 0), z = 1.96 for 95%.
+Interval wilson_interval(double p, double n, double z = 1.959964);
 
 // Spearman's rho: Pearson correlation of the ranks (ties get their average
 // rank). nullopt with fewer than 2 pairs or when either side is constant.

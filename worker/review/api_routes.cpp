@@ -3,11 +3,13 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "core/clock.h"
 #include "core/text.h"
 #include "core/time_format.h"
 #include "review/calibration.h"
+#include "review/calibration_queue.h"
 #include "review/dataset_export.h"
 #include "review/http_reply.h"
 #include "review/review_server.h"
@@ -122,10 +124,7 @@ void add_api_routes(httplib::Server& srv, ReviewStore& store, const ReviewServer
         }
         json out = json::array();
         for (const auto& v : *s) {
-            out.push_back({{"scorer", v.scorer},
-                           {"version", v.version},
-                           {"type", v.type},
-                           {"last_seen", format_rfc3339_ms(v.last_seen_ms)}});
+            out.push_back(scorer_json(v));
         }
         send_json(res, out);
     });
@@ -177,6 +176,9 @@ void add_api_routes(httplib::Server& srv, ReviewStore& store, const ReviewServer
         l.reviewer = std::string(trim(json_string(body, "reviewer")));
         l.verdict = json_string(body, "verdict");
         l.note = json_string(body, "note");
+        if (std::string source = json_string(body, "source"); !source.empty()) {
+            l.source = source;
+        }
         if (l.trace_id.empty() || l.scorer.empty()) {
             send_error(res, 400, "trace_id and scorer: required");
             return;
@@ -201,48 +203,70 @@ void add_api_routes(httplib::Server& srv, ReviewStore& store, const ReviewServer
         send_json(res, json{{"id", *id}}, 201);
     });
 
-    srv.Get("/api/calibration",
-            [&store, &options](const httplib::Request& req, httplib::Response& res) {
-                CalibrationOptions opts;
-                opts.min_kappa = options.min_kappa;
-                opts.min_labels = options.min_labels;
-                if (req.has_param("min_kappa")) {
-                    try {
-                        opts.min_kappa = std::stod(req.get_param_value("min_kappa"));
-                    } catch (const std::exception&) {
-                        send_error(res, 400, "min_kappa: expected a number");
-                        return;
-                    }
+    srv.Get("/api/calibration", [&store, &options](const httplib::Request& req,
+                                                   httplib::Response& res) {
+        CalibrationOptions opts;
+        opts.min_kappa = options.min_kappa;
+        opts.min_labels = options.min_labels;
+        if (req.has_param("min_kappa")) {
+            try {
+                opts.min_kappa = std::stod(req.get_param_value("min_kappa"));
+            } catch (const std::exception&) {
+                send_error(res, 400, "min_kappa: expected a number");
+                return;
+            }
+        }
+        std::vector<std::string> names;
+        if (req.has_param("scorer")) {
+            names.push_back(req.get_param_value("scorer"));
+        } else {
+            auto s = store.scorers();
+            if (!s.ok()) {
+                send_error(res, 500, s.status().message());
+                return;
+            }
+            for (const auto& v : *s) {
+                if (names.empty() || names.back() != v.scorer) {
+                    names.push_back(v.scorer);
                 }
-                std::vector<std::string> names;
-                if (req.has_param("scorer")) {
-                    names.push_back(req.get_param_value("scorer"));
-                } else {
-                    auto s = store.scorers();
-                    if (!s.ok()) {
-                        send_error(res, 500, s.status().message());
-                        return;
-                    }
-                    for (const auto& v : *s) {
-                        if (names.empty() || names.back() != v.scorer) {
-                            names.push_back(v.scorer);
-                        }
-                    }
+            }
+        }
+        json out = {{"min_kappa", opts.min_kappa},
+                    {"min_labels", opts.min_labels},
+                    {"versions", json::array()}};
+        for (const auto& n : names) {
+            auto cal = calibrate_scorer(store, n, req.get_param_value("scorer_version"), opts);
+            if (!cal.ok()) {
+                send_error(res, http_status(cal.status()), cal.status().message());
+                return;
+            }
+            for (const auto& c : *cal) {
+                out["versions"].push_back(to_json(c));
+            }
+        }
+        send_json(res, out);
+    });
+
+    srv.Get("/api/calibration/queue",
+            [&store](const httplib::Request& req, httplib::Response& res) {
+                std::string scorer = req.get_param_value("scorer");
+                if (scorer.empty()) {
+                    send_error(res, 400, "scorer: required (e.g. ?scorer=refusal)");
+                    return;
                 }
-                json out = {{"min_kappa", opts.min_kappa},
-                            {"min_labels", opts.min_labels},
-                            {"versions", json::array()}};
-                for (const auto& n : names) {
-                    auto pairs = store.calibration_pairs(n, req.get_param_value("scorer_version"));
-                    if (!pairs.ok()) {
-                        send_error(res, http_status(pairs.status()), pairs.status().message());
-                        return;
-                    }
-                    for (const auto& c : calibrate(*pairs, opts)) {
-                        out["versions"].push_back(to_json(c));
-                    }
+                auto n = parse_int_param("n", req.get_param_value("n"), 1, 1, 100);
+                if (!n.ok()) {
+                    send_error(res, 400, n.status().message());
+                    return;
                 }
-                send_json(res, out);
+                std::mt19937_64 rng{std::random_device{}()};
+                auto q = sample_calibration_queue(store, scorer,
+                                                  req.get_param_value("scorer_version"), *n, rng);
+                if (!q.ok()) {
+                    send_error(res, http_status(q.status()), q.status().message());
+                    return;
+                }
+                send_json(res, to_json(*q));
             });
 
     srv.Get("/api/trends", [&store](const httplib::Request& req, httplib::Response& res) {
@@ -305,7 +329,7 @@ void add_api_routes(httplib::Server& srv, ReviewStore& store, const ReviewServer
         }
         std::string out;
         for (const auto& c : *cases) {
-            out += c.dump(-1, ' ', false, json::error_handler_t::replace);
+            out += c.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
             out += '\n';
         }
         res.set_header("Cache-Control", "no-store");

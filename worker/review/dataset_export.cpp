@@ -2,7 +2,7 @@
 
 namespace assay::review {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 Result<json> build_case(const TraceDetail& d, const std::string& scorer,
                         const std::string& scorer_version) {
@@ -79,9 +79,9 @@ Result<json> build_case(const TraceDetail& d, const std::string& scorer,
 
 namespace assay::review {
 
-Result<std::vector<nlohmann::json>> export_cases(ReviewStore& store, const ReviewFilter& filter,
-                                                 int64_t limit,
-                                                 const std::vector<std::string>& trace_ids) {
+Result<std::vector<nlohmann::ordered_json>> export_cases(
+    ReviewStore& store, const ReviewFilter& filter, int64_t limit,
+    const std::vector<std::string>& trace_ids) {
     // Resolves the version (and checks the scorer) even for explicit ids.
     auto list = store.list(filter, ReviewSort::bottom, 0, trace_ids.empty() ? limit : 0);
     if (!list.ok()) {
@@ -93,7 +93,7 @@ Result<std::vector<nlohmann::json>> export_cases(ReviewStore& store, const Revie
             ids.push_back(r.trace_id);
         }
     }
-    std::vector<nlohmann::json> out;
+    std::vector<nlohmann::ordered_json> out;
     for (const auto& id : ids) {
         auto d = store.trace(id);
         if (!d.ok()) {

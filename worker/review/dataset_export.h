@@ -17,7 +17,7 @@
 //     metadata.expected_format                        -> expect.format = that format
 //   - anything else (no label, other scorer types)    -> no expect; the label
 //     and note stay in metadata.review for the person editing the dataset.
-// Pure functions, thread-safe.
+// Trace content keeps its key order (ordered_json). Pure functions, thread-safe.
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -31,8 +31,8 @@ namespace assay::review {
 // The case for `detail` as scored by `scorer` (its decision of version
 // `scorer_version`, and that version's newest label). invalid_argument when
 // the stored trace is not a JSON object with an input.
-Result<nlohmann::json> build_case(const TraceDetail& detail, const std::string& scorer,
-                                  const std::string& scorer_version);
+Result<nlohmann::ordered_json> build_case(const TraceDetail& detail, const std::string& scorer,
+                                          const std::string& scorer_version);
 
 }  // namespace assay::review
 
@@ -41,8 +41,8 @@ namespace assay::review {
 // The cases for `trace_ids` when given (in that order), else for the first
 // `limit` rows of the bottom list under `filter`. The scorer version is the
 // filter's (empty: latest). not_found for an unknown trace id or scorer.
-Result<std::vector<nlohmann::json>> export_cases(ReviewStore& store, const ReviewFilter& filter,
-                                                 int64_t limit,
-                                                 const std::vector<std::string>& trace_ids);
+Result<std::vector<nlohmann::ordered_json>> export_cases(ReviewStore& store,
+                                                         const ReviewFilter& filter, int64_t limit,
+                                                         const std::vector<std::string>& trace_ids);
 
 }  // namespace assay::review

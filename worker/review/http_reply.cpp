@@ -6,11 +6,22 @@ namespace assay::review {
 
 using nlohmann::json;
 
-void send_json(httplib::Response& res, const json& j, int status) {
+namespace {
+
+template <typename Json>
+void send_body(httplib::Response& res, const Json& j, int status) {
     res.status = status;
     res.set_header("Cache-Control", "no-store");
-    res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace),
+    res.set_content(j.dump(-1, ' ', false, Json::error_handler_t::replace),
                     "application/json; charset=utf-8");
+}
+
+}  // namespace
+
+void send_json(httplib::Response& res, const json& j, int status) { send_body(res, j, status); }
+
+void send_json(httplib::Response& res, const nlohmann::ordered_json& j, int status) {
+    send_body(res, j, status);
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {

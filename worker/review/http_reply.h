@@ -15,8 +15,10 @@ struct Response;
 namespace assay::review {
 
 // `j` as the body (application/json, UTF-8; invalid UTF-8 replaced), with
-// Cache-Control: no-store.
+// Cache-Control: no-store. ordered_json for trace content, which keeps its
+// key order (a json would sort it).
 void send_json(httplib::Response& res, const nlohmann::json& j, int status = 200);
+void send_json(httplib::Response& res, const nlohmann::ordered_json& j, int status = 200);
 
 // {"error": message} with `status`.
 void send_error(httplib::Response& res, int status, const std::string& message);

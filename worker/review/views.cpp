@@ -10,6 +10,7 @@ namespace assay::review {
 namespace {
 
 using nlohmann::json;
+using nlohmann::ordered_json;
 
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 json opt(const std::optional<bool>& v) { return v ? json(*v) : json(nullptr); }
@@ -26,11 +27,55 @@ json messages_json(const std::vector<Message>& ms) {
 }  // namespace
 
 std::optional<std::string> pretty_json(const std::string& text) {
-    auto v = json::parse(text, nullptr, false);
+    auto v = ordered_json::parse(text, nullptr, false);
     if (v.is_discarded() || !(v.is_object() || v.is_array())) {
         return std::nullopt;
     }
-    return v.dump(2, ' ', false, json::error_handler_t::replace);
+    return v.dump(2, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+std::string why_no_scores(const ScorerSummary& s) {
+    if (s.has_scores) {
+        return "";
+    }
+    const std::string none = "No trace has been scored by " + s.scorer + " " + s.version;
+    if (s.type != "judge") {
+        return none +
+               ": every trace was filtered out, sampled out or skipped (assay trace ID shows why "
+               "for one)";
+    }
+    if (s.pending == 0 && s.judge_calls == 0) {
+        return none +
+               ": no trace was sampled for its LLM judge yet (see its sample_rate and filter)";
+    }
+    std::string out =
+        none + ": " + std::to_string(s.pending) + " traces are waiting for its LLM judge (pending)";
+    if (s.judge_calls == 0) {
+        return out +
+               ", and no judge call has been recorded: the judge is disabled or not configured "
+               "where the worker "
+               "runs (e.g. its API key variable is not set), or no worker has run yet "
+               "(assay judges status --config FILE shows which)";
+    }
+    out += "; " + std::to_string(s.judge_calls) + " judge calls recorded, " +
+           std::to_string(s.judge_errors) + " failed";
+    if (!s.last_judge_error.empty()) {
+        out += " (last error " + s.last_judge_error + ")";
+    }
+    return out;
+}
+
+json scorer_json(const ScorerSummary& s) {
+    const std::string why = why_no_scores(s);
+    return {{"scorer", s.scorer},
+            {"version", s.version},
+            {"type", s.type},
+            {"last_seen", format_rfc3339_ms(s.last_seen_ms)},
+            {"scored", s.has_scores},
+            {"pending", s.pending},
+            {"judge_calls", s.judge_calls},
+            {"judge_errors", s.judge_errors},
+            {"why_none", why.empty() ? json(nullptr) : json(why)}};
 }
 
 json label_json(const LabelRecord& l) {
@@ -42,7 +87,8 @@ json label_json(const LabelRecord& l) {
             {"verdict", l.verdict},
             {"score", opt(l.score)},
             {"note", l.note},
-            {"at", format_rfc3339_ms(l.at_ms)}};
+            {"at", format_rfc3339_ms(l.at_ms)},
+            {"source", l.source}};
 }
 
 json list_json(const ReviewList& list, int64_t offset, int64_t limit) {
@@ -74,10 +120,10 @@ json list_json(const ReviewList& list, int64_t offset, int64_t limit) {
             {"rows", rows}};
 }
 
-json trace_json(const TraceDetail& d) {
-    json out = {{"trace_id", d.trace_id},
-                {"timestamp", format_rfc3339_ms(d.ts_ms)},
-                {"received", format_rfc3339_ms(d.received_ms)}};
+ordered_json trace_json(const TraceDetail& d) {
+    ordered_json out = {{"trace_id", d.trace_id},
+                        {"timestamp", format_rfc3339_ms(d.ts_ms)},
+                        {"received", format_rfc3339_ms(d.received_ms)}};
     auto t = parse_stored_trace(d.raw, d.ts_ms);
     if (t.ok()) {
         out["input"] = {{"text", t->input}, {"messages", messages_json(t->input_messages)}};
@@ -87,10 +133,10 @@ json trace_json(const TraceDetail& d) {
                          {"pretty_json", pretty ? json(*pretty) : json(nullptr)}};
         out["reference"] = t->reference ? json(*t->reference) : json(nullptr);
         out["context"] = t->context;
-        auto raw = json::parse(d.raw, nullptr, false);
+        auto raw = ordered_json::parse(d.raw, nullptr, false);
         out["metadata"] = (!raw.is_discarded() && raw.is_object() && raw.contains("metadata"))
                               ? raw["metadata"]
-                              : json::object();
+                              : ordered_json::object();
         out["usage"] = {{"input_tokens", opt(t->usage.input_tokens)},
                         {"output_tokens", opt(t->usage.output_tokens)},
                         {"cached_tokens", opt(t->usage.cached_tokens)},

@@ -59,6 +59,12 @@ struct JudgeWindowStats {
     double cost_usd = 0;
 };
 
+// The hours holding scored or skipped traces: [from_ms, to_ms) of hour buckets.
+struct DataRange {
+    int64_t from_ms = 0;  // start of the first hour with data
+    int64_t to_ms = 0;    // end of the last hour with data
+};
+
 class AggregateStore {
 public:
     virtual ~AggregateStore() = default;
@@ -72,6 +78,8 @@ public:
     // Recomputes the hour buckets of these trace timestamps (erasure).
     virtual Status refresh_times(const std::vector<int64_t>& ts_ms) = 0;
     virtual Result<std::vector<GroupStats>> query(const AggregateQuery& q) = 0;
+    // Where the aggregates have data (after a refresh); nullopt when they are empty.
+    virtual Result<std::optional<DataRange>> data_range() = 0;
     // judge "" = every judge.
     virtual Result<JudgeWindowStats> judge_window(const std::string& judge, int64_t from_ms,
                                                   int64_t to_ms) = 0;

@@ -84,6 +84,7 @@ struct LabelRecord {
     std::optional<double> score;
     std::string note;
     int64_t at_ms = 0;
+    std::string source = "review";  // review | calibration (the calibration queue)
 };
 
 struct TraceDetail {
@@ -95,12 +96,27 @@ struct TraceDetail {
 };
 
 // A label to store. scorer_version empty: the scorer's most recent version.
-// verdict "score" needs score; agree/disagree ignore it.
+// verdict "score" needs score; agree/disagree ignore it. source "calibration"
+// marks a trace the calibration queue picked at random.
 struct NewLabel {
     std::string trace_id, scorer, scorer_version, reviewer, verdict;
     std::optional<double> score;
     std::string note;
     int64_t at_ms = 0;
+    std::string source = "review";
+};
+
+// The scored traces of one scorer version that carry one verdict of the
+// scorer: "fail", "pass", or "none" (scores without pass/fail).
+struct VerdictStratum {
+    std::string verdict;
+    int64_t scored = 0;
+    int64_t unlabelled = 0;  // of them, with no label for the version (when counted)
+};
+
+struct VersionStrata {
+    std::string version;                 // resolved (empty asked: the latest)
+    std::vector<VerdictStratum> strata;  // fail, pass, none; only those with scored traces
 };
 
 // A human label next to what the scorer said about the same trace and version.
@@ -116,6 +132,11 @@ struct CalibrationPair {
 struct ScorerSummary {
     std::string scorer, version, type;
     int64_t last_seen_ms = 0;
+    bool has_scores = false;  // at least one trace scored by this version
+    // Filled only when !has_scores, to say why the version has none:
+    int64_t pending = 0;                        // traces waiting in judge_queue for its judge
+    int64_t judge_calls = 0, judge_errors = 0;  // recorded calls of its judge(s), failed ones
+    std::string last_judge_error;               // "type: message" of the newest failed call
 };
 
 // Per day (UTC) of trace time: how many scored rows, their mean, pass rate.
@@ -131,7 +152,8 @@ class ReviewStore {
 public:
     virtual ~ReviewStore() = default;
 
-    // Every scorer version that wrote to the store, newest first per scorer.
+    // Every scorer version that wrote to the store, newest first per scorer,
+    // with whether it scored anything (and, when not, its pending judge work).
     virtual Result<std::vector<ScorerSummary>> scorers() = 0;
     // One page of the filtered list, and the total. not_found when the scorer
     // (or the named version) never wrote to this store.
@@ -140,9 +162,23 @@ public:
     // not_found when no trace has this id.
     virtual Result<TraceDetail> trace(const std::string& trace_id) = 0;
     // Stores the label; returns its id. invalid_argument for an unknown
-    // verdict, a "score" verdict without a score, or an empty reviewer;
+    // verdict or source, a "score" verdict without a score, or an empty reviewer;
     // not_found for an unknown trace or scorer (version).
     virtual Result<int64_t> add_label(const NewLabel& label) = 0;
+    // Scored traces of a version (empty: latest) per verdict of the scorer;
+    // `count_unlabelled` also counts those without a label (a scan of the
+    // version's scores). not_found for an unknown scorer or version.
+    virtual Result<VersionStrata> verdict_strata(const std::string& scorer,
+                                                 const std::string& scorer_version,
+                                                 bool count_unlabelled) = 0;
+    // The trace id at `index` (0-based, in a fixed order) among the
+    // unlabelled scored traces of the version with this verdict ("fail",
+    // "pass", "none"); nullopt past the end. The calibration queue picks the
+    // index at random.
+    virtual Result<std::optional<std::string>> unlabelled_trace(const std::string& scorer,
+                                                                const std::string& scorer_version,
+                                                                const std::string& verdict,
+                                                                int64_t index) = 0;
     // Labels of one scorer (all versions unless scorer_version is given), oldest first.
     virtual Result<std::vector<CalibrationPair>> calibration_pairs(
         const std::string& scorer, const std::string& scorer_version) = 0;

@@ -63,7 +63,31 @@ def main():
         check(not [e for e in res.get("console_errors", []) if "Content Security Policy" in e],
               "no CSP violations: %s" % res.get("console_errors"))
         check(res.get("trend_charts", 0) >= 1, "trend charts drawn as SVG")
+        # opens on a scorer with scores; a judge scorer with none says why
+        check(res.get("default_scorer") not in (None, "", "helpfulness") and res.get("default_rows", 0) > 0,
+              "list opens on a scorer that has scores: %s (%s rows)" % (res.get("default_scorer"), res.get("default_rows")))
+        js = res.get("judge_status", "")
+        check("waiting for its LLM judge" in js and "disabled or not configured" in js,
+              "judge scorer without scores says why: %s" % js)
+        check("pending" in res.get("judge_option", ""), "its option says pending: %s" % res.get("judge_option"))
+        # the calibration queue from the calibration page
+        check("queue=calibration" in res.get("queue_url", "") and res.get("queue_banner_visible"),
+              "calibration queue opens a trace in queue mode: %s" % res.get("queue_url"))
+        check("queue=calibration" in res.get("after_queue_label_url", "") and
+              res.get("after_queue_label_url") != res.get("queue_url"),
+              "after a queue label, the next queue trace opens: %s" % res.get("after_queue_label_url"))
+        cal = res.get("calibration_after_queue", "")
+        check("1 from the calibration queue" in cal and "Agreement:" in cal and "precision of the failures" in cal,
+              "calibration page reports the queue label, agreement and precision")
+        # a one-day trend is drawn, its labels do not collide
+        one = res.get("one_day") or []
+        check(one and all(c["points"] == 1 and c["drawn"] == 1 for c in one),
+              "one-day trend: the single point is drawn: %s" % one)
+        check(one and all(c["day_labels"] == 1 and c["collisions"] == 0 and c["outside"] == 0 for c in one),
+              "one-day trend: one date label, no text collides or leaves the chart: %s" % one)
         con = sqlite3.connect(db)
+        queued = con.execute("SELECT count(*) FROM labels WHERE source = 'calibration'").fetchone()[0]
+        check(queued == 1, "the queue label is stored with source calibration (%d)" % queued)
         rows = con.execute(
             "SELECT l.reviewer, l.verdict, l.note, v.scorer FROM labels l JOIN traces t ON t.id = l.trace "
             "JOIN scorer_versions v ON v.id = l.scorer_version WHERE t.trace_id = ?",
@@ -73,7 +97,7 @@ def main():
         check("trace?" in res.get("after_label_url", "") and review_fixture.XSS_ID not in res.get("after_label_url", ""),
               "moved on to the next unlabelled trace: %s" % res.get("after_label_url"))
         shots = sorted(os.listdir(a.artifacts))
-        check(len(shots) == 6, "screenshots kept in %s: %s" % (a.artifacts, shots))
+        check(len(shots) == 11, "screenshots kept in %s: %s" % (a.artifacts, shots))
     return finish("all review browser checks passed")
 
 

@@ -81,18 +81,25 @@ function reviewer() {
   return name;
 }
 
+// One option per scorer (its newest version, listed first by the API). With
+// no choice in the URL, the first scorer that has scores is selected: a judge
+// whose traces all wait for it would open an empty list.
 async function fillScorers(select, selected, withAll) {
   const list = await api("/api/scorers");
-  const seen = new Set();
+  const latest = new Map();
   for (const s of list) {
-    if (seen.has(s.scorer)) continue;
-    seen.add(s.scorer);
-    const o = el("option", { value: s.scorer, text: s.scorer + " (" + s.type + ")" });
-    select.appendChild(o);
+    if (latest.has(s.scorer)) continue;
+    latest.set(s.scorer, s);
+    const text = s.scorer + " (" + s.type + ")" + (s.scored ? "" :
+      s.pending ? " · none scored, " + s.pending + " pending" : " · none scored");
+    select.appendChild(el("option", { value: s.scorer, text: text }));
   }
-  if (selected && seen.has(selected)) select.value = selected;
-  else if (!withAll && select.options.length) select.selectedIndex = 0;
-  return list;
+  if (selected && latest.has(selected)) select.value = selected;
+  else if (!withAll && select.options.length) {
+    const first = Array.from(latest.values()).find((s) => s.scored);
+    select.value = first ? first.scorer : select.options[0].value;
+  }
+  return latest;
 }
 
 const FILTER_KEYS = ["scorer", "scorer_version", "feature", "tenant", "prompt_version", "model", "since", "until",
@@ -124,6 +131,21 @@ async function nextUnlabelled(params, currentId) {
   window.location.assign("/trace?" + q.toString());
 }
 
+// The calibration queue: a random unlabelled trace of the verdict with the
+// fewest queue labels so far; its label is stored with source "calibration".
+async function nextQueued(scorer, version) {
+  const p = new URLSearchParams({ scorer: scorer, n: "1" });
+  if (version) p.set("scorer_version", version);
+  const q = await api("/api/calibration/queue?" + p.toString());
+  if (!q.traces.length) {
+    status("The calibration queue of " + scorer + " " + q.scorer_version + " is empty: every scored trace is labelled.", "ok");
+    return;
+  }
+  const t = new URLSearchParams({ id: q.traces[0].trace_id, scorer: scorer, scorer_version: q.scorer_version,
+    queue: "calibration" });
+  window.location.assign("/trace?" + t.toString());
+}
+
 async function download(body) {
   const res = await fetch("/api/export", {
     method: "POST",
@@ -153,7 +175,7 @@ async function listPage() {
   for (const k of FILTER_KEYS) {
     if (form.elements[k] && params.get(k)) form.elements[k].value = params.get(k);
   }
-  await fillScorers(document.getElementById("scorer"), params.get("scorer"), false);
+  const scorers = await fillScorers(document.getElementById("scorer"), params.get("scorer"), false);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const p = new URLSearchParams();
@@ -181,7 +203,9 @@ async function listPage() {
   const limit = data.limit;
   const pages = Math.max(1, Math.ceil(data.total / limit));
   const page = Math.floor(offset / limit) + 1;
-  status(data.total + " traces scored by " + data.scorer + " " + data.scorer_version + " match");
+  const info = scorers.get(scorer);
+  if (data.total === 0 && info && info.why_none) status(info.why_none, "warn");
+  else status(data.total + " traces scored by " + data.scorer + " " + data.scorer_version + " match");
   document.getElementById("pageinfo").textContent = "page " + page + " of " + pages;
   const go = (o) => {
     const q = new URLSearchParams(window.location.search);
@@ -229,6 +253,8 @@ async function listPage() {
   };
   document.getElementById("queue").addEventListener("click", () =>
     nextUnlabelled(p, null).catch((e) => status(e.message, "error")));
+  document.getElementById("calibration-queue").addEventListener("click", () =>
+    nextQueued(scorer, data.scorer_version).catch((e) => status(e.message, "error")));
   document.getElementById("export-selected").addEventListener("click", () => {
     const ids = Array.from(document.querySelectorAll("input.pick:checked")).map((c) => c.dataset.id);
     if (!ids.length) {
@@ -340,10 +366,23 @@ async function tracePage() {
       text: d.scorer + " " + d.scorer_version + ": " + fmtNum(d.value) + " " + fmtBool(d.passed) }));
   }
   if (params.get("scorer")) scorerSelect.value = params.get("scorer");
+  const queued = params.get("queue") === "calibration";
+  const next = () => (queued ? nextQueued(scorerSelect.value, params.get("scorer_version"))
+    : nextUnlabelled(params, id)).catch((e) => status(e.message, "error"));
+  if (queued) {
+    const d = scored.find((x) => x.scorer === scorerSelect.value);
+    const banner = document.getElementById("queue-banner");
+    banner.hidden = false;
+    banner.textContent = "Calibration queue: a trace picked at random among those " + scorerSelect.value +
+      " scored " + (d ? fmtBool(d.passed) : "") + " (the queue alternates between the scorer's verdicts). " +
+      "Judge the output yourself; after saving, the next random trace opens (n skips).";
+    document.getElementById("next-unlabelled").textContent = "Next in the calibration queue (n)";
+  }
   const labels = document.getElementById("labels");
   for (const l of t.labels) {
     labels.appendChild(el("li", { text: l.at + " · " + l.reviewer + " · " + l.scorer + " " + l.scorer_version + " · " +
-      l.verdict + (l.score !== null ? " " + l.score : "") + (l.note ? " · " + l.note : "") }));
+      l.verdict + (l.score !== null ? " " + l.score : "") + (l.note ? " · " + l.note : "") +
+      (l.source === "calibration" ? " · calibration queue" : "") }));
   }
   const form = document.getElementById("label-form");
   const submit = async () => {
@@ -364,7 +403,7 @@ async function tracePage() {
       return;
     }
     const body = { trace_id: id, scorer: opt.value, scorer_version: opt.dataset.version, reviewer: name,
-      verdict: verdict, note: document.getElementById("label-note").value };
+      verdict: verdict, note: document.getElementById("label-note").value, source: queued ? "calibration" : "review" };
     if (verdict === "score") {
       const v = document.getElementById("label-score").value;
       if (v === "") {
@@ -375,9 +414,10 @@ async function tracePage() {
     }
     try {
       const r = await api("/api/labels", { method: "POST", body: JSON.stringify(body) });
-      status("Label " + r.id + " saved. Next unlabelled…", "ok");
+      status("Label " + r.id + " saved. Next…", "ok");
       labels.insertBefore(el("li", { text: "now · " + name + " · " + body.scorer + " · " + verdict }), labels.firstChild);
-      await nextUnlabelled(new URLSearchParams(Object.assign(Object.fromEntries(params), { scorer: opt.value })), id);
+      if (queued) await nextQueued(opt.value, opt.dataset.version);
+      else await nextUnlabelled(new URLSearchParams(Object.assign(Object.fromEntries(params), { scorer: opt.value })), id);
     } catch (e) {
       status(e.message, "error");
     }
@@ -386,8 +426,7 @@ async function tracePage() {
     ev.preventDefault();
     submit();
   });
-  document.getElementById("next-unlabelled").addEventListener("click", () =>
-    nextUnlabelled(params, id).catch((e) => status(e.message, "error")));
+  document.getElementById("next-unlabelled").addEventListener("click", next);
   document.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
       ev.preventDefault();
@@ -402,17 +441,21 @@ async function tracePage() {
       pick("score");
       ev.preventDefault();
       document.getElementById("label-score").focus();
-    } else if (ev.key === "n") nextUnlabelled(params, id).catch((e) => status(e.message, "error"));
+    } else if (ev.key === "n") next();
   });
 }
 
 // ---- calibration page ----------------------------------------------------------
 function matrixView(title, k) {
-  const box = el("div", {}, el("h3", { text: title + ": kappa " + fmtNum(k.kappa) + " over " + k.pairs +
-    " labels (observed agreement " + fmtNum(k.observed_agreement) + ", by chance " + fmtNum(k.chance_agreement) + ")" }));
-  const head = el("tr", {}, el("th", { text: "scorer \\ human" }));
-  for (const c of k.confusion.categories) head.appendChild(el("th", { text: c }));
-  const table = el("table", { class: "confusion" }, el("thead", {}, head));
+  const head = k.kappa === null
+    ? title + ": kappa not defined (" + k.kappa_not_defined + ") over " + k.pairs + " labels (observed agreement " +
+      fmtNum(k.observed_agreement) + ")"
+    : title + ": kappa " + fmtNum(k.kappa) + " over " + k.pairs + " labels (observed agreement " +
+      fmtNum(k.observed_agreement) + ", by chance " + fmtNum(k.chance_agreement) + ")";
+  const box = el("div", {}, el("h3", { text: head }));
+  const hrow = el("tr", {}, el("th", { text: "scorer \\ human" }));
+  for (const c of k.confusion.categories) hrow.appendChild(el("th", { text: c }));
+  const table = el("table", { class: "confusion" }, el("thead", {}, hrow));
   const body = el("tbody");
   k.confusion.categories.forEach((c, i) => {
     const tr = el("tr", {}, el("th", { text: c }));
@@ -424,10 +467,51 @@ function matrixView(title, k) {
   return box;
 }
 
+function fmtCi(ci) {
+  return ci ? " (95% CI " + fmtNum(ci[0]) + "–" + fmtNum(ci[1]) + ")" : "";
+}
+
+// Per verdict of the scorer: how often the reviewers agreed, with a Wilson interval.
+function verdictTable(v) {
+  const table = el("table", { class: "verdicts" }, el("thead", {}, el("tr", {},
+    el("th", { text: "scorer said" }), el("th", { text: "scored traces" }), el("th", { text: "labels" }),
+    el("th", { text: "reviewers agreed" }), el("th", { text: "from the queue" }), el("th", { text: "" }))));
+  const body = el("tbody");
+  for (const b of v.by_verdict) {
+    body.appendChild(el("tr", {},
+      el("td", { text: b.verdict }),
+      el("td", { text: b.scored + " (" + Math.round(b.share * 100) + "%)" }),
+      el("td", { text: String(b.labels) }),
+      el("td", { text: b.labels ? b.agree + " of " + b.labels + " = " + fmtNum(b.rate) + fmtCi(b.ci95) : "n/a" }),
+      el("td", { text: b.queue.labels ? b.queue.agree + " of " + b.queue.labels : "none" }),
+      el("td", { text: b.verdict === "fail" ? "precision of the failures it flags" : "" })));
+  }
+  table.appendChild(body);
+  return table;
+}
+
+// The queue's entry points: one button per scorer with scores (its newest version).
+function queueView(scorers) {
+  const box = el("section", { id: "queue" }, el("h2", { text: "Calibration queue" }),
+    el("p", { class: "help", text: "Labels of the bottom list are all failures: they measure the precision of the " +
+      "failures a scorer flags, not how often it is right. The queue picks unlabelled traces at random, alternating " +
+      "between the scorer's verdicts (pass, fail), so that agreement and kappa can be measured." }));
+  const list = el("div", { class: "toolbar" });
+  for (const s of scorers.values()) {
+    if (!s.scored) continue;
+    const b = el("button", { type: "button", class: "queue-start", "data-scorer": s.scorer,
+      text: "Label random traces of " + s.scorer });
+    b.addEventListener("click", () => nextQueued(s.scorer, s.version).catch((e) => status(e.message, "error")));
+    list.appendChild(b);
+  }
+  box.appendChild(list);
+  return box;
+}
+
 async function calibrationPage() {
   const params = new URLSearchParams(window.location.search);
   const select = document.getElementById("cal-scorer");
-  await fillScorers(select, params.get("scorer"), true);
+  const scorers = await fillScorers(select, params.get("scorer"), true);
   if (params.get("min_kappa")) document.getElementById("cal-kappa").value = params.get("min_kappa");
   document.getElementById("cal-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -436,6 +520,8 @@ async function calibrationPage() {
     q.set("min_kappa", document.getElementById("cal-kappa").value);
     window.location.assign("/calibration?" + q.toString());
   });
+  const out = document.getElementById("calibration");
+  out.appendChild(queueView(select.value ? new Map([[select.value, scorers.get(select.value)]]) : scorers));
   const q = new URLSearchParams();
   if (select.value) q.set("scorer", select.value);
   q.set("min_kappa", document.getElementById("cal-kappa").value);
@@ -446,13 +532,19 @@ async function calibrationPage() {
     status(e.message, "error");
     return;
   }
-  const out = document.getElementById("calibration");
-  if (!data.versions.length) status("No labels yet: label traces on the list page.");
+  if (!data.versions.length) status("No labels yet: label traces from the calibration queue or the list page.");
   for (const v of data.versions) {
     const box = el("section", { class: "version" },
-      el("h2", { text: v.scorer + " " + v.scorer_version + ": " + v.labels + " labels" }));
+      el("h2", { text: v.scorer + " " + v.scorer_version + ": " + v.labels + " labels (" + v.queue_labels +
+        " from the calibration queue)" }));
     for (const w of v.warnings) box.appendChild(el("p", { class: "warn", text: "⚠ " + w }));
     if (!v.warnings.length) box.appendChild(el("p", { class: "ok", text: "Agreement is above the bar." }));
+    const a = v.agreement;
+    box.appendChild(el("p", { class: "agreement", text: a.value === null
+      ? "Agreement: not measured: " + a.not_measured
+      : "Agreement: " + fmtNum(a.value) + fmtCi(a.ci95) + " from " + a.labels + " calibration-queue labels, each " +
+        "verdict weighted by its share of the scored traces" }));
+    if (v.by_verdict.length) box.appendChild(verdictTable(v));
     if (v.pass_fail) box.appendChild(matrixView("Pass/fail", v.pass_fail));
     if (v.choice) box.appendChild(matrixView("Choice", v.choice));
     box.appendChild(el("p", { text: "Numeric: Spearman " + fmtNum(v.numeric.spearman) + ", mean absolute error " +
@@ -478,8 +570,9 @@ function chart(series) {
   let hi = series.metric === "pass_rate" ? 1 : Math.max(...vals);
   if (hi === lo) { hi += 1; lo -= 1; }
   const day = (s) => Date.parse(s + "T00:00:00Z") / 86400000;
-  const d0 = day(pts[0].day), d1 = Math.max(day(pts[pts.length - 1].day), d0 + 1);
-  const x = (p) => L + ((day(p.day) - d0) / (d1 - d0)) * (W - L - R);
+  const d0 = day(pts[0].day), d1 = day(pts[pts.length - 1].day);
+  // One day: its point in the middle (a line needs two points: each day is also a dot).
+  const x = (p) => d1 === d0 ? (L + W - R) / 2 : L + ((day(p.day) - d0) / (d1 - d0)) * (W - L - R);
   const y = (v) => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);
   const s = svg("svg", { class: "chart", width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img" });
   const title = svg("title");
@@ -492,13 +585,23 @@ function chart(series) {
     t.textContent = fmtNum(v, 2);
     s.appendChild(t);
   }
-  for (const [p, anchor] of [[pts[0], "start"], [pts[pts.length - 1], "end"]]) {
-    const t = svg("text", { x: x(p), y: H - 8, "text-anchor": anchor });
+  // Date labels: the first day at the left end, the last at the right end;
+  // one label, centred, when the series has one day (two would overlap).
+  const labels = d1 === d0 ? [[pts[0], "middle"]] : [[pts[0], "start"], [pts[pts.length - 1], "end"]];
+  for (const [p, anchor] of labels) {
+    const t = svg("text", { class: "day", x: x(p), y: H - 8, "text-anchor": anchor });
     t.textContent = p.day;
     s.appendChild(t);
   }
   s.appendChild(svg("polyline", { class: "daily", points: pts.map((p) => x(p) + "," + y(p.value)).join(" ") }));
   s.appendChild(svg("polyline", { class: "ma", points: pts.map((p) => x(p) + "," + y(p.ma7)).join(" ") }));
+  for (const p of pts) {
+    const dot = svg("circle", { class: "dot", cx: x(p), cy: y(p.value), r: 3 });
+    const tip = svg("title");
+    tip.textContent = p.day + ": " + fmtNum(p.value) + " (n=" + p.n + ")";
+    dot.appendChild(tip);
+    s.appendChild(dot);
+  }
   return s;
 }
 

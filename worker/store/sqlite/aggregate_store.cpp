@@ -198,6 +198,27 @@ public:
         return out;
     }
 
+    Result<std::optional<DataRange>> data_range() override {
+        // Two queries: each is one probe of the primary key (bucket, bucket_start_ms, ...).
+        int64_t ends[2] = {0, 0};
+        for (int i = 0; i < 2; ++i) {
+            auto st = m_c->prepare(
+                i == 0 ? "SELECT min(bucket_start_ms) FROM aggregates WHERE bucket = 'hour'"
+                       : "SELECT max(bucket_start_ms) FROM aggregates WHERE bucket = 'hour'");
+            if (!st.ok()) {
+                return st.status();
+            }
+            if (st->step() != SQLITE_ROW) {
+                return m_c->error("reading the aggregates' time range");
+            }
+            if (st->col_null(0)) {
+                return std::optional<DataRange>();
+            }
+            ends[i] = st->col_int(0);
+        }
+        return std::optional<DataRange>(DataRange{ends[0], ends[1] + k_hour});
+    }
+
     Result<JudgeWindowStats> judge_window(const std::string& judge, int64_t from_ms,
                                           int64_t to_ms) override {
         JudgeWindowStats w;

@@ -35,6 +35,11 @@ Result<ReviewSort> parse_review_sort(const std::string& s) {
 
 namespace {
 
+// The score row `s` has a label for its trace and scorer version (index labels_trace).
+const std::string k_has_label =
+    "EXISTS (SELECT 1 FROM labels l WHERE l.trace = s.trace AND l.scorer_version = "
+    "s.scorer_version)";
+
 // Binds a list of values built alongside the SQL text (?1, ?2, ... in order).
 struct Binds {
     std::vector<std::variant<std::string, int64_t>> values;
@@ -64,23 +69,51 @@ public:
         auto q = m_c->prepare(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'judgements'");
         m_has_judgements = q.ok() && q->step() == SQLITE_ROW;
+        auto jq = m_c->prepare(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'judge_queue'");
+        m_has_judge_queue = jq.ok() && jq->step() == SQLITE_ROW;
     }
 
     Result<std::vector<ScorerSummary>> scorers() override {
         std::lock_guard lock(m_mu);
         auto q = m_c->prepare(
-            "SELECT scorer, version, type, last_seen_ms FROM scorer_versions "
+            "SELECT scorer, version, type, last_seen_ms, id FROM scorer_versions "
             "ORDER BY scorer, last_seen_ms DESC, id DESC");
         if (!q.ok()) {
             return error("preparing scorer list");
         }
         std::vector<ScorerSummary> out;
+        std::vector<int64_t> ids;
         int rc = 0;
         while ((rc = q->step()) == SQLITE_ROW) {
-            out.push_back({q->col_text(0), q->col_text(1), q->col_text(2), q->col_int(3)});
+            ScorerSummary v;
+            v.scorer = q->col_text(0);
+            v.version = q->col_text(1);
+            v.type = q->col_text(2);
+            v.last_seen_ms = q->col_int(3);
+            ids.push_back(q->col_int(4));
+            out.push_back(std::move(v));
         }
         if (rc != SQLITE_DONE) {
             return error("reading scorer list");
+        }
+        // One probe of scores_review per version; the judge work is counted
+        // only for versions with no score (what the list must explain).
+        auto has = m_c->prepare(
+            "SELECT EXISTS (SELECT 1 FROM scores WHERE scorer_version = ?1 AND decision = 0)");
+        if (!has.ok()) {
+            return error("preparing score probe");
+        }
+        for (size_t i = 0; i < out.size(); ++i) {
+            has->reset();
+            has->bind_int(1, ids[i]);
+            if (has->step() != SQLITE_ROW) {
+                return error("probing scores");
+            }
+            out[i].has_scores = has->col_int(0) != 0;
+            if (!out[i].has_scores) {
+                ASSAY_RETURN_IF_ERROR(judge_work(ids[i], out[i]));
+            }
         }
         return out;
     }
@@ -117,9 +150,7 @@ public:
             where += *f.passed ? " AND s.passed = 1" : " AND s.passed = 0";
         }
         if (f.labelled) {
-            where += std::string(*f.labelled ? " AND " : " AND NOT ") +
-                     "EXISTS (SELECT 1 FROM labels l WHERE l.trace = s.trace AND l.scorer_version "
-                     "= s.scorer_version)";
+            where += std::string(*f.labelled ? " AND " : " AND NOT ") + k_has_label;
         }
         // Counts per pass/fail segment in one pass (covering index
         // scores_review when no trace column is filtered).
@@ -312,8 +343,8 @@ public:
             }
         }
         auto l = m_c->prepare(
-            "SELECT l.id, v.scorer, v.version, l.reviewer, l.verdict, l.score, l.note, l.at_ms "
-            "FROM labels l JOIN scorer_versions v ON v.id = l.scorer_version "
+            "SELECT l.id, v.scorer, v.version, l.reviewer, l.verdict, l.score, l.note, l.at_ms, "
+            "l.source FROM labels l JOIN scorer_versions v ON v.id = l.scorer_version "
             "WHERE l.trace = ?1 ORDER BY l.at_ms DESC, l.id DESC");
         if (!l.ok()) {
             return error("preparing labels");
@@ -330,6 +361,7 @@ public:
             r.score = l->col_opt_double(5);
             r.note = l->col_text(6);
             r.at_ms = l->col_int(7);
+            r.source = l->col_text(8);
             out.labels.push_back(std::move(r));
         }
         if (rc != SQLITE_DONE) {
@@ -349,6 +381,10 @@ public:
         if (n.reviewer.empty()) {
             return Status::invalid_argument("reviewer: a name is required");
         }
+        if (n.source != "review" && n.source != "calibration") {
+            return Status::invalid_argument("source '" + n.source +
+                                            "': expected review or calibration");
+        }
         std::lock_guard lock(m_mu);
         auto v = resolve_version(n.scorer, n.scorer_version);
         if (!v.ok()) {
@@ -367,8 +403,8 @@ public:
             return error("reading trace");
         }
         auto ins = m_c->prepare(
-            "INSERT INTO labels (trace, scorer_version, reviewer, verdict, score, note, at_ms) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+            "INSERT INTO labels (trace, scorer_version, reviewer, verdict, score, note, at_ms, "
+            "source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         if (!ins.ok()) {
             return error("preparing label insert");
         }
@@ -383,10 +419,86 @@ public:
         }
         ins->bind_text(6, n.note);
         ins->bind_int(7, n.at_ms);
+        ins->bind_text(8, n.source);
         if (ins->step() != SQLITE_DONE) {
             return error("storing label");
         }
         return static_cast<int64_t>(sqlite3_last_insert_rowid(m_c->raw()));
+    }
+
+    Result<VersionStrata> verdict_strata(const std::string& scorer,
+                                         const std::string& scorer_version,
+                                         bool count_unlabelled) override {
+        std::lock_guard lock(m_mu);
+        auto v = resolve_version(scorer, scorer_version);
+        if (!v.ok()) {
+            return v.status();
+        }
+        VersionStrata out;
+        out.version = v->version;
+        // Counts from the covering index scores_review; the unlabelled ones
+        // probe labels_trace per score.
+        auto q = m_c->prepare(
+            std::string(
+                "SELECT count(*) FILTER (WHERE passed = 0), count(*) FILTER (WHERE passed = 1), "
+                "count(*) FILTER (WHERE passed IS NULL)") +
+            (count_unlabelled
+                 ? ", " + unlabelled_filter("passed = 0") + ", " + unlabelled_filter("passed = 1") +
+                       ", " + unlabelled_filter("passed IS NULL")
+                 : std::string()) +
+            " FROM scores s WHERE s.scorer_version = ?1 AND s.decision = 0");
+        if (!q.ok()) {
+            return error("preparing verdict counts");
+        }
+        q->bind_int(1, v->id);
+        if (q->step() != SQLITE_ROW) {
+            return error("counting verdicts");
+        }
+        const char* names[3] = {"fail", "pass", "none"};
+        for (int i = 0; i < 3; ++i) {
+            VerdictStratum st{names[i], q->col_int(i), count_unlabelled ? q->col_int(3 + i) : 0};
+            if (st.scored > 0) {
+                out.strata.push_back(std::move(st));
+            }
+        }
+        return out;
+    }
+
+    Result<std::optional<std::string>> unlabelled_trace(const std::string& scorer,
+                                                        const std::string& scorer_version,
+                                                        const std::string& verdict,
+                                                        int64_t index) override {
+        std::lock_guard lock(m_mu);
+        const char* cond = verdict == "fail"   ? " AND s.passed = 0"
+                           : verdict == "pass" ? " AND s.passed = 1"
+                           : verdict == "none" ? " AND s.passed IS NULL"
+                                               : nullptr;
+        if (cond == nullptr) {
+            return Status::invalid_argument("verdict '" + verdict +
+                                            "': expected fail, pass or none");
+        }
+        auto v = resolve_version(scorer, scorer_version);
+        if (!v.ok()) {
+            return v.status();
+        }
+        // Walks scores_review in its order, skipping labelled traces.
+        auto q = m_c->prepare(
+            std::string("SELECT t.trace_id FROM scores s JOIN traces t ON t.id = s.trace "
+                        "WHERE s.scorer_version = ?1 AND s.decision = 0") +
+            cond + " AND NOT " + k_has_label + " ORDER BY s.value, s.trace DESC LIMIT 1 OFFSET ?2");
+        if (!q.ok()) {
+            return error("preparing queue pick");
+        }
+        q->bind_int(1, v->id);
+        q->bind_int(2, index);
+        int rc = q->step();
+        if (rc == SQLITE_DONE) {
+            return std::optional<std::string>();
+        }
+        if (rc != SQLITE_ROW) {
+            return error("reading queue pick");
+        }
+        return std::optional<std::string>(q->col_text(0));
     }
 
     Result<std::vector<CalibrationPair>> calibration_pairs(
@@ -396,7 +508,8 @@ public:
         std::string sql =
             "SELECT t.trace_id, v.version, s.value, s.passed, s.label, l.id, l.reviewer, "
             "l.verdict, l.score, "
-            "l.note, l.at_ms FROM labels l JOIN scorer_versions v ON v.id = l.scorer_version "
+            "l.note, l.at_ms, l.source FROM labels l JOIN scorer_versions v ON v.id = "
+            "l.scorer_version "
             "JOIN traces t ON t.id = l.trace "
             "JOIN scores s ON s.trace = l.trace AND s.scorer_version = l.scorer_version AND "
             "s.decision = 0 "
@@ -429,6 +542,7 @@ public:
             p.human.score = q->col_opt_double(8);
             p.human.note = q->col_text(9);
             p.human.at_ms = q->col_int(10);
+            p.human.source = q->col_text(11);
             out.push_back(std::move(p));
         }
         if (rc != SQLITE_DONE) {
@@ -495,6 +609,11 @@ private:
         std::string version, type;
     };
 
+    // count(*) of the scores matching `cond` that have no label for their version.
+    static std::string unlabelled_filter(const std::string& cond) {
+        return "count(*) FILTER (WHERE " + cond + " AND NOT " + k_has_label + ")";
+    }
+
     Status error(const std::string& what) const { return m_c->error(what); }
 
     Result<Version> resolve_version(const std::string& scorer, const std::string& version) {
@@ -524,6 +643,38 @@ private:
             return error("looking up scorer version");
         }
         return Version{q->col_int(0), q->col_text(1), q->col_text(2)};
+    }
+
+    // Pending judge tasks and recorded judge calls of one scorer version.
+    Status judge_work(int64_t version_id, ScorerSummary& v) {
+        if (m_has_judge_queue) {
+            auto q = m_c->prepare("SELECT count(*) FROM judge_queue WHERE scorer_version = ?1");
+            if (!q.ok()) {
+                return error("preparing judge queue count");
+            }
+            q->bind_int(1, version_id);
+            if (q->step() != SQLITE_ROW) {
+                return error("counting the judge queue");
+            }
+            v.pending = q->col_int(0);
+        }
+        if (m_has_judgements) {
+            auto q = m_c->prepare(
+                "SELECT count(*), count(error_type), (SELECT error_type || ': ' || error_message "
+                "FROM judgements WHERE scorer_version = ?1 AND error_type IS NOT NULL "
+                "ORDER BY at_ms DESC, id DESC LIMIT 1) FROM judgements WHERE scorer_version = ?1");
+            if (!q.ok()) {
+                return error("preparing judge call count");
+            }
+            q->bind_int(1, version_id);
+            if (q->step() != SQLITE_ROW) {
+                return error("counting judge calls");
+            }
+            v.judge_calls = q->col_int(0);
+            v.judge_errors = q->col_int(1);
+            v.last_judge_error = q->col_text(2);
+        }
+        return {};
     }
 
     Result<std::vector<JudgementRecord>> judgements(int64_t trace_row, int64_t version_id) {
@@ -571,6 +722,7 @@ private:
     std::mutex m_mu;
     std::unique_ptr<SqliteConn> m_c;
     bool m_has_judgements = false;
+    bool m_has_judge_queue = false;
 };
 
 }  // namespace

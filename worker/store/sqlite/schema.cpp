@@ -308,6 +308,12 @@ FROM judgements j
 JOIN traces t ON t.id = j.trace
 JOIN scorer_versions v ON v.id = j.scorer_version;
 )sql",
+        // labels.source: where the reviewer found the trace: 'review' (the
+        // bottom list or a trace page) or 'calibration' (the calibration
+        // queue's random sample, stratified by the scorer's verdict).
+        R"sql(
+ALTER TABLE labels ADD COLUMN source TEXT NOT NULL DEFAULT 'review' CHECK (source IN ('review', 'calibration'));
+)sql",
     };
     return k_migrations;
 }
