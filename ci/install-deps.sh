@@ -13,7 +13,7 @@ PACKAGES=(
   libzmq3-dev cppzmq-dev
   libsqlite3-dev sqlite3
   libre2-dev libspdlog-dev libfmt-dev doctest-dev
-  libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
+  libyaml-cpp-dev libcli11-dev libcpp-httplib-dev libmicrohttpd-dev zlib1g-dev
   libvalijson-dev libssl-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
 )

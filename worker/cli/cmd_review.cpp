@@ -50,7 +50,11 @@ int run_review(const ReviewArgs& a) {
     std::printf("assay review: listening on http://%s:%d/%s\n", host.c_str(), server.port(),
                 opts.token.empty() ? "" : " (token required)");
     std::fflush(stdout);
-    std::thread serving([&] { server.run(); });
+    std::thread serving([&] {
+        if (Status served = server.run(); !served.ok()) {
+            std::fprintf(stderr, "assay review: %s\n", served.message().c_str());
+        }
+    });
     int sig = 0;
     sigwait(&stop_signals, &sig);
     server.stop();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/http_server.h"
 #include "core/status.h"
 #include "core/trace_json.h"
 #include "llm/judge_spec.h"
@@ -47,6 +48,10 @@ struct WorkerOptions {
                                         // after its first span is scored as incomplete
     int64_t otlp_max_body_bytes =
         8 << 20;  // worker.otlp_max_body_bytes: larger request bodies get 413
+    int64_t otlp_max_pending_bytes =
+        256 << 20;  // worker.otlp_max_pending_bytes: spans held past it -> 503 + Retry-After
+    // worker.http_*: the limits of the ops and OTLP/HTTP servers (README "HTTP limits").
+    HttpServerOptions http;
 };
 
 struct Config {

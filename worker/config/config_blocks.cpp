@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <set>
+#include <type_traits>
 
 #include "judge/judge_options.h"
 #include "judge/subject_options.h"
@@ -12,6 +13,26 @@ namespace assay {
 namespace {
 
 const std::set<std::string> k_providers = {"openai", "anthropic"};
+
+// worker.http_*: the limits every worker HTTP server (ops, OTLP/HTTP) holds
+// to (core/http_server.h). Each value must lie in [lo, hi].
+void parse_http_limits(ConfigBlock& b, HttpServerOptions& o) {
+    auto bounded = [&b](const char* key, int64_t lo, int64_t hi, auto& field) {
+        if (auto v = b.get_int(key)) {
+            if (*v < lo || *v > hi) {
+                b.fail(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+            }
+            field = static_cast<std::remove_reference_t<decltype(field)>>(*v);
+        }
+    };
+    bounded("http_max_connections", 1, 100000, o.max_connections);
+    bounded("http_max_connections_per_ip", 1, 100000, o.max_connections_per_ip);
+    bounded("http_max_header_bytes", 1024, 1 << 20, o.max_header_bytes);
+    bounded("http_max_headers", 1, 10000, o.max_headers);
+    bounded("http_header_timeout_ms", 100, 3600000, o.header_timeout_ms);
+    bounded("http_body_timeout_ms", 100, 3600000, o.body_timeout_ms);
+    bounded("http_idle_timeout_ms", 1000, 3600000, o.idle_timeout_ms);
+}
 
 Status parse_judges(const YAML::Node& node, const std::string& base_dir,
                     std::vector<JudgeSpec>& out) {
@@ -216,6 +237,13 @@ Status parse_config_blocks(ConfigBlock& top, const std::string& base_dir, Config
             }
             cfg.worker.otlp_max_body_bytes = *v;
         }
+        if (auto v = b.get_int("otlp_max_pending_bytes")) {
+            if (*v < 1 << 20) {
+                b.fail("otlp_max_pending_bytes", "must be at least 1048576");
+            }
+            cfg.worker.otlp_max_pending_bytes = *v;
+        }
+        parse_http_limits(b, cfg.worker.http);
         if (auto v = b.get_int("zmq_max_message_bytes")) {
             if (*v < 1024) {
                 b.fail("zmq_max_message_bytes", "must be at least 1024");

@@ -1,15 +1,20 @@
 #include "core/http_listen.h"
 
-#include <httplib.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
 namespace assay {
+
+namespace {
+
+constexpr int k_backlog = 511;
+
+}  // namespace
 
 Result<std::pair<std::string, int>> parse_listen(const std::string& listen) {
     auto colon = listen.rfind(':');
@@ -36,87 +41,48 @@ Result<std::pair<std::string, int>> parse_listen(const std::string& listen) {
     return std::make_pair(host, port);
 }
 
-void configure_exclusive_listen(httplib::Server& server) {
-    // SO_REUSEADDR only: on Linux it lets a restarted server bind past
-    // TIME_WAIT but never lets two sockets listen on one port.
-    server.set_socket_options([](socket_t sock) {
-        int yes = 1;
-        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    });
-}
-
-namespace {
-
-// Why binding `host`:`port` fails, probed with a plain socket (httplib only
-// says it failed).
-std::string bind_failure(const std::string& host, int port) {
+Result<ListenSocket> listen_exclusive(const std::string& host, int port,
+                                      const std::string& listen) {
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     addrinfo* res = nullptr;
     if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 ||
         res == nullptr) {
-        return "not an address of this host";
+        return Status::io_error("cannot listen on '" + listen + "': not an address of this host");
     }
     std::string why = "not an address of this host";
-    int fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
-    if (fd >= 0) {
+    ListenSocket out;
+    for (addrinfo* ai = res; ai != nullptr && out.fd < 0; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            why = std::strerror(errno);
+            continue;
+        }
+        // SO_REUSEADDR lets a restarted server bind past TIME_WAIT but never
+        // lets two sockets listen on one port (that is SO_REUSEPORT).
         int yes = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-        if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+        if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, k_backlog) != 0) {
             why = errno == EADDRINUSE
                       ? "the address is already in use (another process listens on it)"
                       : std::strerror(errno);
+            close(fd);
+            continue;
         }
-        close(fd);
+        sockaddr_storage bound{};
+        socklen_t len = sizeof(bound);
+        getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+        out.ipv6 = bound.ss_family == AF_INET6;
+        out.port = out.ipv6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                            : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+        out.fd = fd;
     }
     freeaddrinfo(res);
-    return why;
-}
-
-}  // namespace
-
-HttpListener::HttpListener(httplib::Server& server) : m_server(server) {
-    configure_exclusive_listen(m_server);
-}
-
-HttpListener::~HttpListener() { stop(); }
-
-Status HttpListener::bind(const std::string& listen) {
-    auto addr = parse_listen(listen);
-    if (!addr.ok()) {
-        return addr.status();
+    if (out.fd < 0) {
+        return Status::io_error("cannot listen on '" + listen + "': " + why);
     }
-    const auto& [host, port] = *addr;
-    m_host = host;
-    m_port = port == 0 ? m_server.bind_to_any_port(host)
-                       : (m_server.bind_to_port(host, port) ? port : -1);
-    if (m_port < 0) {
-        return Status::io_error("cannot listen on '" + listen + "': " + bind_failure(host, port));
-    }
-    return {};
-}
-
-Status HttpListener::start(const std::string& listen) {
-    ASSAY_RETURN_IF_ERROR(bind(listen));
-    m_thread = std::thread([this] { m_server.listen_after_bind(); });
-    // stop() right after start() must find the server running, or it would
-    // not wake the serving thread.
-    for (int i = 0; i < 2000 && !m_server.is_running(); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return {};
-}
-
-void HttpListener::run() { m_server.listen_after_bind(); }
-
-void HttpListener::stop() {
-    if (m_port >= 0) {
-        m_server.stop();
-    }
-    if (m_thread.joinable()) {
-        m_thread.join();
-    }
+    return out;
 }
 
 }  // namespace assay

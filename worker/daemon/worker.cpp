@@ -98,7 +98,7 @@ Status run_worker(const Config& cfg, const std::atomic<bool>& stop,
         owned.push_back(std::move(zmq));
     }
     if (!w.otlp_listen.empty() || !w.otlp_grpc_listen.empty()) {
-        auto otlp = OtlpSource::open(otlp_intake_options(cfg), cfg.store, w.otlp_listen,
+        auto otlp = OtlpSource::open(otlp_intake_options(cfg), w.http, cfg.store, w.otlp_listen,
                                      w.otlp_grpc_listen);
         if (!otlp.ok()) {
             return otlp.status();
@@ -128,14 +128,16 @@ Status run_worker(const Config& cfg, const std::atomic<bool>& stop,
     // Aggregates, alert rules, retention and /metrics quality gauges.
     MonitorLoop monitor(cfg.monitoring, cfg.store.sqlite_path);
     ASSAY_RETURN_IF_ERROR(monitor.start());
-    OpsServer ops([&] {
-        std::string out = render_prometheus(pipeline.metrics());
-        for (const TraceSource* s : sources) {
-            out += s->metrics_text();
-        }
-        return out + (*judges ? render_judge_metrics((*judges)->metrics()) : std::string()) +
-               monitor.metrics_text();
-    });
+    OpsServer ops(
+        [&] {
+            std::string out = render_prometheus(pipeline.metrics());
+            for (const TraceSource* s : sources) {
+                out += s->metrics_text();
+            }
+            return out + (*judges ? render_judge_metrics((*judges)->metrics()) : std::string()) +
+                   monitor.metrics_text();
+        },
+        w.http);
     if (!w.http_listen.empty()) {
         if (Status st = ops.start(w.http_listen); !st.ok()) {
             return Status(st.code(), "--http-listen: " + st.message());

@@ -1,7 +1,5 @@
 #include "review/api_routes.h"
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -115,8 +113,8 @@ std::string json_string(const json& body, const char* key) {
 
 }  // namespace
 
-void add_api_routes(httplib::Server& srv, ReviewStore& store, const ReviewServerOptions& options) {
-    srv.Get("/api/scorers", [&store](const httplib::Request&, httplib::Response& res) {
+void add_api_routes(HttpServer& srv, ReviewStore& store, const ReviewServerOptions& options) {
+    srv.get("/api/scorers", [&store](const HttpRequest&, HttpResponse& res) {
         auto s = store.scorers();
         if (!s.ok()) {
             send_error(res, http_status(s.status()), s.status().message());
@@ -129,7 +127,7 @@ void add_api_routes(httplib::Server& srv, ReviewStore& store, const ReviewServer
         send_json(res, out);
     });
 
-    srv.Get("/api/bottom", [&store, &options](const httplib::Request& req, httplib::Response& res) {
+    srv.get("/api/bottom", [&store, &options](const HttpRequest& req, HttpResponse& res) {
         auto get = [&](const char* k) { return req.get_param_value(k); };
         auto f = parse_filter(get);
         auto sort = parse_review_sort(get("sort"));
@@ -149,7 +147,7 @@ void add_api_routes(httplib::Server& srv, ReviewStore& store, const ReviewServer
         send_json(res, list_json(*list, *offset, *limit));
     });
 
-    srv.Get("/api/trace", [&store](const httplib::Request& req, httplib::Response& res) {
+    srv.get("/api/trace", [&store](const HttpRequest& req, HttpResponse& res) {
         std::string id = req.get_param_value("id");
         if (id.empty()) {
             send_error(res, 400, "id: required (e.g. ?id=tr_123)");
@@ -163,7 +161,7 @@ void add_api_routes(httplib::Server& srv, ReviewStore& store, const ReviewServer
         send_json(res, trace_json(*d));
     });
 
-    srv.Post("/api/labels", [&store](const httplib::Request& req, httplib::Response& res) {
+    srv.post("/api/labels", [&store](const HttpRequest& req, HttpResponse& res) {
         auto body = json::parse(req.body, nullptr, false);
         if (body.is_discarded() || !body.is_object()) {
             send_error(res, 400, "body: expected a JSON object");
@@ -203,8 +201,7 @@ void add_api_routes(httplib::Server& srv, ReviewStore& store, const ReviewServer
         send_json(res, json{{"id", *id}}, 201);
     });
 
-    srv.Get("/api/calibration", [&store, &options](const httplib::Request& req,
-                                                   httplib::Response& res) {
+    srv.get("/api/calibration", [&store, &options](const HttpRequest& req, HttpResponse& res) {
         CalibrationOptions opts;
         opts.min_kappa = options.min_kappa;
         opts.min_labels = options.min_labels;
@@ -247,29 +244,28 @@ void add_api_routes(httplib::Server& srv, ReviewStore& store, const ReviewServer
         send_json(res, out);
     });
 
-    srv.Get("/api/calibration/queue",
-            [&store](const httplib::Request& req, httplib::Response& res) {
-                std::string scorer = req.get_param_value("scorer");
-                if (scorer.empty()) {
-                    send_error(res, 400, "scorer: required (e.g. ?scorer=refusal)");
-                    return;
-                }
-                auto n = parse_int_param("n", req.get_param_value("n"), 1, 1, 100);
-                if (!n.ok()) {
-                    send_error(res, 400, n.status().message());
-                    return;
-                }
-                std::mt19937_64 rng{std::random_device{}()};
-                auto q = sample_calibration_queue(store, scorer,
-                                                  req.get_param_value("scorer_version"), *n, rng);
-                if (!q.ok()) {
-                    send_error(res, http_status(q.status()), q.status().message());
-                    return;
-                }
-                send_json(res, to_json(*q));
-            });
+    srv.get("/api/calibration/queue", [&store](const HttpRequest& req, HttpResponse& res) {
+        std::string scorer = req.get_param_value("scorer");
+        if (scorer.empty()) {
+            send_error(res, 400, "scorer: required (e.g. ?scorer=refusal)");
+            return;
+        }
+        auto n = parse_int_param("n", req.get_param_value("n"), 1, 1, 100);
+        if (!n.ok()) {
+            send_error(res, 400, n.status().message());
+            return;
+        }
+        std::mt19937_64 rng{std::random_device{}()};
+        auto q =
+            sample_calibration_queue(store, scorer, req.get_param_value("scorer_version"), *n, rng);
+        if (!q.ok()) {
+            send_error(res, http_status(q.status()), q.status().message());
+            return;
+        }
+        send_json(res, to_json(*q));
+    });
 
-    srv.Get("/api/trends", [&store](const httplib::Request& req, httplib::Response& res) {
+    srv.get("/api/trends", [&store](const HttpRequest& req, HttpResponse& res) {
         auto days = parse_int_param("days", req.get_param_value("days"), 90, 1, 3650);
         if (!days.ok()) {
             send_error(res, 400, days.status().message());
@@ -292,7 +288,7 @@ void add_api_routes(httplib::Server& srv, ReviewStore& store, const ReviewServer
                             {"series", series_json(build_series(recent))}});
     });
 
-    srv.Post("/api/export", [&store](const httplib::Request& req, httplib::Response& res) {
+    srv.post("/api/export", [&store](const HttpRequest& req, HttpResponse& res) {
         auto body = json::parse(req.body, nullptr, false);
         if (body.is_discarded() || !body.is_object()) {
             send_error(res, 400, "body: expected a JSON object");

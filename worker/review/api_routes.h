@@ -16,12 +16,10 @@
 //   GET  /api/trends?scorer=S[&scorer_version&days=90]
 //   POST /api/export   {"scorer", filters..., "limit"?, "trace_ids"?: [...]} -> JSONL cases
 //
-// Thread-safety: handlers run on httplib's worker threads and share the
+// Thread-safety: handlers run on the server's connection threads and share the
 // ReviewStore (which serialises its calls).
 
-namespace httplib {
-class Server;
-}
+#include "core/http_server.h"
 
 namespace assay {
 class ReviewStore;
@@ -33,7 +31,6 @@ struct ReviewServerOptions;
 
 // Registers the /api/ routes on `server`. `store` and `options` must outlive
 // the server.
-void add_api_routes(httplib::Server& server, ReviewStore& store,
-                    const ReviewServerOptions& options);
+void add_api_routes(HttpServer& server, ReviewStore& store, const ReviewServerOptions& options);
 
 }  // namespace assay::review

@@ -1,7 +1,5 @@
 #include "review/http_reply.h"
 
-#include <httplib.h>
-
 namespace assay::review {
 
 using nlohmann::json;
@@ -9,7 +7,7 @@ using nlohmann::json;
 namespace {
 
 template <typename Json>
-void send_body(httplib::Response& res, const Json& j, int status) {
+void send_body(HttpResponse& res, const Json& j, int status) {
     res.status = status;
     res.set_header("Cache-Control", "no-store");
     res.set_content(j.dump(-1, ' ', false, Json::error_handler_t::replace),
@@ -18,13 +16,13 @@ void send_body(httplib::Response& res, const Json& j, int status) {
 
 }  // namespace
 
-void send_json(httplib::Response& res, const json& j, int status) { send_body(res, j, status); }
+void send_json(HttpResponse& res, const json& j, int status) { send_body(res, j, status); }
 
-void send_json(httplib::Response& res, const nlohmann::ordered_json& j, int status) {
+void send_json(HttpResponse& res, const nlohmann::ordered_json& j, int status) {
     send_body(res, j, status);
 }
 
-void send_error(httplib::Response& res, int status, const std::string& message) {
+void send_error(HttpResponse& res, int status, const std::string& message) {
     send_json(res, json{{"error", message}}, status);
 }
 

@@ -1,7 +1,5 @@
 #include "review/review_server.h"
 
-#include <httplib.h>
-
 #include "core/embedded_files.h"
 #include "review/api_routes.h"
 #include "review/http_reply.h"
@@ -40,8 +38,7 @@ ReviewServer::ReviewServer(ReviewStore& store, ReviewServerOptions options)
     : m_store(store),
       m_options(std::move(options)),
       m_access(m_options.token),
-      m_server(std::make_unique<httplib::Server>()),
-      m_listener(*m_server) {
+      m_server(m_options.http) {
     routes();
 }
 
@@ -54,28 +51,23 @@ Status ReviewServer::bind(const std::string& listen) {
     }
     const auto& [host, port] = *addr;
     ASSAY_RETURN_IF_ERROR(check_listen_policy(host, m_options.token));
-    return m_listener.bind(listen);
+    return m_server.bind(listen);
 }
 
-void ReviewServer::run() { m_listener.run(); }
+Status ReviewServer::run() { return m_server.run(); }
 
-void ReviewServer::stop() {
-    if (m_server) {
-        m_server->stop();
-    }
-}
+void ReviewServer::stop() { m_server.stop(); }
 
 void ReviewServer::routes() {
-    auto& srv = *m_server;
-    srv.set_payload_max_length(1024 * 1024);
-    srv.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    auto& srv = m_server;
+    srv.set_pre_routing([this](const HttpRequest& req, HttpResponse& res) {
         res.set_header("Content-Security-Policy", k_csp);
         res.set_header("X-Content-Type-Options", "nosniff");
         res.set_header("X-Frame-Options", "DENY");
         res.set_header("Referrer-Policy", "no-referrer");
         if (!m_access.host_ok(req.get_header_value("Host"))) {
             send_error(res, 403, "Host header is not a loopback name (DNS rebinding protection)");
-            return httplib::Server::HandlerResponse::Handled;
+            return true;
         }
         const std::string cookies = req.get_header_value("Cookie");
         if (!cookie_value(cookies, AccessControl::k_csrf_cookie)) {
@@ -97,7 +89,7 @@ void ReviewServer::routes() {
                 res.status = 303;
                 res.set_header("Location", "/login");
             }
-            return httplib::Server::HandlerResponse::Handled;
+            return true;
         }
         if (req.method == "POST") {
             Status st =
@@ -114,13 +106,13 @@ void ReviewServer::routes() {
             }
             if (!st.ok()) {
                 send_error(res, 403, st.message());
-                return httplib::Server::HandlerResponse::Handled;
+                return true;
             }
         }
-        return httplib::Server::HandlerResponse::Unhandled;
+        return false;
     });
 
-    auto page = [](const httplib::Request& req, httplib::Response& res) {
+    auto page = [](const HttpRequest& req, HttpResponse& res) {
         auto f = embedded_file(page_for(req.path));
         if (!f) {
             send_error(res, 404, "no page " + req.path);
@@ -130,21 +122,20 @@ void ReviewServer::routes() {
         res.set_content(std::string(*f), "text/html; charset=utf-8");
     };
     for (const char* p : {"/", "/trace", "/calibration", "/trends", "/login"}) {
-        srv.Get(p, page);
+        srv.get(p, page);
     }
-    srv.Get("/static/app.js", [](const httplib::Request&, httplib::Response& res) {
+    srv.get("/static/app.js", [](const HttpRequest&, HttpResponse& res) {
         res.set_content(std::string(embedded_file("review/assets/app.js").value_or("")),
                         "text/javascript; charset=utf-8");
     });
-    srv.Get("/static/style.css", [](const httplib::Request&, httplib::Response& res) {
+    srv.get("/static/style.css", [](const HttpRequest&, HttpResponse& res) {
         res.set_content(std::string(embedded_file("review/assets/style.css").value_or("")),
                         "text/css; charset=utf-8");
     });
 
-    srv.Get("/favicon.ico",
-            [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+    srv.get("/favicon.ico", [](const HttpRequest&, HttpResponse& res) { res.status = 204; });
 
-    srv.Post("/login", [this](const httplib::Request& req, httplib::Response& res) {
+    srv.post("/login", [this](const HttpRequest& req, HttpResponse& res) {
         if (!m_access.token_required()) {
             res.status = 303;
             res.set_header("Location", "/");

@@ -1,5 +1,5 @@
 #pragma once
-// ReviewServer: the `assay review` web app over cpp-httplib: binding, the
+// ReviewServer: the `assay review` web app (core/http_server.h): binding, the
 // access checks every request passes first (rules in access.h), the pages
 // and the login; the JSON API's routes are in api_routes.h. Pages (list,
 // trace, calibration, trends, login) are static HTML + one JS file + one CSS
@@ -7,20 +7,17 @@
 // textContent only. Every response carries a strict Content-Security-Policy
 // (no inline script), nosniff and no-framing headers.
 //
-// Thread-safety: handlers run on httplib's worker threads and share the
+// Bounded like every Assay server (ReviewServerOptions::http, README "HTTP
+// limits"). Thread-safety: handlers run on connection threads and share the
 // ReviewStore (which serialises its calls). start()/stop() from one thread.
 
 #include <memory>
 #include <string>
 
-#include "core/http_listen.h"
+#include "core/http_server.h"
 #include "core/status.h"
 #include "review/access.h"
 #include "store/review_store.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace assay::review {
 
@@ -29,6 +26,7 @@ struct ReviewServerOptions {
     double min_kappa = 0.6;   // --min-kappa: the calibration page's bar
     int64_t min_labels = 20;  // --min-labels
     int64_t max_page = 500;   // the largest `limit` the list API accepts
+    HttpServerOptions http;   // connection, header, body (1 MiB) and time limits
 };
 
 class ReviewServer {
@@ -41,9 +39,9 @@ public:
     // non-loopback host without a token or a malformed address; io_error when
     // the address cannot be bound.
     Status bind(const std::string& listen);
-    int port() const { return m_listener.port(); }
+    int port() const { return m_server.port(); }
     // Serves until stop(); call from the thread that owns the server.
-    void run();
+    Status run();
     void stop();
 
 private:
@@ -51,8 +49,7 @@ private:
     ReviewStore& m_store;
     ReviewServerOptions m_options;
     AccessControl m_access;
-    std::unique_ptr<httplib::Server> m_server;
-    HttpListener m_listener;
+    HttpServer m_server;
 };
 
 }  // namespace assay::review

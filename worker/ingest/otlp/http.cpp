@@ -1,6 +1,6 @@
 #include "ingest/otlp/http.h"
 
-#include <httplib.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -25,7 +25,7 @@ std::string media_type(const std::string& content_type) {
     return t;
 }
 
-void send(httplib::Response& res, const OtlpReply& r) {
+void send(HttpResponse& res, const OtlpReply& r) {
     res.status = r.status;
     if (r.retry_after_s > 0) {
         res.set_header("Retry-After", std::to_string(r.retry_after_s));
@@ -44,6 +44,53 @@ std::optional<OtlpDoor> door_of(const std::string& type) {
     return std::nullopt;
 }
 
+int64_t claimed_length(const HttpRequest& req) {
+    const std::string v = req.get_header_value("Content-Length");
+    if (v.empty() || v.size() > 18 || !std::all_of(v.begin(), v.end(), ::isdigit)) {
+        return static_cast<int64_t>(req.body.size());
+    }
+    return std::stoll(v);
+}
+
+enum class Inflated { ok, over, bad };
+
+// Inflates gzip `in` (members one after another too) into `out`, stopping
+// as soon as `out` would pass `limit`: a gzip bomb costs no more than it.
+Inflated gunzip(std::string_view in, size_t limit, std::string& out) {
+    z_stream zs{};
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+        return Inflated::bad;
+    }
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    zs.avail_in = static_cast<uInt>(in.size());
+    char buf[64 * 1024];
+    Inflated result = Inflated::ok;
+    for (;;) {
+        zs.next_out = reinterpret_cast<Bytef*>(buf);
+        zs.avail_out = sizeof(buf);
+        const int rc = inflate(&zs, Z_NO_FLUSH);
+        const size_t n = sizeof(buf) - zs.avail_out;
+        if (out.size() + n > limit) {
+            result = Inflated::over;
+            break;
+        }
+        out.append(buf, n);
+        if (rc == Z_STREAM_END) {
+            if (zs.avail_in == 0) {
+                break;
+            }
+            inflateReset(&zs);  // another gzip member follows
+            continue;
+        }
+        if (rc != Z_OK || (zs.avail_in == 0 && n == 0)) {
+            result = Inflated::bad;  // corrupt, or truncated
+            break;
+        }
+    }
+    inflateEnd(&zs);
+    return result;
+}
+
 }  // namespace
 
 Result<std::string> normalize_otlp_listen(const std::string& listen) {
@@ -58,31 +105,48 @@ Result<std::string> normalize_otlp_listen(const std::string& listen) {
     return listen;
 }
 
-OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes)
+OtlpReply export_http_body(OtlpIntake& intake, const std::string& content_type,
+                           const std::string& content_encoding, std::string_view body,
+                           size_t max_body_bytes, int64_t now_ms) {
+    const OtlpDoor door = door_of(media_type(content_type)).value_or(OtlpDoor::http_json);
+    if (content_encoding != "gzip") {
+        return intake.export_request(body, door, now_ms);
+    }
+    std::string inflated;
+    const Inflated r = gunzip(body, max_body_bytes, inflated);
+    if (r != Inflated::ok) {
+        const std::string why = r == Inflated::over
+                                    ? "request body inflates to more than " +
+                                          std::to_string(max_body_bytes) +
+                                          " bytes, the limit (worker.otlp_max_body_bytes)"
+                                    : "request body could not be decompressed (Content-Encoding '" +
+                                          content_encoding + "')";
+        return intake.reject(r == Inflated::over ? 413 : 400, why,
+                             static_cast<int64_t>(body.size()), now_ms, door, body);
+    }
+    return intake.export_request(inflated, door, now_ms);
+}
+
+namespace {
+
+HttpServerOptions with_body_limit(HttpServerOptions o, size_t max_body_bytes) {
+    o.max_body_bytes = max_body_bytes;
+    return o;
+}
+
+}  // namespace
+
+OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes, HttpServerOptions http)
     : m_intake(intake),
       m_max_body_bytes(max_body_bytes),
-      m_server(std::make_unique<httplib::Server>()),
-      m_listener(*m_server) {
-    // Bodies over the limit sent without a Content-Length (chunked) are cut
-    // off by httplib with a 413; the error handler below gives it a body.
-    m_server->set_payload_max_length(max_body_bytes);
-    // Without it, Nagle's algorithm and the client's delayed ACK add ~40 ms
-    // to every answer written in two parts (measured: p50 42 ms → see README).
-    m_server->set_tcp_nodelay(true);
+      m_server(with_body_limit(http, max_body_bytes)) {
     // Runs before the body is read: refuse what cannot be handled without
     // reading it.
-    m_server->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    m_server.set_pre_routing([this](const HttpRequest& req, HttpResponse& res) {
         if (req.path != k_path || req.method != "POST") {
-            return httplib::Server::HandlerResponse::Unhandled;
+            return false;
         }
-        int64_t claimed = 0;
-        try {
-            claimed = req.has_header("Content-Length")
-                          ? std::stoll(req.get_header_value("Content-Length"))
-                          : 0;
-        } catch (const std::exception&) {
-            claimed = 0;  // httplib itself refuses a malformed Content-Length
-        }
+        const int64_t claimed = claimed_length(req);
         const std::string type = media_type(req.get_header_value("Content-Type"));
         const auto door = door_of(type);
         if (!door) {
@@ -91,10 +155,8 @@ OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes)
                                           req.get_header_value("Content-Type") +
                                           "'; send application/x-protobuf or application/json",
                                       claimed, now_ms()));
-            return httplib::Server::HandlerResponse::Handled;
+            return true;
         }
-        // cpp-httplib inflates a body whose Content-Encoding is exactly
-        // "gzip" (or "deflate") as it reads it; the reader below bounds it.
         const std::string encoding = media_type(req.get_header_value("Content-Encoding"));
         const std::string raw_encoding = req.get_header_value("Content-Encoding");
         if (!encoding.empty() && encoding != "identity" && raw_encoding != "gzip") {
@@ -102,50 +164,30 @@ OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes)
                                       "unsupported Content-Encoding '" + raw_encoding +
                                           "'; send the body uncompressed or with gzip",
                                       claimed, now_ms(), *door));
-            return httplib::Server::HandlerResponse::Handled;
-        }
-        if (claimed > 0 && static_cast<uint64_t>(claimed) > m_max_body_bytes) {
-            send(res, m_intake.reject(
-                          413,
-                          "request body is " + std::to_string(claimed) + " bytes; the limit is " +
-                              std::to_string(m_max_body_bytes) + " (worker.otlp_max_body_bytes)",
-                          claimed, now_ms(), *door));
-            return httplib::Server::HandlerResponse::Handled;
-        }
-        return httplib::Server::HandlerResponse::Unhandled;
-    });
-    m_server->Post(k_path, [this](const httplib::Request& req, httplib::Response& res,
-                                  const httplib::ContentReader& reader) {
-        const OtlpDoor door =
-            door_of(media_type(req.get_header_value("Content-Type"))).value_or(OtlpDoor::http_json);
-        // The inflated body counts against the limit: reading stops at it, so
-        // a gzip bomb costs no more memory than the limit.
-        std::string body;
-        bool over = false;
-        const bool read = reader([&](const char* data, size_t n) {
-            if (body.size() + n > m_max_body_bytes) {
-                over = true;
-                return false;
-            }
-            body.append(data, n);
             return true;
-        });
-        if (over || !read) {
-            const std::string why =
-                over ? "request body inflates to more than " + std::to_string(m_max_body_bytes) +
-                           " bytes, the limit (worker.otlp_max_body_bytes)"
-                     : "request body could not be read or decompressed (Content-Encoding '" +
-                           req.get_header_value("Content-Encoding") + "')";
-            send(res, m_intake.reject(over ? 413 : 400, why, static_cast<int64_t>(body.size()),
-                                      now_ms(), door, body));
-            // The rest of the body is unread: this connection cannot go on.
-            res.set_header("Connection", "close");
-            return;
         }
-        send(res, m_intake.export_request(body, door, now_ms()));
+        return false;
     });
-    m_server->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty()) {
+    m_server.post(k_path, [this](const HttpRequest& req, HttpResponse& res) {
+        send(res, export_http_body(m_intake, req.get_header_value("Content-Type"),
+                                   req.get_header_value("Content-Encoding"), req.body,
+                                   m_max_body_bytes, now_ms()));
+    });
+    m_server.set_error_handler([this](const HttpRequest& req, HttpResponse& res) {
+        if (res.status == 413 && req.path == k_path) {
+            // Over the limit by Content-Length or while reading: counted and
+            // dead-lettered with what was read.
+            const int64_t claimed =
+                std::max<int64_t>(claimed_length(req), static_cast<int64_t>(req.body.size()) + 1);
+            const std::string why = (req.has_header("Content-Length")
+                                         ? "request body is " + std::to_string(claimed) + " bytes"
+                                         : "request body (chunked) passes " +
+                                               std::to_string(m_max_body_bytes) + " bytes") +
+                                    "; the limit is " + std::to_string(m_max_body_bytes) +
+                                    " (worker.otlp_max_body_bytes)";
+            const OtlpDoor door = door_of(media_type(req.get_header_value("Content-Type")))
+                                      .value_or(OtlpDoor::http_json);
+            send(res, m_intake.reject(413, why, claimed, now_ms(), door, req.body));
             return;
         }
         nlohmann::json body = {
@@ -153,9 +195,6 @@ OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes)
             {"message", res.status == 404
                             ? std::string("not found; OTLP traces go to POST ") + k_path
                             : "HTTP " + std::to_string(res.status)}};
-        if (res.status == 413) {
-            body["message"] = "request body over the limit (worker.otlp_max_body_bytes)";
-        }
         res.set_content(body.dump(), "application/json");
     });
 }
@@ -167,9 +206,9 @@ Status OtlpHttpServer::start(const std::string& listen) {
     if (!norm.ok()) {
         return norm.status();
     }
-    return m_listener.start(*norm);
+    return m_server.start(*norm);
 }
 
-void OtlpHttpServer::stop() { m_listener.stop(); }
+void OtlpHttpServer::stop() { m_server.stop(); }
 
 }  // namespace assay

@@ -75,6 +75,7 @@ Result<size_t> OtlpIntake::restore() {
     std::lock_guard<std::mutex> c(m_mu);
     m_counters.pending_traces = m_assembler.open_traces();
     m_counters.pending_spans = m_assembler.open_spans();
+    m_counters.pending_bytes = m_assembler.stats().open_bytes;
     return restored;
 }
 
@@ -198,8 +199,15 @@ OtlpReply OtlpIntake::export_request(std::string_view body, OtlpDoor door, int64
         dead_letter("otlp: " + why, body, size, now_ms, door);
         return error_reply(413, k_grpc_resource_exhausted, why, door);
     }
-    auto parsed = door == OtlpDoor::http_json ? parse_otlp_json(body, m_options.limits)
-                                              : parse_otlp_protobuf(body, m_options.limits);
+    Result<std::vector<OtlpSpan>> parsed = Status::invalid_argument("not decoded");
+    try {
+        parsed = door == OtlpDoor::http_json ? parse_otlp_json(body, m_options.limits)
+                                             : parse_otlp_protobuf(body, m_options.limits);
+    } catch (const std::exception& e) {
+        // Whatever the decoders did not foresee is still the client's input:
+        // 400 and a dead letter, never a 500.
+        parsed = Status::invalid_argument(e.what());
+    }
     if (!parsed.ok()) {
         const std::string why = "invalid ExportTraceServiceRequest: " + parsed.status().message();
         dead_letter("otlp: " + why, body, size, now_ms, door);
@@ -235,6 +243,7 @@ OtlpReply OtlpIntake::export_request(std::string_view body, OtlpDoor door, int64
             std::lock_guard<std::mutex> c(m_mu);
             m_counters.pending_traces = m_assembler.open_traces();
             m_counters.pending_spans = m_assembler.open_spans();
+            m_counters.pending_bytes = m_assembler.stats().open_bytes;
         }
         // Spans held in memory but not stored: the exporter retries after the
         // 503 and its spans replace these (same span ids).
@@ -327,6 +336,7 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
         std::lock_guard<std::mutex> c(m_mu);
         m_counters.pending_traces = m_assembler.open_traces();
         m_counters.pending_spans = m_assembler.open_spans();
+        m_counters.pending_bytes = m_assembler.stats().open_bytes;
     }
     uint64_t complete = 0, incomplete = 0, skipped = 0;
     size_t submitted = 0;
@@ -439,6 +449,9 @@ std::string OtlpIntake::render_metrics() const {
     sample("assay_otlp_pending_traces", c.pending_traces);
     family("assay_otlp_pending_spans", "gauge", "Spans held by the assembler (and in otlp_spans).");
     sample("assay_otlp_pending_spans", c.pending_spans);
+    family("assay_otlp_pending_bytes", "gauge",
+           "Estimated bytes of the spans held (limit worker.otlp_max_pending_bytes).");
+    sample("assay_otlp_pending_bytes", c.pending_bytes);
     family("assay_otlp_unscored_traces", "gauge",
            "Assembled traces submitted to the pipeline, not yet committed.");
     sample("assay_otlp_unscored_traces", c.unscored_traces);

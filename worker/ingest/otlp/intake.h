@@ -52,6 +52,7 @@ struct OtlpIntakeOptions {
     AssemblerOptions
         assembler;      // idle_ms = worker.otlp_idle_ms, max_trace_age_ms = worker.otlp_max_wait_ms
     OtlpLimits limits;  // max_body_bytes = worker.otlp_max_body_bytes
+    // assembler.max_open_bytes = worker.otlp_max_pending_bytes
     // Bytes of a rejected body kept in dead_letters.raw (ingest.max_trace_bytes);
     // also the largest assembled trace passed to the pipeline unchanged.
     size_t max_trace_bytes = 4 * 1024 * 1024;
@@ -129,7 +130,7 @@ public:
         uint64_t spans_received = 0, spans_late = 0, spans_overflow = 0;
         uint64_t traces_complete = 0, traces_incomplete = 0, traces_skipped_stored = 0;
         uint64_t traces_committed = 0, traces_dead_lettered = 0;
-        uint64_t pending_traces = 0, pending_spans = 0, unscored_traces = 0;
+        uint64_t pending_traces = 0, pending_spans = 0, pending_bytes = 0, unscored_traces = 0;
         uint64_t store_errors = 0;
     };
     Counters counters() const;

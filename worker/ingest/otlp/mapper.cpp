@@ -816,6 +816,9 @@ Result<std::vector<OtlpSpan>> parse_otlp_json(std::string_view body, const OtlpL
     } catch (const nlohmann::json::parse_error& e) {
         return Status::invalid_argument("invalid JSON at byte " + std::to_string(e.byte) + ": " +
                                         e.what());
+    } catch (const nlohmann::json::exception& e) {
+        // A number out of range (1e309, a 310-digit integer): client input.
+        return Status::invalid_argument(std::string("invalid JSON: ") + e.what());
     }
     std::vector<OtlpSpan> spans;
     Decoder decoder(limits);

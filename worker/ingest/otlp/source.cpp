@@ -7,6 +7,7 @@
 namespace assay {
 
 Result<std::unique_ptr<OtlpSource>> OtlpSource::open(const OtlpIntakeOptions& options,
+                                                     const HttpServerOptions& http,
                                                      const StoreOptions& store,
                                                      const std::string& listen,
                                                      const std::string& grpc_listen) {
@@ -23,7 +24,8 @@ Result<std::unique_ptr<OtlpSource>> OtlpSource::open(const OtlpIntakeOptions& op
     }
     s->m_restored = *restored;
     if (!listen.empty()) {
-        s->m_server = std::make_unique<OtlpHttpServer>(*s->m_intake, options.limits.max_body_bytes);
+        s->m_server =
+            std::make_unique<OtlpHttpServer>(*s->m_intake, options.limits.max_body_bytes, http);
         if (Status st = s->m_server->start(listen); !st.ok()) {
             return Status(st.code(), "--otlp-listen: " + st.message());
         }

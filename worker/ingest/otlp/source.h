@@ -29,7 +29,9 @@ public:
     // `listen` (OTLP/HTTP) and `grpc_listen` (OTLP/gRPC), each HOST:PORT, or
     // PORT for loopback, or "" for no such door, and starts answering
     // requests (spans are stored and held until poll() submits them).
+    // The HTTP door is bounded by `http` (its body limit is the intake's).
     static Result<std::unique_ptr<OtlpSource>> open(const OtlpIntakeOptions& options,
+                                                    const HttpServerOptions& http,
                                                     const StoreOptions& store,
                                                     const std::string& listen,
                                                     const std::string& grpc_listen = {});

@@ -50,7 +50,42 @@ RootPick pick_root(const std::vector<OtlpSpan>& spans,
     return pick;
 }
 
+size_t json_bytes(const nlohmann::json& v) {
+    if (v.is_string()) {
+        return v.get_ref<const std::string&>().size() + 16;
+    }
+    size_t n = 16;
+    if (v.is_object()) {
+        for (const auto& [k, x] : v.items()) {
+            n += k.size() + json_bytes(x);
+        }
+    } else if (v.is_array()) {
+        for (const auto& x : v) {
+            n += json_bytes(x);
+        }
+    }
+    return n;
+}
+
+size_t map_bytes(const AttributeMap& m) {
+    size_t n = 0;
+    for (const auto& [k, v] : m) {
+        n += k.size() + json_bytes(v) + 32;
+    }
+    return n;
+}
+
 }  // namespace
+
+size_t span_bytes(const OtlpSpan& s) {
+    size_t n = sizeof(OtlpSpan) + s.trace_id.size() + s.span_id.size() + s.parent_span_id.size() +
+               s.name.size() + s.status_message.size() + s.scope_name.size() +
+               map_bytes(s.attributes);
+    for (const OtlpEvent& e : s.events) {
+        n += sizeof(OtlpEvent) + e.name.size() + map_bytes(e.attributes);
+    }
+    return n;
+}
 
 TraceAssembler::TraceAssembler(AssemblerOptions options) : m_options(options) {
     m_options.max_spans_per_trace = std::max<size_t>(m_options.max_spans_per_trace, 1);
@@ -58,12 +93,16 @@ TraceAssembler::TraceAssembler(AssemblerOptions options) : m_options(options) {
 
 Status TraceAssembler::add(std::vector<OtlpSpan> spans, int64_t now_ms) {
     std::unordered_set<std::string> new_traces;
-    size_t incoming = 0;
-    for (const OtlpSpan& s : spans) {
+    size_t incoming = 0, incoming_bytes = 0;
+    std::vector<size_t> sizes(spans.size(), 0);
+    for (size_t i = 0; i < spans.size(); ++i) {
+        const OtlpSpan& s = spans[i];
         if (m_recent.count(s.trace_id) != 0) {
             continue;
         }
         ++incoming;
+        sizes[i] = span_bytes(s);
+        incoming_bytes += sizes[i];
         if (m_traces.count(s.trace_id) == 0) {
             new_traces.insert(s.trace_id);
         }
@@ -83,13 +122,30 @@ Status TraceAssembler::add(std::vector<OtlpSpan> spans, int64_t now_ms) {
                                    " new, the limit is " +
                                    std::to_string(m_options.max_open_traces));
     }
+    if (incoming_bytes > m_options.max_open_bytes) {
+        ++m_stats.refused_batches;
+        return Status::limit_exceeded("one request holds " + std::to_string(incoming_bytes) +
+                                      " bytes of spans; the limit of pending spans is " +
+                                      std::to_string(m_options.max_open_bytes) +
+                                      " bytes (worker.otlp_max_pending_bytes)");
+    }
+    const size_t byte_limit =
+        new_traces.empty() ? m_options.max_open_bytes / 4 * 5 : m_options.max_open_bytes;
+    if (m_open_bytes + incoming_bytes > byte_limit) {
+        ++m_stats.refused_batches;
+        return Status::unavailable(
+            "pending spans hold " + std::to_string(m_open_bytes) + " bytes, " +
+            std::to_string(incoming_bytes) + " new, the limit is " +
+            std::to_string(m_options.max_open_bytes) + " (worker.otlp_max_pending_bytes)");
+    }
     if (m_open_spans + incoming > m_options.max_open_spans) {
         ++m_stats.refused_batches;
         return Status::unavailable("too many open spans: " + std::to_string(m_open_spans) +
                                    " held, " + std::to_string(incoming) + " new, the limit is " +
                                    std::to_string(m_options.max_open_spans));
     }
-    for (OtlpSpan& s : spans) {
+    for (size_t i = 0; i < spans.size(); ++i) {
+        OtlpSpan& s = spans[i];
         if (m_recent.count(s.trace_id) != 0) {
             ++m_stats.late_spans;
             continue;
@@ -102,6 +158,9 @@ Status TraceAssembler::add(std::vector<OtlpSpan> spans, int64_t now_ms) {
         }
         auto known = t.index.find(s.span_id);
         if (known != t.index.end()) {
+            const size_t old = span_bytes(t.spans[known->second]);
+            t.bytes = t.bytes - old + sizes[i];
+            m_open_bytes = m_open_bytes - old + sizes[i];
             t.spans[known->second] = std::move(s);
             t.last_arrival_ms = std::max(t.last_arrival_ms, now_ms);
             continue;
@@ -115,6 +174,8 @@ Status TraceAssembler::add(std::vector<OtlpSpan> spans, int64_t now_ms) {
         t.spans.push_back(std::move(s));
         t.last_arrival_ms = std::max(t.last_arrival_ms, now_ms);
         ++m_open_spans;
+        t.bytes += sizes[i];
+        m_open_bytes += sizes[i];
     }
     return {};
 }
@@ -176,6 +237,7 @@ std::vector<AssembledTrace> TraceAssembler::take_complete(int64_t now_ms) {
             ++m_stats.expired;
         }
         m_open_spans -= t.spans.size();
+        m_open_bytes -= t.bytes;
         m_traces.erase(it);
         remember(a.trace_id);
         out.push_back(std::move(a));
@@ -209,6 +271,7 @@ AssemblerStats TraceAssembler::stats() const {
     AssemblerStats s = m_stats;
     s.open_traces = m_traces.size();
     s.open_spans = m_open_spans;
+    s.open_bytes = m_open_bytes;
     return s;
 }
 

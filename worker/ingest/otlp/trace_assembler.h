@@ -53,6 +53,11 @@ struct AssemblerOptions {
     // add() refuses a batch that would hold more traces / spans than these.
     size_t max_open_traces = 10000;
     size_t max_open_spans = 200000;
+    // Bytes of the spans held (span_bytes(), an estimate of their decoded
+    // size; worker.otlp_max_pending_bytes): add() refuses a batch that opens
+    // a new trace past it, and any batch past 5/4 of it (spans of the traces
+    // already open may still finish them).
+    size_t max_open_bytes = 256u << 20;
     // Trace ids remembered after they are returned, to drop late spans.
     size_t remember_completed = 10000;
     // Entries in metadata.spans; the rest are counted in spans_omitted.
@@ -74,9 +79,14 @@ struct AssembledTrace {
     size_t dropped_spans = 0;  // spans over max_spans_per_trace
 };
 
+// The bytes one span holds, estimated from its strings and attribute values
+// (the resource's attributes, shared between spans, are not counted).
+size_t span_bytes(const OtlpSpan& span);
+
 struct AssemblerStats {
     size_t open_traces = 0;
     size_t open_spans = 0;
+    size_t open_bytes = 0;
     uint64_t completed = 0;        // returned complete
     uint64_t expired = 0;          // returned incomplete
     uint64_t late_spans = 0;       // dropped: their trace was already returned
@@ -92,7 +102,8 @@ public:
     // already held for its trace replaces it (exporter retries). Returns OK;
     // or, with nothing added: unavailable when the batch would open more
     // than max_open_traces traces or hold more than max_open_spans spans
-    // given what is already held (answer 503 + Retry-After: it fits later),
+    // (or bytes, see max_open_bytes) given what is already held (answer 503
+    // + Retry-After: it fits later),
     // limit_exceeded when the batch alone exceeds one of those limits
     // (answer 4xx: retrying cannot help). Spans over a trace's
     // max_spans_per_trace and late spans are dropped, counted in stats(),
@@ -125,6 +136,7 @@ private:
         int64_t last_arrival_ms = 0;
         uint64_t sequence = 0;  // order of first arrival
         size_t dropped = 0;
+        size_t bytes = 0;  // span_bytes() of spans
     };
 
     void remember(const std::string& trace_id);
@@ -132,6 +144,7 @@ private:
     AssemblerOptions m_options;
     std::unordered_map<std::string, OpenTrace> m_traces;
     size_t m_open_spans = 0;
+    size_t m_open_bytes = 0;
     uint64_t m_sequence = 0;
     std::deque<std::string> m_recent_order;
     std::unordered_set<std::string> m_recent;
