@@ -291,6 +291,44 @@ TEST_CASE("trace assembler: bounded memory") {
     CHECK(s.code() == StatusCode::limit_exceeded);
 }
 
+TEST_CASE("trace assembler: pending spans are bounded in bytes") {
+    // Issue 18, item 4: never-ending traces with large attributes were held
+    // whatever their size. New traces are refused past max_open_bytes (503),
+    // spans of open traces past 5/4 of it, a batch over it for good (413).
+    auto big = [](const std::string& trace, const std::string& id, const std::string& parent) {
+        OtlpSpan s = span(trace, id, parent, false);
+        s.attributes["payload"] = std::string(100000, 'x');
+        return s;
+    };
+    AssemblerOptions o;
+    o.max_open_bytes = 350000;
+    TraceAssembler as(o);
+    const std::string t2 = "22222222222222222222222222222222";
+    const std::string t3 = "33333333333333333333333333333333";
+    REQUIRE(as.add({big(k_trace, "aaaaaaaaaaaaaaa1", "")}, k_t0).ok());
+    REQUIRE(as.add({big(t2, "aaaaaaaaaaaaaaa1", "")}, k_t0).ok());
+    REQUIRE(as.add({big(t3, "aaaaaaaaaaaaaaa1", "")}, k_t0).ok());
+    CHECK(as.stats().open_bytes > 300000);
+    Status s = as.add({big("44444444444444444444444444444444", "aaaaaaaaaaaaaaa1", "")}, k_t0);
+    CHECK(s.code() == StatusCode::unavailable);
+    CHECK(s.message().find("worker.otlp_max_pending_bytes") != std::string::npos);
+    // Replacing a span (an exporter's retry) does not count it twice.
+    const size_t held = as.stats().open_bytes;
+    CHECK(as.add({big(t2, "aaaaaaaaaaaaaaa1", "")}, k_t0).ok());
+    CHECK(as.stats().open_bytes == held);
+    // An open trace may still grow a little, to finish.
+    CHECK(as.add({big(t2, "aaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaa1")}, k_t0).ok());
+    CHECK(as.add({big(t3, "aaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaa1")}, k_t0).code() ==
+          StatusCode::unavailable);
+    // Expired traces give their bytes back.
+    auto gone = as.take_complete(k_t0 + o.max_trace_age_ms);
+    CHECK(gone.size() == 3);
+    CHECK(as.stats().open_bytes == 0);
+    OtlpSpan huge = span("77777777777777777777777777777777", "aaaaaaaaaaaaaaa9", "", false);
+    huge.attributes["payload"] = std::string(400000, 'x');
+    CHECK(as.add({huge}, k_t0 + o.max_trace_age_ms).code() == StatusCode::limit_exceeded);
+}
+
 TEST_CASE("trace assembler: root errors, missing output, summary bounds") {
     AssemblerOptions o;
     o.max_summary_spans = 1;

@@ -1,9 +1,10 @@
 #include "core/http_server.h"
 
 #include <microhttpd.h>
-#include <spdlog/spdlog.h>
 #include <netdb.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,7 +15,6 @@
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <strings.h>
 #include <thread>
 #include <unordered_set>
 
@@ -46,8 +46,7 @@ std::string form_decode(std::string s) {
     return s;
 }
 
-void parse_form(const std::string& body,
-                std::vector<std::pair<std::string, std::string>>& params) {
+void parse_form(const std::string& body, std::vector<std::pair<std::string, std::string>>& params) {
     size_t pos = 0;
     while (pos <= body.size()) {
         size_t amp = body.find('&', pos);
@@ -64,13 +63,19 @@ void parse_form(const std::string& body,
     }
 }
 
+// Appends one header or query parameter to the vector `pairs` points to.
+MHD_Result collect(void* pairs, MHD_ValueKind, const char* key, const char* value) {
+    static_cast<std::vector<std::pair<std::string, std::string>>*>(pairs)->emplace_back(
+        key, value ? value : "");
+    return MHD_YES;
+}
+
 std::string numeric_address(const sockaddr* addr) {
     if (addr == nullptr) {
         return "";
     }
     char host[NI_MAXHOST] = {0};
-    const socklen_t len =
-        addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    const socklen_t len = addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     if (getnameinfo(addr, len, host, sizeof(host), nullptr, 0, NI_NUMERICHOST) != 0) {
         return "";
     }
@@ -113,8 +118,8 @@ const char* reason_phrase(int status) {
 
 // `res` as HTTP/1.1 bytes, closing the connection.
 std::string serialize(const HttpResponse& res) {
-    std::string out = "HTTP/1.1 " + std::to_string(res.status) + " " +
-                      reason_phrase(res.status) + "\r\nConnection: close\r\n";
+    std::string out = "HTTP/1.1 " + std::to_string(res.status) + " " + reason_phrase(res.status) +
+                      "\r\nConnection: close\r\n";
     for (const auto& [k, v] : res.headers) {
         if (!same_name(k, "Connection") && !same_name(k, "Content-Length")) {
             out += k + ": " + v + "\r\n";
@@ -230,8 +235,8 @@ struct HttpServer::Impl {
     std::atomic<uint64_t> requests{0}, rejected_431{0}, rejected_413{0}, rejected_408{0};
 
     static MHD_Result access(void* cls, MHD_Connection* c, const char* url, const char* method,
-                             const char* version, const char* upload_data,
-                             size_t* upload_data_size, void** con_cls);
+                             const char* version, const char* upload_data, size_t* upload_data_size,
+                             void** con_cls);
     static void completed(void* cls, MHD_Connection* c, void** con_cls,
                           MHD_RequestTerminationCode toe);
     static void notify(void* cls, MHD_Connection* c, void** socket_context,
@@ -256,8 +261,8 @@ MHD_Result HttpServer::Impl::answer(MHD_Connection* c, RequestState& rs, HttpRes
     if (auto* conn = info ? static_cast<ConnState*>(info->socket_context) : nullptr) {
         conn->phase.store(k_handling);
     }
-    MHD_Response* r = MHD_create_response_from_buffer(res.body.size(), res.body.data(),
-                                                      MHD_RESPMEM_MUST_COPY);
+    MHD_Response* r =
+        MHD_create_response_from_buffer(res.body.size(), res.body.data(), MHD_RESPMEM_MUST_COPY);
     if (r == nullptr) {
         return MHD_NO;
     }
@@ -316,20 +321,8 @@ MHD_Result HttpServer::Impl::access(void* cls, MHD_Connection* c, const char* ur
         if (const auto* a = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
             rs->req.remote_addr = numeric_address(a->client_addr);
         }
-        MHD_get_connection_values(
-            c, MHD_HEADER_KIND,
-            [](void* p, MHD_ValueKind, const char* k, const char* v) {
-                static_cast<HttpRequest*>(p)->headers.emplace_back(k, v ? v : "");
-                return MHD_YES;
-            },
-            &rs->req);
-        MHD_get_connection_values(
-            c, MHD_GET_ARGUMENT_KIND,
-            [](void* p, MHD_ValueKind, const char* k, const char* v) {
-                static_cast<HttpRequest*>(p)->params.emplace_back(k, v ? v : "");
-                return MHD_YES;
-            },
-            &rs->req);
+        MHD_get_connection_values(c, MHD_HEADER_KIND, &collect, &rs->req.headers);
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, &collect, &rs->req.params);
         if (rs->req.headers.size() > o.max_headers) {
             return self->refuse(c, *rs, 431, true);
         }
@@ -381,8 +374,7 @@ MHD_Result HttpServer::Impl::access(void* cls, MHD_Connection* c, const char* ur
     }
     HttpRequest& req = rs->req;
     if (req.method == "POST" &&
-        req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) ==
-            0) {
+        req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0) {
         parse_form(req.body, req.params);
     }
     auto route = self->routes.find({req.method == "HEAD" ? "GET" : req.method, req.path});
@@ -497,8 +489,7 @@ void HttpServer::Impl::stop_daemon() {
     listen.fd = -1;
 }
 
-HttpServer::HttpServer(HttpServerOptions options)
-    : m_impl(std::make_unique<Impl>(options)) {}
+HttpServer::HttpServer(HttpServerOptions options) : m_impl(std::make_unique<Impl>(options)) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -541,16 +532,17 @@ Status HttpServer::serve() {
     if (im.listen.ipv6) {
         flags |= MHD_USE_IPv6;
     }
-    const auto idle_s = static_cast<unsigned>(std::max<int64_t>(1, (o.idle_timeout_ms + 999) / 1000));
+    const auto idle_s =
+        static_cast<unsigned>(std::max<int64_t>(1, (o.idle_timeout_ms + 999) / 1000));
     im.daemon = MHD_start_daemon(
-        flags, 0, nullptr, nullptr, &Impl::access, &im,                               //
-        MHD_OPTION_LISTEN_SOCKET, im.listen.fd,                                       //
-        MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(o.max_connections),        //
+        flags, 0, nullptr, nullptr, &Impl::access, &im,                         //
+        MHD_OPTION_LISTEN_SOCKET, im.listen.fd,                                 //
+        MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(o.max_connections),  //
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, static_cast<unsigned>(o.max_connections_per_ip),
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, o.max_header_bytes + 4096,                //
-        MHD_OPTION_CONNECTION_TIMEOUT, idle_s,                                        //
-        MHD_OPTION_NOTIFY_COMPLETED, &Impl::completed, &im,                           //
-        MHD_OPTION_NOTIFY_CONNECTION, &Impl::notify, &im,                             //
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, o.max_header_bytes + 4096,  //
+        MHD_OPTION_CONNECTION_TIMEOUT, idle_s,                          //
+        MHD_OPTION_NOTIFY_COMPLETED, &Impl::completed, &im,             //
+        MHD_OPTION_NOTIFY_CONNECTION, &Impl::notify, &im,               //
         MHD_OPTION_END);
     if (im.daemon == nullptr) {
         return Status::io_error("cannot serve on " + m_host + ":" + std::to_string(m_port) +

@@ -54,8 +54,8 @@ struct HttpServerOptions {
 };
 
 struct HttpRequest {
-    std::string method;  // "GET", "POST", ...
-    std::string path;    // without the query string
+    std::string method;                                        // "GET", "POST", ...
+    std::string path;                                          // without the query string
     std::vector<std::pair<std::string, std::string>> headers;  // as received
     std::vector<std::pair<std::string, std::string>> params;   // query (and form) parameters
     std::string body;
