@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "store/judge_claimant.h"
+#include "store/sqlite/open_error.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/score_row.h"
 #include "store/sqlite/stmt.h"
@@ -84,7 +85,8 @@ SqliteStore::~SqliteStore() {
 }
 
 Status SqliteStore::error(const std::string& what) const {
-    std::string msg = "sqlite '" + m_path + "': " + what + ": " + sqlite3_errmsg(m_db);
+    std::string msg =
+        "sqlite '" + m_path + "': " + what + ": " + sqlite_detail::error_text(m_db, 0, m_path);
     // Another connection (a second worker, the judge stage) held the write
     // lock past busy_timeout_ms: transient, the caller may retry.
     const int code = sqlite3_errcode(m_db) & 0xff;
@@ -98,8 +100,8 @@ Status SqliteStore::exec(const char* sql) {
     char* err = nullptr;
     const int rc = sqlite3_exec(m_db, sql, nullptr, nullptr, &err);
     if (rc != SQLITE_OK) {
-        std::string msg = "sqlite '" + m_path + "': " + (err ? err : "unknown error");
-        sqlite3_free(err);
+        sqlite3_free(err);  // the same text as sqlite3_errmsg, which error_text reads
+        std::string msg = "sqlite '" + m_path + "': " + sqlite_detail::error_text(m_db, rc, m_path);
         if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
             return Status::unavailable(std::move(msg));
         }
@@ -121,7 +123,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
         sqlite3_open_v2(options.sqlite_path.c_str(), &db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
-        std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        std::string msg = sqlite_detail::error_text(db, rc, options.sqlite_path);
         sqlite3_close_v2(db);
         return Status::io_error("cannot open store '" + options.sqlite_path + "': " + msg);
     }
