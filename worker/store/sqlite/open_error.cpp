@@ -31,7 +31,8 @@ std::string cause(const std::string& path) {
         return "no permission to write '" + path + "'";
     }
     if (access(d.c_str(), W_OK) != 0) {
-        return "no permission to write in '" + d + "' (the store creates its -wal and -shm files there)";
+        return "no permission to write in '" + d +
+               "' (the store creates its -wal and -shm files there)";
     }
     return {};
 }
