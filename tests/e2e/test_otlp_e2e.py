@@ -6,7 +6,8 @@
 - GenAI and OpenInference samples map input, output, model and tool spans;
 - the protobuf encoding, with and without gzip, is accepted and answered in
   protobuf; a bad payload (malformed protobuf, a Content-Type that lies, a
-  truncated gzip) gets 400 and a dead letter; another media type 415; an
+  truncated gzip, a gzip cut only in its CRC/length trailer) gets 400 and a
+  dead letter; another media type 415; an
   oversized body or a gzip bomb 413; /metrics passes promtool;
 - kill -9 with pending spans, restart: every trace is scored exactly once
   (sampler counters count each scoring, so a second scoring would show);
@@ -157,12 +158,15 @@ def main():
         gz = gzip.compress(pb)
         st, text, _ = post(w.otlp, gz[: len(gz) // 2], "application/x-protobuf", "gzip")
         check(st == 400, f"truncated gzip: 400 ({st} {text[:100]})")
+        # Cut only in its trailer (CRC-32 and length): every deflate block is whole.
+        st, text, _ = post(w.otlp, gz[:-4], "application/x-protobuf", "gzip")
+        check(st == 400 and "end of stream" in text, f"gzip cut in its trailer: 400 ({st} {text[:100]})")
         bomb = gzip.compress(b"{" + b" " * 20_000_000 + b"}")
         st, text, _ = post(w.otlp, bomb, "application/json", "gzip")
         check(st == 413 and "65536" in text, f"gzip bomb ({len(bomb)} bytes inflating to 20 MB): 413 ({st} {text[:120]})")
         st, text, _ = post(w.otlp, b" " * 70000)
         check(st == 413 and "65536" in text, f"oversized body: 413 naming the limit ({st} {text[:120]})")
-        check(q(db, "SELECT count(*) FROM dead_letters") == dead0 + 9, "each refused request is dead-lettered")
+        check(q(db, "SELECT count(*) FROM dead_letters") == dead0 + 10, "each refused request is dead-lettered")
         check(w.p.poll() is None, "the worker is up after the bad requests")
         st, text, _ = post(w.otlp, body("agent_part2.json"))
         check(st == 200 and json.loads(text).get("partialSuccess", {}).get("rejectedSpans") == "2",
@@ -170,7 +174,7 @@ def main():
 
         # Metrics.
         metrics = w.metrics()
-        check('assay_otlp_requests_total{code="400"} 6' in metrics, "/metrics counts 400s")
+        check('assay_otlp_requests_total{code="400"} 7' in metrics, "/metrics counts 400s")
         check('assay_otlp_requests_total{code="413"} 2' in metrics, "/metrics counts 413s")
         check('assay_otlp_traces_total{outcome="complete"} 5' in metrics, "/metrics counts assembled traces")
         check("assay_otlp_pending_traces 0" in metrics, "/metrics shows the pending traces")
