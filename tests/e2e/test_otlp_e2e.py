@@ -6,8 +6,8 @@
 - GenAI and OpenInference samples map input, output, model and tool spans;
 - the protobuf encoding, with and without gzip, is accepted and answered in
   protobuf; a bad payload (malformed protobuf, a Content-Type that lies, a
-  truncated gzip, a gzip cut only in its CRC/length trailer) gets 400 and a
-  dead letter; another media type 415; an
+  truncated gzip, a gzip cut only in its CRC/length trailer, a JSON number out
+  of range such as 1e309) gets 400 and a dead letter; another media type 415; an
   oversized body or a gzip bomb 413; /metrics passes promtool;
 - kill -9 with pending spans, restart: every trace is scored exactly once
   (sampler counters count each scoring, so a second scoring would show);
@@ -161,12 +161,16 @@ def main():
         # Cut only in its trailer (CRC-32 and length): every deflate block is whole.
         st, text, _ = post(w.otlp, gz[:-4], "application/x-protobuf", "gzip")
         check(st == 400 and "end of stream" in text, f"gzip cut in its trailer: 400 ({st} {text[:100]})")
+        # Numbers out of a double's range: 400 naming the problem, never a 500.
+        for number in (b"1e309", b"1" + b"0" * 309):
+            st, text, _ = post(w.otlp, b'{"resourceSpans": [{"resource": {"x": ' + number + b'}}]}')
+            check(st == 400 and "number overflow" in text, f"JSON number {number[:12]!r}...: 400 ({st} {text[:120]})")
         bomb = gzip.compress(b"{" + b" " * 20_000_000 + b"}")
         st, text, _ = post(w.otlp, bomb, "application/json", "gzip")
         check(st == 413 and "65536" in text, f"gzip bomb ({len(bomb)} bytes inflating to 20 MB): 413 ({st} {text[:120]})")
         st, text, _ = post(w.otlp, b" " * 70000)
         check(st == 413 and "65536" in text, f"oversized body: 413 naming the limit ({st} {text[:120]})")
-        check(q(db, "SELECT count(*) FROM dead_letters") == dead0 + 10, "each refused request is dead-lettered")
+        check(q(db, "SELECT count(*) FROM dead_letters") == dead0 + 12, "each refused request is dead-lettered")
         check(w.p.poll() is None, "the worker is up after the bad requests")
         st, text, _ = post(w.otlp, body("agent_part2.json"))
         check(st == 200 and json.loads(text).get("partialSuccess", {}).get("rejectedSpans") == "2",
@@ -174,7 +178,7 @@ def main():
 
         # Metrics.
         metrics = w.metrics()
-        check('assay_otlp_requests_total{code="400"} 7' in metrics, "/metrics counts 400s")
+        check('assay_otlp_requests_total{code="400"} 9' in metrics, "/metrics counts 400s")
         check('assay_otlp_requests_total{code="413"} 2' in metrics, "/metrics counts 413s")
         check('assay_otlp_traces_total{outcome="complete"} 5' in metrics, "/metrics counts assembled traces")
         check("assay_otlp_pending_traces 0" in metrics, "/metrics shows the pending traces")
