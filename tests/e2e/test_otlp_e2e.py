@@ -16,12 +16,14 @@
   JSON, protobuf (with and without gzip) and gRPC (gzip) exporters, and the
   protobuf exporter configured only by OTEL_EXPORTER_OTLP_ENDPOINT; a gRPC
   message over the size limit is refused (RESOURCE_EXHAUSTED) and
-  dead-lettered;
+  dead-lettered, and so is one over twice the limit that gRPC itself refuses
+  (counted in /metrics too);
 - SIGTERM drains and exits 0.
 """
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -261,6 +263,23 @@ def main():
             check(wait_for(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:grpc'", dead_grpc + 1) == dead_grpc + 1,
                   "the oversized gRPC message is dead-lettered")
             check(w.p.poll() is None, "the worker is up after the oversized gRPC message")
+
+            # Over twice the limit, plain or gzip (gRPC checks the inflated size): gRPC
+            # refuses it itself, and the refusal is still counted and dead-lettered.
+            refused = lambda: q(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:grpc' "
+                                    "AND error LIKE 'otlp: no message received%'")
+            n413 = lambda: int(re.search(r'assay_otlp_requests_total\{code="413"\} (\d+)', w.metrics()).group(1))
+            refused0, m0 = refused(), n413()
+            for size, comp in ((200_000, ""), (5_000_000, "gzip")):
+                r = subprocess.run(["node", os.path.join(js_dir, "grpc_raw.js"), w.endpoints["otlp_grpc"], str(size), comp],
+                                   capture_output=True, text=True, timeout=60)
+                out = json.loads(r.stdout) if r.returncode == 0 and r.stdout.strip() else {}
+                check(out.get("code") == 8, f"gRPC {size} bytes {comp or 'plain'}: RESOURCE_EXHAUSTED ({out} {r.stderr[-200:]})")
+            check(wait_for(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:grpc' AND error LIKE "
+                               "'otlp: no message received%'", refused0 + 2) == refused0 + 2,
+                  "each message gRPC refused is dead-lettered, naming gRPC's limit")
+            check(n413() == m0 + 2, f"/metrics counts the messages gRPC refused ({n413()} vs {m0} + 2)")
+            check(w.p.poll() is None, "the worker is up after messages over gRPC's limit")
 
         rc = w.stop()
         check(rc == 0, f"SIGTERM: exit 0 (rc={rc})")
