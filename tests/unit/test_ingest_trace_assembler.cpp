@@ -33,6 +33,15 @@ Trace parse(const AssembledTrace& a) {
 
 nlohmann::json as_json(const AssembledTrace& a) { return a.value; }
 
+// The one trace `spans` make, once complete.
+AssembledTrace assemble_one(std::vector<OtlpSpan> spans) {
+    TraceAssembler as;
+    REQUIRE(as.add(std::move(spans), k_t0).ok());
+    auto done = as.take_complete(k_t0 + 10000);
+    REQUIRE(done.size() == 1);
+    return std::move(done[0]);
+}
+
 OtlpSpan span(const std::string& trace, const std::string& id, const std::string& parent,
               bool ended, OtlpSpanKind kind = OtlpSpanKind::internal) {
     OtlpSpan s;
@@ -555,12 +564,9 @@ TEST_CASE("trace assembler: GenAI agent spans (invoke_agent, chat, execute_tool,
     // inference span conventions: an HTTP root, an invoke_agent span holding
     // the conversation, two chat calls (reasoning tokens), a tool call and an
     // embeddings call.
-    TraceAssembler as;
-    REQUIRE(as.add(load("genai_agent.json"), k_t0).ok());
-    auto done = as.take_complete(k_t0 + 10000);
-    REQUIRE(done.size() == 1);
-    const Trace t = parse(done[0]);
-    const nlohmann::json v = as_json(done[0]);
+    const AssembledTrace a = assemble_one(load("genai_agent.json"));
+    const Trace t = parse(a);
+    const nlohmann::json v = as_json(a);
     // The agent's input and answer, not the first chat call's (which starts
     // with the system instructions) nor a tool's.
     CHECK(t.input == "Where is order 1234?");
@@ -603,12 +609,9 @@ TEST_CASE("trace assembler: Langfuse trace attributes (langfuse.trace.*) on any 
     // OpenTelemetry attributes: the trace's name, user, session, tags,
     // metadata, input and output set on a child span (updateActiveTrace), a
     // generation with its model and usage details.
-    TraceAssembler as;
-    REQUIRE(as.add(load("langfuse_trace.json"), k_t0).ok());
-    auto done = as.take_complete(k_t0 + 10000);
-    REQUIRE(done.size() == 1);
-    const Trace t = parse(done[0]);
-    const nlohmann::json v = as_json(done[0]);
+    const AssembledTrace a = assemble_one(load("langfuse_trace.json"));
+    const Trace t = parse(a);
+    const nlohmann::json v = as_json(a);
     CHECK(t.input == "Can I pay with two cards?");  // langfuse.trace.input over the root's
     CHECK(t.output == "Yes: split the payment at checkout.");
     CHECK(t.metadata.feature == "checkout-flow");  // langfuse.trace.name over service.name
@@ -638,11 +641,7 @@ TEST_CASE("trace assembler: Langfuse trace attributes (langfuse.trace.*) on any 
             s.attributes["langfuse.trace.metadata"] = R"({"version":"3.0","user_id":{"x":1}})";
         }
     }
-    TraceAssembler as2;
-    REQUIRE(as2.add(std::move(spans_in), k_t0).ok());
-    done = as2.take_complete(k_t0 + 10000);
-    REQUIRE(done.size() == 1);
-    const Trace t2 = parse(done[0]);
+    const Trace t2 = parse(assemble_one(std::move(spans_in)));
     CHECK(t2.input == R"({"cart": "c-77"})");  // kept as text, as Langfuse sent it
     CHECK(t2.output == "Yes: split the payment at checkout.");
     CHECK(t2.metadata.tags == std::vector<std::string>{"a", "b"});
