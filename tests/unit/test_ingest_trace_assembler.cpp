@@ -648,3 +648,26 @@ TEST_CASE("trace assembler: Langfuse trace attributes (langfuse.trace.*) on any 
     CHECK(t2.metadata.get("version") == std::optional<std::string>("3.0"));
     CHECK(t2.metadata.user_id == "user-123");  // a metadata key never overrides a known one
 }
+
+TEST_CASE("trace assembler: an OpenLLMetry (Traceloop) workflow with a tool and two chat calls") {
+    // tests/data/otlp/openllmetry_workflow.json, written from OpenLLMetry's
+    // conventions: a @workflow root with traceloop.entity.input/output (the
+    // SDK's json.dumps of {"args", "kwargs"} and of the result), a @tool span,
+    // chat spans with flattened gen_ai.prompt.N / gen_ai.completion.N.
+    const AssembledTrace a = assemble_one(load("openllmetry_workflow.json"));
+    const Trace t = parse(a);
+    const nlohmann::json v = as_json(a);
+    CHECK(t.input == "Where is order 1234?");            // the workflow's keyword argument
+    CHECK(t.output == "Order 1234 shipped on Monday.");  // the JSON string, decoded
+    CHECK(t.metadata.model == "o4-mini-2025-04-16");
+    CHECK(t.finish_reason == "stop");  // the last chat call's, not the first's tool_calls
+    CHECK(t.usage.input_tokens == 270);
+    CHECK(t.usage.output_tokens == 120);
+    CHECK(v["usage"]["reasoning_tokens"] == 80);
+    const auto spans = v["metadata"]["spans"];
+    REQUIRE(spans.size() == 3);
+    CHECK(spans[0]["kind"] == "llm");
+    CHECK(spans[1]["kind"] == "tool");  // traceloop.span.kind tool
+    CHECK(spans[2]["kind"] == "llm");
+    CHECK_FALSE(t.error.has_value());
+}

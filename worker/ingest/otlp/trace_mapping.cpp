@@ -105,7 +105,8 @@ SpanClass classify(const OtlpSpan& s) {
     const std::string oi = ascii_lower(text_attr(a, "openinference.span.kind").value_or(""));
     const std::string op = text_attr(a, "gen_ai.operation.name").value_or("");
     const std::string lf = ascii_lower(text_attr(a, "langfuse.observation.type").value_or(""));
-    if (oi == "tool" || op == "execute_tool" || lf == "tool" ||
+    const std::string tl = text_attr(a, "traceloop.span.kind").value_or("");  // OpenLLMetry
+    if (oi == "tool" || op == "execute_tool" || lf == "tool" || tl == "tool" ||
         attr(a, "gen_ai.tool.name") != nullptr) {
         return SpanClass::tool;
     }
@@ -116,7 +117,8 @@ SpanClass classify(const OtlpSpan& s) {
     }
     // An agent's span wraps its LLM and tool calls: its output is the
     // agent's answer, but its usage sums its children's (never added again).
-    if (oi == "agent" || op == "invoke_agent" || op == "create_agent" || lf == "agent") {
+    if (oi == "agent" || op == "invoke_agent" || op == "create_agent" || lf == "agent" ||
+        tl == "agent") {
         return SpanClass::agent;
     }
     if (oi == "llm" || op == "chat" || op == "text_completion" || op == "generate_content" ||

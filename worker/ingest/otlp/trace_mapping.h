@@ -79,11 +79,11 @@
 //                   span carries an output (output is then null)
 // A span is a tool span when openinference.span.kind is TOOL,
 // gen_ai.operation.name is execute_tool, langfuse.observation.type is tool, or
-// it has gen_ai.tool.name; a retriever span when the kind or type is
-// RETRIEVER or it has retrieval.documents.*; an agent span when the kind or
-// type is AGENT or the operation is invoke_agent/create_agent; an LLM span
-// when the kind is LLM, the operation chat/text_completion/generate_content,
-// or the type generation (or, with none of the three, it has
+// traceloop.span.kind is tool, or it has gen_ai.tool.name; a retriever span when the kind or type
+// is RETRIEVER or it has retrieval.documents.*; an agent span when the kind or type (or
+// traceloop.span.kind) is AGENT or the operation is invoke_agent/create_agent; an LLM span when the
+// kind is LLM, the operation chat/text_completion/generate_content, or the type generation (or,
+// with none of the three, it has
 // gen_ai.request.model/gen_ai.system/gen_ai.provider.name/llm.model_name).
 // Other operations (embeddings, ...) are none of these.
 //
