@@ -74,6 +74,13 @@ def gate_set(assay, src, tmp, name):
         failed = {tc.get("name") for tc in tcs if tc.find("failure") is not None}
         check(failed == EXPECTED[name]["regressed"], f"{name}: JUnit failures are the regressed cases")
         check(root.get("tests") == str(len(tcs)), f"{name}: JUnit tests attribute")
+        # One <failure> per failed testcase, with every reason in it; failures= counts them.
+        n_fail = len(root.findall(".//failure"))
+        check(all(len(tc.findall("failure")) <= 1 for tc in tcs), f"{name}: at most one <failure> per testcase")
+        check(root.get("failures") == str(n_fail) and root.find("testsuite").get("failures") == str(n_fail),
+              f"{name}: JUnit failures attribute = {n_fail} <failure> elements ({root.get('failures')})")
+        n_regs = len({(c["case_id"], c["scorer"]) for c in rep["regressions"]})
+        check(n_fail == n_regs, f"{name}: one failure per regressed case x scorer ({n_fail} vs {n_regs})")
     except (ET.ParseError, OSError, KeyError) as e:
         check(False, f"{name}: JUnit parses ({e})")
 

@@ -8,8 +8,10 @@
 //    output cannot inject markup into the PR page.
 //  - render_junit: JUnit XML, one <testcase> per case × compared scorer
 //    (the "expect" row included; info-only scorers left out), with a
-//    <failure> for each regression. Content is XML-escaped and characters
-//    XML 1.0 forbids are replaced.
+//    single <failure> when the case regressed on that row, holding every
+//    regression (e.g. several expect checks); an error verdict adds one
+//    testcase with an <error>, so the counts match the elements. Content is XML-escaped and
+//    characters XML 1.0 forbids are replaced.
 // Each file implements one of them (report_terminal.cpp, report_markdown.cpp,
 // report_junit.cpp).
 
