@@ -62,6 +62,17 @@ def gate_set(assay, src, tmp, name):
     check("BLOCK" in r.stdout and "baseline:" in r.stdout, f"{name}: terminal shows the verdict and excerpts")
     md_text = open(md, encoding="utf-8").read() if os.path.exists(md) else ""
     check("merge blocked" in md_text and "| scorer |" in md_text, f"{name}: markdown summary")
+    # Every rule with its test and p-value beside its verdict.
+    check("| scorer | rule | verdict | p | decided by | measured | test |" in md_text
+          and "more than 2 regressed cases block" not in md_text, f"{name}: markdown rules table")
+    check("Rules (each rule's test" in r.stdout and "regressed cases" in r.stdout, f"{name}: terminal rules table")
+    rules = [(s["scorer"], c) for s in rep.get("summary", []) for c in s.get("rules", [])]
+    check(rules and all(c["decided_by"] and c["test"] for _, c in rules)
+          and all(c["p"] is not None for s, c in rules if c["rule"] == "pass rate"),
+          f"{name}: JSON rules with their tests and p-values ({len(rules)})")
+    cr = rep.get("verdict", {}).get("count_rule") or {}
+    check(cr.get("rule") == "regressed cases" and cr.get("p") == rep["verdict"]["sign_test_p"],
+          f"{name}: JSON count_rule with the sign test's p ({cr})")
     check("<script" not in md_text, f"{name}: markdown has no raw markup")
 
     # JUnit: one testcase per case x compared scorer; failures name regressed cases.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "gate/report_json.h"
 #include "gate/report_render.h"
 #include "gate/verdict.h"
 
@@ -122,4 +123,61 @@ TEST_CASE(
     CHECK(attr(x, "errors") == "1");
     CHECK(attr(x, "tests") == std::to_string(count(x, "<testcase ")));
     CHECK(x.find("judge errors") != std::string::npos);
+}
+
+TEST_CASE("gate report: each rule's test and p-value are shown beside its verdict") {
+    // Regression: json 100% -> 80% with the CI entirely below zero showed "ok"
+    // without the sign test (p = 0.0625) that decided it, and the Markdown said
+    // "(more than 2 regressed cases block)" though that rule did not fire.
+    auto all_ok = [](int, int) { return true; };
+    auto b = side(
+        "baseline", 20, [](int) { return true; }, all_ok);
+    auto c = side(
+        "candidate", 20, [](int i) { return i >= 4; }, all_ok);
+    const GateReport r = report(b, c);
+    REQUIRE(r.verdict.result == "pass");
+    const ScorerSummary& json = r.verdict.scorers.at(0);
+    REQUIRE(json.ci.high < 0.0);
+    REQUIRE(json.rules.size() == 2);
+    CHECK(json.rules[0].rule == "mean");
+    CHECK_FALSE(json.rules[0].blocks);
+    CHECK(json.rules[0].p == doctest::Approx(0.0625));
+    CHECK(json.rules[0].decided_by == "p = 0.0625 > 0.025");
+    CHECK(json.rules[1].rule == "pass rate");
+    CHECK(json.rules[1].decided_by == "p = 0.0625 > 0.01");
+    CHECK(json.rules[1].measured == "100.0% -> 80.0% (-20.0 pt, limit -10.0 pt)");
+    CHECK(r.verdict.count_rule.rule == "regressed cases");
+    CHECK_FALSE(r.verdict.count_rule.blocks);
+    CHECK(r.verdict.count_rule.decided_by == "p = 0.0625 > 0.01");
+
+    const std::string term = render_terminal(r);
+    CHECK(term.find("p = 0.0625 > 0.025") != std::string::npos);
+    CHECK(term.find("sign test of 4 lost vs 0 gained") != std::string::npos);
+    CHECK(term.find("rule 'regressed cases': ok, p = 0.0625 > 0.01") != std::string::npos);
+
+    const std::string md = render_markdown(r);
+    CHECK(md.find("more than 2 regressed cases block") == std::string::npos);
+    CHECK(
+        md.find(
+            "4 regressed, 0 improved (rule &#39;regressed cases&#39;: ok, p = 0.0625 &gt; 0.01)") !=
+        std::string::npos);
+    CHECK(md.find("| json | mean | ok | 0.0625 | p = 0.0625 &gt; 0.025 |") != std::string::npos);
+
+    const auto j = report_to_json(r);
+    const auto& rules = j["summary"][0]["rules"];
+    REQUIRE(rules.size() == 2);
+    CHECK(rules[0]["rule"] == "mean");
+    CHECK(rules[0]["blocks"] == false);
+    CHECK(rules[0]["p"] == doctest::Approx(0.0625));
+    CHECK(rules[0]["decided_by"] == "p = 0.0625 > 0.025");
+    CHECK(j["verdict"]["count_rule"]["p"] == doctest::Approx(0.0625));
+
+    // A blocking rule shows its test the same way: 6 of 20 lost, p = 1/64.
+    auto c6 = side(
+        "candidate", 20, [](int i) { return i >= 6; }, all_ok);
+    const GateReport r6 = report(b, c6);
+    REQUIRE(r6.verdict.result == "block");
+    CHECK(r6.verdict.scorers.at(0).rules[0].blocks);
+    CHECK(r6.verdict.scorers.at(0).rules[0].decided_by.rfind("p = 0.0156", 0) == 0);
+    CHECK(render_terminal(r6).find("BLOCK") != std::string::npos);
 }
