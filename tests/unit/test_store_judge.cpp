@@ -201,6 +201,31 @@ TEST_CASE("store judge: backfill candidates skip final decisions of the same ver
     CHECK((*s)->backfill_candidates(q).status().code() == StatusCode::not_found);
 }
 
+TEST_CASE("store judge: queued tasks are listed oldest first without claiming them") {
+    TempDir dir;
+    const std::string path = dir.file("q.db");
+    auto s = SqliteStore::open({path});
+    REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers(
+                    {{"helpful", "1.x", "judge", "{}"}, {"helpful", "2.y", "judge", "{}"}})
+                .ok());
+    WriteBatch b;
+    b.traces = {stored("t1", 1000), stored("t2", 2000), stored("t3", 3000)};
+    b.judge_tasks = {{"t2", "helpful", "1.x", 10, 1},
+                     {"t1", "helpful", "1.x", 20, 0},
+                     {"t3", "helpful", "2.y", 5, 2}};
+    REQUIRE((*s)->write(b).ok());
+    REQUIRE((*s)->claim_judge_tasks("helpful", "1.x", 1, {}).ok());  // t2 is claimed: still listed
+    auto q = (*s)->queued_judge_tasks("helpful", "1.x");
+    REQUIRE(q.ok());
+    REQUIRE(q->size() == 2);
+    CHECK((*q)[0].trace_id == "t2");
+    CHECK((*q)[1].trace_id == "t1");
+    CHECK((*q)[1].raw.find("\"t1\"") != std::string::npos);
+    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue WHERE claimed_by IS NOT NULL") == 1);
+    CHECK((*s)->queued_judge_tasks("helpful", "9").status().code() == StatusCode::invalid_argument);
+}
+
 TEST_CASE("store judge: claims keep two connections to one file from taking the same task") {
     TempDir dir;
     const std::string path = dir.file("claims.db");
