@@ -13,22 +13,13 @@ waiting for instead of hanging silently.
 import os
 import pty
 import select
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import Worker, arguments, check, finish  # noqa: E402
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from e2e_common import Worker, arguments, check, finish, free_port  # noqa: E402
 
 
 def read_lines_until(proc, seconds):

@@ -8,19 +8,12 @@
 #include "gate/report_json.h"
 #include "gate/report_render.h"
 #include "gate/verdict.h"
+#include "gate_test_outcomes.h"
 
 using namespace assay::gate;
+using assay::gate::testing::pf;
 
 namespace {
-
-ScorerOutcome pf(bool passed) {
-    ScorerOutcome o;
-    o.decision = "scored";
-    o.value = passed ? 1.0 : 0.0;
-    o.passed = passed;
-    o.explanation = passed ? "ok" : "not JSON";
-    return o;
-}
 
 size_t count(const std::string& s, const std::string& what) {
     size_t n = 0;
