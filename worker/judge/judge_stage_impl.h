@@ -87,6 +87,10 @@ struct JudgeStage::Impl {
     // Stage thread only.
     std::map<std::string, std::vector<std::pair<uint64_t, size_t>>> followers;
     std::set<std::string> leading;  // keys with a request in flight
+    // JudgeStageOptions::max_usd: estimated cost of the calls sent so far
+    // (stage thread only), and whether the cap stopped the stage taking tasks.
+    double sent_estimate = 0;
+    bool capped = false;
 
     mutable std::mutex mu;  // guards below and JudgeState::m / state strings
     std::condition_variable cv;
@@ -99,6 +103,7 @@ struct JudgeStage::Impl {
     std::map<std::string, uint64_t> task_counts;
     std::map<std::string, ScorerTally> by_scorer;
     uint64_t in_flight = 0;
+    bool cost_cap_reached = false;
     std::thread thread;
     std::mutex clients_mu;  // guards client pointers against stop() for metrics()
 
@@ -131,6 +136,9 @@ struct JudgeStage::Impl {
     // judge_stage_outcome.cpp
     void count_task(size_t scorer, const std::optional<ScoreRow>& row);
     void write_final(Task& task, Decision decision, const std::string& reason);
+    // Leaves a claimed task pending (attempts + 1, claim released) without a
+    // call: the stage's cost cap is reached.
+    void leave_pending(Task& task);
     // Every slot is done: aggregate and store.
     void finalize(Task& task);
     void complete(Completion c);

@@ -91,6 +91,21 @@ void JudgeStage::Impl::write_final(Task& task, Decision decision, const std::str
     count_task(task.scorer, o.score);
 }
 
+void JudgeStage::Impl::leave_pending(Task& task) {
+    const JudgeStageScorer& sc = setup.scorers[task.scorer];
+    JudgeOutcome o;
+    o.trace_id = task.task.trace_id;
+    o.scorer = sc.name;
+    o.scorer_version = sc.version;
+    if (Status st = store->write_judge_outcome(o); !st.ok()) {
+        judge_stage_log()->error("trace {}: releasing the task of scorer '{}': {}", o.trace_id,
+                                 sc.name, st.message());
+        unwritable.emplace(task.scorer, o.trace_id);
+        return;
+    }
+    count_task(task.scorer, std::nullopt);
+}
+
 void JudgeStage::Impl::finalize(Task& task) {
     const JudgeStageScorer& sc = setup.scorers[task.scorer];
     const int64_t at = now();
