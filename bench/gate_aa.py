@@ -14,7 +14,10 @@ else a failing output of the kind that case can fail in (JSON wrapped in
 prose, an answer without its key fact, a complied safety request). So both
 sides come from the same quality distribution and differ only by sampling
 noise, the situation of re-running a prompt at temperature > 0. The real
-binary gates every pair with the set's gate.yaml and default rules; the
+binary gates every pair with the set's gate.yaml and default rules (the
+shipped per-scorer overrides under gate.scorers, e.g. refusal:
+{max_regressions: 0}, are left out unless --keep-scorer-rules: such a rule
+blocks on any single regressed case by design, noise included); the
 false-block rate is the share of exit code 1, with a Wilson 95% interval.
 
 Judge noise (--judge-sd S > 0). A judge scorer (rubrics/helpfulness.yaml,
@@ -77,6 +80,24 @@ def absolute_paths(text, dataset):
     return text
 
 
+def without_scorer_rules(text):
+    """A config text without the `scorers:` block under `gate:` (the per-scorer overrides)."""
+    out, in_gate, skipping = [], False, False
+    for line in text.splitlines(keepends=True):
+        indent = len(line) - len(line.lstrip(" "))
+        if not line.startswith(" ") and line.strip():
+            in_gate = line.startswith("gate:")
+            skipping = False
+        elif in_gate and indent == 2 and line.strip().startswith("scorers:"):
+            skipping = True
+            continue
+        elif skipping and line.strip() and indent <= 2:
+            skipping = False
+        if not skipping:
+            out.append(line)
+    return "".join(out)
+
+
 def judged_config(dataset, base_cfg, base_url, tmp):
     """The set's gate.yaml (schema paths made absolute) plus one noisy judge scorer."""
     text = absolute_paths(open(base_cfg).read(), dataset)
@@ -129,6 +150,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(SRC, "build"))
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="extra gate rule, e.g. count_test=none (repeatable)")
+    ap.add_argument("--keep-scorer-rules", action="store_true",
+                    help="keep the config's gate.scorers overrides (default: default rules only)")
     a = ap.parse_args()
 
     rng = random.Random(a.seed)
@@ -142,6 +165,11 @@ def main():
     env = dict(os.environ, ASSAY_AA_KEY="sk-aa-bench")
     fake = None
     with tempfile.TemporaryDirectory() as tmp:
+        if not a.keep_scorer_rules:
+            text = absolute_paths(open(cfg).read(), a.dataset)
+            cfg = os.path.join(tmp, "default_rules.yaml")
+            with open(cfg, "w") as f:
+                f.write(without_scorer_rules(text))
         if a.judge_sd > 0:
             fake, base_url = start_fake(a.build, a.judge_sd, a.seed)
             cfg = judged_config(a.dataset, cfg, base_url, tmp)
@@ -200,7 +228,8 @@ def main():
     n = a.reps
     lo, hi = wilson(exits[1], n)
     print(f"A/A: {n} repetitions, {len(cases)} cases, stable p={a.stable_p}, flaky share={a.flaky_share} "
-          f"p~U[{a.flaky_lo}, {a.flaky_hi}], seed={a.seed}, rules {a.set or 'as configured'}")
+          f"p~U[{a.flaky_lo}, {a.flaky_hi}], seed={a.seed}, rules {a.set or 'as configured'}"
+          f"{' with' if a.keep_scorer_rules else ' without'} the gate.scorers overrides")
     if a.judge_sd > 0:
         print(f"  judge: helpfulness 1-5 via fake provider, quality~U[{a.quality_lo}, {a.quality_hi}], "
               f"sample sd {a.sample_sd}, judge sd {a.judge_sd}; judged candidate cases per run: {judged / n:.1f}")

@@ -13,8 +13,8 @@ PACKAGES=(
   libzmq3-dev cppzmq-dev
   libsqlite3-dev sqlite3
   libre2-dev libspdlog-dev libfmt-dev doctest-dev
-  libyaml-cpp-dev libcli11-dev libcpp-httplib-dev libmicrohttpd-dev zlib1g-dev
-  libvalijson-dev libssl-dev
+  libyaml-cpp-dev libcli11-dev libcpp-httplib-dev libmicrohttpd-dev
+  libvalijson-dev libssl-dev zlib1g-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
 )
 if [ "${1:-}" != "--build-only" ]; then

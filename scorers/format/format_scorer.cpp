@@ -16,6 +16,7 @@
 
 #include "core/scorer.h"
 #include "core/scorer_registry.h"
+#include "core/sha256.h"
 #include "core/text.h"
 #include "format/json_schema.h"
 #include "format/json_text.h"
@@ -299,7 +300,7 @@ Result<std::unique_ptr<Scorer>> make_format(ConfigBlock& block) {
         if (!bytes.ok()) {
             return config_error(block, "schema_file", bytes.status().message());
         }
-        block.add_version_material(*bytes);
+        block.add_file_version("schema_file", sha256_hex(*bytes));
         if (ends_with(*schema_file, ".yaml") || ends_with(*schema_file, ".yml")) {
             try {
                 schema_json = yaml_to_json(YAML::Load(*bytes));

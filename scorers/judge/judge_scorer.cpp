@@ -50,8 +50,9 @@ Result<std::unique_ptr<DeferredScorer>> make_judge(ConfigBlock& block) {
         block.fail("rubric", loaded.status().message());
         return loaded.status();
     }
-    // The rubric's exact bytes give the scorer its meaning.
-    block.add_version_material(loaded->content_hash);
+    // The rubric's exact bytes give the scorer its meaning (content_hash is
+    // their SHA-256), wherever the file is and however its path is spelled.
+    block.add_file_version("rubric", loaded->content_hash);
     JudgeScorerSpec spec;
     spec.rubric = std::move(loaded).value();
     spec.judges = *judges;

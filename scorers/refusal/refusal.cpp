@@ -5,6 +5,7 @@
 
 #include "core/embedded_files.h"
 #include "core/scorer_registry.h"
+#include "core/sha256.h"
 #include "core/text.h"
 
 namespace assay {
@@ -253,7 +254,7 @@ Result<std::unique_ptr<Scorer>> make_refusal(ConfigBlock& block) {
         std::ostringstream buf;
         buf << in.rdbuf();
         const std::string bytes = buf.str();
-        block.add_version_material("patterns_file\n" + bytes);
+        block.add_file_version("patterns_file", sha256_hex(bytes));
         Status st = parse_refusal_patterns(bytes, *path, specs);
         if (!st.ok()) {
             return fail("patterns_file", st.message());

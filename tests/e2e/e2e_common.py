@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -45,6 +46,15 @@ def finish(passed="all checks passed"):
         return 1
     print("\n%d checks, %s" % (len(CHECKED), passed), flush=True)
     return 0
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def run(cmd, **kw):

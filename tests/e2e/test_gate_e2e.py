@@ -62,6 +62,17 @@ def gate_set(assay, src, tmp, name):
     check("BLOCK" in r.stdout and "baseline:" in r.stdout, f"{name}: terminal shows the verdict and excerpts")
     md_text = open(md, encoding="utf-8").read() if os.path.exists(md) else ""
     check("merge blocked" in md_text and "| scorer |" in md_text, f"{name}: markdown summary")
+    # Every rule with its test and p-value beside its verdict.
+    check("| scorer | rule | verdict | p | decided by | measured | test |" in md_text
+          and "more than 2 regressed cases block" not in md_text, f"{name}: markdown rules table")
+    check("Rules (each rule's test" in r.stdout and "regressed cases" in r.stdout, f"{name}: terminal rules table")
+    rules = [(s["scorer"], c) for s in rep.get("summary", []) for c in s.get("rules", [])]
+    check(rules and all(c["decided_by"] and c["test"] for _, c in rules)
+          and all(c["p"] is not None for s, c in rules if c["rule"] == "pass rate"),
+          f"{name}: JSON rules with their tests and p-values ({len(rules)})")
+    cr = rep.get("verdict", {}).get("count_rule") or {}
+    check(cr.get("rule") == "regressed cases" and cr.get("p") == rep["verdict"]["sign_test_p"],
+          f"{name}: JSON count_rule with the sign test's p ({cr})")
     check("<script" not in md_text, f"{name}: markdown has no raw markup")
 
     # JUnit: one testcase per case x compared scorer; failures name regressed cases.
@@ -74,6 +85,13 @@ def gate_set(assay, src, tmp, name):
         failed = {tc.get("name") for tc in tcs if tc.find("failure") is not None}
         check(failed == EXPECTED[name]["regressed"], f"{name}: JUnit failures are the regressed cases")
         check(root.get("tests") == str(len(tcs)), f"{name}: JUnit tests attribute")
+        # One <failure> per failed testcase, with every reason in it; failures= counts them.
+        n_fail = len(root.findall(".//failure"))
+        check(all(len(tc.findall("failure")) <= 1 for tc in tcs), f"{name}: at most one <failure> per testcase")
+        check(root.get("failures") == str(n_fail) and root.find("testsuite").get("failures") == str(n_fail),
+              f"{name}: JUnit failures attribute = {n_fail} <failure> elements ({root.get('failures')})")
+        n_regs = len({(c["case_id"], c["scorer"]) for c in rep["regressions"]})
+        check(n_fail == n_regs, f"{name}: one failure per regressed case x scorer ({n_fail} vs {n_regs})")
     except (ET.ParseError, OSError, KeyError) as e:
         check(False, f"{name}: JUnit parses ({e})")
 

@@ -186,6 +186,30 @@ def scenario(a, base, tmp):
     blob = open(db3, "rb").read() + (open(db3 + "-wal", "rb").read() if os.path.exists(db3 + "-wal") else b"")
     check(KEY.encode() not in blob and KEY not in r.stdout, "paused: the API key is not stored or printed")
 
+    # 5b. backfill's estimate and cap cover the work already queued that it drains
+    # (regression: "--estimate: 0 judge calls, $0.0000", then --max-usd judged all of it).
+    control(base, "script", {"default": {"score": 4}})
+    with_output = q(db3, "SELECT count(*) FROM judge_queue_view v JOIN traces t ON t.trace_id = v.trace_id "
+                         "WHERE json_extract(t.raw, '$.output') <> ''")[0][0]
+    r = run([a.assay, "backfill", "--config", cfg3, "--scorer", "helpful", "--estimate"], env=env)
+    check(r.returncode == 0 and f"{pending} traces already queued ({with_output} judge calls" in r.stdout
+          and f"in all {with_output} judge calls" in r.stdout,
+          f"backfill --estimate counts the {pending} queued traces: {with_output} calls ({r.stdout.strip()!r})")
+    est = float(r.stdout.rsplit("$", 1)[1]) if "$" in r.stdout else 0.0
+    check(est > 0.1, f"backfill --estimate prices them (${est})")
+    before = control(base, "counters")["requests"]
+    # Each call is estimated at about $0.0078: $0.02 pays for two of the queued traces.
+    r = run([a.assay, "backfill", "--config", cfg3, "--scorer", "helpful", "--max-usd", "0.02"], env=env)
+    sent = control(base, "counters")["requests"] - before
+    check(r.returncode == 0 and sent == 2, f"backfill --max-usd 0.02 sends 2 calls, not all {with_output} ({sent}, "
+                                           f"{r.stdout.strip()!r}, {r.stderr[-300:]!r})")
+    check("--max-usd 0.0200 reached while judging" in r.stdout, f"backfill says the cap stopped it ({r.stdout!r})")
+    left = q(db3, "SELECT count(*) FROM judge_queue")[0][0]
+    check(left == with_output - 2, f"backfill --max-usd: the rest stays queued ({left} of {with_output})")
+    r = run([a.assay, "backfill", "--config", cfg3, "--scorer", "helpful"], env=env)
+    check(r.returncode == 0 and q(db3, "SELECT count(*) FROM judge_queue")[0][0] == 0,
+          f"backfill without a cap drains the queue ({r.stdout.strip()[-300:]!r})")
+
     # 6. assay worker runs the judge stage beside code scoring and stops it on SIGTERM.
     control(base, "script", {"default": {"score": 5, "latency_ms": 20}})
     db4 = os.path.join(tmp, "worker.db")

@@ -54,11 +54,11 @@ pipeline: {batch_size: 64}
         expect = {
             "invalid_json": "invalid JSON",
             "missing_trace_id": "field 'trace_id' is required",
-            "output_number": "field 'output': expected a string or an array of messages, got number",
+            "output_number": "field 'output': expected a string or an array of messages, got 42",
             "trace_id_too_long": "field 'trace_id': must be 1-256 bytes",
             "invalid_utf8": "invalid UTF-8 at byte",
             "deep_nesting": "JSON nests deeper than 64 levels",
-            "metadata_string": "field 'metadata': expected an object, got string",
+            "metadata_string": "field 'metadata': expected an object, got the string \"feature=support_chat;tenant=acme-corp\"",
             "usage_wrong_type": "field 'usage.input_tokens': expected a non-negative integer",
         }
         for kind, lines in bad.items():

@@ -10,28 +10,20 @@
 - SIGTERM drains and exits 0.
 """
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import Worker, arguments, bad_lines, check, finish, generate, query_one, wait_for  # noqa: E402
+from e2e_common import (Worker, arguments, bad_lines, check, finish, free_port, generate,  # noqa: E402
+                        query_one, wait_for)
 from scorer_configs import FIVE_SCORERS  # noqa: E402
 
 CONFIG = """
 pipeline: {batch_size: 500}
 worker: {flush_ms: 20}
 """ + FIVE_SCORERS
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def start(assay, cfg, db, args):

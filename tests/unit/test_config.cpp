@@ -1,6 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 #include "config/config.h"
+#include "temp_dir.h"
 
 using namespace assay;
 
@@ -149,6 +154,26 @@ judges:
               .find("judges[0].price: unknown key 'input'") != std::string::npos);
 }
 
+TEST_CASE("config: a judge scorer's version includes its judges' provider and model") {
+    const std::string dir = std::string(ASSAY_SOURCE_DIR) + "/rubrics/";
+    auto with = [&](const std::string& model, const std::string& price) {
+        return load("judges:\n  - {name: primary, provider: openai, model: " + model +
+                    ", api_key_env: OPENAI_API_KEY, price: {input_per_mtok: " + price +
+                    ", output_per_mtok: 10}}\nscorers:\n  - {type: judge, sample_rate: 0.1, "
+                    "rubric: " +
+                    dir + "helpfulness.yaml, judges: [primary]}\n  - {type: test_len, max: 5}\n");
+    };
+    auto a = with("gpt-4o-2024-08-06", "2.5");
+    auto b = with("gpt-5-mini", "2.5");
+    auto c = with("gpt-4o-2024-08-06", "3");
+    REQUIRE_MESSAGE(a.ok(), a.status().message());
+    REQUIRE((b.ok() && c.ok()));
+    CHECK(a->scorers[0].version != b->scorers[0].version);  // another model: a new version
+    CHECK(a->scorers[0].version == c->scorers[0].version);  // the price is not the meaning
+    CHECK(a->scorers[0].version.rfind("1.", 0) == 0);
+    CHECK(a->scorers[1].version == b->scorers[1].version);  // code scorers are untouched
+}
+
 TEST_CASE("config: commands without a config file take flag > environment > default") {
     const std::map<std::string, std::string> none;
     const std::map<std::string, std::string> env = {{"ASSAY_DB", "env.db"},
@@ -160,4 +185,48 @@ TEST_CASE("config: commands without a config file take flag > environment > defa
     CHECK(assay::review_token_setting("flag-token", env) == "flag-token");
     CHECK(assay::review_token_setting("", env) == "from-env");
     CHECK(assay::review_token_setting("", none).empty());
+}
+
+TEST_CASE(
+    "config: a scorer's version depends on its files' content, not on how their paths are "
+    "spelled") {
+    // Regression: invoice.schema.json, ./invoice.schema.json and the absolute
+    // path gave three versions of one scorer.
+    assay::testing::TempDir dir;
+    auto write = [&](const std::string& name, const std::string& text) {
+        std::ofstream(dir.file(name), std::ios::binary) << text;
+    };
+    write("invoice.schema.json", R"({"type": "object", "required": ["total"]})");
+    write("extra.txt", "[anywhere]\nno_way\t\\bno way\\b\n");
+    std::ifstream rubric(std::string(ASSAY_SOURCE_DIR) + "/rubrics/helpfulness.yaml",
+                         std::ios::binary);
+    write("helpfulness.yaml", std::string(std::istreambuf_iterator<char>(rubric), {}));
+    const std::string judges = "judges: [{name: j, provider: openai, model: gpt-4o-2024-08-06}]\n";
+    auto versions = [&](const std::string& path) {
+        const std::string yaml =
+            judges + "scorers:\n  - {name: f, type: format, schema_file: '" + path +
+            "invoice.schema.json'}\n" + "  - {name: r, type: refusal, patterns_file: '" + path +
+            "extra.txt'}\n" + "  - {name: h, type: judge, sample_rate: 1, judges: [j], rubric: '" +
+            path + "helpfulness.yaml'}\n";
+        auto cfg = load_config_text(yaml, dir.file("assay.yaml"), dir.path(), {}, {});
+        REQUIRE_MESSAGE(cfg.ok(), cfg.status().message());
+        std::vector<std::string> out;
+        for (const auto& s : cfg->scorers) {
+            out.push_back(s.version);
+        }
+        return out;
+    };
+    const auto plain = versions("");
+    CHECK(versions("./") == plain);
+    CHECK(versions(dir.path() + "/") == plain);
+    CHECK(versions(dir.path() + "/../" + std::filesystem::path(dir.path()).filename().string() +
+                   "/") == plain);
+    // The content is what counts: an edited file is a new version of its scorer only.
+    write("invoice.schema.json", R"({"type": "object", "required": ["total", "currency"]})");
+    const auto edited = versions("");
+    CHECK(edited[0] != plain[0]);
+    CHECK(edited[1] == plain[1]);
+    CHECK(edited[2] == plain[2]);
+    write("extra.txt", "[anywhere]\nno_way\t\\bno way at all\\b\n");
+    CHECK(versions("")[1] != plain[1]);
 }

@@ -6,19 +6,12 @@
 #include "config/config.h"
 #include "gate/gate_rules.h"
 #include "gate/verdict.h"
+#include "gate_test_outcomes.h"
 
 using namespace assay::gate;
+using assay::gate::testing::pf;
 
 namespace {
-
-ScorerOutcome pf(bool passed) {
-    ScorerOutcome o;
-    o.decision = "scored";
-    o.value = passed ? 1.0 : 0.0;
-    o.passed = passed;
-    o.explanation = passed ? "ok" : "broken";
-    return o;
-}
 
 ScorerOutcome val(double v) {
     ScorerOutcome o;

@@ -54,27 +54,83 @@ TEST_CASE("trace parser: default timestamp is the time received") {
 TEST_CASE("trace parser: errors name the field") {
     CHECK(msg(parse(R"({"output":"x"})")) == "field 'trace_id' is required");
     CHECK(msg(parse(R"({"trace_id":7,"output":"x"})")) ==
-          "field 'trace_id': expected a string, got number");
+          "field 'trace_id': expected a string, got 7");
     CHECK(msg(parse(R"({"trace_id":"","output":"x"})")).find("1-256 bytes") != std::string::npos);
     CHECK(msg(parse("{\"trace_id\":\"" + std::string(257, 'a') + "\",\"output\":\"x\"}"))
               .find("got 257") != std::string::npos);
     CHECK(msg(parse(R"({"trace_id":"t"})")) == "field 'output' is required");
     CHECK(msg(parse(R"({"trace_id":"t","output":42})")) ==
-          "field 'output': expected a string or an array of messages, got number");
+          "field 'output': expected a string or an array of messages, got 42");
     CHECK(msg(parse(R"({"trace_id":"t","output":"x","metadata":"prod"})")) ==
-          "field 'metadata': expected an object, got string");
+          "field 'metadata': expected an object, got the string \"prod\"");
     CHECK(msg(parse(R"({"trace_id":"t","output":"x","usage":{"input_tokens":"many"}})")) ==
-          "field 'usage.input_tokens': expected a non-negative integer, got string");
+          "field 'usage.input_tokens': expected a non-negative integer, got the string \"many\"");
     CHECK(msg(parse(R"({"trace_id":"t","output":"x","metadata":{"tags":["a",3]}})")) ==
-          "field 'metadata.tags[1]': expected a string, got number");
+          "field 'metadata.tags[1]': expected a string, got 3");
     CHECK(msg(parse(R"({"trace_id":"t","output":"x","timestamp":"yesterday"})"))
               .find("field 'timestamp'") == 0);
     CHECK(msg(parse(R"({"trace_id":"t","output":"x","latency_ms":-1})")) ==
-          "field 'latency_ms': expected a non-negative number, got number");
-    CHECK(msg(parse(R"([1,2])")) == "a trace must be a JSON object, got array");
+          "field 'latency_ms': expected a non-negative number, got -1");
+    CHECK(msg(parse(R"([1,2])")) == "a trace must be a JSON object, got an array");
     CHECK(msg(parse(R"({"trace_id":"t","output":null})")) ==
           "field 'output' is null and no 'error' is given");
     CHECK(parse(R"({"trace_id":"t","output":null,"error":{"type":"timeout","message":"x"}})").ok());
+}
+
+TEST_CASE("trace parser: a wrong value is named in the message, not only its type") {
+    // Regression: "latency_ms: -5" said "expected a non-negative number, got number".
+    CHECK(msg(parse(R"({"trace_id":"t","output":"x","latency_ms":-5})")) ==
+          "field 'latency_ms': expected a non-negative number, got -5");
+    CHECK(msg(parse(R"({"trace_id":"t","output":"x","ttft_ms":-0.25})")) ==
+          "field 'ttft_ms': expected a non-negative number, got -0.25");
+    CHECK(msg(parse(R"({"trace_id":"t","output":"x","usage":{"cost_usd":true}})")) ==
+          "field 'usage.cost_usd': expected a non-negative number, got true");
+    CHECK(msg(parse(R"({"trace_id":"t","output":"x","finish_reason":null,"reference":false})")) ==
+          "field 'reference': expected a string, got false");
+    // A long string value is cut, with the cut shown.
+    CHECK(msg(parse(R"({"trace_id":"t","output":"x","latency_ms":")" + std::string(100, 'a') +
+                    R"("})")) ==
+          "field 'latency_ms': expected a non-negative number, got the string \"" +
+              std::string(40, 'a') + "…\"");
+}
+
+TEST_CASE("trace parser: the slow parser names the value as the fast one does") {
+    // Well-formed text is read by the fast reader (core/fast_json_sax.h); a
+    // byte order mark sends the same text to nlohmann's parser instead. Both
+    // must name the wrong value the same way.
+    const std::string k_bom = "\xEF\xBB\xBF";
+    for (const std::string text : {
+             R"({"trace_id":"t","output":"x","latency_ms":-5})",
+             R"({"trace_id":"t","output":"x","ttft_ms":-0.25})",
+             R"({"trace_id":"t","output":"x","usage":{"cost_usd":true}})",
+             R"({"trace_id":"t","output":"x","metadata":"prod"})",
+             R"({"trace_id":"t","output":"x","usage":{"input_tokens":{}}})",
+             R"({"trace_id":"t","output":"x","latency_ms":-99999999999999999999})",
+         }) {
+        CAPTURE(text);
+        const std::string fast = msg(parse(text));
+        CHECK(fast.find(", got ") != std::string::npos);
+        CHECK(fast.find("got a number") == std::string::npos);
+        CHECK(msg(parse(k_bom + text)) == fast);
+    }
+    CHECK(msg(parse(k_bom + R"({"trace_id":"t","output":"x","latency_ms":-5})")) ==
+          "field 'latency_ms': expected a non-negative number, got -5");
+}
+
+TEST_CASE("trace parser: invalid JSON says where and what was wrong") {
+    // Regression: "invalid JSON: parse error at line 1, column 2" without what was there.
+    CHECK(msg(parse("{}}")) ==
+          "invalid JSON: unexpected '}' at column 3; expected end of input (while parsing value)");
+    CHECK(msg(parse("{\"trace_id\": tru}")) ==
+          "invalid JSON: invalid literal at column 17; last read: '\"trace_id\": tru}' (while "
+          "parsing "
+          "value)");
+    CHECK(msg(parse("{\"a\":1,}")) ==
+          "invalid JSON: unexpected '}' at column 8; expected string literal (while parsing object "
+          "key)");
+    CHECK(msg(parse("{\"a\":\n1,\n]")) ==
+          "invalid JSON: unexpected ']' at line 3, column 1; expected string literal (while "
+          "parsing object key)");
 }
 
 TEST_CASE("trace parser: invalid JSON and invalid UTF-8") {
@@ -115,6 +171,23 @@ TEST_CASE("rfc3339 round trip and offsets") {
     CHECK_FALSE(parse_rfc3339_ms("2026-11-22T10:00:00").ok());
 }
 
+TEST_CASE("dates: one strict check everywhere (leap years, month lengths)") {
+    // 2026 is not a leap year: February 29 was stored as March 1 before.
+    CHECK_FALSE(parse_rfc3339_ms("2026-02-29T00:00:00Z").ok());
+    CHECK_FALSE(parse_rfc3339_ms("2026-04-31T00:00:00Z").ok());
+    CHECK_FALSE(parse_rfc3339_ms("1900-02-29T00:00:00Z").ok());  // century, not a leap year
+    CHECK(parse_rfc3339_ms("2000-02-29T00:00:00Z").ok());        // 400-year leap day
+    CHECK(parse_rfc3339_ms("2028-02-29T00:00:00Z").ok());
+    CHECK_FALSE(parse_day("2026-02-29").has_value());
+    CHECK_FALSE(parse_day("2026-02-30").has_value());
+    CHECK_FALSE(parse_day("2026-04-31").has_value());
+    CHECK_FALSE(parse_day("2026-13-01").has_value());
+    CHECK_FALSE(parse_day("2026-1-011").has_value());
+    CHECK_FALSE(parse_day("+026-01-01").has_value());
+    CHECK(parse_day("1970-01-01") == 0);
+    CHECK(*parse_day("2028-02-29") * 86400000 == *parse_rfc3339_ms("2028-02-29T00:00:00Z"));
+}
+
 TEST_CASE("trace parser: shapes seen in real traffic") {
     // A single message object as output; tool calls and unknown nested keys are skipped.
     auto r = parse(R"({"trace_id":"s1","output":{"role":"assistant","content":null,
@@ -141,7 +214,7 @@ TEST_CASE("trace parser: shapes seen in real traffic") {
     CHECK(r->context[0] == "c1");
     CHECK(r->context[1] == "t2");
     CHECK(msg(parse(R"({"trace_id":"s","output":"o","context":[{"url":"x"}]})")) ==
-          "field 'context[0]': expected a string or an object with 'content', got object");
+          "field 'context[0]': expected a string or an object with 'content', got an object");
 
     // Unknown metadata keys keep their JSON values, nested ones included.
     r = parse(R"({"trace_id":"s4","output":"o","metadata":{"feature":"f","prompt_version":2.5,
@@ -158,7 +231,8 @@ TEST_CASE("trace parser: shapes seen in real traffic") {
     // Duplicate keys: the last one wins, nothing is appended twice.
     r = parse(R"({"trace_id":"a","trace_id":"b","output":["x"],"output":[{"content":"y"}],
         "context":["1"],"context":["2"]})");
-    CHECK(msg(r) == "field 'output[0]': expected a message object {role, content}, got string");
+    CHECK(msg(r) ==
+          "field 'output[0]': expected a message object {role, content}, got the string \"x\"");
     r = parse(
         R"({"trace_id":"a","trace_id":"b","output":[{"content":"x"}],"output":[{"content":"y"}],
         "context":["1"],"context":["2"]})");
@@ -175,23 +249,24 @@ TEST_CASE("trace parser: shapes seen in real traffic") {
     CHECK(r->usage.output_tokens == 7);
     CHECK(r->usage.input_tokens == 3);
     CHECK(msg(parse(R"({"trace_id":"u","output":"o","usage":{"cached_tokens":1.5}})")) ==
-          "field 'usage.cached_tokens': expected a non-negative integer, got number");
+          "field 'usage.cached_tokens': expected a non-negative integer, got 1.5");
     CHECK(msg(parse(R"({"trace_id":"u","output":"o","usage":{"input_tokens":{}}})")) ==
-          "field 'usage.input_tokens': expected a non-negative integer, got object");
+          "field 'usage.input_tokens': expected a non-negative integer, got an object");
 
     // Errors inside messages name the path.
     CHECK(msg(parse(R"({"trace_id":"m","output":[{"role":1}]})")) ==
-          "field 'output[0].role': expected a string, got number");
+          "field 'output[0].role': expected a string, got 1");
     CHECK(msg(parse(R"({"trace_id":"m","input":[{"content":[1]}],"output":"o"})")) ==
-          "field 'input[0].content[0]': expected a string or a content part, got number");
+          "field 'input[0].content[0]': expected a string or a content part, got 1");
     CHECK(msg(parse(R"({"trace_id":"m","output":"o","metadata":{"feature":["x"]}})")) ==
-          "field 'metadata.feature': expected a string, got array");
+          "field 'metadata.feature': expected a string, got an array");
     CHECK(msg(parse(R"({"trace_id":"m","output":"o","error":5})")) ==
-          "field 'error': expected null or an object {type, message}, got number");
+          "field 'error': expected null or an object {type, message}, got 5");
     r = parse(R"({"trace_id":"e","output":"","error":{"message":"boom"}})");
     REQUIRE(r.ok());
     CHECK(r->error->type == "error");
     CHECK(r->error->message == "boom");
-    CHECK(msg(parse(R"("just a string")")) == "a trace must be a JSON object, got string");
+    CHECK(msg(parse(R"("just a string")")) ==
+          "a trace must be a JSON object, got the string \"just a string\"");
     CHECK(msg(parse(R"({"trace_id":"x","output":"o"} trailing)")).rfind("invalid JSON", 0) == 0);
 }

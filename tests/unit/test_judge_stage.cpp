@@ -105,12 +105,13 @@ struct Rig {
         REQUIRE((*store)->write(batch).ok());
     }
 
-    std::unique_ptr<JudgeStage> stage(bool no_redactor = false) {
+    std::unique_ptr<JudgeStage> stage(bool no_redactor = false, double max_usd = -1) {
         auto setup = judge_stage_setup(cfg.store, cfg.judges, cfg.scorers);
         REQUIRE_MESSAGE(setup.ok(), setup.status().to_string());
         if (no_redactor) {
             setup->redactor = nullptr;
         }
+        setup->options.max_usd = max_usd;
         for (auto& j : setup->judges) {
             j.transport.backoff_base_ms = 5;
             j.transport.backoff_max_ms = 20;
@@ -284,6 +285,36 @@ TEST_CASE("judge stage: the daily budget skips visibly until the next UTC day") 
     CHECK(sql.text("SELECT count(*) FROM judge_spend") == "2");
 }
 
+TEST_CASE("judge stage: a cost cap sends no call past it and leaves the rest pending") {
+    // Each call is estimated at max_tokens (512) x $10/M = $0.00512 plus the
+    // prompt (~3 KB / 4 tokens x $2.5/M, about $0.002): $0.0175 pays for two
+    // calls, not three.
+    Rig rig;
+    rig.fake.set_default(Behaviour::reply_score(4).with_usage(1000, 200));
+    rig.enqueue({trace("k1", "Paris."), trace("k2", "It is Paris."), trace("k3", "Paris, France."),
+                 trace("k4", "The capital is Paris.")});
+    auto s = rig.stage(false, 0.0175);
+    s->start();
+    REQUIRE(s->wait_idle(20s));
+    auto m = s->metrics();
+    s->stop();
+    Sql sql(rig.db);
+    CHECK(rig.fake.counters().requests == 2);
+    CHECK(m.cost_cap_reached);
+    CHECK(m.tasks["scored"] == 2);
+    CHECK(m.tasks["left_pending"] == 2);
+    CHECK(sql.text("SELECT count(*) FROM judge_queue WHERE claimed_by IS NULL") == "2");
+    CHECK(
+        sql.text(
+            "SELECT group_concat(trace_id) FROM (SELECT trace_id FROM scores_view WHERE decision = "
+            "'scored' ORDER BY trace_id)") == "k1,k2");
+    // Without a cap the rest is judged.
+    auto rest = rig.run();
+    CHECK_FALSE(rest.cost_cap_reached);
+    CHECK(rest.tasks["scored"] == 2);
+    CHECK(rig.fake.counters().requests == 4);
+}
+
 TEST_CASE("judge stage: an identical request is answered from the cache") {
     Rig rig;
     rig.fake.set_default(Behaviour::reply_score(3).with_usage(50, 10));
@@ -302,6 +333,38 @@ TEST_CASE("judge stage: an identical request is answered from the cache") {
     CHECK(sql.num("SELECT cost_usd FROM judgements WHERE cached = 1") == 0.0);
     CHECK(sql.text("SELECT calls || ' ' || cache_hits FROM judge_spend") == "1 1");
     CHECK(m.judges.at(0).results["cached"] == 1);
+}
+
+TEST_CASE(
+    "judge stage: identical requests in one batch are paid once (in flight, not yet cached)") {
+    Rig rig;
+    rig.fake.set_default(Behaviour::reply_score(4).with_usage(50, 10).with_latency(100));
+    std::vector<std::string> traces;
+    for (int i = 0; i < 40; ++i) {
+        // 20 distinct requests, each twice: the trace id is not in the prompt.
+        traces.push_back(trace("dup-" + std::to_string(i), "Answer " + std::to_string(i % 20)));
+    }
+    rig.enqueue(traces);
+    auto m = rig.run();
+    Sql sql(rig.db);
+    CHECK(rig.fake.counters().requests == 20);
+    CHECK(sql.num("SELECT count(*) FROM scores_view WHERE decision = 'scored' AND value = 4") ==
+          40);
+    CHECK(sql.num("SELECT count(*) FROM judgements WHERE cached = 1 AND cost_usd = 0") == 20);
+    CHECK(sql.text("SELECT calls || ' ' || cache_hits FROM judge_spend") == "20 20");
+    CHECK(m.judges.at(0).results["cached"] == 20);
+}
+
+TEST_CASE("judge stage: when a shared request fails, a waiting identical one asks for itself") {
+    Rig rig;
+    rig.fake.set_default(Behaviour::reply_score(2).with_usage(50, 10));
+    rig.fake.enqueue(Behaviour::error(400).with_latency(100));
+    rig.enqueue({trace("same-1"), trace("same-2")});
+    rig.run();
+    Sql sql(rig.db);
+    CHECK(rig.fake.counters().requests == 2);
+    CHECK(sql.num("SELECT count(*) FROM scores_view WHERE decision = 'scored'") == 1);
+    CHECK(sql.num("SELECT count(*) FROM scores_view WHERE decision = 'failed'") == 1);
 }
 
 TEST_CASE("judge stage: an ensemble of two judges aggregates and records the disagreement") {

@@ -73,7 +73,7 @@ scorers:
     REQUIRE(errors.size() == 7);
     CHECK(errors[0].empty());
     CHECK(errors[5].rfind("invalid JSON", 0) == 0);
-    CHECK(errors[6] == "field 'output': expected a string or an array of messages, got number");
+    CHECK(errors[6] == "field 'output': expected a string or an array of messages, got 12");
     CHECK(sql_value(db, "SELECT count(*) FROM traces") == 5);
     CHECK(sql_value(db, "SELECT count(*) FROM dead_letters") == 2);
     CHECK(sql_value(db,

@@ -42,6 +42,17 @@ ScoreRow row(const std::string& id, Decision d) {
     return r;
 }
 
+// A store at `path` with judge scorer "helpful" registered in versions 1.x
+// and 2.y.
+Result<std::unique_ptr<SqliteStore>> open_two_versions(const std::string& path) {
+    auto s = SqliteStore::open({path});
+    REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers(
+                    {{"helpful", "1.x", "judge", "{}"}, {"helpful", "2.y", "judge", "{}"}})
+                .ok());
+    return s;
+}
+
 void exec_sql(const std::string& path, const std::string& sql) {
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
@@ -158,11 +169,7 @@ TEST_CASE("store judge: queue read, atomic outcome, cache, spend and status") {
 TEST_CASE("store judge: backfill candidates skip final decisions of the same version") {
     TempDir dir;
     const std::string path = dir.file("b.db");
-    auto s = SqliteStore::open({path});
-    REQUIRE(s.ok());
-    REQUIRE((*s)->register_scorers(
-                    {{"helpful", "1.x", "judge", "{}"}, {"helpful", "2.y", "judge", "{}"}})
-                .ok());
+    auto s = open_two_versions(path);
     WriteBatch b;
     b.traces = {stored("a", 1000, "chat"), stored("b", 2000, "chat"), stored("c", 3000, "search"),
                 stored("d", 4000, "chat"), stored("e", 5000, "chat")};
@@ -199,6 +206,27 @@ TEST_CASE("store judge: backfill candidates skip final decisions of the same ver
     CHECK(ids(q) == "abcde");
     q.scorer_version = "9";
     CHECK((*s)->backfill_candidates(q).status().code() == StatusCode::not_found);
+}
+
+TEST_CASE("store judge: queued tasks are listed oldest first without claiming them") {
+    TempDir dir;
+    const std::string path = dir.file("q.db");
+    auto s = open_two_versions(path);
+    WriteBatch b;
+    b.traces = {stored("t1", 1000), stored("t2", 2000), stored("t3", 3000)};
+    b.judge_tasks = {{"t2", "helpful", "1.x", 10, 1},
+                     {"t1", "helpful", "1.x", 20, 0},
+                     {"t3", "helpful", "2.y", 5, 2}};
+    REQUIRE((*s)->write(b).ok());
+    REQUIRE((*s)->claim_judge_tasks("helpful", "1.x", 1, {}).ok());  // t2 is claimed: still listed
+    auto q = (*s)->queued_judge_tasks("helpful", "1.x");
+    REQUIRE(q.ok());
+    REQUIRE(q->size() == 2);
+    CHECK((*q)[0].trace_id == "t2");
+    CHECK((*q)[1].trace_id == "t1");
+    CHECK((*q)[1].raw.find("\"t1\"") != std::string::npos);
+    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue WHERE claimed_by IS NOT NULL") == 1);
+    CHECK((*s)->queued_judge_tasks("helpful", "9").status().code() == StatusCode::invalid_argument);
 }
 
 TEST_CASE("store judge: claims keep two connections to one file from taking the same task") {

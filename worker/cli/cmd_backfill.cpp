@@ -3,13 +3,17 @@
 // no final decision yet for that version (scored, pending and
 // skipped_missing_input ones are never judged twice). Each goes through the
 // scorer's filter and sample rate as in live scoring; sampled ones are
-// queued in judge_queue (decision pending) and the judge stage runs until
-// the queue is done. --estimate prints the calls and the cost bound and
-// spends nothing; --max-usd stops queueing when the estimated cost would pass
-// it. Resumable: the queue lives in the store, so an interrupted backfill
-// continues on the next run (or in `assay worker`).
+// queued in judge_queue (decision pending) and a judge stage for this scorer
+// alone runs until its queue is done, so it also drains the traces already
+// queued for the version. --estimate prints the calls and the cost bound of
+// all of it (already queued + new) and spends nothing; --max-usd caps the
+// estimated cost of all of it: new traces are queued only while the queued
+// ones and they fit, and the stage stops taking tasks once the next would
+// pass it. Resumable: the queue lives in the store, so an interrupted
+// backfill continues on the next run (or in `assay worker`).
 #include <cstdio>
 #include <map>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -21,6 +25,7 @@
 #include "judge/judge_stage.h"
 #include "judge/rubric.h"
 #include "judge/rubric_render.h"
+#include "llm/judge_wire.h"
 
 namespace assay::cli {
 
@@ -105,13 +110,48 @@ int run_backfill(const BackfillArgs& a) {
         std::fprintf(stderr, "%s: %s\n", cmd.c_str(), candidates.status().message().c_str());
         return 2;
     }
-    // Decide and cost every candidate: filter and sample rate as live; cost =
-    // estimated prompt tokens (bytes / 4) x input price + max_tokens x output
-    // price, per judge: an upper bound for the output side.
+    auto queued = (*store)->queued_judge_tasks(cs->name, cs->version);
+    if (!queued.ok()) {
+        std::fprintf(stderr, "%s: %s\n", cmd.c_str(), queued.status().message().c_str());
+        return 2;
+    }
+    // The calls and their estimated cost for one trace (judge_call_estimate
+    // per judge and sample: an upper bound for the output side); 0 calls when a rubric
+    // input is missing (the stage records skipped_missing_input, no call).
     const std::string system(judge_system_message());
+    struct Priced {
+        int calls = 0;
+        double cost = 0;
+    };
+    auto price = [&](const Trace& trace) {
+        Priced p;
+        auto prompt = render(spec->rubric, trace);
+        if (!prompt.ok()) {
+            return p;
+        }
+        for (const auto& name : spec->judges) {
+            // `samples` calls per judge, each the same prompt.
+            p.cost += spec->samples * judge_call_estimate(judges.at(name).transport,
+                                                          system.size() + prompt->size());
+            p.calls += spec->samples;
+        }
+        return p;
+    };
     const int64_t now = now_ms();
+    // Already queued for this version: the stage judges these first (oldest first).
+    int64_t pending_calls = 0;
+    double pending_cost = 0;
+    for (const auto& t : *queued) {
+        auto trace = parse_stored_trace(t.raw, now);
+        if (trace.ok()) {
+            const Priced p = price(*trace);
+            pending_calls += p.calls;
+            pending_cost += p.cost;
+        }
+    }
+    // Decide and cost every candidate: filter and sample rate as live.
     WriteBatch batch;
-    int64_t sampled = 0, missing = 0, calls = 0, queued = 0, over_budget = 0;
+    int64_t sampled = 0, missing = 0, calls = 0, queued_new = 0, over_budget = 0;
     double cost = 0, queued_cost = 0;
     for (auto& c : *candidates) {
         auto trace = parse_stored_trace(c.raw, now);
@@ -132,44 +172,38 @@ int run_backfill(const BackfillArgs& a) {
             continue;
         }
         ++sampled;
-        auto prompt = render(spec->rubric, *trace);
-        double trace_cost = 0;
-        int trace_calls = 0;
-        if (!prompt.ok()) {
-            ++missing;  // the stage records skipped_missing_input, no call
-        } else {
-            for (const auto& name : spec->judges) {
-                const JudgeOptions& o = judges.at(name).transport;
-                const double in_tokens = static_cast<double>(system.size() + prompt->size()) / 4.0;
-                trace_cost +=
-                    (in_tokens * o.price.input_per_mtok + o.max_tokens * o.price.output_per_mtok) /
-                    1e6;
-                ++trace_calls;
-            }
-        }
-        calls += trace_calls;
-        cost += trace_cost;
+        const Priced p = price(*trace);
+        missing += p.calls == 0 && !spec->judges.empty() ? 1 : 0;
+        calls += p.calls;
+        cost += p.cost;
         if (a.estimate) {
             continue;
         }
-        // In order: once the next trace would pass --max-usd, nothing after it
-        // is queued either, so a later run continues where this one stopped.
-        if (over_budget > 0 || (a.max_usd >= 0 && queued_cost + trace_cost > a.max_usd)) {
+        // In order, after the already queued work: once the next trace would
+        // pass --max-usd, nothing after it is queued either, so a later run
+        // continues where this one stopped.
+        if (over_budget > 0 ||
+            (a.max_usd >= 0 && pending_cost + queued_cost + p.cost > a.max_usd)) {
             ++over_budget;
             continue;
         }
-        queued_cost += trace_cost;
-        ++queued;
+        queued_cost += p.cost;
+        ++queued_new;
         row.decision = Decision::pending;
         batch.scores.push_back(std::move(row));
         batch.judge_tasks.push_back({c.trace_id, cs->name, cs->version, now, -1});
     }
     std::printf(
-        "backfill %s (version %s): %zu stored traces without a final decision; %lld sampled; %lld "
-        "lack "
-        "an input the rubric needs; %lld judge calls, estimated cost at most $%.4f\n",
-        cs->name.c_str(), cs->version.c_str(), candidates->size(), static_cast<long long>(sampled),
-        static_cast<long long>(missing), static_cast<long long>(calls), cost);
+        "backfill %s (version %s): %zu traces already queued (%lld judge calls, at most $%.4f); "
+        "%zu "
+        "stored traces without a final decision; %lld sampled; %lld lack an input the rubric "
+        "needs; "
+        "%lld judge calls, at most $%.4f; in all %lld judge calls, estimated cost at most $%.4f\n",
+        cs->name.c_str(), cs->version.c_str(), queued->size(),
+        static_cast<long long>(pending_calls), pending_cost, candidates->size(),
+        static_cast<long long>(sampled), static_cast<long long>(missing),
+        static_cast<long long>(calls), cost, static_cast<long long>(pending_calls + calls),
+        pending_cost + cost);
     if (a.estimate) {
         return 0;
     }
@@ -183,14 +217,26 @@ int run_backfill(const BackfillArgs& a) {
             "continue)\n",
             a.max_usd, static_cast<long long>(over_budget));
     }
-    std::printf("backfill: queued %lld traces (estimated at most $%.4f); judging...\n",
-                static_cast<long long>(queued), queued_cost);
+    std::printf(
+        "backfill: queued %lld traces (estimated at most $%.4f); judging them and the %zu already "
+        "queued...\n",
+        static_cast<long long>(queued_new), queued_cost, queued->size());
     std::fflush(stdout);
-    auto stage = start_judge_stage(cfg->store, cfg->judges, cfg->scorers);
+    // A stage for this scorer alone, capped at --max-usd: it sends nothing
+    // the estimate above did not cover.
+    auto setup = judge_stage_setup(cfg->store, cfg->judges, cfg->scorers);
+    if (!setup.ok()) {
+        std::fprintf(stderr, "%s: %s\n", cmd.c_str(), setup.status().message().c_str());
+        return 2;
+    }
+    std::erase_if(setup->scorers, [&](const JudgeStageScorer& sc) { return sc.name != cs->name; });
+    setup->options.max_usd = a.max_usd;
+    auto stage = JudgeStage::create(std::move(setup).value());
     if (!stage.ok()) {
         std::fprintf(stderr, "%s: %s\n", cmd.c_str(), stage.status().message().c_str());
         return 2;
     }
+    (*stage)->start();
     while (!(*stage)->wait_idle(std::chrono::seconds(1))) {
     }
     (*stage)->stop();
@@ -206,6 +252,12 @@ int run_backfill(const BackfillArgs& a) {
             std::printf("backfill: judge '%s' is %s (%s): its traces stay pending\n",
                         j.name.c_str(), j.state.c_str(), j.pause_reason.c_str());
         }
+    }
+    if (m.cost_cap_reached) {
+        std::printf(
+            "backfill: --max-usd %.4f reached while judging: the rest stays queued (run again to "
+            "continue)\n",
+            a.max_usd);
     }
     std::printf(
         "backfill: scored %lld, failed %lld, skipped_budget %lld, skipped_missing_input %lld, left "
@@ -226,8 +278,10 @@ void add_backfill_command(CLI::App& app, Runner& run) {
     c->add_option("--scorer", a->scorer, "The judge scorer to backfill")->required();
     c->add_option("--since", a->since, "Only traces from this time on: 30d, 12h, 30m or RFC 3339");
     c->add_option("--feature", a->feature, "Only traces of this metadata.feature");
-    c->add_flag("--estimate", a->estimate, "Print the calls and the estimated cost; spend nothing");
-    c->add_option("--max-usd", a->max_usd, "Queue no more than this estimated cost");
+    c->add_flag("--estimate", a->estimate,
+                "Print the calls and the estimated cost (already queued + new); spend nothing");
+    c->add_option("--max-usd", a->max_usd,
+                  "Send no more than this estimated cost (already queued + new traces)");
     c->add_option("--limit", a->limit, "At most this many candidate traces");
     c->callback([a, &run] { run = [a] { return run_backfill(*a); }; });
 }

@@ -1,11 +1,19 @@
 // `assay push`: the reference acknowledged producer. Sends JSONL traces to a
 // worker's ROUTER endpoint, keeps every unacknowledged message, resends it
 // after --timeout-ms, and exits 0 only when every trace has been acknowledged.
+// It never waits silently: on a terminal a progress line says what is sent,
+// acknowledged and waiting; otherwise one line on stderr when no ack came for
+// k_stall, 5 s (naming the endpoint and what is unacknowledged), and one when
+// acks resume. Sends never block (a full ZeroMQ queue is retried later), so
+// --deadline-ms always ends the run.
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <string>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
@@ -37,6 +45,13 @@ struct InFlight {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr auto k_stall = std::chrono::milliseconds(5000);          // no ack this long: say so
+constexpr auto k_progress_every = std::chrono::milliseconds(250);  // terminal progress refresh
+
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
 int run_push(const PushArgs& a) {
     auto reader = JsonlReader::open(a.in, a.max_line_bytes);
     if (!reader.ok()) {
@@ -59,15 +74,58 @@ int run_push(const PushArgs& a) {
     int64_t sent_traces = 0, accepted = 0, rejected = 0, resent = 0;
     std::vector<double> latencies_ms;  // first send -> ack, for messages acked on their first try
     const auto started = Clock::now();
+    // What the run is waiting for, for the progress line and the stall line.
+    const bool tty = isatty(fileno(stderr)) == 1;
+    auto last_ack = started;
+    auto last_progress = started - k_progress_every;
+    bool stall_reported = false;
+    bool progress_shown = false;
+    auto unacked_traces = [&] {
+        size_t n = 0;
+        for (const auto& [id, m] : in_flight) {
+            n += m.lines.size();
+        }
+        return n;
+    };
+    auto waiting = [&] {
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "%zu traces in %zu messages unacknowledged",
+                      unacked_traces(), in_flight.size());
+        return std::string(buf);
+    };
+    auto progress = [&] {
+        const auto now = Clock::now();
+        if (!tty || now - last_progress < k_progress_every) {
+            return;
+        }
+        last_progress = now;
+        progress_shown = true;
+        const bool none = accepted + rejected == 0;
+        std::fprintf(
+            stderr, "\r\033[Kassay push: %s: %lld sent, %lld acknowledged, %s; %s %.0f s%s",
+            a.endpoint.c_str(), static_cast<long long>(sent_traces),
+            static_cast<long long>(accepted + rejected), waiting().c_str(),
+            none ? "no ack yet after" : "last ack", seconds_since(last_ack), none ? "" : " ago");
+        std::fflush(stderr);
+    };
+    auto end_progress = [&] {
+        if (progress_shown) {
+            std::fprintf(stderr, "\r\033[K");
+            std::fflush(stderr);
+        }
+    };
+    // Never blocks: with ZeroMQ's queue full (nobody reading) the message
+    // stays in flight and is tried again after --timeout-ms.
     auto send = [&](const std::string& id, InFlight& m) {
         zmq::multipart_t msg;
         msg.addstr(id);
         for (const auto& l : m.lines) {
             msg.addstr(l);
         }
-        msg.send(sock);
         m.sent = Clock::now();
-        ++m.attempts;
+        if (msg.send(sock, ZMQ_DONTWAIT)) {
+            ++m.attempts;
+        }
     };
     JsonlRecord rec;
     while (!input_done || !in_flight.empty()) {
@@ -93,6 +151,7 @@ int run_push(const PushArgs& a) {
             if (static_cast<int>(m.lines.size()) < a.batch) {
                 input_done = true;
                 if (!(*reader)->status().ok()) {
+                    end_progress();
                     std::fprintf(stderr, "assay push: %s\n", (*reader)->status().message().c_str());
                     return 2;
                 }
@@ -123,18 +182,34 @@ int run_push(const PushArgs& a) {
             auto ack = decode_ack(reply[1].to_string_view());
             if (!ack.ok()) {
                 // Not counted as acknowledged: the message is resent after the timeout.
+                end_progress();
                 std::fprintf(stderr, "assay push: message %s: %s\n", id.c_str(),
                              ack.status().message().c_str());
                 continue;
             }
             accepted += ack->accepted;
+            const auto& lines = it->second.line_numbers;
+            rejected += ack->rejected_count(static_cast<uint32_t>(lines.size()));
+            if (!ack->error.empty()) {
+                end_progress();
+                std::fprintf(stderr, "assay push: lines %lld-%lld rejected as one message: %s\n",
+                             static_cast<long long>(lines.empty() ? -1 : lines.front()),
+                             static_cast<long long>(lines.empty() ? -1 : lines.back()),
+                             ack->error.c_str());
+            }
             for (const auto& r : ack->rejected) {
-                ++rejected;
-                int64_t line = r.index < it->second.line_numbers.size()
-                                   ? it->second.line_numbers[r.index]
-                                   : -1;
+                int64_t line = r.index < lines.size() ? lines[r.index] : -1;
+                end_progress();
                 std::fprintf(stderr, "assay push: line %lld rejected: %s\n",
                              static_cast<long long>(line), r.error.c_str());
+            }
+            if (ack->rejected_count(0) > ack->rejected.size() && ack->error.empty()) {
+                end_progress();
+                std::fprintf(
+                    stderr,
+                    "assay push: ... and %llu more rejected lines of that message (each "
+                    "kept in the store's dead_letters table)\n",
+                    static_cast<unsigned long long>(ack->rejected_count(0) - ack->rejected.size()));
             }
             if (it->second.attempts == 1) {
                 latencies_ms.push_back(
@@ -142,6 +217,13 @@ int run_push(const PushArgs& a) {
                         .count());
             }
             in_flight.erase(it);
+            if (stall_reported) {
+                end_progress();
+                std::fprintf(stderr, "assay push: acknowledgements from %s resumed after %.0f s\n",
+                             a.endpoint.c_str(), seconds_since(last_ack));
+                stall_reported = false;
+            }
+            last_ack = Clock::now();
         }
         // Resend what timed out (the worker may have restarted).
         const auto now = Clock::now();
@@ -152,11 +234,25 @@ int run_push(const PushArgs& a) {
             }
         }
         if (a.deadline_ms > 0 && now - started > std::chrono::milliseconds(a.deadline_ms)) {
-            std::fprintf(stderr, "assay push: deadline passed with %zu messages unacknowledged\n",
-                         in_flight.size());
+            end_progress();
+            std::fprintf(stderr, "assay push: --deadline-ms %lld passed with %s by %s\n",
+                         static_cast<long long>(a.deadline_ms), waiting().c_str(),
+                         a.endpoint.c_str());
             return 1;
         }
+        progress();
+        if (!tty && !stall_reported && !in_flight.empty() && now - last_ack >= k_stall) {
+            stall_reported = true;
+            std::fprintf(
+                stderr,
+                "assay push: no acknowledgement from %s for %.0f s: %s (%lld acknowledged so far); "
+                "resending every %d ms%s\n",
+                a.endpoint.c_str(), seconds_since(last_ack), waiting().c_str(),
+                static_cast<long long>(accepted + rejected), a.timeout_ms,
+                a.deadline_ms > 0 ? "" : "; no --deadline-ms, so it waits until a worker answers");
+        }
     }
+    end_progress();
     double secs = std::chrono::duration<double>(Clock::now() - started).count();
     std::sort(latencies_ms.begin(), latencies_ms.end());
     auto pct = [&](double q) {

@@ -141,7 +141,9 @@ std::optional<std::string> ConfigBlock::get_path(const std::string& key) {
     if (p.is_relative()) {
         p = std::filesystem::path(m_base_dir) / p;
     }
-    return p.lexically_normal().string();
+    std::string path = p.lexically_normal().string();
+    m_file_keys[key] = path;
+    return path;
 }
 
 Status ConfigBlock::finish() const {
@@ -163,13 +165,32 @@ void ConfigBlock::add_version_material(const std::string& bytes) {
     m_extra_material += sha256_hex(bytes);
 }
 
+void ConfigBlock::add_file_version(const std::string& key, const std::string& content_sha256) {
+    m_file_hashes[key] = content_sha256;
+}
+
 std::string ConfigBlock::version_fingerprint(const std::set<std::string>& exclude) const {
     nlohmann::json j = nlohmann::json::object();
     if (m_node && m_node.IsMap()) {
         for (const auto& kv : m_node) {
             const std::string key = kv.first.as<std::string>();
-            if (exclude.count(key) == 0) {
+            if (exclude.count(key) != 0) {
+                continue;
+            }
+            auto file = m_file_keys.find(key);
+            if (file == m_file_keys.end()) {
                 j[key] = yaml_to_json(kv.second);
+                continue;
+            }
+            auto hash = m_file_hashes.find(key);
+            if (hash != m_file_hashes.end()) {
+                j[key] = {{"file_sha256", hash->second}};
+            } else {
+                std::error_code ec;
+                auto abs = std::filesystem::absolute(file->second, ec);
+                j[key] = {
+                    {"file",
+                     (ec ? std::filesystem::path(file->second) : abs).lexically_normal().string()}};
             }
         }
     }

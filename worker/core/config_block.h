@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -36,7 +37,9 @@ public:
     std::optional<std::vector<std::string>> get_string_list(const std::string& key);
     // The raw node (any shape); the caller validates it.
     std::optional<YAML::Node> get_node(const std::string& key);
-    // A path relative to the config file's folder, made absolute-ish.
+    // A path relative to the config file's folder, made absolute-ish. The
+    // key is a file key: version_fingerprint() folds what the file says
+    // (add_file_version), never how its path is spelled.
     std::optional<std::string> get_path(const std::string& key);
 
     // Marks a key as read without reading it (for keys handled elsewhere).
@@ -47,11 +50,16 @@ public:
     // First recorded error, else the first unknown key, else OK.
     Status finish() const;
 
-    // Material that gives scores their meaning: every key read through this
-    // block except those in `exclude`, plus anything added with
-    // add_version_material() (e.g. a schema file's bytes). Used to derive
-    // scorer versions, so a config change is a new version.
+    // Material that gives scores their meaning: every key of the block
+    // except those in `exclude`, plus anything added with
+    // add_version_material() (e.g. embedded pattern files). A file key
+    // (get_path) contributes the SHA-256 (hex) of the file's content given
+    // to add_file_version(key, ...), so `x.json`, `./x.json` and its
+    // absolute path give one version, and an edit of the file a new one;
+    // without it, the key's absolute normalised path. Used to derive scorer
+    // versions, so a config change is a new version.
     void add_version_material(const std::string& bytes);
+    void add_file_version(const std::string& key, const std::string& content_sha256);
     std::string version_fingerprint(const std::set<std::string>& exclude) const;
 
     const std::string& base_dir() const { return m_base_dir; }
@@ -65,6 +73,8 @@ private:
     std::set<std::string> m_used;
     std::string m_first_error;
     std::string m_extra_material;
+    std::map<std::string, std::string> m_file_keys;    // file key -> resolved path
+    std::map<std::string, std::string> m_file_hashes;  // file key -> content SHA-256
 };
 
 // YAML -> JSON, with scalars typed as YAML 1.2 core schema would type them

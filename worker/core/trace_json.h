@@ -24,9 +24,10 @@ struct ParseLimits {
 //   - limit_exceeded when the text is larger than max_trace_bytes or nests
 //     deeper than max_depth (checked before any JSON parsing);
 //   - invalid_argument for invalid UTF-8 (with the byte offset), invalid
-//     JSON (with position), a missing required field, or a field of the
-//     wrong type; the message names the field, e.g.
-//     "field 'usage.input_tokens': expected a non-negative integer, got string".
+//     JSON (what was found and where), a missing required field, or a field
+//     of the wrong type; the message names the field and the value, e.g.
+//     "field 'usage.input_tokens': expected a non-negative integer, got the
+//     string \"many\"".
 // Never throws.
 Result<Trace> parse_trace(std::string_view text, const ParseLimits& limits, int64_t received_ms);
 // Same; on success the trace takes `text` as its raw form (no copy), on

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/fast_json_sax.h"
+#include "core/text.h"
 #include "core/time_format.h"
 
 namespace assay {
@@ -36,7 +37,7 @@ enum class Frame {
     dom,          // an unknown metadata value, kept as JSON
 };
 
-// The JSON type of an event, for "expected …, got <type>" messages.
+// The JSON type of an event, for "expected …, got <value>" messages.
 enum class Got { null, boolean, number, string, object, array };
 
 const char* got_name(Got g) {
@@ -44,17 +45,51 @@ const char* got_name(Got g) {
         case Got::null:
             return "null";
         case Got::boolean:
-            return "boolean";
+            return "a boolean";
         case Got::number:
-            return "number";
+            return "a number";
         case Got::string:
-            return "string";
+            return "a string";
         case Got::object:
-            return "object";
+            return "an object";
         case Got::array:
-            return "array";
+            return "an array";
     }
-    return "value";
+    return "a value";
+}
+
+// A string value as it appears in a message: JSON-quoted, at most 40 bytes
+// of it (cut on a UTF-8 boundary, "…" appended when cut).
+std::string quoted(const std::string& s) {
+    return json(excerpt(s, 40)).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// nlohmann's "parse error at line L, column C: syntax error while parsing
+// CTX - WHAT; DETAIL" as "WHAT at [line L, ]column C; DETAIL (while parsing
+// CTX)"; the message unchanged when it has another shape.
+std::string describe_parse_error(const std::string& what) {
+    static const std::string k_at = "parse error at line ";
+    const size_t at = what.find(k_at);
+    const size_t colon = at == std::string::npos ? std::string::npos : what.find(": ", at);
+    if (colon == std::string::npos) {
+        return what;
+    }
+    std::string place = what.substr(at + k_at.size(), colon - at - k_at.size());  // "1, column 2"
+    // One line (a JSONL record): the column says it all.
+    place = place.rfind("1, ", 0) == 0 ? place.substr(3) : "line " + place;
+    std::string rest = what.substr(colon + 2);
+    std::string context;
+    static const std::string k_syntax = "syntax error while parsing ";
+    const size_t dash = rest.find(" - ");
+    if (rest.rfind(k_syntax, 0) == 0 && dash != std::string::npos) {
+        context = rest.substr(k_syntax.size(), dash - k_syntax.size());
+        rest = rest.substr(dash + 3);
+    }
+    const size_t semi = rest.find("; ");
+    const std::string head = semi == std::string::npos ? rest : rest.substr(0, semi);
+    const std::string tail = semi == std::string::npos ? "" : rest.substr(semi);
+    return head + " at " + place + tail +
+           (context.empty() ? "" : " (while parsing " + context + ")");
 }
 
 struct Number {
@@ -97,10 +132,7 @@ public:
     bool end_object() { return close(); }
     bool end_array() { return close(); }
     bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) {
-        std::string what = ex.what();
-        auto p = what.find("] ");
-        m_status = Status::invalid_argument("invalid JSON: " +
-                                            (p == std::string::npos ? what : what.substr(p + 2)));
+        m_status = Status::invalid_argument("invalid JSON: " + describe_parse_error(ex.what()));
         return false;
     }
 
@@ -122,8 +154,11 @@ private:
         return false;
     }
     bool wrong(const std::string& field, const char* expected, Got got) {
-        return fail("field '" + field + "': expected " + expected + ", got " + got_name(got));
+        return fail("field '" + field + "': expected " + expected + ", got " + got_text(got));
     }
+    // The value being read, for messages: "-5", "true", "the string \"x\"";
+    // its type ("an object") when it is not a scalar.
+    std::string got_text(Got got) const;
     Level& top() { return m_stack.back(); }
     void push(Frame f, std::string where = {}) {
         m_stack.push_back({f, std::move(where), {}, 0, 0, false});
@@ -132,6 +167,7 @@ private:
     std::string element() { return top().where + "[" + std::to_string(top().index++) + "]"; }
 
     bool value(Got got, std::string* s, const Number* n, const bool* b);
+    bool scalar(Got got, std::string* s, const Number* n, const bool* b);
     bool open(Got got);
     bool close();
     bool trace_value(const std::string& key, Got got, std::string* s, const Number* n);
@@ -147,6 +183,10 @@ private:
     Status m_status;
     std::vector<Level> m_stack;
     const std::string* m_number_token = nullptr;
+    // The scalar being read (set only during value()), for got_text().
+    const std::string* m_cur_s = nullptr;
+    const Number* m_cur_n = nullptr;
+    const bool* m_cur_b = nullptr;
 
     // State of the message being read.
     std::string* m_text = nullptr;               // input or output text
@@ -436,9 +476,37 @@ bool TraceBuilder::close() {
     return true;
 }
 
+std::string TraceBuilder::got_text(Got got) const {
+    if (got == Got::number && m_cur_n != nullptr) {
+        const Number& n = *m_cur_n;
+        if (!n.is_integer && m_number_token != nullptr) {
+            return *m_number_token;
+        }
+        return n.negative ? std::to_string(n.i) : std::to_string(n.u);
+    }
+    if (got == Got::string && m_cur_s != nullptr) {
+        return "the string " + quoted(*m_cur_s);
+    }
+    if (got == Got::boolean && m_cur_b != nullptr) {
+        return *m_cur_b ? "true" : "false";
+    }
+    return got_name(got);
+}
+
 bool TraceBuilder::value(Got got, std::string* s, const Number* n, const bool* b) {
+    m_cur_s = s;
+    m_cur_n = n;
+    m_cur_b = b;
+    const bool ok = scalar(got, s, n, b);
+    m_cur_s = nullptr;
+    m_cur_n = nullptr;
+    m_cur_b = nullptr;
+    return ok;
+}
+
+bool TraceBuilder::scalar(Got got, std::string* s, const Number* n, const bool* b) {
     if (m_stack.empty()) {
-        return fail(std::string("a trace must be a JSON object, got ") + got_name(got));
+        return fail(std::string("a trace must be a JSON object, got ") + got_text(got));
     }
     Level& l = top();
     switch (l.frame) {

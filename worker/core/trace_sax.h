@@ -14,10 +14,11 @@
 namespace assay {
 
 // Fills `out` from `text` (the trace contract in README.md "Trace format").
-// Returns invalid_argument naming the field for a missing required field or
-// a wrong type, or "invalid JSON: …" with the position for a syntax error
-// (ill-formed UTF-8 included). The caller must have bounded the nesting
-// depth. `out.raw` is not set. Never throws.
+// Returns invalid_argument naming the field for a missing required field, or
+// the field and the value read for a wrong one ("got -5"), or "invalid
+// JSON: …" saying what was found where for a syntax error (ill-formed UTF-8
+// included); the fast reader and nlohmann's parser give the same messages. The caller must have
+// bounded the nesting depth. `out.raw` is not set. Never throws.
 Status build_trace(std::string_view text, int64_t received_ms, Trace& out);
 // Same, from a JSON value already in memory (its events are replayed into
 // the same builder, so the contract and messages are the same).

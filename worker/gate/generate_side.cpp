@@ -121,11 +121,7 @@ Result<GeneratedSide> SubjectGenerator::generate(
         size_t calls = 0;
         for (size_t i = 0; i < n; ++i) {
             if (!answers[i].done) {
-                const double in_tokens =
-                    static_cast<double>(m_subject.system.size() + prompts[i].size()) / 4.0;
-                need +=
-                    (in_tokens * t.price.input_per_mtok + t.max_tokens * t.price.output_per_mtok) /
-                    1e6;
+                need += judge_call_estimate(t, m_subject.system.size() + prompts[i].size());
                 ++calls;
             }
         }

@@ -64,6 +64,11 @@ json change_json(const CaseChange& c) {
             {"candidate_excerpt", c.candidate_excerpt}};
 }
 
+json rule_check_json(const RuleCheck& c) {
+    return {{"rule", c.rule},         {"blocks", c.blocks}, {"decided_by", c.decided_by},
+            {"measured", c.measured}, {"test", c.test},     {"p", opt(c.p)}};
+}
+
 json rules_json(const GateRules& r) {
     json j;
     j["max_regressions"] = r.max_regressions;
@@ -116,6 +121,7 @@ json report_to_json(const GateReport& r) {
     vj["regressed_cases"] = v.regressed_cases;
     vj["improved_cases"] = v.improved_cases;
     vj["sign_test_p"] = v.sign_test_p;
+    vj["count_rule"] = v.count_rule.rule.empty() ? json(nullptr) : rule_check_json(v.count_rule);
     vj["judge_errors"] = {{"baseline", v.baseline_judge_errors},
                           {"candidate", v.candidate_judge_errors}};
     j["verdict"] = vj;
@@ -138,6 +144,10 @@ json report_to_json(const GateReport& r) {
         sj["regressions"] = s.regressions;
         sj["improvements"] = s.improvements;
         sj["blocks"] = s.blocks;
+        sj["rules"] = json::array();
+        for (const auto& c : s.rules) {
+            sj["rules"].push_back(rule_check_json(c));
+        }
         j["summary"].push_back(sj);
     }
     j["regressions"] = json::array();

@@ -47,39 +47,62 @@ std::string render_junit(const GateReport& r) {
         }
     }
     const PairwiseJunit pairwise = render_pairwise_junit(r);
-    const size_t tests = rows.size() * static_cast<size_t>(r.cases) + pairwise.tests;
+    size_t tests = pairwise.tests;
     size_t failures = pairwise.failures;
+    size_t errors = pairwise.errors;
     std::string body;
     for (size_t c = 0; c < r.candidate.cases.size(); ++c) {
         const std::string& id = r.candidate.cases[c].id;
         for (const auto& scorer : rows) {
+            ++tests;
             body += "    <testcase classname=\"" + xml_escape("assay.gate." + scorer) +
                     "\" name=\"" + xml_escape(id) + "\" time=\"0\">\n";
-            bool failed = false;
+            // One <failure> per testcase, with every regression of this case
+            // and scorer in it (the expect row can have several checks).
+            std::vector<const CaseChange*> regs;
             for (const auto& reg : v.regressions) {
-                if (reg.case_id != id || reg.scorer != scorer) {
-                    continue;
+                if (reg.case_id == id && reg.scorer == scorer) {
+                    regs.push_back(&reg);
                 }
-                failures += failed ? 0 : 1;
-                failed = true;
-                const std::string what = scorer + (reg.check.empty() ? "" : " " + reg.check) +
-                                         ": " + reg.baseline + " -> " + reg.candidate;
-                body += "      <failure message=\"" + xml_escape(what) + "\" type=\"regression\">" +
-                        xml_escape(reg.explanation +
-                                   "\nbaseline:  " + excerpt(reg.baseline_excerpt, 300) +
-                                   "\ncandidate: " + excerpt(reg.candidate_excerpt, 300)) +
-                        "</failure>\n";
+            }
+            if (!regs.empty()) {
+                ++failures;
+                std::string message, text;
+                for (const CaseChange* reg : regs) {
+                    const std::string what = scorer + (reg->check.empty() ? "" : " " + reg->check) +
+                                             ": " + reg->baseline + " -> " + reg->candidate;
+                    message += (message.empty() ? "" : "; ") + what;
+                    text += (regs.size() == 1 ? "" : what + ": ") + reg->explanation + "\n";
+                }
+                text += "baseline:  " + excerpt(regs.front()->baseline_excerpt, 300) +
+                        "\ncandidate: " + excerpt(regs.front()->candidate_excerpt, 300);
+                body += "      <failure message=\"" + xml_escape(message) +
+                        "\" type=\"regression\">" + xml_escape(text) + "</failure>\n";
             }
             body += "    </testcase>\n";
         }
     }
+    if (v.result == "error") {
+        // The run itself failed (judge errors, mismatched sides): one testcase
+        // carries the error, so the errors attribute counts an element.
+        ++tests;
+        ++errors;
+        std::string reasons;
+        for (const auto& reason : v.reasons) {
+            reasons += (reasons.empty() ? "" : "\n") + reason;
+        }
+        body +=
+            "    <testcase classname=\"assay.gate\" name=\"verdict\" time=\"0\">\n      <error "
+            "message=\"" +
+            xml_escape(v.reasons.empty() ? "error" : v.reasons.front()) +
+            "\" type=\"gate_error\">" + xml_escape(reasons) + "</error>\n    </testcase>\n";
+    }
     std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     out += "<testsuites name=\"assay gate\" tests=\"" + std::to_string(tests) + "\" failures=\"" +
-           std::to_string(failures) + "\">\n";
+           std::to_string(failures) + "\" errors=\"" + std::to_string(errors) + "\">\n";
     out += "  <testsuite name=\"" + xml_escape("assay gate: " + r.dataset_path) + "\" tests=\"" +
            std::to_string(tests) + "\" failures=\"" + std::to_string(failures) + "\" errors=\"" +
-           std::to_string((v.result == "error" ? 1 : 0) + pairwise.errors) + "\" timestamp=\"" +
-           xml_escape(r.generated_at) + "\">\n";
+           std::to_string(errors) + "\" timestamp=\"" + xml_escape(r.generated_at) + "\">\n";
     out += body + pairwise.body;
     out += "  </testsuite>\n</testsuites>\n";
     return out;

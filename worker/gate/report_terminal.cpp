@@ -4,6 +4,7 @@
 #include "core/text_table.h"
 #include "gate/report_pairwise.h"
 #include "gate/report_render.h"
+#include "gate/verdict_rules.h"
 
 namespace assay::gate {
 
@@ -16,6 +17,30 @@ std::string fmt_num(double v, int precision) {
 
 std::string summary_value(const ScorerSummary& s, double v) {
     return s.kind == "pass_fail" ? fmt_num(100.0 * v, 1) + "%" : fmt_num(v, 3);
+}
+
+std::vector<std::vector<std::string>> rule_rows(const Verdict& v) {
+    std::vector<std::vector<std::string>> rows;
+    auto row = [&rows](const std::string& scorer, const RuleCheck& c) {
+        rows.push_back({scorer, c.rule, c.blocks ? "BLOCK" : "ok", c.p ? verdict_number(*c.p) : "-",
+                        c.decided_by, c.measured, c.test});
+    };
+    if (!v.count_rule.rule.empty()) {
+        row("(all cases)", v.count_rule);
+    }
+    for (const auto& s : v.scorers) {
+        for (const auto& c : s.rules) {
+            row(s.scorer, c);
+        }
+    }
+    return rows;
+}
+
+std::string count_rule_summary(const Verdict& v) {
+    const RuleCheck& c = v.count_rule;
+    return c.rule.empty()
+               ? ""
+               : "rule '" + c.rule + "': " + (c.blocks ? "blocks" : "ok") + ", " + c.decided_by;
 }
 
 std::string render_terminal(const GateReport& r, size_t max_listed) {
@@ -47,11 +72,18 @@ std::string render_terminal(const GateReport& r, size_t max_listed) {
                                 : "BLOCK"});
     }
     out += format_table(rows);
+    const auto rules = rule_rows(v);
+    if (!rules.empty()) {
+        out += "\nRules (each rule's test and what decided its verdict):\n";
+        std::vector<std::vector<std::string>> with_header = {
+            {"scorer", "rule", "verdict", "p", "decided by", "measured", "test"}};
+        with_header.insert(with_header.end(), rules.begin(), rules.end());
+        out += format_table(with_header);
+    }
     out += "\n";
     if (v.result == "pass") {
         out += "PASS: no rule blocks (" + std::to_string(v.regressed_cases) + " regressed cases, " +
-               std::to_string(v.improved_cases) + " improved; at most " +
-               std::to_string(r.rules.max_regressions) + " regressions allowed)\n";
+               std::to_string(v.improved_cases) + " improved; " + count_rule_summary(v) + ")\n";
     } else {
         out += std::string(v.result == "block" ? "BLOCK" : "ERROR") + ": " +
                std::to_string(v.regressed_cases) + " regressed cases, " +

@@ -19,6 +19,7 @@
 // passes when all its checks pass; a regression is a check the baseline
 // passed and the candidate failed.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,21 @@
 #include "gate/side_result.h"
 
 namespace assay::gate {
+
+// One rule applied to one compared row (or, Verdict::count_rule, rule 1 to
+// the whole gate), blocking or not: what was measured against which limit,
+// the test that decided it with its p-value, and the outcome. Reports show
+// every one beside its verdict (verdict_rules.h has the rules).
+struct RuleCheck {
+    std::string rule;  // "regressed cases" | "mean" | "pass rate" | "max_regressions"
+    bool blocks = false;
+    std::string decided_by;   // what decided the outcome, e.g. "p = 0.0625 > 0.025",
+                              // "the drop is within the limit", "the CI reaches 0"
+    std::string measured;     // e.g. "-20.0 pt (limit -5.0 pt), 95% CI [-35.0, -5.0]"
+    std::string test;         // e.g. "sign test, 4 lost vs 0 gained, blocks at p <= 0.025";
+                              // "raw count (count_test none)"
+    std::optional<double> p;  // the test's p-value, when the rule has a significance test
+};
 
 struct ScorerSummary {
     std::string scorer;
@@ -44,6 +60,7 @@ struct ScorerSummary {
     int regressions = 0;              // cases
     int improvements = 0;             // cases
     std::vector<std::string> blocks;  // the rules this scorer breaks
+    std::vector<RuleCheck> rules;     // every rule applied to this row (none for info rows)
 };
 
 struct CaseChange {
@@ -68,6 +85,7 @@ struct Verdict {
     int regressed_cases = 0;
     int improved_cases = 0;
     double sign_test_p = 1.0;  // one-sided exact sign test of regressed vs improved cases
+    RuleCheck count_rule;      // rule 1 (regressed cases), blocking or not
     int baseline_judge_errors = 0;
     int candidate_judge_errors = 0;
 };

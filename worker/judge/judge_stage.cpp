@@ -17,9 +17,10 @@ std::string JudgeStage::Impl::utc_day(int64_t ms) { return format_rfc3339_ms(ms)
 bool JudgeStage::Impl::poll() {
     bool took = false;
     for (size_t i = 0; i < setup.scorers.size(); ++i) {
-        // With no room the call still renews the claims of the tasks in
-        // flight (a limit of 0 claims nothing new).
-        const int room = std::max(0, setup.options.max_in_flight - static_cast<int>(tasks.size()));
+        // With no room (or the cost cap reached) the call still renews the
+        // claims of the tasks in flight (a limit of 0 claims nothing new).
+        const int room =
+            capped ? 0 : std::max(0, setup.options.max_in_flight - static_cast<int>(tasks.size()));
         bool ok = true;
         for (size_t j : scorer_judges[i]) {
             ok = available(judges[j]) && ok;
@@ -224,6 +225,7 @@ JudgeStageMetrics JudgeStage::metrics() const {
     out.tasks = m.task_counts;
     out.by_scorer = m.by_scorer;
     out.in_flight = m.in_flight;
+    out.cost_cap_reached = m.cost_cap_reached;
     for (size_t i = 0; i < m.judges.size(); ++i) {
         JudgeStageMetrics::Judge j = m.judges[i].m;
         j.state = states[i].first;

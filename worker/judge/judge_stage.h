@@ -56,6 +56,13 @@ struct JudgeStageOptions {
     int poll_ms = 200;        // store poll interval while there is nothing to do
     int batch = 64;           // tasks read per scorer per poll
     int max_in_flight = 256;  // tasks being judged at once, all scorers together
+    // Cost cap of this stage's run (`assay backfill --max-usd`): the
+    // estimated cost (judge_call_estimate) of all the calls it sends, all
+    // judges together, parse retries included. A task whose calls would
+    // pass it stays pending, and so does every later task that needs a
+    // call (the stage claims no more tasks). Cache hits and decisions that
+    // need no call (skipped_missing_input) cost nothing. Negative: no cap.
+    double max_usd = -1;
 };
 
 struct JudgeStageScorer {
@@ -112,6 +119,7 @@ struct JudgeStageMetrics {
     // into a run's summary.
     std::map<std::string, ScorerTally> by_scorer;
     uint64_t in_flight = 0;
+    bool cost_cap_reached = false;  // JudgeStageOptions::max_usd stopped the stage taking tasks
     std::vector<Judge> judges;
 };
 

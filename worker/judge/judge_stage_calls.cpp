@@ -1,6 +1,6 @@
 // The judge stage's calls for one claimed task: the rendered prompts (with
-// redaction per judge), cache hits, the daily budget check and submitting
-// the rest (judge_stage_impl.h).
+// redaction per judge), cache hits, the stage's cost cap, the daily budget
+// check and submitting the rest (judge_stage_impl.h).
 #include <algorithm>
 #include <cstdio>
 
@@ -10,6 +10,7 @@
 #include "judge/judge_stage_impl.h"
 #include "judge/reply_parser.h"
 #include "judge/rubric_render.h"
+#include "llm/judge_wire.h"
 
 namespace assay {
 
@@ -70,6 +71,7 @@ JudgementRecord JudgeStage::Impl::base_record(const JudgeState& js, const Rubric
 void JudgeStage::Impl::submit(uint64_t id, size_t slot_index, Slot& slot) {
     JudgeState& js = judges[slot.judge];
     js.reserved += slot.estimate;
+    sent_estimate += slot.estimate;
     js.client->submit(slot.request, [this, id, slot_index](JudgeResult r) {
         std::lock_guard<std::mutex> lock(mu);
         done.push_back({id, slot_index, std::move(r)});
@@ -116,7 +118,7 @@ void JudgeStage::Impl::start_task(PendingJudgeTask pt, size_t scorer) {
             }
             prompt = std::move(r).value();
         }
-        const double in_tokens = static_cast<double>(system.size() + prompt.size()) / 4.0;
+        const double estimate = judge_call_estimate(js.rt.transport, system.size() + prompt.size());
         for (int i = 1; i <= samples; ++i) {
             Slot s;
             s.judge = j;
@@ -130,9 +132,7 @@ void JudgeStage::Impl::start_task(PendingJudgeTask pt, size_t scorer) {
                 s.key = judge_cache_key(js.rt.transport, rubric, system,
                                         prompt + "\nsample " + std::to_string(i));
             }
-            s.estimate = (in_tokens * js.rt.transport.price.input_per_mtok +
-                          js.rt.transport.max_tokens * js.rt.transport.price.output_per_mtok) /
-                         1e6;
+            s.estimate = estimate;
             s.rec = base_record(js, rubric, at);
             task.slots.push_back(std::move(s));
         }
@@ -163,6 +163,29 @@ void JudgeStage::Impl::start_task(PendingJudgeTask pt, size_t scorer) {
         s.rec.cached = true;
         std::lock_guard<std::mutex> lock(mu);
         ++js.m.results["cached"];
+    }
+    // The stage's cost cap, for the calls still to make (all judges): once a
+    // task would pass it, no more tasks are taken.
+    if (setup.options.max_usd >= 0) {
+        double calls = 0;
+        for (const Slot& s : task.slots) {
+            calls += s.done ? 0.0 : s.estimate;
+        }
+        if (calls > 0 && (capped || sent_estimate + calls > setup.options.max_usd + 1e-12)) {
+            if (!capped) {
+                judge_stage_log()->info(
+                    "the estimated cost cap {} is reached ({} sent); the remaining tasks stay "
+                    "pending",
+                    money(setup.options.max_usd), money(sent_estimate));
+            }
+            capped = true;
+            {
+                std::lock_guard<std::mutex> lock(mu);
+                cost_cap_reached = true;
+            }
+            leave_pending(task);
+            return;
+        }
     }
     // Budgets, for the calls still to make (summed per judge).
     std::map<size_t, double> need;
@@ -197,7 +220,73 @@ void JudgeStage::Impl::start_task(PendingJudgeTask pt, size_t scorer) {
     (void)inserted;
     for (size_t i = 0; i < it->second.slots.size(); ++i) {
         if (!it->second.slots[i].done) {
-            submit(id, i, it->second.slots[i]);
+            submit_or_follow(id, i, it->second.slots[i]);
+        }
+    }
+}
+
+void JudgeStage::Impl::submit_or_follow(uint64_t id, size_t slot_index, Slot& slot) {
+    if (judges[slot.judge].rt.cache) {
+        if (leading.count(slot.key) != 0) {
+            followers[slot.key].emplace_back(id, slot_index);
+            return;
+        }
+        leading.insert(slot.key);
+    }
+    submit(id, slot_index, slot);
+}
+
+void JudgeStage::Impl::release_followers(const std::string& key,
+                                         const std::optional<JudgeVerdict>& verdict,
+                                         int64_t input_tokens, int64_t output_tokens) {
+    auto f = followers.find(key);
+    if (f == followers.end()) {
+        leading.erase(key);
+        return;
+    }
+    std::vector<std::pair<uint64_t, size_t>> waiting = std::move(f->second);
+    followers.erase(f);
+    size_t next = 0;
+    if (!verdict) {
+        // The request failed: the first waiting slot still in a task asks for
+        // itself (the key stays leading); the rest follow it.
+        for (; next < waiting.size(); ++next) {
+            auto t = tasks.find(waiting[next].first);
+            if (t != tasks.end()) {
+                submit(t->first, waiting[next].second, t->second.slots[waiting[next].second]);
+                break;
+            }
+        }
+        if (next == waiting.size()) {
+            leading.erase(key);
+            return;
+        }
+        waiting.erase(waiting.begin(), waiting.begin() + static_cast<std::ptrdiff_t>(next) + 1);
+        if (!waiting.empty()) {
+            followers[key] = std::move(waiting);
+        }
+        return;
+    }
+    leading.erase(key);
+    for (const auto& [task_id, slot_index] : waiting) {
+        auto t = tasks.find(task_id);
+        if (t == tasks.end()) {
+            continue;
+        }
+        Task& task = t->second;
+        Slot& s = task.slots[slot_index];
+        take_verdict(s, setup.scorers[task.scorer].spec.rubric, *verdict);
+        s.rec.input_tokens = input_tokens;
+        s.rec.output_tokens = output_tokens;
+        s.rec.cached = true;
+        s.done = true;
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            ++judges[s.judge].m.results["cached"];
+        }
+        if (--task.remaining == 0) {
+            finalize(task);
+            tasks.erase(t);
         }
     }
 }

@@ -81,6 +81,16 @@ struct JudgeStage::Impl {
     // the stage call a judge over and over for the same trace.
     std::set<std::pair<size_t, std::string>> unwritable;
     uint64_t next_task = 1;
+    // Identical requests in flight (same cache key, judges with the cache
+    // on): one is sent, the others wait for its answer and take it as a
+    // cache hit, so a batch holding the same request twice pays once.
+    // Stage thread only.
+    std::map<std::string, std::vector<std::pair<uint64_t, size_t>>> followers;
+    std::set<std::string> leading;  // keys with a request in flight
+    // JudgeStageOptions::max_usd: estimated cost of the calls sent so far
+    // (stage thread only), and whether the cap stopped the stage taking tasks.
+    double sent_estimate = 0;
+    bool capped = false;
 
     mutable std::mutex mu;  // guards below and JudgeState::m / state strings
     std::condition_variable cv;
@@ -93,6 +103,7 @@ struct JudgeStage::Impl {
     std::map<std::string, uint64_t> task_counts;
     std::map<std::string, ScorerTally> by_scorer;
     uint64_t in_flight = 0;
+    bool cost_cap_reached = false;
     std::thread thread;
     std::mutex clients_mu;  // guards client pointers against stop() for metrics()
 
@@ -112,12 +123,22 @@ struct JudgeStage::Impl {
     void refresh_day(JudgeState& js, int64_t at);
     JudgementRecord base_record(const JudgeState& js, const Rubric& rubric, int64_t at) const;
     void submit(uint64_t id, size_t slot_index, Slot& slot);
+    // submit(), unless an identical request is in flight: then the slot
+    // waits for that answer (release_followers).
+    void submit_or_follow(uint64_t id, size_t slot_index, Slot& slot);
+    // The request for `key` ended. With a verdict, its followers take it as a
+    // cache hit; without (an error), the first follower asks for itself.
+    void release_followers(const std::string& key, const std::optional<JudgeVerdict>& verdict,
+                           int64_t input_tokens, int64_t output_tokens);
     // Takes one queued task: decisions that need no call are stored at once.
     void start_task(PendingJudgeTask pt, size_t scorer);
 
     // judge_stage_outcome.cpp
     void count_task(size_t scorer, const std::optional<ScoreRow>& row);
     void write_final(Task& task, Decision decision, const std::string& reason);
+    // Leaves a claimed task pending (attempts + 1, claim released) without a
+    // call: the stage's cost cap is reached.
+    void leave_pending(Task& task);
     // Every slot is done: aggregate and store.
     void finalize(Task& task);
     void complete(Completion c);

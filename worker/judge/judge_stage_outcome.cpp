@@ -91,6 +91,21 @@ void JudgeStage::Impl::write_final(Task& task, Decision decision, const std::str
     count_task(task.scorer, o.score);
 }
 
+void JudgeStage::Impl::leave_pending(Task& task) {
+    const JudgeStageScorer& sc = setup.scorers[task.scorer];
+    JudgeOutcome o;
+    o.trace_id = task.task.trace_id;
+    o.scorer = sc.name;
+    o.scorer_version = sc.version;
+    if (Status st = store->write_judge_outcome(o); !st.ok()) {
+        judge_stage_log()->error("trace {}: releasing the task of scorer '{}': {}", o.trace_id,
+                                 sc.name, st.message());
+        unwritable.emplace(task.scorer, o.trace_id);
+        return;
+    }
+    count_task(task.scorer, std::nullopt);
+}
+
 void JudgeStage::Impl::finalize(Task& task) {
     const JudgeStageScorer& sc = setup.scorers[task.scorer];
     const int64_t at = now();
@@ -192,11 +207,13 @@ void JudgeStage::Impl::complete(Completion c) {
     s.rec.cost_usd += r.cost_usd;
     s.rec.latency_ms = r.latency_ms;
     std::string outcome;
+    std::optional<JudgeVerdict> answer;  // for identical requests waiting on this one
     if (r.ok()) {
         auto v = parse_reply(rubric, r.text);
         if (v.ok()) {
             outcome = "ok";
             take_verdict(s, rubric, *v);
+            answer = *v;
             if (js.rt.cache) {
                 s.cache_entry = JudgeCacheEntry{s.key,  js.rt.transport.name, js.rt.transport.model,
                                                 r.text, r.input_tokens,       r.output_tokens,
@@ -233,9 +250,14 @@ void JudgeStage::Impl::complete(Completion c) {
     }
     count_call(js, outcome, r);
     s.done = true;
+    const bool shared = js.rt.cache;
+    const std::string key = s.key;
     if (--task.remaining == 0) {
         finalize(task);
         tasks.erase(it);
+    }
+    if (shared) {
+        release_followers(key, answer, r.input_tokens, r.output_tokens);
     }
 }
 

@@ -167,6 +167,13 @@ double judge_reply_cost(const JudgePrice& price, const JudgeReply& reply) {
            static_cast<double>(reply.output_tokens) * price.output_per_mtok / 1e6;
 }
 
+double judge_call_estimate(const JudgeOptions& judge, size_t prompt_bytes) {
+    const double in_tokens = static_cast<double>(prompt_bytes) / 4.0;
+    return (in_tokens * judge.price.input_per_mtok +
+            judge.max_tokens * judge.price.output_per_mtok) /
+           1e6;
+}
+
 ProviderError parse_provider_error(std::string_view body) {
     ProviderError out;
     json j = json::parse(body, nullptr, /*allow_exceptions=*/false);

@@ -67,6 +67,13 @@ struct JudgeReply {
 // x cached_input_per_mtok (input_per_mtok when unset) + output x output_per_mtok.
 double judge_reply_cost(const JudgePrice& price, const JudgeReply& reply);
 
+// The cost one call is estimated at before it is sent (budgets, `assay
+// backfill`, the judge stage's cost cap): prompt_bytes / 4 input tokens x
+// input_per_mtok + max_tokens x output_per_mtok, an upper bound for the
+// output side (reasoning tokens included: max_tokens caps them too).
+// `prompt_bytes`: the system message and the prompt together.
+double judge_call_estimate(const JudgeOptions& judge, size_t prompt_bytes);
+
 // Parses a 200 body. A truncated reply parses (with `truncated` set) even
 // with no text. invalid_argument naming what is wrong ("reply is not JSON",
 // "reply has no choices[0].message.content", ...) otherwise. The provider

@@ -275,6 +275,13 @@ public:
     virtual Result<std::vector<PendingJudgeTask>> claim_judge_tasks(
         const std::string& scorer, const std::string& scorer_version, int limit,
         const std::vector<std::string>& skip) = 0;
+    // Every queued task of one scorer version with its trace, oldest first
+    // (the order claim_judge_tasks takes them), claimed or not, without
+    // claiming anything: what a judge stage for that version would drain
+    // (`assay backfill` prices it). invalid_argument when the version was
+    // not registered (register_scorers).
+    virtual Result<std::vector<PendingJudgeTask>> queued_judge_tasks(
+        const std::string& scorer, const std::string& scorer_version) = 0;
     // Writes one task's outcome in one transaction (see JudgeOutcome); on
     // failure nothing of it is stored. not_found when the trace is unknown.
     virtual Status write_judge_outcome(const JudgeOutcome& outcome) = 0;

@@ -1,12 +1,11 @@
 #include "ingest/otlp/http.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cctype>
 #include <optional>
 
 #include "core/clock.h"
+#include "ingest/otlp/gzip_body.h"
 
 namespace assay {
 
@@ -52,45 +51,6 @@ int64_t claimed_length(const HttpRequest& req) {
     return std::stoll(v);
 }
 
-enum class Inflated { ok, over, bad };
-
-// Inflates gzip `in` (members one after another too) into `out`, stopping
-// as soon as `out` would pass `limit`: a gzip bomb costs no more than it.
-Inflated gunzip(std::string_view in, size_t limit, std::string& out) {
-    z_stream zs{};
-    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-        return Inflated::bad;
-    }
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    zs.avail_in = static_cast<uInt>(in.size());
-    char buf[64 * 1024];
-    Inflated result = Inflated::ok;
-    for (;;) {
-        zs.next_out = reinterpret_cast<Bytef*>(buf);
-        zs.avail_out = sizeof(buf);
-        const int rc = inflate(&zs, Z_NO_FLUSH);
-        const size_t n = sizeof(buf) - zs.avail_out;
-        if (out.size() + n > limit) {
-            result = Inflated::over;
-            break;
-        }
-        out.append(buf, n);
-        if (rc == Z_STREAM_END) {
-            if (zs.avail_in == 0) {
-                break;
-            }
-            inflateReset(&zs);  // another gzip member follows
-            continue;
-        }
-        if (rc != Z_OK || (zs.avail_in == 0 && n == 0)) {
-            result = Inflated::bad;  // corrupt, or truncated
-            break;
-        }
-    }
-    inflateEnd(&zs);
-    return result;
-}
-
 }  // namespace
 
 Result<std::string> normalize_otlp_listen(const std::string& listen) {
@@ -109,22 +69,20 @@ OtlpReply export_http_body(OtlpIntake& intake, const std::string& content_type,
                            const std::string& content_encoding, std::string_view body,
                            size_t max_body_bytes, int64_t now_ms) {
     const OtlpDoor door = door_of(media_type(content_type)).value_or(OtlpDoor::http_json);
-    if (content_encoding != "gzip") {
+    if (media_type(content_encoding) != "gzip") {
         return intake.export_request(body, door, now_ms);
     }
-    std::string inflated;
-    const Inflated r = gunzip(body, max_body_bytes, inflated);
-    if (r != Inflated::ok) {
-        const std::string why = r == Inflated::over
-                                    ? "request body inflates to more than " +
-                                          std::to_string(max_body_bytes) +
-                                          " bytes, the limit (worker.otlp_max_body_bytes)"
-                                    : "request body could not be decompressed (Content-Encoding '" +
-                                          content_encoding + "')";
-        return intake.reject(r == Inflated::over ? 413 : 400, why,
-                             static_cast<int64_t>(body.size()), now_ms, door, body);
+    auto inflated = gunzip_body(body, max_body_bytes);
+    if (!inflated.ok()) {
+        const bool over = inflated.status().code() == StatusCode::limit_exceeded;
+        const std::string why = over ? "request body inflates to more than " +
+                                           std::to_string(max_body_bytes) +
+                                           " bytes, the limit (worker.otlp_max_body_bytes)"
+                                     : inflated.status().message();
+        return intake.reject(over ? 413 : 400, why, static_cast<int64_t>(body.size()), now_ms, door,
+                             body);
     }
-    return intake.export_request(inflated, door, now_ms);
+    return intake.export_request(*inflated, door, now_ms);
 }
 
 namespace {
@@ -159,7 +117,7 @@ OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes, HttpSe
         }
         const std::string encoding = media_type(req.get_header_value("Content-Encoding"));
         const std::string raw_encoding = req.get_header_value("Content-Encoding");
-        if (!encoding.empty() && encoding != "identity" && raw_encoding != "gzip") {
+        if (!encoding.empty() && encoding != "identity" && encoding != "gzip") {
             send(res, m_intake.reject(415,
                                       "unsupported Content-Encoding '" + raw_encoding +
                                           "'; send the body uncompressed or with gzip",

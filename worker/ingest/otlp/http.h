@@ -9,11 +9,12 @@
 // Content-Type or a Content-Encoding other than identity or gzip, and with
 // 413 a Content-Length over the body limit. The body is counted as it is
 // read (chunked or not) and refused with 413 at once past the limit; a gzip
-// body is inflated up to the same limit (413 past it, 400 when it does not
-// inflate). Every 413 is counted and dead-lettered by the intake. Error
-// bodies are google.rpc.Status objects (JSON {"code": 3, "message": "..."}
-// or protobuf). The connection, header and time limits are the server's
-// (HttpServerOptions).
+// body is inflated (ingest/otlp/gzip_body.h) up to the same limit (413 past
+// it; 400 when it does not inflate or is cut anywhere, its CRC-32/length
+// trailer included). Every 413 is counted and dead-lettered by the intake.
+// Error bodies are google.rpc.Status objects (JSON {"code": 3, "message":
+// "..."} or protobuf). The connection, header and time limits are the
+// server's (HttpServerOptions).
 //
 // Borrows the OtlpIntake (it must outlive the server). start()/stop() from
 // the owner's thread; requests are handled on the server's own threads.

@@ -817,7 +817,8 @@ Result<std::vector<OtlpSpan>> parse_otlp_json(std::string_view body, const OtlpL
         return Status::invalid_argument("invalid JSON at byte " + std::to_string(e.byte) + ": " +
                                         e.what());
     } catch (const nlohmann::json::exception& e) {
-        // A number out of range (1e309, a 310-digit integer): client input.
+        // A number out of a double's range (1e309, a 310-digit integer) is
+        // out_of_range 406, not a parse_error: still the client's bad JSON.
         return Status::invalid_argument(std::string("invalid JSON: ") + e.what());
     }
     std::vector<OtlpSpan> spans;

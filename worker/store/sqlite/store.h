@@ -31,6 +31,8 @@ public:
     Result<std::vector<PendingJudgeTask>> claim_judge_tasks(
         const std::string& scorer, const std::string& scorer_version, int limit,
         const std::vector<std::string>& skip) override;
+    Result<std::vector<PendingJudgeTask>> queued_judge_tasks(
+        const std::string& scorer, const std::string& scorer_version) override;
     Status write_judge_outcome(const JudgeOutcome& outcome) override;
     Status record_llm_calls(const std::vector<JudgeCacheEntry>& cache,
                             const std::vector<JudgeSpend>& spend) override;

@@ -404,6 +404,38 @@ Result<JudgeStatusReport> SqliteStore::judge_status(const std::string& day, int 
     return out;
 }
 
+Result<std::vector<PendingJudgeTask>> SqliteStore::queued_judge_tasks(
+    const std::string& scorer, const std::string& scorer_version) {
+    auto version = version_id(scorer, scorer_version);
+    if (!version.ok()) {
+        return version.status();
+    }
+    Stmt sel;
+    if (sel.prepare(m_db,
+                    "SELECT t.trace_id, t.raw, q.enqueued_ms, q.attempts "
+                    "FROM judge_queue q JOIN traces t ON t.id = q.trace "
+                    "WHERE q.scorer_version = ?1 ORDER BY q.enqueued_ms, q.trace") != SQLITE_OK) {
+        return error("preparing judge queue listing");
+    }
+    sel.bind_int(1, *version);
+    std::vector<PendingJudgeTask> out;
+    int rc = 0;
+    while ((rc = sel.step()) == SQLITE_ROW) {
+        PendingJudgeTask t;
+        t.trace_id = sel.col_text(0);
+        t.scorer = scorer;
+        t.scorer_version = scorer_version;
+        t.raw = sel.col_text(1);
+        t.enqueued_ms = sel.col_int(2);
+        t.attempts = static_cast<int32_t>(sel.col_int(3));
+        out.push_back(std::move(t));
+    }
+    if (rc != SQLITE_DONE) {
+        return error("reading the judge queue");
+    }
+    return out;
+}
+
 Result<std::vector<BackfillCandidate>> SqliteStore::backfill_candidates(const BackfillQuery& q) {
     Stmt v;
     if (v.prepare(m_db, "SELECT id FROM scorer_versions WHERE scorer = ?1 AND version = ?2") !=
