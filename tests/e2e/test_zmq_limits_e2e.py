@@ -3,7 +3,7 @@
 a ZeroMQ message with more traces than worker.zmq_max_traces_per_message is
 refused whole, with one reason in its ack and one dead letter, never split
 silently; an ack's size is bounded (rejections beyond 100 are counted, not
-listed).
+listed); and `assay push` never sends a line cut at its size limit.
 
 Against the real worker on 127.0.0.1 with a limit of 1,000:
 - a DEALER message holding a JSON array of a million `1`s: its ack says
@@ -113,6 +113,20 @@ with tempfile.TemporaryDirectory(prefix="assay-zmqlim-") as tmp:
         check("lines 1-1500 rejected as one message" in p.stderr and "zmq_max_traces_per_message" in p.stderr,
               "push names the refused message's lines and the reason: %r" % p.stderr[-400:])
         check("1500 rejected" in p.stderr, "push counts its 1,500 traces as rejected: %r" % p.stderr[-300:])
+        # A line over --max-trace-bytes is never sent cut: reported with its true size.
+        small = os.path.join(tmp, "long.jsonl")
+        long_line = json.dumps({"trace_id": "too-long", "output": "x" * 5000})
+        with open(small, "w") as f:
+            f.write(json.dumps({"trace_id": "short-1", "output": "ok"}) + "\n" + long_line + "\n" +
+                    json.dumps({"trace_id": "short-2", "output": "ok"}) + "\n")
+        p = subprocess.run([a.assay, "push", "--endpoint", router, "--in", small, "--max-trace-bytes", "2048",
+                            "--deadline-ms", "60000"], capture_output=True, text=True, timeout=120)
+        check("line 2 not sent: it is %d bytes, over --max-trace-bytes (2048)" % len(long_line) in p.stderr,
+              "push names the long line and its true size: %r" % p.stderr[-300:])
+        check("1 lines not sent" in p.stdout and "2 traces acknowledged (2 accepted" in p.stdout,
+              "the summary counts it apart from the 2 sent: %r" % p.stdout[-300:])
+        check(query_one(db, "SELECT count(*) FROM traces WHERE trace_id = 'too-long'") == 0,
+              "no prefix of the long line was stored")
         health = urllib.request.urlopen("http://" + w.endpoints["http"] + "/healthz", timeout=5).status
         check(health == 200, "the worker is healthy throughout (%s)" % health)
     finally:

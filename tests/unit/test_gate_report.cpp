@@ -174,3 +174,18 @@ TEST_CASE("gate report: each rule's test and p-value are shown beside its verdic
     CHECK(r6.verdict.scorers.at(0).rules[0].decided_by.rfind("p = 0.0156", 0) == 0);
     CHECK(render_terminal(r6).find("BLOCK") != std::string::npos);
 }
+
+TEST_CASE("gate report: trace text in Markdown never pings, links or cross-references") {
+    const std::string zw = "\u200b";
+    const std::string out = html_escape(
+        "ask @octocat about #123 at https://evil.example or www.evil.example; "
+        "mail a@b.c, C# and #x stay");
+    CHECK(out.find("@octocat") == std::string::npos);
+    CHECK(out.find("@" + zw + "octocat") != std::string::npos);
+    CHECK(out.find("#" + zw + "123") != std::string::npos);
+    CHECK(out.find("https://") == std::string::npos);
+    CHECK(out.find("https:" + zw + "//evil.example") != std::string::npos);
+    CHECK(out.find("www" + zw + ".evil.example") != std::string::npos);
+    CHECK(out.find("C# and #x stay") != std::string::npos);  // not references: unchanged
+    CHECK(html_escape("a|b") == "a&#124;b");
+}

@@ -31,9 +31,9 @@ struct PushArgs {
     int batch = 100;
     int timeout_ms = 2000;
     int64_t deadline_ms = 0;
-    double rate = 0;         // traces per second; 0 = as fast as the window allows
-    int64_t max_traces = 0;  // stop reading after this many; 0 = all
-    size_t max_line_bytes = 4 << 20;
+    double rate = 0;                  // traces per second; 0 = as fast as the window allows
+    int64_t max_traces = 0;           // stop reading after this many; 0 = all
+    size_t max_line_bytes = 4 << 20;  // --max-trace-bytes: the worker's ingest.max_trace_bytes
 };
 
 struct InFlight {
@@ -71,7 +71,7 @@ int run_push(const PushArgs& a) {
     std::map<std::string, InFlight> in_flight;  // by message id
     uint64_t next_id = 1;
     bool input_done = false;
-    int64_t sent_traces = 0, accepted = 0, rejected = 0, resent = 0;
+    int64_t sent_traces = 0, accepted = 0, rejected = 0, resent = 0, too_large = 0;
     std::vector<double> latencies_ms;  // first send -> ack, for messages acked on their first try
     const auto started = Clock::now();
     // What the run is waiting for, for the progress line and the stall line.
@@ -145,6 +145,18 @@ int run_push(const PushArgs& a) {
                    (a.max_traces <= 0 ||
                     sent_traces + static_cast<int64_t>(m.lines.size()) < a.max_traces) &&
                    (*reader)->next(rec)) {
+                if (rec.oversized) {
+                    // Never send a cut line: the worker would store a prefix as if whole.
+                    ++too_large;
+                    end_progress();
+                    std::fprintf(stderr,
+                                 "assay push: line %lld not sent: it is %llu bytes, over "
+                                 "--max-trace-bytes (%zu); set it to the worker's "
+                                 "ingest.max_trace_bytes\n",
+                                 static_cast<long long>(rec.line),
+                                 static_cast<unsigned long long>(rec.full_bytes), a.max_line_bytes);
+                    continue;
+                }
                 m.lines.push_back(std::move(rec.text));
                 m.line_numbers.push_back(rec.line);
             }
@@ -267,6 +279,10 @@ int run_push(const PushArgs& a) {
         static_cast<long long>(sent_traces), static_cast<long long>(accepted),
         static_cast<long long>(rejected), static_cast<long long>(resent), secs, pct(0.5),
         pct(0.99));
+    if (too_large > 0) {
+        std::printf("assay push: %lld lines not sent: over --max-trace-bytes (%zu)\n",
+                    static_cast<long long>(too_large), a.max_line_bytes);
+    }
     return 0;
 }
 
@@ -287,6 +303,10 @@ void add_push_command(CLI::App& app, Runner& run) {
         ->check(CLI::Range(10, 3600000));
     c->add_option("--deadline-ms", a->deadline_ms, "Give up (exit 1) after this long; 0 = never");
     c->add_option("--max-traces", a->max_traces, "Send only the first N traces (0 = all)");
+    c->add_option("--max-trace-bytes", a->max_line_bytes,
+                  "Lines longer than this are not sent, and reported with their size; set it to "
+                  "the worker's ingest.max_trace_bytes (default 4194304, its default)")
+        ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
     c->add_option("--rate", a->rate, "Offered load in traces/s (0 = as fast as the window allows)")
         ->check(CLI::Range(0.0, 10000000.0));
     c->callback([a, &run] { run = [a] { return run_push(*a); }; });

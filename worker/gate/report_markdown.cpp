@@ -4,10 +4,43 @@
 
 namespace assay::gate {
 
+namespace {
+
+bool word_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+}
+
+}  // namespace
+
 std::string html_escape(const std::string& s) {
+    // A zero-width space (U+200B) after '@' and '#' and inside "://" and
+    // "www." keeps text from trace output from pinging people (@user),
+    // linking issues (#123) or becoming links in a PR comment; the reader
+    // sees the same characters.
+    static const char* const k_zwsp = "\u200b";
     std::string out;
     out.reserve(s.size());
-    for (char ch : s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        const char ch = s[i];
+        const char next = i + 1 < s.size() ? s[i + 1] : '\0';
+        if ((ch == '@' && word_char(next)) || (ch == '#' && next >= '0' && next <= '9')) {
+            out += ch;
+            out += k_zwsp;
+            continue;
+        }
+        if (ch == ':' && s.compare(i, 3, "://") == 0) {
+            out += ':';
+            out += k_zwsp;
+            continue;
+        }
+        if ((ch == 'w' || ch == 'W') && (i == 0 || !word_char(s[i - 1])) && i + 4 <= s.size() &&
+            (s.compare(i, 4, "www.") == 0 || s.compare(i, 4, "WWW.") == 0)) {
+            out += s.substr(i, 3);
+            out += k_zwsp;
+            i += 2;
+            continue;
+        }
         switch (ch) {
             case '&':
                 out += "&amp;";

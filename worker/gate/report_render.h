@@ -38,6 +38,10 @@ std::string summary_value(const ScorerSummary& s, double v);
 std::vector<std::vector<std::string>> rule_rows(const Verdict& v);
 // "rule 'regressed cases': ok, p = 0.0107 > 0.01" ("" on an error verdict).
 std::string count_rule_summary(const Verdict& v);
+// Text for a Markdown table cell (PR comments): HTML special characters,
+// Markdown syntax and pipes escaped, line breaks as spaces, and @mentions,
+// #123 references and URLs from trace output neutralised with a zero-width
+// space so a comment never pings, links or cross-references.
 std::string html_escape(const std::string& s);
 std::string xml_escape(const std::string& s);
 
