@@ -221,7 +221,9 @@ with tempfile.TemporaryDirectory(prefix="assay-hostile-") as tmp:
         took = time.monotonic() - t0
         s.close()
         check(status == 408, "a header trickled every 0.5 s gets 408 (got %s)" % status)
-        check(took < HEADER_TIMEOUT_MS / 1000 + 2, "after about http_header_timeout_ms (%.1f s)" % took)
+        # Generous bound (a loaded CI machine): what matters is that it comes at all, well
+        # before the client would give up.
+        check(took < HEADER_TIMEOUT_MS / 1000 + 8, "after about http_header_timeout_ms (%.1f s)" % took)
         s = connect(otlp)
         t0 = time.monotonic()
         s.sendall(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
@@ -245,7 +247,9 @@ with tempfile.TemporaryDirectory(prefix="assay-hostile-") as tmp:
             ok += status == 200
             time.sleep(0.05)
         check(ok == 10, "/healthz answers 10 of 10 with 200 slow connections open (%d)" % ok)
-        check(worst < 0.5, "each in under 0.5 s (worst %.3f s)" % worst)
+        # Not a latency target (bench/ holds those): a blocked server would not answer within
+        # the client's 5 s timeout at all; the bound leaves room for a loaded CI machine.
+        check(worst < 3.0, "each answered, none blocked (worst %.3f s)" % worst)
         tid = "%032x" % 0xabc1
         status, _, _ = post(traces_url, export([span(tid, "%016x" % 1)]))
         check(status == 200, "an OTLP export answers 200 meanwhile (got %s)" % status)
