@@ -79,7 +79,7 @@ def scenario(a, base, tmp):
                                 "output": f"Answer {i}: Paris."}) + "\n")
 
     # 1. A reasoning model with the default keys.
-    control(base, "reset")
+    control(base, "reset", {})
     cfg, db = write(tmp, "reasoning", base, {"provider": "openai", "model": "gpt-5-mini",
                                               "reasoning_effort": "low"})
     score(a, env, cfg, traces)
@@ -92,7 +92,7 @@ def scenario(a, base, tmp):
           f"reasoning model: max_completion_tokens 4096, no temperature, reasoning_effort ({sent[:1]})")
 
     # 2. max_tokens sent to a reasoning model: the judge pauses, nothing is scored.
-    control(base, "reset")
+    control(base, "reset", {})
     cfg, db = write(tmp, "refused", base, {"provider": "openai", "model": "o4-mini",
                                             "max_tokens_field": "max_tokens"})
     r = score(a, env, cfg, traces)
@@ -100,13 +100,16 @@ def scenario(a, base, tmp):
     check(q(db, "SELECT count(*) FROM scores_view WHERE decision = 'scored'")[0][0] == 0, "refused: nothing scored")
     pending = q(db, "SELECT count(*) FROM judge_queue")[0][0]
     check(pending == N, f"refused: every trace stays pending ({pending})")
-    check(control(base, "counters")["requests"] == 1, "refused: one request, then the judge is paused")
+    # The refusal pauses the judge: requests already in flight (up to max_concurrency, here every
+    # trace) are answered 400 too, but none is retried and none after the pause is sent.
+    sent_n = control(base, "counters")["requests"]
+    check(1 <= sent_n <= N, f"refused: at most one request per trace, none retried ({sent_n})")
     st = status(a, env, cfg)
     check(st.get("state") == "paused" and "refuses parameter 'max_tokens'" in st.get("detail", "")
           and "max_tokens_field" in st.get("detail", ""), f"refused: judges status says paused and why ({st})")
 
     # 3. Reasoning tokens use up a 512-token budget: judge_truncated, billed.
-    control(base, "reset")
+    control(base, "reset", {})
     cfg, db = write(tmp, "truncated", base, {"provider": "openai", "model": "gpt-5-mini", "max_tokens": 512})
     score(a, env, cfg, traces)
     rows = q(db, "SELECT count(*) FROM scores_view WHERE decision = 'failed' AND reason LIKE '%judge_truncated%'")
@@ -125,7 +128,7 @@ def scenario(a, base, tmp):
     check(st.get("spent_usd", 0) > 0 and st.get("calls") == N, f"truncated: judges status shows the spend ({st})")
 
     # 4. max_tokens_on_truncation: one retry with the larger budget, then scored.
-    control(base, "reset")
+    control(base, "reset", {})
     cfg, db = write(tmp, "retried", base, {"provider": "openai", "model": "gpt-5-mini", "max_tokens": 512,
                                             "max_tokens_on_truncation": 2048})
     score(a, env, cfg, traces)
@@ -137,7 +140,7 @@ def scenario(a, base, tmp):
     check(budgets == [512, 2048], f"retried: budgets 512 then 2048 ({budgets})")
 
     # 5. The Responses API.
-    control(base, "reset")
+    control(base, "reset", {})
     cfg, db = write(tmp, "responses", base, {"provider": "openai", "api": "responses", "model": "gpt-5"})
     score(a, env, cfg, traces)
     n = q(db, "SELECT count(*) FROM scores_view WHERE decision = 'scored'")[0][0]
@@ -147,7 +150,7 @@ def scenario(a, base, tmp):
     check(all(json.loads(r["body"]).get("max_output_tokens") == 4096 for r in reqs), "responses: max_output_tokens")
 
     # 6. Anthropic with extended thinking.
-    control(base, "reset")
+    control(base, "reset", {})
     cfg, db = write(tmp, "thinking", base, {"provider": "anthropic", "model": "claude-sonnet-4-5",
                                              "thinking_budget_tokens": 2048})
     score(a, env, cfg, traces)
@@ -158,7 +161,7 @@ def scenario(a, base, tmp):
           "thinking: budget sent, temperature left out")
 
     # 7. Self-consistency: samples: 3, aggregate: median.
-    control(base, "reset")
+    control(base, "reset", {})
     cfg, db = write(tmp, "samples", base, {"provider": "openai", "model": "gpt-4o-mini"},
                     ", samples: 3, aggregate: median")
     score(a, env, cfg, traces)

@@ -239,7 +239,8 @@ def main():
             check(want2 > 0 and f2["total"] == want2 and all(r["model"] == model for r in f2["rows"]),
                   "prompt_version + model filter (%s == %s)" % (f2["total"], want2))
             for bad in ("/api/bottom", "/api/bottom?scorer=refusal&limit=0", "/api/bottom?scorer=refusal&sort=up",
-                        "/api/bottom?scorer=refusal&passed=maybe", "/api/bottom?scorer=refusal&since=yesterday"):
+                        "/api/bottom?scorer=refusal&passed=maybe", "/api/bottom?scorer=refusal&since=yesterday",
+                        "/api/bottom?scorer=refusal&until=2026-02-30", "/api/bottom?scorer=refusal&until=2026-02-29"):
                 st, j = get_json(p, bad)
                 check(st == 400 and j and j.get("error"), "400 with a message: %s -> %s" % (bad, j))
             check(get_json(p, "/api/bottom?scorer=nope")[0] == 404, "unknown scorer 404")

@@ -115,6 +115,23 @@ TEST_CASE("rfc3339 round trip and offsets") {
     CHECK_FALSE(parse_rfc3339_ms("2026-11-22T10:00:00").ok());
 }
 
+TEST_CASE("dates: one strict check everywhere (leap years, month lengths)") {
+    // 2026 is not a leap year: February 29 was stored as March 1 before.
+    CHECK_FALSE(parse_rfc3339_ms("2026-02-29T00:00:00Z").ok());
+    CHECK_FALSE(parse_rfc3339_ms("2026-04-31T00:00:00Z").ok());
+    CHECK_FALSE(parse_rfc3339_ms("1900-02-29T00:00:00Z").ok());  // century, not a leap year
+    CHECK(parse_rfc3339_ms("2000-02-29T00:00:00Z").ok());        // 400-year leap day
+    CHECK(parse_rfc3339_ms("2028-02-29T00:00:00Z").ok());
+    CHECK_FALSE(parse_day("2026-02-29").has_value());
+    CHECK_FALSE(parse_day("2026-02-30").has_value());
+    CHECK_FALSE(parse_day("2026-04-31").has_value());
+    CHECK_FALSE(parse_day("2026-13-01").has_value());
+    CHECK_FALSE(parse_day("2026-1-011").has_value());
+    CHECK_FALSE(parse_day("+026-01-01").has_value());
+    CHECK(parse_day("1970-01-01") == 0);
+    CHECK(*parse_day("2028-02-29") * 86400000 == *parse_rfc3339_ms("2028-02-29T00:00:00Z"));
+}
+
 TEST_CASE("trace parser: shapes seen in real traffic") {
     // A single message object as output; tool calls and unknown nested keys are skipped.
     auto r = parse(R"({"trace_id":"s1","output":{"role":"assistant","content":null,

@@ -43,3 +43,39 @@ TEST_CASE("zmq protocol: acks round-trip") {
     CHECK_FALSE(decode_ack("{}").ok());
     CHECK_FALSE(decode_ack("garbage").ok());
 }
+
+TEST_CASE("zmq protocol: splitting stops one item past the limit") {
+    std::string many = "[";
+    for (int i = 0; i < 1000; ++i) {
+        many += i ? ",1" : "1";
+    }
+    many += "]";
+    CHECK(split_payload(many).size() == 1000);
+    CHECK(split_payload(many, 1000).size() == 1000);
+    CHECK(split_payload(many, 10).size() == 11);  // more than the limit: the caller refuses it
+    CHECK(split_payload("{\"trace_id\":\"a\"}", 0).size() == 1);  // one object is one item
+}
+
+TEST_CASE("zmq protocol: acks list at most 100 rejections and carry a whole-message error") {
+    Ack a;
+    a.id = "m";
+    for (uint32_t i = 0; i < 250; ++i) {
+        a.rejected.push_back({i, "bad"});
+    }
+    auto b = decode_ack(encode_ack(a));
+    REQUIRE(b.ok());
+    CHECK(b->rejected.size() == k_max_listed_rejections);
+    CHECK(b->rejected_total == 250);
+    CHECK(b->rejected_count(250) == 250);
+    CHECK(b->error.empty());
+
+    Ack whole;
+    whole.id = "w";
+    whole.error = "too many traces";
+    auto c = decode_ack(encode_ack(whole));
+    REQUIRE(c.ok());
+    CHECK(c->error == "too many traces");
+    CHECK(c->accepted == 0);
+    CHECK(c->rejected_count(7) == 7);
+    CHECK_FALSE(decode_ack(R"({"id":"x","accepted":0,"rejected":[],"error":5})").ok());
+}

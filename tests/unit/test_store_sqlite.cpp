@@ -54,6 +54,28 @@ TEST_CASE("store: migrates an empty file to the current schema, and reopens") {
           1);
 }
 
+TEST_CASE("store: a new file gets 16 KiB pages; an existing file keeps its page size") {
+    TempDir dir;
+    std::string fresh = dir.file("fresh.db");
+    REQUIRE(SqliteStore::open({fresh}).ok());
+    CHECK(sql_value(fresh, "PRAGMA page_size") == 16384);
+    std::string old = dir.file("old.db");
+    sqlite3* db = nullptr;
+    sqlite3_open(old.c_str(), &db);
+    sqlite3_exec(db, "PRAGMA page_size = 4096; CREATE TABLE t(x); DROP TABLE t;", nullptr, nullptr,
+                 nullptr);
+    sqlite3_close(db);
+    {
+        auto s = SqliteStore::open({old});
+        REQUIRE(s.ok());
+        WriteBatch b;
+        b.traces.push_back(make_trace("old-1"));
+        REQUIRE((*s)->write(b).ok());
+    }
+    CHECK(sql_value(old, "PRAGMA page_size") == 4096);
+    CHECK(sql_value(old, "SELECT count(*) FROM traces") == 1);
+}
+
 TEST_CASE("store: refuses a schema newer than it knows") {
     TempDir dir;
     std::string path = dir.file("new.db");

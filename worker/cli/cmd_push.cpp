@@ -128,13 +128,25 @@ int run_push(const PushArgs& a) {
                 continue;
             }
             accepted += ack->accepted;
+            const auto& lines = it->second.line_numbers;
+            rejected += ack->rejected_count(static_cast<uint32_t>(lines.size()));
+            if (!ack->error.empty()) {
+                std::fprintf(stderr, "assay push: lines %lld-%lld rejected as one message: %s\n",
+                             static_cast<long long>(lines.empty() ? -1 : lines.front()),
+                             static_cast<long long>(lines.empty() ? -1 : lines.back()),
+                             ack->error.c_str());
+            }
             for (const auto& r : ack->rejected) {
-                ++rejected;
-                int64_t line = r.index < it->second.line_numbers.size()
-                                   ? it->second.line_numbers[r.index]
-                                   : -1;
+                int64_t line = r.index < lines.size() ? lines[r.index] : -1;
                 std::fprintf(stderr, "assay push: line %lld rejected: %s\n",
                              static_cast<long long>(line), r.error.c_str());
+            }
+            if (ack->rejected_count(0) > ack->rejected.size() && ack->error.empty()) {
+                std::fprintf(
+                    stderr,
+                    "assay push: ... and %llu more rejected lines of that message (each "
+                    "kept in the store's dead_letters table)\n",
+                    static_cast<unsigned long long>(ack->rejected_count(0) - ack->rejected.size()));
             }
             if (it->second.attempts == 1) {
                 latencies_ms.push_back(

@@ -12,6 +12,7 @@ ZmqIntakeOptions zmq_intake_options(const Config& cfg) {
     o.router_endpoint = cfg.worker.zmq_router;
     o.rcvhwm = cfg.worker.zmq_rcvhwm;
     o.max_message_bytes = cfg.worker.zmq_max_message_bytes;
+    o.max_traces_per_message = static_cast<uint32_t>(cfg.worker.zmq_max_traces_per_message);
     return o;
 }
 

@@ -32,7 +32,8 @@ struct WorkerOptions {
     std::string zmq_router;  // worker.zmq_router: ROUTER endpoint, acknowledged ("" = off)
     int flush_ms = 50;       // worker.flush_ms: a partial batch is committed after this long
     int zmq_rcvhwm = 10000;  // worker.zmq_rcvhwm: queued messages per socket before pushing back
-    int64_t zmq_max_message_bytes = 64 << 20;  // worker.zmq_max_message_bytes
+    int64_t zmq_max_message_bytes = 64 << 20;    // worker.zmq_max_message_bytes
+    int64_t zmq_max_traces_per_message = 10000;  // worker.zmq_max_traces_per_message
     std::string http_listen;           // worker.http_listen: /metrics, /healthz, /readyz ("" = off)
     int shutdown_deadline_ms = 30000;  // worker.shutdown_deadline_ms: drain limit after SIGTERM
     // OTLP/HTTP receiver (flag --otlp-listen overrides the address).

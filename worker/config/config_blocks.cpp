@@ -223,6 +223,13 @@ Status parse_config_blocks(ConfigBlock& top, const std::string& base_dir, Config
             }
             cfg.worker.zmq_max_message_bytes = *v;
         }
+        if (auto v = b.get_int("zmq_max_traces_per_message")) {
+            if (*v < 1 || *v > 16777215) {
+                b.fail("zmq_max_traces_per_message",
+                       "must be 1-16777215, got " + std::to_string(*v));
+            }
+            cfg.worker.zmq_max_traces_per_message = *v;
+        }
         ASSAY_RETURN_IF_ERROR(b.finish());
     }
     if (auto log = top.get_node("log")) {

@@ -5,18 +5,44 @@
 
 namespace assay {
 
-namespace {
+bool is_valid_date(int64_t y, int m, int d) {
+    static const int k_mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1) {
+        return false;
+    }
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return d <= k_mdays[m - 1] + (m == 2 && leap ? 1 : 0);
+}
 
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+int64_t days_from_civil(int64_t y, int m, int d) {
     y -= m <= 2;
     const int64_t era = (y >= 0 ? y : y - 399) / 400;
     const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const auto mu = static_cast<unsigned>(m);
+    const unsigned doy = (153 * (mu + (mu > 2 ? -3 : 9)) + 2) / 5 + static_cast<unsigned>(d) - 1;
     const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-}  // namespace
+std::optional<int64_t> parse_day(std::string_view s) {
+    if (s.size() != 10 || s[4] != '-' || s[7] != '-') {
+        return std::nullopt;
+    }
+    int v[3] = {0, 0, 0};
+    const size_t at[3][2] = {{0, 4}, {5, 2}, {8, 2}};
+    for (int k = 0; k < 3; ++k) {
+        for (size_t i = at[k][0]; i < at[k][0] + at[k][1]; ++i) {
+            if (s[i] < '0' || s[i] > '9') {
+                return std::nullopt;
+            }
+            v[k] = v[k] * 10 + (s[i] - '0');
+        }
+    }
+    if (!is_valid_date(v[0], v[1], v[2])) {
+        return std::nullopt;
+    }
+    return days_from_civil(v[0], v[1], v[2]);
+}
 
 Result<int64_t> parse_rfc3339_ms(std::string_view s) {
     auto bad = [&]() {
@@ -42,8 +68,7 @@ Result<int64_t> parse_rfc3339_ms(std::string_view s) {
         s[13] != ':' || !digits(14, 2, mi) || s[16] != ':' || !digits(17, 2, se)) {
         return bad();
     }
-    static const int k_mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (mo < 1 || mo > 12 || d < 1 || d > k_mdays[mo - 1] || h > 23 || mi > 59 || se > 60) {
+    if (!is_valid_date(y, mo, d) || h > 23 || mi > 59 || se > 60) {
         return bad();
     }
     size_t pos = 19;
@@ -80,7 +105,7 @@ Result<int64_t> parse_rfc3339_ms(std::string_view s) {
     if (pos != s.size()) {
         return bad();
     }
-    int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    int64_t days = days_from_civil(y, mo, d);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + std::min(se, 59) - offset_min * 60;
     return secs * 1000 + frac_ms;
 }

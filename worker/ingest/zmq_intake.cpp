@@ -33,7 +33,41 @@ Result<std::string> attach(zmq::socket_t& s, const std::string& endpoint) {
     }
 }
 
+// The payload frames [first, end) as one text (a message refused whole).
+std::string join_frames(const std::vector<zmq::message_t>& frames, size_t first) {
+    std::string out;
+    for (size_t i = first; i < frames.size(); ++i) {
+        out.append(i > first ? "\n" : "").append(frames[i].to_string_view());
+    }
+    return out;
+}
+
 }  // namespace
+
+std::optional<std::vector<std::string_view>> ZmqIntake::split_message(
+    const std::vector<zmq::message_t>& frames, size_t first) const {
+    const size_t limit =
+        std::min<uint64_t>(m_options.max_traces_per_message, k_max_traces_per_message);
+    std::vector<std::string_view> traces;
+    for (size_t i = first; i < frames.size(); ++i) {
+        for (std::string_view t :
+             split_payload(frames[i].to_string_view(), limit - traces.size())) {
+            traces.push_back(t);
+        }
+        if (traces.size() > limit) {
+            return std::nullopt;
+        }
+    }
+    return traces;
+}
+
+std::string ZmqIntake::too_many_reason(const char* socket) const {
+    return std::string("zmq ") + socket + ": the message holds more than " +
+           std::to_string(m_options.max_traces_per_message) +
+           " traces; the limit (worker.zmq_max_traces_per_message) is " +
+           std::to_string(m_options.max_traces_per_message) +
+           ": send them in smaller messages (the whole message is kept as one dead letter)";
+}
 
 ZmqIntake::ZmqIntake(ZmqIntakeOptions options, size_t max_trace_bytes)
     : m_options(std::move(options)), m_max_trace_bytes(max_trace_bytes), m_ctx(1) {}
@@ -105,11 +139,12 @@ Status ZmqIntake::read_pull(RecordSink& sink) {
         if (!got) {
             return {};
         }
-        uint64_t traces = 0;
+        auto traces = split_message(frames, 0);
         Status st;
-        for (auto& f : frames) {
-            for (std::string_view t : split_payload(f.to_string_view())) {
-                ++traces;
+        if (!traces) {
+            st = submit(sink, join_frames(frames, 0), 0, "zmq:pull", too_many_reason("pull"));
+        } else {
+            for (std::string_view t : *traces) {
                 if (st.ok()) {
                     st = submit(sink, std::string(t), 0, "zmq:pull");
                 }
@@ -118,7 +153,8 @@ Status ZmqIntake::read_pull(RecordSink& sink) {
         {
             std::lock_guard<std::mutex> lock(m_mu);
             ++m_counters.messages;
-            m_counters.traces += traces;
+            m_counters.traces += traces ? traces->size() : 0;
+            m_counters.too_many_traces += traces ? 0 : 1;
         }
         if (!st.ok()) {
             return st;
@@ -165,20 +201,14 @@ Status ZmqIntake::read_router(RecordSink& sink) {
         p.identity = frames[0].to_string();
         p.msg_id = frames[1].to_string();
         p.ack.id = p.msg_id;
-        std::vector<std::string_view> traces;
-        for (size_t i = 2; i < frames.size(); ++i) {
-            for (std::string_view t : split_payload(frames[i].to_string_view())) {
-                traces.push_back(t);
-            }
-        }
-        if (traces.size() > k_max_traces_per_message) {
-            traces.resize(k_max_traces_per_message);  // the rest is reported below
-        }
-        p.total = static_cast<uint32_t>(traces.size());
+        auto traces = split_message(frames, 2);
+        p.whole = !traces;
+        p.total = traces ? static_cast<uint32_t>(traces->size()) : 1;
         {
             std::lock_guard<std::mutex> lock(m_mu);
             ++m_counters.messages;
-            m_counters.traces += traces.size();
+            m_counters.traces += traces ? traces->size() : 0;
+            m_counters.too_many_traces += traces ? 0 : 1;
         }
         if (p.total == 0) {
             send_ack(p);
@@ -186,8 +216,16 @@ Status ZmqIntake::read_router(RecordSink& sink) {
         }
         auto it = m_pending.emplace(seq, std::move(p)).first;
         const std::string source = "zmq:router id=" + excerpt(it->second.msg_id, 64);
-        for (size_t i = 0; i < traces.size(); ++i) {
-            ASSAY_RETURN_IF_ERROR(submit(sink, std::string(traces[i]), make_tag(seq, i), source));
+        if (!traces) {
+            // One dead letter holds the message; its ack (after that commit)
+            // carries the one reason.
+            ASSAY_RETURN_IF_ERROR(submit(sink, join_frames(frames, 2), make_tag(seq, 0), source,
+                                         too_many_reason("router")));
+            continue;
+        }
+        for (size_t i = 0; i < traces->size(); ++i) {
+            ASSAY_RETURN_IF_ERROR(
+                submit(sink, std::string((*traces)[i]), make_tag(seq, i), source));
         }
     }
     return {};
@@ -215,9 +253,12 @@ void ZmqIntake::deliver_commits() {
             continue;
         }
         Pending& p = it->second;
-        if (error.empty()) {
+        if (p.whole) {
+            p.ack.error = error.empty() ? too_many_reason("router") : std::move(error);
+        } else if (error.empty()) {
             ++p.ack.accepted;
-        } else {
+        } else if (++p.ack.rejected_total <= k_max_listed_rejections) {
+            // Beyond the listed ones the ack only counts them (each is a dead letter).
             p.ack.rejected.push_back(
                 {static_cast<uint32_t>(tag & k_max_traces_per_message), std::move(error)});
         }
@@ -304,6 +345,9 @@ std::string ZmqIntake::metrics_text() const {
     counter("assay_acks_sent_total", "counter", "Acknowledgements sent to producers", c.acks_sent);
     counter("assay_bad_messages_total", "counter", "Messages without a usable id frame",
             c.bad_frames);
+    counter("assay_zmq_messages_too_many_traces_total", "counter",
+            "Messages refused whole for holding more than worker.zmq_max_traces_per_message traces",
+            c.too_many_traces);
     counter("assay_pending_acks", "gauge", "Acknowledged-intake messages waiting for their commit",
             c.pending_acks);
     return out;

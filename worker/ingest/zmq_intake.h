@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -32,6 +33,9 @@ struct ZmqIntakeOptions {
     int linger_ms = 2000;  // how long unsent acks may keep the socket open at exit
     int64_t max_message_bytes =
         64 << 20;  // worker.zmq_max_message_bytes: larger messages drop the peer
+    // worker.zmq_max_traces_per_message (1-16777215): a message holding more
+    // traces is refused whole: one dead letter, one reason in its ack.
+    uint32_t max_traces_per_message = 10000;
 };
 
 class ZmqIntake final : public TraceSource {
@@ -59,6 +63,7 @@ public:
 
     struct Counters {
         uint64_t messages = 0, traces = 0, bad_frames = 0, acks_sent = 0, pending_acks = 0;
+        uint64_t too_many_traces = 0;  // messages refused whole
     };
     Counters counters() const;
 
@@ -68,8 +73,14 @@ private:
         std::string msg_id;
         uint32_t total = 0;
         uint32_t done = 0;
+        bool whole = false;  // refused whole: its one record is the message
         Ack ack;
     };
+    // The trace texts of payload frames [first, end), at most the limit;
+    // nullopt when there are more (the message is refused whole).
+    std::optional<std::vector<std::string_view>> split_message(
+        const std::vector<zmq::message_t>& frames, size_t first) const;
+    std::string too_many_reason(const char* socket) const;
     Status read_pull(RecordSink& sink);
     Status read_router(RecordSink& sink);
     void deliver_commits();

@@ -1,5 +1,6 @@
 #include "ingest/zmq_protocol.h"
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "core/json_scan.h"
@@ -8,6 +9,10 @@
 namespace assay {
 
 std::vector<std::string_view> split_payload(std::string_view payload) {
+    return split_payload(payload, std::numeric_limits<size_t>::max() - 1);
+}
+
+std::vector<std::string_view> split_payload(std::string_view payload, size_t max_items) {
     std::string_view body = trim(payload);
     if (body.empty() || body.front() != '[') {
         return {payload};
@@ -29,6 +34,9 @@ std::vector<std::string_view> split_payload(std::string_view payload) {
                 malformed = true;  // "[,1]", "[1,]", "[1,,2]"
             } else if (!item.empty()) {
                 out.push_back(item);
+                if (out.size() > max_items) {
+                    return false;  // too many: the caller refuses the whole message
+                }
             }
             if (closing) {
                 // It must be "]" and end the payload.
@@ -49,7 +57,17 @@ std::string encode_ack(const Ack& ack) {
     nlohmann::json j{
         {"id", ack.id}, {"accepted", ack.accepted}, {"rejected", nlohmann::json::array()}};
     for (const auto& r : ack.rejected) {
+        if (j["rejected"].size() == k_max_listed_rejections) {
+            break;
+        }
         j["rejected"].push_back({{"index", r.index}, {"error", r.error}});
+    }
+    const auto total = std::max<size_t>(ack.rejected_total, ack.rejected.size());
+    if (total > j["rejected"].size()) {
+        j["rejected_total"] = total;
+    }
+    if (!ack.error.empty()) {
+        j["error"] = ack.error;
     }
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -69,6 +87,18 @@ Result<Ack> decode_ack(std::string_view text) {
             return Status::invalid_argument("not an ack: bad 'rejected' entry");
         }
         a.rejected.push_back({r["index"].get<uint32_t>(), r.value("error", std::string())});
+    }
+    if (j.contains("rejected_total")) {
+        if (!j["rejected_total"].is_number_unsigned()) {
+            return Status::invalid_argument("not an ack: bad 'rejected_total'");
+        }
+        a.rejected_total = j["rejected_total"].get<uint32_t>();
+    }
+    if (j.contains("error")) {
+        if (!j["error"].is_string()) {
+            return Status::invalid_argument("not an ack: bad 'error'");
+        }
+        a.error = j["error"].get<std::string>();
     }
     return a;
 }

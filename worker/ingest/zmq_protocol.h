@@ -10,10 +10,16 @@
 //   ack:     {"id": "<msg_id>", "accepted": N,
 //             "rejected": [{"index": I, "error": "..."}]}
 //            where I counts traces across the message's payloads, from 0.
+//            At most k_max_listed_rejections are listed; beyond that
+//            "rejected_total": R (all R are dead-lettered). A message refused
+//            whole (more traces than worker.zmq_max_traces_per_message) is
+//            {"id", "accepted": 0, "rejected": [], "error": "..."}: one dead
+//            letter holds the whole message.
 // Fire-and-forget (producer PUSH -> worker PULL): frames [payload_1, ...].
 //
 // Pure functions; thread-safe.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,6 +36,11 @@ constexpr size_t k_max_msg_id_bytes = 128;
 // else is returned whole (and fails parsing later with a precise message if
 // it is not a trace). Views point into `payload`.
 std::vector<std::string_view> split_payload(std::string_view payload);
+// The same, stopping after max_items + 1 items (so that a payload of a
+// million items costs no more than the limit to find out it is too many).
+std::vector<std::string_view> split_payload(std::string_view payload, size_t max_items);
+
+constexpr size_t k_max_listed_rejections = 100;
 
 struct Ack {
     struct Rejection {
@@ -38,7 +49,16 @@ struct Ack {
     };
     std::string id;
     uint32_t accepted = 0;
-    std::vector<Rejection> rejected;
+    std::vector<Rejection> rejected;  // the first k_max_listed_rejections
+    uint32_t rejected_total = 0;      // all rejections (encode: when more than listed)
+    std::string error;                // the message was refused whole
+    // Traces of the message rejected: every one when `error` is set.
+    uint32_t rejected_count(uint32_t message_traces) const {
+        if (!error.empty()) {
+            return message_traces;
+        }
+        return std::max<uint32_t>(rejected_total, static_cast<uint32_t>(rejected.size()));
+    }
 };
 
 std::string encode_ack(const Ack& ack);

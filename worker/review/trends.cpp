@@ -3,23 +3,11 @@
 #include <cstdio>
 #include <map>
 
+#include "core/time_format.h"
+
 namespace assay::review {
 
-std::optional<int64_t> day_number(const std::string& day) {
-    int y = 0, m = 0, d = 0;
-    char tail = 0;
-    if (day.size() != 10 || std::sscanf(day.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
-        m < 1 || m > 12 || d < 1 || d > 31) {
-        return std::nullopt;
-    }
-    // Howard Hinnant's days_from_civil.
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;
-    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
+std::optional<int64_t> day_number(const std::string& day) { return parse_day(day); }
 
 std::vector<Series> build_series(const std::vector<TrendPoint>& points) {
     std::vector<Series> out;

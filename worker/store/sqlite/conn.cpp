@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite/open_error.h"
 #include "store/sqlite/store.h"
 
 namespace assay {
@@ -55,7 +56,7 @@ Result<std::unique_ptr<SqliteConn>> SqliteConn::open(const std::string& path, in
     int rc =
         sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
-        std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        std::string msg = sqlite_detail::error_text(db, rc, path);
         sqlite3_close_v2(db);
         return Status::io_error("cannot open store '" + path + "': " + msg);
     }
@@ -74,7 +75,8 @@ Result<std::unique_ptr<SqliteConn>> SqliteConn::open(const std::string& path, in
 SqliteConn::~SqliteConn() { sqlite3_close_v2(m_db); }
 
 Status SqliteConn::error(const std::string& what) const {
-    return Status::io_error("sqlite '" + m_path + "': " + what + ": " + sqlite3_errmsg(m_db));
+    return Status::io_error("sqlite '" + m_path + "': " + what + ": " +
+                            sqlite_detail::error_text(m_db, 0, m_path));
 }
 
 Result<SqlStmt> SqliteConn::prepare(const std::string& sql) {
@@ -88,9 +90,9 @@ Result<SqlStmt> SqliteConn::prepare(const std::string& sql) {
 Status SqliteConn::exec(const std::string& sql) {
     char* err = nullptr;
     if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-        std::string msg = err ? err : "unknown error";
-        sqlite3_free(err);
-        return Status::io_error("sqlite '" + m_path + "': " + msg);
+        sqlite3_free(err);  // the same text as sqlite3_errmsg, which error_text reads
+        return Status::io_error("sqlite '" + m_path +
+                                "': " + sqlite_detail::error_text(m_db, 0, m_path));
     }
     return {};
 }

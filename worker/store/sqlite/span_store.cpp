@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "store/sqlite/open_error.h"
 #include "store/sqlite/stmt.h"
 
 namespace assay {
@@ -176,7 +177,7 @@ Result<std::unique_ptr<SpanStore>> open_sqlite_span_store(const std::string& sql
     int rc = sqlite3_open_v2(sqlite_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                              nullptr);
     if (rc != SQLITE_OK) {
-        std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        std::string msg = sqlite_detail::error_text(db, rc, sqlite_path);
         sqlite3_close_v2(db);
         return Status::io_error("span store: cannot open '" + sqlite_path + "': " + msg);
     }
@@ -185,7 +186,7 @@ Result<std::unique_ptr<SpanStore>> open_sqlite_span_store(const std::string& sql
     for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"}) {
         if (sqlite3_exec(db, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) {
             return Status::io_error(std::string("span store: ") + pragma + ": " +
-                                    sqlite3_errmsg(db));
+                                    sqlite_detail::error_text(db, 0, sqlite_path));
         }
     }
     {
