@@ -14,7 +14,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3
   libre2-dev libspdlog-dev libfmt-dev doctest-dev
   libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
-  libvalijson-dev libssl-dev
+  libvalijson-dev libssl-dev zlib1g-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
 )
 if [ "${1:-}" != "--build-only" ]; then

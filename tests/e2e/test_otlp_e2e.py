@@ -6,7 +6,8 @@
 - GenAI and OpenInference samples map input, output, model and tool spans;
 - the protobuf encoding, with and without gzip, is accepted and answered in
   protobuf; a bad payload (malformed protobuf, a Content-Type that lies, a
-  truncated gzip) gets 400 and a dead letter; another media type 415; an
+  truncated gzip, a gzip cut only in its CRC/length trailer, a JSON number out
+  of range such as 1e309) gets 400 and a dead letter; another media type 415; an
   oversized body or a gzip bomb 413; /metrics passes promtool;
 - kill -9 with pending spans, restart: every trace is scored exactly once
   (sampler counters count each scoring, so a second scoring would show);
@@ -15,12 +16,14 @@
   JSON, protobuf (with and without gzip) and gRPC (gzip) exporters, and the
   protobuf exporter configured only by OTEL_EXPORTER_OTLP_ENDPOINT; a gRPC
   message over the size limit is refused (RESOURCE_EXHAUSTED) and
-  dead-lettered;
+  dead-lettered, and so is one over twice the limit that gRPC itself refuses
+  (counted in /metrics too);
 - SIGTERM drains and exits 0.
 """
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -157,12 +160,19 @@ def main():
         gz = gzip.compress(pb)
         st, text, _ = post(w.otlp, gz[: len(gz) // 2], "application/x-protobuf", "gzip")
         check(st == 400, f"truncated gzip: 400 ({st} {text[:100]})")
+        # Cut only in its trailer (CRC-32 and length): every deflate block is whole.
+        st, text, _ = post(w.otlp, gz[:-4], "application/x-protobuf", "gzip")
+        check(st == 400 and "end of stream" in text, f"gzip cut in its trailer: 400 ({st} {text[:100]})")
+        # Numbers out of a double's range: 400 naming the problem, never a 500.
+        for number in (b"1e309", b"1" + b"0" * 309):
+            st, text, _ = post(w.otlp, b'{"resourceSpans": [{"resource": {"x": ' + number + b'}}]}')
+            check(st == 400 and "number overflow" in text, f"JSON number {number[:12]!r}...: 400 ({st} {text[:120]})")
         bomb = gzip.compress(b"{" + b" " * 20_000_000 + b"}")
         st, text, _ = post(w.otlp, bomb, "application/json", "gzip")
         check(st == 413 and "65536" in text, f"gzip bomb ({len(bomb)} bytes inflating to 20 MB): 413 ({st} {text[:120]})")
         st, text, _ = post(w.otlp, b" " * 70000)
         check(st == 413 and "65536" in text, f"oversized body: 413 naming the limit ({st} {text[:120]})")
-        check(q(db, "SELECT count(*) FROM dead_letters") == dead0 + 9, "each refused request is dead-lettered")
+        check(q(db, "SELECT count(*) FROM dead_letters") == dead0 + 12, "each refused request is dead-lettered")
         check(w.p.poll() is None, "the worker is up after the bad requests")
         st, text, _ = post(w.otlp, body("agent_part2.json"))
         check(st == 200 and json.loads(text).get("partialSuccess", {}).get("rejectedSpans") == "2",
@@ -170,7 +180,7 @@ def main():
 
         # Metrics.
         metrics = w.metrics()
-        check('assay_otlp_requests_total{code="400"} 6' in metrics, "/metrics counts 400s")
+        check('assay_otlp_requests_total{code="400"} 9' in metrics, "/metrics counts 400s")
         check('assay_otlp_requests_total{code="413"} 2' in metrics, "/metrics counts 413s")
         check('assay_otlp_traces_total{outcome="complete"} 5' in metrics, "/metrics counts assembled traces")
         check("assay_otlp_pending_traces 0" in metrics, "/metrics shows the pending traces")
@@ -253,6 +263,23 @@ def main():
             check(wait_for(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:grpc'", dead_grpc + 1) == dead_grpc + 1,
                   "the oversized gRPC message is dead-lettered")
             check(w.p.poll() is None, "the worker is up after the oversized gRPC message")
+
+            # Over twice the limit, plain or gzip (gRPC checks the inflated size): gRPC
+            # refuses it itself, and the refusal is still counted and dead-lettered.
+            refused = lambda: q(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:grpc' "
+                                    "AND error LIKE 'otlp: no message received%'")
+            n413 = lambda: int(re.search(r'assay_otlp_requests_total\{code="413"\} (\d+)', w.metrics()).group(1))
+            refused0, m0 = refused(), n413()
+            for size, comp in ((200_000, ""), (5_000_000, "gzip")):
+                r = subprocess.run(["node", os.path.join(js_dir, "grpc_raw.js"), w.endpoints["otlp_grpc"], str(size), comp],
+                                   capture_output=True, text=True, timeout=60)
+                out = json.loads(r.stdout) if r.returncode == 0 and r.stdout.strip() else {}
+                check(out.get("code") == 8, f"gRPC {size} bytes {comp or 'plain'}: RESOURCE_EXHAUSTED ({out} {r.stderr[-200:]})")
+            check(wait_for(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:grpc' AND error LIKE "
+                               "'otlp: no message received%'", refused0 + 2) == refused0 + 2,
+                  "each message gRPC refused is dead-lettered, naming gRPC's limit")
+            check(n413() == m0 + 2, f"/metrics counts the messages gRPC refused ({n413()} vs {m0} + 2)")
+            check(w.p.poll() is None, "the worker is up after messages over gRPC's limit")
 
         rc = w.stop()
         check(rc == 0, f"SIGTERM: exit 0 (rc={rc})")

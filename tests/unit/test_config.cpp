@@ -149,6 +149,26 @@ judges:
               .find("judges[0].price: unknown key 'input'") != std::string::npos);
 }
 
+TEST_CASE("config: a judge scorer's version includes its judges' provider and model") {
+    const std::string dir = std::string(ASSAY_SOURCE_DIR) + "/rubrics/";
+    auto with = [&](const std::string& model, const std::string& price) {
+        return load("judges:\n  - {name: primary, provider: openai, model: " + model +
+                    ", api_key_env: OPENAI_API_KEY, price: {input_per_mtok: " + price +
+                    ", output_per_mtok: 10}}\nscorers:\n  - {type: judge, sample_rate: 0.1, "
+                    "rubric: " +
+                    dir + "helpfulness.yaml, judges: [primary]}\n  - {type: test_len, max: 5}\n");
+    };
+    auto a = with("gpt-4o-2024-08-06", "2.5");
+    auto b = with("gpt-5-mini", "2.5");
+    auto c = with("gpt-4o-2024-08-06", "3");
+    REQUIRE_MESSAGE(a.ok(), a.status().message());
+    REQUIRE((b.ok() && c.ok()));
+    CHECK(a->scorers[0].version != b->scorers[0].version);  // another model: a new version
+    CHECK(a->scorers[0].version == c->scorers[0].version);  // the price is not the meaning
+    CHECK(a->scorers[0].version.rfind("1.", 0) == 0);
+    CHECK(a->scorers[1].version == b->scorers[1].version);  // code scorers are untouched
+}
+
 TEST_CASE("config: commands without a config file take flag > environment > default") {
     const std::map<std::string, std::string> none;
     const std::map<std::string, std::string> env = {{"ASSAY_DB", "env.db"},

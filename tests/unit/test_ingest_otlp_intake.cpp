@@ -200,6 +200,39 @@ TEST_CASE("otlp intake: bad payloads get 400 and a dead letter; limits get 413; 
     CHECK(busy.body.find("too many open traces") != std::string::npos);
 }
 
+TEST_CASE("otlp intake: numbers out of range and protobuf garbage are 400s, never exceptions") {
+    Rig rig;
+    OtlpIntake intake(opts(), *rig.spans);
+    rig.intake_ptr = &intake;
+    const std::string digits310 = "1" + std::string(309, '0');
+    const std::string span_with = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":")" +
+                                  std::string(k_trace) +
+                                  R"(","spanId":"00f067aa0ba902b7","startTimeUnixNano":)";
+    for (const std::string& number : {std::string("1e309"), digits310, std::string("-1e309")}) {
+        CAPTURE(number);
+        for (const std::string& body :
+             {span_with + number + "}]}]}]}", std::string(R"({"x": )") + number + "}"}) {
+            OtlpReply r = intake.export_json(body, 1000);
+            CHECK(r.status == 400);
+            CHECK(r.body.find("number overflow") != std::string::npos);
+        }
+    }
+    // Protobuf garbage: a length past the end, an invalid wire type, a bare tag.
+    for (const std::string& body :
+         {std::string("\x0a\x10\x0a\x02", 4), std::string("\x0f\x01", 2),
+          std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 10), std::string("\x0a", 1)}) {
+        OtlpReply r = intake.export_request(body, OtlpDoor::http_protobuf, 1000);
+        CHECK(r.status == 400);
+        CHECK(r.grpc_code == 3);
+        OtlpReply g = intake.export_request(body, OtlpDoor::grpc, 1000);
+        CHECK(g.status == 400);
+    }
+    const auto c = intake.counters();
+    CHECK(c.requests_400 == 14);
+    CHECK(sql_value(rig.db,
+                    "SELECT count(*) FROM dead_letters WHERE error LIKE 'otlp: invalid%'") == 14);
+}
+
 TEST_CASE("otlp intake: an expired incomplete trace never overwrites a trace already stored") {
     Rig rig;
     OtlpIntakeOptions o = opts();

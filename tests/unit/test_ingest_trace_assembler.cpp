@@ -33,6 +33,15 @@ Trace parse(const AssembledTrace& a) {
 
 nlohmann::json as_json(const AssembledTrace& a) { return a.value; }
 
+// The one trace `spans` make, once complete.
+AssembledTrace assemble_one(std::vector<OtlpSpan> spans) {
+    TraceAssembler as;
+    REQUIRE(as.add(std::move(spans), k_t0).ok());
+    auto done = as.take_complete(k_t0 + 10000);
+    REQUIRE(done.size() == 1);
+    return std::move(done[0]);
+}
+
 OtlpSpan span(const std::string& trace, const std::string& id, const std::string& parent,
               bool ended, OtlpSpanKind kind = OtlpSpanKind::internal) {
     OtlpSpan s;
@@ -548,4 +557,117 @@ TEST_CASE("trace assembler: a payload exported by the OpenTelemetry JS SDK 2.x")
     const auto spans = as_json(done[0])["metadata"]["spans"];
     REQUIRE(spans.size() == 2);
     CHECK(spans[0]["error"] == "user not found");
+}
+
+TEST_CASE("trace assembler: GenAI agent spans (invoke_agent, chat, execute_tool, embeddings)") {
+    // tests/data/otlp/genai_agent.json, written from the GenAI agent and
+    // inference span conventions: an HTTP root, an invoke_agent span holding
+    // the conversation, two chat calls (reasoning tokens), a tool call and an
+    // embeddings call.
+    const AssembledTrace a = assemble_one(load("genai_agent.json"));
+    const Trace t = parse(a);
+    const nlohmann::json v = as_json(a);
+    // The agent's input and answer, not the first chat call's (which starts
+    // with the system instructions) nor a tool's.
+    CHECK(t.input == "Where is order 1234?");
+    REQUIRE(t.input_messages.size() == 1);
+    CHECK(t.output == "Order 1234 shipped on Monday; it arrives Thursday.");
+    CHECK(t.metadata.session_id == "conv_5j66UpCpwteGg4YSxUnt7lPY");
+    CHECK(t.metadata.model == "o4-mini-2025-04-16");  // the last chat call's
+    CHECK(t.finish_reason == "stop");
+    // Usage: the chat calls' sum (not the agent's total again, nor embeddings).
+    CHECK(t.usage.input_tokens == 700);
+    CHECK(t.usage.output_tokens == 260);
+    CHECK(t.usage.cached_tokens == 256);
+    CHECK(v["usage"]["reasoning_tokens"] == 160);
+    const auto spans = v["metadata"]["spans"];
+    REQUIRE(spans.size() == 4);  // agent, chat, tool, chat; the embeddings call is not listed
+    CHECK(spans[0]["kind"] == "agent");
+    CHECK(spans[0]["agent"] == "SupportAgent");
+    CHECK(spans[1]["kind"] == "llm");
+    CHECK(spans[1]["reasoning_tokens"] == 96);
+    CHECK(spans[2]["kind"] == "tool");
+    CHECK(spans[2]["tool"] == "lookup_order");
+    CHECK(spans[3]["kind"] == "llm");
+    CHECK(spans[3]["output_tokens"] == 140);
+    CHECK_FALSE(t.error.has_value());
+
+    // OpenLLMetry and OpenInference spell reasoning tokens their own way.
+    for (const char* key :
+         {"gen_ai.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning"}) {
+        auto s = span(k_trace, "aaaaaaaaaaaaaaa1", "", true);
+        s.attributes = {{"gen_ai.operation.name", "chat"},
+                        {"gen_ai.completion", "ok"},
+                        {"gen_ai.usage.output_tokens", 50},
+                        {key, 30}};
+        CHECK(build_trace_value({s}, 0, AssemblerOptions{})["usage"]["reasoning_tokens"] == 30);
+    }
+}
+
+TEST_CASE("trace assembler: Langfuse trace attributes (langfuse.trace.*) on any span") {
+    // tests/data/otlp/langfuse_trace.json, written from the Langfuse SDK's
+    // OpenTelemetry attributes: the trace's name, user, session, tags,
+    // metadata, input and output set on a child span (updateActiveTrace), a
+    // generation with its model and usage details.
+    const AssembledTrace a = assemble_one(load("langfuse_trace.json"));
+    const Trace t = parse(a);
+    const nlohmann::json v = as_json(a);
+    CHECK(t.input == "Can I pay with two cards?");  // langfuse.trace.input over the root's
+    CHECK(t.output == "Yes: split the payment at checkout.");
+    CHECK(t.metadata.feature == "checkout-flow");  // langfuse.trace.name over service.name
+    CHECK(t.metadata.user_id == "user-123");
+    CHECK(t.metadata.session_id == "session-456");
+    CHECK(t.metadata.environment == "staging");
+    CHECK(t.metadata.tags == std::vector<std::string>{"checkout", "payment"});
+    CHECK(t.metadata.get("version") == std::optional<std::string>("2.1.0"));
+    CHECK(t.metadata.get("cart_size") == std::optional<std::string>("3"));
+    CHECK(t.metadata.model == "gpt-4o");
+    CHECK(t.usage.input_tokens == 12);
+    CHECK(t.usage.output_tokens == 9);
+    CHECK_FALSE(v["metadata"].contains("langfuse.trace.input"));
+    const auto spans = v["metadata"]["spans"];
+    REQUIRE(spans.size() == 1);  // the generation; plain spans are not listed
+    CHECK(spans[0]["kind"] == "llm");
+
+    // Without trace-level input/output: the root observation's input, the
+    // generation's output; a JSON metadata object and JSON-text tags.
+    auto spans_in = load("langfuse_trace.json");
+    for (auto& s : spans_in) {
+        s.attributes.erase("langfuse.trace.input");
+        s.attributes.erase("langfuse.trace.output");
+        s.attributes.erase("langfuse.trace.metadata.version");
+        if (s.attributes.count("langfuse.trace.tags") != 0) {
+            s.attributes["langfuse.trace.tags"] = R"(["a","b"])";
+            s.attributes["langfuse.trace.metadata"] = R"({"version":"3.0","user_id":{"x":1}})";
+        }
+    }
+    const Trace t2 = parse(assemble_one(std::move(spans_in)));
+    CHECK(t2.input == R"({"cart": "c-77"})");  // kept as text, as Langfuse sent it
+    CHECK(t2.output == "Yes: split the payment at checkout.");
+    CHECK(t2.metadata.tags == std::vector<std::string>{"a", "b"});
+    CHECK(t2.metadata.get("version") == std::optional<std::string>("3.0"));
+    CHECK(t2.metadata.user_id == "user-123");  // a metadata key never overrides a known one
+}
+
+TEST_CASE("trace assembler: an OpenLLMetry (Traceloop) workflow with a tool and two chat calls") {
+    // tests/data/otlp/openllmetry_workflow.json, written from OpenLLMetry's
+    // conventions: a @workflow root with traceloop.entity.input/output (the
+    // SDK's json.dumps of {"args", "kwargs"} and of the result), a @tool span,
+    // chat spans with flattened gen_ai.prompt.N / gen_ai.completion.N.
+    const AssembledTrace a = assemble_one(load("openllmetry_workflow.json"));
+    const Trace t = parse(a);
+    const nlohmann::json v = as_json(a);
+    CHECK(t.input == "Where is order 1234?");            // the workflow's keyword argument
+    CHECK(t.output == "Order 1234 shipped on Monday.");  // the JSON string, decoded
+    CHECK(t.metadata.model == "o4-mini-2025-04-16");
+    CHECK(t.finish_reason == "stop");  // the last chat call's, not the first's tool_calls
+    CHECK(t.usage.input_tokens == 270);
+    CHECK(t.usage.output_tokens == 120);
+    CHECK(v["usage"]["reasoning_tokens"] == 80);
+    const auto spans = v["metadata"]["spans"];
+    REQUIRE(spans.size() == 3);
+    CHECK(spans[0]["kind"] == "llm");
+    CHECK(spans[1]["kind"] == "tool");  // traceloop.span.kind tool
+    CHECK(spans[2]["kind"] == "llm");
+    CHECK_FALSE(t.error.has_value());
 }

@@ -304,6 +304,38 @@ TEST_CASE("judge stage: an identical request is answered from the cache") {
     CHECK(m.judges.at(0).results["cached"] == 1);
 }
 
+TEST_CASE(
+    "judge stage: identical requests in one batch are paid once (in flight, not yet cached)") {
+    Rig rig;
+    rig.fake.set_default(Behaviour::reply_score(4).with_usage(50, 10).with_latency(100));
+    std::vector<std::string> traces;
+    for (int i = 0; i < 40; ++i) {
+        // 20 distinct requests, each twice: the trace id is not in the prompt.
+        traces.push_back(trace("dup-" + std::to_string(i), "Answer " + std::to_string(i % 20)));
+    }
+    rig.enqueue(traces);
+    auto m = rig.run();
+    Sql sql(rig.db);
+    CHECK(rig.fake.counters().requests == 20);
+    CHECK(sql.num("SELECT count(*) FROM scores_view WHERE decision = 'scored' AND value = 4") ==
+          40);
+    CHECK(sql.num("SELECT count(*) FROM judgements WHERE cached = 1 AND cost_usd = 0") == 20);
+    CHECK(sql.text("SELECT calls || ' ' || cache_hits FROM judge_spend") == "20 20");
+    CHECK(m.judges.at(0).results["cached"] == 20);
+}
+
+TEST_CASE("judge stage: when a shared request fails, a waiting identical one asks for itself") {
+    Rig rig;
+    rig.fake.set_default(Behaviour::reply_score(2).with_usage(50, 10));
+    rig.fake.enqueue(Behaviour::error(400).with_latency(100));
+    rig.enqueue({trace("same-1"), trace("same-2")});
+    rig.run();
+    Sql sql(rig.db);
+    CHECK(rig.fake.counters().requests == 2);
+    CHECK(sql.num("SELECT count(*) FROM scores_view WHERE decision = 'scored'") == 1);
+    CHECK(sql.num("SELECT count(*) FROM scores_view WHERE decision = 'failed'") == 1);
+}
+
 TEST_CASE("judge stage: an ensemble of two judges aggregates and records the disagreement") {
     const std::string claude =
         std::string("  - {name: claude, provider: anthropic, model: claude-3-5-haiku-latest, ") +

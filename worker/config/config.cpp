@@ -12,6 +12,7 @@
 #include "config/config_blocks.h"
 #include "config/config_overrides.h"
 #include "core/config_block.h"
+#include "core/sha256.h"
 
 namespace assay {
 
@@ -100,17 +101,23 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
     if (cfg.scorers.empty()) {
         return Status::invalid_argument(source + ": key 'scorers': no scorers are configured");
     }
-    // Judge scorers name judges defined above.
+    // Judge scorers name judges defined above. Each judge's provider and
+    // model are part of the scorer's version: a judge given another model
+    // scores under a new version, so the two models' scores never mix.
     for (size_t i = 0; i < cfg.scorers.size(); ++i) {
-        const auto& cs = cfg.scorers[i];
+        auto& cs = cfg.scorers[i];
         if (!cs.is_judge()) {
             continue;
         }
         const YAML::Node names = (*scorers)[i]["judges"];
+        std::string models;
         for (const auto& judge_name : names) {
             bool found = false;
             for (const auto& j : cfg.judges) {
-                found = found || j.name == judge_name.Scalar();
+                if (j.name == judge_name.Scalar()) {
+                    found = true;
+                    models += j.name + "=" + j.provider + "/" + j.model + "\n";
+                }
             }
             if (!found) {
                 return Status::invalid_argument(source + ": scorers[" + std::to_string(i) + "] (" +
@@ -119,6 +126,9 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
                                                 "' under the top-level 'judges' key");
             }
         }
+        const auto dot = cs.version.find('.');
+        cs.version =
+            cs.version.substr(0, dot + 1) + sha256_hex(cs.version + "\n" + models).substr(0, 8);
     }
     ASSAY_RETURN_IF_ERROR(wrap(validate_monitoring_config(cfg.monitoring, scorer_names(cfg.scorers),
                                                           judge_names(cfg.judges))));

@@ -113,13 +113,14 @@ Status run_worker(const Config& cfg, const std::atomic<bool>& stop,
         return judges.status();
     }
     JudgeStage* judge_stage = judges->get();
-    Pipeline pipeline(pipeline_setup(cfg), **store,
-                      [&sources, judge_stage](const Pipeline::CommitReport& r) {
-                          if (judge_stage != nullptr) {
-                              judge_stage->offer(std::move(r.queued_for_judge));
-                          }
-                          route_commit(r, sources);
-                      });
+    PipelineSetup setup = pipeline_setup(cfg);
+    setup.options.wait_for_store_lock = true;  // a busy store never stops the worker
+    Pipeline pipeline(setup, **store, [&sources, judge_stage](const Pipeline::CommitReport& r) {
+        if (judge_stage != nullptr) {
+            judge_stage->offer(std::move(r.queued_for_judge));
+        }
+        route_commit(r, sources);
+    });
     std::vector<SourceSink> sinks;
     for (size_t i = 0; i < sources.size(); ++i) {
         sinks.emplace_back(pipeline, static_cast<uint32_t>(i));
@@ -184,6 +185,7 @@ Status run_worker(const Config& cfg, const std::atomic<bool>& stop,
             error = sources[i]->poll(sinks[i], i == 0 ? wait : std::chrono::milliseconds(0));
         }
         pipeline.flush_if_older(w.flush_ms);
+        ops.set_ready(!pipeline.store_blocked());  // /readyz: 503 while the store is locked
     }
     // Drain: commit everything received, then answer it.
     Status finished = pipeline.finish();

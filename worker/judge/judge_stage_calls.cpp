@@ -199,7 +199,73 @@ void JudgeStage::Impl::start_task(PendingJudgeTask pt, size_t scorer) {
     (void)inserted;
     for (size_t i = 0; i < it->second.slots.size(); ++i) {
         if (!it->second.slots[i].done) {
-            submit(id, i, it->second.slots[i]);
+            submit_or_follow(id, i, it->second.slots[i]);
+        }
+    }
+}
+
+void JudgeStage::Impl::submit_or_follow(uint64_t id, size_t slot_index, Slot& slot) {
+    if (judges[slot.judge].rt.cache) {
+        if (leading.count(slot.key) != 0) {
+            followers[slot.key].emplace_back(id, slot_index);
+            return;
+        }
+        leading.insert(slot.key);
+    }
+    submit(id, slot_index, slot);
+}
+
+void JudgeStage::Impl::release_followers(const std::string& key,
+                                         const std::optional<JudgeVerdict>& verdict,
+                                         int64_t input_tokens, int64_t output_tokens) {
+    auto f = followers.find(key);
+    if (f == followers.end()) {
+        leading.erase(key);
+        return;
+    }
+    std::vector<std::pair<uint64_t, size_t>> waiting = std::move(f->second);
+    followers.erase(f);
+    size_t next = 0;
+    if (!verdict) {
+        // The request failed: the first waiting slot still in a task asks for
+        // itself (the key stays leading); the rest follow it.
+        for (; next < waiting.size(); ++next) {
+            auto t = tasks.find(waiting[next].first);
+            if (t != tasks.end()) {
+                submit(t->first, waiting[next].second, t->second.slots[waiting[next].second]);
+                break;
+            }
+        }
+        if (next == waiting.size()) {
+            leading.erase(key);
+            return;
+        }
+        waiting.erase(waiting.begin(), waiting.begin() + static_cast<std::ptrdiff_t>(next) + 1);
+        if (!waiting.empty()) {
+            followers[key] = std::move(waiting);
+        }
+        return;
+    }
+    leading.erase(key);
+    for (const auto& [task_id, slot_index] : waiting) {
+        auto t = tasks.find(task_id);
+        if (t == tasks.end()) {
+            continue;
+        }
+        Task& task = t->second;
+        Slot& s = task.slots[slot_index];
+        take_verdict(s, setup.scorers[task.scorer].spec.rubric, *verdict);
+        s.rec.input_tokens = input_tokens;
+        s.rec.output_tokens = output_tokens;
+        s.rec.cached = true;
+        s.done = true;
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            ++judges[s.judge].m.results["cached"];
+        }
+        if (--task.remaining == 0) {
+            finalize(task);
+            tasks.erase(t);
         }
     }
 }

@@ -81,6 +81,12 @@ struct JudgeStage::Impl {
     // the stage call a judge over and over for the same trace.
     std::set<std::pair<size_t, std::string>> unwritable;
     uint64_t next_task = 1;
+    // Identical requests in flight (same cache key, judges with the cache
+    // on): one is sent, the others wait for its answer and take it as a
+    // cache hit, so a batch holding the same request twice pays once.
+    // Stage thread only.
+    std::map<std::string, std::vector<std::pair<uint64_t, size_t>>> followers;
+    std::set<std::string> leading;  // keys with a request in flight
 
     mutable std::mutex mu;  // guards below and JudgeState::m / state strings
     std::condition_variable cv;
@@ -112,6 +118,13 @@ struct JudgeStage::Impl {
     void refresh_day(JudgeState& js, int64_t at);
     JudgementRecord base_record(const JudgeState& js, const Rubric& rubric, int64_t at) const;
     void submit(uint64_t id, size_t slot_index, Slot& slot);
+    // submit(), unless an identical request is in flight: then the slot
+    // waits for that answer (release_followers).
+    void submit_or_follow(uint64_t id, size_t slot_index, Slot& slot);
+    // The request for `key` ended. With a verdict, its followers take it as a
+    // cache hit; without (an error), the first follower asks for itself.
+    void release_followers(const std::string& key, const std::optional<JudgeVerdict>& verdict,
+                           int64_t input_tokens, int64_t output_tokens);
     // Takes one queued task: decisions that need no call are stored at once.
     void start_task(PendingJudgeTask pt, size_t scorer);
 

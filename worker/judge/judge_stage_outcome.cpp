@@ -192,11 +192,13 @@ void JudgeStage::Impl::complete(Completion c) {
     s.rec.cost_usd += r.cost_usd;
     s.rec.latency_ms = r.latency_ms;
     std::string outcome;
+    std::optional<JudgeVerdict> answer;  // for identical requests waiting on this one
     if (r.ok()) {
         auto v = parse_reply(rubric, r.text);
         if (v.ok()) {
             outcome = "ok";
             take_verdict(s, rubric, *v);
+            answer = *v;
             if (js.rt.cache) {
                 s.cache_entry = JudgeCacheEntry{s.key,  js.rt.transport.name, js.rt.transport.model,
                                                 r.text, r.input_tokens,       r.output_tokens,
@@ -233,9 +235,14 @@ void JudgeStage::Impl::complete(Completion c) {
     }
     count_call(js, outcome, r);
     s.done = true;
+    const bool shared = js.rt.cache;
+    const std::string key = s.key;
     if (--task.remaining == 0) {
         finalize(task);
         tasks.erase(it);
+    }
+    if (shared) {
+        release_followers(key, answer, r.input_tokens, r.output_tokens);
     }
 }
 

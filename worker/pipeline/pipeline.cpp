@@ -138,14 +138,27 @@ void Pipeline::writer_loop() {
             // `unavailable`: another connection (a second worker sharing the
             // file, the judge stage) held the write lock past the busy
             // timeout. The write is atomic, so trying again is safe.
-            for (int retry = 1; st.code() == StatusCode::unavailable && retry <= k_commit_retries;
+            // The worker keeps trying (not ready meanwhile); batch commands
+            // give up after k_commit_retries.
+            const bool wait = m_setup.options.wait_for_store_lock;
+            for (int retry = 1;
+                 st.code() == StatusCode::unavailable && (wait || retry <= k_commit_retries);
                  ++retry) {
-                if (log) {
-                    log->warn("commit retry {}/{} after: {}", retry, k_commit_retries,
-                              st.message());
+                m_store_blocked.store(true);
+                if (log && (retry <= k_commit_retries || retry % 6 == 0)) {
+                    log->warn("commit retry {}{} after {:.0f} s: {}{}", retry,
+                              wait ? "" : "/" + std::to_string(k_commit_retries), seconds_since(t1),
+                              st.message(),
+                              wait
+                                  ? "; waiting for the write lock (not ready, nothing acknowledged)"
+                                  : "");
                 }
-                std::this_thread::sleep_for(std::chrono::milliseconds(50 << retry));
+                std::this_thread::sleep_for(
+                    std::chrono::milliseconds(std::min(50 << std::min(retry, 7), 5000)));
                 st = m_store.write(c->batch);
+            }
+            if (m_store_blocked.exchange(false) && log && st.ok()) {
+                log->info("the store's write lock is free again after {:.0f} s", seconds_since(t1));
             }
             commit_seconds = seconds_since(t1);
             m_stats.writer_busy += commit_seconds;
@@ -231,6 +244,7 @@ Pipeline::Metrics Pipeline::metrics() const {
     m.commit_counts = m_commit_counts;
     m.commit_seconds_sum = m_commit_seconds_sum;
     m.commit_failures = m_commit_failures;
+    m.store_blocked = m_store_blocked.load();
     return m;
 }
 

@@ -14,6 +14,7 @@
 // the pipeline stops accepting work; finish() returns that error (the failed
 // chunk is not stored, nothing is acknowledged).
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -87,8 +88,12 @@ public:
         std::vector<uint64_t> commit_counts;  // per bucket (not cumulative), then +Inf
         double commit_seconds_sum = 0;
         uint64_t commit_failures = 0;
+        bool store_blocked = false;
     };
     Metrics metrics() const;
+    // True while a commit waits for another connection's write lock
+    // (PipelineOptions::wait_for_store_lock). Any thread.
+    bool store_blocked() const { return m_store_blocked.load(); }
 
 private:
     struct Chunk {
@@ -119,6 +124,7 @@ private:
     std::deque<std::pair<std::unique_ptr<Chunk>, std::future<void>>> m_to_write;  // in order
     std::vector<std::unique_ptr<Chunk>> m_committed;  // freed by a scoring thread
     bool m_stopping = false;
+    std::atomic<bool> m_store_blocked{false};
     Status m_error;
     RunSummary m_summary;
     std::vector<uint64_t> m_commit_counts;

@@ -54,6 +54,9 @@ std::string render_prometheus(const Pipeline::Metrics& m) {
     out += "assay_pipeline_chunks_in_flight " + std::to_string(m.chunks_in_flight) + "\n";
     header(out, "assay_commit_failures_total", "counter", "Batch commits that failed");
     out += "assay_commit_failures_total " + std::to_string(m.commit_failures) + "\n";
+    header(out, "assay_store_blocked", "gauge",
+           "1 while a commit waits for another connection's store write lock");
+    out += std::string("assay_store_blocked ") + (m.store_blocked ? "1" : "0") + "\n";
     header(out, "assay_batch_commit_seconds", "histogram", "Time to commit one batch to the store");
     const auto& bounds = Pipeline::commit_buckets();
     uint64_t cumulative = 0;

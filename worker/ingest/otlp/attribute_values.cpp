@@ -272,6 +272,16 @@ std::optional<json> flattened_messages(const AttributeMap& m, std::string_view p
 
 // A text attribute as input/output: messages, unwrapped text, or the text.
 json text_or_messages(const std::string& s, Unwrap unwrap) {
+    if (const std::string_view t = trim(s);
+        unwrap == Unwrap::json_value && t.size() >= 2 && t.front() == '"' && t.back() == '"') {
+        // A JSON-encoded string (Traceloop's json.dumps of a str result).
+        try {
+            if (json v = json::parse(t.begin(), t.end()); v.is_string()) {
+                return v;
+            }
+        } catch (const json::exception&) {
+        }
+    }
     std::optional<json> parsed = unwrap == Unwrap::none ? std::nullopt : parse_embedded(s);
     if (!parsed) {
         return s;
@@ -290,11 +300,39 @@ json text_or_messages(const std::string& s, Unwrap unwrap) {
                 return *msgs;
             }
         }
-        for (const char* k : {"input", "query", "question", "prompt", "output", "answer", "text",
-                              "content", "result"}) {
+        static const char* const k_text_keys[] = {"input",  "query", "question", "prompt", "output",
+                                                  "answer", "text",  "content",  "result"};
+        for (const char* k : k_text_keys) {
             auto it = parsed->find(k);
             if (it != parsed->end() && it->is_string() && parsed->size() <= 3) {
                 return it->get<std::string>();
+            }
+        }
+        // Traceloop's entity input, {"args": [...], "kwargs": {...}}: the one
+        // string argument, else a well-known keyword argument.
+        auto args = parsed->find("args");
+        auto kwargs = parsed->find("kwargs");
+        if (parsed->size() == 2 && args != parsed->end() && args->is_array() &&
+            kwargs != parsed->end() && kwargs->is_object()) {
+            std::vector<const json*> strings;
+            for (const json& v : *args) {
+                if (v.is_string()) {
+                    strings.push_back(&v);
+                }
+            }
+            for (const auto& [k, v] : kwargs->items()) {
+                if (v.is_string()) {
+                    strings.push_back(&v);
+                }
+            }
+            if (strings.size() == 1 && args->size() + kwargs->size() == 1) {
+                return strings[0]->get<std::string>();
+            }
+            for (const char* k : k_text_keys) {
+                auto it = kwargs->find(k);
+                if (it != kwargs->end() && it->is_string()) {
+                    return it->get<std::string>();
+                }
             }
         }
     }

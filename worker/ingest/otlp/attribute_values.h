@@ -54,8 +54,10 @@ std::optional<nlohmann::json> flattened_messages(const AttributeMap& m, std::str
 enum class Unwrap {
     none,        // keep the text as it is (mime type text/plain)
     messages,    // a JSON message list becomes messages; any other text is kept
-    json_value,  // also unwrap {"messages": [...]}, OpenAI {"choices": [...]}, and a
-                 // small object with one well-known text field (mime application/json)
+    json_value,  // also unwrap {"messages": [...]}, OpenAI {"choices": [...]}, a
+                 // small object with one well-known text field (mime application/json),
+                 // a JSON-encoded string, and Traceloop's {"args", "kwargs"} (its one
+                 // string argument, else a well-known keyword argument)
 };
 // A text attribute as input/output: messages, unwrapped text, or the text.
 nlohmann::json text_or_messages(const std::string& s, Unwrap unwrap);

@@ -19,20 +19,37 @@ constexpr const char* k_method = "/opentelemetry.proto.collector.trace.v1.TraceS
 
 // The TraceService with its one method taking and giving raw bytes (the
 // message is decoded by the intake, as for HTTP), registered the way
-// grpc_cpp_plugin's generated services register theirs.
+// grpc_cpp_plugin's generated services register theirs, but as a
+// client-streaming method: on the wire a unary call is the same, and the
+// handler then runs before the message is received, so a message gRPC
+// refuses (over its receive limit) is seen as a failed Read and counted. As
+// a unary method gRPC would drop such a call before any handler ran.
 class OtlpGrpcServer::Service final : public grpc::Service {
 public:
-    explicit Service(OtlpIntake& intake) : m_intake(intake) {
+    Service(OtlpIntake& intake, size_t grpc_limit) : m_intake(intake), m_grpc_limit(grpc_limit) {
         AddMethod(new grpc::internal::RpcServiceMethod(
-            k_method, grpc::internal::RpcMethod::NORMAL_RPC,
-            new grpc::internal::RpcMethodHandler<Service, grpc::ByteBuffer, grpc::ByteBuffer>(
-                [](Service* s, grpc::ServerContext*, const grpc::ByteBuffer* req,
-                   grpc::ByteBuffer* resp) { return s->Export(*req, *resp); },
+            k_method, grpc::internal::RpcMethod::CLIENT_STREAMING,
+            new grpc::internal::ClientStreamingHandler<Service, grpc::ByteBuffer, grpc::ByteBuffer>(
+                [](Service* s, grpc::ServerContext*, grpc::ServerReader<grpc::ByteBuffer>* reader,
+                   grpc::ByteBuffer* resp) { return s->Export(*reader, *resp); },
                 this)));
     }
 
 private:
-    grpc::Status Export(const grpc::ByteBuffer& req, grpc::ByteBuffer& resp) {
+    grpc::Status Export(grpc::ServerReader<grpc::ByteBuffer>& reader, grpc::ByteBuffer& resp) {
+        grpc::ByteBuffer req;
+        if (!reader.Read(&req)) {
+            // No message: gRPC refused it (over its receive limit; it answers
+            // RESOURCE_EXHAUSTED itself) or the client gave up. Counted and
+            // dead-lettered (without the message, which was never kept).
+            const std::string why =
+                "no message received: gRPC refused it (over its receive limit of " +
+                std::to_string(m_grpc_limit) +
+                " bytes, twice worker.otlp_max_body_bytes) or the client "
+                "cancelled the call";
+            OtlpReply r = m_intake.reject(413, why, 0, now_ms(), OtlpDoor::grpc);
+            return grpc::Status(static_cast<grpc::StatusCode>(r.grpc_code), r.message, r.body);
+        }
         std::string body;
         std::vector<grpc::Slice> slices;
         if (!req.Dump(&slices).ok()) {
@@ -58,6 +75,7 @@ private:
     }
 
     OtlpIntake& m_intake;
+    size_t m_grpc_limit;
 };
 
 OtlpGrpcServer::OtlpGrpcServer(OtlpIntake& intake, size_t max_body_bytes)
@@ -74,15 +92,16 @@ Status OtlpGrpcServer::start(const std::string& listen) {
     if (!addr.ok()) {
         return addr.status();
     }
-    m_service = std::make_unique<Service>(m_intake);
+    // Messages a little over the limit reach the intake, which counts and
+    // dead-letters them with their bytes; gRPC refuses larger ones itself
+    // (without buffering more than this), and the handler counts those.
+    const size_t grpc_limit = std::min<size_t>(m_max_body_bytes * 2, INT_MAX);
+    m_service = std::make_unique<Service>(m_intake, grpc_limit);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort(*norm, grpc::InsecureServerCredentials(), &port);
     // Exclusive: a second worker on the same port is a start-up error.
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-    // Messages a little over the limit reach the intake, which counts and
-    // dead-letters them; gRPC refuses larger ones itself.
-    const size_t grpc_limit = std::min<size_t>(m_max_body_bytes * 2, INT_MAX);
     builder.SetMaxReceiveMessageSize(static_cast<int>(grpc_limit));
     builder.RegisterService(m_service.get());
     m_server = builder.BuildAndStart();

@@ -10,7 +10,9 @@
 // INVALID_ARGUMENT for a message that does not decode; RESOURCE_EXHAUSTED
 // (no retry) for one over worker.otlp_max_body_bytes; UNAVAILABLE with a
 // google.rpc.RetryInfo detail when overloaded. Messages over twice the limit
-// are refused by gRPC itself (RESOURCE_EXHAUSTED) before they reach Assay.
+// are refused by gRPC itself (RESOURCE_EXHAUSTED, its own message) without
+// being buffered; the handler sees no message and counts (413 in
+// assay_otlp_requests_total) and dead-letters the refusal, without its bytes.
 //
 // Binds exclusively (no SO_REUSEPORT): a port in use is an error at start().
 // Borrows the OtlpIntake (it must outlive the server). start()/stop() from

@@ -7,12 +7,15 @@
 #include <optional>
 
 #include "core/clock.h"
+#include "ingest/otlp/gzip_body.h"
 
 namespace assay {
 
 namespace {
 
 constexpr const char* k_path = "/v1/traces";
+// Marks a request whose body is gzip (set by the pre-routing handler).
+constexpr const char* k_gzip_marker = "Assay-Gzip-Body";
 
 // The media type of a Content-Type value: before ';', trimmed, lowercase.
 std::string media_type(const std::string& content_type) {
@@ -93,16 +96,26 @@ OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes)
                                       claimed, now_ms()));
             return httplib::Server::HandlerResponse::Handled;
         }
-        // cpp-httplib inflates a body whose Content-Encoding is exactly
-        // "gzip" (or "deflate") as it reads it; the reader below bounds it.
-        const std::string encoding = media_type(req.get_header_value("Content-Encoding"));
         const std::string raw_encoding = req.get_header_value("Content-Encoding");
-        if (!encoding.empty() && encoding != "identity" && raw_encoding != "gzip") {
+        const std::string encoding = media_type(raw_encoding);
+        if (!encoding.empty() && encoding != "identity" && encoding != "gzip") {
             send(res, m_intake.reject(415,
                                       "unsupported Content-Encoding '" + raw_encoding +
                                           "'; send the body uncompressed or with gzip",
                                       claimed, now_ms(), *door));
             return httplib::Server::HandlerResponse::Handled;
+        }
+        // cpp-httplib would inflate a gzip body as it reads it, without
+        // checking that the stream ends or its trailer (CRC-32, length): the
+        // body is inflated here instead (gzip_body.h). httplib decides by the
+        // Content-Encoding header when it reads the body, after this handler,
+        // so the header is moved to k_gzip_marker. The Request is not const
+        // (httplib's own local, passed here as const): the cast is defined.
+        auto& headers = const_cast<httplib::Headers&>(req.headers);
+        headers.erase(k_gzip_marker);
+        if (encoding == "gzip") {
+            headers.erase("Content-Encoding");
+            headers.emplace(k_gzip_marker, "1");
         }
         if (claimed > 0 && static_cast<uint64_t>(claimed) > m_max_body_bytes) {
             send(res, m_intake.reject(
@@ -120,9 +133,16 @@ OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes)
             door_of(media_type(req.get_header_value("Content-Type"))).value_or(OtlpDoor::http_json);
         // The inflated body counts against the limit: reading stops at it, so
         // a gzip bomb costs no more memory than the limit.
+        const bool gzip = req.has_header(k_gzip_marker);
+        GzipInflater inflater(m_max_body_bytes);
         std::string body;
+        Status inflated;
         bool over = false;
         const bool read = reader([&](const char* data, size_t n) {
+            if (gzip) {
+                inflated = inflater.feed(std::string_view(data, n), body);
+                return inflated.ok();
+            }
             if (body.size() + n > m_max_body_bytes) {
                 over = true;
                 return false;
@@ -130,15 +150,20 @@ OtlpHttpServer::OtlpHttpServer(OtlpIntake& intake, size_t max_body_bytes)
             body.append(data, n);
             return true;
         });
-        if (over || !read) {
+        if (read && gzip) {
+            inflated = inflater.finish();
+        }
+        over = over || inflated.code() == StatusCode::limit_exceeded;
+        if (over || !read || !inflated.ok()) {
             const std::string why =
                 over ? "request body inflates to more than " + std::to_string(m_max_body_bytes) +
                            " bytes, the limit (worker.otlp_max_body_bytes)"
-                     : "request body could not be read or decompressed (Content-Encoding '" +
-                           req.get_header_value("Content-Encoding") + "')";
-            send(res, m_intake.reject(over ? 413 : 400, why, static_cast<int64_t>(body.size()),
-                                      now_ms(), door, body));
-            // The rest of the body is unread: this connection cannot go on.
+                : !inflated.ok() ? inflated.message()
+                                 : std::string("request body could not be read");
+            const int64_t bytes =
+                static_cast<int64_t>(gzip ? inflater.compressed_bytes() : body.size());
+            send(res, m_intake.reject(over ? 413 : 400, why, bytes, now_ms(), door, body));
+            // The rest of the body may be unread: this connection cannot go on.
             res.set_header("Connection", "close");
             return;
         }

@@ -7,10 +7,11 @@
 // (ingest/otlp/intake.h), in the request's encoding: 200 only after the spans
 // are durably stored. Before the body is read, it refuses with 415 another
 // Content-Type or a Content-Encoding other than identity or gzip, and with
-// 413 a Content-Length over the body limit. The body is inflated as it is
-// read, and reading stops (413) once the inflated bytes pass the limit; a
-// body that does not inflate is 400. Error bodies are google.rpc.Status
-// objects (JSON {"code": 3, "message": "..."} or protobuf).
+// 413 a Content-Length over the body limit. A gzip body is inflated as it is
+// read (ingest/otlp/gzip_body.h, not cpp-httplib's decompressor), and reading
+// stops (413) once the inflated bytes pass the limit; a body that does not
+// inflate, or is cut anywhere (its CRC-32/length trailer included), is 400. Error bodies are
+// google.rpc.Status objects (JSON {"code": 3, "message": "..."} or protobuf).
 //
 // Borrows the OtlpIntake (it must outlive the server). start()/stop() from
 // the owner's thread; requests are handled on the server's own threads.

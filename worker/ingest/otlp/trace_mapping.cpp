@@ -82,7 +82,7 @@ std::optional<json> span_output(const OtlpSpan& s) {
     return std::nullopt;
 }
 
-enum class SpanClass { other, llm, tool, retriever };
+enum class SpanClass { other, llm, tool, retriever, agent };
 
 const char* class_name(SpanClass c) {
     switch (c) {
@@ -92,6 +92,8 @@ const char* class_name(SpanClass c) {
             return "tool";
         case SpanClass::retriever:
             return "retriever";
+        case SpanClass::agent:
+            return "agent";
         case SpanClass::other:
             break;
     }
@@ -102,16 +104,26 @@ SpanClass classify(const OtlpSpan& s) {
     const AttributeMap& a = s.attributes;
     const std::string oi = ascii_lower(text_attr(a, "openinference.span.kind").value_or(""));
     const std::string op = text_attr(a, "gen_ai.operation.name").value_or("");
-    if (oi == "tool" || op == "execute_tool" || attr(a, "gen_ai.tool.name") != nullptr) {
+    const std::string lf = ascii_lower(text_attr(a, "langfuse.observation.type").value_or(""));
+    const std::string tl = text_attr(a, "traceloop.span.kind").value_or("");  // OpenLLMetry
+    if (oi == "tool" || op == "execute_tool" || lf == "tool" || tl == "tool" ||
+        attr(a, "gen_ai.tool.name") != nullptr) {
         return SpanClass::tool;
     }
     auto docs = a.lower_bound(std::string_view("retrieval.documents."));
-    if (oi == "retriever" ||
+    if (oi == "retriever" || lf == "retriever" ||
         (docs != a.end() && starts_with(docs->first, "retrieval.documents."))) {
         return SpanClass::retriever;
     }
+    // An agent's span wraps its LLM and tool calls: its output is the
+    // agent's answer, but its usage sums its children's (never added again).
+    if (oi == "agent" || op == "invoke_agent" || op == "create_agent" || lf == "agent" ||
+        tl == "agent") {
+        return SpanClass::agent;
+    }
     if (oi == "llm" || op == "chat" || op == "text_completion" || op == "generate_content" ||
-        (oi.empty() && op.empty() &&
+        lf == "generation" ||
+        (oi.empty() && op.empty() && lf.empty() &&
          (attr(a, "gen_ai.request.model") != nullptr || attr(a, "gen_ai.system") != nullptr ||
           attr(a, "gen_ai.provider.name") != nullptr || attr(a, "llm.model_name") != nullptr))) {
         return SpanClass::llm;
@@ -120,7 +132,8 @@ SpanClass classify(const OtlpSpan& s) {
 }
 
 std::optional<std::string> span_model(const OtlpSpan& s) {
-    for (const char* k : {"gen_ai.response.model", "gen_ai.request.model", "llm.model_name"}) {
+    for (const char* k : {"gen_ai.response.model", "gen_ai.request.model", "llm.model_name",
+                          "langfuse.observation.model.name"}) {
         if (auto m = text_attr(s.attributes, k)) {
             return m;
         }
@@ -174,8 +187,9 @@ struct UsageCounts {
     std::optional<int64_t> input;
     std::optional<int64_t> output;
     std::optional<int64_t> cached;
+    std::optional<int64_t> reasoning;  // part of output (the conventions say so)
     std::optional<double> cost;
-    bool any() const { return input || output || cached || cost; }
+    bool any() const { return input || output || cached || reasoning || cost; }
 };
 
 UsageCounts span_usage(const OtlpSpan& s) {
@@ -196,6 +210,29 @@ UsageCounts span_usage(const OtlpSpan& s) {
     u.cached =
         first({"gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
                "llm.token_count.prompt_details.cache_read"});
+    u.reasoning = first({"gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens",
+                         "gen_ai.usage.output_tokens.reasoning",
+                         "llm.token_count.completion_details.reasoning"});
+    if (!u.input && !u.output) {
+        // Langfuse: langfuse.observation.usage_details, a JSON object
+        // {"input", "output", "input_cached_tokens", "output_reasoning_tokens", ...}.
+        if (const json* d = attr(a, "langfuse.observation.usage_details")) {
+            std::optional<json> obj = d->is_string()
+                                          ? parse_embedded(d->get_ref<const std::string&>())
+                                          : std::optional<json>(*d);
+            if (obj && obj->is_object()) {
+                AttributeMap details;
+                for (const auto& [k, v] : obj->items()) {
+                    details.emplace(k, v);
+                }
+                u.input = count_attr(details, "input");
+                u.output = count_attr(details, "output");
+                u.cached = u.cached ? u.cached : count_attr(details, "input_cached_tokens");
+                u.reasoning =
+                    u.reasoning ? u.reasoning : count_attr(details, "output_reasoning_tokens");
+            }
+        }
+    }
     u.cost = number_attr(a, "assay.cost_usd");
     if (!u.cost) {
         u.cost = number_attr(a, "llm.cost.total");
@@ -212,6 +249,7 @@ void add_usage(UsageCounts& total, const UsageCounts& u) {
     sum(total.input, u.input);
     sum(total.output, u.output);
     sum(total.cached, u.cached);
+    sum(total.reasoning, u.reasoning);
     sum(total.cost, u.cost);
 }
 
@@ -243,15 +281,19 @@ bool is_content_key(std::string_view k) {
                                                "traceloop.entity.input",
                                                "traceloop.entity.output",
                                                "langfuse.observation.input",
-                                               "langfuse.observation.output"};
+                                               "langfuse.observation.output",
+                                               "langfuse.trace.input",
+                                               "langfuse.trace.output",
+                                               "langfuse.trace.metadata"};
     for (std::string_view e : k_exact) {
         if (k == e) {
             return true;
         }
     }
-    static const std::string_view k_prefixes[] = {"llm.input_messages.",  "llm.output_messages.",
-                                                  "gen_ai.prompt.",       "gen_ai.completion.",
-                                                  "retrieval.documents.", "assay."};
+    static const std::string_view k_prefixes[] = {"llm.input_messages.",     "llm.output_messages.",
+                                                  "gen_ai.prompt.",          "gen_ai.completion.",
+                                                  "retrieval.documents.",    "assay.",
+                                                  "langfuse.trace.metadata."};
     for (std::string_view p : k_prefixes) {
         if (starts_with(k, p)) {
             return true;
@@ -292,13 +334,38 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
         return spans[a].start_unix_nano < spans[b].start_unix_nano;
     });
     std::vector<SpanClass> classes(spans.size());
-    std::vector<size_t> llm;  // LLM spans other than the root, in start order
+    std::vector<size_t> llm;     // LLM spans other than the root, in start order
+    std::vector<size_t> agents;  // agent spans other than the root, in start order
     for (size_t i : order) {
         classes[i] = classify(spans[i]);
         if (i != root_index && classes[i] == SpanClass::llm) {
             llm.push_back(i);
         }
+        if (i != root_index && classes[i] == SpanClass::agent) {
+            agents.push_back(i);
+        }
     }
+    // A Langfuse trace-level attribute (langfuse.trace.*, langfuse.user.id,
+    // ...): the SDK sets it on whichever span is current, so the root's (span,
+    // else resource), else the first span in start order that has it.
+    auto trace_attr = [&](std::string_view key) -> const json* {
+        if (const json* v = span_or_resource(root, key)) {
+            return v;
+        }
+        for (size_t i : order) {
+            if (const json* v = attr(spans[i].attributes, key)) {
+                return v;
+            }
+        }
+        return nullptr;
+    };
+    auto trace_content = [&](std::string_view key) -> std::optional<json> {
+        if (auto v = as_text(trace_attr(key))) {
+            return text_or_messages(*v, Unwrap::json_value);
+        }
+        return std::nullopt;
+    };
+    auto missing = [](const std::optional<json>& v) { return !v || empty_value(*v); };
     // The LLM span that ended last (it produced the final answer).
     std::optional<size_t> last_llm;
     for (size_t i : llm) {
@@ -311,13 +378,26 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
     t["trace_id"] = root.trace_id;
     t["timestamp"] = format_rfc3339_ms(root.start_unix_ms);
 
-    // input / output: the root's, else the first / last LLM child's.
-    std::optional<json> input = span_input(root);
-    for (size_t k = 0; (!input || empty_value(*input)) && k < llm.size(); ++k) {
+    // input / output: Langfuse's trace-level value, else the root's, else the
+    // outermost agent's (first started), else the first / last LLM child's.
+    std::optional<json> input = trace_content("langfuse.trace.input");
+    if (missing(input)) {
+        input = span_input(root);
+    }
+    for (size_t k = 0; missing(input) && k < agents.size(); ++k) {
+        input = span_input(spans[agents[k]]);
+    }
+    for (size_t k = 0; missing(input) && k < llm.size(); ++k) {
         input = span_input(spans[llm[k]]);
     }
-    std::optional<json> output = span_output(root);
-    if (!output || empty_value(*output)) {
+    std::optional<json> output = trace_content("langfuse.trace.output");
+    if (missing(output)) {
+        output = span_output(root);
+    }
+    for (size_t k = 0; missing(output) && k < agents.size(); ++k) {
+        output = span_output(spans[agents[k]]);
+    }
+    if (missing(output)) {
         std::vector<size_t> by_end = llm;
         std::stable_sort(by_end.begin(), by_end.end(), [&](size_t a, size_t b) {
             return spans[a].end_unix_nano > spans[b].end_unix_nano;
@@ -356,23 +436,29 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
 
     // metadata: well-known fields, then the root's and its resource's other attributes.
     json md = json::object();
-    auto known = [&](const char* field, std::initializer_list<const char*> keys) {
+    // Each key in turn: the root's (span, else resource); for langfuse.* keys,
+    // and all keys when `any_span` (who the trace is for: the SDKs set it on
+    // the span current at the time), else the first span that has it.
+    auto known = [&](const char* field, std::initializer_list<const char*> keys,
+                     bool any_span = false) {
         for (const char* k : keys) {
-            if (auto v = as_text(span_or_resource(root, k))) {
+            const bool trace_level = any_span || starts_with(k, "langfuse.");
+            if (auto v = as_text(trace_level ? trace_attr(k) : span_or_resource(root, k))) {
                 md[field] = bounded(*v, options.max_value_bytes);
                 return;
             }
         }
     };
-    known("feature", {"assay.feature", "service.name"});
+    known("feature", {"assay.feature", "langfuse.trace.name", "service.name"});
     known("tenant", {"assay.tenant", "tenant.id"});
-    known("user_id", {"assay.user_id", "user.id", "enduser.id", "langfuse.user.id"});
+    known("user_id", {"assay.user_id", "user.id", "enduser.id", "langfuse.user.id"}, true);
     known("session_id",
-          {"assay.session_id", "gen_ai.conversation.id", "session.id", "langfuse.session.id"});
+          {"assay.session_id", "gen_ai.conversation.id", "session.id", "langfuse.session.id"},
+          true);
     known("prompt_name", {"assay.prompt_name"});
     known("prompt_version", {"assay.prompt_version", "llm.prompt_template.version"});
-    known("environment",
-          {"assay.environment", "deployment.environment.name", "deployment.environment"});
+    known("environment", {"assay.environment", "deployment.environment.name",
+                          "deployment.environment", "langfuse.environment"});
     known("expected_format", {"assay.expected_format"});
     std::optional<std::string> model = as_text(span_or_resource(root, "assay.model"));
     if (!model) {
@@ -391,10 +477,17 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
     if (provider) {
         md["provider"] = bounded(*provider, options.max_value_bytes);
     }
-    for (const char* k : {"assay.tags", "tag.tags"}) {
-        const json* v = span_or_resource(root, k);
+    for (const char* k : {"assay.tags", "tag.tags", "langfuse.trace.tags"}) {
+        const json* v = starts_with(k, "langfuse.") ? trace_attr(k) : span_or_resource(root, k);
         if (v == nullptr) {
             continue;
+        }
+        std::optional<json> embedded;  // a JSON array sent as a string
+        if (v->is_string() && starts_with(v->get_ref<const std::string&>(), "[")) {
+            embedded = parse_embedded(v->get_ref<const std::string&>());
+            if (embedded && embedded->is_array()) {
+                v = &*embedded;
+            }
         }
         json tags = json::array();
         if (v->is_array()) {
@@ -437,15 +530,44 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
         md[key] = bounded(value, options.max_value_bytes);
         ++extra_keys;
     };
+    // A key named by its sender (assay.<key>, Langfuse metadata): never one of
+    // the well-known keys, whose type the trace format fixes.
+    auto add_named_extra = [&](const std::string& key, const json& value) {
+        if (!key.empty() &&
+            std::find(std::begin(k_mapped), std::end(k_mapped), key) == std::end(k_mapped)) {
+            add_extra(key, value);
+        }
+    };
     const AttributeMap k_empty;
     const AttributeMap& resource = root.resource_attributes ? *root.resource_attributes : k_empty;
     for (const AttributeMap* m : {&root.attributes, &resource}) {
         for (auto it = m->lower_bound(std::string_view("assay."));
              it != m->end() && starts_with(it->first, "assay."); ++it) {
-            const std::string key = it->first.substr(6);
-            if (std::find(std::begin(k_mapped), std::end(k_mapped), key) == std::end(k_mapped) &&
-                !key.empty()) {
-                add_extra(key, it->second);
+            add_named_extra(it->first.substr(6), it->second);
+        }
+    }
+    // Langfuse trace metadata: langfuse.trace.metadata.<key> → <key>, and a
+    // langfuse.trace.metadata JSON object's keys, from any span (root first).
+    std::vector<const AttributeMap*> all_maps = {&root.attributes, &resource};
+    for (size_t i : order) {
+        if (i != root_index) {
+            all_maps.push_back(&spans[i].attributes);
+        }
+    }
+    constexpr std::string_view k_lf_metadata = "langfuse.trace.metadata";
+    for (const AttributeMap* m : all_maps) {
+        for (auto it = m->lower_bound(k_lf_metadata);
+             it != m->end() && starts_with(it->first, k_lf_metadata); ++it) {
+            if (it->first.size() > k_lf_metadata.size() + 1 &&
+                it->first[k_lf_metadata.size()] == '.') {
+                add_named_extra(it->first.substr(k_lf_metadata.size() + 1), it->second);
+            } else if (it->first.size() == k_lf_metadata.size() && it->second.is_string()) {
+                auto obj = parse_embedded(it->second.get_ref<const std::string&>());
+                if (obj && obj->is_object()) {
+                    for (const auto& [k, v] : obj->items()) {
+                        add_named_extra(k, v);
+                    }
+                }
             }
         }
     }
@@ -494,6 +616,14 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
             if (u.output) {
                 e["output_tokens"] = *u.output;
             }
+            if (u.reasoning) {
+                e["reasoning_tokens"] = *u.reasoning;
+            }
+        }
+        if (classes[i] == SpanClass::agent) {
+            if (auto n = text_attr(s.attributes, "gen_ai.agent.name")) {
+                e["agent"] = excerpt(*n, 256);
+            }
         }
         if (classes[i] == SpanClass::tool) {
             for (const char* k : {"gen_ai.tool.name", "tool.name"}) {
@@ -533,6 +663,9 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
         }
         if (usage.cached) {
             u["cached_tokens"] = *usage.cached;
+        }
+        if (usage.reasoning) {
+            u["reasoning_tokens"] = *usage.reasoning;
         }
         if (usage.cost) {
             u["cost_usd"] = *usage.cost;

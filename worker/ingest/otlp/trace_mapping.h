@@ -7,53 +7,69 @@
 // preference (assay.*, then GenAI, then the others) are all here.
 //
 // Attribute mapping (root span R; "span, else resource" = R's attribute, else
-// R's resource attribute; the first key present wins):
-//   input           R: gen_ai.input.messages (JSON string or array; GenAI
+// R's resource attribute; the first key present wins; "any span" = R's, else
+// the first span in start order that has it — Langfuse's SDKs set trace-level
+// attributes on whichever span is current):
+//   input           langfuse.trace.input (any span); else
+//                   R: gen_ai.input.messages (JSON string or array; GenAI
 //                   {role, parts} or OpenAI {role, content}; prefixed by
 //                   gen_ai.system_instructions), llm.input_messages.N.message.*
 //                   (role, content, contents.M.message_content.text),
 //                   gen_ai.prompt.N.{role,content}, gen_ai.prompt, event
 //                   gen_ai.content.prompt, input.value, traceloop.entity.input,
-//                   langfuse.observation.input; else the first LLM
+//                   langfuse.observation.input; else the first agent span
+//                   (by start: the outermost) that has one; else the first LLM
 //                   child (by start) that has one. Text that is a JSON message
 //                   list becomes messages; when input.mime_type is
 //                   application/json, {"messages": [...]}, {"choices": [...]}
 //                   and a small object's input/query/question/prompt/output/
 //                   answer/text/content/result string are unwrapped too; with
 //                   text/plain the text is kept as it is
-//   output          the same with gen_ai.output.messages, llm.output_messages,
-//                   gen_ai.completion(.N), output.value, traceloop.entity.output,
-//                   langfuse.observation.output; else the LLM child
+//   output          the same with langfuse.trace.output, gen_ai.output.messages,
+//                   llm.output_messages, gen_ai.completion(.N), output.value,
+//                   traceloop.entity.output, langfuse.observation.output; else
+//                   the first agent span that has one; else the LLM child
 //                   that ended last and has one
 //   context         retrieval.documents.N.document.content of every span
 //   reference       assay.reference (span, else resource)
 //   metadata.model  assay.model, R's gen_ai.response.model,
-//                   gen_ai.request.model, llm.model_name; else the last LLM child's
+//                   gen_ai.request.model, llm.model_name,
+//                   langfuse.observation.model.name; else the last LLM child's
 //   metadata.provider  gen_ai.provider.name, gen_ai.system, llm.provider, llm.system
-//   metadata.feature   assay.feature, service.name (span, else resource)
+//   metadata.feature   assay.feature, langfuse.trace.name (any span), service.name
 //   tenant          assay.tenant, tenant.id
-//   user_id         assay.user_id, user.id, enduser.id, langfuse.user.id
+//   user_id         assay.user_id, user.id, enduser.id, langfuse.user.id (any span)
 //   session_id      assay.session_id, gen_ai.conversation.id, session.id,
-//                   langfuse.session.id
+//                   langfuse.session.id (any span)
 //   prompt_name     assay.prompt_name
 //   prompt_version  assay.prompt_version, llm.prompt_template.version
-//   environment     assay.environment, deployment.environment.name, deployment.environment
+//   environment     assay.environment, deployment.environment.name, deployment.environment,
+//                   langfuse.environment (any span)
 //   expected_format assay.expected_format
-//   tags            assay.tags (array, or comma-separated string), tag.tags
-//   other metadata  assay.<key> → <key>; then every other attribute of R and
+//   tags            assay.tags (array, JSON array text, or comma-separated string),
+//                   tag.tags, langfuse.trace.tags (any span)
+//   other metadata  assay.<key> → <key>; langfuse.trace.metadata.<key> → <key> and
+//                   the keys of a langfuse.trace.metadata JSON object (any span;
+//                   never a well-known key); then every other attribute of R and
 //                   of its resource under its own key (R wins), except the
 //                   content keys above; at most max_metadata_keys, strings cut
 //                   at max_value_bytes
-//   metadata.spans  [{name, kind: llm|tool|retriever, duration_ms, model,
-//                   input_tokens, output_tokens, tool, error}] for spans below
+//   metadata.spans  [{name, kind: llm|tool|retriever|agent, duration_ms, model,
+//                   input_tokens, output_tokens, reasoning_tokens, tool, agent
+//                   (gen_ai.agent.name), error}] for spans below
 //                   R, in start order, at most max_summary_spans
 //                   (spans_omitted counts the rest); plus otel.root_span,
 //                   otel.span_count, otel.dropped_spans, otel.incomplete
 //   usage           R's gen_ai.usage.input_tokens|prompt_tokens /
 //                   llm.token_count.prompt, ...output_tokens|completion_tokens /
 //                   llm.token_count.completion, gen_ai.usage.cache_read.input_tokens /
-//                   llm.token_count.prompt_details.cache_read, assay.cost_usd /
-//                   llm.cost.total; when R has none, the sum over LLM children
+//                   llm.token_count.prompt_details.cache_read, reasoning_tokens from
+//                   gen_ai.usage.reasoning.output_tokens | reasoning_tokens |
+//                   output_tokens.reasoning / llm.token_count.completion_details.reasoning
+//                   (part of output_tokens), Langfuse's
+//                   langfuse.observation.usage_details {input, output, ...},
+//                   assay.cost_usd / llm.cost.total; when R has none, the sum over
+//                   LLM children (never agent spans: their counts sum their children's)
 //   finish_reason   first of gen_ai.response.finish_reasons, else the first
 //                   OpenLLMetry gen_ai.completion.N.finish_reason (R, else last LLM child)
 //   trace_id, timestamp, latency_ms   OTLP trace id (hex), R's start (RFC 3339), R's end - start
@@ -61,13 +77,15 @@
 //                   is ERROR (status.message, else the "exception" event's
 //                   exception.type: exception.message); missing_output when no
 //                   span carries an output (output is then null)
-// A span is an LLM span when openinference.span.kind is LLM or
-// gen_ai.operation.name is chat/text_completion/generate_content (or, with
-// neither, it has gen_ai.request.model/gen_ai.system/gen_ai.provider.name/
-// llm.model_name); a tool span when openinference.span.kind is TOOL,
-// gen_ai.operation.name is execute_tool, or it has gen_ai.tool.name; a
-// retriever span when openinference.span.kind is RETRIEVER or it has
-// retrieval.documents.*.
+// A span is a tool span when openinference.span.kind is TOOL,
+// gen_ai.operation.name is execute_tool, langfuse.observation.type is tool, or
+// traceloop.span.kind is tool, or it has gen_ai.tool.name; a retriever span when the kind or type
+// is RETRIEVER or it has retrieval.documents.*; an agent span when the kind or type (or
+// traceloop.span.kind) is AGENT or the operation is invoke_agent/create_agent; an LLM span when the
+// kind is LLM, the operation chat/text_completion/generate_content, or the type generation (or,
+// with none of the three, it has
+// gen_ai.request.model/gen_ai.system/gen_ai.provider.name/llm.model_name).
+// Other operations (embeddings, ...) are none of these.
 //
 #include <cstddef>
 #include <nlohmann/json.hpp>
