@@ -233,7 +233,9 @@ TEST_CASE("judge stage: a reply that does not parse is asked once more") {
 }
 
 TEST_CASE("judge stage: an out-of-range score is an error") {
-    Rig rig;
+    // The parser's path: a server without structured output (issue 15 item 3
+    // keeps the parser for them) can answer outside the scale.
+    Rig rig("", "", ", structured_output: false");
     rig.fake.set_default(Behaviour::reply_out_of_range());
     rig.enqueue({trace("t1")});
     rig.run();
@@ -243,6 +245,21 @@ TEST_CASE("judge stage: an out-of-range score is an error") {
     CHECK(sql.text("SELECT error_message FROM judgements").find("outside the scale") !=
           std::string::npos);
     CHECK(rig.fake.counters().requests == 2);
+}
+
+TEST_CASE("judge stage: with a strict verdict schema an out-of-range score cannot come back") {
+    // The default for provider openai: the schema's minimum/maximum bound the
+    // score, so the fake's out-of-range reply is constrained into the scale.
+    Rig rig;
+    rig.fake.set_default(Behaviour::reply_out_of_range());
+    rig.enqueue({trace("t1")});
+    rig.run();
+    Sql sql(rig.db);
+    CHECK(sql.text("SELECT decision FROM scores_view") == "scored");
+    const double value = sql.num("SELECT value FROM scores_view");
+    CHECK(value >= 1);
+    CHECK(value <= 5);
+    CHECK(rig.fake.counters().requests == 1);
 }
 
 TEST_CASE("judge stage: a missing variable is skipped_missing_input, naming it, with no request") {
@@ -483,8 +500,17 @@ TEST_CASE("judge stage: the judge_cache key layout is fixed") {
     r.name = "h";
     r.version = "1";
     r.content_hash = "abc";
+    // Without structured output (structured_output: false): the v1 layout, so
+    // such configs keep their cached entries.
+    j.structured_output = false;
     CHECK(
         assay::judge_cache_key(j, r, "sys", "pp") ==
         assay::sha256_hex(
             "assay-judge-cache-v1\n6:openai\n1:m\n1:0\n1:5\n4:json\n1:h\n1:1\n3:abc\n3:sys\n2:pp"));
+    // With it (the default for openai and anthropic without thinking): one more
+    // field after the response format, since the request sent is another one.
+    j.structured_output = true;
+    CHECK(assay::judge_cache_key(j, r, "sys", "pp") ==
+          assay::sha256_hex("assay-judge-cache-v1\n6:openai\n1:m\n1:0\n1:5\n4:json\n17:"
+                            "structured_output\n1:h\n1:1\n3:abc\n3:sys\n2:pp"));
 }

@@ -72,7 +72,7 @@ TEST_CASE("structured: the verdict schema follows the rubric's scale, in strict 
     CHECK(numeric["properties"]["score"] ==
           json({{"type", "integer"}, {"minimum", 1}, {"maximum", 5}}));
     const std::string choices_text =
-        verdict_schema(rubric("{choices: [{label: good, score: 1}, {label: bad, score: 0}]}"));
+        verdict_schema(rubric("{choices: {good: 1, bad: 0}}"));
     const json choices = json::parse(choices_text);
     CHECK(choices["properties"]["choice"]["enum"] == json::array({"good", "bad"}));
     CHECK(choices["required"] == json::array({"reasoning", "choice"}));
