@@ -1147,10 +1147,16 @@ FakeProvider::Answer FakeProvider::make_reply(Wire wire, const Behaviour& b,
                         (simulated.empty() ? "" : ", " + simulated) + " gives score " +
                         std::to_string(score) + ".";
         }
-        const json verdict =
+        json verdict =
             structured.mode == StructuredRequest::Mode::none
                 ? json{{"reasoning", reasoning}, {"score", score}}
                 : conforming_verdict(structured.schema, score, fnv1a64(req.body), reasoning);
+        if (b.out_of_range && structured.mode != StructuredRequest::Mode::none &&
+            verdict.contains("score") && fault_survives(VerdictFault::out_of_scale, structured)) {
+            // A schema that is not enforced (a non-strict one, an Anthropic tool) does not
+            // keep the score in the scale; only a strict one does (conforming_verdict clamps).
+            verdict["score"] = score;
+        }
         content = verdict.dump();
         if (b.verdict_fault_rate > 0.0 && !b.verdict_faults.empty()) {
             std::lock_guard<std::mutex> lock(m_mutex);

@@ -262,6 +262,28 @@ TEST_CASE("judge stage: with a strict verdict schema an out-of-range score canno
     CHECK(rig.fake.counters().requests == 1);
 }
 
+TEST_CASE("judge stage: an Anthropic forced tool does not enforce the scale: the parser does") {
+    // Anthropic's tool input_schema is not enforced (no strict tool mode
+    // used), so an out-of-range score still comes back and is refused.
+    const std::string claude =
+        std::string("  - {name: claude, provider: anthropic, model: claude-haiku-4-5, ") +
+        "base_url: BASE/v1, api_key_env: " + k_key_env + ", max_retries: 2, redact: false}\n";
+    const std::string scorer = std::string("  - {name: helpful, type: judge, rubric: ") +
+                               ASSAY_SOURCE_DIR +
+                               "/rubrics/helpfulness.yaml, judges: [claude], sample_rate: 1}\n";
+    Rig rig(claude, scorer);
+    rig.fake.set_default(Behaviour::reply_out_of_range());
+    rig.enqueue({trace("t1")});
+    rig.run();
+    Sql sql(rig.db);
+    CHECK(rig.fake.counters().anthropic == 2);
+    CHECK(rig.fake.requests().back().body.find("\"tool_choice\"") != std::string::npos);
+    CHECK(sql.text("SELECT decision FROM scores_view") == "failed");
+    CHECK(sql.text("SELECT error_type FROM judgements") == "parse_error");
+    CHECK(sql.text("SELECT error_message FROM judgements").find("outside the scale") !=
+          std::string::npos);
+}
+
 TEST_CASE("judge stage: a missing variable is skipped_missing_input, naming it, with no request") {
     const std::string scorer = std::string("  - {name: grounded, type: judge, rubric: ") +
                                ASSAY_SOURCE_DIR +
