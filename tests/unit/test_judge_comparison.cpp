@@ -76,7 +76,8 @@ TEST_CASE("comparison: the bootstrap is deterministic per seed") {
     CHECK(*x.candidate.kappa_ci.hi == *y.candidate.kappa_ci.hi);
     a.seed = 8;
     const auto z = compare_judges(traces(30, 3, 6), a);
-    CHECK((*z.kappa_diff_ci.lo != *x.kappa_diff_ci.lo || *z.kappa_diff_ci.hi != *x.kappa_diff_ci.hi ||
+    CHECK((*z.kappa_diff_ci.lo != *x.kappa_diff_ci.lo ||
+           *z.kappa_diff_ci.hi != *x.kappa_diff_ci.hi ||
            *z.candidate.kappa_ci.lo != *x.candidate.kappa_ci.lo));
 }
 

@@ -35,10 +35,10 @@ struct KeyEnv {
 };
 
 Rubric rubric(const std::string& scale) {
-    auto r = parse_rubric("name: demo\nprompt: |\n  Grade.\n  {{input}}\n  {{output}}\nscale: " +
-                              scale + "\npass_threshold: " +
-                              (scale.find("choices") != std::string::npos ? "1" : "4") + "\n",
-                          "demo.yaml");
+    auto r = parse_rubric(
+        "name: demo\nprompt: |\n  Grade.\n  {{input}}\n  {{output}}\nscale: " + scale +
+            "\npass_threshold: " + (scale.find("choices") != std::string::npos ? "1" : "4") + "\n",
+        "demo.yaml");
     REQUIRE_MESSAGE(r.ok(), r.status().to_string());
     return *r;
 }
@@ -71,8 +71,7 @@ TEST_CASE("structured: the verdict schema follows the rubric's scale, in strict 
     CHECK(numeric["required"] == json::array({"reasoning", "score"}));
     CHECK(numeric["properties"]["score"] ==
           json({{"type", "integer"}, {"minimum", 1}, {"maximum", 5}}));
-    const std::string choices_text =
-        verdict_schema(rubric("{choices: {good: 1, bad: 0}}"));
+    const std::string choices_text = verdict_schema(rubric("{choices: {good: 1, bad: 0}}"));
     const json choices = json::parse(choices_text);
     CHECK(choices["properties"]["choice"]["enum"] == json::array({"good", "bad"}));
     CHECK(choices["required"] == json::array({"reasoning", "choice"}));
@@ -91,8 +90,9 @@ TEST_CASE("structured: defaults per provider, and no forced tool with Anthropic 
     auto claude = runtime("http://127.0.0.1:1", R"("provider": "anthropic", "model": "c")");
     REQUIRE(claude.ok());
     CHECK(claude->transport.structured_output);
-    auto thinking = runtime("http://127.0.0.1:1",
-                            R"("provider": "anthropic", "model": "c", "thinking_budget_tokens": 2048)");
+    auto thinking =
+        runtime("http://127.0.0.1:1",
+                R"("provider": "anthropic", "model": "c", "thinking_budget_tokens": 2048)");
     REQUIRE(thinking.ok());
     CHECK_FALSE(thinking->transport.structured_output);
     auto both = runtime("http://127.0.0.1:1",
@@ -188,8 +188,8 @@ TEST_CASE("structured: the fake provider refuses what the providers refuse") {
         R"({"model": "c", "max_tokens": 4096, "thinking": {"type": "enabled", "budget_tokens": 2048},)"
         R"( "tools": [{"name": "verdict", "input_schema": {"type": "object"}}],)"
         R"( "tool_choice": {"type": "tool", "name": "verdict"}, "messages": []})");
-    auto refusal =
-        assay::testing::read_structured_request(assay::testing::FakeApi::anthropic_messages, body, sr);
+    auto refusal = assay::testing::read_structured_request(
+        assay::testing::FakeApi::anthropic_messages, body, sr);
     REQUIRE(refusal.has_value());
     CHECK(refusal->message.find("Thinking may not be enabled") != std::string::npos);
 }
