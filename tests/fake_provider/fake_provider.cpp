@@ -269,6 +269,19 @@ bool get_bool(const json& j, const std::string& key, const std::string& where, b
     return true;
 }
 
+// A number from `lo` to `hi` ("score_noise_sd: expected a number from 0 to 100, got -1").
+bool get_number(const json& j, const std::string& key, const std::string& where, int lo, int hi,
+                double& out, std::string& error) {
+    const auto& v = j.at(key);
+    if (!v.is_number() || v.get<double>() < lo || v.get<double>() > hi) {
+        error = where + key + ": expected a number from " + std::to_string(lo) + " to " +
+                std::to_string(hi) + ", got " + v.dump();
+        return false;
+    }
+    out = v.get<double>();
+    return true;
+}
+
 // Parses one behaviour; `where` prefixes error messages ("queue[2]."). When
 // `repeat` is non-null the key "repeat" is accepted and stored there.
 std::optional<Behaviour> parse_entry(const json& j, const std::string& where, int* repeat,
@@ -340,13 +353,9 @@ std::optional<Behaviour> parse_entry(const json& j, const std::string& where, in
         !get_string(j, "quality_marker", where, b.quality_marker, error)) {
         return std::nullopt;
     }
-    if (j.contains("score_noise_sd")) {
-        const auto& v = j.at("score_noise_sd");
-        if (!v.is_number() || v.get<double>() < 0.0 || v.get<double>() > 100.0) {
-            error = where + "score_noise_sd: expected a number from 0 to 100, got " + v.dump();
-            return std::nullopt;
-        }
-        b.score_noise_sd = v.get<double>();
+    if (j.contains("score_noise_sd") &&
+        !get_number(j, "score_noise_sd", where, 0, 100, b.score_noise_sd, error)) {
+        return std::nullopt;
     }
     if (j.contains("verdict_faults")) {
         const auto& v = j.at("verdict_faults");
@@ -369,13 +378,9 @@ std::optional<Behaviour> parse_entry(const json& j, const std::string& where, in
             return std::nullopt;
         }
     }
-    if (j.contains("verdict_fault_rate")) {
-        const auto& v = j.at("verdict_fault_rate");
-        if (!v.is_number() || v.get<double>() < 0.0 || v.get<double>() > 1.0) {
-            error = where + "verdict_fault_rate: expected a number from 0 to 1, got " + v.dump();
-            return std::nullopt;
-        }
-        b.verdict_fault_rate = v.get<double>();
+    if (j.contains("verdict_fault_rate") &&
+        !get_number(j, "verdict_fault_rate", where, 0, 1, b.verdict_fault_rate, error)) {
+        return std::nullopt;
     }
     if (j.contains("reasoning_tokens")) {
         int n = 0;
