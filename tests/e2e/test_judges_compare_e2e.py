@@ -74,7 +74,7 @@ scorers:
                         "--candidate", candidate, "--format", "json", *extra], env=env)
 
         # 2. The same model under another name: identical verdicts.
-        control(base, "reset")
+        control(base, "reset", {})
         r = compare(same)
         check(r.returncode == 0, f"same model: exit 0 (rc={r.returncode}, {r.stderr[-300:]!r})")
         rep = json.loads(r.stdout) if r.returncode == 0 else {}
