@@ -65,7 +65,7 @@ def main():
                     f.write(json.dumps({"trace_id": f"t{i}", "input": f"Question {i}?",
                                         "output": f"Answer {i}."}) + "\n")
             for k, (label, judge) in enumerate(SETUPS):
-                control(base, "reset")
+                control(base, "reset", {})
                 control(base, "script", {"noise_seed": 7, "default": {
                     "verdict_faults": "all", "verdict_fault_rate": a.fault_rate}})
                 db = os.path.join(tmp, f"s{k}.db")
