@@ -19,6 +19,7 @@
 #include "judge/verdict_schema.h"
 #include "llm/judge_client.h"
 #include "llm/judge_wire.h"
+#include "scoped_env.h"
 
 using namespace assay;
 using assay::testing::FakeProvider;
@@ -29,9 +30,8 @@ namespace {
 
 constexpr const char* k_key_env = "ASSAY_TEST_JUDGE_STRUCTURED_KEY";
 
-struct KeyEnv {
-    KeyEnv() { ::setenv(k_key_env, "sk-test-structured", 1); }
-    ~KeyEnv() { ::unsetenv(k_key_env); }
+struct KeyEnv : assay::testing::ScopedEnv {
+    KeyEnv() : ScopedEnv(k_key_env, "sk-test-structured") {}
 };
 
 Rubric rubric(const std::string& scale) {
