@@ -269,6 +269,19 @@ bool get_bool(const json& j, const std::string& key, const std::string& where, b
     return true;
 }
 
+// A number from `lo` to `hi` ("score_noise_sd: expected a number from 0 to 100, got -1").
+bool get_number(const json& j, const std::string& key, const std::string& where, int lo, int hi,
+                double& out, std::string& error) {
+    const auto& v = j.at(key);
+    if (!v.is_number() || v.get<double>() < lo || v.get<double>() > hi) {
+        error = where + key + ": expected a number from " + std::to_string(lo) + " to " +
+                std::to_string(hi) + ", got " + v.dump();
+        return false;
+    }
+    out = v.get<double>();
+    return true;
+}
+
 // Parses one behaviour; `where` prefixes error messages ("queue[2]."). When
 // `repeat` is non-null the key "repeat" is accepted and stored there.
 std::optional<Behaviour> parse_entry(const json& j, const std::string& where, int* repeat,
@@ -278,11 +291,17 @@ std::optional<Behaviour> parse_entry(const json& j, const std::string& where, in
                 ": expected an object, got " + j.dump();
         return std::nullopt;
     }
-    static const std::set<std::string> k_keys = {
-        "latency_ms", "content",        "score",          "out_of_range",  "reasoning",
-        "usage",      "finish_reason",  "status",         "retry_after_s", "quota",
-        "error_type", "error_code",     "error_message",  "hang",          "hang_ms",
-        "malformed",  "quality_marker", "score_noise_sd", "echo",          "reasoning_tokens"};
+    static const std::set<std::string> k_keys = {"latency_ms",     "content",
+                                                 "score",          "out_of_range",
+                                                 "reasoning",      "usage",
+                                                 "finish_reason",  "status",
+                                                 "retry_after_s",  "quota",
+                                                 "error_type",     "error_code",
+                                                 "error_message",  "hang",
+                                                 "hang_ms",        "malformed",
+                                                 "quality_marker", "score_noise_sd",
+                                                 "echo",           "reasoning_tokens",
+                                                 "verdict_faults", "verdict_fault_rate"};
     Behaviour b;
     for (const auto& [key, value] : j.items()) {
         if (key == "repeat" && repeat != nullptr) {
@@ -334,13 +353,34 @@ std::optional<Behaviour> parse_entry(const json& j, const std::string& where, in
         !get_string(j, "quality_marker", where, b.quality_marker, error)) {
         return std::nullopt;
     }
-    if (j.contains("score_noise_sd")) {
-        const auto& v = j.at("score_noise_sd");
-        if (!v.is_number() || v.get<double>() < 0.0 || v.get<double>() > 100.0) {
-            error = where + "score_noise_sd: expected a number from 0 to 100, got " + v.dump();
+    if (j.contains("score_noise_sd") &&
+        !get_number(j, "score_noise_sd", where, 0, 100, b.score_noise_sd, error)) {
+        return std::nullopt;
+    }
+    if (j.contains("verdict_faults")) {
+        const auto& v = j.at("verdict_faults");
+        if (v == "all") {
+            b.verdict_faults = all_verdict_faults();
+        } else if (v.is_array()) {
+            for (const auto& name : v) {
+                auto f =
+                    name.is_string() ? parse_verdict_fault(name.get<std::string>()) : std::nullopt;
+                if (!f) {
+                    error = where + "verdict_faults: unknown fault " + name.dump() +
+                            " (prose, cut_json, out_of_scale, wrong_key, score_as_text, "
+                            "trailing_text)";
+                    return std::nullopt;
+                }
+                b.verdict_faults.push_back(*f);
+            }
+        } else {
+            error = where + "verdict_faults: expected a list of faults or \"all\", got " + v.dump();
             return std::nullopt;
         }
-        b.score_noise_sd = v.get<double>();
+    }
+    if (j.contains("verdict_fault_rate") &&
+        !get_number(j, "verdict_fault_rate", where, 0, 1, b.verdict_fault_rate, error)) {
+        return std::nullopt;
     }
     if (j.contains("reasoning_tokens")) {
         int n = 0;
@@ -1065,7 +1105,8 @@ void FakeProvider::handle_unknown(const httplib::Request& req, httplib::Response
 }
 
 FakeProvider::Answer FakeProvider::make_reply(Wire wire, const Behaviour& b,
-                                              const httplib::Request& req, const json& body) {
+                                              const httplib::Request& req, const json& body,
+                                              const StructuredRequest& structured) {
     int score_min = 0;
     int score_max = 0;
     std::uint64_t id = 0;
@@ -1111,7 +1152,28 @@ FakeProvider::Answer FakeProvider::make_reply(Wire wire, const Behaviour& b,
                         (simulated.empty() ? "" : ", " + simulated) + " gives score " +
                         std::to_string(score) + ".";
         }
-        content = json{{"reasoning", reasoning}, {"score", score}}.dump();
+        json verdict =
+            structured.mode == StructuredRequest::Mode::none
+                ? json{{"reasoning", reasoning}, {"score", score}}
+                : conforming_verdict(structured.schema, score, fnv1a64(req.body), reasoning);
+        if (b.out_of_range && structured.mode != StructuredRequest::Mode::none &&
+            verdict.contains("score") && fault_survives(VerdictFault::out_of_scale, structured)) {
+            // A schema that is not enforced (a non-strict one, an Anthropic tool) does not
+            // keep the score in the scale; only a strict one does (conforming_verdict clamps).
+            verdict["score"] = score;
+        }
+        content = verdict.dump();
+        if (b.verdict_fault_rate > 0.0 && !b.verdict_faults.empty()) {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            std::uniform_real_distribution<double> unit(0.0, 1.0);
+            if (unit(m_noise_rng) < b.verdict_fault_rate) {
+                const VerdictFault fault = b.verdict_faults[static_cast<std::size_t>(
+                    m_noise_rng() % b.verdict_faults.size())];
+                if (fault_survives(fault, structured)) {
+                    content = apply_verdict_fault(fault, verdict, score_max);
+                }
+            }
+        }
     }
     // Reasoning / thinking tokens come first and share the output budget.
     const FakeApi api = wire == Wire::openai      ? FakeApi::chat_completions
@@ -1225,7 +1287,18 @@ FakeProvider::Answer FakeProvider::make_reply(Wire wire, const Behaviour& b,
                                "rubric ({\"score\": 1} would be too harsh)."},
                               {"signature", "fake-signature-" + std::to_string(id)}});
         }
-        if (!content.empty() || !cut) {
+        // A forced tool call answers with its input object (a partial one
+        // when cut, which is left out here).
+        const json input = structured.mode == StructuredRequest::Mode::forced_tool && !cut
+                               ? json::parse(content, nullptr, false)
+                               : json();
+        if (input.is_object()) {
+            blocks.push_back({{"type", "tool_use"},
+                              {"id", "toolu_fake_" + std::to_string(id)},
+                              {"name", structured.name},
+                              {"input", input}});
+            stop_reason = "tool_use";
+        } else if (!content.empty() || !cut) {
             blocks.push_back({{"type", "text"}, {"text", content}});
         }
         a.body =
@@ -1413,6 +1486,7 @@ void FakeProvider::handle_api(Wire wire, const httplib::Request& req, httplib::R
              "invalid");
         return;
     }
+    StructuredRequest structured;
     const char* list_key = wire == Wire::responses ? "input" : "messages";
     const bool string_input = wire == Wire::responses && body.contains("input") &&
                               body.at("input").is_string() &&
@@ -1455,7 +1529,11 @@ void FakeProvider::handle_api(Wire wire, const httplib::Request& req, httplib::R
             std::lock_guard<std::mutex> lock(m_mutex);
             reasoning_model = is_reasoning_model(model, m_reasoning_models);
         }
-        if (auto refusal = check_model_parameters(api, body, reasoning_model)) {
+        auto refusal = check_model_parameters(api, body, reasoning_model);
+        if (!refusal) {
+            refusal = read_structured_request(api, body, structured);
+        }
+        if (refusal) {
             Answer refused;
             refused.status = 400;
             refused.body = error_body(anthropic, {refusal->type, refusal->code, refusal->message},
@@ -1464,7 +1542,7 @@ void FakeProvider::handle_api(Wire wire, const httplib::Request& req, httplib::R
             return;
         }
     }
-    Answer a = make_reply(wire, b, req, body);
+    Answer a = make_reply(wire, b, req, body, structured);
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         if (generation == m_record_generation) {

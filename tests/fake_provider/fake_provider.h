@@ -29,6 +29,8 @@
 #include <utility>
 #include <vector>
 
+#include "structured_output.h"
+
 namespace httplib {
 class Server;
 struct Request;
@@ -88,6 +90,15 @@ struct Behaviour {
     // from the server's seeded generator (FakeProviderOptions::noise_seed).
     // With a marker or noise the score is rounded and clamped to the scale.
     double score_noise_sd = 0.0;
+    // Verdict faults of a free-text judge (structured_output.h): with
+    // probability verdict_fault_rate (drawn from the seeded generator) a
+    // generated verdict is broken by one of verdict_faults (uniformly). A
+    // request with a strict json_schema never gets one (the model is held to
+    // the schema); a forced Anthropic tool only the value faults. `content`
+    // and out_of_range are sent whatever the request asked (a server that
+    // ignores the schema).
+    std::vector<VerdictFault> verdict_faults;
+    double verdict_fault_rate = 0.0;
 
     // kind == error
     int status = 0;                    // 400, 401, 402, 403, 404, 429, 500, 503, ...
@@ -275,7 +286,7 @@ private:
     // while waiting.
     void wait_for(int ms, bool release_on_hung);
     Answer make_reply(Wire wire, const Behaviour& b, const httplib::Request& req,
-                      const nlohmann::json& body);
+                      const nlohmann::json& body, const StructuredRequest& structured = {});
 
     const FakeProviderOptions m_options;
 

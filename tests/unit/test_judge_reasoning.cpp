@@ -17,6 +17,7 @@
 #include "judge/judge_options.h"
 #include "llm/judge_client.h"
 #include "llm/judge_wire.h"
+#include "scoped_env.h"
 
 using namespace assay;
 using assay::testing::Behaviour;
@@ -28,9 +29,8 @@ namespace {
 
 constexpr const char* k_key_env = "ASSAY_TEST_JUDGE_REASONING_KEY";
 
-struct KeyEnv {
-    KeyEnv() { ::setenv(k_key_env, "sk-test-reasoning", 1); }
-    ~KeyEnv() { ::unsetenv(k_key_env); }
+struct KeyEnv : assay::testing::ScopedEnv {
+    KeyEnv() : ScopedEnv(k_key_env, "sk-test-reasoning") {}
 };
 
 // The options a `judges:` entry gives (judge_options.cpp), pointed at the fake.

@@ -234,7 +234,9 @@ TEST_CASE("judge stage: a reply that does not parse is asked once more") {
 }
 
 TEST_CASE("judge stage: an out-of-range score is an error") {
-    Rig rig;
+    // The parser's path: a server without structured output (issue 15 item 3
+    // keeps the parser for them) can answer outside the scale.
+    Rig rig("", "", ", structured_output: false");
     rig.fake.set_default(Behaviour::reply_out_of_range());
     rig.enqueue({trace("t1")});
     rig.run();
@@ -244,6 +246,43 @@ TEST_CASE("judge stage: an out-of-range score is an error") {
     CHECK(sql.text("SELECT error_message FROM judgements").find("outside the scale") !=
           std::string::npos);
     CHECK(rig.fake.counters().requests == 2);
+}
+
+TEST_CASE("judge stage: with a strict verdict schema an out-of-range score cannot come back") {
+    // The default for provider openai: the schema's minimum/maximum bound the
+    // score, so the fake's out-of-range reply is constrained into the scale.
+    Rig rig;
+    rig.fake.set_default(Behaviour::reply_out_of_range());
+    rig.enqueue({trace("t1")});
+    rig.run();
+    Sql sql(rig.db);
+    CHECK(sql.text("SELECT decision FROM scores_view") == "scored");
+    const double value = sql.num("SELECT value FROM scores_view");
+    CHECK(value >= 1);
+    CHECK(value <= 5);
+    CHECK(rig.fake.counters().requests == 1);
+}
+
+TEST_CASE("judge stage: an Anthropic forced tool does not enforce the scale: the parser does") {
+    // Anthropic's tool input_schema is not enforced (no strict tool mode
+    // used), so an out-of-range score still comes back and is refused.
+    const std::string claude =
+        std::string("  - {name: claude, provider: anthropic, model: claude-haiku-4-5, ") +
+        "base_url: BASE/v1, api_key_env: " + k_key_env + ", max_retries: 2, redact: false}\n";
+    const std::string scorer = std::string("  - {name: helpful, type: judge, rubric: ") +
+                               ASSAY_SOURCE_DIR +
+                               "/rubrics/helpfulness.yaml, judges: [claude], sample_rate: 1}\n";
+    Rig rig(claude, scorer);
+    rig.fake.set_default(Behaviour::reply_out_of_range());
+    rig.enqueue({trace("t1")});
+    rig.run();
+    Sql sql(rig.db);
+    CHECK(rig.fake.counters().anthropic == 2);
+    CHECK(rig.fake.requests().back().body.find("\"tool_choice\"") != std::string::npos);
+    CHECK(sql.text("SELECT decision FROM scores_view") == "failed");
+    CHECK(sql.text("SELECT error_type FROM judgements") == "parse_error");
+    CHECK(sql.text("SELECT error_message FROM judgements").find("outside the scale") !=
+          std::string::npos);
 }
 
 TEST_CASE("judge stage: a missing variable is skipped_missing_input, naming it, with no request") {
@@ -514,8 +553,17 @@ TEST_CASE("judge stage: the judge_cache key layout is fixed") {
     r.name = "h";
     r.version = "1";
     r.content_hash = "abc";
+    // Without structured output (structured_output: false): the v1 layout, so
+    // such configs keep their cached entries.
+    j.structured_output = false;
     CHECK(
         assay::judge_cache_key(j, r, "sys", "pp") ==
         assay::sha256_hex(
             "assay-judge-cache-v1\n6:openai\n1:m\n1:0\n1:5\n4:json\n1:h\n1:1\n3:abc\n3:sys\n2:pp"));
+    // With it (the default for openai and anthropic without thinking): one more
+    // field after the response format, since the request sent is another one.
+    j.structured_output = true;
+    CHECK(assay::judge_cache_key(j, r, "sys", "pp") ==
+          assay::sha256_hex("assay-judge-cache-v1\n6:openai\n1:m\n1:0\n1:5\n4:json\n17:"
+                            "structured_output\n1:h\n1:1\n3:abc\n3:sys\n2:pp"));
 }

@@ -152,7 +152,8 @@ int run_judges_status(const JudgesArgs& a) {
 }  // namespace
 
 void add_judges_command(CLI::App& app, Runner& run) {
-    CLI::App* c = app.add_subcommand("judges", "LLM judges: state, pending work, spend");
+    CLI::App* c =
+        app.add_subcommand("judges", "LLM judges: state, pending work, spend; compare a candidate");
     c->require_subcommand(1);
     auto a = std::make_shared<JudgesArgs>();
     CLI::App* s = c->add_subcommand(
@@ -162,6 +163,7 @@ void add_judges_command(CLI::App& app, Runner& run) {
     s->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"table", "json"}));
     s->add_option("--errors", a->errors, "How many recent judge errors to show (default 5)");
     s->callback([a, &run] { run = [a] { return run_judges_status(*a); }; });
+    add_judges_compare_command(*c, run);
 }
 
 }  // namespace assay::cli

@@ -24,6 +24,8 @@ void add_alerts_command(CLI::App& app, Runner& run);
 void add_retention_command(CLI::App& app, Runner& run);
 void add_erase_command(CLI::App& app, Runner& run);
 void add_judges_command(CLI::App& app, Runner& run);
+// `assay judges compare` (cmd_judges_compare.cpp), under `judges`.
+void add_judges_compare_command(CLI::App& judges, Runner& run);
 void add_backfill_command(CLI::App& app, Runner& run);
 void add_review_command(CLI::App& app, Runner& run);
 void add_calibrate_command(CLI::App& app, Runner& run);

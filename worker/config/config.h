@@ -103,6 +103,12 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
 // The process environment's ASSAY_* variables.
 std::map<std::string, std::string> environ_map();
 
+// One judge entry read from its own YAML file (a mapping with the keys of a
+// `judges:` entry), checked as load_config checks `judges:` entries: e.g.
+// `assay judges compare --candidate judge.yaml`. invalid_argument naming the
+// file and the key, io_error when unreadable.
+Result<JudgeSpec> load_judge_file(const std::string& path);
+
 // Settings of the commands that read no config file (`assay review`,
 // `calibrate`, `export`), with the same precedence: flag, else environment,
 // else default.

@@ -69,6 +69,7 @@ Status parse_judges(const YAML::Node& node, const std::string& base_dir,
         b.get_int("max_retries");
         b.get_int("max_retry_after_ms");
         b.get_bool("json_response_format");
+        b.get_bool("structured_output");
         b.get_bool("cache");
         b.get_node("redact");
         b.get_double("daily_budget_usd");
@@ -275,6 +276,31 @@ Status parse_config_blocks(ConfigBlock& top, const std::string& base_dir, Config
         cfg.gate = *gate;  // validated by `assay gate` (gate/gate_rules.h)
     }
     return {};
+}
+
+Result<JudgeSpec> load_judge_file(const std::string& path) {
+    YAML::Node node;
+    try {
+        node = YAML::LoadFile(path);
+    } catch (const YAML::BadFile&) {
+        return Status::io_error("judge file '" + path + "': cannot be read");
+    } catch (const YAML::Exception& e) {
+        return Status::invalid_argument("judge file '" + path + "': " + e.what());
+    }
+    if (!node.IsMap()) {
+        return Status::invalid_argument("judge file '" + path +
+                                        "': expected a mapping with the keys of a judges: entry "
+                                        "(name, provider, model, ...)");
+    }
+    YAML::Node list(YAML::NodeType::Sequence);
+    list.push_back(node);
+    std::vector<JudgeSpec> out;
+    const auto slash = path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+    if (Status st = parse_judges(list, dir, out); !st.ok()) {
+        return Status::invalid_argument("judge file '" + path + "': " + st.message());
+    }
+    return out.front();
 }
 
 }  // namespace assay

@@ -2,28 +2,17 @@
 // Paired bootstrap confidence interval of a mean difference, with a
 // deterministic pseudo-random generator so that the gate gives the same
 // verdict on every machine and in every run.
-//
-// SplitMix64 (Steele, Lea, Flood 2014) is implemented here rather than taken
-// from <random> so the stream is fixed by this file alone: the same seed gives
-// the same resamples with any compiler and standard library.
+// (core/splitmix64.h: the same seed gives the same resamples everywhere).
 // Pure functions and plain values: thread-safe.
 
 #include <cstdint>
 #include <vector>
 
+#include "core/splitmix64.h"
+
 namespace assay::gate {
 
-class SplitMix64 {
-public:
-    explicit SplitMix64(uint64_t seed) : m_state(seed) {}
-    uint64_t next();
-    // Uniform integer in [0, n) without modulo bias (rejection sampling).
-    // n must be > 0.
-    uint64_t below(uint64_t n);
-
-private:
-    uint64_t m_state;
-};
+using assay::SplitMix64;  // core/splitmix64.h
 
 struct BootstrapOptions {
     int resamples = 10000;     // gate.bootstrap_resamples

@@ -188,6 +188,11 @@ Result<JudgeRuntime> judge_runtime_from_json(std::string_view config_json) {
     ASSAY_RETURN_IF_ERROR(r.integer("max_retries", o.max_retries));
     ASSAY_RETURN_IF_ERROR(r.integer("max_retry_after_ms", o.max_retry_after_ms));
     ASSAY_RETURN_IF_ERROR(r.boolean("json_response_format", o.json_response_format));
+    // Structured verdicts by default where the provider has them: OpenAI
+    // (unless the server refuses response_format: json_response_format
+    // false), Anthropic unless thinking is on (no forced tool use with it).
+    o.structured_output = openai ? o.json_response_format : o.thinking_budget_tokens == 0;
+    ASSAY_RETURN_IF_ERROR(r.boolean("structured_output", o.structured_output));
     ASSAY_RETURN_IF_ERROR(r.number("daily_budget_usd", out.daily_budget_usd));
     if (out.daily_budget_usd < 0) {
         return r.bad("daily_budget_usd", "must be >= 0 (0 = no budget)");

@@ -18,7 +18,10 @@
 // (10000), max_retries (4), max_retry_after_ms (60000: a longer Retry-After
 // is cut to it), price {input_per_mtok, output_per_mtok (0),
 // cached_input_per_mtok (default input_per_mtok)}, daily_budget_usd (0 = no
-// budget), headers ({name: value}), json_response_format (true), cache
+// budget), headers ({name: value}), json_response_format (true),
+// structured_output (the verdict in a schema, judge/verdict_schema.h;
+// default: openai json_response_format, anthropic true unless
+// thinking_budget_tokens is set), cache
 // (true), redact (true = email, phone, card; false; or a list of those).
 // Pure functions; thread-safe. Never reads the environment.
 

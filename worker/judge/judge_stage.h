@@ -92,7 +92,8 @@ Result<JudgeStageSetup> judge_stage_setup(const StoreOptions& store,
                                           const std::vector<ConfiguredScorer>& scorers);
 
 // The judge_cache key: SHA-256 (hex) over the provider, model, temperature,
-// max_tokens, the JSON response-format switch, the rubric version and
+// max_tokens, the JSON response-format switch (and structured_output when
+// on: the verdict schema follows from the rubric), the rubric version and
 // content hash, the system message and the rendered prompt (each
 // length-prefixed).
 std::string judge_cache_key(const JudgeOptions& judge, const Rubric& rubric,

@@ -10,6 +10,7 @@
 #include "judge/judge_stage_impl.h"
 #include "judge/reply_parser.h"
 #include "judge/rubric_render.h"
+#include "judge/verdict_schema.h"
 #include "llm/judge_wire.h"
 
 namespace assay {
@@ -125,6 +126,7 @@ void JudgeStage::Impl::start_task(PendingJudgeTask pt, size_t scorer) {
             s.member = js.rt.transport.name;
             s.key = judge_cache_key(js.rt.transport, rubric, system, prompt);
             s.request = JudgeRequest{system, prompt, task.task.trace_id};
+            attach_verdict_schema(s.request, js.rt.transport, rubric);
             if (samples > 1) {
                 // Each sample is its own request: its own seed and cache entry.
                 s.member += "#" + std::to_string(i);

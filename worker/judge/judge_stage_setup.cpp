@@ -37,6 +37,10 @@ Result<JudgeStageSetup> judge_stage_setup(const StoreOptions& store,
 std::string judge_cache_key(const JudgeOptions& judge, const Rubric& rubric,
                             std::string_view system, std::string_view prompt) {
     std::string material = request_key_material("assay-judge-cache-v1", judge);
+    if (judge.structured_output) {
+        // The schema follows from the rubric (hashed below); only whether it is sent.
+        append_key_field(material, "structured_output");
+    }
     for (std::string_view field : {std::string_view(rubric.name), std::string_view(rubric.version),
                                    std::string_view(rubric.content_hash), system, prompt}) {
         append_key_field(material, field);

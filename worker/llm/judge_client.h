@@ -133,8 +133,16 @@ struct JudgeOptions {
     std::vector<std::pair<std::string, std::string>> extra_headers;
     JudgePrice price;
     // OpenAI only: send response_format {"type": "json_object"} (default
-    // true; some OpenAI-compatible servers reject it).
+    // true; some OpenAI-compatible servers reject it) when the request has
+    // no reply schema or structured_output is off.
     bool json_response_format = true;
+    // Structured output: a request's reply_schema (JudgeRequest) is sent as
+    // chat completions response_format json_schema (strict), Responses
+    // text.format json_schema (strict), or an Anthropic tool forced with
+    // tool_choice whose input_schema is the schema (its input is the reply
+    // text). false: the schema is not sent and the reply is free text.
+    // judge/judge_options.cpp picks the default per provider.
+    bool structured_output = true;
     std::string anthropic_version = "2023-06-01";  // anthropic-version header
     std::uint64_t rng_seed = 0;                    // back-off jitter; 0 = random
     std::size_t max_response_bytes = 8u << 20;     // larger replies are errors
@@ -155,6 +163,13 @@ struct JudgeRequest {
     // samples ask the same prompt with different seeds). Other APIs have no
     // seed: their samples differ by the model's own sampling.
     std::optional<std::int64_t> seed = std::nullopt;
+    // The JSON schema (JSON text) the reply must follow, sent only when
+    // JudgeOptions::structured_output is on; "" (the default): free text.
+    // Strict-mode rules apply (every object: additionalProperties false and
+    // every property required). reply_schema_name names it (the
+    // json_schema / tool name, [A-Za-z0-9_-]{1,64}).
+    std::string reply_schema = {};
+    std::string reply_schema_name = {};
 };
 
 enum class JudgeError {

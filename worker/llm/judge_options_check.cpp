@@ -161,6 +161,12 @@ Status validate_judge_options(const JudgeOptions& spec) {
         if (spec.temperature) {
             return bad("temperature", "is not accepted with extended thinking; leave it out");
         }
+        if (spec.structured_output) {
+            return bad("structured_output",
+                       "Anthropic does not allow a forced tool call (the structured verdict) "
+                       "with extended thinking; set structured_output: false (the reply "
+                       "parser reads the verdict from the text)");
+        }
     }
     if (spec.max_tokens_on_truncation != 0 && spec.max_tokens_on_truncation <= spec.max_tokens) {
         return bad("max_tokens_on_truncation", "must be 0 (no retry) or above max_tokens (" +

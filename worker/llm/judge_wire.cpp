@@ -55,6 +55,18 @@ const json* object_field(const json& j, const char* key) {
     return it != j.end() && it->is_object() ? &*it : nullptr;
 }
 
+std::optional<nlohmann::ordered_json> reply_schema(const JudgeOptions& spec,
+                                                   const JudgeRequest& request) {
+    if (!spec.structured_output || request.reply_schema.empty()) {
+        return std::nullopt;
+    }
+    auto schema = nlohmann::ordered_json::parse(request.reply_schema, nullptr, false);
+    if (schema.is_discarded() || !schema.is_object()) {
+        return std::nullopt;
+    }
+    return schema;
+}
+
 void read_openai_usage(const json& reply_json, const std::string& input_key,
                        const std::string& output_key, JudgeReply& reply) {
     const json* usage = object_field(reply_json, "usage");
@@ -97,7 +109,7 @@ std::string judge_request_body(const JudgeOptions& spec, const JudgeRequest& req
 
 std::string judge_request_body(const JudgeOptions& spec, const JudgeRequest& request,
                                int max_tokens) {
-    json body;
+    nlohmann::ordered_json body;
     switch (judge_api(spec)) {
         case JudgeApi::chat_completions:
             body = wire::chat_completions_body(spec, request, max_tokens);
@@ -110,7 +122,7 @@ std::string judge_request_body(const JudgeOptions& spec, const JudgeRequest& req
             break;
     }
     // Invalid UTF-8 in a prompt is replaced, not thrown.
-    return body.dump(-1, ' ', false, json::error_handler_t::replace);
+    return body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 std::vector<std::string> judge_request_headers(const JudgeOptions& spec,

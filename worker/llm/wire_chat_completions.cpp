@@ -1,5 +1,6 @@
 // OpenAI chat completions: {model, messages, max_completion_tokens |
-// max_tokens, temperature?, reasoning_effort?, response_format?} ->
+// max_tokens, temperature?, reasoning_effort?, response_format? (json_schema
+// strict with a reply schema, else json_object)} ->
 // choices[0].message.content, finish_reason, usage (prompt_tokens_details.
 // cached_tokens, completion_tokens_details.reasoning_tokens).
 #include "llm/wire_format.h"
@@ -8,10 +9,11 @@ namespace assay::wire {
 
 using nlohmann::json;
 
-json chat_completions_body(const JudgeOptions& spec, const JudgeRequest& request, int max_tokens) {
-    json body;
+nlohmann::ordered_json chat_completions_body(const JudgeOptions& spec, const JudgeRequest& request,
+                                             int max_tokens) {
+    nlohmann::ordered_json body;
     body["model"] = spec.model;
-    json messages = json::array();
+    auto messages = nlohmann::ordered_json::array();
     if (!request.system.empty()) {
         messages.push_back({{"role", "system"}, {"content", request.system}});
     }
@@ -24,7 +26,13 @@ json chat_completions_body(const JudgeOptions& spec, const JudgeRequest& request
     if (!spec.reasoning_effort.empty()) {
         body["reasoning_effort"] = spec.reasoning_effort;
     }
-    if (spec.json_response_format) {
+    if (auto schema = reply_schema(spec, request)) {
+        body["response_format"] = {{"type", "json_schema"},
+                                   {"json_schema",
+                                    {{"name", request.reply_schema_name},
+                                     {"strict", true},
+                                     {"schema", std::move(*schema)}}}};
+    } else if (spec.json_response_format) {
         body["response_format"] = {{"type", "json_object"}};
     }
     if (request.seed) {

@@ -1,5 +1,6 @@
 // The OpenAI Responses API: {model, instructions, input, max_output_tokens,
-// temperature?, reasoning {effort}?, text {format}?} -> the output_text parts
+// temperature?, reasoning {effort}?, text {format: json_schema strict with a
+// reply schema, else json_object}?} -> the output_text parts
 // of the `message` items of `output` (reasoning items skipped), `status`
 // (completed | incomplete with incomplete_details.reason), usage
 // (input_tokens_details.cached_tokens, output_tokens_details.reasoning_tokens).
@@ -9,13 +10,14 @@ namespace assay::wire {
 
 using nlohmann::json;
 
-json responses_body(const JudgeOptions& spec, const JudgeRequest& request, int max_tokens) {
-    json body;
+nlohmann::ordered_json responses_body(const JudgeOptions& spec, const JudgeRequest& request,
+                                      int max_tokens) {
+    nlohmann::ordered_json body;
     body["model"] = spec.model;
     if (!request.system.empty()) {
         body["instructions"] = request.system;
     }
-    body["input"] = json::array({{{"role", "user"}, {"content", request.user}}});
+    body["input"] = nlohmann::ordered_json::array({{{"role", "user"}, {"content", request.user}}});
     body["max_output_tokens"] = max_tokens;
     if (spec.temperature) {
         body["temperature"] = *spec.temperature;
@@ -23,7 +25,13 @@ json responses_body(const JudgeOptions& spec, const JudgeRequest& request, int m
     if (!spec.reasoning_effort.empty()) {
         body["reasoning"] = {{"effort", spec.reasoning_effort}};
     }
-    if (spec.json_response_format) {
+    if (auto schema = reply_schema(spec, request)) {
+        body["text"] = {{"format",
+                         {{"type", "json_schema"},
+                          {"name", request.reply_schema_name},
+                          {"strict", true},
+                          {"schema", std::move(*schema)}}}};
+    } else if (spec.json_response_format) {
         body["text"] = {{"format", {{"type", "json_object"}}}};
     }
     body["store"] = false;  // judge prompts hold trace text: not kept by the provider

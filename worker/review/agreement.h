@@ -11,28 +11,14 @@
 #include <utility>
 #include <vector>
 
+#include "core/kappa.h"
+
 namespace assay::review {
 
-// counts[i][j]: pairs where the scorer said categories[i] and the human categories[j].
-struct ConfusionMatrix {
-    std::vector<std::string> categories;  // sorted
-    std::vector<std::vector<int64_t>> counts;
-    int64_t total = 0;
-};
-
-struct KappaResult {
-    ConfusionMatrix matrix;
-    double observed = 0;          // p_o: share of pairs that agree
-    double expected = 0;          // p_e: agreement expected by chance
-    std::optional<double> kappa;  // (p_o - p_e) / (1 - p_e); nullopt when not defined:
-    std::string not_defined;      // why kappa is nullopt ("" when it is set)
-};
-
-// pairs: (scorer's category, human's category). Kappa is defined only when
-// both sides use at least two categories: when one side says the same thing
-// on every pair, p_o == p_e and kappa is 0 (or 0/0) whatever the agreement,
-// e.g. labels of a bottom list where the scorer said "fail" on every trace.
-KappaResult cohen_kappa(const std::vector<std::pair<std::string, std::string>>& pairs);
+// Cohen's kappa: core/kappa.h.
+using assay::cohen_kappa;
+using assay::ConfusionMatrix;
+using assay::KappaResult;
 
 // A share and its 95% Wilson score interval.
 struct Interval {
