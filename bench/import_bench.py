@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from score_bench import generate_traces, remove_databases, run_with_rss  # noqa: E402
+from score_bench import binaries_under_test, generate_traces, remove_databases, run_with_rss  # noqa: E402
 from scorer_configs import scorers_block  # noqa: E402
 
 # The four code scorers of the target: score_bench.py's five without truncation.
@@ -69,9 +69,7 @@ def main():
     ap.add_argument("--sqlite3", default=shutil.which("sqlite3") or "sqlite3")
     ap.add_argument("--stages", action="store_true", help="also print assay's stage busy/wait times")
     a = ap.parse_args()
-    binaries = [("assay", os.path.join(a.build, "assay"))]
-    if a.reference:
-        binaries.append(("ref", a.reference))
+    binaries = binaries_under_test(a)
     with tempfile.TemporaryDirectory(prefix="assay-ibench-") as tmp:
         traces = generate_traces(tmp, a.n)
         size = os.path.getsize(traces)

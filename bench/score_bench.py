@@ -70,6 +70,15 @@ def remove_databases(tmp):
             os.remove(os.path.join(tmp, name))
 
 
+def binaries_under_test(a):
+    """[("assay", BUILD/assay)], plus ("ref", --reference) when given: the
+    binaries every round times, in order."""
+    out = [("assay", os.path.join(a.build, "assay"))]
+    if a.reference:
+        out.append(("ref", a.reference))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=200000)
@@ -78,9 +87,7 @@ def main():
     ap.add_argument("--reference", default=None,
                     help="a second assay binary (e.g. an earlier release) timed in the same rounds")
     a = ap.parse_args()
-    binaries = [("assay", os.path.join(a.build, "assay"))]
-    if a.reference:
-        binaries.append(("ref", a.reference))
+    binaries = binaries_under_test(a)
     floor = os.path.join(a.build, "bench", "sqlite_floor")
     with tempfile.TemporaryDirectory(prefix="assay-bench-") as tmp:
         traces = generate_traces(tmp, a.n)

@@ -30,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from score_bench import generate_traces, remove_databases  # noqa: E402
+from score_bench import binaries_under_test, generate_traces, remove_databases  # noqa: E402
 from scorer_configs import FIVE_SCORERS  # noqa: E402
 
 CONFIG = """
@@ -71,9 +71,7 @@ def main():
     ap.add_argument("--reference", default=None,
                     help="a second assay binary (e.g. an earlier release) measured in the same rounds")
     a = ap.parse_args()
-    binaries = [("assay", os.path.join(a.build, "assay"))]
-    if a.reference:
-        binaries.append(("ref", a.reference))
+    binaries = binaries_under_test(a)
     with tempfile.TemporaryDirectory(prefix="assay-wbench-") as tmp:
         traces = generate_traces(tmp, a.n)
         cfg = os.path.join(tmp, "bench.yaml")
