@@ -1,6 +1,7 @@
 """Shared set-up of the review end-to-end tests: a store scored by the real
 `assay score` from datasets/demo/traces.jsonl plus hostile traces, and a real
 `assay review` server on 127.0.0.1 port 0."""
+import http.client
 import json
 import os
 import re
@@ -65,6 +66,38 @@ def make_store(assay, source, tmp):
     if r.returncode != 0:
         raise RuntimeError("assay score failed: " + r.stderr[-500:])
     return db
+
+
+def request(port, method, path, body=None, headers=None, host=None, source=None):
+    """One request on its own connection; `source`: the client address to send from
+    (any 127.x.y.z works on Linux). Returns (status, headers, body bytes)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30,
+                                   source_address=(source, 0) if source else None)
+    h = dict(headers or {})
+    if host:
+        h["Host"] = host
+    data = None
+    if body is not None:
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        h.setdefault("Content-Type", "application/json")
+    c.request(method, path, body=data, headers=h)
+    r = c.getresponse()
+    raw = r.read()
+    hdrs = r.getheaders()
+    c.close()
+    return r.status, hdrs, raw
+
+
+def header(hdrs, name):
+    return [v for k, v in hdrs if k.lower() == name.lower()]
+
+
+def csrf_cookie(port):
+    st, h, _ = request(port, "GET", "/")
+    for v in header(h, "Set-Cookie"):
+        if v.startswith("assay_csrf="):
+            return v.split(";")[0].split("=", 1)[1]
+    return ""
 
 
 class Server:

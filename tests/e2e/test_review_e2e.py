@@ -5,7 +5,6 @@ the real `assay score`. Checks filters, pagination, sorting, the JSON API,
 labels stored, export output, token enforcement, CSRF rejection, security
 headers, Host checking and the refusal of a non-loopback address without a
 token. Exits non-zero when any check fails."""
-import http.client
 import json
 import os
 import sqlite3
@@ -15,28 +14,8 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import review_fixture  # noqa: E402
+from review_fixture import csrf_cookie, header, request  # noqa: E402
 from e2e_common import arguments, check, finish, run  # noqa: E402
-
-
-def request(port, method, path, body=None, headers=None, host=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    h = dict(headers or {})
-    if host:
-        h["Host"] = host
-    data = None
-    if body is not None:
-        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-        h.setdefault("Content-Type", "application/json")
-    c.request(method, path, body=data, headers=h)
-    r = c.getresponse()
-    raw = r.read()
-    hdrs = r.getheaders()
-    c.close()
-    return r.status, hdrs, raw
-
-
-def header(hdrs, name):
-    return [v for k, v in hdrs if k.lower() == name.lower()]
 
 
 def get_json(port, path, headers=None):
@@ -45,14 +24,6 @@ def get_json(port, path, headers=None):
         return st, json.loads(raw)
     except ValueError:
         return st, None
-
-
-def csrf_cookie(port):
-    st, h, _ = request(port, "GET", "/")
-    for v in header(h, "Set-Cookie"):
-        if v.startswith("assay_csrf="):
-            return v.split(";")[0].split("=", 1)[1]
-    return ""
 
 
 def key_order_checks(a, p, db, tmp, good):
@@ -343,13 +314,13 @@ def main():
             check(rc == 0, "server stops cleanly on SIGTERM (rc=%s)" % rc)
 
         # --- token
-        srv = review_fixture.Server(a.assay, db, "--token", "s3cret-token")
+        srv = review_fixture.Server(a.assay, db, "--token", "s3cret-token-0123456789")
         p = srv.port
         try:
             check(request(p, "GET", "/api/scorers")[0] == 401, "token: API without it is 401")
             check(request(p, "GET", "/api/scorers", headers={"Authorization": "Bearer wrong"})[0] == 401,
                   "token: wrong bearer 401")
-            check(request(p, "GET", "/api/scorers", headers={"Authorization": "Bearer s3cret-token"})[0] == 200,
+            check(request(p, "GET", "/api/scorers", headers={"Authorization": "Bearer s3cret-token-0123456789"})[0] == 200,
                   "token: bearer 200")
             st, h, _ = request(p, "GET", "/")
             check(st == 303 and header(h, "Location") == ["/login"], "token: page redirects to /login")
@@ -357,7 +328,7 @@ def main():
             st, h, _ = request(p, "POST", "/login", "token=nope",
                                {"Content-Type": "application/x-www-form-urlencoded"})
             check(st == 303 and "failed" in header(h, "Location")[0], "login with a wrong token fails")
-            st, h, _ = request(p, "POST", "/login", "token=s3cret-token",
+            st, h, _ = request(p, "POST", "/login", "token=s3cret-token-0123456789",
                                {"Content-Type": "application/x-www-form-urlencoded"})
             cookies = [c for c in header(h, "Set-Cookie") if c.startswith("assay_session=")]
             check(st == 303 and cookies and "HttpOnly" in cookies[0] and "SameSite=Strict" in cookies[0],
@@ -370,7 +341,7 @@ def main():
                                {"Cookie": sess})
             check(st == 403, "session without CSRF token: 403")
             st, _, _ = request(p, "POST", "/api/labels", dict(label, trace_id=both["rows"][2]["trace_id"]),
-                               {"Authorization": "Bearer s3cret-token"})
+                               {"Authorization": "Bearer s3cret-token-0123456789"})
             check(st == 201, "bearer script may post labels")
         finally:
             srv.stop()

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "cli/review_args.h"
 #include "config/config.h"
 #include "review/review_server.h"
@@ -20,13 +21,31 @@ struct ReviewArgs {
     std::string db;
     std::string listen = "127.0.0.1:8700";
     std::string token;
+    std::string session_ttl;  // "" = ASSAY_REVIEW_SESSION_TTL, else 12 h
+    std::string public_url;
     double min_kappa = 0.6;
     int64_t min_labels = 20;
 };
 
 int run_review(const ReviewArgs& a) {
+    setup_logging(LogOptions{});
+    const auto env = environ_map();
     review::ReviewServerOptions opts;
-    opts.token = review_token_setting(a.token, environ_map());
+    opts.token = review_token_setting(a.token, env);
+    auto ttl = review_session_ttl_setting(a.session_ttl, env);
+    if (!ttl.ok()) {
+        std::fprintf(stderr, "assay review: %s\n", ttl.status().message().c_str());
+        return 2;
+    }
+    opts.sessions.ttl_ms = *ttl * 1000;
+    if (std::string url = review_public_url_setting(a.public_url, env); !url.empty()) {
+        auto parsed = review::parse_public_url(url);
+        if (!parsed.ok()) {
+            std::fprintf(stderr, "assay review: %s\n", parsed.status().message().c_str());
+            return 2;
+        }
+        opts.public_url = *parsed;
+    }
     opts.min_kappa = a.min_kappa;
     opts.min_labels = a.min_labels;
     // Block the stop signals in every thread; this one waits for them.
@@ -47,8 +66,12 @@ int run_review(const ReviewArgs& a) {
         return 2;
     }
     std::string host = a.listen.substr(0, a.listen.rfind(':'));
-    std::printf("assay review: listening on http://%s:%d/%s\n", host.c_str(), server.port(),
-                opts.token.empty() ? "" : " (token required)");
+    std::printf(
+        "assay review: listening on http://%s:%d/%s%s\n", host.c_str(), server.port(),
+        opts.token.empty() ? "" : " (token required)",
+        opts.public_url
+            ? (", public URL " + opts.public_url->origin() + opts.public_url->prefix + "/").c_str()
+            : "");
     std::fflush(stdout);
     std::thread serving([&] {
         if (Status served = server.run(); !served.ok()) {
@@ -74,7 +97,13 @@ void add_review_command(CLI::App& app, Runner& run) {
                   "HOST:PORT to listen on (port 0 picks one; default 127.0.0.1:8700)");
     c->add_option("--token", a->token,
                   "Require this token (bearer header or login form); default ASSAY_REVIEW_TOKEN. "
-                  "Mandatory for a non-loopback --listen");
+                  "Mandatory for a non-loopback --listen; at least 16 characters");
+    c->add_option("--session-ttl", a->session_ttl,
+                  "How long a login lasts: 90s, 30m, 12h, 7d (default ASSAY_REVIEW_SESSION_TTL, "
+                  "then 12h)");
+    c->add_option("--public-url", a->public_url,
+                  "The URL browsers use behind a proxy, e.g. https://host/prefix: Secure cookies, "
+                  "that origin for CSRF, links under the prefix (default ASSAY_REVIEW_PUBLIC_URL)");
     c->add_option("--min-kappa", a->min_kappa, "Calibration bar: warn below this kappa")
         ->check(CLI::Range(-1.0, 1.0));
     c->add_option("--min-labels", a->min_labels, "Calibration: warn with fewer labels")

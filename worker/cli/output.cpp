@@ -36,7 +36,7 @@ public:
 
 void setup_logging(const LogOptions& options) {
     auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    for (const char* name : {"ingest", "store", "pipeline", "judge", "cli", "monitor"}) {
+    for (const char* name : {"ingest", "store", "pipeline", "judge", "cli", "monitor", "review"}) {
         if (spdlog::get(name)) {
             continue;
         }

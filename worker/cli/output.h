@@ -16,8 +16,8 @@ namespace assay::cli {
 // Widths count code points, so UTF-8 content lines up.
 void print_table(const std::vector<std::vector<std::string>>& rows);
 
-// Creates the named loggers (ingest, store, pipeline, judge, cli) on stderr with the
-// configured level and format (text, or one JSON object per line).
+// Creates the named loggers (ingest, store, pipeline, judge, cli, monitor, review) on stderr with
+// the configured level and format (text, or one JSON object per line).
 void setup_logging(const LogOptions& options);
 
 // "7d", "12h", "30m", or an RFC 3339 time -> epoch ms lower bound.

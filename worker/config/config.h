@@ -118,6 +118,15 @@ std::string store_path_setting(const std::string& flag,
 // The review server's access token: `flag`, else ASSAY_REVIEW_TOKEN, else "".
 std::string review_token_setting(const std::string& flag,
                                  const std::map<std::string, std::string>& env);
+// How long a review login lasts, in seconds: `flag`, else
+// ASSAY_REVIEW_SESSION_TTL, else 43200 (12 h). "N" or "Ns", "Nm", "Nh", "Nd";
+// from 1 s to 30 days. invalid_argument naming the value and the range.
+Result<int64_t> review_session_ttl_setting(const std::string& flag,
+                                           const std::map<std::string, std::string>& env);
+// Where browsers reach the review server (--public-url): `flag`, else
+// ASSAY_REVIEW_PUBLIC_URL, else "" (review/public_url.h checks it).
+std::string review_public_url_setting(const std::string& flag,
+                                      const std::map<std::string, std::string>& env);
 
 // The built-in default config (used when no file is given).
 const char* default_config_yaml();

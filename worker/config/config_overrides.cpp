@@ -52,6 +52,49 @@ std::string review_token_setting(const std::string& flag,
     return it != env.end() ? it->second : "";
 }
 
+Result<int64_t> review_session_ttl_setting(const std::string& flag,
+                                           const std::map<std::string, std::string>& env) {
+    std::string value = flag;
+    std::string source = "--session-ttl";
+    if (value.empty()) {
+        auto it = env.find("ASSAY_REVIEW_SESSION_TTL");
+        if (it == env.end() || it->second.empty()) {
+            return int64_t{43200};
+        }
+        value = it->second;
+        source = "ASSAY_REVIEW_SESSION_TTL";
+    }
+    std::string digits = value;
+    int64_t unit = 1;
+    if (!digits.empty() && std::string("smhd").find(digits.back()) != std::string::npos) {
+        const char u = digits.back();
+        unit = u == 's' ? 1 : u == 'm' ? 60 : u == 'h' ? 3600 : 86400;
+        digits.pop_back();
+    }
+    const int64_t k_max_s = 30 * 86400;
+    auto bad = Status::invalid_argument(
+        source + " '" + value +
+        "': expected a duration from 1s to 30d, as seconds or with a unit (90s, 30m, 12h, 7d)");
+    if (digits.empty() || digits.size() > 9 ||
+        digits.find_first_not_of("0123456789") != std::string::npos) {
+        return bad;
+    }
+    const int64_t seconds = std::stoll(digits) * unit;
+    if (seconds < 1 || seconds > k_max_s) {
+        return bad;
+    }
+    return seconds;
+}
+
+std::string review_public_url_setting(const std::string& flag,
+                                      const std::map<std::string, std::string>& env) {
+    if (!flag.empty()) {
+        return flag;
+    }
+    auto it = env.find("ASSAY_REVIEW_PUBLIC_URL");
+    return it != env.end() ? it->second : "";
+}
+
 std::map<std::string, std::string> environ_map() {
     std::map<std::string, std::string> out;
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <spdlog/spdlog.h>
 
 namespace assay::review {
 
@@ -31,6 +32,12 @@ Status check_listen_policy(const std::string& host, const std::string& token) {
             "' without --token: the review pages show production traces; listen on 127.0.0.1 (the "
             "default) "
             "or pass --token (or ASSAY_REVIEW_TOKEN) so that every request must authenticate");
+    }
+    if (!token.empty() && token.size() < k_min_token_chars) {
+        return Status::invalid_argument(
+            "the review token (--token or ASSAY_REVIEW_TOKEN) is " + std::to_string(token.size()) +
+            " characters long; at least " + std::to_string(k_min_token_chars) +
+            " are required (e.g. the output of `openssl rand -hex 32`)");
     }
     return {};
 }
@@ -74,39 +81,88 @@ std::optional<std::string> cookie_value(const std::string& header, const std::st
     return std::nullopt;
 }
 
+AccessControl::AccessControl(AccessOptions options)
+    : m_options(std::move(options)),
+      m_prefix(m_options.public_url ? m_options.public_url->prefix : ""),
+      m_sessions(m_options.sessions),
+      m_throttle(m_options.throttle) {}
+
 bool AccessControl::bearer_ok(const std::string& auth) const {
     static const std::string k_prefix = "Bearer ";
-    return !m_token.empty() && auth.rfind(k_prefix, 0) == 0 &&
-           same_secret(auth.substr(k_prefix.size()), m_token);
+    return !m_options.token.empty() && auth.rfind(k_prefix, 0) == 0 &&
+           same_secret(auth.substr(k_prefix.size()), m_options.token);
 }
 
-bool AccessControl::authenticated(const std::string& auth, const std::string& cookies) const {
-    if (m_token.empty() || bearer_ok(auth)) {
-        return true;
+AccessControl::Outcome AccessControl::refused(const std::string& addr, int64_t now_ms) {
+    LoginThrottle::Failure f = m_throttle.failed(addr, now_ms);
+    if (f.lock_ms > 0) {
+        // Once per back-off step of an address; never the token.
+        auto log = spdlog::get("review");
+        (log ? log : spdlog::default_logger())
+            ->warn(
+                "{} failed logins in a row from {}: refusing its logins for {} s ({} failed "
+                "logins since start)",
+                f.failures, addr, (f.lock_ms + 999) / 1000, m_throttle.failures_total());
+    }
+    return {Verdict::denied, 0, ""};
+}
+
+AccessControl::Outcome AccessControl::authenticate(const std::string& auth,
+                                                   const std::string& cookies,
+                                                   const std::string& addr, int64_t now_ms) {
+    if (m_options.token.empty()) {
+        return {Verdict::allowed, 0, ""};
     }
     auto sid = cookie_value(cookies, k_session_cookie);
-    if (!sid) {
-        return false;
+    if (sid && m_sessions.valid(*sid, now_ms)) {
+        return {Verdict::allowed, 0, ""};
     }
-    std::lock_guard lock(m_mu);
-    return m_sessions.count(*sid) > 0;
+    if (auth.empty()) {
+        return {Verdict::denied, 0, ""};
+    }
+    if (int64_t wait = m_throttle.wait_ms(addr, now_ms); wait > 0) {
+        return {Verdict::throttled, (wait + 999) / 1000, ""};
+    }
+    if (!bearer_ok(auth)) {
+        return refused(addr, now_ms);
+    }
+    m_throttle.succeeded(addr);
+    return {Verdict::allowed, 0, ""};
 }
 
-std::optional<std::string> AccessControl::login(const std::string& token) {
-    if (m_token.empty() || !same_secret(token, m_token)) {
-        return std::nullopt;
+AccessControl::Outcome AccessControl::login(const std::string& token, const std::string& addr,
+                                            int64_t now_ms) {
+    if (int64_t wait = m_throttle.wait_ms(addr, now_ms); wait > 0) {
+        return {Verdict::throttled, (wait + 999) / 1000, ""};
     }
-    auto sid = random_token();
+    if (m_options.token.empty() || !same_secret(token, m_options.token)) {
+        return refused(addr, now_ms);
+    }
+    m_throttle.succeeded(addr);
+    auto sid = m_sessions.create(now_ms);
     if (!sid.ok()) {
-        return std::nullopt;
+        return {Verdict::denied, 0, ""};
     }
-    std::lock_guard lock(m_mu);
-    m_sessions.insert(*sid);
-    return *sid;
+    return {Verdict::allowed, 0, *sid};
+}
+
+void AccessControl::logout(const std::string& cookies) {
+    if (auto sid = cookie_value(cookies, k_session_cookie)) {
+        m_sessions.end(*sid);
+    }
+}
+
+std::string AccessControl::cookie_attributes() const {
+    std::string out =
+        "; Path=" + (m_prefix.empty() ? std::string("/") : m_prefix) + "; SameSite=Strict";
+    if (m_options.public_url && m_options.public_url->secure()) {
+        out += "; Secure";
+    }
+    return out;
 }
 
 bool AccessControl::host_ok(const std::string& host_header) const {
-    if (!m_token.empty()) {
+    if (!m_options.token.empty()) {
         return true;
     }
     std::string host = host_header;
@@ -118,16 +174,23 @@ bool AccessControl::host_ok(const std::string& host_header) const {
     return is_loopback_host(host);
 }
 
+Status AccessControl::origin_ok(const std::string& origin, const std::string& host) const {
+    const std::string expected =
+        m_options.public_url ? m_options.public_url->origin() : "http://" + host;
+    if (!origin.empty() && origin != expected) {
+        return Status::invalid_argument("CSRF: Origin '" + origin + "' is not this server (" +
+                                        expected + ")");
+    }
+    return {};
+}
+
 Status AccessControl::csrf_ok(const std::string& auth, const std::string& cookies,
                               const std::string& csrf_header, const std::string& origin,
                               const std::string& host) const {
     if (bearer_ok(auth)) {
         return {};  // a script with the bearer header: browsers never add it on their own
     }
-    if (!origin.empty() && origin != "http://" + host) {
-        return Status::invalid_argument("CSRF: Origin '" + origin +
-                                        "' is not this server (http://" + host + ")");
-    }
+    ASSAY_RETURN_IF_ERROR(origin_ok(origin, host));
     auto cookie = cookie_value(cookies, k_csrf_cookie);
     if (!cookie || cookie->empty() || csrf_header.empty() || !same_secret(*cookie, csrf_header)) {
         return Status::invalid_argument(

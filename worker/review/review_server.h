@@ -1,7 +1,7 @@
 #pragma once
 // ReviewServer: the `assay review` web app (core/http_server.h): binding, the
 // access checks every request passes first (rules in access.h), the pages
-// and the login; the JSON API's routes are in api_routes.h. Pages (list,
+// and the login and logout; the JSON API's routes are in api_routes.h. Pages (list,
 // trace, calibration, trends, login) are static HTML + one JS file + one CSS
 // file embedded in the binary; the JS fills them from the JSON API with
 // textContent only. Every response carries a strict Content-Security-Policy
@@ -11,7 +11,9 @@
 // limits"). Thread-safety: handlers run on connection threads and share the
 // ReviewStore (which serialises its calls). start()/stop() from one thread.
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/http_server.h"
@@ -23,10 +25,12 @@ namespace assay::review {
 
 struct ReviewServerOptions {
     std::string token;        // --token / ASSAY_REVIEW_TOKEN; empty: no login (loopback only)
-    double min_kappa = 0.6;   // --min-kappa: the calibration page's bar
-    int64_t min_labels = 20;  // --min-labels
-    int64_t max_page = 500;   // the largest `limit` the list API accepts
-    HttpServerOptions http;   // connection, header, body (1 MiB) and time limits
+    SessionOptions sessions;  // --session-ttl: how long a login lasts; how many are kept
+    std::optional<PublicUrl> public_url;  // --public-url: origin, Secure cookies, link prefix
+    double min_kappa = 0.6;               // --min-kappa: the calibration page's bar
+    int64_t min_labels = 20;              // --min-labels
+    int64_t max_page = 500;               // the largest `limit` the list API accepts
+    HttpServerOptions http;               // connection, header, body (1 MiB) and time limits
 };
 
 class ReviewServer {
@@ -36,8 +40,8 @@ public:
     ~ReviewServer();
 
     // Binds "HOST:PORT" (PORT 0 picks a free one). invalid_argument for a
-    // non-loopback host without a token or a malformed address; io_error when
-    // the address cannot be bound.
+    // non-loopback host without a token, a token under 16 characters or a
+    // malformed address; io_error when the address cannot be bound.
     Status bind(const std::string& listen);
     int port() const { return m_server.port(); }
     // Serves until stop(); call from the thread that owns the server.
@@ -49,6 +53,7 @@ private:
     ReviewStore& m_store;
     ReviewServerOptions m_options;
     AccessControl m_access;
+    std::map<std::string, std::string> m_pages;  // path -> HTML, links prefixed
     HttpServer m_server;
 };
 

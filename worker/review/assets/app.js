@@ -3,6 +3,10 @@
 // from it. The server's Content-Security-Policy forbids inline script.
 "use strict";
 
+// Behind a proxy (--public-url https://host/prefix) every path is under the
+// prefix: this script is served at BASE + "/static/app.js".
+const BASE = new URL(document.currentScript.src).pathname.replace(/\/static\/app\.js$/, "");
+
 function el(tag, props, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(props || {})) {
@@ -45,7 +49,7 @@ async function api(path, options) {
   }
   const res = await fetch(path, opts);
   if (res.status === 401) {
-    window.location.assign("/login");
+    window.location.assign(BASE + "/login");
     throw new Error("authentication required");
   }
   const type = res.headers.get("Content-Type") || "";
@@ -85,7 +89,7 @@ function reviewer() {
 // no choice in the URL, the first scorer that has scores is selected: a judge
 // whose traces all wait for it would open an empty list.
 async function fillScorers(select, selected, withAll) {
-  const list = await api("/api/scorers");
+  const list = await api(BASE + "/api/scorers");
   const latest = new Map();
   for (const s of list) {
     if (latest.has(s.scorer)) continue;
@@ -120,7 +124,7 @@ async function nextUnlabelled(params, currentId) {
   p.set("sort", "bottom");
   p.set("limit", "2");
   p.delete("offset");
-  const data = await api("/api/bottom?" + p.toString());
+  const data = await api(BASE + "/api/bottom?" + p.toString());
   const row = data.rows.find((r) => r.trace_id !== currentId);
   if (!row) {
     status("No unlabelled trace left for these filters.", "ok");
@@ -128,7 +132,7 @@ async function nextUnlabelled(params, currentId) {
   }
   const q = filterParams(params);
   q.set("id", row.trace_id);
-  window.location.assign("/trace?" + q.toString());
+  window.location.assign(BASE + "/trace?" + q.toString());
 }
 
 // The calibration queue: a random unlabelled trace of the verdict with the
@@ -136,18 +140,18 @@ async function nextUnlabelled(params, currentId) {
 async function nextQueued(scorer, version) {
   const p = new URLSearchParams({ scorer: scorer, n: "1" });
   if (version) p.set("scorer_version", version);
-  const q = await api("/api/calibration/queue?" + p.toString());
+  const q = await api(BASE + "/api/calibration/queue?" + p.toString());
   if (!q.traces.length) {
     status("The calibration queue of " + scorer + " " + q.scorer_version + " is empty: every scored trace is labelled.", "ok");
     return;
   }
   const t = new URLSearchParams({ id: q.traces[0].trace_id, scorer: scorer, scorer_version: q.scorer_version,
     queue: "calibration" });
-  window.location.assign("/trace?" + t.toString());
+  window.location.assign(BASE + "/trace?" + t.toString());
 }
 
 async function download(body) {
-  const res = await fetch("/api/export", {
+  const res = await fetch(BASE + "/api/export", {
     method: "POST",
     credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-CSRF-Token": cookie("assay_csrf") },
@@ -182,7 +186,7 @@ async function listPage() {
     for (const k of FILTER_KEYS) {
       if (form.elements[k] && form.elements[k].value) p.set(k, form.elements[k].value);
     }
-    window.location.assign("/?" + p.toString());
+    window.location.assign(BASE + "/?" + p.toString());
   });
   const scorer = document.getElementById("scorer").value;
   if (!scorer) {
@@ -195,7 +199,7 @@ async function listPage() {
   p.set("offset", String(offset));
   let data;
   try {
-    data = await api("/api/bottom?" + p.toString());
+    data = await api(BASE + "/api/bottom?" + p.toString());
   } catch (e) {
     status(e.message, "error");
     return;
@@ -211,7 +215,7 @@ async function listPage() {
     const q = new URLSearchParams(window.location.search);
     q.set("scorer", scorer);
     q.set("offset", String(o));
-    window.location.assign("/?" + q.toString());
+    window.location.assign(BASE + "/?" + q.toString());
   };
   const prev = document.getElementById("prev");
   const next = document.getElementById("next");
@@ -227,7 +231,7 @@ async function listPage() {
     const q = filterParams(params);
     q.set("scorer", scorer);
     q.set("id", r.trace_id);
-    const link = el("a", { href: "/trace?" + q.toString(), class: "open", text: r.trace_id });
+    const link = el("a", { href: BASE + "/trace?" + q.toString(), class: "open", text: r.trace_id });
     const tr = el("tr", { class: r.passed === false ? "failed" : "" },
       el("td", {}, el("input", { type: "checkbox", class: "pick", "data-id": r.trace_id })),
       el("td", {}, link, el("br"), el("span", { text: fmtNum(r.value) })),
@@ -306,7 +310,7 @@ async function tracePage() {
   }
   let t;
   try {
-    t = await api("/api/trace?id=" + encodeURIComponent(id));
+    t = await api(BASE + "/api/trace?id=" + encodeURIComponent(id));
   } catch (e) {
     status(e.message, "error");
     return;
@@ -413,7 +417,7 @@ async function tracePage() {
       body.score = Number(v);
     }
     try {
-      const r = await api("/api/labels", { method: "POST", body: JSON.stringify(body) });
+      const r = await api(BASE + "/api/labels", { method: "POST", body: JSON.stringify(body) });
       status("Label " + r.id + " saved. Next…", "ok");
       labels.insertBefore(el("li", { text: "now · " + name + " · " + body.scorer + " · " + verdict }), labels.firstChild);
       if (queued) await nextQueued(opt.value, opt.dataset.version);
@@ -518,7 +522,7 @@ async function calibrationPage() {
     const q = new URLSearchParams();
     if (select.value) q.set("scorer", select.value);
     q.set("min_kappa", document.getElementById("cal-kappa").value);
-    window.location.assign("/calibration?" + q.toString());
+    window.location.assign(BASE + "/calibration?" + q.toString());
   });
   const out = document.getElementById("calibration");
   out.appendChild(queueView(select.value ? new Map([[select.value, scorers.get(select.value)]]) : scorers));
@@ -527,7 +531,7 @@ async function calibrationPage() {
   q.set("min_kappa", document.getElementById("cal-kappa").value);
   let data;
   try {
-    data = await api("/api/calibration?" + q.toString());
+    data = await api(BASE + "/api/calibration?" + q.toString());
   } catch (e) {
     status(e.message, "error");
     return;
@@ -613,7 +617,7 @@ async function trendsPage() {
   document.getElementById("trend-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const q = new URLSearchParams({ scorer: select.value, days: document.getElementById("trend-days").value });
-    window.location.assign("/trends?" + q.toString());
+    window.location.assign(BASE + "/trends?" + q.toString());
   });
   if (!select.value) {
     status("No scorer has written to this store yet.");
@@ -621,7 +625,7 @@ async function trendsPage() {
   }
   let data;
   try {
-    data = await api("/api/trends?" + new URLSearchParams({ scorer: select.value,
+    data = await api(BASE + "/api/trends?" + new URLSearchParams({ scorer: select.value,
       days: document.getElementById("trend-days").value }).toString());
   } catch (e) {
     status(e.message, "error");
@@ -641,8 +645,20 @@ function loginPage() {
   if (new URLSearchParams(window.location.search).get("failed")) status("Wrong token.", "error");
 }
 
+// "Log out" ends the session on the server (a CSRF-checked POST), then shows the login form.
+function setupLogout() {
+  const button = document.getElementById("logout");
+  if (!button) return;
+  button.addEventListener("click", async () => {
+    await fetch(BASE + "/logout", { method: "POST", credentials: "same-origin",
+      headers: { "X-CSRF-Token": cookie("assay_csrf") } });
+    window.location.assign(BASE + "/login");
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setupReviewer();
+  setupLogout();
   const page = document.body.dataset.page;
   const run = { list: listPage, trace: tracePage, calibration: calibrationPage, trends: trendsPage, login: loginPage }[page];
   if (run) Promise.resolve(run()).catch((e) => status(e.message, "error"));
