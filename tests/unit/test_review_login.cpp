@@ -3,8 +3,10 @@
 // --public-url parser. (End to end: tests/e2e/test_review_login_e2e.py.)
 #include <doctest/doctest.h>
 
+#include <map>
 #include <string>
 
+#include "config/config.h"
 #include "review/login_throttle.h"
 #include "review/public_url.h"
 #include "review/session_table.h"
@@ -57,7 +59,7 @@ TEST_CASE("login throttle: the address table is bounded, oldest evicted") {
         t.failed("10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256), i);
     }
     CHECK(t.addresses() == 100);
-    CHECK(t.wait_ms("10.1.0.0", 10000) == 0);    // the oldest were evicted
+    CHECK(t.wait_ms("10.1.0.0", 10000) == 0);   // the oldest were evicted
     CHECK(t.wait_ms("10.1.39.15", 10000) > 0);  // the newest (9999) is remembered
 }
 
@@ -98,14 +100,37 @@ TEST_CASE("public URL: parsed, or refused with the reason") {
     CHECK(plain->prefix.empty());
     CHECK_FALSE(plain->secure());
     CHECK(parse_public_url("https://h/").value().prefix.empty());
-    for (const char* bad : {"", "review.example.com", "ftp://h", "https://", "https://u:p@h/",
-                            "https://h:0", "https://h:70000", "https://h:", "https://h/a?b",
-                            "https://h/a#b", "https://h/a b", "https://h/a\"b", "https://h//a",
-                            "https://h/../a", "https://-h", "https://h<x>"}) {
+    for (const char* bad :
+         {"", "review.example.com", "ftp://h", "https://", "https://u:p@h/", "https://h:0",
+          "https://h:70000", "https://h:", "https://h/a?b", "https://h/a#b", "https://h/a b",
+          "https://h/a\"b", "https://h//a", "https://h/../a", "https://-h", "https://h<x>"}) {
         auto r = parse_public_url(bad);
         CHECK_MESSAGE(!r.ok(), bad);
         if (!r.ok()) {
             CHECK(r.status().message().find(std::string("'") + bad + "'") != std::string::npos);
         }
     }
+}
+
+TEST_CASE("review settings: --session-ttl, then ASSAY_REVIEW_SESSION_TTL, then 12 h") {
+    const std::map<std::string, std::string> none;
+    CHECK(assay::review_session_ttl_setting("", none).value() == 43200);
+    CHECK(assay::review_session_ttl_setting("90", none).value() == 90);
+    CHECK(assay::review_session_ttl_setting("30m", none).value() == 1800);
+    CHECK(assay::review_session_ttl_setting("7d", none).value() == 7 * 86400);
+    CHECK(assay::review_session_ttl_setting("", {{"ASSAY_REVIEW_SESSION_TTL", "2h"}}).value() ==
+          7200);
+    CHECK(assay::review_session_ttl_setting("1h", {{"ASSAY_REVIEW_SESSION_TTL", "2h"}}).value() ==
+          3600);
+    for (const char* bad : {"0", "31d", "12x", "h", "-5", "1.5h", "99999999999"}) {
+        auto r = assay::review_session_ttl_setting(bad, none);
+        CHECK_MESSAGE(!r.ok(), bad);
+        if (!r.ok()) {
+            CHECK(r.status().message().find(std::string("--session-ttl '") + bad + "'") !=
+                  std::string::npos);
+        }
+    }
+    auto env = assay::review_session_ttl_setting("", {{"ASSAY_REVIEW_SESSION_TTL", "0s"}});
+    REQUIRE_FALSE(env.ok());
+    CHECK(env.status().message().find("ASSAY_REVIEW_SESSION_TTL '0s'") != std::string::npos);
 }

@@ -373,13 +373,20 @@ TEST_CASE("review access: loopback policy, bearer, cookies, CSRF") {
     CHECK_FALSE(is_loopback_host("127.0.0.1.evil.com"));
     CHECK_FALSE(is_loopback_host("10.0.0.1"));
     CHECK(check_listen_policy("0.0.0.0", "").message().find("--token") != std::string::npos);
-    CHECK(check_listen_policy("0.0.0.0", "s3cret").ok());
+    const std::string tok = "s3cret-s3cret-16";
+    CHECK(check_listen_policy("0.0.0.0", tok).ok());
     CHECK(check_listen_policy("127.0.0.1", "").ok());
+    // A short token: the message names its length and the minimum, not the token.
+    const std::string short_msg = check_listen_policy("127.0.0.1", "s3cret-s3cret-1").message();
+    CHECK(short_msg.find("15 characters") != std::string::npos);
+    CHECK(short_msg.find("at least 16") != std::string::npos);
+    CHECK(short_msg.find("s3cret") == std::string::npos);
     CHECK(*cookie_value("a=1; assay_csrf=xyz; b=2", "assay_csrf") == "xyz");
     CHECK_FALSE(cookie_value("a=1", "assay_csrf"));
 
-    AccessControl open("");
-    CHECK(open.authenticated("", ""));
+    using V = AccessControl::Verdict;
+    AccessControl open(AccessOptions{});
+    CHECK(open.authenticate("", "", "127.0.0.1", 0).verdict == V::allowed);
     CHECK(open.host_ok("127.0.0.1:8700"));
     CHECK(open.host_ok("localhost:8700"));
     CHECK_FALSE(open.host_ok("evil.example:8700"));
@@ -389,17 +396,48 @@ TEST_CASE("review access: loopback policy, bearer, cookies, CSRF") {
     CHECK_FALSE(open.csrf_ok("", "assay_csrf=abc", "", "", "127.0.0.1:1").ok());
     CHECK_FALSE(
         open.csrf_ok("", "assay_csrf=abc", "abc", "http://evil.example", "127.0.0.1:1").ok());
+    CHECK(open.cookie_attributes() == "; Path=/; SameSite=Strict");
 
-    AccessControl locked("s3cret");
-    CHECK_FALSE(locked.authenticated("", ""));
-    CHECK(locked.authenticated("Bearer s3cret", ""));
-    CHECK_FALSE(locked.authenticated("Bearer s3cre", ""));
-    CHECK_FALSE(locked.login("wrong"));
-    auto sid = locked.login("s3cret");
-    REQUIRE(sid);
-    CHECK(locked.authenticated("", "assay_session=" + *sid));
-    CHECK_FALSE(locked.authenticated("", "assay_session=forged"));
-    CHECK(locked.csrf_ok("Bearer s3cret", "", "", "", "h").ok());  // scripts with the header
+    AccessOptions o;
+    o.token = tok;
+    AccessControl locked(o);
+    CHECK(locked.authenticate("", "", "a", 0).verdict == V::denied);
+    CHECK(locked.authenticate("Bearer " + tok, "", "a", 0).verdict == V::allowed);
+    CHECK(locked.authenticate("Bearer s3cre", "", "a", 0).verdict == V::denied);
+    CHECK(locked.login("wrong", "a", 0).verdict == V::denied);
+    auto in = locked.login(tok, "a", 0);
+    REQUIRE(in.verdict == V::allowed);
+    CHECK(locked.authenticate("", "assay_session=" + in.session, "b", 1).verdict == V::allowed);
+    CHECK(locked.authenticate("", "assay_session=forged", "b", 1).verdict == V::denied);
+    CHECK(locked.csrf_ok("Bearer " + tok, "", "", "", "h").ok());  // scripts with the header
+    // Session expiry (12 h by default) and logout.
+    CHECK(locked.authenticate("", "assay_session=" + in.session, "b", 12 * 3600 * 1000).verdict ==
+          V::denied);
+    auto again = locked.login(tok, "a", 0);
+    locked.logout("assay_session=" + again.session);
+    CHECK(locked.authenticate("", "assay_session=" + again.session, "b", 1).verdict == V::denied);
+    // Failed logins: 5 free, then 429 for the address, whatever it sends.
+    for (int i = 0; i < 6; ++i) {
+        CHECK(locked.login("wrong", "c", 100).verdict == V::denied);
+    }
+    auto t = locked.login(tok, "c", 100);
+    CHECK(t.verdict == V::throttled);
+    CHECK(t.retry_after_s == 1);
+    CHECK(locked.authenticate("Bearer " + tok, "", "c", 100).verdict == V::throttled);
+    CHECK(locked.login(tok, "d", 100).verdict == V::allowed);   // other addresses are not
+    CHECK(locked.login(tok, "c", 1100).verdict == V::allowed);  // the lock ended
+
+    // Behind https://review.example.com/assay: that origin only, Secure cookies under the prefix.
+    o.public_url = parse_public_url("https://review.example.com/assay").value();
+    AccessControl proxied(o);
+    CHECK(proxied.prefix() == "/assay");
+    CHECK(proxied.cookie_attributes() == "; Path=/assay; SameSite=Strict; Secure");
+    CHECK(proxied.origin_ok("https://review.example.com", "127.0.0.1:8700").ok());
+    CHECK(proxied.origin_ok("", "127.0.0.1:8700").ok());
+    CHECK_FALSE(proxied.origin_ok("http://127.0.0.1:8700", "127.0.0.1:8700").ok());
+    CHECK_FALSE(proxied.origin_ok("https://evil.example", "127.0.0.1:8700").ok());
+    CHECK(proxied.csrf_ok("", "assay_csrf=abc", "abc", "https://review.example.com", "x").ok());
+    CHECK_FALSE(proxied.csrf_ok("", "assay_csrf=abc", "abc", "http://x", "x").ok());
 }
 
 TEST_CASE("review store: daily trend points per feature over the last N days") {

@@ -22,11 +22,11 @@
 namespace assay::review {
 
 struct LoginThrottleOptions {
-    int64_t free_failures = 5;        // failures before the first lock-out
-    int64_t first_delay_ms = 1000;    // the first lock-out
-    int64_t max_delay_ms = 300000;    // the cap of the doubling (5 min)
+    int64_t free_failures = 5;          // failures before the first lock-out
+    int64_t first_delay_ms = 1000;      // the first lock-out
+    int64_t max_delay_ms = 300000;      // the cap of the doubling (5 min)
     int64_t forget_after_ms = 3600000;  // an address quiet this long starts afresh (1 h)
-    size_t max_addresses = 10000;     // addresses remembered (oldest evicted)
+    size_t max_addresses = 10000;       // addresses remembered (oldest evicted)
 };
 
 class LoginThrottle {
@@ -46,7 +46,7 @@ public:
     // A successful login: forgets `addr`.
     void succeeded(const std::string& addr);
 
-    size_t addresses() const;       // remembered now
+    size_t addresses() const;         // remembered now
     uint64_t failures_total() const;  // every failure recorded since start
 
 private:

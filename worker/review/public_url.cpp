@@ -9,7 +9,8 @@ namespace {
 
 bool all_of(const std::string& s, const char* extra) {
     return std::all_of(s.begin(), s.end(), [&](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || std::string(extra).find(c) != std::string::npos;
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string(extra).find(c) != std::string::npos;
     });
 }
 
@@ -58,8 +59,7 @@ Status host_port_ok(const std::string& authority) {
 
 Result<PublicUrl> parse_public_url(const std::string& url) {
     auto bad = [&](const std::string& why) {
-        return Status::invalid_argument("--public-url '" + url +
-                                        "': " + why +
+        return Status::invalid_argument("--public-url '" + url + "': " + why +
                                         " (expected https://HOST[:PORT][/PREFIX], e.g. "
                                         "https://review.example.com/assay)");
     };

@@ -17,8 +17,9 @@ Result<std::string> SessionTable::create(int64_t now_ms) {
     }
     while (!m_expiry_ms.empty() && m_expiry_ms.size() >= m_options.max_sessions) {
         // Absolute expiry: the earliest to expire is the oldest login.
-        auto oldest = std::min_element(m_expiry_ms.begin(), m_expiry_ms.end(),
-                                       [](const auto& a, const auto& b) { return a.second < b.second; });
+        auto oldest =
+            std::min_element(m_expiry_ms.begin(), m_expiry_ms.end(),
+                             [](const auto& a, const auto& b) { return a.second < b.second; });
         m_expiry_ms.erase(oldest);
     }
     m_expiry_ms[*sid] = now_ms + m_options.ttl_ms;
