@@ -32,6 +32,16 @@ Status env_int(const std::map<std::string, std::string>& env, const char* name, 
     return {};
 }
 
+// `flag` when set, else the environment variable `var`, else "".
+std::string flag_or_env(const std::string& flag, const std::map<std::string, std::string>& env,
+                        const char* var) {
+    if (!flag.empty()) {
+        return flag;
+    }
+    auto it = env.find(var);
+    return it != env.end() ? it->second : "";
+}
+
 }  // namespace
 
 std::string store_path_setting(const std::string& flag,
@@ -45,24 +55,15 @@ std::string store_path_setting(const std::string& flag,
 
 std::string review_token_setting(const std::string& flag,
                                  const std::map<std::string, std::string>& env) {
-    if (!flag.empty()) {
-        return flag;
-    }
-    auto it = env.find("ASSAY_REVIEW_TOKEN");
-    return it != env.end() ? it->second : "";
+    return flag_or_env(flag, env, "ASSAY_REVIEW_TOKEN");
 }
 
 Result<int64_t> review_session_ttl_setting(const std::string& flag,
                                            const std::map<std::string, std::string>& env) {
-    std::string value = flag;
-    std::string source = "--session-ttl";
+    const std::string value = flag_or_env(flag, env, "ASSAY_REVIEW_SESSION_TTL");
+    const std::string source = flag.empty() ? "ASSAY_REVIEW_SESSION_TTL" : "--session-ttl";
     if (value.empty()) {
-        auto it = env.find("ASSAY_REVIEW_SESSION_TTL");
-        if (it == env.end() || it->second.empty()) {
-            return int64_t{43200};
-        }
-        value = it->second;
-        source = "ASSAY_REVIEW_SESSION_TTL";
+        return int64_t{43200};
     }
     std::string digits = value;
     int64_t unit = 1;
@@ -88,11 +89,7 @@ Result<int64_t> review_session_ttl_setting(const std::string& flag,
 
 std::string review_public_url_setting(const std::string& flag,
                                       const std::map<std::string, std::string>& env) {
-    if (!flag.empty()) {
-        return flag;
-    }
-    auto it = env.find("ASSAY_REVIEW_PUBLIC_URL");
-    return it != env.end() ? it->second : "";
+    return flag_or_env(flag, env, "ASSAY_REVIEW_PUBLIC_URL");
 }
 
 std::map<std::string, std::string> environ_map() {
