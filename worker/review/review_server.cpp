@@ -109,7 +109,9 @@ void ReviewServer::routes() {
         res.set_header("Content-Security-Policy", k_csp);
         res.set_header("X-Content-Type-Options", "nosniff");
         res.set_header("X-Frame-Options", "DENY");
-        res.set_header("Referrer-Policy", "no-referrer");
+        // same-origin, not no-referrer: with no-referrer, browsers send "Origin: null"
+        // on form POSTs (the login), which the CSRF check must refuse.
+        res.set_header("Referrer-Policy", "same-origin");
         if (!m_access.host_ok(req.get_header_value("Host"))) {
             send_error(res, 403, "Host header is not a loopback name (DNS rebinding protection)");
             return true;
