@@ -1,10 +1,11 @@
 #pragma once
 // ReviewServer: the `assay review` web app (core/http_server.h): binding, the
 // access checks every request passes first (rules in access.h), the pages
-// and the login; the JSON API's routes are in api_routes.h. Pages (list,
-// trace, calibration, trends, login) are static HTML + one JS file + one CSS
-// file embedded in the binary; the JS fills them from the JSON API with
-// textContent only. Every response carries a strict Content-Security-Policy
+// and the login; the JSON API's routes are in api_routes.h. Pages (the
+// workspace at / and /trace, calibration, trends, login) are static HTML +
+// JS files (app.js shared, trace_view.js and workspace.js for the workspace)
+// + one CSS file embedded in the binary; the JS fills them from the JSON API
+// with textContent only. Every response carries a strict Content-Security-Policy
 // (no inline script), nosniff and no-framing headers.
 //
 // Bounded like every Assay server (ReviewServerOptions::http, README "HTTP
