@@ -26,6 +26,9 @@ std::string page_for(const std::string& path) {
     if (path == "/trends") {
         return "review/assets/trends.html";
     }
+    if (path == "/gate") {
+        return "review/assets/gate.html";
+    }
     if (path == "/login") {
         return "review/assets/login.html";
     }
@@ -121,10 +124,10 @@ void ReviewServer::routes() {
         res.set_header("Cache-Control", "no-store");
         res.set_content(std::string(*f), "text/html; charset=utf-8");
     };
-    for (const char* p : {"/", "/trace", "/calibration", "/trends", "/login"}) {
+    for (const char* p : {"/", "/trace", "/calibration", "/trends", "/gate", "/login"}) {
         srv.get(p, page);
     }
-    for (const char* name : {"app.js", "trace_view.js", "workspace.js", "style.css"}) {
+    for (const char* name : {"app.js", "trace_view.js", "workspace.js", "gate.js", "style.css"}) {
         const std::string file = name;
         const std::string type =
             file.ends_with(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8";

@@ -13,6 +13,7 @@
 // ReviewStore (which serialises its calls). start()/stop() from one thread.
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/http_server.h"
@@ -28,6 +29,9 @@ struct ReviewServerOptions {
     int64_t min_labels = 20;  // --min-labels
     int64_t max_page = 500;   // the largest `limit` the list API accepts
     HttpServerOptions http;   // connection, header, body (1 MiB) and time limits
+    // --gate-report: the gate run the /gate page shows, as GET /api/gate
+    // answers it ({"report", "cases", "cases_note"}); null: no report.
+    std::shared_ptr<const nlohmann::json> gate;
 };
 
 class ReviewServer {

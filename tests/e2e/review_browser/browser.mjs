@@ -4,13 +4,13 @@
 // text, the calibration queue, the trends page, screenshots at 1280 and 1920
 // px and an axe-core scan of every page. Prints one JSON line of findings;
 // the Python driver (test_review_browser.py) checks them and the database.
-// Usage: node browser.mjs BASE_URL XSS_TRACE_ID FEATURE SCREENSHOT_DIR [AGENT_TRACE_ID]
+// Usage: node browser.mjs BASE_URL XSS_TRACE_ID FEATURE SCREENSHOT_DIR [AGENT_TRACE_ID [GATE_CASE]]
 import { chromium } from "playwright-core";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 
-const [base, xssId, feature, shots, agentId] = process.argv.slice(2);
+const [base, xssId, feature, shots, agentId, gateCase] = process.argv.slice(2);
 const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const result = { dialogs: [], console_errors: [], axe: {} };
 const browser = await chromium.launch({
@@ -188,6 +188,84 @@ try {
   await page.goto(base + "/trace?id=" + encodeURIComponent(xssId) + "&scorer=refusal");
   await waitFor(page, (id) => document.body.dataset.trace === id, xssId);
   result.old_link_url = page.url();
+
+  // an OTLP agent trace: its spans as a timeline, each span's input and output on demand
+  if (agentId) {
+    await page.goto(base + "/?scorer=refusal&id=" + agentId);
+    await waitFor(page, () => document.querySelectorAll("#timeline li.span").length);
+    result.timeline = await page.$$eval("#timeline li.span", (lis) => lis.map((li) => ({
+      kind: li.querySelector(".kind").textContent,
+      name: li.querySelector(".span-name").textContent,
+      duration: li.querySelector(".dur").textContent,
+      facts: (li.querySelector(".facts") || {}).textContent || "",
+      bar_width: li.querySelector(".bar").getBoundingClientRect().width,
+      open: li.querySelector("details").open,
+    })));
+    result.timeline_scores = await page.textContent("#timeline-scores");
+    await page.click("#timeline li.span:has(.kind-tool) summary");
+    result.tool_output_visible = await page.isVisible("#timeline li.span:has(.kind-tool) .span-output");
+    result.tool_output = await page.textContent("#timeline li.span:has(.kind-tool) .span-output");
+    result.tool_input = await page.textContent("#timeline li.span:has(.kind-tool) .span-input");
+    await page.click("#timeline li.span:has(.kind-agent) summary");
+    result.agent_input = await page.textContent("#timeline li.span:has(.kind-agent) .span-input");
+    result.timeline_injected = await page.evaluate(() => ({
+      imgs: document.querySelectorAll("img").length,
+      scripts: document.querySelectorAll("script").length,
+      xss_flag: window.__xss === 1,
+    }));
+    await page.screenshot({ path: path.join(shots, "10-timeline-1280.png") });
+    await axeScan(page, "timeline");
+  }
+
+  // the gate report of `assay review --gate-report`: verdict, rules, regressed
+  // cases side by side with the differences marked; label, export the real ones
+  if (gateCase) {
+    await page.goto(base + "/gate");
+    await waitFor(page, () => document.querySelectorAll("article.case").length);
+    result.gate = await page.evaluate((gc) => {
+      const box = document.querySelector(`article.case[data-case="${gc}"]`);
+      return {
+        result: document.getElementById("gate-result").textContent,
+        reasons: Array.from(document.querySelectorAll("ul.reasons li")).map((l) => l.textContent),
+        rules: Array.from(document.querySelectorAll("#gate-rules tbody tr")).map((tr) =>
+          Array.from(tr.children).map((td) => td.textContent)),
+        cases: Array.from(document.querySelectorAll("article.case")).map((a) => a.dataset.case),
+        planted: box ? {
+          changes: box.querySelector("ul.changes").textContent,
+          baseline: box.querySelector("pre.diff.baseline").textContent,
+          candidate: box.querySelector("pre.diff.candidate").textContent,
+          ins: Array.from(box.querySelectorAll("pre.diff.candidate ins")).map((e) => e.textContent),
+          del: Array.from(box.querySelectorAll("pre.diff.baseline del")).map((e) => e.textContent),
+          checks: Array.from(box.querySelectorAll("table.checks tbody tr")).map((tr) => tr.textContent),
+          reasoning: Array.from(box.querySelectorAll(".reasoning")).map((r) => r.textContent),
+        } : null,
+        imgs: document.querySelectorAll("img").length,
+        scripts: document.querySelectorAll("script").length,
+        xss_flag: window.__xss === 1,
+      };
+    }, gateCase);
+    await page.screenshot({ path: path.join(shots, "11-gate-1280.png") });
+    await axeScan(page, "gate");
+    // mark the planted case and the next one real, the third noise; export
+    const ids = result.gate.cases;
+    const pick = async (id, v) => page.check(`article.case[data-case="${id}"] input[value=${v}]`);
+    await pick(ids[0], "real");
+    await pick(ids[1], "real");
+    await pick(ids[2], "noise");
+    result.gate_tally = await page.textContent("#gate-tally");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#gate-export")]);
+    result.gate_export_name = download.suggestedFilename();
+    result.gate_export = fs.readFileSync(await download.path(), "utf8");
+    await page.reload();
+    await waitFor(page, () => document.querySelectorAll("article.case").length);
+    result.gate_tally_after_reload = await page.textContent("#gate-tally");
+    const wide = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    await wide.goto(base + "/gate#case-" + gateCase);
+    await waitFor(wide, () => document.querySelectorAll("article.case").length);
+    await wide.evaluate((gc) => document.querySelector(`article.case[data-case="${gc}"]`).scrollIntoView(), gateCase);
+    await wide.screenshot({ path: path.join(shots, "12-gate-1920.png") });
+    await wide.close();
+  }
 
   // the calibration queue from the calibration page
   await page.goto(base + "/calibration?scorer=refusal");

@@ -10,6 +10,7 @@ critical violation); the labels are checked in the database.
 Screenshots go to --artifacts (kept under the build directory)."""
 import json
 import os
+import re
 import shutil
 import sqlite3
 import sys
@@ -19,6 +20,29 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import review_fixture  # noqa: E402
 from e2e_common import arguments, check, finish, run  # noqa: E402
+
+
+# The gate run shown on /gate: datasets/support's planted regressions, with
+# hostile text added to the candidate output of one of them.
+GATE_CASE = "triage-03"
+GATE_HOSTILE = " <img src=x onerror=\"window.__xss=1\"> <script>alert(8)</script>"  # after "Sure!"
+
+
+def gate_report(assay, source, tmp):
+    d = os.path.join(source, "datasets", "support")
+    cand = os.path.join(tmp, "gate-candidate.jsonl")
+    with open(os.path.join(d, "candidate.jsonl")) as f, open(cand, "w") as out:
+        for line in f:
+            t = json.loads(line)
+            if t["trace_id"] == GATE_CASE:
+                t["output"] = t["output"].replace("Sure!", "Sure!" + GATE_HOSTILE, 1)
+            out.write(json.dumps(t) + "\n")
+    report = os.path.join(tmp, "gate.json")
+    cmd = [assay, "gate", "--config", os.path.join(d, "gate.yaml"), "--dataset", os.path.join(d, "cases.jsonl"),
+           "--baseline", os.path.join(d, "baseline.jsonl"), "--candidate", cand]
+    r = run(cmd + ["--json", report, "--quiet"])
+    check(r.returncode == 1, "the planted regression blocks the gate (rc=%d %s)" % (r.returncode, r.stderr[-300:]))
+    return {"json": report, "cmd": cmd, "cases": os.path.join(d, "cases.jsonl")}
 
 
 def main():
@@ -36,10 +60,12 @@ def main():
     os.makedirs(a.artifacts)
     with tempfile.TemporaryDirectory() as tmp:
         db = review_fixture.make_store(a.assay, a.source, tmp)
-        srv = review_fixture.Server(a.assay, db)
+        review_fixture.add_otlp_agent_trace(a.assay, a.source, tmp, db)
+        gate = gate_report(a.assay, a.source, tmp)
+        srv = review_fixture.Server(a.assay, db, "--gate-report", gate["json"])
         try:
             r = run(["node", os.path.join(HERE, "browser.mjs"), srv.base, review_fixture.XSS_ID, "support_chat",
-                     a.artifacts], timeout=180, cwd=HERE)
+                     a.artifacts, review_fixture.AGENT_ID, GATE_CASE], timeout=180, cwd=HERE)
         finally:
             srv.stop()
         print(r.stderr[-2000:])
@@ -97,9 +123,89 @@ def main():
         check("id=" + review_fixture.XSS_ID in res.get("old_link_url", "") and
               res.get("old_link_url", "").split("?")[0].endswith("/"),
               "an old /trace?id= link opens the workspace: %s" % res.get("old_link_url"))
+        # the OTLP agent trace as a timeline
+        tl = res.get("timeline", [])
+        check([s["kind"] for s in tl] == ["agent", "llm", "tool", "llm"],
+              "timeline: the agent, chat, tool and chat spans in start order: %s" % [s.get("kind") for s in tl])
+        check(len(tl) == 4 and tl[2]["name"] == "execute_tool lookup_order" and tl[2]["duration"] == "190 ms" and
+              tl[0]["duration"] == "2.58 s", "timeline: names and durations: %s" % tl)
+        check(len(tl) == 4 and "o4-mini" in tl[1]["facts"] and "reasoning" in tl[1]["facts"] and
+              "tool lookup_order" in tl[2]["facts"], "timeline: models, tokens and tool names: %s" % tl)
+        check(len(tl) == 4 and all(s["bar_width"] > 0 for s in tl) and tl[0]["bar_width"] > tl[2]["bar_width"],
+              "timeline: a duration bar per span, to scale")
+        check(len(tl) == 4 and not any(s["open"] for s in tl) and res.get("tool_output_visible"),
+              "span input and output are shown on demand")
+        check(review_fixture.AGENT_TOOL_RESULT.replace(" ", "") in res.get("tool_output", "").replace(" ", "")
+              .replace("\n", "") or "<img src=x onerror=" in res.get("tool_output", ""),
+              "the hostile tool result is shown as text: %s" % res.get("tool_output"))
+        check("1234" in res.get("tool_input", "") and "Where is order 1234?" in res.get("agent_input", ""),
+              "the tool's arguments and the agent's input are shown")
+        check("refusal" in res.get("timeline_scores", ""), "the trace's scores beside its timeline: %s"
+              % res.get("timeline_scores"))
+        ti = res.get("timeline_injected", {})
+        check(ti.get("imgs") == 0 and ti.get("scripts") == 3 and ti.get("xss_flag") is False,
+              "nothing injected from span content: %s" % ti)
+        # the gate report
+        g = res.get("gate") or {}
+        rep = json.load(open(gate["json"]))
+        check(g.get("result", "").startswith("BLOCK"), "gate: the verdict is shown: %s" % g.get("result"))
+        check(g.get("reasons") == rep["verdict"]["reasons"], "gate: the verdict's reasons: %s" % g.get("reasons"))
+        n_rules = (1 if rep["verdict"]["count_rule"] else 0) + sum(len(s["rules"]) for s in rep["summary"])
+        check(len(g.get("rules", [])) == n_rules and any("sign test" in row[2] for row in g.get("rules", [])),
+              "gate: every rule with its test (%d rows of %d)" % (len(g.get("rules", [])), n_rules))
+        check(any(row[4] == "%.4f" % rep["verdict"]["count_rule"]["p"] for row in g.get("rules", [])),
+              "gate: the p-values are shown")
+        want_cases = []
+        for c in rep["regressions"]:
+            if c["case_id"] not in want_cases:
+                want_cases.append(c["case_id"])
+        check(g.get("cases") == want_cases and GATE_CASE in want_cases,
+              "gate: one card per regressed case: %s" % g.get("cases"))
+        pl = g.get("planted") or {}
+        check("json" in pl.get("changes", "") and "(pass)" in pl.get("changes", "") and "(fail)" in pl.get("changes", ""),
+              "gate: the planted case's regressed scorers: %s" % pl.get("changes"))
+        check(pl.get("baseline", "").startswith('{"intent"') and pl.get("candidate", "").startswith("Sure!"),
+              "gate: baseline and candidate outputs side by side")
+        check("Sure!" in pl.get("ins", []) and "classify" in pl.get("ins", []) and not pl.get("del"),
+              "gate: the words the candidate added are marked, none removed: %s / %s" % (pl.get("ins"), pl.get("del")))
+        check(any("format=json" in c and "FAIL" in c for c in pl.get("checks", [])),
+              "gate: the checks that changed: %s" % pl.get("checks"))
+        check(any("Baseline" in x and "Candidate" in x and "inside prose" in x for x in pl.get("reasoning", [])),
+              "gate: the scorers' explanations on both sides")
+        check("<img src=x onerror=" in pl.get("candidate", "") and "<script>alert(8)</script>" in pl.get("candidate", ""),
+              "gate: hostile output shown as text")
+        check(g.get("imgs") == 0 and g.get("scripts") == 2 and g.get("xss_flag") is False,
+              "gate: nothing injected: %s" % {k: g.get(k) for k in ("imgs", "scripts", "xss_flag")})
+        check(re.match(r"\d+ regressed cases: 2 real, 1 noise, \d+ to review", res.get("gate_tally", "")) and
+              res.get("gate_tally") == res.get("gate_tally_after_reload"),
+              "gate: real/noise marks counted and kept over a reload: %s / %s" % (res.get("gate_tally"),
+                                                                                res.get("gate_tally_after_reload")))
+        exported = [json.loads(l) for l in res.get("gate_export", "").splitlines() if l.strip()]
+        dataset = {json.loads(l)["id"]: json.loads(l) for l in open(gate["cases"]) if l.strip()}
+        check(res.get("gate_export_name") == "real-regressions.jsonl" and len(exported) == 2 and
+              [c["id"] for c in exported] == want_cases[:2] and all(c == dataset[c["id"]] for c in exported),
+              "gate: the two real regressions exported as their dataset lines: %s" % [c.get("id") for c in exported])
+        if exported:
+            real = os.path.join(tmp, "real.jsonl")
+            with open(real, "w") as f:
+                f.write(res["gate_export"])
+            cmd = list(gate["cmd"])
+            cmd[cmd.index("--dataset") + 1] = real
+            keep = {c["id"] for c in exported}
+            for side in ("--baseline", "--candidate"):  # the outputs of those cases only
+                path = os.path.join(tmp, "real" + side.strip("-") + ".jsonl")
+                with open(cmd[cmd.index(side) + 1]) as f, open(path, "w") as out:
+                    out.writelines(l for l in f if l.strip() and json.loads(l)["trace_id"] in keep)
+                cmd[cmd.index(side) + 1] = path
+            again = os.path.join(tmp, "real-gate.json")
+            rr = run(cmd + ["--quiet", "--json", again])
+            regressed = sorted({c["case_id"] for c in json.load(open(again))["regressions"]}) \
+                if rr.returncode in (0, 1) and os.path.exists(again) else []
+            check(regressed == sorted(keep), "gate: assay gate reads the exported cases and finds them regressed "
+                  "(rc=%d, %s %s)" % (rr.returncode, regressed, rr.stderr[-300:]))
         # accessibility: no serious or critical axe-core violation on any page
         axe = res.get("axe", {})
-        check(set(axe) >= {"workspace", "workspace_dark", "calibration", "trends"}, "axe-core ran on: %s" % sorted(axe))
+        check(set(axe) >= {"workspace", "workspace_dark", "timeline", "gate", "calibration", "trends"}, "axe-core ran on: %s" % sorted(axe))
         bad = {k: [v for v in vs if v.get("impact") in ("serious", "critical")] for k, vs in axe.items()}
         check(not any(bad.values()), "no serious or critical axe-core violations: %s" % bad)
         check(res.get("trend_charts", 0) >= 1, "trend charts drawn as SVG")
@@ -139,7 +245,7 @@ def main():
                      (labelled[2], "browser-bot", "score", 0.5, "", "refusal", "review")]
         check(rows == want, "the three labels stored in the database: %s" % rows)
         shots = sorted(os.listdir(a.artifacts))
-        check(len(shots) == 9, "screenshots kept in %s: %s" % (a.artifacts, shots))
+        check(len(shots) == 12, "screenshots kept in %s: %s" % (a.artifacts, shots))
     return finish("all review browser checks passed")
 
 

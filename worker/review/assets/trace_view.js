@@ -39,6 +39,26 @@ function spanFacts(s) {
   return parts.join(" · ");
 }
 
+// A span's input or output as messagesView() takes it: a list of chat
+// messages by role, else the text (JSON pretty-printed).
+function spanContent(v) {
+  const isMsg = (m) => m && typeof m === "object" && typeof m.role === "string";
+  if (Array.isArray(v) && v.length && v.every(isMsg)) {
+    return { messages: v.map((m) => ({ role: m.role, content: typeof m.content === "string" ? m.content
+      : JSON.stringify(m.content !== undefined ? m.content : m.parts !== undefined ? m.parts : m, null, 2) })) };
+  }
+  if (typeof v === "string") {
+    try {
+      const j = JSON.parse(v);
+      if (j && typeof j === "object") return { pretty_json: JSON.stringify(j, null, 2) };
+    } catch (e) {
+      // plain text
+    }
+    return { text: v };
+  }
+  return { pretty_json: JSON.stringify(v, null, 2) };
+}
+
 // The LLM, tool, retriever and agent spans of an OTLP trace (metadata.spans,
 // written by the OTLP assembly in start order), each a row with its duration
 // drawn to scale (offset by its start when the store has it), and its input
@@ -70,8 +90,9 @@ function timelineView(t) {
     for (const [label, key] of [["Input", "input"], ["Output", "output"]]) {
       if (s[key] === undefined || s[key] === null) continue;
       body.appendChild(el("h4", { text: label }));
-      body.appendChild(el("pre", { class: "span-" + key,
-        text: typeof s[key] === "string" ? s[key] : JSON.stringify(s[key], null, 2) }));
+      const box = el("div", { class: "span-" + key });
+      messagesView(box, spanContent(s[key]));
+      body.appendChild(box);
     }
     if (s.input === undefined && s.output === undefined) {
       body.appendChild(el("p", { class: "help", text: "No input or output was recorded on this span." }));
@@ -146,6 +167,13 @@ function renderTrace(t) {
       el("td", { class: "excerpt", text: d.decision === "scored" ? d.explanation : d.reason })));
     for (const j of d.judgements) judg.appendChild(judgementView(d, j));
     if (d.decision === "scored" && !scored.some((s) => s.scorer === d.scorer)) scored.push(d);
+  }
+  // the whole trace's scores beside its timeline
+  const chips = document.getElementById("timeline-scores");
+  clear(chips);
+  for (const d of scored) {
+    chips.appendChild(el("span", { class: "badge " + (d.passed === false ? "fail" : d.passed ? "pass" : ""),
+      text: d.scorer + " " + fmtNum(d.value, 2) + (d.passed === null ? "" : d.passed ? " pass" : " FAIL") }));
   }
   const labels = document.getElementById("labels");
   for (const l of t.labels) labels.appendChild(el("li", { text: labelText(l) }));
