@@ -119,6 +119,7 @@ def main():
         "API bottom-50, feature + unlabelled": "/api/bottom?scorer=refusal&feature=rag_answer&labelled=false&limit=50",
         "API bottom-50, feature + 7 days": "/api/bottom?scorer=refusal&feature=rag_answer&since=2026-11-15&limit=50",
         "API bottom-50, no filter": "/api/bottom?scorer=refusal&limit=50",
+        "API calibration (the workspace's agreement panel)": "/api/calibration?scorer=refusal",
     }
     results = {}
     try:
@@ -126,16 +127,20 @@ def main():
             timed_get(port, path)  # warm
             times = [timed_get(port, path)[0] for _ in range(a.rounds)]
             results[name] = statistics.median(times) * 1000
-        # The list page as a browser loads it: the HTML, the script, the
-        # scorer list and the filtered bottom-50 (what the page shows).
-        page = ["/?scorer=refusal&feature=rag_answer&passed=false", "/static/app.js", "/api/scorers",
-                "/api/bottom?scorer=refusal&feature=rag_answer&passed=false&limit=50"]
+        # The workspace as a browser loads it, one request after the other:
+        # the HTML, its three scripts, the scorer list, the filtered bottom-50,
+        # the first row's trace and the agreement panel.
+        _, body = timed_get(port, queries["API bottom-50, feature + failed"])
+        j = json.loads(body)
+        page = ["/?scorer=refusal&feature=rag_answer&passed=false", "/static/app.js", "/static/trace_view.js",
+                "/static/workspace.js", "/api/scorers",
+                "/api/bottom?scorer=refusal&feature=rag_answer&passed=false&limit=50",
+                "/api/trace?id=" + j["rows"][0]["trace_id"], "/api/calibration?scorer=refusal"]
         times = []
         for _ in range(a.rounds):
             times.append(sum(timed_get(port, u)[0] for u in page))
-        results["list page load (HTML + app.js + scorers + bottom-50)"] = statistics.median(times) * 1000
-        _, body = timed_get(port, queries["API bottom-50, feature + failed"])
-        j = json.loads(body)
+        results["workspace load (HTML + 3 scripts + scorers + bottom-50 + first trace + agreement)"] = \
+            statistics.median(times) * 1000
         print("filtered bottom-50: total %d, rows %d" % (j["total"], len(j["rows"])))
     finally:
         proc.terminate()

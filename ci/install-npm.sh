@@ -3,7 +3,7 @@
 # their lock files, with `npm ci` (node and npm are Debian's nodejs and npm,
 # installed by ci/install-deps.sh; the packages come from the npm registry):
 #   tests/e2e/otlp_js         the real OpenTelemetry JS SDK (test_otlp_e2e.py)
-#   tests/e2e/review_browser  playwright-core, driving Debian's chromium
+#   tests/e2e/review_browser  playwright-core, driving Debian's chromium, and axe-core
 #                             (test_review_browser)
 # A folder whose node_modules is newer than its lock file is left alone.
 set -euo pipefail

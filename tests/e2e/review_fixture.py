@@ -1,13 +1,16 @@
 """Shared set-up of the review end-to-end tests: a store scored by the real
-`assay score` from datasets/demo/traces.jsonl plus hostile traces, and a real
-`assay review` server on 127.0.0.1 port 0."""
+`assay score` from datasets/demo/traces.jsonl plus hostile traces, an agent
+trace sent over OTLP/HTTP to a real `assay worker` (add_otlp_agent_trace),
+and a real `assay review` server on 127.0.0.1 port 0."""
 import http.client
 import json
 import os
 import re
 import subprocess
 import time
+import urllib.request
 
+import e2e_common
 from e2e_common import run
 from scorer_configs import scorers_block
 
@@ -48,6 +51,45 @@ def hostile_traces():
                  output=ORDER_OUTPUT,
                  metadata=dict(base["metadata"], expected_format="json", zz_first="1", aa_second="2"))
     return [xss, order]
+
+
+# tests/data/otlp/genai_agent.json (an agent span, two chat calls, a tool
+# call, an embeddings call), with a hostile tool result.
+AGENT_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+AGENT_TOOL_RESULT = '{"status": "shipped <img src=x onerror=\\"window.__xss=1\\"> <script>alert(7)</script>"}'
+
+
+def add_otlp_agent_trace(assay, source, tmp, db):
+    """Sends the GenAI agent sample (trace id AGENT_ID) to `assay worker
+    --otlp-listen` writing to `db`, waits until it is scored, stops the worker."""
+    with open(os.path.join(source, "tests", "data", "otlp", "genai_agent.json")) as f:
+        body = json.load(f)
+    for rs in body["resourceSpans"]:
+        for ss in rs["scopeSpans"]:
+            for sp in ss["spans"]:
+                sp["traceId"] = AGENT_ID
+                for a in sp.get("attributes", []):
+                    if a["key"] == "gen_ai.tool.call.result":
+                        a["value"] = {"stringValue": AGENT_TOOL_RESULT}
+    cfg = os.path.join(tmp, "assay-otlp.yaml")
+    with open(cfg, "w") as f:
+        f.write(CONFIG.replace("RUBRIC", os.path.join(os.path.abspath(source), "rubrics", "helpfulness.yaml")) +
+                "worker: {flush_ms: 20, otlp_idle_ms: 200}\n")
+    env = {k: v for k, v in os.environ.items() if k != UNSET_KEY}
+    w = e2e_common.Worker(assay, ["--config", cfg, "--db", db, "--otlp-listen", "127.0.0.1:0"], need=("otlp",),
+                          env=env)
+    try:
+        req = urllib.request.Request("http://" + w.endpoints["otlp"] + "/v1/traces", method="POST",
+                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            if r.status != 200:
+                raise RuntimeError("OTLP export answered %d" % r.status)
+        got = e2e_common.wait_for(db, "SELECT count(*) FROM scores_view WHERE trace_id = ? AND scorer = 'refusal'",
+                                  1, args=(AGENT_ID,))
+        if got != 1:
+            raise RuntimeError("the OTLP agent trace was not scored")
+    finally:
+        w.stop()
 
 
 def make_store(assay, source, tmp):

@@ -140,6 +140,47 @@ def calibration_queue_checks(a, p, db, con, good):
     check(r2.stdout == r.stdout, "assay calibrate --queue --seed is reproducible")
 
 
+def gate_report_checks(a, db, tmp):
+    """--gate-report: GET /api/gate serves the report (404 without one), with the
+    dataset's cases when the dataset is found and unchanged; a file that is not a
+    gate report stops the server at start."""
+    bad = os.path.join(tmp, "not-a-report.json")
+    with open(bad, "w") as f:
+        f.write('{"hello": 1}')
+    r = run([a.assay, "review", "--db", db, "--listen", "127.0.0.1:0", "--gate-report", bad], timeout=30)
+    check(r.returncode == 2 and "not-a-report.json" in r.stderr and "not an assay gate report" in r.stderr,
+          "--gate-report of a non-report refused at start: " + r.stderr.strip())
+    d = os.path.join(a.source, "datasets", "support")
+    report = os.path.join(tmp, "support-gate.json")
+    # relative paths: the report names its dataset "cases.jsonl", found neither here nor beside the report
+    r = run([a.assay, "gate", "--config", "gate.yaml", "--dataset", "cases.jsonl", "--baseline", "baseline.jsonl",
+             "--candidate", "candidate.jsonl", "--json", report, "--quiet"], cwd=d)
+    check(r.returncode == 1 and os.path.exists(report), "gate report written (rc=%d)" % r.returncode)
+    for extra, want_cases in (([], None), (["--gate-dataset", os.path.join(d, "cases.jsonl")], 58)):
+        srv = review_fixture.Server(a.assay, db, "--gate-report", report, *extra)
+        try:
+            st, g = get_json(srv.port, "/api/gate")
+            cases = g.get("cases") if st == 200 else "?"
+            check(st == 200 and g["report"]["verdict"]["result"] == "block" and
+                  (len(cases) if isinstance(cases, dict) else cases) == want_cases,
+                  "GET /api/gate serves the report %s (cases: %s)" % (extra, want_cases))
+            if want_cases is None:
+                check("--gate-dataset" in g.get("cases_note", ""), "the reason export is off: %s" % g.get("cases_note"))
+            else:
+                check(cases["triage-03"]["id"] == "triage-03" and "input" in cases["triage-03"],
+                      "the dataset's cases by id")
+            st, _, body = request(srv.port, "GET", "/gate")
+            check(st == 200 and b"/static/gate.js" in body, "the /gate page")
+        finally:
+            srv.stop()
+    srv = review_fixture.Server(a.assay, db)
+    try:
+        st, g = get_json(srv.port, "/api/gate")
+        check(st == 404 and "--gate-report" in g.get("error", ""), "GET /api/gate without a report: 404 saying how")
+    finally:
+        srv.stop()
+
+
 def main():
     ap = arguments()
     a = ap.parse_args()
@@ -352,6 +393,7 @@ def main():
               "non-loopback without --token refused: " + r.stderr.strip())
         r = run([a.assay, "review", "--db", os.path.join(tmp, "missing.db")], timeout=30)
         check(r.returncode == 2 and "no store" in r.stderr, "missing store refused")
+        gate_report_checks(a, db, tmp)
         con.close()
     return finish("all review e2e checks passed")
 

@@ -629,6 +629,31 @@ TEST_CASE("trace assembler: GenAI agent spans (invoke_agent, chat, execute_tool,
     CHECK(spans[3]["kind"] == "llm");
     CHECK(spans[3]["output_tokens"] == 140);
     CHECK_FALSE(t.error.has_value());
+    // For the review timeline: each span's start from the root's, and its own
+    // input and output (a tool's call arguments and result).
+    CHECK(spans[0]["start_ms"] == doctest::Approx(10.0));
+    CHECK(spans[2]["start_ms"] == doctest::Approx(1110.0));
+    CHECK(spans[2]["duration_ms"] == doctest::Approx(190.0));
+    REQUIRE(spans[2].contains("input"));
+    CHECK(spans[2]["input"].get<std::string>().find("1234") != std::string::npos);
+    REQUIRE(spans[2].contains("output"));
+    CHECK(spans[2]["output"].dump().find("shipped") != std::string::npos);
+    REQUIRE(spans[1]["input"].is_array());
+    CHECK(spans[1]["input"][0]["role"] == "system");  // the system instructions first
+    CHECK(spans[3]["output"].dump().find("Thursday") != std::string::npos);
+    CHECK_FALSE(spans[3].contains("input"));  // the second chat call records no input
+    // cut like metadata values
+    {
+        auto s = span(k_trace, "aaaaaaaaaaaaaaa1", "", true);
+        auto c = span(k_trace, "aaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaa1", true);
+        c.attributes = {{"gen_ai.operation.name", "execute_tool"},
+                        {"gen_ai.tool.name", "t"},
+                        {"gen_ai.tool.call.result", std::string(10000, 'x')}};
+        AssemblerOptions o;
+        o.max_value_bytes = 100;
+        const auto cut = build_trace_value({s, c}, 0, o)["metadata"]["spans"][0]["output"];
+        CHECK(cut.get<std::string>().size() <= 100 + 3);  // + "…"
+    }
 
     // OpenLLMetry and OpenInference spell reasoning tokens their own way.
     for (const char* key :

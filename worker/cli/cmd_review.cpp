@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/review_args.h"
+#include "cli/review_gate.h"
 #include "config/config.h"
 #include "review/review_server.h"
 
@@ -25,6 +26,8 @@ struct ReviewArgs {
     std::string public_url;
     double min_kappa = 0.6;
     int64_t min_labels = 20;
+    std::string gate_report;   // --gate-report: shown on /gate
+    std::string gate_dataset;  // --gate-dataset: its cases, for exporting regressions
 };
 
 int run_review(const ReviewArgs& a) {
@@ -48,6 +51,20 @@ int run_review(const ReviewArgs& a) {
     }
     opts.min_kappa = a.min_kappa;
     opts.min_labels = a.min_labels;
+    if (!a.gate_report.empty()) {
+        auto gate = load_gate_view(a.gate_report, a.gate_dataset);
+        if (!gate.ok()) {
+            std::fprintf(stderr, "assay review: %s\n", gate.status().message().c_str());
+            return 2;
+        }
+        opts.gate = *gate;
+        if ((*opts.gate)["cases"].is_null()) {
+            std::fprintf(stderr,
+                         "assay review: gate report loaded; exporting regressions as cases "
+                         "is off: %s\n",
+                         (*opts.gate)["cases_note"].get<std::string>().c_str());
+        }
+    }
     // Block the stop signals in every thread; this one waits for them.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
@@ -108,6 +125,11 @@ void add_review_command(CLI::App& app, Runner& run) {
         ->check(CLI::Range(-1.0, 1.0));
     c->add_option("--min-labels", a->min_labels, "Calibration: warn with fewer labels")
         ->check(CLI::Range(1, 1000000));
+    c->add_option("--gate-report", a->gate_report,
+                  "Show this gate run (assay gate --json R.json) on the /gate page");
+    c->add_option("--gate-dataset", a->gate_dataset,
+                  "The gate run's dataset, for exporting regressions as cases (default: the "
+                  "report's dataset path, as given or beside the report)");
     c->callback([a, &run] { run = [a] { return run_review(*a); }; });
 }
 

@@ -165,15 +165,14 @@ json report_to_json(const GateReport& r) {
     return j;
 }
 
-Result<StoredSide> load_baseline_report(const std::string& path) {
+Result<json> read_report_json(const std::string& path, const std::string& what) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        return Status::io_error("cannot read baseline report '" + path +
-                                "': " + std::strerror(errno));
+        return Status::io_error("cannot read " + what + " '" + path + "': " + std::strerror(errno));
     }
     std::stringstream ss;
     ss << in.rdbuf();
-    const std::string at = "baseline report '" + path + "': ";
+    const std::string at = what + " '" + path + "': ";
     const std::string text = ss.str();
     // A report nests about 8 levels; refuse deep nesting before the
     // recursive parser sees it.
@@ -199,6 +198,16 @@ Result<StoredSide> load_baseline_report(const std::string& path) {
         return Status::invalid_argument(at + "not an assay gate report of format " +
                                         std::to_string(k_report_format));
     }
+    return j;
+}
+
+Result<StoredSide> load_baseline_report(const std::string& path) {
+    auto read = read_report_json(path, "baseline report");
+    if (!read.ok()) {
+        return read.status();
+    }
+    const json& j = *read;
+    const std::string at = "baseline report '" + path + "': ";
     StoredSide out;
     try {
         out.dataset_sha256 = j.at("dataset").at("sha256").get<std::string>();

@@ -26,6 +26,12 @@ struct StoredSide {
     SideResult side;
 };
 
+// Reads and parses the report at `path` (`what` names it in messages, e.g.
+// "baseline report"). invalid_argument naming the file when it is not JSON,
+// nests deeper than 64 levels or is not a gate report of this format;
+// io_error when unreadable. Its layout beyond the format number is unchecked.
+Result<nlohmann::json> read_report_json(const std::string& path, const std::string& what);
+
 // Reads `path`. invalid_argument naming the file and field when it is not a
 // gate report of a supported format; io_error when unreadable.
 Result<StoredSide> load_baseline_report(const std::string& path);

@@ -288,6 +288,16 @@ void add_api_routes(HttpServer& srv, ReviewStore& store, const ReviewServerOptio
                             {"series", series_json(build_series(recent))}});
     });
 
+    srv.get("/api/gate", [&options](const HttpRequest&, HttpResponse& res) {
+        if (!options.gate) {
+            send_error(res, 404,
+                       "no gate report: start assay review with --gate-report R.json (written by "
+                       "assay gate --json R.json)");
+            return;
+        }
+        send_json(res, *options.gate);
+    });
+
     srv.post("/api/export", [&store](const HttpRequest& req, HttpResponse& res) {
         auto body = json::parse(req.body, nullptr, false);
         if (body.is_discarded() || !body.is_object()) {

@@ -19,14 +19,17 @@ std::string page_for(const std::string& path) {
     if (path == "/") {
         return "review/assets/index.html";
     }
-    if (path == "/trace") {
-        return "review/assets/trace.html";
+    if (path == "/trace") {  // older links to one trace: the workspace opens it
+        return "review/assets/index.html";
     }
     if (path == "/calibration") {
         return "review/assets/calibration.html";
     }
     if (path == "/trends") {
         return "review/assets/trends.html";
+    }
+    if (path == "/gate") {
+        return "review/assets/gate.html";
     }
     if (path == "/login") {
         return "review/assets/login.html";
@@ -56,7 +59,7 @@ void send_throttled(HttpResponse& res, const std::string& addr, int64_t retry_af
                    std::to_string(retry_after_s) + " s");
 }
 
-const char* const k_pages[] = {"/", "/trace", "/calibration", "/trends", "/login"};
+const char* const k_pages[] = {"/", "/trace", "/calibration", "/trends", "/gate", "/login"};
 
 // Milliseconds of a monotonic clock: session expiry and login back-off.
 int64_t mono_ms() {
@@ -175,14 +178,14 @@ void ReviewServer::routes() {
     for (const char* p : k_pages) {
         srv.get(p, page);
     }
-    srv.get("/static/app.js", [](const HttpRequest&, HttpResponse& res) {
-        res.set_content(std::string(embedded_file("review/assets/app.js").value_or("")),
-                        "text/javascript; charset=utf-8");
-    });
-    srv.get("/static/style.css", [](const HttpRequest&, HttpResponse& res) {
-        res.set_content(std::string(embedded_file("review/assets/style.css").value_or("")),
-                        "text/css; charset=utf-8");
-    });
+    for (const char* name : {"app.js", "trace_view.js", "workspace.js", "gate.js", "style.css"}) {
+        const std::string file = name;
+        const std::string type =
+            file.ends_with(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8";
+        srv.get("/static/" + file, [file, type](const HttpRequest&, HttpResponse& res) {
+            res.set_content(std::string(embedded_file("review/assets/" + file).value_or("")), type);
+        });
+    }
 
     srv.get("/favicon.ico", [](const HttpRequest&, HttpResponse& res) { res.status = 204; });
 

@@ -1,10 +1,11 @@
 #pragma once
 // ReviewServer: the `assay review` web app (core/http_server.h): binding, the
 // access checks every request passes first (rules in access.h), the pages
-// and the login and logout; the JSON API's routes are in api_routes.h. Pages (list,
-// trace, calibration, trends, login) are static HTML + one JS file + one CSS
-// file embedded in the binary; the JS fills them from the JSON API with
-// textContent only. Every response carries a strict Content-Security-Policy
+// and the login and logout; the JSON API's routes are in api_routes.h. Pages (the
+// workspace at / and /trace, calibration, trends, gate, login) are static HTML +
+// JS files (app.js shared, trace_view.js and workspace.js for the workspace,
+// gate.js) + one CSS file embedded in the binary; the JS fills them from the JSON
+// API with textContent only. Every response carries a strict Content-Security-Policy
 // (no inline script), nosniff and no-framing headers.
 //
 // Bounded like every Assay server (ReviewServerOptions::http, README "HTTP
@@ -13,6 +14,7 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -31,6 +33,9 @@ struct ReviewServerOptions {
     int64_t min_labels = 20;              // --min-labels
     int64_t max_page = 500;               // the largest `limit` the list API accepts
     HttpServerOptions http;               // connection, header, body (1 MiB) and time limits
+    // --gate-report: the gate run the /gate page shows, as GET /api/gate
+    // answers it ({"report", "cases", "cases_note"}); null: no report.
+    std::shared_ptr<const nlohmann::json> gate;
 };
 
 class ReviewServer {

@@ -1,7 +1,7 @@
 // Drives Debian's chromium (headless, through playwright-core) through the
 // review server's login behind a path prefix: BASE is the public URL (a proxy
 // that strips the prefix). Opens a page (-> login form), logs in, waits for
-// the list to load through the API, opens a trace, logs out, and checks the
+// the workspace's list to load through the API, selects a trace, logs out, and checks the
 // session is gone. Prints one JSON line of findings for
 // test_review_login_browser.py.
 // Usage: node login.mjs BASE TOKEN SCREENSHOT_DIR
@@ -31,16 +31,24 @@ try {
   await page.goto(base + "/?scorer=refusal");
   result.first_url = page.url();
   await page.fill("input[name=token]", token);
-  await Promise.all([page.waitForURL(base + "/"), page.click("button[type=submit]")]);
-  await page.waitForSelector("#rows tbody tr");
+  const underBase = (u) => u.href === base + "/" || u.href.startsWith(base + "/?");
+  await Promise.all([page.waitForURL(underBase), page.click("button[type=submit]")]);
+  await page.waitForSelector("#rows a.row");
   result.after_login_url = page.url();
-  result.list_rows = await page.locator("#rows tbody tr").count();
+  result.list_rows = await page.locator("#rows a.row").count();
   result.logout_visible = await page.isVisible("#logout");
   await page.screenshot({ path: path.join(shots, "20-login-list-under-prefix.png"), fullPage: false });
 
-  await Promise.all([page.waitForURL(/\/trace\?/), page.locator("#rows a.open").first().click()]);
+  // selecting a row opens its trace in the workspace (no page load); the URL keeps it
+  const first = await page.$eval("#rows a.row", (a) => a.dataset.id);
+  await page.click("#rows a.row >> nth=0");
+  for (const end = Date.now() + 15000; Date.now() < end;) {
+    if ((await page.evaluate(() => document.body.dataset.trace || "")) === first) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  result.trace_shown = await page.evaluate(() => document.body.dataset.trace || "");
+  result.trace_first = first;
   result.trace_url = page.url();
-  await page.waitForSelector("#status, h1");
 
   await Promise.all([page.waitForURL(base + "/login"), page.click("#logout")]);
   result.after_logout_url = page.url();

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Real-browser test of `assay review`: Debian's chromium, headless, driven by
 playwright-core (npm, installed by ci/install-npm.sh) through browser.mjs.
-Opens the list, filters, opens a trace whose output holds <script>, an
-<img onerror> and a javascript: link, checks they render as text and run
-nothing, submits a label and checks it is stored in the database.
+The workspace's keyboard flow (filter, move with j/k and the arrows, label
+three traces with a/d/s, n for the next unlabelled, reload and a shared link
+restore the state), a trace whose output holds <script>, an <img onerror>
+and a javascript: link rendered as text with nothing run, the calibration
+queue and trends pages, and an axe-core scan of every page (no serious or
+critical violation); the labels are checked in the database.
 Screenshots go to --artifacts (kept under the build directory)."""
 import json
 import os
+import re
 import shutil
 import sqlite3
 import sys
@@ -18,13 +22,37 @@ import review_fixture  # noqa: E402
 from e2e_common import arguments, check, finish, run  # noqa: E402
 
 
+# The gate run shown on /gate: datasets/support's planted regressions, with
+# hostile text added to the candidate output of one of them.
+GATE_CASE = "triage-03"
+GATE_HOSTILE = " <img src=x onerror=\"window.__xss=1\"> <script>alert(8)</script>"  # after "Sure!"
+
+
+def gate_report(assay, source, tmp):
+    d = os.path.join(source, "datasets", "support")
+    cand = os.path.join(tmp, "gate-candidate.jsonl")
+    with open(os.path.join(d, "candidate.jsonl")) as f, open(cand, "w") as out:
+        for line in f:
+            t = json.loads(line)
+            if t["trace_id"] == GATE_CASE:
+                t["output"] = t["output"].replace("Sure!", "Sure!" + GATE_HOSTILE, 1)
+            out.write(json.dumps(t) + "\n")
+    report = os.path.join(tmp, "gate.json")
+    cmd = [assay, "gate", "--config", os.path.join(d, "gate.yaml"), "--dataset", os.path.join(d, "cases.jsonl"),
+           "--baseline", os.path.join(d, "baseline.jsonl"), "--candidate", cand]
+    r = run(cmd + ["--json", report, "--quiet"])
+    check(r.returncode == 1, "the planted regression blocks the gate (rc=%d %s)" % (r.returncode, r.stderr[-300:]))
+    return {"json": report, "cmd": cmd, "cases": os.path.join(d, "cases.jsonl")}
+
+
 def main():
     ap = arguments()
     ap.add_argument("--artifacts", required=True)
     a = ap.parse_args()
-    if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
-        print("FAIL playwright-core is not installed: run bash ci/install-npm.sh")
-        return 1
+    for pkg in ("playwright-core", "axe-core"):
+        if not os.path.isdir(os.path.join(HERE, "node_modules", pkg)):
+            print("FAIL %s is not installed: run bash ci/install-npm.sh" % pkg)
+            return 1
     if not os.path.exists("/usr/bin/chromium"):
         print("FAIL /usr/bin/chromium is missing: run bash ci/install-deps.sh")
         return 1
@@ -32,10 +60,12 @@ def main():
     os.makedirs(a.artifacts)
     with tempfile.TemporaryDirectory() as tmp:
         db = review_fixture.make_store(a.assay, a.source, tmp)
-        srv = review_fixture.Server(a.assay, db)
+        review_fixture.add_otlp_agent_trace(a.assay, a.source, tmp, db)
+        gate = gate_report(a.assay, a.source, tmp)
+        srv = review_fixture.Server(a.assay, db, "--gate-report", gate["json"])
         try:
             r = run(["node", os.path.join(HERE, "browser.mjs"), srv.base, review_fixture.XSS_ID, "support_chat",
-                     a.artifacts], timeout=180, cwd=HERE)
+                     a.artifacts, review_fixture.AGENT_ID, GATE_CASE], timeout=180, cwd=HERE)
         finally:
             srv.stop()
         print(r.stderr[-2000:])
@@ -44,11 +74,17 @@ def main():
         res = json.loads(lines[-1]) if lines else {}
         check("error" not in res, "no browser error: %s" % res.get("error", ""))
         check(res.get("list_rows", 0) > 0, "list shows rows (%s)" % res.get("list_rows"))
+        check(len(res.get("row_heights", [])) == 1, "list rows have one fixed height: %s" % res.get("row_heights"))
         feats = res.get("filtered_features", [])
         check(feats and all(f.startswith("support_chat") for f in feats), "filter: only support_chat rows")
         check(res.get("filtered_passed") and set(res["filtered_passed"]) == {"FAIL"}, "filter: only failures")
         check(res.get("list_has_xss_row") == 1, "hostile trace listed")
         check(res.get("list_img_count") == 0, "no <img> element from the excerpts in the list")
+        check("<img src=x onerror=alert(4)>" in res.get("list_text", ""), "hostile excerpt shown as text in the list")
+        ids = res.get("row_ids", [])
+        check(len(ids) >= 5 and res.get("moves") == [ids[1], ids[2], ids[1], ids[2], ids[1]],
+              "j, j, k, ArrowDown, ArrowUp move through the list: %s" % res.get("moves"))
+        check(res.get("current_row") == ids[1] if ids else False, "the selected row is highlighted")
         out = res.get("output_text", "")
         check("<script>alert(1)</script>" in out, "script tag shown as text")
         check("<img src=x onerror=" in out, "img onerror shown as text")
@@ -56,12 +92,122 @@ def main():
         check("<img src=x onerror=alert(4)>" in res.get("input_text", ""), "hostile input shown as text")
         check("<script>alert(5)</script>" in res.get("context_text", ""), "hostile context shown as text")
         inj = res.get("injected", {})
-        check(inj.get("scripts") == 1, "only the page's own script element (%s)" % inj.get("scripts"))
+        check(inj.get("scripts") == 3, "only the page's own three script elements (%s)" % inj.get("scripts"))
         check(inj.get("imgs") == 0 and inj.get("js_links") == 0 and inj.get("xss_flag") is False,
               "no injected img, javascript: link or onerror effect: %s" % inj)
         check(res.get("dialogs") == [], "no dialog opened: %s" % res.get("dialogs"))
         check(not [e for e in res.get("console_errors", []) if "Content Security Policy" in e],
               "no CSP violations: %s" % res.get("console_errors"))
+        check(not res.get("console_errors"), "no console errors: %s" % res.get("console_errors"))
+        # the keyboard flow: three labels, each followed by the next unlabelled trace; n skips
+        labelled = res.get("labelled", [])
+        check(labelled[:1] == [review_fixture.XSS_ID] and len(set(labelled)) == 3,
+              "three different traces labelled: %s" % labelled)
+        check(res.get("labelled_counts") == ["\u270e 1"] * 3, "their rows count one label each: %s"
+              % res.get("labelled_counts"))
+        check(res.get("after_labels_trace") not in labelled and res.get("after_n_trace") not in labelled + [
+              res.get("after_labels_trace")] and res.get("after_n_labels") == "\u270e 0",
+              "n moves on to an unlabelled trace: %s (%s)" % (res.get("after_n_trace"), res.get("after_n_labels")))
+        check("3 labels" in res.get("agreement_text", ""), "agreement panel updated: %s" % res.get("agreement_text"))
+        check(res.get("marker") == "same page", "filtering, moving and labelling never reloaded the page")
+        url = res.get("state_url", "")
+        check("feature=support_chat" in url and "passed=false" in url and "id=" + str(res.get("after_n_trace")) in url,
+              "the URL holds the filters and the selected trace: %s" % url)
+        rl = res.get("reload", {})
+        check(rl.get("marker") == "" and rl.get("feature") == "support_chat" and rl.get("passed") == "false" and
+              rl.get("trace") == res.get("after_n_trace") and rl.get("current_row") == res.get("after_n_trace"),
+              "a reload restores the filters and the selected trace: %s" % rl)
+        sh = res.get("shared", {})
+        check(sh.get("trace") == res.get("after_n_trace") and sh.get("feature") == "support_chat",
+              "a shared link opens the same view: %s" % sh)
+        check("id=" + review_fixture.XSS_ID in res.get("old_link_url", "") and
+              res.get("old_link_url", "").split("?")[0].endswith("/"),
+              "an old /trace?id= link opens the workspace: %s" % res.get("old_link_url"))
+        # the OTLP agent trace as a timeline
+        tl = res.get("timeline", [])
+        check([s["kind"] for s in tl] == ["agent", "llm", "tool", "llm"],
+              "timeline: the agent, chat, tool and chat spans in start order: %s" % [s.get("kind") for s in tl])
+        check(len(tl) == 4 and tl[2]["name"] == "execute_tool lookup_order" and tl[2]["duration"] == "190 ms" and
+              tl[0]["duration"] == "2.58 s", "timeline: names and durations: %s" % tl)
+        check(len(tl) == 4 and "o4-mini" in tl[1]["facts"] and "reasoning" in tl[1]["facts"] and
+              "tool lookup_order" in tl[2]["facts"], "timeline: models, tokens and tool names: %s" % tl)
+        check(len(tl) == 4 and all(s["bar_width"] > 0 for s in tl) and tl[0]["bar_width"] > tl[2]["bar_width"],
+              "timeline: a duration bar per span, to scale")
+        check(len(tl) == 4 and not any(s["open"] for s in tl) and res.get("tool_output_visible"),
+              "span input and output are shown on demand")
+        check(review_fixture.AGENT_TOOL_RESULT.replace(" ", "") in res.get("tool_output", "").replace(" ", "")
+              .replace("\n", "") or "<img src=x onerror=" in res.get("tool_output", ""),
+              "the hostile tool result is shown as text: %s" % res.get("tool_output"))
+        check("1234" in res.get("tool_input", "") and "Where is order 1234?" in res.get("agent_input", ""),
+              "the tool's arguments and the agent's input are shown")
+        check("refusal" in res.get("timeline_scores", ""), "the trace's scores beside its timeline: %s"
+              % res.get("timeline_scores"))
+        ti = res.get("timeline_injected", {})
+        check(ti.get("imgs") == 0 and ti.get("scripts") == 3 and ti.get("xss_flag") is False,
+              "nothing injected from span content: %s" % ti)
+        # the gate report
+        g = res.get("gate") or {}
+        rep = json.load(open(gate["json"]))
+        check(g.get("result", "").startswith("BLOCK"), "gate: the verdict is shown: %s" % g.get("result"))
+        check(g.get("reasons") == rep["verdict"]["reasons"], "gate: the verdict's reasons: %s" % g.get("reasons"))
+        n_rules = (1 if rep["verdict"]["count_rule"] else 0) + sum(len(s["rules"]) for s in rep["summary"])
+        check(len(g.get("rules", [])) == n_rules and any("sign test" in row[2] for row in g.get("rules", [])),
+              "gate: every rule with its test (%d rows of %d)" % (len(g.get("rules", [])), n_rules))
+        check(any(row[4] == "%.4f" % rep["verdict"]["count_rule"]["p"] for row in g.get("rules", [])),
+              "gate: the p-values are shown")
+        want_cases = []
+        for c in rep["regressions"]:
+            if c["case_id"] not in want_cases:
+                want_cases.append(c["case_id"])
+        check(g.get("cases") == want_cases and GATE_CASE in want_cases,
+              "gate: one card per regressed case: %s" % g.get("cases"))
+        pl = g.get("planted") or {}
+        check("json" in pl.get("changes", "") and "(pass)" in pl.get("changes", "") and "(fail)" in pl.get("changes", ""),
+              "gate: the planted case's regressed scorers: %s" % pl.get("changes"))
+        check(pl.get("baseline", "").startswith('{"intent"') and pl.get("candidate", "").startswith("Sure!"),
+              "gate: baseline and candidate outputs side by side")
+        check("Sure!" in pl.get("ins", []) and "classify" in pl.get("ins", []) and not pl.get("del"),
+              "gate: the words the candidate added are marked, none removed: %s / %s" % (pl.get("ins"), pl.get("del")))
+        check(any("format=json" in c and "FAIL" in c for c in pl.get("checks", [])),
+              "gate: the checks that changed: %s" % pl.get("checks"))
+        check(any("Baseline" in x and "Candidate" in x and "inside prose" in x for x in pl.get("reasoning", [])),
+              "gate: the scorers' explanations on both sides")
+        check("<img src=x onerror=" in pl.get("candidate", "") and "<script>alert(8)</script>" in pl.get("candidate", ""),
+              "gate: hostile output shown as text")
+        check(g.get("imgs") == 0 and g.get("scripts") == 2 and g.get("xss_flag") is False,
+              "gate: nothing injected: %s" % {k: g.get(k) for k in ("imgs", "scripts", "xss_flag")})
+        check(re.match(r"\d+ regressed cases: 2 real, 1 noise, \d+ to review", res.get("gate_tally", "")) and
+              res.get("gate_tally") == res.get("gate_tally_after_reload"),
+              "gate: real/noise marks counted and kept over a reload: %s / %s" % (res.get("gate_tally"),
+                                                                                res.get("gate_tally_after_reload")))
+        exported = [json.loads(l) for l in res.get("gate_export", "").splitlines() if l.strip()]
+        dataset = {json.loads(l)["id"]: json.loads(l) for l in open(gate["cases"]) if l.strip()}
+        check(res.get("gate_export_name") == "real-regressions.jsonl" and len(exported) == 2 and
+              [c["id"] for c in exported] == want_cases[:2] and all(c == dataset[c["id"]] for c in exported),
+              "gate: the two real regressions exported as their dataset lines: %s" % [c.get("id") for c in exported])
+        if exported:
+            real = os.path.join(tmp, "real.jsonl")
+            with open(real, "w") as f:
+                f.write(res["gate_export"])
+            cmd = list(gate["cmd"])
+            cmd[cmd.index("--dataset") + 1] = real
+            keep = {c["id"] for c in exported}
+            for side in ("--baseline", "--candidate"):  # the outputs of those cases only
+                path = os.path.join(tmp, "real" + side.strip("-") + ".jsonl")
+                with open(cmd[cmd.index(side) + 1]) as f, open(path, "w") as out:
+                    out.writelines(l for l in f if l.strip() and json.loads(l)["trace_id"] in keep)
+                cmd[cmd.index(side) + 1] = path
+            again = os.path.join(tmp, "real-gate.json")
+            rr = run(cmd + ["--quiet", "--json", again])
+            regressed = sorted({c["case_id"] for c in json.load(open(again))["regressions"]}) \
+                if rr.returncode in (0, 1) and os.path.exists(again) else []
+            check(regressed == sorted(keep), "gate: assay gate reads the exported cases and finds them regressed "
+                  "(rc=%d, %s %s)" % (rr.returncode, regressed, rr.stderr[-300:]))
+        # accessibility: no serious or critical axe-core violation on any page
+        axe = res.get("axe", {})
+        check(set(axe) >= {"workspace", "workspace_dark", "timeline", "gate", "calibration", "trends"}, "axe-core ran on: %s" % sorted(axe))
+        bad = {k: [v for v in vs if v.get("impact") in ("serious", "critical")] for k, vs in axe.items()}
+        check(not any(bad.values()), "no serious or critical axe-core violations: %s" % bad)
         check(res.get("trend_charts", 0) >= 1, "trend charts drawn as SVG")
         # opens on a scorer with scores; a judge scorer with none says why
         check(res.get("default_scorer") not in (None, "", "helpfulness") and res.get("default_rows", 0) > 0,
@@ -89,15 +235,17 @@ def main():
         queued = con.execute("SELECT count(*) FROM labels WHERE source = 'calibration'").fetchone()[0]
         check(queued == 1, "the queue label is stored with source calibration (%d)" % queued)
         rows = con.execute(
-            "SELECT l.reviewer, l.verdict, l.note, v.scorer FROM labels l JOIN traces t ON t.id = l.trace "
-            "JOIN scorer_versions v ON v.id = l.scorer_version WHERE t.trace_id = ?",
-            (review_fixture.XSS_ID,)).fetchall()
-        check(rows == [("browser-bot", "disagree", "browser: <b>not</b> a refusal", "refusal")],
-              "label stored in the database: %s" % rows)
-        check("trace?" in res.get("after_label_url", "") and review_fixture.XSS_ID not in res.get("after_label_url", ""),
-              "moved on to the next unlabelled trace: %s" % res.get("after_label_url"))
+            "SELECT t.trace_id, l.reviewer, l.verdict, l.score, l.note, v.scorer, l.source FROM labels l "
+            "JOIN traces t ON t.id = l.trace JOIN scorer_versions v ON v.id = l.scorer_version "
+            "WHERE l.source = 'review' ORDER BY l.id").fetchall()
+        want = [(labelled[0] if labelled else "", "browser-bot", "disagree", None, "browser: <b>not</b> a refusal",
+                 "refusal", "review")]
+        if len(labelled) == 3:
+            want += [(labelled[1], "browser-bot", "agree", None, "", "refusal", "review"),
+                     (labelled[2], "browser-bot", "score", 0.5, "", "refusal", "review")]
+        check(rows == want, "the three labels stored in the database: %s" % rows)
         shots = sorted(os.listdir(a.artifacts))
-        check(len(shots) == 11, "screenshots kept in %s: %s" % (a.artifacts, shots))
+        check(len(shots) == 12, "screenshots kept in %s: %s" % (a.artifacts, shots))
     return finish("all review browser checks passed")
 
 

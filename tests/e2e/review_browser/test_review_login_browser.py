@@ -88,10 +88,15 @@ def main():
         print(json.dumps(res, indent=1))
         check("error" not in res, "no browser error: %s" % res.get("error", ""))
         check(res.get("first_url") == public + "/login", "a page sends the browser to the login form under the prefix")
-        check(res.get("after_login_url") == public + "/", "logging in opens the list under the prefix")
+        after = res.get("after_login_url", "")
+        check(after == public + "/" or after.startswith(public + "/?"),
+              "logging in opens the workspace under the prefix: %s" % after)
         check(res.get("list_rows", 0) > 0, "the list loaded through the prefixed API (%s rows)" % res.get("list_rows"))
         check(res.get("logout_visible") is True, "a Log out button is shown")
-        check(res.get("trace_url", "").startswith(public + "/trace?"), "a trace opens under the prefix")
+        check(res.get("trace_shown") and res.get("trace_shown") == res.get("trace_first"),
+              "selecting a row shows its trace: %s" % res.get("trace_shown"))
+        check(res.get("trace_url", "").startswith(public + "/?") and "id=" in res.get("trace_url", ""),
+              "the selected trace is in the URL under the prefix: %s" % res.get("trace_url"))
         check(res.get("after_logout_url") == public + "/login", "Log out lands on the login form")
         check(res.get("after_logout_goto_url") == public + "/login", "after logout, pages ask for the login again")
         check(res.get("after_logout_api_status") == 401, "after logout, the API answers 401")

@@ -602,6 +602,10 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
         }
         const OtlpSpan& s = spans[i];
         json e = {{"name", excerpt(s.name, 256)}, {"kind", class_name(classes[i])}};
+        // Start relative to the root's (negative when the clocks disagree).
+        e["start_ms"] = round3(
+            (static_cast<double>(s.start_unix_nano) - static_cast<double>(root.start_unix_nano)) /
+            1e6);
         if (s.ended) {
             e["duration_ms"] = round3(s.duration_ms());
         }
@@ -635,6 +639,26 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
         }
         if (s.status_code == OtlpStatusCode::error) {
             e["error"] = excerpt(error_message(s), 512);
+        }
+        // The span's own input and output (a tool's call arguments and
+        // result), cut like metadata values: the review timeline shows them.
+        std::optional<json> in = span_input(s);
+        std::optional<json> out = span_output(s);
+        if (!in) {
+            if (auto v = text_attr(s.attributes, "gen_ai.tool.call.arguments")) {
+                in = json(*v);
+            }
+        }
+        if (!out) {
+            if (auto v = text_attr(s.attributes, "gen_ai.tool.call.result")) {
+                out = json(*v);
+            }
+        }
+        if (in) {
+            e["input"] = bounded(*in, options.max_value_bytes);
+        }
+        if (out) {
+            e["output"] = bounded(*out, options.max_value_bytes);
         }
         summary.push_back(std::move(e));
     }

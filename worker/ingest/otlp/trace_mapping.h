@@ -54,9 +54,12 @@
 //                   of its resource under its own key (R wins), except the
 //                   content keys above; at most max_metadata_keys, strings cut
 //                   at max_value_bytes
-//   metadata.spans  [{name, kind: llm|tool|retriever|agent, duration_ms, model,
-//                   input_tokens, output_tokens, reasoning_tokens, tool, agent
-//                   (gen_ai.agent.name), error}] for spans below
+//   metadata.spans  [{name, kind: llm|tool|retriever|agent, start_ms (from R's
+//                   start), duration_ms, model, input_tokens, output_tokens,
+//                   reasoning_tokens, tool, agent (gen_ai.agent.name), error,
+//                   input, output (the span's own, as for R above, else a
+//                   tool's gen_ai.tool.call.arguments / .result; cut at
+//                   max_value_bytes)}] for spans below
 //                   R, in start order, at most max_summary_spans
 //                   (spans_omitted counts the rest); plus otel.root_span,
 //                   otel.span_count, otel.dropped_spans, otel.incomplete

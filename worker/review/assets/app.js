@@ -118,36 +118,26 @@ function filterParams(from) {
   return p;
 }
 
-async function nextUnlabelled(params, currentId) {
-  const p = filterParams(params);
-  p.set("labelled", "false");
-  p.set("sort", "bottom");
-  p.set("limit", "2");
-  p.delete("offset");
-  const data = await api(BASE + "/api/bottom?" + p.toString());
-  const row = data.rows.find((r) => r.trace_id !== currentId);
-  if (!row) {
-    status("No unlabelled trace left for these filters.", "ok");
-    return;
-  }
-  const q = filterParams(params);
-  q.set("id", row.trace_id);
-  window.location.assign(BASE + "/trace?" + q.toString());
-}
-
 // The calibration queue: a random unlabelled trace of the verdict with the
 // fewest queue labels so far; its label is stored with source "calibration".
-async function nextQueued(scorer, version) {
+// Resolves to the workspace's URL parameters of that trace, or null (with a
+// status line) when the queue is empty.
+async function queuedTrace(scorer, version) {
   const p = new URLSearchParams({ scorer: scorer, n: "1" });
   if (version) p.set("scorer_version", version);
   const q = await api(BASE + "/api/calibration/queue?" + p.toString());
   if (!q.traces.length) {
     status("The calibration queue of " + scorer + " " + q.scorer_version + " is empty: every scored trace is labelled.", "ok");
-    return;
+    return null;
   }
-  const t = new URLSearchParams({ id: q.traces[0].trace_id, scorer: scorer, scorer_version: q.scorer_version,
-    queue: "calibration" });
-  window.location.assign(BASE + "/trace?" + t.toString());
+  return new URLSearchParams({ scorer: scorer, scorer_version: q.scorer_version, queue: "calibration",
+    id: q.traces[0].trace_id });
+}
+
+// Opens the next calibration-queue trace in the workspace (from another page).
+async function nextQueued(scorer, version) {
+  const t = await queuedTrace(scorer, version);
+  if (t) window.location.assign(BASE + "/?" + t.toString());
 }
 
 async function download(body) {
@@ -170,283 +160,6 @@ async function download(body) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
   const n = text.split("\n").filter((l) => l).length;
   status("Exported " + n + " cases to cases.jsonl", "ok");
-}
-
-// ---- list page ---------------------------------------------------------------
-async function listPage() {
-  const params = new URLSearchParams(window.location.search);
-  const form = document.getElementById("filters");
-  for (const k of FILTER_KEYS) {
-    if (form.elements[k] && params.get(k)) form.elements[k].value = params.get(k);
-  }
-  const scorers = await fillScorers(document.getElementById("scorer"), params.get("scorer"), false);
-  form.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    const p = new URLSearchParams();
-    for (const k of FILTER_KEYS) {
-      if (form.elements[k] && form.elements[k].value) p.set(k, form.elements[k].value);
-    }
-    window.location.assign(BASE + "/?" + p.toString());
-  });
-  const scorer = document.getElementById("scorer").value;
-  if (!scorer) {
-    status("No scorer has written to this store yet.");
-    return;
-  }
-  const p = filterParams(params);
-  p.set("scorer", scorer);
-  const offset = parseInt(params.get("offset") || "0", 10) || 0;
-  p.set("offset", String(offset));
-  let data;
-  try {
-    data = await api(BASE + "/api/bottom?" + p.toString());
-  } catch (e) {
-    status(e.message, "error");
-    return;
-  }
-  const limit = data.limit;
-  const pages = Math.max(1, Math.ceil(data.total / limit));
-  const page = Math.floor(offset / limit) + 1;
-  const info = scorers.get(scorer);
-  if (data.total === 0 && info && info.why_none) status(info.why_none, "warn");
-  else status(data.total + " traces scored by " + data.scorer + " " + data.scorer_version + " match");
-  document.getElementById("pageinfo").textContent = "page " + page + " of " + pages;
-  const go = (o) => {
-    const q = new URLSearchParams(window.location.search);
-    q.set("scorer", scorer);
-    q.set("offset", String(o));
-    window.location.assign(BASE + "/?" + q.toString());
-  };
-  const prev = document.getElementById("prev");
-  const next = document.getElementById("next");
-  prev.disabled = offset <= 0;
-  next.disabled = offset + limit >= data.total;
-  prev.addEventListener("click", () => go(Math.max(0, offset - limit)));
-  next.addEventListener("click", () => go(offset + limit));
-
-  const tbody = document.querySelector("#rows tbody");
-  clear(tbody);
-  const rows = [];
-  for (const r of data.rows) {
-    const q = filterParams(params);
-    q.set("scorer", scorer);
-    q.set("id", r.trace_id);
-    const link = el("a", { href: BASE + "/trace?" + q.toString(), class: "open", text: r.trace_id });
-    const tr = el("tr", { class: r.passed === false ? "failed" : "" },
-      el("td", {}, el("input", { type: "checkbox", class: "pick", "data-id": r.trace_id })),
-      el("td", {}, link, el("br"), el("span", { text: fmtNum(r.value) })),
-      el("td", { class: "passed", text: fmtBool(r.passed) }),
-      el("td", { text: r.label }),
-      el("td", { class: "excerpt why", text: r.explanation_excerpt }),
-      el("td", { class: "excerpt input", text: r.input_excerpt }),
-      el("td", { class: "excerpt output", text: r.output_excerpt }),
-      el("td", { text: r.timestamp }),
-      el("td", { text: [r.feature, r.tenant, r.prompt_version, r.model].filter((x) => x).join(" / ") }),
-      el("td", { class: "labels", text: String(r.labels) }));
-    tr.dataset.href = link.getAttribute("href");
-    tbody.appendChild(tr);
-    rows.push(tr);
-  }
-  let current = -1;
-  const select = (i) => {
-    if (!rows.length) return;
-    if (current >= 0) rows[current].classList.remove("current");
-    current = Math.max(0, Math.min(rows.length - 1, i));
-    rows[current].classList.add("current");
-    rows[current].scrollIntoView({ block: "nearest" });
-  };
-  document.getElementById("queue").addEventListener("click", () =>
-    nextUnlabelled(p, null).catch((e) => status(e.message, "error")));
-  document.getElementById("calibration-queue").addEventListener("click", () =>
-    nextQueued(scorer, data.scorer_version).catch((e) => status(e.message, "error")));
-  document.getElementById("export-selected").addEventListener("click", () => {
-    const ids = Array.from(document.querySelectorAll("input.pick:checked")).map((c) => c.dataset.id);
-    if (!ids.length) {
-      status("Tick the traces to export first.", "error");
-      return;
-    }
-    download({ scorer: scorer, scorer_version: data.scorer_version, trace_ids: ids })
-      .catch((e) => status(e.message, "error"));
-  });
-  document.getElementById("export-bottom").addEventListener("click", () => {
-    const body = { scorer: scorer, scorer_version: data.scorer_version,
-      trace_ids: data.rows.map((r) => r.trace_id) };
-    download(body).catch((e) => status(e.message, "error"));
-  });
-  document.addEventListener("keydown", (ev) => {
-    if (ev.target.closest("input, select, textarea")) return;
-    if (ev.key === "j") select(current + 1);
-    else if (ev.key === "k") select(current - 1);
-    else if (ev.key === "Enter" && current >= 0) window.location.assign(rows[current].dataset.href);
-    else if (ev.key === "n") nextUnlabelled(p, null).catch((e) => status(e.message, "error"));
-  });
-}
-
-// ---- trace page --------------------------------------------------------------
-function messagesView(container, part) {
-  clear(container);
-  if (part.messages && part.messages.length) {
-    for (const m of part.messages) {
-      container.appendChild(el("div", { class: "msg role-" + String(m.role).replace(/[^a-z_]/gi, "") },
-        el("div", { class: "role", text: m.role }),
-        el("pre", { text: m.content })));
-    }
-  } else {
-    container.appendChild(el("pre", { text: part.pretty_json || part.text }));
-  }
-}
-
-function kv(tbody, key, value) {
-  tbody.appendChild(el("tr", {}, el("th", { text: key }), el("td", { text: value === null || value === undefined ? "–" : String(value) })));
-}
-
-async function tracePage() {
-  const params = new URLSearchParams(window.location.search);
-  const id = params.get("id");
-  document.getElementById("trace-id").textContent = id || "";
-  if (!id) {
-    status("No trace id given.", "error");
-    return;
-  }
-  let t;
-  try {
-    t = await api(BASE + "/api/trace?id=" + encodeURIComponent(id));
-  } catch (e) {
-    status(e.message, "error");
-    return;
-  }
-  if (t.parse_error) status("The stored trace no longer parses: " + t.parse_error, "error");
-  if (t.input) {
-    messagesView(document.getElementById("input"), t.input);
-    const out = document.getElementById("output");
-    if (t.output.pretty_json) {
-      clear(out);
-      out.appendChild(el("pre", { class: "json", text: t.output.pretty_json }));
-    } else {
-      messagesView(out, t.output);
-    }
-    document.getElementById("reference").textContent = t.reference === null ? "–" : t.reference;
-    const ctx = document.getElementById("context");
-    for (const c of t.context) ctx.appendChild(el("li", {}, el("pre", { text: c })));
-    document.getElementById("metadata").textContent = JSON.stringify(t.metadata, null, 2);
-    const usage = document.querySelector("#usage tbody");
-    kv(usage, "timestamp", t.timestamp);
-    kv(usage, "received", t.received);
-    kv(usage, "input tokens", t.usage.input_tokens);
-    kv(usage, "output tokens", t.usage.output_tokens);
-    kv(usage, "cached tokens", t.usage.cached_tokens);
-    kv(usage, "cost (USD)", t.usage.cost_usd);
-    kv(usage, "latency (ms)", t.latency_ms);
-    kv(usage, "time to first token (ms)", t.ttft_ms);
-    kv(usage, "finish reason", t.finish_reason);
-    if (t.error) kv(usage, "error", t.error.type + ": " + t.error.message);
-  } else {
-    document.getElementById("input").appendChild(el("pre", { text: t.raw }));
-  }
-  const dec = document.querySelector("#decisions tbody");
-  const judg = document.getElementById("judgements");
-  const scorerSelect = document.getElementById("label-scorer");
-  const scored = [];
-  for (const d of t.decisions) {
-    dec.appendChild(el("tr", {},
-      el("td", { text: d.scorer }), el("td", { text: d.scorer_version }), el("td", { text: d.decision }),
-      el("td", { text: fmtNum(d.value) }), el("td", { text: fmtBool(d.passed) }), el("td", { text: d.label }),
-      el("td", { class: "excerpt", text: d.decision === "scored" ? d.explanation : d.reason })));
-    for (const j of d.judgements) {
-      judg.appendChild(el("div", { class: "msg" },
-        el("div", { class: "role", text: "judge " + j.judge + " · " + d.scorer }),
-        el("div", { text: "model " + j.model + " · rubric " + j.rubric + " " + j.rubric_version +
-          " (" + j.rubric_hash.slice(0, 12) + ") · score " + fmtNum(j.score) + " · passed " + fmtBool(j.passed) +
-          (j.choice ? " · choice " + j.choice : "") + " · cost $" + fmtNum(j.cost_usd, 6) + " · " +
-          j.input_tokens + "+" + j.output_tokens + " tokens · " + fmtNum(j.latency_ms, 0) + " ms · " +
-          j.attempts + " attempt(s)" + (j.cached ? " · cached" : "") }),
-        j.error_type ? el("div", { class: "error", text: j.error_type + ": " + j.error_message }) : null,
-        el("pre", { text: j.reasoning })));
-    }
-    if (d.decision === "scored" && !scored.some((s) => s.scorer === d.scorer)) scored.push(d);
-  }
-  for (const d of scored) {
-    scorerSelect.appendChild(el("option", { value: d.scorer, "data-version": d.scorer_version,
-      text: d.scorer + " " + d.scorer_version + ": " + fmtNum(d.value) + " " + fmtBool(d.passed) }));
-  }
-  if (params.get("scorer")) scorerSelect.value = params.get("scorer");
-  const queued = params.get("queue") === "calibration";
-  const next = () => (queued ? nextQueued(scorerSelect.value, params.get("scorer_version"))
-    : nextUnlabelled(params, id)).catch((e) => status(e.message, "error"));
-  if (queued) {
-    const d = scored.find((x) => x.scorer === scorerSelect.value);
-    const banner = document.getElementById("queue-banner");
-    banner.hidden = false;
-    banner.textContent = "Calibration queue: a trace picked at random among those " + scorerSelect.value +
-      " scored " + (d ? fmtBool(d.passed) : "") + " (the queue alternates between the scorer's verdicts). " +
-      "Judge the output yourself; after saving, the next random trace opens (n skips).";
-    document.getElementById("next-unlabelled").textContent = "Next in the calibration queue (n)";
-  }
-  const labels = document.getElementById("labels");
-  for (const l of t.labels) {
-    labels.appendChild(el("li", { text: l.at + " · " + l.reviewer + " · " + l.scorer + " " + l.scorer_version + " · " +
-      l.verdict + (l.score !== null ? " " + l.score : "") + (l.note ? " · " + l.note : "") +
-      (l.source === "calibration" ? " · calibration queue" : "") }));
-  }
-  const form = document.getElementById("label-form");
-  const submit = async () => {
-    const verdict = (form.querySelector("input[name=verdict]:checked") || {}).value;
-    const name = reviewer();
-    if (!name) {
-      status("Enter your name in the Reviewer field first.", "error");
-      document.getElementById("reviewer").focus();
-      return;
-    }
-    if (!verdict) {
-      status("Choose agree, disagree or your own score.", "error");
-      return;
-    }
-    const opt = scorerSelect.selectedOptions[0];
-    if (!opt) {
-      status("No scored decision on this trace to label.", "error");
-      return;
-    }
-    const body = { trace_id: id, scorer: opt.value, scorer_version: opt.dataset.version, reviewer: name,
-      verdict: verdict, note: document.getElementById("label-note").value, source: queued ? "calibration" : "review" };
-    if (verdict === "score") {
-      const v = document.getElementById("label-score").value;
-      if (v === "") {
-        status("Enter your score.", "error");
-        return;
-      }
-      body.score = Number(v);
-    }
-    try {
-      const r = await api(BASE + "/api/labels", { method: "POST", body: JSON.stringify(body) });
-      status("Label " + r.id + " saved. Next…", "ok");
-      labels.insertBefore(el("li", { text: "now · " + name + " · " + body.scorer + " · " + verdict }), labels.firstChild);
-      if (queued) await nextQueued(opt.value, opt.dataset.version);
-      else await nextUnlabelled(new URLSearchParams(Object.assign(Object.fromEntries(params), { scorer: opt.value })), id);
-    } catch (e) {
-      status(e.message, "error");
-    }
-  };
-  form.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    submit();
-  });
-  document.getElementById("next-unlabelled").addEventListener("click", next);
-  document.addEventListener("keydown", (ev) => {
-    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
-      ev.preventDefault();
-      submit();
-      return;
-    }
-    if (ev.target.closest("input, select, textarea")) return;
-    const pick = (v) => { form.querySelector("input[name=verdict][value=" + v + "]").checked = true; };
-    if (ev.key === "a") pick("agree");
-    else if (ev.key === "d") pick("disagree");
-    else if (ev.key === "s") {
-      pick("score");
-      ev.preventDefault();
-      document.getElementById("label-score").focus();
-    } else if (ev.key === "n") next();
-  });
 }
 
 // ---- calibration page ----------------------------------------------------------
@@ -479,7 +192,7 @@ function fmtCi(ci) {
 function verdictTable(v) {
   const table = el("table", { class: "verdicts" }, el("thead", {}, el("tr", {},
     el("th", { text: "scorer said" }), el("th", { text: "scored traces" }), el("th", { text: "labels" }),
-    el("th", { text: "reviewers agreed" }), el("th", { text: "from the queue" }), el("th", { text: "" }))));
+    el("th", { text: "reviewers agreed" }), el("th", { text: "from the queue" }), el("th", { text: "what it measures" }))));
   const body = el("tbody");
   for (const b of v.by_verdict) {
     body.appendChild(el("tr", {},
@@ -645,6 +358,10 @@ function loginPage() {
   if (new URLSearchParams(window.location.search).get("failed")) status("Wrong token.", "error");
 }
 
+// Each page's entry point, by the body's data-page; scripts loaded after this
+// one add theirs (workspace.js: "list").
+const PAGES = {};
+
 // "Log out" ends the session on the server (a CSRF-checked POST), then shows the login form.
 function setupLogout() {
   const button = document.getElementById("logout");
@@ -660,6 +377,6 @@ document.addEventListener("DOMContentLoaded", () => {
   setupReviewer();
   setupLogout();
   const page = document.body.dataset.page;
-  const run = { list: listPage, trace: tracePage, calibration: calibrationPage, trends: trendsPage, login: loginPage }[page];
+  const run = Object.assign({ calibration: calibrationPage, trends: trendsPage, login: loginPage }, PAGES)[page];
   if (run) Promise.resolve(run()).catch((e) => status(e.message, "error"));
 });

@@ -1,0 +1,242 @@
+// assay review: the gate-report page (/gate), filled from GET /api/gate (the
+// JSON report `assay review --gate-report R.json` loaded, and the dataset's
+// cases when it could be read). The verdict and every rule with its test and
+// p-value; each regressed case with the baseline and candidate outputs side
+// by side, the words that differ marked, the checks that changed and the
+// scorers' (judges') explanations on both sides. Reviewers mark each
+// regression real or noise (kept in this browser's localStorage, per report)
+// and download the real ones as dataset cases. Report content is text only.
+"use strict";
+
+// ---- word-level diff -------------------------------------------------------------
+// Words and the spaces between them; the longest common subsequence of the
+// words decides what is kept. Returns [{text, op: "same"|"del"|"add"}] for
+// each side, or null when the texts are too long to compare cheaply.
+function wordDiff(a, b) {
+  const split = (s) => String(s || "").split(/(\s+)/).filter((w) => w !== "");
+  const x = split(a), y = split(b);
+  if (x.length * y.length > 4000000) return null;
+  const n = x.length, m = y.length;
+  const lcs = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    }
+  }
+  const left = [], right = [];
+  let i = 0, j = 0;
+  while (i < n && j < m) {
+    if (x[i] === y[j]) {
+      left.push({ text: x[i], op: "same" });
+      right.push({ text: y[j], op: "same" });
+      i++;
+      j++;
+    } else if (lcs[i + 1][j] >= lcs[i][j + 1]) {
+      left.push({ text: x[i++], op: "del" });
+    } else {
+      right.push({ text: y[j++], op: "add" });
+    }
+  }
+  while (i < n) left.push({ text: x[i++], op: "del" });
+  while (j < m) right.push({ text: y[j++], op: "add" });
+  return { left: left, right: right };
+}
+
+// A <pre> of diff parts: removed words in <del>, added ones in <ins> (whitespace-only changes unmarked).
+function diffView(parts, cls) {
+  const pre = el("pre", { class: "diff " + cls });
+  for (const p of parts) {
+    if (p.op === "same" || !p.text.trim()) pre.appendChild(document.createTextNode(p.text));
+    else pre.appendChild(el(p.op === "del" ? "del" : "ins", { text: p.text }));
+  }
+  return pre;
+}
+
+function outputsView(base, cand) {
+  const d = wordDiff(base, cand);
+  const left = d ? diffView(d.left, "baseline") : el("pre", { class: "diff baseline", text: base });
+  const right = d ? diffView(d.right, "candidate") : el("pre", { class: "diff candidate", text: cand });
+  return el("div", { class: "side-by-side" },
+    el("div", {}, el("h4", { text: "Baseline output" }), left),
+    el("div", {}, el("h4", { text: "Candidate output" }), right));
+}
+
+// ---- one regressed case ------------------------------------------------------------
+function byId(side) {
+  const m = new Map();
+  for (const c of (side && side.cases) || []) m.set(c.id, c);
+  return m;
+}
+
+function checksChanged(b, c) {
+  const before = new Map(((b && b.checks) || []).map((k) => [k.check, k]));
+  const out = [];
+  for (const k of (c && c.checks) || []) {
+    const old = before.get(k.check);
+    if (!old || old.passed !== k.passed) out.push({ check: k.check, baseline: old, candidate: k });
+    before.delete(k.check);
+  }
+  for (const old of before.values()) out.push({ check: old.check, baseline: old, candidate: null });
+  return out;
+}
+
+function passText(k) {
+  return !k ? "not run" : k.passed ? "pass" : "FAIL";
+}
+
+function caseView(id, changes, sides, judges, mark) {
+  const b = sides.baseline.get(id), c = sides.candidate.get(id);
+  const box = el("article", { class: "case", id: "case-" + id.replace(/[^A-Za-z0-9_-]/g, "_"), "data-case": id });
+  const group = "verdict-" + box.id;
+  const real = el("input", { type: "radio", name: group, value: "real" });
+  const noise = el("input", { type: "radio", name: group, value: "noise" });
+  const choice = el("fieldset", { class: "case-label" }, el("legend", { text: "This regression is" }),
+    el("label", {}, real, " real"), el("label", {}, noise, " noise"));
+  const current = mark.get(id);
+  if (current === "real") real.checked = true;
+  if (current === "noise") noise.checked = true;
+  for (const r of [real, noise]) r.addEventListener("change", () => mark.set(id, r.value));
+  box.appendChild(el("header", { class: "case-head" }, el("h3", { text: id }), choice));
+  const list = el("ul", { class: "changes" });
+  for (const ch of changes) {
+    list.appendChild(el("li", {}, el("strong", { text: ch.scorer + (ch.check ? " · " + ch.check : "") }),
+      " " + ch.baseline + " → " + ch.candidate + (ch.explanation ? ": " : ""),
+      ch.explanation ? el("span", { class: "facts", text: ch.explanation }) : null));
+  }
+  box.appendChild(list);
+  box.appendChild(outputsView(b ? b.output_excerpt : changes[0].baseline_excerpt,
+    c ? c.output_excerpt : changes[0].candidate_excerpt));
+  const checks = checksChanged(b, c);
+  if (checks.length) {
+    const t = el("table", { class: "checks" }, el("caption", { text: "Checks that changed" }),
+      el("thead", {}, el("tr", {}, el("th", { text: "Check" }), el("th", { text: "Baseline" }),
+        el("th", { text: "Candidate" }))));
+    const tb = el("tbody");
+    for (const k of checks) {
+      tb.appendChild(el("tr", {}, el("td", { text: k.check }),
+        el("td", { text: passText(k.baseline) + (k.baseline ? ": " + k.baseline.explanation : "") }),
+        el("td", { class: k.candidate && !k.candidate.passed ? "fail" : "",
+          text: passText(k.candidate) + (k.candidate ? ": " + k.candidate.explanation : "") })));
+    }
+    t.appendChild(tb);
+    box.appendChild(t);
+  }
+  // the scorers' explanations on both sides: the regressed ones, and every judge's reasoning
+  const names = new Set(changes.map((ch) => ch.scorer).filter((s) => b && b.scorers && b.scorers[s]));
+  for (const s of judges) names.add(s);
+  for (const s of names) {
+    const bs = b && b.scorers ? b.scorers[s] : null, cs = c && c.scorers ? c.scorers[s] : null;
+    if (!bs && !cs) continue;
+    const side = (o, label) => el("div", {}, el("h4", { text: label + ": " + (o ? fmtNum(o.value, 3) + " " +
+      fmtBool(o.passed) + (o.label ? " · " + o.label : "") : "not scored") }),
+      el("pre", { text: o ? o.explanation || o.decision : "–" }));
+    box.appendChild(el("div", { class: "reasoning" },
+      el("h4", { class: "reasoning-head", text: (judges.has(s) ? "Judge " : "Scorer ") + s }),
+      el("div", { class: "side-by-side" }, side(bs, "Baseline"), side(cs, "Candidate"))));
+  }
+  return box;
+}
+
+// ---- the page ----------------------------------------------------------------------
+function rulesRows(report) {
+  const rows = [];
+  const v = report.verdict;
+  if (v.count_rule) rows.push(["all scorers", v.count_rule]);
+  for (const s of report.summary) for (const r of s.rules) rows.push([s.scorer, r]);
+  return rows;
+}
+
+// Real/noise marks of this report's cases, in localStorage.
+function marks(report) {
+  const key = "assay.gate." + report.dataset.sha256 + "." + report.generated_at;
+  const m = new Map(Object.entries(JSON.parse(localStorage.getItem(key) || "{}")));
+  const listeners = [];
+  return {
+    get: (id) => m.get(id),
+    set: (id, v) => {
+      m.set(id, v);
+      localStorage.setItem(key, JSON.stringify(Object.fromEntries(m)));
+      for (const f of listeners) f();
+    },
+    all: () => m,
+    onChange: (f) => listeners.push(f),
+  };
+}
+
+async function gatePage() {
+  let data;
+  try {
+    data = await api(BASE + "/api/gate");
+  } catch (e) {
+    status(e.message, "warn");
+    return;
+  }
+  const r = data.report;
+  const v = r.verdict;
+  const res = document.getElementById("gate-result");
+  res.className = "badge big " + (v.result === "pass" ? "pass" : "fail");
+  res.textContent = v.result.toUpperCase() + " (exit " + v.exit_code + ")";
+  const head = document.getElementById("gate-head");
+  head.appendChild(el("p", { class: "facts", text: "dataset " + r.dataset.path + " (" + r.dataset.cases +
+    " cases, sha256 " + r.dataset.sha256.slice(0, 12) + ") · generated " + r.generated_at + " · baseline " +
+    r.sides.baseline.source + " · candidate " + r.sides.candidate.source }));
+  head.appendChild(el("p", { text: v.regressed_cases + " regressed, " + v.improved_cases + " improved; sign test p = " +
+    fmtNum(v.sign_test_p, 4) + "; judge errors " + v.judge_errors.baseline + " / " + v.judge_errors.candidate }));
+  const reasons = el("ul", { class: "reasons" });
+  for (const x of v.reasons) reasons.appendChild(el("li", { text: x }));
+  if (!v.reasons.length) reasons.appendChild(el("li", { text: "No rule blocks." }));
+  head.appendChild(reasons);
+
+  const tbody = document.querySelector("#gate-rules tbody");
+  for (const [scorer, c] of rulesRows(r)) {
+    tbody.appendChild(el("tr", { class: c.blocks ? "failed" : "" }, el("td", { text: scorer }), el("td", { text: c.rule }),
+      el("td", { text: c.test }), el("td", { text: c.measured }), el("td", { class: "num", text: fmtNum(c.p, 4) }),
+      el("td", { text: c.decided_by }), el("td", { class: "passed", text: c.blocks ? "BLOCK" : "ok" })));
+  }
+  document.getElementById("gate-rules-box").hidden = false;
+
+  const sides = { baseline: byId(r.sides.baseline), candidate: byId(r.sides.candidate) };
+  const judges = new Set(r.scorers.filter((s) => s.judge || s.type === "judge").map((s) => s.name));
+  const byCase = new Map();
+  for (const ch of r.regressions) {
+    if (!byCase.has(ch.case_id)) byCase.set(ch.case_id, []);
+    byCase.get(ch.case_id).push(ch);
+  }
+  const mark = marks(r);
+  const out = document.getElementById("gate-cases");
+  for (const [id, changes] of byCase) out.appendChild(caseView(id, changes, sides, judges, mark));
+  document.getElementById("gate-cases-box").hidden = false;
+  if (!byCase.size) out.appendChild(el("p", { text: "No case regressed." }));
+
+  const exportButton = document.getElementById("gate-export");
+  const note = document.getElementById("gate-export-note");
+  const tally = () => {
+    let real = 0, noise = 0;
+    for (const id of byCase.keys()) {
+      if (mark.get(id) === "real") real++;
+      else if (mark.get(id) === "noise") noise++;
+    }
+    document.getElementById("gate-tally").textContent = byCase.size + " regressed cases: " + real + " real, " +
+      noise + " noise, " + (byCase.size - real - noise) + " to review";
+    exportButton.disabled = !data.cases || real === 0;
+  };
+  mark.onChange(tally);
+  tally();
+  note.textContent = data.cases ? "Downloads real-regressions.jsonl: the dataset lines of the cases marked real, " +
+    "in the format assay gate --dataset reads." : "Export unavailable: " + data.cases_note;
+  exportButton.addEventListener("click", () => {
+    const lines = [];
+    for (const id of byCase.keys()) {
+      if (mark.get(id) === "real" && data.cases[id]) lines.push(JSON.stringify(data.cases[id]));
+    }
+    const url = URL.createObjectURL(new Blob([lines.join("\n") + "\n"], { type: "application/x-ndjson" }));
+    const a = el("a", { href: url, download: "real-regressions.jsonl" });
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    status("Exported " + lines.length + " cases to real-regressions.jsonl", "ok");
+  });
+}
+
+PAGES.gate = gatePage;
