@@ -71,8 +71,8 @@ RETURNING id
 }  // namespace
 
 struct SqliteStore::Statements {
-    Stmt insert_trace, update_trace, find_trace, insert_score, upsert_score, insert_dead,
-        add_counter, enqueue, reg;
+    Stmt insert_trace, update_trace, find_trace, insert_score, insert_scores, upsert_score,
+        insert_dead, add_counter, enqueue, reg;
     Stmt begin, commit, rollback;
 };
 
@@ -228,6 +228,11 @@ Status SqliteStore::prepare_all() {
             return error("preparing statement");
         }
     }
+    const std::string bulk =
+        sqlite_detail::insert_scores_sql(sqlite_detail::k_score_rows_per_insert);
+    if (m_stmts->insert_scores.prepare(m_db, bulk.c_str()) != SQLITE_OK) {
+        return error("preparing statement");
+    }
     return {};
 }
 
@@ -355,6 +360,21 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
     }
     ins.reset();
     upd.reset();
+    // Rows of traces inserted now cannot conflict with stored rows: they go
+    // k_score_rows_per_insert to a statement, the last few and the rows of
+    // updated traces one by one.
+    struct Pending {
+        const ScoreRow* row;
+        int64_t trace, version;
+    };
+    constexpr int k_bulk = sqlite_detail::k_score_rows_per_insert;
+    Pending pending[k_bulk];
+    int n_pending = 0;
+    auto store_one = [&](Stmt& sc, const Pending& p) -> Status {
+        sc.reset();
+        sqlite_detail::bind_score_row(sc, p.trace, p.version, *p.row);
+        return sc.step() == SQLITE_DONE ? Status() : error("storing score " + p.row->scorer);
+    };
     for (const ScoreRow& r : b.scores) {
         auto trace = trace_row_id(r.trace_id, r.batch_index, ids);
         if (!trace.ok()) {
@@ -365,12 +385,29 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
             return version.status();
         }
         const bool new_trace = r.batch_index >= 0 && fresh[static_cast<size_t>(r.batch_index)];
-        Stmt& sc = new_trace ? m_stmts->insert_score : m_stmts->upsert_score;
-        sc.reset();
-        sqlite_detail::bind_score_row(sc, *trace, *version, r);
-        if (sc.step() != SQLITE_DONE) {
-            return error("storing score " + r.scorer);
+        if (!new_trace) {
+            ASSAY_RETURN_IF_ERROR(store_one(m_stmts->upsert_score, {&r, *trace, *version}));
+            continue;
         }
+        pending[n_pending++] = {&r, *trace, *version};
+        if (n_pending == k_bulk) {
+            Stmt& bulk = m_stmts->insert_scores;
+            bulk.reset();
+            for (int i = 0; i < k_bulk; ++i) {
+                sqlite_detail::bind_score_row(bulk, pending[i].trace, pending[i].version,
+                                              *pending[i].row,
+                                              i * sqlite_detail::k_score_columns + 1);
+            }
+            const int rc = bulk.step();
+            bulk.reset();
+            n_pending = 0;
+            if (rc != SQLITE_DONE) {
+                return error("storing scores of " + r.scorer + " and others");
+            }
+        }
+    }
+    for (int i = 0; i < n_pending; ++i) {
+        ASSAY_RETURN_IF_ERROR(store_one(m_stmts->insert_score, pending[i]));
     }
     m_stmts->insert_score.reset();
     m_stmts->upsert_score.reset();
