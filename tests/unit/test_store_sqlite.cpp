@@ -234,3 +234,100 @@ TEST_CASE("store: sampler counters add up across batches") {
     CHECK((*c)[0].sampled == 2);
     CHECK((*c)[0].forced == 2);
 }
+
+TEST_CASE("store: the rows of new traces are stored in bulk, all of them, in full") {
+    TempDir dir;
+    std::string path = dir.file("bulk.db");
+    auto s = SqliteStore::open({path});
+    REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers(
+                    {{"json", "1.aaaa", "format", "{}"}, {"len", "1.aaaa", "length", "{}"}})
+                .ok());
+    // 45 traces x 2 rows: two statements of 32 rows and 26 rows one by one.
+    WriteBatch b;
+    for (int i = 0; i < 45; ++i) {
+        const std::string id = "t" + std::to_string(i);
+        b.traces.push_back(make_trace(id));
+        for (const char* scorer : {"json", "len"}) {
+            ScoreRow r = scored(id, scorer, i / 100.0, i % 3 != 0);
+            r.batch_index = i;
+            if (i == 7 && std::string(scorer) == "len") {
+                r.decision = Decision::sampled_out;
+                r.score.reset();
+                r.reason = "sampled out";
+            }
+            b.scores.push_back(r);
+        }
+    }
+    REQUIRE((*s)->write(b).ok());
+    CHECK(sql_value(path, "SELECT count(*) FROM scores") == 90);
+    CHECK(sql_value(path, "SELECT count(*) FROM scores WHERE decision = 0") == 89);
+    CHECK(sql_value(path,
+                    "SELECT count(*) FROM scores_view WHERE trace_id = 't44' AND scorer = 'len' "
+                    "AND value = 0.44 AND passed = 1 AND label = 'ok' AND explanation = 'because' "
+                    "AND reason IS NULL AND at_ms = 1") == 1);
+    CHECK(sql_value(path,
+                    "SELECT count(*) FROM scores_view WHERE trace_id = 't7' AND scorer = 'len' "
+                    "AND decision = 'sampled_out' AND value IS NULL AND passed IS NULL "
+                    "AND reason = 'sampled out'") == 1);
+    CHECK(sql_value(path,
+                    "SELECT count(*) FROM scores_view WHERE trace_id = 't3' AND passed = 0") == 2);
+    // A bad row inside a bulk statement fails the whole batch.
+    WriteBatch bad;
+    for (int i = 0; i < 40; ++i) {
+        const std::string id = "u" + std::to_string(i);
+        bad.traces.push_back(make_trace(id));
+        ScoreRow r = scored(id, "json", 1, true);
+        r.batch_index = i;
+        if (i == 20) {
+            r.decision = Decision::sampled_out;  // with a value: violates the CHECK
+        }
+        bad.scores.push_back(r);
+    }
+    auto st = (*s)->write(bad);
+    CHECK_FALSE(st.ok());
+    CHECK(st.message().find("storing score") != std::string::npos);
+    CHECK(sql_value(path, "SELECT count(*) FROM traces") == 45);
+    CHECK(sql_value(path, "SELECT count(*) FROM scores") == 90);
+}
+
+TEST_CASE("store: traces stored in bulk; a stored or repeated trace_id is updated in place") {
+    TempDir dir;
+    std::string path = dir.file("bulk_traces.db");
+    auto s = SqliteStore::open({path});
+    REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers({{"json", "1.aaaa", "format", "{}"}}).ok());
+    WriteBatch first;
+    first.traces = {make_trace("t5", "old"), make_trace("t30", "old")};
+    REQUIRE((*s)->write(first).ok());
+    // 40 traces: two statements of 16 (one holding the stored t5 and t5 again
+    // at position 12, the other holding the stored t30) and 8 one by one.
+    WriteBatch b;
+    for (int i = 0; i < 40; ++i) {
+        const std::string id = i == 12 ? "t5" : "t" + std::to_string(i);
+        b.traces.push_back(make_trace(id, i == 12 ? "repeat" : "new"));
+        ScoreRow r = scored(id, "json", i, true);
+        r.batch_index = i;
+        b.scores.push_back(r);
+    }
+    REQUIRE((*s)->write(b).ok());
+    CHECK(sql_value(path, "SELECT count(*) FROM traces") == 39);
+    CHECK(sql_value(path, "SELECT count(DISTINCT id) FROM traces") == 39);
+    CHECK(sql_value(path, "SELECT count(*) FROM traces WHERE feature = 'old'") == 0);
+    // The later of the two t5 in the batch wins, with its score.
+    CHECK(sql_value(path,
+                    "SELECT count(*) FROM traces WHERE trace_id = 't5' AND feature = "
+                    "'repeat'") == 1);
+    CHECK(sql_value(path, "SELECT count(*) FROM scores") == 39);
+    CHECK(sql_value(path, "SELECT value FROM scores_view WHERE trace_id = 't5'") == 12);
+    CHECK(sql_value(path, "SELECT value FROM scores_view WHERE trace_id = 't30'") == 30);
+    CHECK(sql_value(path, "SELECT value FROM scores_view WHERE trace_id = 't39'") == 39);
+    // Every score row points at its own trace.
+    CHECK(sql_value(path,
+                    "SELECT count(*) FROM scores s JOIN traces t ON t.id = s.trace WHERE "
+                    "s.value = CAST(substr(t.trace_id, 2) AS INTEGER) OR t.trace_id = 't5'") == 39);
+    // Writing the batch again changes nothing.
+    REQUIRE((*s)->write(b).ok());
+    CHECK(sql_value(path, "SELECT count(*) FROM traces") == 39);
+    CHECK(sql_value(path, "SELECT count(*) FROM scores") == 39);
+}

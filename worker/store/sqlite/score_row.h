@@ -7,6 +7,7 @@
 // outlive the statement's step().
 
 #include <cstdint>
+#include <string>
 
 #include "store/sqlite/stmt.h"
 #include "store/store.h"
@@ -19,6 +20,32 @@ INSERT INTO scores (trace, scorer_version, decision, value, passed, label, expla
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
 )sql";
 
+// Rows per statement of the pipeline's bulk insert of new traces' rows: one
+// statement per 32 rows instead of one per row (statement start and end, cursor
+// set-up, were a tenth of the writer's instructions).
+inline constexpr int k_score_rows_per_insert = 32;
+inline constexpr int k_score_columns = 9;
+
+// k_insert_score for `rows` rows: row r's parameters are ?(9r+1) .. ?(9r+9).
+// OR FAIL: a failing row stops the statement without undoing the rows before
+// it, so SQLite keeps no statement journal (with the default ABORT, that
+// journal cost more than the statements saved); the caller rolls back the
+// whole transaction on any failure.
+inline std::string insert_scores_sql(int rows) {
+    std::string sql =
+        "INSERT OR FAIL INTO scores (trace, scorer_version, decision, value, passed, label, "
+        "explanation, "
+        "reason, at_ms) VALUES ";
+    for (int r = 0; r < rows; ++r) {
+        sql += r ? ",(" : "(";
+        for (int c = 1; c <= k_score_columns; ++c) {
+            sql += (c > 1 ? ",?" : "?") + std::to_string(r * k_score_columns + c);
+        }
+        sql += ")";
+    }
+    return sql;
+}
+
 // A row that may replace an earlier decision of the same scorer version.
 inline constexpr const char* k_upsert_score = R"sql(
 INSERT INTO scores (trace, scorer_version, decision, value, passed, label, explanation, reason, at_ms)
@@ -28,20 +55,24 @@ ON CONFLICT (trace, scorer_version) DO UPDATE SET decision = excluded.decision,
   explanation = excluded.explanation, reason = excluded.reason, at_ms = excluded.at_ms
 )sql";
 
-inline void bind_score_row(Stmt& st, int64_t trace, int64_t version, const ScoreRow& r) {
-    st.bind_int(1, trace);
-    st.bind_int(2, version);
-    st.bind_int(3, static_cast<int>(r.decision));
+// Binds the row's nine parameters from ?(first) on (the row's place in a
+// multi-row insert); unset ones stay NULL after a reset().
+inline void bind_score_row(Stmt& st, int64_t trace, int64_t version, const ScoreRow& r,
+                           int first = 1) {
+    const int o = first - 1;
+    st.bind_int(o + 1, trace);
+    st.bind_int(o + 2, version);
+    st.bind_int(o + 3, static_cast<int>(r.decision));
     if (r.score) {
-        st.bind_double(4, r.score->value);
+        st.bind_double(o + 4, r.score->value);
         if (r.score->passed) {
-            st.bind_int(5, *r.score->passed ? 1 : 0);
+            st.bind_int(o + 5, *r.score->passed ? 1 : 0);
         }
-        st.bind_text_or_null(6, r.score->label);
-        st.bind_text_or_null(7, r.score->explanation);
+        st.bind_text_or_null(o + 6, r.score->label);
+        st.bind_text_or_null(o + 7, r.score->explanation);
     }
-    st.bind_text_or_null(8, r.reason);
-    st.bind_int(9, r.at_ms);
+    st.bind_text_or_null(o + 8, r.reason);
+    st.bind_int(o + 9, r.at_ms);
 }
 
 }  // namespace assay::sqlite_detail

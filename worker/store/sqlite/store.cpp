@@ -1,8 +1,10 @@
 // SqliteStore: opening (pragmas, migrations, prepared statements), scorer
 // registration and the batched write path of traces, scores, dead letters,
 // counters and judge tasks (store.h). Reads are in store_read.cpp, the judge
-// queries in store_judge.cpp. Slightly over ~400 lines: one job, the hot
-// path and what it needs prepared.
+// queries in store_judge.cpp. Over ~400 lines (~580): one job, the hot path
+// and what it needs prepared; its multi-row statements (traces and scores of
+// new traces, several to a statement) added ~120. If it grows again, the
+// write path can move to its own file with Statements in an internal header.
 #include "store/sqlite/store.h"
 
 #include <sqlite3.h>
@@ -42,6 +44,32 @@ RETURNING id
 
 const char* k_find_trace = "SELECT id FROM traces WHERE trace_id = ?1";
 
+const char* k_max_trace_id = "SELECT coalesce(max(id), 0) FROM traces";
+
+// k_insert_trace for k_traces_per_insert traces with the row id given: row
+// r's parameters are ?(22r+1) (the id) .. ?(22r+22), in k_insert_trace's
+// order. OR FAIL: no statement journal (the caller rolls back the whole
+// transaction on a failure); a trace_id stored before is skipped.
+constexpr size_t k_traces_per_insert = 16;
+constexpr int k_trace_columns = 21;
+
+std::string insert_traces_sql() {
+    std::string sql =
+        "INSERT OR FAIL INTO traces (id, trace_id, ts_ms, received_ms, feature, tenant, user_id, "
+        "session_id, prompt_name, prompt_version, model, environment, expected_format, "
+        "finish_reason, error_type, latency_ms, ttft_ms, input_tokens, output_tokens, "
+        "cached_tokens, cost_usd, raw) VALUES ";
+    for (size_t r = 0; r < k_traces_per_insert; ++r) {
+        sql += r ? ",(" : "(";
+        for (int c = 1; c <= k_trace_columns + 1; ++c) {
+            sql += (c > 1 ? ",?" : "?") +
+                   std::to_string(static_cast<int>(r) * (k_trace_columns + 1) + c);
+        }
+        sql += ")";
+    }
+    return sql + " ON CONFLICT (trace_id) DO NOTHING";
+}
+
 const char* k_insert_dead = R"sql(
 INSERT INTO dead_letters (received_ms, source, line, error, raw, raw_bytes)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -71,8 +99,8 @@ RETURNING id
 }  // namespace
 
 struct SqliteStore::Statements {
-    Stmt insert_trace, update_trace, find_trace, insert_score, upsert_score, insert_dead,
-        add_counter, enqueue, reg;
+    Stmt insert_trace, insert_traces, max_trace_id, update_trace, find_trace, insert_score,
+        insert_scores, upsert_score, insert_dead, add_counter, enqueue, reg;
     Stmt begin, commit, rollback;
 };
 
@@ -214,6 +242,7 @@ Status SqliteStore::prepare_all() {
     P list[] = {{&m_stmts->insert_trace, k_insert_trace},
                 {&m_stmts->update_trace, k_update_trace},
                 {&m_stmts->find_trace, k_find_trace},
+                {&m_stmts->max_trace_id, k_max_trace_id},
                 {&m_stmts->insert_score, sqlite_detail::k_insert_score},
                 {&m_stmts->upsert_score, sqlite_detail::k_upsert_score},
                 {&m_stmts->insert_dead, k_insert_dead},
@@ -227,6 +256,13 @@ Status SqliteStore::prepare_all() {
         if (p.s->prepare(m_db, p.sql) != SQLITE_OK) {
             return error("preparing statement");
         }
+    }
+    const std::string bulk =
+        sqlite_detail::insert_scores_sql(sqlite_detail::k_score_rows_per_insert);
+    const std::string traces = insert_traces_sql();
+    if (m_stmts->insert_scores.prepare(m_db, bulk.c_str()) != SQLITE_OK ||
+        m_stmts->insert_traces.prepare(m_db, traces.c_str()) != SQLITE_OK) {
+        return error("preparing statement");
     }
     return {};
 }
@@ -303,58 +339,131 @@ Result<int64_t> SqliteStore::trace_row_id(const std::string& trace_id, int32_t b
 }
 
 Status SqliteStore::write_locked(const WriteBatch& b) {
-    std::vector<int64_t> ids;
-    std::vector<bool> fresh;  // inserted now (not an update of a stored trace)
-    ids.reserve(b.traces.size());
-    fresh.reserve(b.traces.size());
-    auto bind_trace = [](Stmt& tr, const Trace& t) {
-        tr.reset();
+    const size_t n = b.traces.size();
+    std::vector<int64_t> ids(n);
+    std::vector<bool> fresh(n);  // inserted now (not an update of a stored trace)
+    // Binds the trace's 21 columns from ?(o + 1) on.
+    auto bind_trace = [](Stmt& tr, const Trace& t, int o) {
         const Metadata& m = t.metadata;
-        tr.bind_text(1, t.trace_id);
-        tr.bind_int(2, t.timestamp_ms);
-        tr.bind_int(3, t.received_ms);
-        tr.bind_text_or_null(4, m.feature);
-        tr.bind_text_or_null(5, m.tenant);
-        tr.bind_text_or_null(6, m.user_id);
-        tr.bind_text_or_null(7, m.session_id);
-        tr.bind_text_or_null(8, m.prompt_name);
-        tr.bind_text_or_null(9, m.prompt_version);
-        tr.bind_text_or_null(10, m.model);
-        tr.bind_text_or_null(11, m.environment);
-        tr.bind_text_or_null(12, m.expected_format);
-        tr.bind_text_or_null(13, t.finish_reason);
-        tr.bind_text_or_null(14, t.error ? std::string_view(t.error->type) : std::string_view());
-        tr.bind_opt(15, t.latency_ms);
-        tr.bind_opt(16, t.ttft_ms);
-        tr.bind_opt(17, t.usage.input_tokens);
-        tr.bind_opt(18, t.usage.output_tokens);
-        tr.bind_opt(19, t.usage.cached_tokens);
-        tr.bind_opt(20, t.usage.cost_usd);
-        tr.bind_text(21, t.raw);
+        tr.bind_text(o + 1, t.trace_id);
+        tr.bind_int(o + 2, t.timestamp_ms);
+        tr.bind_int(o + 3, t.received_ms);
+        tr.bind_text_or_null(o + 4, m.feature);
+        tr.bind_text_or_null(o + 5, m.tenant);
+        tr.bind_text_or_null(o + 6, m.user_id);
+        tr.bind_text_or_null(o + 7, m.session_id);
+        tr.bind_text_or_null(o + 8, m.prompt_name);
+        tr.bind_text_or_null(o + 9, m.prompt_version);
+        tr.bind_text_or_null(o + 10, m.model);
+        tr.bind_text_or_null(o + 11, m.environment);
+        tr.bind_text_or_null(o + 12, m.expected_format);
+        tr.bind_text_or_null(o + 13, t.finish_reason);
+        tr.bind_text_or_null(o + 14,
+                             t.error ? std::string_view(t.error->type) : std::string_view());
+        tr.bind_opt(o + 15, t.latency_ms);
+        tr.bind_opt(o + 16, t.ttft_ms);
+        tr.bind_opt(o + 17, t.usage.input_tokens);
+        tr.bind_opt(o + 18, t.usage.output_tokens);
+        tr.bind_opt(o + 19, t.usage.cached_tokens);
+        tr.bind_opt(o + 20, t.usage.cost_usd);
+        tr.bind_text(o + 21, t.raw);
     };
-    Stmt& ins = m_stmts->insert_trace;
     Stmt& upd = m_stmts->update_trace;
-    for (const Trace& t : b.traces) {
-        bind_trace(ins, t);
+    // A trace_id stored before (or earlier in this batch): updated in place.
+    auto update = [&](size_t i) -> Status {
+        const Trace& t = b.traces[i];
+        upd.reset();
+        bind_trace(upd, t, 0);
+        if (upd.step() != SQLITE_ROW) {
+            return error("updating trace '" + t.trace_id + "'");
+        }
+        ids[i] = upd.col_int(0);
+        fresh[i] = false;
+        upd.step();
+        upd.reset();
+        return {};
+    };
+    // k_traces_per_insert at a time, with row ids chosen here (after the
+    // largest stored one, under this transaction's write lock) so that each
+    // trace's id is known; a trace_id already stored is skipped by the
+    // statement (its id then differs from the one chosen) and updated.
+    size_t i = 0;
+    if (n >= k_traces_per_insert) {
+        Stmt& mx = m_stmts->max_trace_id;
+        if (mx.step() != SQLITE_ROW) {
+            mx.reset();
+            return error("reading the largest trace id");
+        }
+        int64_t next_id = mx.col_int(0) + 1;
+        mx.reset();
+        Stmt& bulk = m_stmts->insert_traces;
+        for (; i + k_traces_per_insert <= n; i += k_traces_per_insert) {
+            bulk.reset();
+            for (size_t r = 0; r < k_traces_per_insert; ++r) {
+                const int o = static_cast<int>(r) * (k_trace_columns + 1);
+                bulk.bind_int(o + 1, next_id + static_cast<int64_t>(r));
+                bind_trace(bulk, b.traces[i + r], o + 1);
+            }
+            const int rc = bulk.step();
+            bulk.reset();
+            if (rc != SQLITE_DONE) {
+                return error("storing traces '" + b.traces[i].trace_id + "' and next");
+            }
+            const bool all_new = sqlite3_changes(m_db) == static_cast<int>(k_traces_per_insert);
+            for (size_t r = 0; r < k_traces_per_insert; ++r) {
+                const int64_t chosen = next_id + static_cast<int64_t>(r);
+                if (all_new) {
+                    ids[i + r] = chosen;
+                    fresh[i + r] = true;
+                    continue;
+                }
+                auto id = trace_row_id(b.traces[i + r].trace_id, -1, ids);
+                if (!id.ok()) {
+                    return id.status();
+                }
+                if (*id == chosen) {
+                    ids[i + r] = chosen;
+                    fresh[i + r] = true;
+                } else {
+                    ASSAY_RETURN_IF_ERROR(update(i + r));
+                }
+            }
+            next_id += static_cast<int64_t>(k_traces_per_insert);
+        }
+    }
+    // The rest one by one: a plain insert, or an update on a UNIQUE conflict.
+    Stmt& ins = m_stmts->insert_trace;
+    for (; i < n; ++i) {
+        const Trace& t = b.traces[i];
+        ins.reset();
+        bind_trace(ins, t, 0);
         int rc = ins.step();
         if (rc == SQLITE_DONE) {
-            ids.push_back(sqlite3_last_insert_rowid(m_db));
-            fresh.push_back(true);
+            ids[i] = sqlite3_last_insert_rowid(m_db);
+            fresh[i] = true;
             continue;
         }
         if (rc != SQLITE_CONSTRAINT_UNIQUE) {
             return error("storing trace '" + t.trace_id + "'");
         }
-        bind_trace(upd, t);
-        if (upd.step() != SQLITE_ROW) {
-            return error("updating trace '" + t.trace_id + "'");
-        }
-        ids.push_back(upd.col_int(0));
-        fresh.push_back(false);
-        upd.step();
+        ASSAY_RETURN_IF_ERROR(update(i));
     }
     ins.reset();
-    upd.reset();
+    // Rows of traces inserted now cannot conflict with stored rows: they go
+    // k_score_rows_per_insert to a statement, the last few and the rows of
+    // updated traces one by one.
+    struct Pending {
+        const ScoreRow* row;
+        int64_t trace, version;
+    };
+    constexpr int k_bulk = sqlite_detail::k_score_rows_per_insert;
+    Pending pending[k_bulk];
+    int n_pending = 0;
+    auto store_one = [&](Stmt& sc, const Pending& p) -> Status {
+        sc.reset();
+        sqlite_detail::bind_score_row(sc, p.trace, p.version, *p.row);
+        return sc.step() == SQLITE_DONE ? Status() : error("storing score " + p.row->scorer);
+    };
     for (const ScoreRow& r : b.scores) {
         auto trace = trace_row_id(r.trace_id, r.batch_index, ids);
         if (!trace.ok()) {
@@ -365,12 +474,29 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
             return version.status();
         }
         const bool new_trace = r.batch_index >= 0 && fresh[static_cast<size_t>(r.batch_index)];
-        Stmt& sc = new_trace ? m_stmts->insert_score : m_stmts->upsert_score;
-        sc.reset();
-        sqlite_detail::bind_score_row(sc, *trace, *version, r);
-        if (sc.step() != SQLITE_DONE) {
-            return error("storing score " + r.scorer);
+        if (!new_trace) {
+            ASSAY_RETURN_IF_ERROR(store_one(m_stmts->upsert_score, {&r, *trace, *version}));
+            continue;
         }
+        pending[n_pending++] = {&r, *trace, *version};
+        if (n_pending == k_bulk) {
+            Stmt& bulk = m_stmts->insert_scores;
+            bulk.reset();
+            for (int k = 0; k < k_bulk; ++k) {
+                sqlite_detail::bind_score_row(bulk, pending[k].trace, pending[k].version,
+                                              *pending[k].row,
+                                              k * sqlite_detail::k_score_columns + 1);
+            }
+            const int rc = bulk.step();
+            bulk.reset();
+            n_pending = 0;
+            if (rc != SQLITE_DONE) {
+                return error("storing scores of " + r.scorer + " and others");
+            }
+        }
+    }
+    for (int k = 0; k < n_pending; ++k) {
+        ASSAY_RETURN_IF_ERROR(store_one(m_stmts->insert_score, pending[k]));
     }
     m_stmts->insert_score.reset();
     m_stmts->upsert_score.reset();
