@@ -131,6 +131,8 @@ ZMQ_EDGES = {
     "escaped_quote": '["\\\\", "\\"]"]',
     "ack": '{"id":"m1","accepted":2,"rejected":[{"index":1,"error":"field \'output\': missing"}]}',
     "nul_after": "[0]" + "\0" * 40,  # fuzz finding: nlohmann stops at a NUL
+    # fuzz finding: decode_ack threw on a non-string error
+    "ack_error_number": '{"id":"x","accepted":0,"rejected":[{"index":0,"error":1}]}',
     "ack_total": '{"id":"m2","accepted":0,"rejected":[],"rejected_total":300,"error":"too many"}',
 }
 

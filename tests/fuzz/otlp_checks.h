@@ -9,7 +9,9 @@
 // fuzz_otlp_limits(): small bounds, so that the fuzzer reaches them.
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fuzz_check.h"
@@ -72,6 +74,22 @@ inline void check_otlp_spans(const std::vector<OtlpSpan>& spans, const OtlpLimit
     FUZZ_CHECK(before == after, "spans changed:\n" + joined(before) + "after:\n" + joined(after));
     const std::string reencoded = to_otlp_json(*again);
     FUZZ_CHECK(reencoded == encoded, "encoding is not a fixpoint:\n" + encoded + "\n" + reencoded);
+}
+
+// The whole of an OTLP decoder's fuzz target: decodes the input with `decode`
+// (parse_otlp_json or parse_otlp_protobuf) under fuzz_otlp_limits(); a failure
+// must have a message, and decoded spans must pass check_otlp_spans.
+template <typename Decode>
+int fuzz_otlp_decoder(const uint8_t* data, size_t size, Decode decode) {
+    const std::string_view body(reinterpret_cast<const char*>(data), size);
+    const OtlpLimits limits = fuzz_otlp_limits();
+    const auto spans = decode(body, limits);
+    if (!spans.ok()) {
+        FUZZ_CHECK(!spans.status().message().empty(), "a failure without a message");
+        return 0;
+    }
+    check_otlp_spans(*spans, limits);
+    return 0;
 }
 
 }  // namespace assay::fuzz
