@@ -18,12 +18,14 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
 )
 if [ "${1:-}" != "--build-only" ]; then
-  # What only the tests use: the JSON-Schema suite, pyzmq, promtool, the browser.
+  # What only the tests use: the JSON-Schema suite, pyzmq, promtool, the browser,
+  # clang with libFuzzer and the sanitizer runtimes (ci/fuzz.sh).
   PACKAGES+=(
     json-schema-test-suite
     python3-zmq python3-grpcio
     prometheus
     chromium
+    clang libclang-rt-14-dev
   )
   # Node.js and npm for the e2e tests' npm packages (ci/install-npm.sh): Debian's
   # nodejs and npm, unless the machine already has a node and an npm (a

@@ -133,6 +133,21 @@ TEST_CASE("trace parser: invalid JSON says where and what was wrong") {
           "parsing object key)");
 }
 
+TEST_CASE("trace parser: a NUL byte is invalid JSON, not the end of the text") {
+    // Regression (found by tests/fuzz): nlohmann's parser took a NUL byte for the
+    // end of the input, so a trace followed by a NUL and anything at all was
+    // accepted, and the bytes after the NUL were silently dropped.
+    const std::string ok = R"({"trace_id":"t","output":"o"})";
+    CHECK(msg(parse(ok + std::string(1, '\0') + "garbage")) ==
+          "invalid JSON: unexpected NUL byte at column 30; expected end of input");
+    CHECK(msg(parse(ok + "\n\n" + std::string(1, '\0'))) ==
+          "invalid JSON: unexpected NUL byte at line 3, column 1; expected end of input");
+    // Inside a string it stays nlohmann's message about control characters.
+    const std::string in_string = R"({"trace_id":"t)" + std::string(1, '\0') + R"(","output":"o"})";
+    CHECK(msg(parse(in_string)).find("U+0000") != std::string::npos);
+    CHECK(parse(ok).ok());
+}
+
 TEST_CASE("trace parser: invalid JSON and invalid UTF-8") {
     CHECK(msg(parse(R"({"trace_id":"t",)")).rfind("invalid JSON: ", 0) == 0);
     std::string bad = "{\"trace_id\":\"t\",\"output\":\"a\xff\"}";

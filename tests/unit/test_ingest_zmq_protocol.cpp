@@ -79,3 +79,13 @@ TEST_CASE("zmq protocol: acks list at most 100 rejections and carry a whole-mess
     CHECK(c->rejected_count(7) == 7);
     CHECK_FALSE(decode_ack(R"({"id":"x","accepted":0,"rejected":[],"error":5})").ok());
 }
+
+TEST_CASE("zmq protocol: an ack whose rejection has a non-string error is refused, not thrown") {
+    // Regression (seen writing tests/fuzz/zmq_split.cpp, whose invariant
+    // "decode_ack never throws" then failed on it): nlohmann's value("error", "") threw a
+    // type_error out of decode_ack, which ended `assay push`.
+    const auto r = decode_ack(R"({"id":"x","accepted":0,"rejected":[{"index":0,"error":1}]})");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == "not an ack: bad 'rejected' entry");
+    CHECK(decode_ack(R"({"id":"x","accepted":0,"rejected":[{"index":0}]})").ok());
+}

@@ -14,7 +14,6 @@ namespace assay {
 
 namespace {
 
-constexpr size_t k_excerpts_per_kind = 3;
 constexpr size_t k_context_before = 48;
 constexpr size_t k_context_after = 16;
 constexpr size_t k_veto_before = 32;

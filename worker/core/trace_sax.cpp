@@ -5,6 +5,7 @@
 // share would scatter the contract's checks across files.
 #include "core/trace_sax.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -90,6 +91,19 @@ std::string describe_parse_error(const std::string& what) {
     const std::string tail = semi == std::string::npos ? "" : rest.substr(semi);
     return head + " at " + place + tail +
            (context.empty() ? "" : " (while parsing " + context + ")");
+}
+
+// Where byte `at` of `text` is, as nlohmann says it: "column C" on the first
+// line, else "line L, column C" (both from 1).
+std::string text_position(std::string_view text, size_t at) {
+    const std::string_view before = text.substr(0, at);
+    const size_t newline = before.rfind('\n');
+    const size_t column = newline == std::string_view::npos ? at + 1 : at - newline;
+    if (newline == std::string_view::npos) {
+        return "column " + std::to_string(column);
+    }
+    const auto line = std::count(before.begin(), before.end(), '\n') + 1;
+    return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
 struct Number {
@@ -861,6 +875,12 @@ Status build_trace(std::string_view text, int64_t received_ms, Trace& out) {
     }
     if (!ok) {
         return b.status().ok() ? Status::invalid_argument("invalid JSON") : b.status();
+    }
+    // nlohmann's lexer takes a NUL byte for the end of the input, so it
+    // accepted the value before one: a NUL is never valid JSON.
+    if (const size_t nul = text.find('\0'); nul != std::string_view::npos) {
+        return Status::invalid_argument("invalid JSON: unexpected NUL byte at " +
+                                        text_position(text, nul) + "; expected end of input");
     }
     return b.finish();
 }

@@ -83,7 +83,8 @@ Result<Ack> decode_ack(std::string_view text) {
     a.id = j["id"].get<std::string>();
     a.accepted = j["accepted"].get<uint32_t>();
     for (const auto& r : j["rejected"]) {
-        if (!r.is_object() || !r.contains("index") || !r["index"].is_number_unsigned()) {
+        if (!r.is_object() || !r.contains("index") || !r["index"].is_number_unsigned() ||
+            (r.contains("error") && !r["error"].is_string())) {
             return Status::invalid_argument("not an ack: bad 'rejected' entry");
         }
         a.rejected.push_back({r["index"].get<uint32_t>(), r.value("error", std::string())});
