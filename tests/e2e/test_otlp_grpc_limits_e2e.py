@@ -44,13 +44,6 @@ def rss_kb(pid):
     return 0
 
 
-def metric(w, name):
-    for line in w.metrics().splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return None
-
-
 def one_trace(tid):
     t0 = 1795341600000000000
     span = {"traceId": tid, "spanId": "00000000000000a1", "name": "chat", "kind": 3,
@@ -88,7 +81,7 @@ with tempfile.TemporaryDirectory(prefix="assay-grpc-limits-") as tmp:
         code, details = call(export, one_trace("%032x" % 1), [("x-big", "a" * 6000)])
         check(code == grpc.StatusCode.RESOURCE_EXHAUSTED and "worker.http_max_header_bytes" in details
               and "4096" in details, f"6 KB of metadata: RESOURCE_EXHAUSTED naming the limit ({code} {details})")
-        check(metric(w, 'assay_otlp_requests_total{code="431"}') == 1, "counted as 431 in /metrics")
+        check(w.metric('assay_otlp_requests_total{code="431"}') == 1, "counted as 431 in /metrics")
         check(wait_for(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:grpc' AND error LIKE "
                        "'%metadata%'", 1) == 1, "and dead-lettered")
         code, details = call(export, one_trace("%032x" % 2), [("x-big", "a" * 100000)])
@@ -104,7 +97,7 @@ with tempfile.TemporaryDirectory(prefix="assay-grpc-limits-") as tmp:
               f"a 100 KB message: RESOURCE_EXHAUSTED naming the limit ({code} {details})")
         code, details = call(export, b"\x0a" + b"x" * (16 << 20))
         check(code == grpc.StatusCode.RESOURCE_EXHAUSTED, f"a 16 MB message: RESOURCE_EXHAUSTED ({code} {details})")
-        check(metric(w, 'assay_otlp_requests_total{code="413"}') == 2, "both counted as 413 in /metrics")
+        check(w.metric('assay_otlp_requests_total{code="413"}') == 2, "both counted as 413 in /metrics")
         check(wait_for(db, "SELECT count(*) FROM dead_letters WHERE source = 'otlp:grpc'", 3) == 3,
               "the metadata refusal and both messages dead-lettered (%s)" % dead())
         check(query_one(db, "SELECT count(*) FROM traces") == 0, "nothing refused was stored")
@@ -169,7 +162,7 @@ with tempfile.TemporaryDirectory(prefix="assay-grpc-limits-") as tmp:
               "/healthz answered 200 throughout (%d probes, slowest %.2f s)" % (len(health_codes), health_slowest[0]))
         grew = (peak[0] - base) / 1024
         check(grew < 96, "RSS grew by %.1f MiB (< 96 MiB) while 8 clients sent 16 MB messages" % grew)
-        counted = metric(w, 'assay_otlp_requests_total{code="413"}') - 2
+        counted = w.metric('assay_otlp_requests_total{code="413"}') - 2
         check(counted >= exhausted, "the refused messages counted as 413 (%d, %d answered RESOURCE_EXHAUSTED)"
               % (counted, exhausted))
 

@@ -58,13 +58,6 @@ def post(url, body, timeout=60):
         return e.code, e.headers.get("Retry-After"), time.perf_counter() - t
 
 
-def metric(w, name):
-    for line in w.metrics().splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return None
-
-
 with tempfile.TemporaryDirectory(prefix="assay-otlp-busy-") as tmp:
     cfg = os.path.join(tmp, "assay.yaml")
     with open(cfg, "w") as f:
@@ -97,10 +90,10 @@ with tempfile.TemporaryDirectory(prefix="assay-otlp-busy-") as tmp:
         held = [pool.submit(post, url, request(2 * k)) for k in range(IN_PROGRESS)]
         # Every one of them has entered the intake (counted by door) and none is answered.
         deadline = time.time() + 20
-        while metric(w, 'assay_otlp_requests_by_door_total{door="http_json"}') < IN_PROGRESS and time.time() < deadline:
+        while w.metric('assay_otlp_requests_by_door_total{door="http_json"}') < IN_PROGRESS and time.time() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)
-        check(metric(w, 'assay_otlp_requests_by_door_total{door="http_json"}') == IN_PROGRESS,
+        check(w.metric('assay_otlp_requests_by_door_total{door="http_json"}') == IN_PROGRESS,
               "%d requests reached the intake" % IN_PROGRESS)
         check(not any(f.done() for f in held), "none of them is answered while the store is locked")
 
@@ -142,8 +135,8 @@ with tempfile.TemporaryDirectory(prefix="assay-otlp-busy-") as tmp:
         check(query_one(db, "SELECT count(*) FROM traces WHERE trace_id > ?", (last,)) == 0,
               "none of the refused requests' traces is stored")
         check(wait_for(db, "SELECT count(*) FROM otlp_spans", 0) == 0, "no span left pending")
-        check(metric(w, 'assay_otlp_requests_total{code="200"}') == IN_PROGRESS, "/metrics: 16 answered 200")
-        check(metric(w, 'assay_otlp_requests_total{code="503"}') == 6, "/metrics: 6 answered 503 (4 HTTP, 2 gRPC)")
+        check(w.metric('assay_otlp_requests_total{code="200"}') == IN_PROGRESS, "/metrics: 16 answered 200")
+        check(w.metric('assay_otlp_requests_total{code="503"}') == 6, "/metrics: 6 answered 503 (4 HTTP, 2 gRPC)")
     finally:
         if holder is not None:
             holder.execute("ROLLBACK")
