@@ -11,7 +11,7 @@
 // (no retry) for one over worker.otlp_max_body_bytes; UNAVAILABLE with a
 // google.rpc.RetryInfo detail when overloaded. Messages over twice the limit
 // are refused by gRPC itself (RESOURCE_EXHAUSTED, its own message) without
-// being buffered; the handler sees no message and counts (413 in
+// being read whole; the handler sees no message and counts (413 in
 // assay_otlp_requests_total) and dead-letters the refusal, without its bytes.
 //
 // Bounded like the HTTP doors (OtlpGrpcLimits, derived from the same
@@ -50,7 +50,7 @@ struct OtlpGrpcLimits {
     size_t max_metadata_bytes = 32 * 1024;
     int max_concurrent_streams = 32;              // streams open on one connection
     int max_threads = 48;                         // gRPC server threads (ResourceQuota)
-    size_t memory_quota_bytes = 128 << 20;        // gRPC's own buffers (ResourceQuota)
+    size_t memory_quota_bytes = 64 << 20;         // gRPC's own buffers (ResourceQuota)
     int64_t handshake_timeout_ms = 10000;         // connection set-up (HTTP/2 preface)
     int64_t idle_timeout_ms = 30000;              // a connection without calls is closed
     int64_t keepalive_ms = 60000;                 // server pings a silent connection
