@@ -9,7 +9,7 @@ protobuf, grpc = OTLP/gRPC; all in the same run, on the same traces):
   first request to the moment every trace has all its scores committed
   (polling the database). Also: request latency p50/p99 (send -> 200/OK, which
   includes the durable commit of the spans), traces/s, and the worker's peak
-  RSS (VmHWM).
+  RSS (VmHWM) and CPU seconds (user + system, all threads).
 Then `assay score` on the traces the worker assembled (traces.raw) as JSON
 Lines, into a fresh database (the batch path, same content).
 Prints the medians and each door's ratio door/score. gRPC needs Debian's
@@ -100,6 +100,16 @@ def peak_rss_mib(pid):
     return 0.0
 
 
+def cpu_s(pid):
+    """User + system CPU seconds of a live process (all its threads)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(p * len(xs)))]
@@ -174,9 +184,10 @@ def run_otlp(assay, cfg, db, door, bodies, clients, n_traces):
         time.sleep(0.02)
     t_all = time.perf_counter() - t0
     rss = peak_rss_mib(w.pid)
+    cpu = cpu_s(w.pid)
     w.terminate()
     w.wait()
-    return t_sent, t_all, lat, errors, rss
+    return t_sent, t_all, lat, errors, rss, cpu
 
 
 def main():
@@ -202,11 +213,12 @@ def main():
             row = {}
             for door in doors:
                 db = os.path.join(tmp, f"otlp{r}_{door}.db")
-                t_sent, t_all, lat, errors, rss = run_otlp(assay, cfg, db, door, encoded[door], a.clients, a.n)
+                t_sent, t_all, lat, errors, rss, cpu = run_otlp(assay, cfg, db, door, encoded[door], a.clients, a.n)
                 if errors:
                     sys.exit(f"round {r} {door}: {len(errors)} requests failed: {errors[:5]}")
                 row.update({f"{door}_traces_s": a.n / t_all, f"{door}_p50_ms": pct(lat, 0.5) * 1000,
-                            f"{door}_p99_ms": pct(lat, 0.99) * 1000, f"{door}_rss_mib": rss})
+                            f"{door}_p99_ms": pct(lat, 0.99) * 1000, f"{door}_rss_mib": rss,
+                            f"{door}_cpu_s": cpu})
             # The reference: the traces the last door assembled, scored by `assay score`.
             jsonl = os.path.join(tmp, "assembled.jsonl")
             con = sqlite3.connect(db)
@@ -215,9 +227,13 @@ def main():
                     f.write(raw + "\n")
             con.close()
             t = time.perf_counter()
+            before = os.times()
             subprocess.run([assay, "score", "--config", cfg, "--in", jsonl, "--db", os.path.join(tmp, f"score{r}.db"),
                             "--quiet"], check=True, stdout=subprocess.DEVNULL)
             row["score_traces_s"] = a.n / (time.perf_counter() - t)
+            after = os.times()
+            row["score_cpu_s"] = (after.children_user - before.children_user +
+                                  after.children_system - before.children_system)
             for door in doors:
                 row[f"{door}_ratio"] = row[f"{door}_traces_s"] / row["score_traces_s"]
             rows.append(row)

@@ -191,6 +191,14 @@ class Worker:
         """The text of its /metrics (needs --http-listen)."""
         return urllib.request.urlopen("http://" + self.endpoints["http"] + "/metrics", timeout=timeout).read().decode()
 
+    def metric(self, name):
+        """The value of one sample of its /metrics (name with labels, e.g.
+        'assay_otlp_requests_total{code="503"}'), or None when absent."""
+        for line in self.metrics().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return None
+
     def stop(self, sig=signal.SIGTERM, timeout=30):
         """Sends sig and waits: the exit code, or None (and SIGKILL) after timeout seconds."""
         self.p.send_signal(sig)

@@ -206,6 +206,37 @@ TEST_CASE("otlp mapper: export response bodies") {
     CHECK(j["partialSuccess"]["errorMessage"].get<std::string>().rfind("span 2: ", 0) == 0);
 }
 
+TEST_CASE("otlp mapper: to_otlp_json writes the text a JSON tree gave (keys sorted, escapes)") {
+    // Every AnyValue kind, escapes, non-ASCII text, remote parent flags and an
+    // event: to_otlp_json writes without a tree; this is the text the tree-based
+    // encoder gave for the same spans (byte for byte).
+    const std::string in =
+        R"({"resourceSpans":[{"resource":{"attributes":[{"key":"é\"k","value":{"doubleValue":1.5}}]},)"
+        R"("scopeSpans":[{"scope":{"name":"s\n"},"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10",)"
+        R"("spanId":"0102030405060708","parentSpanId":"0102030405060709","flags":768,"name":"x\u0001y",)"
+        R"("kind":2,"startTimeUnixNano":"1000000","endTimeUnixNano":"2000000","status":{"code":2,)"
+        R"("message":"bad \\ thing"},"events":[{"name":"e","timeUnixNano":"1500000","attributes":[{"key":"a",)"
+        R"("value":{"arrayValue":{"values":[{"intValue":"-5"},{"boolValue":false},{},{"kvlistValue":)"
+        R"({"values":[{"key":"z","value":{"stringValue":"日本"}}]}}]}}}]}],"attributes":[{"key":"big",)"
+        R"("value":{"intValue":"9223372036854775807"}},{"key":"d","value":{"doubleValue":1e300}}]}]}]}]})";
+    const std::string want =
+        R"({"resourceSpans":[{"resource":{"attributes":[{"key":"é\"k","value":{"doubleValue":1.5}}]},)"
+        R"("scopeSpans":[{"scope":{"name":"s\n"},"spans":[{"attributes":[{"key":"big","value":)"
+        R"({"intValue":"9223372036854775807"}},{"key":"d","value":{"doubleValue":1e+300}}],)"
+        R"("endTimeUnixNano":"2000000","events":[{"attributes":[{"key":"a","value":{"arrayValue":)"
+        R"({"values":[{"intValue":"-5"},{"boolValue":false},{},{"kvlistValue":{"values":[{"key":"z",)"
+        R"("value":{"stringValue":"日本"}}]}}]}}}],"name":"e","timeUnixNano":"1000000"}],"flags":768,)"
+        R"("kind":2,"name":"x\u0001y","parentSpanId":"0102030405060709","spanId":"0102030405060708",)"
+        R"("startTimeUnixNano":"1000000","status":{"code":2,"message":"bad \\ thing"},)"
+        R"("traceId":"0102030405060708090a0b0c0d0e0f10"}]}]}]})";
+    auto spans = parse_otlp_json(in);
+    REQUIRE_MESSAGE(spans.ok(), msg(spans));
+    CHECK(to_otlp_json(*spans) == want);
+    auto back = parse_otlp_json(want);
+    REQUIRE_MESSAGE(back.ok(), msg(back));
+    CHECK(to_otlp_json(*back) == want);
+}
+
 TEST_CASE("otlp mapper: pending spans round-trip through to_otlp_json") {
     for (const char* file :
          {"genai_chat.json", "openinference_rag.json", "agent_part1.json", "js_sdk_export.json"}) {

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/rpc_service_method.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/support/method_handler.h>
 
 #include <algorithm>
@@ -15,7 +16,24 @@ namespace assay {
 
 namespace {
 constexpr const char* k_method = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+int clamp_int(int64_t v) { return static_cast<int>(std::clamp<int64_t>(v, 0, INT_MAX)); }
 }  // namespace
+
+OtlpGrpcLimits otlp_grpc_limits(const HttpServerOptions& http, size_t max_body_bytes,
+                                int max_concurrent_requests) {
+    OtlpGrpcLimits l;
+    l.max_body_bytes = max_body_bytes;
+    l.max_metadata_bytes = http.max_header_bytes;
+    l.max_concurrent_streams = std::max(2 * max_concurrent_requests, 1);
+    l.max_threads = 2 * max_concurrent_requests + 16;
+    l.handshake_timeout_ms = http.header_timeout_ms;
+    l.idle_timeout_ms = http.idle_timeout_ms;
+    l.max_connection_age_grace_ms = http.body_timeout_ms;
+    // Room for four messages of the largest size the handler still reads.
+    l.memory_quota_bytes = std::max<size_t>(8 * max_body_bytes, 16 << 20);
+    return l;
+}
 
 // The TraceService with its one method taking and giving raw bytes (the
 // message is decoded by the intake, as for HTTP), registered the way
@@ -26,17 +44,35 @@ constexpr const char* k_method = "/opentelemetry.proto.collector.trace.v1.TraceS
 // a unary method gRPC would drop such a call before any handler ran.
 class OtlpGrpcServer::Service final : public grpc::Service {
 public:
-    Service(OtlpIntake& intake, size_t grpc_limit) : m_intake(intake), m_grpc_limit(grpc_limit) {
+    Service(OtlpIntake& intake, size_t grpc_limit, size_t max_metadata_bytes)
+        : m_intake(intake), m_grpc_limit(grpc_limit), m_max_metadata_bytes(max_metadata_bytes) {
         AddMethod(new grpc::internal::RpcServiceMethod(
             k_method, grpc::internal::RpcMethod::CLIENT_STREAMING,
             new grpc::internal::ClientStreamingHandler<Service, grpc::ByteBuffer, grpc::ByteBuffer>(
-                [](Service* s, grpc::ServerContext*, grpc::ServerReader<grpc::ByteBuffer>* reader,
-                   grpc::ByteBuffer* resp) { return s->Export(*reader, *resp); },
+                [](Service* s, grpc::ServerContext* ctx,
+                   grpc::ServerReader<grpc::ByteBuffer>* reader,
+                   grpc::ByteBuffer* resp) { return s->Export(*ctx, *reader, *resp); },
                 this)));
     }
 
 private:
-    grpc::Status Export(grpc::ServerReader<grpc::ByteBuffer>& reader, grpc::ByteBuffer& resp) {
+    grpc::Status Export(const grpc::ServerContext& ctx,
+                        grpc::ServerReader<grpc::ByteBuffer>& reader, grpc::ByteBuffer& resp) {
+        // The metadata, as the HTTP doors' headers: over the limit (up to
+        // twice it; gRPC refuses more itself) is refused before the message
+        // is read, counted and dead-lettered.
+        size_t metadata = 0;
+        for (const auto& [key, value] : ctx.client_metadata()) {
+            metadata += key.size() + value.size();
+        }
+        if (metadata > m_max_metadata_bytes) {
+            const std::string why = "request metadata is " + std::to_string(metadata) +
+                                    " bytes; the limit is " + std::to_string(m_max_metadata_bytes) +
+                                    " (worker.http_max_header_bytes)";
+            OtlpReply r =
+                m_intake.reject(431, why, static_cast<int64_t>(metadata), now_ms(), OtlpDoor::grpc);
+            return grpc::Status(static_cast<grpc::StatusCode>(r.grpc_code), r.message, r.body);
+        }
         grpc::ByteBuffer req;
         if (!reader.Read(&req)) {
             // No message: gRPC refused it (over its receive limit; it answers
@@ -76,10 +112,11 @@ private:
 
     OtlpIntake& m_intake;
     size_t m_grpc_limit;
+    size_t m_max_metadata_bytes;
 };
 
-OtlpGrpcServer::OtlpGrpcServer(OtlpIntake& intake, size_t max_body_bytes)
-    : m_intake(intake), m_max_body_bytes(max_body_bytes) {}
+OtlpGrpcServer::OtlpGrpcServer(OtlpIntake& intake, OtlpGrpcLimits limits)
+    : m_intake(intake), m_limits(limits) {}
 
 OtlpGrpcServer::~OtlpGrpcServer() { stop(); }
 
@@ -95,14 +132,37 @@ Status OtlpGrpcServer::start(const std::string& listen) {
     // Messages a little over the limit reach the intake, which counts and
     // dead-letters them with their bytes; gRPC refuses larger ones itself
     // (without buffering more than this), and the handler counts those.
-    const size_t grpc_limit = std::min<size_t>(m_max_body_bytes * 2, INT_MAX);
-    m_service = std::make_unique<Service>(m_intake, grpc_limit);
+    const size_t grpc_limit = std::min<size_t>(m_limits.max_body_bytes * 2, INT_MAX);
+    m_service = std::make_unique<Service>(m_intake, grpc_limit, m_limits.max_metadata_bytes);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort(*norm, grpc::InsecureServerCredentials(), &port);
     // Exclusive: a second worker on the same port is a start-up error.
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     builder.SetMaxReceiveMessageSize(static_cast<int>(grpc_limit));
+    // The limits the HTTP doors hold to (see OtlpGrpcLimits).
+    builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
+                               clamp_int(static_cast<int64_t>(m_limits.max_metadata_bytes) * 2));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, m_limits.max_concurrent_streams);
+    builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                               clamp_int(m_limits.handshake_timeout_ms));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               clamp_int(m_limits.idle_timeout_ms));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               clamp_int(m_limits.max_connection_age_ms));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               clamp_int(m_limits.max_connection_age_grace_ms));
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, clamp_int(m_limits.keepalive_ms));
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                               clamp_int(m_limits.keepalive_timeout_ms));
+    // A sender gets flow-control credit for what the server reads, not more
+    // (no window growth by bandwidth probing): a message gRPC refuses costs
+    // its window, not its size.
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    grpc::ResourceQuota quota("otlp_grpc");
+    quota.Resize(m_limits.memory_quota_bytes);
+    quota.SetMaxThreads(m_limits.max_threads);
+    builder.SetResourceQuota(quota);
     builder.RegisterService(m_service.get());
     m_server = builder.BuildAndStart();
     if (!m_server || port == 0) {

@@ -106,6 +106,9 @@ OtlpReply OtlpIntake::error_reply(int status, int grpc_code, const std::string& 
         case 415:
             ++m_counters.requests_415;
             break;
+        case 431:
+            ++m_counters.requests_431;
+            break;
         default:
             ++m_counters.requests_503;
             break;
@@ -128,8 +131,10 @@ void OtlpIntake::dead_letter(const std::string& error, std::string_view body, in
 OtlpReply OtlpIntake::reject(int status, const std::string& message, int64_t claimed_bytes,
                              int64_t now_ms, OtlpDoor door, std::string_view body) {
     dead_letter("otlp: " + message, body, claimed_bytes, now_ms, door);
-    return error_reply(status, status == 413 ? k_grpc_resource_exhausted : k_grpc_invalid_argument,
-                       message, door);
+    return error_reply(
+        status,
+        status == 413 || status == 431 ? k_grpc_resource_exhausted : k_grpc_invalid_argument,
+        message, door);
 }
 
 Status OtlpIntake::commit_rows(std::vector<PendingSpanRow> rows) {
@@ -422,6 +427,7 @@ std::string OtlpIntake::render_metrics() const {
     sample("assay_otlp_requests_total{code=\"400\"}", c.requests_400);
     sample("assay_otlp_requests_total{code=\"413\"}", c.requests_413);
     sample("assay_otlp_requests_total{code=\"415\"}", c.requests_415);
+    sample("assay_otlp_requests_total{code=\"431\"}", c.requests_431);
     sample("assay_otlp_requests_total{code=\"503\"}", c.requests_503);
     family("assay_otlp_requests_by_door_total", "counter",
            "OTLP export requests received, by door (HTTP JSON, HTTP protobuf, gRPC).");

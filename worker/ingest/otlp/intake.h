@@ -105,8 +105,9 @@ public:
 
     // Counts (and dead-letters, with the body's first max_trace_bytes as raw
     // and raw_bytes = `claimed_bytes`) a request a door refused before
-    // decoding it: 413 (too large), 415 (unsupported media type or encoding)
-    // or 400 (a body that does not decompress).
+    // decoding it: 413 (too large), 415 (unsupported media type or encoding),
+    // 431 (gRPC metadata over the limit; RESOURCE_EXHAUSTED like 413) or 400
+    // (a body that does not decompress).
     OtlpReply reject(int status, const std::string& message, int64_t claimed_bytes, int64_t now_ms,
                      OtlpDoor door = OtlpDoor::http_json, std::string_view body = {});
 
@@ -124,7 +125,7 @@ public:
 
     struct Counters {
         uint64_t requests_ok = 0, requests_400 = 0, requests_413 = 0, requests_415 = 0,
-                 requests_503 = 0;
+                 requests_431 = 0, requests_503 = 0;
         uint64_t requests_json = 0, requests_protobuf = 0, requests_grpc = 0;
         uint64_t commits = 0;  // span store transactions (group commits)
         uint64_t spans_received = 0, spans_late = 0, spans_overflow = 0;

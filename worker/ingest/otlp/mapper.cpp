@@ -13,9 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-// SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK and SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK.
-constexpr uint64_t k_flag_has_is_remote = 0x100;
-constexpr uint64_t k_flag_is_remote = 0x200;
 constexpr size_t k_max_shown_bytes = 40;
 
 std::string shown(const json& v) {
@@ -621,8 +618,8 @@ double OtlpSpan::duration_ms() const {
 }
 
 bool otlp_parent_is_remote(const OtlpSpan& s, uint64_t flags) {
-    return !s.parent_span_id.empty() && (flags & k_flag_has_is_remote) != 0 &&
-           (flags & k_flag_is_remote) != 0;
+    return !s.parent_span_id.empty() && (flags & k_otlp_flag_has_is_remote) != 0 &&
+           (flags & k_otlp_flag_is_remote) != 0;
 }
 
 Status finish_otlp_span_times(OtlpSpan& s, const std::string& path) {
@@ -663,120 +660,6 @@ Result<std::string> normalize_otlp_id(std::string_view id, size_t bytes) {
         return Status::invalid_argument("all zero");
     }
     return hex;
-}
-
-namespace {
-
-nlohmann::json encode_any_value(const nlohmann::json& v) {
-    using nlohmann::json;
-    switch (v.type()) {
-        case json::value_t::string:
-            return {{"stringValue", v}};
-        case json::value_t::boolean:
-            return {{"boolValue", v}};
-        case json::value_t::number_integer:
-            return {{"intValue", std::to_string(v.get<int64_t>())}};
-        case json::value_t::number_unsigned: {
-            const uint64_t u = v.get<uint64_t>();
-            if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-                return {{"doubleValue", static_cast<double>(u)}};
-            }
-            return {{"intValue", std::to_string(u)}};
-        }
-        case json::value_t::number_float:
-            return {{"doubleValue", v}};
-        case json::value_t::array: {
-            json values = json::array();
-            for (const json& x : v) {
-                values.push_back(encode_any_value(x));
-            }
-            return {{"arrayValue", {{"values", std::move(values)}}}};
-        }
-        case json::value_t::object: {
-            json values = json::array();
-            for (auto it = v.begin(); it != v.end(); ++it) {
-                values.push_back({{"key", it.key()}, {"value", encode_any_value(it.value())}});
-            }
-            return {{"kvlistValue", {{"values", std::move(values)}}}};
-        }
-        default:
-            return json::object();
-    }
-}
-
-nlohmann::json encode_attributes(const AttributeMap& m) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& [k, v] : m) {
-        out.push_back({{"key", k}, {"value", encode_any_value(v)}});
-    }
-    return out;
-}
-
-}  // namespace
-
-std::string to_otlp_json(const std::vector<OtlpSpan>& spans) {
-    using nlohmann::json;
-    // resource (by identity) → scope name → spans, in first-seen order.
-    std::vector<const AttributeMap*> resources;
-    std::vector<std::vector<std::pair<std::string, json>>> scopes;
-    static const AttributeMap k_empty;
-    for (const OtlpSpan& s : spans) {
-        const AttributeMap* r = s.resource_attributes ? s.resource_attributes.get() : &k_empty;
-        size_t ri = static_cast<size_t>(std::find(resources.begin(), resources.end(), r) -
-                                        resources.begin());
-        if (ri == resources.size()) {
-            resources.push_back(r);
-            scopes.emplace_back();
-        }
-        auto& list = scopes[ri];
-        auto si = std::find_if(list.begin(), list.end(),
-                               [&](const auto& p) { return p.first == s.scope_name; });
-        if (si == list.end()) {
-            list.emplace_back(s.scope_name, json::array());
-            si = list.end() - 1;
-        }
-        json span = {
-            {"traceId", s.trace_id},
-            {"spanId", s.span_id},
-            {"name", s.name},
-            {"kind", static_cast<int>(s.kind)},
-            {"startTimeUnixNano", std::to_string(s.start_unix_nano)},
-            {"attributes", encode_attributes(s.attributes)},
-            {"status", {{"code", static_cast<int>(s.status_code)}, {"message", s.status_message}}}};
-        if (!s.parent_span_id.empty()) {
-            span["parentSpanId"] = s.parent_span_id;
-        }
-        if (s.parent_is_remote) {
-            span["flags"] = k_flag_has_is_remote | k_flag_is_remote;
-        }
-        if (s.ended) {
-            span["endTimeUnixNano"] = std::to_string(s.end_unix_nano);
-        }
-        if (!s.events.empty()) {
-            json events = json::array();
-            for (const OtlpEvent& e : s.events) {
-                events.push_back(
-                    {{"name", e.name},
-                     {"timeUnixNano",
-                      std::to_string(static_cast<uint64_t>(std::max<int64_t>(e.time_unix_ms, 0)) *
-                                     1000000)},
-                     {"attributes", encode_attributes(e.attributes)}});
-            }
-            span["events"] = std::move(events);
-        }
-        si->second.push_back(std::move(span));
-    }
-    json rs = json::array();
-    for (size_t i = 0; i < resources.size(); ++i) {
-        json ss = json::array();
-        for (auto& [name, list] : scopes[i]) {
-            ss.push_back({{"scope", {{"name", name}}}, {"spans", std::move(list)}});
-        }
-        rs.push_back({{"resource", {{"attributes", encode_attributes(*resources[i])}}},
-                      {"scopeSpans", std::move(ss)}});
-    }
-    return json{{"resourceSpans", std::move(rs)}}.dump(-1, ' ', false,
-                                                       json::error_handler_t::replace);
 }
 
 std::string otlp_export_response_json(int64_t rejected_spans, std::string_view error_message) {

@@ -97,6 +97,10 @@ struct OtlpLimits {
     size_t max_key_bytes = 1024;   // one attribute key
 };
 
+// Span flags (SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK, SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK).
+inline constexpr uint64_t k_otlp_flag_has_is_remote = 0x100;
+inline constexpr uint64_t k_otlp_flag_is_remote = 0x200;
+
 // Decodes an ExportTraceServiceRequest in the OTLP JSON encoding. An empty
 // request ({} or {"resourceSpans": []}) gives an empty vector. On failure
 // returns (and no span is returned: the request is rejected as a whole):
@@ -115,7 +119,8 @@ Result<std::vector<OtlpSpan>> parse_otlp_json(std::string_view body, const OtlpL
 // distinct resource, one scopeSpans entry for each scope name), so pending
 // spans can be persisted and later re-read with parse_otlp_json, which gives
 // equal spans back (attribute numbers that are integral doubles may come
-// back as doubles; values are otherwise preserved). Never throws.
+// back as doubles; values are otherwise preserved). Written directly, without
+// a JSON tree (ingest/otlp/json_writer.cpp): keys in sorted order. Never throws.
 std::string to_otlp_json(const std::vector<OtlpSpan>& spans);
 
 // The JSON body of an ExportTraceServiceResponse: "{}" when nothing was

@@ -31,7 +31,9 @@ Result<std::unique_ptr<OtlpSource>> OtlpSource::open(const OtlpIntakeOptions& op
         }
     }
     if (!grpc_listen.empty()) {
-        s->m_grpc = std::make_unique<OtlpGrpcServer>(*s->m_intake, options.limits.max_body_bytes);
+        s->m_grpc = std::make_unique<OtlpGrpcServer>(
+            *s->m_intake,
+            otlp_grpc_limits(http, options.limits.max_body_bytes, options.max_concurrent_requests));
         if (Status st = s->m_grpc->start(grpc_listen); !st.ok()) {
             return Status(st.code(), "--otlp-grpc-listen: " + st.message());
         }
