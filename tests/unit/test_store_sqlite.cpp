@@ -331,3 +331,43 @@ TEST_CASE("store: traces stored in bulk; a stored or repeated trace_id is update
     CHECK(sql_value(path, "SELECT count(*) FROM traces") == 39);
     CHECK(sql_value(path, "SELECT count(*) FROM scores") == 39);
 }
+
+// A producer that resends (assay push after a stall) can put the same new
+// trace twice into one batch: the first copy is inserted, the second updates
+// it, and the rows of both are stored in that order (the later copy wins).
+TEST_CASE("store: a trace new in the batch and repeated in it keeps the later copy's scores") {
+    TempDir dir;
+    std::string path = dir.file("repeat_new.db");
+    auto s = SqliteStore::open({path});
+    REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers(
+                    {{"json", "1.aaaa", "format", "{}"}, {"len", "1.aaaa", "length", "{}"}})
+                .ok());
+    // n distinct traces sent twice in a row: n = 3 goes one by one, n = 40
+    // through the statements of 16 traces and 32 score rows.
+    for (int n : {3, 40}) {
+        CAPTURE(n);
+        const std::string prefix = "r" + std::to_string(n) + "_";
+        WriteBatch b;
+        for (int copy = 0; copy < 2; ++copy) {
+            for (int i = 0; i < n; ++i) {
+                const std::string id = prefix + std::to_string(i);
+                b.traces.push_back(make_trace(id, copy ? "second" : "first"));
+                for (const char* scorer : {"json", "len"}) {
+                    ScoreRow r = scored(id, scorer, copy, true);
+                    r.batch_index = static_cast<int32_t>(b.traces.size() - 1);
+                    b.scores.push_back(r);
+                }
+            }
+        }
+        auto st = (*s)->write(b);
+        REQUIRE_MESSAGE(st.ok(), st.message());
+        const std::string like = "trace_id LIKE '" + prefix + "%'";
+        CHECK(sql_value(path, "SELECT count(*) FROM traces WHERE " + like) == n);
+        CHECK(sql_value(path, "SELECT count(*) FROM traces WHERE " + like +
+                                  " AND feature = 'second'") == n);
+        CHECK(sql_value(path, "SELECT count(*) FROM scores_view WHERE " + like) == 2 * n);
+        CHECK(sql_value(path, "SELECT count(*) FROM scores_view WHERE " + like +
+                                  " AND value = 1") == 2 * n);
+    }
+}

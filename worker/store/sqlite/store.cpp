@@ -475,6 +475,13 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
         }
         const bool new_trace = r.batch_index >= 0 && fresh[static_cast<size_t>(r.batch_index)];
         if (!new_trace) {
+            // The rows held back go first: a trace inserted earlier in this
+            // batch and repeated here has its first copy's rows pending, and
+            // this copy's upsert must land after them (the later copy wins).
+            for (int k = 0; k < n_pending; ++k) {
+                ASSAY_RETURN_IF_ERROR(store_one(m_stmts->insert_score, pending[k]));
+            }
+            n_pending = 0;
             ASSAY_RETURN_IF_ERROR(store_one(m_stmts->upsert_score, {&r, *trace, *version}));
             continue;
         }
