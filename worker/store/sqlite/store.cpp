@@ -15,6 +15,7 @@
 #include "store/sqlite/schema.h"
 #include "store/sqlite/score_row.h"
 #include "store/sqlite/stmt.h"
+#include "store/store_location.h"
 
 namespace assay {
 
@@ -118,6 +119,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
         return true;
     }();
     (void)k_configured;
+    ASSAY_RETURN_IF_ERROR(sqlite_only(options.sqlite_path,
+                                      "this part of Assay (monitoring and alerts, review, "
+                                      "retention and erasure, OTLP pending spans)"));
     sqlite3* db = nullptr;
     int rc =
         sqlite3_open_v2(options.sqlite_path.c_str(), &db,
