@@ -79,6 +79,60 @@ TEST_CASE("postgres store: dead letters keep any bytes <postgres>") {
     CHECK(db.value("SELECT count(*) FROM dead_letters WHERE line IS NULL") == 1);
 }
 
+TEST_CASE(
+    "postgres store: workers writing overlapping batches at once store each trace once "
+    "<postgres>") {
+    PostgresTestDb db;
+    const std::vector<ScorerVersionInfo> versions = {{"len", "1", "length", "{}"}};
+    constexpr int k_workers = 3, k_batches = 20, k_per_batch = 50, k_ids = 400;
+    std::vector<Status> results(k_workers);
+    std::vector<std::thread> threads;
+    for (int w = 0; w < k_workers; ++w) {
+        threads.emplace_back([&, w] {
+            auto s = open_store(db.options());
+            if (!s.ok() || !(*s)->register_scorers(versions).ok()) {
+                results[static_cast<size_t>(w)] = Status::internal("open");
+                return;
+            }
+            for (int b = 0; b < k_batches; ++b) {
+                WriteBatch batch;
+                for (int i = 0; i < k_per_batch; ++i) {
+                    // Each worker walks the same ids in a different order.
+                    const int id = (w * 131 + b * k_per_batch + i * (w + 1)) % k_ids;
+                    Trace t;
+                    t.trace_id = "t" + std::to_string(id);
+                    t.raw = "{}";
+                    batch.traces.push_back(t);
+                    ScoreRow r;
+                    r.scorer = "len";
+                    r.scorer_version = "1";
+                    r.decision = Decision::scored;
+                    r.score = Score{1.0, true, "", ""};
+                    r.batch_index = i;
+                    batch.scores.push_back(r);
+                    batch.counters.push_back({"len", "2026-12-05", 1, 1, 1, 0});
+                }
+                Status st = (*s)->write(batch);
+                if (!st.ok()) {
+                    results[static_cast<size_t>(w)] = st;
+                    return;
+                }
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    for (const auto& r : results) {
+        CHECK_MESSAGE(r.ok(), r.message());
+    }
+    const int64_t distinct = db.value("SELECT count(DISTINCT trace_id) FROM traces");
+    CHECK(db.value("SELECT count(*) FROM traces") == distinct);
+    CHECK(db.value("SELECT count(*) FROM scores") == distinct);
+    CHECK(distinct > k_per_batch);
+    CHECK(db.value("SELECT seen FROM sampler_counters") == k_workers * k_batches * k_per_batch);
+}
+
 TEST_CASE("postgres store: a password in the URI is refused and never shown") {
     StoreOptions o;
     o.sqlite_path = "postgresql://assay:hunter2@127.0.0.1:1/assay";

@@ -55,6 +55,11 @@ TEST_CASE("store: migrates an empty file to the current schema, and reopens") {
                     "versions')") == 6);
     CHECK(sql_value(path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'") ==
           1);
+    // schema_version: one row per migration, each with the time it was applied.
+    const auto n = static_cast<int64_t>(sqlite_migrations().size());
+    CHECK(sql_value(path, "SELECT count(*) FROM schema_version") == n);
+    CHECK(sql_value(path, "SELECT max(version) FROM schema_version") == n);
+    CHECK(sql_value(path, "SELECT count(*) FROM schema_version WHERE applied_ms > 0") == n);
 }
 
 TEST_CASE("store: a new file gets 16 KiB pages; an existing file keeps its page size") {
@@ -129,6 +134,10 @@ TEST_CASE("store: a file at an older schema version opens, keeps its data and is
     b.scores[0].scorer_version = "1";
     CHECK((*s)->write(b).ok());
     CHECK(sql_value(path, "SELECT count(*) FROM scores") == 2);
+    // Version 1 predates the table (no time); the rest were applied now.
+    CHECK(sql_value(path, "SELECT count(*) FROM schema_version WHERE applied_ms IS NULL") == 1);
+    CHECK(sql_value(path, "SELECT count(*) FROM schema_version WHERE applied_ms > 0") ==
+          static_cast<int64_t>(sqlite_migrations().size()) - 1);
 }
 
 TEST_CASE_TEMPLATE("store: writing the same batch twice is idempotent", B, SqliteBackend,

@@ -207,7 +207,40 @@ Status SqliteStore::migrate() {
         }
         ASSAY_RETURN_IF_ERROR(exec("COMMIT"));
     }
-    return {};
+    return record_schema_versions(static_cast<int>(migrations.size()), static_cast<int>(*v));
+}
+
+Status SqliteStore::record_schema_versions(int current, int found) {
+    // schema_version: one row per applied migration, as on PostgreSQL, for
+    // people and tools that read the file; PRAGMA user_version stays the
+    // authority. Versions applied before the table existed have applied_ms
+    // NULL. Kept outside the numbered migrations so that appending one never
+    // has to know about it.
+    Stmt have;
+    if (have.prepare(m_db, "SELECT count(*) FROM sqlite_master WHERE name = 'schema_version'") ==
+            SQLITE_OK &&
+        have.step() == SQLITE_ROW && have.col_int(0) == 1) {
+        Stmt n;
+        if (n.prepare(m_db, "SELECT count(*) FROM schema_version") == SQLITE_OK &&
+            n.step() == SQLITE_ROW && n.col_int(0) == current) {
+            return {};  // the common case: nothing to write
+        }
+    }
+    ASSAY_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+    std::string sql =
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_ms "
+        "INTEGER);";
+    const std::string now = std::to_string(now_ms());
+    for (int v = 1; v <= current; ++v) {
+        sql += "INSERT OR IGNORE INTO schema_version (version, applied_ms) VALUES (" +
+               std::to_string(v) + ", " + (v > found ? now : std::string("NULL")) + ");";
+    }
+    Status st = exec(sql.c_str());  // numbers only: nothing from outside is spliced in
+    if (!st.ok()) {
+        (void)exec("ROLLBACK");  // best effort: the error being returned matters more
+        return st;
+    }
+    return exec("COMMIT");
 }
 
 Status SqliteStore::prepare_all() {

@@ -56,6 +56,9 @@ private:
     Status exec(const char* sql);
     Status prepare_all();
     Status migrate();
+    // Fills the schema_version table (versions 1..current; those above
+    // `found`, applied by this open, with the time).
+    Status record_schema_versions(int current, int found);
     Status write_locked(const WriteBatch& batch);
     // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; on any failure rolls back
     // and returns it.
