@@ -2,8 +2,8 @@
 """A private PostgreSQL server for the tests (issue 13).
 
 Never a system service or an existing cluster: `initdb` into a fresh
-temporary folder, `pg_ctl` on a free port with its Unix socket inside that
-folder, trust authentication on that socket only (no TCP listener), fsync off
+temporary folder, `pg_ctl` with its Unix socket inside that folder (no TCP listener,
+so no port to find), trust authentication on that socket only, fsync off
 (test data only). PostgreSQL refuses to run as root, so when the tests run as
 root the server runs as the package's `postgres` user (runuser).
 
@@ -25,7 +25,6 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -55,14 +54,6 @@ def find_bin_dir():
     return None
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class MissingServer(Exception):
     """The PostgreSQL server binaries are not installed."""
 
@@ -74,7 +65,8 @@ class PgServer:
         self.bin = find_bin_dir()
         self.root = root
         self.port = None
-        self.running = False
+        self.running = False  # from the moment pg_ctl start is run
+        self._child = None    # the initdb or pg_ctl being run
 
     # --- paths -----------------------------------------------------------------
     @property
@@ -92,7 +84,14 @@ class PgServer:
         return cmd
 
     def _run(self, cmd, what):
-        r = subprocess.run(self._as_owner(cmd), capture_output=True, text=True, errors="replace")
+        # Its own session: stop() (also from a signal handler) kills the whole
+        # group, so an interrupted initdb or pg_ctl never outlives us.
+        self._child = subprocess.Popen(self._as_owner(cmd), stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True, errors="replace",
+                                       start_new_session=True)
+        out, err = self._child.communicate()
+        r = subprocess.CompletedProcess(cmd, self._child.returncode, out, err)
+        self._child = None
         if r.returncode != 0:
             log = os.path.join(self.root, "log")
             tail = open(log, errors="replace").read()[-2000:] if os.path.exists(log) else ""
@@ -120,19 +119,28 @@ class PgServer:
         self._run([os.path.join(self.bin, "initdb"), "-D", self.data, "-U", USER,
                    "--auth-local=trust", "--auth-host=reject", "-E", "UTF8", "--no-sync",
                    "--locale=C"], "initdb")
-        self.port = free_port()
+        # No TCP listener: the port only names the socket file in the
+        # server's own folder, so the default never clashes with anything.
+        self.port = 5432
         opts = ("-p %d -k %s -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
                 "-c full_page_writes=off -c max_connections=60" % (self.port, self.sock))
+        self.running = True  # before the start: an interruption still stops it
         self._run([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-l",
                    os.path.join(self.root, "log"), "-o", opts, "-w", "-t", "60", "start"],
                   "pg_ctl start")
-        self.running = True
         with open(os.path.join(self.root, "uri"), "w") as f:
             f.write(self.uri("postgres"))
         return self
 
     def stop(self):
         """Stops the server (fast, then immediate) and removes its folder."""
+        child = self._child
+        if child is not None and child.poll() is None:
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            child.wait()
         if self.running:
             self.running = False
             ctl = os.path.join(self.bin, "pg_ctl")
@@ -176,9 +184,17 @@ class PgServer:
 
 
 _STARTED = []
+_COMMANDS = []  # the command of `run`, ended before its server on a signal
 
 
 def _stop_all():
+    for p in _COMMANDS:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
     for s in list(_STARTED):
         s.stop()
 
@@ -202,7 +218,9 @@ def main(argv):
         try:
             with PgServer() as pg:
                 env = dict(os.environ, ASSAY_TEST_PG_URI=pg.uri("postgres"))
-                return subprocess.call(cmd, env=env)
+                proc = subprocess.Popen(cmd, env=env)
+                _COMMANDS.append(proc)
+                return proc.wait()
         except MissingServer as e:
             print("SKIP: %s" % e, flush=True)
             return SKIP
