@@ -88,36 +88,20 @@ Status PostgresStore::register_scorers(const std::vector<ScorerVersionInfo>& ver
         }));
     ASSAY_RETURN_IF_ERROR(txn.commit());
     for (auto& id : ids) {
-        bool known = false;
-        for (const auto& have : m_version_ids) {
-            known = known || (have.scorer == id.scorer && have.version == id.version);
-        }
-        if (!known) {
-            m_version_ids.push_back(std::move(id));
-        }
+        m_version_ids.add(std::move(id.scorer), std::move(id.version), id.id);
     }
     return {};
 }
 
 Result<int64_t> PostgresStore::version_id(const std::string& scorer,
                                           const std::string& version) const {
-    for (const auto& v : m_version_ids) {
-        if (v.scorer == scorer && v.version == version) {
-            return v.id;
-        }
-    }
-    return Status::invalid_argument("scorer '" + scorer + "' version '" + version +
-                                    "' was not registered with this store");
+    return m_version_ids.find(scorer, version);
 }
 
 Result<int64_t> PostgresStore::trace_row_id(const std::string& trace_id, int32_t batch_index,
                                             const std::vector<int64_t>& ids) {
     if (batch_index >= 0) {
-        if (static_cast<size_t>(batch_index) >= ids.size()) {
-            return Status::internal("batch_index " + std::to_string(batch_index) +
-                                    " is outside the batch");
-        }
-        return ids[static_cast<size_t>(batch_index)];
+        return batch_trace_id(batch_index, ids);
     }
     PgParams p;
     const std::string sql = "SELECT id FROM traces WHERE trace_id = " + p.text(trace_id);

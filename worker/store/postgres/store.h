@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "store/scorer_version_ids.h"
 #include "store/store.h"
 
 namespace assay::pg {
@@ -79,7 +80,7 @@ private:
     Status not_yet(const char* what) const;
 
     std::unique_ptr<pg::PgConn> m_conn;
-    std::vector<VersionId> m_version_ids;  // filled by register_scorers()
+    ScorerVersionIds m_version_ids;  // filled by register_scorers()
 };
 
 }  // namespace assay

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "store/scorer_version_ids.h"
 #include "store/store.h"
 
 struct sqlite3;
@@ -77,8 +78,8 @@ private:
     sqlite3* m_db;
     std::string m_path;
     std::unique_ptr<Statements> m_stmts;
-    std::vector<VersionId> m_version_ids;  // filled by register_scorers()
-    std::string m_claimant;                // judge_queue.claimed_by of this connection
+    ScorerVersionIds m_version_ids;  // filled by register_scorers()
+    std::string m_claimant;          // judge_queue.claimed_by of this connection
     int64_t m_judge_lease_ms = 300000;
 };
 
