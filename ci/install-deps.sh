@@ -16,11 +16,14 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev libcpp-httplib-dev libmicrohttpd-dev
   libvalijson-dev libssl-dev zlib1g-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
+  libpq-dev
 )
 if [ "${1:-}" != "--build-only" ]; then
   # What only the tests use: the JSON-Schema suite, pyzmq, promtool, the browser,
-  # clang with libFuzzer and the sanitizer runtimes (ci/fuzz.sh).
+  # clang with libFuzzer and the sanitizer runtimes (ci/fuzz.sh), and the
+  # PostgreSQL server the store tests start privately (tests/support/pg_server.py).
   PACKAGES+=(
+    postgresql
     json-schema-test-suite
     python3-zmq python3-grpcio
     prometheus

@@ -123,6 +123,107 @@ def wait_for(db, sql, want, seconds=20, args=(), timeout=10):
     return got
 
 
+# --- either store backend (SQLite file or PostgreSQL database) ------------------
+
+class StoreDb:
+    """Reads a store the way a test states its checks, on either backend:
+    one(sql, *args) is the first column of the first row, all(sql, *args)
+    every row. `?` placeholders take args: sqlite3 binds them; for
+    PostgreSQL (read with psql, which comes with the server) they become
+    quoted literals, so args must be test values (ints, floats, strings).
+    Integer-looking PostgreSQL values come back as int, NULL as None."""
+
+    def __init__(self, location, psql=None):
+        self.location = location
+        self.psql = psql  # the psql binary when location is a postgresql:// URI
+
+    def all(self, sql, *args):
+        if self.psql is None:
+            con = sqlite3.connect(self.location, timeout=10)
+            try:
+                return con.execute(sql, args).fetchall()
+            finally:
+                con.close()
+        parts = sql.split("?")
+        if len(parts) - 1 != len(args):
+            raise ValueError("%d placeholders, %d args: %s" % (len(parts) - 1, len(args), sql))
+        text = parts[0]
+        for a, rest in zip(args, parts[1:]):
+            lit = str(a) if isinstance(a, (int, float)) else "'" + str(a).replace("'", "''") + "'"
+            text += lit + rest
+        r = subprocess.run([self.psql, "-X", "-q", "-A", "-t", "-F", "\x1f", "-P", "null=\x1e",
+                            "-v", "ON_ERROR_STOP=1", "-d", self.location, "-c", text],
+                           capture_output=True, text=True, errors="replace")
+        if r.returncode != 0:
+            raise RuntimeError("psql %r: %s" % (text, r.stderr))
+
+        def value(v):
+            if v == "\x1e":
+                return None
+            try:
+                return int(v)
+            except ValueError:
+                return v
+        return [tuple(value(v) for v in line.split("\x1f")) for line in r.stdout.splitlines()]
+
+    def one(self, sql, *args):
+        rows = self.all(sql, *args)
+        return rows[0][0] if rows else None
+
+
+def add_backend_argument(ap):
+    """--backend sqlite|postgres for scripts that run on either store."""
+    ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    return ap
+
+
+def missing_server(e):
+    """True when `e` is pg_server.MissingServer: the PostgreSQL server
+    binaries are not installed (a script then exits 77, skipped)."""
+    return type(e).__name__ == "MissingServer"
+
+
+class StoreBackend:
+    """A fresh store for a test: a SQLite file under `tmp`, or a database on
+    a private PostgreSQL server (tests/support/pg_server.py) that stop()
+    (or leaving the `with`) shuts down. new_store(name) gives another
+    empty store's (location, StoreDb); yaml(location) the `store:` block
+    that points a config at it. Raises pg_server.MissingServer when the
+    PostgreSQL server binaries are missing (the script then exits 77)."""
+
+    def __init__(self, backend, tmp):
+        self.backend = backend
+        self.tmp = tmp
+        self.pg = None
+        if backend == "postgres":
+            sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+            import pg_server  # noqa: E402
+            self.pg = pg_server.PgServer().start()
+
+    def new_store(self, name):
+        if self.pg is None:
+            path = os.path.join(self.tmp, name + ".db")
+            return path, StoreDb(path)
+        uri = self.pg.create_db(name)
+        return uri, StoreDb(uri, os.path.join(self.pg.bin, "psql"))
+
+    def yaml(self, location):
+        key = "postgres" if self.pg is not None else "sqlite"
+        return "store: {%s: '%s'}\n" % (key, location)
+
+    def stop(self):
+        if self.pg is not None:
+            self.pg.stop()
+            self.pg = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
 # --- the standalone fake provider (tests/fake_provider) ------------------------
 
 def control(base, name, body=None):

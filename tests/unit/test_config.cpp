@@ -33,6 +33,11 @@ scorers:
     REQUIRE_MESSAGE(r.ok(), r.status().message());
     CHECK(r->store.sqlite_path == "/cfg/data/assay.db");
     CHECK(r->store.judge_lease_ms == 60000);
+    auto pg = load(
+        "store: {postgres: 'postgresql://assay@db.internal:5432/assay?sslmode=require'}\n"
+        "scorers: [{type: test_len}]");
+    REQUIRE_MESSAGE(pg.ok(), pg.status().message());
+    CHECK(pg->store.sqlite_path == "postgresql://assay@db.internal:5432/assay?sslmode=require");
     CHECK(r->salt == "s1");
     CHECK(r->ingest.max_trace_bytes == 2048);
     CHECK(r->ingest.max_depth == 32);
@@ -72,6 +77,14 @@ TEST_CASE("config: errors name the key") {
         std::string::npos);
     CHECK(err("store: {sqlite: [a]}\nscorers: [{type: test_len}]") ==
           "test.yaml: store: key 'sqlite': expected a string, got a list");
+    CHECK(
+        err("store: {sqlite: a.db, postgres: 'postgresql://h/db'}\nscorers: [{type: test_len}]") ==
+        "test.yaml: store: key 'postgres': set store.sqlite or store.postgres, not both");
+    CHECK(err("store: {postgres: 'mysql://h/db'}\nscorers: [{type: test_len}]") ==
+          "test.yaml: store: key 'postgres': expected a postgresql:// URI, got 'mysql://h/db'");
+    CHECK(err("store: {postgres: 'postgresql://u:hunter2@h/db'}\nscorers: [{type: test_len}]") ==
+          "test.yaml: store: key 'postgres': the URI 'postgresql://u:***@h/db' carries a "
+          "password; set PGPASSWORD or use ~/.pgpass");
     CHECK(err("store: {judge_lease_ms: 0}\nscorers: [{type: test_len}]") ==
           "test.yaml: store: key 'judge_lease_ms': must be between 1 and 86400000");
     CHECK(err("ingest: {max_depth: 2}\nscorers: [{type: test_len}]") ==

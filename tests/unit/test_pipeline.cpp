@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <stdexcept>
+#include <type_traits>
 
 #include "config/component_options.h"
 #include "config/config.h"
@@ -10,10 +11,13 @@
 #include "pipeline/pipeline.h"
 #include "sql_value.h"
 #include "store/sqlite/store.h"
+#include "store_backends.h"
 #include "temp_dir.h"
 
 using namespace assay;
+using assay::testing::PostgresBackend;
 using assay::testing::sql_value;
+using assay::testing::SqliteBackend;
 using assay::testing::TempDir;
 
 namespace {
@@ -29,9 +33,10 @@ RawRecord rec(const std::string& text, int64_t line) {
 
 }  // namespace
 
-TEST_CASE("pipeline: every trace x scorer gets a decision; bad records are dead-lettered") {
+TEST_CASE_TEMPLATE("pipeline: every trace x scorer gets a decision; bad records are dead-lettered",
+                   B, SqliteBackend, PostgresBackend) {
     TempDir dir;
-    const std::string db = dir.file("p.db");
+    auto db = B::make();
     auto cfg = load_config_text(R"(
 pipeline: {batch_size: 3, threads: 2}
 scorers:
@@ -42,8 +47,8 @@ scorers:
 )",
                                 "t.yaml", dir.path(), {}, {});
     REQUIRE_MESSAGE(cfg.ok(), cfg.status().message());
-    cfg->store.sqlite_path = db;
-    auto store = SqliteStore::open(cfg->store);
+    cfg->store.sqlite_path = db->location();
+    auto store = open_store(cfg->store);
     REQUIRE(store.ok());
     REQUIRE((*store)->register_scorers(version_infos(cfg->scorers)).ok());
 
@@ -74,46 +79,35 @@ scorers:
     CHECK(errors[0].empty());
     CHECK(errors[5].rfind("invalid JSON", 0) == 0);
     CHECK(errors[6] == "field 'output': expected a string or an array of messages, got 12");
-    CHECK(sql_value(db, "SELECT count(*) FROM traces") == 5);
-    CHECK(sql_value(db, "SELECT count(*) FROM dead_letters") == 2);
-    CHECK(sql_value(db,
-                    "SELECT line FROM dead_letters WHERE error LIKE 'line 7: field ''output''%'") ==
+    CHECK(db->value("SELECT count(*) FROM traces") == 5);
+    CHECK(db->value("SELECT count(*) FROM dead_letters") == 2);
+    CHECK(db->value("SELECT line FROM dead_letters WHERE error LIKE 'line 7: field ''output''%'") ==
           7);
-    CHECK(sql_value(db, "SELECT count(*) FROM scores_view") ==
+    CHECK(db->value("SELECT count(*) FROM scores_view") ==
           5 * 4);  // no trace is silently missing a decision
-    CHECK(sql_value(db,
-                    "SELECT count(*) FROM scores_view WHERE scorer='len' AND decision='scored'") ==
+    CHECK(db->value("SELECT count(*) FROM scores_view WHERE scorer='len' AND decision='scored'") ==
           2);
-    CHECK(sql_value(db, "SELECT passed FROM scores_view WHERE scorer='len' AND trace_id='b'") == 0);
-    CHECK(sql_value(db,
-                    "SELECT count(*) FROM scores_view WHERE trace_id='c' AND scorer='len' AND "
+    CHECK(db->value("SELECT passed FROM scores_view WHERE scorer='len' AND trace_id='b'") == 0);
+    CHECK(db->value("SELECT count(*) FROM scores_view WHERE trace_id='c' AND scorer='len' AND "
                     "decision='skipped_missing_input'") == 1);
-    CHECK(sql_value(db,
-                    "SELECT count(*) FROM scores_view WHERE trace_id='d' AND scorer='len' AND "
+    CHECK(db->value("SELECT count(*) FROM scores_view WHERE trace_id='d' AND scorer='len' AND "
                     "decision='failed' AND value IS NULL") == 1);
-    CHECK(sql_value(db,
-                    "SELECT count(*) FROM scores_view WHERE trace_id='e' AND scorer='len' AND "
+    CHECK(db->value("SELECT count(*) FROM scores_view WHERE trace_id='e' AND scorer='len' AND "
                     "decision='filtered_out'") == 1);
-    CHECK(sql_value(db,
-                    "SELECT count(*) FROM scores_view WHERE scorer='prod_only' AND "
+    CHECK(db->value("SELECT count(*) FROM scores_view WHERE scorer='prod_only' AND "
                     "decision='filtered_out'") == 4);
-    CHECK(sql_value(
-              db, "SELECT count(*) FROM scores_view WHERE scorer='judge' AND decision='pending'") ==
-          5);
+    CHECK(db->value(
+              "SELECT count(*) FROM scores_view WHERE scorer='judge' AND decision='pending'") == 5);
     CHECK(
-        sql_value(
-            db,
+        db->value(
             "SELECT count(*) FROM scores_view WHERE scorer='judge_never' AND decision='pending'") ==
         1);
-    CHECK(sql_value(db,
-                    "SELECT count(*) FROM scores_view WHERE scorer='judge_never' AND "
+    CHECK(db->value("SELECT count(*) FROM scores_view WHERE scorer='judge_never' AND "
                     "decision='sampled_out'") == 4);
-    CHECK(sql_value(db, "SELECT count(*) FROM judge_queue") == 6);
-    CHECK(sql_value(db, "SELECT sum(seen) FROM sampler_counters WHERE scorer='judge_never'") == 5);
-    CHECK(sql_value(db, "SELECT sum(forced) FROM sampler_counters WHERE scorer='judge_never'") ==
-          1);
-    CHECK(sql_value(db, "SELECT sum(in_scope) FROM sampler_counters WHERE scorer='prod_only'") ==
-          1);
+    CHECK(db->value("SELECT count(*) FROM judge_queue") == 6);
+    CHECK(db->value("SELECT sum(seen) FROM sampler_counters WHERE scorer='judge_never'") == 5);
+    CHECK(db->value("SELECT sum(forced) FROM sampler_counters WHERE scorer='judge_never'") == 1);
+    CHECK(db->value("SELECT sum(in_scope) FROM sampler_counters WHERE scorer='prod_only'") == 1);
 
     RunSummary s = p.summary();
     CHECK(s.records == 7);
@@ -126,24 +120,23 @@ scorers:
     CHECK(s.scorers[2].pending == 5);
 }
 
-TEST_CASE("pipeline: a scorer that throws fails that trace, not the process") {
+TEST_CASE_TEMPLATE("pipeline: a scorer that throws fails that trace, not the process", B,
+                   SqliteBackend, PostgresBackend) {
     TempDir dir;
-    const std::string db = dir.file("throw.db");
+    auto db = B::make();
     auto cfg = load_config_text("scorers: [{type: test_len}]", "t.yaml", dir.path(), {}, {});
     REQUIRE(cfg.ok());
-    cfg->store.sqlite_path = db;
-    auto store = SqliteStore::open(cfg->store);
+    cfg->store.sqlite_path = db->location();
+    auto store = open_store(cfg->store);
     REQUIRE(store.ok());
     REQUIRE((*store)->register_scorers(version_infos(cfg->scorers)).ok());
     Pipeline p(pipeline_setup(*cfg), **store);
     REQUIRE(p.submit(rec(R"({"trace_id":"t1","output":"throw"})", 1)).ok());
     REQUIRE(p.submit(rec(R"({"trace_id":"t2","output":"fine"})", 2)).ok());
     REQUIRE(p.finish().ok());
-    CHECK(sql_value(db,
-                    "SELECT count(*) FROM scores_view WHERE trace_id='t1' AND decision='failed' "
+    CHECK(db->value("SELECT count(*) FROM scores_view WHERE trace_id='t1' AND decision='failed' "
                     "AND reason = 'internal: scorer threw: library blew up'") == 1);
-    CHECK(sql_value(db,
-                    "SELECT count(*) FROM scores_view WHERE trace_id='t2' AND decision='scored'") ==
+    CHECK(db->value("SELECT count(*) FROM scores_view WHERE trace_id='t2' AND decision='scored'") ==
           1);
 }
 
@@ -167,15 +160,16 @@ TEST_CASE("score_guarded: any exception becomes an internal error naming it") {
     CHECK(r.status().to_string() == "internal: scorer threw an unknown exception");
 }
 
-TEST_CASE("pipeline: scoring the same input twice is idempotent") {
+TEST_CASE_TEMPLATE("pipeline: scoring the same input twice is idempotent", B, SqliteBackend,
+                   PostgresBackend) {
     TempDir dir;
-    const std::string db = dir.file("twice.db");
+    auto db = B::make();
     auto cfg = load_config_text("pipeline: {batch_size: 2}\nscorers: [{type: test_len}]", "t.yaml",
                                 dir.path(), {}, {});
     REQUIRE(cfg.ok());
-    cfg->store.sqlite_path = db;
+    cfg->store.sqlite_path = db->location();
     for (int round = 0; round < 2; ++round) {
-        auto store = SqliteStore::open(cfg->store);
+        auto store = open_store(cfg->store);
         REQUIRE(store.ok());
         REQUIRE((*store)->register_scorers(version_infos(cfg->scorers)).ok());
         Pipeline p(pipeline_setup(*cfg), **store);
@@ -186,25 +180,24 @@ TEST_CASE("pipeline: scoring the same input twice is idempotent") {
         }
         REQUIRE(p.finish().ok());
     }
-    CHECK(sql_value(db, "SELECT count(*) FROM traces") == 5);
-    CHECK(sql_value(db, "SELECT count(*) FROM scores") == 5);
+    CHECK(db->value("SELECT count(*) FROM traces") == 5);
+    CHECK(db->value("SELECT count(*) FROM scores") == 5);
 }
 
-TEST_CASE("pipeline: a store failure stops acknowledgement and is reported") {
+TEST_CASE_TEMPLATE("pipeline: a store failure stops acknowledgement and is reported", B,
+                   SqliteBackend, PostgresBackend) {
     TempDir dir;
-    const std::string db = dir.file("fail.db");
+    auto db = B::make();
     auto cfg = load_config_text("pipeline: {batch_size: 1}\nscorers: [{type: test_len}]", "t.yaml",
                                 dir.path(), {}, {});
     REQUIRE(cfg.ok());
-    cfg->store.sqlite_path = db;
-    auto store = SqliteStore::open(cfg->store);
+    cfg->store.sqlite_path = db->location();
+    auto store = open_store(cfg->store);
     REQUIRE(store.ok());
     REQUIRE((*store)->register_scorers(version_infos(cfg->scorers)).ok());
     // Another connection makes every write fail: drop the scores table.
-    sqlite3* other = nullptr;
-    sqlite3_open(db.c_str(), &other);
-    sqlite3_exec(other, "DROP TABLE scores", nullptr, nullptr, nullptr);
-    sqlite3_close(other);
+    db->value(std::is_same_v<B, PostgresBackend> ? "DROP TABLE scores CASCADE"
+                                                 : "DROP TABLE scores");
     std::atomic<int> acks{0};
     Pipeline p(pipeline_setup(*cfg), **store, [&](const Pipeline::CommitReport& r) {
         acks += static_cast<int>(r.origins.size());
@@ -213,7 +206,7 @@ TEST_CASE("pipeline: a store failure stops acknowledgement and is reported") {
     Status st = p.finish();
     CHECK_FALSE(st.ok());
     CHECK(acks.load() == 0);
-    CHECK(sql_value(db, "SELECT count(*) FROM traces") == 0);
+    CHECK(db->value("SELECT count(*) FROM traces") == 0);
 }
 
 TEST_CASE("pipeline: a commit that finds the store busy is retried, not fatal") {

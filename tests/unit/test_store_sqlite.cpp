@@ -5,10 +5,13 @@
 #include "sql_value.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/store.h"
+#include "store_backends.h"
 #include "temp_dir.h"
 
 using namespace assay;
+using assay::testing::PostgresBackend;
 using assay::testing::sql_value;
+using assay::testing::SqliteBackend;
 using assay::testing::TempDir;
 
 namespace {
@@ -52,6 +55,11 @@ TEST_CASE("store: migrates an empty file to the current schema, and reopens") {
                     "versions')") == 6);
     CHECK(sql_value(path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'") ==
           1);
+    // schema_version: one row per migration, each with the time it was applied.
+    const auto n = static_cast<int64_t>(sqlite_migrations().size());
+    CHECK(sql_value(path, "SELECT count(*) FROM schema_version") == n);
+    CHECK(sql_value(path, "SELECT max(version) FROM schema_version") == n);
+    CHECK(sql_value(path, "SELECT count(*) FROM schema_version WHERE applied_ms > 0") == n);
 }
 
 TEST_CASE("store: a new file gets 16 KiB pages; an existing file keeps its page size") {
@@ -86,12 +94,56 @@ TEST_CASE("store: refuses a schema newer than it knows") {
     auto s = SqliteStore::open({path});
     REQUIRE_FALSE(s.ok());
     CHECK(s.status().message().find("newer than this assay supports") != std::string::npos);
+    // Both versions are named: the file's and the newest this binary knows.
+    CHECK(s.status().message().find("schema version 999") != std::string::npos);
+    CHECK(s.status().message().find("(" + std::to_string(sqlite_migrations().size()) + ")") !=
+          std::string::npos);
 }
 
-TEST_CASE("store: writing the same batch twice is idempotent") {
+TEST_CASE("store: a file at an older schema version opens, keeps its data and is migrated") {
+    // The file as the first release wrote it: migration 1 only, with a trace
+    // and a score in it.
     TempDir dir;
-    std::string path = dir.file("i.db");
+    std::string path = dir.file("old.db");
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    std::string first(sqlite_migrations()[0]);
+    first +=
+        "INSERT INTO traces (trace_id, ts_ms, received_ms, raw) VALUES ('old-1', 5, 6, '{}');"
+        "INSERT INTO scorer_versions (scorer, version, type, config_json, first_seen_ms, "
+        "last_seen_ms) VALUES ('json', '1', 'format', '{}', 1, 1);"
+        "INSERT INTO scores (trace, scorer_version, decision, value, passed, at_ms) "
+        "VALUES (1, 1, 0, 0.25, 0, 7);"
+        "PRAGMA user_version = 1;";
+    REQUIRE(sqlite3_exec(db, first.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
     auto s = SqliteStore::open({path});
+    REQUIRE_MESSAGE(s.ok(), s.status().message());
+    CHECK(*(*s)->schema_version() == static_cast<int>(sqlite_migrations().size()));
+    auto t = (*s)->trace("old-1");
+    REQUIRE(t.ok());
+    REQUIRE(t->rows.size() == 1);
+    CHECK(t->rows[0].score->value == 0.25);
+    // Tables and columns of later migrations are there and usable.
+    CHECK(sql_value(path, "SELECT count(*) FROM labels") == 0);
+    CHECK(sql_value(path, "SELECT count(*) FROM judge_queue WHERE claimed_by IS NULL") == 0);
+    REQUIRE((*s)->register_scorers({{"json", "1", "format", "{}"}}).ok());
+    WriteBatch b;
+    b.traces = {make_trace("new-1")};
+    b.scores = {scored("new-1", "json", 1, true)};
+    b.scores[0].scorer_version = "1";
+    CHECK((*s)->write(b).ok());
+    CHECK(sql_value(path, "SELECT count(*) FROM scores") == 2);
+    // Version 1 predates the table (no time); the rest were applied now.
+    CHECK(sql_value(path, "SELECT count(*) FROM schema_version WHERE applied_ms IS NULL") == 1);
+    CHECK(sql_value(path, "SELECT count(*) FROM schema_version WHERE applied_ms > 0") ==
+          static_cast<int64_t>(sqlite_migrations().size()) - 1);
+}
+
+TEST_CASE_TEMPLATE("store: writing the same batch twice is idempotent", B, SqliteBackend,
+                   PostgresBackend) {
+    auto db = B::make();
+    auto s = open_store(db->options());
     REQUIRE(s.ok());
     REQUIRE((*s)->register_scorers({{"json", "1.aaaa", "format", "{}"},
                                     {"json", "2.bbbb", "format", "{}"},
@@ -113,17 +165,17 @@ TEST_CASE("store: writing the same batch twice is idempotent") {
     v2.scores = {scored("t1", "json", 0.5, true)};
     v2.scores[0].scorer_version = "2.bbbb";
     REQUIRE((*s)->write(v2).ok());
-    CHECK(sql_value(path, "SELECT count(*) FROM scores_view WHERE trace_id = 't1'") == 2);
+    CHECK(db->value("SELECT count(*) FROM scores_view WHERE trace_id = 't1'") == 2);
     CHECK(
-        sql_value(
-            path,
+        db->value(
             "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't1' AND scorer = 'helpful'") ==
         1);
 }
 
-TEST_CASE("store: an error is never stored as a score") {
-    TempDir dir;
-    auto s = SqliteStore::open({dir.file("e.db")});
+TEST_CASE_TEMPLATE("store: an error is never stored as a score", B, SqliteBackend,
+                   PostgresBackend) {
+    auto db = B::make();
+    auto s = open_store(db->options());
     REQUIRE(s.ok());
     REQUIRE((*s)->register_scorers({{"json", "1", "format", "{}"}}).ok());
     WriteBatch b;
@@ -150,10 +202,9 @@ TEST_CASE("store: an error is never stored as a score") {
     CHECK_FALSE((*s)->write(bad).ok());
 }
 
-TEST_CASE("store: a failed batch stores nothing") {
-    TempDir dir;
-    std::string path = dir.file("atomic.db");
-    auto s = SqliteStore::open({path});
+TEST_CASE_TEMPLATE("store: a failed batch stores nothing", B, SqliteBackend, PostgresBackend) {
+    auto db = B::make();
+    auto s = open_store(db->options());
     REQUIRE(s.ok());
     REQUIRE((*s)->register_scorers({{"json", "1.aaaa", "format", "{}"}}).ok());
     WriteBatch b;
@@ -163,17 +214,18 @@ TEST_CASE("store: a failed batch stores nothing") {
     bogus.decision = Decision::sampled_out;  // with a value: violates the CHECK
     b.scores = {bogus};
     CHECK_FALSE((*s)->write(b).ok());
-    CHECK(sql_value(path, "SELECT count(*) FROM traces") == 0);
-    CHECK(sql_value(path, "SELECT count(*) FROM dead_letters") == 0);
+    CHECK(db->value("SELECT count(*) FROM traces") == 0);
+    CHECK(db->value("SELECT count(*) FROM dead_letters") == 0);
     // The store is still usable afterwards.
     b.scores = {scored("ok1", "json", 1, true)};
     CHECK((*s)->write(b).ok());
-    CHECK(sql_value(path, "SELECT count(*) FROM dead_letters") == 1);
+    CHECK(db->value("SELECT count(*) FROM dead_letters") == 1);
 }
 
-TEST_CASE("store: bottom orders failures first, then by value, and filters") {
-    TempDir dir;
-    auto s = SqliteStore::open({dir.file("b.db")});
+TEST_CASE_TEMPLATE("store: bottom orders failures first, then by value, and filters", B,
+                   SqliteBackend, PostgresBackend) {
+    auto db = B::make();
+    auto s = open_store(db->options());
     REQUIRE(s.ok());
     REQUIRE((*s)->register_scorers({{"json", "1.aaaa", "format", "{}"}}).ok());
     WriteBatch b;
@@ -200,9 +252,10 @@ TEST_CASE("store: bottom orders failures first, then by value, and filters") {
     CHECK((*s)->bottom(q).status().code() == StatusCode::not_found);
 }
 
-TEST_CASE("store: rows for unregistered versions or unknown traces fail the batch") {
-    TempDir dir;
-    auto s = SqliteStore::open({dir.file("u.db")});
+TEST_CASE_TEMPLATE("store: rows for unregistered versions or unknown traces fail the batch", B,
+                   SqliteBackend, PostgresBackend) {
+    auto db = B::make();
+    auto s = open_store(db->options());
     REQUIRE(s.ok());
     WriteBatch b;
     b.traces = {make_trace("t1")};
@@ -218,9 +271,10 @@ TEST_CASE("store: rows for unregistered versions or unknown traces fail the batc
     CHECK((*s)->write(later).message() == "no trace 'ghost' in the store");
 }
 
-TEST_CASE("store: sampler counters add up across batches") {
-    TempDir dir;
-    auto s = SqliteStore::open({dir.file("c.db")});
+TEST_CASE_TEMPLATE("store: sampler counters add up across batches", B, SqliteBackend,
+                   PostgresBackend) {
+    auto db = B::make();
+    auto s = open_store(db->options());
     REQUIRE(s.ok());
     WriteBatch b;
     b.counters = {{"helpful", "2026-11-20", 10, 8, 1, 1}};

@@ -17,6 +17,7 @@
 #include "ingest/jsonl_reader.h"
 #include "judge/judge_stage.h"
 #include "pipeline/pipeline.h"
+#include "store/store_location.h"
 
 namespace assay::cli {
 
@@ -62,7 +63,7 @@ nlohmann::json summary_json(const RunSummary& s, const Config& cfg, double secs)
     j["accepted"] = s.accepted;
     j["rejected"] = s.rejected;
     j["reject_reasons"] = s.reject_reasons;
-    j["db"] = cfg.store.sqlite_path;
+    j["db"] = mask_store_location(cfg.store.sqlite_path);
     j["seconds"] = secs;
     j["scorers"] = nlohmann::json::array();
     for (const auto& t : s.scorers) {
@@ -93,7 +94,8 @@ void print_summary(const RunSummary& s, const Config& cfg, double secs) {
         "traces/s) -> %s\n",
         static_cast<long long>(s.records), static_cast<long long>(s.accepted),
         static_cast<long long>(s.rejected), secs,
-        secs > 0 ? static_cast<double>(s.records) / secs : 0.0, cfg.store.sqlite_path.c_str());
+        secs > 0 ? static_cast<double>(s.records) / secs : 0.0,
+        mask_store_location(cfg.store.sqlite_path).c_str());
     for (const auto& [reason, n] : s.reject_reasons) {
         std::printf("  rejected %lld: %s\n", static_cast<long long>(n), reason.c_str());
     }

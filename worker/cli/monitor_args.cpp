@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/time_format.h"
+#include "store/store_location.h"
 
 namespace assay::cli {
 
@@ -24,6 +25,10 @@ std::optional<std::string> resolve_db_path(const std::string& command, const std
             return std::nullopt;
         }
         path = cfg->store.sqlite_path;
+    }
+    if (Status st = sqlite_only(path, "assay " + command); !st.ok()) {
+        std::fprintf(stderr, "assay %s: %s\n", command.c_str(), st.message().c_str());
+        return std::nullopt;
     }
     if (!std::filesystem::exists(path)) {
         std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n",

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "config/config.h"
+#include "store/store_location.h"
 
 namespace assay::cli {
 
@@ -23,7 +24,8 @@ std::unique_ptr<Store> open_store_for_reading(const std::string& command, const 
         }
         opts = cfg->store;
     }
-    if (!std::filesystem::exists(opts.sqlite_path)) {
+    // A PostgreSQL store is never "missing": open_store says whether it answers.
+    if (!is_postgres_uri(opts.sqlite_path) && !std::filesystem::exists(opts.sqlite_path)) {
         std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n",
                      command.c_str(), opts.sqlite_path.c_str());
         return nullptr;

@@ -7,6 +7,7 @@
 
 #include "judge/judge_options.h"
 #include "judge/subject_options.h"
+#include "store/store_location.h"
 
 namespace assay {
 
@@ -143,8 +144,24 @@ Status parse_subject(const YAML::Node& node, std::optional<JudgeSpec>& out) {
 Status parse_config_blocks(ConfigBlock& top, const std::string& base_dir, Config& cfg) {
     if (auto store = top.get_node("store")) {
         ConfigBlock b(*store, "store", base_dir);
-        if (auto p = b.get_path("sqlite")) {
-            cfg.store.sqlite_path = *p;
+        auto sqlite = b.get_path("sqlite");
+        if (sqlite) {
+            cfg.store.sqlite_path = *sqlite;
+        }
+        // store.postgres: a libpq URI (README, PostgreSQL); the password
+        // never goes in it (PGPASSWORD or ~/.pgpass) and is never echoed.
+        if (auto uri = b.get_string("postgres")) {
+            const std::string shown = mask_store_location(*uri);
+            if (sqlite) {
+                b.fail("postgres", "set store.sqlite or store.postgres, not both");
+            } else if (!is_postgres_uri(*uri)) {
+                b.fail("postgres", "expected a postgresql:// URI, got '" + shown + "'");
+            } else if (shown != *uri) {
+                b.fail("postgres", "the URI '" + shown +
+                                       "' carries a password; set PGPASSWORD or use ~/.pgpass");
+            } else {
+                cfg.store.sqlite_path = *uri;
+            }
         }
         if (auto t = b.get_int("busy_timeout_ms")) {
             cfg.store.busy_timeout_ms = static_cast<int>(*t);

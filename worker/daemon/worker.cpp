@@ -18,6 +18,7 @@
 #include "monitor/monitor_loop.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/prometheus.h"
+#include "store/store_location.h"
 
 namespace assay {
 
@@ -153,7 +154,7 @@ Status run_worker(const Config& cfg, const std::atomic<bool>& stop,
         line += " http=" + w.http_listen.substr(0, w.http_listen.rfind(':')) + ":" +
                 std::to_string(ops.port());
     }
-    line += " store=" + cfg.store.sqlite_path;
+    line += " store=" + mask_store_location(cfg.store.sqlite_path);
     on_ready(line);
     ops.set_ready(true);
 

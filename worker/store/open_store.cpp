@@ -1,13 +1,17 @@
+#include "store/postgres/store.h"
 #include "store/sqlite/store.h"
 #include "store/store.h"
+#include "store/store_location.h"
 
 namespace assay {
 
 Result<std::unique_ptr<Store>> open_store(const StoreOptions& options) {
-    if (options.sqlite_path.rfind("postgres://", 0) == 0 ||
-        options.sqlite_path.rfind("postgresql://", 0) == 0) {
-        return Status::invalid_argument(
-            "store: PostgreSQL is not built into this assay yet; use a SQLite path");
+    if (is_postgres_uri(options.sqlite_path)) {
+        auto p = PostgresStore::open(options);
+        if (!p.ok()) {
+            return p.status();
+        }
+        return std::unique_ptr<Store>(std::move(p.value()));
     }
     auto s = SqliteStore::open(options);
     if (!s.ok()) {

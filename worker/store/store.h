@@ -304,8 +304,10 @@ public:
 };
 
 struct StoreOptions {
-    std::string sqlite_path = "assay.db";  // store.sqlite / --db / ASSAY_DB
-    int busy_timeout_ms = 5000;            // store.busy_timeout_ms
+    // store.sqlite / store.postgres / --db / ASSAY_DB: a SQLite file path,
+    // or a PostgreSQL URI (postgresql://...; store_location.h).
+    std::string sqlite_path = "assay.db";
+    int busy_timeout_ms = 5000;  // store.busy_timeout_ms
     // How long a judge task claimed by claim_judge_tasks stays this
     // connection's before another worker may take it (store.judge_lease_ms).
     int64_t judge_lease_ms = 300000;
@@ -314,8 +316,10 @@ struct StoreOptions {
     std::string judge_claimant = {};
 };
 
-// Opens the configured backend, creating and migrating the schema as needed.
-// io_error names the path when it cannot be opened.
+// Opens the backend that options.sqlite_path names (a postgresql:// or
+// postgres:// URI: PostgresStore; anything else: SqliteStore), creating and
+// migrating the schema as needed. io_error (unavailable for an unreachable
+// PostgreSQL server) names the path or masked URI when it cannot be opened.
 Result<std::unique_ptr<Store>> open_store(const StoreOptions& options);
 
 }  // namespace assay

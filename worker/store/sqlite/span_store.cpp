@@ -8,6 +8,7 @@
 
 #include "store/sqlite/open_error.h"
 #include "store/sqlite/stmt.h"
+#include "store/store_location.h"
 
 namespace assay {
 
@@ -173,6 +174,7 @@ private:
 
 Result<std::unique_ptr<SpanStore>> open_sqlite_span_store(const std::string& sqlite_path,
                                                           int busy_timeout_ms) {
+    ASSAY_RETURN_IF_ERROR(sqlite_only(sqlite_path, "the OTLP pending-span store"));
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(sqlite_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                              nullptr);

@@ -17,6 +17,7 @@
 #include "store/sqlite/schema.h"
 #include "store/sqlite/score_row.h"
 #include "store/sqlite/stmt.h"
+#include "store/store_location.h"
 
 namespace assay {
 
@@ -146,6 +147,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
         return true;
     }();
     (void)k_configured;
+    ASSAY_RETURN_IF_ERROR(sqlite_only(options.sqlite_path,
+                                      "this part of Assay (monitoring and alerts, review, "
+                                      "retention and erasure, OTLP pending spans)"));
     sqlite3* db = nullptr;
     int rc =
         sqlite3_open_v2(options.sqlite_path.c_str(), &db,
@@ -231,7 +235,40 @@ Status SqliteStore::migrate() {
         }
         ASSAY_RETURN_IF_ERROR(exec("COMMIT"));
     }
-    return {};
+    return record_schema_versions(static_cast<int>(migrations.size()), static_cast<int>(*v));
+}
+
+Status SqliteStore::record_schema_versions(int current, int found) {
+    // schema_version: one row per applied migration, as on PostgreSQL, for
+    // people and tools that read the file; PRAGMA user_version stays the
+    // authority. Versions applied before the table existed have applied_ms
+    // NULL. Kept outside the numbered migrations so that appending one never
+    // has to know about it.
+    Stmt have;
+    if (have.prepare(m_db, "SELECT count(*) FROM sqlite_master WHERE name = 'schema_version'") ==
+            SQLITE_OK &&
+        have.step() == SQLITE_ROW && have.col_int(0) == 1) {
+        Stmt n;
+        if (n.prepare(m_db, "SELECT count(*) FROM schema_version") == SQLITE_OK &&
+            n.step() == SQLITE_ROW && n.col_int(0) == current) {
+            return {};  // the common case: nothing to write
+        }
+    }
+    ASSAY_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+    std::string sql =
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_ms "
+        "INTEGER);";
+    const std::string now = std::to_string(now_ms());
+    for (int v = 1; v <= current; ++v) {
+        sql += "INSERT OR IGNORE INTO schema_version (version, applied_ms) VALUES (" +
+               std::to_string(v) + ", " + (v > found ? now : std::string("NULL")) + ");";
+    }
+    Status st = exec(sql.c_str());  // numbers only: nothing from outside is spliced in
+    if (!st.ok()) {
+        (void)exec("ROLLBACK");  // best effort: the error being returned matters more
+        return st;
+    }
+    return exec("COMMIT");
 }
 
 Status SqliteStore::prepare_all() {
@@ -291,36 +328,20 @@ Status SqliteStore::register_scorers(const std::vector<ScorerVersionInfo>& versi
     st.reset();
     ASSAY_RETURN_IF_ERROR(exec("COMMIT"));
     for (auto& id : ids) {
-        bool known = false;
-        for (const auto& have : m_version_ids) {
-            known = known || (have.scorer == id.scorer && have.version == id.version);
-        }
-        if (!known) {
-            m_version_ids.push_back(std::move(id));
-        }
+        m_version_ids.add(std::move(id.scorer), std::move(id.version), id.id);
     }
     return {};
 }
 
 Result<int64_t> SqliteStore::version_id(const std::string& scorer,
                                         const std::string& version) const {
-    for (const auto& v : m_version_ids) {
-        if (v.scorer == scorer && v.version == version) {
-            return v.id;
-        }
-    }
-    return Status::invalid_argument("scorer '" + scorer + "' version '" + version +
-                                    "' was not registered with this store");
+    return m_version_ids.find(scorer, version);
 }
 
 Result<int64_t> SqliteStore::trace_row_id(const std::string& trace_id, int32_t batch_index,
                                           const std::vector<int64_t>& ids) {
     if (batch_index >= 0) {
-        if (static_cast<size_t>(batch_index) >= ids.size()) {
-            return Status::internal("batch_index " + std::to_string(batch_index) +
-                                    " is outside the batch");
-        }
-        return ids[static_cast<size_t>(batch_index)];
+        return batch_trace_id(batch_index, ids);
     }
     Stmt& f = m_stmts->find_trace;
     f.reset();

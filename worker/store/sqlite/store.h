@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "store/scorer_version_ids.h"
 #include "store/store.h"
 
 struct sqlite3;
@@ -56,6 +57,9 @@ private:
     Status exec(const char* sql);
     Status prepare_all();
     Status migrate();
+    // Fills the schema_version table (versions 1..current; those above
+    // `found`, applied by this open, with the time).
+    Status record_schema_versions(int current, int found);
     Status write_locked(const WriteBatch& batch);
     // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; on any failure rolls back
     // and returns it.
@@ -74,8 +78,8 @@ private:
     sqlite3* m_db;
     std::string m_path;
     std::unique_ptr<Statements> m_stmts;
-    std::vector<VersionId> m_version_ids;  // filled by register_scorers()
-    std::string m_claimant;                // judge_queue.claimed_by of this connection
+    ScorerVersionIds m_version_ids;  // filled by register_scorers()
+    std::string m_claimant;          // judge_queue.claimed_by of this connection
     int64_t m_judge_lease_ms = 300000;
 };
 

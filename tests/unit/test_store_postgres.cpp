@@ -1,0 +1,156 @@
+// What only the PostgreSQL backend does: the schema_version table and its
+// migrations, the password and connection rules, bytea dead letters. The
+// Store behaviour both backends share is tested once for both, in
+// test_store_sqlite.cpp (TEST_CASE_TEMPLATE). Cases named "<postgres>" run
+// under the `unit.postgres` ctest, which starts a private server.
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "store/postgres/schema.h"
+#include "store/postgres/store.h"
+#include "store_backends.h"
+
+using namespace assay;
+using assay::testing::PostgresTestDb;
+
+TEST_CASE("postgres store: an empty database is migrated once and reopened <postgres>") {
+    PostgresTestDb db;
+    const int newest = static_cast<int>(pg::postgres_migrations().size());
+    {
+        auto s = PostgresStore::open(db.options());
+        REQUIRE_MESSAGE(s.ok(), s.status().message());
+        CHECK(*(*s)->schema_version() == newest);
+    }
+    auto again = PostgresStore::open(db.options());
+    REQUIRE(again.ok());
+    CHECK(db.value("SELECT count(*) FROM schema_version") == newest);
+    CHECK(db.value("SELECT max(version) FROM schema_version") == newest);
+    CHECK(db.value("SELECT count(*) FROM information_schema.tables WHERE table_name IN "
+                   "('traces','scores','dead_letters','sampler_counters','judge_queue',"
+                   "'scorer_versions','judgements','labels','aggregates','alerts')") == 10);
+}
+
+TEST_CASE("postgres store: workers opening a new database at once migrate it once <postgres>") {
+    PostgresTestDb db;
+    std::vector<Status> results(4);
+    std::vector<std::thread> threads;
+    for (auto& r : results) {
+        threads.emplace_back([&db, &r] {
+            auto s = PostgresStore::open(db.options());
+            r = s.ok() ? Status() : s.status();
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    for (const auto& r : results) {
+        CHECK_MESSAGE(r.ok(), r.message());
+    }
+    CHECK(db.value("SELECT count(*) FROM schema_version") ==
+          static_cast<int64_t>(pg::postgres_migrations().size()));
+}
+
+TEST_CASE("postgres store: refuses a schema newer than it knows, naming both versions <postgres>") {
+    PostgresTestDb db;
+    REQUIRE(PostgresStore::open(db.options()).ok());
+    db.value("INSERT INTO schema_version (version, applied_ms) VALUES (999, 0)");
+    auto s = PostgresStore::open(db.options());
+    REQUIRE_FALSE(s.ok());
+    const std::string& m = s.status().message();
+    CHECK(m.find("schema version 999, newer than this assay supports (" +
+                 std::to_string(pg::postgres_migrations().size()) + ")") != std::string::npos);
+    CHECK(m.find(db.location()) != std::string::npos);  // where: the (masked) URI
+}
+
+TEST_CASE("postgres store: dead letters keep any bytes <postgres>") {
+    PostgresTestDb db;
+    auto s = open_store(db.options());
+    REQUIRE(s.ok());
+    WriteBatch b;
+    const std::string raw("{\"a\":\"\xff\xfe\"}\0tail", 14);
+    b.dead_letters = {{1, "file:x.jsonl", 7, "line 7: invalid UTF-8 at byte 6", raw, raw.size()},
+                      {2, "stdin", 0, "invalid JSON", "{", 1}};
+    REQUIRE((*s)->write(b).ok());
+    CHECK(db.value("SELECT count(*) FROM dead_letters") == 2);
+    CHECK(db.value("SELECT length(raw) FROM dead_letters WHERE line = 7") == 14);
+    CHECK(db.value("SELECT get_byte(raw, 6) FROM dead_letters WHERE line = 7") == 0xff);
+    CHECK(db.value("SELECT get_byte(raw, 10) FROM dead_letters WHERE line = 7") == 0);
+    CHECK(db.value("SELECT count(*) FROM dead_letters WHERE line IS NULL") == 1);
+}
+
+TEST_CASE(
+    "postgres store: workers writing overlapping batches at once store each trace once "
+    "<postgres>") {
+    PostgresTestDb db;
+    const std::vector<ScorerVersionInfo> versions = {{"len", "1", "length", "{}"}};
+    constexpr int k_workers = 3, k_batches = 20, k_per_batch = 50, k_ids = 400;
+    std::vector<Status> results(k_workers);
+    std::vector<std::thread> threads;
+    for (int w = 0; w < k_workers; ++w) {
+        threads.emplace_back([&, w] {
+            auto s = open_store(db.options());
+            if (!s.ok() || !(*s)->register_scorers(versions).ok()) {
+                results[static_cast<size_t>(w)] = Status::internal("open");
+                return;
+            }
+            for (int b = 0; b < k_batches; ++b) {
+                WriteBatch batch;
+                for (int i = 0; i < k_per_batch; ++i) {
+                    // Each worker walks the same ids in a different order.
+                    const int id = (w * 131 + b * k_per_batch + i * (w + 1)) % k_ids;
+                    Trace t;
+                    t.trace_id = "t" + std::to_string(id);
+                    t.raw = "{}";
+                    batch.traces.push_back(t);
+                    ScoreRow r;
+                    r.scorer = "len";
+                    r.scorer_version = "1";
+                    r.decision = Decision::scored;
+                    r.score = Score{1.0, true, "", ""};
+                    r.batch_index = i;
+                    batch.scores.push_back(r);
+                    batch.counters.push_back({"len", "2026-12-05", 1, 1, 1, 0});
+                }
+                Status st = (*s)->write(batch);
+                if (!st.ok()) {
+                    results[static_cast<size_t>(w)] = st;
+                    return;
+                }
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    for (const auto& r : results) {
+        CHECK_MESSAGE(r.ok(), r.message());
+    }
+    const int64_t distinct = db.value("SELECT count(DISTINCT trace_id) FROM traces");
+    CHECK(db.value("SELECT count(*) FROM traces") == distinct);
+    CHECK(db.value("SELECT count(*) FROM scores") == distinct);
+    CHECK(distinct > k_per_batch);
+    CHECK(db.value("SELECT seen FROM sampler_counters") == k_workers * k_batches * k_per_batch);
+}
+
+TEST_CASE("postgres store: a password in the URI is refused and never shown") {
+    StoreOptions o;
+    o.sqlite_path = "postgresql://assay:hunter2@127.0.0.1:1/assay";
+    auto s = open_store(o);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.status().code() == StatusCode::invalid_argument);
+    CHECK(s.status().message().find("hunter2") == std::string::npos);
+    CHECK(s.status().message().find("postgresql://assay:***@127.0.0.1:1/assay") !=
+          std::string::npos);
+    CHECK(s.status().message().find("PGPASSWORD") != std::string::npos);
+}
+
+TEST_CASE("postgres store: an unreachable server is `unavailable`, naming where") {
+    StoreOptions o;
+    o.sqlite_path = "postgresql://assay@127.0.0.1:1/assay?connect_timeout=2";
+    auto s = open_store(o);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.status().code() == StatusCode::unavailable);
+    CHECK(s.status().message().rfind(
+              "cannot connect to PostgreSQL store 'postgresql://assay@127.0.0.1:1/assay", 0) == 0);
+}

@@ -1,0 +1,143 @@
+#include "store/postgres/conn.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+#include "store/store_location.h"
+
+namespace assay::pg {
+
+std::string PgParams::add(std::optional<std::string> v, int format) {
+    m_values.push_back(std::move(v));
+    m_formats.push_back(format);
+    return "$" + std::to_string(m_values.size());
+}
+
+std::string PgParams::text(std::string_view v) { return add(std::string(v), 0); }
+std::string PgParams::text_or_null(std::string_view v) { return v.empty() ? null() : text(v); }
+std::string PgParams::integer(int64_t v) { return add(std::to_string(v), 0); }
+std::string PgParams::real(double v) {
+    if (std::isnan(v)) {
+        return add("NaN", 0);
+    }
+    if (std::isinf(v)) {
+        return add(v > 0 ? "Infinity" : "-Infinity", 0);
+    }
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
+    return add(std::string(buf, r.ptr), 0);
+}
+std::string PgParams::null() { return add(std::nullopt, 0); }
+std::string PgParams::bytes(std::string_view v) { return add(std::string(v), 1); }
+
+std::string PgResult::text(int row, int col) const {
+    return std::string(PQgetvalue(m_r.get(), row, col),
+                       static_cast<size_t>(PQgetlength(m_r.get(), row, col)));
+}
+int64_t PgResult::integer(int row, int col) const {
+    return null(row, col) ? 0 : std::strtoll(PQgetvalue(m_r.get(), row, col), nullptr, 10);
+}
+double PgResult::real(int row, int col) const {
+    return null(row, col) ? 0.0 : std::strtod(PQgetvalue(m_r.get(), row, col), nullptr);
+}
+std::optional<double> PgResult::opt_real(int row, int col) const {
+    return null(row, col) ? std::nullopt : std::optional<double>(real(row, col));
+}
+std::optional<bool> PgResult::opt_bool(int row, int col) const {
+    return null(row, col) ? std::nullopt : std::optional<bool>(integer(row, col) != 0);
+}
+int64_t PgResult::affected() const { return std::strtoll(PQcmdTuples(m_r.get()), nullptr, 10); }
+
+Result<std::unique_ptr<PgConn>> PgConn::connect(const std::string& uri) {
+    const std::string where = mask_store_location(uri);
+    PGconn* c = PQconnectdb(uri.c_str());
+    if (c == nullptr) {
+        return Status::io_error("postgresql '" + where + "': out of memory connecting");
+    }
+    if (PQstatus(c) != CONNECTION_OK) {
+        std::string msg = PQerrorMessage(c);
+        while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) {
+            msg.pop_back();
+        }
+        PQfinish(c);
+        // libpq's message names host and port, never the password.
+        return Status::unavailable("cannot connect to PostgreSQL store '" + where + "': " + msg);
+    }
+    std::unique_ptr<PgConn> conn(new PgConn(c, where));
+    // Messages and numbers in a fixed form whatever the server's defaults.
+    auto set = conn->exec(
+        "SET client_min_messages = warning; SET extra_float_digits = 3; SET TIME ZONE 'UTC'",
+        "setting up the session");
+    if (!set.ok()) {
+        return set.status();
+    }
+    return conn;
+}
+
+PgConn::~PgConn() { PQfinish(m_c); }
+
+Status PgConn::failure(const std::string& what, const PGresult* r) const {
+    std::string msg = r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(m_c);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) {
+        msg.pop_back();
+    }
+    std::string text = "postgresql '" + m_where + "': " + what + ": " + msg;
+    if (PQstatus(m_c) != CONNECTION_OK) {
+        return Status::unavailable(std::move(text));
+    }
+    // Serialization failures and deadlocks (SQLSTATE class 40) are transient.
+    const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    if (state != nullptr && state[0] == '4' && state[1] == '0') {
+        return Status::unavailable(std::move(text));
+    }
+    return Status::io_error(std::move(text));
+}
+
+Result<PgResult> PgConn::exec(const std::string& sql, const PgParams& p, const std::string& what) {
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    values.reserve(p.m_values.size());
+    lengths.reserve(p.m_values.size());
+    for (const auto& v : p.m_values) {
+        values.push_back(v ? v->data() : nullptr);
+        lengths.push_back(v ? static_cast<int>(v->size()) : 0);
+    }
+    PGresult* raw = PQexecParams(m_c, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                 values.data(), lengths.data(), p.m_formats.data(), 0);
+    return checked(raw, what);
+}
+
+Result<PgResult> PgConn::checked(PGresult* raw, const std::string& what) {
+    const ExecStatusType st = raw != nullptr ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        Status e = failure(what, raw);
+        PQclear(raw);
+        return e;
+    }
+    return PgResult(raw);
+}
+
+Result<PgResult> PgConn::exec(const std::string& sql, const std::string& what) {
+    return checked(PQexec(m_c, sql.c_str()), what);
+}
+
+PgTxn::~PgTxn() {
+    if (m_open) {
+        (void)m_c.exec("ROLLBACK", "rolling back");  // best effort in a destructor
+    }
+}
+
+Status PgTxn::begin() {
+    auto r = m_c.exec("BEGIN", "beginning a transaction");
+    m_open = r.ok();
+    return r.ok() ? Status() : r.status();
+}
+
+Status PgTxn::commit() {
+    m_open = false;
+    auto r = m_c.exec("COMMIT", "committing");
+    return r.ok() ? Status() : r.status();
+}
+
+}  // namespace assay::pg

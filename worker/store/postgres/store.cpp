@@ -1,0 +1,325 @@
+// PostgresStore: opening (connection, migrations), scorer registration and
+// the batched write path of traces, scores, dead letters, counters and judge
+// tasks (store.h). Reads are in store_read.cpp. Rows of one batch are sorted
+// by key before each upsert so that two workers writing overlapping batches
+// take row locks in the same order (no deadlock).
+#include "store/postgres/store.h"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "store/postgres/conn.h"
+#include "store/postgres/multi_insert.h"
+#include "store/postgres/schema.h"
+#include "store/store_location.h"
+
+namespace assay {
+
+using pg::PgConn;
+using pg::PgParams;
+using pg::PgResult;
+
+PostgresStore::PostgresStore(std::unique_ptr<PgConn> conn) : m_conn(std::move(conn)) {}
+
+PostgresStore::~PostgresStore() = default;
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const StoreOptions& options) {
+    const std::string& uri = options.sqlite_path;
+    if (mask_store_location(uri) != uri) {
+        return Status::invalid_argument(
+            "store '" + mask_store_location(uri) +
+            "': the URI carries a password; remove it and set PGPASSWORD or use ~/.pgpass "
+            "(Assay reads secrets from the environment only)");
+    }
+    auto conn = PgConn::connect(uri);
+    if (!conn.ok()) {
+        return conn.status();
+    }
+    ASSAY_RETURN_IF_ERROR(pg::migrate(**conn));
+    return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(conn).value()));
+}
+
+Result<int> PostgresStore::schema_version() { return pg::schema_version(*m_conn); }
+
+Status PostgresStore::register_scorers(const std::vector<ScorerVersionInfo>& versions) {
+    if (versions.empty()) {
+        return {};
+    }
+    std::vector<size_t> order(versions.size());
+    for (size_t i = 0; i < order.size(); ++i) {
+        order[i] = i;
+    }
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return std::tie(versions[a].scorer, versions[a].version) <
+               std::tie(versions[b].scorer, versions[b].version);
+    });
+    order.erase(std::unique(order.begin(), order.end(),
+                            [&](size_t a, size_t b) {
+                                return versions[a].scorer == versions[b].scorer &&
+                                       versions[a].version == versions[b].version;
+                            }),
+                order.end());
+    const int64_t now = now_ms();
+    std::vector<VersionId> ids;
+    pg::PgTxn txn(*m_conn);
+    ASSAY_RETURN_IF_ERROR(txn.begin());
+    ASSAY_RETURN_IF_ERROR(pg::multi_insert(
+        *m_conn,
+        "INSERT INTO scorer_versions (scorer, version, type, config_json, first_seen_ms, "
+        "last_seen_ms)",
+        "ON CONFLICT (scorer, version) DO UPDATE SET last_seen_ms = excluded.last_seen_ms "
+        "RETURNING id, scorer, version",
+        6, order.size(),
+        [&](size_t i, PgParams& p) {
+            const auto& v = versions[order[i]];
+            return "(" + p.text(v.scorer) + ", " + p.text(v.version) + ", " + p.text(v.type) +
+                   ", " + p.text(v.config_json) + ", " + p.integer(now) + ", " + p.integer(now) +
+                   ")";
+        },
+        "registering scorers",
+        [&](const PgResult& r) {
+            for (int i = 0; i < r.rows(); ++i) {
+                ids.push_back({r.text(i, 1), r.text(i, 2), r.integer(i, 0)});
+            }
+            return Status();
+        }));
+    ASSAY_RETURN_IF_ERROR(txn.commit());
+    for (auto& id : ids) {
+        m_version_ids.add(std::move(id.scorer), std::move(id.version), id.id);
+    }
+    return {};
+}
+
+Result<int64_t> PostgresStore::version_id(const std::string& scorer,
+                                          const std::string& version) const {
+    return m_version_ids.find(scorer, version);
+}
+
+Result<int64_t> PostgresStore::trace_row_id(const std::string& trace_id, int32_t batch_index,
+                                            const std::vector<int64_t>& ids) {
+    if (batch_index >= 0) {
+        return batch_trace_id(batch_index, ids);
+    }
+    PgParams p;
+    const std::string sql = "SELECT id FROM traces WHERE trace_id = " + p.text(trace_id);
+    auto r = m_conn->exec(sql, p, "looking up trace '" + trace_id + "'");
+    if (!r.ok()) {
+        return r.status();
+    }
+    if (r->rows() == 0) {
+        return Status::not_found("no trace '" + trace_id + "' in the store");
+    }
+    return r->integer(0, 0);
+}
+
+Result<std::vector<int64_t>> PostgresStore::write_traces(const std::vector<Trace>& traces) {
+    // A trace id twice in one batch: the last one wins (as two upserts would).
+    std::map<std::string_view, size_t> last;
+    for (size_t i = 0; i < traces.size(); ++i) {
+        last[traces[i].trace_id] = i;
+    }
+    std::vector<size_t> rows;
+    rows.reserve(last.size());
+    for (const auto& [id, i] : last) {
+        rows.push_back(i);  // sorted by trace_id
+    }
+    std::unordered_map<std::string, int64_t> id_of;
+    Status st = pg::multi_insert(
+        *m_conn,
+        "INSERT INTO traces (trace_id, ts_ms, received_ms, feature, tenant, user_id, session_id, "
+        "prompt_name, prompt_version, model, environment, expected_format, finish_reason, "
+        "error_type, latency_ms, ttft_ms, input_tokens, output_tokens, cached_tokens, cost_usd, "
+        "raw)",
+        "ON CONFLICT (trace_id) DO UPDATE SET ts_ms = excluded.ts_ms, feature = excluded.feature, "
+        "tenant = excluded.tenant, user_id = excluded.user_id, session_id = excluded.session_id, "
+        "prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version, "
+        "model = excluded.model, environment = excluded.environment, "
+        "expected_format = excluded.expected_format, finish_reason = excluded.finish_reason, "
+        "error_type = excluded.error_type, latency_ms = excluded.latency_ms, "
+        "ttft_ms = excluded.ttft_ms, input_tokens = excluded.input_tokens, "
+        "output_tokens = excluded.output_tokens, cached_tokens = excluded.cached_tokens, "
+        "cost_usd = excluded.cost_usd, raw = excluded.raw RETURNING id, trace_id",
+        21, rows.size(),
+        [&](size_t i, PgParams& p) {
+            const Trace& t = traces[rows[i]];
+            const Metadata& m = t.metadata;
+            std::string s = "(" + p.text(t.trace_id);
+            for (const std::string& v :
+                 {p.integer(t.timestamp_ms),
+                  p.integer(t.received_ms),
+                  p.text_or_null(m.feature),
+                  p.text_or_null(m.tenant),
+                  p.text_or_null(m.user_id),
+                  p.text_or_null(m.session_id),
+                  p.text_or_null(m.prompt_name),
+                  p.text_or_null(m.prompt_version),
+                  p.text_or_null(m.model),
+                  p.text_or_null(m.environment),
+                  p.text_or_null(m.expected_format),
+                  p.text_or_null(t.finish_reason),
+                  p.text_or_null(t.error ? std::string_view(t.error->type) : std::string_view()),
+                  p.opt(t.latency_ms),
+                  p.opt(t.ttft_ms),
+                  p.opt(t.usage.input_tokens),
+                  p.opt(t.usage.output_tokens),
+                  p.opt(t.usage.cached_tokens),
+                  p.opt(t.usage.cost_usd),
+                  p.text(t.raw)}) {
+                s += ", " + v;
+            }
+            return s + ")";
+        },
+        "storing traces",
+        [&](const PgResult& r) {
+            for (int i = 0; i < r.rows(); ++i) {
+                id_of[r.text(i, 1)] = r.integer(i, 0);
+            }
+            return Status();
+        });
+    if (!st.ok()) {
+        return st;
+    }
+    std::vector<int64_t> ids;
+    ids.reserve(traces.size());
+    for (const Trace& t : traces) {
+        ids.push_back(id_of[t.trace_id]);
+    }
+    return ids;
+}
+
+Status PostgresStore::write_scores(const WriteBatch& b, const std::vector<int64_t>& ids) {
+    struct Row {
+        int64_t trace, version;
+        const ScoreRow* r;
+    };
+    std::map<std::pair<int64_t, int64_t>, const ScoreRow*> rows;  // the last row per key wins
+    for (const ScoreRow& r : b.scores) {
+        auto trace = trace_row_id(r.trace_id, r.batch_index, ids);
+        if (!trace.ok()) {
+            return trace.status();
+        }
+        auto version = version_id(r.scorer, r.scorer_version);
+        if (!version.ok()) {
+            return version.status();
+        }
+        rows[{*trace, *version}] = &r;
+    }
+    std::vector<Row> list;
+    list.reserve(rows.size());
+    for (const auto& [key, r] : rows) {
+        list.push_back({key.first, key.second, r});
+    }
+    return pg::multi_insert(
+        *m_conn,
+        "INSERT INTO scores (trace, scorer_version, decision, value, passed, label, explanation, "
+        "reason, at_ms)",
+        "ON CONFLICT (trace, scorer_version) DO UPDATE SET decision = excluded.decision, "
+        "value = excluded.value, passed = excluded.passed, label = excluded.label, "
+        "explanation = excluded.explanation, reason = excluded.reason, at_ms = excluded.at_ms",
+        9, list.size(),
+        [&](size_t i, PgParams& p) {
+            const ScoreRow& r = *list[i].r;
+            const Score* sc = r.score ? &*r.score : nullptr;
+            return "(" + p.integer(list[i].trace) + ", " + p.integer(list[i].version) + ", " +
+                   p.integer(static_cast<int>(r.decision)) + ", " +
+                   (sc ? p.real(sc->value) : p.null()) + ", " +
+                   (sc && sc->passed ? p.integer(*sc->passed ? 1 : 0) : p.null()) + ", " +
+                   (sc ? p.text_or_null(sc->label) : p.null()) + ", " +
+                   (sc ? p.text_or_null(sc->explanation) : p.null()) + ", " +
+                   p.text_or_null(r.reason) + ", " + p.integer(r.at_ms) + ")";
+        },
+        "storing scores");
+}
+
+Status PostgresStore::write_dead_letters(const std::vector<DeadLetter>& dead) {
+    return pg::multi_insert(
+        *m_conn, "INSERT INTO dead_letters (received_ms, source, line, error, raw, raw_bytes)", "",
+        6, dead.size(),
+        [&](size_t i, PgParams& p) {
+            const DeadLetter& d = dead[i];
+            return "(" + p.integer(d.received_ms) + ", " + p.text(d.source) + ", " +
+                   (d.line > 0 ? p.integer(d.line) : p.null()) + ", " + p.text(d.error) + ", " +
+                   p.bytes(d.raw) + ", " + p.integer(static_cast<int64_t>(d.raw_bytes)) + ")";
+        },
+        "storing dead letters");
+}
+
+Status PostgresStore::write_counters(const std::vector<CounterDelta>& counters) {
+    std::map<std::pair<std::string, std::string>, CounterDelta> sum;  // one row per key
+    for (const CounterDelta& c : counters) {
+        CounterDelta& s = sum[{c.scorer, c.day}];
+        s.scorer = c.scorer;
+        s.day = c.day;
+        s.seen += c.seen;
+        s.in_scope += c.in_scope;
+        s.sampled += c.sampled;
+        s.forced += c.forced;
+    }
+    std::vector<const CounterDelta*> list;
+    for (const auto& [key, c] : sum) {
+        list.push_back(&c);
+    }
+    return pg::multi_insert(
+        *m_conn, "INSERT INTO sampler_counters AS c (scorer, day, seen, in_scope, sampled, forced)",
+        "ON CONFLICT (scorer, day) DO UPDATE SET seen = c.seen + excluded.seen, "
+        "in_scope = c.in_scope + excluded.in_scope, sampled = c.sampled + excluded.sampled, "
+        "forced = c.forced + excluded.forced",
+        6, list.size(),
+        [&](size_t i, PgParams& p) {
+            const CounterDelta& c = *list[i];
+            return "(" + p.text(c.scorer) + ", " + p.text(c.day) + ", " + p.integer(c.seen) + ", " +
+                   p.integer(c.in_scope) + ", " + p.integer(c.sampled) + ", " +
+                   p.integer(c.forced) + ")";
+        },
+        "updating sampler counters");
+}
+
+Status PostgresStore::write_judge_tasks(const WriteBatch& b, const std::vector<int64_t>& ids) {
+    std::map<std::pair<int64_t, int64_t>, int64_t> tasks;  // (trace, version) -> enqueued_ms
+    for (const JudgeTask& j : b.judge_tasks) {
+        auto trace = trace_row_id(j.trace_id, j.batch_index, ids);
+        if (!trace.ok()) {
+            return trace.status();
+        }
+        auto version = version_id(j.scorer, j.scorer_version);
+        if (!version.ok()) {
+            return version.status();
+        }
+        tasks.emplace(std::make_pair(*trace, *version), j.enqueued_ms);  // the first one stays
+    }
+    std::vector<std::pair<std::pair<int64_t, int64_t>, int64_t>> list(tasks.begin(), tasks.end());
+    return pg::multi_insert(
+        *m_conn, "INSERT INTO judge_queue (trace, scorer_version, enqueued_ms)",
+        "ON CONFLICT (trace, scorer_version) DO NOTHING", 3, list.size(),
+        [&](size_t i, PgParams& p) {
+            return "(" + p.integer(list[i].first.first) + ", " + p.integer(list[i].first.second) +
+                   ", " + p.integer(list[i].second) + ")";
+        },
+        "enqueueing judge work");
+}
+
+Status PostgresStore::write_locked(const WriteBatch& b) {
+    auto ids = write_traces(b.traces);
+    if (!ids.ok()) {
+        return ids.status();
+    }
+    ASSAY_RETURN_IF_ERROR(write_scores(b, *ids));
+    ASSAY_RETURN_IF_ERROR(write_dead_letters(b.dead_letters));
+    ASSAY_RETURN_IF_ERROR(write_counters(b.counters));
+    return write_judge_tasks(b, *ids);
+}
+
+Status PostgresStore::write(const WriteBatch& batch) {
+    if (batch.empty()) {
+        return {};
+    }
+    pg::PgTxn txn(*m_conn);
+    ASSAY_RETURN_IF_ERROR(txn.begin());
+    ASSAY_RETURN_IF_ERROR(write_locked(batch));
+    return txn.commit();
+}
+
+}  // namespace assay
