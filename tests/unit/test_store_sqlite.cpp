@@ -202,6 +202,36 @@ TEST_CASE_TEMPLATE("store: an error is never stored as a score", B, SqliteBacken
     CHECK_FALSE((*s)->write(bad).ok());
 }
 
+// A JSON string may decode to a NUL (\u0000): the batch is stored whole on
+// both backends (PostgreSQL text holds no NUL: it is stored as U+FFFD there),
+// never cut at the NUL and never failing the other traces of the batch.
+TEST_CASE_TEMPLATE("store: a NUL in a trace's text never fails its batch nor cuts the text", B,
+                   SqliteBackend, PostgresBackend) {
+    auto db = B::make();
+    auto s = open_store(db->options());
+    REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers({{"json", "1.aaaa", "format", "{}"}}).ok());
+    WriteBatch b;
+    b.traces = {make_trace("t1", "fe\\u0000ature"), make_trace("t2")};
+    b.scores = {scored("t1", "json", 0, false), scored("t2", "json", 1, true)};
+    b.scores[0].score->explanation = std::string("matched \0 here", 14);
+    auto st = (*s)->write(b);
+    REQUIRE_MESSAGE(st.ok(), st.message());
+    auto c = (*s)->counts();
+    REQUIRE(c.ok());
+    CHECK(c->traces == 2);
+    CHECK(c->scores == 2);
+    REQUIRE(b.traces[0].metadata.feature == std::string("fe\0ature", 8));
+    auto t = (*s)->trace("t1");
+    REQUIRE(t.ok());
+    REQUIRE(t->rows.size() == 1);
+    REQUIRE(t->rows[0].score.has_value());
+    const std::string& why = t->rows[0].score->explanation;
+    CHECK(why.rfind("matched ", 0) == 0);
+    CHECK(why.size() >= 14);
+    CHECK(why.substr(why.size() - 5) == " here");
+}
+
 TEST_CASE_TEMPLATE("store: a failed batch stores nothing", B, SqliteBackend, PostgresBackend) {
     auto db = B::make();
     auto s = open_store(db->options());

@@ -14,7 +14,24 @@ std::string PgParams::add(std::optional<std::string> v, int format) {
     return "$" + std::to_string(m_values.size());
 }
 
-std::string PgParams::text(std::string_view v) { return add(std::string(v), 0); }
+std::string PgParams::text(std::string_view v) {
+    // PostgreSQL text cannot hold NUL, and libpq would cut a text parameter at
+    // the first one: each becomes U+FFFD, so a trace whose JSON strings decode
+    // to a NUL (\u0000) is stored whole. The raw JSON keeps the escape itself.
+    if (v.find('\0') == std::string_view::npos) {
+        return add(std::string(v), 0);
+    }
+    std::string out;
+    out.reserve(v.size() + 8);
+    for (char c : v) {
+        if (c == '\0') {
+            out += "\xEF\xBF\xBD";
+        } else {
+            out += c;
+        }
+    }
+    return add(std::move(out), 0);
+}
 std::string PgParams::text_or_null(std::string_view v) { return v.empty() ? null() : text(v); }
 std::string PgParams::integer(int64_t v) { return add(std::to_string(v), 0); }
 std::string PgParams::real(double v) {

@@ -30,7 +30,7 @@ namespace assay::pg {
 // placeholder ("$n"), so a statement can be built row by row.
 class PgParams {
 public:
-    std::string text(std::string_view v);
+    std::string text(std::string_view v);  // a NUL byte is sent as U+FFFD (text holds no NUL)
     std::string text_or_null(std::string_view v);  // empty -> NULL
     std::string integer(int64_t v);
     std::string real(double v);  // round-trips; NaN and infinities too
