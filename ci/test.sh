@@ -11,4 +11,4 @@ bash ci/install-npm.sh   # npm packages of the OTLP and review-browser e2e tests
 cd build
 ctest --output-on-failure --timeout 900
 cd ..
-bash ci/fuzz.sh --seconds "${ASSAY_FUZZ_SECONDS:-30}"
+bash ci/fuzz.sh --seconds "${ASSAY_FUZZ_SECONDS:-20}"
