@@ -92,6 +92,21 @@ try {
   result.list_img_count = await page.locator("#rows img").count();
   result.row_ids = await page.$$eval("#rows a.row", (as) => as.map((a) => a.dataset.id));
 
+  // hovering a row (the hostile one: its text is long) moves no row; its
+  // full text is in the excerpts' tooltips
+  const rowBoxes = () => page.$$eval("#rows li", (ls) => ls.map((l) => {
+    const r = l.getBoundingClientRect();
+    return [Math.round(r.top), Math.round(r.height)];
+  }));
+  const hostileRow = page.locator(`#rows li:has(a.row[data-id="${xssId}"])`);
+  await hostileRow.scrollIntoViewIfNeeded();
+  result.hover_before = await rowBoxes();
+  await hostileRow.hover();
+  result.hover_after = await rowBoxes();
+  result.hover_full = await hostileRow.evaluate((l) => Array.from(l.querySelectorAll(".excerpt"))
+    .map((e) => ({ title: e.title, text: e.textContent, cut: e.scrollWidth > e.clientWidth })));
+  await page.mouse.move(0, 0);
+
   // moving: j, k, ArrowDown (no page load: the marker survives)
   await page.evaluate(() => document.activeElement.blur());
   const moves = [];

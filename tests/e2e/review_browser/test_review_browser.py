@@ -81,6 +81,13 @@ def main():
         check(res.get("list_has_xss_row") == 1, "hostile trace listed")
         check(res.get("list_img_count") == 0, "no <img> element from the excerpts in the list")
         check("<img src=x onerror=alert(4)>" in res.get("list_text", ""), "hostile excerpt shown as text in the list")
+        before, after = res.get("hover_before"), res.get("hover_after")
+        check(before and len(before) >= 3 and before == after,
+              "hovering a row moves no row and keeps every row's height: %s -> %s" % (before, after))
+        full = res.get("hover_full") or []
+        check(len(full) == 2 and all(f["title"] and f["title"] == f["text"] for f in full)
+              and any(f["cut"] for f in full),
+              "the hovered row's excerpts are cut on screen and whole in their tooltips: %s" % full)
         ids = res.get("row_ids", [])
         check(len(ids) >= 5 and res.get("moves") == [ids[1], ids[2], ids[1], ids[2], ids[1]],
               "j, j, k, ArrowDown, ArrowUp move through the list: %s" % res.get("moves"))
