@@ -25,4 +25,4 @@ cmake --build build-asan -j"$(nproc)" "${targets[@]}"
 export ASAN_OPTIONS="detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cd build-asan
-ctest --output-on-failure --timeout 900 -R '^(unit|scorer\..*)$' "$@"
+ctest --output-on-failure --timeout 900 -R '^(unit|unit\.postgres|scorer\..*)$' "$@"
