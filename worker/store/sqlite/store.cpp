@@ -485,6 +485,14 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
         sqlite_detail::bind_score_row(sc, p.trace, p.version, *p.row);
         return sc.step() == SQLITE_DONE ? Status() : error("storing score " + p.row->scorer);
     };
+    // The rows held back that do not fill a statement, one by one.
+    auto store_pending = [&]() -> Status {
+        for (int k = 0; k < n_pending; ++k) {
+            ASSAY_RETURN_IF_ERROR(store_one(m_stmts->insert_score, pending[k]));
+        }
+        n_pending = 0;
+        return {};
+    };
     for (const ScoreRow& r : b.scores) {
         auto trace = trace_row_id(r.trace_id, r.batch_index, ids);
         if (!trace.ok()) {
@@ -499,10 +507,7 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
             // The rows held back go first: a trace inserted earlier in this
             // batch and repeated here has its first copy's rows pending, and
             // this copy's upsert must land after them (the later copy wins).
-            for (int k = 0; k < n_pending; ++k) {
-                ASSAY_RETURN_IF_ERROR(store_one(m_stmts->insert_score, pending[k]));
-            }
-            n_pending = 0;
+            ASSAY_RETURN_IF_ERROR(store_pending());
             ASSAY_RETURN_IF_ERROR(store_one(m_stmts->upsert_score, {&r, *trace, *version}));
             continue;
         }
@@ -523,9 +528,7 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
             }
         }
     }
-    for (int k = 0; k < n_pending; ++k) {
-        ASSAY_RETURN_IF_ERROR(store_one(m_stmts->insert_score, pending[k]));
-    }
+    ASSAY_RETURN_IF_ERROR(store_pending());
     m_stmts->insert_score.reset();
     m_stmts->upsert_score.reset();
     Stmt& dl = m_stmts->insert_dead;
