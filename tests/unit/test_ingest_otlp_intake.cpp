@@ -1,7 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "config/component_options.h"
 #include "config/config.h"
@@ -77,6 +80,44 @@ struct Rig {
         REQUIRE(pipeline->finish().ok());
         intake.erase_committed();
     }
+};
+
+// A SpanStore whose put() waits until release(): the file busy under another
+// writer, as in e2e.otlp_in_progress, but deterministic.
+struct GatedSpanStore final : SpanStore {
+    explicit GatedSpanStore(SpanStore& wrapped) : inner(wrapped) {}
+    Status put(const std::vector<PendingSpanRow>& rows) override {
+        {
+            std::unique_lock<std::mutex> lock(mu);
+            entered = true;
+            cv.notify_all();
+            cv.wait(lock, [&] { return open; });
+        }
+        return inner.put(rows);
+    }
+    Result<std::vector<PendingSpanRow>> load() override { return inner.load(); }
+    Status erase(const std::vector<std::string>& keys) override { return inner.erase(keys); }
+    Result<int64_t> count() override { return inner.count(); }
+    Result<bool> trace_stored(const std::string& id) override { return inner.trace_stored(id); }
+    Status dead_letter(int64_t received_ms, const std::string& source, const std::string& error,
+                       const std::string& raw, int64_t raw_bytes) override {
+        return inner.dead_letter(received_ms, source, error, raw, raw_bytes);
+    }
+    void wait_entered() {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return entered; });
+    }
+    void release() {
+        std::lock_guard<std::mutex> lock(mu);
+        open = true;
+        cv.notify_all();
+    }
+
+    SpanStore& inner;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool entered = false;
+    bool open = false;
 };
 
 OtlpIntakeOptions opts() {
@@ -231,6 +272,35 @@ TEST_CASE("otlp intake: numbers out of range and protobuf garbage are 400s, neve
     CHECK(c.requests_400 == 14);
     CHECK(sql_value(rig.db,
                     "SELECT count(*) FROM dead_letters WHERE error LIKE 'otlp: invalid%'") == 14);
+}
+
+TEST_CASE("otlp intake: a trace is not scored while its last spans are still being stored") {
+    // The race e2e.otlp_in_progress met under load: the pump took a trace
+    // whose request was still storing its spans, the trace was committed and
+    // its rows erased, and then the late put left rows behind for good.
+    Rig rig;
+    REQUIRE(OtlpIntake(opts(), *rig.spans).export_json(sample("agent_part1.json"), 10000).status ==
+            200);
+    GatedSpanStore gated(*rig.spans);
+    OtlpIntake intake(opts(), gated);
+    rig.intake_ptr = &intake;
+    REQUIRE(*intake.restore() == 3);
+    int status = 0;
+    std::thread request(
+        [&] { status = intake.export_json(sample("agent_part2.json"), 21000).status; });
+    gated.wait_entered();
+    // Root ended and idle long past, but its spans are not stored yet.
+    REQUIRE(intake.pump(rig.sink(), 30000).ok());
+    CHECK(intake.counters().unscored_traces == 0);
+    gated.release();
+    request.join();
+    CHECK(status == 200);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 5);
+    REQUIRE(intake.pump(rig.sink(), 30000).ok());
+    CHECK(intake.counters().unscored_traces == 1);
+    rig.commit(intake);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM traces") == 1);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
 }
 
 TEST_CASE("otlp intake: an expired incomplete trace never overwrites a trace already stored") {

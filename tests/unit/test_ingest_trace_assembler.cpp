@@ -213,6 +213,27 @@ TEST_CASE("trace assembler: never before idle_ms after the last span") {
     CHECK(done[0].span_count == 2);
 }
 
+TEST_CASE("trace assembler: a pinned trace is held back until every pin is released") {
+    AssemblerOptions o;
+    o.idle_ms = 500;
+    o.max_trace_age_ms = 1000;
+    TraceAssembler as(o);
+    REQUIRE(as.add({span(k_trace, "aaaaaaaaaaaaaaa1", "", true)}, k_t0).ok());
+    as.pin({k_trace, "ffffffffffffffffffffffffffffffff"});  // an unknown id is ignored
+    as.pin({k_trace});
+    // Neither complete nor expired while pinned.
+    CHECK(as.take_complete(k_t0 + 600).empty());
+    CHECK(as.take_complete(k_t0 + 5000).empty());
+    as.unpin({k_trace});
+    CHECK(as.take_complete(k_t0 + 5000).empty());  // one pin still held
+    as.unpin({k_trace, "ffffffffffffffffffffffffffffffff"});
+    auto done = as.take_complete(k_t0 + 5000);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].complete);
+    as.unpin({k_trace});  // no longer open: ignored
+    CHECK(as.open_traces() == 0);
+}
+
 TEST_CASE("trace assembler: an orphan child whose root never arrives expires as incomplete") {
     AssemblerOptions o;
     o.max_trace_age_ms = 60000;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iterator>
 
 #include "core/clock.h"
@@ -225,6 +226,7 @@ OtlpReply OtlpIntake::export_request(std::string_view body, OtlpDoor door, int64
         // Encoded outside the assembler's lock: the stored form of each span.
         std::vector<PendingSpanRow> rows;
         rows.reserve(spans.size());
+        std::vector<std::string> pinned;  // the traces of `rows`, once each
         for (const OtlpSpan& s : spans) {
             rows.push_back({s.trace_id, s.span_id, now_ms, to_otlp_json({s})});
         }
@@ -245,14 +247,30 @@ OtlpReply OtlpIntake::export_request(std::string_view body, OtlpDoor door, int64
                 return error_reply(503, k_grpc_unavailable, st.message() + "; retry later", door);
             }
             overflow = m_assembler.stats().overflow_spans - overflow_before;
+            // Held back from pump() until their spans are stored: else the
+            // trace could be scored and its rows erased before this put
+            // lands, and the rows would stay behind.
+            for (const PendingSpanRow& r : rows) {
+                if (pinned.empty() || pinned.back() != r.trace_key) {
+                    pinned.push_back(r.trace_key);
+                }
+            }
+            std::sort(pinned.begin(), pinned.end());
+            pinned.erase(std::unique(pinned.begin(), pinned.end()), pinned.end());
+            m_assembler.pin(pinned);
             std::lock_guard<std::mutex> c(m_mu);
             m_counters.pending_traces = m_assembler.open_traces();
             m_counters.pending_spans = m_assembler.open_spans();
             m_counters.pending_bytes = m_assembler.stats().open_bytes;
         }
+        Status put = commit_rows(std::move(rows));
+        {
+            std::lock_guard<std::mutex> lock(m_assembler_mu);
+            m_assembler.unpin(pinned);
+        }
         // Spans held in memory but not stored: the exporter retries after the
         // 503 and its spans replace these (same span ids).
-        if (Status put = commit_rows(std::move(rows)); !put.ok()) {
+        if (!put.ok()) {
             log()->error("otlp: {}", put.message());
             {
                 std::lock_guard<std::mutex> c(m_mu);

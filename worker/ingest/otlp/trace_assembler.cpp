@@ -189,6 +189,9 @@ std::vector<AssembledTrace> TraceAssembler::take_complete(int64_t now_ms) {
     };
     std::vector<Ready> ready;
     for (const auto& [id, t] : m_traces) {
+        if (t.pins > 0) {
+            continue;  // its spans are being stored
+        }
         const bool idle = now_ms - t.last_arrival_ms >= m_options.idle_ms;
         const bool old = now_ms - t.first_arrival_ms >= m_options.max_trace_age_ms;
         if (!idle && !old) {
@@ -243,6 +246,22 @@ std::vector<AssembledTrace> TraceAssembler::take_complete(int64_t now_ms) {
         out.push_back(std::move(a));
     }
     return out;
+}
+
+void TraceAssembler::pin(const std::vector<std::string>& trace_ids) {
+    for (const std::string& id : trace_ids) {
+        if (auto it = m_traces.find(id); it != m_traces.end()) {
+            ++it->second.pins;
+        }
+    }
+}
+
+void TraceAssembler::unpin(const std::vector<std::string>& trace_ids) {
+    for (const std::string& id : trace_ids) {
+        if (auto it = m_traces.find(id); it != m_traces.end() && it->second.pins > 0) {
+            --it->second.pins;
+        }
+    }
 }
 
 void TraceAssembler::remember(const std::string& trace_id) {

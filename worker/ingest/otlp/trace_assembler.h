@@ -113,7 +113,16 @@ public:
     // Removes and returns the traces that are complete at now_ms, then those
     // expired by max_trace_age_ms (see the rules above), in order of first
     // arrival. Returns an empty vector when none is.
+    // Pinned traces (see pin()) are skipped, whatever their state.
     std::vector<AssembledTrace> take_complete(int64_t now_ms);
+
+    // pin() holds the open traces among `trace_ids` back from take_complete()
+    // until a matching unpin(): the intake pins a request's traces while it
+    // stores their spans, so a trace is never returned (and its stored spans
+    // erased after commit) before all of its spans are stored. Pins count;
+    // ids of traces not open are ignored by both.
+    void pin(const std::vector<std::string>& trace_ids);
+    void unpin(const std::vector<std::string>& trace_ids);
 
     // Every span still held, for persisting pending state; re-add() them
     // after a restart to resume.
@@ -137,6 +146,7 @@ private:
         uint64_t sequence = 0;  // order of first arrival
         size_t dropped = 0;
         size_t bytes = 0;  // span_bytes() of spans
+        int pins = 0;      // pin() minus unpin(): returned only at 0
     };
 
     void remember(const std::string& trace_id);
