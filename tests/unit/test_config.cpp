@@ -243,3 +243,19 @@ TEST_CASE(
     write("extra.txt", "[anywhere]\nno_way\t\\bno way at all\\b\n");
     CHECK(versions("")[1] != plain[1]);
 }
+
+TEST_CASE("config: a key written twice in one mapping is refused with both lines") {
+    // yaml-cpp would answer lookups with the first block and drop the second
+    // without a word (a test once wrote its store twice and scored into ./assay.db).
+    CHECK(err("store: {busy_timeout_ms: 20000}\nscorers: [{type: test_len}]\n"
+              "store: {sqlite: /tmp/x.db}\n") ==
+          "test.yaml: line 3: key 'store' appears twice in the same mapping (first at line 1); "
+          "write it once");
+    CHECK(err("scorers:\n  - {name: a, type: test_len, max: 5, max: 6}\n")
+              .find("line 2: key 'max' appears twice") != std::string::npos);
+    // The same key in different mappings is fine.
+    auto ok = load(
+        "store: {sqlite: a.db}\nscorers:\n  - {name: a, type: test_len}\n"
+        "  - {name: b, type: test_len}\n");
+    CHECK_MESSAGE(ok.ok(), ok.status().message());
+}

@@ -1,6 +1,10 @@
-// `assay push`: the reference acknowledged producer. Sends JSONL traces to a
-// worker's ROUTER endpoint, keeps every unacknowledged message, resends it
-// after --timeout-ms, and exits 0 only when every trace has been acknowledged.
+// `assay push`: the reference acknowledged producer. Sends JSONL traces to
+// one or more workers' ROUTER endpoints, keeps every unacknowledged message,
+// resends it after --timeout-ms, and exits 0 only when every trace has been
+// acknowledged. With several endpoints one DEALER connects to all of them and
+// ZeroMQ spreads the messages over the workers it is connected to (only
+// completed connections: ZMQ_IMMEDIATE), so a message a dead worker never
+// acknowledged is resent to a live one.
 // It never waits silently: on a terminal a progress line says what is sent,
 // acknowledged and waiting; otherwise one line on stderr when no ack came for
 // k_stall, 5 s (naming the endpoint and what is unacknowledged), and one when
@@ -14,6 +18,7 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
@@ -26,7 +31,8 @@ namespace assay::cli {
 namespace {
 
 struct PushArgs {
-    std::string endpoint, in = "-";
+    std::vector<std::string> endpoints;
+    std::string in = "-";
     int window = 1000;
     int batch = 100;
     int timeout_ms = 2000;
@@ -61,12 +67,21 @@ int run_push(const PushArgs& a) {
     zmq::context_t ctx(1);
     zmq::socket_t sock(ctx, zmq::socket_type::dealer);
     sock.set(zmq::sockopt::linger, 0);
-    try {
-        sock.connect(a.endpoint);
-    } catch (const zmq::error_t& e) {
-        std::fprintf(stderr, "assay push: cannot connect to '%s': %s\n", a.endpoint.c_str(),
-                     e.what());
-        return 2;
+    if (a.endpoints.size() > 1) {
+        // Queue only to workers it is connected to: a message is never
+        // parked with a dead worker while live ones could take it.
+        sock.set(zmq::sockopt::immediate, true);
+    }
+    // The endpoints as the messages name them.
+    std::string targets;
+    for (const std::string& e : a.endpoints) {
+        try {
+            sock.connect(e);
+        } catch (const zmq::error_t& err) {
+            std::fprintf(stderr, "assay push: cannot connect to '%s': %s\n", e.c_str(), err.what());
+            return 2;
+        }
+        targets += (targets.empty() ? "" : ", ") + e;
     }
     std::map<std::string, InFlight> in_flight;  // by message id
     uint64_t next_id = 1;
@@ -103,7 +118,7 @@ int run_push(const PushArgs& a) {
         const bool none = accepted + rejected == 0;
         std::fprintf(
             stderr, "\r\033[Kassay push: %s: %lld sent, %lld acknowledged, %s; %s %.0f s%s",
-            a.endpoint.c_str(), static_cast<long long>(sent_traces),
+            targets.c_str(), static_cast<long long>(sent_traces),
             static_cast<long long>(accepted + rejected), waiting().c_str(),
             none ? "no ack yet after" : "last ack", seconds_since(last_ack), none ? "" : " ago");
         std::fflush(stderr);
@@ -232,7 +247,7 @@ int run_push(const PushArgs& a) {
             if (stall_reported) {
                 end_progress();
                 std::fprintf(stderr, "assay push: acknowledgements from %s resumed after %.0f s\n",
-                             a.endpoint.c_str(), seconds_since(last_ack));
+                             targets.c_str(), seconds_since(last_ack));
                 stall_reported = false;
             }
             last_ack = Clock::now();
@@ -248,8 +263,7 @@ int run_push(const PushArgs& a) {
         if (a.deadline_ms > 0 && now - started > std::chrono::milliseconds(a.deadline_ms)) {
             end_progress();
             std::fprintf(stderr, "assay push: --deadline-ms %lld passed with %s by %s\n",
-                         static_cast<long long>(a.deadline_ms), waiting().c_str(),
-                         a.endpoint.c_str());
+                         static_cast<long long>(a.deadline_ms), waiting().c_str(), targets.c_str());
             return 1;
         }
         progress();
@@ -259,7 +273,7 @@ int run_push(const PushArgs& a) {
                 stderr,
                 "assay push: no acknowledgement from %s for %.0f s: %s (%lld acknowledged so far); "
                 "resending every %d ms%s\n",
-                a.endpoint.c_str(), seconds_since(last_ack), waiting().c_str(),
+                targets.c_str(), seconds_since(last_ack), waiting().c_str(),
                 static_cast<long long>(accepted + rejected), a.timeout_ms,
                 a.deadline_ms > 0 ? "" : "; no --deadline-ms, so it waits until a worker answers");
         }
@@ -293,8 +307,11 @@ void add_push_command(CLI::App& app, Runner& run) {
     CLI::App* c = app.add_subcommand(
         "push",
         "Send JSONL traces to a worker's ROUTER endpoint; exit 0 when all are acknowledged");
-    c->add_option("--endpoint,-e", a->endpoint, "Worker ROUTER endpoint, e.g. tcp://127.0.0.1:5556")
-        ->required();
+    c->add_option("--endpoint,-e", a->endpoints,
+                  "Worker ROUTER endpoint, e.g. tcp://127.0.0.1:5556; repeat it (or separate "
+                  "with commas) to spread the traces over several workers")
+        ->required()
+        ->delimiter(',');
     c->add_option("--in,-i", a->in, "Traces, one JSON object per line; - for stdin");
     c->add_option("--window", a->window, "Traces sent but not yet acknowledged, at most")
         ->check(CLI::Range(1, 10000000));

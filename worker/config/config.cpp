@@ -11,6 +11,7 @@
 
 #include "config/config_blocks.h"
 #include "config/config_overrides.h"
+#include "config/yaml_keys.h"
 #include "core/config_block.h"
 #include "core/sha256.h"
 
@@ -59,6 +60,9 @@ Result<Config> load_config_text(const std::string& yaml, const std::string& sour
         return Status::invalid_argument(source + ": YAML error at line " +
                                         std::to_string(e.mark.line + 1) + ", column " +
                                         std::to_string(e.mark.column + 1) + ": " + e.msg);
+    }
+    if (Status dup = reject_duplicate_keys(root); !dup.ok()) {
+        return Status::invalid_argument(source + ": " + dup.message());
     }
     if (root.IsNull()) {
         root = YAML::Node(YAML::NodeType::Map);

@@ -5,6 +5,7 @@
 #include <set>
 #include <type_traits>
 
+#include "config/yaml_keys.h"
 #include "judge/judge_options.h"
 #include "judge/subject_options.h"
 #include "store/store_location.h"
@@ -303,6 +304,9 @@ Result<JudgeSpec> load_judge_file(const std::string& path) {
         return Status::io_error("judge file '" + path + "': cannot be read");
     } catch (const YAML::Exception& e) {
         return Status::invalid_argument("judge file '" + path + "': " + e.what());
+    }
+    if (Status dup = reject_duplicate_keys(node); !dup.ok()) {
+        return Status::invalid_argument("judge file '" + path + "': " + dup.message());
     }
     if (!node.IsMap()) {
         return Status::invalid_argument("judge file '" + path +
