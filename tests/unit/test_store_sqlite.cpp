@@ -232,6 +232,37 @@ TEST_CASE_TEMPLATE("store: a NUL in a trace's text never fails its batch nor cut
     CHECK(why.substr(why.size() - 5) == " here");
 }
 
+TEST_CASE_TEMPLATE("store: backslashes, tabs and line breaks in text are stored as sent", B,
+                   SqliteBackend, PostgresBackend) {
+    // PostgreSQL's write path streams rows in COPY's text format, where these
+    // characters are escapes; every one must come back unchanged.
+    auto db = B::make();
+    auto s = open_store(db->options());
+    REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers({{"json", "1.aaaa", "format", "{}"}}).ok());
+    WriteBatch b;
+    b.traces = {make_trace(R"(t\\1)", R"(a\\N\tb\nc\rd)")};  // JSON escapes
+    b.scores = {scored("t\\1", "json", 0.5, false)};
+    const std::string why = "line one\nline\ttwo \\N \\. \r end";
+    b.scores[0].score->explanation = why;
+    b.scores[0].score->label = "\\N";
+    REQUIRE(b.traces[0].trace_id == "t\\1");
+    REQUIRE(b.traces[0].metadata.feature == "a\\N\tb\nc\rd");
+    auto st = (*s)->write(b);
+    REQUIRE_MESSAGE(st.ok(), st.message());
+    auto t = (*s)->trace("t\\1");
+    REQUIRE_MESSAGE(t.ok(), t.status().message());
+    CHECK(t->raw == b.traces[0].raw);
+    REQUIRE(t->rows.size() == 1);
+    REQUIRE(t->rows[0].score.has_value());
+    CHECK(t->rows[0].score->explanation == why);
+    CHECK(t->rows[0].score->label == "\\N");
+    CHECK(t->rows[0].score->value == 0.5);
+    // a, \, N, tab, b, newline, c, carriage return, d
+    CHECK(db->value("SELECT length(feature) FROM traces") == 9);
+    CHECK(db->value("SELECT count(*) FROM traces WHERE feature IS NULL") == 0);
+}
+
 TEST_CASE_TEMPLATE("store: a failed batch stores nothing", B, SqliteBackend, PostgresBackend) {
     auto db = B::make();
     auto s = open_store(db->options());

@@ -1,5 +1,6 @@
 #include "store/postgres/conn.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -137,6 +138,40 @@ Result<PgResult> PgConn::checked(PGresult* raw, const std::string& what) {
 
 Result<PgResult> PgConn::exec(const std::string& sql, const std::string& what) {
     return checked(PQexec(m_c, sql.c_str()), what);
+}
+
+Status PgConn::copy_in(const std::string& copy_sql, std::string_view data,
+                       const std::string& what) {
+    PGresult* start = PQexec(m_c, copy_sql.c_str());
+    if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) {
+        auto r = checked(start, what);
+        // A statement that succeeded without entering COPY is a caller bug.
+        return r.ok() ? Status::internal(what + ": '" + copy_sql + "' is not a COPY FROM STDIN")
+                      : r.status();
+    }
+    PQclear(start);
+    // Chunks well under libpq's int length; each is buffered and flushed by libpq.
+    constexpr size_t k_chunk = 1 << 20;
+    const char* error = nullptr;
+    for (size_t at = 0; at < data.size(); at += k_chunk) {
+        const size_t n = std::min(k_chunk, data.size() - at);
+        if (PQputCopyData(m_c, data.data() + at, static_cast<int>(n)) != 1) {
+            error = "the connection failed while sending the rows";
+            break;
+        }
+    }
+    if (PQputCopyEnd(m_c, error) != 1) {
+        return failure(what, nullptr);
+    }
+    // The COPY's own result, then nullptr.
+    Status st;
+    while (PGresult* r = PQgetResult(m_c)) {
+        if (st.ok() && PQresultStatus(r) != PGRES_COMMAND_OK) {
+            st = failure(what, r);
+        }
+        PQclear(r);
+    }
+    return st;
 }
 
 PgTxn::~PgTxn() {

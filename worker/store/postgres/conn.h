@@ -86,6 +86,10 @@ public:
     Result<PgResult> exec(const std::string& sql, const PgParams& params, const std::string& what);
     // SQL text without parameters (several statements allowed: migrations).
     Result<PgResult> exec(const std::string& sql, const std::string& what);
+    // Runs `copy_sql` (a `COPY table (columns) FROM STDIN` statement) and
+    // sends `data` (text format, see copy_rows.h) as its input. OK once the
+    // server has taken every row; else the server's message.
+    Status copy_in(const std::string& copy_sql, std::string_view data, const std::string& what);
     // The masked URI (for messages).
     const std::string& where() const { return m_where; }
 

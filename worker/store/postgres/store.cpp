@@ -1,8 +1,11 @@
 // PostgresStore: opening (connection, migrations), scorer registration and
 // the batched write path of traces, scores, dead letters, counters and judge
-// tasks (store.h). Reads are in store_read.cpp. Rows of one batch are sorted
-// by key before each upsert so that two workers writing overlapping batches
-// take row locks in the same order (no deadlock).
+// tasks (store.h). Reads are in store_read.cpp. Traces and scores, the bulk of
+// every batch, are streamed with COPY into session-local staging tables and
+// upserted from there with one INSERT ... SELECT each (no per-value parameter
+// or statement parsing); the small tables use multi-row INSERTs. Rows of one
+// batch are upserted in key order so that two workers writing overlapping
+// batches take row locks in the same order (no deadlock).
 #include "store/postgres/store.h"
 
 #include <algorithm>
@@ -12,11 +15,24 @@
 
 #include "core/clock.h"
 #include "store/postgres/conn.h"
+#include "store/postgres/copy_rows.h"
 #include "store/postgres/multi_insert.h"
 #include "store/postgres/schema.h"
 #include "store/store_location.h"
 
 namespace assay {
+
+namespace {
+
+// The columns the write path stages (COPY) and upserts, in this order.
+const char* k_trace_columns =
+    "trace_id, ts_ms, received_ms, feature, tenant, user_id, session_id, prompt_name, "
+    "prompt_version, model, environment, expected_format, finish_reason, error_type, latency_ms, "
+    "ttft_ms, input_tokens, output_tokens, cached_tokens, cost_usd, raw";
+const char* k_score_columns =
+    "trace, scorer_version, decision, value, passed, label, explanation, reason, at_ms";
+
+}  // namespace
 
 using pg::PgConn;
 using pg::PgParams;
@@ -126,61 +142,55 @@ Result<std::vector<int64_t>> PostgresStore::write_traces(const std::vector<Trace
     for (const auto& [id, i] : last) {
         rows.push_back(i);  // sorted by trace_id
     }
+    pg::CopyRows copy;
+    for (size_t i : rows) {
+        const Trace& t = traces[i];
+        const Metadata& m = t.metadata;
+        copy.text(t.trace_id);
+        copy.integer(t.timestamp_ms);
+        copy.integer(t.received_ms);
+        for (std::string_view v :
+             {std::string_view(m.feature), std::string_view(m.tenant), std::string_view(m.user_id),
+              std::string_view(m.session_id), std::string_view(m.prompt_name),
+              std::string_view(m.prompt_version), std::string_view(m.model),
+              std::string_view(m.environment), std::string_view(m.expected_format),
+              std::string_view(t.finish_reason),
+              t.error ? std::string_view(t.error->type) : std::string_view()}) {
+            copy.text_or_null(v);
+        }
+        copy.opt(t.latency_ms);
+        copy.opt(t.ttft_ms);
+        copy.opt(t.usage.input_tokens);
+        copy.opt(t.usage.output_tokens);
+        copy.opt(t.usage.cached_tokens);
+        copy.opt(t.usage.cost_usd);
+        copy.text(t.raw);
+        copy.end_row();
+    }
+    ASSAY_RETURN_IF_ERROR(
+        m_conn->copy_in(std::string("COPY assay_traces_in (") + k_trace_columns + ") FROM STDIN",
+                        copy.data(), "storing traces"));
     std::unordered_map<std::string, int64_t> id_of;
-    Status st = pg::multi_insert(
-        *m_conn,
-        "INSERT INTO traces (trace_id, ts_ms, received_ms, feature, tenant, user_id, session_id, "
-        "prompt_name, prompt_version, model, environment, expected_format, finish_reason, "
-        "error_type, latency_ms, ttft_ms, input_tokens, output_tokens, cached_tokens, cost_usd, "
-        "raw)",
-        "ON CONFLICT (trace_id) DO UPDATE SET ts_ms = excluded.ts_ms, feature = excluded.feature, "
-        "tenant = excluded.tenant, user_id = excluded.user_id, session_id = excluded.session_id, "
-        "prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version, "
-        "model = excluded.model, environment = excluded.environment, "
-        "expected_format = excluded.expected_format, finish_reason = excluded.finish_reason, "
-        "error_type = excluded.error_type, latency_ms = excluded.latency_ms, "
-        "ttft_ms = excluded.ttft_ms, input_tokens = excluded.input_tokens, "
-        "output_tokens = excluded.output_tokens, cached_tokens = excluded.cached_tokens, "
-        "cost_usd = excluded.cost_usd, raw = excluded.raw RETURNING id, trace_id",
-        21, rows.size(),
-        [&](size_t i, PgParams& p) {
-            const Trace& t = traces[rows[i]];
-            const Metadata& m = t.metadata;
-            std::string s = "(" + p.text(t.trace_id);
-            for (const std::string& v :
-                 {p.integer(t.timestamp_ms),
-                  p.integer(t.received_ms),
-                  p.text_or_null(m.feature),
-                  p.text_or_null(m.tenant),
-                  p.text_or_null(m.user_id),
-                  p.text_or_null(m.session_id),
-                  p.text_or_null(m.prompt_name),
-                  p.text_or_null(m.prompt_version),
-                  p.text_or_null(m.model),
-                  p.text_or_null(m.environment),
-                  p.text_or_null(m.expected_format),
-                  p.text_or_null(t.finish_reason),
-                  p.text_or_null(t.error ? std::string_view(t.error->type) : std::string_view()),
-                  p.opt(t.latency_ms),
-                  p.opt(t.ttft_ms),
-                  p.opt(t.usage.input_tokens),
-                  p.opt(t.usage.output_tokens),
-                  p.opt(t.usage.cached_tokens),
-                  p.opt(t.usage.cost_usd),
-                  p.text(t.raw)}) {
-                s += ", " + v;
-            }
-            return s + ")";
-        },
-        "storing traces",
-        [&](const PgResult& r) {
-            for (int i = 0; i < r.rows(); ++i) {
-                id_of[r.text(i, 1)] = r.integer(i, 0);
-            }
-            return Status();
-        });
-    if (!st.ok()) {
-        return st;
+    auto upserted = m_conn->exec(
+        std::string("INSERT INTO traces (") + k_trace_columns + ") SELECT " + k_trace_columns +
+            " FROM assay_traces_in ORDER BY trace_id "
+            "ON CONFLICT (trace_id) DO UPDATE SET ts_ms = excluded.ts_ms, "
+            "feature = excluded.feature, "
+            "tenant = excluded.tenant, user_id = excluded.user_id, session_id = "
+            "excluded.session_id, "
+            "prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version, "
+            "model = excluded.model, environment = excluded.environment, "
+            "expected_format = excluded.expected_format, finish_reason = excluded.finish_reason, "
+            "error_type = excluded.error_type, latency_ms = excluded.latency_ms, "
+            "ttft_ms = excluded.ttft_ms, input_tokens = excluded.input_tokens, "
+            "output_tokens = excluded.output_tokens, cached_tokens = excluded.cached_tokens, "
+            "cost_usd = excluded.cost_usd, raw = excluded.raw RETURNING id, trace_id",
+        "storing traces");
+    if (!upserted.ok()) {
+        return upserted.status();
+    }
+    for (int i = 0; i < upserted->rows(); ++i) {
+        id_of[upserted->text(i, 1)] = upserted->integer(i, 0);
     }
     std::vector<int64_t> ids;
     ids.reserve(traces.size());
@@ -212,26 +222,42 @@ Status PostgresStore::write_scores(const WriteBatch& b, const std::vector<int64_
     for (const auto& [key, r] : rows) {
         list.push_back({key.first, key.second, r});
     }
-    return pg::multi_insert(
-        *m_conn,
-        "INSERT INTO scores (trace, scorer_version, decision, value, passed, label, explanation, "
-        "reason, at_ms)",
-        "ON CONFLICT (trace, scorer_version) DO UPDATE SET decision = excluded.decision, "
-        "value = excluded.value, passed = excluded.passed, label = excluded.label, "
-        "explanation = excluded.explanation, reason = excluded.reason, at_ms = excluded.at_ms",
-        9, list.size(),
-        [&](size_t i, PgParams& p) {
-            const ScoreRow& r = *list[i].r;
-            const Score* sc = r.score ? &*r.score : nullptr;
-            return "(" + p.integer(list[i].trace) + ", " + p.integer(list[i].version) + ", " +
-                   p.integer(static_cast<int>(r.decision)) + ", " +
-                   (sc ? p.real(sc->value) : p.null()) + ", " +
-                   (sc && sc->passed ? p.integer(*sc->passed ? 1 : 0) : p.null()) + ", " +
-                   (sc ? p.text_or_null(sc->label) : p.null()) + ", " +
-                   (sc ? p.text_or_null(sc->explanation) : p.null()) + ", " +
-                   p.text_or_null(r.reason) + ", " + p.integer(r.at_ms) + ")";
-        },
-        "storing scores");
+    pg::CopyRows copy;
+    for (const Row& row : list) {
+        const ScoreRow& r = *row.r;
+        const Score* sc = r.score ? &*r.score : nullptr;
+        copy.integer(row.trace);
+        copy.integer(row.version);
+        copy.integer(static_cast<int>(r.decision));
+        if (sc != nullptr) {
+            copy.real(sc->value);
+        } else {
+            copy.null();
+        }
+        if (sc != nullptr && sc->passed) {
+            copy.integer(*sc->passed ? 1 : 0);
+        } else {
+            copy.null();
+        }
+        copy.text_or_null(sc != nullptr ? std::string_view(sc->label) : std::string_view());
+        copy.text_or_null(sc != nullptr ? std::string_view(sc->explanation) : std::string_view());
+        copy.text_or_null(r.reason);
+        copy.integer(r.at_ms);
+        copy.end_row();
+    }
+    ASSAY_RETURN_IF_ERROR(
+        m_conn->copy_in(std::string("COPY assay_scores_in (") + k_score_columns + ") FROM STDIN",
+                        copy.data(), "storing scores"));
+    return m_conn
+        ->exec(std::string("INSERT INTO scores (") + k_score_columns + ") SELECT " +
+                   k_score_columns +
+                   " FROM assay_scores_in ORDER BY trace, scorer_version "
+                   "ON CONFLICT (trace, scorer_version) DO UPDATE SET decision = "
+                   "excluded.decision, value = excluded.value, passed = excluded.passed, "
+                   "label = excluded.label, explanation = excluded.explanation, "
+                   "reason = excluded.reason, at_ms = excluded.at_ms",
+               "storing scores")
+        .status();
 }
 
 Status PostgresStore::write_dead_letters(const std::vector<DeadLetter>& dead) {
@@ -312,10 +338,29 @@ Status PostgresStore::write_locked(const WriteBatch& b) {
     return write_judge_tasks(b, *ids);
 }
 
+Status PostgresStore::ensure_staging() {
+    if (m_staging) {
+        return {};
+    }
+    // Session-local, emptied at every commit; created outside any write
+    // transaction so that a rolled-back batch does not take them along.
+    auto r = m_conn->exec(
+        std::string("CREATE TEMP TABLE IF NOT EXISTS assay_traces_in ON COMMIT DELETE ROWS AS "
+                    "SELECT ") +
+            k_trace_columns +
+            " FROM traces WITH NO DATA; "
+            "CREATE TEMP TABLE IF NOT EXISTS assay_scores_in ON COMMIT DELETE ROWS AS SELECT " +
+            k_score_columns + " FROM scores WITH NO DATA",
+        "creating the session's staging tables");
+    m_staging = r.ok();
+    return r.status();
+}
+
 Status PostgresStore::write(const WriteBatch& batch) {
     if (batch.empty()) {
         return {};
     }
+    ASSAY_RETURN_IF_ERROR(ensure_staging());
     pg::PgTxn txn(*m_conn);
     ASSAY_RETURN_IF_ERROR(txn.begin());
     ASSAY_RETURN_IF_ERROR(write_locked(batch));

@@ -2,8 +2,10 @@
 // PostgresStore: the Store (store.h) on PostgreSQL 15 through libpq, for
 // several workers on several machines sharing one database (README,
 // PostgreSQL). Same tables and meaning as SqliteStore. Writes are batched:
-// one transaction per WriteBatch, multi-row INSERT statements (a few per
-// table, whatever the batch size). Every statement is parameterised.
+// one transaction per WriteBatch; traces and scores are sent with COPY into
+// session-local staging tables and upserted from there, the rest with
+// multi-row INSERT statements. Every statement is parameterised (COPY data
+// is data, never SQL).
 //
 // Implemented so far: register_scorers, write, bottom, trace, counts,
 // sampler_counters. The judge methods return invalid_argument naming what is
@@ -65,6 +67,8 @@ private:
         int64_t id = 0;
     };
     explicit PostgresStore(std::unique_ptr<pg::PgConn> conn);
+    // Creates the session's COPY staging tables once per connection.
+    Status ensure_staging();
     Status write_locked(const WriteBatch& batch);
     // The traces.id of every trace of the batch, by batch index (upserted).
     Result<std::vector<int64_t>> write_traces(const std::vector<Trace>& traces);
@@ -81,6 +85,7 @@ private:
 
     std::unique_ptr<pg::PgConn> m_conn;
     ScorerVersionIds m_version_ids;  // filled by register_scorers()
+    bool m_staging = false;          // ensure_staging() ran on this connection
 };
 
 }  // namespace assay

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""`assay score` into PostgreSQL against a plain COPY of the same rows (issue 13).
+
+Starts a private PostgreSQL server (tests/support/pg_server.py: initdb into a
+temporary folder, Unix socket only; fsync, synchronous_commit and
+full_page_writes off, as in the tests: both sides of the ratio run on the same
+server with the same settings), generates N traces (~1.2 KB each,
+datasets/demo/generate.py --size bench), then alternates R rounds of, each into
+a fresh database:
+  assay:  `assay score --db postgresql://...` with four code scorers
+          (import_bench.py's set), as a whole process;
+  copy:   the floor: psql running one transaction of two `\\copy ... FROM`
+          commands that load the very trace and score rows assay stored (taken
+          from the first round with COPY TO) into tables with the same columns
+          and no index or constraint (pg_dump --section=pre-data), as a whole
+          process (start, read, load, commit);
+  ref:    (with --reference ASSAY) assay with a second binary.
+Prints medians and the median of the per-round ratios assay / copy (wall time;
+target <= 2.0).
+
+Usage: python3 bench/pg_write_bench.py [--n 100000] [--rounds 3] [--build build]
+                                       [--reference /path/to/other/assay]
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from import_bench import CONFIG4  # noqa: E402
+from score_bench import binaries_under_test, generate_traces, run_with_rss  # noqa: E402
+import pg_server  # noqa: E402
+
+FLOOR = """BEGIN;
+\\copy traces FROM '{traces}'
+\\copy scores FROM '{scores}'
+COMMIT;
+"""
+
+
+def psql(pg, uri, *args, stdin=None):
+    r = subprocess.run([os.path.join(pg.bin, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", uri, *args],
+                       input=stdin, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("pg_write_bench: psql %s: %s" % (" ".join(args), r.stderr))
+    return r.stdout
+
+
+def count(pg, uri, table):
+    return int(psql(pg, uri, "-A", "-t", "-c", "SELECT count(*) FROM %s" % table).strip())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=100000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--reference", default=None, help="a second assay binary timed in the same rounds")
+    a = ap.parse_args()
+    binaries = binaries_under_test(a)
+    with tempfile.TemporaryDirectory(prefix="assay-pgbench-") as tmp, pg_server.PgServer() as pg:
+        traces = generate_traces(tmp, a.n)
+        cfg = os.path.join(tmp, "bench4.yaml")
+        with open(cfg, "w") as f:
+            f.write(CONFIG4)
+        rows = {t: os.path.join(tmp, t + ".copy") for t in ("traces", "scores")}
+        ddl = None
+        copies, walls = [], {name: [] for name, _ in binaries}
+        for r in range(a.rounds):
+            line = "round %d:" % (r + 1)
+            for name, exe in binaries:
+                uri = pg.create_db("%s_%d" % (name, r))
+                wall, _, _, _ = run_with_rss([exe, "score", "--config", cfg, "--db", uri, "--in", traces, "--quiet"])
+                if count(pg, uri, "traces") != a.n:
+                    sys.exit("pg_write_bench: %s did not store every trace" % exe)
+                walls[name].append(wall)
+                line += " %s %.0f traces/s" % (name, a.n / wall)
+                if ddl is None:
+                    # The floor's input: the rows this run stored, and their tables' columns.
+                    for t, path in rows.items():
+                        psql(pg, uri, "-c", "\\copy %s TO '%s'" % (t, path))
+                    ddl = subprocess.run([os.path.join(pg.bin, "pg_dump"), "--schema-only", "--section=pre-data",
+                                          "--no-owner", "-t", "traces", "-t", "scores", "-d", uri],
+                                         check=True, capture_output=True, text=True).stdout
+            uri = pg.create_db("copy_%d" % r)
+            psql(pg, uri, stdin=ddl)
+            wall, _, _, _ = run_with_rss([os.path.join(pg.bin, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                         "-d", uri], stdin=FLOOR.format(**rows).encode())
+            if count(pg, uri, "traces") != a.n:
+                sys.exit("pg_write_bench: the COPY floor did not load every trace")
+            copies.append(wall)
+            line += ", copy %.0f traces/s" % (a.n / wall)
+            for name, _ in binaries:
+                line += ", %s/copy %.2f" % (name, walls[name][-1] / wall)
+            print(line, file=sys.stderr)
+        med = statistics.median
+        scores = sum(1 for _ in open(rows["scores"]))
+        print("| traces | score rows | binary | COPY traces/s | assay traces/s | assay / COPY (time) |")
+        print("|---|---|---|---|---|---|")
+        for name, _ in binaries:
+            ratio = med([w / c for w, c in zip(walls[name], copies)])
+            print("| %s | %s | %s | %s | %s | %.2f |" % (f"{a.n:,}", f"{scores:,}", name, f"{a.n / med(copies):,.0f}",
+                                                        f"{a.n / med(walls[name]):,.0f}", ratio))
+        if a.reference:
+            print("\nassay / ref wall time (median of rounds): %.3f"
+                  % med([x / y for x, y in zip(walls["assay"], walls["ref"])]))
+
+
+if __name__ == "__main__":
+    main()
