@@ -80,6 +80,60 @@ TEST_CASE("postgres store: dead letters keep any bytes <postgres>") {
 }
 
 TEST_CASE(
+    "postgres store: a lost connection is `unavailable`, and the next call reconnects "
+    "<postgres>") {
+    PostgresTestDb db;
+    auto s = open_store(db.options());
+    REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers({{"len", "1", "length", "{}"}}).ok());
+    auto batch = [](const std::string& id) {
+        WriteBatch b;
+        Trace t;
+        t.trace_id = id;
+        t.raw = "{}";
+        b.traces.push_back(t);
+        ScoreRow r;
+        r.scorer = "len";
+        r.scorer_version = "1";
+        r.decision = Decision::scored;
+        r.score = Score{1.0, true, "", ""};
+        r.batch_index = 0;
+        b.scores.push_back(r);
+        return b;
+    };
+    REQUIRE((*s)->write(batch("a")).ok());
+    // The server ends the store's session (as a restart or a cut would).
+    auto kill_sessions = [&] {
+        return db.value(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    };
+    REQUIRE(kill_sessions() == 1);
+    // libpq learns of the loss on the next statement: that write fails as
+    // `unavailable` (the pipeline retries it), the one after reconnects and
+    // sets the session up again (its COPY staging tables too).
+    Status first = (*s)->write(batch("b"));
+    if (!first.ok()) {
+        CHECK_MESSAGE(first.code() == StatusCode::unavailable, first.message());
+        Status again = (*s)->write(batch("b"));
+        REQUIRE_MESSAGE(again.ok(), again.message());
+    }
+    CHECK(db.value("SELECT count(*) FROM traces") == 2);
+    CHECK(db.value("SELECT count(*) FROM scores") == 2);
+    // Reads reconnect the same way.
+    REQUIRE(kill_sessions() == 1);
+    auto c = (*s)->counts();
+    if (!c.ok()) {
+        CHECK(c.status().code() == StatusCode::unavailable);
+        c = (*s)->counts();
+    }
+    REQUIRE_MESSAGE(c.ok(), c.status().message());
+    CHECK(c->traces == 2);
+    REQUIRE((*s)->write(batch("c")).ok());
+    CHECK(db.value("SELECT count(*) FROM traces") == 3);
+}
+
+TEST_CASE(
     "postgres store: workers writing overlapping batches at once store each trace once "
     "<postgres>") {
     PostgresTestDb db;

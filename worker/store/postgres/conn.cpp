@@ -83,14 +83,32 @@ Result<std::unique_ptr<PgConn>> PgConn::connect(const std::string& uri) {
         return Status::unavailable("cannot connect to PostgreSQL store '" + where + "': " + msg);
     }
     std::unique_ptr<PgConn> conn(new PgConn(c, where));
-    // Messages and numbers in a fixed form whatever the server's defaults.
-    auto set = conn->exec(
-        "SET client_min_messages = warning; SET extra_float_digits = 3; SET TIME ZONE 'UTC'",
-        "setting up the session");
-    if (!set.ok()) {
-        return set.status();
-    }
+    ASSAY_RETURN_IF_ERROR(conn->set_up_session());
     return conn;
+}
+
+Status PgConn::set_up_session() {
+    // Messages and numbers in a fixed form whatever the server's defaults.
+    return checked(PQexec(m_c,
+                          "SET client_min_messages = warning; SET extra_float_digits = 3; "
+                          "SET TIME ZONE 'UTC'"),
+                   "setting up the session")
+        .status();
+}
+
+Status PgConn::ensure_connected() {
+    if (PQstatus(m_c) == CONNECTION_OK) {
+        return {};
+    }
+    // Lost (server restarted, network cut, backend terminated): one new
+    // connection with the same parameters. Nothing of the old session
+    // survives, so its generation changes.
+    PQreset(m_c);
+    if (PQstatus(m_c) != CONNECTION_OK) {
+        return failure("reconnecting", nullptr);
+    }
+    ++m_generation;
+    return set_up_session();
 }
 
 PgConn::~PgConn() { PQfinish(m_c); }
@@ -113,6 +131,7 @@ Status PgConn::failure(const std::string& what, const PGresult* r) const {
 }
 
 Result<PgResult> PgConn::exec(const std::string& sql, const PgParams& p, const std::string& what) {
+    ASSAY_RETURN_IF_ERROR(reconnect_outside_transaction(what));
     std::vector<const char*> values;
     std::vector<int> lengths;
     values.reserve(p.m_values.size());
@@ -137,11 +156,27 @@ Result<PgResult> PgConn::checked(PGresult* raw, const std::string& what) {
 }
 
 Result<PgResult> PgConn::exec(const std::string& sql, const std::string& what) {
+    ASSAY_RETURN_IF_ERROR(reconnect_outside_transaction(what));
     return checked(PQexec(m_c, sql.c_str()), what);
+}
+
+Status PgConn::reconnect_outside_transaction(const std::string& what) {
+    if (PQstatus(m_c) == CONNECTION_OK) {
+        return {};
+    }
+    if (m_in_transaction) {
+        // The transaction died with the connection: never run the rest of
+        // it on a new one (its first statements would be lost, the rest
+        // committed alone). The caller rolls back and starts again.
+        return Status::unavailable("postgresql '" + m_where + "': " + what +
+                                   ": the connection was lost in a transaction");
+    }
+    return ensure_connected();
 }
 
 Status PgConn::copy_in(const std::string& copy_sql, std::string_view data,
                        const std::string& what) {
+    ASSAY_RETURN_IF_ERROR(reconnect_outside_transaction(what));
     PGresult* start = PQexec(m_c, copy_sql.c_str());
     if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) {
         auto r = checked(start, what);
@@ -177,18 +212,21 @@ Status PgConn::copy_in(const std::string& copy_sql, std::string_view data,
 PgTxn::~PgTxn() {
     if (m_open) {
         (void)m_c.exec("ROLLBACK", "rolling back");  // best effort in a destructor
+        m_c.m_in_transaction = false;
     }
 }
 
 Status PgTxn::begin() {
     auto r = m_c.exec("BEGIN", "beginning a transaction");
     m_open = r.ok();
+    m_c.m_in_transaction = m_open;
     return r.ok() ? Status() : r.status();
 }
 
 Status PgTxn::commit() {
     m_open = false;
     auto r = m_c.exec("COMMIT", "committing");
+    m_c.m_in_transaction = false;
     return r.ok() ? Status() : r.status();
 }
 

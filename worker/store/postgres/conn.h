@@ -10,6 +10,8 @@
 // Errors are Status values whose message names the masked URI
 // (store_location.h), what was being done and the server's message; a lost
 // connection is `unavailable` (retrying may help), anything else io_error.
+// A lost connection is made again before the next statement outside a
+// transaction (ensure_connected()).
 // One thread at a time per object; open one per thread. Never throws.
 
 #include <libpq-fe.h>
@@ -93,14 +95,29 @@ public:
     // The masked URI (for messages).
     const std::string& where() const { return m_where; }
 
+    // Reconnects (one attempt, same parameters) when the connection was
+    // lost; OK when connected. unavailable naming the server's message when
+    // it cannot. exec() and copy_in() do this themselves before a statement
+    // outside a transaction (PgTxn); inside one they fail `unavailable`
+    // instead, so a transaction is never continued on a new connection.
+    Status ensure_connected();
+    // Changes whenever ensure_connected() made a new connection: session
+    // state (temporary tables, settings) must be set up again.
+    uint64_t generation() const { return m_generation; }
+
 private:
+    friend class PgTxn;
     PgConn(PGconn* c, std::string where) : m_c(c), m_where(std::move(where)) {}
+    Status set_up_session();
+    Status reconnect_outside_transaction(const std::string& what);
     Status failure(const std::string& what, const PGresult* r) const;
     // `raw` as a result when the statement succeeded; else the failure (and
     // `raw` is freed).
     Result<PgResult> checked(PGresult* raw, const std::string& what);
     PGconn* m_c;
     std::string m_where;
+    uint64_t m_generation = 0;
+    bool m_in_transaction = false;  // between PgTxn::begin() and its end
 };
 
 // RAII transaction: BEGIN on begin(), ROLLBACK unless commit() ran.

@@ -339,7 +339,9 @@ Status PostgresStore::write_locked(const WriteBatch& b) {
 }
 
 Status PostgresStore::ensure_staging() {
-    if (m_staging) {
+    // After a reconnect the session's tables are gone with the old session.
+    ASSAY_RETURN_IF_ERROR(m_conn->ensure_connected());
+    if (m_staging && m_staging_generation == m_conn->generation()) {
         return {};
     }
     // Session-local, emptied at every commit; created outside any write
@@ -353,6 +355,7 @@ Status PostgresStore::ensure_staging() {
             k_score_columns + " FROM scores WITH NO DATA",
         "creating the session's staging tables");
     m_staging = r.ok();
+    m_staging_generation = m_conn->generation();
     return r.status();
 }
 

@@ -84,8 +84,9 @@ private:
     Status not_yet(const char* what) const;
 
     std::unique_ptr<pg::PgConn> m_conn;
-    ScorerVersionIds m_version_ids;  // filled by register_scorers()
-    bool m_staging = false;          // ensure_staging() ran on this connection
+    ScorerVersionIds m_version_ids;     // filled by register_scorers()
+    bool m_staging = false;             // ensure_staging() ran on this connection
+    uint64_t m_staging_generation = 0;  // ... at this PgConn::generation()
 };
 
 }  // namespace assay
