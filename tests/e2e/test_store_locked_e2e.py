@@ -72,5 +72,11 @@ with tempfile.TemporaryDirectory(prefix="assay-locked-") as tmp:
     finally:
         rc = w.stop()
     check(rc == 0, "the worker drains and exits 0 (%s)" % rc)
+    log = w.p.stderr.read()
+    down = [l for l in log.splitlines() if "store unavailable" in l]
+    back = [l for l in log.splitlines() if "store available again" in l]
+    check(len(down) == 1 and len(back) == 1,
+          "the outage is logged once when it starts and once when it ends (%d and %d lines: %s)"
+          % (len(down), len(back), (down + back)[:3]))
 
 sys.exit(finish())

@@ -141,24 +141,31 @@ void Pipeline::writer_loop() {
             // The worker keeps trying (not ready meanwhile); batch commands
             // give up after k_commit_retries.
             const bool wait = m_setup.options.wait_for_store_lock;
+            // The worker logs an outage once when it starts and once when
+            // it ends, however long it lasts; a batch command logs each of
+            // its few retries.
+            int retries = 0;
             for (int retry = 1;
                  st.code() == StatusCode::unavailable && (wait || retry <= k_commit_retries);
                  ++retry) {
                 m_store_blocked.store(true);
-                if (log && (retry <= k_commit_retries || retry % 6 == 0)) {
-                    log->warn("commit retry {}{} after {:.0f} s: {}{}", retry,
-                              wait ? "" : "/" + std::to_string(k_commit_retries), seconds_since(t1),
-                              st.message(),
-                              wait
-                                  ? "; waiting for the write lock (not ready, nothing acknowledged)"
-                                  : "");
+                retries = retry;
+                if (log && wait && retry == 1) {
+                    log->warn(
+                        "store unavailable: {}; retrying the commit with back-off (up to 5 s "
+                        "apart) until it is back: not ready, nothing acknowledged meanwhile",
+                        st.message());
+                } else if (log && !wait) {
+                    log->warn("commit retry {}/{} after {:.0f} s: {}", retry, k_commit_retries,
+                              seconds_since(t1), st.message());
                 }
                 std::this_thread::sleep_for(
                     std::chrono::milliseconds(std::min(50 << std::min(retry, 7), 5000)));
                 st = m_store.write(c->batch);
             }
             if (m_store_blocked.exchange(false) && log && st.ok()) {
-                log->info("the store's write lock is free again after {:.0f} s", seconds_since(t1));
+                log->info("store available again after {:.0f} s ({} retries); carrying on",
+                          seconds_since(t1), retries);
             }
             commit_seconds = seconds_since(t1);
             m_stats.writer_busy += commit_seconds;
