@@ -437,3 +437,11 @@ TEST_CASE("rubric: scale description") {
     Rubric r = parse_ok(k_numeric);
     CHECK(r.scale.describe() == "1-5 (whole numbers)");
 }
+
+TEST_CASE("rubric: a key written twice is refused, naming both lines") {
+    const std::string e = parse_error(
+        "name: a\nprompt: \"{{output}}\"\nscale: {min: 1, max: 5}\npass_threshold: 3\n"
+        "prompt: \"second {{output}}\"\n");
+    CHECK(e.find("line 5: key 'prompt' appears twice in the same mapping (first at line 2)") !=
+          std::string::npos);
+}

@@ -11,9 +11,9 @@
 
 #include "config/config_blocks.h"
 #include "config/config_overrides.h"
-#include "config/yaml_keys.h"
 #include "core/config_block.h"
 #include "core/sha256.h"
+#include "core/yaml_keys.h"
 
 namespace assay {
 

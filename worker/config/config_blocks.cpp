@@ -5,7 +5,7 @@
 #include <set>
 #include <type_traits>
 
-#include "config/yaml_keys.h"
+#include "core/yaml_keys.h"
 #include "judge/judge_options.h"
 #include "judge/subject_options.h"
 #include "store/store_location.h"

@@ -10,6 +10,7 @@
 #include "core/placeholder_template.h"
 #include "core/sha256.h"
 #include "core/text.h"
+#include "core/yaml_keys.h"
 
 namespace assay {
 
@@ -49,6 +50,9 @@ Result<Rubric> parse_rubric(std::string_view yaml_text, std::string_view source)
     const std::string where = "rubric '" + std::string(source) + "'";
     try {
         YAML::Node root = YAML::Load(std::string(yaml_text));
+        if (Status dup = reject_duplicate_keys(root); !dup.ok()) {
+            return Status::invalid_argument(where + ": " + dup.message());
+        }
         if (!root.IsMap()) {
             return Status::invalid_argument(
                 where + ": expected a mapping with name, prompt, scale and pass_threshold");

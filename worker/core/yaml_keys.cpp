@@ -1,4 +1,4 @@
-#include "config/yaml_keys.h"
+#include "core/yaml_keys.h"
 
 #include <string>
 #include <unordered_map>

@@ -1,8 +1,9 @@
 #pragma once
 // Duplicate keys in a YAML mapping. yaml-cpp keeps every pair of
 // `store: {...}` written twice and a lookup silently answers with the first,
-// so the second block would be ignored without a word. load_config (config.h)
-// refuses such a file instead. Pure; thread-safe.
+// so the second block would be ignored without a word. The config loader
+// (config/config.h), judge files and rubrics (judge/rubric.h) refuse such a
+// file instead. Pure; thread-safe.
 
 #include <yaml-cpp/yaml.h>
 
