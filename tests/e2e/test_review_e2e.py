@@ -138,6 +138,55 @@ def calibration_queue_checks(a, p, db, con, good):
           "assay calibrate --queue 4:\n" + r.stdout)
     r2 = run([a.assay, "calibrate", "--db", db, "--scorer", "refusal", "--queue", "4", "--seed", "3"])
     check(r2.stdout == r.stdout, "assay calibrate --queue --seed is reproducible")
+    # each trace with its workspace link (queue mode), the form the workspace writes; no /trace?id= links
+    version = con.execute("SELECT version FROM scorer_versions WHERE scorer = 'refusal' ORDER BY id DESC").fetchone()[0]
+    links = [l.split()[-1] for l in lines]
+    want = ["/?scorer=refusal&scorer_version=%s&queue=calibration&id=%s" % (urllib.parse.quote(version, safe=""),
+                                                                          l.split()[0]) for l in lines]
+    check(links == want and "/trace?id=" not in r.stdout, "calibrate --queue prints workspace links: %s" % links)
+    rj = run([a.assay, "calibrate", "--db", db, "--scorer", "refusal", "--queue", "4", "--seed", "3", "--format", "json"])
+    js = json.loads(rj.stdout) if rj.stdout.strip().startswith("{") else {}
+    check([t.get("link") for t in js.get("traces", [])] == want, "calibrate --queue --format json: the links")
+    for link in links[:1]:
+        st, _, body = request(p, "GET", link)
+        check(st == 200 and b"/static/workspace.js" in body, "the queue link opens the workspace: %d" % st)
+    st, _, body = request(p, "GET", "/trace?id=" + lines[0].split()[0] if lines else "/trace?id=x")
+    check(st == 200 and b"/static/workspace.js" in body, "old /trace?id= links still open the workspace")
+
+
+def gate_mark_checks(p, db, g):
+    """Real/noise marks through /api/gate/marks: CSRF-protected like labels,
+    only on the run's regressed cases, stored in gate_marks (the latest per
+    case), exported from the store by /api/gate/export."""
+    regressed = []
+    for c in g["report"]["regressions"]:
+        if c["case_id"] not in regressed:
+            regressed.append(c["case_id"])
+    mark = {"case_id": regressed[0], "mark": "real", "reviewer": "e2e-gate", "note": "a real miss"}
+    st, _, _ = request(p, "POST", "/api/gate/marks", mark)
+    check(st == 403, "gate mark without CSRF token: 403")
+    tok = csrf_cookie(p)
+    good = {"Cookie": "assay_csrf=" + tok, "X-CSRF-Token": tok}
+    for bad, why in ((dict(mark, case_id="answer-02"), "not a regressed case"), (dict(mark, mark="maybe"), "mark"),
+                     (dict(mark, reviewer=" "), "reviewer")):
+        st, _, raw = request(p, "POST", "/api/gate/marks", bad, good)
+        check(st == 400 and why in raw.decode(), "gate mark refused (%s): %d %s" % (why, st, raw[:200]))
+    st, _, raw = request(p, "POST", "/api/gate/marks", dict(mark, mark="noise"), good)
+    check(st == 201, "gate mark stored: %d %s" % (st, raw[:200]))
+    for cid in regressed[:2]:  # the first case's noise mark replaced by real
+        st, _, _ = request(p, "POST", "/api/gate/marks", dict(mark, case_id=cid), good)
+        check(st == 201, "gate mark %s stored" % cid)
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT gate_run, case_id, mark, note, reviewer FROM gate_marks ORDER BY case_id").fetchall()
+    check(rows == sorted((g["run_id"], c, "real", "a real miss", "e2e-gate") for c in regressed[:2]),
+          "gate marks in the database, one per case: %s" % rows)
+    st, m = get_json(p, "/api/gate/marks")
+    check(st == 200 and sorted(m["marks"]) == sorted(regressed[:2]) and
+          m["marks"][regressed[0]]["reviewer"] == "e2e-gate", "GET /api/gate/marks: %s" % m)
+    st, h, raw = request(p, "GET", "/api/gate/export")
+    lines = [json.loads(l) for l in raw.decode().splitlines() if l.strip()]
+    check(st == 200 and [c["id"] for c in lines] == regressed[:2] and "real-regressions.jsonl" in
+          " ".join(header(h, "Content-Disposition")), "export: the real cases from the store: %s" % [c.get("id") for c in lines])
 
 
 def gate_report_checks(a, db, tmp):
@@ -169,6 +218,7 @@ def gate_report_checks(a, db, tmp):
             else:
                 check(cases["triage-03"]["id"] == "triage-03" and "input" in cases["triage-03"],
                       "the dataset's cases by id")
+                gate_mark_checks(srv.port, db, g)
             st, _, body = request(srv.port, "GET", "/gate")
             check(st == 200 and b"/static/gate.js" in body, "the /gate page")
         finally:

@@ -26,6 +26,9 @@ TEST_CASE("text: counting and excerpts") {
     CHECK(excerpt("line1\nline2", 100) == "line1 line2");
     // Cut on a code point boundary, never inside one.
     CHECK(excerpt("\xE6\x97\xA5\xE6\x9C\xAC", 4) == "\xE6\x97\xA5\xE2\x80\xA6");
+    CHECK(assay::utf8_prefix("\xE6\x97\xA5\xE6\x9C\xAC", 4) == "\xE6\x97\xA5");  // not inside
+    CHECK(assay::utf8_prefix("a\nb", 2) == "a\n");                               // newlines kept
+    CHECK(assay::utf8_prefix("abc", 3) == "abc");
 }
 
 TEST_CASE("text: aligned tables") {

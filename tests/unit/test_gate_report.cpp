@@ -189,3 +189,32 @@ TEST_CASE("gate report: trace text in Markdown never pings, links or cross-refer
     CHECK(out.find("C# and #x stay") != std::string::npos);  // not references: unchanged
     CHECK(html_escape("a|b") == "a&#124;b");
 }
+
+TEST_CASE(
+    "gate report: the JSON carries the whole outputs of the regressed cases only, and says when "
+    "one was cut") {
+    auto all_ok = [](int, int) { return true; };
+    auto b = side(
+        "baseline", 3, [](int) { return true; }, all_ok);
+    auto c = side(
+        "candidate", 3, [](int i) { return i != 1; }, all_ok);
+    const std::string tail(400, 'x');
+    for (auto* s : {&b, &c}) {
+        for (auto& k : s->cases) {
+            k.output = k.output_excerpt + tail;  // longer than the 300-byte excerpt
+        }
+    }
+    c.cases[1].output_cut = true;
+    const auto j = report_to_json(report(b, c));
+    REQUIRE(j["regressions"].size() == 1);
+    const auto& bc = j["sides"]["baseline"]["cases"];
+    const auto& cc = j["sides"]["candidate"]["cases"];
+    CHECK(bc[1]["output"] == "baseline output 1" + tail);
+    CHECK(bc[1]["output_truncated"] == false);
+    CHECK(cc[1]["output"] == "candidate output 1" + tail);
+    CHECK(cc[1]["output_truncated"] == true);
+    for (int i : {0, 2}) {  // not regressed: the excerpt only
+        CHECK_FALSE(bc[i].contains("output"));
+        CHECK_FALSE(cc[i].contains("output"));
+    }
+}

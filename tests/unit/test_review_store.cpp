@@ -1,5 +1,6 @@
 // The review store on a real SQLite file: filters, pagination, labels,
-// calibration pairs, trends, the judgements table when present, and export.
+// calibration pairs, trends, the judgements table when present, export, and
+// the gate marks.
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
@@ -14,6 +15,7 @@
 #include "review/dataset_export.h"
 #include "review/views.h"
 #include "sql_value.h"
+#include "store/gate_mark_store.h"
 #include "store/review_store.h"
 #include "store/sqlite/store.h"
 #include "temp_dir.h"
@@ -458,4 +460,34 @@ TEST_CASE("review store: daily trend points per feature over the last N days") {
     CHECK((*pts)[3].day == "2026-11-14");  // t13
     CHECK((*pts)[6].day == "2026-11-20");
     CHECK((*rs)->trends("nope", "", 7).status().code() == StatusCode::not_found);
+}
+
+TEST_CASE("gate mark store: one mark per gate run x case, the latest wins; bad marks refused") {
+    TempDir dir;
+    auto path = make_store(dir);
+    auto gm = open_sqlite_gate_mark_store(path);
+    REQUIRE(gm.ok());
+    auto& store = **gm;
+    CHECK(store.set_gate_mark({"run-a", "case-1", "noise", "", "ana", 10}).ok());
+    CHECK(store.set_gate_mark({"run-a", "case-1", "real", "a <b>real</b> miss", "bo", 20}).ok());
+    CHECK(store.set_gate_mark({"run-a", "case-2", "noise", "", "ana", 30}).ok());
+    CHECK(store.set_gate_mark({"run-b", "case-1", "noise", "", "ana", 40}).ok());
+    for (const GateMark& bad : {GateMark{"run-a", "case-3", "maybe", "", "ana", 1},
+                                GateMark{"run-a", "case-3", "real", "", "", 1},
+                                GateMark{"", "case-3", "real", "", "ana", 1},
+                                GateMark{"run-a", "", "real", "", "ana", 1}}) {
+        CHECK(store.set_gate_mark(bad).code() == StatusCode::invalid_argument);
+    }
+    auto a = store.gate_marks("run-a");
+    REQUIRE(a.ok());
+    REQUIRE(a->size() == 2);
+    CHECK((*a)[0].case_id == "case-1");
+    CHECK((*a)[0].mark == "real");
+    CHECK((*a)[0].note == "a <b>real</b> miss");
+    CHECK((*a)[0].reviewer == "bo");
+    CHECK((*a)[0].at_ms == 20);
+    CHECK((*a)[1].case_id == "case-2");
+    CHECK((*a)[1].mark == "noise");
+    CHECK(store.gate_marks("run-b")->size() == 1);
+    CHECK(store.gate_marks("run-c")->empty());
 }

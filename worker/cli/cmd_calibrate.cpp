@@ -46,15 +46,15 @@ int run_queue(ReviewStore& store, const CalibrateArgs& a) {
                     st.verdict.c_str(), static_cast<long long>(st.scored),
                     static_cast<long long>(st.unlabelled), static_cast<long long>(st.queue_labels));
     }
-    std::vector<std::vector<std::string>> rows = {{"trace_id", "scorer said"}};
+    std::vector<std::vector<std::string>> rows = {{"trace_id", "scorer said", "workspace link"}};
     for (const auto& it : q->items) {
-        rows.push_back({it.trace_id, it.verdict});
+        rows.push_back({it.trace_id, it.verdict, review::workspace_link(*q, it)});
     }
     print_table(rows);
     std::printf(
-        "label them in assay review (/trace?id=TRACE_ID&scorer=%s&queue=calibration) or with POST "
-        "/api/labels and \"source\": \"calibration\"\n",
-        q->scorer.c_str());
+        "label them in assay review (open a link under its URL, e.g. http://127.0.0.1:8700/?...: "
+        "the workspace in calibration-queue mode) or with POST /api/labels and \"source\": "
+        "\"calibration\"\n");
     return 0;
 }
 

@@ -76,6 +76,16 @@ int run_review(const ReviewArgs& a) {
     if (!store) {
         return 2;
     }
+    std::unique_ptr<GateMarkStore> marks;
+    if (opts.gate) {
+        auto m = open_sqlite_gate_mark_store(store_path_setting(a.db, env));
+        if (!m.ok()) {
+            std::fprintf(stderr, "assay review: %s\n", m.status().message().c_str());
+            return 2;
+        }
+        marks = std::move(m.value());
+        opts.gate_marks = marks.get();
+    }
     review::ReviewServer server(*store, opts);
     Status st = server.bind(a.listen);
     if (!st.ok()) {

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/sha256.h"
 #include "core/trace_json.h"
 #include "gate/dataset.h"
 #include "gate/report_json.h"
@@ -68,7 +69,11 @@ Result<std::shared_ptr<const json>> load_gate_view(const std::string& report_pat
     ASSAY_RETURN_IF_ERROR(check_shape(report, "gate report '" + report_path + "': "));
     ParseLimits limits;
 
-    json out = {{"report", report}, {"cases", nullptr}, {"cases_note", ""}};
+    // The run's id, under which the reviewers' marks are stored: the report's hash.
+    json out = {{"report", report},
+                {"cases", nullptr},
+                {"cases_note", ""},
+                {"run_id", sha256_hex(report.dump())}};
     std::string path = dataset;
     if (path.empty()) {
         const std::string named = string_at(report["dataset"], "path");

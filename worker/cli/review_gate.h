@@ -14,7 +14,8 @@
 namespace assay::cli {
 
 // {"report": the report, "cases": {id: dataset line as `assay gate` reads it}
-// or null, "cases_note": why cases is null ("" when not)}. invalid_argument
+// or null, "cases_note": why cases is null ("" when not), "run_id": the
+// SHA-256 of the report (its keys sorted), the id its marks are stored under}. invalid_argument
 // (naming the file and the problem) for a file that is not a gate report of
 // the format this build writes, or for a `dataset` that cannot be loaded;
 // io_error when the report cannot be read. A dataset found only through the

@@ -98,16 +98,20 @@ size_t count_words(std::string_view s) {
     return words;
 }
 
-std::string excerpt(std::string_view s, size_t max_bytes) {
-    bool cut = false;
-    if (s.size() > max_bytes) {
-        size_t end = max_bytes;
-        while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) {
-            --end;
-        }
-        s = s.substr(0, end);
-        cut = true;
+std::string_view utf8_prefix(std::string_view s, size_t max_bytes) {
+    if (s.size() <= max_bytes) {
+        return s;
     }
+    size_t end = max_bytes;
+    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) {
+        --end;
+    }
+    return s.substr(0, end);
+}
+
+std::string excerpt(std::string_view s, size_t max_bytes) {
+    const bool cut = s.size() > max_bytes;
+    s = utf8_prefix(s, max_bytes);
     std::string out(s);
     for (char& c : out) {
         if (c == '\n' || c == '\r' || c == '\t') {

@@ -20,6 +20,10 @@ size_t count_code_points(std::string_view s);
 // common Unicode spaces U+00A0, U+2000–U+200B, U+3000 count as separators).
 size_t count_words(std::string_view s);
 
+// The first `max_bytes` bytes of `s` or fewer: never cuts inside a UTF-8
+// sequence. `s` itself when it fits. A view into `s`.
+std::string_view utf8_prefix(std::string_view s, size_t max_bytes);
+
 // At most `max_bytes` of `s`, cut on a UTF-8 boundary, with "…" appended
 // when cut; newlines and tabs become spaces.
 std::string excerpt(std::string_view s, size_t max_bytes);

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "core/json_scan.h"
@@ -17,7 +18,9 @@ using json = nlohmann::json;
 
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
-json side_json(const SideResult& s) {
+// `regressed`: the ids of the regressed cases, whose whole outputs (up to
+// k_report_output_bytes) go in "output", with "output_truncated".
+json side_json(const SideResult& s, const std::set<std::string>& regressed) {
     json j;
     j["source"] = s.source;
     if (!s.subject.empty()) {
@@ -29,6 +32,10 @@ json side_json(const SideResult& s) {
         json cj;
         cj["id"] = c.id;
         cj["output_excerpt"] = c.output_excerpt;
+        if (c.output && regressed.count(c.id) != 0) {
+            cj["output"] = *c.output;
+            cj["output_truncated"] = c.output_cut;
+        }
         json sc = json::object();
         for (size_t i = 0; i < c.scorers.size(); ++i) {
             const auto& o = c.scorers[i];
@@ -161,7 +168,12 @@ json report_to_json(const GateReport& r) {
     if (!r.pairwise.empty()) {
         j["pairwise"] = pairwise_to_json(r.pairwise);
     }
-    j["sides"] = {{"baseline", side_json(r.baseline)}, {"candidate", side_json(r.candidate)}};
+    std::set<std::string> regressed;
+    for (const auto& c : v.regressions) {
+        regressed.insert(c.case_id);
+    }
+    j["sides"] = {{"baseline", side_json(r.baseline, regressed)},
+                  {"candidate", side_json(r.candidate, regressed)}};
     return j;
 }
 
@@ -227,6 +239,10 @@ Result<StoredSide> load_baseline_report(const std::string& path) {
             CaseResult c;
             c.id = cj.at("id").get<std::string>();
             c.output_excerpt = cj.at("output_excerpt").get<std::string>();
+            if (cj.contains("output")) {
+                c.output = cj.at("output").get<std::string>();
+                c.output_cut = cj.value("output_truncated", false);
+            }
             for (const auto& name : out.side.scorer_names) {
                 const json& oj = cj.at("scorers").at(name);
                 ScorerOutcome o;

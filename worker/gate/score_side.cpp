@@ -61,6 +61,8 @@ Result<SideResult> score_side(const SideInput& in, const std::vector<ConfiguredS
         CaseResult& cr = side.cases[i];
         cr.id = traces[i].trace_id;
         cr.output_excerpt = excerpt(traces[i].output, k_excerpt_bytes);
+        cr.output = std::string(utf8_prefix(traces[i].output, k_report_output_bytes));
+        cr.output_cut = cr.output->size() < traces[i].output.size();
         bool code_failed = false;
         for (size_t s = 0; s < local.scores.size(); ++s) {
             cr.scorers.push_back(from_row(local.scores[s]));

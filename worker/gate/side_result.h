@@ -4,6 +4,7 @@
 // also what a JSON report stores and what --baseline-report reads back.
 // Plain values; thread-safe to read.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,9 @@
 #include "gate/case_checks.h"
 
 namespace assay::gate {
+
+// The most of one output a CaseResult (and so a JSON report) keeps.
+constexpr size_t k_report_output_bytes = 64 * 1024;
 
 // One configured scorer on one case. `decision` is a decision name of the
 // store ("scored", "filtered_out", "skipped_missing_input", "failed",
@@ -27,7 +31,14 @@ struct ScorerOutcome {
 
 struct CaseResult {
     std::string id;
-    std::string output_excerpt;          // first 300 bytes of the output (for reports)
+    std::string output_excerpt;  // first 300 bytes of the output (for reports)
+    // The output itself, at most k_report_output_bytes (cut on a UTF-8
+    // boundary; output_cut says so). The JSON report carries it for the
+    // regressed cases, for `assay review`'s side-by-side diff; a baseline read
+    // back from a report has it only for the cases that report had regressed
+    // (nullopt for the others).
+    std::optional<std::string> output;
+    bool output_cut = false;
     std::vector<ScorerOutcome> scorers;  // in SideResult::scorer_names order
     std::vector<CheckResult> checks;     // expect checks, in build order
 };

@@ -9,6 +9,7 @@
 #include "review/calibration.h"
 #include "review/calibration_queue.h"
 #include "review/dataset_export.h"
+#include "review/gate_routes.h"
 #include "review/http_reply.h"
 #include "review/review_server.h"
 #include "review/trends.h"
@@ -96,19 +97,6 @@ Result<ReviewFilter> parse_filter(Get get) {
     }
     f.labelled = *labelled;
     return f;
-}
-
-std::string json_string(const json& body, const char* key) {
-    if (body.contains(key) && body[key].is_string()) {
-        return body[key].get<std::string>();
-    }
-    if (body.contains(key) && body[key].is_number()) {
-        return body[key].dump();
-    }
-    if (body.contains(key) && body[key].is_boolean()) {
-        return body[key].get<bool>() ? "true" : "false";
-    }
-    return "";
 }
 
 }  // namespace
@@ -288,16 +276,6 @@ void add_api_routes(HttpServer& srv, ReviewStore& store, const ReviewServerOptio
                             {"series", series_json(build_series(recent))}});
     });
 
-    srv.get("/api/gate", [&options](const HttpRequest&, HttpResponse& res) {
-        if (!options.gate) {
-            send_error(res, 404,
-                       "no gate report: start assay review with --gate-report R.json (written by "
-                       "assay gate --json R.json)");
-            return;
-        }
-        send_json(res, *options.gate);
-    });
-
     srv.post("/api/export", [&store](const HttpRequest& req, HttpResponse& res) {
         auto body = json::parse(req.body, nullptr, false);
         if (body.is_discarded() || !body.is_object()) {
@@ -342,6 +320,8 @@ void add_api_routes(HttpServer& srv, ReviewStore& store, const ReviewServerOptio
         res.set_header("Content-Disposition", "attachment; filename=\"cases.jsonl\"");
         res.set_content(out, "application/x-ndjson; charset=utf-8");
     });
+
+    add_gate_routes(srv, options);
 }
 
 }  // namespace assay::review

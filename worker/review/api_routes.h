@@ -14,7 +14,7 @@
 //   GET  /api/calibration/queue?scorer=S[&scorer_version&n=1]   random unlabelled traces,
 //                                                               stratified by verdict
 //   GET  /api/trends?scorer=S[&scorer_version&days=90]
-//   GET  /api/gate   the --gate-report run: {"report", "cases", "cases_note"} (404 without)
+//   /api/gate...     the --gate-report run and its real/noise marks (gate_routes.h)
 //   POST /api/export   {"scorer", filters..., "limit"?, "trace_ids"?: [...]} -> JSONL cases
 //
 // Thread-safety: handlers run on the server's connection threads and share the

@@ -1,5 +1,6 @@
 #include "review/calibration_queue.h"
 
+#include <cctype>
 #include <set>
 
 namespace assay::review {
@@ -64,6 +65,32 @@ Result<CalibrationQueue> sample_calibration_queue(ReviewStore& store, const std:
     return q;
 }
 
+namespace {
+
+// `s` for a URL query value: unreserved characters (RFC 3986) as they are,
+// every other byte as %XX.
+std::string query_escape(const std::string& s) {
+    static const char k_hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += k_hex[c >> 4];
+            out += k_hex[c & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string workspace_link(const CalibrationQueue& q, const QueueItem& item) {
+    return "/?scorer=" + query_escape(q.scorer) + "&scorer_version=" + query_escape(q.version) +
+           "&queue=calibration&id=" + query_escape(item.trace_id);
+}
+
 nlohmann::json to_json(const CalibrationQueue& q) {
     nlohmann::json strata = nlohmann::json::array();
     for (const auto& st : q.strata) {
@@ -74,7 +101,8 @@ nlohmann::json to_json(const CalibrationQueue& q) {
     }
     nlohmann::json items = nlohmann::json::array();
     for (const auto& it : q.items) {
-        items.push_back({{"trace_id", it.trace_id}, {"verdict", it.verdict}});
+        items.push_back(
+            {{"trace_id", it.trace_id}, {"verdict", it.verdict}, {"link", workspace_link(q, it)}});
     }
     return {
         {"scorer", q.scorer}, {"scorer_version", q.version}, {"strata", strata}, {"traces", items}};

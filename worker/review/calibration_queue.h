@@ -43,6 +43,12 @@ Result<CalibrationQueue> sample_calibration_queue(ReviewStore& store, const std:
                                                   const std::string& scorer_version, int64_t n,
                                                   std::mt19937_64& rng);
 
+// The workspace link (path and query, under assay review's URL) that opens
+// `item` in calibration-queue mode, as the workspace itself writes it:
+// /?scorer=S&scorer_version=V&queue=calibration&id=T (values percent-encoded).
+std::string workspace_link(const CalibrationQueue& q, const QueueItem& item);
+
+// Each trace with its workspace "link".
 nlohmann::json to_json(const CalibrationQueue& q);
 
 }  // namespace assay::review

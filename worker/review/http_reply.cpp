@@ -38,4 +38,17 @@ int http_status(const Status& s) {
     }
 }
 
+std::string json_string(const json& body, const char* key) {
+    if (body.contains(key) && body[key].is_string()) {
+        return body[key].get<std::string>();
+    }
+    if (body.contains(key) && body[key].is_number()) {
+        return body[key].dump();
+    }
+    if (body.contains(key) && body[key].is_boolean()) {
+        return body[key].get<bool>() ? "true" : "false";
+    }
+    return "";
+}
+
 }  // namespace assay::review

@@ -1,6 +1,7 @@
 #pragma once
-// JSON replies of the review server (review_server.cpp, api_routes.cpp): one
-// way to send a body, an error and to map a Status to an HTTP status. Called
+// JSON replies of the review server (review_server.cpp, api_routes.cpp,
+// gate_routes.cpp): one way to send a body, an error and to map a Status to an
+// HTTP status, and to read a field of a JSON request body. Called
 // from the server's connection threads; each call touches only its own response.
 
 #include <nlohmann/json.hpp>
@@ -22,5 +23,9 @@ void send_error(HttpResponse& res, int status, const std::string& message);
 
 // 404 for not_found, 400 for invalid_argument and limit_exceeded, else 500.
 int http_status(const Status& s);
+
+// body[key] as text: a string as is, a number or boolean spelled out; "" when
+// absent or of another type.
+std::string json_string(const nlohmann::json& body, const char* key);
 
 }  // namespace assay::review

@@ -21,6 +21,7 @@
 #include "core/http_server.h"
 #include "core/status.h"
 #include "review/access.h"
+#include "store/gate_mark_store.h"
 #include "store/review_store.h"
 
 namespace assay::review {
@@ -36,6 +37,10 @@ struct ReviewServerOptions {
     // --gate-report: the gate run the /gate page shows, as GET /api/gate
     // answers it ({"report", "cases", "cases_note"}); null: no report.
     std::shared_ptr<const nlohmann::json> gate;
+    // Where the real/noise marks on the gate run's regressions are kept (with
+    // `gate`; GET /api/gate answers 404 without it). Not owned; must outlive
+    // the server.
+    GateMarkStore* gate_marks = nullptr;
 };
 
 class ReviewServer {

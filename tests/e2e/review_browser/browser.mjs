@@ -4,13 +4,14 @@
 // text, the calibration queue, the trends page, screenshots at 1280 and 1920
 // px and an axe-core scan of every page. Prints one JSON line of findings;
 // the Python driver (test_review_browser.py) checks them and the database.
-// Usage: node browser.mjs BASE_URL XSS_TRACE_ID FEATURE SCREENSHOT_DIR [AGENT_TRACE_ID [GATE_CASE]]
+// Usage: node browser.mjs BASE_URL XSS_TRACE_ID FEATURE SCREENSHOT_DIR [AGENT_TRACE_ID [GATE_CASE
+//        [GATE_LONG_CASE]]]
 import { chromium } from "playwright-core";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 
-const [base, xssId, feature, shots, agentId, gateCase] = process.argv.slice(2);
+const [base, xssId, feature, shots, agentId, gateCase, gateLongCase] = process.argv.slice(2);
 const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const result = { dialogs: [], console_errors: [], axe: {} };
 const browser = await chromium.launch({
@@ -237,8 +238,9 @@ try {
   if (gateCase) {
     await page.goto(base + "/gate");
     await waitFor(page, () => document.querySelectorAll("article.case").length);
-    result.gate = await page.evaluate((gc) => {
+    result.gate = await page.evaluate(([gc, lc]) => {
       const box = document.querySelector(`article.case[data-case="${gc}"]`);
+      const longBox = document.querySelector(`article.case[data-case="${lc}"]`);
       return {
         result: document.getElementById("gate-result").textContent,
         reasons: Array.from(document.querySelectorAll("ul.reasons li")).map((l) => l.textContent),
@@ -253,12 +255,22 @@ try {
           del: Array.from(box.querySelectorAll("pre.diff.baseline del")).map((e) => e.textContent),
           checks: Array.from(box.querySelectorAll("table.checks tbody tr")).map((tr) => tr.textContent),
           reasoning: Array.from(box.querySelectorAll(".reasoning")).map((r) => r.textContent),
+          judges: Object.fromEntries(Array.from(box.querySelectorAll(".reasoning")).map((r) =>
+            [r.querySelector(".reasoning-head").textContent,
+              Array.from(r.querySelectorAll(".side-by-side pre")).map((p) => p.textContent)])),
+        } : null,
+        long: longBox ? {
+          baseline: longBox.querySelector("pre.diff.baseline").textContent,
+          candidate: longBox.querySelector("pre.diff.candidate").textContent,
+          ins: Array.from(longBox.querySelectorAll("pre.diff.candidate ins")).map((e) => e.textContent),
+          del: Array.from(longBox.querySelectorAll("pre.diff.baseline del")).map((e) => e.textContent),
+          notes: Array.from(longBox.querySelectorAll(".output-note")).map((e) => e.textContent),
         } : null,
         imgs: document.querySelectorAll("img").length,
         scripts: document.querySelectorAll("script").length,
         xss_flag: window.__xss === 1,
       };
-    }, gateCase);
+    }, [gateCase, gateLongCase]);
     await page.screenshot({ path: path.join(shots, "11-gate-1280.png") });
     await axeScan(page, "gate");
     // mark the planted case and the next one real, the third noise; export
@@ -266,8 +278,25 @@ try {
     const pick = async (id, v) => page.check(`article.case[data-case="${id}"] input[value=${v}]`);
     await pick(ids[0], "real");
     await pick(ids[1], "real");
+    await page.fill(`article.case[data-case="${ids[2]}"] input.mark-note`, "flaky judge <b>x</b>");
     await pick(ids[2], "noise");
+    await waitFor(page, () => /2 real, 1 noise/.test(document.getElementById("gate-tally").textContent));
     result.gate_tally = await page.textContent("#gate-tally");
+    // the marks are in the store: a second browser context (no shared storage) sees them
+    const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const second = await other.newPage();
+    await second.goto(base + "/gate");
+    await waitFor(second, () => document.querySelectorAll("article.case").length);
+    result.gate_second = await second.evaluate((ids) => ({
+      tally: document.getElementById("gate-tally").textContent,
+      checked: ids.map((id) => (document.querySelector(`article.case[data-case="${id}"] input:checked`) || {}).value || ""),
+      who: document.querySelector(`article.case[data-case="${ids[2]}"] .mark-who`).textContent,
+      note: document.querySelector(`article.case[data-case="${ids[2]}"] input.mark-note`).value,
+      local: Object.keys(localStorage).filter((k) => k.startsWith("assay.gate")),
+    }), ids.slice(0, 3));
+    await other.close();
+    // the planted case's card, marked (README's docs/screenshots/gate-report.png)
+    await page.locator(`article.case[data-case="${gateCase}"]`).screenshot({ path: path.join(shots, "13-gate-case.png") });
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#gate-export")]);
     result.gate_export_name = download.suggestedFilename();
     result.gate_export = fs.readFileSync(await download.path(), "utf8");
@@ -333,6 +362,19 @@ try {
     };
   }));
   await page.screenshot({ path: path.join(shots, "09-trend-one-day.png"), fullPage: true });
+
+  // a link `assay calibrate --queue` printed (QUEUE_LINK) opens that trace in queue mode;
+  // an old /trace?id= link still opens the trace, under /
+  if (process.env.QUEUE_LINK) {
+    const [linkPath, linkId] = process.env.QUEUE_LINK.split(" ");
+    await page.goto(base + linkPath);
+    await waitFor(page, (id) => document.body.dataset.trace === id, linkId);
+    result.queue_link = { url: page.url(), trace: await traceOnScreen(page),
+      banner: await page.isVisible("#queue-banner") };
+    await page.goto(base + "/trace?id=" + encodeURIComponent(linkId));
+    await waitFor(page, (id) => document.body.dataset.trace === id, linkId);
+    result.old_link = { url: page.url(), trace: await traceOnScreen(page) };
+  }
   result.final_dialogs = result.dialogs.length;
 } catch (e) {
   result.error = String(e && e.stack ? e.stack : e);

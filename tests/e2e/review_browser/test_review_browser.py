@@ -19,34 +19,85 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import review_fixture  # noqa: E402
-from e2e_common import arguments, check, finish, run  # noqa: E402
+from e2e_common import FakeProvider, arguments, check, finish, run  # noqa: E402
 
 
 # The gate run shown on /gate: datasets/support's planted regressions, with
 # hostile text added to the candidate output of one of them.
 GATE_CASE = "triage-03"
 GATE_HOSTILE = " <img src=x onerror=\"window.__xss=1\"> <script>alert(8)</script>"  # after "Sure!"
+# A planted regression whose outputs are longer than the report's 300-byte
+# excerpts and differ only after byte 300: the candidate says "guarantee",
+# which the case's expect.not_contains forbids.
+GATE_LONG_CASE = "answer-05"
+GATE_LONG_TAIL = {"baseline": " Send the link within those 14 days and we confirm the refund by email.",
+                  "candidate": " Send the link within those 14 days and we guarantee the refund by email."}
 
 
-def gate_report(assay, source, tmp):
+def long_output(output, side):
+    """The original output, padded past byte 300, then the side's tail."""
+    pad = (" Keep your receipt and the order number; our team checks the retailer's page before it pays."
+           " Price matches apply to the same model, colour and size only.")
+    out = output + pad
+    assert len(out.encode()) > 300
+    return out + GATE_LONG_TAIL[side]
+
+
+# The gate run also has two LLM judges on the fake provider (both fixed at
+# score 4, so they add no regression, and run on every case: short_circuit
+# off): `helpful`, whose reasoning names the hash of its request and so differs
+# between the sides, and `tone`, whose reasoning is hostile markup.
+JUDGE_HOSTILE = 'tone <img src=x onerror="window.__xss=1"> <script>alert(9)</script> fine'
+
+
+def judged_config(source, tmp, helpful_base, tone_base):
     d = os.path.join(source, "datasets", "support")
-    cand = os.path.join(tmp, "gate-candidate.jsonl")
-    with open(os.path.join(d, "candidate.jsonl")) as f, open(cand, "w") as out:
-        for line in f:
-            t = json.loads(line)
-            if t["trace_id"] == GATE_CASE:
-                t["output"] = t["output"].replace("Sure!", "Sure!" + GATE_HOSTILE, 1)
-            out.write(json.dumps(t) + "\n")
+    rubrics = [os.path.join(source, "rubrics", r + ".yaml") for r in ("helpfulness", "conciseness")]
+    with open(os.path.join(d, "gate.yaml")) as f:
+        text = f.read().replace("schema_file: triage.schema.json", "schema_file: " + os.path.join(d, "triage.schema.json"))
+    judges = ("judges:\n"
+              "  - {name: fake_a, provider: openai, model: m, base_url: '%s/v1', api_key_env: ASSAY_REVIEW_E2E_JUDGE}\n"
+              "  - {name: fake_b, provider: openai, model: m2, base_url: '%s/v1', api_key_env: ASSAY_REVIEW_E2E_JUDGE}\n"
+              % (helpful_base, tone_base))
+    extra = ("  - {name: helpful, type: judge, judges: [fake_a], sample_rate: 1, rubric: '%s'}\n"
+             "  - {name: tone, type: judge, judges: [fake_b], sample_rate: 1, rubric: '%s'}\n" % tuple(rubrics))
+    text = judges + text.replace("gate:\n", extra + "gate:\n  short_circuit: false\n", 1)
+    path = os.path.join(tmp, "gate-judged.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def gate_report(assay, fake, source, tmp):
+    d = os.path.join(source, "datasets", "support")
+    sides = {}
+    for side in ("baseline", "candidate"):
+        sides[side] = os.path.join(tmp, "gate-%s.jsonl" % side)
+        with open(os.path.join(d, side + ".jsonl")) as f, open(sides[side], "w") as out:
+            for line in f:
+                t = json.loads(line)
+                if t["trace_id"] == GATE_CASE and side == "candidate":
+                    t["output"] = t["output"].replace("Sure!", "Sure!" + GATE_HOSTILE, 1)
+                if t["trace_id"] == GATE_LONG_CASE:
+                    t["output"] = long_output(t["output"], side)
+                out.write(json.dumps(t) + "\n")
     report = os.path.join(tmp, "gate.json")
     cmd = [assay, "gate", "--config", os.path.join(d, "gate.yaml"), "--dataset", os.path.join(d, "cases.jsonl"),
-           "--baseline", os.path.join(d, "baseline.jsonl"), "--candidate", cand]
-    r = run(cmd + ["--json", report, "--quiet"])
+           "--baseline", sides["baseline"], "--candidate", sides["candidate"]]
+    script = os.path.join(tmp, "tone-judge.json")
+    with open(script, "w") as f:
+        json.dump({"default": {"score": 4, "reasoning": JUDGE_HOSTILE}}, f)
+    with FakeProvider(fake, "--score", "4") as helpful, FakeProvider(fake, "--script", script) as tone:
+        judged = list(cmd)
+        judged[judged.index("--config") + 1] = judged_config(source, tmp, helpful.base, tone.base)
+        r = run(judged + ["--json", report, "--quiet"], env=dict(os.environ, ASSAY_REVIEW_E2E_JUDGE="sk-review-e2e"))
     check(r.returncode == 1, "the planted regression blocks the gate (rc=%d %s)" % (r.returncode, r.stderr[-300:]))
+    # `cmd` (the code scorers only) re-runs the gate on exported cases
     return {"json": report, "cmd": cmd, "cases": os.path.join(d, "cases.jsonl")}
 
 
 def main():
-    ap = arguments()
+    ap = arguments(fake=True)
     ap.add_argument("--artifacts", required=True)
     a = ap.parse_args()
     for pkg in ("playwright-core", "axe-core"):
@@ -61,11 +112,16 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         db = review_fixture.make_store(a.assay, a.source, tmp)
         review_fixture.add_otlp_agent_trace(a.assay, a.source, tmp, db)
-        gate = gate_report(a.assay, a.source, tmp)
+        gate = gate_report(a.assay, a.fake, a.source, tmp)
+        # the workspace link `assay calibrate --queue` prints for one trace
+        q = run([a.assay, "calibrate", "--db", db, "--scorer", "refusal", "--queue", "1", "--seed", "5"])
+        row = [l.split() for l in q.stdout.splitlines() if "queue=calibration&id=" in l]
+        queue_link = (row[0][-1], row[0][0]) if row else ("/", "?")
         srv = review_fixture.Server(a.assay, db, "--gate-report", gate["json"])
         try:
             r = run(["node", os.path.join(HERE, "browser.mjs"), srv.base, review_fixture.XSS_ID, "support_chat",
-                     a.artifacts, review_fixture.AGENT_ID, GATE_CASE], timeout=180, cwd=HERE)
+                     a.artifacts, review_fixture.AGENT_ID, GATE_CASE, GATE_LONG_CASE], timeout=180, cwd=HERE,
+                    env=dict(os.environ, QUEUE_LINK=" ".join(queue_link)))
         finally:
             srv.stop()
         print(r.stderr[-2000:])
@@ -175,10 +231,38 @@ def main():
               "gate: baseline and candidate outputs side by side")
         check("Sure!" in pl.get("ins", []) and "classify" in pl.get("ins", []) and not pl.get("del"),
               "gate: the words the candidate added are marked, none removed: %s / %s" % (pl.get("ins"), pl.get("del")))
+        # the long planted case: the whole outputs, diffed past the 300-byte excerpt
+        lo = g.get("long") or {}
+        want = {side: long_output(next(json.loads(l)["output"] for l in open(os.path.join(
+            a.source, "datasets", "support", side + ".jsonl")) if GATE_LONG_CASE in l), side)
+            for side in ("baseline", "candidate")}
+        check(want["baseline"][:300] == want["candidate"][:300] and GATE_LONG_CASE in g.get("cases", []),
+              "gate: the long planted case regressed, its outputs differ only after byte 300")
+        check(lo.get("baseline") == want["baseline"] and lo.get("candidate") == want["candidate"],
+              "gate: the whole outputs shown, not the excerpts: %r / %r" % (lo.get("baseline", "")[-80:],
+                                                                             lo.get("candidate", "")[-80:]))
+        check(lo.get("ins") == ["guarantee"] and lo.get("del") == ["confirm"],
+              "gate: the difference after byte 300 is marked: %s / %s" % (lo.get("ins"), lo.get("del")))
+        check(not any("excerpt" in n or "cut" in n for n in lo.get("notes", [])),
+              "gate: the whole outputs are not called excerpts: %s" % lo.get("notes"))
+        rc = {s: next(c for c in rep["sides"][s]["cases"] if c["id"] == GATE_LONG_CASE) for s in ("baseline", "candidate")}
+        check(all(rc[s].get("output") == want[s] and rc[s].get("output_truncated") is False for s in rc),
+              "gate: the report carries the whole outputs of the regressed case")
         check(any("format=json" in c and "FAIL" in c for c in pl.get("checks", [])),
               "gate: the checks that changed: %s" % pl.get("checks"))
         check(any("Baseline" in x and "Candidate" in x and "inside prose" in x for x in pl.get("reasoning", [])),
               "gate: the scorers' explanations on both sides")
+        # the LLM judges' reasoning on both sides, as text
+        expl = {s: next(c for c in rep["sides"][s]["cases"] if c["id"] == GATE_CASE)["scorers"]
+                for s in ("baseline", "candidate")}
+        jr = pl.get("judges") or {}
+        hb, hc = expl["baseline"]["helpful"]["explanation"], expl["candidate"]["helpful"]["explanation"]
+        check("Fake judge: request hash" in hb and "Fake judge: request hash" in hc and hb != hc,
+              "gate: the judge reasoned differently on the two sides: %r / %r" % (hb, hc))
+        check(jr.get("Judge helpful") == [hb, hc], "gate: the judge's reasoning on both sides: %s" % jr.get("Judge helpful"))
+        tb, tc = expl["baseline"]["tone"]["explanation"], expl["candidate"]["tone"]["explanation"]
+        check(jr.get("Judge tone") == [tb, tc] and JUDGE_HOSTILE in tb and JUDGE_HOSTILE in tc,
+              "gate: hostile judge reasoning shown as text on both sides: %s" % jr.get("Judge tone"))
         check("<img src=x onerror=" in pl.get("candidate", "") and "<script>alert(8)</script>" in pl.get("candidate", ""),
               "gate: hostile output shown as text")
         check(g.get("imgs") == 0 and g.get("scripts") == 2 and g.get("xss_flag") is False,
@@ -187,6 +271,17 @@ def main():
               res.get("gate_tally") == res.get("gate_tally_after_reload"),
               "gate: real/noise marks counted and kept over a reload: %s / %s" % (res.get("gate_tally"),
                                                                                 res.get("gate_tally_after_reload")))
+        sec = res.get("gate_second") or {}
+        check(sec.get("tally") == res.get("gate_tally") and sec.get("checked") == ["real", "real", "noise"] and
+              not sec.get("local"), "gate: a second browser context sees the stored marks: %s" % sec)
+        check(sec.get("who", "").startswith("noise · browser-bot · 20") and sec.get("note") == "flaky judge <b>x</b>",
+              "gate: the mark's reviewer, time and note: %s / %s" % (sec.get("who"), sec.get("note")))
+        with sqlite3.connect(db) as con:
+            rows = con.execute("SELECT case_id, mark, note, reviewer FROM gate_marks ORDER BY case_id").fetchall()
+        ids3 = g.get("cases", [])[:3]
+        want_rows = sorted([(ids3[0], "real", "", "browser-bot"), (ids3[1], "real", "", "browser-bot"),
+                            (ids3[2], "noise", "flaky judge <b>x</b>", "browser-bot")]) if len(ids3) == 3 else None
+        check(rows == want_rows, "gate: the database holds the marks: %s" % rows)
         exported = [json.loads(l) for l in res.get("gate_export", "").splitlines() if l.strip()]
         dataset = {json.loads(l)["id"]: json.loads(l) for l in open(gate["cases"]) if l.strip()}
         check(res.get("gate_export_name") == "real-regressions.jsonl" and len(exported) == 2 and
@@ -232,6 +327,13 @@ def main():
         cal = res.get("calibration_after_queue", "")
         check("1 from the calibration queue" in cal and "Agreement:" in cal and "precision of the failures" in cal,
               "calibration page reports the queue label, agreement and precision")
+        ql, ol = res.get("queue_link") or {}, res.get("old_link") or {}
+        check(row and ql.get("trace") == queue_link[1] and ql.get("banner") and
+              "queue=calibration" in ql.get("url", "") and ("id=" + queue_link[1]) in ql.get("url", ""),
+              "the link of assay calibrate --queue opens its trace in the workspace's queue mode: %s" % ql)
+        check(ol.get("trace") == queue_link[1] and "/trace" not in ol.get("url", "") and
+              ("id=" + queue_link[1]) in ol.get("url", ""),
+              "an old /trace?id= link opens the trace, under /: %s" % ol)
         # a one-day trend is drawn, its labels do not collide
         one = res.get("one_day") or []
         check(one and all(c["points"] == 1 and c["drawn"] == 1 for c in one),
@@ -252,7 +354,7 @@ def main():
                      (labelled[2], "browser-bot", "score", 0.5, "", "refusal", "review")]
         check(rows == want, "the three labels stored in the database: %s" % rows)
         shots = sorted(os.listdir(a.artifacts))
-        check(len(shots) == 12, "screenshots kept in %s: %s" % (a.artifacts, shots))
+        check(len(shots) == 13, "screenshots kept in %s: %s" % (a.artifacts, shots))
     return finish("all review browser checks passed")
 
 

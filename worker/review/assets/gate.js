@@ -2,36 +2,50 @@
 // JSON report `assay review --gate-report R.json` loaded, and the dataset's
 // cases when it could be read). The verdict and every rule with its test and
 // p-value; each regressed case with the baseline and candidate outputs side
-// by side, the words that differ marked, the checks that changed and the
+// by side (whole, as the report carries them for regressed cases), the words
+// that differ marked, the checks that changed and the
 // scorers' (judges') explanations on both sides. Reviewers mark each
-// regression real or noise (kept in this browser's localStorage, per report)
-// and download the real ones as dataset cases. Report content is text only.
+// regression real or noise, with a note (kept in the store, shared by every
+// reviewer of the run: /api/gate/marks) and download the real ones as dataset
+// cases (/api/gate/export). Report content is text only.
 "use strict";
 
 // ---- word-level diff -------------------------------------------------------------
 // Words and the spaces between them; the longest common subsequence of the
-// words decides what is kept. Returns [{text, op: "same"|"del"|"add"}] for
-// each side, or null when the texts are too long to compare cheaply.
+// words decides what is kept (the words both sides start and end with are kept
+// without comparing, so a long output changed in one place diffs cheaply).
+// Returns [{text, op: "same"|"del"|"add"}] for each side, or null when the
+// differing middles are too long to compare cheaply.
 function wordDiff(a, b) {
   const split = (s) => String(s || "").split(/(\s+)/).filter((w) => w !== "");
   const x = split(a), y = split(b);
-  if (x.length * y.length > 4000000) return null;
-  const n = x.length, m = y.length;
-  const lcs = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  let head = 0, tail = 0;
+  while (head < x.length && head < y.length && x[head] === y[head]) head++;
+  while (tail < x.length - head && tail < y.length - head &&
+    x[x.length - 1 - tail] === y[y.length - 1 - tail]) tail++;
+  const n = x.length - tail, m = y.length - tail;
+  if ((n - head) * (m - head) > 4000000) return null;
+  // lcs[i - head][j - head]: the common words of x[i..n) and y[j..m)
+  const rows = Array.from({ length: n - head + 1 }, () => new Uint16Array(m - head + 1));
+  const lcs = (i, j) => rows[i - head][j - head];
+  for (let i = n - 1; i >= head; i--) {
+    for (let j = m - 1; j >= head; j--) {
+      rows[i - head][j - head] = x[i] === y[j] ? lcs(i + 1, j + 1) + 1 : Math.max(lcs(i + 1, j), lcs(i, j + 1));
     }
   }
   const left = [], right = [];
-  let i = 0, j = 0;
+  for (let k = 0; k < head; k++) {
+    left.push({ text: x[k], op: "same" });
+    right.push({ text: y[k], op: "same" });
+  }
+  let i = head, j = head;
   while (i < n && j < m) {
     if (x[i] === y[j]) {
       left.push({ text: x[i], op: "same" });
       right.push({ text: y[j], op: "same" });
       i++;
       j++;
-    } else if (lcs[i + 1][j] >= lcs[i][j + 1]) {
+    } else if (lcs(i + 1, j) >= lcs(i, j + 1)) {
       left.push({ text: x[i++], op: "del" });
     } else {
       right.push({ text: y[j++], op: "add" });
@@ -39,6 +53,10 @@ function wordDiff(a, b) {
   }
   while (i < n) left.push({ text: x[i++], op: "del" });
   while (j < m) right.push({ text: y[j++], op: "add" });
+  for (let k = tail; k > 0; k--) {
+    left.push({ text: x[x.length - k], op: "same" });
+    right.push({ text: y[y.length - k], op: "same" });
+  }
   return { left: left, right: right };
 }
 
@@ -52,13 +70,23 @@ function diffView(parts, cls) {
   return pre;
 }
 
+// One side's output: {text, note} — the whole output the report carries for a
+// regressed case, else its 300-byte excerpt; the note says when it is not whole.
+function sideOutput(c, fallback) {
+  if (c && typeof c.output === "string") {
+    return { text: c.output, note: c.output_truncated ? "cut at the report's 64 KiB limit" : "" };
+  }
+  return { text: c ? c.output_excerpt : fallback, note: "excerpt: the report holds only the first 300 bytes" };
+}
+
 function outputsView(base, cand) {
-  const d = wordDiff(base, cand);
-  const left = d ? diffView(d.left, "baseline") : el("pre", { class: "diff baseline", text: base });
-  const right = d ? diffView(d.right, "candidate") : el("pre", { class: "diff candidate", text: cand });
+  const d = wordDiff(base.text, cand.text);
+  const left = d ? diffView(d.left, "baseline") : el("pre", { class: "diff baseline", text: base.text });
+  const right = d ? diffView(d.right, "candidate") : el("pre", { class: "diff candidate", text: cand.text });
+  const head = (label, o) => el("h4", {}, label, o.note ? el("span", { class: "output-note", text: " (" + o.note + ")" }) : null);
   return el("div", { class: "side-by-side" },
-    el("div", {}, el("h4", { text: "Baseline output" }), left),
-    el("div", {}, el("h4", { text: "Candidate output" }), right));
+    el("div", {}, head("Baseline output", base), left),
+    el("div", {}, head("Candidate output", cand), right));
 }
 
 // ---- one regressed case ------------------------------------------------------------
@@ -92,10 +120,25 @@ function caseView(id, changes, sides, judges, mark) {
   const noise = el("input", { type: "radio", name: group, value: "noise" });
   const choice = el("fieldset", { class: "case-label" }, el("legend", { text: "This regression is" }),
     el("label", {}, real, " real"), el("label", {}, noise, " noise"));
-  const current = mark.get(id);
-  if (current === "real") real.checked = true;
-  if (current === "noise") noise.checked = true;
-  for (const r of [real, noise]) r.addEventListener("change", () => mark.set(id, r.value));
+  const note = el("input", { type: "text", class: "mark-note", maxlength: "2000", "aria-label": "Note on " + id,
+    placeholder: "note (optional)" });
+  const who = el("span", { class: "mark-who help" });
+  const show = () => {
+    const m = mark.get(id);
+    real.checked = !!m && m.mark === "real";
+    noise.checked = !!m && m.mark === "noise";
+    if (m && document.activeElement !== note) note.value = m.note || "";
+    who.textContent = m ? m.mark + " · " + m.reviewer + " · " + m.at : "";
+  };
+  show();
+  mark.onChange(show);
+  for (const r of [real, noise]) r.addEventListener("change", () => mark.set(id, r.value, note.value));
+  note.addEventListener("change", () => {
+    const m = mark.get(id);
+    if (m) mark.set(id, m.mark, note.value);
+  });
+  choice.appendChild(note);
+  choice.appendChild(who);
   box.appendChild(el("header", { class: "case-head" }, el("h3", { text: id }), choice));
   const list = el("ul", { class: "changes" });
   for (const ch of changes) {
@@ -104,8 +147,8 @@ function caseView(id, changes, sides, judges, mark) {
       ch.explanation ? el("span", { class: "facts", text: ch.explanation }) : null));
   }
   box.appendChild(list);
-  box.appendChild(outputsView(b ? b.output_excerpt : changes[0].baseline_excerpt,
-    c ? c.output_excerpt : changes[0].candidate_excerpt));
+  box.appendChild(outputsView(sideOutput(b, changes[0].baseline_excerpt),
+    sideOutput(c, changes[0].candidate_excerpt)));
   const checks = checksChanged(b, c);
   if (checks.length) {
     const t = el("table", { class: "checks" }, el("caption", { text: "Checks that changed" }),
@@ -146,19 +189,32 @@ function rulesRows(report) {
   return rows;
 }
 
-// Real/noise marks of this report's cases, in localStorage.
-function marks(report) {
-  const key = "assay.gate." + report.dataset.sha256 + "." + report.generated_at;
-  const m = new Map(Object.entries(JSON.parse(localStorage.getItem(key) || "{}")));
+// Real/noise marks of this gate run's cases, kept in the store through
+// /api/gate/marks and so shared by every reviewer: {mark, note, reviewer, at} by case.
+async function marks() {
+  const m = new Map(Object.entries((await api(BASE + "/api/gate/marks")).marks));
   const listeners = [];
+  const changed = () => { for (const f of listeners) f(); };
   return {
     get: (id) => m.get(id),
-    set: (id, v) => {
-      m.set(id, v);
-      localStorage.setItem(key, JSON.stringify(Object.fromEntries(m)));
-      for (const f of listeners) f();
+    set: async (id, v, note) => {
+      const name = reviewer();
+      if (!name) {
+        status("Enter your name (Reviewer, top right) before marking a regression", "warn");
+        document.getElementById("reviewer").focus();
+        changed();
+        return;
+      }
+      try {
+        const saved = await api(BASE + "/api/gate/marks", { method: "POST",
+          body: JSON.stringify({ case_id: id, mark: v, note: note || "", reviewer: name }) });
+        m.set(id, saved);
+        status("Marked " + id + " " + v, "ok");
+      } catch (e) {
+        status("Mark not saved: " + e.message, "warn");
+      }
+      changed();
     },
-    all: () => m,
     onChange: (f) => listeners.push(f),
   };
 }
@@ -202,7 +258,13 @@ async function gatePage() {
     if (!byCase.has(ch.case_id)) byCase.set(ch.case_id, []);
     byCase.get(ch.case_id).push(ch);
   }
-  const mark = marks(r);
+  let mark;
+  try {
+    mark = await marks();
+  } catch (e) {
+    status("Marks unavailable: " + e.message, "warn");
+    return;
+  }
   const out = document.getElementById("gate-cases");
   for (const [id, changes] of byCase) out.appendChild(caseView(id, changes, sides, judges, mark));
   document.getElementById("gate-cases-box").hidden = false;
@@ -213,8 +275,9 @@ async function gatePage() {
   const tally = () => {
     let real = 0, noise = 0;
     for (const id of byCase.keys()) {
-      if (mark.get(id) === "real") real++;
-      else if (mark.get(id) === "noise") noise++;
+      const m = mark.get(id);
+      if (m && m.mark === "real") real++;
+      else if (m && m.mark === "noise") noise++;
     }
     document.getElementById("gate-tally").textContent = byCase.size + " regressed cases: " + real + " real, " +
       noise + " noise, " + (byCase.size - real - noise) + " to review";
@@ -224,18 +287,23 @@ async function gatePage() {
   tally();
   note.textContent = data.cases ? "Downloads real-regressions.jsonl: the dataset lines of the cases marked real, " +
     "in the format assay gate --dataset reads." : "Export unavailable: " + data.cases_note;
-  exportButton.addEventListener("click", () => {
-    const lines = [];
-    for (const id of byCase.keys()) {
-      if (mark.get(id) === "real" && data.cases[id]) lines.push(JSON.stringify(data.cases[id]));
+  // the real ones as the store has them now (every reviewer's marks)
+  exportButton.addEventListener("click", async () => {
+    let text;
+    try {
+      text = await api(BASE + "/api/gate/export");
+    } catch (e) {
+      status("Export failed: " + e.message, "warn");
+      return;
     }
-    const url = URL.createObjectURL(new Blob([lines.join("\n") + "\n"], { type: "application/x-ndjson" }));
+    const n = text.split("\n").filter((l) => l.trim()).length;
+    const url = URL.createObjectURL(new Blob([text], { type: "application/x-ndjson" }));
     const a = el("a", { href: url, download: "real-regressions.jsonl" });
     document.body.appendChild(a);
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
-    status("Exported " + lines.length + " cases to real-regressions.jsonl", "ok");
+    status("Exported " + n + " cases to real-regressions.jsonl", "ok");
   });
 }
 

@@ -314,6 +314,20 @@ JOIN scorer_versions v ON v.id = j.scorer_version;
         R"sql(
 ALTER TABLE labels ADD COLUMN source TEXT NOT NULL DEFAULT 'review' CHECK (source IN ('review', 'calibration'));
 )sql",
+        // gate_marks (assay review --gate-report): a reviewer's real/noise mark on
+        // one regressed case of one gate run (the review server's id for the
+        // report); the latest mark per run x case replaces the earlier.
+        R"sql(
+CREATE TABLE gate_marks (
+  gate_run  TEXT NOT NULL,
+  case_id   TEXT NOT NULL,
+  mark      TEXT NOT NULL CHECK (mark IN ('real', 'noise')),
+  note      TEXT NOT NULL DEFAULT '',
+  reviewer  TEXT NOT NULL,
+  at_ms     INTEGER NOT NULL,
+  PRIMARY KEY (gate_run, case_id)
+) WITHOUT ROWID;
+)sql",
     };
     return k_migrations;
 }
