@@ -170,6 +170,46 @@ class StoreDb:
         rows = self.all(sql, *args)
         return rows[0][0] if rows else None
 
+    def execute(self, sql, *args):
+        """Runs a statement that writes (committed; no rows returned)."""
+        if self.psql is None:
+            con = sqlite3.connect(self.location, timeout=10)
+            try:
+                con.execute(sql, args)
+                con.commit()
+            finally:
+                con.close()
+            return
+        self.all(sql, *args)
+
+    def tables(self):
+        """{table: [(column, is_binary)]} of every base table of the store."""
+        out = {}
+        if self.psql is None:
+            con = sqlite3.connect(self.location, timeout=10)
+            try:
+                for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+                    out[t] = [(r[1], False) for r in con.execute("PRAGMA table_info(%s)" % t)]
+            finally:
+                con.close()
+            return out
+        for t, c, typ in self.all("SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c "
+                                  "JOIN information_schema.tables t ON t.table_name = c.table_name AND "
+                                  "t.table_schema = c.table_schema WHERE c.table_schema = 'public' AND "
+                                  "t.table_type = 'BASE TABLE' ORDER BY c.table_name, c.ordinal_position"):
+            out.setdefault(t, []).append((c, typ == "bytea"))
+        return out
+
+    def count_containing(self, table, column, binary, needle):
+        """Rows of table whose column (any type, as text or bytes) contains needle."""
+        if self.psql is None:
+            return self.one("SELECT count(*) FROM %s WHERE instr(CAST(%s AS BLOB), CAST(? AS BLOB)) > 0"
+                            % (table, column), needle)
+        if binary:
+            return self.one("SELECT count(*) FROM %s WHERE position(convert_to(?, 'UTF8') in %s) > 0"
+                            % (table, column), needle)
+        return self.one("SELECT count(*) FROM %s WHERE strpos(%s::text, ?) > 0" % (table, column), needle)
+
 
 def add_backend_argument(ap):
     """--backend sqlite|postgres for scripts that run on either store."""

@@ -8,7 +8,8 @@ Three weeks of traces are scored with the real `assay score`; in week 3 the
 budget. A local HTTP receiver (127.0.0.1, port 0) checks exactly which alerts
 arrive, once each; a second check fires nothing; a recovery week resolves each
 alert once. Also: Slack payloads, webhook retries, `assay alerts`, `assay
-report`, reproducibility with --now.
+report`, reproducibility with --now. Runs on either store (--backend
+sqlite|postgres).
 """
 import json
 import os
@@ -16,13 +17,13 @@ import random
 import shutil
 import subprocess
 import time
-import sqlite3
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import Worker, arguments, check, finish, run  # noqa: E402
+from e2e_common import (StoreBackend, Worker, add_backend_argument, arguments, check, finish,  # noqa: E402
+                        missing_server, run)
 from monitor_common import Receiver  # noqa: E402
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
@@ -74,8 +75,7 @@ def write(path, traces):
 
 
 CONFIG = """
-store: {{sqlite: {db}}}
-judges:
+{store}judges:
   - {{name: primary, provider: openai, model: gpt-4o-mini-2024-07-18}}
 scorers:
   - {{name: json, type: format, json: true, when: {{expected_format: json}}}}
@@ -91,21 +91,17 @@ alerts:
 """
 
 
-def add_judgements(db, day_start, error_every, cost_each):
+def add_judgements(store, day_start, error_every, cost_each):
     """100 judge calls spread over 16.5 hours from day_start; every error_every-th one errors."""
-    con = sqlite3.connect(db)
-    sv = con.execute("SELECT id FROM scorer_versions WHERE scorer = 'length'").fetchone()[0]
-    traces = [r[0] for r in con.execute("SELECT id FROM traces ORDER BY id LIMIT 100")]
-    for k, tr in enumerate(traces):
-        at = ms(day_start) + 1000 * (k * 600 + 1)
-        err = "timeout" if k % error_every == 0 else None
-        con.execute("INSERT INTO judgements (trace, scorer_version, judge, model, rubric, rubric_version, rubric_hash, "
-                    "score, input_tokens, output_tokens, cost_usd, attempts, cached, error_type, at_ms) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (tr, sv, "primary", "gpt-4o-mini-2024-07-18", "helpfulness", "1", "h", None if err else 4.0,
-                     500, 50, cost_each, 1, 0, err, at))
-    con.commit()
-    con.close()
+    sv = store.one("SELECT id FROM scorer_versions WHERE scorer = 'length'")
+    # Trace k of the first 100 (by id) gets a call at day_start + (600 k + 1) s.
+    store.execute("INSERT INTO judgements (trace, scorer_version, judge, model, rubric, rubric_version, rubric_hash, "
+                  "score, input_tokens, output_tokens, cost_usd, attempts, cached, error_type, at_ms) "
+                  "SELECT id, ?, 'primary', 'gpt-4o-mini-2024-07-18', 'helpfulness', '1', 'h', "
+                  "CASE WHEN k % ? = 0 THEN NULL ELSE 4.0 END, 500, 50, ?, 1, 0, "
+                  "CASE WHEN k % ? = 0 THEN 'timeout' END, ? + 1000 * (k * 600 + 1) "
+                  "FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM traces ORDER BY id LIMIT 100) t",
+                  sv, error_every, cost_each, error_every, ms(day_start))
 
 
 def keys(bodies):
@@ -113,8 +109,7 @@ def keys(bodies):
 
 
 WORKER_CONFIG = """
-store: {{sqlite: {db}}}
-scorers:
+{store}scorers:
   - {{name: json, type: format, json: true, when: {{expected_format: json}}}}
 monitor: {{interval: 1s, metrics_window: 1d}}
 alerts:
@@ -125,13 +120,13 @@ alerts:
 """
 
 
-def worker_section(a, tmp, recv):
+def worker_section(a, tmp, recv, backend):
     """The worker's monitor loop: periodic rule evaluation and /metrics quality gauges (real time)."""
     rng = random.Random(11)
-    db = os.path.join(tmp, "w.db")
+    db, _ = backend.new_store("w")
     cfg = os.path.join(tmp, "w.yaml")
     with open(cfg, "w") as f:
-        f.write(WORKER_CONFIG.format(db=db, url=recv.url()))
+        f.write(WORKER_CONFIG.format(store=backend.yaml(db), url=recv.url()))
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     lines = []
     for i in range(200):
@@ -177,139 +172,141 @@ def worker_section(a, tmp, recv):
 
 
 def main():
-    ap = arguments()
-    a = ap.parse_args()
+    a = add_backend_argument(arguments()).parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            backend = StoreBackend(a.backend, tmp)
+        except Exception as e:  # noqa: BLE001 (only a missing server is a skip)
+            if not missing_server(e):
+                raise
+            print("SKIP: %s" % e)
+            return 77
+        with backend:
+            return scenario(a, tmp, backend)
+
+
+def scenario(a, tmp, backend):
     rng = random.Random(7)
     recv = Receiver(fail_first=1)
-    with tempfile.TemporaryDirectory() as tmp:
-        db = os.path.join(tmp, "m.db")
-        cfg = os.path.join(tmp, "assay.yaml")
-        with open(cfg, "w") as f:
-            f.write(CONFIG.format(db=db, url=recv.url(), fmt="json"))
-        # Weeks 1-2 healthy; week 3: chat on prompt v2 answers in ~15 words, 30% broken JSON.
-        traces = traffic(rng, NOW - 21 * DAY, 14, 40, "v1", 0.99, "w12")
-        traces += traffic(rng, NOW - 7 * DAY, 7, 15, "v2", 0.70, "w3")
-        src = os.path.join(tmp, "weeks1-3.jsonl")
-        write(src, traces)
-        s = run([a.assay, "score", "--config", cfg, "--in", src, "--db", db, "--quiet"])
-        check(s.returncode == 0, "assay score ingests 3 weeks (%s)" % s.stderr.strip()[-200:])
-        add_judgements(db, NOW - DAY, error_every=8, cost_each=0.25)  # 13% errors, $25
+    db, store = backend.new_store("m")
+    cfg = os.path.join(tmp, "assay.yaml")
+    with open(cfg, "w") as f:
+        f.write(CONFIG.format(store=backend.yaml(db), url=recv.url(), fmt="json"))
+    # Weeks 1-2 healthy; week 3: chat on prompt v2 answers in ~15 words, 30% broken JSON.
+    traces = traffic(rng, NOW - 21 * DAY, 14, 40, "v1", 0.99, "w12")
+    traces += traffic(rng, NOW - 7 * DAY, 7, 15, "v2", 0.70, "w3")
+    src = os.path.join(tmp, "weeks1-3.jsonl")
+    write(src, traces)
+    s = run([a.assay, "score", "--config", cfg, "--in", src, "--db", db, "--quiet"])
+    check(s.returncode == 0, "assay score ingests 3 weeks (%s)" % s.stderr.strip()[-200:])
+    add_judgements(store, NOW - DAY, error_every=8, cost_each=0.25)  # 13% errors, $25
 
-        c1 = run([a.assay, "alerts", "check", "--config", cfg, "--now", iso(NOW), "--format", "json"])
-        check(c1.returncode == 0, "alerts check exits 0 (%s)" % c1.stderr.strip())
-        got = recv.take()
-        expected = sorted([
-            ("json-broken", "feature=extract", "firing"),
-            ("judge-errors", "judge=primary", "firing"),
-            ("judge-spend", "judge=primary", "firing"),
-            ("length-drop", "feature=chat", "firing"),
-            ("prompt-regression", "feature=chat prompt_version=v2", "firing"),
-        ])
-        check(keys(got) == expected, "exactly the five expected alerts arrive, once each: %s" % keys(got))
-        check(recv.requests == 6, "the first POST got HTTP 500 and was retried (%d requests)" % recv.requests)
-        out = json.loads(c1.stdout or "{}")
-        states = {(f["rule"], f["group"]): f["state"] for f in out.get("findings", [])}
-        check(states.get(("length-drop", "feature=search")) == "ok", "stable feature is evaluated and ok")
-        check(states.get(("json-broken", "feature=extract")) == "firing", "findings list the firing group")
-        drop = next((b for b in got if b["rule"] == "length-drop"), {})
-        check(drop.get("baseline", 0) - drop.get("value", 0) > 20 and drop.get("p_value", 1) < 0.01,
-              "the drop alert carries the figures (%s)" % drop.get("message"))
+    c1 = run([a.assay, "alerts", "check", "--config", cfg, "--now", iso(NOW), "--format", "json"])
+    check(c1.returncode == 0, "alerts check exits 0 (%s)" % c1.stderr.strip())
+    got = recv.take()
+    expected = sorted([
+        ("json-broken", "feature=extract", "firing"),
+        ("judge-errors", "judge=primary", "firing"),
+        ("judge-spend", "judge=primary", "firing"),
+        ("length-drop", "feature=chat", "firing"),
+        ("prompt-regression", "feature=chat prompt_version=v2", "firing"),
+    ])
+    check(keys(got) == expected, "exactly the five expected alerts arrive, once each: %s" % keys(got))
+    check(recv.requests == 6, "the first POST got HTTP 500 and was retried (%d requests)" % recv.requests)
+    out = json.loads(c1.stdout or "{}")
+    states = {(f["rule"], f["group"]): f["state"] for f in out.get("findings", [])}
+    check(states.get(("length-drop", "feature=search")) == "ok", "stable feature is evaluated and ok")
+    check(states.get(("json-broken", "feature=extract")) == "firing", "findings list the firing group")
+    drop = next((b for b in got if b["rule"] == "length-drop"), {})
+    check(drop.get("baseline", 0) - drop.get("value", 0) > 20 and drop.get("p_value", 1) < 0.01,
+          "the drop alert carries the figures (%s)" % drop.get("message"))
 
-        c2 = run([a.assay, "alerts", "check", "--config", cfg, "--now", iso(NOW + timedelta(minutes=30))])
-        check(c2.returncode == 0 and recv.take() == [], "a second check with the same state sends nothing")
-        lst = run([a.assay, "alerts", "--db", db, "--format", "json"])
-        stored = json.loads(lst.stdout or "[]")
-        check(len(stored) == 5 and all(x["state"] == "firing" and x["fire_delivery"] == "delivered" for x in stored),
-              "assay alerts lists five firing, delivered alerts")
-        check(all(sorted(x) == sorted(["id", "rule", "kind", "group", "state", "fired_at", "resolved_at",
-                                       "value", "baseline", "count", "baseline_count", "p_value",
-                                       "message", "fire_delivery", "resolve_delivery",
-                                       "delivery_error"]) for x in stored),
-              "assay alerts --format json: each alert has exactly the documented keys (%s)" %
-              (sorted(stored[0]) if stored else None))
-        table = run([a.assay, "alerts", "--db", db])
-        check(table.returncode == 0 and "length-drop" in table.stdout, "assay alerts prints a table")
+    c2 = run([a.assay, "alerts", "check", "--config", cfg, "--now", iso(NOW + timedelta(minutes=30))])
+    check(c2.returncode == 0 and recv.take() == [], "a second check with the same state sends nothing")
+    lst = run([a.assay, "alerts", "--db", db, "--format", "json"])
+    stored = json.loads(lst.stdout or "[]")
+    check(len(stored) == 5 and all(x["state"] == "firing" and x["fire_delivery"] == "delivered" for x in stored),
+          "assay alerts lists five firing, delivered alerts")
+    check(all(sorted(x) == sorted(["id", "rule", "kind", "group", "state", "fired_at", "resolved_at",
+                                   "value", "baseline", "count", "baseline_count", "p_value",
+                                   "message", "fire_delivery", "resolve_delivery",
+                                   "delivery_error"]) for x in stored),
+          "assay alerts --format json: each alert has exactly the documented keys (%s)" %
+          (sorted(stored[0]) if stored else None))
+    table = run([a.assay, "alerts", "--db", db])
+    check(table.returncode == 0 and "length-drop" in table.stdout, "assay alerts prints a table")
 
-        rep = run([a.assay, "report", "--db", db, "--now", iso(NOW), "--by", "feature", "--format", "json"])
-        check(rep.returncode == 0, "assay report runs (%s)" % rep.stderr.strip())
-        r = json.loads(rep.stdout or "{}")
-        chat = [x for x in r.get("rows", []) if x["scorer"] == "length" and x["group"] == "chat"]
-        check(len(chat) == 1 and chat[0]["mean_delta"] < -20 and chat[0]["count"] == 140,
-              "report: chat's length mean fell week over week (%s)" % chat)
-        ext = [x for x in r.get("rows", []) if x["scorer"] == "json" and x["group"] == "extract"]
-        check(len(ext) == 1 and ext[0]["pass_rate_delta"] < -0.15, "report: extract's pass rate fell")
-        wf = [x["group"] for x in r.get("worst_features", []) if x["scorer"] == "length"]
-        check(wf[:1] == ["chat"], "report: chat is the worst feature for length (%s)" % wf)
-        wp = [x["group"] for x in r.get("worst_prompt_versions", []) if x["scorer"] == "length"]
-        check(wp[:1] == ["v2"], "report: v2 is the worst prompt version (%s)" % wp)
-        for fmt in ("table", "markdown"):
-            o = run([a.assay, "report", "--db", db, "--now", iso(NOW), "--format", fmt])
-            check(o.returncode == 0 and "Worst features" in o.stdout, "report --format %s" % fmt)
+    rep = run([a.assay, "report", "--db", db, "--now", iso(NOW), "--by", "feature", "--format", "json"])
+    check(rep.returncode == 0, "assay report runs (%s)" % rep.stderr.strip())
+    r = json.loads(rep.stdout or "{}")
+    chat = [x for x in r.get("rows", []) if x["scorer"] == "length" and x["group"] == "chat"]
+    check(len(chat) == 1 and chat[0]["mean_delta"] < -20 and chat[0]["count"] == 140,
+          "report: chat's length mean fell week over week (%s)" % chat)
+    ext = [x for x in r.get("rows", []) if x["scorer"] == "json" and x["group"] == "extract"]
+    check(len(ext) == 1 and ext[0]["pass_rate_delta"] < -0.15, "report: extract's pass rate fell")
+    wf = [x["group"] for x in r.get("worst_features", []) if x["scorer"] == "length"]
+    check(wf[:1] == ["chat"], "report: chat is the worst feature for length (%s)" % wf)
+    wp = [x["group"] for x in r.get("worst_prompt_versions", []) if x["scorer"] == "length"]
+    check(wp[:1] == ["v2"], "report: v2 is the worst prompt version (%s)" % wp)
+    for fmt in ("table", "markdown"):
+        o = run([a.assay, "report", "--db", db, "--now", iso(NOW), "--format", fmt])
+        check(o.returncode == 0 and "Worst features" in o.stdout, "report --format %s" % fmt)
 
-        # Recovery week: chat on prompt v3 back to ~40 words, JSON healthy, judge calm and cheap.
-        week4 = traffic(rng, NOW, 7, 40, "v3", 0.99, "w4")
-        src4 = os.path.join(tmp, "week4.jsonl")
-        write(src4, week4)
-        s = run([a.assay, "score", "--config", cfg, "--in", src4, "--db", db, "--quiet"])
-        check(s.returncode == 0, "assay score ingests the recovery week")
-        add_judgements(db, NOW + 6 * DAY, error_every=100, cost_each=0.01)  # 1% errors, $1
-        later = NOW + 7 * DAY
-        c3 = run([a.assay, "alerts", "check", "--config", cfg, "--now", iso(later), "--format", "json"])
-        check(c3.returncode == 0, "recovery check exits 0")
-        got = recv.take()
-        check(keys(got) == sorted((k, g, "resolved") for k, g, _ in expected),
-              "each alert resolves exactly once: %s" % keys(got))
-        c4 = run([a.assay, "alerts", "check", "--config", cfg, "--now", iso(later + timedelta(hours=1))])
-        check(c4.returncode == 0 and recv.take() == [], "a check after recovery sends nothing")
-        stored = json.loads(run([a.assay, "alerts", "--db", db, "--format", "json"]).stdout or "[]")
-        check(len(stored) == 5 and all(x["state"] == "resolved" for x in stored), "all five stored as resolved")
+    # Recovery week: chat on prompt v3 back to ~40 words, JSON healthy, judge calm and cheap.
+    week4 = traffic(rng, NOW, 7, 40, "v3", 0.99, "w4")
+    src4 = os.path.join(tmp, "week4.jsonl")
+    write(src4, week4)
+    s = run([a.assay, "score", "--config", cfg, "--in", src4, "--db", db, "--quiet"])
+    check(s.returncode == 0, "assay score ingests the recovery week")
+    add_judgements(store, NOW + 6 * DAY, error_every=100, cost_each=0.01)  # 1% errors, $1
+    later = NOW + 7 * DAY
+    c3 = run([a.assay, "alerts", "check", "--config", cfg, "--now", iso(later), "--format", "json"])
+    check(c3.returncode == 0, "recovery check exits 0")
+    got = recv.take()
+    check(keys(got) == sorted((k, g, "resolved") for k, g, _ in expected),
+          "each alert resolves exactly once: %s" % keys(got))
+    c4 = run([a.assay, "alerts", "check", "--config", cfg, "--now", iso(later + timedelta(hours=1))])
+    check(c4.returncode == 0 and recv.take() == [], "a check after recovery sends nothing")
+    stored = json.loads(run([a.assay, "alerts", "--db", db, "--format", "json"]).stdout or "[]")
+    check(len(stored) == 5 and all(x["state"] == "resolved" for x in stored), "all five stored as resolved")
 
-        # Slack format from a copy with no alert state, evaluated at NOW again.
-        db2 = os.path.join(tmp, "slack.db")
-        shutil.copy(db, db2)
-        con = sqlite3.connect(db2)
-        con.execute("DELETE FROM alerts")
-        con.commit()
-        con.close()
-        cfg2 = os.path.join(tmp, "slack.yaml")
-        with open(cfg2, "w") as f:
-            f.write(CONFIG.format(db=db2, url=recv.url(), fmt="slack"))
-        c5 = run([a.assay, "alerts", "check", "--config", cfg2, "--now", iso(NOW)])
-        got = recv.take()
-        check(c5.returncode == 0 and len(got) == 5 and all(list(b) == ["text"] and b["text"].startswith("[FIRING] ")
-                                                           for b in got),
-              "slack format: five {\"text\": \"[FIRING] ...\"} payloads")
+    # Slack format from the same store with no alert state, evaluated at NOW again.
+    store.execute("DELETE FROM alerts")
+    cfg2 = os.path.join(tmp, "slack.yaml")
+    with open(cfg2, "w") as f:
+        f.write(CONFIG.format(store=backend.yaml(db), url=recv.url(), fmt="slack"))
+    c5 = run([a.assay, "alerts", "check", "--config", cfg2, "--now", iso(NOW)])
+    got = recv.take()
+    check(c5.returncode == 0 and len(got) == 5 and all(list(b) == ["text"] and b["text"].startswith("[FIRING] ")
+                                                       for b in got),
+          "slack format: five {\"text\": \"[FIRING] ...\"} payloads")
 
-        # Webhook down: the alert is stored, the delivery failure reported, retried next time.
-        db3 = os.path.join(tmp, "down.db")
-        shutil.copy(db2, db3)
-        con = sqlite3.connect(db3)
-        con.execute("DELETE FROM alerts")
-        con.commit()
-        con.close()
-        cfg3 = os.path.join(tmp, "down.yaml")
-        closed = Receiver()
-        dead_url = closed.url()
-        closed.close()
-        with open(cfg3, "w") as f:
-            f.write(CONFIG.format(db=db3, url=dead_url, fmt="json").replace("max_retries: 2", "max_retries: 0"))
-        c6 = run([a.assay, "alerts", "check", "--config", cfg3, "--now", iso(NOW)])
-        check(c6.returncode == 1 and "delivery" in c6.stderr, "unreachable webhook: exit 1, named on stderr")
-        failed = json.loads(run([a.assay, "alerts", "--db", db3, "--format", "json"]).stdout or "[]")
-        check(len(failed) == 5 and all(x["fire_delivery"] == "failed" for x in failed), "alerts stored as undelivered")
-        with open(cfg3, "w") as f:
-            f.write(CONFIG.format(db=db3, url=recv.url(), fmt="json"))
-        c7 = run([a.assay, "alerts", "check", "--config", cfg3, "--now", iso(NOW + timedelta(minutes=5))])
-        got = recv.take()
-        check(c7.returncode == 0 and keys(got) == expected, "the next check delivers them, once each: %s %s" % (keys(got), c7.stderr.strip()))
+    # Webhook down: the alert is stored, the delivery failure reported, retried next time.
+    db3 = db
+    store.execute("DELETE FROM alerts")
+    cfg3 = os.path.join(tmp, "down.yaml")
+    closed = Receiver()
+    dead_url = closed.url()
+    closed.close()
+    with open(cfg3, "w") as f:
+        f.write(CONFIG.format(store=backend.yaml(db3), url=dead_url, fmt="json").replace("max_retries: 2", "max_retries: 0"))
+    c6 = run([a.assay, "alerts", "check", "--config", cfg3, "--now", iso(NOW)])
+    check(c6.returncode == 1 and "delivery" in c6.stderr, "unreachable webhook: exit 1, named on stderr")
+    failed = json.loads(run([a.assay, "alerts", "--db", db3, "--format", "json"]).stdout or "[]")
+    check(len(failed) == 5 and all(x["fire_delivery"] == "failed" for x in failed), "alerts stored as undelivered")
+    with open(cfg3, "w") as f:
+        f.write(CONFIG.format(store=backend.yaml(db3), url=recv.url(), fmt="json"))
+    c7 = run([a.assay, "alerts", "check", "--config", cfg3, "--now", iso(NOW + timedelta(minutes=5))])
+    got = recv.take()
+    check(c7.returncode == 0 and keys(got) == expected, "the next check delivers them, once each: %s %s" % (keys(got), c7.stderr.strip()))
 
-        bad = os.path.join(tmp, "bad.yaml")
-        with open(bad, "w") as f:
-            f.write(CONFIG.format(db=db, url=recv.url(), fmt="json").replace("below: 0.9", "below: 9"))
-        b = run([a.assay, "alerts", "check", "--config", bad])
-        check(b.returncode == 2 and "key 'below'" in b.stderr, "a bad rule is rejected naming the key (%s)" % b.stderr.strip())
+    bad = os.path.join(tmp, "bad.yaml")
+    with open(bad, "w") as f:
+        f.write(CONFIG.format(store=backend.yaml(db), url=recv.url(), fmt="json").replace("below: 0.9", "below: 9"))
+    b = run([a.assay, "alerts", "check", "--config", bad])
+    check(b.returncode == 2 and "key 'below'" in b.stderr, "a bad rule is rejected naming the key (%s)" % b.stderr.strip())
 
-        worker_section(a, tmp, recv)
+    worker_section(a, tmp, recv, backend)
     recv.close()
     return finish("all checks passed")
 

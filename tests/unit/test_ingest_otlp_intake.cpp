@@ -49,7 +49,7 @@ struct Rig {
         REQUIRE(s.ok());
         store = std::move(*s);
         REQUIRE(store->register_scorers(version_infos(cfg.scorers)).ok());
-        auto sp = open_sqlite_span_store(db, 1000);
+        auto sp = open_span_store(db, 1000);
         REQUIRE(sp.ok());
         spans = std::move(*sp);
         pipeline = std::make_unique<Pipeline>(pipeline_setup(cfg), *store,

@@ -208,7 +208,7 @@ TEST_CASE("otlp intake: protobuf and gRPC doors share the pipeline; concurrent r
     so.sqlite_path = db;
     auto store = SqliteStore::open(so);  // creates the schema (otlp_spans, dead_letters)
     REQUIRE(store.ok());
-    auto spans = open_sqlite_span_store(db, 1000);
+    auto spans = open_span_store(db, 1000);
     REQUIRE(spans.ok());
     OtlpIntakeOptions o;
     OtlpIntake intake(o, **spans);

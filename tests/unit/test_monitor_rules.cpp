@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 
 #include "config/config.h"
 #include "core/time_format.h"
@@ -13,8 +14,9 @@
 #include "store/aggregate_store.h"
 #include "store/alert_store.h"
 #include "store/maintenance_store.h"
-#include "store/sqlite/conn.h"
-#include "temp_dir.h"
+#include "store/span_store.h"
+#include "store/store.h"
+#include "store_backends.h"
 
 using namespace assay;
 
@@ -24,80 +26,88 @@ constexpr int64_t k_day = 86400000;
 // 2026-11-01T00:00:00Z
 constexpr int64_t k_t0 = 1793491200000LL;
 
-// A real SQLite store filled with scored traces through plain SQL.
+// A real store (SQLite file or PostgreSQL database: B of store_backends.h)
+// filled with scored traces through the Store's write path. Rows are
+// buffered and written in batches; flush(), path(), scalar() and traffic()
+// write them.
+template <typename B = testing::SqliteBackend>
 class Fixture {
 public:
-    Fixture() : m_path(m_dir.file("m.db")) {
-        m_c = std::move(SqliteConn::open(m_path).value());
-        REQUIRE(m_c->exec("INSERT INTO scorer_versions (id, scorer, version, type, config_json, "
-                          "first_seen_ms, last_seen_ms) "
-                          "VALUES (1, 'quality', '1.a', 'test', '{}', 0, 0), (2, 'json', '1.b', "
-                          "'format', '{}', 0, 0)")
+    Fixture() : m_db(B::make()) {
+        auto s = open_store(m_db->options());
+        REQUIRE_MESSAGE(s.ok(), s.status().message());
+        m_store = std::move(s.value());
+        REQUIRE(m_store
+                    ->register_scorers(
+                        {{"quality", "1.a", "test", "{}"}, {"json", "1.b", "format", "{}"}})
                     .ok());
     }
     // One trace with a `quality` score `value` and a `json` pass/fail.
     void add(int64_t ts, const std::string& feature, const std::string& pv, double value,
              bool passed, const std::string& tenant = "t1", const std::string& user = "u1") {
-        const std::string id = "tr" + std::to_string(m_n++);
-        auto st = m_c->prepare(
-            "INSERT INTO traces (trace_id, ts_ms, received_ms, feature, tenant, user_id, "
-            "prompt_version, raw) "
-            "VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id");
-        st->bind_text(1, id);
-        st->bind_int(2, ts);
-        st->bind_text(3, feature);
-        st->bind_text(4, tenant);
-        st->bind_text(5, user);
-        st->bind_text(6, pv);
-        st->bind_text(7,
-                      "{\"trace_id\":\"" + id + "\",\"output\":\"" + std::string(200, 'x') + "\"}");
-        REQUIRE(st->step() == 100);  // SQLITE_ROW
-        const int64_t row = st->col_int(0);
-        st->reset();
-        auto sc = m_c->prepare(
-            "INSERT INTO scores (trace, scorer_version, decision, value, passed, at_ms) VALUES "
-            "(?1, 1, 0, ?2, NULL, ?3), (?1, 2, 0, ?4, ?5, ?3)");
-        sc->bind_int(1, row);
-        sc->bind_double(2, value);
-        sc->bind_int(3, ts + 1000);
-        sc->bind_double(4, passed ? 1.0 : 0.0);
-        sc->bind_int(5, passed ? 1 : 0);
-        REQUIRE(m_c->run(*sc, "insert scores").ok());
+        const std::string id = trace(ts, feature, pv, tenant, user,
+                                     "{\"trace_id\":\"tr" + std::to_string(m_n) +
+                                         "\",\"output\":\"" + std::string(200, 'x') + "\"}");
+        Score q;
+        q.value = value;
+        Score j;
+        j.value = passed ? 1.0 : 0.0;
+        j.passed = passed;
+        m_batch.scores.push_back({id, "quality", "1.a", Decision::scored, q, "", ts + 1000});
+        m_batch.scores.push_back({id, "json", "1.b", Decision::scored, j, "", ts + 1000});
+        if (m_batch.traces.size() >= 500) {
+            flush();
+        }
     }
     // One trace of `feature` whose scores all wait for a judge (decision 4 =
     // pending): seen, never scored.
     void add_pending(int64_t ts, const std::string& feature) {
-        const std::string id = "tr" + std::to_string(m_n++);
-        REQUIRE(
-            m_c->exec("INSERT INTO traces (trace_id, ts_ms, received_ms, feature, tenant, user_id, "
-                      "prompt_version, "
-                      "raw) VALUES ('" +
-                      id + "', " + std::to_string(ts) + ", 0, '" + feature +
-                      "', 't1', 'u1', 'v1', '{}');"
-                      "INSERT INTO scores (trace, scorer_version, decision, value, passed, at_ms) "
-                      "SELECT id, v, 4, NULL, NULL, 1 FROM traces, (SELECT 1 AS v UNION SELECT 2) "
-                      "WHERE trace_id = '" +
-                      id + "'")
-                .ok());
+        const std::string id = trace(ts, feature, "v1", "t1", "u1", "{}");
+        for (const char* v : {"quality", "json"}) {
+            m_batch.scores.push_back(
+                {id, v, v[0] == 'q' ? "1.a" : "1.b", Decision::pending, std::nullopt, "", 1});
+        }
     }
     int64_t scalar(const std::string& sql) {
-        auto st = m_c->prepare(sql);
-        REQUIRE(st.ok());
-        REQUIRE(st->step() == 100);
-        return st->col_int(0);
+        flush();
+        return m_db->value(sql);
     }
-    const std::string& path() const { return m_path; }
-    SqliteConn& conn() { return *m_c; }
+    const std::string& path() {
+        flush();
+        return m_db->location();
+    }
+    void flush() {
+        if (!m_batch.empty()) {
+            Status st = m_store->write(m_batch);
+            REQUIRE_MESSAGE(st.ok(), st.message());
+            m_batch = WriteBatch();
+        }
+    }
 
 private:
-    testing::TempDir m_dir;
-    std::string m_path;
-    std::unique_ptr<SqliteConn> m_c;
+    std::string trace(int64_t ts, const std::string& feature, const std::string& pv,
+                      const std::string& tenant, const std::string& user, std::string raw) {
+        Trace t;
+        t.trace_id = "tr" + std::to_string(m_n++);
+        t.timestamp_ms = ts;
+        t.received_ms = ts;
+        t.metadata.feature = feature;
+        t.metadata.tenant = tenant;
+        t.metadata.user_id = user;
+        t.metadata.prompt_version = pv;
+        t.raw = std::move(raw);
+        m_batch.traces.push_back(std::move(t));
+        return m_batch.traces.back().trace_id;
+    }
+    std::unique_ptr<testing::TestDb> m_db;
+    std::unique_ptr<Store> m_store;
+    WriteBatch m_batch;
     int m_n = 0;
 };
 
 // `n` traces per day over [from_day, to_day) with quality ~ N(mean, 0.5).
-void traffic(Fixture& f, int from_day, int to_day, int per_day, double mean, double pass_rate,
+template <typename F>
+void traffic(F& f, int from_day, int to_day, int per_day, double mean, double pass_rate,
              const std::string& feature = "chat", const std::string& pv = "v1", unsigned seed = 1) {
     std::mt19937 rng(seed);
     std::normal_distribution<double> q(mean, 0.5);
@@ -108,11 +118,13 @@ void traffic(Fixture& f, int from_day, int to_day, int per_day, double mean, dou
                   u(rng) < pass_rate);
         }
     }
+    f.flush();  // stored before the caller refreshes anything
 }
 
 // A day of `chat` traffic plus one trace of feature "queued" whose scores all
 // wait for a judge (seen, never scored); the aggregates refreshed.
-std::unique_ptr<AggregateStore> chat_and_queued(Fixture& f, int per_day) {
+template <typename F>
+std::unique_ptr<AggregateStore> chat_and_queued(F& f, int per_day) {
     traffic(f, 0, 1, per_day, 4.0, 0.9, "chat", "v1", 3);
     f.add_pending(k_t0 + 3600000, "queued");
     auto agg = open_aggregate_store(f.path()).value();
@@ -147,8 +159,9 @@ AlertRule json_rate_rule() {
 
 }  // namespace
 
-TEST_CASE("monitor aggregates: refresh is idempotent and matches the scores") {
-    Fixture f;
+TEST_CASE_TEMPLATE("monitor aggregates: refresh is idempotent and matches the scores", B,
+                   testing::SqliteBackend, testing::PostgresBackend) {
+    Fixture<B> f;
     traffic(f, 0, 3, 40, 4.0, 0.9);
     auto agg = open_aggregate_store(f.path()).value();
     REQUIRE(agg->refresh().ok());
@@ -161,8 +174,10 @@ TEST_CASE("monitor aggregates: refresh is idempotent and matches the scores") {
               "SELECT sum(count) FROM aggregates WHERE bucket = 'hour' AND scorer = 'quality'") ==
           120);
     CHECK(f.scalar("SELECT sum(seen) FROM aggregates WHERE bucket = 'day'") == 240);
-    CHECK(f.scalar("SELECT sum(passed) FROM aggregates WHERE bucket = 'day' AND scorer = 'json'") ==
-          f.scalar("SELECT count(*) FROM scores WHERE scorer_version = 2 AND passed = 1"));
+    CHECK(
+        f.scalar("SELECT sum(passed) FROM aggregates WHERE bucket = 'day' AND scorer = 'json'") ==
+        f.scalar("SELECT count(*) FROM scores s JOIN scorer_versions v ON v.id = s.scorer_version "
+                 "WHERE v.scorer = 'json' AND s.passed = 1"));
     AggregateQuery q;
     q.from_ms = k_t0;
     q.to_ms = k_t0 + 3 * k_day;
@@ -190,7 +205,7 @@ TEST_CASE("monitor aggregates: refresh is idempotent and matches the scores") {
 }
 
 TEST_CASE("monitor rules: score_drop fires on a real drop, not on noise or on too few traces") {
-    Fixture f;
+    Fixture<> f;
     traffic(f, 0, 7, 20, 4.0, 0.95, "chat");              // previous week
     traffic(f, 7, 14, 20, 3.0, 0.95, "chat", "v1", 2);    // current week: down 1 point
     traffic(f, 0, 14, 20, 4.0, 0.95, "search", "v1", 3);  // stable
@@ -229,7 +244,7 @@ TEST_CASE("monitor rules: score_drop fires on a real drop, not on noise or on to
 }
 
 TEST_CASE("monitor rules: pass_rate_below and prompt_version_worse") {
-    Fixture f;
+    Fixture<> f;
     traffic(f, 0, 1, 200, 4.0, 0.80, "extract", "v3", 7);
     traffic(f, 0, 1, 200, 4.0, 0.97, "chat", "v1", 8);
     AlertRule r = json_rate_rule();
@@ -242,7 +257,7 @@ TEST_CASE("monitor rules: pass_rate_below and prompt_version_worse") {
     CHECK(fs[1].group_key == "feature=extract");
     CHECK(fs[1].state == FindingState::firing);
 
-    Fixture g;
+    Fixture<> g;
     traffic(g, 0, 5, 30, 4.0, 0.9, "chat", "v7", 9);
     traffic(g, 5, 10, 30, 3.2, 0.9, "chat", "v8", 10);  // the new version is worse
     traffic(g, 0, 5, 30, 4.0, 0.9, "search", "v2", 11);
@@ -267,7 +282,7 @@ TEST_CASE("monitor rules: pass_rate_below and prompt_version_worse") {
 TEST_CASE(
     "monitor rules: empty groups show n/a, not invented numbers (no pass rate 0.000, mean 0.000 or "
     "p=1 for n=0)") {
-    Fixture f;
+    Fixture<> f;
     auto agg = chat_and_queued(f, 60);
     AlertRule rate = json_rate_rule();
     std::map<std::string, Finding> by;
@@ -304,7 +319,7 @@ TEST_CASE(
 TEST_CASE(
     "monitor report: a group with nothing scored shows n/a for its mean (null in JSON), not "
     "0.000") {
-    Fixture f;
+    Fixture<> f;
     auto agg = chat_and_queued(f, 20);
     ReportOptions o;
     o.now_ms = k_t0 + k_day;
@@ -338,7 +353,7 @@ TEST_CASE(
 }
 
 TEST_CASE("monitor report: an empty period names the range it read and where the store's data is") {
-    Fixture f;
+    Fixture<> f;
     traffic(f, 0, 2, 10, 4.0, 0.9, "chat", "v1", 3);  // 2026-11-01 and 2026-11-02
     auto agg = open_aggregate_store(f.path()).value();
     REQUIRE(agg->refresh().ok());
@@ -363,17 +378,18 @@ TEST_CASE("monitor report: an empty period names the range it read and where the
     CHECK_FALSE(again.rows.empty());
     CHECK(empty_period_hint(again).empty());
     // An empty store says so.
-    Fixture empty;
+    Fixture<> empty;
     auto none = open_aggregate_store(empty.path()).value();
     REQUIRE(none->refresh().ok());
     auto e = build_report(*none, o).value();
     CHECK(empty_period_hint(e).find("the store holds no scored traces yet") != std::string::npos);
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "monitor alerts: a continuing condition fires once and resolves once; cooldown holds "
-    "re-fires") {
-    Fixture f;
+    "re-fires",
+    B, testing::SqliteBackend, testing::PostgresBackend) {
+    Fixture<B> f;
     traffic(f, 0, 7, 20, 4.0, 0.95);
     traffic(f, 7, 14, 20, 3.0, 0.95, "chat", "v1", 2);
     auto agg = open_aggregate_store(f.path()).value();
@@ -410,8 +426,10 @@ TEST_CASE(
     CHECK(f.scalar("SELECT count(*) FROM alerts") == 2);
 }
 
-TEST_CASE("monitor maintenance: retention stubs raw text; erasure leaves nothing of the tenant") {
-    Fixture f;
+TEST_CASE_TEMPLATE(
+    "monitor maintenance: retention stubs raw text; erasure leaves nothing of the tenant", B,
+    testing::SqliteBackend, testing::PostgresBackend) {
+    Fixture<B> f;
     traffic(f, 0, 2, 10, 4.0, 0.9);
     f.add(k_t0 + 5 * k_day, "chat", "v1", 4.0, true, "secret-tenant", "u9");
     auto agg = open_aggregate_store(f.path()).value();
@@ -424,17 +442,25 @@ TEST_CASE("monitor maintenance: retention stubs raw text; erasure leaves nothing
               "SELECT count(*) FROM traces WHERE raw LIKE '{\"raw_pruned\":true,\"trace_id\":%'") ==
           20);
     CHECK(f.scalar("SELECT count(*) FROM scores") == 42);
+    // The stub is the same text on both backends.
+    CHECK(
+        f.scalar(
+            "SELECT count(*) FROM traces WHERE raw = "
+            "'{\"raw_pruned\":true,\"trace_id\":\"tr0\",\"timestamp\":\"2026-11-01T00:00:00.000Z\","
+            "\"pruned_at\":\"2026-11-11T00:00:00.000Z\"}'") == 1);
     CHECK(f.scalar("SELECT count(*) FROM aggregates WHERE tenant = 'secret-tenant'") > 0);
     // Pending spans of an OTLP trace not complete yet: one span names the
     // tenant, so both spans of that trace go; another trace's span stays.
+    auto spans = open_span_store(f.path(), 1000);
+    REQUIRE_MESSAGE(spans.ok(), spans.status().message());
     REQUIRE(
-        f.conn()
-            .exec(
-                "INSERT INTO otlp_spans (trace_key, span_id, received_ms, span_json) VALUES "
-                "('k1', 's1', 1, '{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":"
-                "\"secret-tenant\"}}]}'), ('k1', 's2', 1, '{\"name\":\"tool\"}'), "
-                "('k2', 's3', 1, '{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":"
-                "\"secret-tenant-2\"}}]}')")
+        (*spans)
+            ->put(
+                {{"k1", "s1", 1,
+                  R"({"attributes":[{"key":"tenant","value":{"stringValue":"secret-tenant"}}]})"},
+                 {"k1", "s2", 1, R"({"name":"tool"})"},
+                 {"k2", "s3", 1,
+                  R"({"attributes":[{"key":"tenant","value":{"stringValue":"secret-tenant-2"}}]})"}})
             .ok());
     auto er = maint->erase("tenant", "secret-tenant").value();
     CHECK(er.otlp_spans == 2);
@@ -448,7 +474,7 @@ TEST_CASE("monitor maintenance: retention stubs raw text; erasure leaves nothing
 }
 
 TEST_CASE("monitor metrics: quality gauges per scorer and feature, bounded") {
-    Fixture f;
+    Fixture<> f;
     for (int i = 0; i < 5; ++i) {
         traffic(f, 0, 1, 10 + i, 4.0, 0.9, "f" + std::to_string(i), "v1",
                 static_cast<unsigned>(20 + i));
@@ -518,12 +544,12 @@ monitor: {metrics_window: 1h, max_metric_features: 20}
               .find("used twice") != std::string::npos);
 }
 
-TEST_CASE("monitor maintenance: pruning a backlog larger than one chunk prunes all of it, once") {
-    Fixture f;
-    REQUIRE(f.conn().exec("BEGIN").ok());
+TEST_CASE_TEMPLATE(
+    "monitor maintenance: pruning a backlog larger than one chunk prunes all of it, once", B,
+    testing::SqliteBackend, testing::PostgresBackend) {
+    Fixture<B> f;
     traffic(f, 0, 3, 1500, 4.0, 0.9);  // 4500 traces, chunks of 2000
     traffic(f, 5, 6, 10, 4.0, 0.9);    // newer: kept
-    REQUIRE(f.conn().exec("COMMIT").ok());
     auto maint = open_maintenance_store(f.path()).value();
     auto r = maint->prune_raw(k_t0 + 4 * k_day, k_t0 + 10 * k_day).value();
     CHECK(r.traces_pruned == 4500);
@@ -533,6 +559,132 @@ TEST_CASE("monitor maintenance: pruning a backlog larger than one chunk prunes a
     CHECK(f.scalar("SELECT count(*) FROM traces") == 4510);
     CHECK(f.scalar("SELECT count(*) FROM traces t JOIN scores s ON s.trace = t.id") == 9020);
     CHECK(maint->prune_raw(k_t0 + 4 * k_day, k_t0 + 10 * k_day).value().traces_pruned == 0);
+}
+
+TEST_CASE_TEMPLATE(
+    "monitor maintenance: erasing more traces than one batch erases all of them and their rows", B,
+    testing::SqliteBackend, testing::PostgresBackend) {
+    Fixture<B> f;
+    for (int i = 0; i < 2500; ++i) {  // PostgreSQL erases 1000 traces per transaction
+        f.add(k_t0 + i * 1000, "chat", "v1", 4.0, true, "t1", "big-user");
+    }
+    traffic(f, 0, 1, 10, 4.0, 0.9);  // user u1: kept
+    auto maint = open_maintenance_store(f.path()).value();
+    auto er = maint->erase("user", "big-user");
+    REQUIRE_MESSAGE(er.ok(), er.status().message());
+    CHECK(er->traces == 2500);
+    CHECK(er->scores == 5000);
+    CHECK(er->trace_ts_ms.size() == 2500);
+    CHECK(f.scalar("SELECT count(*) FROM traces WHERE user_id = 'big-user'") == 0);
+    CHECK(f.scalar("SELECT count(*) FROM traces") == 10);
+    CHECK(f.scalar("SELECT count(*) FROM scores") == 20);
+    CHECK(maint->erase("user", "big-user").value().traces == 0);
+}
+
+TEST_CASE_TEMPLATE("monitor aggregates: workers refreshing at once count every score once", B,
+                   testing::SqliteBackend, testing::PostgresBackend) {
+    Fixture<B> f;
+    traffic(f, 0, 3, 200, 4.0, 0.9);
+    const std::string where = f.path();
+    std::vector<std::thread> workers;
+    std::vector<Status> results(3);
+    for (auto& r : results) {
+        workers.emplace_back([&where, &r] {
+            auto agg = open_aggregate_store(where);
+            if (!agg.ok()) {
+                r = agg.status();
+                return;
+            }
+            for (int i = 0; i < 3 && r.ok(); ++i) {
+                r = (*agg)->refresh(0);
+            }
+        });
+    }
+    for (auto& w : workers) {
+        w.join();
+    }
+    for (const auto& r : results) {
+        CHECK_MESSAGE(r.ok(), r.message());
+    }
+    CHECK(
+        f.scalar("SELECT sum(count) FROM aggregates WHERE bucket = 'day' AND scorer = 'quality'") ==
+        600);
+    CHECK(f.scalar(
+              "SELECT sum(count) FROM aggregates WHERE bucket = 'hour' AND scorer = 'quality'") ==
+          600);
+    CHECK(f.scalar("SELECT sum(seen) FROM aggregates WHERE bucket = 'day'") == 1200);
+    CHECK(f.scalar("SELECT count(*) FROM aggregates WHERE bucket = 'day'") == 6);
+}
+
+TEST_CASE_TEMPLATE("monitor alerts: workers checking at once fire once and resolve once", B,
+                   testing::SqliteBackend, testing::PostgresBackend) {
+    Fixture<B> f;
+    traffic(f, 0, 7, 20, 4.0, 0.95);
+    traffic(f, 7, 14, 20, 3.0, 0.95, "chat", "v1", 2);
+    const std::string where = f.path();
+    AlertsOptions o;
+    o.rules = {drop_rule()};
+    // Three workers, each with its own connections, check the rule at once.
+    auto race = [&](int64_t now) {
+        std::vector<std::thread> workers;
+        std::vector<Status> results(3);
+        std::vector<CheckReport> reports(3);
+        for (size_t i = 0; i < 3; ++i) {
+            workers.emplace_back([&, i] {
+                auto agg = open_aggregate_store(where);
+                auto alerts = open_alert_store(where);
+                if (!agg.ok() || !alerts.ok()) {
+                    results[i] = !agg.ok() ? agg.status() : alerts.status();
+                    return;
+                }
+                AlertManager m(o, **agg, **alerts, nullptr);
+                auto r = m.check(now);
+                if (!r.ok()) {
+                    results[i] = r.status();
+                    return;
+                }
+                reports[i] = *r;
+            });
+        }
+        for (auto& w : workers) {
+            w.join();
+        }
+        size_t fired = 0, resolved = 0;
+        for (size_t i = 0; i < 3; ++i) {
+            CHECK_MESSAGE(results[i].ok(), results[i].message());
+            fired += reports[i].fired.size();
+            resolved += reports[i].resolved.size();
+        }
+        return std::pair{fired, resolved};
+    };
+    auto first = race(k_t0 + 14 * k_day);
+    CHECK(first.first == 1);
+    CHECK(f.scalar("SELECT count(*) FROM alerts") == 1);
+    traffic(f, 14, 21, 20, 4.0, 0.95, "chat", "v1", 3);
+    auto second = race(k_t0 + 21 * k_day);
+    CHECK(second.first == 0);
+    CHECK(second.second == 1);
+    CHECK(f.scalar("SELECT count(*) FROM alerts WHERE state = 'resolved'") == 1);
+    CHECK(f.scalar("SELECT count(*) FROM alerts") == 1);
+}
+
+TEST_CASE(
+    "monitor alerts: the database refuses a second firing alert of a rule and group <postgres>") {
+    Fixture<testing::PostgresBackend> f;
+    auto alerts = open_alert_store(f.path()).value();
+    AlertRecord a;
+    a.rule = "r";
+    a.kind = "score_drop";
+    a.group_key = "feature=chat";
+    a.fired_ms = k_t0;
+    a.message = "m";
+    REQUIRE(alerts->insert(a).ok());
+    auto again = alerts->insert(a);  // no lock taken: the unique index still holds
+    REQUIRE_FALSE(again.ok());
+    CHECK(again.status().message().find("alerts_firing_once") != std::string::npos);
+    a.group_key = "feature=search";
+    CHECK(alerts->insert(a).ok());
+    CHECK(f.scalar("SELECT count(*) FROM alerts WHERE state = 'firing'") == 2);
 }
 
 TEST_CASE("monitor webhook payloads: Slack text is escaped, JSON carries every field") {

@@ -4,7 +4,9 @@
 #include "core/trace_json.h"
 #include "sql_value.h"
 #include "store/span_store.h"
+#include "store/sqlite/monitor_stores.h"
 #include "store/sqlite/store.h"
+#include "store_backends.h"
 #include "temp_dir.h"
 
 using namespace assay;
@@ -37,11 +39,13 @@ TEST_CASE("span store: refuses a file without the otlp_spans table") {
     CHECK_FALSE(open_sqlite_span_store(dir.file("missing/nope.db"), 1000).ok());
 }
 
-TEST_CASE("span store: put upserts by trace and span id, load orders by arrival, erase by trace") {
-    TempDir dir;
-    const std::string db = dir.file("a.db");
-    auto main_store = migrated(db);
-    auto s = open_sqlite_span_store(db, 1000);
+TEST_CASE_TEMPLATE(
+    "span store: put upserts by trace and span id, load orders by arrival, erase by trace", B,
+    testing::SqliteBackend, testing::PostgresBackend) {
+    auto db = B::make();
+    auto main_store = open_store(db->options());
+    REQUIRE_MESSAGE(main_store.ok(), main_store.status().message());
+    auto s = open_span_store(db->location(), 1000);
     REQUIRE_MESSAGE(s.ok(), s.status().message());
     SpanStore& spans = **s;
 
@@ -63,7 +67,16 @@ TEST_CASE("span store: put upserts by trace and span id, load orders by arrival,
 
     REQUIRE(spans.erase({"t1"}).ok());
     CHECK(*spans.count() == 1);
-    CHECK(sql_value(db, "SELECT count(*) FROM otlp_spans WHERE trace_key = 't2'") == 1);
+    CHECK(db->value("SELECT count(*) FROM otlp_spans WHERE trace_key = 't2'") == 1);
+    // A span twice in one put: one row, the last copy, where it first came.
+    REQUIRE(
+        spans.put({{"t3", "a", 50, "one"}, {"t3", "b", 50, "two"}, {"t3", "a", 50, "three"}}).ok());
+    auto dup = spans.load();
+    REQUIRE(dup.ok());
+    REQUIRE(dup->size() == 3);
+    CHECK((*dup)[1].span_json == "three");
+    CHECK((*dup)[2].span_json == "two");
+    REQUIRE(spans.erase({"t3"}).ok());
     REQUIRE(spans.erase({}).ok());
     REQUIRE(spans.erase({"t2", "never-seen"}).ok());
     CHECK(*spans.count() == 0);
@@ -91,11 +104,14 @@ TEST_CASE("span store: put is atomic — a failing batch leaves nothing behind")
     CHECK(*(*s)->count() == 0);
 }
 
-TEST_CASE("span store: trace_stored sees the traces table; dead letters land in dead_letters") {
-    TempDir dir;
-    const std::string db = dir.file("c.db");
-    auto main_store = migrated(db);
-    auto s = open_sqlite_span_store(db, 1000);
+TEST_CASE_TEMPLATE(
+    "span store: trace_stored sees the traces table; dead letters land in dead_letters", B,
+    testing::SqliteBackend, testing::PostgresBackend) {
+    auto db = B::make();
+    auto opened = open_store(db->options());
+    REQUIRE_MESSAGE(opened.ok(), opened.status().message());
+    auto& main_store = *opened;
+    auto s = open_span_store(db->location(), 1000);
     REQUIRE(s.ok());
     CHECK_FALSE(*(*s)->trace_stored("tr_1"));
     auto t =
@@ -107,9 +123,6 @@ TEST_CASE("span store: trace_stored sees the traces table; dead letters land in 
     CHECK(*(*s)->trace_stored("tr_1"));
 
     REQUIRE((*s)->dead_letter(42, "otlp:http", "otlp: bad", std::string("x\0y", 3), 1000).ok());
-    CHECK(
-        sql_value(
-            db,
-            "SELECT count(*) FROM dead_letters WHERE source = 'otlp:http' AND error = 'otlp: bad' "
-            "AND raw_bytes = 1000 AND length(raw) = 3") == 1);
+    CHECK(db->value("SELECT count(*) FROM dead_letters WHERE source = 'otlp:http' AND error = "
+                    "'otlp: bad' AND raw_bytes = 1000 AND length(raw) = 3") == 1);
 }

@@ -183,8 +183,9 @@ void add_alerts_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<AlertsArgs>();
     CLI::App* c = app.add_subcommand(
         "alerts", "List stored alerts; `alerts check` evaluates the alert rules once");
-    c->add_option("--db", a->db,
-                  "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
+    c->add_option(
+        "--db", a->db,
+        "SQLite file or postgresql:// URI (default: ASSAY_DB, the store of --config, ./assay.db)");
     c->add_option("--config,-c", a->config, "Config file (store.sqlite; alert rules for check)");
     c->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"table", "json"}));
     c->add_option("--limit,-n", a->limit, "How many alerts to list, newest first")
@@ -192,7 +193,8 @@ void add_alerts_command(CLI::App& app, Runner& run) {
     CLI::App* check = c->add_subcommand(
         "check", "Evaluate the alert rules once, deliver notices, print the findings");
     check->add_option("--config,-c", a->config, "Config file with the alerts block");
-    check->add_option("--db", a->db, "SQLite store (overrides store.sqlite)");
+    check->add_option("--db", a->db,
+                      "SQLite file or postgresql:// URI (overrides store.sqlite / store.postgres)");
     check->add_option("--now", a->now, "Evaluate as of this RFC 3339 time (default: now)");
     check->add_option("--format", a->format, "Output format")
         ->check(CLI::IsMember({"table", "json"}));

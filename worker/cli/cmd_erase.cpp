@@ -75,8 +75,9 @@ void add_erase_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<EraseArgs>();
     CLI::App* c = app.add_subcommand(
         "erase", "Remove everything stored about one user or tenant (right to erasure)");
-    c->add_option("--db", a->db,
-                  "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
+    c->add_option(
+        "--db", a->db,
+        "SQLite file or postgresql:// URI (default: ASSAY_DB, the store of --config, ./assay.db)");
     c->add_option("--config,-c", a->config, "Config file to take store.sqlite from");
     c->add_option("--user", a->user, "metadata.user_id to erase");
     c->add_option("--tenant", a->tenant, "metadata.tenant to erase");

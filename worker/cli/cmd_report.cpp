@@ -58,8 +58,9 @@ void add_report_command(CLI::App& app, Runner& run) {
     CLI::App* c = app.add_subcommand(
         "report",
         "Quality, cost and drift per scorer and group, with deltas vs the previous period");
-    c->add_option("--db", a->db,
-                  "SQLite store (default: ASSAY_DB, store.sqlite of --config, ./assay.db)");
+    c->add_option(
+        "--db", a->db,
+        "SQLite file or postgresql:// URI (default: ASSAY_DB, the store of --config, ./assay.db)");
     c->add_option("--config,-c", a->config, "Config file to take store.sqlite from");
     c->add_option("--since", a->since,
                   "Period length: 7d (default), 24h, 2w, ...; compared with the period before");

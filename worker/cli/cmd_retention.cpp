@@ -78,7 +78,8 @@ void add_retention_command(CLI::App& app, Runner& run) {
     CLI::App* apply = c->add_subcommand(
         "apply", "Prune raw trace text older than retention.raw_days (scores stay)");
     apply->add_option("--config,-c", a->config, "Config file with the retention block");
-    apply->add_option("--db", a->db, "SQLite store (overrides store.sqlite)");
+    apply->add_option("--db", a->db,
+                      "SQLite file or postgresql:// URI (overrides store.sqlite / store.postgres)");
     apply->add_option("--raw-days", a->raw_days, "Override retention.raw_days")
         ->check(CLI::Range(1, 36500));
     apply->add_option("--now", a->now, "Apply as of this RFC 3339 time (default: now)");

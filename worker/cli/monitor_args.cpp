@@ -26,9 +26,8 @@ std::optional<std::string> resolve_db_path(const std::string& command, const std
         }
         path = cfg->store.sqlite_path;
     }
-    if (Status st = sqlite_only(path, "assay " + command); !st.ok()) {
-        std::fprintf(stderr, "assay %s: %s\n", command.c_str(), st.message().c_str());
-        return std::nullopt;
+    if (is_postgres_uri(path)) {
+        return path;  // opening connects (and says so when the server is not there)
     }
     if (!std::filesystem::exists(path)) {
         std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n",

@@ -8,7 +8,8 @@
 
 namespace assay::cli {
 
-// --db wins, then ASSAY_DB, then store.sqlite of --config, then ./assay.db.
+// --db wins, then ASSAY_DB, then store.sqlite / store.postgres of --config,
+// then ./assay.db. A postgresql:// URI is returned as is (opening connects).
 // Prints the problem (naming the command) and returns nullopt when the
 // config is unusable or no store exists there.
 std::optional<std::string> resolve_db_path(const std::string& command, const std::string& db,

@@ -6,11 +6,11 @@
 // (and `judgements` when that table exists), so refreshing twice, or after
 // a crash, never double-counts.
 //
-// Errors: io_error with SQLite's message. A refresh writes in transactions of
-// one hour bucket (each bucket and its day replaced whole), so the
-// write lock is never held long and an interrupted refresh is redone, never
-// double-counted. One thread at a time per object (open one per
-// thread); other processes may write the store meanwhile (WAL).
+// Errors: io_error (unavailable for a lost PostgreSQL connection) with the database's message. A
+// refresh writes in transactions of one hour bucket (each bucket and its day replaced whole), so
+// the write lock is never held long and an interrupted refresh is redone, never double-counted. One
+// thread at a time per object (open one per thread); other processes may write the store meanwhile
+// (WAL).
 
 #include <cstdint>
 #include <memory>
@@ -85,6 +85,9 @@ public:
                                                   int64_t to_ms) = 0;
 };
 
-Result<std::unique_ptr<AggregateStore>> open_aggregate_store(const std::string& sqlite_path);
+// Opens the aggregates of the store at `location`: a SQLite file, or a
+// postgresql:// URI (store_location.h) for the PostgreSQL backend
+// (postgres/monitor_stores.h says what differs there).
+Result<std::unique_ptr<AggregateStore>> open_aggregate_store(const std::string& location);
 
 }  // namespace assay

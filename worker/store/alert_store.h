@@ -1,8 +1,8 @@
 #pragma once
 // AlertStore: the `alerts` table, the state behind deduplication and
 // cooldown (README "Monitoring"). One row per firing of a rule for one
-// group; it is resolved once. Errors: io_error with SQLite's message.
-// One thread at a time per object.
+// group; it is resolved once. Errors: io_error (unavailable for a lost PostgreSQL connection) with
+// the database's message. One thread at a time per object.
 
 #include <cstdint>
 #include <memory>
@@ -59,6 +59,7 @@ public:
     virtual Result<std::vector<AlertRecord>> list(int limit) = 0;
 };
 
-Result<std::unique_ptr<AlertStore>> open_alert_store(const std::string& sqlite_path);
+// `location`: a SQLite file or a postgresql:// URI (picks the backend).
+Result<std::unique_ptr<AlertStore>> open_alert_store(const std::string& location);
 
 }  // namespace assay

@@ -1,8 +1,11 @@
 #pragma once
 // MaintenanceStore: retention (pruning raw trace text) and right-to-erasure
-// (README "Monitoring", "Retention" and "Erasure"). An erasure is one
-// transaction (all of it or nothing); pruning commits in chunks, each whole. Errors: io_error with
-// SQLite's message; invalid_argument for an empty id. One thread at a time per object.
+// (README "Monitoring", "Retention" and "Erasure"). On SQLite an erasure is
+// one transaction (all of it or nothing); on PostgreSQL it commits in batches
+// of at most 1000 traces, each whole (running it again finishes an
+// interrupted one). Pruning commits in chunks, each whole. Errors: io_error
+// (unavailable for a lost PostgreSQL connection) with the database's
+// message; invalid_argument for an empty id. One thread at a time per object.
 
 #include <cstdint>
 #include <memory>
@@ -54,6 +57,8 @@ public:
     virtual Status vacuum() = 0;
 };
 
-Result<std::unique_ptr<MaintenanceStore>> open_maintenance_store(const std::string& sqlite_path);
+// `location`: a SQLite file or a postgresql:// URI (picks the backend; on
+// PostgreSQL an erasure commits in batches, postgres/monitor_stores.h).
+Result<std::unique_ptr<MaintenanceStore>> open_maintenance_store(const std::string& location);
 
 }  // namespace assay

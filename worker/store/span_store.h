@@ -8,7 +8,7 @@
 // encodes (one span as an OTLP JSON ExportTraceServiceRequest).
 //
 // Every method returns a non-OK Status (io_error naming the operation and the
-// SQLite message) on failure and changes nothing then (one transaction per
+// database's message) on failure and changes nothing then (one transaction per
 // call). Implementations are thread-safe: the HTTP threads and the worker's
 // producer thread share one object. The store does not own any caller data.
 
@@ -51,11 +51,12 @@ public:
                                int64_t raw_bytes) = 0;
 };
 
-// Opens a SpanStore on the SQLite file at `sqlite_path` with its own
-// connection (WAL mode, synchronous NORMAL, busy timeout `busy_timeout_ms`).
-// The file must already carry the otlp_spans table (open the main Store
-// first: it migrates the schema); invalid_argument says so otherwise.
-Result<std::unique_ptr<SpanStore>> open_sqlite_span_store(const std::string& sqlite_path,
-                                                          int busy_timeout_ms);
+// Opens a SpanStore with its own connection on the store at `location`: a
+// SQLite file (WAL mode, synchronous NORMAL, busy timeout `busy_timeout_ms`;
+// the file must already carry the otlp_spans table: open the main Store
+// first, it migrates the schema; invalid_argument says so otherwise) or a
+// postgresql:// URI (migrated on open; the timeout is unused).
+Result<std::unique_ptr<SpanStore>> open_span_store(const std::string& location,
+                                                   int busy_timeout_ms);
 
 }  // namespace assay

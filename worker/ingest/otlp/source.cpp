@@ -12,7 +12,7 @@ Result<std::unique_ptr<OtlpSource>> OtlpSource::open(const OtlpIntakeOptions& op
                                                      const std::string& listen,
                                                      const std::string& grpc_listen) {
     std::unique_ptr<OtlpSource> s(new OtlpSource());
-    auto spans = open_sqlite_span_store(store.sqlite_path, store.busy_timeout_ms);
+    auto spans = open_span_store(store.sqlite_path, store.busy_timeout_ms);
     if (!spans.ok()) {
         return spans.status();
     }

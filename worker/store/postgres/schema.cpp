@@ -266,6 +266,13 @@ CREATE TABLE labels (
 CREATE INDEX labels_trace ON labels(trace, scorer_version);
 CREATE INDEX labels_version ON labels(scorer_version, at_ms);
 )sql",
+        // 2 (monitor, maintenance): at most one firing alert per rule and
+        // group, whatever number of workers evaluate the rules; erasure by
+        // user finds its traces by index.
+        R"sql(
+CREATE UNIQUE INDEX alerts_firing_once ON alerts(rule, group_key) WHERE state = 'firing';
+CREATE INDEX traces_user ON traces(user_id);
+)sql",
     };
     return k_migrations;
 }

@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "store/sqlite/conn.h"
+#include "store/sqlite/monitor_stores.h"
 
 namespace assay {
 
@@ -396,7 +397,8 @@ double GroupStats::estimated_scored() const {
            static_cast<double>(sampled);
 }
 
-Result<std::unique_ptr<AggregateStore>> open_aggregate_store(const std::string& sqlite_path) {
+Result<std::unique_ptr<AggregateStore>> open_sqlite_aggregate_store(
+    const std::string& sqlite_path) {
     auto c = SqliteConn::open(sqlite_path);
     if (!c.ok()) {
         return c.status();

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include "store/sqlite/conn.h"
+#include "store/sqlite/monitor_stores.h"
 
 namespace assay {
 
@@ -189,7 +190,7 @@ private:
 
 }  // namespace
 
-Result<std::unique_ptr<AlertStore>> open_alert_store(const std::string& sqlite_path) {
+Result<std::unique_ptr<AlertStore>> open_sqlite_alert_store(const std::string& sqlite_path) {
     auto c = SqliteConn::open(sqlite_path);
     if (!c.ok()) {
         return c.status();

@@ -3,9 +3,10 @@
 #include <sqlite3.h>
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 
+#include "store/erase_match.h"
 #include "store/sqlite/conn.h"
+#include "store/sqlite/monitor_stores.h"
 
 namespace assay {
 
@@ -37,25 +38,6 @@ SELECT id, trace_id, ts_ms, received_ms, feature, tenant, user_id, session_id,
     'pruned_at', strftime('%Y-%m-%dT%H:%M:%fZ', ?1 / 1000.0, 'unixepoch'))
 FROM prune_rows ORDER BY id
 )sql";
-
-// Whether a dead letter's raw bytes belong to the user/tenant `id`.
-bool dead_letter_matches(const std::string& raw, const std::string& field, const std::string& id) {
-    auto j = nlohmann::json::parse(raw, nullptr, false);
-    if (!j.is_discarded() && j.is_object() && j.contains("metadata") && j["metadata"].is_object()) {
-        const auto& m = j["metadata"];
-        const char* key = field == "user" ? "user_id" : "tenant";
-        if (!m.contains(key)) {
-            return false;
-        }
-        const auto& v = m[key];
-        return v.is_string() ? v.get<std::string>() == id : v.dump() == id;
-    }
-    // Not a trace-shaped object (invalid JSON, cut at the size limit, OTLP):
-    // erase it when the id appears as a JSON string anywhere in it.
-    const std::string quoted =
-        nlohmann::json(id).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return raw.find(quoted) != std::string::npos;
-}
 
 class SqliteMaintenanceStore final : public MaintenanceStore {
 public:
@@ -208,8 +190,7 @@ public:
                 return has.status();
             }
             if (*has) {
-                const std::string quoted = nlohmann::json(id).dump(
-                    -1, ' ', false, nlohmann::json::error_handler_t::replace);
+                const std::string quoted = json_quoted(id);
                 std::vector<std::string> keys;
                 auto st = m_c->prepare(
                     "SELECT DISTINCT trace_key FROM otlp_spans WHERE instr(span_json, ?1) > 0");
@@ -284,7 +265,8 @@ private:
 
 }  // namespace
 
-Result<std::unique_ptr<MaintenanceStore>> open_maintenance_store(const std::string& sqlite_path) {
+Result<std::unique_ptr<MaintenanceStore>> open_sqlite_maintenance_store(
+    const std::string& sqlite_path) {
     auto c = SqliteConn::open(sqlite_path);
     if (!c.ok()) {
         return c.status();

@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "store/sqlite/monitor_stores.h"
 #include "store/sqlite/open_error.h"
 #include "store/sqlite/stmt.h"
 #include "store/store_location.h"
