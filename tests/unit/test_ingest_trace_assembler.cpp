@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/trace_json.h"
+#include "core/trace_sax.h"
 #include "ingest/otlp/mapper.h"
 #include "ingest/otlp/trace_assembler.h"
 #include "ingest/otlp/trace_mapping.h"
@@ -754,4 +755,56 @@ TEST_CASE("trace assembler: an OpenLLMetry (Traceloop) workflow with a tool and 
     CHECK(spans[1]["kind"] == "tool");  // traceloop.span.kind tool
     CHECK(spans[2]["kind"] == "llm");
     CHECK_FALSE(t.error.has_value());
+}
+
+TEST_CASE("trace assembler: the consumed value builds the same Trace as a copied one") {
+    // The intake prints the assembled value once and moves it into the Trace
+    // (build_trace(json&&), core/trace_sax.h): the same fields and text as
+    // reading a copy, for every fixture.
+    size_t with_spans = 0;  // traces whose metadata.spans (an array) was moved
+    for (const char* name :
+         {"genai_chat.json", "genai_agent.json", "openinference_rag.json", "langfuse_trace.json",
+          "openllmetry_workflow.json", "js_sdk_export.json"}) {
+        CAPTURE(name);
+        TraceAssembler as;
+        REQUIRE(as.add(load(name), k_t0).ok());
+        auto done = as.take_complete(k_t0 + 600000);
+        REQUIRE_FALSE(done.empty());
+        for (AssembledTrace& a : done) {
+            const Trace copied = parse(a);
+            std::string text = a.value.dump();
+            const std::string printed = text;
+            Trace moved;
+            moved.received_ms = k_t0;
+            const Status built = build_trace(std::move(a.value), k_t0, moved);
+            REQUIRE_MESSAGE(built.ok(), built.message());
+            moved.raw = std::move(text);
+            CHECK(moved.raw == printed);
+            CHECK(moved.raw == copied.raw);
+            CHECK(moved.trace_id == copied.trace_id);
+            CHECK(moved.timestamp_ms == copied.timestamp_ms);
+            CHECK(moved.input == copied.input);
+            CHECK(moved.output == copied.output);
+            REQUIRE(moved.input_messages.size() == copied.input_messages.size());
+            for (size_t i = 0; i < copied.input_messages.size(); ++i) {
+                CHECK(moved.input_messages[i].role == copied.input_messages[i].role);
+                CHECK(moved.input_messages[i].content == copied.input_messages[i].content);
+            }
+            REQUIRE(moved.output_messages.size() == copied.output_messages.size());
+            CHECK(moved.context == copied.context);
+            CHECK(moved.reference == copied.reference);
+            CHECK(moved.metadata.feature == copied.metadata.feature);
+            CHECK(moved.metadata.model == copied.metadata.model);
+            CHECK(moved.metadata.tags == copied.metadata.tags);
+            CHECK(moved.metadata.extra == copied.metadata.extra);
+            CHECK(moved.metadata.extra.dump() == copied.metadata.extra.dump());
+            CHECK(moved.usage.input_tokens == copied.usage.input_tokens);
+            CHECK(moved.usage.output_tokens == copied.usage.output_tokens);
+            CHECK(moved.latency_ms == copied.latency_ms);
+            CHECK(moved.finish_reason == copied.finish_reason);
+            CHECK(moved.error.has_value() == copied.error.has_value());
+            with_spans += moved.metadata.extra.contains("spans") ? 1 : 0;
+        }
+    }
+    CHECK(with_spans >= 3);
 }

@@ -82,6 +82,39 @@ TEST_CASE_TEMPLATE(
     CHECK(*spans.count() == 0);
 }
 
+TEST_CASE("span store: erase deletes every listed trace across statement chunks, no other") {
+    // erase() deletes 64 traces per statement: 150 traces (two full chunks and
+    // a short one, with a repeated and an unknown key) go; the others stay.
+    TempDir dir;
+    const std::string db = dir.file("chunks.db");
+    auto main_store = migrated(db);
+    auto s = open_sqlite_span_store(db, 1000);
+    REQUIRE_MESSAGE(s.ok(), s.status().message());
+    SpanStore& spans = **s;
+    std::vector<PendingSpanRow> rows;
+    for (int t = 0; t < 200; ++t) {
+        for (int k = 0; k < 2; ++k) {
+            rows.push_back({"t" + std::to_string(t), "s" + std::to_string(k), t, "{}"});
+        }
+    }
+    REQUIRE(spans.put(rows).ok());
+    CHECK(*spans.count() == 400);
+    std::vector<std::string> gone;
+    for (int t = 0; t < 150; ++t) {
+        gone.push_back("t" + std::to_string(t));
+    }
+    gone.push_back("t3");
+    gone.push_back("never-seen");
+    REQUIRE(spans.erase(gone).ok());
+    CHECK(*spans.count() == 100);
+    CHECK(sql_value(db, "SELECT count(*) FROM otlp_spans WHERE received_ms < 150") == 0);
+    CHECK(sql_value(db, "SELECT count(DISTINCT trace_key) FROM otlp_spans") == 50);
+    // A single key (a chunk of one, the rest of its slots repeating it).
+    REQUIRE(spans.erase({"t199"}).ok());
+    CHECK(*spans.count() == 98);
+    CHECK(sql_value(db, "SELECT count(*) FROM otlp_spans WHERE trace_key = 't198'") == 2);
+}
+
 TEST_CASE("span store: put is atomic — a failing batch leaves nothing behind") {
     TempDir dir;
     const std::string db = dir.file("b.db");

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 #include <vector>
 
 #include "core/fast_json_sax.h"
@@ -152,6 +153,23 @@ public:
 
     // After a successful parse: the checks that need the whole object.
     Status finish();
+
+    // For a value already in memory, after key(): when the current key is an
+    // unknown metadata key and `v` an object or array, moves `v` into
+    // metadata.extra (what its events would build there, number types aside:
+    // a non-negative integer stays signed) and returns true; else returns
+    // false and leaves `v` alone (replay its events).
+    bool take_metadata_value(json& v) {
+        if (m_stack.empty() || top().frame != Frame::metadata || !(v.is_object() || v.is_array())) {
+            return false;
+        }
+        const std::string& key = top().key;
+        if (key == "tags" || m_t.metadata.known(key) != nullptr) {
+            return false;
+        }
+        m_t.metadata.extra[key] = std::move(v);
+        return true;
+    }
 
 private:
     struct Level {
@@ -888,29 +906,47 @@ Status build_trace(std::string_view text, int64_t received_ms, Trace& out) {
 namespace {
 
 // Replays a JSON value as the SAX events a parser of its text would send.
-bool replay(const json& v, TraceBuilder& b) {
+// With a mutable value (`Json` = json) its strings are handed to the builder,
+// which moves them, and the objects and arrays of unknown metadata keys move
+// into metadata.extra whole (take_metadata_value), instead of being copied
+// event by event; a const value is copied.
+template <class Json>
+bool replay(Json& v, TraceBuilder& b) {
+    constexpr bool k_consume = !std::is_const_v<Json>;
     switch (v.type()) {
         case json::value_t::null:
             return b.null();
         case json::value_t::boolean:
-            return b.boolean(v.get<bool>());
+            return b.boolean(v.template get<bool>());
         case json::value_t::number_integer:
-            return b.number_integer(v.get<json::number_integer_t>());
+            return b.number_integer(v.template get<json::number_integer_t>());
         case json::value_t::number_unsigned:
-            return b.number_unsigned(v.get<json::number_unsigned_t>());
+            return b.number_unsigned(v.template get<json::number_unsigned_t>());
         case json::value_t::number_float:
-            return b.number_float(v.get<json::number_float_t>(), v.dump());
+            return b.number_float(v.template get<json::number_float_t>(), v.dump());
         case json::value_t::string: {
-            std::string s = v.get<std::string>();
-            return b.string(s);
+            if constexpr (k_consume) {
+                return b.string(v.template get_ref<std::string&>());
+            } else {
+                std::string s = v.template get<std::string>();
+                return b.string(s);
+            }
         }
         case json::value_t::object: {
             if (!b.start_object(v.size())) {
                 return false;
             }
-            for (const auto& [k, item] : v.items()) {
-                std::string key = k;
-                if (!b.key(key) || !replay(item, b)) {
+            for (auto it = v.begin(); it != v.end(); ++it) {
+                std::string key = it.key();
+                if (!b.key(key)) {
+                    return false;
+                }
+                if constexpr (k_consume) {
+                    if (b.take_metadata_value(it.value())) {
+                        continue;
+                    }
+                }
+                if (!replay(it.value(), b)) {
                     return false;
                 }
             }
@@ -920,7 +956,7 @@ bool replay(const json& v, TraceBuilder& b) {
             if (!b.start_array(v.size())) {
                 return false;
             }
-            for (const auto& item : v) {
+            for (auto& item : v) {
                 if (!replay(item, b)) {
                     return false;
                 }
@@ -935,14 +971,23 @@ bool replay(const json& v, TraceBuilder& b) {
     return b.binary(bin);
 }
 
-}  // namespace
-
-Status build_trace(const json& value, int64_t received_ms, Trace& out) {
+template <class Json>
+Status build_from_value(Json& value, int64_t received_ms, Trace& out) {
     TraceBuilder b(out, received_ms);
     if (!replay(value, b)) {
         return b.status().ok() ? Status::invalid_argument("invalid trace") : b.status();
     }
     return b.finish();
+}
+
+}  // namespace
+
+Status build_trace(const json& value, int64_t received_ms, Trace& out) {
+    return build_from_value(value, received_ms, out);
+}
+
+Status build_trace(json&& value, int64_t received_ms, Trace& out) {
+    return build_from_value(value, received_ms, out);
 }
 
 }  // namespace assay

@@ -7,7 +7,7 @@
 
 #include "core/clock.h"
 #include "core/prometheus_text.h"
-#include "core/trace_json.h"
+#include "core/trace_sax.h"
 #include "ingest/otlp/protobuf.h"
 
 namespace assay {
@@ -384,20 +384,27 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
         RawRecord r;
         r.source = k_source;
         r.received_ms = now_ms;
-        Result<Trace> built = trace_from_json(t.value, now_ms);
-        if (built.ok() && built->raw.size() <= m_options.max_trace_bytes) {
-            r.trace = std::move(built).value();
+        // Printed once (the stored raw form), then the value is read once
+        // into the Trace (core/trace_sax.h), its strings and metadata values
+        // moved, not copied.
+        std::string text = t.value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        Trace trace;
+        trace.received_ms = now_ms;
+        const Status built = build_trace(std::move(t.value), now_ms, trace);
+        if (built.ok() && text.size() <= m_options.max_trace_bytes) {
+            trace.raw = std::move(text);
+            r.trace = std::move(trace);
         } else if (built.ok()) {
-            r.full_bytes = built->raw.size();
-            r.text = std::move(built->raw);
+            r.full_bytes = text.size();
+            r.text = std::move(text);
             r.oversized = true;
             r.text.resize(m_options.max_trace_bytes);
         } else {
             // The assembler always builds a valid trace; keep what it built
             // as a dead letter with the reason if it ever does not.
-            r.text = t.value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            r.text = std::move(text);
             r.full_bytes = r.text.size();
-            r.reject = built.status().message();
+            r.reject = built.message();
             if (r.text.size() > m_options.max_trace_bytes) {
                 r.text.resize(m_options.max_trace_bytes);
             }

@@ -4,7 +4,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <mutex>
+#include <string>
 
 #include "store/sqlite/monitor_stores.h"
 #include "store/sqlite/open_error.h"
@@ -24,7 +26,18 @@ ON CONFLICT (trace_key, span_id) DO UPDATE SET received_ms = excluded.received_m
 )sql";
 const char* k_load =
     "SELECT trace_key, span_id, received_ms, span_json FROM otlp_spans ORDER BY received_ms, id";
-const char* k_erase = "DELETE FROM otlp_spans WHERE trace_key = ?1";
+// erase() deletes k_erase_chunk traces per statement (IN with that many
+// parameters; a last, shorter chunk repeats one of its keys in the unused
+// slots, which deletes nothing more).
+constexpr int k_erase_chunk = 64;
+std::string erase_sql() {
+    std::string sql = "DELETE FROM otlp_spans WHERE trace_key IN (?1";
+    for (int i = 2; i <= k_erase_chunk; ++i) {
+        sql += ", ?" + std::to_string(i);
+    }
+    return sql + ")";
+}
+const std::string k_erase = erase_sql();
 const char* k_count = "SELECT count(*) FROM otlp_spans";
 const char* k_trace_stored = "SELECT 1 FROM traces WHERE trace_id = ?1";
 const char* k_dead = R"sql(
@@ -50,7 +63,7 @@ public:
             const char* sql;
         };
         for (Item it :
-             {Item{m_put, k_put}, Item{m_load, k_load}, Item{m_erase, k_erase},
+             {Item{m_put, k_put}, Item{m_load, k_load}, Item{m_erase, k_erase.c_str()},
               Item{m_count, k_count}, Item{m_trace_stored, k_trace_stored}, Item{m_dead, k_dead}}) {
             it.stmt = std::make_unique<Stmt>();
             if (it.stmt->prepare(m_db, it.sql) != SQLITE_OK) {
@@ -99,11 +112,16 @@ public:
         }
         std::lock_guard<std::mutex> lock(m_mu);
         return in_transaction("erasing pending spans", [&]() -> Status {
-            for (const auto& k : trace_keys) {
+            for (size_t first = 0; first < trace_keys.size(); first += k_erase_chunk) {
+                const size_t n = std::min(trace_keys.size() - first, size_t{k_erase_chunk});
                 m_erase->reset();
-                m_erase->bind_text(1, k);
+                for (int slot = 0; slot < k_erase_chunk; ++slot) {
+                    const size_t i = first + std::min(static_cast<size_t>(slot), n - 1);
+                    m_erase->bind_text(slot + 1, trace_keys[i]);
+                }
                 if (m_erase->step() != SQLITE_DONE) {
-                    return error("erasing the pending spans of trace " + k);
+                    return error("erasing the pending spans of traces " + trace_keys[first] +
+                                 (n > 1 ? " … " + trace_keys[first + n - 1] : std::string()));
                 }
             }
             return {};
