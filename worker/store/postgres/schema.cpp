@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "store/postgres/conn.h"
+#include "store/store_location.h"
 
 namespace assay::pg {
 
@@ -266,6 +267,20 @@ CREATE TABLE labels (
 CREATE INDEX labels_trace ON labels(trace, scorer_version);
 CREATE INDEX labels_version ON labels(scorer_version, at_ms);
 )sql",
+        // 2: the review list's trace filters (feature, tenant, prompt
+        // version, model) read the matching trace ids from the index alone
+        // (an index-only scan joined with scores_review), instead of visiting
+        // every matching trace row for the exact total of a filtered list.
+        R"sql(
+DROP INDEX traces_feature;
+DROP INDEX traces_tenant;
+DROP INDEX traces_prompt_version;
+DROP INDEX traces_model;
+CREATE INDEX traces_feature ON traces(feature, ts_ms) INCLUDE (id);
+CREATE INDEX traces_tenant ON traces(tenant, ts_ms) INCLUDE (id);
+CREATE INDEX traces_prompt_version ON traces(prompt_version, ts_ms) INCLUDE (id);
+CREATE INDEX traces_model ON traces(model, ts_ms) INCLUDE (id);
+)sql",
     };
     return k_migrations;
 }
@@ -319,6 +334,21 @@ Status migrate(PgConn& c) {
         ASSAY_RETURN_IF_ERROR(c.exec(sql, p, "recording schema version").status());
     }
     return txn.commit();
+}
+
+Result<std::unique_ptr<PgConn>> open_migrated(const std::string& uri) {
+    if (mask_store_location(uri) != uri) {
+        return Status::invalid_argument(
+            "store '" + mask_store_location(uri) +
+            "': the URI carries a password; remove it and set PGPASSWORD or use ~/.pgpass "
+            "(Assay reads secrets from the environment only)");
+    }
+    auto conn = PgConn::connect(uri);
+    if (!conn.ok()) {
+        return conn.status();
+    }
+    ASSAY_RETURN_IF_ERROR(migrate(**conn));
+    return conn;
 }
 
 }  // namespace assay::pg

@@ -4,6 +4,8 @@
 // applied_ms); opening a store applies the missing ones in order. Never edit
 // a released migration: append a new one to postgres_migrations().
 
+#include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,5 +25,11 @@ Status migrate(PgConn& c);
 
 // The highest applied version (0 for an empty database).
 Result<int> schema_version(PgConn& c);
+
+// A connection to the store at `uri` with the schema migrated: what every
+// PostgreSQL store object opens with. invalid_argument when the URI carries
+// a password (it comes from PGPASSWORD or ~/.pgpass only); unavailable when
+// the server cannot be reached; every message shows the masked URI.
+Result<std::unique_ptr<PgConn>> open_migrated(const std::string& uri);
 
 }  // namespace assay::pg

@@ -14,7 +14,6 @@
 #include "store/postgres/conn.h"
 #include "store/postgres/multi_insert.h"
 #include "store/postgres/schema.h"
-#include "store/store_location.h"
 
 namespace assay {
 
@@ -27,18 +26,10 @@ PostgresStore::PostgresStore(std::unique_ptr<PgConn> conn) : m_conn(std::move(co
 PostgresStore::~PostgresStore() = default;
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const StoreOptions& options) {
-    const std::string& uri = options.sqlite_path;
-    if (mask_store_location(uri) != uri) {
-        return Status::invalid_argument(
-            "store '" + mask_store_location(uri) +
-            "': the URI carries a password; remove it and set PGPASSWORD or use ~/.pgpass "
-            "(Assay reads secrets from the environment only)");
-    }
-    auto conn = PgConn::connect(uri);
+    auto conn = pg::open_migrated(options.sqlite_path);
     if (!conn.ok()) {
         return conn.status();
     }
-    ASSAY_RETURN_IF_ERROR(pg::migrate(**conn));
     return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(conn).value()));
 }
 

@@ -14,6 +14,7 @@
 
 #include "core/time_format.h"
 #include "store/sqlite/conn.h"
+#include "store/store_location.h"
 
 namespace assay {
 
@@ -728,6 +729,7 @@ private:
 }  // namespace
 
 Result<std::unique_ptr<ReviewStore>> open_sqlite_review_store(const std::string& path) {
+    ASSAY_RETURN_IF_ERROR(sqlite_only(path, "the SQLite review store"));
     // Migrates the file first (the labels table), WAL, busy timeout.
     auto c = SqliteConn::open(path);
     if (!c.ok()) {
