@@ -164,11 +164,28 @@ class StoreDb:
                 return int(v)
             except ValueError:
                 return v
-        return [tuple(value(v) for v in line.split("\x1f")) for line in r.stdout.splitlines()]
+        # split("\n"), not splitlines(): that also splits at \x1e and \x1f.
+        return [tuple(value(v) for v in line.split("\x1f")) for line in r.stdout.split("\n") if line]
 
     def one(self, sql, *args):
         rows = self.all(sql, *args)
         return rows[0][0] if rows else None
+
+    def execute(self, sql, args=()):
+        """sqlite3's connection.execute(sql, args) for scripts written
+        against it: the rows, read now, behind fetchone()/fetchall()."""
+        return _Rows(self.all(sql, *args))
+
+
+class _Rows:
+    def __init__(self, rows):
+        self.rows = rows
+
+    def fetchone(self):
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self):
+        return self.rows
 
 
 def add_backend_argument(ap):
