@@ -17,8 +17,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import review_fixture  # noqa: E402
 from review_fixture import csrf_cookie, header, request  # noqa: E402
-from e2e_common import (StoreBackend, add_backend_argument, arguments, check, finish,  # noqa: E402
-                        missing_server, run)
+from e2e_common import add_backend_argument, arguments, check, finish, on_backend, run  # noqa: E402
 
 
 def get_json(port, path, headers=None):
@@ -187,15 +186,7 @@ def gate_report_checks(a, db, tmp):
 def main():
     a = add_backend_argument(arguments()).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            backend = StoreBackend(a.backend, tmp)
-        except Exception as e:  # noqa: BLE001 (only a missing server is a skip)
-            if not missing_server(e):
-                raise
-            print("SKIP: %s" % e)
-            return 77
-        with backend:
-            return scenario(a, tmp, backend)
+        return on_backend(a, tmp, scenario)
 
 
 def password_checks(a, db, tmp):

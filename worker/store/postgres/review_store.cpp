@@ -7,19 +7,11 @@
 
 #include "store/postgres/conn.h"
 #include "store/postgres/schema.h"
+#include "store/review_sql.h"
 
 namespace assay {
 
 using pg::PgParams;
-
-namespace {
-
-// The score row `s` has a label for its trace and scorer version (index labels_trace).
-const char* const k_has_label =
-    "EXISTS (SELECT 1 FROM labels l WHERE l.trace = s.trace AND l.scorer_version = "
-    "s.scorer_version)";
-
-}  // namespace
 
 PostgresReviewStore::PostgresReviewStore(std::unique_ptr<pg::PgConn> conn)
     : m_conn(std::move(conn)) {}
@@ -74,35 +66,14 @@ Result<ReviewList> PostgresReviewStore::list(const ReviewFilter& f, ReviewSort s
     out.scorer_version = v->version;
     out.scorer_type = v->type;
     PgParams p;
-    std::string where = " WHERE s.scorer_version = " + p.integer(v->id) + " AND s.decision = 0";
-    auto eq = [&](const char* col, const std::string& val) {
-        if (!val.empty()) {
-            where += std::string(" AND t.") + col + " = " + p.text(val);
-        }
-    };
-    eq("feature", f.feature);
-    eq("tenant", f.tenant);
-    eq("prompt_version", f.prompt_version);
-    eq("model", f.model);
-    if (f.since_ms) {
-        where += " AND t.ts_ms >= " + p.integer(*f.since_ms);
-    }
-    if (f.until_ms) {
-        where += " AND t.ts_ms < " + p.integer(*f.until_ms);
-    }
-    if (f.passed) {
-        where += *f.passed ? " AND s.passed = 1" : " AND s.passed = 0";
-    }
-    if (f.labelled) {
-        where += std::string(*f.labelled ? " AND " : " AND NOT ") + k_has_label;
-    }
+    const ReviewWhere rw = review_where(
+        f, v->id,
+        {[&](const std::string& x) { return p.text(x); }, [&](int64_t x) { return p.integer(x); }});
+    const std::string& where = rw.sql;
     // Every score row has its trace: join only when a trace column is filtered
     // or sorted on (then an index-only scan of scores_review counts).
-    const bool trace_filter = !f.feature.empty() || !f.tenant.empty() ||
-                              !f.prompt_version.empty() || !f.model.empty() || f.since_ms ||
-                              f.until_ms;
     const bool by_time = sort == ReviewSort::newest || sort == ReviewSort::oldest;
-    const std::string from = trace_filter || by_time
+    const std::string from = rw.trace_filter || by_time
                                  ? " FROM scores s JOIN traces t ON t.id = s.trace"
                                  : " FROM scores s";
     auto c = m_conn->exec("SELECT count(*)" + from + where, p, "counting the review list");

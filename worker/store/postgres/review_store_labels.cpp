@@ -6,6 +6,7 @@
 #include "core/time_format.h"
 #include "store/postgres/conn.h"
 #include "store/postgres/review_store.h"
+#include "store/review_sql.h"
 
 namespace assay {
 
@@ -15,28 +16,13 @@ namespace {
 
 // count(*) of the score rows matching `cond` that have no label for their version.
 std::string unlabelled_count(const std::string& cond) {
-    return "count(*) FILTER (WHERE " + cond +
-           " AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.trace = s.trace AND "
-           "l.scorer_version = s.scorer_version))";
+    return "count(*) FILTER (WHERE " + cond + " AND NOT " + k_review_has_label + ")";
 }
 
 }  // namespace
 
 Result<int64_t> PostgresReviewStore::add_label(const NewLabel& n) {
-    if (n.verdict != "agree" && n.verdict != "disagree" && n.verdict != "score") {
-        return Status::invalid_argument("verdict '" + n.verdict +
-                                        "': expected agree, disagree or score");
-    }
-    if (n.verdict == "score" && !n.score) {
-        return Status::invalid_argument("verdict 'score' needs a score");
-    }
-    if (n.reviewer.empty()) {
-        return Status::invalid_argument("reviewer: a name is required");
-    }
-    if (n.source != "review" && n.source != "calibration") {
-        return Status::invalid_argument("source '" + n.source +
-                                        "': expected review or calibration");
-    }
+    ASSAY_RETURN_IF_ERROR(check_new_label(n));
     std::lock_guard lock(m_mu);
     auto v = resolve_version(n.scorer, n.scorer_version);
     if (!v.ok()) {
@@ -121,10 +107,8 @@ Result<std::optional<std::string>> PostgresReviewStore::unlabelled_trace(
     const std::string sql =
         "SELECT t.trace_id FROM scores s JOIN traces t ON t.id = s.trace WHERE s.scorer_version "
         "= " +
-        p.integer(v->id) + " AND s.decision = 0" + cond +
-        " AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.trace = s.trace AND l.scorer_version = "
-        "s.scorer_version) ORDER BY s.value, s.trace DESC LIMIT 1 OFFSET " +
-        p.integer(index);
+        p.integer(v->id) + " AND s.decision = 0" + cond + " AND NOT " + k_review_has_label +
+        " ORDER BY s.value, s.trace DESC LIMIT 1 OFFSET " + p.integer(index);
     auto r = m_conn->exec(sql, p, "reading the calibration queue pick");
     if (!r.ok()) {
         return r.status();
