@@ -164,7 +164,8 @@ class StoreDb:
                 return int(v)
             except ValueError:
                 return v
-        return [tuple(value(v) for v in line.split("\x1f")) for line in r.stdout.splitlines()]
+        # split("\n"), not splitlines(): that also splits at \x1e and \x1f.
+        return [tuple(value(v) for v in line.split("\x1f")) for line in r.stdout.split("\n") if line]
 
     def one(self, sql, *args):
         rows = self.all(sql, *args)
@@ -210,6 +211,22 @@ class StoreDb:
                             % (table, column), needle)
         return self.one("SELECT count(*) FROM %s WHERE strpos(%s::text, ?) > 0" % (table, column), needle)
 
+    def query(self, sql, args=()):
+        """Like sqlite3's connection.execute(sql, args) for reads in scripts
+        written against it: the rows, read now, behind fetchone()/fetchall()."""
+        return _Rows(self.all(sql, *args))
+
+
+class _Rows:
+    def __init__(self, rows):
+        self.rows = rows
+
+    def fetchone(self):
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self):
+        return self.rows
+
 
 def add_backend_argument(ap):
     """--backend sqlite|postgres for scripts that run on either store."""
@@ -221,6 +238,21 @@ def missing_server(e):
     """True when `e` is pg_server.MissingServer: the PostgreSQL server
     binaries are not installed (a script then exits 77, skipped)."""
     return type(e).__name__ == "MissingServer"
+
+
+def on_backend(a, tmp, scenario):
+    """scenario(a, tmp, backend) on a StoreBackend(a.backend, tmp), stopped
+    after; its return value, or 77 (skipped, the reason printed) when the
+    PostgreSQL server binaries are missing."""
+    try:
+        backend = StoreBackend(a.backend, tmp)
+    except Exception as e:  # noqa: BLE001 (only a missing server is a skip)
+        if not missing_server(e):
+            raise
+        print("SKIP: %s" % e)
+        return 77
+    with backend:
+        return scenario(a, tmp, backend)
 
 
 class StoreBackend:

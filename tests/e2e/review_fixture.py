@@ -17,6 +17,7 @@ from scorer_configs import scorers_block
 # `helpfulness` is a judge scorer whose judge is disabled (its key variable is
 # never set): its sampled traces stay pending, none is scored.
 UNSET_KEY = "ASSAY_REVIEW_E2E_UNSET_KEY"
+CODE_CONFIG = "store: {sqlite: review.db}\n" + scorers_block("json", "refusal", "length", "pii")
 CONFIG = ("store: {sqlite: review.db}\n"
           "judges:\n"
           "  - {name: primary, provider: openai, base_url: \"http://127.0.0.1:9/v1\", model: m,\n"
@@ -92,7 +93,10 @@ def add_otlp_agent_trace(assay, source, tmp, db):
         w.stop()
 
 
-def make_store(assay, source, tmp):
+def make_store(assay, source, tmp, db=None, judge=True):
+    """Scores the traces into `db` (a SQLite path or a postgresql:// URI;
+    default tmp/review.db) and returns its location. judge=False leaves the
+    judge scorer `helpfulness` out (code scorers only)."""
     traces = os.path.join(tmp, "traces.jsonl")
     with open(os.path.join(source, "datasets", "demo", "traces.jsonl")) as f, open(traces, "w") as out:
         out.write(f.read())
@@ -100,8 +104,9 @@ def make_store(assay, source, tmp):
             out.write(json.dumps(t) + "\n")
     cfg = os.path.join(tmp, "assay.yaml")
     with open(cfg, "w") as f:
-        f.write(CONFIG.replace("RUBRIC", os.path.join(os.path.abspath(source), "rubrics", "helpfulness.yaml")))
-    db = os.path.join(tmp, "review.db")
+        f.write(CONFIG.replace("RUBRIC", os.path.join(os.path.abspath(source), "rubrics", "helpfulness.yaml"))
+                if judge else CODE_CONFIG)
+    db = db or os.path.join(tmp, "review.db")
     env = {k: v for k, v in os.environ.items() if k != UNSET_KEY}
     r = run([assay, "score", "--config", cfg, "--db", db, "--in", traces, "--format", "json", "--no-wait-judges"],
             env=env)

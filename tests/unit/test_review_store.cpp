@@ -1,8 +1,7 @@
-// The review store on a real SQLite file: filters, pagination, labels,
-// calibration pairs, trends, the judgements table when present, export, and
-// the gate marks.
+// The review store on both backends (a real SQLite file, a real PostgreSQL
+// database; store_backends.h): filters, pagination, labels, calibration
+// pairs, trends, judge details, and export; and the gate marks (SQLite).
 #include <doctest/doctest.h>
-#include <sqlite3.h>
 
 #include <map>
 #include <random>
@@ -14,22 +13,23 @@
 #include "review/calibration_queue.h"
 #include "review/dataset_export.h"
 #include "review/views.h"
-#include "sql_value.h"
 #include "store/gate_mark_store.h"
 #include "store/review_store.h"
-#include "store/sqlite/store.h"
-#include "temp_dir.h"
+#include "store/store.h"
+#include "store_backends.h"
 
 using namespace assay;
-using assay::testing::TempDir;
+using assay::testing::PostgresBackend;
+using assay::testing::SqliteBackend;
+using assay::testing::TestDb;
 
 namespace {
 
 // 20 traces: t00..t19, feature chat (even) / rag (odd), one per day from
 // 2026-11-01; refusal scores value = i/20, passed = i >= 5.
-std::string make_store(const TempDir& dir) {
-    std::string path = dir.file("r.db");
-    auto s = SqliteStore::open({path});
+// Returns the store's location.
+std::string make_store(const TestDb& db) {
+    auto s = open_store(db.options());
     REQUIRE(s.ok());
     REQUIRE((*s)->register_scorers(
                     {{"refusal", "1.aaaa", "refusal", "{}"}, {"length", "1.bbbb", "length", "{}"}})
@@ -70,15 +70,16 @@ std::string make_store(const TempDir& dir) {
         b.scores.push_back(skipped);
     }
     REQUIRE((*s)->write(b).ok());
-    return path;
+    return db.location();
 }
 
 }  // namespace
 
-TEST_CASE("review store: filtered bottom list with total, pagination and sorting") {
-    TempDir dir;
-    auto path = make_store(dir);
-    auto rs = open_sqlite_review_store(path);
+TEST_CASE_TEMPLATE("review store: filtered bottom list with total, pagination and sorting", B,
+                   SqliteBackend, PostgresBackend) {
+    auto db = B::make();
+    auto path = make_store(*db);
+    auto rs = open_review_store(path);
     REQUIRE(rs.ok());
     auto& store = **rs;
     ReviewFilter f;
@@ -115,12 +116,13 @@ TEST_CASE("review store: filtered bottom list with total, pagination and sorting
     CHECK(store.list(missing, ReviewSort::bottom, 0, 5).status().code() == StatusCode::not_found);
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "review store: labels are stored with scorer version and time; labelled filter; calibration "
-    "pairs") {
-    TempDir dir;
-    auto path = make_store(dir);
-    auto rs = open_sqlite_review_store(path);
+    "pairs",
+    B, SqliteBackend, PostgresBackend) {
+    auto db = B::make();
+    auto path = make_store(*db);
+    auto rs = open_review_store(path);
     REQUIRE(rs.ok());
     auto& store = **rs;
     NewLabel l{"t00", "refusal", "", "ana", "disagree", std::nullopt, "not a refusal <b>", 1234};
@@ -173,15 +175,16 @@ TEST_CASE(
     CHECK(*(*pairs)[1].human.score == 0.5);
 
     // only labels were written: trace data unchanged
-    CHECK(assay::testing::sql_value(path, "SELECT count(*) FROM labels") == 2);
+    CHECK(db->value("SELECT count(*) FROM labels") == 2);
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "review calibration queue: random unlabelled traces, alternating between the scorer's "
-    "verdicts") {
-    TempDir dir;
-    auto path = make_store(dir);  // refusal: t00..t04 fail, t05..t19 pass
-    auto rs = open_sqlite_review_store(path);
+    "verdicts",
+    B, SqliteBackend, PostgresBackend) {
+    auto db = B::make();
+    auto path = make_store(*db);  // refusal: t00..t04 fail, t05..t19 pass
+    auto rs = open_review_store(path);
     REQUIRE(rs.ok());
     auto& store = **rs;
     REQUIRE(store.add_label({"t00", "refusal", "", "ana", "agree", std::nullopt, "", 1})
@@ -241,24 +244,24 @@ TEST_CASE(
           StatusCode::not_found);
 }
 
-TEST_CASE("review store: a scorer without scores says why: its judge's pending work") {
-    TempDir dir;
-    auto path = make_store(dir);
+TEST_CASE_TEMPLATE("review store: a scorer without scores says why: its judge's pending work", B,
+                   SqliteBackend, PostgresBackend) {
+    auto db = B::make();
+    auto path = make_store(*db);
     {
-        auto s = SqliteStore::open({path});
+        auto s = open_store(db->options());
         REQUIRE(s.ok());
         REQUIRE((*s)->register_scorers({{"helpfulness", "1.cccc", "judge", "{}"}}).ok());
     }
-    REQUIRE(assay::testing::sql_value(
-                path, "SELECT count(*) FROM scorer_versions WHERE scorer = 'helpfulness'") == 1);
-    auto rs = open_sqlite_review_store(path);
+    REQUIRE(db->value("SELECT count(*) FROM scorer_versions WHERE scorer = 'helpfulness'") == 1);
+    auto rs = open_review_store(path);
     REQUIRE(rs.ok());
     // Two traces wait for the judge (as the pipeline leaves them when the judge is disabled).
     for (const char* t : {"t01", "t02"}) {
-        auto st = assay::testing::sql_value(
-            path, std::string("INSERT INTO judge_queue (trace, scorer_version, enqueued_ms, "
-                              "attempts) SELECT t.id, v.id, 1, 0 "
-                              "FROM traces t, scorer_versions v WHERE t.trace_id = '") +
+        auto st =
+            db->value(std::string("INSERT INTO judge_queue (trace, scorer_version, enqueued_ms, "
+                                  "attempts) SELECT t.id, v.id, 1, 0 "
+                                  "FROM traces t, scorer_versions v WHERE t.trace_id = '") +
                       t + "' AND v.scorer = 'helpfulness' RETURNING 1");
         CHECK(st == 1);
     }
@@ -279,32 +282,19 @@ TEST_CASE("review store: a scorer without scores says why: its judge's pending w
     CHECK(review::scorer_json(by["helpfulness"])["why_none"] == why);
 }
 
-TEST_CASE("review store: judge details from the judgements table when it exists") {
-    TempDir dir;
-    auto path = make_store(dir);
-    sqlite3* db = nullptr;
-    sqlite3_open(path.c_str(), &db);
-    REQUIRE(
-        sqlite3_exec(
-            db,
-            "CREATE TABLE IF NOT EXISTS judgements (id INTEGER PRIMARY KEY, trace INTEGER, "
-            "scorer_version INTEGER, "
-            "judge TEXT, model TEXT, rubric TEXT, rubric_version TEXT, rubric_hash TEXT, score "
-            "REAL, "
-            "passed INTEGER, choice TEXT, reasoning TEXT, input_tokens INTEGER, output_tokens "
-            "INTEGER, "
-            "cost_usd REAL, latency_ms REAL, attempts INTEGER, cached INTEGER, error_type TEXT, "
-            "error_message TEXT, at_ms INTEGER);"
-            "INSERT INTO judgements (trace, scorer_version, judge, model, rubric, rubric_version, "
-            "rubric_hash, score, passed, choice, reasoning, input_tokens, output_tokens, cost_usd, "
-            "latency_ms, attempts, cached, at_ms) SELECT t.id, v.id, 'j1', 'gpt-x', 'helpfulness', "
-            "'2', "
-            "'abc', 0.1, 0, 'bad', 'the answer dodges', 100, 20, 0.001, 800, 1, 0, 9 FROM traces "
-            "t, "
-            "scorer_versions v WHERE t.trace_id = 't00' AND v.scorer = 'refusal'",
-            nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
-    auto rs = open_sqlite_review_store(path);
+TEST_CASE_TEMPLATE("review store: judge details from the judgements table", B, SqliteBackend,
+                   PostgresBackend) {
+    auto db = B::make();
+    auto path = make_store(*db);
+    // One judgement of refusal for t00 (the columns both schemas share).
+    REQUIRE(db->value(
+                "INSERT INTO judgements (trace, scorer_version, judge, model, rubric, "
+                "rubric_version, rubric_hash, score, passed, choice, reasoning, input_tokens, "
+                "output_tokens, cost_usd, latency_ms, attempts, cached, at_ms) SELECT t.id, v.id, "
+                "'j1', 'gpt-x', 'helpfulness', '2', 'abc', 0.1, 0, 'bad', 'the answer dodges', "
+                "100, 20, 0.001, 800, 1, 0, 9 FROM traces t, scorer_versions v WHERE t.trace_id "
+                "= 't00' AND v.scorer = 'refusal' RETURNING 1") == 1);
+    auto rs = open_review_store(path);
     REQUIRE(rs.ok());
     ReviewFilter f;
     f.scorer = "refusal";
@@ -326,10 +316,10 @@ TEST_CASE("review store: judge details from the judgements table when it exists"
     CHECK(r->judgements[0].cost_usd == doctest::Approx(0.001));
 }
 
-TEST_CASE("review export: labels become expectations") {
-    TempDir dir;
-    auto path = make_store(dir);
-    auto rs = open_sqlite_review_store(path);
+TEST_CASE_TEMPLATE("review export: labels become expectations", B, SqliteBackend, PostgresBackend) {
+    auto db = B::make();
+    auto path = make_store(*db);
+    auto rs = open_review_store(path);
     REQUIRE(rs.ok());
     auto& store = **rs;
     REQUIRE(store
@@ -442,10 +432,11 @@ TEST_CASE("review access: loopback policy, bearer, cookies, CSRF") {
     CHECK_FALSE(proxied.csrf_ok("", "assay_csrf=abc", "abc", "http://x", "x").ok());
 }
 
-TEST_CASE("review store: daily trend points per feature over the last N days") {
-    TempDir dir;
-    auto path = make_store(dir);
-    auto rs = open_sqlite_review_store(path);
+TEST_CASE_TEMPLATE("review store: daily trend points per feature over the last N days", B,
+                   SqliteBackend, PostgresBackend) {
+    auto db = B::make();
+    auto path = make_store(*db);
+    auto rs = open_review_store(path);
     REQUIRE(rs.ok());
     // Traces are on 2026-11-01 .. 2026-11-20; the last 7 days are 11-14 .. 11-20.
     auto pts = (*rs)->trends("refusal", "", 7);
@@ -462,9 +453,24 @@ TEST_CASE("review store: daily trend points per feature over the last N days") {
     CHECK((*rs)->trends("nope", "", 7).status().code() == StatusCode::not_found);
 }
 
+TEST_CASE("review store: a PostgreSQL URI opens the PostgreSQL backend, its password never shown") {
+    // A password in the URI is refused before any connection, the URI masked.
+    auto r = open_review_store("postgresql://ana:hunter2@127.0.0.1:1/assay");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::invalid_argument);
+    CHECK(r.status().message().find("hunter2") == std::string::npos);
+    CHECK(r.status().message().find("ana:***@127.0.0.1:1/assay") != std::string::npos);
+    CHECK(r.status().message().find("PGPASSWORD") != std::string::npos);
+    // No server there: unavailable, naming where (never a SQLite file of that name).
+    auto down = open_review_store("postgresql://ana@127.0.0.1:1/assay?connect_timeout=2");
+    REQUIRE_FALSE(down.ok());
+    CHECK(down.status().code() == StatusCode::unavailable);
+    CHECK(down.status().message().find("127.0.0.1:1") != std::string::npos);
+}
+
 TEST_CASE("gate mark store: one mark per gate run x case, the latest wins; bad marks refused") {
-    TempDir dir;
-    auto path = make_store(dir);
+    auto db = SqliteBackend::make();
+    auto path = make_store(*db);
     auto gm = open_sqlite_gate_mark_store(path);
     REQUIRE(gm.ok());
     auto& store = **gm;

@@ -111,7 +111,8 @@ void add_calibrate_command(CLI::App& app, Runner& run) {
         app.add_subcommand("calibrate",
                            "Agreement of a scorer with human labels (agreement, precision, kappa, "
                            "Spearman, MAE); --queue N picks traces to label");
-    c->add_option("--db", a->db, "SQLite store (default: ASSAY_DB, then ./assay.db)");
+    c->add_option("--db", a->db,
+                  "SQLite file or postgresql:// URI (default: ASSAY_DB, then ./assay.db)");
     c->add_option("--scorer,-s", a->scorer, "Scorer name")->required();
     c->add_option("--scorer-version", a->version,
                   "Only this version (default: every labelled version)");

@@ -86,7 +86,8 @@ void add_export_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<ExportArgs>();
     CLI::App* c = app.add_subcommand(
         "export", "Write bottom-scoring or chosen traces as gate dataset cases (JSONL)");
-    c->add_option("--db", a->db, "SQLite store (default: ASSAY_DB, then ./assay.db)");
+    c->add_option("--db", a->db,
+                  "SQLite file or postgresql:// URI (default: ASSAY_DB, then ./assay.db)");
     c->add_option("--scorer,-s", a->scorer, "Scorer name")->required();
     c->add_option("--scorer-version", a->version, "Scorer version (default: the most recent)");
     c->add_option("--limit,-n", a->limit, "How many of the bottom traces")

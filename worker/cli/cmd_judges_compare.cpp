@@ -174,7 +174,7 @@ int run_compare(const CompareArgs& a) {
         return fail(rt.status().message());
     }
     const std::string version = a.version.empty() ? scorer->version : a.version;
-    auto reviews = open_sqlite_review_store(cfg->store.sqlite_path);
+    auto reviews = assay::open_review_store(cfg->store.sqlite_path);
     if (!reviews.ok()) {
         return fail(reviews.status().message());
     }

@@ -119,7 +119,8 @@ void add_review_command(CLI::App& app, Runner& run) {
     auto a = std::make_shared<ReviewArgs>();
     CLI::App* c =
         app.add_subcommand("review", "Serve the review pages: browse, label and calibrate");
-    c->add_option("--db", a->db, "SQLite store (default: ASSAY_DB, then ./assay.db)");
+    c->add_option("--db", a->db,
+                  "SQLite file or postgresql:// URI (default: ASSAY_DB, then ./assay.db)");
     c->add_option("--listen", a->listen,
                   "HOST:PORT to listen on (port 0 picks one; default 127.0.0.1:8700)");
     c->add_option("--token", a->token,

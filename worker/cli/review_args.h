@@ -1,7 +1,8 @@
 #pragma once
-// The store path for review, calibrate and export: --db wins, then ASSAY_DB,
-// then ./assay.db. Prints the problem to stderr and returns nullptr when the
-// file does not exist or cannot be opened.
+// The store for review, calibrate and export: --db wins, then ASSAY_DB,
+// then ./assay.db; a SQLite file or a postgresql:// URI (store_location.h).
+// Prints the problem (the location masked) to stderr and returns nullptr
+// when the file does not exist or the store cannot be opened.
 
 #include <memory>
 #include <string>

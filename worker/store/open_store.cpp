@@ -1,4 +1,6 @@
+#include "store/postgres/review_store.h"
 #include "store/postgres/store.h"
+#include "store/review_store.h"
 #include "store/sqlite/store.h"
 #include "store/store.h"
 #include "store/store_location.h"
@@ -18,6 +20,17 @@ Result<std::unique_ptr<Store>> open_store(const StoreOptions& options) {
         return s.status();
     }
     return std::unique_ptr<Store>(std::move(s.value()));
+}
+
+Result<std::unique_ptr<ReviewStore>> open_review_store(const std::string& location) {
+    if (is_postgres_uri(location)) {
+        auto p = PostgresReviewStore::open(location);
+        if (!p.ok()) {
+            return p.status();
+        }
+        return std::unique_ptr<ReviewStore>(std::move(p.value()));
+    }
+    return open_sqlite_review_store(location);
 }
 
 }  // namespace assay

@@ -193,4 +193,10 @@ public:
 // first. io_error names the path on failure.
 Result<std::unique_ptr<ReviewStore>> open_sqlite_review_store(const std::string& path);
 
+// Opens the review store at `location`, the backend chosen as open_store
+// does (store_location.h): a postgresql:// URI opens PostgresReviewStore, any
+// other value the SQLite file (which must exist). Migrates the schema first.
+// Failures name the masked location.
+Result<std::unique_ptr<ReviewStore>> open_review_store(const std::string& location);
+
 }  // namespace assay

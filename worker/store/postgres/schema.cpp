@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "store/postgres/conn.h"
+#include "store/store_location.h"
 
 namespace assay::pg {
 
@@ -272,6 +273,20 @@ CREATE INDEX labels_version ON labels(scorer_version, at_ms);
         R"sql(
 CREATE UNIQUE INDEX alerts_firing_once ON alerts(rule, group_key) WHERE state = 'firing';
 CREATE INDEX traces_user ON traces(user_id);
+)sql",
+        // 3: the review list's trace filters (feature, tenant, prompt
+        // version, model) read the matching trace ids from the index alone
+        // (an index-only scan joined with scores_review), instead of visiting
+        // every matching trace row for the exact total of a filtered list.
+        R"sql(
+DROP INDEX traces_feature;
+DROP INDEX traces_tenant;
+DROP INDEX traces_prompt_version;
+DROP INDEX traces_model;
+CREATE INDEX traces_feature ON traces(feature, ts_ms) INCLUDE (id);
+CREATE INDEX traces_tenant ON traces(tenant, ts_ms) INCLUDE (id);
+CREATE INDEX traces_prompt_version ON traces(prompt_version, ts_ms) INCLUDE (id);
+CREATE INDEX traces_model ON traces(model, ts_ms) INCLUDE (id);
 )sql",
     };
     return k_migrations;

@@ -4,6 +4,8 @@
 // applied_ms); opening a store applies the missing ones in order. Never edit
 // a released migration: append a new one to postgres_migrations().
 
+#include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,5 +25,6 @@ Status migrate(PgConn& c);
 
 // The highest applied version (0 for an empty database).
 Result<int> schema_version(PgConn& c);
+
 
 }  // namespace assay::pg

@@ -13,7 +13,9 @@
 #include <variant>
 
 #include "core/time_format.h"
+#include "store/review_sql.h"
 #include "store/sqlite/conn.h"
+#include "store/store_location.h"
 
 namespace assay {
 
@@ -34,11 +36,6 @@ Result<ReviewSort> parse_review_sort(const std::string& s) {
 }
 
 namespace {
-
-// The score row `s` has a label for its trace and scorer version (index labels_trace).
-const std::string k_has_label =
-    "EXISTS (SELECT 1 FROM labels l WHERE l.trace = s.trace AND l.scorer_version = "
-    "s.scorer_version)";
 
 // Binds a list of values built alongside the SQL text (?1, ?2, ... in order).
 struct Binds {
@@ -130,34 +127,14 @@ public:
         out.scorer_version = v->version;
         out.scorer_type = v->type;
         Binds b;
-        std::string where = " WHERE s.scorer_version = " + b.add(v->id) + " AND s.decision = 0";
-        auto eq = [&](const char* col, const std::string& val) {
-            if (!val.empty()) {
-                where += std::string(" AND t.") + col + " = " + b.add(val);
-            }
-        };
-        eq("feature", f.feature);
-        eq("tenant", f.tenant);
-        eq("prompt_version", f.prompt_version);
-        eq("model", f.model);
-        if (f.since_ms) {
-            where += " AND t.ts_ms >= " + b.add(*f.since_ms);
-        }
-        if (f.until_ms) {
-            where += " AND t.ts_ms < " + b.add(*f.until_ms);
-        }
-        if (f.passed) {
-            where += *f.passed ? " AND s.passed = 1" : " AND s.passed = 0";
-        }
-        if (f.labelled) {
-            where += std::string(*f.labelled ? " AND " : " AND NOT ") + k_has_label;
-        }
+        const ReviewWhere rw = review_where(
+            f, v->id,
+            {[&](const std::string& x) { return b.add(x); }, [&](int64_t x) { return b.add(x); }});
+        const std::string& where = rw.sql;
+        const bool trace_filter = rw.trace_filter;
         // Counts per pass/fail segment in one pass (covering index
         // scores_review when no trace column is filtered).
         // Every score row has its trace: join only when a trace column is filtered.
-        const bool trace_filter = !f.feature.empty() || !f.tenant.empty() ||
-                                  !f.prompt_version.empty() || !f.model.empty() || f.since_ms ||
-                                  f.until_ms;
         const std::string from =
             trace_filter ? " FROM scores s JOIN traces t ON t.id = s.trace" : " FROM scores s";
         int64_t seg_count[3] = {0, 0, 0};  // failed, passed, no pass/fail
@@ -371,20 +348,7 @@ public:
     }
 
     Result<int64_t> add_label(const NewLabel& n) override {
-        if (n.verdict != "agree" && n.verdict != "disagree" && n.verdict != "score") {
-            return Status::invalid_argument("verdict '" + n.verdict +
-                                            "': expected agree, disagree or score");
-        }
-        if (n.verdict == "score" && !n.score) {
-            return Status::invalid_argument("verdict 'score' needs a score");
-        }
-        if (n.reviewer.empty()) {
-            return Status::invalid_argument("reviewer: a name is required");
-        }
-        if (n.source != "review" && n.source != "calibration") {
-            return Status::invalid_argument("source '" + n.source +
-                                            "': expected review or calibration");
-        }
+        ASSAY_RETURN_IF_ERROR(check_new_label(n));
         std::lock_guard lock(m_mu);
         auto v = resolve_version(n.scorer, n.scorer_version);
         if (!v.ok()) {
@@ -485,7 +449,8 @@ public:
         auto q = m_c->prepare(
             std::string("SELECT t.trace_id FROM scores s JOIN traces t ON t.id = s.trace "
                         "WHERE s.scorer_version = ?1 AND s.decision = 0") +
-            cond + " AND NOT " + k_has_label + " ORDER BY s.value, s.trace DESC LIMIT 1 OFFSET ?2");
+            cond + " AND NOT " + std::string(k_review_has_label) +
+            " ORDER BY s.value, s.trace DESC LIMIT 1 OFFSET ?2");
         if (!q.ok()) {
             return error("preparing queue pick");
         }
@@ -611,7 +576,8 @@ private:
 
     // count(*) of the scores matching `cond` that have no label for their version.
     static std::string unlabelled_filter(const std::string& cond) {
-        return "count(*) FILTER (WHERE " + cond + " AND NOT " + k_has_label + ")";
+        return "count(*) FILTER (WHERE " + cond + " AND NOT " + std::string(k_review_has_label) +
+               ")";
     }
 
     Status error(const std::string& what) const { return m_c->error(what); }
@@ -728,6 +694,7 @@ private:
 }  // namespace
 
 Result<std::unique_ptr<ReviewStore>> open_sqlite_review_store(const std::string& path) {
+    ASSAY_RETURN_IF_ERROR(sqlite_only(path, "the SQLite review store"));
     // Migrates the file first (the labels table), WAL, busy timeout.
     auto c = SqliteConn::open(path);
     if (!c.ok()) {
