@@ -5,11 +5,12 @@
 // hour's day, so two workers recomputing the same day run one after the
 // other; and every row is replaced from the source rows (DELETE + INSERT ...
 // SELECT), never incremented, so the second one writes the same rows again.
+#include "store/aggregate_store.h"
+
 #include <algorithm>
 #include <set>
 
 #include "core/clock.h"
-#include "store/aggregate_store.h"
 #include "store/postgres/conn.h"
 #include "store/postgres/monitor_stores.h"
 #include "store/postgres/open.h"
@@ -103,7 +104,8 @@ public:
 
     Status refresh() override {
         PgParams p;
-        const std::string sql = "SELECT value FROM monitor_state WHERE key = " + p.text(k_watermark_key);
+        const std::string sql =
+            "SELECT value FROM monitor_state WHERE key = " + p.text(k_watermark_key);
         auto r = m_c->exec(sql, p, "reading the aggregates watermark");
         if (!r.ok()) {
             return r.status();
@@ -263,8 +265,9 @@ private:
             since +
             " UNION SELECT DISTINCT t.ts_ms - (t.ts_ms % 3600000), 0 FROM judgements j "
             "JOIN traces t ON t.id = j.trace WHERE j.at_ms >= " +
-            since + " UNION SELECT NULL, greatest((SELECT max(at_ms) FROM scores WHERE at_ms >= " +
-            since + "), (SELECT max(at_ms) FROM judgements WHERE at_ms >= " + since + "))";
+            since +
+            " UNION SELECT NULL, greatest((SELECT max(at_ms) FROM scores WHERE at_ms >= " + since +
+            "), (SELECT max(at_ms) FROM judgements WHERE at_ms >= " + since + "))";
         auto r = m_c->exec(sql, p, "finding changed aggregate buckets");
         if (!r.ok()) {
             return r.status();
@@ -300,9 +303,8 @@ private:
         const int64_t day = floor_to(h, k_day);
         {
             PgParams p;
-            const std::string sql = "SELECT pg_advisory_xact_lock(" +
-                                    p.integer(k_day_lock_class) + "::integer, " +
-                                    p.integer(day / k_day) + "::integer)";
+            const std::string sql = "SELECT pg_advisory_xact_lock(" + p.integer(k_day_lock_class) +
+                                    "::integer, " + p.integer(day / k_day) + "::integer)";
             ASSAY_RETURN_IF_ERROR(m_c->exec(sql, p, "locking a day of aggregates").status());
         }
         ASSAY_RETURN_IF_ERROR(clear("hour", h));

@@ -26,5 +26,4 @@ Status migrate(PgConn& c);
 // The highest applied version (0 for an empty database).
 Result<int> schema_version(PgConn& c);
 
-
 }  // namespace assay::pg
