@@ -122,15 +122,29 @@ class PgServer:
         # No TCP listener: the port only names the socket file in the
         # server's own folder, so the default never clashes with anything.
         self.port = 5432
+        self._pg_ctl_start()
+        with open(os.path.join(self.root, "uri"), "w") as f:
+            f.write(self.uri("postgres"))
+        return self
+
+    def _pg_ctl_start(self):
         opts = ("-p %d -k %s -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
                 "-c full_page_writes=off -c max_connections=60" % (self.port, self.sock))
         self.running = True  # before the start: an interruption still stops it
         self._run([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-l",
                    os.path.join(self.root, "log"), "-o", opts, "-w", "-t", "60", "start"],
                   "pg_ctl start")
-        with open(os.path.join(self.root, "uri"), "w") as f:
-            f.write(self.uri("postgres"))
-        return self
+
+    def crash(self):
+        """An outage: `pg_ctl stop -m immediate` (every connection cut, no
+        clean shutdown). The data stays; resume() starts the server again."""
+        self._run([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-m", "immediate", "-w",
+                   "-t", "30", "stop"], "pg_ctl stop -m immediate")
+        self.running = False
+
+    def resume(self):
+        """Starts the server crash() stopped, on the same data and socket."""
+        self._pg_ctl_start()
 
     def stop(self):
         """Stops the server (fast, then immediate) and removes its folder."""
