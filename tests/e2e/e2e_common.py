@@ -263,14 +263,14 @@ class StoreBackend:
     that points a config at it. Raises pg_server.MissingServer when the
     PostgreSQL server binaries are missing (the script then exits 77)."""
 
-    def __init__(self, backend, tmp):
+    def __init__(self, backend, tmp, durable=False):
         self.backend = backend
         self.tmp = tmp
         self.pg = None
         if backend == "postgres":
             sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
             import pg_server  # noqa: E402
-            self.pg = pg_server.PgServer().start()
+            self.pg = pg_server.PgServer(durable=durable).start()
 
     def new_store(self, name):
         if self.pg is None:

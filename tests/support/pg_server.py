@@ -61,9 +61,13 @@ class MissingServer(Exception):
 class PgServer:
     """One private server. start() blocks until it accepts connections."""
 
-    def __init__(self, root=None):
+    def __init__(self, root=None, durable=False):
         self.bin = find_bin_dir()
         self.root = root
+        # durable: fsync and synchronous commit on, so that a commit the
+        # server confirmed survives crash() (an immediate stop); else both
+        # off, for speed, as test data never has to survive a crash.
+        self.durable = durable
         self.port = None
         self.running = False  # from the moment pg_ctl start is run
         self._child = None    # the initdb or pg_ctl being run
@@ -128,8 +132,9 @@ class PgServer:
         return self
 
     def _pg_ctl_start(self):
-        opts = ("-p %d -k %s -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-                "-c full_page_writes=off -c max_connections=60" % (self.port, self.sock))
+        opts = "-p %d -k %s -c listen_addresses='' -c max_connections=60" % (self.port, self.sock)
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self.running = True  # before the start: an interruption still stops it
         self._run([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-l",
                    os.path.join(self.root, "log"), "-o", opts, "-w", "-t", "60", "start"],

@@ -122,9 +122,14 @@ Status PgConn::failure(const std::string& what, const PGresult* r) const {
     if (PQstatus(m_c) != CONNECTION_OK) {
         return Status::unavailable(std::move(text));
     }
-    // Serialization failures and deadlocks (SQLSTATE class 40) are transient.
+    // Transient: serialization failures and deadlocks (SQLSTATE class 40),
+    // connection exceptions (08), and the server shutting down or starting
+    // (57P01-57P03: admin/crash shutdown, cannot connect now), which can
+    // arrive while libpq still reports the connection as OK.
     const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-    if (state != nullptr && state[0] == '4' && state[1] == '0') {
+    if (state != nullptr &&
+        ((state[0] == '4' && state[1] == '0') || (state[0] == '0' && state[1] == '8') ||
+         (state[0] == '5' && state[1] == '7' && state[2] == 'P'))) {
         return Status::unavailable(std::move(text));
     }
     return Status::io_error(std::move(text));
