@@ -23,6 +23,13 @@ std::unique_ptr<SqliteStore> migrated(const std::string& path) {
     return std::move(*s);
 }
 
+// The span store on the (migrated) database at `path`.
+std::unique_ptr<SpanStore> span_store_on(const std::string& path) {
+    auto s = open_sqlite_span_store(path, 1000);
+    REQUIRE_MESSAGE(s.ok(), s.status().message());
+    return std::move(*s);
+}
+
 }  // namespace
 
 TEST_CASE("span store: refuses a file without the otlp_spans table") {
@@ -88,9 +95,8 @@ TEST_CASE("span store: erase deletes every listed trace across statement chunks,
     TempDir dir;
     const std::string db = dir.file("chunks.db");
     auto main_store = migrated(db);
-    auto s = open_sqlite_span_store(db, 1000);
-    REQUIRE_MESSAGE(s.ok(), s.status().message());
-    SpanStore& spans = **s;
+    auto store = span_store_on(db);
+    SpanStore& spans = *store;
     std::vector<PendingSpanRow> rows;
     for (int t = 0; t < 200; ++t) {
         for (int k = 0; k < 2; ++k) {
