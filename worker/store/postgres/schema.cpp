@@ -267,11 +267,19 @@ CREATE TABLE labels (
 CREATE INDEX labels_trace ON labels(trace, scorer_version);
 CREATE INDEX labels_version ON labels(scorer_version, at_ms);
 )sql",
-        // 2: the review list's trace filters (feature, tenant, prompt
-        // version, model) read the matching trace ids from the index alone
-        // (an index-only scan joined with scores_review), instead of visiting
-        // every matching trace row for the exact total of a filtered list.
+        // 2: indexes of the review list. scores_review without `decision`:
+        // the index is partial (decision = 0), and PostgreSQL drops a
+        // condition the predicate implies from the index conditions, so a
+        // column between scorer_version and passed made `passed = 0` a
+        // filter over all of a version's entries instead of a range. The
+        // trace filters (feature, tenant, prompt version, model) read the
+        // matching trace ids from the index alone (an index-only scan joined
+        // with scores_review), instead of visiting every matching trace row
+        // for the exact total of a filtered list.
         R"sql(
+DROP INDEX scores_review;
+CREATE INDEX scores_review ON scores(scorer_version, passed, value, trace DESC)
+  WHERE decision = 0;
 DROP INDEX traces_feature;
 DROP INDEX traces_tenant;
 DROP INDEX traces_prompt_version;
