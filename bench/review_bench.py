@@ -6,7 +6,12 @@ with recursive CTEs (the schema and scorer versions come from the real
 are timed over real HTTP on 127.0.0.1. Prints medians of the rounds and the
 ratio to a trivial request measured in the same run (the HTTP floor).
 
+With --backend postgres the same store is generated with generate_series in
+a database on a private PostgreSQL server (tests/support/pg_server.py, stopped
+at the end) and `assay review --db postgresql://...` is timed the same way.
+
   python3 bench/review_bench.py --assay build/assay [--traces 1000000] [--rounds 21] [--keep DB]
+  python3 bench/review_bench.py --assay build/assay --backend postgres [--traces 1000000]
 """
 import argparse
 import http.client
@@ -22,6 +27,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 from scorer_configs import FIVE_SCORERS as CONFIG  # noqa: E402
 
 FEATURES = ["support_chat", "invoice_extract", "rag_answer", "summarise", "classify", "translate", "search",
@@ -29,16 +35,7 @@ FEATURES = ["support_chat", "invoice_extract", "rag_answer", "summarise", "class
 
 
 def generate(assay, db, n):
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = os.path.join(tmp, "assay.yaml")
-        with open(cfg, "w") as f:
-            f.write(CONFIG)
-        one = os.path.join(tmp, "one.jsonl")
-        with open(one, "w") as f:
-            f.write(json.dumps({"trace_id": "seed", "timestamp": "2026-11-01T00:00:00Z", "input": "q",
-                                "output": "a", "metadata": {"feature": "seed"}}) + "\n")
-        subprocess.run([assay, "score", "--config", cfg, "--db", db, "--in", one], check=True,
-                       capture_output=True)
+    seed_schema(assay, db)
     con = sqlite3.connect(db)
     con.execute("PRAGMA synchronous = OFF")
     con.execute("PRAGMA journal_mode = WAL")
@@ -77,6 +74,51 @@ FROM traces t CROSS JOIN scorer_versions v WHERE t.trace_id != 'seed'
     return time.time() - t0
 
 
+def seed_schema(assay, db):
+    """The schema and the five scorer versions, from the real `assay score`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = os.path.join(tmp, "assay.yaml")
+        with open(cfg, "w") as f:
+            f.write(CONFIG)
+        one = os.path.join(tmp, "one.jsonl")
+        with open(one, "w") as f:
+            f.write(json.dumps({"trace_id": "seed", "timestamp": "2026-11-01T00:00:00Z", "input": "q",
+                                "output": "a", "metadata": {"feature": "seed"}}) + "\n")
+        subprocess.run([assay, "score", "--config", cfg, "--db", db, "--in", one], check=True,
+                       capture_output=True)
+
+
+def generate_postgres(assay, pg, uri, n):
+    """The SQLite generator's rows (same ids, features, tenants, values and
+    failures) with generate_series, then VACUUM ANALYZE (as autovacuum would
+    leave an insert-only table: visibility map set for index-only scans)."""
+    seed_schema(assay, uri)
+    t0 = time.time()
+    feats = "ARRAY[%s]" % ", ".join("'%s'" % f for f in FEATURES)
+    pg.psql("bench", f"""
+INSERT INTO traces (trace_id, ts_ms, received_ms, feature, tenant, prompt_version, model, expected_format,
+                    latency_ms, input_tokens, output_tokens, cost_usd, raw)
+SELECT 'tr_' || lpad(i::text, 8, '0'), 1790121600000 + (i::bigint * 5184) % 5184000000, 1790121600000,
+       ({feats})[(i * 7) % 10 + 1], 'tenant_' || (i % 50), 'v' || (i % 4), 'model_' || (i % 3), 'text',
+       200 + i % 900, 100 + i % 50, 30 + i % 200, 0.0001,
+       json_build_object('trace_id', 'tr_' || lpad(i::text, 8, '0'), 'timestamp', '2026-10-01T00:00:00Z',
+                   'input', json_build_array(json_build_object('role', 'user', 'content', 'question number ' || i ||
+                        ' about invoices and the billing page, please help me find it')),
+                   'output', 'Answer ' || i || ': the invoices are under Settings > Billing > Invoices.',
+                   'metadata', json_build_object('feature', ({feats})[(i * 7) % 10 + 1], 'tenant', 'tenant_' || (i % 50),
+                                           'prompt_version', 'v' || (i % 4), 'model', 'model_' || (i % 3)),
+                   'usage', json_build_object('input_tokens', 100 + i % 50, 'output_tokens', 30 + i % 200),
+                   'latency_ms', 200 + i % 900)::text
+FROM generate_series(1, {n}) i""")
+    pg.psql("bench", """
+INSERT INTO scores (trace, scorer_version, decision, value, passed, label, explanation, reason, at_ms)
+SELECT t.id, v.id, 0, ((t.id * 2654435761 + v.id * 40503) % 1000) / 1000.0,
+       (((t.id * 2654435761 + v.id * 40503) % 1000) >= 80)::int, 'ok', 'generated score for the benchmark', '', 1
+FROM traces t CROSS JOIN scorer_versions v WHERE t.trace_id != 'seed'""")
+    pg.psql("bench", "VACUUM ANALYZE")
+    return time.time() - t0
+
+
 def timed_get(port, path):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     t0 = time.perf_counter()
@@ -95,8 +137,19 @@ def main():
     ap.add_argument("--assay", required=True)
     ap.add_argument("--traces", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=21)
-    ap.add_argument("--keep", help="keep (or reuse) the generated store at this path")
+    ap.add_argument("--keep", help="keep (or reuse) the generated store at this path (SQLite only)")
+    ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     a = ap.parse_args()
+    if a.backend == "postgres":
+        import pg_server  # noqa: E402
+        with pg_server.PgServer() as pg:
+            uri = pg.create_db("bench")
+            secs = generate_postgres(a.assay, pg, uri, a.traces)
+            print("generated %d traces and %d scores in %.1f s" % (a.traces, a.traces * 5, secs))
+            counts = pg.psql("bench", "SELECT (SELECT count(*) FROM traces) || ' ' || (SELECT count(*) FROM scores)")
+            print("store (PostgreSQL): %s traces, scores" % counts.strip())
+            measure(a, uri)
+        return
     tmp = tempfile.mkdtemp()
     db = a.keep or os.path.join(tmp, "bench.db")
     if not (a.keep and os.path.exists(db)):
@@ -107,6 +160,11 @@ def main():
     n_scores = con.execute("SELECT count(*) FROM scores").fetchone()[0]
     con.close()
     print("store: %d traces, %d scores" % (n_traces, n_scores))
+    measure(a, db)
+
+
+def measure(a, db):
+    """Times the requests against `assay review --db db` and prints the table."""
     proc = subprocess.Popen([a.assay, "review", "--db", db, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
                             text=True)
     line = proc.stdout.readline()

@@ -274,11 +274,19 @@ CREATE INDEX labels_version ON labels(scorer_version, at_ms);
 CREATE UNIQUE INDEX alerts_firing_once ON alerts(rule, group_key) WHERE state = 'firing';
 CREATE INDEX traces_user ON traces(user_id);
 )sql",
-        // 3: the review list's trace filters (feature, tenant, prompt
-        // version, model) read the matching trace ids from the index alone
-        // (an index-only scan joined with scores_review), instead of visiting
-        // every matching trace row for the exact total of a filtered list.
+        // 3: indexes of the review list. scores_review without `decision`:
+        // the index is partial (decision = 0), and PostgreSQL drops a
+        // condition the predicate implies from the index conditions, so a
+        // column between scorer_version and passed made `passed = 0` a
+        // filter over all of a version's entries instead of a range. The
+        // trace filters (feature, tenant, prompt version, model) read the
+        // matching trace ids from the index alone (an index-only scan joined
+        // with scores_review), instead of visiting every matching trace row
+        // for the exact total of a filtered list.
         R"sql(
+DROP INDEX scores_review;
+CREATE INDEX scores_review ON scores(scorer_version, passed, value, trace DESC)
+  WHERE decision = 0;
 DROP INDEX traces_feature;
 DROP INDEX traces_tenant;
 DROP INDEX traces_prompt_version;
