@@ -223,6 +223,21 @@ def missing_server(e):
     return type(e).__name__ == "MissingServer"
 
 
+def run_on_backend(a, tmp, scenario):
+    """scenario(a, tmp, backend) on a StoreBackend(a.backend, tmp) that is
+    stopped afterwards; 77 (skipped) when the PostgreSQL server binaries are
+    missing."""
+    try:
+        backend = StoreBackend(a.backend, tmp)
+    except Exception as e:  # noqa: BLE001 (only a missing server is a skip)
+        if not missing_server(e):
+            raise
+        print("SKIP: %s" % e)
+        return 77
+    with backend:
+        return scenario(a, tmp, backend)
+
+
 class StoreBackend:
     """A fresh store for a test: a SQLite file under `tmp`, or a database on
     a private PostgreSQL server (tests/support/pg_server.py) that stop()

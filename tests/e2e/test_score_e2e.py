@@ -14,23 +14,15 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import (StoreBackend, add_backend_argument, arguments, bad_lines, check,  # noqa: E402
-                        finish, generate, missing_server, run)
+from e2e_common import (add_backend_argument, arguments, bad_lines, check,  # noqa: E402
+                        finish, generate, run, run_on_backend)
 from scorer_configs import FIVE_SCORERS  # noqa: E402
 
 
 def main():
     a = add_backend_argument(arguments()).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            backend = StoreBackend(a.backend, tmp)
-        except Exception as e:  # noqa: BLE001 (only a missing server is a skip)
-            if not missing_server(e):
-                raise
-            print("SKIP: %s" % e)
-            return 77
-        with backend:
-            return scenario(a, tmp, backend)
+        return run_on_backend(a, tmp, scenario)
 
 
 def scenario(a, tmp, backend):

@@ -5,11 +5,13 @@
 // hour's day, so two workers recomputing the same day run one after the
 // other; and every row is replaced from the source rows (DELETE + INSERT ...
 // SELECT), never incremented, so the second one writes the same rows again.
+#include "store/aggregate_store.h"
+
 #include <algorithm>
 #include <set>
 
 #include "core/clock.h"
-#include "store/aggregate_store.h"
+#include "store/aggregate_buckets.h"
 #include "store/postgres/conn.h"
 #include "store/postgres/monitor_stores.h"
 #include "store/postgres/open.h"
@@ -18,15 +20,13 @@ namespace assay {
 
 namespace {
 
+using namespace aggregate_buckets;
+
 using pg::PgConn;
 using pg::PgParams;
 
-constexpr int64_t k_hour = 3600000;
-constexpr int64_t k_day = 86400000;
-constexpr int64_t k_slack_ms = 10 * 60000;
 // pg_advisory_xact_lock(k_day_lock_class, day number): the recompute of one day.
 constexpr int k_day_lock_class = 0x41474701;  // "AGG\1"
-const char* k_watermark_key = "aggregates_watermark_ms";
 
 // Hour rows of one hour bucket [$1, $1 + 1h) from scores and traces.
 const char* k_insert_hour = R"sql(
@@ -80,18 +80,6 @@ WHERE bucket = 'hour' AND bucket_start_ms >= $1::bigint AND bucket_start_ms < $1
 GROUP BY scorer, scorer_version, feature, prompt_version, tenant, model
 )sql";
 
-bool valid_dim(const std::string& d) {
-    return d == "feature" || d == "tenant" || d == "prompt_version" || d == "model";
-}
-
-int64_t floor_to(int64_t ms, int64_t unit) {
-    int64_t q = ms / unit;
-    if (ms % unit != 0 && ms < 0) {
-        --q;
-    }
-    return q * unit;
-}
-
 class PostgresAggregateStore final : public AggregateStore {
 public:
     explicit PostgresAggregateStore(std::unique_ptr<PgConn> c) : m_c(std::move(c)) {}
@@ -103,7 +91,8 @@ public:
 
     Status refresh() override {
         PgParams p;
-        const std::string sql = "SELECT value FROM monitor_state WHERE key = " + p.text(k_watermark_key);
+        const std::string sql =
+            "SELECT value FROM monitor_state WHERE key = " + p.text(k_watermark_key);
         auto r = m_c->exec(sql, p, "reading the aggregates watermark");
         if (!r.ok()) {
             return r.status();
@@ -263,8 +252,9 @@ private:
             since +
             " UNION SELECT DISTINCT t.ts_ms - (t.ts_ms % 3600000), 0 FROM judgements j "
             "JOIN traces t ON t.id = j.trace WHERE j.at_ms >= " +
-            since + " UNION SELECT NULL, greatest((SELECT max(at_ms) FROM scores WHERE at_ms >= " +
-            since + "), (SELECT max(at_ms) FROM judgements WHERE at_ms >= " + since + "))";
+            since +
+            " UNION SELECT NULL, greatest((SELECT max(at_ms) FROM scores WHERE at_ms >= " + since +
+            "), (SELECT max(at_ms) FROM judgements WHERE at_ms >= " + since + "))";
         auto r = m_c->exec(sql, p, "finding changed aggregate buckets");
         if (!r.ok()) {
             return r.status();
@@ -300,9 +290,8 @@ private:
         const int64_t day = floor_to(h, k_day);
         {
             PgParams p;
-            const std::string sql = "SELECT pg_advisory_xact_lock(" +
-                                    p.integer(k_day_lock_class) + "::integer, " +
-                                    p.integer(day / k_day) + "::integer)";
+            const std::string sql = "SELECT pg_advisory_xact_lock(" + p.integer(k_day_lock_class) +
+                                    "::integer, " + p.integer(day / k_day) + "::integer)";
             ASSAY_RETURN_IF_ERROR(m_c->exec(sql, p, "locking a day of aggregates").status());
         }
         ASSAY_RETURN_IF_ERROR(clear("hour", h));

@@ -9,6 +9,7 @@
 // refuse a second firing row even without the lock; resolve() only changes a
 // firing row.
 #include "store/alert_store.h"
+
 #include "store/postgres/conn.h"
 #include "store/postgres/monitor_stores.h"
 #include "store/postgres/open.h"
@@ -76,17 +77,17 @@ public:
 
     Result<std::vector<AlertRecord>> open_alerts(const std::string& rule) override {
         PgParams p;
-        const std::string sql = std::string("SELECT ") + k_cols + " FROM alerts WHERE rule = " +
-                                p.text(rule) + " AND state = 'firing' ORDER BY id";
+        const std::string sql = std::string("SELECT ") + k_cols +
+                                " FROM alerts WHERE rule = " + p.text(rule) +
+                                " AND state = 'firing' ORDER BY id";
         return select(sql, p);
     }
 
     Result<std::optional<int64_t>> last_resolved(const std::string& rule,
                                                  const std::string& group_key) override {
         PgParams p;
-        const std::string sql = "SELECT max(resolved_ms) FROM alerts WHERE rule = " +
-                                p.text(rule) + " AND group_key = " + p.text(group_key) +
-                                " AND state = 'resolved'";
+        const std::string sql = "SELECT max(resolved_ms) FROM alerts WHERE rule = " + p.text(rule) +
+                                " AND group_key = " + p.text(group_key) + " AND state = 'resolved'";
         auto r = m_c->exec(sql, p, "reading alerts");
         if (!r.ok()) {
             return r.status();
@@ -106,8 +107,8 @@ public:
             p.text_or_null(a.tenant) + ", 'firing', ";
         const std::string fired = p.integer(a.fired_ms);
         sql += fired + ", " + fired + ", " + p.real(a.value) + ", " + p.real(a.baseline) + ", " +
-               p.integer(a.count) + ", " + p.integer(a.baseline_count) + ", " +
-               p.real(a.p_value) + ", " + p.text(a.message) + ") RETURNING id";
+               p.integer(a.count) + ", " + p.integer(a.baseline_count) + ", " + p.real(a.p_value) +
+               ", " + p.text(a.message) + ") RETURNING id";
         auto r = m_c->exec(sql, p, "inserting an alert");
         if (!r.ok()) {
             return r.status();
@@ -117,12 +118,12 @@ public:
 
     Status touch(const AlertRecord& a) override {
         PgParams p;
-        const std::string sql = "UPDATE alerts SET last_eval_ms = " + p.integer(a.last_eval_ms) +
-                                ", value = " + p.real(a.value) + ", baseline = " +
-                                p.real(a.baseline) + ", count = " + p.integer(a.count) +
-                                ", baseline_count = " + p.integer(a.baseline_count) +
-                                ", p_value = " + p.real(a.p_value) +
-                                " WHERE id = " + p.integer(a.id);
+        const std::string sql =
+            "UPDATE alerts SET last_eval_ms = " + p.integer(a.last_eval_ms) +
+            ", value = " + p.real(a.value) + ", baseline = " + p.real(a.baseline) +
+            ", count = " + p.integer(a.count) +
+            ", baseline_count = " + p.integer(a.baseline_count) +
+            ", p_value = " + p.real(a.p_value) + " WHERE id = " + p.integer(a.id);
         return m_c->exec(sql, p, "updating an alert").status();
     }
 
@@ -157,9 +158,9 @@ public:
     Result<std::vector<AlertRecord>> list(int limit) override {
         PgParams p;
         const std::string lim = limit <= 0 ? p.null() : p.integer(limit);
-        return select(
-            std::string("SELECT ") + k_cols + " FROM alerts ORDER BY id DESC LIMIT " + lim + "::bigint",
-            p);
+        return select(std::string("SELECT ") + k_cols + " FROM alerts ORDER BY id DESC LIMIT " +
+                          lim + "::bigint",
+                      p);
     }
 
 private:

@@ -5,11 +5,12 @@
 // every row that names it, and the rows found by content (dead letters,
 // pending spans, a tenant's aggregates and alerts) k_delete_batch at a time.
 // Every step is idempotent, so running an interrupted erasure again finishes it.
+#include "store/maintenance_store.h"
+
 #include <string>
 #include <vector>
 
 #include "store/erase_match.h"
-#include "store/maintenance_store.h"
 #include "store/postgres/array_param.h"
 #include "store/postgres/conn.h"
 #include "store/postgres/monitor_stores.h"
@@ -32,9 +33,7 @@ std::string iso_ms(const std::string& ms) {
            " * interval '1 millisecond', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
 }
 
-int hex_digit(char c) {
-    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
+int hex_digit(char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
 
 // bytea read as encode(raw, 'hex') back to its bytes.
 std::string from_hex(const std::string& hex) {
@@ -104,12 +103,7 @@ public:
     }
 
     Result<EraseReport> erase(const std::string& field, const std::string& id) override {
-        if (id.empty()) {
-            return Status::invalid_argument("erase: the id is empty");
-        }
-        if (field != "user" && field != "tenant") {
-            return Status::invalid_argument("erase: field must be user or tenant");
-        }
+        ASSAY_RETURN_IF_ERROR(check_erase_request(field, id));
         EraseReport r;
         ASSAY_RETURN_IF_ERROR(erase_traces(field == "user" ? "user_id" : "tenant", id, r));
         ASSAY_RETURN_IF_ERROR(erase_dead_letters(field, id, r));
@@ -141,9 +135,10 @@ public:
         // space until overwritten; VACUUM FULL (an exclusive lock) is the
         // operator's call (README, PostgreSQL).
         return m_c
-            ->exec("VACUUM traces, scores, judge_queue, judgements, labels, dead_letters, "
-                   "otlp_spans, aggregates, alerts",
-                   "vacuuming")
+            ->exec(
+                "VACUUM traces, scores, judge_queue, judgements, labels, dead_letters, "
+                "otlp_spans, aggregates, alerts",
+                "vacuuming")
             .status();
     }
 
@@ -175,11 +170,10 @@ private:
                 const char* column;
                 int64_t& count;
             };
-            for (const Table& t : {Table{"scores", "trace", r.scores},
-                                   Table{"judge_queue", "trace", r.judge_queue},
-                                   Table{"judgements", "trace", r.judgements},
-                                   Table{"labels", "trace", r.labels},
-                                   Table{"traces", "id", r.traces}}) {
+            for (const Table& t :
+                 {Table{"scores", "trace", r.scores}, Table{"judge_queue", "trace", r.judge_queue},
+                  Table{"judgements", "trace", r.judgements}, Table{"labels", "trace", r.labels},
+                  Table{"traces", "id", r.traces}}) {
                 PgParams d;
                 const std::string del = std::string("DELETE FROM ") + t.name + " WHERE " +
                                         t.column + " = ANY(" + pg::integer_array(d, ids) + ")";
@@ -200,9 +194,9 @@ private:
         int64_t after = INT64_MIN;
         for (;;) {
             PgParams p;
-            const std::string sql =
-                "SELECT id, encode(raw, 'hex') FROM dead_letters WHERE id > " + p.integer(after) +
-                " ORDER BY id LIMIT " + std::to_string(k_erase_batch);
+            const std::string sql = "SELECT id, encode(raw, 'hex') FROM dead_letters WHERE id > " +
+                                    p.integer(after) + " ORDER BY id LIMIT " +
+                                    std::to_string(k_erase_batch);
             auto page = m_c->exec(sql, p, "reading dead letters");
             if (!page.ok()) {
                 return page.status();
@@ -222,8 +216,9 @@ private:
             PgParams p;
             const std::string sql =
                 "DELETE FROM dead_letters WHERE id = ANY(" +
-                pg::integer_array(p, std::vector<int64_t>(doomed.begin() + static_cast<long>(start),
-                                                          doomed.begin() + static_cast<long>(end))) +
+                pg::integer_array(p,
+                                  std::vector<int64_t>(doomed.begin() + static_cast<long>(start),
+                                                       doomed.begin() + static_cast<long>(end))) +
                 ")";
             auto d = m_c->exec(sql, p, "erasing dead letters");
             if (!d.ok()) {
@@ -259,10 +254,9 @@ private:
     Status delete_batched(const std::string& table, const std::string& id, int64_t& count) {
         for (;;) {
             PgParams p;
-            const std::string sql = "DELETE FROM " + table +
-                                    " WHERE ctid = ANY(ARRAY(SELECT ctid FROM " + table +
-                                    " WHERE tenant = " + p.text(id) + " LIMIT " +
-                                    std::to_string(k_delete_batch) + "))";
+            const std::string sql =
+                "DELETE FROM " + table + " WHERE ctid = ANY(ARRAY(SELECT ctid FROM " + table +
+                " WHERE tenant = " + p.text(id) + " LIMIT " + std::to_string(k_delete_batch) + "))";
             auto d = m_c->exec(sql, p, "erasing the tenant's " + table);
             if (!d.ok()) {
                 return d.status();

@@ -1,6 +1,8 @@
 // PostgreSQL SpanStore (span_store.h, postgres/monitor_stores.h): one
 // connection guarded by a mutex (the HTTP threads and the producer share the
 // object). put() is one multi-row upsert per transaction.
+#include "store/span_store.h"
+
 #include <map>
 #include <mutex>
 
@@ -9,7 +11,6 @@
 #include "store/postgres/monitor_stores.h"
 #include "store/postgres/multi_insert.h"
 #include "store/postgres/open.h"
-#include "store/span_store.h"
 
 namespace assay {
 
@@ -45,8 +46,8 @@ public:
             "span_json = excluded.span_json",
             4, order.size(),
             [&](size_t i, PgParams& p) {
-                const PendingSpanRow& r = rows[last[{rows[order[i]].trace_key,
-                                                      rows[order[i]].span_id}]];
+                const PendingSpanRow& r =
+                    rows[last[{rows[order[i]].trace_key, rows[order[i]].span_id}]];
                 return "(" + p.text(r.trace_key) + ", " + p.text(r.span_id) + ", " +
                        p.integer(r.received_ms) + ", " + p.text(r.span_json) + ")";
             },
