@@ -22,8 +22,8 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import (StoreBackend, Worker, add_backend_argument, arguments, check, finish,  # noqa: E402
-                        missing_server, run)
+from e2e_common import (Worker, add_backend_argument, arguments, check, finish, run,  # noqa: E402
+                        on_backend)
 from monitor_common import Receiver  # noqa: E402
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
@@ -174,15 +174,7 @@ def worker_section(a, tmp, recv, backend):
 def main():
     a = add_backend_argument(arguments()).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            backend = StoreBackend(a.backend, tmp)
-        except Exception as e:  # noqa: BLE001 (only a missing server is a skip)
-            if not missing_server(e):
-                raise
-            print("SKIP: %s" % e)
-            return 77
-        with backend:
-            return scenario(a, tmp, backend)
+        return on_backend(a, tmp, scenario)
 
 
 def scenario(a, tmp, backend):

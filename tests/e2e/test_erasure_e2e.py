@@ -25,8 +25,8 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import (StoreBackend, add_backend_argument, arguments, check, finish,  # noqa: E402
-                        missing_server, run)
+from e2e_common import (add_backend_argument, arguments, check, finish, run,  # noqa: E402
+                        on_backend)
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 USER = "user-qq-4411"
@@ -204,17 +204,11 @@ def retention(a, tmp, backend):
 def main():
     a = add_backend_argument(arguments()).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            backend = StoreBackend(a.backend, tmp)
-        except Exception as e:  # noqa: BLE001 (only a missing server is a skip)
-            if not missing_server(e):
-                raise
-            print("SKIP: %s" % e)
-            return 77
-        with backend:
+        def scenario(a, tmp, backend):
             erasure(a, tmp, backend)
             retention(a, tmp, backend)
-    return finish("all checks passed")
+            return finish("all checks passed")
+        return on_backend(a, tmp, scenario)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,16 @@
 
 namespace assay {
 
+Status check_erase_request(const std::string& field, const std::string& id) {
+    if (id.empty()) {
+        return Status::invalid_argument("erase: the id is empty");
+    }
+    if (field != "user" && field != "tenant") {
+        return Status::invalid_argument("erase: field must be user or tenant");
+    }
+    return {};
+}
+
 std::string json_quoted(const std::string& id) {
     return nlohmann::json(id).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

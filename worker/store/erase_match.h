@@ -5,7 +5,12 @@
 
 #include <string>
 
+#include "core/status.h"
+
 namespace assay {
+
+// invalid_argument for an empty id or a field other than "user" / "tenant".
+Status check_erase_request(const std::string& field, const std::string& id);
 
 // Whether a dead letter's raw bytes belong to the user (field "user") or
 // tenant (field "tenant") `id`: a JSON object with metadata names it in

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/clock.h"
+#include "store/aggregate_buckets.h"
 #include "store/postgres/conn.h"
 #include "store/postgres/monitor_stores.h"
 #include "store/postgres/open.h"
@@ -19,15 +20,13 @@ namespace assay {
 
 namespace {
 
+using namespace aggregate_buckets;
+
 using pg::PgConn;
 using pg::PgParams;
 
-constexpr int64_t k_hour = 3600000;
-constexpr int64_t k_day = 86400000;
-constexpr int64_t k_slack_ms = 10 * 60000;
 // pg_advisory_xact_lock(k_day_lock_class, day number): the recompute of one day.
 constexpr int k_day_lock_class = 0x41474701;  // "AGG\1"
-const char* k_watermark_key = "aggregates_watermark_ms";
 
 // Hour rows of one hour bucket [$1, $1 + 1h) from scores and traces.
 const char* k_insert_hour = R"sql(
@@ -80,18 +79,6 @@ FROM aggregates
 WHERE bucket = 'hour' AND bucket_start_ms >= $1::bigint AND bucket_start_ms < $1::bigint + 86400000
 GROUP BY scorer, scorer_version, feature, prompt_version, tenant, model
 )sql";
-
-bool valid_dim(const std::string& d) {
-    return d == "feature" || d == "tenant" || d == "prompt_version" || d == "model";
-}
-
-int64_t floor_to(int64_t ms, int64_t unit) {
-    int64_t q = ms / unit;
-    if (ms % unit != 0 && ms < 0) {
-        --q;
-    }
-    return q * unit;
-}
 
 class PostgresAggregateStore final : public AggregateStore {
 public:

@@ -103,12 +103,7 @@ public:
     }
 
     Result<EraseReport> erase(const std::string& field, const std::string& id) override {
-        if (id.empty()) {
-            return Status::invalid_argument("erase: the id is empty");
-        }
-        if (field != "user" && field != "tenant") {
-            return Status::invalid_argument("erase: field must be user or tenant");
-        }
+        ASSAY_RETURN_IF_ERROR(check_erase_request(field, id));
         EraseReport r;
         ASSAY_RETURN_IF_ERROR(erase_traces(field == "user" ? "user_id" : "tenant", id, r));
         ASSAY_RETURN_IF_ERROR(erase_dead_letters(field, id, r));

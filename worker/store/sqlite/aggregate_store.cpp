@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/clock.h"
+#include "store/aggregate_buckets.h"
 #include "store/sqlite/conn.h"
 #include "store/sqlite/monitor_stores.h"
 
@@ -14,10 +15,7 @@ namespace assay {
 
 namespace {
 
-constexpr int64_t k_hour = 3600000;
-constexpr int64_t k_day = 86400000;
-constexpr int64_t k_slack_ms = 10 * 60000;
-const char* k_watermark_key = "aggregates_watermark_ms";
+using namespace aggregate_buckets;
 
 // Hour rows of one hour bucket [?1, ?1 + 1h) from scores and traces.
 const char* k_insert_hour = R"sql(
@@ -68,18 +66,6 @@ FROM aggregates
 WHERE bucket = 'hour' AND bucket_start_ms >= ?1 AND bucket_start_ms < ?1 + 86400000
 GROUP BY scorer, scorer_version, feature, prompt_version, tenant, model
 )sql";
-
-bool valid_dim(const std::string& d) {
-    return d == "feature" || d == "tenant" || d == "prompt_version" || d == "model";
-}
-
-int64_t floor_to(int64_t ms, int64_t unit) {
-    int64_t q = ms / unit;
-    if (ms % unit != 0 && ms < 0) {
-        --q;
-    }
-    return q * unit;
-}
 
 class SqliteAggregateStore final : public AggregateStore {
 public:

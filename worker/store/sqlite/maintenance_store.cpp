@@ -104,12 +104,7 @@ public:
     }
 
     Result<EraseReport> erase(const std::string& field, const std::string& id) override {
-        if (id.empty()) {
-            return Status::invalid_argument("erase: the id is empty");
-        }
-        if (field != "user" && field != "tenant") {
-            return Status::invalid_argument("erase: field must be user or tenant");
-        }
+        ASSAY_RETURN_IF_ERROR(check_erase_request(field, id));
         EraseReport r;
         ASSAY_RETURN_IF_ERROR(m_c->exec("PRAGMA secure_delete = ON"));
         ASSAY_RETURN_IF_ERROR(m_c->exec(
