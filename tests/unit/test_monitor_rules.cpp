@@ -14,6 +14,7 @@
 #include "store/alert_store.h"
 #include "store/maintenance_store.h"
 #include "store/sqlite/conn.h"
+#include "store/sqlite/score_row.h"
 #include "temp_dir.h"
 
 using namespace assay;
@@ -24,7 +25,8 @@ constexpr int64_t k_day = 86400000;
 // 2026-11-01T00:00:00Z
 constexpr int64_t k_t0 = 1793491200000LL;
 
-// A real SQLite store filled with scored traces through plain SQL.
+// A real SQLite store filled with scored traces through plain SQL, recording
+// the hour of each trace's score rows in changed_hours as the store does.
 class Fixture {
 public:
     Fixture() : m_path(m_dir.file("m.db")) {
@@ -63,6 +65,7 @@ public:
         sc->bind_double(4, passed ? 1.0 : 0.0);
         sc->bind_int(5, passed ? 1 : 0);
         REQUIRE(m_c->run(*sc, "insert scores").ok());
+        mark_hour(row, ts + 1000);
     }
     // One trace of `feature` whose scores all wait for a judge (decision 4 =
     // pending): seen, never scored.
@@ -79,6 +82,15 @@ public:
                       "WHERE trace_id = '" +
                       id + "'")
                 .ok());
+        mark_hour(scalar("SELECT id FROM traces WHERE trace_id = '" + id + "'"), 1);
+    }
+    // What the store's writers do for each trace with new score rows.
+    void mark_hour(int64_t trace_row, int64_t at_ms) {
+        auto st = m_c->prepare(sqlite_detail::k_mark_trace_hour);
+        REQUIRE(st.ok());
+        st->bind_int(1, trace_row);
+        st->bind_int(2, at_ms);
+        REQUIRE(m_c->run(*st, "mark the changed hour").ok());
     }
     int64_t scalar(const std::string& sql) {
         auto st = m_c->prepare(sql);

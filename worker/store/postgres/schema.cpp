@@ -266,6 +266,20 @@ CREATE TABLE labels (
 CREATE INDEX labels_trace ON labels(trace, scorer_version);
 CREATE INDEX labels_version ON labels(scorer_version, at_ms);
 )sql",
+        // 2: changed_hours, as SQLite's migration of the same name
+        // (sqlite/schema.cpp): per hour of trace time the newest at_ms of
+        // its score rows, in place of the index scores_at.
+        R"sql(
+CREATE TABLE changed_hours (
+  hour_ms         BIGINT PRIMARY KEY,
+  changed_ms      BIGINT NOT NULL
+);
+INSERT INTO changed_hours (hour_ms, changed_ms)
+SELECT t.ts_ms - mod(mod(t.ts_ms, 3600000) + 3600000, 3600000), max(s.at_ms)
+FROM scores s JOIN traces t ON t.id = s.trace
+GROUP BY 1;
+DROP INDEX IF EXISTS scores_at;
+)sql",
     };
     return k_migrations;
 }

@@ -101,7 +101,8 @@ RETURNING id
 
 struct SqliteStore::Statements {
     Stmt insert_trace, insert_traces, max_trace_id, update_trace, find_trace, insert_score,
-        insert_scores, upsert_score, insert_dead, add_counter, enqueue, reg;
+        insert_scores, upsert_score, mark_hour, mark_trace_hour, insert_dead, add_counter, enqueue,
+        reg;
     Stmt begin, commit, rollback;
 };
 
@@ -282,6 +283,8 @@ Status SqliteStore::prepare_all() {
                 {&m_stmts->max_trace_id, k_max_trace_id},
                 {&m_stmts->insert_score, sqlite_detail::k_insert_score},
                 {&m_stmts->upsert_score, sqlite_detail::k_upsert_score},
+                {&m_stmts->mark_hour, sqlite_detail::k_mark_hour},
+                {&m_stmts->mark_trace_hour, sqlite_detail::k_mark_trace_hour},
                 {&m_stmts->insert_dead, k_insert_dead},
                 {&m_stmts->add_counter, k_add_counter},
                 {&m_stmts->enqueue, k_enqueue},
@@ -493,6 +496,19 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
         n_pending = 0;
         return {};
     };
+    // changed_hours: the hours of this batch's traces that got score rows,
+    // with the newest at_ms of each (usually one or two hours per batch).
+    std::vector<std::pair<int64_t, int64_t>> hours;
+    auto note_hour = [&hours](int64_t ts_ms, int64_t at_ms) {
+        const int64_t h = sqlite_detail::hour_of(ts_ms);
+        for (auto& [hour, at] : hours) {
+            if (hour == h) {
+                at = std::max(at, at_ms);
+                return;
+            }
+        }
+        hours.emplace_back(h, at_ms);
+    };
     for (const ScoreRow& r : b.scores) {
         auto trace = trace_row_id(r.trace_id, r.batch_index, ids);
         if (!trace.ok()) {
@@ -503,6 +519,19 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
             return version.status();
         }
         const bool new_trace = r.batch_index >= 0 && fresh[static_cast<size_t>(r.batch_index)];
+        if (r.batch_index >= 0) {
+            note_hour(b.traces[static_cast<size_t>(r.batch_index)].timestamp_ms, r.at_ms);
+        } else {
+            Stmt& mt = m_stmts->mark_trace_hour;
+            mt.reset();
+            mt.bind_int(1, *trace);
+            mt.bind_int(2, r.at_ms);
+            const int rc = mt.step();
+            mt.reset();
+            if (rc != SQLITE_DONE) {
+                return error("recording the changed hour of trace '" + r.trace_id + "'");
+            }
+        }
         if (!new_trace) {
             // The rows held back go first: a trace inserted earlier in this
             // batch and repeated here has its first copy's rows pending, and
@@ -531,6 +560,17 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
     ASSAY_RETURN_IF_ERROR(store_pending());
     m_stmts->insert_score.reset();
     m_stmts->upsert_score.reset();
+    Stmt& mh = m_stmts->mark_hour;
+    for (const auto& [hour, at] : hours) {
+        mh.reset();
+        mh.bind_int(1, hour);
+        mh.bind_int(2, at);
+        if (mh.step() != SQLITE_DONE) {
+            mh.reset();
+            return error("recording a changed hour");
+        }
+    }
+    mh.reset();
     Stmt& dl = m_stmts->insert_dead;
     for (const DeadLetter& d : b.dead_letters) {
         dl.reset();
