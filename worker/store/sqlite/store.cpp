@@ -17,6 +17,7 @@
 #include "store/sqlite/schema.h"
 #include "store/sqlite/score_row.h"
 #include "store/sqlite/stmt.h"
+#include "store/sqlite/wal_checkpointer.h"
 #include "store/store_location.h"
 
 namespace assay {
@@ -111,7 +112,12 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
 
 SqliteStore::~SqliteStore() {
     m_stmts.reset();
+    m_checkpointer.reset();  // first: this connection's close checkpoints the rest
     sqlite3_close_v2(m_db);
+}
+
+int64_t SqliteStore::background_checkpoints() const {
+    return m_checkpointer ? m_checkpointer->background_checkpoints() : 0;
 }
 
 Status SqliteStore::error(const std::string& what) const {
@@ -140,7 +146,8 @@ Status SqliteStore::exec(const char* sql) {
     return {};
 }
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& options) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& options,
+                                                       int64_t wal_checkpoint_bytes) {
     // Memory statistics take a global mutex on every allocation; Assay does
     // not use them. Must run before SQLite initialises, so do it once here.
     static const bool k_configured = [] {
@@ -179,7 +186,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
     ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA foreign_keys = OFF"));
     ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA cache_size = -65536"));
     ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA temp_store = MEMORY"));
-    // Checkpoint when the WAL holds about 64 MiB, whatever the page size.
+    // Checkpoint when the WAL holds about 64 MiB, whatever the page size, on
+    // a second connection and thread rather than in the writer's COMMIT.
     int64_t page_size = 4096;
     {
         Stmt ps;
@@ -187,9 +195,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
             page_size = std::max<int64_t>(512, ps.col_int(0));
         }
     }
-    ASSAY_RETURN_IF_ERROR(
-        s->exec(("PRAGMA wal_autocheckpoint = " + std::to_string((int64_t{64} << 20) / page_size))
-                    .c_str()));
+    s->m_checkpointer = std::make_unique<WalCheckpointer>(
+        options.sqlite_path, std::max<int64_t>(1, wal_checkpoint_bytes / page_size),
+        options.busy_timeout_ms);
+    s->m_checkpointer->install(db);
     ASSAY_RETURN_IF_ERROR(s->migrate());
     ASSAY_RETURN_IF_ERROR(s->prepare_all());
     return s;
