@@ -63,6 +63,42 @@ TEST_CASE("postgres store: refuses a schema newer than it knows, naming both ver
     CHECK(m.find(db.location()) != std::string::npos);  // where: the (masked) URI
 }
 
+TEST_CASE("postgres store: a database at version 1 gets changed_hours from its scores <postgres>") {
+    PostgresTestDb db;
+    const int64_t h0 = 1795600800000LL;  // 2026-11-25T09:00:00Z
+    {
+        auto s = PostgresStore::open(db.options());
+        REQUIRE(s.ok());
+        REQUIRE((*s)->register_scorers({{"len", "1", "length", "{}"}}).ok());
+        WriteBatch b;
+        Trace t;
+        t.trace_id = "old-1";
+        t.timestamp_ms = h0 + 5;
+        t.raw = "{}";
+        b.traces = {t};
+        ScoreRow r;
+        r.scorer = "len";
+        r.scorer_version = "1";
+        r.decision = Decision::scored;
+        r.score = Score{1.0, true, "", ""};
+        r.batch_index = 0;
+        r.at_ms = 7;
+        b.scores = {r};
+        REQUIRE((*s)->write(b).ok());
+    }
+    // Back to what the first release left: no changed_hours, the index scores_at.
+    db.value(
+        "DROP TABLE changed_hours; CREATE INDEX scores_at ON scores(at_ms); "
+        "DELETE FROM schema_version WHERE version >= 2");
+    auto s = PostgresStore::open(db.options());
+    REQUIRE_MESSAGE(s.ok(), s.status().message());
+    CHECK(*(*s)->schema_version() == static_cast<int>(pg::postgres_migrations().size()));
+    CHECK(db.value("SELECT count(*) FROM changed_hours") == 1);
+    CHECK(db.value("SELECT changed_ms FROM changed_hours WHERE hour_ms = " + std::to_string(h0)) ==
+          7);
+    CHECK(db.value("SELECT count(*) FROM pg_indexes WHERE indexname = 'scores_at'") == 0);
+}
+
 TEST_CASE("postgres store: dead letters keep any bytes <postgres>") {
     PostgresTestDb db;
     auto s = open_store(db.options());

@@ -1,6 +1,11 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <filesystem>
+#include <thread>
+#include <type_traits>
+
 #include "core/trace_json.h"
 #include "sql_value.h"
 #include "store/sqlite/schema.h"
@@ -132,8 +137,14 @@ TEST_CASE("store: a file at an older schema version opens, keeps its data and is
     b.traces = {make_trace("new-1")};
     b.scores = {scored("new-1", "json", 1, true)};
     b.scores[0].scorer_version = "1";
+    // changed_hours was filled from the stored scores (trace at 5 ms: hour 0,
+    // newest score row at 7) and replaces the index on scores.at_ms.
+    CHECK(sql_value(path, "SELECT count(*) FROM changed_hours") == 1);
+    CHECK(sql_value(path, "SELECT changed_ms FROM changed_hours WHERE hour_ms = 0") == 7);
+    CHECK(sql_value(path, "SELECT count(*) FROM sqlite_master WHERE name = 'scores_at'") == 0);
     CHECK((*s)->write(b).ok());
     CHECK(sql_value(path, "SELECT count(*) FROM scores") == 2);
+    CHECK(sql_value(path, "SELECT count(*) FROM changed_hours") == 2);
     // Version 1 predates the table (no time); the rest were applied now.
     CHECK(sql_value(path, "SELECT count(*) FROM schema_version WHERE applied_ms IS NULL") == 1);
     CHECK(sql_value(path, "SELECT count(*) FROM schema_version WHERE applied_ms > 0") ==
@@ -485,4 +496,109 @@ TEST_CASE("store: a trace new in the batch and repeated in it keeps the later co
         CHECK(sql_value(path, "SELECT count(*) FROM scores_view WHERE " + like +
                                   " AND value = 1") == 2 * n);
     }
+}
+
+// The aggregator finds the hours changed since its watermark in
+// changed_hours: every path that writes score rows records the hour of the
+// trace (ts_ms floored) with the newest at_ms, and no index on scores.at_ms
+// is kept for it (issue 12: one index entry per score row on the writer).
+TEST_CASE_TEMPLATE("store: score rows record their trace's hour in changed_hours; no at_ms index",
+                   B, SqliteBackend, PostgresBackend) {
+    constexpr int64_t k_h = 3600000;
+    const int64_t h0 = 1795600800000LL;  // 2026-11-25T09:00:00Z
+    constexpr bool k_sqlite = std::is_same_v<B, SqliteBackend>;
+    auto db = B::make();
+    auto s = open_store(db->options());
+    REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers({{"json", "1.aaaa", "format", "{}"}}).ok());
+    CHECK(db->value(k_sqlite ? "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                               "tbl_name = 'scores' AND sql LIKE '%at_ms%'"
+                             : "SELECT count(*) FROM pg_indexes WHERE tablename = 'scores' AND "
+                               "indexdef LIKE '%at_ms%'") == 0);
+    // 40 traces (the bulk statements and the rows one by one) over two hours,
+    // and one before 1970 (floored to the hour before, not towards zero).
+    WriteBatch b;
+    for (int i = 0; i < 41; ++i) {
+        const std::string id = "h" + std::to_string(i);
+        Trace t = make_trace(id);
+        t.timestamp_ms = i == 40 ? -1 : h0 + (i % 2) * k_h + i * 1000;
+        b.traces.push_back(t);
+        ScoreRow r = scored(id, "json", 1, true);
+        r.batch_index = i;
+        r.at_ms = 100 + i;
+        b.scores.push_back(r);
+    }
+    REQUIRE((*s)->write(b).ok());
+    CHECK(db->value("SELECT count(*) FROM changed_hours") == 3);
+    CHECK(db->value("SELECT changed_ms FROM changed_hours WHERE hour_ms = " + std::to_string(h0)) ==
+          138);
+    CHECK(db->value("SELECT changed_ms FROM changed_hours WHERE hour_ms = " +
+                    std::to_string(h0 + k_h)) == 139);
+    CHECK(db->value("SELECT changed_ms FROM changed_hours WHERE hour_ms = -3600000") == 140);
+    // A row of a stored trace (not in the batch) moves its hour on; an older
+    // at_ms never moves it back.
+    WriteBatch later;
+    ScoreRow r = scored("h1", "json", 0, false);
+    r.at_ms = 500;
+    later.scores = {r};
+    r.trace_id = "h0";
+    r.at_ms = 50;
+    later.scores.push_back(r);
+    REQUIRE((*s)->write(later).ok());
+    CHECK(db->value("SELECT changed_ms FROM changed_hours WHERE hour_ms = " +
+                    std::to_string(h0 + k_h)) == 500);
+    CHECK(db->value("SELECT changed_ms FROM changed_hours WHERE hour_ms = " + std::to_string(h0)) ==
+          138);
+    if (!k_sqlite) {
+        return;  // judge outcomes are not written to PostgreSQL yet
+    }
+    // A judge's outcome too.
+    JudgeOutcome o;
+    o.trace_id = "h2";
+    o.scorer = "json";
+    o.scorer_version = "1.aaaa";
+    o.score = scored("h2", "json", 0.5, true);
+    o.score->at_ms = 900;
+    REQUIRE((*s)->write_judge_outcome(o).ok());
+    CHECK(db->value("SELECT changed_ms FROM changed_hours WHERE hour_ms = " + std::to_string(h0)) ==
+          900);
+    CHECK(db->value("SELECT count(*) FROM changed_hours") == 3);
+}
+
+// The WAL is copied back into the file by a second connection on a thread of
+// its own once it passes the threshold, never inside the writer's COMMIT
+// (issue 12), and it stays bounded; every trace is there after reopening.
+TEST_CASE("store: WAL checkpoints run on a second connection and keep the WAL bounded") {
+    TempDir dir;
+    std::string path = dir.file("wal.db");
+    auto s = SqliteStore::open({path}, 256 << 10);  // 16 pages of 16 KiB
+    REQUIRE(s.ok());
+    REQUIRE((*s)->register_scorers({{"json", "1.aaaa", "format", "{}"}}).ok());
+    const std::string pad(2000, 'x');
+    int64_t wal_max = 0;
+    for (int batch = 0; batch < 60; ++batch) {
+        WriteBatch b;
+        for (int i = 0; i < 20; ++i) {
+            const std::string id = "w" + std::to_string(batch) + "_" + std::to_string(i);
+            Trace t = make_trace(id);
+            t.raw = "{\"pad\":\"" + pad + "\"}";
+            b.traces.push_back(t);
+            ScoreRow r = scored(id, "json", 1, true);
+            r.batch_index = i;
+            b.scores.push_back(r);
+        }
+        REQUIRE((*s)->write(b).ok());
+        std::error_code ec;
+        wal_max = std::max<int64_t>(
+            wal_max, static_cast<int64_t>(std::filesystem::file_size(path + "-wal", ec)));
+    }
+    // ~2.6 MB written: without checkpoints the WAL would hold all of it.
+    for (int i = 0; i < 200 && (*s)->background_checkpoints() == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK((*s)->background_checkpoints() > 0);
+    CHECK(wal_max < 2 * 1024 * 1024);
+    s->reset();
+    CHECK(sql_value(path, "SELECT count(*) FROM traces") == 1200);
+    CHECK(sql_value(path, "SELECT count(*) FROM scores") == 1200);
 }

@@ -246,15 +246,17 @@ private:
     Result<int64_t> refresh_from(int64_t since_ms) {
         PgParams p;
         const std::string since = p.integer(since_ms);
+        // Score rows through changed_hours (one row per hour of trace time
+        // with the newest at_ms of its score rows, kept by the writers),
+        // judgements from their table.
         const std::string sql =
-            "SELECT DISTINCT t.ts_ms - (t.ts_ms % 3600000), 0::bigint FROM scores s "
-            "JOIN traces t ON t.id = s.trace WHERE s.at_ms >= " +
-            since +
+            "SELECT hour_ms, 0::bigint FROM changed_hours WHERE changed_ms >= " + since +
             " UNION SELECT DISTINCT t.ts_ms - (t.ts_ms % 3600000), 0 FROM judgements j "
             "JOIN traces t ON t.id = j.trace WHERE j.at_ms >= " +
             since +
-            " UNION SELECT NULL, greatest((SELECT max(at_ms) FROM scores WHERE at_ms >= " + since +
-            "), (SELECT max(at_ms) FROM judgements WHERE at_ms >= " + since + "))";
+            " UNION SELECT NULL, greatest((SELECT max(changed_ms) FROM changed_hours WHERE "
+            "changed_ms >= " +
+            since + "), (SELECT max(at_ms) FROM judgements WHERE at_ms >= " + since + "))";
         auto r = m_c->exec(sql, p, "finding changed aggregate buckets");
         if (!r.ok()) {
             return r.status();

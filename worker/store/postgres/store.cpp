@@ -211,9 +211,15 @@ Status PostgresStore::write_scores(const WriteBatch& b, const std::vector<int64_
     }
     std::vector<Row> list;
     list.reserve(rows.size());
+    std::map<int64_t, int64_t> newest;  // trace -> newest at_ms of its rows (changed_hours)
     for (const auto& [key, r] : rows) {
         list.push_back({key.first, key.second, r});
+        auto [it, fresh] = newest.emplace(key.first, r->at_ms);
+        if (!fresh) {
+            it->second = std::max(it->second, r->at_ms);
+        }
     }
+    ASSAY_RETURN_IF_ERROR(mark_changed_hours(newest));
     pg::CopyRows copy;
     for (const Row& row : list) {
         const ScoreRow& r = *row.r;
@@ -250,6 +256,27 @@ Status PostgresStore::write_scores(const WriteBatch& b, const std::vector<int64_
                    "reason = excluded.reason, at_ms = excluded.at_ms",
                "storing scores")
         .status();
+}
+
+// changed_hours (schema.cpp): per hour of trace time the newest at_ms of its
+// score rows, read by the aggregator instead of an index on scores.at_ms.
+Status PostgresStore::mark_changed_hours(const std::map<int64_t, int64_t>& newest) {
+    std::vector<std::pair<int64_t, int64_t>> list(newest.begin(), newest.end());
+    return pg::multi_insert(
+        *m_conn,
+        "INSERT INTO changed_hours (hour_ms, changed_ms) "
+        "SELECT t.ts_ms - mod(mod(t.ts_ms, 3600000) + 3600000, 3600000), max(v.at_ms) "
+        "FROM traces t JOIN (",
+        ") AS v (id, at_ms) ON t.id = v.id GROUP BY 1 ORDER BY 1 "
+        // in hour order, so that concurrent writers lock the rows in one order
+        "ON CONFLICT (hour_ms) DO UPDATE SET "
+        "changed_ms = greatest(changed_hours.changed_ms, excluded.changed_ms)",
+        2, list.size(),
+        [&](size_t i, PgParams& p) {
+            return "(" + p.integer(list[i].first) + "::bigint, " + p.integer(list[i].second) +
+                   "::bigint)";
+        },
+        "recording changed hours");
 }
 
 Status PostgresStore::write_dead_letters(const std::vector<DeadLetter>& dead) {

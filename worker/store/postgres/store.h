@@ -14,6 +14,7 @@
 //
 // One thread at a time per object (one connection); open one per thread.
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +74,8 @@ private:
     // The traces.id of every trace of the batch, by batch index (upserted).
     Result<std::vector<int64_t>> write_traces(const std::vector<Trace>& traces);
     Status write_scores(const WriteBatch& b, const std::vector<int64_t>& ids);
+    // Upserts changed_hours for these traces (row id -> newest at_ms written).
+    Status mark_changed_hours(const std::map<int64_t, int64_t>& newest);
     Status write_dead_letters(const std::vector<DeadLetter>& dead);
     Status write_counters(const std::vector<CounterDelta>& counters);
     Status write_judge_tasks(const WriteBatch& b, const std::vector<int64_t>& ids);

@@ -246,15 +246,15 @@ private:
         if (!has_j.ok()) {
             return has_j.status();
         }
-        // The hours touched since the watermark, and the newest row time. (A
-        // window function here made SQLite buffer every changed score row.)
+        // The hours touched since the watermark, and the newest row time:
+        // score rows from changed_hours (one row per hour of trace time with
+        // the newest at_ms of its score rows, kept by the store's writers),
+        // judgements from their table.
         std::set<int64_t> hours;
         int64_t max_at = 0;
         std::vector<std::string> sqls = {
-            "SELECT DISTINCT t.ts_ms - (t.ts_ms % 3600000) FROM scores s JOIN traces t ON t.id = "
-            "s.trace "
-            "WHERE s.at_ms >= ?1",
-            "SELECT max(at_ms) FROM scores WHERE at_ms >= ?1"};
+            "SELECT hour_ms FROM changed_hours WHERE changed_ms >= ?1",
+            "SELECT max(changed_ms) FROM changed_hours WHERE changed_ms >= ?1"};
         if (*has_j) {
             sqls.push_back(
                 "SELECT DISTINCT t.ts_ms - (t.ts_ms % 3600000) FROM judgements j "

@@ -328,6 +328,24 @@ CREATE TABLE gate_marks (
   PRIMARY KEY (gate_run, case_id)
 ) WITHOUT ROWID;
 )sql",
+        // changed_hours (issue 12): per hour of trace time (ts_ms floored to
+        // the hour), the newest at_ms of a score row written for a trace of
+        // that hour. The aggregator finds the hours changed since its
+        // watermark here instead of through an index on scores.at_ms, which
+        // cost the writer one index entry per score row; the store upserts
+        // one row per hour per batch (score_row.h). Filled from the stored
+        // scores, so the hours found are the same as before.
+        R"sql(
+CREATE TABLE changed_hours (
+  hour_ms         INTEGER PRIMARY KEY,
+  changed_ms      INTEGER NOT NULL
+);
+INSERT INTO changed_hours (hour_ms, changed_ms)
+SELECT t.ts_ms - ((t.ts_ms % 3600000) + 3600000) % 3600000, max(s.at_ms)
+FROM scores s JOIN traces t ON t.id = s.trace
+GROUP BY 1;
+DROP INDEX IF EXISTS scores_at;
+)sql",
     };
     return k_migrations;
 }

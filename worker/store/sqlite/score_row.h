@@ -55,6 +55,25 @@ ON CONFLICT (trace, scorer_version) DO UPDATE SET decision = excluded.decision,
   explanation = excluded.explanation, reason = excluded.reason, at_ms = excluded.at_ms
 )sql";
 
+// changed_hours (schema.cpp): the hour of trace time `ts_ms` (floored, also
+// before 1970) and the upsert that records a score row written at ?2 for a
+// trace of hour ?1. Every path that writes score rows runs it once per hour
+// it touched, in the same transaction, so the aggregator finds that hour.
+constexpr int64_t k_hour_ms = 3600000;
+inline int64_t hour_of(int64_t ts_ms) {
+    return ts_ms - ((ts_ms % k_hour_ms) + k_hour_ms) % k_hour_ms;
+}
+inline constexpr const char* k_mark_hour = R"sql(
+INSERT INTO changed_hours (hour_ms, changed_ms) VALUES (?1, ?2)
+ON CONFLICT (hour_ms) DO UPDATE SET changed_ms = max(changed_ms, excluded.changed_ms)
+)sql";
+// The same for the stored trace of row id ?1 (its hour read from the table).
+inline constexpr const char* k_mark_trace_hour = R"sql(
+INSERT INTO changed_hours (hour_ms, changed_ms)
+SELECT ts_ms - ((ts_ms % 3600000) + 3600000) % 3600000, ?2 FROM traces WHERE id = ?1
+ON CONFLICT (hour_ms) DO UPDATE SET changed_ms = max(changed_ms, excluded.changed_ms)
+)sql";
+
 // Binds the row's nine parameters from ?(first) on (the row's place in a
 // multi-row insert); unset ones stay NULL after a reset().
 inline void bind_score_row(Stmt& st, int64_t trace, int64_t version, const ScoreRow& r,

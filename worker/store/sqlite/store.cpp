@@ -17,6 +17,7 @@
 #include "store/sqlite/schema.h"
 #include "store/sqlite/score_row.h"
 #include "store/sqlite/stmt.h"
+#include "store/sqlite/wal_checkpointer.h"
 #include "store/store_location.h"
 
 namespace assay {
@@ -101,7 +102,8 @@ RETURNING id
 
 struct SqliteStore::Statements {
     Stmt insert_trace, insert_traces, max_trace_id, update_trace, find_trace, insert_score,
-        insert_scores, upsert_score, insert_dead, add_counter, enqueue, reg;
+        insert_scores, upsert_score, mark_hour, mark_trace_hour, insert_dead, add_counter, enqueue,
+        reg;
     Stmt begin, commit, rollback;
 };
 
@@ -110,7 +112,12 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
 
 SqliteStore::~SqliteStore() {
     m_stmts.reset();
+    m_checkpointer.reset();  // first: this connection's close checkpoints the rest
     sqlite3_close_v2(m_db);
+}
+
+int64_t SqliteStore::background_checkpoints() const {
+    return m_checkpointer ? m_checkpointer->background_checkpoints() : 0;
 }
 
 Status SqliteStore::error(const std::string& what) const {
@@ -139,7 +146,8 @@ Status SqliteStore::exec(const char* sql) {
     return {};
 }
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& options) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& options,
+                                                       int64_t wal_checkpoint_bytes) {
     // Memory statistics take a global mutex on every allocation; Assay does
     // not use them. Must run before SQLite initialises, so do it once here.
     static const bool k_configured = [] {
@@ -178,7 +186,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
     ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA foreign_keys = OFF"));
     ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA cache_size = -65536"));
     ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA temp_store = MEMORY"));
-    // Checkpoint when the WAL holds about 64 MiB, whatever the page size.
+    // Checkpoint when the WAL holds about 64 MiB, whatever the page size, on
+    // a second connection and thread rather than in the writer's COMMIT.
     int64_t page_size = 4096;
     {
         Stmt ps;
@@ -186,9 +195,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
             page_size = std::max<int64_t>(512, ps.col_int(0));
         }
     }
-    ASSAY_RETURN_IF_ERROR(
-        s->exec(("PRAGMA wal_autocheckpoint = " + std::to_string((int64_t{64} << 20) / page_size))
-                    .c_str()));
+    s->m_checkpointer = std::make_unique<WalCheckpointer>(
+        options.sqlite_path, std::max<int64_t>(1, wal_checkpoint_bytes / page_size),
+        options.busy_timeout_ms);
+    s->m_checkpointer->install(db);
     ASSAY_RETURN_IF_ERROR(s->migrate());
     ASSAY_RETURN_IF_ERROR(s->prepare_all());
     return s;
@@ -282,6 +292,8 @@ Status SqliteStore::prepare_all() {
                 {&m_stmts->max_trace_id, k_max_trace_id},
                 {&m_stmts->insert_score, sqlite_detail::k_insert_score},
                 {&m_stmts->upsert_score, sqlite_detail::k_upsert_score},
+                {&m_stmts->mark_hour, sqlite_detail::k_mark_hour},
+                {&m_stmts->mark_trace_hour, sqlite_detail::k_mark_trace_hour},
                 {&m_stmts->insert_dead, k_insert_dead},
                 {&m_stmts->add_counter, k_add_counter},
                 {&m_stmts->enqueue, k_enqueue},
@@ -493,6 +505,19 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
         n_pending = 0;
         return {};
     };
+    // changed_hours: the hours of this batch's traces that got score rows,
+    // with the newest at_ms of each (usually one or two hours per batch).
+    std::vector<std::pair<int64_t, int64_t>> hours;
+    auto note_hour = [&hours](int64_t ts_ms, int64_t at_ms) {
+        const int64_t h = sqlite_detail::hour_of(ts_ms);
+        for (auto& [hour, at] : hours) {
+            if (hour == h) {
+                at = std::max(at, at_ms);
+                return;
+            }
+        }
+        hours.emplace_back(h, at_ms);
+    };
     for (const ScoreRow& r : b.scores) {
         auto trace = trace_row_id(r.trace_id, r.batch_index, ids);
         if (!trace.ok()) {
@@ -503,6 +528,19 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
             return version.status();
         }
         const bool new_trace = r.batch_index >= 0 && fresh[static_cast<size_t>(r.batch_index)];
+        if (r.batch_index >= 0) {
+            note_hour(b.traces[static_cast<size_t>(r.batch_index)].timestamp_ms, r.at_ms);
+        } else {
+            Stmt& mt = m_stmts->mark_trace_hour;
+            mt.reset();
+            mt.bind_int(1, *trace);
+            mt.bind_int(2, r.at_ms);
+            const int rc = mt.step();
+            mt.reset();
+            if (rc != SQLITE_DONE) {
+                return error("recording the changed hour of trace '" + r.trace_id + "'");
+            }
+        }
         if (!new_trace) {
             // The rows held back go first: a trace inserted earlier in this
             // batch and repeated here has its first copy's rows pending, and
@@ -531,6 +569,17 @@ Status SqliteStore::write_locked(const WriteBatch& b) {
     ASSAY_RETURN_IF_ERROR(store_pending());
     m_stmts->insert_score.reset();
     m_stmts->upsert_score.reset();
+    Stmt& mh = m_stmts->mark_hour;
+    for (const auto& [hour, at] : hours) {
+        mh.reset();
+        mh.bind_int(1, hour);
+        mh.bind_int(2, at);
+        if (mh.step() != SQLITE_DONE) {
+            mh.reset();
+            return error("recording a changed hour");
+        }
+    }
+    mh.reset();
     Stmt& dl = m_stmts->insert_dead;
     for (const DeadLetter& d : b.dead_letters) {
         dl.reset();

@@ -16,10 +16,17 @@ struct sqlite3;
 
 namespace assay {
 
+class WalCheckpointer;
+
 class SqliteStore final : public Store {
 public:
-    // Opens (creating if needed) and migrates the database at options.sqlite_path.
-    static Result<std::unique_ptr<SqliteStore>> open(const StoreOptions& options);
+    // The WAL size at which a checkpoint is requested (run on a connection
+    // and thread of its own, wal_checkpointer.h): about 64 MiB whatever the page size.
+    static constexpr int64_t k_wal_checkpoint_bytes = int64_t{64} << 20;
+    // Opens (creating if needed) and migrates the database at
+    // options.sqlite_path. Tests pass a smaller wal_checkpoint_bytes.
+    static Result<std::unique_ptr<SqliteStore>> open(
+        const StoreOptions& options, int64_t wal_checkpoint_bytes = k_wal_checkpoint_bytes);
     ~SqliteStore() override;
 
     Status register_scorers(const std::vector<ScorerVersionInfo>& versions) override;
@@ -45,6 +52,8 @@ public:
 
     // The applied schema version (PRAGMA user_version).
     Result<int> schema_version();
+    // WAL checkpoints run off the writer's commits so far (wal_checkpointer.h).
+    int64_t background_checkpoints() const;
 
 private:
     struct Statements;
@@ -81,6 +90,7 @@ private:
     ScorerVersionIds m_version_ids;  // filled by register_scorers()
     std::string m_claimant;          // judge_queue.claimed_by of this connection
     int64_t m_judge_lease_ms = 300000;
+    std::unique_ptr<WalCheckpointer> m_checkpointer;  // set by open()
 };
 
 }  // namespace assay

@@ -171,6 +171,15 @@ Status SqliteStore::write_judge_locked(const JudgeOutcome& o) {
         if (sc.step() != SQLITE_DONE) {
             return error("storing judge score for trace '" + o.trace_id + "'");
         }
+        Stmt mh;
+        if (mh.prepare(m_db, sqlite_detail::k_mark_trace_hour) != SQLITE_OK) {
+            return error("preparing the changed hour");
+        }
+        mh.bind_int(1, *trace);
+        mh.bind_int(2, r.at_ms);
+        if (mh.step() != SQLITE_DONE) {
+            return error("recording the changed hour of trace '" + o.trace_id + "'");
+        }
     }
     Stmt q;
     const char* queue_sql =

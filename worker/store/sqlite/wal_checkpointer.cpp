@@ -1,0 +1,75 @@
+#include "store/sqlite/wal_checkpointer.h"
+
+#include <sqlite3.h>
+
+namespace assay {
+
+WalCheckpointer::WalCheckpointer(std::string path, int64_t pages, int busy_timeout_ms)
+    : m_path(std::move(path)), m_pages(pages), m_busy_timeout_ms(busy_timeout_ms) {}
+
+WalCheckpointer::~WalCheckpointer() {
+    {
+        std::lock_guard<std::mutex> lock(m_mu);
+        m_stopping = true;
+    }
+    m_cv.notify_all();
+    if (m_thread.joinable()) {
+        m_thread.join();
+    }
+}
+
+void WalCheckpointer::install(sqlite3* writer) { sqlite3_wal_hook(writer, &hook, this); }
+
+int64_t WalCheckpointer::background_checkpoints() const {
+    std::lock_guard<std::mutex> lock(m_mu);
+    return m_background;
+}
+
+int WalCheckpointer::hook(void* self, sqlite3* db, const char* schema, int pages) {
+    auto* c = static_cast<WalCheckpointer*>(self);
+    if (pages < c->m_pages) {
+        return SQLITE_OK;
+    }
+    if (pages >= 4 * c->m_pages) {
+        // The thread is behind: bound the WAL here, as autocheckpoint would.
+        sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        return SQLITE_OK;
+    }
+    {
+        std::lock_guard<std::mutex> lock(c->m_mu);
+        c->m_requested = true;
+        if (!c->m_thread.joinable()) {
+            c->m_thread = std::thread([c] { c->loop(); });
+        }
+    }
+    c->m_cv.notify_one();
+    return SQLITE_OK;
+}
+
+void WalCheckpointer::loop() {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(m_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+        sqlite3_close_v2(db);
+        return;  // the writer's fallback keeps the WAL bounded
+    }
+    sqlite3_busy_timeout(db, m_busy_timeout_ms);
+    for (;;) {
+        {
+            std::unique_lock<std::mutex> lock(m_mu);
+            m_cv.wait(lock, [&] { return m_requested || m_stopping; });
+            if (m_stopping) {
+                break;
+            }
+            m_requested = false;
+        }
+        if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
+            SQLITE_OK) {
+            std::lock_guard<std::mutex> lock(m_mu);
+            ++m_background;
+        }
+    }
+    sqlite3_close_v2(db);
+}
+
+}  // namespace assay

@@ -1,0 +1,59 @@
+#pragma once
+// WalCheckpointer: copies a SQLite file's WAL back into the database on a
+// thread and a connection of its own, so that the writer's COMMIT never runs
+// the checkpoint (issue 12: about a tenth of the writer's time in `assay
+// score`). Installed on the writer's connection as its WAL hook, in place of
+// wal_autocheckpoint: after a commit that leaves at least `pages` pages in the
+// WAL it wakes the thread, which runs a PASSIVE checkpoint (it never takes the
+// write lock, so the writer never waits for it). Should the WAL reach
+// 4 x `pages` all the same (the thread behind, or kept from finishing by a
+// long reader), the writer checkpoints itself as SQLite's autocheckpoint
+// would, so the WAL stays bounded. The thread and its connection start at
+// the first request, so a store that is only read never starts them.
+//
+// Failure: a checkpoint that cannot run (busy, I/O) is left to the next
+// request or to the writer; nothing is lost (the WAL keeps the pages).
+// Thread safety: install() and the hook run on the writer's thread; the
+// checkpoint thread touches only its own connection. Destroy it before the
+// writer's connection is closed (the writer's close then checkpoints the
+// rest and removes the WAL, as before).
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+struct sqlite3;
+
+namespace assay {
+
+class WalCheckpointer {
+public:
+    WalCheckpointer(std::string path, int64_t pages, int busy_timeout_ms);
+    ~WalCheckpointer();
+    WalCheckpointer(const WalCheckpointer&) = delete;
+    WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+
+    // Makes this the WAL hook of `writer` (which must outlive this object's
+    // use of it: the hook runs inside the writer's commits).
+    void install(sqlite3* writer);
+    // Checkpoints the thread has run so far.
+    int64_t background_checkpoints() const;
+
+private:
+    static int hook(void* self, sqlite3* db, const char* schema, int pages);
+    void loop();
+
+    const std::string m_path;
+    const int64_t m_pages;
+    const int m_busy_timeout_ms;
+    mutable std::mutex m_mu;
+    std::condition_variable m_cv;
+    bool m_requested = false;
+    bool m_stopping = false;
+    int64_t m_background = 0;
+    std::thread m_thread;  // started by the first request
+};
+
+}  // namespace assay
