@@ -146,7 +146,7 @@ def scenario(a, base, tmp, backend):
     j = q(db, "SELECT count(*), min(score), max(score), min(input_tokens), min(cost_usd), min(attempts), "
               "sum(cached), min(latency_ms) FROM judgements_view WHERE scorer = 'helpful'")[0]
     check(j[0] == len(judged) and j[1] == 4 and j[2] == 4, f"judgements: one per judged trace, score 4 ({j})")
-    check(j[3] > 0 and j[4] > 0 and j[5] == 1 and j[6] == 0 and j[7] > 0,
+    check(j[3] > 0 and float(j[4]) > 0 and j[5] == 1 and j[6] == 0 and float(j[7]) > 0,
           f"judgements: tokens, cost, one attempt, not cached, latency ({j})")
     requests = control(base, "counters")["requests"]
     check(requests == len(judged), f"provider: one request per judged trace ({requests})")
