@@ -324,6 +324,36 @@ TEST_CASE("judge stage: the daily budget skips visibly until the next UTC day") 
     CHECK(sql.text("SELECT count(*) FROM judge_spend") == "2");
 }
 
+TEST_CASE("judge stage: a result whose lease was lost is dropped, counted, and its cost kept") {
+    Rig rig;
+    rig.fake.set_default(Behaviour::reply_score(4).with_usage(1000, 200).with_latency(500));
+    rig.enqueue({trace("t1")});
+    auto s = rig.stage();
+    s->start();
+    Sql sql(rig.db);
+    for (int i = 0; i < 200 && sql.text("SELECT count(*) FROM judge_queue WHERE claimed_by IS NOT "
+                                        "NULL") != "1";
+         ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    // While the call is in flight, another worker takes the task over (as
+    // after this one stalled past its lease).
+    REQUIRE(sqlite3_exec(sql.db,
+                         "UPDATE judge_queue SET claimed_by = 'other-host:1:x', "
+                         "claimed_until_ms = 99999999999999",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(s->wait_idle(20s));
+    auto m = s->metrics();
+    s->stop();
+    CHECK(m.tasks["lease_lost"] == 1);
+    CHECK(m.tasks["scored"] == 0);
+    CHECK(rig.fake.counters().requests == 1);
+    CHECK(sql.text("SELECT count(*) FROM judgements") == "0");
+    CHECK(sql.text("SELECT decision FROM scores_view") == "pending");
+    CHECK(sql.text("SELECT claimed_by FROM judge_queue") == "other-host:1:x");
+    CHECK(sql.text("SELECT calls FROM judge_spend") == "1");  // the call was billed all the same
+}
+
 TEST_CASE("judge stage: a cost cap sends no call past it and leaves the rest pending") {
     // Each call is estimated at max_tokens (512) x $10/M = $0.00512 plus the
     // prompt (~3 KB / 4 tokens x $2.5/M, about $0.002): $0.0175 pays for two

@@ -16,8 +16,8 @@ std::string render_judge_metrics(const JudgeStageMetrics& m) {
     std::string out;
     header(out, "assay_judge_tasks_total", "counter",
            "Judge tasks finished by the judge stage, by decision");
-    for (const char* d :
-         {"scored", "failed", "skipped_budget", "skipped_missing_input", "left_pending"}) {
+    for (const char* d : {"scored", "failed", "skipped_budget", "skipped_missing_input",
+                          "left_pending", "lease_lost"}) {
         auto it = m.tasks.find(d);
         out += std::string("assay_judge_tasks_total{decision=\"") + d + "\"} " +
                std::to_string(it == m.tasks.end() ? 0 : it->second) + "\n";

@@ -202,6 +202,18 @@ void JudgeStage::stop() {
         }
         js.client.reset();  // cancels what is in flight; those tasks stay pending
     }
+    // The stage thread is gone: free the budget the cancelled calls held.
+    std::vector<int64_t> held;
+    for (auto& [id, task] : m.tasks) {
+        held.insert(held.end(), task.reservations.begin(), task.reservations.end());
+        task.reservations.clear();
+    }
+    if (m.store && !held.empty()) {
+        if (Status st = m.store->release_judge_budget(held); !st.ok()) {
+            judge_stage_log()->warn("releasing budget reservations: {} (they lapse with the lease)",
+                                    st.message());
+        }
+    }
 }
 
 JudgeStageMetrics JudgeStage::metrics() const {

@@ -12,10 +12,12 @@
 //      redacting PII from the trace text (per judge, on by default); a
 //      required variable that is missing or blank records the decision
 //      skipped_missing_input naming it, and no call is made;
-//   2. checks each judge's daily budget (UTC day): spent today + the
-//      estimated cost of calls in flight + this call's estimate must stay
+//   2. reserves each judge's daily budget (UTC day) in the store
+//      (Store::reserve_judge_budget): spent today + the estimates reserved by
+//      every worker for calls in flight + this task's estimate must stay
 //      within daily_budget_usd, else skipped_budget naming the judge, until
-//      the next UTC day;
+//      the next UTC day; the outcome settles the reservation (replaced by
+//      the actual cost), so workers sharing a store share one budget;
 //   3. answers from judge_cache when the identical request was made before
 //      (recorded with cached = 1, no call, no cost), else submits it through
 //      the judge's JudgeClient;
@@ -30,6 +32,10 @@
 // metrics() and `assay judges status`. Any other final error of a judge
 // (retries exhausted, 4xx, parse_error) makes the task `failed`, with one
 // judgements row per judge saying why.
+// Outcomes are fenced on the claim (Store::write_judge_outcome): when this
+// worker lost a task's lease and another took it, its result is dropped
+// (the calls' cost is still recorded), counted in metrics().tasks as
+// `lease_lost` and logged once.
 //
 // Thread safety: every public method may be called from any thread.
 
@@ -114,7 +120,7 @@ struct JudgeStageMetrics {
         double cost_usd = 0.0;
     };
     std::map<std::string, uint64_t> tasks;  // by decision written: scored, failed, skipped_budget,
-                                            // skipped_missing_input, left_pending
+                                            // skipped_missing_input, left_pending; lease_lost
     // Per judge scorer, what this stage decided (scored with value sums and
     // pass counts, errors = failed, skipped_budget, missing_input), to fold
     // into a run's summary.

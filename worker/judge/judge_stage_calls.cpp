@@ -43,18 +43,42 @@ bool JudgeStage::Impl::available(JudgeState& js) {
     return st.state != JudgeClientStatus::State::circuit_open;
 }
 
-void JudgeStage::Impl::refresh_day(JudgeState& js, int64_t at) {
+bool JudgeStage::Impl::reserve_budgets(Task& task, int64_t at) {
+    // Budgets, for the calls still to make (summed per judge).
+    std::map<size_t, double> need;
+    for (const Slot& s : task.slots) {
+        if (!s.done && judges[s.judge].rt.daily_budget_usd > 0) {
+            need[s.judge] += s.estimate;
+        }
+    }
     const std::string day = utc_day(at);
-    if (day == js.day) {
-        return;
+    for (const auto& [j, cost] : need) {
+        JudgeState& js = judges[j];
+        auto r =
+            store->reserve_judge_budget(js.rt.transport.name, day, cost, js.rt.daily_budget_usd);
+        if (r.ok() && r->granted) {
+            task.reservations.push_back(r->id);
+            continue;
+        }
+        if (Status st = store->release_judge_budget(task.reservations); !st.ok()) {
+            judge_stage_log()->warn("releasing budget reservations: {} (they lapse with the lease)",
+                                    st.message());
+        }
+        task.reservations.clear();
+        if (!r.ok()) {
+            judge_stage_log()->error("judge '{}': reserving today's budget: {}",
+                                     js.rt.transport.name, r.status().message());
+            leave_pending(task);
+            return false;
+        }
+        write_final(task, Decision::skipped_budget,
+                    "judge '" + js.rt.transport.name +
+                        "' reached its daily budget: " + money(r->spent) + " spent and " +
+                        money(r->reserved) + " in flight of " + money(js.rt.daily_budget_usd) +
+                        " on " + day + " (UTC); sampled traces are skipped until the next UTC day");
+        return false;
     }
-    js.day = day;
-    auto s = store->judge_spend(js.rt.transport.name, day);
-    js.spent_today = s.ok() ? s->cost_usd : 0.0;
-    if (!s.ok()) {
-        judge_stage_log()->error("judge '{}': reading today's spend: {}", js.rt.transport.name,
-                                 s.status().message());
-    }
+    return true;
 }
 
 JudgementRecord JudgeStage::Impl::base_record(const JudgeState& js, const Rubric& rubric,
@@ -71,7 +95,6 @@ JudgementRecord JudgeStage::Impl::base_record(const JudgeState& js, const Rubric
 
 void JudgeStage::Impl::submit(uint64_t id, size_t slot_index, Slot& slot) {
     JudgeState& js = judges[slot.judge];
-    js.reserved += slot.estimate;
     sent_estimate += slot.estimate;
     js.client->submit(slot.request, [this, id, slot_index](JudgeResult r) {
         std::lock_guard<std::mutex> lock(mu);
@@ -189,24 +212,8 @@ void JudgeStage::Impl::start_task(PendingJudgeTask pt, size_t scorer) {
             return;
         }
     }
-    // Budgets, for the calls still to make (summed per judge).
-    std::map<size_t, double> need;
-    for (const Slot& s : task.slots) {
-        if (!s.done && judges[s.judge].rt.daily_budget_usd > 0) {
-            need[s.judge] += s.estimate;
-        }
-    }
-    for (const auto& [j, cost] : need) {
-        JudgeState& js = judges[j];
-        refresh_day(js, at);
-        if (js.spent_today + js.reserved + cost > js.rt.daily_budget_usd) {
-            write_final(task, Decision::skipped_budget,
-                        "judge '" + js.rt.transport.name + "' reached its daily budget: " +
-                            money(js.spent_today) + " spent and " + money(js.reserved) +
-                            " in flight of " + money(js.rt.daily_budget_usd) + " on " + js.day +
-                            " (UTC); sampled traces are skipped until the next UTC day");
-            return;
-        }
+    if (!reserve_budgets(task, at)) {
+        return;
     }
     const uint64_t id = next_task++;
     size_t remaining = 0;

@@ -41,9 +41,6 @@ struct JudgeStage::Impl {
         std::string final_state;      // the client's state when stop() released it
         std::string final_reason;
         bool pause_logged = false;
-        std::string day;         // the UTC day spent_today is for
-        double spent_today = 0;  // stored spend of `day`, plus what this stage wrote
-        double reserved = 0;     // estimated cost of calls in flight
         JudgeStageMetrics::Judge m;
     };
     struct Slot {
@@ -64,6 +61,9 @@ struct JudgeStage::Impl {
         size_t scorer = 0;
         std::vector<Slot> slots;
         size_t remaining = 0;
+        // Budget reservations (Store::reserve_judge_budget) held for the
+        // calls of this task, settled with its outcome.
+        std::vector<int64_t> reservations;
     };
     struct Completion {
         uint64_t task = 0;
@@ -91,6 +91,7 @@ struct JudgeStage::Impl {
     // (stage thread only), and whether the cap stopped the stage taking tasks.
     double sent_estimate = 0;
     bool capped = false;
+    bool lease_lost_logged = false;  // stage thread only
 
     mutable std::mutex mu;  // guards below and JudgeState::m / state strings
     std::condition_variable cv;
@@ -120,7 +121,11 @@ struct JudgeStage::Impl {
     // judge_stage_calls.cpp
     // Is this judge usable now? Logs a pause once.
     bool available(JudgeState& js);
-    void refresh_day(JudgeState& js, int64_t at);
+    // Reserves the daily budget of every judge with one for the task's calls
+    // still to make (Store::reserve_judge_budget). false when a judge's budget
+    // is reached or the store failed: the task was decided (skipped_budget)
+    // or left pending, and nothing stays reserved.
+    bool reserve_budgets(Task& task, int64_t at);
     JudgementRecord base_record(const JudgeState& js, const Rubric& rubric, int64_t at) const;
     void submit(uint64_t id, size_t slot_index, Slot& slot);
     // submit(), unless an identical request is in flight: then the slot
@@ -135,6 +140,12 @@ struct JudgeStage::Impl {
 
     // judge_stage_outcome.cpp
     void count_task(size_t scorer, const std::optional<ScoreRow>& row);
+    // Store::write_judge_outcome with the stage's handling of failures; true
+    // when stored. Lease lost (another worker owns the task now):
+    // the result is dropped, the calls' cost recorded, counted as
+    // `lease_lost` and logged once. Any other failure is logged with `what`
+    // and the task is not taken again by this stage (unwritable).
+    bool store_outcome(const Task& task, const JudgeOutcome& o, const std::string& what);
     void write_final(Task& task, Decision decision, const std::string& reason);
     // Leaves a claimed task pending (attempts + 1, claim released) without a
     // call: the stage's cost cap is reached.

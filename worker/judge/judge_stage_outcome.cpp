@@ -82,13 +82,49 @@ void JudgeStage::Impl::write_final(Task& task, Decision decision, const std::str
     row.reason = reason;
     row.at_ms = now();
     o.score = row;
-    if (Status st = store->write_judge_outcome(o); !st.ok()) {
-        judge_stage_log()->error("trace {}: storing the {} decision of scorer '{}': {}", o.trace_id,
-                                 to_string(decision), sc.name, st.message());
-        unwritable.emplace(task.scorer, o.trace_id);
+    o.settle = task.reservations;
+    if (!store_outcome(task, o,
+                       "storing the " + std::string(to_string(decision)) + " decision of scorer '" +
+                           sc.name + "'")) {
         return;
     }
     count_task(task.scorer, o.score);
+}
+
+bool JudgeStage::Impl::store_outcome(const Task& task, const JudgeOutcome& o,
+                                     const std::string& what) {
+    const auto w = store->write_judge_outcome(o);
+    if (w.ok() && w->stored) {
+        return true;
+    }
+    if (!w.ok()) {
+        judge_stage_log()->error("trace {}: {}: {}", o.trace_id, what, w.status().message());
+        unwritable.emplace(task.scorer, o.trace_id);
+        (void)store->release_judge_budget(o.settle);  // best effort: else they lapse at stop
+        return false;
+    }
+    // Lease lost: the task is another worker's now. The calls were made and
+    // billed all the same: keep their cost on record and free the estimates.
+    Status kept = store->record_llm_calls(o.cache, o.spend);
+    if (kept.ok()) {
+        kept = store->release_judge_budget(o.settle);
+    }
+    if (!kept.ok()) {
+        judge_stage_log()->error("trace {}: recording the spend of a dropped result: {}",
+                                 o.trace_id, kept.message());
+    }
+    {
+        std::lock_guard<std::mutex> lock(mu);
+        ++task_counts["lease_lost"];
+    }
+    if (!lease_lost_logged) {
+        lease_lost_logged = true;
+        judge_stage_log()->warn(
+            "{} (logged once; the judge stage metrics count these as lease_lost; raise "
+            "store.judge_lease_ms if calls outlast it)",
+            w->lease_lost);
+    }
+    return false;
 }
 
 void JudgeStage::Impl::leave_pending(Task& task) {
@@ -97,10 +133,8 @@ void JudgeStage::Impl::leave_pending(Task& task) {
     o.trace_id = task.task.trace_id;
     o.scorer = sc.name;
     o.scorer_version = sc.version;
-    if (Status st = store->write_judge_outcome(o); !st.ok()) {
-        judge_stage_log()->error("trace {}: releasing the task of scorer '{}': {}", o.trace_id,
-                                 sc.name, st.message());
-        unwritable.emplace(task.scorer, o.trace_id);
+    o.settle = task.reservations;
+    if (!store_outcome(task, o, "releasing the task of scorer '" + sc.name + "'")) {
         return;
     }
     count_task(task.scorer, std::nullopt);
@@ -172,18 +206,9 @@ void JudgeStage::Impl::finalize(Task& task) {
         }
         o.score = row;
     }
-    if (Status st = store->write_judge_outcome(o); !st.ok()) {
-        judge_stage_log()->error("trace {}: storing judgements of scorer '{}': {}", o.trace_id,
-                                 sc.name, st.message());
-        unwritable.emplace(task.scorer, o.trace_id);
+    o.settle = task.reservations;
+    if (!store_outcome(task, o, "storing judgements of scorer '" + sc.name + "'")) {
         return;
-    }
-    for (const JudgeSpend& sp : o.spend) {
-        for (JudgeState& js : judges) {
-            if (js.rt.transport.name == sp.judge && js.day == sp.day) {
-                js.spent_today += sp.cost_usd;
-            }
-        }
     }
     count_task(task.scorer, o.score);
 }
@@ -198,7 +223,6 @@ void JudgeStage::Impl::complete(Completion c) {
     JudgeState& js = judges[s.judge];
     const Rubric& rubric = setup.scorers[task.scorer].spec.rubric;
     const JudgeResult& r = c.result;
-    js.reserved = std::max(0.0, js.reserved - s.estimate);
     s.rec.attempts += r.attempts;
     s.rec.input_tokens += r.input_tokens;
     s.rec.output_tokens += r.output_tokens;

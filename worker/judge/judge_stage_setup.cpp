@@ -4,7 +4,6 @@
 #include "judge/judge_redaction.h"
 #include "judge/judge_stage.h"
 #include "llm/judge_wire.h"
-#include "store/store_location.h"
 
 namespace assay {
 
@@ -59,8 +58,6 @@ Result<std::unique_ptr<JudgeStage>> start_judge_stage(
     if (setup->scorers.empty()) {
         return std::unique_ptr<JudgeStage>();
     }
-    // Judge claims, judgements, cache and spend are SQLite-only for now.
-    ASSAY_RETURN_IF_ERROR(sqlite_only(store.sqlite_path, "LLM judges (judge scorers)"));
     auto stage = JudgeStage::create(std::move(setup).value());
     if (stage.ok()) {
         (*stage)->start();

@@ -52,4 +52,13 @@ bool judge_claimant_dead_here(const std::string& claimant) {
     return kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
 
+std::string judge_lease_lost(const JudgeOutcome& o, bool queued, const std::string& holder) {
+    const std::string now = !queued          ? "another worker already finished it"
+                            : holder.empty() ? "it was released by another worker"
+                                             : "it is claimed by '" + holder + "'";
+    return std::string("lease lost: the judge task of trace '" + o.trace_id + "' for scorer '" +
+                       o.scorer + "' version '" + o.scorer_version +
+                       "' is no longer this worker's (" + now + "); its result is dropped");
+}
+
 }  // namespace assay

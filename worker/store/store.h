@@ -192,6 +192,26 @@ struct JudgeOutcome {
     std::vector<JudgementRecord> judgements;
     std::vector<JudgeCacheEntry> cache;  // inserted (an existing hash is kept)
     std::vector<JudgeSpend> spend;       // added
+    // Budget reservations (reserve_judge_budget) this outcome settles: deleted
+    // in the same transaction that adds `spend`, so the estimate is replaced by
+    // the actual cost at once.
+    std::vector<int64_t> settle;
+};
+
+// What write_judge_outcome did: stored, or nothing because the task's claim
+// is no longer this claimant's (lease_lost says why, naming the task and
+// who holds it now).
+struct JudgeWrite {
+    bool stored = true;
+    std::string lease_lost;
+};
+
+// What reserve_judge_budget decided, with the numbers it decided on.
+struct BudgetReservation {
+    bool granted = false;
+    int64_t id = 0;       // the reservation, when granted
+    double spent = 0;     // judge_spend.cost_usd of (judge, day)
+    double reserved = 0;  // live reservations of (judge, day), all workers, before this one
 };
 
 struct JudgeQueueDepth {
@@ -259,14 +279,17 @@ public:
 
     // --- LLM judges. Versions must be registered (register_scorers) first.
     // Claims up to `limit` queued tasks of one scorer version and returns
-    // them with their traces, oldest first. In one IMMEDIATE transaction it
+    // them with their traces, oldest first. In one transaction (SQLite:
+    // BEGIN IMMEDIATE; PostgreSQL: the rows are taken FOR UPDATE SKIP
+    // LOCKED, so concurrent claimers never wait on or share a row) it
     // takes tasks that are unclaimed, claimed by this connection's claimant
     // (StoreOptions::judge_claimant), whose claim expired (claimed_until_ms <
     // now), or whose claimant is a process of this host that no longer exists
     // (kill(pid, 0) fails with ESRCH), and sets claimed_by = this claimant and
     // claimed_until_ms = now + judge_lease_ms. It also renews the lease of
     // every task this claimant holds for the version (its in-flight tasks),
-    // so they stay its while the stage keeps polling. Tasks whose trace id is
+    // so they stay its while the stage keeps polling, and the expiry of its
+    // budget reservations (reserve_judge_budget). Tasks whose trace id is
     // in `skip` (the caller's in-flight set) are neither returned nor
     // re-claimed. A task claimed by a live claimant is never returned to
     // another, so several workers sharing one file judge each task once.
@@ -284,13 +307,39 @@ public:
         const std::string& scorer, const std::string& scorer_version) = 0;
     // Writes one task's outcome in one transaction (see JudgeOutcome); on
     // failure nothing of it is stored. not_found when the trace is unknown.
-    virtual Status write_judge_outcome(const JudgeOutcome& outcome) = 0;
+    // Fenced on the claim: it writes only while the task is still in
+    // judge_queue claimed by this connection's claimant (an expired lease
+    // that nobody took over still counts as held). Otherwise -- the lease
+    // ran out and another worker claimed the task, or finished it, or left
+    // it pending -- it stores nothing (not its judgements, score, cache,
+    // spend or settlements) and returns stored = false with lease_lost
+    // saying why: the caller drops the result (judge_stage.h). The check and the write are
+    // one transaction, serialised against claims (SQLite: BEGIN IMMEDIATE;
+    // PostgreSQL: the queue row is locked FOR UPDATE).
+    virtual Result<JudgeWrite> write_judge_outcome(const JudgeOutcome& outcome) = 0;
     // Stores LLM calls made outside a judge task (generate mode's subject,
     // `assay gate --prompt`) in one transaction: inserts `cache` entries (an
     // existing hash is kept) and adds `spend` to the (judge, day) rows; on
     // failure nothing of it is stored.
     virtual Status record_llm_calls(const std::vector<JudgeCacheEntry>& cache,
                                     const std::vector<JudgeSpend>& spend) = 0;
+    // The daily judge budget across every worker sharing the store. In one
+    // transaction serialised per (judge, day): drops reservations that
+    // expired (expires_ms < now), then grants a reservation of `amount_usd`
+    // -- stored with this claimant and expires_ms = now + judge_lease_ms --
+    // iff spent + live reservations + amount_usd <= budget_usd; otherwise
+    // stores nothing and returns granted = false. Either way `spent` and
+    // `reserved` say what it decided on. A reservation is settled by the
+    // outcome that adds the actual spend (JudgeOutcome::settle) or by
+    // release_judge_budget; claim_judge_tasks renews the expiry of this
+    // claimant's reservations with its claims, so a dead worker's lapse.
+    virtual Result<BudgetReservation> reserve_judge_budget(const std::string& judge,
+                                                           const std::string& day,
+                                                           double amount_usd,
+                                                           double budget_usd) = 0;
+    // Deletes reservations (unknown ids are ignored), e.g. when the calls
+    // were not made or their spend was recorded by record_llm_calls.
+    virtual Status release_judge_budget(const std::vector<int64_t>& ids) = 0;
     // The cached reply for `request_hash`, or nullopt.
     virtual Result<std::optional<JudgeCacheEntry>> judge_cache_get(
         const std::string& request_hash) = 0;

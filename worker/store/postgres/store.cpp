@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "core/clock.h"
+#include "store/judge_claimant.h"
 #include "store/postgres/conn.h"
 #include "store/postgres/copy_rows.h"
 #include "store/postgres/multi_insert.h"
@@ -38,7 +39,10 @@ using pg::PgConn;
 using pg::PgParams;
 using pg::PgResult;
 
-PostgresStore::PostgresStore(std::unique_ptr<PgConn> conn) : m_conn(std::move(conn)) {}
+PostgresStore::PostgresStore(std::unique_ptr<PgConn> conn, const StoreOptions& options)
+    : m_conn(std::move(conn)),
+      m_claimant(options.judge_claimant.empty() ? make_judge_claimant() : options.judge_claimant),
+      m_judge_lease_ms(options.judge_lease_ms) {}
 
 PostgresStore::~PostgresStore() = default;
 
@@ -47,7 +51,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const StoreOptions& o
     if (!conn.ok()) {
         return conn.status();
     }
-    return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(conn).value()));
+    return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(conn).value(), options));
 }
 
 Result<int> PostgresStore::schema_version() { return pg::schema_version(*m_conn); }

@@ -7,10 +7,11 @@
 // multi-row INSERT statements. Every statement is parameterised (COPY data
 // is data, never SQL).
 //
-// Implemented so far: register_scorers, write, bottom, trace, counts,
-// sampler_counters. The judge methods return invalid_argument naming what is
-// not yet done on PostgreSQL (README, PostgreSQL), so a judge scorer fails
-// at start instead of misbehaving.
+// The judge queue is shared by several workers: claims take rows FOR UPDATE
+// SKIP LOCKED with a lease (store.h, claim_judge_tasks), outcomes are fenced
+// on the claim (write_judge_outcome) and the daily budget is reserved under
+// a per-(judge, day) advisory lock (reserve_judge_budget); store_judge.cpp
+// and store_budget.cpp.
 //
 // One thread at a time per object (one connection); open one per thread.
 
@@ -43,13 +44,13 @@ public:
     Result<StoredTrace> trace(const std::string& trace_id) override;
     Result<StoreCounts> counts() override;
     Result<std::vector<CounterDelta>> sampler_counters() override;
-    // Not yet on PostgreSQL (store_judge_pending.cpp): invalid_argument.
+    // LLM judges: store_judge.cpp.
     Result<std::vector<PendingJudgeTask>> claim_judge_tasks(
         const std::string& scorer, const std::string& scorer_version, int limit,
         const std::vector<std::string>& skip) override;
     Result<std::vector<PendingJudgeTask>> queued_judge_tasks(
         const std::string& scorer, const std::string& scorer_version) override;
-    Status write_judge_outcome(const JudgeOutcome& outcome) override;
+    Result<JudgeWrite> write_judge_outcome(const JudgeOutcome& outcome) override;
     Status record_llm_calls(const std::vector<JudgeCacheEntry>& cache,
                             const std::vector<JudgeSpend>& spend) override;
     Result<std::optional<JudgeCacheEntry>> judge_cache_get(
@@ -57,6 +58,10 @@ public:
     Result<JudgeSpend> judge_spend(const std::string& judge, const std::string& day) override;
     Result<JudgeStatusReport> judge_status(const std::string& day, int recent_errors) override;
     Result<std::vector<BackfillCandidate>> backfill_candidates(const BackfillQuery& q) override;
+    // Budget reservations: store_budget.cpp.
+    Result<BudgetReservation> reserve_judge_budget(const std::string& judge, const std::string& day,
+                                                   double amount_usd, double budget_usd) override;
+    Status release_judge_budget(const std::vector<int64_t>& ids) override;
 
     // The applied schema version (the highest row of schema_version).
     Result<int> schema_version();
@@ -67,7 +72,7 @@ private:
         std::string version;
         int64_t id = 0;
     };
-    explicit PostgresStore(std::unique_ptr<pg::PgConn> conn);
+    PostgresStore(std::unique_ptr<pg::PgConn> conn, const StoreOptions& options);
     // Creates the session's COPY staging tables once per connection.
     Status ensure_staging();
     Status write_locked(const WriteBatch& batch);
@@ -84,12 +89,20 @@ private:
     // (looked up; not_found when unknown).
     Result<int64_t> trace_row_id(const std::string& trace_id, int32_t batch_index,
                                  const std::vector<int64_t>& ids);
-    Status not_yet(const char* what) const;
+    // Judge outcome parts, inside the caller's transaction.
+    // Stores nothing and sets `lost` when the claim is not this claimant's.
+    Status write_judge_locked(const JudgeOutcome& o, std::string& lost);
+    Status write_judgements(int64_t trace, int64_t version, const JudgeOutcome& o);
+    Status write_cache_and_spend(const std::vector<JudgeCacheEntry>& cache,
+                                 const std::vector<JudgeSpend>& spend);
+    Status release_budget_locked(const std::vector<int64_t>& ids);
 
     std::unique_ptr<pg::PgConn> m_conn;
     ScorerVersionIds m_version_ids;     // filled by register_scorers()
     bool m_staging = false;             // ensure_staging() ran on this connection
     uint64_t m_staging_generation = 0;  // ... at this PgConn::generation()
+    std::string m_claimant;             // judge_queue.claimed_by of this connection
+    int64_t m_judge_lease_ms = 300000;
 };
 
 }  // namespace assay

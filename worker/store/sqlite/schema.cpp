@@ -346,6 +346,21 @@ FROM scores s JOIN traces t ON t.id = s.trace
 GROUP BY 1;
 DROP INDEX IF EXISTS scores_at;
 )sql",
+        // Daily judge budget across workers (store.h, reserve_judge_budget):
+        // the estimated cost of calls in flight, per claimant, until settled
+        // by the outcome that records the actual spend or until expires_ms.
+        R"sql(
+CREATE TABLE judge_reservations (
+  id          INTEGER PRIMARY KEY,
+  judge       TEXT NOT NULL,
+  day         TEXT NOT NULL,
+  claimant    TEXT NOT NULL,
+  amount_usd  REAL NOT NULL,
+  expires_ms  INTEGER NOT NULL
+);
+CREATE INDEX judge_reservations_day ON judge_reservations(judge, day);
+CREATE INDEX judge_reservations_claimant ON judge_reservations(claimant);
+)sql",
     };
     return k_migrations;
 }

@@ -35,13 +35,13 @@ public:
     Result<StoredTrace> trace(const std::string& trace_id) override;
     Result<StoreCounts> counts() override;
     Result<std::vector<CounterDelta>> sampler_counters() override;
-    // LLM judges: implemented in sqlite_store_judge.cpp.
+    // LLM judges: implemented in store_judge.cpp.
     Result<std::vector<PendingJudgeTask>> claim_judge_tasks(
         const std::string& scorer, const std::string& scorer_version, int limit,
         const std::vector<std::string>& skip) override;
     Result<std::vector<PendingJudgeTask>> queued_judge_tasks(
         const std::string& scorer, const std::string& scorer_version) override;
-    Status write_judge_outcome(const JudgeOutcome& outcome) override;
+    Result<JudgeWrite> write_judge_outcome(const JudgeOutcome& outcome) override;
     Status record_llm_calls(const std::vector<JudgeCacheEntry>& cache,
                             const std::vector<JudgeSpend>& spend) override;
     Result<std::optional<JudgeCacheEntry>> judge_cache_get(
@@ -49,6 +49,10 @@ public:
     Result<JudgeSpend> judge_spend(const std::string& judge, const std::string& day) override;
     Result<JudgeStatusReport> judge_status(const std::string& day, int recent_errors) override;
     Result<std::vector<BackfillCandidate>> backfill_candidates(const BackfillQuery& q) override;
+    // Budget reservations: store_budget.cpp.
+    Result<BudgetReservation> reserve_judge_budget(const std::string& judge, const std::string& day,
+                                                   double amount_usd, double budget_usd) override;
+    Status release_judge_budget(const std::vector<int64_t>& ids) override;
 
     // The applied schema version (PRAGMA user_version).
     Result<int> schema_version();
@@ -73,11 +77,19 @@ private:
     // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; on any failure rolls back
     // and returns it.
     Status in_write_txn(const std::function<Status()>& body);
-    Status write_judge_locked(const JudgeOutcome& outcome);
+    // Stores nothing and sets `lost` when the claim is not this claimant's.
+    Status write_judge_locked(const JudgeOutcome& outcome, std::string& lost);
     // The judge_cache inserts and judge_spend additions of a judge outcome or
     // of record_llm_calls, inside the caller's transaction.
     Status write_cache_and_spend_locked(const std::vector<JudgeCacheEntry>& cache,
                                         const std::vector<JudgeSpend>& spend);
+    // Sets `lost` unless the task (trace row, version) is in judge_queue
+    // claimed by m_claimant (store.h, write_judge_outcome), inside the
+    // caller's transaction.
+    Status check_claim_locked(int64_t trace, int64_t version, const JudgeOutcome& o,
+                              std::string& lost);
+    // Deletes reservations `ids` inside the caller's transaction.
+    Status release_budget_locked(const std::vector<int64_t>& ids);
     Status error(const std::string& what) const;
     Result<int64_t> version_id(const std::string& scorer, const std::string& version) const;
     // The traces.id of a trace in this batch (by batch_index) or stored.

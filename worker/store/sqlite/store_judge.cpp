@@ -72,6 +72,17 @@ Result<std::vector<PendingJudgeTask>> SqliteStore::claim_judge_tasks(
         if (renew.step() != SQLITE_DONE) {
             return error("renewing judge claims");
         }
+        Stmt keep;  // and its budget reservations (calls in flight)
+        if (keep.prepare(m_db,
+                         "UPDATE judge_reservations SET expires_ms = ?2 WHERE claimant = ?1") !=
+            SQLITE_OK) {
+            return error("preparing budget reservation renewal");
+        }
+        keep.bind_text(1, m_claimant);
+        keep.bind_int(2, until);
+        if (keep.step() != SQLITE_DONE) {
+            return error("renewing budget reservations");
+        }
         // Candidates: unclaimed, ours, expired, or held by another claimant
         // that may be a dead process of this host (checked below).
         Stmt sel;
@@ -152,7 +163,7 @@ Result<std::vector<PendingJudgeTask>> SqliteStore::claim_judge_tasks(
     return st;
 }
 
-Status SqliteStore::write_judge_locked(const JudgeOutcome& o) {
+Status SqliteStore::write_judge_locked(const JudgeOutcome& o, std::string& lost) {
     auto trace = trace_row_id(o.trace_id, -1, {});
     if (!trace.ok()) {
         return trace.status();
@@ -160,6 +171,10 @@ Status SqliteStore::write_judge_locked(const JudgeOutcome& o) {
     auto version = version_id(o.scorer, o.scorer_version);
     if (!version.ok()) {
         return version.status();
+    }
+    ASSAY_RETURN_IF_ERROR(check_claim_locked(*trace, *version, o, lost));
+    if (!lost.empty()) {
+        return {};  // fenced off: nothing is written
     }
     if (o.score) {
         const ScoreRow& r = *o.score;
@@ -226,7 +241,30 @@ Status SqliteStore::write_judge_locked(const JudgeOutcome& o) {
             return error("storing judgement of '" + r.judge + "' for trace '" + o.trace_id + "'");
         }
     }
-    return write_cache_and_spend_locked(o.cache, o.spend);
+    ASSAY_RETURN_IF_ERROR(write_cache_and_spend_locked(o.cache, o.spend));
+    return release_budget_locked(o.settle);
+}
+
+Status SqliteStore::check_claim_locked(int64_t trace, int64_t version, const JudgeOutcome& o,
+                                       std::string& lost) {
+    Stmt c;
+    if (c.prepare(m_db,
+                  "SELECT coalesce(claimed_by, '') FROM judge_queue "
+                  "WHERE trace = ?1 AND scorer_version = ?2") != SQLITE_OK) {
+        return error("preparing judge claim check");
+    }
+    c.bind_int(1, trace);
+    c.bind_int(2, version);
+    const int rc = c.step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return error("checking the judge claim");
+    }
+    const std::string holder = rc == SQLITE_ROW ? c.col_text(0) : std::string();
+    if (rc == SQLITE_ROW && holder == m_claimant) {
+        return {};
+    }
+    lost = judge_lease_lost(o, rc == SQLITE_ROW, holder);
+    return {};
 }
 
 Status SqliteStore::write_cache_and_spend_locked(const std::vector<JudgeCacheEntry>& cache,
@@ -283,8 +321,10 @@ Status SqliteStore::in_write_txn(const std::function<Status()>& body) {
     return st;
 }
 
-Status SqliteStore::write_judge_outcome(const JudgeOutcome& outcome) {
-    return in_write_txn([&] { return write_judge_locked(outcome); });
+Result<JudgeWrite> SqliteStore::write_judge_outcome(const JudgeOutcome& outcome) {
+    std::string lost;
+    ASSAY_RETURN_IF_ERROR(in_write_txn([&] { return write_judge_locked(outcome, lost); }));
+    return JudgeWrite{lost.empty(), std::move(lost)};
 }
 
 Status SqliteStore::record_llm_calls(const std::vector<JudgeCacheEntry>& cache,
