@@ -63,7 +63,7 @@ TEST_CASE("postgres store: refuses a schema newer than it knows, naming both ver
     CHECK(m.find(db.location()) != std::string::npos);  // where: the (masked) URI
 }
 
-TEST_CASE("postgres store: a database at version 3 gets changed_hours from its scores <postgres>") {
+TEST_CASE("postgres store: a database at version 4 gets changed_hours from its scores <postgres>") {
     PostgresTestDb db;
     const int64_t h0 = 1795600800000LL;  // 2026-11-25T09:00:00Z
     {
@@ -86,10 +86,10 @@ TEST_CASE("postgres store: a database at version 3 gets changed_hours from its s
         b.scores = {r};
         REQUIRE((*s)->write(b).ok());
     }
-    // Back to schema version 3: no changed_hours, the index scores_at.
+    // Back to schema version 4: no changed_hours, the index scores_at.
     db.value(
         "DROP TABLE changed_hours; CREATE INDEX scores_at ON scores(at_ms); "
-        "DELETE FROM schema_version WHERE version >= 4");
+        "DELETE FROM schema_version WHERE version >= 5");
     auto s = PostgresStore::open(db.options());
     REQUIRE_MESSAGE(s.ok(), s.status().message());
     CHECK(*(*s)->schema_version() == static_cast<int>(pg::postgres_migrations().size()));

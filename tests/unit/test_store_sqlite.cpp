@@ -549,17 +549,23 @@ TEST_CASE_TEMPLATE("store: score rows record their trace's hour in changed_hours
                     std::to_string(h0 + k_h)) == 500);
     CHECK(db->value("SELECT changed_ms FROM changed_hours WHERE hour_ms = " + std::to_string(h0)) ==
           138);
-    if (!k_sqlite) {
-        return;  // judge outcomes are not written to PostgreSQL yet
-    }
-    // A judge's outcome too.
+    // A judge's outcome too (of a task this store claimed: outcomes are
+    // fenced on the claim).
+    WriteBatch task;
+    task.judge_tasks = {{"h2", "json", "1.aaaa", 1, -1}};
+    REQUIRE((*s)->write(task).ok());
+    auto claimed = (*s)->claim_judge_tasks("json", "1.aaaa", 10, {});
+    REQUIRE_MESSAGE(claimed.ok(), claimed.status().message());
+    REQUIRE(claimed->size() == 1);
     JudgeOutcome o;
     o.trace_id = "h2";
     o.scorer = "json";
     o.scorer_version = "1.aaaa";
     o.score = scored("h2", "json", 0.5, true);
     o.score->at_ms = 900;
-    REQUIRE((*s)->write_judge_outcome(o).ok());
+    auto wrote = (*s)->write_judge_outcome(o);
+    REQUIRE_MESSAGE(wrote.ok(), wrote.status().message());
+    REQUIRE_MESSAGE(wrote->stored, wrote->lease_lost);
     CHECK(db->value("SELECT changed_ms FROM changed_hours WHERE hour_ms = " + std::to_string(h0)) ==
           900);
     CHECK(db->value("SELECT count(*) FROM changed_hours") == 3);

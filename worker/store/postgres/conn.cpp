@@ -97,7 +97,7 @@ Status PgConn::set_up_session() {
 }
 
 Status PgConn::ensure_connected() {
-    if (PQstatus(m_c) == CONNECTION_OK) {
+    if (PQstatus(m_c) == CONNECTION_OK && !m_lost) {
         return {};
     }
     // Lost (server restarted, network cut, backend terminated): one new
@@ -107,6 +107,7 @@ Status PgConn::ensure_connected() {
     if (PQstatus(m_c) != CONNECTION_OK) {
         return failure("reconnecting", nullptr);
     }
+    m_lost = false;
     ++m_generation;
     return set_up_session();
 }
@@ -119,17 +120,21 @@ Status PgConn::failure(const std::string& what, const PGresult* r) const {
         msg.pop_back();
     }
     std::string text = "postgresql '" + m_where + "': " + what + ": " + msg;
-    if (PQstatus(m_c) != CONNECTION_OK) {
+    // The connection is gone: libpq says so; or the error is libpq's own
+    // (no SQLSTATE: "server closed the connection unexpectedly" on a failed
+    // send, while libpq may still report the connection as OK); or the
+    // server says so (connection exceptions, class 08; shutting down or
+    // starting up, 57P01-57P03). It is made again before the next
+    // statement outside a transaction (ensure_connected).
+    const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    if (PQstatus(m_c) != CONNECTION_OK || state == nullptr ||
+        (state[0] == '0' && state[1] == '8') ||
+        (state[0] == '5' && state[1] == '7' && state[2] == 'P')) {
+        m_lost = true;
         return Status::unavailable(std::move(text));
     }
-    // Transient: serialization failures and deadlocks (SQLSTATE class 40),
-    // connection exceptions (08), and the server shutting down or starting
-    // (57P01-57P03: admin/crash shutdown, cannot connect now), which can
-    // arrive while libpq still reports the connection as OK.
-    const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-    if (state != nullptr &&
-        ((state[0] == '4' && state[1] == '0') || (state[0] == '0' && state[1] == '8') ||
-         (state[0] == '5' && state[1] == '7' && state[2] == 'P'))) {
+    // Transient: serialization failures and deadlocks (SQLSTATE class 40).
+    if (state[0] == '4' && state[1] == '0') {
         return Status::unavailable(std::move(text));
     }
     return Status::io_error(std::move(text));
@@ -166,7 +171,7 @@ Result<PgResult> PgConn::exec(const std::string& sql, const std::string& what) {
 }
 
 Status PgConn::reconnect_outside_transaction(const std::string& what) {
-    if (PQstatus(m_c) == CONNECTION_OK) {
+    if (PQstatus(m_c) == CONNECTION_OK && !m_lost) {
         return {};
     }
     if (m_in_transaction) {

@@ -118,6 +118,7 @@ private:
     std::string m_where;
     uint64_t m_generation = 0;
     bool m_in_transaction = false;  // between PgTxn::begin() and its end
+    mutable bool m_lost = false;    // failure() saw the connection go; reset before reuse
 };
 
 // RAII transaction: BEGIN on begin(), ROLLBACK unless commit() ran.

@@ -296,21 +296,7 @@ CREATE INDEX traces_tenant ON traces(tenant, ts_ms) INCLUDE (id);
 CREATE INDEX traces_prompt_version ON traces(prompt_version, ts_ms) INCLUDE (id);
 CREATE INDEX traces_model ON traces(model, ts_ms) INCLUDE (id);
 )sql",
-        // 4: changed_hours, as SQLite's migration of the same name
-        // (sqlite/schema.cpp): per hour of trace time the newest at_ms of
-        // its score rows, in place of the index scores_at.
-        R"sql(
-CREATE TABLE changed_hours (
-  hour_ms         BIGINT PRIMARY KEY,
-  changed_ms      BIGINT NOT NULL
-);
-INSERT INTO changed_hours (hour_ms, changed_ms)
-SELECT t.ts_ms - mod(mod(t.ts_ms, 3600000) + 3600000, 3600000), max(s.at_ms)
-FROM scores s JOIN traces t ON t.id = s.trace
-GROUP BY 1;
-DROP INDEX IF EXISTS scores_at;
-)sql",
-        // 5: daily judge budget across workers (store.h, reserve_judge_budget):
+        // 4: daily judge budget across workers (store.h, reserve_judge_budget):
         // the estimated cost of calls in flight, per claimant, until settled
         // by the outcome that records the actual spend or until expires_ms.
         R"sql(
@@ -337,6 +323,20 @@ SELECT j.id, t.trace_id, v.scorer, v.version AS scorer_version, j.judge, j.model
 FROM judgements j
 JOIN traces t ON t.id = j.trace
 JOIN scorer_versions v ON v.id = j.scorer_version;
+)sql",
+        // 5: changed_hours, as SQLite's migration of the same name
+        // (sqlite/schema.cpp): per hour of trace time the newest at_ms of
+        // its score rows, in place of the index scores_at.
+        R"sql(
+CREATE TABLE changed_hours (
+  hour_ms         BIGINT PRIMARY KEY,
+  changed_ms      BIGINT NOT NULL
+);
+INSERT INTO changed_hours (hour_ms, changed_ms)
+SELECT t.ts_ms - mod(mod(t.ts_ms, 3600000) + 3600000, 3600000), max(s.at_ms)
+FROM scores s JOIN traces t ON t.id = s.trace
+GROUP BY 1;
+DROP INDEX IF EXISTS scores_at;
 )sql",
     };
     return k_migrations;
