@@ -257,11 +257,6 @@ def scenario(a, base, tmp, backend):
           f"backfill without a cap drains the queue ({r.stdout.strip()[-300:]!r})")
 
     # 6. assay worker runs the judge stage beside code scoring and stops it on SIGTERM.
-    if backend.pg is not None:
-        # Not yet: `assay worker` refuses a PostgreSQL store until its monitor loop's stores are
-        # on PostgreSQL (README, PostgreSQL).
-        print("note: part 6 (assay worker) runs on SQLite only for now")
-        return
     control(base, "script", {"default": {"score": 5, "latency_ms": 20}})
     db4 = new_store(backend, "worker")
     cfg4 = os.path.join(tmp, "assay4.yaml")
