@@ -477,6 +477,13 @@ def scenario(a, tmp, backend):
     check(r.returncode == 2 and "no store" in r.stderr, "missing store refused")
     if a.backend == "postgres":
         print("NOTE: the gate view's checks left out on PostgreSQL: gate marks are kept on SQLite only")
+        d = os.path.join(a.source, "datasets", "support")
+        report = os.path.join(tmp, "support-gate.json")
+        run([a.assay, "gate", "--config", "gate.yaml", "--dataset", "cases.jsonl", "--baseline", "baseline.jsonl",
+             "--candidate", "candidate.jsonl", "--json", report, "--quiet"], cwd=d)
+        r = run([a.assay, "review", "--db", db, "--listen", "127.0.0.1:0", "--gate-report", report], timeout=30)
+        check(r.returncode == 2 and "gate marks" in r.stderr and "not yet implemented on PostgreSQL" in r.stderr,
+              "--gate-report on PostgreSQL refused, saying why: " + r.stderr.strip()[-200:])
     else:
         gate_report_checks(a, db, con, tmp)
     if a.backend == "postgres":

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "store/sqlite/conn.h"
+#include "store/store_location.h"
 
 namespace assay {
 
@@ -73,6 +74,7 @@ private:
 }  // namespace
 
 Result<std::unique_ptr<GateMarkStore>> open_sqlite_gate_mark_store(const std::string& path) {
+    ASSAY_RETURN_IF_ERROR(sqlite_only(path, "keeping gate marks (assay review --gate-report)"));
     auto c = SqliteConn::open(path);
     if (!c.ok()) {
         return c.status();

@@ -155,9 +155,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
         return true;
     }();
     (void)k_configured;
-    ASSAY_RETURN_IF_ERROR(sqlite_only(options.sqlite_path,
-                                      "this part of Assay (monitoring and alerts, review, "
-                                      "retention and erasure, OTLP pending spans)"));
+    ASSAY_RETURN_IF_ERROR(sqlite_only(options.sqlite_path, "this SQLite-only part of Assay"));
     sqlite3* db = nullptr;
     int rc =
         sqlite3_open_v2(options.sqlite_path.c_str(), &db,
