@@ -117,21 +117,11 @@ public:
     }
 
     Status refresh_times(const std::vector<int64_t>& ts_ms) override {
-        std::set<int64_t> hours;
-        for (int64_t t : ts_ms) {
-            hours.insert(floor_to(t, k_hour));
-        }
-        return recompute_each(hours);
+        return recompute_each(hours_of(ts_ms));
     }
 
     Result<std::vector<GroupStats>> query(const AggregateQuery& q) override {
-        for (const auto& d : q.by) {
-            if (!valid_dim(d)) {
-                return Status::invalid_argument(
-                    "cannot group by '" + d +
-                    "': expected feature, tenant, prompt_version or model");
-            }
-        }
+        ASSAY_RETURN_IF_ERROR(check_group_by(q.by));
         const bool days = q.from_ms % k_day == 0 && q.to_ms % k_day == 0;
         std::string cols;
         for (const auto& d : q.by) {
