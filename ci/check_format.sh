@@ -15,12 +15,18 @@ if [ "${1:-}" = "--fix" ]; then
   echo "check_format: formatted ${#files[@]} files"
   exit 0
 fi
-bad=()
-for f in "${files[@]}"; do
-  if ! clang-format --dry-run -Werror "$f" >/dev/null 2>&1; then
-    bad+=("$f")
-  fi
-done
+# One clang-format per batch of 40 files, two at a time (one process per file
+# took a minute); each unformatted file is named in a "file:line:col: error:"
+# line of clang-format's own output.
+report=$(printf '%s\0' "${files[@]}" |
+  xargs -0 -n 40 -P 2 clang-format --dry-run -Werror 2>&1 >/dev/null || true)
+mapfile -t bad < <(printf '%s\n' "$report" | grep -oE '^[^:]+:[0-9]+:[0-9]+: (error|warning):' |
+  cut -d: -f1 | sort -u)
+if [ "${#bad[@]}" -eq 0 ] && printf '%s\n' "$report" | grep -q .; then
+  printf '%s\n' "$report" | head -20 >&2
+  echo "check_format: clang-format failed" >&2
+  exit 1
+fi
 if [ "${#bad[@]}" -ne 0 ]; then
   printf 'check_format: not formatted: %s\n' "${bad[@]}"
   echo "check_format: ${#bad[@]} of ${#files[@]} files differ from clang-format; run ci/check_format.sh --fix"
