@@ -418,7 +418,9 @@ TEST_CASE("judge client: max_concurrency is respected") {
     CHECK(c.max_in_flight >= 3);
 }
 
-TEST_CASE("judge client: throughput approaches max_concurrency / latency") {
+// The rate itself (judgements/s against max_concurrency / latency) is a
+// performance target: bench/judge_bench.cpp measures it, not this test.
+TEST_CASE("judge client: 160 requests at max_concurrency 32 keep 32 in flight") {
     KeyEnv env;
     testing::FakeProviderOptions options;
     options.default_behaviour = Behaviour{}.with_latency(100);
@@ -427,19 +429,15 @@ TEST_CASE("judge client: throughput approaches max_concurrency / latency") {
     JudgeOptions spec = options_for(fake, JudgeProvider::openai);
     spec.max_concurrency = 32;
     auto client = make_client(spec);
-    const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::future<JudgeResult>> futures;
-    for (int i = 0; i < 160; ++i) {  // ideal: 160 / 32 x 100 ms = 0.5 s
+    for (int i = 0; i < 160; ++i) {
         futures.push_back(client->submit_future(request("q" + std::to_string(i))));
     }
     for (auto& f : futures) {
         REQUIRE(f.wait_for(10s) == std::future_status::ready);
         CHECK(f.get().ok());
     }
-    const auto elapsed = std::chrono::steady_clock::now() - t0;
-    MESSAGE("160 requests at concurrency 32, 100 ms each: "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms");
-    CHECK(elapsed < 3000ms);  // serial would be 16 s; loose for loaded CI machines
+    CHECK(fake.counters().requests == 160);
     CHECK(fake.counters().max_in_flight == 32);
     CHECK(client->status().connections <= 32);
 }
