@@ -211,6 +211,31 @@ class StoreDb:
                             % (table, column), needle)
         return self.one("SELECT count(*) FROM %s WHERE strpos(%s::text, ?) > 0" % (table, column), needle)
 
+    def columns_containing(self, needle):
+        """[(table, column, rows)] of every column of every table in which
+        `rows` rows (> 0) contain needle, read in one query on PostgreSQL (one
+        psql per column took over a minute for the erasure test)."""
+        found = []
+        cols = self.tables()
+        if self.psql is None:
+            for t, cs in cols.items():
+                for c, binary in cs:
+                    n = self.count_containing(t, c, binary, needle)
+                    if n:
+                        found.append((t, c, n))
+            return found
+        parts, args = [], []
+        for t, cs in cols.items():
+            for c, binary in cs:
+                where = ("position(convert_to(?, 'UTF8') in \"%s\") > 0" % c if binary
+                         else "strpos(\"%s\"::text, ?) > 0" % c)
+                parts.append("SELECT '%s', '%s', count(*) FROM \"%s\" WHERE %s" % (t, c, t, where))
+                args.append(needle)
+        for t, c, n in self.all(" UNION ALL ".join(parts), *args):
+            if n:
+                found.append((t, c, n))
+        return found
+
     def query(self, sql, args=()):
         """Like sqlite3's connection.execute(sql, args) for reads in scripts
         written against it: the rows, read now, behind fetchone()/fetchall()."""

@@ -39,13 +39,7 @@ def iso(t):
 
 def occurrences(store, needle):
     """(table, column, rows) of every column of every table that contains `needle`."""
-    found = []
-    for t, cols in store.tables().items():
-        for c, binary in cols:
-            n = store.count_containing(t, c, binary, needle)
-            if n:
-                found.append((t, c, n))
-    return found
+    return store.columns_containing(needle)
 
 
 def file_contains(db, needle):
