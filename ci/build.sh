@@ -23,5 +23,8 @@ if [ ${#targets[@]} -gt 0 ]; then
 else
   bash ci/install-deps.sh
 fi
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DASSAY_WERROR=ON "${cmake_args[@]}" >/dev/null
+# -g1 (line tables: backtraces and sanitizer reports keep file:line) instead
+# of -g: a quarter less compile time, no variable-level debug info.
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
+  -DASSAY_WERROR=ON "${cmake_args[@]}" >/dev/null
 cmake --build build -j"$(nproc)" "${targets[@]}"

@@ -9,6 +9,6 @@ cd "$(dirname "$0")/.."
 bash ci/build.sh
 bash ci/install-npm.sh   # npm packages of the OTLP and review-browser e2e tests
 cd build
-ctest --output-on-failure --timeout 900
+ctest --output-on-failure --timeout 900 -j2   # most tests wait on sockets and processes
 cd ..
 bash ci/fuzz.sh --seconds "${ASSAY_FUZZ_SECONDS:-20}"
