@@ -90,7 +90,10 @@ def bad_lines(stderr):
 # --- SQLite --------------------------------------------------------------------
 
 def query_one(db, sql, args=(), timeout=10):
-    """The first column of the first row of a query on a fresh connection."""
+    """The first column of the first row of a query on a fresh connection.
+    db: a SQLite file's path, or a StoreDb (either backend; `?` placeholders)."""
+    if isinstance(db, StoreDb):
+        return db.one(sql, *args)
     con = sqlite3.connect(db, timeout=timeout)
     try:
         return con.execute(sql, args).fetchone()[0]
@@ -99,7 +102,9 @@ def query_one(db, sql, args=(), timeout=10):
 
 
 def query_all(db, sql, args=(), timeout=5):
-    """All rows of a query on a fresh connection."""
+    """All rows of a query on a fresh connection (db as for query_one)."""
+    if isinstance(db, StoreDb):
+        return db.all(sql, *args)
     con = sqlite3.connect(db, timeout=timeout)
     try:
         return con.execute(sql, args).fetchall()
@@ -109,13 +114,14 @@ def query_all(db, sql, args=(), timeout=5):
 
 def wait_for(db, sql, want, seconds=20, args=(), timeout=10):
     """Polls query_one every 0.1 s until it returns `want` or `seconds` pass;
-    returns the last value (None when the last query failed)."""
+    returns the last value (None when the last query failed). db as for
+    query_one."""
     deadline = time.time() + seconds
     got = None
     while time.time() < deadline:
         try:
             got = query_one(db, sql, args, timeout)
-        except sqlite3.Error:
+        except (sqlite3.Error, RuntimeError):  # RuntimeError: psql failed
             got = None
         if got == want:
             return got

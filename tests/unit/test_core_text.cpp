@@ -17,6 +17,19 @@ TEST_CASE("text: UTF-8 validation") {
     CHECK(find_invalid_utf8("\xE6\x97") == 0);          // truncated sequence
 }
 
+TEST_CASE("text: invalid UTF-8 escaped as \\xNN, valid text unchanged") {
+    CHECK(escape_invalid_utf8("plain \xC3\xBC") == "plain \xC3\xBC");
+    CHECK(escape_invalid_utf8("last read: '\xC4'") == "last read: '\\xC4'");
+    CHECK(escape_invalid_utf8("\xFF\xFE") == "\\xFF\\xFE");
+    CHECK(escape_invalid_utf8("\xE6\x97") == "\\xE6\\x97");  // a cut sequence, byte by byte
+    CHECK(escape_invalid_utf8("a\xC0\x80"
+                              "b\xE6\x97\xA5") ==
+          "a\\xC0\\x80"
+          "b\xE6\x97\xA5");
+    CHECK(find_invalid_utf8(escape_invalid_utf8("x\xED\xA0\x80\xF4\x90\x80\x80y")) ==
+          std::string_view::npos);
+}
+
 TEST_CASE("text: counting and excerpts") {
     CHECK(count_code_points("gr\xC3\xBC\xC3\x9F") == 4);
     CHECK(count_words("  one two\tthree\nfour  ") == 4);

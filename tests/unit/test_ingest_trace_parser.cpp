@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "core/text.h"
 #include "core/time_format.h"
 #include "core/trace_json.h"
 
@@ -131,6 +132,21 @@ TEST_CASE("trace parser: invalid JSON says where and what was wrong") {
     CHECK(msg(parse("{\"a\":\n1,\n]")) ==
           "invalid JSON: unexpected ']' at line 3, column 1; expected string literal (while "
           "parsing object key)");
+}
+
+TEST_CASE("trace parser: a message that quotes invalid bytes is valid UTF-8 and names them") {
+    // Valid UTF-8 input, but nlohmann quotes the bytes it last read, cut
+    // inside a character ("last read: '\t\xC4'" of "\t\xC4\x96"); a UTF8
+    // PostgreSQL database refused the dead letter that held that message (and
+    // with it the whole batch). Found by e2e.worker.postgres's fuzz mix.
+    for (const std::string& text : {std::string("\t\xC4\x96"), std::string(" \xE6\x97\xA5"),
+                                    std::string("{\"a\": \xC3\xA9}")}) {
+        const std::string m = msg(parse(text));
+        CAPTURE(m);
+        CHECK(m.rfind("invalid JSON", 0) == 0);
+        CHECK(find_invalid_utf8(m) == std::string_view::npos);
+        CHECK(m.find("\\x") != std::string::npos);
+    }
 }
 
 TEST_CASE("trace parser: a NUL byte is invalid JSON, not the end of the text") {

@@ -7,6 +7,7 @@
 
 #include <thread>
 
+#include "core/trace_json.h"
 #include "store/postgres/schema.h"
 #include "store/postgres/store.h"
 #include "store_backends.h"
@@ -113,6 +114,25 @@ TEST_CASE("postgres store: dead letters keep any bytes <postgres>") {
     CHECK(db.value("SELECT get_byte(raw, 6) FROM dead_letters WHERE line = 7") == 0xff);
     CHECK(db.value("SELECT get_byte(raw, 10) FROM dead_letters WHERE line = 7") == 0);
     CHECK(db.value("SELECT count(*) FROM dead_letters WHERE line IS NULL") == 1);
+}
+
+// A parser's message may quote the invalid bytes it stopped at; a UTF8
+// database refused such a message, and with it the whole batch, so the worker
+// stopped committing (found by e2e.worker.postgres's fuzz mix).
+TEST_CASE("postgres store: a message or source that is not UTF-8 is stored escaped <postgres>") {
+    PostgresTestDb db;
+    auto s = open_store(db.options());
+    REQUIRE(s.ok());
+    WriteBatch b;
+    b.dead_letters = {{1, "zmq:\xFFpull", 0, "invalid JSON: last read: '\xC4'", "\xC4'", 2}};
+    auto t = parse_trace(std::string_view(R"({"trace_id":"ok-1","output":"a"})"), {}, 5);
+    REQUIRE(t.ok());
+    b.traces.push_back(*t);
+    REQUIRE((*s)->write(b).ok());
+    CHECK(db.value("SELECT count(*) FROM traces") == 1);
+    CHECK(db.value("SELECT count(*) FROM dead_letters WHERE error = "
+                   "'invalid JSON: last read: ''\\xC4''' AND source = 'zmq:\\xFFpull'") == 1);
+    CHECK(db.value("SELECT get_byte(raw, 0) FROM dead_letters") == 0xC4);  // raw stays as sent
 }
 
 TEST_CASE(

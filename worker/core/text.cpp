@@ -44,6 +44,25 @@ size_t find_invalid_utf8(std::string_view s) {
     return std::string_view::npos;
 }
 
+std::string escape_invalid_utf8(std::string_view s) {
+    size_t bad = find_invalid_utf8(s);
+    if (bad == std::string_view::npos) {
+        return std::string(s);
+    }
+    static constexpr char k_hex[] = "0123456789ABCDEF";
+    std::string out(s.substr(0, bad));
+    while (bad != std::string_view::npos) {
+        const auto c = static_cast<unsigned char>(s[bad]);
+        out += "\\x";
+        out += k_hex[c >> 4];
+        out += k_hex[c & 0xF];
+        s.remove_prefix(bad + 1);
+        bad = find_invalid_utf8(s);
+        out.append(s.substr(0, bad == std::string_view::npos ? s.size() : bad));
+    }
+    return out;
+}
+
 size_t count_code_points(std::string_view s) {
     size_t n = 0;
     for (unsigned char c : s) {

@@ -13,6 +13,12 @@ namespace assay {
 // no overlongs, no surrogates, nothing above U+10FFFF), or npos when valid.
 size_t find_invalid_utf8(std::string_view s);
 
+// `s` with each byte that is not part of well-formed UTF-8 (as above) written
+// as the four characters \xNN (upper-case hex): valid UTF-8, and the bad byte
+// still named. For messages that quote input (a parser's "last read: '…'"),
+// which go to stores, logs, HTML and JSON that all need valid UTF-8.
+std::string escape_invalid_utf8(std::string_view s);
+
 // Number of Unicode code points in well-formed UTF-8 text.
 size_t count_code_points(std::string_view s);
 

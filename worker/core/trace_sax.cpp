@@ -69,7 +69,7 @@ std::string quoted(const std::string& s) {
 // nlohmann's "parse error at line L, column C: syntax error while parsing
 // CTX - WHAT; DETAIL" as "WHAT at [line L, ]column C; DETAIL (while parsing
 // CTX)"; the message unchanged when it has another shape.
-std::string describe_parse_error(const std::string& what) {
+std::string describe_parse_error_raw(const std::string& what) {
     static const std::string k_at = "parse error at line ";
     const size_t at = what.find(k_at);
     const size_t colon = at == std::string::npos ? std::string::npos : what.find(": ", at);
@@ -92,6 +92,13 @@ std::string describe_parse_error(const std::string& what) {
     const std::string tail = semi == std::string::npos ? "" : rest.substr(semi);
     return head + " at " + place + tail +
            (context.empty() ? "" : " (while parsing " + context + ")");
+}
+
+// nlohmann's message quotes the bytes it last read ("last read: '…'"), which
+// may be a piece of invalid UTF-8: escaped, so the message can be stored,
+// logged and sent back as text.
+std::string describe_parse_error(const std::string& what) {
+    return escape_invalid_utf8(describe_parse_error_raw(what));
 }
 
 // Where byte `at` of `text` is, as nlohmann says it: "column C" on the first
@@ -877,7 +884,7 @@ Status build_trace(std::string_view text, int64_t received_ms, Trace& out) {
                 break;
         }
     } catch (const std::exception& e) {  // not expected, as below
-        return Status::invalid_argument(std::string("invalid JSON: ") + e.what());
+        return Status::invalid_argument("invalid JSON: " + escape_invalid_utf8(e.what()));
     }
     // Not well-formed (or a rare form the fast reader leaves alone): nlohmann's
     // parser reads it again from a fresh trace, for its exact error message.
@@ -889,7 +896,7 @@ Status build_trace(std::string_view text, int64_t received_ms, Trace& out) {
     try {
         ok = json::sax_parse(text.begin(), text.end(), &b);
     } catch (const std::exception& e) {  // not expected: the SAX interface reports errors
-        return Status::invalid_argument(std::string("invalid JSON: ") + e.what());
+        return Status::invalid_argument("invalid JSON: " + escape_invalid_utf8(e.what()));
     }
     if (!ok) {
         return b.status().ok() ? Status::invalid_argument("invalid JSON") : b.status();

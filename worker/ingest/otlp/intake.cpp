@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/prometheus_text.h"
+#include "core/text.h"
 #include "core/trace_sax.h"
 #include "ingest/otlp/protobuf.h"
 
@@ -212,7 +213,7 @@ OtlpReply OtlpIntake::export_request(std::string_view body, OtlpDoor door, int64
     } catch (const std::exception& e) {
         // Whatever the decoders did not foresee is still the client's input:
         // 400 and a dead letter, never a 500.
-        parsed = Status::invalid_argument(e.what());
+        parsed = Status::invalid_argument(escape_invalid_utf8(e.what()));
     }
     if (!parsed.ok()) {
         const std::string why = "invalid ExportTraceServiceRequest: " + parsed.status().message();

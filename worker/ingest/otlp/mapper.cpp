@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "core/json_scan.h"
+#include "core/text.h"
 
 namespace assay {
 
@@ -698,11 +699,11 @@ Result<std::vector<OtlpSpan>> parse_otlp_json(std::string_view body, const OtlpL
         root = nlohmann::json::parse(body.begin(), body.end());
     } catch (const nlohmann::json::parse_error& e) {
         return Status::invalid_argument("invalid JSON at byte " + std::to_string(e.byte) + ": " +
-                                        e.what());
+                                        escape_invalid_utf8(e.what()));
     } catch (const nlohmann::json::exception& e) {
         // A number out of a double's range (1e309, a 310-digit integer) is
         // out_of_range 406, not a parse_error: still the client's bad JSON.
-        return Status::invalid_argument(std::string("invalid JSON: ") + e.what());
+        return Status::invalid_argument("invalid JSON: " + escape_invalid_utf8(e.what()));
     }
     std::vector<OtlpSpan> spans;
     Decoder decoder(limits);

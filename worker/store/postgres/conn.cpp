@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "core/text.h"
 #include "store/store_location.h"
 
 namespace assay::pg {
@@ -16,6 +17,14 @@ std::string PgParams::add(std::optional<std::string> v, int format) {
 }
 
 std::string PgParams::text(std::string_view v) {
+    // A UTF8 database refuses a text value that is not UTF-8, and with it the
+    // whole batch: a byte that is not part of UTF-8 is written as \xNN (a
+    // dead letter's message may quote the bad bytes it names).
+    std::string escaped;
+    if (find_invalid_utf8(v) != std::string_view::npos) {
+        escaped = escape_invalid_utf8(v);
+        v = escaped;
+    }
     // PostgreSQL text cannot hold NUL, and libpq would cut a text parameter at
     // the first one: each becomes U+FFFD, so a trace whose JSON strings decode
     // to a NUL (\u0000) is stored whole. The raw JSON keeps the escape itself.

@@ -32,7 +32,9 @@ namespace assay::pg {
 // placeholder ("$n"), so a statement can be built row by row.
 class PgParams {
 public:
-    std::string text(std::string_view v);  // a NUL byte is sent as U+FFFD (text holds no NUL)
+    // A NUL byte is sent as U+FFFD (text holds no NUL), a byte that is not part
+    // of UTF-8 as the text \xNN (a UTF8 database refuses it, and the batch).
+    std::string text(std::string_view v);
     std::string text_or_null(std::string_view v);  // empty -> NULL
     std::string integer(int64_t v);
     std::string real(double v);  // round-trips; NaN and infinities too

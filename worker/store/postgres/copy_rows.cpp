@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/text.h"
+
 namespace assay::pg {
 
 void CopyRows::separate() {
@@ -14,6 +16,11 @@ void CopyRows::separate() {
 
 void CopyRows::text(std::string_view v) {
     separate();
+    std::string escaped;  // not UTF-8: as PgParams::text
+    if (find_invalid_utf8(v) != std::string_view::npos) {
+        escaped = escape_invalid_utf8(v);
+        v = escaped;
+    }
     m_data.reserve(m_data.size() + v.size() + 8);
     for (char c : v) {
         switch (c) {

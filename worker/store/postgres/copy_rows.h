@@ -18,7 +18,7 @@ namespace assay::pg {
 
 class CopyRows {
 public:
-    void text(std::string_view v);
+    void text(std::string_view v);          // NUL as U+FFFD, a byte not part of UTF-8 as \xNN
     void text_or_null(std::string_view v);  // empty -> NULL
     void integer(int64_t v);
     void real(double v);  // round-trips; NaN and infinities too
