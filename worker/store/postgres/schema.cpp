@@ -352,6 +352,12 @@ CREATE TABLE gate_marks (
   PRIMARY KEY (gate_run, case_id)
 );
 )sql",
+        // 7: alert delivery claims, as SQLite's migration of the same name:
+        // the alerts row is the outbox of its notices (alert_store.h).
+        R"sql(
+ALTER TABLE alerts ADD COLUMN delivery_claimed_by TEXT;
+ALTER TABLE alerts ADD COLUMN delivery_claimed_until_ms BIGINT;
+)sql",
     };
     return k_migrations;
 }
