@@ -50,8 +50,8 @@ int64_t insert_alert(AlertStore& store, const std::string& rule, bool resolved) 
 }  // namespace
 
 TEST_CASE_TEMPLATE(
-    "monitor alert delivery: one checker holds a row's claim; a lost claim writes nothing; an expired "
-    "or dead holder's claim is taken over",
+    "monitor alert delivery: one checker holds a row's claim; a lost claim writes nothing; an "
+    "expired or dead holder's claim is taken over",
     B, testing::SqliteBackend, testing::PostgresBackend) {
     auto db = new_store<B>();
     auto s1 = open_alert_store(db->location());
@@ -115,8 +115,9 @@ TEST_CASE_TEMPLATE(
 }
 
 TEST_CASE_TEMPLATE(
-    "monitor alert delivery: three checkers at once send each notice once, with its idempotency key", B,
-    testing::SqliteBackend, testing::PostgresBackend) {
+    "monitor alert delivery: three checkers at once send each notice once, with its "
+    "idempotency key",
+    B, testing::SqliteBackend, testing::PostgresBackend) {
     auto db = new_store<B>();
     {
         auto s = open_alert_store(db->location());
@@ -134,8 +135,8 @@ TEST_CASE_TEMPLATE(
         std::this_thread::sleep_for(std::chrono::milliseconds(150));
         std::lock_guard lock(mu);
         const std::string key = req.get_header_value("Idempotency-Key");
-        if (key.empty() || req.body.find("\"idempotency_key\":\"" + key + "\"") ==
-                               std::string::npos) {
+        if (key.empty() ||
+            req.body.find("\"idempotency_key\":\"" + key + "\"") == std::string::npos) {
             ++without_key;
         } else {
             ++by_key[key];

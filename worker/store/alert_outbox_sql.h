@@ -19,9 +19,10 @@ inline std::string alert_claim_sql(const std::string& cols, const std::string& i
                                    const std::string& now, const std::string& until) {
     return "UPDATE alerts SET delivery_claimed_by = " + claimant +
            ", delivery_claimed_until_ms = " + until + " WHERE id = " + id + " AND " +
-           k_alert_notice_pending + " AND (delivery_claimed_by IS NULL OR delivery_claimed_by = " +
-           claimant + " OR delivery_claimed_until_ms < " + now +
-           " OR delivery_claimed_by = " + dead_holder + ") RETURNING " + cols;
+           k_alert_notice_pending +
+           " AND (delivery_claimed_by IS NULL OR delivery_claimed_by = " + claimant +
+           " OR delivery_claimed_until_ms < " + now + " OR delivery_claimed_by = " + dead_holder +
+           ") RETURNING " + cols;
 }
 
 // UPDATE recording one notice's delivery, fenced on the claimant.
