@@ -6,18 +6,21 @@ and names exactly the regressed cases; the baseline against itself exits 0;
 a missing case id, an empty dataset, a bad expect and a config without
 scorers exit 2; two runs give byte-identical JSON apart from generated_at;
 the JUnit XML parses with the right testcase count; --baseline-report gives
-the same verdict as scoring the baseline again; --db stores both sides.
-Exits non-zero on the first failure summary.
+the same verdict as scoring the baseline again; --db stores both sides. The
+--db store is a SQLite file, or with --backend postgres a database on a
+private PostgreSQL server this script starts (`--db postgresql://...`; exit
+77 when the server binaries are missing); the checks read it either way
+(e2e_common.StoreDb). Exits non-zero on the first failure summary.
 """
 import json
 import os
-import sqlite3
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import FakeProvider, arguments, check, finish, run, without_timestamp  # noqa: E402
+from e2e_common import (FakeProvider, add_backend_argument, arguments, check, finish, on_backend, run,  # noqa: E402
+                        without_timestamp)
 
 # The regressions each generator plants (see datasets/*/generate.py).
 EXPECTED = {
@@ -142,113 +145,114 @@ def gate_set(assay, src, tmp, name):
 
 
 def main():
-    ap = arguments(fake=True)
-    a = ap.parse_args()
+    a = add_backend_argument(arguments(fake=True)).parse_args()
     a.source = os.path.abspath(a.source)
     a.assay = os.path.abspath(a.assay)
     with tempfile.TemporaryDirectory() as tmp:
-        for name in ("support", "rag"):
-            n = gate_set(a.assay, a.source, tmp, name)
-            check(n >= 50, f"{name}: at least 50 cases ({n})")
+        return on_backend(a, tmp, scenario)
 
-        d = os.path.join(a.source, "datasets", "support")
-        cfg = os.path.join(d, "gate.yaml")
-        base = os.path.join(d, "baseline.jsonl")
-        # The support config, with its schema path made absolute, for variants written to tmp.
-        cfg_text = open(cfg).read().replace("schema_file: triage.schema.json",
-                                            "schema_file: '" + os.path.join(d, "triage.schema.json") + "'")
-        # Empty dataset.
-        empty = os.path.join(tmp, "empty.jsonl")
-        open(empty, "w").close()
-        r = run([a.assay, "gate", "--config", cfg, "--dataset", empty, "--baseline", base, "--candidate", base])
-        check(r.returncode == 2 and "no cases" in r.stderr, f"empty dataset exits 2 ({r.stderr.strip()[:200]!r})")
-        # Unloadable dataset.
-        r = run([a.assay, "gate", "--config", cfg, "--dataset", os.path.join(tmp, "nope.jsonl"), "--baseline", base,
-                 "--candidate", base])
-        check(r.returncode == 2, "missing dataset file exits 2")
-        # A typo in an expect key is an error, not a silently skipped check.
-        typo = os.path.join(tmp, "typo.jsonl")
-        with open(os.path.join(d, "cases.jsonl")) as f, open(typo, "w") as g:
-            g.write(f.read().replace('"not_contains"', '"not_contain"', 1))
-        r = run([a.assay, "gate", "--config", cfg, "--dataset", typo, "--baseline", base, "--candidate", base])
-        check(r.returncode == 2 and "not_contain" in r.stderr, f"expect typo exits 2 ({r.stderr.strip()[:200]!r})")
-        # A config without scorers.
-        noscore = os.path.join(tmp, "noscorers.yaml")
-        with open(noscore, "w") as f:
-            f.write("scorers: []\n")
-        r = run([a.assay, "gate", "--config", noscore, "--dataset", os.path.join(d, "cases.jsonl"), "--baseline",
-                 base, "--candidate", base])
-        check(r.returncode == 2, f"config without scorers exits 2 ({r.stderr.strip()[:200]!r})")
-        # A bad gate rule names the key.
-        badrule = os.path.join(tmp, "badrule.yaml")
-        with open(badrule, "w") as f:
-            f.write(cfg_text + "  max_regresions: 1\n")
-        r = run([a.assay, "gate", "--config", badrule, "--dataset", os.path.join(d, "cases.jsonl"), "--baseline",
-                 base, "--candidate", base])
-        check(r.returncode == 2 and "max_regresions" in r.stderr, f"bad gate key exits 2 ({r.stderr.strip()[:200]!r})")
-        # Judge scorers: the worker's judge stage runs them. A judge that cannot
-        # run (its API key variable is unset) leaves every case unjudged: the
-        # gate fails closed.
-        judged = os.path.join(tmp, "judged.yaml")
 
-        def judged_config(base_url):
-            with open(judged, "w") as f:
-                f.write(cfg_text.replace("scorers:\n", "judges:\n  - {name: j1, provider: openai, model: m, "
-                                         f"base_url: '{base_url}/v1', api_key_env: ASSAY_GATE_E2E_KEY}}\n"
-                                         "scorers:\n  - {name: helpful, type: judge, judges: [j1], sample_rate: 1, rubric: '"
-                                         + os.path.join(a.source, "rubrics", "helpfulness.yaml") + "'}\n", 1))
+def scenario(a, tmp, backend):
+    for name in ("support", "rag"):
+        n = gate_set(a.assay, a.source, tmp, name)
+        check(n >= 50, f"{name}: at least 50 cases ({n})")
 
-        judged_config("http://127.0.0.1:9")
-        env = {k: v for k, v in os.environ.items() if k != "ASSAY_GATE_E2E_KEY"}
-        r = run([a.assay, "gate", "--config", judged, "--dataset", os.path.join(d, "cases.jsonl"), "--baseline", base,
-                 "--candidate", base], env=env)
-        check(r.returncode == 2 and "judge errors" in r.stderr + r.stdout,
-              f"a judge that cannot run fails the gate closed (rc={r.returncode}, {r.stderr.strip()[-300:]!r})")
-        # With the fake provider: judged on both sides, a second run is answered
-        # from the --db judge cache with an identical report and no request.
-        with FakeProvider(a.fake, "--score", "4") as fake:
-            fbase = fake.base
-            judged_config(fbase)
-            env = dict(os.environ, ASSAY_GATE_E2E_KEY="sk-gate-e2e")
-            jdb = os.path.join(tmp, "judged.db")
-            reports = []
-            counts = []
-            for k in range(2):
-                rep = os.path.join(tmp, f"judged-{k}.json")
-                r = run([a.assay, "gate", "--config", judged, "--dataset", os.path.join(d, "cases.jsonl"),
-                         "--baseline", base, "--candidate", os.path.join(d, "candidate.jsonl"), "--db", jdb,
-                         "--json", rep, "--quiet"], env=env)
-                check(r.returncode == 1, f"judged gate run {k + 1} exits 1 on the planted regressions "
-                                         f"(rc={r.returncode}, {r.stderr.strip()[-300:]!r})")
-                reports.append(without_timestamp(rep) if os.path.exists(rep) else None)
-                counts.append(fake.control("counters")["requests"])
-            check(reports[0] is not None and reports[0] == reports[1],
-                  "the judged run's JSON report is identical on a re-run")
-            check(counts[0] > 0 and counts[1] == counts[0],
-                  f"the re-run is answered from the judge cache (provider requests {counts})")
-            text = json.dumps(reports[0]) if reports[0] else ""
-            check('"helpful"' in text, "the report has the judge scorer")
-            con = sqlite3.connect(jdb)
-            fresh, cached = con.execute("SELECT sum(cached = 0), sum(cached = 1) FROM judgements "
-                                        "WHERE score = 4 AND error_type IS NULL").fetchone()
-            con.close()
-            check(fresh == counts[0] and cached > 0,
-                  f"one stored judgement per provider answer; the rest came from the cache ({fresh}, {cached})")
-        # Neither or both of --baseline / --baseline-report.
-        r = run([a.assay, "gate", "--config", cfg, "--dataset", os.path.join(d, "cases.jsonl"), "--candidate", base])
-        check(r.returncode == 2, "no baseline exits 2")
-        # --db stores both sides.
-        db = os.path.join(tmp, "gate.db")
-        r = run([a.assay, "gate", "--config", cfg, "--dataset", os.path.join(d, "cases.jsonl"), "--baseline", base,
-                 "--candidate", os.path.join(d, "candidate.jsonl"), "--db", db, "--quiet"])
-        check(r.returncode == 1 and r.stdout == "", f"--db run exits 1 quietly (rc={r.returncode})")
-        if os.path.exists(db):
-            con = sqlite3.connect(db)
-            n = con.execute("SELECT count(*) FROM traces").fetchone()[0]
-            check(n == 2 * 58, f"--db stores both sides' traces ({n})")
-            row = con.execute("SELECT passed FROM scores_view WHERE trace_id = 'candidate/triage-03' AND scorer = 'json'"
-                              ).fetchone()
-            check(row is not None and row[0] == 0, f"--db stores the candidate's failed json score ({row})")
+    d = os.path.join(a.source, "datasets", "support")
+    cfg = os.path.join(d, "gate.yaml")
+    base = os.path.join(d, "baseline.jsonl")
+    # The support config, with its schema path made absolute, for variants written to tmp.
+    cfg_text = open(cfg).read().replace("schema_file: triage.schema.json",
+                                        "schema_file: '" + os.path.join(d, "triage.schema.json") + "'")
+    # Empty dataset.
+    empty = os.path.join(tmp, "empty.jsonl")
+    open(empty, "w").close()
+    r = run([a.assay, "gate", "--config", cfg, "--dataset", empty, "--baseline", base, "--candidate", base])
+    check(r.returncode == 2 and "no cases" in r.stderr, f"empty dataset exits 2 ({r.stderr.strip()[:200]!r})")
+    # Unloadable dataset.
+    r = run([a.assay, "gate", "--config", cfg, "--dataset", os.path.join(tmp, "nope.jsonl"), "--baseline", base,
+             "--candidate", base])
+    check(r.returncode == 2, "missing dataset file exits 2")
+    # A typo in an expect key is an error, not a silently skipped check.
+    typo = os.path.join(tmp, "typo.jsonl")
+    with open(os.path.join(d, "cases.jsonl")) as f, open(typo, "w") as g:
+        g.write(f.read().replace('"not_contains"', '"not_contain"', 1))
+    r = run([a.assay, "gate", "--config", cfg, "--dataset", typo, "--baseline", base, "--candidate", base])
+    check(r.returncode == 2 and "not_contain" in r.stderr, f"expect typo exits 2 ({r.stderr.strip()[:200]!r})")
+    # A config without scorers.
+    noscore = os.path.join(tmp, "noscorers.yaml")
+    with open(noscore, "w") as f:
+        f.write("scorers: []\n")
+    r = run([a.assay, "gate", "--config", noscore, "--dataset", os.path.join(d, "cases.jsonl"), "--baseline",
+             base, "--candidate", base])
+    check(r.returncode == 2, f"config without scorers exits 2 ({r.stderr.strip()[:200]!r})")
+    # A bad gate rule names the key.
+    badrule = os.path.join(tmp, "badrule.yaml")
+    with open(badrule, "w") as f:
+        f.write(cfg_text + "  max_regresions: 1\n")
+    r = run([a.assay, "gate", "--config", badrule, "--dataset", os.path.join(d, "cases.jsonl"), "--baseline",
+             base, "--candidate", base])
+    check(r.returncode == 2 and "max_regresions" in r.stderr, f"bad gate key exits 2 ({r.stderr.strip()[:200]!r})")
+    # Judge scorers: the worker's judge stage runs them. A judge that cannot
+    # run (its API key variable is unset) leaves every case unjudged: the
+    # gate fails closed.
+    judged = os.path.join(tmp, "judged.yaml")
+
+    def judged_config(base_url):
+        with open(judged, "w") as f:
+            f.write(cfg_text.replace("scorers:\n", "judges:\n  - {name: j1, provider: openai, model: m, "
+                                     f"base_url: '{base_url}/v1', api_key_env: ASSAY_GATE_E2E_KEY}}\n"
+                                     "scorers:\n  - {name: helpful, type: judge, judges: [j1], sample_rate: 1, rubric: '"
+                                     + os.path.join(a.source, "rubrics", "helpfulness.yaml") + "'}\n", 1))
+
+    judged_config("http://127.0.0.1:9")
+    env = {k: v for k, v in os.environ.items() if k != "ASSAY_GATE_E2E_KEY"}
+    r = run([a.assay, "gate", "--config", judged, "--dataset", os.path.join(d, "cases.jsonl"), "--baseline", base,
+             "--candidate", base], env=env)
+    check(r.returncode == 2 and "judge errors" in r.stderr + r.stdout,
+          f"a judge that cannot run fails the gate closed (rc={r.returncode}, {r.stderr.strip()[-300:]!r})")
+    # With the fake provider: judged on both sides, a second run is answered
+    # from the --db judge cache with an identical report and no request.
+    with FakeProvider(a.fake, "--score", "4") as fake:
+        fbase = fake.base
+        judged_config(fbase)
+        env = dict(os.environ, ASSAY_GATE_E2E_KEY="sk-gate-e2e")
+        jdb, jcon = backend.new_store("judged")
+        reports = []
+        counts = []
+        for k in range(2):
+            rep = os.path.join(tmp, f"judged-{k}.json")
+            r = run([a.assay, "gate", "--config", judged, "--dataset", os.path.join(d, "cases.jsonl"),
+                     "--baseline", base, "--candidate", os.path.join(d, "candidate.jsonl"), "--db", jdb,
+                     "--json", rep, "--quiet"], env=env)
+            check(r.returncode == 1, f"judged gate run {k + 1} exits 1 on the planted regressions "
+                                     f"(rc={r.returncode}, {r.stderr.strip()[-300:]!r})")
+            reports.append(without_timestamp(rep) if os.path.exists(rep) else None)
+            counts.append(fake.control("counters")["requests"])
+        check(reports[0] is not None and reports[0] == reports[1],
+              "the judged run's JSON report is identical on a re-run")
+        check(counts[0] > 0 and counts[1] == counts[0],
+              f"the re-run is answered from the judge cache (provider requests {counts})")
+        text = json.dumps(reports[0]) if reports[0] else ""
+        check('"helpful"' in text, "the report has the judge scorer")
+        fresh, cached = jcon.all("SELECT sum(CASE WHEN cached = 0 THEN 1 ELSE 0 END), "
+                                 "sum(CASE WHEN cached = 1 THEN 1 ELSE 0 END) FROM judgements "
+                                 "WHERE score = 4 AND error_type IS NULL")[0]
+        check(fresh == counts[0] and cached > 0,
+              f"one stored judgement per provider answer; the rest came from the cache ({fresh}, {cached})")
+    # Neither or both of --baseline / --baseline-report.
+    r = run([a.assay, "gate", "--config", cfg, "--dataset", os.path.join(d, "cases.jsonl"), "--candidate", base])
+    check(r.returncode == 2, "no baseline exits 2")
+    # --db stores both sides.
+    db, con = backend.new_store("gate")
+    r = run([a.assay, "gate", "--config", cfg, "--dataset", os.path.join(d, "cases.jsonl"), "--baseline", base,
+             "--candidate", os.path.join(d, "candidate.jsonl"), "--db", db, "--quiet"])
+    check(r.returncode == 1 and r.stdout == "", f"--db run exits 1 quietly (rc={r.returncode})")
+    if r.returncode == 1:
+        n = con.one("SELECT count(*) FROM traces")
+        check(n == 2 * 58, f"--db stores both sides' traces ({n})")
+        row = con.query("SELECT passed FROM scores_view WHERE trace_id = 'candidate/triage-03' AND scorer = 'json'"
+                        ).fetchone()
+        check(row is not None and row[0] == 0, f"--db stores the candidate's failed json score ({row})")
     return finish("all passed")
 
 

@@ -13,34 +13,42 @@ body: the same model and keys give the same verdicts, another model others).
      the reviewers', worse beyond the CI: exit 1; same numbers on a re-run with
      the same seed;
   4. no labels for the scorer version asked: exit 2 naming the problem.
+The store is a SQLite file, or with --backend postgres a database on a private
+PostgreSQL server this script starts; every command gets it with --db (a
+postgresql:// URI there; exit 77 when the server binaries are missing); the
+checks read it either way (e2e_common.StoreDb).
 Exits non-zero on the first failed check (all checks are printed)."""
 import functools
 import json
 import os
-import sqlite3
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_common  # noqa: E402
-from e2e_common import FakeProvider, arguments, check, control, finish, query_all  # noqa: E402
+from e2e_common import (FakeProvider, add_backend_argument, arguments, check, control, finish,  # noqa: E402
+                        on_backend)
 
 run = functools.partial(e2e_common.run, timeout=180)
 N = 40
 
 
 def main():
-    a = arguments(fake=True).parse_args()
-    with FakeProvider(a.fake) as fake, tempfile.TemporaryDirectory() as tmp:
+    a = add_backend_argument(arguments(fake=True)).parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        return on_backend(a, tmp, scenario)
+
+
+def scenario(a, tmp, backend):
+    with FakeProvider(a.fake) as fake:
         base = fake.base
         env = dict(os.environ, ASSAY_E2E_JUDGE_KEY="sk-e2e-compare")
-        db = os.path.join(tmp, "compare.db")
+        db, con = backend.new_store("compare")
         cfg = os.path.join(tmp, "assay.yaml")
         rubric = os.path.join(os.path.abspath(a.source), "rubrics", "helpfulness.yaml")
         judge = f"base_url: '{base}/v1', api_key_env: ASSAY_E2E_JUDGE_KEY, max_retries: 0"
         with open(cfg, "w") as f:
             f.write(f"""
-store: {{sqlite: {db}}}
 judges:
   - {{name: primary, provider: openai, model: gpt-4o-mini, {judge}, price: {{input_per_mtok: 1, output_per_mtok: 4}}}}
   - {{name: other, provider: openai, model: gpt-4.1-nano, {judge}, price: {{input_per_mtok: 0.1, output_per_mtok: 0.4}}}}
@@ -56,22 +64,18 @@ scorers:
             for i in range(N):
                 f.write(json.dumps({"trace_id": f"c-{i}", "input": f"Question {i}?",
                                     "output": f"Answer {i}: it depends."}) + "\n")
-        r = run([a.assay, "score", "--config", cfg, "--in", traces, "--quiet"], env=env)
+        r = run([a.assay, "score", "--config", cfg, "--db", db, "--in", traces, "--quiet"], env=env)
         check(r.returncode == 0, f"score exits 0 ({r.stderr[-300:]!r})")
-        rows = query_all(db, "SELECT t.id, s.scorer_version FROM scores s JOIN traces t ON t.id = s.trace "
-                             "WHERE s.passed IS NOT NULL")
-        check(len(rows) == N, f"{N} traces scored with pass/fail ({len(rows)})")
-        fails = query_all(db, "SELECT count(*) FROM scores WHERE passed = 0")[0][0]
+        n = con.one("SELECT count(*) FROM scores WHERE passed IS NOT NULL")
+        check(n == N, f"{N} traces scored with pass/fail ({n})")
+        fails = con.one("SELECT count(*) FROM scores WHERE passed = 0")
         check(0 < fails < N, f"the current judge says pass and fail ({fails} fails)")
-        con = sqlite3.connect(db)
-        con.executemany("INSERT INTO labels (trace, scorer_version, reviewer, verdict, at_ms) "
-                        "VALUES (?, ?, 'ann', 'agree', 1)", rows)
-        con.commit()
-        con.close()
+        con.execute("INSERT INTO labels (trace, scorer_version, reviewer, verdict, at_ms) "
+                    "SELECT trace, scorer_version, 'ann', 'agree', 1 FROM scores WHERE passed IS NOT NULL")
 
         def compare(candidate, *extra):
-            return run([a.assay, "judges", "compare", "--config", cfg, "--scorer", "helpful",
-                        "--candidate", candidate, "--format", "json", *extra], env=env)
+            return run([a.assay, "judges", "compare", "--config", cfg, "--db", db, "--scorer",
+                        "helpful", "--candidate", candidate, "--format", "json", *extra], env=env)
 
         # 2. The same model under another name: identical verdicts.
         control(base, "reset", {})
@@ -81,8 +85,8 @@ scorers:
         check(rep.get("traces") == N and rep["current"]["kappa"] == 1 and rep["candidate"]["kappa"] == 1
               and rep["between_judges"]["raw_agreement"] == 1, f"same model: kappa 1, judges agree ({r.stdout[:400]})")
         check(control(base, "counters")["requests"] == N, "same model: one request per labelled trace")
-        spend = query_all(db, "SELECT calls, cost_usd FROM judge_spend WHERE judge = 'primary-next'")
-        check(len(spend) == 1 and spend[0][0] == N and spend[0][1] > 0,
+        spend = con.all("SELECT calls, cost_usd FROM judge_spend WHERE judge = 'primary-next'")
+        check(len(spend) == 1 and spend[0][0] == N and float(spend[0][1]) > 0,
               f"same model: the candidate's calls are in judge_spend ({spend})")
         check(rep.get("candidate", {}).get("usage", {}).get("cost_usd", 0) > 0, "same model: the candidate's cost is reported")
 
@@ -95,7 +99,8 @@ scorers:
         again = compare("other")
         rep2 = json.loads(again.stdout) if again.stdout.strip() else {}
         check(rep2.get("kappa_difference") == rep.get("kappa_difference"), "other model: same numbers on a re-run (seeded)")
-        table = run([a.assay, "judges", "compare", "--config", cfg, "--scorer", "helpful", "--candidate", "other"], env=env)
+        table = run([a.assay, "judges", "compare", "--config", cfg, "--db", db, "--scorer", "helpful",
+                     "--candidate", "other"], env=env)
         check(table.returncode == 1 and "WORSE" in table.stdout and "kappa" in table.stdout,
               f"other model: the table says WORSE ({table.stdout[-400:]!r})")
 

@@ -710,6 +710,8 @@ TEST_CASE("monitor webhook payloads: Slack text is escaped, JSON carries every f
     }
     // The keys README "Delivery" documents, no more (items() is sorted).
     CHECK(keys == std::vector<std::string>{"baseline", "baseline_count", "count", "fired_at",
-                                           "group", "id", "kind", "message", "p_value",
-                                           "resolved_at", "rule", "status", "value"});
+                                           "group", "id", "idempotency_key", "kind", "message",
+                                           "p_value", "resolved_at", "rule", "status", "value"});
+    CHECK(j["idempotency_key"] == "assay-alert-7-resolved");
+    CHECK(alert_idempotency_key(a, false) == "assay-alert-7-firing");
 }

@@ -1,11 +1,13 @@
 // The review store on both backends (a real SQLite file, a real PostgreSQL
 // database; store_backends.h): filters, pagination, labels, calibration
-// pairs, trends, judge details, and export; and the gate marks (SQLite).
+// pairs, trends, judge details, and export; and the gate marks.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "core/time_format.h"
 #include "core/trace_json.h"
@@ -468,10 +470,12 @@ TEST_CASE("review store: a PostgreSQL URI opens the PostgreSQL backend, its pass
     CHECK(down.status().message().find("127.0.0.1:1") != std::string::npos);
 }
 
-TEST_CASE("gate mark store: one mark per gate run x case, the latest wins; bad marks refused") {
-    auto db = SqliteBackend::make();
+TEST_CASE_TEMPLATE(
+    "gate mark store: one mark per gate run x case, the latest wins; bad marks refused", B,
+    SqliteBackend, PostgresBackend) {
+    auto db = B::make();
     auto path = make_store(*db);
-    auto gm = open_sqlite_gate_mark_store(path);
+    auto gm = open_gate_mark_store(path);
     REQUIRE(gm.ok());
     auto& store = **gm;
     CHECK(store.set_gate_mark({"run-a", "case-1", "noise", "", "ana", 10}).ok());
@@ -496,4 +500,39 @@ TEST_CASE("gate mark store: one mark per gate run x case, the latest wins; bad m
     CHECK((*a)[1].mark == "noise");
     CHECK(store.gate_marks("run-b")->size() == 1);
     CHECK(store.gate_marks("run-c")->empty());
+    CHECK(db->value("SELECT count(*) FROM gate_marks") == 3);
+}
+
+TEST_CASE_TEMPLATE(
+    "gate mark store: review servers marking the same cases at once keep one mark per case", B,
+    SqliteBackend, PostgresBackend) {
+    auto db = B::make();
+    auto path = make_store(*db);
+    // Three review servers (own connections) mark the same 40 cases at once.
+    std::vector<std::thread> servers;
+    std::atomic<int> failed{0};
+    for (int s = 0; s < 3; ++s) {
+        servers.emplace_back([&, s] {
+            auto gm = open_gate_mark_store(path);
+            if (!gm.ok()) {
+                ++failed;
+                return;
+            }
+            for (int c = 0; c < 40; ++c) {
+                const GateMark m{"run-x", "case-" + std::to_string(c),     s % 2 ? "real" : "noise",
+                                 "",      "reviewer-" + std::to_string(s), 100 + s};
+                failed += (*gm)->set_gate_mark(m).ok() ? 0 : 1;
+            }
+        });
+    }
+    for (auto& t : servers) {
+        t.join();
+    }
+    CHECK(failed == 0);
+    CHECK(db->value("SELECT count(*) FROM gate_marks") == 40);
+    auto marks = (*open_gate_mark_store(path))->gate_marks("run-x");
+    REQUIRE(marks.ok());
+    CHECK(marks->size() == 40);
+    CHECK(marks->front().case_id == "case-0");  // byte order: case-0, case-1, case-10, ...
+    CHECK((*marks)[2].case_id == "case-10");
 }

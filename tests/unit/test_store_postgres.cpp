@@ -87,9 +87,12 @@ TEST_CASE("postgres store: a database at version 4 gets changed_hours from its s
         b.scores = {r};
         REQUIRE((*s)->write(b).ok());
     }
-    // Back to schema version 4: no changed_hours, the index scores_at.
+    // Back to schema version 4: no changed_hours, the index scores_at; nor
+    // what later migrations added (gate_marks, the alert delivery claims).
     db.value(
         "DROP TABLE changed_hours; CREATE INDEX scores_at ON scores(at_ms); "
+        "DROP TABLE gate_marks; ALTER TABLE alerts DROP COLUMN delivery_claimed_by, "
+        "DROP COLUMN delivery_claimed_until_ms; "
         "DELETE FROM schema_version WHERE version >= 5");
     auto s = PostgresStore::open(db.options());
     REQUIRE_MESSAGE(s.ok(), s.status().message());

@@ -155,6 +155,7 @@ int run_check(const AlertsArgs& a) {
         out["suppressed"] = rep->suppressed;
         out["delivered"] = rep->delivered;
         out["delivery_failures"] = rep->delivery_failures;
+        out["held_elsewhere"] = rep->held_elsewhere;
         std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
         std::vector<std::vector<std::string>> rows = {
@@ -170,9 +171,9 @@ int run_check(const AlertsArgs& a) {
         }
         std::printf(
             "\n%zu fired, %zu resolved, %d suppressed by cooldown, %d notices delivered, %d "
-            "failed\n",
+            "failed, %d being delivered by another checker\n",
             rep->fired.size(), rep->resolved.size(), rep->suppressed, rep->delivered,
-            rep->delivery_failures);
+            rep->delivery_failures, rep->held_elsewhere);
     }
     return rep->delivery_failures > 0 ? 1 : 0;
 }

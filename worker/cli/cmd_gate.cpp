@@ -267,7 +267,8 @@ void add_gate_command(CLI::App& app, Runner& run) {
     c->add_option("--save-outputs", a->options.save_outputs,
                   "Write generated sides to DIR/baseline.jsonl and DIR/candidate.jsonl");
     c->add_option("--db", a->db,
-                  "Also store both sides' traces and scores here (trace ids '<side>/<case id>')");
+                  "Also store both sides' traces and scores here, a SQLite file or postgresql:// "
+                  "URI (trace ids '<side>/<case id>')");
     c->add_option("--junit", a->junit, "Write JUnit XML here");
     c->add_option("--markdown", a->markdown,
                   "Write the Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)");

@@ -327,7 +327,8 @@ void add_judges_compare_command(CLI::App& judges, Runner& run) {
         "compare both judges' agreement with the reviewers (exit 1 when the candidate is worse "
         "beyond the CI)");
     c->add_option("--config,-c", a->config, "Config file (default: ./assay.yaml)");
-    c->add_option("--db", a->db, "SQLite store path (overrides store.sqlite)");
+    c->add_option("--db", a->db,
+                  "SQLite file or postgresql:// URI (overrides store.sqlite / store.postgres)");
     c->add_option("--scorer,-s", a->scorer, "The judge scorer whose judge would change")
         ->required();
     c->add_option("--candidate", a->candidate,

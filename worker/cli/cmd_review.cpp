@@ -78,7 +78,7 @@ int run_review(const ReviewArgs& a) {
     }
     std::unique_ptr<GateMarkStore> marks;
     if (opts.gate) {
-        auto m = open_sqlite_gate_mark_store(store_path_setting(a.db, env));
+        auto m = open_gate_mark_store(store_path_setting(a.db, env));
         if (!m.ok()) {
             std::fprintf(stderr, "assay review: %s\n", m.status().message().c_str());
             return 2;

@@ -1,6 +1,10 @@
 #include "monitor/alert_manager.h"
 
+#include <algorithm>
 #include <map>
+
+#include "core/clock.h"
+#include "store/judge_claimant.h"
 
 namespace assay {
 
@@ -24,6 +28,27 @@ void take_figures(AlertRecord& a, const Finding& f) {
 }
 
 }  // namespace
+
+int64_t delivery_lease_ms(const WebhookOptions& webhook) {
+    // webhook.cpp: each attempt up to timeout_ms, then 250 ms, 500 ms, ...
+    // (capped at 8 s) before the next.
+    int64_t one_notice = 0;
+    for (int attempt = 0; attempt <= webhook.max_retries; ++attempt) {
+        if (attempt > 0) {
+            one_notice += std::min(8000, 250 << std::min(attempt - 1, 5));
+        }
+        one_notice += webhook.timeout_ms;
+    }
+    return 2 * one_notice + 10000;
+}
+
+AlertManager::AlertManager(const AlertsOptions& options, AggregateStore& aggregates,
+                           AlertStore& alerts, Notifier* notifier, std::string claimant)
+    : m_opts(options),
+      m_agg(aggregates),
+      m_alerts(alerts),
+      m_notifier(notifier),
+      m_claimant(claimant.empty() ? make_judge_claimant() : std::move(claimant)) {}
 
 Result<CheckReport> AlertManager::check(int64_t now_ms) {
     CheckReport report;
@@ -124,35 +149,67 @@ void AlertManager::deliver(CheckReport& report) {
         report.errors.push_back(pending.status().message());
         return;
     }
-    for (const auto& a : *pending) {
-        // The firing notice goes first; a resolve is sent only after it.
-        for (bool resolve_notice : {false, true}) {
-            const Delivery d = resolve_notice ? a.resolve_delivered : a.fire_delivered;
-            if (d != Delivery::pending && d != Delivery::failed) {
-                continue;
-            }
-            if (resolve_notice && a.state != "resolved") {
-                continue;
-            }
-            if (m_notifier == nullptr) {
-                record_delivery(
-                    m_alerts.set_delivery(a.id, resolve_notice, Delivery::no_webhook, ""), report);
-                continue;
-            }
-            Status st = m_notifier->send(a, resolve_notice);
-            if (st.ok()) {
-                ++report.delivered;
-                record_delivery(
-                    m_alerts.set_delivery(a.id, resolve_notice, Delivery::delivered, ""), report);
-            } else {
-                ++report.delivery_failures;
-                report.errors.push_back("alert " + std::to_string(a.id) + " (" + a.rule +
-                                        "): " + st.message());
-                record_delivery(
-                    m_alerts.set_delivery(a.id, resolve_notice, Delivery::failed, st.message()),
-                    report);
-                break;  // keep the order: no resolve before its fire
-            }
+    const int64_t lease = delivery_lease_ms(m_opts.webhook);
+    for (const auto& listed : *pending) {
+        // The lease runs on the wall clock, whatever time the rules were
+        // evaluated at (--now).
+        const int64_t now = assay::now_ms();
+        const std::string& holder = listed.delivery_claimed_by;
+        const bool held = !holder.empty() && holder != m_claimant;
+        const std::string dead = held && judge_claimant_dead_here(holder) ? holder : "";
+        auto claimed = m_alerts.claim_delivery(listed.id, m_claimant, dead, now, now + lease);
+        if (!claimed.ok()) {
+            report.errors.push_back("alert " + std::to_string(listed.id) + " (" + listed.rule +
+                                    "): " + claimed.status().message());
+            continue;
+        }
+        if (!claimed->has_value()) {
+            // Another live checker holds it (or delivered it since the list).
+            report.held_elsewhere += held && listed.delivery_claimed_until_ms >= now ? 1 : 0;
+            continue;
+        }
+        deliver_claimed(**claimed, report);
+        record_delivery(m_alerts.release_delivery(listed.id, m_claimant), report);
+    }
+}
+
+void AlertManager::deliver_claimed(const AlertRecord& a, CheckReport& report) {
+    // The firing notice goes first; a resolve is sent only after it.
+    for (bool resolve_notice : {false, true}) {
+        const Delivery d = resolve_notice ? a.resolve_delivered : a.fire_delivered;
+        if (d != Delivery::pending && d != Delivery::failed) {
+            continue;
+        }
+        if (resolve_notice && a.state != "resolved") {
+            continue;
+        }
+        Delivery outcome = Delivery::no_webhook;
+        Status st;
+        if (m_notifier != nullptr) {
+            st = m_notifier->send(a, resolve_notice);
+            outcome = st.ok() ? Delivery::delivered : Delivery::failed;
+        }
+        if (outcome == Delivery::delivered) {
+            ++report.delivered;
+        } else if (outcome == Delivery::failed) {
+            ++report.delivery_failures;
+            report.errors.push_back("alert " + std::to_string(a.id) + " (" + a.rule +
+                                    "): " + st.message());
+        }
+        auto written = m_alerts.set_delivery(a.id, resolve_notice, outcome,
+                                             st.ok() ? "" : st.message(), m_claimant);
+        if (!written.ok()) {
+            record_delivery(written.status(), report);
+            return;
+        }
+        if (!*written) {
+            report.errors.push_back("alert " + std::to_string(a.id) + " (" + a.rule +
+                                    "): the delivery claim ran out before the outcome was "
+                                    "recorded; another checker delivers it");
+            return;
+        }
+        if (outcome == Delivery::failed) {
+            return;  // keep the order: no resolve before its fire
         }
     }
 }

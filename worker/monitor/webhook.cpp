@@ -45,6 +45,10 @@ std::string slack_escape(const std::string& s) {
 
 }  // namespace
 
+std::string alert_idempotency_key(const AlertRecord& alert, bool resolved) {
+    return "assay-alert-" + std::to_string(alert.id) + (resolved ? "-resolved" : "-firing");
+}
+
 std::string alert_payload(const AlertRecord& a, bool resolved, const std::string& format) {
     using nlohmann::json;
     if (format == "slack") {
@@ -55,6 +59,7 @@ std::string alert_payload(const AlertRecord& a, bool resolved, const std::string
     }
     json j = alert_json(a);
     j["status"] = resolved ? "resolved" : "firing";
+    j["idempotency_key"] = alert_idempotency_key(a, resolved);
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -65,6 +70,7 @@ Status WebhookNotifier::send(const AlertRecord& alert, bool resolved) {
     }();
     (void)k_init;
     const std::string body = alert_payload(alert, resolved, m_opts.format);
+    const std::string key_header = "Idempotency-Key: " + alert_idempotency_key(alert, resolved);
     std::string last_error;
     for (int attempt = 0; attempt <= m_opts.max_retries; ++attempt) {
         if (attempt > 0) {
@@ -77,6 +83,7 @@ Status WebhookNotifier::send(const AlertRecord& alert, bool resolved) {
             return Status::internal("curl_easy_init failed");
         }
         curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+        headers = curl_slist_append(headers, key_header.c_str());
         char err[CURL_ERROR_SIZE] = {0};
         curl_easy_setopt(h, CURLOPT_URL, m_opts.url.c_str());
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);

@@ -5,9 +5,11 @@
 // One mark per gate run x case: the latest one replaces the earlier.
 //
 // Every method returns a Status/Result and never throws; io_error carries the
-// database's message. The SQLite implementation holds its own connection and
-// serialises calls with a mutex: one object may be shared by the HTTP
-// server's threads.
+// database's message. Both implementations (SQLite: sqlite/gate_mark_store.cpp,
+// PostgreSQL: postgres/gate_mark_store.cpp) hold their own connection and
+// serialise calls with a mutex: one object may be shared by the HTTP server's
+// threads. On PostgreSQL, several review servers on one database share the
+// marks; the latest write of a case wins (one upsert, atomic).
 
 #include <cstdint>
 #include <memory>
@@ -39,8 +41,16 @@ public:
     virtual Result<std::vector<GateMark>> gate_marks(const std::string& gate_run) = 0;
 };
 
-// Opens the SQLite store at `path` (which must exist), applying migrations
-// first. io_error names the path on failure.
+// OK when `m` may be stored; else the invalid_argument set_gate_mark
+// returns (both backends call it first).
+Status check_gate_mark(const GateMark& m);
+
+// Opens the gate marks of the store at `location`: a postgresql:// URI opens
+// the PostgreSQL one (connects, migrates; no password in the URI), anything
+// else the SQLite file (which must exist), applying migrations first.
+// io_error/unavailable name the (masked) location on failure.
+Result<std::unique_ptr<GateMarkStore>> open_gate_mark_store(const std::string& location);
 Result<std::unique_ptr<GateMarkStore>> open_sqlite_gate_mark_store(const std::string& path);
+Result<std::unique_ptr<GateMarkStore>> open_postgres_gate_mark_store(const std::string& uri);
 
 }  // namespace assay

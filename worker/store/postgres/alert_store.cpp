@@ -10,6 +10,7 @@
 // firing row.
 #include "store/alert_store.h"
 
+#include "store/alert_outbox_sql.h"
 #include "store/postgres/conn.h"
 #include "store/postgres/monitor_stores.h"
 #include "store/postgres/open.h"
@@ -29,7 +30,8 @@ const char* k_cols =
     "id, rule, kind, group_key, coalesce(tenant, ''), state, fired_ms, resolved_ms, last_eval_ms, "
     "coalesce(value, 0), coalesce(baseline, 0), coalesce(p_value, 1), coalesce(count, 0), "
     "coalesce(baseline_count, 0), message, fire_delivered, resolve_delivered, "
-    "coalesce(delivery_error, '')";
+    "coalesce(delivery_error, ''), coalesce(delivery_claimed_by, ''), "
+    "coalesce(delivery_claimed_until_ms, 0)";
 
 AlertRecord read_row(const PgResult& r, int row) {
     AlertRecord a;
@@ -53,6 +55,8 @@ AlertRecord read_row(const PgResult& r, int row) {
     a.fire_delivered = static_cast<Delivery>(r.integer(row, 15));
     a.resolve_delivered = static_cast<Delivery>(r.integer(row, 16));
     a.delivery_error = r.text(row, 17);
+    a.delivery_claimed_by = r.text(row, 18);
+    a.delivery_claimed_until_ms = r.integer(row, 19);
     return a;
 }
 
@@ -137,21 +141,46 @@ public:
         return m_c->exec(sql, p, "resolving an alert").status();
     }
 
-    Status set_delivery(int64_t id, bool resolve_notice, Delivery d,
-                        const std::string& error) override {
+    Result<std::optional<AlertRecord>> claim_delivery(int64_t id, const std::string& claimant,
+                                                      const std::string& dead_holder,
+                                                      int64_t now_ms, int64_t until_ms) override {
         PgParams p;
-        const std::string sql = std::string("UPDATE alerts SET ") +
-                                (resolve_notice ? "resolve_delivered" : "fire_delivered") + " = " +
-                                p.integer(static_cast<int>(d)) +
-                                ", delivery_error = " + p.text_or_null(error) +
-                                " WHERE id = " + p.integer(id);
-        return m_c->exec(sql, p, "recording an alert delivery").status();
+        const std::string id_p = p.integer(id), claimant_p = p.text(claimant),
+                          dead_p = p.text(dead_holder), now_p = p.integer(now_ms),
+                          until_p = p.integer(until_ms);
+        auto rows = select(alert_claim_sql(k_cols, id_p, claimant_p, dead_p, now_p, until_p), p);
+        if (!rows.ok()) {
+            return rows.status();
+        }
+        if (rows->empty()) {
+            return std::optional<AlertRecord>();
+        }
+        return std::optional<AlertRecord>(std::move(rows->front()));
+    }
+
+    Result<bool> set_delivery(int64_t id, bool resolve_notice, Delivery d, const std::string& error,
+                              const std::string& claimant) override {
+        PgParams p;
+        const std::string id_p = p.integer(id), d_p = p.integer(static_cast<int>(d)),
+                          error_p = p.text_or_null(error), claimant_p = p.text(claimant);
+        auto r = m_c->exec(alert_set_delivery_sql(resolve_notice, id_p, d_p, error_p, claimant_p),
+                           p, "recording an alert delivery");
+        if (!r.ok()) {
+            return r.status();
+        }
+        return r->affected() == 1;
+    }
+
+    Status release_delivery(int64_t id, const std::string& claimant) override {
+        PgParams p;
+        const std::string id_p = p.integer(id), claimant_p = p.text(claimant);
+        return m_c->exec(alert_release_sql(id_p, claimant_p), p, "releasing an alert delivery")
+            .status();
     }
 
     Result<std::vector<AlertRecord>> undelivered() override {
-        return select(std::string("SELECT ") + k_cols +
-                          " FROM alerts WHERE fire_delivered IN (0, 3) OR (state = 'resolved' AND "
-                          "resolve_delivered IN (0, 3)) ORDER BY id",
+        return select(std::string("SELECT ") + k_cols + " FROM alerts WHERE " +
+                          k_alert_notice_pending + " ORDER BY id",
                       PgParams());
     }
 

@@ -338,6 +338,26 @@ FROM scores s JOIN traces t ON t.id = s.trace
 GROUP BY 1;
 DROP INDEX IF EXISTS scores_at;
 )sql",
+        // 6: gate_marks (assay review --gate-report), as SQLite's table: a
+        // reviewer's real/noise mark on one regressed case of one gate run;
+        // the latest mark per run x case replaces the earlier.
+        R"sql(
+CREATE TABLE gate_marks (
+  gate_run  TEXT NOT NULL,
+  case_id   TEXT NOT NULL,
+  mark      TEXT NOT NULL CHECK (mark IN ('real', 'noise')),
+  note      TEXT NOT NULL DEFAULT '',
+  reviewer  TEXT NOT NULL,
+  at_ms     BIGINT NOT NULL,
+  PRIMARY KEY (gate_run, case_id)
+);
+)sql",
+        // 7: alert delivery claims, as SQLite's migration of the same name:
+        // the alerts row is the outbox of its notices (alert_store.h).
+        R"sql(
+ALTER TABLE alerts ADD COLUMN delivery_claimed_by TEXT;
+ALTER TABLE alerts ADD COLUMN delivery_claimed_until_ms BIGINT;
+)sql",
     };
     return k_migrations;
 }

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "store/alert_outbox_sql.h"
 #include "store/sqlite/conn.h"
 #include "store/sqlite/monitor_stores.h"
 
@@ -13,7 +14,8 @@ const char* k_cols =
     "id, rule, kind, group_key, coalesce(tenant, ''), state, fired_ms, resolved_ms, last_eval_ms, "
     "coalesce(value, 0), coalesce(baseline, 0), coalesce(p_value, 1), coalesce(count, 0), "
     "coalesce(baseline_count, 0), message, fire_delivered, resolve_delivered, "
-    "coalesce(delivery_error, '')";
+    "coalesce(delivery_error, ''), coalesce(delivery_claimed_by, ''), "
+    "coalesce(delivery_claimed_until_ms, 0)";
 
 AlertRecord read_row(const SqlStmt& s) {
     AlertRecord a;
@@ -37,6 +39,8 @@ AlertRecord read_row(const SqlStmt& s) {
     a.fire_delivered = static_cast<Delivery>(s.col_int(15));
     a.resolve_delivered = static_cast<Delivery>(s.col_int(16));
     a.delivery_error = s.col_text(17);
+    a.delivery_claimed_by = s.col_text(18);
+    a.delivery_claimed_until_ms = s.col_int(19);
     return a;
 }
 
@@ -132,12 +136,35 @@ public:
         return m_c->run(*st, "resolving an alert");
     }
 
-    Status set_delivery(int64_t id, bool resolve_notice, Delivery d,
-                        const std::string& error) override {
-        auto st = m_c->prepare(
-            resolve_notice
-                ? "UPDATE alerts SET resolve_delivered = ?2, delivery_error = ?3 WHERE id = ?1"
-                : "UPDATE alerts SET fire_delivered = ?2, delivery_error = ?3 WHERE id = ?1");
+    Result<std::optional<AlertRecord>> claim_delivery(int64_t id, const std::string& claimant,
+                                                      const std::string& dead_holder,
+                                                      int64_t now_ms, int64_t until_ms) override {
+        auto st = m_c->prepare(alert_claim_sql(k_cols, "?1", "?2", "?3", "?4", "?5"));
+        if (!st.ok()) {
+            return st.status();
+        }
+        st->bind_int(1, id);
+        st->bind_text(2, claimant);
+        st->bind_text(3, dead_holder);
+        st->bind_int(4, now_ms);
+        st->bind_int(5, until_ms);
+        const int rc = st->step();
+        if (rc == SQLITE_ROW) {
+            AlertRecord a = read_row(*st);
+            if (st->step() != SQLITE_DONE) {
+                return m_c->error("claiming an alert delivery");
+            }
+            return std::optional<AlertRecord>(std::move(a));
+        }
+        if (rc != SQLITE_DONE) {
+            return m_c->error("claiming an alert delivery");
+        }
+        return std::optional<AlertRecord>();
+    }
+
+    Result<bool> set_delivery(int64_t id, bool resolve_notice, Delivery d, const std::string& error,
+                              const std::string& claimant) override {
+        auto st = m_c->prepare(alert_set_delivery_sql(resolve_notice, "?1", "?2", "?3", "?4"));
         if (!st.ok()) {
             return st.status();
         }
@@ -148,13 +175,24 @@ public:
         } else {
             st->bind_text(3, error);
         }
-        return m_c->run(*st, "recording an alert delivery");
+        st->bind_text(4, claimant);
+        ASSAY_RETURN_IF_ERROR(m_c->run(*st, "recording an alert delivery"));
+        return m_c->changes() == 1;
+    }
+
+    Status release_delivery(int64_t id, const std::string& claimant) override {
+        auto st = m_c->prepare(alert_release_sql("?1", "?2"));
+        if (!st.ok()) {
+            return st.status();
+        }
+        st->bind_int(1, id);
+        st->bind_text(2, claimant);
+        return m_c->run(*st, "releasing an alert delivery");
     }
 
     Result<std::vector<AlertRecord>> undelivered() override {
-        return select(std::string("SELECT ") + k_cols +
-                          " FROM alerts WHERE fire_delivered IN (0, 3) OR (state = 'resolved' AND "
-                          "resolve_delivered IN (0, 3)) ORDER BY id",
+        return select(std::string("SELECT ") + k_cols + " FROM alerts WHERE " +
+                          k_alert_notice_pending + " ORDER BY id",
                       std::nullopt);
     }
 

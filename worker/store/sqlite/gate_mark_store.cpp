@@ -18,15 +18,7 @@ public:
     explicit SqliteGateMarkStore(std::unique_ptr<SqliteConn> c) : m_c(std::move(c)) {}
 
     Status set_gate_mark(const GateMark& m) override {
-        if (m.mark != "real" && m.mark != "noise") {
-            return Status::invalid_argument("mark '" + m.mark + "': expected real or noise");
-        }
-        if (m.gate_run.empty() || m.case_id.empty()) {
-            return Status::invalid_argument("a gate run and a case id are required");
-        }
-        if (m.reviewer.empty()) {
-            return Status::invalid_argument("reviewer: a name is required");
-        }
+        ASSAY_RETURN_IF_ERROR(check_gate_mark(m));
         std::lock_guard lock(m_mu);
         auto st = m_c->prepare(
             "INSERT INTO gate_marks (gate_run, case_id, mark, note, reviewer, at_ms) "

@@ -361,6 +361,13 @@ CREATE TABLE judge_reservations (
 CREATE INDEX judge_reservations_day ON judge_reservations(judge, day);
 CREATE INDEX judge_reservations_claimant ON judge_reservations(claimant);
 )sql",
+        // Alert delivery claims: the alerts row is the outbox of its notices;
+        // a checker delivers them only while it holds the row's claim (its id,
+        // as judge claimants, and a lease in wall-clock ms). alert_store.h.
+        R"sql(
+ALTER TABLE alerts ADD COLUMN delivery_claimed_by TEXT;
+ALTER TABLE alerts ADD COLUMN delivery_claimed_until_ms INTEGER;
+)sql",
     };
     return k_migrations;
 }
