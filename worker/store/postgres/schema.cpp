@@ -338,6 +338,17 @@ FROM scores s JOIN traces t ON t.id = s.trace
 GROUP BY 1;
 DROP INDEX IF EXISTS scores_at;
 )sql",
+        // 6: the review list from the trace side (review_store.cpp, list()):
+        // a scorer version's scored rows by trace, with what the count and
+        // the bottom order read, so that the trace ids a filter selects are
+        // probed (or merged) index-only; traces_ts gives the ids of a time
+        // range alone the same way as the other trace-filter indexes.
+        R"sql(
+CREATE INDEX scores_version_trace ON scores(scorer_version, trace) INCLUDE (passed, value)
+  WHERE decision = 0;
+DROP INDEX traces_ts;
+CREATE INDEX traces_ts ON traces(ts_ms) INCLUDE (id);
+)sql",
     };
     return k_migrations;
 }
