@@ -86,9 +86,12 @@ TEST_CASE("postgres store: a database at version 4 gets changed_hours from its s
         b.scores = {r};
         REQUIRE((*s)->write(b).ok());
     }
-    // Back to schema version 4: no changed_hours, the index scores_at.
+    // Back to schema version 4: no changed_hours, the index scores_at, and
+    // migration 6's indexes as before it.
     db.value(
         "DROP TABLE changed_hours; CREATE INDEX scores_at ON scores(at_ms); "
+        "DROP INDEX scores_version_trace; DROP INDEX traces_ts; DROP INDEX traces_user; "
+        "CREATE INDEX traces_ts ON traces(ts_ms); CREATE INDEX traces_user ON traces(user_id); "
         "DELETE FROM schema_version WHERE version >= 5");
     auto s = PostgresStore::open(db.options());
     REQUIRE_MESSAGE(s.ok(), s.status().message());
@@ -97,6 +100,12 @@ TEST_CASE("postgres store: a database at version 4 gets changed_hours from its s
     CHECK(db.value("SELECT changed_ms FROM changed_hours WHERE hour_ms = " + std::to_string(h0)) ==
           7);
     CHECK(db.value("SELECT count(*) FROM pg_indexes WHERE indexname = 'scores_at'") == 0);
+    // Migration 6: the review list's index by version and trace; traces_user
+    // partial.
+    CHECK(db.value("SELECT count(*) FROM pg_indexes WHERE indexname = 'scores_version_trace'") ==
+          1);
+    CHECK(db.value("SELECT count(*) FROM pg_indexes WHERE indexname = 'traces_user' AND "
+                   "indexdef LIKE '%WHERE (user_id IS NOT NULL)'") == 1);
 }
 
 TEST_CASE("postgres store: dead letters keep any bytes <postgres>") {

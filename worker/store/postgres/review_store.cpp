@@ -105,12 +105,13 @@ Result<ReviewList> PostgresReviewStore::list(const ReviewFilter& f, ReviewSort s
         // and sorted for the page (top-N) in the same pass. OFFSET 0 keeps
         // the planner from walking scores_review for the page instead and
         // probing each trace row (matches can be far apart in that order).
-        const std::string page = " LIMIT " + p.integer(limit) + " OFFSET " + p.integer(offset);
+        PgParams pp = p;  // p stays the filter's alone, for the count below
+        const std::string page = " LIMIT " + pp.integer(limit) + " OFFSET " + pp.integer(offset);
         auto r = m_conn->exec(
             "SELECT s.trace, count(*) OVER () FROM (SELECT s.trace, s.passed, "
             "s.value" +
                 from + where + " OFFSET 0) s" + order + page,
-            p, "reading the review list");
+            pp, "reading the review list");
         if (!r.ok()) {
             return r.status();
         }
