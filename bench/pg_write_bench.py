@@ -16,17 +16,21 @@ a fresh database:
           process (start, read, load, commit);
   ref:    (with --reference ASSAY) assay with a second binary.
 Prints medians and the median of the per-round ratios assay / copy (wall time;
-target <= 2.0).
+target <= 2.0), and the same ratio of CPU time (the client process plus its
+server backend, read from the postmaster's reaped-children times): less
+sensitive than wall time to other work on a shared machine.
 
 Usage: python3 bench/pg_write_bench.py [--n 100000] [--rounds 3] [--build build]
                                        [--reference /path/to/other/assay]
 """
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -34,7 +38,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 from import_bench import CONFIG4  # noqa: E402
-from score_bench import binaries_under_test, generate_traces, run_with_rss  # noqa: E402
+from score_bench import binaries_under_test, generate_traces  # noqa: E402
 import pg_server  # noqa: E402
 
 FLOOR = """BEGIN;
@@ -50,6 +54,39 @@ def psql(pg, uri, *args, stdin=None):
     if r.returncode != 0:
         sys.exit("pg_write_bench: psql %s: %s" % (" ".join(args), r.stderr))
     return r.stdout
+
+
+def server_cpu(pg):
+    """CPU seconds of the server's ended children (the backends of finished
+    connections): the postmaster's cutime + cstime."""
+    pid = int(open(os.path.join(pg.data, "postmaster.pid")).readline())
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[13]) + int(f[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_cpu(pg, cmd, stdin=None):
+    """cmd run as run_with_rss does; returns (wall seconds, CPU seconds of cmd
+    and of its server backend)."""
+    before = server_cpu(pg)
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, err = p.communicate(stdin)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.exit("pg_write_bench: %s failed: %s" % (cmd[0], err[-500:].decode(errors="replace")))
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client = ru.ru_utime + ru.ru_stime - run_cpu.children
+    run_cpu.children = ru.ru_utime + ru.ru_stime
+    for _ in range(50):  # until the postmaster has reaped the backend
+        time.sleep(0.1)
+        server = server_cpu(pg) - before
+        if server > 0:
+            break
+    return wall, client + server
+
+
+run_cpu.children = 0.0
 
 
 def count(pg, uri, table):
@@ -72,11 +109,14 @@ def main():
         rows = {t: os.path.join(tmp, t + ".copy") for t in ("traces", "scores")}
         ddl = None
         copies, walls = [], {name: [] for name, _ in binaries}
+        copy_cpus, cpus = [], {name: [] for name, _ in binaries}
         for r in range(a.rounds):
             line = "round %d:" % (r + 1)
             for name, exe in binaries:
                 uri = pg.create_db("%s_%d" % (name, r))
-                wall, _, _, _ = run_with_rss([exe, "score", "--config", cfg, "--db", uri, "--in", traces, "--quiet"])
+                run_cpu.children = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])
+                wall, cpu = run_cpu(pg, [exe, "score", "--config", cfg, "--db", uri, "--in", traces, "--quiet"])
+                cpus[name].append(cpu)
                 if count(pg, uri, "traces") != a.n:
                     sys.exit("pg_write_bench: %s did not store every trace" % exe)
                 walls[name].append(wall)
@@ -90,26 +130,32 @@ def main():
                                          check=True, capture_output=True, text=True).stdout
             uri = pg.create_db("copy_%d" % r)
             psql(pg, uri, stdin=ddl)
-            wall, _, _, _ = run_with_rss([os.path.join(pg.bin, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
-                                         "-d", uri], stdin=FLOOR.format(**rows).encode())
+            run_cpu.children = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])
+            wall, cpu = run_cpu(pg, [os.path.join(pg.bin, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                     "-d", uri], stdin=FLOOR.format(**rows).encode())
+            copy_cpus.append(cpu)
             if count(pg, uri, "traces") != a.n:
                 sys.exit("pg_write_bench: the COPY floor did not load every trace")
             copies.append(wall)
             line += ", copy %.0f traces/s" % (a.n / wall)
             for name, _ in binaries:
-                line += ", %s/copy %.2f" % (name, walls[name][-1] / wall)
+                line += ", %s/copy %.2f (CPU %.2f)" % (name, walls[name][-1] / wall, cpus[name][-1] / cpu)
             print(line, file=sys.stderr)
         med = statistics.median
         scores = sum(1 for _ in open(rows["scores"]))
-        print("| traces | score rows | binary | COPY traces/s | assay traces/s | assay / COPY (time) |")
-        print("|---|---|---|---|---|---|")
+        print("| traces | score rows | binary | COPY traces/s | assay traces/s | assay / COPY (time) "
+              "| CPU s: COPY, assay | assay / COPY (CPU) |")
+        print("|---|---|---|---|---|---|---|---|")
         for name, _ in binaries:
             ratio = med([w / c for w, c in zip(walls[name], copies)])
-            print("| %s | %s | %s | %s | %s | %.2f |" % (f"{a.n:,}", f"{scores:,}", name, f"{a.n / med(copies):,.0f}",
-                                                        f"{a.n / med(walls[name]):,.0f}", ratio))
+            cpu_ratio = med([w / c for w, c in zip(cpus[name], copy_cpus)])
+            print("| %s | %s | %s | %s | %s | %.2f | %.2f, %.2f | %.2f |"
+                  % (f"{a.n:,}", f"{scores:,}", name, f"{a.n / med(copies):,.0f}",
+                     f"{a.n / med(walls[name]):,.0f}", ratio, med(copy_cpus), med(cpus[name]), cpu_ratio))
         if a.reference:
-            print("\nassay / ref wall time (median of rounds): %.3f"
-                  % med([x / y for x, y in zip(walls["assay"], walls["ref"])]))
+            print("\nassay / ref wall time (median of rounds): %.3f; CPU time: %.3f"
+                  % (med([x / y for x, y in zip(walls["assay"], walls["ref"])]),
+                     med([x / y for x, y in zip(cpus["assay"], cpus["ref"])])))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,12 @@ a database on a private PostgreSQL server (tests/support/pg_server.py, stopped
 at the end) and `assay review --db postgresql://...` is timed the same way.
 
   python3 bench/review_bench.py --assay build/assay [--traces 1000000] [--rounds 21] [--keep DB]
-  python3 bench/review_bench.py --assay build/assay --backend postgres [--traces 1000000]
+  python3 bench/review_bench.py --assay build/assay --backend postgres [--traces 1000000] [--keep DIR]
+
+With --backend postgres, --keep DIR keeps the server and its generated
+database in DIR, left running at the end (stop it with
+`python3 tests/support/pg_server.py stop DIR`); a later run with the same DIR
+reuses it and only measures.
 """
 import argparse
 import http.client
@@ -137,18 +142,31 @@ def main():
     ap.add_argument("--assay", required=True)
     ap.add_argument("--traces", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=21)
-    ap.add_argument("--keep", help="keep (or reuse) the generated store at this path (SQLite only)")
+    ap.add_argument("--keep", help="keep (or reuse) the generated store at this path (SQLite: the file; "
+                    "PostgreSQL: the server's folder, left running)")
     ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     a = ap.parse_args()
     if a.backend == "postgres":
         import pg_server  # noqa: E402
-        with pg_server.PgServer() as pg:
+        if a.keep and os.path.exists(os.path.join(a.keep, "bench-ready")):
+            pg = pg_server.PgServer(a.keep)  # left running by an earlier run
+            pg.port = 5432
+            measure_postgres(a, pg, pg.uri("bench"))
+            return
+        pg = pg_server.PgServer(a.keep).start()
+        try:
             uri = pg.create_db("bench")
             secs = generate_postgres(a.assay, pg, uri, a.traces)
             print("generated %d traces and %d scores in %.1f s" % (a.traces, a.traces * 5, secs))
-            counts = pg.psql("bench", "SELECT (SELECT count(*) FROM traces) || ' ' || (SELECT count(*) FROM scores)")
-            print("store (PostgreSQL): %s traces, scores" % counts.strip())
-            measure(a, uri)
+            if a.keep:
+                pg_server._STARTED.remove(pg)  # left running, folder kept
+                open(os.path.join(a.keep, "bench-ready"), "w").close()
+                print("server left running in %s (stop: python3 tests/support/pg_server.py stop %s)"
+                      % (a.keep, a.keep))
+            measure_postgres(a, pg, uri)
+        finally:
+            if not a.keep:
+                pg.stop()
         return
     tmp = tempfile.mkdtemp()
     db = a.keep or os.path.join(tmp, "bench.db")
@@ -161,6 +179,12 @@ def main():
     con.close()
     print("store: %d traces, %d scores" % (n_traces, n_scores))
     measure(a, db)
+
+
+def measure_postgres(a, pg, uri):
+    counts = pg.psql("bench", "SELECT (SELECT count(*) FROM traces) || ' ' || (SELECT count(*) FROM scores)")
+    print("store (PostgreSQL): %s traces, scores" % counts.strip())
+    measure(a, uri)
 
 
 def measure(a, db):

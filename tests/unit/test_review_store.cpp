@@ -116,6 +116,55 @@ TEST_CASE_TEMPLATE("review store: filtered bottom list with total, pagination an
     ReviewFilter missing;
     missing.scorer = "nope";
     CHECK(store.list(missing, ReviewSort::bottom, 0, 5).status().code() == StatusCode::not_found);
+
+    // Trace filters by score (PostgreSQL: total and page in one pass from the
+    // trace side, counted again only for a page past the end): totals, pages,
+    // the end, time alone.
+    auto ids = [](const ReviewList& l) {
+        std::string out;
+        for (const auto& r : l.rows) {
+            out += (out.empty() ? "" : " ") + r.trace_id;
+        }
+        return out;
+    };
+    ReviewFilter g;
+    g.scorer = "refusal";
+    g.feature = "rag";
+    auto first = store.list(g, ReviewSort::bottom, 0, 3);
+    REQUIRE(first.ok());
+    CHECK(first->total == 10);
+    CHECK(ids(*first) == "t01 t03 t05");  // failures, then passes, lowest value first
+    auto last = store.list(g, ReviewSort::bottom, 9, 3);
+    CHECK(last->total == 10);
+    CHECK(ids(*last) == "t19");
+    auto past = store.list(g, ReviewSort::bottom, 10, 3);
+    CHECK(past->total == 10);
+    CHECK(past->rows.empty());
+    auto none = store.list(g, ReviewSort::bottom, 0, 0);
+    CHECK(none->total == 10);
+    CHECK(none->rows.empty());
+    CHECK(ids(*store.list(g, ReviewSort::top, 0, 2)) == "t19 t17");
+    g.tenant = "other";
+    auto nobody = store.list(g, ReviewSort::bottom, 0, 3);
+    CHECK(nobody->total == 0);
+    CHECK(nobody->rows.empty());
+    g.tenant = "acme";
+    REQUIRE(store.add_label({"t01", "refusal", "", "ana", "agree", std::nullopt, "", 1}).ok());
+    g.labelled = false;
+    auto unlabelled = store.list(g, ReviewSort::bottom, 0, 1);
+    CHECK(unlabelled->total == 9);
+    CHECK(ids(*unlabelled) == "t03");
+    g.labelled = true;
+    auto labelled = store.list(g, ReviewSort::bottom, 0, 5);
+    CHECK(labelled->total == 1);
+    CHECK(ids(*labelled) == "t01");
+
+    // f: the time range alone
+    auto by_score = store.list(f, ReviewSort::bottom, 0, 50);
+    CHECK(by_score->total == 2);
+    CHECK(ids(*by_score) == "t09 t10");
+    f.passed = false;
+    CHECK(store.list(f, ReviewSort::bottom, 0, 50)->total == 0);
 }
 
 TEST_CASE_TEMPLATE(

@@ -88,11 +88,14 @@ TEST_CASE("postgres store: a database at version 4 gets changed_hours from its s
         REQUIRE((*s)->write(b).ok());
     }
     // Back to schema version 4: no changed_hours, the index scores_at; nor
-    // what later migrations added (gate_marks, the alert delivery claims).
+    // what later migrations added (gate_marks, the alert delivery claims, and
+    // migration 8's indexes as before it).
     db.value(
         "DROP TABLE changed_hours; CREATE INDEX scores_at ON scores(at_ms); "
         "DROP TABLE gate_marks; ALTER TABLE alerts DROP COLUMN delivery_claimed_by, "
         "DROP COLUMN delivery_claimed_until_ms; "
+        "DROP INDEX scores_version_trace; DROP INDEX traces_ts; DROP INDEX traces_user; "
+        "CREATE INDEX traces_ts ON traces(ts_ms); CREATE INDEX traces_user ON traces(user_id); "
         "DELETE FROM schema_version WHERE version >= 5");
     auto s = PostgresStore::open(db.options());
     REQUIRE_MESSAGE(s.ok(), s.status().message());
@@ -101,6 +104,12 @@ TEST_CASE("postgres store: a database at version 4 gets changed_hours from its s
     CHECK(db.value("SELECT changed_ms FROM changed_hours WHERE hour_ms = " + std::to_string(h0)) ==
           7);
     CHECK(db.value("SELECT count(*) FROM pg_indexes WHERE indexname = 'scores_at'") == 0);
+    // Migration 8: the review list's index by version and trace; traces_user
+    // partial.
+    CHECK(db.value("SELECT count(*) FROM pg_indexes WHERE indexname = 'scores_version_trace'") ==
+          1);
+    CHECK(db.value("SELECT count(*) FROM pg_indexes WHERE indexname = 'traces_user' AND "
+                   "indexdef LIKE '%WHERE (user_id IS NOT NULL)'") == 1);
 }
 
 TEST_CASE("postgres store: dead letters keep any bytes <postgres>") {

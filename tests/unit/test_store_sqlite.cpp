@@ -177,6 +177,17 @@ TEST_CASE_TEMPLATE("store: writing the same batch twice is idempotent", B, Sqlit
     v2.scores[0].scorer_version = "2.bbbb";
     REQUIRE((*s)->write(v2).ok());
     CHECK(db->value("SELECT count(*) FROM scores_view WHERE trace_id = 't1'") == 2);
+    // A re-sent trace with a new score next to a new trace (PostgreSQL: the
+    // first upserted, the second copied straight in): both stored.
+    WriteBatch again;
+    again.traces = {make_trace("t1"), make_trace("t3")};
+    again.scores = {scored("t1", "json", 0.25, false), scored("t3", "json", 0.75, true)};
+    REQUIRE((*s)->write(again).ok());
+    CHECK(db->value("SELECT CAST(value * 100 AS INTEGER) FROM scores_view WHERE trace_id = 't1' "
+                    "AND scorer_version = '1.aaaa'") == 25);
+    CHECK(db->value("SELECT CAST(value * 100 AS INTEGER) FROM scores_view WHERE trace_id = 't3'") ==
+          75);
+    CHECK(db->value("SELECT count(*) FROM scores") == 4);
     CHECK(
         db->value(
             "SELECT count(*) FROM judge_queue_view WHERE trace_id = 't1' AND scorer = 'helpful'") ==

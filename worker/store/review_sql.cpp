@@ -6,31 +6,60 @@ const char* const k_review_has_label =
     "EXISTS (SELECT 1 FROM labels l WHERE l.trace = s.trace AND l.scorer_version = "
     "s.scorer_version)";
 
-ReviewWhere review_where(const ReviewFilter& f, int64_t version_id, const SqlPlaceholders& ph) {
+namespace {
+
+// " AND t.ts_ms >= ... AND t.ts_ms < ..." of f (the prefix names the table).
+std::string time_range(const ReviewFilter& f, const SqlPlaceholders& ph, const char* prefix) {
+    std::string sql;
+    if (f.since_ms) {
+        sql += std::string(" AND ") + prefix + "ts_ms >= " + ph.integer(*f.since_ms);
+    }
+    if (f.until_ms) {
+        sql += std::string(" AND ") + prefix + "ts_ms < " + ph.integer(*f.until_ms);
+    }
+    return sql;
+}
+
+}  // namespace
+
+ReviewWhere review_where(const ReviewFilter& f, int64_t version_id, const SqlPlaceholders& ph,
+                         ReviewFilterShape shape) {
     ReviewWhere w;
-    w.sql = " WHERE s.scorer_version = " + ph.integer(version_id) + " AND s.decision = 0";
+    const std::string version = ph.integer(version_id);
+    w.sql = " WHERE s.scorer_version = " + version + " AND s.decision = 0";
+    const bool subquery = shape == ReviewFilterShape::subquery;
+    bool column = false;
     auto eq = [&](const char* col, const std::string& val) {
-        if (!val.empty()) {
+        if (val.empty()) {
+            return;
+        }
+        column = true;
+        if (subquery) {
+            w.sql += std::string(" AND s.trace IN (SELECT id FROM traces WHERE ") + col + " = " +
+                     ph.text(val) + time_range(f, ph, "") + ")";
+        } else {
             w.sql += std::string(" AND t.") + col + " = " + ph.text(val);
-            w.trace_filter = true;
         }
     };
     eq("feature", f.feature);
     eq("tenant", f.tenant);
     eq("prompt_version", f.prompt_version);
     eq("model", f.model);
-    if (f.since_ms) {
-        w.sql += " AND t.ts_ms >= " + ph.integer(*f.since_ms);
-        w.trace_filter = true;
+    const bool timed = f.since_ms || f.until_ms;
+    if (!subquery) {
+        w.sql += time_range(f, ph, "t.");
+    } else if (timed && !column) {
+        w.sql += " AND s.trace IN (SELECT id FROM traces WHERE true" + time_range(f, ph, "") + ")";
     }
-    if (f.until_ms) {
-        w.sql += " AND t.ts_ms < " + ph.integer(*f.until_ms);
-        w.trace_filter = true;
-    }
+    w.trace_filter = column || timed;
+    w.needs_join = w.trace_filter && !subquery;
     if (f.passed) {
         w.sql += *f.passed ? " AND s.passed = 1" : " AND s.passed = 0";
     }
-    if (f.labelled) {
+    if (f.labelled && subquery) {
+        w.sql += std::string(*f.labelled ? " AND s.trace IN" : " AND s.trace NOT IN") +
+                 " (SELECT l.trace FROM labels l WHERE l.scorer_version = " + version + ")";
+    } else if (f.labelled) {
         w.sql += std::string(*f.labelled ? " AND " : " AND NOT ") + k_review_has_label;
     }
     return w;

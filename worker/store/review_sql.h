@@ -25,13 +25,28 @@ struct SqlPlaceholders {
 
 struct ReviewWhere {
     std::string sql;            // " WHERE s.scorer_version = ... AND s.decision = 0 ..."
-    bool trace_filter = false;  // a column of traces (t) is filtered: the query must join it
+    bool trace_filter = false;  // a column of traces is filtered
+    bool needs_join = false;    // the condition names traces as t: the query must join it
+};
+
+// How the trace filters and the label filter are written.
+enum class ReviewFilterShape {
+    // t.feature = ... (the query joins traces as t); labels by a correlated
+    // EXISTS.
+    join,
+    // One `s.trace IN (SELECT id FROM traces WHERE col = ... [AND ts_ms
+    // range])` per filtered column (each an index-only scan of that column's
+    // (col, ts_ms) INCLUDE (id) index; time alone: traces_ts) and labels by
+    // an uncorrelated `s.trace [NOT] IN (SELECT l.trace FROM labels l ...)`
+    // (one hashed scan of the version's labels): no join with traces.
+    subquery,
 };
 
 // The rows of scorer version `version_id` (scores as s, traces as t) that
 // `f` selects; f.scorer and f.scorer_version are not read (the caller
 // resolved them into version_id).
-ReviewWhere review_where(const ReviewFilter& f, int64_t version_id, const SqlPlaceholders& ph);
+ReviewWhere review_where(const ReviewFilter& f, int64_t version_id, const SqlPlaceholders& ph,
+                         ReviewFilterShape shape = ReviewFilterShape::join);
 
 // OK for a label add_label may store; else invalid_argument naming the
 // field and value (verdict, a score for "score", reviewer, source).

@@ -13,6 +13,7 @@
 namespace assay {
 
 using pg::PgParams;
+using pg::PgResult;
 
 PostgresReviewStore::PostgresReviewStore(std::unique_ptr<pg::PgConn> conn)
     : m_conn(std::move(conn)) {}
@@ -69,22 +70,14 @@ Result<ReviewList> PostgresReviewStore::list(const ReviewFilter& f, ReviewSort s
     PgParams p;
     const ReviewWhere rw = review_where(
         f, v->id,
-        {[&](const std::string& x) { return p.text(x); }, [&](int64_t x) { return p.integer(x); }});
+        {[&](const std::string& x) { return p.text(x); }, [&](int64_t x) { return p.integer(x); }},
+        ReviewFilterShape::subquery);
     const std::string& where = rw.sql;
-    // Every score row has its trace: join only when a trace column is filtered
-    // or sorted on (then an index-only scan of scores_review counts).
+    // The trace filters are semi-joins on trace ids read from the filtered
+    // columns' indexes alone; traces is joined only to sort by time.
     const bool by_time = sort == ReviewSort::newest || sort == ReviewSort::oldest;
-    const std::string from = rw.trace_filter || by_time
-                                 ? " FROM scores s JOIN traces t ON t.id = s.trace"
-                                 : " FROM scores s";
-    auto c = m_conn->exec("SELECT count(*)" + from + where, p, "counting the review list");
-    if (!c.ok()) {
-        return c.status();
-    }
-    out.total = c->integer(0, 0);
-    if (offset >= out.total || limit <= 0) {
-        return out;
-    }
+    const std::string from =
+        by_time ? " FROM scores s JOIN traces t ON t.id = s.trace" : " FROM scores s";
     // bottom: failures (passed 0), passes, then no pass/fail (ASC puts NULL
     // last), lowest value first, newest row first among equals: the order of
     // the index scores_review, so a page is a walk of it; top is its reverse.
@@ -92,15 +85,64 @@ Result<ReviewList> PostgresReviewStore::list(const ReviewFilter& f, ReviewSort s
                         : sort == ReviewSort::top ? " ORDER BY s.passed DESC, s.value DESC, s.trace"
                         : sort == ReviewSort::newest ? " ORDER BY t.ts_ms DESC, t.id DESC"
                                                      : " ORDER BY t.ts_ms, t.id";
-    const std::string page = " LIMIT " + p.integer(limit) + " OFFSET " + p.integer(offset);
-    auto ids_r =
-        m_conn->exec("SELECT s.trace" + from + where + order + page, p, "reading the review list");
-    if (!ids_r.ok()) {
-        return ids_r.status();
+    // Count and page in one read-only transaction, for SET LOCAL: without hash
+    // joins the matching trace ids are probed in scores_version_trace (nested
+    // loop) or merged with it in trace order, both index-only; a hash join of
+    // a version's million entries with them cost 3-4 times as much, and
+    // parallel workers each repeated the sort of the trace ids (README, the
+    // review server benchmark).
+    pg::PgTxn txn(*m_conn);
+    ASSAY_RETURN_IF_ERROR(txn.begin());
+    ASSAY_RETURN_IF_ERROR(m_conn
+                              ->exec("SET LOCAL enable_hashjoin = off; "
+                                     "SET LOCAL max_parallel_workers_per_gather = 0",
+                                     "planning the review list")
+                              .status());
+    PgResult ids_r(nullptr);
+    if (rw.trace_filter && !by_time && limit > 0) {
+        // A trace filter, by score: every match from the trace side (the
+        // trace ids, then their scores, index-only), counted by the window
+        // and sorted for the page (top-N) in the same pass. OFFSET 0 keeps
+        // the planner from walking scores_review for the page instead and
+        // probing each trace row (matches can be far apart in that order).
+        PgParams pp = p;  // p stays the filter's alone, for the count below
+        const std::string page = " LIMIT " + pp.integer(limit) + " OFFSET " + pp.integer(offset);
+        auto r = m_conn->exec(
+            "SELECT s.trace, count(*) OVER () FROM (SELECT s.trace, s.passed, "
+            "s.value" +
+                from + where + " OFFSET 0) s" + order + page,
+            pp, "reading the review list");
+        if (!r.ok()) {
+            return r.status();
+        }
+        ids_r = std::move(r).value();
+        if (ids_r.rows() > 0) {
+            out.total = ids_r.integer(0, 1);
+        }
     }
+    if (ids_r.rows() == 0) {
+        // No trace filter (the count is an index-only range of
+        // scores_version_trace), or a page past the end.
+        auto c = m_conn->exec("SELECT count(*)" + from + where, p, "counting the review list");
+        if (!c.ok()) {
+            return c.status();
+        }
+        out.total = c->integer(0, 0);
+        if (offset >= out.total || limit <= 0 || (rw.trace_filter && !by_time)) {
+            return out;
+        }
+        const std::string page = " LIMIT " + p.integer(limit) + " OFFSET " + p.integer(offset);
+        auto r = m_conn->exec("SELECT s.trace" + from + where + order + page, p,
+                              "reading the review list");
+        if (!r.ok()) {
+            return r.status();
+        }
+        ids_r = std::move(r).value();
+    }
+    ASSAY_RETURN_IF_ERROR(txn.commit());
     std::vector<int64_t> ids;
-    for (int i = 0; i < ids_r->rows(); ++i) {
-        ids.push_back(ids_r->integer(i, 0));
+    for (int i = 0; i < ids_r.rows(); ++i) {
+        ids.push_back(ids_r.integer(i, 0));
     }
     auto rows = list_rows(ids, v->id);
     if (!rows.ok()) {

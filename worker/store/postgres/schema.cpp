@@ -358,6 +358,22 @@ CREATE TABLE gate_marks (
 ALTER TABLE alerts ADD COLUMN delivery_claimed_by TEXT;
 ALTER TABLE alerts ADD COLUMN delivery_claimed_until_ms BIGINT;
 )sql",
+        // 8: the review list from the trace side (review_store.cpp, list()):
+        // a scorer version's scored rows by trace, with what the count and
+        // the bottom order read, so that the trace ids a filter selects are
+        // probed (or merged) index-only; traces_ts gives the ids of a time
+        // range alone the same way as the other trace-filter indexes.
+        // traces_user becomes partial (write path).
+        R"sql(
+CREATE INDEX scores_version_trace ON scores(scorer_version, trace) INCLUDE (passed, value)
+  WHERE decision = 0;
+DROP INDEX traces_ts;
+CREATE INDEX traces_ts ON traces(ts_ms) INCLUDE (id);
+-- Erasure looks traces up by a user id, never by its absence: a trace without
+-- one costs the write path no entry.
+DROP INDEX traces_user;
+CREATE INDEX traces_user ON traces(user_id) WHERE user_id IS NOT NULL;
+)sql",
     };
     return k_migrations;
 }

@@ -127,7 +127,8 @@ Result<int64_t> PostgresStore::trace_row_id(const std::string& trace_id, int32_t
     return r->integer(0, 0);
 }
 
-Result<std::vector<int64_t>> PostgresStore::write_traces(const std::vector<Trace>& traces) {
+Result<std::vector<int64_t>> PostgresStore::write_traces(const std::vector<Trace>& traces,
+                                                         std::unordered_set<int64_t>& fresh) {
     // A trace id twice in one batch: the last one wins (as two upserts would).
     std::map<std::string_view, size_t> last;
     for (size_t i = 0; i < traces.size(); ++i) {
@@ -180,13 +181,18 @@ Result<std::vector<int64_t>> PostgresStore::write_traces(const std::vector<Trace
             "error_type = excluded.error_type, latency_ms = excluded.latency_ms, "
             "ttft_ms = excluded.ttft_ms, input_tokens = excluded.input_tokens, "
             "output_tokens = excluded.output_tokens, cached_tokens = excluded.cached_tokens, "
-            "cost_usd = excluded.cost_usd, raw = excluded.raw RETURNING id, trace_id",
+            "cost_usd = excluded.cost_usd, raw = excluded.raw "
+            // xmax is 0 on a row this statement inserted (not an updated one).
+            "RETURNING id, trace_id, xmax = 0",
         "storing traces");
     if (!upserted.ok()) {
         return upserted.status();
     }
     for (int i = 0; i < upserted->rows(); ++i) {
         id_of[upserted->text(i, 1)] = upserted->integer(i, 0);
+        if (upserted->text(i, 2) == "t") {
+            fresh.insert(upserted->integer(i, 0));
+        }
     }
     std::vector<int64_t> ids;
     ids.reserve(traces.size());
@@ -196,7 +202,8 @@ Result<std::vector<int64_t>> PostgresStore::write_traces(const std::vector<Trace
     return ids;
 }
 
-Status PostgresStore::write_scores(const WriteBatch& b, const std::vector<int64_t>& ids) {
+Status PostgresStore::write_scores(const WriteBatch& b, const std::vector<int64_t>& ids,
+                                   const std::unordered_set<int64_t>& fresh) {
     struct Row {
         int64_t trace, version;
         const ScoreRow* r;
@@ -218,16 +225,18 @@ Status PostgresStore::write_scores(const WriteBatch& b, const std::vector<int64_
     std::map<int64_t, int64_t> newest;  // trace -> newest at_ms of its rows (changed_hours)
     for (const auto& [key, r] : rows) {
         list.push_back({key.first, key.second, r});
-        auto [it, fresh] = newest.emplace(key.first, r->at_ms);
-        if (!fresh) {
+        auto [it, first] = newest.emplace(key.first, r->at_ms);
+        if (!first) {
             it->second = std::max(it->second, r->at_ms);
         }
     }
     ASSAY_RETURN_IF_ERROR(mark_changed_hours(newest));
-    pg::CopyRows copy;
+    pg::CopyRows inserts;  // rows of fresh traces, straight into scores
+    pg::CopyRows upserts;  // the others, through the staging table
     for (const Row& row : list) {
         const ScoreRow& r = *row.r;
         const Score* sc = r.score ? &*r.score : nullptr;
+        pg::CopyRows& copy = fresh.count(row.trace) != 0 ? inserts : upserts;
         copy.integer(row.trace);
         copy.integer(row.version);
         copy.integer(static_cast<int>(r.decision));
@@ -247,9 +256,17 @@ Status PostgresStore::write_scores(const WriteBatch& b, const std::vector<int64_
         copy.integer(r.at_ms);
         copy.end_row();
     }
+    if (!inserts.data().empty()) {
+        ASSAY_RETURN_IF_ERROR(
+            m_conn->copy_in(std::string("COPY scores (") + k_score_columns + ") FROM STDIN",
+                            inserts.data(), "storing scores"));
+    }
+    if (upserts.data().empty()) {
+        return {};
+    }
     ASSAY_RETURN_IF_ERROR(
         m_conn->copy_in(std::string("COPY assay_scores_in (") + k_score_columns + ") FROM STDIN",
-                        copy.data(), "storing scores"));
+                        upserts.data(), "storing scores"));
     return m_conn
         ->exec(std::string("INSERT INTO scores (") + k_score_columns + ") SELECT " +
                    k_score_columns +
@@ -351,11 +368,12 @@ Status PostgresStore::write_judge_tasks(const WriteBatch& b, const std::vector<i
 }
 
 Status PostgresStore::write_locked(const WriteBatch& b) {
-    auto ids = write_traces(b.traces);
+    std::unordered_set<int64_t> fresh;
+    auto ids = write_traces(b.traces, fresh);
     if (!ids.ok()) {
         return ids.status();
     }
-    ASSAY_RETURN_IF_ERROR(write_scores(b, *ids));
+    ASSAY_RETURN_IF_ERROR(write_scores(b, *ids, fresh));
     ASSAY_RETURN_IF_ERROR(write_dead_letters(b.dead_letters));
     ASSAY_RETURN_IF_ERROR(write_counters(b.counters));
     return write_judge_tasks(b, *ids);

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "store/scorer_version_ids.h"
@@ -76,9 +77,15 @@ private:
     // Creates the session's COPY staging tables once per connection.
     Status ensure_staging();
     Status write_locked(const WriteBatch& batch);
-    // The traces.id of every trace of the batch, by batch index (upserted).
-    Result<std::vector<int64_t>> write_traces(const std::vector<Trace>& traces);
-    Status write_scores(const WriteBatch& b, const std::vector<int64_t>& ids);
+    // The traces.id of every trace of the batch, by batch index (upserted);
+    // `fresh` gets the ids of the rows this transaction inserted (not updated).
+    Result<std::vector<int64_t>> write_traces(const std::vector<Trace>& traces,
+                                              std::unordered_set<int64_t>& fresh);
+    // Score rows of a trace in `fresh` cannot exist yet (its row is this
+    // transaction's, unseen by others): they are copied into scores
+    // directly; the others are upserted through the staging table.
+    Status write_scores(const WriteBatch& b, const std::vector<int64_t>& ids,
+                        const std::unordered_set<int64_t>& fresh = {});
     // Upserts changed_hours for these traces (row id -> newest at_ms written).
     Status mark_changed_hours(const std::map<int64_t, int64_t>& newest);
     Status write_dead_letters(const std::vector<DeadLetter>& dead);
