@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "judge/claim_lease.h"
 #include "judge/committed_traces.h"
 #include "judge/judge_stage.h"
 #include "judge/reply_parser.h"
@@ -75,7 +76,13 @@ struct JudgeStage::Impl {
     std::unique_ptr<Store> store;
     std::vector<JudgeState> judges;
     std::vector<std::vector<size_t>> scorer_judges;  // scorer index -> judge indexes
-    std::map<uint64_t, Task> tasks;                  // stage thread only
+    // Per scorer: the lease of this stage's claims, renewed by each claim
+    // call; a task's requests are withdrawn once its lease may have passed.
+    std::vector<ClaimLease> leases;  // stage thread only
+    // JudgeStageOptions::max_in_flight, at most twice the judges'
+    // max_concurrency added up (set by create()).
+    int max_tasks = 0;
+    std::map<uint64_t, Task> tasks;  // stage thread only
     // Tasks whose outcome could not be stored: not taken again by this stage
     // (they stay queued for the next run), so a failing store never makes
     // the stage call a judge over and over for the same trace.

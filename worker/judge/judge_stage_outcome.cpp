@@ -17,7 +17,8 @@ namespace {
 bool leaves_pending(JudgeError e) {
     return e == JudgeError::paused || e == JudgeError::auth || e == JudgeError::billing ||
            e == JudgeError::unknown_model || e == JudgeError::unsupported_parameter ||
-           e == JudgeError::cancelled || e == JudgeError::circuit_open;
+           e == JudgeError::cancelled || e == JudgeError::circuit_open ||
+           e == JudgeError::withdrawn;
 }
 
 }  // namespace
@@ -264,7 +265,7 @@ void JudgeStage::Impl::complete(Completion c) {
             s.rec.error_type = to_string(r.error);
             s.rec.error_message = r.status.message();
         }
-        if (r.error != JudgeError::cancelled) {
+        if (r.error != JudgeError::cancelled && r.error != JudgeError::withdrawn) {
             available(js);  // logs the pause once
         }
     } else {
