@@ -15,6 +15,7 @@ std::shared_ptr<spdlog::logger> judge_stage_log() {
 std::string JudgeStage::Impl::utc_day(int64_t ms) { return format_rfc3339_ms(ms).substr(0, 10); }
 
 bool JudgeStage::Impl::poll() {
+    retry_unstored();
     bool took = false;
     for (size_t i = 0; i < setup.scorers.size(); ++i) {
         // With no room (or the cost cap reached) the call still renews the
@@ -36,6 +37,11 @@ bool JudgeStage::Impl::poll() {
         for (const auto& [scorer, trace_id] : unwritable) {
             if (scorer == i) {
                 skip.push_back(trace_id);
+            }
+        }
+        for (const Unstored& u : unstored) {
+            if (u.scorer == i) {
+                skip.push_back(u.outcome.trace_id);
             }
         }
         const JudgeStageScorer& sc = setup.scorers[i];
@@ -200,6 +206,7 @@ void JudgeStage::stop() {
     if (m.thread.joinable()) {
         m.thread.join();
     }
+    m.retry_unstored();  // a last try; else their tasks are judged again after the lease
     std::lock_guard<std::mutex> lock(m.clients_mu);
     for (auto& js : m.judges) {
         if (js.client) {
