@@ -17,7 +17,9 @@ pg_total_relation_size); at the end it must hold no row (finished tasks are
 deleted, never piled up). Every round checks exactly N traces, N scored
 decisions, N judgements and N provider requests (no claim doubled).
 
-Reports the medians of the rounds and the load average before and after.
+Reports the medians of the rounds, the committed transactions per judged
+trace (pg_stat_database, every connection: the stage's claims and outcomes,
+the ingest, the bench's own polling), and the load average before and after.
 
 Usage: python3 bench/judges_workers_bench.py [--n 6000] [--rounds 3] [--build build]
            [--workers 3] [--concurrency 16] [--latency-ms 100]
@@ -37,7 +39,9 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 import pg_server  # noqa: E402
+from scorer_configs import one_judge  # noqa: E402
 
 KEY = "sk-bench-judges-workers"
 
@@ -63,7 +67,8 @@ def write_traces(path, n):
 
 
 def run(a, pg, base, cfg, traces, uri):
-    """One round: (judged traces/s, [(t, queue rows, queue bytes)], final (rows, bytes))."""
+    """One round: (judged traces/s, [(t, queue rows, queue bytes)], final (rows, bytes),
+    committed transactions per judged trace, all connections)."""
     control(base, "reset", {})
     control(base, "script", {"default": {"score": 4, "latency_ms": a.latency_ms}})
     env = dict(os.environ, ASSAY_BENCH_JUDGE_KEY=KEY)
@@ -78,6 +83,8 @@ def run(a, pg, base, cfg, traces, uri):
     cmd = [a.assay, "push", "--in", traces, "--batch", "100", "--deadline-ms", "600000"]
     for _, endpoint in workers:
         cmd += ["--endpoint", endpoint]
+    xacts = "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+    xact0 = psql(pg, uri, xacts)[0]
     push = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     while control(base, "counters")["requests"] == 0:
         time.sleep(0.01)
@@ -102,6 +109,8 @@ def run(a, pg, base, cfg, traces, uri):
         p.send_signal(signal.SIGTERM)
     for p, _ in workers:
         p.wait(60)
+    time.sleep(1)  # the servers' statistics are flushed about once a second
+    per_trace = (psql(pg, uri, xacts)[0] - xact0) / a.n
     final = tuple(psql(pg, uri, "SELECT count(*), pg_total_relation_size('judge_queue') FROM judge_queue"))
     got = psql(pg, uri, "SELECT (SELECT count(*) FROM traces), (SELECT count(*) FROM scores WHERE decision = 0), "
                         "(SELECT count(*) FROM judgements)")
@@ -109,7 +118,7 @@ def run(a, pg, base, cfg, traces, uri):
     if got != [a.n, a.n, a.n] or requests != a.n:
         sys.exit("judges_workers_bench: stored %s traces/scored/judgements and %d provider requests (want %d each)"
                  % (got, requests, a.n))
-    return rate, samples, final
+    return rate, samples, final, per_trace
 
 
 def main():
@@ -135,32 +144,19 @@ def main():
             write_traces(traces, a.n)
             cfg = os.path.join(tmp, "bench.yaml")
             with open(cfg, "w") as f:
-                f.write(f"""
-worker: {{flush_ms: 20}}
-judges:
-  - name: primary
-    provider: openai
-    base_url: {base}/v1
-    model: gpt-4o-mini-2024-07-18
-    api_key_env: ASSAY_BENCH_JUDGE_KEY
-    max_retries: 0
-    max_concurrency: {a.concurrency}
-    cache: false
-    timeout_ms: 60000
-scorers:
-  - {{name: helpful, type: judge, rubric: {tmp}/rubrics/helpfulness.yaml, judges: [primary], sample_rate: 1}}
-""")
+                f.write("worker: {flush_ms: 20}\n" + one_judge(base, a.concurrency, "ASSAY_BENCH_JUDGE_KEY", 60000,
+                                                                 os.path.join(tmp, "rubrics", "helpfulness.yaml")))
             rates = []
             peaks = []
             for r in range(a.rounds):
-                rate, samples, final = run(a, pg, base, cfg, traces, pg.create_db("jw%d" % r))
+                rate, samples, final, per_trace = run(a, pg, base, cfg, traces, pg.create_db("jw%d" % r))
                 rates.append(rate)
                 peak_rows = max(s[1] for s in samples)
                 peak_bytes = max(s[2] for s in samples)
                 peaks.append((peak_rows, peak_bytes))
-                print("round %d: %.0f judged traces/s (%.3f of %.0f); judge_queue during the run: %s; "
-                      "at the end: %d rows, %d KiB"
-                      % (r + 1, rate, rate / ideal, ideal,
+                print("round %d: %.0f judged traces/s (%.3f of %.0f); %.1f transactions per judged trace; "
+                      "judge_queue during the run: %s; at the end: %d rows, %d KiB"
+                      % (r + 1, rate, rate / ideal, ideal, per_trace,
                          ", ".join("%.1fs %d rows %d KiB" % (t, n, b // 1024) for t, n, b in samples),
                          final[0], final[1] // 1024), file=sys.stderr)
                 if final[0] != 0:

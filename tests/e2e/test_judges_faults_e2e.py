@@ -27,8 +27,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import (FakeProvider, StoreBackend, Worker, add_backend_argument, arguments,  # noqa: E402
-                        check, control, finish, missing_server)
+from e2e_common import (FakeProvider, Worker, add_backend_argument, arguments, check, control,  # noqa: E402
+                        finish, on_backend)
+from scorer_configs import one_judge  # noqa: E402
 
 KEY = "sk-e2e-SECRET-faults0001"
 CONCURRENCY = 4  # max_concurrency of the judge: the bound of each worker's calls in flight
@@ -54,26 +55,23 @@ def main():
     ap.add_argument("--n", type=int, default=300)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="assay-judge-faults-") as tmp:
-        try:
-            backend = StoreBackend(a.backend, tmp)
-        except Exception as e:  # noqa: BLE001
-            if missing_server(e):
-                print("SKIP: %s" % e)
-                return 77
-            raise
-        fake = FakeProvider(a.fake, "--score", "4", "--threads", "32")
-        workers = []
-        try:
-            with backend:
-                scenario(a, backend, fake.base, tmp, workers)
-        finally:
-            for w in workers:
-                if w.p.poll() is None:
-                    w.p.send_signal(signal.SIGCONT)
-                    w.p.kill()
-                    w.p.wait(10)
-            fake.stop()
-    return finish("all checks passed: judging on three workers, one killed and one stalled past its lease")
+        rc = on_backend(a, tmp, run)
+    return rc if rc == 77 else finish(
+        "all checks passed: judging on three workers, one killed and one stalled past its lease")
+
+
+def run(a, tmp, backend):
+    fake = FakeProvider(a.fake, "--score", "4", "--threads", "32")
+    workers = []
+    try:
+        scenario(a, backend, fake.base, tmp, workers)
+    finally:
+        for w in workers:
+            if w.p.poll() is None:
+                w.p.send_signal(signal.SIGCONT)
+                w.p.kill()
+                w.p.wait(10)
+        fake.stop()
 
 
 def scenario(a, backend, base, tmp, workers):
@@ -85,21 +83,7 @@ def scenario(a, backend, base, tmp, workers):
     extra = ", judge_lease_ms: %d" % LEASE_MS + (", busy_timeout_ms: 20000" if backend.pg is None else "")
     store = backend.yaml(location).replace("}", extra + "}")
     with open(cfg, "w") as f:
-        f.write(store + f"""
-worker: {{flush_ms: 20}}
-judges:
-  - name: primary
-    provider: openai
-    base_url: {base}/v1
-    model: gpt-4o-mini-2024-07-18
-    api_key_env: ASSAY_E2E_JUDGE_KEY
-    max_retries: 0
-    max_concurrency: {CONCURRENCY}
-    cache: false
-    timeout_ms: 20000
-scorers:
-  - {{name: helpful, type: judge, rubric: rubrics/helpfulness.yaml, judges: [primary], sample_rate: 1}}
-""")
+        f.write(store + "worker: {flush_ms: 20}\n" + one_judge(base, CONCURRENCY))
     traces = os.path.join(tmp, "traces.jsonl")
     with open(traces, "w") as f:
         for i in range(n):

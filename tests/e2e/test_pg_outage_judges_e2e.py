@@ -20,6 +20,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_common import (FakeProvider, StoreBackend, Worker, arguments, check, control, finish,  # noqa: E402
                         missing_server)
+from scorer_configs import one_judge  # noqa: E402
 
 KEY = "sk-e2e-SECRET-outage0001"
 CONCURRENCY = 4
@@ -63,21 +64,7 @@ def main():
                 os.symlink(os.path.join(os.path.abspath(a.source), "rubrics"), os.path.join(tmp, "rubrics"))
                 cfg = os.path.join(tmp, "assay.yaml")
                 with open(cfg, "w") as f:
-                    f.write(backend.yaml(location) + f"""
-worker: {{flush_ms: 20}}
-judges:
-  - name: primary
-    provider: openai
-    base_url: {fake.base}/v1
-    model: gpt-4o-mini-2024-07-18
-    api_key_env: ASSAY_E2E_JUDGE_KEY
-    max_retries: 0
-    max_concurrency: {CONCURRENCY}
-    cache: false
-    timeout_ms: 20000
-scorers:
-  - {{name: helpful, type: judge, rubric: rubrics/helpfulness.yaml, judges: [primary], sample_rate: 1}}
-""")
+                    f.write(backend.yaml(location) + "worker: {flush_ms: 20}\n" + one_judge(fake.base, CONCURRENCY))
                 traces = os.path.join(tmp, "traces.jsonl")
                 with open(traces, "w") as f:
                     for i in range(n):
