@@ -271,12 +271,12 @@ def missing_server(e):
     return type(e).__name__ == "MissingServer"
 
 
-def on_backend(a, tmp, scenario):
-    """scenario(a, tmp, backend) on a StoreBackend(a.backend, tmp), stopped
-    after; its return value, or 77 (skipped, the reason printed) when the
-    PostgreSQL server binaries are missing."""
+def on_backend(a, tmp, scenario, backend=None, durable=False):
+    """scenario(a, tmp, backend) on a StoreBackend(backend or a.backend, tmp,
+    durable), stopped after; its return value, or 77 (skipped, the reason
+    printed) when the PostgreSQL server binaries are missing."""
     try:
-        backend = StoreBackend(a.backend, tmp)
+        backend = StoreBackend(backend or a.backend, tmp, durable=durable)
     except Exception as e:  # noqa: BLE001 (only a missing server is a skip)
         if not missing_server(e):
             raise

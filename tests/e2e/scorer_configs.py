@@ -34,3 +34,24 @@ def scorers_block(*names):
 
 
 FIVE_SCORERS = scorers_block()
+
+
+def one_judge(base, concurrency, key_env="ASSAY_E2E_JUDGE_KEY", timeout_ms=20000,
+              rubric="rubrics/helpfulness.yaml"):
+    """`judges:` and `scorers:` blocks with one OpenAI-wire judge `primary` on
+    the fake provider at `base` (no retries, cache off, `concurrency` calls in
+    flight, its key in the variable `key_env`) and one judge scorer `helpful`
+    on every trace (sample_rate 1)."""
+    return f"""judges:
+  - name: primary
+    provider: openai
+    base_url: {base}/v1
+    model: gpt-4o-mini-2024-07-18
+    api_key_env: {key_env}
+    max_retries: 0
+    max_concurrency: {concurrency}
+    cache: false
+    timeout_ms: {timeout_ms}
+scorers:
+  - {{name: helpful, type: judge, rubric: {rubric}, judges: [primary], sample_rate: 1}}
+"""

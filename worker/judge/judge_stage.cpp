@@ -15,12 +15,12 @@ std::shared_ptr<spdlog::logger> judge_stage_log() {
 std::string JudgeStage::Impl::utc_day(int64_t ms) { return format_rfc3339_ms(ms).substr(0, 10); }
 
 bool JudgeStage::Impl::poll() {
+    retry_unstored();
     bool took = false;
     for (size_t i = 0; i < setup.scorers.size(); ++i) {
         // With no room (or the cost cap reached) the call still renews the
         // claims of the tasks in flight (a limit of 0 claims nothing new).
-        const int room =
-            capped ? 0 : std::max(0, setup.options.max_in_flight - static_cast<int>(tasks.size()));
+        const int room = capped ? 0 : std::max(0, max_tasks - static_cast<int>(tasks.size()));
         bool ok = true;
         for (size_t j : scorer_judges[i]) {
             ok = available(judges[j]) && ok;
@@ -39,7 +39,13 @@ bool JudgeStage::Impl::poll() {
                 skip.push_back(trace_id);
             }
         }
+        for (const Unstored& u : unstored) {
+            if (u.scorer == i) {
+                skip.push_back(u.outcome.trace_id);
+            }
+        }
         const JudgeStageScorer& sc = setup.scorers[i];
+        const int64_t asked_at = ClaimLease::steady_ms();
         auto batch = store->claim_judge_tasks(sc.name, sc.version,
                                               std::min(room, setup.options.batch), skip);
         if (!batch.ok()) {
@@ -47,6 +53,7 @@ bool JudgeStage::Impl::poll() {
                                      batch.status().message());
             continue;
         }
+        leases[i].renewed(asked_at, ClaimLease::steady_ms());
         for (auto& t : *batch) {
             took = true;
             start_task(std::move(t), i);
@@ -79,7 +86,7 @@ void JudgeStage::Impl::run() {
                 idle_cv.notify_all();
             }
         }
-        if (took && static_cast<int>(tasks.size()) < setup.options.max_in_flight) {
+        if (took && static_cast<int>(tasks.size()) < max_tasks) {
             continue;
         }
         std::unique_lock<std::mutex> lock(mu);
@@ -145,7 +152,13 @@ Result<std::unique_ptr<JudgeStage>> JudgeStage::create(JudgeStageSetup setup) {
             js.push_back(it->second);
         }
         m.scorer_judges.push_back(std::move(js));
+        m.leases.emplace_back(m.setup.store.judge_lease_ms);
     }
+    int concurrency = 0;
+    for (const auto& js : m.judges) {
+        concurrency += std::max(1, js.rt.transport.max_concurrency);
+    }
+    m.max_tasks = std::max(1, std::min(m.setup.options.max_in_flight, 2 * concurrency));
     return std::unique_ptr<JudgeStage>(new JudgeStage(std::move(impl)));
 }
 
@@ -193,6 +206,7 @@ void JudgeStage::stop() {
     if (m.thread.joinable()) {
         m.thread.join();
     }
+    m.retry_unstored();  // a last try; else their tasks are judged again after the lease
     std::lock_guard<std::mutex> lock(m.clients_mu);
     for (auto& js : m.judges) {
         if (js.client) {

@@ -59,9 +59,12 @@
 namespace assay {
 
 struct JudgeStageOptions {
-    int poll_ms = 200;        // store poll interval while there is nothing to do
-    int batch = 64;           // tasks read per scorer per poll
-    int max_in_flight = 256;  // tasks being judged at once, all scorers together
+    int poll_ms = 200;  // store poll interval while there is nothing to do
+    int batch = 64;     // tasks read per scorer per poll
+    // Tasks being judged at once, all scorers together; never more than twice
+    // the judges' max_concurrency added up, so a stage claims only what its
+    // judges can start soon and leaves the rest to the other workers.
+    int max_in_flight = 256;
     // Cost cap of this stage's run (`assay backfill --max-usd`): the
     // estimated cost (judge_call_estimate) of all the calls it sends, all
     // judges together, parse retries included. A task whose calls would

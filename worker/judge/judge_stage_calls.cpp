@@ -129,6 +129,8 @@ void JudgeStage::Impl::start_task(PendingJudgeTask pt, size_t scorer) {
     }
     const std::string system(judge_system_message());
     const int samples = sc.spec.samples;
+    // Nothing is sent for this task once its claim's lease may have passed.
+    const std::function<bool()> still_held = leases[scorer].still_held();
     for (size_t j : scorer_judges[scorer]) {
         JudgeState& js = judges[j];
         std::string prompt = *plain;
@@ -150,6 +152,7 @@ void JudgeStage::Impl::start_task(PendingJudgeTask pt, size_t scorer) {
             s.key = judge_cache_key(js.rt.transport, rubric, system, prompt);
             s.request = JudgeRequest{system, prompt, task.task.trace_id};
             attach_verdict_schema(s.request, js.rt.transport, rubric);
+            s.request.still_wanted = still_held;
             if (samples > 1) {
                 // Each sample is its own request: its own seed and cache entry.
                 s.member += "#" + std::to_string(i);

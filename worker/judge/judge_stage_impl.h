@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "judge/claim_lease.h"
 #include "judge/committed_traces.h"
 #include "judge/judge_stage.h"
 #include "judge/reply_parser.h"
@@ -75,11 +76,27 @@ struct JudgeStage::Impl {
     std::unique_ptr<Store> store;
     std::vector<JudgeState> judges;
     std::vector<std::vector<size_t>> scorer_judges;  // scorer index -> judge indexes
-    std::map<uint64_t, Task> tasks;                  // stage thread only
+    // Per scorer: the lease of this stage's claims, renewed by each claim
+    // call; a task's requests are withdrawn once its lease may have passed.
+    std::vector<ClaimLease> leases;  // stage thread only
+    // JudgeStageOptions::max_in_flight, at most twice the judges'
+    // max_concurrency added up (set by create()).
+    int max_tasks = 0;
+    std::map<uint64_t, Task> tasks;  // stage thread only
     // Tasks whose outcome could not be stored: not taken again by this stage
     // (they stay queued for the next run), so a failing store never makes
     // the stage call a judge over and over for the same trace.
     std::set<std::pair<size_t, std::string>> unwritable;
+    // Outcomes not stored because the store was unavailable (an outage): the
+    // calls were made, so they are written again on every poll, in order,
+    // until stored (or fenced off), never judged again. Their tasks stay
+    // claimed (the claim is renewed) and are not claimed again by this stage.
+    struct Unstored {
+        size_t scorer = 0;
+        JudgeOutcome outcome;
+        std::string what;
+    };
+    std::vector<Unstored> unstored;  // stage thread only
     uint64_t next_task = 1;
     // Identical requests in flight (same cache key, judges with the cache
     // on): one is sent, the others wait for its answer and take it as a
@@ -143,9 +160,14 @@ struct JudgeStage::Impl {
     // Store::write_judge_outcome with the stage's handling of failures; true
     // when stored. Lease lost (another worker owns the task now):
     // the result is dropped, the calls' cost recorded, counted as
-    // `lease_lost` and logged once. Any other failure is logged with `what`
-    // and the task is not taken again by this stage (unwritable).
-    bool store_outcome(const Task& task, const JudgeOutcome& o, const std::string& what);
+    // `lease_lost` and logged once. The store unavailable: the outcome is
+    // held in `unstored` (logged when the first is held). Any other failure
+    // is logged with `what` and the task is not taken again by this stage
+    // (unwritable).
+    bool store_outcome(size_t scorer, const JudgeOutcome& o, const std::string& what);
+    // Writes the held outcomes again, oldest first, stopping at the first
+    // that is still unavailable; counts those stored.
+    void retry_unstored();
     void write_final(Task& task, Decision decision, const std::string& reason);
     // Leaves a claimed task pending (attempts + 1, claim released) without a
     // call: the stage's cost cap is reached.

@@ -17,7 +17,8 @@ namespace {
 bool leaves_pending(JudgeError e) {
     return e == JudgeError::paused || e == JudgeError::auth || e == JudgeError::billing ||
            e == JudgeError::unknown_model || e == JudgeError::unsupported_parameter ||
-           e == JudgeError::cancelled || e == JudgeError::circuit_open;
+           e == JudgeError::cancelled || e == JudgeError::circuit_open ||
+           e == JudgeError::withdrawn;
 }
 
 }  // namespace
@@ -83,7 +84,7 @@ void JudgeStage::Impl::write_final(Task& task, Decision decision, const std::str
     row.at_ms = now();
     o.score = row;
     o.settle = task.reservations;
-    if (!store_outcome(task, o,
+    if (!store_outcome(task.scorer, o,
                        "storing the " + std::string(to_string(decision)) + " decision of scorer '" +
                            sc.name + "'")) {
         return;
@@ -91,15 +92,25 @@ void JudgeStage::Impl::write_final(Task& task, Decision decision, const std::str
     count_task(task.scorer, o.score);
 }
 
-bool JudgeStage::Impl::store_outcome(const Task& task, const JudgeOutcome& o,
+bool JudgeStage::Impl::store_outcome(size_t scorer, const JudgeOutcome& o,
                                      const std::string& what) {
     const auto w = store->write_judge_outcome(o);
     if (w.ok() && w->stored) {
         return true;
     }
+    if (!w.ok() && w.status().code() == StatusCode::unavailable) {
+        if (unstored.empty()) {
+            judge_stage_log()->warn(
+                "trace {}: {}: {}; the outcome is held and written again once the store is back "
+                "(logged once per outage)",
+                o.trace_id, what, w.status().message());
+        }
+        unstored.push_back({scorer, o, what});
+        return false;
+    }
     if (!w.ok()) {
         judge_stage_log()->error("trace {}: {}: {}", o.trace_id, what, w.status().message());
-        unwritable.emplace(task.scorer, o.trace_id);
+        unwritable.emplace(scorer, o.trace_id);
         (void)store->release_judge_budget(o.settle);  // best effort: else they lapse at stop
         return false;
     }
@@ -127,6 +138,21 @@ bool JudgeStage::Impl::store_outcome(const Task& task, const JudgeOutcome& o,
     return false;
 }
 
+void JudgeStage::Impl::retry_unstored() {
+    std::vector<Unstored> held;
+    held.swap(unstored);
+    for (Unstored& u : held) {
+        if (!unstored.empty()) {  // still unavailable: keep the rest, in order
+            unstored.push_back(std::move(u));
+        } else if (store_outcome(u.scorer, u.outcome, u.what)) {
+            count_task(u.scorer, u.outcome.score);
+        }
+    }
+    if (!held.empty() && unstored.empty()) {
+        judge_stage_log()->info("the {} held judge outcome(s) are stored", held.size());
+    }
+}
+
 void JudgeStage::Impl::leave_pending(Task& task) {
     const JudgeStageScorer& sc = setup.scorers[task.scorer];
     JudgeOutcome o;
@@ -134,7 +160,7 @@ void JudgeStage::Impl::leave_pending(Task& task) {
     o.scorer = sc.name;
     o.scorer_version = sc.version;
     o.settle = task.reservations;
-    if (!store_outcome(task, o, "releasing the task of scorer '" + sc.name + "'")) {
+    if (!store_outcome(task.scorer, o, "releasing the task of scorer '" + sc.name + "'")) {
         return;
     }
     count_task(task.scorer, std::nullopt);
@@ -207,7 +233,7 @@ void JudgeStage::Impl::finalize(Task& task) {
         o.score = row;
     }
     o.settle = task.reservations;
-    if (!store_outcome(task, o, "storing judgements of scorer '" + sc.name + "'")) {
+    if (!store_outcome(task.scorer, o, "storing judgements of scorer '" + sc.name + "'")) {
         return;
     }
     count_task(task.scorer, o.score);
@@ -264,7 +290,7 @@ void JudgeStage::Impl::complete(Completion c) {
             s.rec.error_type = to_string(r.error);
             s.rec.error_message = r.status.message();
         }
-        if (r.error != JudgeError::cancelled) {
+        if (r.error != JudgeError::cancelled && r.error != JudgeError::withdrawn) {
             available(js);  // logs the pause once
         }
     } else {

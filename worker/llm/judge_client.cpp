@@ -89,6 +89,7 @@ bool retryable_status(JudgeError e) {
         case JudgeError::paused:
         case JudgeError::circuit_open:
         case JudgeError::cancelled:
+        case JudgeError::withdrawn:
             return true;
         default:
             return false;
@@ -256,6 +257,17 @@ private:
             return Clock::time_point::max();
         }
         while (!m_ready.empty()) {
+            const JudgeRequest& front = m_ready.front()->request;
+            if (front.still_wanted && !front.still_wanted()) {
+                auto job = std::move(m_ready.front());
+                m_ready.pop_front();
+                Outcome o;
+                o.error = JudgeError::withdrawn;
+                o.message = "judge '" + m_spec.name + "': request " + job->request.id +
+                            " withdrawn by the caller before it was sent";
+                finish(std::move(job), o, 0.0);
+                continue;
+            }
             if (m_breaker.state(now) == CircuitBreaker::State::open) {
                 fail_ready(JudgeError::circuit_open,
                            "judge '" + m_spec.name + "': circuit open after " +

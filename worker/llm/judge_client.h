@@ -170,6 +170,12 @@ struct JudgeRequest {
     // json_schema / tool name, [A-Za-z0-9_-]{1,64}).
     std::string reply_schema = {};
     std::string reply_schema_name = {};
+    // Asked on the client's thread just before each attempt is sent (the
+    // first and every retry); when it returns false nothing more is sent and
+    // the request ends with `withdrawn`. Empty (the default): always sent.
+    // Must be thread-safe and must not block. The judge stage uses it to
+    // send nothing for a claim whose lease may have run out (a stall).
+    std::function<bool()> still_wanted = {};
 };
 
 enum class JudgeError {
@@ -189,6 +195,7 @@ enum class JudgeError {
     paused,         // the judge is paused: nothing was sent
     circuit_open,   // the breaker is open: nothing was sent
     cancelled,      // the client shut down first
+    withdrawn,      // JudgeRequest::still_wanted said no before an attempt: not sent
 };
 const char* to_string(JudgeError error);
 

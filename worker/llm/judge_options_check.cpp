@@ -92,6 +92,8 @@ const char* to_string(JudgeError error) {
             return "circuit_open";
         case JudgeError::cancelled:
             return "cancelled";
+        case JudgeError::withdrawn:
+            return "withdrawn";
     }
     return "?";
 }
