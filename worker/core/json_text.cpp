@@ -47,6 +47,10 @@ void append_json_string(std::string& out, std::string_view s) {
     const auto* run = p;  // start of the bytes not yet copied
     while (p < end) {
         const unsigned char c = *p;
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            ++p;
+            continue;
+        }
         if (c >= 0x80) {
             const size_t n = fast_json_detail::utf8_sequence(p, end);
             if (n == 0) {
@@ -126,6 +130,7 @@ void append_json(std::string& out, const json& v) {
 
 std::string json_text(const json& v) {
     std::string out;
+    out.reserve(1024);
     append_json(out, v);
     return out;
 }
