@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <map>
 
+#include "core/fast_json_sax.h"
 #include "core/json_scan.h"
+#include "core/json_text.h"
 #include "core/text.h"
 
 namespace assay::otlp {
@@ -112,6 +114,13 @@ std::optional<json> parse_embedded(std::string_view s) {
         return std::nullopt;
     }
     try {
+        // The fast reader (core/fast_json_sax.h) gives nlohmann's events for
+        // the text it accepts; anything else is parsed by nlohmann itself.
+        json value;
+        nlohmann::detail::json_sax_dom_parser<json> dom(value, false);
+        if (fast_json_sax(t, dom) == FastJsonResult::accepted) {
+            return value;
+        }
         return json::parse(t.begin(), t.end());
     } catch (const json::exception&) {
         return std::nullopt;
@@ -126,7 +135,7 @@ std::string content_text(const json& c) {
         return c.get<std::string>();
     }
     if (!c.is_array()) {
-        return c.is_null() ? std::string() : c.dump(-1, ' ', false, json::error_handler_t::replace);
+        return c.is_null() ? std::string() : json_text(c);
     }
     std::string out;
     for (const json& part : c) {

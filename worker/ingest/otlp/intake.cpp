@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "core/clock.h"
+#include "core/json_text.h"
 #include "core/prometheus_text.h"
 #include "core/text.h"
 #include "core/trace_sax.h"
@@ -388,7 +389,7 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
         // Printed once (the stored raw form), then the value is read once
         // into the Trace (core/trace_sax.h), its strings and metadata values
         // moved, not copied.
-        std::string text = t.value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        std::string text = json_text(t.value);
         Trace trace;
         trace.received_ms = now_ms;
         const Status built = build_trace(std::move(t.value), now_ms, trace);

@@ -5,9 +5,9 @@
 // been the largest single cost of an OTLP request (profile in README, "The
 // OTLP receiver"). The text is the one the tree gave: keys in sorted order,
 // strings escaped by nlohmann's serializer rules (invalid UTF-8 replaced).
-#include <algorithm>
 #include <limits>
 
+#include "core/json_text.h"
 #include "ingest/otlp/mapper.h"
 
 namespace assay {
@@ -16,21 +16,8 @@ namespace {
 
 using nlohmann::json;
 
-// A JSON string literal of `s`: plain printable ASCII is copied as is; any
-// other text goes through nlohmann's serializer (escapes, UTF-8 checks).
-void write_string(std::string& out, std::string_view s) {
-    const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u >= 0x20 && u < 0x7F && c != '"' && c != '\\';
-    });
-    if (plain) {
-        out += '"';
-        out.append(s);
-        out += '"';
-        return;
-    }
-    out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
-}
+// A JSON string literal of `s`, escaped by nlohmann's rules (core/json_text.h).
+void write_string(std::string& out, std::string_view s) { append_json_string(out, s); }
 
 void write_key(std::string& out, const char* key) {
     out += '"';

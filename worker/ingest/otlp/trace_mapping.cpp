@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/json_text.h"
 #include "core/text.h"
 #include "core/time_format.h"
 #include "ingest/otlp/attribute_values.h"
@@ -310,7 +311,7 @@ json bounded(const json& v, size_t max_bytes) {
         return s.size() > max_bytes ? json(excerpt(s, max_bytes)) : v;
     }
     if (v.is_array() || v.is_object()) {
-        std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
+        std::string text = json_text(v);
         return text.size() > max_bytes ? json(excerpt(text, max_bytes)) : v;
     }
     return v;
@@ -366,6 +367,22 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
         return std::nullopt;
     };
     auto missing = [](const std::optional<json>& v) { return !v || empty_value(*v); };
+    // Each span's own input and output, read once: the trace's input/output
+    // and its metadata.spans entry can both need them, and reading a message
+    // list means parsing its JSON text.
+    std::vector<std::optional<std::optional<json>>> inputs(spans.size()), outputs(spans.size());
+    auto input_of = [&](size_t i) -> const std::optional<json>& {
+        if (!inputs[i]) {
+            inputs[i] = span_input(spans[i]);
+        }
+        return *inputs[i];
+    };
+    auto output_of = [&](size_t i) -> const std::optional<json>& {
+        if (!outputs[i]) {
+            outputs[i] = span_output(spans[i]);
+        }
+        return *outputs[i];
+    };
     // The LLM span that ended last (it produced the final answer).
     std::optional<size_t> last_llm;
     for (size_t i : llm) {
@@ -382,20 +399,20 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
     // outermost agent's (first started), else the first / last LLM child's.
     std::optional<json> input = trace_content("langfuse.trace.input");
     if (missing(input)) {
-        input = span_input(root);
+        input = input_of(root_index);
     }
     for (size_t k = 0; missing(input) && k < agents.size(); ++k) {
-        input = span_input(spans[agents[k]]);
+        input = input_of(agents[k]);
     }
     for (size_t k = 0; missing(input) && k < llm.size(); ++k) {
-        input = span_input(spans[llm[k]]);
+        input = input_of(llm[k]);
     }
     std::optional<json> output = trace_content("langfuse.trace.output");
     if (missing(output)) {
-        output = span_output(root);
+        output = output_of(root_index);
     }
     for (size_t k = 0; missing(output) && k < agents.size(); ++k) {
-        output = span_output(spans[agents[k]]);
+        output = output_of(agents[k]);
     }
     if (missing(output)) {
         std::vector<size_t> by_end = llm;
@@ -403,7 +420,7 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
             return spans[a].end_unix_nano > spans[b].end_unix_nano;
         });
         for (size_t i : by_end) {
-            output = span_output(spans[i]);
+            output = output_of(i);
             if (output && !empty_value(*output)) {
                 break;
             }
@@ -642,23 +659,17 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
         }
         // The span's own input and output (a tool's call arguments and
         // result), cut like metadata values: the review timeline shows them.
-        std::optional<json> in = span_input(s);
-        std::optional<json> out = span_output(s);
-        if (!in) {
-            if (auto v = text_attr(s.attributes, "gen_ai.tool.call.arguments")) {
-                in = json(*v);
-            }
-        }
-        if (!out) {
-            if (auto v = text_attr(s.attributes, "gen_ai.tool.call.result")) {
-                out = json(*v);
-            }
-        }
+        const std::optional<json>& in = input_of(i);
+        const std::optional<json>& out = output_of(i);
         if (in) {
             e["input"] = bounded(*in, options.max_value_bytes);
+        } else if (auto v = text_attr(s.attributes, "gen_ai.tool.call.arguments")) {
+            e["input"] = bounded(json(*v), options.max_value_bytes);
         }
         if (out) {
             e["output"] = bounded(*out, options.max_value_bytes);
+        } else if (auto v = text_attr(s.attributes, "gen_ai.tool.call.result")) {
+            e["output"] = bounded(json(*v), options.max_value_bytes);
         }
         summary.push_back(std::move(e));
     }
@@ -725,8 +736,7 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
 std::string build_trace_json(const std::vector<OtlpSpan>& spans, size_t root,
                              const AssemblerOptions& options, const std::string& incomplete_reason,
                              size_t dropped_spans) {
-    return build_trace_value(spans, root, options, incomplete_reason, dropped_spans)
-        .dump(-1, ' ', false, json::error_handler_t::replace);
+    return json_text(build_trace_value(spans, root, options, incomplete_reason, dropped_spans));
 }
 
 }  // namespace assay
