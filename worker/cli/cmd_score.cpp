@@ -157,28 +157,6 @@ int run_score(const ScoreArgs& a) {
         return 2;
     }
     std::unique_ptr<JudgeStage> judges = std::move(started).value();
-    // An empty store is filled faster with its read-only indexes built once
-    // at the end (store.h, defer_indexes); after the judge stage opened its
-    // own connection, whose open would build them again.
-    auto deferred = (*store)->defer_indexes();
-    if (!deferred.ok()) {
-        std::fprintf(stderr, "assay score: %s\n", deferred.status().message().c_str());
-        return 2;
-    }
-    // Builds them again on every way out once the pipeline has run.
-    auto restore_indexes = [&]() -> bool {
-        if (!*deferred) {
-            return true;
-        }
-        Status r = (*store)->restore_indexes();
-        if (!r.ok()) {
-            std::fprintf(stderr,
-                         "assay score: building the store's indexes: %s (the next assay command "
-                         "that opens the store builds them)\n",
-                         r.message().c_str());
-        }
-        return r.ok();
-    };
     const std::string source = a.in == "-" ? "stdin" : "file:" + a.in;
     const bool progress = !a.quiet && (a.progress || isatty(STDERR_FILENO));
     auto t0 = std::chrono::steady_clock::now();
@@ -230,13 +208,11 @@ int run_score(const ScoreArgs& a) {
     if (!(*reader)->status().ok()) {
         std::fprintf(stderr, "assay score: %s: %s\n", a.in.c_str(),
                      (*reader)->status().message().c_str());
-        (void)restore_indexes();  // its failure is reported; the read error matters more
         return 2;
     }
     if (!fin.ok() || !st.ok()) {
         std::fprintf(stderr, "assay score: store failed; the failed batch was not stored: %s\n",
                      (!fin.ok() ? fin : st).message().c_str());
-        (void)restore_indexes();  // its failure is reported; the store error matters more
         return 2;
     }
     RunSummary s = pipeline.summary();
@@ -261,9 +237,6 @@ int run_score(const ScoreArgs& a) {
                     j.name, j.state, j.pause_reason);
             }
         }
-    }
-    if (!restore_indexes()) {
-        return 2;
     }
     if (log && s.rejected > 0) {
         log->warn("{} of {} records rejected; see the dead_letters table", s.rejected, s.records);

@@ -270,17 +270,6 @@ public:
     // same batch twice leaves the store as if written once (counters aside).
     // On failure nothing of the batch is stored.
     virtual Status write(const WriteBatch& batch) = 0;
-    // Bulk load (`assay score`): when the store holds no trace yet, drops the
-    // secondary indexes that only reads use (not the constraints), so that
-    // write() keeps fewer of them up, and returns true; otherwise changes
-    // nothing and returns false. Until restore_indexes() the store's data
-    // is complete but reads that need those indexes are slow or fail. A
-    // backend without the notion returns false (the default).
-    virtual Result<bool> defer_indexes() { return false; }
-    // Builds the indexes defer_indexes() dropped (also those left by a load
-    // that died) and forgets them; ok with nothing to do. On failure the
-    // store still knows them and builds them at its next open.
-    virtual Status restore_indexes() { return {}; }
 
     virtual Result<std::vector<BottomRow>> bottom(const BottomQuery& q) = 0;
     // not_found when no trace has this id.

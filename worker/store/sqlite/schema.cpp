@@ -361,17 +361,6 @@ CREATE TABLE judge_reservations (
 CREATE INDEX judge_reservations_day ON judge_reservations(judge, day);
 CREATE INDEX judge_reservations_claimant ON judge_reservations(claimant);
 )sql",
-        // deferred_indexes (issue 12): the secondary indexes that a bulk load
-        // into an empty store (`assay score`, SqliteStore::defer_indexes)
-        // dropped, with the SQL that builds them again; empty otherwise. The
-        // load builds them when it ends; a load that died leaves its rows
-        // here and the next open builds them (SqliteStore::open).
-        R"sql(
-CREATE TABLE deferred_indexes (
-  name  TEXT PRIMARY KEY,
-  sql   TEXT NOT NULL
-);
-)sql",
     };
     return k_migrations;
 }

@@ -199,19 +199,6 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
     s->m_checkpointer->install(db);
     ASSAY_RETURN_IF_ERROR(s->migrate());
     ASSAY_RETURN_IF_ERROR(s->prepare_all());
-    // A bulk load that died left indexes deferred (deferred_indexes.cpp):
-    // build them now (a read, and no write, when there are none).
-    {
-        Stmt left;
-        if (left.prepare(db, "SELECT EXISTS (SELECT 1 FROM deferred_indexes)") != SQLITE_OK ||
-            left.step() != SQLITE_ROW) {
-            return s->error("reading deferred_indexes");
-        }
-        if (left.col_int(0) != 0) {
-            left.reset();
-            ASSAY_RETURN_IF_ERROR(s->restore_indexes());
-        }
-    }
     return s;
 }
 

@@ -31,10 +31,6 @@ public:
 
     Status register_scorers(const std::vector<ScorerVersionInfo>& versions) override;
     Status write(const WriteBatch& batch) override;
-    // Bulk load: deferred_indexes.cpp. open() builds indexes that a load
-    // which died left deferred.
-    Result<bool> defer_indexes() override;
-    Status restore_indexes() override;
     Result<std::vector<BottomRow>> bottom(const BottomQuery& q) override;
     Result<StoredTrace> trace(const std::string& trace_id) override;
     Result<StoreCounts> counts() override;
