@@ -338,6 +338,15 @@ FROM scores s JOIN traces t ON t.id = s.trace
 GROUP BY 1;
 DROP INDEX IF EXISTS scores_at;
 )sql",
+        // 6: otlp_claims, as SQLite's migration of the same name: the worker
+        // completing an OTLP trace from every worker's pending spans.
+        R"sql(
+CREATE TABLE otlp_claims (
+  trace_key   TEXT PRIMARY KEY,
+  claimant    TEXT NOT NULL,
+  until_ms    BIGINT NOT NULL
+);
+)sql",
     };
     return k_migrations;
 }

@@ -361,6 +361,16 @@ CREATE TABLE judge_reservations (
 CREATE INDEX judge_reservations_day ON judge_reservations(judge, day);
 CREATE INDEX judge_reservations_claimant ON judge_reservations(claimant);
 )sql",
+        // OTLP shared completion (store/span_store.h, claim): the worker that
+        // builds a trace from the pending spans of every worker holds its key
+        // here until its lease runs out or the trace's spans are erased.
+        R"sql(
+CREATE TABLE otlp_claims (
+  trace_key   TEXT PRIMARY KEY,
+  claimant    TEXT NOT NULL,
+  until_ms    INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
     };
     return k_migrations;
 }
