@@ -130,9 +130,11 @@ std::vector<AssembledTrace> OtlpIntake::claim_ready(std::vector<AssembledTrace> 
                     // Left-over spans of a trace scored before (late spans,
                     // from before a restart or at another worker): never
                     // overwrite the stored trace.
-                    log()->info("otlp: trace {}: {} more spans after it was scored, dropped ({})",
-                                t.trace_id, t.span_count,
-                                t.reason.empty() ? "already stored" : t.reason);
+                    // debug: with several workers, every worker that got
+                    // a child of a trace comes here once (counted).
+                    log()->debug("otlp: trace {}: {} more spans after it was scored, dropped ({})",
+                                 t.trace_id, t.span_count,
+                                 t.reason.empty() ? "already stored" : t.reason);
                     m_to_erase.push_back(t.trace_id);
                     ++skipped;
                     break;
