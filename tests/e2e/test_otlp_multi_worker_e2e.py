@@ -3,7 +3,7 @@
 that share one store (README "Scaling out", "OTLP receiver"), each span in its
 own OTLP/HTTP JSON request, as a round-robin load balancer would spread them.
 
-1. 1,000 traces of a root and 3 children: exactly 1,000 traces stored, each
+1. 1,000 traces of 3 children and a root: exactly 1,000 traces stored, each
    with all 4 spans, none incomplete, none split; nothing left in otlp_spans
    or otlp_claims.
 2. The same with one worker killed (kill -9) half-way: the requests after it
@@ -49,13 +49,15 @@ def request(s):
 
 
 def trace_spans(i, seed):
-    """The 4 requests of trace i: its root, then 3 children."""
+    """The 4 requests of trace i: 3 children, then the root, in the order they
+    end (an SDK exports a span when it ends; the root ends last). Each is sent
+    after the previous one was answered, so however slow the workers are, the
+    children are stored before the root arrives."""
     tid = "%08x%024x" % (seed, i + 1)
     root = "%016x" % (i * 4 + 1)
     t0 = 1795341600 + i
-    out = [request(span(tid, root, "", "agent", t0))]
-    for k in range(3):
-        out.append(request(span(tid, "%016x" % (i * 4 + 2 + k), root, "step%d" % k, t0 + 0.1 * k)))
+    out = [request(span(tid, "%016x" % (i * 4 + 2 + k), root, "step%d" % k, t0 + 0.1 * k)) for k in range(3)]
+    out.append(request(span(tid, root, "", "agent", t0)))
     return out
 
 
