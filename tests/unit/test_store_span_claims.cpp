@@ -166,9 +166,8 @@ TEST_CASE_TEMPLATE("span claims: two workers racing for the same traces claim ea
     tb.join();
     CHECK(err_a == 0);
     CHECK(err_b == 0);
+    // Each trace claimed by exactly one of them (however the threads ran).
     CHECK(won_a + won_b == k_traces);
-    CHECK(won_a > 0);
-    CHECK(won_b > 0);
     CHECK(o.db->value("SELECT count(*) FROM otlp_claims") == k_traces);
     CHECK(o.db->value("SELECT count(*) FROM otlp_claims WHERE claimant = 'A'") == won_a);
 }
