@@ -92,7 +92,8 @@ TEST_CASE("postgres store: a database at version 4 gets changed_hours from its s
     // what later migrations added (gate_marks, the alert delivery claims, otlp_claims, and
     // migration 8's indexes as before it).
     db.value(
-        "DROP TABLE changed_hours; DROP TABLE otlp_claims; CREATE INDEX scores_at ON scores(at_ms); "
+        "DROP TABLE changed_hours; DROP TABLE otlp_claims; CREATE INDEX scores_at ON "
+        "scores(at_ms); "
         "DROP TABLE gate_marks; ALTER TABLE alerts DROP COLUMN delivery_claimed_by, "
         "DROP COLUMN delivery_claimed_until_ms; "
         "DROP INDEX scores_version_trace; DROP INDEX traces_ts; DROP INDEX traces_user; "
