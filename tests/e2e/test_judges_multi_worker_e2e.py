@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""End-to-end: two `assay worker` processes share one SQLite file and one LLM
+"""End-to-end: two `assay worker` processes share one store and one LLM
 judge scorer (sample_rate 1, judge cache off) against the standalone fake
 provider. Judge work is shared by claims (README "Judges", "Several workers,
 one store: claims"), so:
@@ -10,7 +10,10 @@ one store: claims"), so:
    takes them over at once (the claimant's pid is gone), long before the
    300 s lease runs out; only the requests sent and not yet stored at the
    kill (at most the tasks a held: twice max_concurrency) may be sent again.
-Exits non-zero on the first failed check (all checks are printed)."""
+--backend postgres runs it with both workers on one database of a private
+PostgreSQL server (exit 77 when the server binaries are missing), with the
+same checks. Exits non-zero on the first failed check (all checks are
+printed)."""
 import json
 import os
 import subprocess
@@ -19,7 +22,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import FakeProvider, Worker, arguments, check, control, finish, query_one, wait_for  # noqa: E402
+from e2e_common import (FakeProvider, Worker, add_backend_argument, arguments, check, control,  # noqa: E402
+                        finish, on_backend, query_one, wait_for)
 
 KEY = "sk-e2e-SECRET-lease0001"
 CONCURRENCY = 2
@@ -62,30 +66,35 @@ def wait_scored(db, prefix, n, seconds):
 
 
 def main():
-    ap = arguments(fake=True)
-    a = ap.parse_args()
+    a = add_backend_argument(arguments(fake=True)).parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        rc = on_backend(a, tmp, run)
+    return rc if rc == 77 else finish("all passed")
+
+
+def run(a, tmp, backend):
     fake = FakeProvider(a.fake, "--score", "4")
     workers = []
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            scenario(a, fake.base, tmp, workers)
+        scenario(a, fake.base, tmp, workers, backend)
     finally:
         for w in workers:
             if w.p.poll() is None:
                 w.p.kill()
                 w.p.wait(10)
         fake.stop()
-    return finish("all passed")
 
 
-def scenario(a, base, tmp, workers):
+def scenario(a, base, tmp, workers, backend):
     env = dict(os.environ, ASSAY_E2E_JUDGE_KEY=KEY)
     os.symlink(os.path.join(os.path.abspath(a.source), "rubrics"), os.path.join(tmp, "rubrics"))
-    db = os.path.join(tmp, "shared.db")
+    # db: a StoreDb (either backend); location: what --db takes (a path or a postgresql:// URI).
+    location, db = backend.new_store("shared")
     cfg = os.path.join(tmp, "assay.yaml")
+    # SQLite only: the shared file is busy while the other worker commits.
+    busy = "store: {busy_timeout_ms: 10000}\n" if backend.pg is None else ""
     with open(cfg, "w") as f:
-        f.write(f"""
-store: {{busy_timeout_ms: 10000}}
+        f.write(busy + f"""
 worker: {{flush_ms: 20}}
 judges:
   - name: primary
@@ -101,9 +110,9 @@ scorers:
   - {{name: helpful, type: judge, rubric: rubrics/helpfulness.yaml, judges: [primary], sample_rate: 1}}
 """)
     control(base, "script", {"default": {"score": 4, "latency_ms": 150}})
-    wa = start_worker(a.assay, cfg, db, env)
+    wa = start_worker(a.assay, cfg, location, env)
     workers.append(wa)
-    wb = start_worker(a.assay, cfg, db, env)
+    wb = start_worker(a.assay, cfg, location, env)
     workers.append(wb)
 
     # 1. Both workers take traces and both judge stages poll the shared queue.
@@ -121,7 +130,7 @@ scorers:
     requests = control(base, "counters")["requests"]
     check(requests == 2 * n1, f"phase 1: one provider request per sampled trace ({requests} for {2 * n1})")
     check(q(db, "SELECT count(*) FROM judgements") == 2 * n1, "phase 1: one judgement per trace")
-    check(q(db, "SELECT count(*) FROM (SELECT trace FROM judgements GROUP BY trace HAVING count(*) > 1)") == 0,
+    check(q(db, "SELECT count(*) FROM (SELECT trace FROM judgements GROUP BY trace HAVING count(*) > 1) x") == 0,
           "phase 1: no trace judged twice")
     split = (judged_by(wa), judged_by(wb))
     check(sum(split) == 2 * n1, f"phase 1: the two stages' judged tasks add up ({split[0]} + {split[1]})")
@@ -146,7 +155,7 @@ scorers:
     left = q(db, "SELECT count(*) FROM judge_queue")
     check(left > 0, f"phase 2: tasks left in the queue when a is killed ({left})")
     start = time.time()
-    wb2 = start_worker(a.assay, cfg, db, env)
+    wb2 = start_worker(a.assay, cfg, location, env)
     workers.append(wb2)
     done, ok = wait_scored(db, "p2", n2, 60)
     took = time.time() - start
