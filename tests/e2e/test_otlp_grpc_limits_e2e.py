@@ -16,7 +16,9 @@ worker.otlp_max_body_bytes 65536:
      server that buffered the messages would hold 8 x 16 MB = 128 MiB; with
      gRPC's memory quota at 16 MiB here, 45-70 MiB was measured, 82-88 MiB with
      a 64 MiB quota or none), and afterwards a normal export is answered OK and
-     its trace stored."""
+     its trace stored.
+--backend postgres runs the same checks with the store on a private
+PostgreSQL server (exit 77 when the server binaries are missing)."""
 import os
 import sys
 import tempfile
@@ -27,13 +29,13 @@ import urllib.request
 sys.path.append("/usr/lib/python3/dist-packages")  # Debian's python3-grpcio
 import grpc  # noqa: E402
 
-from e2e_common import Worker, arguments, check, finish, query_one, wait_for  # noqa: E402
+from e2e_common import (Worker, add_backend_argument, arguments, check, finish, on_backend,  # noqa: E402
+                        query_one, wait_for)
 from otlp_proto import encode_request  # noqa: E402
 
 METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 # Channels do not share connections (grpcio pools them by target otherwise).
 OWN_CONNECTION = [("grpc.use_local_subchannel_pool", 1)]
-a = arguments().parse_args()
 
 
 def rss_kb(pid):
@@ -63,13 +65,21 @@ def call(export, body, metadata=None):
         return e.code(), e.details() or ""
 
 
-with tempfile.TemporaryDirectory(prefix="assay-grpc-limits-") as tmp:
+def main():
+    a = add_backend_argument(arguments()).parse_args()
+    with tempfile.TemporaryDirectory(prefix="assay-grpc-limits-") as tmp:
+        rc = on_backend(a, tmp, scenario)
+    return rc if rc == 77 else finish()
+
+
+def scenario(a, tmp, backend):
     cfg = os.path.join(tmp, "assay.yaml")
     with open(cfg, "w") as f:
         f.write("worker: {otlp_max_body_bytes: 65536, http_max_header_bytes: 4096, otlp_idle_ms: 100,"
                 " flush_ms: 20}\nscorers:\n  - {name: refusal, type: refusal}\n")
-    db = os.path.join(tmp, "w.db")
-    w = Worker(a.assay, ["--config", cfg, "--db", db, "--otlp-grpc-listen", "127.0.0.1:0",
+    # db: a StoreDb (either backend); location: what --db takes (a path or a postgresql:// URI).
+    location, db = backend.new_store("w")
+    w = Worker(a.assay, ["--config", cfg, "--db", location, "--otlp-grpc-listen", "127.0.0.1:0",
                          "--http-listen", "127.0.0.1:0"], need=("otlp_grpc", "http"))
     try:
         health = "http://" + w.endpoints["http"] + "/healthz"
@@ -174,4 +184,6 @@ with tempfile.TemporaryDirectory(prefix="assay-grpc-limits-") as tmp:
         rc = w.stop()
     check(rc == 0, "the worker exits 0 (%s)" % rc)
 
-sys.exit(finish())
+
+if __name__ == "__main__":
+    sys.exit(main())

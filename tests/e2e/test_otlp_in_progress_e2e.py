@@ -3,9 +3,12 @@
 (README "OTLP receiver", Answers; issue 18 item 2), through both transports,
 against the real worker.
 
-Another process holds the store's write lock (BEGIN IMMEDIATE), so the spans
-of accepted requests cannot be committed and their requests stay in progress
-(store.busy_timeout_ms is long enough to outlast the hold). Then:
+Another process holds the store's write lock, so the spans of accepted
+requests cannot be committed and their requests stay in progress: on SQLite
+BEGIN IMMEDIATE (store.busy_timeout_ms is long enough to outlast the hold),
+with --backend postgres (a private PostgreSQL server; exit 77 when its
+binaries are missing) a psql session holding LOCK TABLE otlp_spans IN
+EXCLUSIVE MODE (the spans' INSERT waits; reads do not). Then:
   - 16 OTLP/HTTP JSON requests (2 traces each) are sent at once and all stay
     unanswered while the lock is held;
   - 4 more HTTP requests get 503 with Retry-After at once, and 2 gRPC calls get
@@ -17,6 +20,7 @@ import concurrent.futures
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
@@ -27,12 +31,38 @@ import urllib.request
 sys.path.append("/usr/lib/python3/dist-packages")  # Debian's python3-grpcio
 import grpc  # noqa: E402
 
-from e2e_common import Worker, arguments, check, finish, query_one, wait_for  # noqa: E402
+from e2e_common import (Worker, add_backend_argument, arguments, check, finish, on_backend,  # noqa: E402
+                        query_one, wait_for)
 from otlp_proto import encode_request  # noqa: E402
 
 METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 IN_PROGRESS = 16  # README: "more than 16 requests in progress"
-a = arguments().parse_args()
+
+
+class StoreLock:
+    """Holds the store's write lock from another process until release()."""
+
+    def __init__(self, backend, location):
+        if backend.pg is None:
+            self.con = sqlite3.connect(location, timeout=10, isolation_level=None)
+            self.con.execute("BEGIN IMMEDIATE")
+            self.psql = None
+            return
+        self.psql = subprocess.Popen([os.path.join(backend.pg.bin, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                      "-d", location], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.psql.stdin.write("BEGIN;\nLOCK TABLE otlp_spans IN EXCLUSIVE MODE;\n\\echo locked\n")
+        self.psql.stdin.flush()
+        line = self.psql.stdout.readline()
+        if line.strip() != "locked":
+            self.psql.kill()
+            raise RuntimeError("psql did not take the lock: %r" % line)
+
+    def release(self):
+        if self.psql is None:
+            self.con.execute("ROLLBACK")
+            self.con.close()
+            return
+        self.psql.communicate("ROLLBACK;\n\\q\n", timeout=30)
 
 
 def request(first, count=2):
@@ -58,13 +88,22 @@ def post(url, body, timeout=60):
         return e.code, e.headers.get("Retry-After"), time.perf_counter() - t
 
 
-with tempfile.TemporaryDirectory(prefix="assay-otlp-busy-") as tmp:
+def main():
+    a = add_backend_argument(arguments()).parse_args()
+    with tempfile.TemporaryDirectory(prefix="assay-otlp-busy-") as tmp:
+        rc = on_backend(a, tmp, scenario)
+    return rc if rc == 77 else finish()
+
+
+def scenario(a, tmp, backend):
+    # db: a StoreDb (either backend); location: what --db takes (a path or a postgresql:// URI).
+    location, db = backend.new_store("w")
     cfg = os.path.join(tmp, "assay.yaml")
     with open(cfg, "w") as f:
-        f.write("store: {busy_timeout_ms: 60000}\nworker: {otlp_idle_ms: 100, flush_ms: 20}\n"
-                "scorers:\n  - {name: refusal, type: refusal}\n")
-    db = os.path.join(tmp, "w.db")
-    w = Worker(a.assay, ["--config", cfg, "--db", db, "--otlp-listen", "127.0.0.1:0",
+        # SQLite only: busy_timeout_ms outlasts the hold (PostgreSQL waits for a lock anyway).
+        f.write(("store: {busy_timeout_ms: 60000}\n" if backend.pg is None else "") +
+                "worker: {otlp_idle_ms: 100, flush_ms: 20}\nscorers:\n  - {name: refusal, type: refusal}\n")
+    w = Worker(a.assay, ["--config", cfg, "--db", location, "--otlp-listen", "127.0.0.1:0",
                          "--otlp-grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"],
                need=("otlp", "otlp_grpc", "http"))
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=IN_PROGRESS + 8)
@@ -85,8 +124,7 @@ with tempfile.TemporaryDirectory(prefix="assay-otlp-busy-") as tmp:
         probe = threading.Thread(target=prober)
         probe.start()
 
-        holder = sqlite3.connect(db, timeout=10, isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
+        holder = StoreLock(backend, location)
         held = [pool.submit(post, url, request(2 * k)) for k in range(IN_PROGRESS)]
         # Every one of them has entered the intake (counted by door) and none is answered.
         deadline = time.time() + 20
@@ -117,8 +155,7 @@ with tempfile.TemporaryDirectory(prefix="assay-otlp-busy-") as tmp:
         time.sleep(2)  # /healthz keeps answering while the 16 wait
         check(not any(f.done() for f in held), "the 16 are still in progress")
 
-        holder.execute("ROLLBACK")
-        holder.close()
+        holder.release()
         holder = None
         answers = [f.result(timeout=60) for f in held]
         check(all(s == 200 for s, _, _ in answers), "after the release the 16 get 200 (%s)" % [s for s, _, _ in answers])
@@ -139,10 +176,11 @@ with tempfile.TemporaryDirectory(prefix="assay-otlp-busy-") as tmp:
         check(w.metric('assay_otlp_requests_total{code="503"}') == 6, "/metrics: 6 answered 503 (4 HTTP, 2 gRPC)")
     finally:
         if holder is not None:
-            holder.execute("ROLLBACK")
-            holder.close()
+            holder.release()
         pool.shutdown(wait=False, cancel_futures=True)
         rc = w.stop()
     check(rc == 0, "the worker exits 0 (%s)" % rc)
 
-sys.exit(finish())
+
+if __name__ == "__main__":
+    sys.exit(main())
