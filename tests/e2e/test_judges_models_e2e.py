@@ -13,6 +13,8 @@ for reasoning models, the Responses API and Anthropic extended thinking):
   4. the same with max_tokens_on_truncation: scored after one larger retry;
   5. the Responses API and 6. Anthropic thinking judges score;
   7. samples: 3 asks the judge three times (seeds 1..3) and stores the median.
+--backend postgres runs the same checks with each store a database on a
+private PostgreSQL server (exit 77 when the server binaries are missing).
 Exits non-zero on the first failed check (all checks are printed)."""
 import functools
 import json
@@ -22,7 +24,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_common  # noqa: E402
-from e2e_common import FakeProvider, arguments, check, control, finish, query_all  # noqa: E402
+from e2e_common import (FakeProvider, add_backend_argument, arguments, check, control, finish,  # noqa: E402
+                        on_backend, query_all)
 
 KEY = "sk-e2e-SECRET-models-91a2"
 run = functools.partial(e2e_common.run, timeout=120)
@@ -33,14 +36,13 @@ def q(db, sql, *args):
     return query_all(db, sql, args)
 
 
-def write(tmp, name, base, judge_keys, scorer_keys=""):
-    db = os.path.join(tmp, name + ".db")
-    cfg = os.path.join(tmp, name + ".yaml")
+def write(backend, name, base, judge_keys, scorer_keys=""):
+    """A config on a new store `name` of the backend: (the config's path, the store's StoreDb)."""
+    location, db = backend.new_store(name)
+    cfg = os.path.join(backend.tmp, name + ".yaml")
     keys = "".join(f"    {k}: {v}\n" for k, v in judge_keys.items())
     with open(cfg, "w") as f:
-        f.write(f"""
-store: {{sqlite: {db}}}
-judges:
+        f.write(backend.yaml(location) + f"""judges:
   - name: primary
     base_url: {base}/v1
     api_key_env: ASSAY_E2E_JUDGE_KEY
@@ -69,7 +71,7 @@ def status(a, env, cfg):
     return json.loads(r.stdout)["judges"][0] if r.returncode == 0 else {}
 
 
-def scenario(a, base, tmp):
+def scenario(a, base, tmp, backend):
     env = dict(os.environ, ASSAY_E2E_JUDGE_KEY=KEY)
     os.symlink(os.path.join(os.path.abspath(a.source), "rubrics"), os.path.join(tmp, "rubrics"))
     traces = os.path.join(tmp, "traces.jsonl")
@@ -80,7 +82,7 @@ def scenario(a, base, tmp):
 
     # 1. A reasoning model with the default keys.
     control(base, "reset", {})
-    cfg, db = write(tmp, "reasoning", base, {"provider": "openai", "model": "gpt-5-mini",
+    cfg, db = write(backend, "reasoning", base, {"provider": "openai", "model": "gpt-5-mini",
                                               "reasoning_effort": "low"})
     score(a, env, cfg, traces)
     n = q(db, "SELECT count(*) FROM scores_view WHERE decision = 'scored'")[0][0]
@@ -93,7 +95,7 @@ def scenario(a, base, tmp):
 
     # 2. max_tokens sent to a reasoning model: the judge pauses, nothing is scored.
     control(base, "reset", {})
-    cfg, db = write(tmp, "refused", base, {"provider": "openai", "model": "o4-mini",
+    cfg, db = write(backend, "refused", base, {"provider": "openai", "model": "o4-mini",
                                             "max_tokens_field": "max_tokens"})
     r = score(a, env, cfg, traces)
     check("paused" in r.stderr and "max_tokens_field" in r.stderr, f"refused: the pause names the fix ({r.stderr[-400:]!r})")
@@ -110,26 +112,26 @@ def scenario(a, base, tmp):
 
     # 3. Reasoning tokens use up a 512-token budget: judge_truncated, billed.
     control(base, "reset", {})
-    cfg, db = write(tmp, "truncated", base, {"provider": "openai", "model": "gpt-5-mini", "max_tokens": 512})
+    cfg, db = write(backend, "truncated", base, {"provider": "openai", "model": "gpt-5-mini", "max_tokens": 512})
     score(a, env, cfg, traces)
     rows = q(db, "SELECT count(*) FROM scores_view WHERE decision = 'failed' AND reason LIKE '%judge_truncated%'")
     check(rows == [(N,)], f"truncated: every task failed with judge_truncated ({rows})")
     check(q(db, "SELECT count(*) FROM scores_view WHERE decision = 'scored'")[0][0] == 0, "truncated: never a score")
     j = q(db, "SELECT min(error_type), max(error_type), min(output_tokens), min(cost_usd), max(attempts), "
               "min(error_message) FROM judgements")[0]
-    check(j[0] == j[1] == "judge_truncated" and j[2] == 512 and j[3] > 0 and j[4] == 1,
+    check(j[0] == j[1] == "judge_truncated" and j[2] == 512 and float(j[3]) > 0 and j[4] == 1,
           f"truncated: judgements keep the billed tokens and cost, one attempt each ({j[:5]})")
     check("512 output tokens used of max_tokens 512" in (j[5] or "") and "raise" in (j[5] or ""),
           f"truncated: the message says what was used and what to raise ({j[5]!r})")
     spend = q(db, "SELECT calls, output_tokens, cost_usd FROM judge_spend")
-    check(len(spend) == 1 and spend[0][0] == N and spend[0][1] == N * 512 and spend[0][2] > 0,
+    check(len(spend) == 1 and spend[0][0] == N and spend[0][1] == N * 512 and float(spend[0][2]) > 0,
           f"truncated: judge_spend counts the billed attempts ({spend})")
     st = status(a, env, cfg)
     check(st.get("spent_usd", 0) > 0 and st.get("calls") == N, f"truncated: judges status shows the spend ({st})")
 
     # 4. max_tokens_on_truncation: one retry with the larger budget, then scored.
     control(base, "reset", {})
-    cfg, db = write(tmp, "retried", base, {"provider": "openai", "model": "gpt-5-mini", "max_tokens": 512,
+    cfg, db = write(backend, "retried", base, {"provider": "openai", "model": "gpt-5-mini", "max_tokens": 512,
                                             "max_tokens_on_truncation": 2048})
     score(a, env, cfg, traces)
     n = q(db, "SELECT count(*) FROM scores_view WHERE decision = 'scored'")[0][0]
@@ -141,7 +143,7 @@ def scenario(a, base, tmp):
 
     # 5. The Responses API.
     control(base, "reset", {})
-    cfg, db = write(tmp, "responses", base, {"provider": "openai", "api": "responses", "model": "gpt-5"})
+    cfg, db = write(backend, "responses", base, {"provider": "openai", "api": "responses", "model": "gpt-5"})
     score(a, env, cfg, traces)
     n = q(db, "SELECT count(*) FROM scores_view WHERE decision = 'scored'")[0][0]
     check(n == N, f"responses: {N} scored ({n})")
@@ -151,7 +153,7 @@ def scenario(a, base, tmp):
 
     # 6. Anthropic with extended thinking.
     control(base, "reset", {})
-    cfg, db = write(tmp, "thinking", base, {"provider": "anthropic", "model": "claude-sonnet-4-5",
+    cfg, db = write(backend, "thinking", base, {"provider": "anthropic", "model": "claude-sonnet-4-5",
                                              "thinking_budget_tokens": 2048})
     score(a, env, cfg, traces)
     n = q(db, "SELECT count(*) FROM scores_view WHERE decision = 'scored'")[0][0]
@@ -162,12 +164,12 @@ def scenario(a, base, tmp):
 
     # 7. Self-consistency: samples: 3, aggregate: median.
     control(base, "reset", {})
-    cfg, db = write(tmp, "samples", base, {"provider": "openai", "model": "gpt-4o-mini"},
+    cfg, db = write(backend, "samples", base, {"provider": "openai", "model": "gpt-4o-mini"},
                     ", samples: 3, aggregate: median")
     score(a, env, cfg, traces)
     n = q(db, "SELECT count(*) FROM scores_view WHERE decision = 'scored'")[0][0]
     check(n == N, f"samples: {N} scored ({n})")
-    per = q(db, "SELECT min(c), max(c) FROM (SELECT count(*) c FROM judgements_view GROUP BY trace_id)")[0]
+    per = q(db, "SELECT min(c), max(c) FROM (SELECT count(*) c FROM judgements_view GROUP BY trace_id) x")[0]
     check(per == (3, 3), f"samples: three judgements per trace ({per})")
     seeds = sorted({b.get("seed") for b in bodies(base)})
     check(seeds == [1, 2, 3], f"samples: seeds 1..3 sent ({seeds})")
@@ -187,11 +189,11 @@ def scenario(a, base, tmp):
 
 
 def main():
-    a = arguments(fake=True).parse_args()
+    a = add_backend_argument(arguments(fake=True)).parse_args()
     with FakeProvider(a.fake) as fake:
         with tempfile.TemporaryDirectory() as tmp:
-            scenario(a, fake.base, tmp)
-    return finish("all passed")
+            rc = on_backend(a, tmp, lambda a, tmp, backend: scenario(a, fake.base, tmp, backend))
+    return rc if rc == 77 else finish("all passed")
 
 
 if __name__ == "__main__":
