@@ -424,3 +424,17 @@ def arguments(fake=False):
     if fake:
         ap.add_argument("--fake", required=True, help="the fake_provider executable (tests/fake_provider)")
     return ap
+
+
+# --- a script's main() on either store backend (h24b) ----------------------------
+
+def run_on_backend(scenario, prefix="assay-e2e-", fake=False, passed="all checks passed"):
+    """The whole main() of a script that runs on either backend: parses the
+    e2e arguments (arguments(fake) plus --backend), runs scenario(a, tmp,
+    backend) through on_backend in a fresh temporary folder (prefix), and
+    returns the exit code: 77 when skipped, else finish(passed)."""
+    import tempfile
+    a = add_backend_argument(arguments(fake=fake)).parse_args()
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        rc = on_backend(a, tmp, scenario)
+    return rc if rc == 77 else finish(passed)

@@ -20,12 +20,10 @@ import functools
 import json
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_common  # noqa: E402
-from e2e_common import (FakeProvider, add_backend_argument, arguments, check, control, finish,  # noqa: E402
-                        on_backend, query_all)
+from e2e_common import FakeProvider, check, control, query_all, run_on_backend  # noqa: E402
 
 KEY = "sk-e2e-SECRET-models-91a2"
 run = functools.partial(e2e_common.run, timeout=120)
@@ -188,12 +186,13 @@ def scenario(a, base, tmp, backend):
     check(control(base, "counters")["requests"] == 3 * N, "samples: a re-run is answered from the cache")
 
 
-def main():
-    a = add_backend_argument(arguments(fake=True)).parse_args()
+def run_with_fake(a, tmp, backend):
     with FakeProvider(a.fake) as fake:
-        with tempfile.TemporaryDirectory() as tmp:
-            rc = on_backend(a, tmp, lambda a, tmp, backend: scenario(a, fake.base, tmp, backend))
-    return rc if rc == 77 else finish("all passed")
+        scenario(a, fake.base, tmp, backend)
+
+
+def main():
+    return run_on_backend(run_with_fake, prefix="assay-judges-models-", fake=True, passed="all passed")
 
 
 if __name__ == "__main__":

@@ -28,15 +28,13 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_common  # noqa: E402
-from e2e_common import (add_backend_argument, arguments, check, finish, on_backend,  # noqa: E402
-                        query_one as q, wait_for)
+from e2e_common import check, query_one as q, run_on_backend, wait_for  # noqa: E402
 from scorer_configs import FIVE_SCORERS  # noqa: E402
 from otlp_proto import encode_request  # noqa: E402
 
@@ -87,10 +85,7 @@ def raw_of(db, trace_id):
 
 
 def main():
-    a = add_backend_argument(arguments()).parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        rc = on_backend(a, tmp, scenario)
-    sys.exit(rc if rc == 77 else finish("all passed"))
+    sys.exit(run_on_backend(scenario, prefix="assay-otlp-", passed="all passed"))
 
 
 def scenario(a, tmp, backend):

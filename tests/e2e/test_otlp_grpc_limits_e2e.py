@@ -21,7 +21,6 @@ worker.otlp_max_body_bytes 65536:
 PostgreSQL server (exit 77 when the server binaries are missing)."""
 import os
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -29,8 +28,7 @@ import urllib.request
 sys.path.append("/usr/lib/python3/dist-packages")  # Debian's python3-grpcio
 import grpc  # noqa: E402
 
-from e2e_common import (Worker, add_backend_argument, arguments, check, finish, on_backend,  # noqa: E402
-                        query_one, wait_for)
+from e2e_common import Worker, check, query_one, run_on_backend, wait_for  # noqa: E402
 from otlp_proto import encode_request  # noqa: E402
 
 METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -66,10 +64,7 @@ def call(export, body, metadata=None):
 
 
 def main():
-    a = add_backend_argument(arguments()).parse_args()
-    with tempfile.TemporaryDirectory(prefix="assay-grpc-limits-") as tmp:
-        rc = on_backend(a, tmp, scenario)
-    return rc if rc == 77 else finish()
+    return run_on_backend(scenario, prefix="assay-grpc-limits-")
 
 
 def scenario(a, tmp, backend):

@@ -22,7 +22,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -31,8 +30,7 @@ import urllib.request
 sys.path.append("/usr/lib/python3/dist-packages")  # Debian's python3-grpcio
 import grpc  # noqa: E402
 
-from e2e_common import (Worker, add_backend_argument, arguments, check, finish, on_backend,  # noqa: E402
-                        query_one, wait_for)
+from e2e_common import Worker, check, query_one, run_on_backend, wait_for  # noqa: E402
 from otlp_proto import encode_request  # noqa: E402
 
 METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -89,10 +87,7 @@ def post(url, body, timeout=60):
 
 
 def main():
-    a = add_backend_argument(arguments()).parse_args()
-    with tempfile.TemporaryDirectory(prefix="assay-otlp-busy-") as tmp:
-        rc = on_backend(a, tmp, scenario)
-    return rc if rc == 77 else finish()
+    return run_on_backend(scenario, prefix="assay-otlp-busy-")
 
 
 def scenario(a, tmp, backend):
