@@ -250,24 +250,9 @@ def password_checks(a, db, tmp):
               "PGPASSWORD" in r.stderr, "%s: a password in --db is refused, masked (%r)" % (args[0], r.stderr.strip()))
 
 
-# What `assay score` says while LLM judges do not run on PostgreSQL (issue 13, under way).
-NO_PG_JUDGES = "LLM judges (judge scorers) is not yet implemented on PostgreSQL"
-
-
 def scenario(a, tmp, backend):
     db, con = backend.new_store("review")
-    judge = True
-    try:
-        review_fixture.make_store(a.assay, a.source, tmp, db)
-    except RuntimeError as e:
-        if a.backend != "postgres" or NO_PG_JUDGES not in str(e):
-            raise
-        # Until judges run on PostgreSQL: code scorers only, and the checks
-        # of the judge scorer's pending work are left out (said in the output).
-        print("NOTE: judge scorer left out on PostgreSQL: " + NO_PG_JUDGES)
-        judge = False
-        db, con = backend.new_store("review_code")
-        review_fixture.make_store(a.assay, a.source, tmp, db, judge=False)
+    review_fixture.make_store(a.assay, a.source, tmp, db)
     srv = review_fixture.Server(a.assay, db)
     p = srv.port
     try:
@@ -346,7 +331,7 @@ def scenario(a, tmp, backend):
         check(t["context"] == ["<script>alert(5)</script> doc one"], "context docs")
         check(t["usage"]["input_tokens"] == 10 and t["latency_ms"] == 321.0, "usage and latency")
         decs = {d["scorer"]: d for d in t["decisions"]}
-        check(set(decs) == {"json", "refusal", "length", "pii"} | ({"helpfulness"} if judge else set()),
+        check(set(decs) == {"json", "refusal", "length", "pii"} | {"helpfulness"},
               "a decision per scorer: %s" % sorted(decs))
         check(decs["json"]["decision"] == "filtered_out" and decs["json"]["reason"], "why json did not run: " +
               decs["json"]["reason"])
@@ -429,8 +414,7 @@ def scenario(a, tmp, backend):
               "trends API")
 
         key_order_checks(a, p, db, tmp, good)
-        if judge:
-            scorer_without_scores_checks(p, con)
+        scorer_without_scores_checks(p, con)
         calibration_queue_checks(a, p, db, con, good)
     finally:
         rc = srv.stop()

@@ -154,7 +154,7 @@ print(valid, acks)
     push = subprocess.Popen([a.assay, "push", "--endpoint", endpoint, "--in", big, "--window", "5000",
                              "--batch", "100", "--timeout-ms", "1000", "--deadline-ms", "240000"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    mid = wait_for(store2, "SELECT CASE WHEN count(*) > 20000 THEN 1 ELSE 0 END FROM traces", 1, seconds=60)
+    mid = wait_for(store2, "SELECT CASE WHEN count(*) > 10000 THEN 1 ELSE 0 END FROM traces", 1, seconds=180)
     w.p.kill()  # SIGKILL: no drain, no goodbye
     w.p.wait()
     before = query_one(store2, "SELECT count(*) FROM traces")

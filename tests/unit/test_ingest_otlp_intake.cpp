@@ -97,6 +97,15 @@ struct GatedSpanStore final : SpanStore {
     }
     Result<std::vector<PendingSpanRow>> load() override { return inner.load(); }
     Status erase(const std::vector<std::string>& keys) override { return inner.erase(keys); }
+    Result<std::vector<SpanClaim>> claim(const std::vector<SpanClaimAsk>& asks,
+                                         const std::string& claimant, int64_t now_ms,
+                                         int64_t idle_ms, int64_t lease_ms) override {
+        return inner.claim(asks, claimant, now_ms, idle_ms, lease_ms);
+    }
+    Result<std::vector<std::string>> stale_traces(int64_t first_before_ms, int64_t now_ms,
+                                                  size_t limit) override {
+        return inner.stale_traces(first_before_ms, now_ms, limit);
+    }
     Result<int64_t> count() override { return inner.count(); }
     Result<bool> trace_stored(const std::string& id) override { return inner.trace_stored(id); }
     Status dead_letter(int64_t received_ms, const std::string& source, const std::string& error,
@@ -343,7 +352,7 @@ TEST_CASE(
     TempDir dir;
     auto cfg = load_config_text(
         "worker: {otlp_listen: '4318', otlp_idle_ms: 750, otlp_max_wait_ms: 9000, "
-        "otlp_max_body_bytes: 2048}\n"
+        "otlp_max_body_bytes: 2048, otlp_claim_lease_ms: 5000}\n"
         "scorers: [{type: test_len}]\n",
         "t.yaml", dir.path(), {}, {});
     REQUIRE_MESSAGE(cfg.ok(), cfg.status().message());
@@ -352,6 +361,7 @@ TEST_CASE(
     CHECK(o.assembler.idle_ms == 750);
     CHECK(o.assembler.max_trace_age_ms == 9000);
     CHECK(o.limits.max_body_bytes == 2048);
+    CHECK(o.claim_lease_ms == 5000);
     CHECK(o.max_trace_bytes == cfg->ingest.max_trace_bytes);
 
     auto bad = load_config_text("worker: {otlp_idle_ms: 0}\nscorers: [{type: test_len}]\n",
@@ -370,4 +380,73 @@ TEST_CASE(
     CHECK(*normalize_otlp_listen("0.0.0.0:4318") == "0.0.0.0:4318");
     CHECK_FALSE(normalize_otlp_listen("localhost").ok());
     CHECK_FALSE(normalize_otlp_listen("host:99999").ok());
+}
+
+TEST_CASE("otlp intake: a trace whose spans reached two workers is built once from all of them") {
+    // Two intakes (two workers) on one store: the root reaches B, the three
+    // children reach A half a second later.
+    Rig rig;
+    OtlpIntakeOptions o = opts();
+    o.assembler.max_trace_age_ms = 5000;
+    OtlpIntake a(o, *rig.spans);
+    auto b_spans = open_span_store(rig.db, 1000);
+    REQUIRE(b_spans.ok());
+    OtlpIntake b(o, **b_spans);
+    rig.intake_ptr = &b;
+    REQUIRE(b.export_json(sample("agent_part2.json"), 1000).status == 200);
+    REQUIRE(a.export_json(sample("agent_part1.json"), 1500).status == 200);
+    // B's own view is complete (root ended, idle 1000 ms), but a span of the
+    // trace reached A 600 ms ago: B waits, holding every stored span.
+    auto first = b.pump(rig.sink(), 2100);
+    REQUIRE(first.ok());
+    CHECK(*first == 0);
+    CHECK(b.counters().claims_busy == 1);
+    // Idle everywhere: B claims it and builds it from A's spans too.
+    auto second = b.pump(rig.sink(), 2600);
+    REQUIRE(second.ok());
+    CHECK(*second == 1);
+    CHECK(b.counters().traces_merged == 0);  // B re-added A's spans while it waited
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_claims") == 1);
+    // A, holding only children, expires them, sees B's claim and drops them.
+    auto taken = a.pump(rig.sink(), 7000);
+    REQUIRE(taken.ok());
+    CHECK(*taken == 0);
+    CHECK(a.counters().claims_taken == 1);
+    rig.commit(b);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM traces") == 1);
+    CHECK(sql_value(rig.db,
+                    "SELECT count(*) FROM traces WHERE raw LIKE "
+                    "'%\"otel.span_count\":5%' AND error_type IS NULL") == 1);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_claims") == 0);
+    CHECK(a.counters().traces_incomplete == 0);
+}
+
+TEST_CASE("otlp intake: the sweep completes a trace whose spans only a dead worker held") {
+    // Worker A stored a whole trace and died before completing it; B never
+    // held any span of it. B's sweep builds it once it is max_trace_age_ms old.
+    Rig rig;
+    OtlpIntakeOptions o = opts();
+    o.assembler.max_trace_age_ms = 5000;
+    {
+        OtlpIntake a(o, *rig.spans);
+        REQUIRE(a.export_json(sample("agent_part1.json"), 1000).status == 200);
+        REQUIRE(a.export_json(sample("agent_part2.json"), 1100).status == 200);
+    }
+    auto b_spans = open_span_store(rig.db, 1000);
+    REQUIRE(b_spans.ok());
+    OtlpIntake b(o, **b_spans);
+    rig.intake_ptr = &b;
+    auto early = b.pump(rig.sink(), 4000);
+    REQUIRE(early.ok());
+    CHECK(*early == 0);  // not max_trace_age_ms old yet
+    auto swept = b.pump(rig.sink(), 7000);
+    REQUIRE(swept.ok());
+    CHECK(*swept == 1);
+    CHECK(b.counters().traces_swept == 1);
+    rig.commit(b);
+    CHECK(sql_value(rig.db,
+                    "SELECT count(*) FROM traces WHERE raw LIKE "
+                    "'%\"otel.span_count\":5%' AND error_type IS NULL") == 1);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
 }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/trace_json.h"
+#include "store/postgres/conn.h"
 #include "store/postgres/schema.h"
 #include "store/postgres/store.h"
 #include "store_backends.h"
@@ -88,10 +89,11 @@ TEST_CASE("postgres store: a database at version 4 gets changed_hours from its s
         REQUIRE((*s)->write(b).ok());
     }
     // Back to schema version 4: no changed_hours, the index scores_at; nor
-    // what later migrations added (gate_marks, the alert delivery claims, and
+    // what later migrations added (gate_marks, the alert delivery claims, otlp_claims, and
     // migration 8's indexes as before it).
     db.value(
-        "DROP TABLE changed_hours; CREATE INDEX scores_at ON scores(at_ms); "
+        "DROP TABLE changed_hours; DROP TABLE otlp_claims; CREATE INDEX scores_at ON "
+        "scores(at_ms); "
         "DROP TABLE gate_marks; ALTER TABLE alerts DROP COLUMN delivery_claimed_by, "
         "DROP COLUMN delivery_claimed_until_ms; "
         "DROP INDEX scores_version_trace; DROP INDEX traces_ts; DROP INDEX traces_user; "
@@ -275,4 +277,25 @@ TEST_CASE("postgres store: an unreachable server is `unavailable`, naming where"
     CHECK(s.status().code() == StatusCode::unavailable);
     CHECK(s.status().message().rfind(
               "cannot connect to PostgreSQL store 'postgresql://assay@127.0.0.1:1/assay", 0) == 0);
+}
+
+// A worker stopped (SIGSTOP) or cut off inside a transaction kept its judge
+// queue rows locked, so the other workers' SKIP LOCKED claims skipped them
+// even after their lease ran out (e2e.judges_faults.postgres): the server now
+// ends a session idle in a transaction for 5 s, unless a timeout is set.
+TEST_CASE("postgres conn: sessions idle in a transaction end after 5 s unless set <postgres>") {
+    PostgresTestDb db;
+    const std::string show = "SELECT current_setting('idle_in_transaction_session_timeout')";
+    auto c = pg::PgConn::connect(db.location());
+    REQUIRE_MESSAGE(c.ok(), c.status().message());
+    auto r = (*c)->exec(show, "reading the setting");
+    REQUIRE(r.ok());
+    CHECK(r->text(0, 0) == "5s");
+    const char sep = db.location().find('?') == std::string::npos ? '?' : '&';
+    auto kept = pg::PgConn::connect(db.location() + sep +
+                                    "options=-c%20idle_in_transaction_session_timeout%3D60000");
+    REQUIRE_MESSAGE(kept.ok(), kept.status().message());
+    r = (*kept)->exec(show, "reading the setting");
+    REQUIRE(r.ok());
+    CHECK(r->text(0, 0) == "1min");
 }

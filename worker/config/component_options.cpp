@@ -20,6 +20,7 @@ OtlpIntakeOptions otlp_intake_options(const Config& cfg) {
     OtlpIntakeOptions o;
     o.assembler.idle_ms = cfg.worker.otlp_idle_ms;
     o.assembler.max_trace_age_ms = cfg.worker.otlp_max_wait_ms;
+    o.claim_lease_ms = cfg.worker.otlp_claim_lease_ms;
     o.assembler.max_open_bytes = static_cast<size_t>(cfg.worker.otlp_max_pending_bytes);
     o.limits.max_body_bytes = static_cast<size_t>(cfg.worker.otlp_max_body_bytes);
     o.limits.max_depth = cfg.ingest.max_depth;

@@ -47,6 +47,9 @@ struct WorkerOptions {
         2000;  // worker.otlp_idle_ms: quiet time after a trace's last span before scoring
     int64_t otlp_max_wait_ms = 300000;  // worker.otlp_max_wait_ms: a trace still open this long
                                         // after its first span is scored as incomplete
+    int64_t otlp_claim_lease_ms =
+        60000;  // worker.otlp_claim_lease_ms: a worker's claim on a trace it completes from the
+                // spans of every worker; after it, another worker may take the trace over
     int64_t otlp_max_body_bytes =
         8 << 20;  // worker.otlp_max_body_bytes: larger request bodies get 413
     int64_t otlp_max_pending_bytes =

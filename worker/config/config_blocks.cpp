@@ -250,6 +250,12 @@ Status parse_config_blocks(ConfigBlock& top, const std::string& base_dir, Config
             }
             cfg.worker.otlp_max_wait_ms = *v;
         }
+        if (auto v = b.get_int("otlp_claim_lease_ms")) {
+            if (*v < 1000 || *v > 86400000) {
+                b.fail("otlp_claim_lease_ms", "must be between 1000 and 86400000");
+            }
+            cfg.worker.otlp_claim_lease_ms = *v;
+        }
         if (auto v = b.get_int("otlp_max_body_bytes")) {
             if (*v < 1024) {
                 b.fail("otlp_max_body_bytes", "must be at least 1024");

@@ -11,6 +11,7 @@
 #include "core/text.h"
 #include "core/trace_sax.h"
 #include "ingest/otlp/protobuf.h"
+#include "store/judge_claimant.h"
 
 namespace assay {
 
@@ -38,43 +39,18 @@ struct ActiveGuard {
 }  // namespace
 
 OtlpIntake::OtlpIntake(OtlpIntakeOptions options, SpanStore& spans)
-    : m_options(std::move(options)), m_spans(spans), m_assembler(m_options.assembler) {}
+    : m_options(std::move(options)),
+      m_spans(spans),
+      m_assembler(m_options.assembler),
+      m_claimant(m_options.claimant.empty() ? make_judge_claimant() : m_options.claimant) {}
 
 Result<size_t> OtlpIntake::restore() {
     auto rows = m_spans.load();
     if (!rows.ok()) {
         return rows.status();
     }
-    OtlpLimits generous;
-    generous.max_body_bytes = SIZE_MAX;
-    size_t restored = 0;
     std::lock_guard<std::mutex> lock(m_assembler_mu);
-    // Rows come ordered by arrival; re-add each arrival group with its own
-    // time so the idle and max-wait timers resume where they were.
-    size_t i = 0;
-    while (i < rows->size()) {
-        const int64_t at = (*rows)[i].received_ms;
-        std::vector<OtlpSpan> group;
-        for (; i < rows->size() && (*rows)[i].received_ms == at; ++i) {
-            const PendingSpanRow& r = (*rows)[i];
-            auto spans = parse_otlp_json(r.span_json, generous);
-            if (!spans.ok()) {
-                log()->warn("otlp: pending span {} of trace {} no longer decodes, skipped: {}",
-                            r.span_id, r.trace_key, spans.status().message());
-                continue;
-            }
-            for (auto& s : *spans) {
-                group.push_back(std::move(s));
-            }
-        }
-        const size_t n = group.size();
-        if (Status st = m_assembler.add(std::move(group), at); !st.ok()) {
-            log()->warn("otlp: {} pending spans received at {} not reloaded: {}", n, at,
-                        st.message());
-            continue;
-        }
-        restored += n;
-    }
+    const size_t restored = add_rows(m_assembler, *rows);
     std::lock_guard<std::mutex> c(m_mu);
     m_counters.pending_traces = m_assembler.open_traces();
     m_counters.pending_spans = m_assembler.open_spans();
@@ -355,29 +331,23 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
     {
         std::lock_guard<std::mutex> lock(m_assembler_mu);
         ready = m_assembler.take_complete(now_ms);
-        if (ready.empty()) {
-            return size_t{0};
+        if (!ready.empty()) {
+            std::lock_guard<std::mutex> c(m_mu);
+            m_counters.pending_traces = m_assembler.open_traces();
+            m_counters.pending_spans = m_assembler.open_spans();
+            m_counters.pending_bytes = m_assembler.stats().open_bytes;
         }
-        std::lock_guard<std::mutex> c(m_mu);
-        m_counters.pending_traces = m_assembler.open_traces();
-        m_counters.pending_spans = m_assembler.open_spans();
-        m_counters.pending_bytes = m_assembler.stats().open_bytes;
     }
-    uint64_t complete = 0, incomplete = 0, skipped = 0;
+    // Stored, or built by another worker: dropped here (intake_claim.cpp).
+    ready = claim_ready(std::move(ready), now_ms);
+    if (ready.empty()) {
+        return size_t{0};
+    }
+    uint64_t complete = 0, incomplete = 0;
     size_t submitted = 0;
     Status result;
     for (AssembledTrace& t : ready) {
         if (!t.complete) {
-            auto stored = m_spans.trace_stored(t.trace_id);
-            if (stored.ok() && *stored) {
-                // Left-over spans of a trace scored before (e.g. late spans
-                // from before a restart): never overwrite the complete trace.
-                log()->info("otlp: trace {}: {} more spans after it was scored, dropped ({})",
-                            t.trace_id, t.span_count, t.reason);
-                m_to_erase.push_back(t.trace_id);
-                ++skipped;
-                continue;
-            }
             log()->warn("otlp: trace {} expired incomplete: {}", t.trace_id, t.reason);
             ++incomplete;
         } else {
@@ -423,7 +393,6 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
     std::lock_guard<std::mutex> lock(m_mu);
     m_counters.traces_complete += complete;
     m_counters.traces_incomplete += incomplete;
-    m_counters.traces_skipped_stored += skipped;
     m_counters.unscored_traces = m_in_flight.size();
     if (!result.ok()) {
         return result;
@@ -474,6 +443,15 @@ std::string OtlpIntake::render_metrics() const {
     sample("assay_otlp_traces_total{outcome=\"complete\"}", c.traces_complete);
     sample("assay_otlp_traces_total{outcome=\"expired_incomplete\"}", c.traces_incomplete);
     sample("assay_otlp_traces_total{outcome=\"dropped_already_stored\"}", c.traces_skipped_stored);
+    family("assay_otlp_trace_claims_total", "counter",
+           "Assembled OTLP traces another worker holds, or that wait for its spans (several "
+           "workers).");
+    sample("assay_otlp_trace_claims_total{outcome=\"taken_elsewhere\"}", c.claims_taken);
+    sample("assay_otlp_trace_claims_total{outcome=\"spans_arriving_elsewhere\"}", c.claims_busy);
+    family("assay_otlp_traces_shared_total", "counter",
+           "OTLP traces built with spans other workers received, by how they were found.");
+    sample("assay_otlp_traces_shared_total{found=\"assembled\"}", c.traces_merged);
+    sample("assay_otlp_traces_shared_total{found=\"sweep\"}", c.traces_swept);
     family("assay_otlp_traces_committed_total", "counter",
            "Assembled OTLP traces committed, stored as traces or dead-lettered.");
     sample("assay_otlp_traces_committed_total{as=\"trace\"}", c.traces_committed);

@@ -26,6 +26,19 @@
 //   4. restore() reloads every pending span into the assembler after a restart
 //      (with its original arrival time, so idle and max-wait timers resume).
 //
+// Several workers (one shared store; spans of a trace spread over them by a
+// load balancer): before pump() builds a trace its assembler returned, it
+// claims it in the store (SpanStore::claim, intake_claim.cpp). Already
+// stored or claimed by a live worker: dropped here. A span of it reached a
+// worker within idle_ms: put back to wait. Claimed: built from the stored
+// spans of every worker (the local value when this worker holds them all),
+// and its rows and claim are erased after its commit (step 3). A sweep
+// (every max(idle_ms, 1 s)) claims the traces whose first span is
+// max_trace_age_ms old, that no live claim holds and this worker does not
+// hold: their root reached a worker that died, or only children reached the
+// workers still running. A claim lasts claim_lease_ms; a worker that dies
+// holding it leaves the trace to the sweep of the others once it runs out.
+//
 // Thread safety: export_request(), export_json(), reject(), counters() and render_metrics()
 // from any thread; pump() and erase_committed() from the pipeline's single
 // producer thread; committed() from the pipeline's writer thread. Borrows the
@@ -62,6 +75,12 @@ struct OtlpIntakeOptions {
     // export_request() calls running at once; past this, 503.
     int max_concurrent_requests = 16;
     int retry_after_s = 1;  // Retry-After of 503 answers
+    // A claim on a trace, from its build until its spans are erased after
+    // the commit (worker.otlp_claim_lease_ms); another worker takes the trace
+    // over only once it has run out. Longer than a commit ever takes.
+    int64_t claim_lease_ms = 60000;
+    // This worker's id in otlp_claims; "" picks a fresh "host:pid:nonce".
+    std::string claimant;
 };
 
 // How an export request came: its door decides the encoding of the request
@@ -133,6 +152,10 @@ public:
         uint64_t traces_committed = 0, traces_dead_lettered = 0;
         uint64_t pending_traces = 0, pending_spans = 0, pending_bytes = 0, unscored_traces = 0;
         uint64_t store_errors = 0;
+        // Claims (several workers): traces taken by another worker, put back
+        // because a span of them reached a worker within idle_ms, built from
+        // other workers' spans too, and claimed by the sweep.
+        uint64_t claims_taken = 0, claims_busy = 0, traces_merged = 0, traces_swept = 0;
     };
     Counters counters() const;
     // The counters in the Prometheus text format (assay_otlp_* families).
@@ -145,6 +168,20 @@ private:
     // Group commit: puts `rows` with those of every other request waiting,
     // in one transaction; returns once they are committed (or failed).
     Status commit_rows(std::vector<PendingSpanRow> rows);
+    // Producer thread (intake_claim.cpp): claims `ready` in the span store
+    // and returns the traces this worker builds (see the header comment),
+    // then those the sweep claimed at now_ms. On a store error the traces
+    // are kept and claimed again at the next call.
+    std::vector<AssembledTrace> claim_ready(std::vector<AssembledTrace> ready, int64_t now_ms);
+    void sweep(int64_t now_ms, std::vector<AssembledTrace>& out);
+    // The one trace of `rows` (every stored span of it) as take_all() builds
+    // it; false when no row decodes.
+    bool build_from_rows(const std::vector<PendingSpanRow>& rows, int64_t now_ms,
+                         AssembledTrace& out) const;
+    // Adds `rows` to `into`, each arrival group with its own received_ms (the
+    // idle and max-wait timers resume). Returns the spans added; rows that no
+    // longer decode or do not fit are logged and skipped.
+    static size_t add_rows(TraceAssembler& into, const std::vector<PendingSpanRow>& rows);
 
     OtlpIntakeOptions m_options;
     SpanStore& m_spans;
@@ -169,6 +206,9 @@ private:
     uint64_t m_next_seq = 1;
     std::unordered_map<uint64_t, std::string> m_in_flight;  // seq → trace id
     std::vector<std::string> m_to_erase;
+    std::string m_claimant;
+    std::vector<AssembledTrace> m_claim_retry;  // claim() failed: claimed at the next pump()
+    int64_t m_next_sweep_ms = 0;
 
     mutable std::mutex m_mu;                             // guards m_committed and m_counters
     std::vector<std::pair<uint64_t, bool>> m_committed;  // (seq, stored as a trace)

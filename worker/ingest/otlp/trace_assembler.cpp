@@ -181,6 +181,12 @@ Status TraceAssembler::add(std::vector<OtlpSpan> spans, int64_t now_ms) {
 }
 
 std::vector<AssembledTrace> TraceAssembler::take_complete(int64_t now_ms) {
+    return take(now_ms, false);
+}
+
+std::vector<AssembledTrace> TraceAssembler::take_all(int64_t now_ms) { return take(now_ms, true); }
+
+std::vector<AssembledTrace> TraceAssembler::take(int64_t now_ms, bool all) {
     struct Ready {
         uint64_t sequence;
         std::string trace_id;
@@ -194,7 +200,7 @@ std::vector<AssembledTrace> TraceAssembler::take_complete(int64_t now_ms) {
         }
         const bool idle = now_ms - t.last_arrival_ms >= m_options.idle_ms;
         const bool old = now_ms - t.first_arrival_ms >= m_options.max_trace_age_ms;
-        if (!idle && !old) {
+        if (!idle && !old && !all) {
             continue;  // cannot be complete yet: skip the root search
         }
         const RootPick pick = pick_root(t.spans, t.index);
@@ -203,19 +209,22 @@ std::vector<AssembledTrace> TraceAssembler::take_complete(int64_t now_ms) {
             ready.push_back({t.sequence, id, *pick.root, {}});
             continue;
         }
-        if (!old) {
+        if (!old && !all) {
             continue;
         }
         std::string reason;
         const std::string age = std::to_string(m_options.max_trace_age_ms);
+        const std::string within =
+            old ? " within " + age + " ms (max_trace_age_ms)" : " (taken before it expired)";
         if (!pick.root) {
-            reason = "no root span arrived within " + age + " ms (max_trace_age_ms); " +
-                     std::to_string(t.spans.size()) + " span(s) whose parent never arrived";
+            reason = "no root span arrived" + within + "; " + std::to_string(t.spans.size()) +
+                     " span(s) whose parent never arrived";
         } else if (!root_ended) {
-            reason = "root span '" + excerpt(t.spans[*pick.root].name, 128) +
-                     "' had not ended after " + age + " ms (max_trace_age_ms)";
+            reason = "root span '" + excerpt(t.spans[*pick.root].name, 128) + "' had not ended" +
+                     (old ? " after " + age + " ms (max_trace_age_ms)" : within);
         } else {
-            reason = "spans were still arriving " + age + " ms (max_trace_age_ms) after the first";
+            reason = "spans were still arriving" +
+                     (old ? " " + age + " ms (max_trace_age_ms) after the first" : within);
         }
         ready.push_back({t.sequence, id, pick.candidate, std::move(reason)});
     }

@@ -115,6 +115,16 @@ public:
     // arrival. Returns an empty vector when none is.
     // Pinned traces (see pin()) are skipped, whatever their state.
     std::vector<AssembledTrace> take_complete(int64_t now_ms);
+    // Removes and returns every unpinned trace: those complete at now_ms as
+    // take_complete() returns them, every other one as incomplete (with the
+    // reason). The intake builds a trace from the stored spans of every
+    // worker with it (ingest/otlp/intake.h).
+    std::vector<AssembledTrace> take_all(int64_t now_ms);
+    // Forgets that `trace_id` was returned, so add() takes its spans again
+    // (the intake re-adds a trace that another worker still receives).
+    void forget(const std::string& trace_id) { m_recent.erase(trace_id); }
+    // True when spans of `trace_id` are held.
+    bool holds(const std::string& trace_id) const { return m_traces.count(trace_id) != 0; }
 
     // pin() holds the open traces among `trace_ids` back from take_complete()
     // until a matching unpin(): the intake pins a request's traces while it
@@ -150,6 +160,7 @@ private:
     };
 
     void remember(const std::string& trace_id);
+    std::vector<AssembledTrace> take(int64_t now_ms, bool all);
 
     AssemblerOptions m_options;
     std::unordered_map<std::string, OpenTrace> m_traces;

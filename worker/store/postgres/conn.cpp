@@ -98,9 +98,17 @@ Result<std::unique_ptr<PgConn>> PgConn::connect(const std::string& uri) {
 
 Status PgConn::set_up_session() {
     // Messages and numbers in a fixed form whatever the server's defaults.
+    // No transaction of Assay's waits on anything but the database, so one
+    // left idle for 5 s means a stalled or cut-off process (SIGSTOP, a
+    // network cut): the server ends that session, which releases its row
+    // locks, so that other workers' FOR UPDATE SKIP LOCKED claims see the
+    // rows again once the claims' lease has run out. A timeout the DBA or
+    // the URI (options=-c ...) already set is kept.
     return checked(PQexec(m_c,
                           "SET client_min_messages = warning; SET extra_float_digits = 3; "
-                          "SET TIME ZONE 'UTC'"),
+                          "SET TIME ZONE 'UTC'; "
+                          "SELECT set_config('idle_in_transaction_session_timeout', '5s', false) "
+                          "WHERE current_setting('idle_in_transaction_session_timeout') = '0'"),
                    "setting up the session")
         .status();
 }

@@ -374,6 +374,15 @@ CREATE INDEX traces_ts ON traces(ts_ms) INCLUDE (id);
 DROP INDEX traces_user;
 CREATE INDEX traces_user ON traces(user_id) WHERE user_id IS NOT NULL;
 )sql",
+        // 9: otlp_claims, as SQLite's migration of the same name: the worker
+        // completing an OTLP trace from every worker's pending spans.
+        R"sql(
+CREATE TABLE otlp_claims (
+  trace_key   TEXT PRIMARY KEY,
+  claimant    TEXT NOT NULL,
+  until_ms    BIGINT NOT NULL
+);
+)sql",
     };
     return k_migrations;
 }

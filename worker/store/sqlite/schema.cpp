@@ -368,6 +368,16 @@ CREATE INDEX judge_reservations_claimant ON judge_reservations(claimant);
 ALTER TABLE alerts ADD COLUMN delivery_claimed_by TEXT;
 ALTER TABLE alerts ADD COLUMN delivery_claimed_until_ms INTEGER;
 )sql",
+        // OTLP shared completion (store/span_store.h, claim): the worker that
+        // builds a trace from the pending spans of every worker holds its key
+        // here until its lease runs out or the trace's spans are erased.
+        R"sql(
+CREATE TABLE otlp_claims (
+  trace_key   TEXT PRIMARY KEY,
+  claimant    TEXT NOT NULL,
+  until_ms    INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
     };
     return k_migrations;
 }

@@ -30,14 +30,35 @@ const char* k_load =
 // parameters; a last, shorter chunk repeats one of its keys in the unused
 // slots, which deletes nothing more).
 constexpr int k_erase_chunk = 64;
-std::string erase_sql() {
-    std::string sql = "DELETE FROM otlp_spans WHERE trace_key IN (?1";
+std::string erase_sql(const char* table) {
+    std::string sql = std::string("DELETE FROM ") + table + " WHERE trace_key IN (?1";
     for (int i = 2; i <= k_erase_chunk; ++i) {
         sql += ", ?" + std::to_string(i);
     }
     return sql + ")";
 }
-const std::string k_erase = erase_sql();
+const std::string k_erase = erase_sql("otlp_spans");
+const std::string k_erase_claims = erase_sql("otlp_claims");
+// claim(): what decides one trace (stored, live claim, rows, newest row).
+const char* k_claim_probe = R"sql(
+SELECT EXISTS (SELECT 1 FROM traces WHERE trace_id = ?1),
+  coalesce((SELECT claimant FROM otlp_claims WHERE trace_key = ?1 AND until_ms > ?2), ''),
+  (SELECT count(*) FROM otlp_spans WHERE trace_key = ?1),
+  (SELECT coalesce(max(received_ms), 0) FROM otlp_spans WHERE trace_key = ?1)
+)sql";
+const char* k_claim_write = R"sql(
+INSERT INTO otlp_claims (trace_key, claimant, until_ms) VALUES (?1, ?2, ?3)
+ON CONFLICT (trace_key) DO UPDATE SET claimant = excluded.claimant, until_ms = excluded.until_ms
+)sql";
+const char* k_rows_of =
+    "SELECT trace_key, span_id, received_ms, span_json FROM otlp_spans WHERE trace_key = ?1 "
+    "ORDER BY received_ms, id";
+const char* k_stale = R"sql(
+SELECT s.trace_key FROM otlp_spans s
+WHERE s.received_ms <= ?1
+  AND NOT EXISTS (SELECT 1 FROM otlp_claims c WHERE c.trace_key = s.trace_key AND c.until_ms > ?2)
+GROUP BY s.trace_key ORDER BY min(s.received_ms) LIMIT ?3
+)sql";
 const char* k_count = "SELECT count(*) FROM otlp_spans";
 const char* k_trace_stored = "SELECT 1 FROM traces WHERE trace_id = ?1";
 const char* k_dead = R"sql(
@@ -51,6 +72,11 @@ public:
         m_put.reset();
         m_load.reset();
         m_erase.reset();
+        m_erase_claims.reset();
+        m_claim_probe.reset();
+        m_claim_write.reset();
+        m_rows_of.reset();
+        m_stale.reset();
         m_count.reset();
         m_trace_stored.reset();
         m_dead.reset();
@@ -62,9 +88,11 @@ public:
             std::unique_ptr<Stmt>& stmt;
             const char* sql;
         };
-        for (Item it :
-             {Item{m_put, k_put}, Item{m_load, k_load}, Item{m_erase, k_erase.c_str()},
-              Item{m_count, k_count}, Item{m_trace_stored, k_trace_stored}, Item{m_dead, k_dead}}) {
+        for (Item it : {Item{m_put, k_put}, Item{m_load, k_load}, Item{m_erase, k_erase.c_str()},
+                        Item{m_erase_claims, k_erase_claims.c_str()},
+                        Item{m_claim_probe, k_claim_probe}, Item{m_claim_write, k_claim_write},
+                        Item{m_rows_of, k_rows_of}, Item{m_stale, k_stale}, Item{m_count, k_count},
+                        Item{m_trace_stored, k_trace_stored}, Item{m_dead, k_dead}}) {
             it.stmt = std::make_unique<Stmt>();
             if (it.stmt->prepare(m_db, it.sql) != SQLITE_OK) {
                 return error("preparing span store statements");
@@ -114,18 +142,98 @@ public:
         return in_transaction("erasing pending spans", [&]() -> Status {
             for (size_t first = 0; first < trace_keys.size(); first += k_erase_chunk) {
                 const size_t n = std::min(trace_keys.size() - first, size_t{k_erase_chunk});
-                m_erase->reset();
-                for (int slot = 0; slot < k_erase_chunk; ++slot) {
-                    const size_t i = first + std::min(static_cast<size_t>(slot), n - 1);
-                    m_erase->bind_text(slot + 1, trace_keys[i]);
-                }
-                if (m_erase->step() != SQLITE_DONE) {
-                    return error("erasing the pending spans of traces " + trace_keys[first] +
-                                 (n > 1 ? " … " + trace_keys[first + n - 1] : std::string()));
+                for (Stmt* del : {m_erase.get(), m_erase_claims.get()}) {
+                    del->reset();
+                    for (int slot = 0; slot < k_erase_chunk; ++slot) {
+                        const size_t i = first + std::min(static_cast<size_t>(slot), n - 1);
+                        del->bind_text(slot + 1, trace_keys[i]);
+                    }
+                    if (del->step() != SQLITE_DONE) {
+                        return error("erasing the pending spans of traces " + trace_keys[first] +
+                                     (n > 1 ? " … " + trace_keys[first + n - 1] : std::string()));
+                    }
                 }
             }
             return {};
         });
+    }
+
+    Result<std::vector<SpanClaim>> claim(const std::vector<SpanClaimAsk>& asks,
+                                         const std::string& claimant, int64_t now_ms,
+                                         int64_t idle_ms, int64_t lease_ms) override {
+        std::vector<SpanClaim> out;
+        if (asks.empty()) {
+            return out;
+        }
+        std::lock_guard<std::mutex> lock(m_mu);
+        // BEGIN IMMEDIATE: one writer at a time on the file, so the claims
+        // of every process sharing it are serialised.
+        Status st = in_transaction("claiming traces", [&]() -> Status {
+            out.clear();
+            for (const SpanClaimAsk& a : asks) {
+                SpanClaim c;
+                m_claim_probe->reset();
+                m_claim_probe->bind_text(1, a.trace_key);
+                m_claim_probe->bind_int(2, now_ms);
+                if (m_claim_probe->step() != SQLITE_ROW) {
+                    return error("claiming trace " + a.trace_key);
+                }
+                const bool stored = m_claim_probe->col_int(0) != 0;
+                const std::string holder = m_claim_probe->col_text(1);
+                const bool held = !holder.empty() && holder != a.dead_holder;
+                c.stored_spans = m_claim_probe->col_int(2);
+                const int64_t newest = m_claim_probe->col_int(3);
+                m_claim_probe->reset();
+                if (stored) {
+                    c.outcome = SpanClaimOutcome::stored;
+                } else if (held) {
+                    c.outcome = SpanClaimOutcome::taken;
+                    c.holder = holder;
+                } else if (!a.expired && c.stored_spans > 0 && newest > now_ms - idle_ms) {
+                    c.outcome = SpanClaimOutcome::busy;
+                } else {
+                    c.outcome = SpanClaimOutcome::claimed;
+                    m_claim_write->reset();
+                    m_claim_write->bind_text(1, a.trace_key);
+                    m_claim_write->bind_text(2, claimant);
+                    m_claim_write->bind_int(3, now_ms + lease_ms);
+                    if (m_claim_write->step() != SQLITE_DONE) {
+                        return error("claiming trace " + a.trace_key);
+                    }
+                }
+                const bool want_rows =
+                    c.outcome == SpanClaimOutcome::busy ||
+                    (c.outcome == SpanClaimOutcome::claimed && c.stored_spans > a.local_spans);
+                if (want_rows) {
+                    ASSAY_RETURN_IF_ERROR(rows_of(a.trace_key, c.rows));
+                }
+                out.push_back(std::move(c));
+            }
+            return {};
+        });
+        if (!st.ok()) {
+            return st;
+        }
+        return out;
+    }
+
+    Result<std::vector<std::string>> stale_traces(int64_t first_before_ms, int64_t now_ms,
+                                                  size_t limit) override {
+        std::lock_guard<std::mutex> lock(m_mu);
+        std::vector<std::string> out;
+        m_stale->reset();
+        m_stale->bind_int(1, first_before_ms);
+        m_stale->bind_int(2, now_ms);
+        m_stale->bind_int(3, static_cast<int64_t>(limit));
+        int rc = 0;
+        while ((rc = m_stale->step()) == SQLITE_ROW) {
+            out.push_back(m_stale->col_text(0));
+        }
+        m_stale->reset();
+        if (rc != SQLITE_DONE) {
+            return error("finding pending traces no worker completes");
+        }
+        return out;
     }
 
     Result<int64_t> count() override {
@@ -166,6 +274,18 @@ public:
     }
 
 private:
+    // Appends the rows of `trace_key` (m_mu held).
+    Status rows_of(const std::string& trace_key, std::vector<PendingSpanRow>& rows) {
+        m_rows_of->reset();
+        m_rows_of->bind_text(1, trace_key);
+        int rc = 0;
+        while ((rc = m_rows_of->step()) == SQLITE_ROW) {
+            rows.push_back({m_rows_of->col_text(0), m_rows_of->col_text(1), m_rows_of->col_int(2),
+                            m_rows_of->col_text(3)});
+        }
+        m_rows_of->reset();
+        return rc == SQLITE_DONE ? Status{} : error("reading the pending spans of " + trace_key);
+    }
     Status error(const std::string& what) const {
         return Status::io_error("span store: " + what + ": " + sqlite3_errmsg(m_db));
     }
@@ -186,7 +306,8 @@ private:
 
     sqlite3* m_db;
     std::mutex m_mu;
-    std::unique_ptr<Stmt> m_put, m_load, m_erase, m_count, m_trace_stored, m_dead;
+    std::unique_ptr<Stmt> m_put, m_load, m_erase, m_erase_claims, m_claim_probe, m_claim_write,
+        m_rows_of, m_stale, m_count, m_trace_stored, m_dead;
 };
 
 }  // namespace
