@@ -269,7 +269,9 @@ TEST_CASE_TEMPLATE(
     const std::string pid = std::to_string(getpid());
     StoreOptions oa;
     oa.judge_claimant = host + ":" + pid + ":a";
-    oa.judge_lease_ms = 100;  // tiny: expires during the test
+    // Short, so that it expires during the test, but long enough for the
+    // claims before the sleep on a loaded machine (100 ms was not).
+    oa.judge_lease_ms = 1500;
     StoreOptions ob;
     ob.judge_claimant = host + ":" + pid + ":b";
     auto a = open_two_versions(*db, oa);
@@ -286,8 +288,8 @@ TEST_CASE_TEMPLATE(
     CHECK(ids(a->claim_judge_tasks("helpful", "1.x", 10, {"t1"})) == std::set<std::string>{"t2"});
     CHECK(ids(a->claim_judge_tasks("helpful", "1.x", 10, {"t1", "t2"})).empty());
 
-    // A's 100 ms lease runs out: B may take t1 and t2; then A gets nothing.
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    // A's lease runs out: B may take t1 and t2; then A gets nothing.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1700));
     CHECK(ids(b->claim_judge_tasks("helpful", "1.x", 10, {"t3", "t4"})) ==
           std::set<std::string>{"t1", "t2"});
     CHECK(ids(a->claim_judge_tasks("helpful", "1.x", 10, {})).empty());
