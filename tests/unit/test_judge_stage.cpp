@@ -142,6 +142,24 @@ std::string trace(const std::string& id,
            R"(", "input": "What is the capital of France?", "output": ")" + output + R"("})";
 }
 
+// Waits (at most 2 s) until the stage has claimed `n` tasks.
+void wait_claimed(Sql& sql, int n) {
+    for (int i = 0; i < 200 && sql.text("SELECT count(*) FROM judge_queue WHERE claimed_by IS NOT "
+                                        "NULL") != std::to_string(n);
+         ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+}
+
+// Another worker takes over the claims selected by `where` (all when
+// empty), as after this one stalled past its lease.
+void take_over(Sql& sql, const std::string& where) {
+    const std::string update =
+        "UPDATE judge_queue SET claimed_by = 'other-host:1:x', claimed_until_ms = 99999999999999" +
+        where;
+    REQUIRE(sqlite3_exec(sql.db, update.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+}
+
 std::string file_bytes(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(f), {});
@@ -331,17 +349,10 @@ TEST_CASE("judge stage: a result whose lease was lost is dropped, counted, and i
     auto s = rig.stage();
     s->start();
     Sql sql(rig.db);
-    for (int i = 0; i < 200 && sql.text("SELECT count(*) FROM judge_queue WHERE claimed_by IS NOT "
-                                        "NULL") != "1";
-         ++i) {
-        std::this_thread::sleep_for(10ms);
-    }
+    wait_claimed(sql, 1);
     // While the call is in flight, another worker takes the task over (as
     // after this one stalled past its lease).
-    REQUIRE(sqlite3_exec(sql.db,
-                         "UPDATE judge_queue SET claimed_by = 'other-host:1:x', "
-                         "claimed_until_ms = 99999999999999",
-                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    take_over(sql, "");
     REQUIRE(s->wait_idle(20s));
     auto m = s->metrics();
     s->stop();
@@ -378,17 +389,9 @@ TEST_CASE(
                          nullptr, nullptr, nullptr) == SQLITE_OK);
     auto s = rig.stage();
     s->start();
-    for (int i = 0; i < 200 && sql.text("SELECT count(*) FROM judge_queue WHERE claimed_by IS NOT "
-                                        "NULL") != "5";
-         ++i) {
-        std::this_thread::sleep_for(10ms);
-    }
+    wait_claimed(sql, 5);
     // While the calls are in flight, another worker takes t2 over.
-    REQUIRE(sqlite3_exec(sql.db,
-                         "UPDATE judge_queue SET claimed_by = 'other-host:1:x', "
-                         "claimed_until_ms = 99999999999999 WHERE trace = (SELECT id FROM traces "
-                         "WHERE trace_id = 't2')",
-                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    take_over(sql, " WHERE trace = (SELECT id FROM traces WHERE trace_id = 't2')");
     REQUIRE(s->wait_idle(20s));
     auto m = s->metrics();
     s->stop();
