@@ -54,8 +54,11 @@ def main():
             location, db = backend.new_store("shared")
             cfg = os.path.join(tmp, "assay.yaml")
             with open(cfg, "w") as f:
-                # The shared SQLite file is busy while another worker commits.
-                f.write(CONFIG + backend.yaml(location).replace("}", ", busy_timeout_ms: 20000}"))
+                store = backend.yaml(location)
+                if a.backend == "sqlite":
+                    # SQLite only: the shared file is locked while another worker commits.
+                    store = store.replace("}", ", busy_timeout_ms: 20000}")
+                f.write(CONFIG + store)
             traces = os.path.join(tmp, "traces.jsonl")
             generate(a.source, traces, "--n", str(a.n), "--seed", "33", check=True)
 
