@@ -60,9 +60,10 @@ AGENT_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 AGENT_TOOL_RESULT = '{"status": "shipped <img src=x onerror=\\"window.__xss=1\\"> <script>alert(7)</script>"}'
 
 
-def add_otlp_agent_trace(assay, source, tmp, db):
+def add_otlp_agent_trace(assay, source, tmp, db, con):
     """Sends the GenAI agent sample (trace id AGENT_ID) to `assay worker
-    --otlp-listen` writing to `db`, waits until it is scored, stops the worker."""
+    --otlp-listen` writing to `db` (a SQLite path or a postgresql:// URI),
+    waits until `con` (its e2e_common.StoreDb) shows it scored, stops the worker."""
     with open(os.path.join(source, "tests", "data", "otlp", "genai_agent.json")) as f:
         body = json.load(f)
     for rs in body["resourceSpans"]:
@@ -85,7 +86,7 @@ def add_otlp_agent_trace(assay, source, tmp, db):
         with urllib.request.urlopen(req, timeout=10) as r:
             if r.status != 200:
                 raise RuntimeError("OTLP export answered %d" % r.status)
-        got = e2e_common.wait_for(db, "SELECT count(*) FROM scores_view WHERE trace_id = ? AND scorer = 'refusal'",
+        got = e2e_common.wait_for(con, "SELECT count(*) FROM scores_view WHERE trace_id = ? AND scorer = 'refusal'",
                                   1, args=(AGENT_ID,))
         if got != 1:
             raise RuntimeError("the OTLP agent trace was not scored")

@@ -16,11 +16,14 @@ and that /healthz answers throughout.
      dead-lettered;
   4. never-ending traces with 1 MB attributes -> 503 + Retry-After once the
      pending-span byte budget (worker.otlp_max_pending_bytes) is spent.
+
+On SQLite by default; `--backend postgres` runs it against a private
+PostgreSQL server (the worker's and the review server's store; dead letters
+read through StoreDb).
 """
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -28,10 +31,8 @@ import threading
 import time
 import urllib.request
 
-from e2e_common import Worker, arguments, check, finish
+from e2e_common import Worker, add_backend_argument, arguments, check, finish, on_backend
 from scorer_configs import scorers_block
-
-a = arguments().parse_args()
 
 MAX_BODY = 1 << 20          # worker.otlp_max_body_bytes here
 PENDING = 4 << 20           # worker.otlp_max_pending_bytes here
@@ -137,11 +138,11 @@ def export(spans):
                                           "scopeSpans": [{"scope": {"name": "t"}, "spans": spans}]}]}).encode()
 
 
-with tempfile.TemporaryDirectory(prefix="assay-hostile-") as tmp:
+def scenario(a, tmp, backend):
     cfg = os.path.join(tmp, "assay.yaml")
     with open(cfg, "w") as f:
         f.write(CONFIG)
-    db = os.path.join(tmp, "w.db")
+    db, store = backend.new_store("w")
     w = Worker(a.assay, ["--config", cfg, "--db", db, "--otlp-listen", "127.0.0.1:0",
                          "--http-listen", "127.0.0.1:0"], need=("otlp", "http"))
     otlp, ops = w.endpoints["otlp"], w.endpoints["http"]
@@ -191,8 +192,7 @@ with tempfile.TemporaryDirectory(prefix="assay-hostile-") as tmp:
         metrics = w.metrics()
         check('assay_otlp_requests_total{code="413"} 1' in metrics,
               "the 413 is counted")
-        dead = sqlite3.connect(db).execute(
-            "SELECT count(*) FROM dead_letters WHERE error LIKE '%chunked%'").fetchone()[0]
+        dead = store.one("SELECT count(*) FROM dead_letters WHERE error LIKE '%chunked%'")
         check(dead == 1, "the cut-off chunked body is dead-lettered (%d)" % dead)
         s = connect(ops)
         s.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n" + b"x" * 65536)
@@ -265,11 +265,11 @@ with tempfile.TemporaryDirectory(prefix="assay-hostile-") as tmp:
             c.close()
 
         # --- item 3: bodies that do not decode are 400 ------------------------
-        dead0 = sqlite3.connect(db).execute("SELECT count(*) FROM dead_letters").fetchone()[0]
+        dead0 = store.one("SELECT count(*) FROM dead_letters")
         for bad in (b'{"resourceSpans": [{"x": 1e309}]}', b'{"resourceSpans": [{"x": ' + b"9" * 310 + b"}]}"):
             status, body, _ = post(traces_url, bad)
             check(status == 400, "an OTLP body with %s gets 400 (got %s %s)" % (bad[24:40], status, body[:80]))
-        dead1 = sqlite3.connect(db).execute("SELECT count(*) FROM dead_letters").fetchone()[0]
+        dead1 = store.one("SELECT count(*) FROM dead_letters")
         check(dead1 == dead0 + 2, "both are dead-lettered (%d -> %d)" % (dead0, dead1))
         check('assay_otlp_requests_total{code="400"} 2' in w.metrics(), "and counted as 400")
 
@@ -316,5 +316,9 @@ with tempfile.TemporaryDirectory(prefix="assay-hostile-") as tmp:
     finally:
         p.terminate()
         p.wait(timeout=30)
+    return finish("all hostile-client checks passed (%s)" % a.backend)
 
-sys.exit(finish())
+
+a = add_backend_argument(arguments()).parse_args()
+with tempfile.TemporaryDirectory(prefix="assay-hostile-") as tmp:
+    sys.exit(on_backend(a, tmp, scenario))

@@ -7,7 +7,10 @@ bearer tokens count too; the throttle is logged without the token), that a
 token under 16 characters is refused at start-up, that sessions expire and
 logout ends them, and that --public-url https://host/prefix gives Secure
 cookies, accepts that origin (and no other) and prefixes links and redirects.
-Exits non-zero when any check fails."""
+The store is a SQLite file, or with --backend postgres a database on a private
+PostgreSQL server this script starts (exit 77 when the server binaries are
+missing); the checks are the same either way. Exits non-zero when any check
+fails."""
 import os
 import re
 import subprocess
@@ -18,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import review_fixture  # noqa: E402
 from review_fixture import csrf_cookie, header, request  # noqa: E402
-from e2e_common import arguments, check, finish, run  # noqa: E402
+from e2e_common import add_backend_argument, arguments, check, finish, on_backend, run  # noqa: E402
 
 TOKEN = "e2e-review-token-6f1c2a9b"  # 25 characters
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -147,7 +150,7 @@ def session_checks(p, ttl_s):
     check(st == 200 and b'<button id="logout" type="button">' in body, "pages have a Log out button")
 
 
-def public_url_checks(a, db):
+def public_url_checks(a, db, con):
     srv = review_fixture.Server(a.assay, db, "--token", TOKEN, "--public-url", "https://Review.Example.com/assay/")
     p = srv.port
     origin = "https://review.example.com"
@@ -182,6 +185,9 @@ def public_url_checks(a, db):
         check(st == 403, "label from the plain-http origin: 403")
         st, _, raw = request(p, "POST", "/api/labels", label, dict(c, Origin=origin))
         check(st == 201, "label from the https public origin: 201 (%s)" % raw[:100])
+        stored = con.all("SELECT l.verdict, l.reviewer FROM labels l JOIN traces t ON t.id = l.trace "
+                         "WHERE t.trace_id = ?", label["trace_id"])
+        check(stored == [("agree", "e2e")], "only the label from the public origin is stored: %s" % stored)
         st, h, _ = request(p, "POST", "/logout", "", dict(c, Origin=origin))
         check(st == 303 and header(h, "Location") == ["/assay/login"], "logout redirects to /assay/login")
     finally:
@@ -189,24 +195,28 @@ def public_url_checks(a, db):
 
 
 def main():
-    ap = arguments()
-    a = ap.parse_args()
+    a = add_backend_argument(arguments()).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        db = review_fixture.make_store(a.assay, a.source, tmp)
-        startup_checks(a, db)
-        ttl_s = 2
-        srv = review_fixture.Server(a.assay, db, "--token", TOKEN, "--session-ttl", "%ds" % ttl_s)
-        try:
-            throttle_checks(srv.port)
-            session_checks(srv.port, ttl_s)
-        finally:
-            srv.stop()
-            err = srv.proc.stderr.read()
-        lines = [ln for ln in err.splitlines() if "failed logins in a row from 127.0.0.1" in ln]
-        check(1 <= len(lines) <= 12, "throttle logged once per back-off step: %d lines, e.g. %s"
-              % (len(lines), lines[:1]))
-        check(TOKEN not in err and "wrong-token" not in err, "no token in the log")
-        public_url_checks(a, db)
+        return on_backend(a, tmp, scenario)
+
+
+def scenario(a, tmp, backend):
+    db, con = backend.new_store("review_login")
+    review_fixture.make_store(a.assay, a.source, tmp, db)
+    startup_checks(a, db)
+    ttl_s = 2
+    srv = review_fixture.Server(a.assay, db, "--token", TOKEN, "--session-ttl", "%ds" % ttl_s)
+    try:
+        throttle_checks(srv.port)
+        session_checks(srv.port, ttl_s)
+    finally:
+        srv.stop()
+        err = srv.proc.stderr.read()
+    lines = [ln for ln in err.splitlines() if "failed logins in a row from 127.0.0.1" in ln]
+    check(1 <= len(lines) <= 12, "throttle logged once per back-off step: %d lines, e.g. %s"
+          % (len(lines), lines[:1]))
+    check(TOKEN not in err and "wrong-token" not in err, "no token in the log")
+    public_url_checks(a, db, con)
     return finish("all review login e2e checks passed")
 
 

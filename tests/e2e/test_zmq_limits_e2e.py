@@ -15,7 +15,10 @@ Against the real worker on 127.0.0.1 with a limit of 1,000:
   listing 100 of them with rejected_total 500, under 20 KB;
 - `assay push --batch 1500` of 2,000 valid lines: the first message is
   refused whole and push says so with its line range; the worker stays up,
-  /healthz answers, and a valid message afterwards is accepted."""
+  /healthz answers, and a valid message afterwards is accepted.
+
+On SQLite by default; `--backend postgres` runs it against a private
+PostgreSQL server (dead letters and counts read through StoreDb)."""
 import json
 import os
 import subprocess
@@ -23,7 +26,8 @@ import sys
 import tempfile
 import urllib.request
 
-from e2e_common import Worker, arguments, check, finish, generate, query_all, query_one
+from e2e_common import (Worker, add_backend_argument, arguments, check, finish, generate, on_backend,
+                        query_all, query_one)
 
 PYZMQ = "/usr/bin/python3"  # Debian's python3-zmq
 
@@ -51,13 +55,13 @@ out["good"] = ask(b"g1", json.dumps({"trace_id": "after-1", "output": "fine"}).e
 print(json.dumps(out))
 '''
 
-a = arguments().parse_args()
-with tempfile.TemporaryDirectory(prefix="assay-zmqlim-") as tmp:
+
+def scenario(a, tmp, backend):
     cfg = os.path.join(tmp, "assay.yaml")
     with open(cfg, "w") as f:
         f.write("worker: {flush_ms: 20, zmq_max_traces_per_message: 1000}\n"
                 "scorers:\n  - {name: refusal, type: refusal}\n")
-    db = os.path.join(tmp, "w.db")
+    db, store = backend.new_store("w")
     w = Worker(a.assay, ["--config", cfg, "--db", db, "--zmq-router", "tcp://127.0.0.1:*",
                          "--zmq-pull", "tcp://127.0.0.1:*", "--http-listen", "127.0.0.1:0"],
                need=("router", "pull", "http"))
@@ -74,7 +78,7 @@ with tempfile.TemporaryDirectory(prefix="assay-zmqlim-") as tmp:
         check("worker.zmq_max_traces_per_message" in ack.get("error", "") and "1000" in ack.get("error", ""),
               "its one reason names the key and the limit: %r" % ack.get("error"))
         check(secs is not None and secs < 10, "the ack comes at once (%.2f s)" % (secs or -1))
-        n_dead, raw_len = query_all(db, "SELECT count(*), max(length(raw)) FROM dead_letters "
+        n_dead, raw_len = query_all(store, "SELECT count(*), max(length(raw)) FROM dead_letters "
                                         "WHERE error LIKE '%zmq_max_traces_per_message%'")[0]
         check(n_dead >= 1 and raw_len == out.get("million_len"),
               "one dead letter holds the whole message (%s rows, %s of %s bytes)" % (n_dead, raw_len,
@@ -101,9 +105,9 @@ with tempfile.TemporaryDirectory(prefix="assay-zmqlim-") as tmp:
         while counter() != 2 and time.time() < deadline:
             time.sleep(0.1)
         check(counter() == 2, "assay_zmq_messages_too_many_traces_total counts both sockets (%s)" % counter())
-        check(query_one(db, "SELECT count(*) FROM dead_letters WHERE error LIKE '%zmq_max_traces_per_message%'",
+        check(query_one(store, "SELECT count(*) FROM dead_letters WHERE error LIKE '%zmq_max_traces_per_message%'",
                         timeout=10) == 2, "the PULL message is one dead letter too")
-        check(query_one(db, "SELECT count(*) FROM dead_letters WHERE source LIKE 'zmq:router id=b1%'") == 500,
+        check(query_one(store, "SELECT count(*) FROM dead_letters WHERE source LIKE 'zmq:router id=b1%'") == 500,
               "every one of the 500 invalid traces is a dead letter")
 
         lines = os.path.join(tmp, "lines.jsonl")
@@ -125,12 +129,16 @@ with tempfile.TemporaryDirectory(prefix="assay-zmqlim-") as tmp:
               "push names the long line and its true size: %r" % p.stderr[-300:])
         check("1 lines not sent" in p.stdout and "2 traces acknowledged (2 accepted" in p.stdout,
               "the summary counts it apart from the 2 sent: %r" % p.stdout[-300:])
-        check(query_one(db, "SELECT count(*) FROM traces WHERE trace_id = 'too-long'") == 0,
+        check(query_one(store, "SELECT count(*) FROM traces WHERE trace_id = 'too-long'") == 0,
               "no prefix of the long line was stored")
         health = urllib.request.urlopen("http://" + w.endpoints["http"] + "/healthz", timeout=5).status
         check(health == 200, "the worker is healthy throughout (%s)" % health)
     finally:
         rc = w.stop()
     check(rc == 0, "the worker drains and exits 0 (%s)" % rc)
+    return finish("all ZeroMQ limit checks passed (%s)" % a.backend)
 
-sys.exit(finish())
+
+a = add_backend_argument(arguments()).parse_args()
+with tempfile.TemporaryDirectory(prefix="assay-zmqlim-") as tmp:
+    sys.exit(on_backend(a, tmp, scenario))

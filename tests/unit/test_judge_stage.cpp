@@ -142,6 +142,24 @@ std::string trace(const std::string& id,
            R"(", "input": "What is the capital of France?", "output": ")" + output + R"("})";
 }
 
+// Waits (at most 2 s) until the stage has claimed `n` tasks.
+void wait_claimed(Sql& sql, int n) {
+    for (int i = 0; i < 200 && sql.text("SELECT count(*) FROM judge_queue WHERE claimed_by IS NOT "
+                                        "NULL") != std::to_string(n);
+         ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+}
+
+// Another worker takes over the claims selected by `where` (all when
+// empty), as after this one stalled past its lease.
+void take_over(Sql& sql, const std::string& where) {
+    const std::string update =
+        "UPDATE judge_queue SET claimed_by = 'other-host:1:x', claimed_until_ms = 99999999999999" +
+        where;
+    REQUIRE(sqlite3_exec(sql.db, update.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+}
+
 std::string file_bytes(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(f), {});
@@ -331,17 +349,10 @@ TEST_CASE("judge stage: a result whose lease was lost is dropped, counted, and i
     auto s = rig.stage();
     s->start();
     Sql sql(rig.db);
-    for (int i = 0; i < 200 && sql.text("SELECT count(*) FROM judge_queue WHERE claimed_by IS NOT "
-                                        "NULL") != "1";
-         ++i) {
-        std::this_thread::sleep_for(10ms);
-    }
+    wait_claimed(sql, 1);
     // While the call is in flight, another worker takes the task over (as
     // after this one stalled past its lease).
-    REQUIRE(sqlite3_exec(sql.db,
-                         "UPDATE judge_queue SET claimed_by = 'other-host:1:x', "
-                         "claimed_until_ms = 99999999999999",
-                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    take_over(sql, "");
     REQUIRE(s->wait_idle(20s));
     auto m = s->metrics();
     s->stop();
@@ -352,6 +363,49 @@ TEST_CASE("judge stage: a result whose lease was lost is dropped, counted, and i
     CHECK(sql.text("SELECT decision FROM scores_view") == "pending");
     CHECK(sql.text("SELECT claimed_by FROM judge_queue") == "other-host:1:x");
     CHECK(sql.text("SELECT calls FROM judge_spend") == "1");  // the call was billed all the same
+}
+
+TEST_CASE(
+    "judge stage: outcomes decided together are stored together; a fenced or refused one holds "
+    "back no other") {
+    Rig rig;
+    // Every reply after 300 ms: the four calls finish close together and
+    // their outcomes are written by one poll.
+    rig.fake.set_default(Behaviour::reply_score(4).with_usage(1000, 200).with_latency(300));
+    // Distinct answers: five requests, none shared.
+    std::vector<std::string> traces;
+    for (int i = 1; i <= 5; ++i) {
+        traces.push_back(
+            trace("t" + std::to_string(i), "Paris, answer " + std::to_string(i) + "."));
+    }
+    rig.enqueue(traces);
+    Sql sql(rig.db);
+    // The store refuses t3's judgement (not an outage): the batch it is in
+    // fails, and its outcomes are written again one at a time.
+    REQUIRE(sqlite3_exec(sql.db,
+                         "CREATE TRIGGER refuse_t3 BEFORE INSERT ON judgements WHEN NEW.trace = "
+                         "(SELECT id FROM traces WHERE trace_id = 't3') BEGIN SELECT "
+                         "RAISE(ABORT, 'refused by the test'); END",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    auto s = rig.stage();
+    s->start();
+    wait_claimed(sql, 5);
+    // While the calls are in flight, another worker takes t2 over.
+    take_over(sql, " WHERE trace = (SELECT id FROM traces WHERE trace_id = 't2')");
+    REQUIRE(s->wait_idle(20s));
+    auto m = s->metrics();
+    s->stop();
+    CHECK(rig.fake.counters().requests == 5);
+    CHECK(m.tasks["scored"] == 3);
+    CHECK(m.tasks["lease_lost"] == 1);
+    CHECK(sql.text("SELECT group_concat(trace_id) FROM (SELECT t.trace_id FROM judgements j JOIN "
+                   "traces t ON t.id = j.trace ORDER BY t.trace_id)") == "t1,t4,t5");
+    CHECK(sql.text("SELECT count(*) FROM scores_view WHERE decision = 'scored'") == "3");
+    CHECK(sql.text("SELECT claimed_by FROM judge_queue_view WHERE trace_id = 't2'") ==
+          "other-host:1:x");
+    // t3 is left in the queue for a later run (this stage does not take it
+    // again), with no judgement and no score.
+    CHECK(sql.text("SELECT decision FROM scores_view WHERE trace_id = 't3'") == "pending");
 }
 
 TEST_CASE("judge stage: a cost cap sends no call past it and leaves the rest pending") {

@@ -269,7 +269,9 @@ TEST_CASE_TEMPLATE(
     const std::string pid = std::to_string(getpid());
     StoreOptions oa;
     oa.judge_claimant = host + ":" + pid + ":a";
-    oa.judge_lease_ms = 100;  // tiny: expires during the test
+    // Short, so that it expires during the test, but long enough for the
+    // claims before the sleep on a loaded machine (100 ms was not).
+    oa.judge_lease_ms = 1500;
     StoreOptions ob;
     ob.judge_claimant = host + ":" + pid + ":b";
     auto a = open_two_versions(*db, oa);
@@ -286,8 +288,8 @@ TEST_CASE_TEMPLATE(
     CHECK(ids(a->claim_judge_tasks("helpful", "1.x", 10, {"t1"})) == std::set<std::string>{"t2"});
     CHECK(ids(a->claim_judge_tasks("helpful", "1.x", 10, {"t1", "t2"})).empty());
 
-    // A's 100 ms lease runs out: B may take t1 and t2; then A gets nothing.
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    // A's lease runs out: B may take t1 and t2; then A gets nothing.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1700));
     CHECK(ids(b->claim_judge_tasks("helpful", "1.x", 10, {"t3", "t4"})) ==
           std::set<std::string>{"t1", "t2"});
     CHECK(ids(a->claim_judge_tasks("helpful", "1.x", 10, {})).empty());
@@ -535,4 +537,66 @@ TEST_CASE("store judge: three connections claiming at once never share a task <p
     CHECK(db.value("SELECT count(*) FROM judge_queue") == 0);
     CHECK(db.value("SELECT count(*) FROM judgements") == k_tasks);
     CHECK(db.value("SELECT calls FROM judge_spend") == k_tasks);
+}
+
+TEST_CASE_TEMPLATE("store judge: a batch of outcomes is fenced per outcome in one transaction", B,
+                   SqliteBackend, PostgresBackend) {
+    auto db = B::make();
+    StoreOptions oa;
+    oa.judge_claimant = "host-a:1:a";
+    StoreOptions ob;
+    ob.judge_claimant = "host-b:1:b";
+    auto a = open_two_versions(*db, oa);
+    auto b = open_two_versions(*db, ob);
+    REQUIRE(a->write(queued(3)).ok());
+    CHECK(ids(a->claim_judge_tasks("helpful", "1.x", 10, {})) ==
+          std::set<std::string>{"t1", "t2", "t3"});
+    // t2 is B's now (A's lease ran out and B took it over).
+    db->value(
+        "UPDATE judge_queue SET claimed_by = 'host-b:1:b' WHERE trace = (SELECT id FROM traces "
+        "WHERE trace_id = 't2')");
+
+    const auto w = a->write_judge_outcomes(
+        {scored_outcome("t1", 0.1), scored_outcome("t2", 0.2), scored_outcome("t3", 0.4)});
+    REQUIRE_MESSAGE(w.ok(), w.status().message());
+    REQUIRE(w->size() == 3);
+    CHECK((*w)[0].stored);
+    CHECK((*w)[0].lease_lost.empty());
+    CHECK_FALSE((*w)[1].stored);
+    CHECK((*w)[1].lease_lost.find("lease lost") != std::string::npos);
+    CHECK((*w)[1].lease_lost.find("host-b:1:b") != std::string::npos);
+    CHECK((*w)[2].stored);
+    // The good ones landed; the fenced one wrote nothing.
+    CHECK(db->value("SELECT count(*) FROM scores_view WHERE decision = 'scored'") == 2);
+    CHECK(db->value("SELECT count(*) FROM scores_view WHERE decision = 'scored' AND trace_id = "
+                    "'t2'") == 0);
+    CHECK(db->value("SELECT count(*) FROM judgements") == 2);
+    CHECK(db->value("SELECT count(*) FROM judge_cache WHERE request_hash = 'h-t2'") == 0);
+    CHECK(db->value("SELECT count(*) FROM judge_cache") == 2);
+    CHECK(db->value("SELECT count(*) FROM judge_queue") == 1);
+    CHECK(db->value("SELECT count(*) FROM judge_queue_view WHERE trace_id = 't2' AND claimed_by = "
+                    "'host-b:1:b' AND attempts = 0") == 1);
+    auto spend = a->judge_spend("primary", "2026-11-17");
+    REQUIRE(spend.ok());
+    CHECK(spend->calls == 2);
+    CHECK(spend->cost_usd == doctest::Approx(0.5));
+
+    // One outcome the store refuses (an unknown trace): nothing of the batch
+    // is stored, not even B's good release of t2.
+    JudgeOutcome release;
+    release.trace_id = "t2";
+    release.scorer = "helpful";
+    release.scorer_version = "1.x";
+    JudgeOutcome bad = release;
+    bad.trace_id = "nope";
+    CHECK(b->write_judge_outcomes({release, bad}).status().code() == StatusCode::not_found);
+    CHECK(db->value("SELECT count(*) FROM judge_queue_view WHERE trace_id = 't2' AND claimed_by = "
+                    "'host-b:1:b' AND attempts = 0") == 1);
+    const auto alone = b->write_judge_outcomes({release});
+    REQUIRE(alone.ok());
+    REQUIRE(alone->size() == 1);
+    CHECK((*alone)[0].stored);
+    CHECK(db->value("SELECT count(*) FROM judge_queue_view WHERE trace_id = 't2' AND claimed_by "
+                    "IS NULL AND attempts = 1") == 1);
+    CHECK(b->write_judge_outcomes({})->empty());
 }

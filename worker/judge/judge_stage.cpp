@@ -15,7 +15,7 @@ std::shared_ptr<spdlog::logger> judge_stage_log() {
 std::string JudgeStage::Impl::utc_day(int64_t ms) { return format_rfc3339_ms(ms).substr(0, 10); }
 
 bool JudgeStage::Impl::poll() {
-    retry_unstored();
+    flush_outcomes();  // the outcomes decided since the last poll, in one transaction
     bool took = false;
     for (size_t i = 0; i < setup.scorers.size(); ++i) {
         // With no room (or the cost cap reached) the call still renews the
@@ -39,9 +39,11 @@ bool JudgeStage::Impl::poll() {
                 skip.push_back(trace_id);
             }
         }
-        for (const Unstored& u : unstored) {
-            if (u.scorer == i) {
-                skip.push_back(u.outcome.trace_id);
+        for (const std::vector<Unstored>* list : {&unstored, &ready}) {
+            for (const Unstored& u : *list) {
+                if (u.scorer == i) {
+                    skip.push_back(u.outcome.trace_id);
+                }
             }
         }
         const JudgeStageScorer& sc = setup.scorers[i];
@@ -59,6 +61,7 @@ bool JudgeStage::Impl::poll() {
             start_task(std::move(t), i);
         }
     }
+    flush_outcomes();  // decisions start_task made without a call
     return took;
 }
 
@@ -206,7 +209,7 @@ void JudgeStage::stop() {
     if (m.thread.joinable()) {
         m.thread.join();
     }
-    m.retry_unstored();  // a last try; else their tasks are judged again after the lease
+    m.flush_outcomes();  // a last try; else their tasks are judged again after the lease
     std::lock_guard<std::mutex> lock(m.clients_mu);
     for (auto& js : m.judges) {
         if (js.client) {

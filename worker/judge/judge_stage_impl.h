@@ -97,6 +97,10 @@ struct JudgeStage::Impl {
         std::string what;
     };
     std::vector<Unstored> unstored;  // stage thread only
+    // Outcomes decided since the last flush_outcomes (same shape as
+    // Unstored): written together, in one store transaction, at the next
+    // flush. Stage thread only.
+    std::vector<Unstored> ready;
     uint64_t next_task = 1;
     // Identical requests in flight (same cache key, judges with the cache
     // on): one is sent, the others wait for its answer and take it as a
@@ -157,17 +161,22 @@ struct JudgeStage::Impl {
 
     // judge_stage_outcome.cpp
     void count_task(size_t scorer, const std::optional<ScoreRow>& row);
-    // Store::write_judge_outcome with the stage's handling of failures; true
-    // when stored. Lease lost (another worker owns the task now):
-    // the result is dropped, the calls' cost recorded, counted as
-    // `lease_lost` and logged once. The store unavailable: the outcome is
-    // held in `unstored` (logged when the first is held). Any other failure
-    // is logged with `what` and the task is not taken again by this stage
-    // (unwritable).
-    bool store_outcome(size_t scorer, const JudgeOutcome& o, const std::string& what);
-    // Writes the held outcomes again, oldest first, stopping at the first
-    // that is still unavailable; counts those stored.
-    void retry_unstored();
+    // Queues a decided outcome for the next flush_outcomes (the poll that
+    // follows); `what` names it in the logs.
+    void store_outcome(size_t scorer, JudgeOutcome o, std::string what);
+    // Writes the held (`unstored`, oldest first) and `ready` outcomes in one
+    // store transaction (Store::write_judge_outcomes), each fenced on its own
+    // claim, and counts those stored. When the batch fails for another
+    // reason than the store being unavailable, writes them one by one so
+    // one bad outcome does not hold back the others.
+    void flush_outcomes();
+    // The stage's handling of one outcome's write: true when stored (then
+    // counted). Lease lost (another worker owns the task now): the result is
+    // dropped, the calls' cost recorded, counted as `lease_lost` and logged
+    // once. The store unavailable: the outcome is held in `unstored` (logged
+    // when an outage begins). Any other failure is logged with `what` and
+    // the task is not taken again by this stage (unwritable).
+    bool take_write(Unstored& u, const Result<JudgeWrite>& w, bool outage_logged);
     void write_final(Task& task, Decision decision, const std::string& reason);
     // Leaves a claimed task pending (attempts + 1, claim released) without a
     // call: the stage's cost cap is reached.
@@ -177,7 +186,9 @@ struct JudgeStage::Impl {
     void complete(Completion c);
 
     // judge_stage.cpp
-    // Reads runnable tasks and starts them; true if any was taken.
+    // Writes the outcomes decided since the last poll (flush_outcomes), reads
+    // runnable tasks and starts them, then writes the decisions that took no
+    // call; true if any task was taken.
     bool poll();
     void run();
 };

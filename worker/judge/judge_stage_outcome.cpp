@@ -84,33 +84,74 @@ void JudgeStage::Impl::write_final(Task& task, Decision decision, const std::str
     row.at_ms = now();
     o.score = row;
     o.settle = task.reservations;
-    if (!store_outcome(task.scorer, o,
-                       "storing the " + std::string(to_string(decision)) + " decision of scorer '" +
-                           sc.name + "'")) {
-        return;
-    }
-    count_task(task.scorer, o.score);
+    store_outcome(task.scorer, std::move(o),
+                  "storing the " + std::string(to_string(decision)) + " decision of scorer '" +
+                      sc.name + "'");
 }
 
-bool JudgeStage::Impl::store_outcome(size_t scorer, const JudgeOutcome& o,
-                                     const std::string& what) {
-    const auto w = store->write_judge_outcome(o);
+void JudgeStage::Impl::store_outcome(size_t scorer, JudgeOutcome o, std::string what) {
+    ready.push_back({scorer, std::move(o), std::move(what)});
+}
+
+void JudgeStage::Impl::flush_outcomes() {
+    if (ready.empty() && unstored.empty()) {
+        return;
+    }
+    const size_t held = unstored.size();
+    std::vector<Unstored> batch;
+    batch.swap(unstored);  // the held ones first, oldest first
+    batch.reserve(batch.size() + ready.size());
+    for (Unstored& u : ready) {
+        batch.push_back(std::move(u));
+    }
+    ready.clear();
+    std::vector<JudgeOutcome> outcomes;
+    outcomes.reserve(batch.size());
+    for (const Unstored& u : batch) {
+        outcomes.push_back(u.outcome);
+    }
+    const auto w = store->write_judge_outcomes(outcomes);
+    if (w.ok() || w.status().code() == StatusCode::unavailable) {
+        for (size_t i = 0; i < batch.size(); ++i) {
+            take_write(batch[i],
+                       w.ok() ? Result<JudgeWrite>((*w)[i]) : Result<JudgeWrite>(w.status()),
+                       held > 0);
+        }
+    } else {
+        // One outcome the store refuses (not unavailable): one by one, so the
+        // others land; once the store is unavailable the rest are held.
+        for (Unstored& u : batch) {
+            if (!unstored.empty()) {
+                unstored.push_back(std::move(u));
+            } else {
+                take_write(u, store->write_judge_outcome(u.outcome), held > 0);
+            }
+        }
+    }
+    if (held > 0 && unstored.empty()) {
+        judge_stage_log()->info("the {} held judge outcome(s) are stored", held);
+    }
+}
+
+bool JudgeStage::Impl::take_write(Unstored& u, const Result<JudgeWrite>& w, bool outage_logged) {
+    const JudgeOutcome& o = u.outcome;
     if (w.ok() && w->stored) {
+        count_task(u.scorer, o.score);
         return true;
     }
     if (!w.ok() && w.status().code() == StatusCode::unavailable) {
-        if (unstored.empty()) {
+        if (unstored.empty() && !outage_logged) {
             judge_stage_log()->warn(
                 "trace {}: {}: {}; the outcome is held and written again once the store is back "
                 "(logged once per outage)",
-                o.trace_id, what, w.status().message());
+                o.trace_id, u.what, w.status().message());
         }
-        unstored.push_back({scorer, o, what});
+        unstored.push_back(std::move(u));
         return false;
     }
     if (!w.ok()) {
-        judge_stage_log()->error("trace {}: {}: {}", o.trace_id, what, w.status().message());
-        unwritable.emplace(scorer, o.trace_id);
+        judge_stage_log()->error("trace {}: {}: {}", o.trace_id, u.what, w.status().message());
+        unwritable.emplace(u.scorer, o.trace_id);
         (void)store->release_judge_budget(o.settle);  // best effort: else they lapse at stop
         return false;
     }
@@ -138,21 +179,6 @@ bool JudgeStage::Impl::store_outcome(size_t scorer, const JudgeOutcome& o,
     return false;
 }
 
-void JudgeStage::Impl::retry_unstored() {
-    std::vector<Unstored> held;
-    held.swap(unstored);
-    for (Unstored& u : held) {
-        if (!unstored.empty()) {  // still unavailable: keep the rest, in order
-            unstored.push_back(std::move(u));
-        } else if (store_outcome(u.scorer, u.outcome, u.what)) {
-            count_task(u.scorer, u.outcome.score);
-        }
-    }
-    if (!held.empty() && unstored.empty()) {
-        judge_stage_log()->info("the {} held judge outcome(s) are stored", held.size());
-    }
-}
-
 void JudgeStage::Impl::leave_pending(Task& task) {
     const JudgeStageScorer& sc = setup.scorers[task.scorer];
     JudgeOutcome o;
@@ -160,10 +186,7 @@ void JudgeStage::Impl::leave_pending(Task& task) {
     o.scorer = sc.name;
     o.scorer_version = sc.version;
     o.settle = task.reservations;
-    if (!store_outcome(task.scorer, o, "releasing the task of scorer '" + sc.name + "'")) {
-        return;
-    }
-    count_task(task.scorer, std::nullopt);
+    store_outcome(task.scorer, std::move(o), "releasing the task of scorer '" + sc.name + "'");
 }
 
 void JudgeStage::Impl::finalize(Task& task) {
@@ -233,10 +256,7 @@ void JudgeStage::Impl::finalize(Task& task) {
         o.score = row;
     }
     o.settle = task.reservations;
-    if (!store_outcome(task.scorer, o, "storing judgements of scorer '" + sc.name + "'")) {
-        return;
-    }
-    count_task(task.scorer, o.score);
+    store_outcome(task.scorer, std::move(o), "storing judgements of scorer '" + sc.name + "'");
 }
 
 void JudgeStage::Impl::complete(Completion c) {

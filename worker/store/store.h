@@ -317,6 +317,15 @@ public:
     // one transaction, serialised against claims (SQLite: BEGIN IMMEDIATE;
     // PostgreSQL: the queue row is locked FOR UPDATE).
     virtual Result<JudgeWrite> write_judge_outcome(const JudgeOutcome& outcome) = 0;
+    // write_judge_outcome for several tasks in ONE transaction (the judge
+    // stage writes the outcomes ready at one poll together). Each outcome is
+    // fenced on its own claim exactly as write_judge_outcome: one whose claim
+    // is gone stores nothing and is reported stored = false with lease_lost,
+    // the others are stored. Returns one JudgeWrite per outcome, in order.
+    // On failure (an unknown trace, a bad row, the store unavailable) nothing
+    // of the batch is stored. An empty batch does nothing.
+    virtual Result<std::vector<JudgeWrite>> write_judge_outcomes(
+        const std::vector<JudgeOutcome>& outcomes) = 0;
     // Stores LLM calls made outside a judge task (generate mode's subject,
     // `assay gate --prompt`) in one transaction: inserts `cache` entries (an
     // existing hash is kept) and adds `spend` to the (judge, day) rows; on

@@ -4,7 +4,10 @@
 script that strips /assay (as the README's nginx configuration does), driven
 by Debian's chromium through login.mjs: a page sends the browser to the login
 form under the prefix, logging in opens the list (its API calls go through the
-prefix), a trace opens under the prefix, "Log out" ends the session."""
+prefix), a trace opens under the prefix, "Log out" ends the session. The store
+is a SQLite file, or with --backend postgres a database on a private PostgreSQL
+server this script starts (exit 77 when the server binaries are missing); the
+checks are the same either way."""
 import http.client
 import http.server
 import json
@@ -16,7 +19,7 @@ import threading
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import review_fixture  # noqa: E402
-from e2e_common import arguments, check, finish, run  # noqa: E402
+from e2e_common import add_backend_argument, arguments, check, finish, on_backend, run  # noqa: E402
 
 TOKEN = "browser-login-token-4d2e9a7c"
 PREFIX = "/assay"
@@ -56,7 +59,7 @@ def prefix_proxy(upstream):
 
 
 def main():
-    ap = arguments()
+    ap = add_backend_argument(arguments())
     ap.add_argument("--artifacts", required=True)
     a = ap.parse_args()
     if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
@@ -67,45 +70,50 @@ def main():
         return 1
     os.makedirs(a.artifacts, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        db = review_fixture.make_store(a.assay, a.source, tmp)
-        # The public URL names the proxy's port: start the proxy first, tell it
-        # the server's port once the server has one.
-        upstream = {}
-        proxy = prefix_proxy(upstream)
-        public = "http://127.0.0.1:%d%s" % (proxy.server_address[1], PREFIX)
-        threading.Thread(target=proxy.serve_forever, daemon=True).start()
-        srv = review_fixture.Server(a.assay, db, "--token", TOKEN, "--public-url", public)
-        upstream["port"] = srv.port
-        try:
-            r = run(["node", os.path.join(HERE, "login.mjs"), public, TOKEN, a.artifacts], timeout=180, cwd=HERE)
-        finally:
-            proxy.shutdown()
-            srv.stop()
-        print(r.stderr[-2000:])
-        lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
-        check(r.returncode == 0 and lines, "browser script ran (rc=%d)" % r.returncode)
-        res = json.loads(lines[-1]) if lines else {}
-        print(json.dumps(res, indent=1))
-        check("error" not in res, "no browser error: %s" % res.get("error", ""))
-        check(res.get("first_url") == public + "/login", "a page sends the browser to the login form under the prefix")
-        after = res.get("after_login_url", "")
-        check(after == public + "/" or after.startswith(public + "/?"),
-              "logging in opens the workspace under the prefix: %s" % after)
-        check(res.get("list_rows", 0) > 0, "the list loaded through the prefixed API (%s rows)" % res.get("list_rows"))
-        check(res.get("logout_visible") is True, "a Log out button is shown")
-        check(res.get("trace_shown") and res.get("trace_shown") == res.get("trace_first"),
-              "selecting a row shows its trace: %s" % res.get("trace_shown"))
-        check(res.get("trace_url", "").startswith(public + "/?") and "id=" in res.get("trace_url", ""),
-              "the selected trace is in the URL under the prefix: %s" % res.get("trace_url"))
-        check(res.get("after_logout_url") == public + "/login", "Log out lands on the login form")
-        check(res.get("after_logout_goto_url") == public + "/login", "after logout, pages ask for the login again")
-        check(res.get("after_logout_api_status") == 401, "after logout, the API answers 401")
-        check(not res.get("console_errors"), "no console errors: %s" % res.get("console_errors"))
-        # The browser asks for /favicon.ico at the root of the host, outside the prefix;
-        # the 401 is the check above.
-        bad = [b for b in res.get("bad_responses", []) if not b.endswith("/favicon.ico")
-               and b != "401 " + public + "/api/scorers"]
-        check(res.get("bad_responses") is not None and not bad, "no other failed request: %s" % bad)
+        return on_backend(a, tmp, scenario)
+
+
+def scenario(a, tmp, backend):
+    db, _ = backend.new_store("review_login_browser")
+    review_fixture.make_store(a.assay, a.source, tmp, db)
+    # The public URL names the proxy's port: start the proxy first, tell it
+    # the server's port once the server has one.
+    upstream = {}
+    proxy = prefix_proxy(upstream)
+    public = "http://127.0.0.1:%d%s" % (proxy.server_address[1], PREFIX)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    srv = review_fixture.Server(a.assay, db, "--token", TOKEN, "--public-url", public)
+    upstream["port"] = srv.port
+    try:
+        r = run(["node", os.path.join(HERE, "login.mjs"), public, TOKEN, a.artifacts], timeout=180, cwd=HERE)
+    finally:
+        proxy.shutdown()
+        srv.stop()
+    print(r.stderr[-2000:])
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
+    check(r.returncode == 0 and lines, "browser script ran (rc=%d)" % r.returncode)
+    res = json.loads(lines[-1]) if lines else {}
+    print(json.dumps(res, indent=1))
+    check("error" not in res, "no browser error: %s" % res.get("error", ""))
+    check(res.get("first_url") == public + "/login", "a page sends the browser to the login form under the prefix")
+    after = res.get("after_login_url", "")
+    check(after == public + "/" or after.startswith(public + "/?"),
+          "logging in opens the workspace under the prefix: %s" % after)
+    check(res.get("list_rows", 0) > 0, "the list loaded through the prefixed API (%s rows)" % res.get("list_rows"))
+    check(res.get("logout_visible") is True, "a Log out button is shown")
+    check(res.get("trace_shown") and res.get("trace_shown") == res.get("trace_first"),
+          "selecting a row shows its trace: %s" % res.get("trace_shown"))
+    check(res.get("trace_url", "").startswith(public + "/?") and "id=" in res.get("trace_url", ""),
+          "the selected trace is in the URL under the prefix: %s" % res.get("trace_url"))
+    check(res.get("after_logout_url") == public + "/login", "Log out lands on the login form")
+    check(res.get("after_logout_goto_url") == public + "/login", "after logout, pages ask for the login again")
+    check(res.get("after_logout_api_status") == 401, "after logout, the API answers 401")
+    check(not res.get("console_errors"), "no console errors: %s" % res.get("console_errors"))
+    # The browser asks for /favicon.ico at the root of the host, outside the prefix;
+    # the 401 is the check above.
+    bad = [b for b in res.get("bad_responses", []) if not b.endswith("/favicon.ico")
+           and b != "401 " + public + "/api/scorers"]
+    check(res.get("bad_responses") is not None and not bad, "no other failed request: %s" % bad)
     return finish("all review login browser checks passed")
 
 

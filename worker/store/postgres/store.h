@@ -52,6 +52,8 @@ public:
     Result<std::vector<PendingJudgeTask>> queued_judge_tasks(
         const std::string& scorer, const std::string& scorer_version) override;
     Result<JudgeWrite> write_judge_outcome(const JudgeOutcome& outcome) override;
+    Result<std::vector<JudgeWrite>> write_judge_outcomes(
+        const std::vector<JudgeOutcome>& outcomes) override;
     Status record_llm_calls(const std::vector<JudgeCacheEntry>& cache,
                             const std::vector<JudgeSpend>& spend) override;
     Result<std::optional<JudgeCacheEntry>> judge_cache_get(
@@ -98,7 +100,9 @@ private:
                                  const std::vector<int64_t>& ids);
     // Judge outcome parts, inside the caller's transaction.
     // Stores nothing and sets `lost` when the claim is not this claimant's.
-    Status write_judge_locked(const JudgeOutcome& o, std::string& lost);
+    // The outcome's score row, if any, is appended to `scores` for the
+    // caller to write (write_scores) once for the whole transaction.
+    Status write_judge_locked(const JudgeOutcome& o, std::string& lost, WriteBatch& scores);
     Status write_judgements(int64_t trace, int64_t version, const JudgeOutcome& o);
     Status write_cache_and_spend(const std::vector<JudgeCacheEntry>& cache,
                                  const std::vector<JudgeSpend>& spend);

@@ -166,7 +166,8 @@ Result<std::vector<PendingJudgeTask>> PostgresStore::queued_judge_tasks(
     return out;
 }
 
-Status PostgresStore::write_judge_locked(const JudgeOutcome& o, std::string& lost) {
+Status PostgresStore::write_judge_locked(const JudgeOutcome& o, std::string& lost,
+                                         WriteBatch& scores) {
     auto trace = trace_row_id(o.trace_id, -1, {});
     if (!trace.ok()) {
         return trace.status();
@@ -190,11 +191,9 @@ Status PostgresStore::write_judge_locked(const JudgeOutcome& o, std::string& los
         }
     }
     if (o.score) {
-        WriteBatch b;
-        b.scores = {*o.score};
-        b.scores[0].batch_index = -1;
-        b.scores[0].trace_id = o.trace_id;
-        ASSAY_RETURN_IF_ERROR(write_scores(b, {}));
+        scores.scores.push_back(*o.score);
+        scores.scores.back().batch_index = -1;
+        scores.scores.back().trace_id = o.trace_id;
     }
     PgParams p;
     const std::string key =
@@ -325,9 +324,35 @@ Result<JudgeWrite> PostgresStore::write_judge_outcome(const JudgeOutcome& outcom
     pg::PgTxn txn(*m_conn);
     ASSAY_RETURN_IF_ERROR(txn.begin());
     std::string lost;
-    ASSAY_RETURN_IF_ERROR(write_judge_locked(outcome, lost));
+    WriteBatch scores;
+    ASSAY_RETURN_IF_ERROR(write_judge_locked(outcome, lost, scores));
+    if (!scores.scores.empty()) {
+        ASSAY_RETURN_IF_ERROR(write_scores(scores, {}));
+    }
     ASSAY_RETURN_IF_ERROR(txn.commit());
     return JudgeWrite{lost.empty(), std::move(lost)};
+}
+
+Result<std::vector<JudgeWrite>> PostgresStore::write_judge_outcomes(
+    const std::vector<JudgeOutcome>& outcomes) {
+    std::vector<JudgeWrite> out;
+    if (outcomes.empty()) {
+        return out;
+    }
+    ASSAY_RETURN_IF_ERROR(ensure_staging());
+    pg::PgTxn txn(*m_conn);
+    ASSAY_RETURN_IF_ERROR(txn.begin());
+    WriteBatch scores;  // every stored outcome's score, written once (one COPY)
+    for (const JudgeOutcome& o : outcomes) {
+        std::string lost;
+        ASSAY_RETURN_IF_ERROR(write_judge_locked(o, lost, scores));
+        out.push_back(JudgeWrite{lost.empty(), std::move(lost)});
+    }
+    if (!scores.scores.empty()) {
+        ASSAY_RETURN_IF_ERROR(write_scores(scores, {}));
+    }
+    ASSAY_RETURN_IF_ERROR(txn.commit());
+    return out;
 }
 
 Status PostgresStore::record_llm_calls(const std::vector<JudgeCacheEntry>& cache,

@@ -42,6 +42,8 @@ public:
     Result<std::vector<PendingJudgeTask>> queued_judge_tasks(
         const std::string& scorer, const std::string& scorer_version) override;
     Result<JudgeWrite> write_judge_outcome(const JudgeOutcome& outcome) override;
+    Result<std::vector<JudgeWrite>> write_judge_outcomes(
+        const std::vector<JudgeOutcome>& outcomes) override;
     Status record_llm_calls(const std::vector<JudgeCacheEntry>& cache,
                             const std::vector<JudgeSpend>& spend) override;
     Result<std::optional<JudgeCacheEntry>> judge_cache_get(

@@ -327,6 +327,27 @@ Result<JudgeWrite> SqliteStore::write_judge_outcome(const JudgeOutcome& outcome)
     return JudgeWrite{lost.empty(), std::move(lost)};
 }
 
+Result<std::vector<JudgeWrite>> SqliteStore::write_judge_outcomes(
+    const std::vector<JudgeOutcome>& outcomes) {
+    std::vector<JudgeWrite> out;
+    if (outcomes.empty()) {
+        return out;
+    }
+    const Status st = in_write_txn([&] {
+        out.clear();
+        for (const JudgeOutcome& o : outcomes) {
+            std::string lost;
+            ASSAY_RETURN_IF_ERROR(write_judge_locked(o, lost));
+            out.push_back(JudgeWrite{lost.empty(), std::move(lost)});
+        }
+        return Status{};
+    });
+    if (!st.ok()) {
+        return st;
+    }
+    return out;
+}
+
 Status SqliteStore::record_llm_calls(const std::vector<JudgeCacheEntry>& cache,
                                      const std::vector<JudgeSpend>& spend) {
     if (cache.empty() && spend.empty()) {
