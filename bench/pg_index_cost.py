@@ -11,7 +11,7 @@ with none ("none": the columns only, pg_write_bench.py's floor). Prints per
 variant the median CPU time (psql plus its server backend) and wall time, and
 what the dropped object costs: all - variant.
 
-Usage: python3 bench/pg_index_cost.py [--n 20000] [--rounds 3] [--build build]
+Usage: python3 bench/pg_index_cost.py [--n 20000] [--rounds 3] [--build build] [--only-groups]
 """
 import argparse
 import os
