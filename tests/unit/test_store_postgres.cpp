@@ -90,8 +90,10 @@ TEST_CASE("postgres store: a database at version 4 gets changed_hours from its s
     }
     // Back to schema version 4: no changed_hours, the index scores_at; nor
     // what later migrations added (gate_marks, the alert delivery claims, otlp_claims, and
-    // migration 8's indexes as before it).
+    // migration 8's indexes as before it, migration 10's foreign key of scores.decision).
     db.value(
+        "ALTER TABLE scores DROP CONSTRAINT scores_decision_known, ADD FOREIGN KEY (decision) "
+        "REFERENCES decisions(code); "
         "DROP TABLE changed_hours; DROP TABLE otlp_claims; CREATE INDEX scores_at ON "
         "scores(at_ms); "
         "DROP TABLE gate_marks; ALTER TABLE alerts DROP COLUMN delivery_claimed_by, "
@@ -110,6 +112,16 @@ TEST_CASE("postgres store: a database at version 4 gets changed_hours from its s
     // partial.
     CHECK(db.value("SELECT count(*) FROM pg_indexes WHERE indexname = 'scores_version_trace'") ==
           1);
+    // Migration 10: the decision code checked by a CHECK, not a foreign key.
+    CHECK(db.value("SELECT count(*) FROM pg_constraint WHERE conrelid = 'scores'::regclass AND "
+                   "contype = 'f' AND confrelid = 'decisions'::regclass") == 0);
+    CHECK(db.value("SELECT count(*) FROM pg_constraint WHERE conname = 'scores_decision_known'") ==
+          1);
+    // An unknown decision code is still refused (raises 'accepted' if not).
+    db.value(
+        "DO $$ BEGIN INSERT INTO scores (trace, scorer_version, decision, at_ms) SELECT trace, "
+        "scorer_version, 7, 1 FROM scores; RAISE EXCEPTION 'accepted'; EXCEPTION WHEN "
+        "check_violation THEN NULL; END $$");
     CHECK(db.value("SELECT count(*) FROM pg_indexes WHERE indexname = 'traces_user' AND "
                    "indexdef LIKE '%WHERE (user_id IS NOT NULL)'") == 1);
 }
