@@ -206,7 +206,7 @@ OtlpReply OtlpIntake::export_request(std::string_view body, OtlpDoor door, int64
         rows.reserve(spans.size());
         std::vector<std::string> pinned;  // the traces of `rows`, once each
         for (const OtlpSpan& s : spans) {
-            rows.push_back({s.trace_id, s.span_id, now_ms, to_otlp_json({s})});
+            rows.push_back({s.trace_id, s.span_id, now_ms, to_otlp_json(s)});
         }
         {
             std::lock_guard<std::mutex> lock(m_assembler_mu);
