@@ -96,7 +96,13 @@ struct GatedSpanStore final : SpanStore {
         return inner.put(rows);
     }
     Result<std::vector<PendingSpanRow>> load() override { return inner.load(); }
-    Status erase(const std::vector<std::string>& keys) override { return inner.erase(keys); }
+    Status erase(const std::vector<std::string>& keys) override {
+        if (erase_failures > 0) {
+            --erase_failures;
+            return Status::io_error("erasing pending spans: disk I/O error (test)");
+        }
+        return inner.erase(keys);
+    }
     Result<std::vector<SpanClaim>> claim(const std::vector<SpanClaimAsk>& asks,
                                          const std::string& claimant, int64_t now_ms,
                                          int64_t idle_ms, int64_t lease_ms) override {
@@ -127,6 +133,7 @@ struct GatedSpanStore final : SpanStore {
     std::condition_variable cv;
     bool entered = false;
     bool open = false;
+    int erase_failures = 0;  // erase() fails this many times first
 };
 
 OtlpIntakeOptions opts() {
@@ -206,6 +213,34 @@ TEST_CASE("otlp intake: pending spans survive a restart and are scored once afte
     rig.commit(after);
     CHECK(sql_value(rig.db, "SELECT count(*) FROM traces") == 1);
     CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+}
+
+TEST_CASE("otlp intake: the commit erases a trace's pending spans; a failed erase is retried") {
+    for (const bool fail_once : {false, true}) {
+        CAPTURE(fail_once);
+        Rig rig;
+        GatedSpanStore store(*rig.spans);
+        store.release();
+        store.erase_failures = fail_once ? 1 : 0;
+        OtlpIntake intake(opts(), store);
+        rig.intake_ptr = &intake;
+        REQUIRE(intake.export_json(sample("agent_part1.json"), 10000).status == 200);
+        REQUIRE(intake.export_json(sample("agent_part2.json"), 10500).status == 200);
+        REQUIRE(intake.pump(rig.sink(), 11500).ok());
+        CHECK(intake.counters().unscored_traces == 1);
+        // The commit (the writer thread's committed()) erases the rows,
+        // without a further pump() of the producer.
+        REQUIRE(rig.pipeline->finish().ok());
+        CHECK(sql_value(rig.db, "SELECT count(*) FROM traces") == 1);
+        CHECK(intake.counters().traces_committed == 1);
+        CHECK(intake.counters().unscored_traces == 0);
+        CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == (fail_once ? 5 : 0));
+        CHECK(intake.counters().store_errors == (fail_once ? 1u : 0u));
+        // A failed erase is retried by the producer (pump() or erase_committed()).
+        intake.erase_committed();
+        CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+        CHECK(intake.counters().store_errors == (fail_once ? 1u : 0u));
+    }
 }
 
 TEST_CASE("otlp intake: bad payloads get 400 and a dead letter; limits get 413; saturation 503") {

@@ -232,6 +232,8 @@ TEST_CASE("otlp mapper: to_otlp_json writes the text a JSON tree gave (keys sort
     auto spans = parse_otlp_json(in);
     REQUIRE_MESSAGE(spans.ok(), msg(spans));
     CHECK(to_otlp_json(*spans) == want);
+    REQUIRE(spans->size() == 1);
+    CHECK(to_otlp_json(spans->front()) == want);  // one span: the intake's row
     auto back = parse_otlp_json(want);
     REQUIRE_MESSAGE(back.ok(), msg(back));
     CHECK(to_otlp_json(*back) == want);

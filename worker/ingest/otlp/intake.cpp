@@ -206,7 +206,7 @@ OtlpReply OtlpIntake::export_request(std::string_view body, OtlpDoor door, int64
         rows.reserve(spans.size());
         std::vector<std::string> pinned;  // the traces of `rows`, once each
         for (const OtlpSpan& s : spans) {
-            rows.push_back({s.trace_id, s.span_id, now_ms, to_otlp_json({s})});
+            rows.push_back({s.trace_id, s.span_id, now_ms, to_otlp_json(s)});
         }
         {
             std::lock_guard<std::mutex> lock(m_assembler_mu);
@@ -287,42 +287,51 @@ OtlpReply OtlpIntake::export_request(std::string_view body, OtlpDoor door, int64
 
 void OtlpIntake::committed(const std::vector<uint64_t>& tags,
                            const std::vector<std::string>& errors) {
-    std::lock_guard<std::mutex> lock(m_mu);
-    for (size_t i = 0; i < tags.size(); ++i) {
-        m_committed.emplace_back(tags[i], errors[i].empty());
+    // Erased here, on the writer thread right after the commit, rather than
+    // by the producer: its CPU time per trace bounds the OTLP rate.
+    std::vector<std::string> keys;
+    keys.reserve(tags.size());
+    {
+        std::lock_guard<std::mutex> lock(m_mu);
+        for (size_t i = 0; i < tags.size(); ++i) {
+            auto it = m_in_flight.find(tags[i]);
+            if (it == m_in_flight.end()) {
+                continue;
+            }
+            keys.push_back(std::move(it->second));
+            m_in_flight.erase(it);
+            ++(errors[i].empty() ? m_counters.traces_committed : m_counters.traces_dead_lettered);
+        }
+        m_unscored.store(m_in_flight.size());
+        m_counters.unscored_traces = m_in_flight.size();
+    }
+    if (keys.empty()) {
+        return;
+    }
+    if (Status st = m_spans.erase(keys); !st.ok()) {
+        log()->error("otlp: {} (retried later)", st.message());
+        std::lock_guard<std::mutex> lock(m_mu);
+        ++m_counters.store_errors;
+        std::move(keys.begin(), keys.end(), std::back_inserter(m_erase_retry));
     }
 }
 
 void OtlpIntake::erase_committed() {
-    std::vector<std::pair<uint64_t, bool>> done;
     {
         std::lock_guard<std::mutex> lock(m_mu);
-        done.swap(m_committed);
+        std::move(m_erase_retry.begin(), m_erase_retry.end(), std::back_inserter(m_to_erase));
+        m_erase_retry.clear();
     }
-    uint64_t stored = 0, dead = 0;
-    for (const auto& [seq, as_trace] : done) {
-        auto it = m_in_flight.find(seq);
-        if (it == m_in_flight.end()) {
-            continue;
-        }
-        m_to_erase.push_back(std::move(it->second));
-        m_in_flight.erase(it);
-        (as_trace ? stored : dead) += 1;
+    if (m_to_erase.empty()) {
+        return;
     }
-    m_unscored.store(m_in_flight.size());
-    if (!m_to_erase.empty()) {
-        if (Status st = m_spans.erase(m_to_erase); st.ok()) {
-            m_to_erase.clear();
-        } else {
-            log()->error("otlp: {} (retried later)", st.message());
-            std::lock_guard<std::mutex> lock(m_mu);
-            ++m_counters.store_errors;
-        }
+    if (Status st = m_spans.erase(m_to_erase); st.ok()) {
+        m_to_erase.clear();
+    } else {
+        log()->error("otlp: {} (retried later)", st.message());
+        std::lock_guard<std::mutex> lock(m_mu);
+        ++m_counters.store_errors;
     }
-    std::lock_guard<std::mutex> lock(m_mu);
-    m_counters.traces_committed += stored;
-    m_counters.traces_dead_lettered += dead;
-    m_counters.unscored_traces = m_in_flight.size();
 }
 
 Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
@@ -382,14 +391,18 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
             }
         }
         const uint64_t seq = m_next_seq++;
-        m_in_flight.emplace(seq, t.trace_id);
+        {
+            // Before submit(): the writer may commit it (committed()) at once.
+            std::lock_guard<std::mutex> lock(m_mu);
+            m_in_flight.emplace(seq, t.trace_id);
+            m_unscored.store(m_in_flight.size());
+        }
         ++submitted;
         Status st = sink.submit(std::move(r), seq);
         if (!st.ok() && result.ok()) {
             result = st;
         }
     }
-    m_unscored.store(m_in_flight.size());
     std::lock_guard<std::mutex> lock(m_mu);
     m_counters.traces_complete += complete;
     m_counters.traces_incomplete += incomplete;

@@ -17,12 +17,12 @@
 //      complete (root ended + idle_ms without new spans; or expired after
 //      max_trace_age_ms, then marked incomplete) and submits them to the
 //      sink as Traces (built from the assembled JSON value, not re-parsed).
-//   3. committed() (writer thread) notes which of them are committed with their
-//      scores; the next pump() (or erase_committed()) deletes their pending
-//      spans. A crash before the delete re-assembles and re-scores the trace
-//      after restart: traces and scores are upserts by trace id, so the store
-//      still holds it once. An incomplete (expired) trace whose trace id is
-//      already stored is not submitted (it would overwrite the complete one).
+//   3. committed() (writer thread), called once they are committed with their
+//      scores, deletes their pending spans (a failed delete is retried by the
+//      next pump() or erase_committed()). A crash before the delete re-assembles and re-scores the
+//      trace after restart: traces and scores are upserts by trace id, so the store still holds it
+//      once. An incomplete (expired) trace whose trace id is already stored is not submitted (it
+//      would overwrite the complete one).
 //   4. restore() reloads every pending span into the assembler after a restart
 //      (with its original arrival time, so idle and max-wait timers resume).
 //
@@ -130,16 +130,19 @@ public:
     OtlpReply reject(int status, const std::string& message, int64_t claimed_bytes, int64_t now_ms,
                      OtlpDoor door = OtlpDoor::http_json, std::string_view body = {});
 
-    // Producer thread: deletes the pending spans of committed traces, then
-    // submits the traces complete at now_ms. Returns how many it submitted,
-    // or the sink's error.
+    // Producer thread: retries the deletes that failed (erase_committed()),
+    // then submits the traces complete at now_ms. Returns how many it
+    // submitted, or the sink's error.
     Result<size_t> pump(RecordSink& sink, int64_t now_ms);
-    // Producer thread: deletes the pending spans of committed traces (also
+    // Producer thread: deletes the pending spans whose delete failed in
+    // committed(), and those of traces the claims found already stored (also
     // call once after Pipeline::finish()). A store error is logged and the
     // deletes are retried next time.
     void erase_committed();
     // Writer thread: the outcomes of submitted traces, by the tags pump()
-    // gave (TraceSource::committed).
+    // gave (TraceSource::committed); deletes their pending spans in one
+    // transaction of the span store (a failure is logged, counted in
+    // store_errors and left to erase_committed()).
     void committed(const std::vector<uint64_t>& tags, const std::vector<std::string>& errors);
 
     struct Counters {
@@ -204,14 +207,14 @@ private:
 
     // Producer thread only.
     uint64_t m_next_seq = 1;
-    std::unordered_map<uint64_t, std::string> m_in_flight;  // seq → trace id
     std::vector<std::string> m_to_erase;
     std::string m_claimant;
     std::vector<AssembledTrace> m_claim_retry;  // claim() failed: claimed at the next pump()
     int64_t m_next_sweep_ms = 0;
 
-    mutable std::mutex m_mu;                             // guards m_committed and m_counters
-    std::vector<std::pair<uint64_t, bool>> m_committed;  // (seq, stored as a trace)
+    mutable std::mutex m_mu;                                // guards the three below
+    std::unordered_map<uint64_t, std::string> m_in_flight;  // seq → trace id (submitted)
+    std::vector<std::string> m_erase_retry;                 // committed() failed to erase these
     Counters m_counters;
 };
 

@@ -161,9 +161,7 @@ void write_span(std::string& out, const OtlpSpan& s) {
     out += '}';
 }
 
-}  // namespace
-
-std::string to_otlp_json(const std::vector<OtlpSpan>& spans) {
+std::string write_request(const std::vector<const OtlpSpan*>& spans) {
     // resource (by identity) → scope name → spans, in first-seen order.
     static const AttributeMap k_empty;
     struct Scope {
@@ -172,7 +170,8 @@ std::string to_otlp_json(const std::vector<OtlpSpan>& spans) {
     };
     std::vector<const AttributeMap*> resources;
     std::vector<std::vector<Scope>> scopes;
-    for (const OtlpSpan& s : spans) {
+    for (const OtlpSpan* span : spans) {
+        const OtlpSpan& s = *span;
         const AttributeMap* r = s.resource_attributes ? s.resource_attributes.get() : &k_empty;
         const size_t ri = static_cast<size_t>(std::find(resources.begin(), resources.end(), r) -
                                               resources.begin());
@@ -220,5 +219,18 @@ std::string to_otlp_json(const std::vector<OtlpSpan>& spans) {
     out += "]}";
     return out;
 }
+
+}  // namespace
+
+std::string to_otlp_json(const std::vector<OtlpSpan>& spans) {
+    std::vector<const OtlpSpan*> all;
+    all.reserve(spans.size());
+    for (const OtlpSpan& s : spans) {
+        all.push_back(&s);
+    }
+    return write_request(all);
+}
+
+std::string to_otlp_json(const OtlpSpan& span) { return write_request({&span}); }
 
 }  // namespace assay

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/fast_json_sax.h"
 #include "core/json_scan.h"
 #include "core/text.h"
 
@@ -696,7 +697,13 @@ Result<std::vector<OtlpSpan>> parse_otlp_json(std::string_view body, const OtlpL
     }
     nlohmann::json root;
     try {
-        root = nlohmann::json::parse(body.begin(), body.end());
+        // The fast reader (core/fast_json_sax.h) gives nlohmann's events for
+        // the text it accepts; anything else is parsed again by nlohmann,
+        // whose error names the byte.
+        nlohmann::detail::json_sax_dom_parser<nlohmann::json> dom(root, false);
+        if (fast_json_sax(body, dom) != FastJsonResult::accepted) {
+            root = nlohmann::json::parse(body.begin(), body.end());
+        }
     } catch (const nlohmann::json::parse_error& e) {
         return Status::invalid_argument("invalid JSON at byte " + std::to_string(e.byte) + ": " +
                                         escape_invalid_utf8(e.what()));

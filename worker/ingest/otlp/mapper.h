@@ -122,6 +122,8 @@ Result<std::vector<OtlpSpan>> parse_otlp_json(std::string_view body, const OtlpL
 // back as doubles; values are otherwise preserved). Written directly, without
 // a JSON tree (ingest/otlp/json_writer.cpp): keys in sorted order. Never throws.
 std::string to_otlp_json(const std::vector<OtlpSpan>& spans);
+// The same for one span (what the intake stores per row), without copying it.
+std::string to_otlp_json(const OtlpSpan& span);
 
 // The JSON body of an ExportTraceServiceResponse: "{}" when nothing was
 // rejected, else {"partialSuccess": {"rejectedSpans": "<n>", "errorMessage":

@@ -1,5 +1,6 @@
 #include "ingest/otlp/protobuf.h"
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/io/coded_stream.h>
 
 #include <algorithm>
@@ -65,13 +66,32 @@ Status bad(const std::string& path, const std::string& what) {
     return Status::invalid_argument(path + ": " + what);
 }
 
+// Where a field is in the request, as errors name it
+// ("resourceSpans[0].scopeSpans[1].spans[3].attributes[2].value"): a chain of
+// parts on the stack, spelled out only when an error names it.
+struct Path {
+    const Path* parent = nullptr;
+    const char* field = "";  // appended as it is (".attributes")
+    int index = -1;          // then "[index]" when >= 0
+    std::string str() const {
+        std::string s = parent != nullptr ? parent->str() : std::string();
+        s += field;
+        if (index >= 0) {
+            s += '[';
+            s += std::to_string(index);
+            s += ']';
+        }
+        return s;
+    }
+};
+
 class Converter {
 public:
     explicit Converter(const OtlpLimits& limits) : m_limits(limits) {}
 
-    Status any_value(const pb::AnyValue& v, const std::string& path, size_t depth, json& out) {
+    Status any_value(const pb::AnyValue& v, const Path& path, size_t depth, json& out) {
         if (depth > m_limits.max_value_depth) {
-            return Status::limit_exceeded(path + ": attribute value nests deeper than " +
+            return Status::limit_exceeded(path.str() + ": attribute value nests deeper than " +
                                           std::to_string(m_limits.max_value_depth) + " levels");
         }
         switch (v.value_case()) {
@@ -92,9 +112,8 @@ public:
                 const auto& values = v.array_value().values();
                 for (int i = 0; i < values.size(); ++i) {
                     json item;
-                    ASSAY_RETURN_IF_ERROR(
-                        any_value(values[i], path + ".arrayValue.values[" + std::to_string(i) + "]",
-                                  depth + 1, item));
+                    ASSAY_RETURN_IF_ERROR(any_value(values[i], Path{&path, ".arrayValue.values", i},
+                                                    depth + 1, item));
                     out.push_back(std::move(item));
                 }
                 return {};
@@ -102,7 +121,8 @@ public:
             case pb::AnyValue::kKvlistValue: {
                 AttributeMap inner;
                 ASSAY_RETURN_IF_ERROR(key_values(v.kvlist_value().values(),
-                                                 path + ".kvlistValue.values", depth + 1, inner));
+                                                 Path{&path, ".kvlistValue.values"}, depth + 1,
+                                                 inner));
                 out = json::object();
                 for (auto& [k, x] : inner) {
                     out[k] = std::move(x);
@@ -120,77 +140,81 @@ public:
     }
 
     // Later duplicates win, as in the JSON decoder.
-    Status key_values(const google::protobuf::RepeatedPtrField<pb::KeyValue>& kvs,
-                      const std::string& path, size_t depth, AttributeMap& out) {
+    Status key_values(const google::protobuf::RepeatedPtrField<pb::KeyValue>& kvs, const Path& path,
+                      size_t depth, AttributeMap& out) {
         if (static_cast<size_t>(kvs.size()) > m_limits.max_attributes) {
-            return Status::limit_exceeded(path + ": " + std::to_string(kvs.size()) +
+            return Status::limit_exceeded(path.str() + ": " + std::to_string(kvs.size()) +
                                           " attributes; the limit is " +
                                           std::to_string(m_limits.max_attributes));
         }
         for (int i = 0; i < kvs.size(); ++i) {
             const pb::KeyValue& kv = kvs[i];
-            const std::string p = path + "[" + std::to_string(i) + "]";
+            const Path p{&path, "", i};
             if (kv.key().size() > m_limits.max_key_bytes) {
-                return Status::limit_exceeded(p + ".key: longer than " +
+                return Status::limit_exceeded(p.str() + ".key: longer than " +
                                               std::to_string(m_limits.max_key_bytes) + " bytes");
             }
             json value;
             if (kv.has_value()) {
-                ASSAY_RETURN_IF_ERROR(any_value(kv.value(), p + ".value", depth, value));
+                ASSAY_RETURN_IF_ERROR(any_value(kv.value(), Path{&p, ".value"}, depth, value));
             }
             out[kv.key()] = std::move(value);
         }
         return {};
     }
 
-    static Status id(const std::string& raw, size_t bytes, bool required, const std::string& path,
+    static Status id(const std::string& raw, size_t bytes, bool required, const Path& path,
                      std::string& out) {
         out.clear();
         if (raw.empty()) {
-            return required ? bad(path, "missing") : Status{};
+            return required ? bad(path.str(), "missing") : Status{};
         }
         if (raw.size() != bytes) {
-            return bad(path, "expected " + std::to_string(bytes) + " bytes, got " +
-                                 std::to_string(raw.size()));
+            return bad(path.str(), "expected " + std::to_string(bytes) + " bytes, got " +
+                                       std::to_string(raw.size()));
         }
         if (raw.find_first_not_of('\0') == std::string::npos) {
             // An all-zero parent id means "no parent"; a trace or span id
             // must not be all zero.
-            return required ? bad(path, "all zero") : Status{};
+            return required ? bad(path.str(), "all zero") : Status{};
         }
         out = to_hex(raw);
         return {};
     }
 
-    Status span(const pb::Span& s, const std::string& path,
+    Status span(const pb::Span& s, const Path& path,
                 const std::shared_ptr<const AttributeMap>& resource, const std::string& scope_name,
                 OtlpSpan& out) {
-        ASSAY_RETURN_IF_ERROR(id(s.trace_id(), 16, true, path + ".traceId", out.trace_id));
-        ASSAY_RETURN_IF_ERROR(id(s.span_id(), 8, true, path + ".spanId", out.span_id));
+        ASSAY_RETURN_IF_ERROR(id(s.trace_id(), 16, true, Path{&path, ".traceId"}, out.trace_id));
+        ASSAY_RETURN_IF_ERROR(id(s.span_id(), 8, true, Path{&path, ".spanId"}, out.span_id));
         ASSAY_RETURN_IF_ERROR(
-            id(s.parent_span_id(), 8, false, path + ".parentSpanId", out.parent_span_id));
+            id(s.parent_span_id(), 8, false, Path{&path, ".parentSpanId"}, out.parent_span_id));
         out.parent_is_remote = otlp_parent_is_remote(out, s.flags());
         out.name = s.name();
         if (s.kind() < 0 || s.kind() > 5) {
-            return bad(path + ".kind", "expected a span kind 0-5, got " + std::to_string(s.kind()));
+            return bad(path.str() + ".kind",
+                       "expected a span kind 0-5, got " + std::to_string(s.kind()));
         }
         out.kind = static_cast<OtlpSpanKind>(s.kind());
         out.start_unix_nano = s.start_time_unix_nano();
         out.end_unix_nano = s.end_time_unix_nano();
-        ASSAY_RETURN_IF_ERROR(finish_otlp_span_times(out, path));
-        ASSAY_RETURN_IF_ERROR(key_values(s.attributes(), path + ".attributes", 0, out.attributes));
+        if (Status st = finish_otlp_span_times(out, {}); !st.ok()) {
+            return finish_otlp_span_times(out, path.str());  // again, to name the path
+        }
+        ASSAY_RETURN_IF_ERROR(
+            key_values(s.attributes(), Path{&path, ".attributes"}, 0, out.attributes));
         if (s.has_status()) {
             if (s.status().code() < 0 || s.status().code() > 2) {
-                return bad(path + ".status.code",
+                return bad(path.str() + ".status.code",
                            "expected 0, 1 or 2, got " + std::to_string(s.status().code()));
             }
             out.status_code = static_cast<OtlpStatusCode>(s.status().code());
             out.status_message = s.status().message();
         }
         if (static_cast<size_t>(s.events_size()) > m_limits.max_events) {
-            return Status::limit_exceeded(path + ".events: " + std::to_string(s.events_size()) +
-                                          " events; the limit is " +
-                                          std::to_string(m_limits.max_events));
+            return Status::limit_exceeded(
+                path.str() + ".events: " + std::to_string(s.events_size()) +
+                " events; the limit is " + std::to_string(m_limits.max_events));
         }
         out.events.reserve(static_cast<size_t>(s.events_size()));
         for (int i = 0; i < s.events_size(); ++i) {
@@ -198,9 +222,9 @@ public:
             OtlpEvent ev;
             ev.time_unix_ms = static_cast<int64_t>(e.time_unix_nano() / 1000000);
             ev.name = e.name();
-            ASSAY_RETURN_IF_ERROR(key_values(e.attributes(),
-                                             path + ".events[" + std::to_string(i) + "].attributes",
-                                             0, ev.attributes));
+            const Path event{&path, ".events", i};
+            ASSAY_RETURN_IF_ERROR(
+                key_values(e.attributes(), Path{&event, ".attributes"}, 0, ev.attributes));
             out.events.push_back(std::move(ev));
         }
         out.resource_attributes = resource;
@@ -209,20 +233,19 @@ public:
     }
 
     Status scope_spans(const google::protobuf::RepeatedPtrField<pb::ScopeSpans>& sss,
-                       const std::string& path, const std::shared_ptr<const AttributeMap>& resource,
+                       const Path& path, const std::shared_ptr<const AttributeMap>& resource,
                        std::vector<OtlpSpan>& out) {
         for (int s = 0; s < sss.size(); ++s) {
             const pb::ScopeSpans& ss = sss[s];
-            const std::string spath = path + "[" + std::to_string(s) + "]";
+            const Path spath{&path, "", s};
             if (out.size() + static_cast<size_t>(ss.spans_size()) > m_limits.max_spans) {
                 return Status::limit_exceeded("request holds more than " +
                                               std::to_string(m_limits.max_spans) + " spans");
             }
             for (int i = 0; i < ss.spans_size(); ++i) {
                 OtlpSpan span;
-                ASSAY_RETURN_IF_ERROR(this->span(ss.spans(i),
-                                                 spath + ".spans[" + std::to_string(i) + "]",
-                                                 resource, ss.scope().name(), span));
+                ASSAY_RETURN_IF_ERROR(this->span(ss.spans(i), Path{&spath, ".spans", i}, resource,
+                                                 ss.scope().name(), span));
                 out.push_back(std::move(span));
             }
         }
@@ -232,15 +255,16 @@ public:
     Status request(const pb::ExportTraceServiceRequest& req, std::vector<OtlpSpan>& out) {
         for (int r = 0; r < req.resource_spans_size(); ++r) {
             const pb::ResourceSpans& rs = req.resource_spans(r);
-            const std::string rpath = "resourceSpans[" + std::to_string(r) + "]";
+            const Path rpath{nullptr, "resourceSpans", r};
             auto resource = std::make_shared<AttributeMap>();
             ASSAY_RETURN_IF_ERROR(key_values(rs.resource().attributes(),
-                                             rpath + ".resource.attributes", 0, *resource));
+                                             Path{&rpath, ".resource.attributes"}, 0, *resource));
             std::shared_ptr<const AttributeMap> shared = std::move(resource);
             ASSAY_RETURN_IF_ERROR(
-                scope_spans(rs.scope_spans(), rpath + ".scopeSpans", shared, out));
+                scope_spans(rs.scope_spans(), Path{&rpath, ".scopeSpans"}, shared, out));
             ASSAY_RETURN_IF_ERROR(scope_spans(rs.instrumentation_library_spans(),
-                                              rpath + ".instrumentationLibrarySpans", shared, out));
+                                              Path{&rpath, ".instrumentationLibrarySpans"}, shared,
+                                              out));
         }
         return {};
     }
@@ -260,7 +284,15 @@ Result<std::vector<OtlpSpan>> parse_otlp_protobuf(std::string_view body, const O
     if (body.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
         return Status::limit_exceeded("request body over 2 GiB");
     }
-    pb::ExportTraceServiceRequest req;
+    // The decoded request lives in an arena: its many small messages and
+    // strings are carved from a few blocks and freed together, instead of
+    // one allocation and one free each (they are copied into OtlpSpans).
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.start_block_size = std::min<size_t>(body.size() * 2 + 4096, 1u << 20);
+    arena_options.max_block_size = 8u << 20;
+    google::protobuf::Arena arena(arena_options);
+    pb::ExportTraceServiceRequest& req =
+        *google::protobuf::Arena::CreateMessage<pb::ExportTraceServiceRequest>(&arena);
     google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(body.data()),
                                               static_cast<int>(body.size()));
     const size_t nesting =

@@ -305,14 +305,14 @@ bool is_content_key(std::string_view k) {
 
 // A metadata value, bounded: long strings are cut on a UTF-8 boundary, large
 // arrays/objects become their (cut) JSON text.
-json bounded(const json& v, size_t max_bytes) {
+json bounded(json v, size_t max_bytes) {
     if (v.is_string()) {
         const auto& s = v.get_ref<const std::string&>();
-        return s.size() > max_bytes ? json(excerpt(s, max_bytes)) : v;
+        return s.size() > max_bytes ? json(excerpt(s, max_bytes)) : std::move(v);
     }
     if (v.is_array() || v.is_object()) {
         std::string text = json_text(v);
-        return text.size() > max_bytes ? json(excerpt(text, max_bytes)) : v;
+        return text.size() > max_bytes ? json(excerpt(text, max_bytes)) : std::move(v);
     }
     return v;
 }
@@ -371,13 +371,13 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
     // and its metadata.spans entry can both need them, and reading a message
     // list means parsing its JSON text.
     std::vector<std::optional<std::optional<json>>> inputs(spans.size()), outputs(spans.size());
-    auto input_of = [&](size_t i) -> const std::optional<json>& {
+    auto input_of = [&](size_t i) -> std::optional<json>& {
         if (!inputs[i]) {
             inputs[i] = span_input(spans[i]);
         }
         return *inputs[i];
     };
-    auto output_of = [&](size_t i) -> const std::optional<json>& {
+    auto output_of = [&](size_t i) -> std::optional<json>& {
         if (!outputs[i]) {
             outputs[i] = span_output(spans[i]);
         }
@@ -397,39 +397,45 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
 
     // input / output: Langfuse's trace-level value, else the root's, else the
     // outermost agent's (first started), else the first / last LLM child's.
-    std::optional<json> input = trace_content("langfuse.trace.input");
-    if (missing(input)) {
-        input = input_of(root_index);
+    // Pointers to the chosen values (the spans' are read once and cached):
+    // copied once, into the trace.
+    const std::optional<json> trace_input = trace_content("langfuse.trace.input");
+    const std::optional<json>* input = &trace_input;
+    if (missing(*input)) {
+        input = &input_of(root_index);
     }
-    for (size_t k = 0; missing(input) && k < agents.size(); ++k) {
-        input = input_of(agents[k]);
+    for (size_t k = 0; missing(*input) && k < agents.size(); ++k) {
+        input = &input_of(agents[k]);
     }
-    for (size_t k = 0; missing(input) && k < llm.size(); ++k) {
-        input = input_of(llm[k]);
+    for (size_t k = 0; missing(*input) && k < llm.size(); ++k) {
+        input = &input_of(llm[k]);
     }
-    std::optional<json> output = trace_content("langfuse.trace.output");
-    if (missing(output)) {
-        output = output_of(root_index);
+    const std::optional<json> trace_output = trace_content("langfuse.trace.output");
+    const std::optional<json>* output = &trace_output;
+    if (missing(*output)) {
+        output = &output_of(root_index);
     }
-    for (size_t k = 0; missing(output) && k < agents.size(); ++k) {
-        output = output_of(agents[k]);
+    for (size_t k = 0; missing(*output) && k < agents.size(); ++k) {
+        output = &output_of(agents[k]);
     }
-    if (missing(output)) {
+    if (missing(*output)) {
         std::vector<size_t> by_end = llm;
         std::stable_sort(by_end.begin(), by_end.end(), [&](size_t a, size_t b) {
             return spans[a].end_unix_nano > spans[b].end_unix_nano;
         });
         for (size_t i : by_end) {
-            output = output_of(i);
-            if (output && !empty_value(*output)) {
+            output = &output_of(i);
+            if (*output && !empty_value(**output)) {
                 break;
             }
         }
     }
-    if (input) {
-        t["input"] = *input;
+    if (*input) {
+        t["input"] = **input;
     }
-    t["output"] = output ? *output : json(nullptr);
+    t["output"] = *output ? **output : json(nullptr);
+    // Decided now: the spans' summary below moves their values out.
+    const bool output_missing = missing(*output);
 
     if (auto ref = as_text(span_or_resource(root, "assay.reference"))) {
         t["reference"] = *ref;
@@ -659,15 +665,16 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
         }
         // The span's own input and output (a tool's call arguments and
         // result), cut like metadata values: the review timeline shows them.
-        const std::optional<json>& in = input_of(i);
-        const std::optional<json>& out = output_of(i);
+        // Their last use: moved, not copied.
+        std::optional<json>& in = input_of(i);
+        std::optional<json>& out = output_of(i);
         if (in) {
-            e["input"] = bounded(*in, options.max_value_bytes);
+            e["input"] = bounded(std::move(*in), options.max_value_bytes);
         } else if (auto v = text_attr(s.attributes, "gen_ai.tool.call.arguments")) {
             e["input"] = bounded(json(*v), options.max_value_bytes);
         }
         if (out) {
-            e["output"] = bounded(*out, options.max_value_bytes);
+            e["output"] = bounded(std::move(*out), options.max_value_bytes);
         } else if (auto v = text_attr(s.attributes, "gen_ai.tool.call.result")) {
             e["output"] = bounded(json(*v), options.max_value_bytes);
         }
@@ -722,7 +729,7 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
         t["error"] = {{"type", "incomplete_trace"}, {"message", incomplete_reason}};
     } else if (root.status_code == OtlpStatusCode::error) {
         t["error"] = {{"type", "span_error"}, {"message", error_message(root)}};
-    } else if (!output || empty_value(*output)) {
+    } else if (output_missing) {
         t["error"] = {{"type", "missing_output"},
                       {"message",
                        "no span carries an output (gen_ai.output.messages, gen_ai.completion, "
