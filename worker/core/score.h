@@ -16,6 +16,8 @@ struct Score {
 
 // The decision for one trace × scorer. Stored with every row in `scores`;
 // the numbers are the codes of the `decisions` table: never renumber.
+// Stored as its code. A new code needs a migration on both backends: a row
+// in `decisions`, and on PostgreSQL a wider `scores_decision_known` CHECK.
 enum class Decision {
     scored = 0,                 // a Score was produced
     filtered_out = 1,           // the scorer's filter (or `when`) excluded the trace
