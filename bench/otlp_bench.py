@@ -223,7 +223,8 @@ def main():
                     sys.exit(f"round {r} {door}: {len(errors)} requests failed: {errors[:5]}")
                 row.update({f"{door}_traces_s": a.n / t_all, f"{door}_p50_ms": pct(lat, 0.5) * 1000,
                             f"{door}_p99_ms": pct(lat, 0.99) * 1000, f"{door}_rss_mib": rss,
-                            f"{door}_cpu_s": cpu, f"{door}_main_cpu_s": main_cpu})
+                            f"{door}_cpu_s": cpu, f"{door}_main_cpu_s": main_cpu,
+                            f"{door}_sent_s": t_sent, f"{door}_all_s": t_all})
             # The reference: the traces the last door assembled, scored by `assay score`.
             jsonl = os.path.join(tmp, "assembled.jsonl")
             con = sqlite3.connect(db)
