@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite/busy_wait.h"
 #include "store/sqlite/open_error.h"
 #include "store/sqlite/store.h"
 
@@ -61,7 +62,7 @@ Result<std::unique_ptr<SqliteConn>> SqliteConn::open(const std::string& path, in
         return Status::io_error("cannot open store '" + path + "': " + msg);
     }
     std::unique_ptr<SqliteConn> c(new SqliteConn(db, path));
-    sqlite3_busy_timeout(db, busy_timeout_ms);
+    sqlite_detail::set_busy_wait(db, busy_timeout_ms);
     // Temporary B-trees (the GROUP BY of an aggregates refresh over a busy
     // hour, the erase and prune work tables) spill to temporary files beyond
     // the page cache: in memory they took the worker's RSS from 186 MiB to

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "store/sqlite/busy_wait.h"
 #include "store/sqlite/monitor_stores.h"
 #include "store/sqlite/open_error.h"
 #include "store/sqlite/stmt.h"
@@ -324,7 +325,7 @@ Result<std::unique_ptr<SpanStore>> open_sqlite_span_store(const std::string& sql
         return Status::io_error("span store: cannot open '" + sqlite_path + "': " + msg);
     }
     auto store = std::make_unique<SqliteSpanStore>(db);
-    sqlite3_busy_timeout(db, busy_timeout_ms);
+    sqlite_detail::set_busy_wait(db, busy_timeout_ms);
     for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"}) {
         if (sqlite3_exec(db, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) {
             return Status::io_error(std::string("span store: ") + pragma + ": " +

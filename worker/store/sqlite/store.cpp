@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "store/judge_claimant.h"
+#include "store/sqlite/busy_wait.h"
 #include "store/sqlite/open_error.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/score_row.h"
@@ -168,7 +169,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
     std::unique_ptr<SqliteStore> s(new SqliteStore(db, options.sqlite_path));
     s->m_claimant = options.judge_claimant.empty() ? make_judge_claimant() : options.judge_claimant;
     s->m_judge_lease_ms = options.judge_lease_ms;
-    sqlite3_busy_timeout(db, options.busy_timeout_ms);
+    sqlite_detail::set_busy_wait(db, options.busy_timeout_ms);
     sqlite3_extended_result_codes(db, 1);
     // A new store gets 16 KiB pages (before WAL fixes the size; an existing
     // file keeps its own): a trace row of ~1.2 KB plus its index entries

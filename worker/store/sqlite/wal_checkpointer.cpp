@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite/busy_wait.h"
+
 namespace assay {
 
 WalCheckpointer::WalCheckpointer(std::string path, int64_t pages, int busy_timeout_ms)
@@ -53,7 +55,7 @@ void WalCheckpointer::loop() {
         sqlite3_close_v2(db);
         return;  // the writer's fallback keeps the WAL bounded
     }
-    sqlite3_busy_timeout(db, m_busy_timeout_ms);
+    sqlite_detail::set_busy_wait(db, m_busy_timeout_ms);
     for (;;) {
         {
             std::unique_lock<std::mutex> lock(m_mu);
