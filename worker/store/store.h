@@ -316,7 +316,14 @@ public:
     // saying why: the caller drops the result (judge_stage.h). The check and the write are
     // one transaction, serialised against claims (SQLite: BEGIN IMMEDIATE;
     // PostgreSQL: the queue row is locked FOR UPDATE).
-    virtual Result<JudgeWrite> write_judge_outcome(const JudgeOutcome& outcome) = 0;
+    // (write_judge_outcomes with one outcome.)
+    Result<JudgeWrite> write_judge_outcome(const JudgeOutcome& outcome) {
+        auto w = write_judge_outcomes({outcome});
+        if (!w.ok()) {
+            return w.status();
+        }
+        return std::move((*w)[0]);
+    }
     // write_judge_outcome for several tasks in ONE transaction (the judge
     // stage writes the outcomes ready at one poll together). Each outcome is
     // fenced on its own claim exactly as write_judge_outcome: one whose claim

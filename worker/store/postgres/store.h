@@ -51,7 +51,6 @@ public:
         const std::vector<std::string>& skip) override;
     Result<std::vector<PendingJudgeTask>> queued_judge_tasks(
         const std::string& scorer, const std::string& scorer_version) override;
-    Result<JudgeWrite> write_judge_outcome(const JudgeOutcome& outcome) override;
     Result<std::vector<JudgeWrite>> write_judge_outcomes(
         const std::vector<JudgeOutcome>& outcomes) override;
     Status record_llm_calls(const std::vector<JudgeCacheEntry>& cache,

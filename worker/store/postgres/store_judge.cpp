@@ -318,27 +318,13 @@ Status PostgresStore::release_budget_locked(const std::vector<int64_t>& ids) {
     return m_conn->exec(sql, p, "settling budget reservations").status();
 }
 
-Result<JudgeWrite> PostgresStore::write_judge_outcome(const JudgeOutcome& outcome) {
-    // The score goes through write_scores' COPY staging table.
-    ASSAY_RETURN_IF_ERROR(ensure_staging());
-    pg::PgTxn txn(*m_conn);
-    ASSAY_RETURN_IF_ERROR(txn.begin());
-    std::string lost;
-    WriteBatch scores;
-    ASSAY_RETURN_IF_ERROR(write_judge_locked(outcome, lost, scores));
-    if (!scores.scores.empty()) {
-        ASSAY_RETURN_IF_ERROR(write_scores(scores, {}));
-    }
-    ASSAY_RETURN_IF_ERROR(txn.commit());
-    return JudgeWrite{lost.empty(), std::move(lost)};
-}
-
 Result<std::vector<JudgeWrite>> PostgresStore::write_judge_outcomes(
     const std::vector<JudgeOutcome>& outcomes) {
     std::vector<JudgeWrite> out;
     if (outcomes.empty()) {
         return out;
     }
+    // The scores go through write_scores' COPY staging table.
     ASSAY_RETURN_IF_ERROR(ensure_staging());
     pg::PgTxn txn(*m_conn);
     ASSAY_RETURN_IF_ERROR(txn.begin());

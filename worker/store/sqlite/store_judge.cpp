@@ -321,12 +321,6 @@ Status SqliteStore::in_write_txn(const std::function<Status()>& body) {
     return st;
 }
 
-Result<JudgeWrite> SqliteStore::write_judge_outcome(const JudgeOutcome& outcome) {
-    std::string lost;
-    ASSAY_RETURN_IF_ERROR(in_write_txn([&] { return write_judge_locked(outcome, lost); }));
-    return JudgeWrite{lost.empty(), std::move(lost)};
-}
-
 Result<std::vector<JudgeWrite>> SqliteStore::write_judge_outcomes(
     const std::vector<JudgeOutcome>& outcomes) {
     std::vector<JudgeWrite> out;
