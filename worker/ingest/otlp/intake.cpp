@@ -4,13 +4,14 @@
 
 #include <algorithm>
 #include <iterator>
+#include <thread>
 
 #include "core/clock.h"
-#include "core/json_text.h"
+#include "core/parallel_parts.h"
 #include "core/prometheus_text.h"
 #include "core/text.h"
-#include "core/trace_sax.h"
 #include "ingest/otlp/protobuf.h"
+#include "ingest/otlp/trace_record.h"
 #include "store/judge_claimant.h"
 
 namespace assay {
@@ -24,6 +25,10 @@ constexpr int k_grpc_unavailable = 14;
 
 const char* k_source = "otlp:http";
 const char* k_source_grpc = "otlp:grpc";
+
+// A batch of complete traces is mapped on several threads only with at least
+// this many traces per thread.
+constexpr size_t k_min_traces_per_thread = 32;
 
 std::shared_ptr<spdlog::logger> log() {
     auto l = spdlog::get("ingest");
@@ -42,7 +47,10 @@ OtlpIntake::OtlpIntake(OtlpIntakeOptions options, SpanStore& spans)
     : m_options(std::move(options)),
       m_spans(spans),
       m_assembler(m_options.assembler),
-      m_claimant(m_options.claimant.empty() ? make_judge_claimant() : m_options.claimant) {}
+      m_claimant(m_options.claimant.empty() ? make_judge_claimant() : m_options.claimant),
+      m_map_threads(m_options.map_threads > 0
+                        ? m_options.map_threads
+                        : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4)) {}
 
 Result<size_t> OtlpIntake::restore() {
     auto rows = m_spans.load();
@@ -339,7 +347,8 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
     std::vector<AssembledTrace> ready;
     {
         std::lock_guard<std::mutex> lock(m_assembler_mu);
-        ready = m_assembler.take_complete(now_ms);
+        // Mapped below, outside the lock: requests add spans meanwhile.
+        ready = m_assembler.take_complete_unmapped(now_ms);
         if (!ready.empty()) {
             std::lock_guard<std::mutex> c(m_mu);
             m_counters.pending_traces = m_assembler.open_traces();
@@ -352,43 +361,24 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
     if (ready.empty()) {
         return size_t{0};
     }
+    // Mapping, printing and building each trace is most of the producer's
+    // work and needs no lock: spread over the cores for a large batch.
+    std::vector<RawRecord> records(ready.size());
+    run_in_parts(ready.size(), k_min_traces_per_thread, m_map_threads, [&](size_t i) {
+        records[i] =
+            assembled_record(ready[i], now_ms, m_options.assembler, m_options.max_trace_bytes);
+    });
     uint64_t complete = 0, incomplete = 0;
     size_t submitted = 0;
     Status result;
-    for (AssembledTrace& t : ready) {
+    for (size_t i = 0; i < ready.size(); ++i) {
+        AssembledTrace& t = ready[i];
+        RawRecord& r = records[i];
         if (!t.complete) {
             log()->warn("otlp: trace {} expired incomplete: {}", t.trace_id, t.reason);
             ++incomplete;
         } else {
             ++complete;
-        }
-        RawRecord r;
-        r.source = k_source;
-        r.received_ms = now_ms;
-        // Printed once (the stored raw form), then the value is read once
-        // into the Trace (core/trace_sax.h), its strings and metadata values
-        // moved, not copied.
-        std::string text = json_text(t.value);
-        Trace trace;
-        trace.received_ms = now_ms;
-        const Status built = build_trace(std::move(t.value), now_ms, trace);
-        if (built.ok() && text.size() <= m_options.max_trace_bytes) {
-            trace.raw = std::move(text);
-            r.trace = std::move(trace);
-        } else if (built.ok()) {
-            r.full_bytes = text.size();
-            r.text = std::move(text);
-            r.oversized = true;
-            r.text.resize(m_options.max_trace_bytes);
-        } else {
-            // The assembler always builds a valid trace; keep what it built
-            // as a dead letter with the reason if it ever does not.
-            r.text = std::move(text);
-            r.full_bytes = r.text.size();
-            r.reject = built.message();
-            if (r.text.size() > m_options.max_trace_bytes) {
-                r.text.resize(m_options.max_trace_bytes);
-            }
         }
         const uint64_t seq = m_next_seq++;
         {

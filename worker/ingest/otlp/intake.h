@@ -81,6 +81,9 @@ struct OtlpIntakeOptions {
     int64_t claim_lease_ms = 60000;
     // This worker's id in otlp_claims; "" picks a fresh "host:pid:nonce".
     std::string claimant;
+    // Threads that map a batch of complete traces at once (the producer and
+    // helpers it starts per batch); 0: the machine's cores, at most 4.
+    size_t map_threads = 0;
 };
 
 // How an export request came: its door decides the encoding of the request
@@ -209,6 +212,7 @@ private:
     uint64_t m_next_seq = 1;
     std::vector<std::string> m_to_erase;
     std::string m_claimant;
+    size_t m_map_threads;
     std::vector<AssembledTrace> m_claim_retry;  // claim() failed: claimed at the next pump()
     int64_t m_next_sweep_ms = 0;
 
