@@ -29,6 +29,8 @@ const char* k_source_grpc = "otlp:grpc";
 // A batch of complete traces is mapped on several threads only with at least
 // this many traces per thread.
 constexpr size_t k_min_traces_per_thread = 32;
+// Traces whose pending spans are erased per span store transaction.
+constexpr size_t k_erase_chunk = 128;
 
 std::shared_ptr<spdlog::logger> log() {
     auto l = spdlog::get("ingest");
@@ -313,14 +315,18 @@ void OtlpIntake::committed(const std::vector<uint64_t>& tags,
         m_unscored.store(m_in_flight.size());
         m_counters.unscored_traces = m_in_flight.size();
     }
-    if (keys.empty()) {
-        return;
-    }
-    if (Status st = m_spans.erase(keys); !st.ok()) {
-        log()->error("otlp: {} (retried later)", st.message());
-        std::lock_guard<std::mutex> lock(m_mu);
-        ++m_counters.store_errors;
-        std::move(keys.begin(), keys.end(), std::back_inserter(m_erase_retry));
+    // In short transactions, as the claims: requests store their spans
+    // between them.
+    for (size_t begin = 0; begin < keys.size(); begin += k_erase_chunk) {
+        const size_t end = std::min(keys.size(), begin + k_erase_chunk);
+        std::vector<std::string> part(std::make_move_iterator(keys.begin() + begin),
+                                      std::make_move_iterator(keys.begin() + end));
+        if (Status st = m_spans.erase(part); !st.ok()) {
+            log()->error("otlp: {} (retried later)", st.message());
+            std::lock_guard<std::mutex> lock(m_mu);
+            ++m_counters.store_errors;
+            std::move(part.begin(), part.end(), std::back_inserter(m_erase_retry));
+        }
     }
 }
 

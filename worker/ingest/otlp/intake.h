@@ -179,6 +179,11 @@ private:
     // then those the sweep claimed at now_ms. On a store error the traces
     // are kept and claimed again at the next call.
     std::vector<AssembledTrace> claim_ready(std::vector<AssembledTrace> ready, int64_t now_ms);
+    // One claim transaction for `ready` (a part of claim_ready's): appends
+    // the traces to build to `out`; on a store error keeps them for the next
+    // call.
+    void claim_chunk(std::vector<AssembledTrace> ready, int64_t now_ms,
+                     std::vector<AssembledTrace>& out);
     void sweep(int64_t now_ms, std::vector<AssembledTrace>& out);
     // The one trace of `rows` (every stored span of it) as take_all() builds
     // it; false when no row decodes.
