@@ -29,6 +29,8 @@ const char* k_source_grpc = "otlp:grpc";
 // A batch of complete traces is mapped on several threads only with at least
 // this many traces per thread.
 constexpr size_t k_min_traces_per_thread = 32;
+// Complete traces claimed, mapped and submitted at a time by pump().
+constexpr size_t k_pump_part = 256;
 // Traces whose pending spans are erased per span store transaction.
 constexpr size_t k_erase_chunk = 128;
 
@@ -362,10 +364,30 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
             m_counters.pending_bytes = m_assembler.stats().open_bytes;
         }
     }
-    // Stored, or built by another worker: dropped here (intake_claim.cpp).
-    ready = claim_ready(std::move(ready), now_ms);
+    // In parts, each claimed, mapped and submitted before the next: the
+    // pipeline scores and commits one part while the next is mapped.
+    size_t submitted = 0;
+    Status result;
+    size_t begin = 0;
+    do {
+        const size_t end = std::min(ready.size(), begin + k_pump_part);
+        std::vector<AssembledTrace> part(std::make_move_iterator(ready.begin() + begin),
+                                         std::make_move_iterator(ready.begin() + end));
+        begin = end;
+        // Stored, or built by another worker: dropped here (intake_claim.cpp).
+        part = claim_ready(std::move(part), now_ms);
+        submitted += submit_claimed(part, sink, now_ms, result);
+    } while (begin < ready.size());
+    if (!result.ok()) {
+        return result;
+    }
+    return submitted;
+}
+
+size_t OtlpIntake::submit_claimed(std::vector<AssembledTrace>& ready, RecordSink& sink,
+                                  int64_t now_ms, Status& result) {
     if (ready.empty()) {
-        return size_t{0};
+        return 0;
     }
     // Mapping, printing and building each trace is most of the producer's
     // work and needs no lock: spread over the cores for a large batch.
@@ -376,7 +398,6 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
     });
     uint64_t complete = 0, incomplete = 0;
     size_t submitted = 0;
-    Status result;
     for (size_t i = 0; i < ready.size(); ++i) {
         AssembledTrace& t = ready[i];
         RawRecord& r = records[i];
@@ -403,9 +424,6 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
     m_counters.traces_complete += complete;
     m_counters.traces_incomplete += incomplete;
     m_counters.unscored_traces = m_in_flight.size();
-    if (!result.ok()) {
-        return result;
-    }
     return submitted;
 }
 

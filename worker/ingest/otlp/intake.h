@@ -184,6 +184,11 @@ private:
     // call.
     void claim_chunk(std::vector<AssembledTrace> ready, int64_t now_ms,
                      std::vector<AssembledTrace>& out);
+    // Producer thread: maps `ready` (claimed), builds each trace and submits
+    // it to `sink`; returns how many it submitted; the first submit error
+    // goes to `result` (when it is OK).
+    size_t submit_claimed(std::vector<AssembledTrace>& ready, RecordSink& sink, int64_t now_ms,
+                          Status& result);
     void sweep(int64_t now_ms, std::vector<AssembledTrace>& out);
     // The one trace of `rows` (every stored span of it) as take_all() builds
     // it; false when no row decodes.
