@@ -87,8 +87,8 @@ public:
     }
 
     void attach_checkpointer(const std::string& path, int busy_timeout_ms) {
-        m_checkpointer = WalCheckpointer::attach(m_db, path, WalCheckpointer::k_default_bytes,
-                                                 busy_timeout_ms);
+        m_checkpointer =
+            WalCheckpointer::attach(m_db, path, WalCheckpointer::k_default_bytes, busy_timeout_ms);
     }
 
     Status prepare() {

@@ -17,7 +17,6 @@ struct sqlite3;
 
 namespace assay {
 
-
 class SqliteStore final : public Store {
 public:
     // The WAL size at which a checkpoint is requested (run on a connection
