@@ -22,7 +22,6 @@
 
 namespace assay::testing {
 
-
 inline std::string sample(const std::string& name) { return assay::testing::otlp_sample(name); }
 
 inline const char* k_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -142,6 +141,5 @@ inline OtlpIntakeOptions opts() {
     o.assembler.max_trace_age_ms = 60000;
     return o;
 }
-
 
 }  // namespace assay::testing

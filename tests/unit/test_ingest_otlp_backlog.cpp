@@ -29,14 +29,15 @@ std::string chat_traces(int first, int n) {
         char id[40];
         std::snprintf(id, sizeof id, "%032x", i + 1);
         const std::string k = std::to_string(i);
-        spans += std::string(spans.empty() ? "" : ",") + R"({"traceId":")" + id +
-                 R"(","spanId":"00f067aa0ba902b7","name":"chat","kind":3,)" +
-                 R"("startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000",)" +
-                 R"("attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},)" +
-                 R"({"key":"gen_ai.prompt.0.role","value":{"stringValue":"user"}},)" +
-                 R"({"key":"gen_ai.prompt.0.content","value":{"stringValue":"question )" + k +
-                 R"("}},{"key":"gen_ai.completion.0.content","value":{"stringValue":"answer )" + k +
-                 R"("}}]})";
+        spans +=
+            std::string(spans.empty() ? "" : ",") + R"({"traceId":")" + id +
+            R"(","spanId":"00f067aa0ba902b7","name":"chat","kind":3,)" +
+            R"("startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000",)" +
+            R"("attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},)" +
+            R"({"key":"gen_ai.prompt.0.role","value":{"stringValue":"user"}},)" +
+            R"({"key":"gen_ai.prompt.0.content","value":{"stringValue":"question )" + k +
+            R"("}},{"key":"gen_ai.completion.0.content","value":{"stringValue":"answer )" + k +
+            R"("}}]})";
     }
     return R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeSpans":[{"spans":[)" +
            spans + "]}]}]}";
@@ -94,8 +95,9 @@ std::string stored_raw(const std::string& db) {
 
 }  // namespace
 
-TEST_CASE("otlp intake: a backlog of 700 complete traces is claimed and erased in short "
-          "transactions and stored once each, the same on one mapping thread or two") {
+TEST_CASE(
+    "otlp intake: a backlog of 700 complete traces is claimed and erased in short "
+    "transactions and stored once each, the same on one mapping thread or two") {
     std::string raw_by_threads[2];
     for (const size_t threads : {size_t{1}, size_t{2}}) {
         CAPTURE(threads);
@@ -139,8 +141,9 @@ TEST_CASE("otlp intake: a backlog of 700 complete traces is claimed and erased i
     CHECK(raw_by_threads[0] == raw_by_threads[1]);
 }
 
-TEST_CASE("otlp intake: a claim transaction that fails in a backlog holds back only its own "
-          "traces, which the next pump() claims") {
+TEST_CASE(
+    "otlp intake: a claim transaction that fails in a backlog holds back only its own "
+    "traces, which the next pump() claims") {
     Rig rig;
     RecordingSpanStore spans(*rig.spans);
     spans.fail_claim_call = 2;  // the second part of 64

@@ -17,6 +17,13 @@
 //      complete (root ended + idle_ms without new spans; or expired after
 //      max_trace_age_ms, then marked incomplete) and submits them to the
 //      sink as Traces (built from the assembled JSON value, not re-parsed).
+//      It takes them unmapped under the assembler's lock and maps them
+//      outside it, on up to map_threads threads, in parts of 256 (each part
+//      claimed, mapped and submitted before the next), so requests never
+//      wait for the mapping and the pipeline scores one part while the next
+//      is mapped. Claims and erases use the span store in short
+//      transactions (64 and 128 traces), so a backlog never holds up the
+//      requests that store their spans meanwhile.
 //   3. committed() (writer thread), called once they are committed with their
 //      scores, deletes their pending spans (a failed delete is retried by the
 //      next pump() or erase_committed()). A crash before the delete re-assembles and re-scores the
