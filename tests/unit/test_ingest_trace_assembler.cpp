@@ -808,3 +808,41 @@ TEST_CASE("trace assembler: the consumed value builds the same Trace as a copied
     }
     CHECK(with_spans >= 3);
 }
+
+TEST_CASE("trace assembler: traces taken unmapped and mapped after are those take_complete maps") {
+    // The intake takes traces under its lock unmapped and maps them outside
+    // it (map_assembled): the same values, flags and counts, and an expired
+    // trace keeps its incomplete error.
+    for (const char* name : {"genai_chat.json", "genai_agent.json", "openinference_rag.json",
+                             "langfuse_trace.json", "js_sdk_export.json"}) {
+        CAPTURE(name);
+        for (const int64_t at : {k_t0 + 600000, k_t0 + 1}) {  // complete; not idle yet
+            CAPTURE(at);
+            AssemblerOptions o;
+            o.max_trace_age_ms = 0;  // the second pass: every trace expired
+            TraceAssembler mapped(at == k_t0 + 1 ? o : AssemblerOptions{});
+            TraceAssembler later(at == k_t0 + 1 ? o : AssemblerOptions{});
+            REQUIRE(mapped.add(load(name), k_t0).ok());
+            REQUIRE(later.add(load(name), k_t0).ok());
+            auto want = mapped.take_complete(at);
+            auto got = later.take_complete_unmapped(at);
+            REQUIRE_FALSE(want.empty());
+            REQUIRE(got.size() == want.size());
+            for (size_t i = 0; i < got.size(); ++i) {
+                CHECK(got[i].value.is_null());
+                CHECK(got[i].spans.size() == got[i].span_count);
+                map_assembled(got[i], later.options());
+                CHECK(got[i].spans.empty());
+                CHECK(got[i].trace_id == want[i].trace_id);
+                CHECK(got[i].complete == want[i].complete);
+                CHECK(got[i].reason == want[i].reason);
+                CHECK(got[i].span_count == want[i].span_count);
+                CHECK(got[i].value.dump() == want[i].value.dump());
+                map_assembled(got[i], later.options());  // a second call changes nothing
+                CHECK(got[i].value.dump() == want[i].value.dump());
+            }
+            CHECK(later.open_traces() == 0);
+            CHECK(later.open_spans() == 0);
+        }
+    }
+}

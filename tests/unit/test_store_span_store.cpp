@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
+
 #include "core/trace_json.h"
 #include "sql_value.h"
 #include "store/span_store.h"
@@ -164,4 +166,34 @@ TEST_CASE_TEMPLATE(
     REQUIRE((*s)->dead_letter(42, "otlp:http", "otlp: bad", std::string("x\0y", 3), 1000).ok());
     CHECK(db->value("SELECT count(*) FROM dead_letters WHERE source = 'otlp:http' AND error = "
                     "'otlp: bad' AND raw_bytes = 1000 AND length(raw) = 3") == 1);
+}
+
+TEST_CASE(
+    "span store: its commits leave the WAL to the background checkpoint, not SQLite's "
+    "autocheckpoint") {
+    // SQLite's autocheckpoint (1,000 pages: 16 MB with the store's 16 KiB
+    // pages) would copy the WAL into the file in every commit of this
+    // connection once the WAL is past it (the main store's writer lets it
+    // grow to 64 MiB),
+    // holding up the requests that wait to store their spans. The WAL is
+    // checkpointed off the commits at about 64 MiB instead (wal_checkpointer.h).
+    TempDir dir;
+    const std::string db = dir.file("wal.db");
+    migrated(db).reset();  // closed: its close checkpoints the schema into the file
+    auto s = span_store_on(db);
+    const auto file_bytes = [&] { return std::filesystem::file_size(db); };
+    const uintmax_t before = file_bytes();
+    const std::string body(12000, 'x');
+    for (int batch = 0; batch < 20; ++batch) {  // ~24 MB: 1,500 pages and more
+        std::vector<PendingSpanRow> rows;
+        for (int i = 0; i < 100; ++i) {
+            rows.push_back({"t" + std::to_string(batch), std::to_string(i), batch, body});
+        }
+        REQUIRE((*s).put(rows).ok());
+    }
+    CHECK(std::filesystem::file_size(db + "-wal") > 20'000'000);
+    CHECK(file_bytes() < before + 1'000'000);
+    CHECK(*s->count() == 2000);
+    s.reset();  // the close checkpoints what is left
+    CHECK(sql_value(db, "SELECT count(*) FROM otlp_spans") == 2000);
 }

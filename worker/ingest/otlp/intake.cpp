@@ -4,13 +4,14 @@
 
 #include <algorithm>
 #include <iterator>
+#include <thread>
 
 #include "core/clock.h"
-#include "core/json_text.h"
+#include "core/parallel_parts.h"
 #include "core/prometheus_text.h"
 #include "core/text.h"
-#include "core/trace_sax.h"
 #include "ingest/otlp/protobuf.h"
+#include "ingest/otlp/trace_record.h"
 #include "store/judge_claimant.h"
 
 namespace assay {
@@ -24,6 +25,14 @@ constexpr int k_grpc_unavailable = 14;
 
 const char* k_source = "otlp:http";
 const char* k_source_grpc = "otlp:grpc";
+
+// A batch of complete traces is mapped on several threads only with at least
+// this many traces per thread.
+constexpr size_t k_min_traces_per_thread = 32;
+// Complete traces claimed, mapped and submitted at a time by pump().
+constexpr size_t k_pump_part = 256;
+// Traces whose pending spans are erased per span store transaction.
+constexpr size_t k_erase_chunk = 128;
 
 std::shared_ptr<spdlog::logger> log() {
     auto l = spdlog::get("ingest");
@@ -42,7 +51,10 @@ OtlpIntake::OtlpIntake(OtlpIntakeOptions options, SpanStore& spans)
     : m_options(std::move(options)),
       m_spans(spans),
       m_assembler(m_options.assembler),
-      m_claimant(m_options.claimant.empty() ? make_judge_claimant() : m_options.claimant) {}
+      m_claimant(m_options.claimant.empty() ? make_judge_claimant() : m_options.claimant),
+      m_map_threads(m_options.map_threads > 0
+                        ? m_options.map_threads
+                        : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4)) {}
 
 Result<size_t> OtlpIntake::restore() {
     auto rows = m_spans.load();
@@ -305,14 +317,18 @@ void OtlpIntake::committed(const std::vector<uint64_t>& tags,
         m_unscored.store(m_in_flight.size());
         m_counters.unscored_traces = m_in_flight.size();
     }
-    if (keys.empty()) {
-        return;
-    }
-    if (Status st = m_spans.erase(keys); !st.ok()) {
-        log()->error("otlp: {} (retried later)", st.message());
-        std::lock_guard<std::mutex> lock(m_mu);
-        ++m_counters.store_errors;
-        std::move(keys.begin(), keys.end(), std::back_inserter(m_erase_retry));
+    // In short transactions, as the claims: requests store their spans
+    // between them.
+    for (size_t begin = 0; begin < keys.size(); begin += k_erase_chunk) {
+        const size_t end = std::min(keys.size(), begin + k_erase_chunk);
+        std::vector<std::string> part(std::make_move_iterator(keys.begin() + begin),
+                                      std::make_move_iterator(keys.begin() + end));
+        if (Status st = m_spans.erase(part); !st.ok()) {
+            log()->error("otlp: {} (retried later)", st.message());
+            std::lock_guard<std::mutex> lock(m_mu);
+            ++m_counters.store_errors;
+            std::move(part.begin(), part.end(), std::back_inserter(m_erase_retry));
+        }
     }
 }
 
@@ -339,7 +355,8 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
     std::vector<AssembledTrace> ready;
     {
         std::lock_guard<std::mutex> lock(m_assembler_mu);
-        ready = m_assembler.take_complete(now_ms);
+        // Mapped below, outside the lock: requests add spans meanwhile.
+        ready = m_assembler.take_complete_unmapped(now_ms);
         if (!ready.empty()) {
             std::lock_guard<std::mutex> c(m_mu);
             m_counters.pending_traces = m_assembler.open_traces();
@@ -347,48 +364,48 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
             m_counters.pending_bytes = m_assembler.stats().open_bytes;
         }
     }
-    // Stored, or built by another worker: dropped here (intake_claim.cpp).
-    ready = claim_ready(std::move(ready), now_ms);
-    if (ready.empty()) {
-        return size_t{0};
-    }
-    uint64_t complete = 0, incomplete = 0;
+    // In parts, each claimed, mapped and submitted before the next: the
+    // pipeline scores and commits one part while the next is mapped.
     size_t submitted = 0;
     Status result;
-    for (AssembledTrace& t : ready) {
+    size_t begin = 0;
+    do {
+        const size_t end = std::min(ready.size(), begin + k_pump_part);
+        std::vector<AssembledTrace> part(std::make_move_iterator(ready.begin() + begin),
+                                         std::make_move_iterator(ready.begin() + end));
+        begin = end;
+        // Stored, or built by another worker: dropped here (intake_claim.cpp).
+        part = claim_ready(std::move(part), now_ms);
+        submitted += submit_claimed(part, sink, now_ms, result);
+    } while (begin < ready.size());
+    if (!result.ok()) {
+        return result;
+    }
+    return submitted;
+}
+
+size_t OtlpIntake::submit_claimed(std::vector<AssembledTrace>& ready, RecordSink& sink,
+                                  int64_t now_ms, Status& result) {
+    if (ready.empty()) {
+        return 0;
+    }
+    // Mapping, printing and building each trace is most of the producer's
+    // work and needs no lock: spread over the cores for a large batch.
+    std::vector<RawRecord> records(ready.size());
+    run_in_parts(ready.size(), k_min_traces_per_thread, m_map_threads, [&](size_t i) {
+        records[i] =
+            assembled_record(ready[i], now_ms, m_options.assembler, m_options.max_trace_bytes);
+    });
+    uint64_t complete = 0, incomplete = 0;
+    size_t submitted = 0;
+    for (size_t i = 0; i < ready.size(); ++i) {
+        AssembledTrace& t = ready[i];
+        RawRecord& r = records[i];
         if (!t.complete) {
             log()->warn("otlp: trace {} expired incomplete: {}", t.trace_id, t.reason);
             ++incomplete;
         } else {
             ++complete;
-        }
-        RawRecord r;
-        r.source = k_source;
-        r.received_ms = now_ms;
-        // Printed once (the stored raw form), then the value is read once
-        // into the Trace (core/trace_sax.h), its strings and metadata values
-        // moved, not copied.
-        std::string text = json_text(t.value);
-        Trace trace;
-        trace.received_ms = now_ms;
-        const Status built = build_trace(std::move(t.value), now_ms, trace);
-        if (built.ok() && text.size() <= m_options.max_trace_bytes) {
-            trace.raw = std::move(text);
-            r.trace = std::move(trace);
-        } else if (built.ok()) {
-            r.full_bytes = text.size();
-            r.text = std::move(text);
-            r.oversized = true;
-            r.text.resize(m_options.max_trace_bytes);
-        } else {
-            // The assembler always builds a valid trace; keep what it built
-            // as a dead letter with the reason if it ever does not.
-            r.text = std::move(text);
-            r.full_bytes = r.text.size();
-            r.reject = built.message();
-            if (r.text.size() > m_options.max_trace_bytes) {
-                r.text.resize(m_options.max_trace_bytes);
-            }
         }
         const uint64_t seq = m_next_seq++;
         {
@@ -407,9 +424,6 @@ Result<size_t> OtlpIntake::pump(RecordSink& sink, int64_t now_ms) {
     m_counters.traces_complete += complete;
     m_counters.traces_incomplete += incomplete;
     m_counters.unscored_traces = m_in_flight.size();
-    if (!result.ok()) {
-        return result;
-    }
     return submitted;
 }
 

@@ -17,6 +17,13 @@
 //      complete (root ended + idle_ms without new spans; or expired after
 //      max_trace_age_ms, then marked incomplete) and submits them to the
 //      sink as Traces (built from the assembled JSON value, not re-parsed).
+//      It takes them unmapped under the assembler's lock and maps them
+//      outside it, on up to map_threads threads, in parts of 256 (each part
+//      claimed, mapped and submitted before the next), so requests never
+//      wait for the mapping and the pipeline scores one part while the next
+//      is mapped. Claims and erases use the span store in short
+//      transactions (64 and 128 traces), so a backlog never holds up the
+//      requests that store their spans meanwhile.
 //   3. committed() (writer thread), called once they are committed with their
 //      scores, deletes their pending spans (a failed delete is retried by the
 //      next pump() or erase_committed()). A crash before the delete re-assembles and re-scores the
@@ -81,6 +88,9 @@ struct OtlpIntakeOptions {
     int64_t claim_lease_ms = 60000;
     // This worker's id in otlp_claims; "" picks a fresh "host:pid:nonce".
     std::string claimant;
+    // Threads that map a batch of complete traces at once (the producer and
+    // helpers it starts per batch); 0: the machine's cores, at most 4.
+    size_t map_threads = 0;
 };
 
 // How an export request came: its door decides the encoding of the request
@@ -176,6 +186,16 @@ private:
     // then those the sweep claimed at now_ms. On a store error the traces
     // are kept and claimed again at the next call.
     std::vector<AssembledTrace> claim_ready(std::vector<AssembledTrace> ready, int64_t now_ms);
+    // One claim transaction for `ready` (a part of claim_ready's): appends
+    // the traces to build to `out`; on a store error keeps them for the next
+    // call.
+    void claim_chunk(std::vector<AssembledTrace> ready, int64_t now_ms,
+                     std::vector<AssembledTrace>& out);
+    // Producer thread: maps `ready` (claimed), builds each trace and submits
+    // it to `sink`; returns how many it submitted; the first submit error
+    // goes to `result` (when it is OK).
+    size_t submit_claimed(std::vector<AssembledTrace>& ready, RecordSink& sink, int64_t now_ms,
+                          Status& result);
     void sweep(int64_t now_ms, std::vector<AssembledTrace>& out);
     // The one trace of `rows` (every stored span of it) as take_all() builds
     // it; false when no row decodes.
@@ -209,6 +229,7 @@ private:
     uint64_t m_next_seq = 1;
     std::vector<std::string> m_to_erase;
     std::string m_claimant;
+    size_t m_map_threads;
     std::vector<AssembledTrace> m_claim_retry;  // claim() failed: claimed at the next pump()
     int64_t m_next_sweep_ms = 0;
 

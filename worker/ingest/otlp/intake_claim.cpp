@@ -20,6 +20,8 @@ std::shared_ptr<spdlog::logger> log() {
 
 // Traces the sweep claims per pass.
 constexpr size_t k_sweep_batch = 256;
+// Traces claimed per claim transaction.
+constexpr size_t k_claim_chunk = 64;
 
 }  // namespace
 
@@ -79,7 +81,22 @@ std::vector<AssembledTrace> OtlpIntake::claim_ready(std::vector<AssembledTrace> 
         m_claim_retry.clear();
     }
     std::vector<AssembledTrace> out;
-    if (!ready.empty()) {
+    // A claim transaction holds the span store (and, on SQLite, the file's
+    // write lock): in short ones, the spans of requests arriving meanwhile
+    // are stored between them instead of waiting for the whole backlog.
+    for (size_t begin = 0; begin < ready.size(); begin += k_claim_chunk) {
+        const size_t end = std::min(ready.size(), begin + k_claim_chunk);
+        std::vector<AssembledTrace> chunk(std::make_move_iterator(ready.begin() + begin),
+                                          std::make_move_iterator(ready.begin() + end));
+        claim_chunk(std::move(chunk), now_ms, out);
+    }
+    sweep(now_ms, out);
+    return out;
+}
+
+void OtlpIntake::claim_chunk(std::vector<AssembledTrace> ready, int64_t now_ms,
+                             std::vector<AssembledTrace>& out) {
+    {
         std::vector<SpanClaimAsk> asks;
         asks.reserve(ready.size());
         for (const AssembledTrace& t : ready) {
@@ -92,10 +109,10 @@ std::vector<AssembledTrace> OtlpIntake::claim_ready(std::vector<AssembledTrace> 
                                     m_options.claim_lease_ms);
         if (!claims.ok()) {
             log()->error("otlp: {} (claimed again later)", claims.status().message());
-            m_claim_retry = std::move(ready);
+            std::move(ready.begin(), ready.end(), std::back_inserter(m_claim_retry));
             std::lock_guard<std::mutex> c(m_mu);
             ++m_counters.store_errors;
-            return out;
+            return;
         }
         // Held by a process of this host that is gone (killed, then this
         // worker restarted and reloaded its spans): taken over at once.
@@ -168,8 +185,6 @@ std::vector<AssembledTrace> OtlpIntake::claim_ready(std::vector<AssembledTrace> 
         m_counters.claims_busy += busy;
         m_counters.traces_merged += merged;
     }
-    sweep(now_ms, out);
-    return out;
 }
 
 void OtlpIntake::sweep(int64_t now_ms, std::vector<AssembledTrace>& out) {

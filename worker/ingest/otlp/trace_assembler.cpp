@@ -181,12 +181,28 @@ Status TraceAssembler::add(std::vector<OtlpSpan> spans, int64_t now_ms) {
 }
 
 std::vector<AssembledTrace> TraceAssembler::take_complete(int64_t now_ms) {
-    return take(now_ms, false);
+    return take(now_ms, false, true);
 }
 
-std::vector<AssembledTrace> TraceAssembler::take_all(int64_t now_ms) { return take(now_ms, true); }
+std::vector<AssembledTrace> TraceAssembler::take_complete_unmapped(int64_t now_ms) {
+    return take(now_ms, false, false);
+}
 
-std::vector<AssembledTrace> TraceAssembler::take(int64_t now_ms, bool all) {
+std::vector<AssembledTrace> TraceAssembler::take_all(int64_t now_ms) {
+    return take(now_ms, true, true);
+}
+
+void map_assembled(AssembledTrace& trace, const AssemblerOptions& options) {
+    if (trace.spans.empty()) {
+        return;
+    }
+    trace.value =
+        build_trace_value(trace.spans, trace.root, options, trace.reason, trace.dropped_spans);
+    trace.spans.clear();
+    trace.spans.shrink_to_fit();
+}
+
+std::vector<AssembledTrace> TraceAssembler::take(int64_t now_ms, bool all, bool map) {
     struct Ready {
         uint64_t sequence;
         std::string trace_id;
@@ -238,7 +254,6 @@ std::vector<AssembledTrace> TraceAssembler::take(int64_t now_ms, bool all) {
         OpenTrace& t = it->second;
         AssembledTrace a;
         a.trace_id = r.trace_id;
-        a.value = build_trace_value(t.spans, r.root, m_options, r.reason, t.dropped);
         a.complete = r.reason.empty();
         a.reason = std::move(r.reason);
         a.span_count = t.spans.size();
@@ -250,6 +265,11 @@ std::vector<AssembledTrace> TraceAssembler::take(int64_t now_ms, bool all) {
         }
         m_open_spans -= t.spans.size();
         m_open_bytes -= t.bytes;
+        a.spans = std::move(t.spans);
+        a.root = r.root;
+        if (map) {
+            map_assembled(a, m_options);
+        }
         m_traces.erase(it);
         remember(a.trace_id);
         out.push_back(std::move(a));

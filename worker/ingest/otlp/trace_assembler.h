@@ -73,6 +73,10 @@ struct AssemblerOptions {
 struct AssembledTrace {
     std::string trace_id;  // the OTLP trace id, 32 lowercase hex digits
     nlohmann::json value;  // one Assay trace as a JSON object (trace_from_json builds the Trace)
+    // Set instead of `value` by take_complete_unmapped(): the trace's spans
+    // and its root's index in them, for map_assembled() (empty otherwise).
+    std::vector<OtlpSpan> spans;
+    size_t root = 0;
     bool complete = true;  // false when returned by the expiry rule
     std::string reason;    // why incomplete; empty when complete
     size_t span_count = 0;
@@ -115,6 +119,11 @@ public:
     // arrival. Returns an empty vector when none is.
     // Pinned traces (see pin()) are skipped, whatever their state.
     std::vector<AssembledTrace> take_complete(int64_t now_ms);
+    // The same traces, unmapped: each with `spans` and `root` set and a null
+    // `value`; map_assembled() maps them. Lets a caller that guards the
+    // assembler with a mutex map outside it (the mapping is most of the
+    // cost; adds need not wait for it).
+    std::vector<AssembledTrace> take_complete_unmapped(int64_t now_ms);
     // Removes and returns every unpinned trace: those complete at now_ms as
     // take_complete() returns them, every other one as incomplete (with the
     // reason). The intake builds a trace from the stored spans of every
@@ -160,7 +169,7 @@ private:
     };
 
     void remember(const std::string& trace_id);
-    std::vector<AssembledTrace> take(int64_t now_ms, bool all);
+    std::vector<AssembledTrace> take(int64_t now_ms, bool all, bool map);
 
     AssemblerOptions m_options;
     std::unordered_map<std::string, OpenTrace> m_traces;
@@ -171,5 +180,11 @@ private:
     std::unordered_set<std::string> m_recent;
     AssemblerStats m_stats;
 };
+
+// Maps a trace that take_complete_unmapped() returned: builds `value` from
+// `spans` (trace_mapping.h, with `options`, the assembler's) and clears
+// `spans`. Does nothing when `spans` is empty (already mapped). Pure: safe
+// on several threads at once, each with its own trace.
+void map_assembled(AssembledTrace& trace, const AssemblerOptions& options);
 
 }  // namespace assay

@@ -12,6 +12,7 @@
 #include "store/sqlite/monitor_stores.h"
 #include "store/sqlite/open_error.h"
 #include "store/sqlite/stmt.h"
+#include "store/sqlite/wal_checkpointer.h"
 #include "store/store_location.h"
 
 namespace assay {
@@ -81,7 +82,13 @@ public:
         m_count.reset();
         m_trace_stored.reset();
         m_dead.reset();
+        m_checkpointer.reset();  // first: the close checkpoints the rest
         sqlite3_close_v2(m_db);
+    }
+
+    void attach_checkpointer(const std::string& path, int busy_timeout_ms) {
+        m_checkpointer =
+            WalCheckpointer::attach(m_db, path, WalCheckpointer::k_default_bytes, busy_timeout_ms);
     }
 
     Status prepare() {
@@ -309,6 +316,9 @@ private:
     std::mutex m_mu;
     std::unique_ptr<Stmt> m_put, m_load, m_erase, m_erase_claims, m_claim_probe, m_claim_write,
         m_rows_of, m_stale, m_count, m_trace_stored, m_dead;
+    // Checkpoints off this connection's commits (the spans' puts, claims and
+    // erases), as the main store's writer does (wal_checkpointer.h).
+    std::unique_ptr<WalCheckpointer> m_checkpointer;
 };
 
 }  // namespace
@@ -346,6 +356,7 @@ Result<std::unique_ptr<SpanStore>> open_sqlite_span_store(const std::string& sql
     if (Status st = store->prepare(); !st.ok()) {
         return st;
     }
+    store->attach_checkpointer(sqlite_path, busy_timeout_ms);
     return std::unique_ptr<SpanStore>(std::move(store));
 }
 

@@ -187,17 +187,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
     ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA temp_store = MEMORY"));
     // Checkpoint when the WAL holds about 64 MiB, whatever the page size, on
     // a second connection and thread rather than in the writer's COMMIT.
-    int64_t page_size = 4096;
-    {
-        Stmt ps;
-        if (ps.prepare(db, "PRAGMA page_size") == SQLITE_OK && ps.step() == SQLITE_ROW) {
-            page_size = std::max<int64_t>(512, ps.col_int(0));
-        }
-    }
-    s->m_checkpointer = std::make_unique<WalCheckpointer>(
-        options.sqlite_path, std::max<int64_t>(1, wal_checkpoint_bytes / page_size),
-        options.busy_timeout_ms);
-    s->m_checkpointer->install(db);
+    s->m_checkpointer = WalCheckpointer::attach(db, options.sqlite_path, wal_checkpoint_bytes,
+                                                options.busy_timeout_ms);
     ASSAY_RETURN_IF_ERROR(s->migrate());
     ASSAY_RETURN_IF_ERROR(s->prepare_all());
     return s;

@@ -10,19 +10,18 @@
 #include <vector>
 
 #include "store/scorer_version_ids.h"
+#include "store/sqlite/wal_checkpointer.h"
 #include "store/store.h"
 
 struct sqlite3;
 
 namespace assay {
 
-class WalCheckpointer;
-
 class SqliteStore final : public Store {
 public:
     // The WAL size at which a checkpoint is requested (run on a connection
     // and thread of its own, wal_checkpointer.h): about 64 MiB whatever the page size.
-    static constexpr int64_t k_wal_checkpoint_bytes = int64_t{64} << 20;
+    static constexpr int64_t k_wal_checkpoint_bytes = WalCheckpointer::k_default_bytes;
     // Opens (creating if needed) and migrates the database at
     // options.sqlite_path. Tests pass a smaller wal_checkpoint_bytes.
     static Result<std::unique_ptr<SqliteStore>> open(

@@ -2,7 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 #include "store/sqlite/busy_wait.h"
+#include "store/sqlite/stmt.h"
 
 namespace assay {
 
@@ -21,6 +24,21 @@ WalCheckpointer::~WalCheckpointer() {
 }
 
 void WalCheckpointer::install(sqlite3* writer) { sqlite3_wal_hook(writer, &hook, this); }
+
+std::unique_ptr<WalCheckpointer> WalCheckpointer::attach(sqlite3* writer, const std::string& path,
+                                                         int64_t bytes, int busy_timeout_ms) {
+    int64_t page_size = 4096;
+    {
+        sqlite_detail::Stmt ps;
+        if (ps.prepare(writer, "PRAGMA page_size") == SQLITE_OK && ps.step() == SQLITE_ROW) {
+            page_size = std::max<int64_t>(512, ps.col_int(0));
+        }
+    }
+    auto c = std::make_unique<WalCheckpointer>(path, std::max<int64_t>(1, bytes / page_size),
+                                               busy_timeout_ms);
+    c->install(writer);
+    return c;
+}
 
 int64_t WalCheckpointer::background_checkpoints() const {
     std::lock_guard<std::mutex> lock(m_mu);

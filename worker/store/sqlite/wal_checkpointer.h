@@ -20,6 +20,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -30,7 +31,19 @@ namespace assay {
 
 class WalCheckpointer {
 public:
+    // The WAL size at which a checkpoint is requested by default: about
+    // 64 MiB whatever the page size.
+    static constexpr int64_t k_default_bytes = int64_t{64} << 20;
+
     WalCheckpointer(std::string path, int64_t pages, int busy_timeout_ms);
+    // A checkpointer for the file at `path` that checkpoints when the WAL
+    // holds about `bytes` (in pages of the file's page size, read on
+    // `writer`), installed on `writer`. Every connection that writes to the
+    // file needs one (or autocheckpoint would run in its commits; SQLite's
+    // default of 1,000 pages is far below `bytes`, so nearly every commit of
+    // such a connection would checkpoint the whole WAL).
+    static std::unique_ptr<WalCheckpointer> attach(sqlite3* writer, const std::string& path,
+                                                   int64_t bytes, int busy_timeout_ms);
     ~WalCheckpointer();
     WalCheckpointer(const WalCheckpointer&) = delete;
     WalCheckpointer& operator=(const WalCheckpointer&) = delete;
