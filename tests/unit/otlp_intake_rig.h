@@ -81,27 +81,13 @@ struct Rig {
     }
 };
 
-// A SpanStore whose put() waits until release(): the file busy under another
-// writer, as in e2e.otlp_in_progress, but deterministic.
-struct GatedSpanStore final : SpanStore {
-    explicit GatedSpanStore(SpanStore& wrapped) : inner(wrapped) {}
-    Status put(const std::vector<PendingSpanRow>& rows) override {
-        {
-            std::unique_lock<std::mutex> lock(mu);
-            entered = true;
-            cv.notify_all();
-            cv.wait(lock, [&] { return open; });
-        }
-        return inner.put(rows);
-    }
+// A SpanStore that forwards every call to another; tests override the calls
+// they hold up, fail or record.
+struct ForwardingSpanStore : SpanStore {
+    explicit ForwardingSpanStore(SpanStore& wrapped) : inner(wrapped) {}
+    Status put(const std::vector<PendingSpanRow>& rows) override { return inner.put(rows); }
     Result<std::vector<PendingSpanRow>> load() override { return inner.load(); }
-    Status erase(const std::vector<std::string>& keys) override {
-        if (erase_failures > 0) {
-            --erase_failures;
-            return Status::io_error("erasing pending spans: disk I/O error (test)");
-        }
-        return inner.erase(keys);
-    }
+    Status erase(const std::vector<std::string>& keys) override { return inner.erase(keys); }
     Result<std::vector<SpanClaim>> claim(const std::vector<SpanClaimAsk>& asks,
                                          const std::string& claimant, int64_t now_ms,
                                          int64_t idle_ms, int64_t lease_ms) override {
@@ -117,6 +103,30 @@ struct GatedSpanStore final : SpanStore {
                        const std::string& raw, int64_t raw_bytes) override {
         return inner.dead_letter(received_ms, source, error, raw, raw_bytes);
     }
+
+    SpanStore& inner;
+};
+
+// A SpanStore whose put() waits until release(): the file busy under another
+// writer, as in e2e.otlp_in_progress, but deterministic.
+struct GatedSpanStore final : ForwardingSpanStore {
+    using ForwardingSpanStore::ForwardingSpanStore;
+    Status put(const std::vector<PendingSpanRow>& rows) override {
+        {
+            std::unique_lock<std::mutex> lock(mu);
+            entered = true;
+            cv.notify_all();
+            cv.wait(lock, [&] { return open; });
+        }
+        return inner.put(rows);
+    }
+    Status erase(const std::vector<std::string>& keys) override {
+        if (erase_failures > 0) {
+            --erase_failures;
+            return Status::io_error("erasing pending spans: disk I/O error (test)");
+        }
+        return inner.erase(keys);
+    }
     void wait_entered() {
         std::unique_lock<std::mutex> lock(mu);
         cv.wait(lock, [&] { return entered; });
@@ -127,7 +137,6 @@ struct GatedSpanStore final : SpanStore {
         cv.notify_all();
     }
 
-    SpanStore& inner;
     std::mutex mu;
     std::condition_variable cv;
     bool entered = false;

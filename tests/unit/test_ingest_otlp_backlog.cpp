@@ -14,6 +14,7 @@
 #include "store/span_store.h"
 
 using namespace assay;
+using assay::testing::ForwardingSpanStore;
 using assay::testing::opts;
 using assay::testing::Rig;
 using assay::testing::sql_text;
@@ -45,10 +46,8 @@ std::string chat_traces(int first, int n) {
 
 // Forwards to a span store and records the size of each claim and erase
 // call; claim call number `fail_claim_call` (1-based; 0: none) fails.
-struct RecordingSpanStore final : SpanStore {
-    explicit RecordingSpanStore(SpanStore& wrapped) : inner(wrapped) {}
-    Status put(const std::vector<PendingSpanRow>& rows) override { return inner.put(rows); }
-    Result<std::vector<PendingSpanRow>> load() override { return inner.load(); }
+struct RecordingSpanStore final : ForwardingSpanStore {
+    using ForwardingSpanStore::ForwardingSpanStore;
     Status erase(const std::vector<std::string>& keys) override {
         erase_sizes.push_back(keys.size());
         return inner.erase(keys);
@@ -62,18 +61,7 @@ struct RecordingSpanStore final : SpanStore {
         }
         return inner.claim(asks, claimant, now_ms, idle_ms, lease_ms);
     }
-    Result<std::vector<std::string>> stale_traces(int64_t first_before_ms, int64_t now_ms,
-                                                  size_t limit) override {
-        return inner.stale_traces(first_before_ms, now_ms, limit);
-    }
-    Result<int64_t> count() override { return inner.count(); }
-    Result<bool> trace_stored(const std::string& id) override { return inner.trace_stored(id); }
-    Status dead_letter(int64_t received_ms, const std::string& source, const std::string& error,
-                       const std::string& raw, int64_t raw_bytes) override {
-        return inner.dead_letter(received_ms, source, error, raw, raw_bytes);
-    }
 
-    SpanStore& inner;
     std::vector<size_t> claim_sizes, erase_sizes;
     int fail_claim_call = 0;
 };

@@ -96,95 +96,91 @@ std::vector<AssembledTrace> OtlpIntake::claim_ready(std::vector<AssembledTrace> 
 
 void OtlpIntake::claim_chunk(std::vector<AssembledTrace> ready, int64_t now_ms,
                              std::vector<AssembledTrace>& out) {
-    {
-        std::vector<SpanClaimAsk> asks;
-        asks.reserve(ready.size());
-        for (const AssembledTrace& t : ready) {
-            asks.push_back({t.trace_id,
-                            static_cast<int64_t>(t.span_count + t.dropped_spans),
-                            !t.complete,
-                            {}});
-        }
-        auto claims = m_spans.claim(asks, m_claimant, now_ms, m_options.assembler.idle_ms,
-                                    m_options.claim_lease_ms);
-        if (!claims.ok()) {
-            log()->error("otlp: {} (claimed again later)", claims.status().message());
-            std::move(ready.begin(), ready.end(), std::back_inserter(m_claim_retry));
-            std::lock_guard<std::mutex> c(m_mu);
-            ++m_counters.store_errors;
-            return;
-        }
-        // Held by a process of this host that is gone (killed, then this
-        // worker restarted and reloaded its spans): taken over at once.
-        std::vector<size_t> redo;
-        std::vector<SpanClaimAsk> again;
-        for (size_t i = 0; i < ready.size(); ++i) {
-            const SpanClaim& c = (*claims)[i];
-            if (c.outcome == SpanClaimOutcome::taken && c.holder != m_claimant &&
-                judge_claimant_dead_here(c.holder)) {
-                redo.push_back(i);
-                again.push_back(asks[i]);
-                again.back().dead_holder = c.holder;
-            }
-        }
-        if (!redo.empty()) {
-            auto retaken = m_spans.claim(again, m_claimant, now_ms, m_options.assembler.idle_ms,
-                                         m_options.claim_lease_ms);
-            if (retaken.ok()) {
-                for (size_t k = 0; k < redo.size(); ++k) {
-                    (*claims)[redo[k]] = std::move((*retaken)[k]);
-                }
-            } else {
-                log()->error("otlp: {} (left to the sweep)", retaken.status().message());
-            }
-        }
-        uint64_t skipped = 0, taken = 0, busy = 0, merged = 0;
-        for (size_t i = 0; i < ready.size(); ++i) {
-            AssembledTrace& t = ready[i];
-            SpanClaim& c = (*claims)[i];
-            switch (c.outcome) {
-                case SpanClaimOutcome::stored:
-                    // Left-over spans of a trace scored before (late spans,
-                    // from before a restart or at another worker): never
-                    // overwrite the stored trace.
-                    // debug: with several workers, every worker that got
-                    // a child of a trace comes here once (counted).
-                    log()->debug("otlp: trace {}: {} more spans after it was scored, dropped ({})",
-                                 t.trace_id, t.span_count,
-                                 t.reason.empty() ? "already stored" : t.reason);
-                    m_to_erase.push_back(t.trace_id);
-                    ++skipped;
-                    break;
-                case SpanClaimOutcome::taken:
-                    ++taken;  // another worker builds it from every stored span
-                    break;
-                case SpanClaimOutcome::busy: {
-                    // Spans still reach another worker: wait with all of them.
-                    ++busy;
-                    std::lock_guard<std::mutex> lock(m_assembler_mu);
-                    m_assembler.forget(t.trace_id);
-                    add_rows(m_assembler, c.rows);
-                    break;
-                }
-                case SpanClaimOutcome::claimed:
-                    if (!c.rows.empty()) {
-                        // Other workers hold spans of it: build from all.
-                        AssembledTrace all;
-                        if (build_from_rows(c.rows, now_ms, all)) {
-                            t = std::move(all);
-                            ++merged;
-                        }
-                    }
-                    out.push_back(std::move(t));
-                    break;
-            }
-        }
-        std::lock_guard<std::mutex> c(m_mu);
-        m_counters.traces_skipped_stored += skipped;
-        m_counters.claims_taken += taken;
-        m_counters.claims_busy += busy;
-        m_counters.traces_merged += merged;
+    std::vector<SpanClaimAsk> asks;
+    asks.reserve(ready.size());
+    for (const AssembledTrace& t : ready) {
+        asks.push_back(
+            {t.trace_id, static_cast<int64_t>(t.span_count + t.dropped_spans), !t.complete, {}});
     }
+    auto claims = m_spans.claim(asks, m_claimant, now_ms, m_options.assembler.idle_ms,
+                                m_options.claim_lease_ms);
+    if (!claims.ok()) {
+        log()->error("otlp: {} (claimed again later)", claims.status().message());
+        std::move(ready.begin(), ready.end(), std::back_inserter(m_claim_retry));
+        std::lock_guard<std::mutex> c(m_mu);
+        ++m_counters.store_errors;
+        return;
+    }
+    // Held by a process of this host that is gone (killed, then this
+    // worker restarted and reloaded its spans): taken over at once.
+    std::vector<size_t> redo;
+    std::vector<SpanClaimAsk> again;
+    for (size_t i = 0; i < ready.size(); ++i) {
+        const SpanClaim& c = (*claims)[i];
+        if (c.outcome == SpanClaimOutcome::taken && c.holder != m_claimant &&
+            judge_claimant_dead_here(c.holder)) {
+            redo.push_back(i);
+            again.push_back(asks[i]);
+            again.back().dead_holder = c.holder;
+        }
+    }
+    if (!redo.empty()) {
+        auto retaken = m_spans.claim(again, m_claimant, now_ms, m_options.assembler.idle_ms,
+                                     m_options.claim_lease_ms);
+        if (retaken.ok()) {
+            for (size_t k = 0; k < redo.size(); ++k) {
+                (*claims)[redo[k]] = std::move((*retaken)[k]);
+            }
+        } else {
+            log()->error("otlp: {} (left to the sweep)", retaken.status().message());
+        }
+    }
+    uint64_t skipped = 0, taken = 0, busy = 0, merged = 0;
+    for (size_t i = 0; i < ready.size(); ++i) {
+        AssembledTrace& t = ready[i];
+        SpanClaim& c = (*claims)[i];
+        switch (c.outcome) {
+            case SpanClaimOutcome::stored:
+                // Left-over spans of a trace scored before (late spans,
+                // from before a restart or at another worker): never
+                // overwrite the stored trace.
+                // debug: with several workers, every worker that got
+                // a child of a trace comes here once (counted).
+                log()->debug("otlp: trace {}: {} more spans after it was scored, dropped ({})",
+                             t.trace_id, t.span_count,
+                             t.reason.empty() ? "already stored" : t.reason);
+                m_to_erase.push_back(t.trace_id);
+                ++skipped;
+                break;
+            case SpanClaimOutcome::taken:
+                ++taken;  // another worker builds it from every stored span
+                break;
+            case SpanClaimOutcome::busy: {
+                // Spans still reach another worker: wait with all of them.
+                ++busy;
+                std::lock_guard<std::mutex> lock(m_assembler_mu);
+                m_assembler.forget(t.trace_id);
+                add_rows(m_assembler, c.rows);
+                break;
+            }
+            case SpanClaimOutcome::claimed:
+                if (!c.rows.empty()) {
+                    // Other workers hold spans of it: build from all.
+                    AssembledTrace all;
+                    if (build_from_rows(c.rows, now_ms, all)) {
+                        t = std::move(all);
+                        ++merged;
+                    }
+                }
+                out.push_back(std::move(t));
+                break;
+        }
+    }
+    std::lock_guard<std::mutex> c(m_mu);
+    m_counters.traces_skipped_stored += skipped;
+    m_counters.claims_taken += taken;
+    m_counters.claims_busy += busy;
+    m_counters.traces_merged += merged;
 }
 
 void OtlpIntake::sweep(int64_t now_ms, std::vector<AssembledTrace>& out) {
