@@ -1,11 +1,14 @@
 // PostgresStore: opening (connection, migrations), scorer registration and
 // the batched write path of traces, scores, dead letters, counters and judge
 // tasks (store.h). Reads are in store_read.cpp. Traces and scores, the bulk of
-// every batch, are streamed with COPY into session-local staging tables and
-// upserted from there with one INSERT ... SELECT each (no per-value parameter
-// or statement parsing); the small tables use multi-row INSERTs. Rows of one
-// batch are upserted in key order so that two workers writing overlapping
-// batches take row locks in the same order (no deadlock).
+// every batch, are streamed with COPY (no per-value parameter or statement
+// parsing): a batch's traces straight into traces under a savepoint, or when
+// one is stored already into a session-local staging table and upserted from
+// there with one INSERT ... SELECT; the scores of the batch's new traces
+// straight into scores, the others through staging and an upsert. The small
+// tables use multi-row INSERTs. Rows of one batch are written in key order so
+// that two workers writing overlapping batches take row locks in the same
+// order (no deadlock).
 #include "store/postgres/store.h"
 
 #include <algorithm>
@@ -15,6 +18,7 @@
 
 #include "core/clock.h"
 #include "store/judge_claimant.h"
+#include "store/postgres/array_param.h"
 #include "store/postgres/conn.h"
 #include "store/postgres/copy_rows.h"
 #include "store/postgres/multi_insert.h"
@@ -24,6 +28,9 @@
 namespace assay {
 
 namespace {
+
+// SQLSTATE unique_violation.
+const char* k_unique_violation = "23505";
 
 // The columns the write path stages (COPY) and upserts, in this order.
 const char* k_trace_columns =
@@ -111,24 +118,43 @@ Result<int64_t> PostgresStore::version_id(const std::string& scorer,
 }
 
 Result<int64_t> PostgresStore::trace_row_id(const std::string& trace_id, int32_t batch_index,
-                                            const std::vector<int64_t>& ids) {
+                                            const std::vector<int64_t>& ids,
+                                            const TraceIds& locked) {
     if (batch_index >= 0) {
         return batch_trace_id(batch_index, ids);
     }
+    auto it = locked.find(trace_id);
+    if (it == locked.end()) {
+        return Status::not_found("no trace '" + trace_id + "' in the store");
+    }
+    return it->second;
+}
+
+Result<PostgresStore::TraceIds> PostgresStore::lock_traces(std::vector<std::string> trace_ids) {
+    TraceIds out;
+    if (trace_ids.empty()) {
+        return out;
+    }
+    std::sort(trace_ids.begin(), trace_ids.end());
+    trace_ids.erase(std::unique(trace_ids.begin(), trace_ids.end()), trace_ids.end());
     PgParams p;
-    const std::string sql = "SELECT id FROM traces WHERE trace_id = " + p.text(trace_id);
-    auto r = m_conn->exec(sql, p, "looking up trace '" + trace_id + "'");
+    const std::string sql = "SELECT id, trace_id FROM traces WHERE trace_id = ANY(" +
+                            pg::text_array(p, trace_ids) + ") ORDER BY id FOR KEY SHARE";
+    auto r = m_conn->exec(sql, p, "locking the traces of the scores");
     if (!r.ok()) {
         return r.status();
     }
-    if (r->rows() == 0) {
-        return Status::not_found("no trace '" + trace_id + "' in the store");
+    for (int i = 0; i < r->rows(); ++i) {
+        out.emplace(r->text(i, 1), r->integer(i, 0));
     }
-    return r->integer(0, 0);
+    return out;
 }
 
 Result<std::vector<int64_t>> PostgresStore::write_traces(const std::vector<Trace>& traces,
                                                          std::unordered_set<int64_t>& fresh) {
+    if (traces.empty()) {
+        return std::vector<int64_t>();
+    }
     // A trace id twice in one batch: the last one wins (as two upserts would).
     std::map<std::string_view, size_t> last;
     for (size_t i = 0; i < traces.size(); ++i) {
@@ -139,10 +165,26 @@ Result<std::vector<int64_t>> PostgresStore::write_traces(const std::vector<Trace
     for (const auto& [id, i] : last) {
         rows.push_back(i);  // sorted by trace_id
     }
+    // Their ids, from the identity's sequence, given in trace_id order (as the upsert does).
+    PgParams sp;
+    const std::string seq_sql =
+        "SELECT nextval(pg_get_serial_sequence('traces', 'id')) FROM generate_series(1, " +
+        sp.integer(static_cast<int64_t>(rows.size())) + ")";
+    auto seq = m_conn->exec(seq_sql, sp, "numbering traces");
+    if (!seq.ok()) {
+        return seq.status();
+    }
+    std::vector<int64_t> new_ids;
+    new_ids.reserve(rows.size());
+    for (int i = 0; i < seq->rows(); ++i) {
+        new_ids.push_back(seq->integer(i, 0));
+    }
+    std::sort(new_ids.begin(), new_ids.end());
     pg::CopyRows copy;
-    for (size_t i : rows) {
-        const Trace& t = traces[i];
+    for (size_t k = 0; k < rows.size(); ++k) {
+        const Trace& t = traces[rows[k]];
         const Metadata& m = t.metadata;
+        copy.integer(new_ids[k]);
         copy.text(t.trace_id);
         copy.integer(t.timestamp_ms);
         copy.integer(t.received_ms);
@@ -164,10 +206,44 @@ Result<std::vector<int64_t>> PostgresStore::write_traces(const std::vector<Trace
         copy.text(t.raw);
         copy.end_row();
     }
-    ASSAY_RETURN_IF_ERROR(
-        m_conn->copy_in(std::string("COPY assay_traces_in (") + k_trace_columns + ") FROM STDIN",
-                        copy.data(), "storing traces"));
     std::unordered_map<std::string, int64_t> id_of;
+    // Nothing stored yet under these trace ids (the common case): the rows go
+    // straight into traces. Else (a resend, another worker's copy) the unique
+    // violation undoes that and the batch takes the upsert below.
+    ASSAY_RETURN_IF_ERROR(m_conn->exec("SAVEPOINT assay_traces", "storing traces").status());
+    Status direct =
+        m_conn->copy_in(std::string("COPY traces (id, ") + k_trace_columns + ") FROM STDIN",
+                        copy.data(), "storing traces");
+    if (direct.ok()) {
+        ASSAY_RETURN_IF_ERROR(
+            m_conn->exec("RELEASE SAVEPOINT assay_traces", "storing traces").status());
+        for (size_t k = 0; k < rows.size(); ++k) {
+            id_of[traces[rows[k]].trace_id] = new_ids[k];
+            fresh.insert(new_ids[k]);
+        }
+    } else {
+        if (m_conn->last_sqlstate() != k_unique_violation) {
+            return direct;
+        }
+        ASSAY_RETURN_IF_ERROR(
+            m_conn->exec("ROLLBACK TO SAVEPOINT assay_traces", "storing traces").status());
+        ASSAY_RETURN_IF_ERROR(upsert_traces(copy, id_of, fresh));
+    }
+    std::vector<int64_t> ids;
+    ids.reserve(traces.size());
+    for (const Trace& t : traces) {
+        ids.push_back(id_of[t.trace_id]);
+    }
+    return ids;
+}
+
+Status PostgresStore::upsert_traces(const pg::CopyRows& copy,
+                                    std::unordered_map<std::string, int64_t>& id_of,
+                                    std::unordered_set<int64_t>& fresh) {
+    ASSAY_RETURN_IF_ERROR(m_conn->copy_in(
+        std::string("COPY assay_traces_in (id, ") + k_trace_columns + ") FROM STDIN", copy.data(),
+        "storing traces"));
+    // The staged ids are not used: a stored trace keeps its id, a new one gets the identity's.
     auto upserted = m_conn->exec(
         std::string("INSERT INTO traces (") + k_trace_columns + ") SELECT " + k_trace_columns +
             " FROM assay_traces_in ORDER BY trace_id "
@@ -194,15 +270,11 @@ Result<std::vector<int64_t>> PostgresStore::write_traces(const std::vector<Trace
             fresh.insert(upserted->integer(i, 0));
         }
     }
-    std::vector<int64_t> ids;
-    ids.reserve(traces.size());
-    for (const Trace& t : traces) {
-        ids.push_back(id_of[t.trace_id]);
-    }
-    return ids;
+    return {};
 }
 
 Status PostgresStore::write_scores(const WriteBatch& b, const std::vector<int64_t>& ids,
+                                   const TraceIds& locked,
                                    const std::unordered_set<int64_t>& fresh) {
     struct Row {
         int64_t trace, version;
@@ -210,7 +282,7 @@ Status PostgresStore::write_scores(const WriteBatch& b, const std::vector<int64_
     };
     std::map<std::pair<int64_t, int64_t>, const ScoreRow*> rows;  // the last row per key wins
     for (const ScoreRow& r : b.scores) {
-        auto trace = trace_row_id(r.trace_id, r.batch_index, ids);
+        auto trace = trace_row_id(r.trace_id, r.batch_index, ids, locked);
         if (!trace.ok()) {
             return trace.status();
         }
@@ -343,10 +415,11 @@ Status PostgresStore::write_counters(const std::vector<CounterDelta>& counters) 
         "updating sampler counters");
 }
 
-Status PostgresStore::write_judge_tasks(const WriteBatch& b, const std::vector<int64_t>& ids) {
+Status PostgresStore::write_judge_tasks(const WriteBatch& b, const std::vector<int64_t>& ids,
+                                        const TraceIds& locked) {
     std::map<std::pair<int64_t, int64_t>, int64_t> tasks;  // (trace, version) -> enqueued_ms
     for (const JudgeTask& j : b.judge_tasks) {
-        auto trace = trace_row_id(j.trace_id, j.batch_index, ids);
+        auto trace = trace_row_id(j.trace_id, j.batch_index, ids, locked);
         if (!trace.ok()) {
             return trace.status();
         }
@@ -373,10 +446,26 @@ Status PostgresStore::write_locked(const WriteBatch& b) {
     if (!ids.ok()) {
         return ids.status();
     }
-    ASSAY_RETURN_IF_ERROR(write_scores(b, *ids, fresh));
+    // Rows that name a stored trace (backfill): locked before anything names it.
+    std::vector<std::string> named;
+    for (const ScoreRow& r : b.scores) {
+        if (r.batch_index < 0) {
+            named.push_back(r.trace_id);
+        }
+    }
+    for (const JudgeTask& j : b.judge_tasks) {
+        if (j.batch_index < 0) {
+            named.push_back(j.trace_id);
+        }
+    }
+    auto locked = lock_traces(std::move(named));
+    if (!locked.ok()) {
+        return locked.status();
+    }
+    ASSAY_RETURN_IF_ERROR(write_scores(b, *ids, *locked, fresh));
     ASSAY_RETURN_IF_ERROR(write_dead_letters(b.dead_letters));
     ASSAY_RETURN_IF_ERROR(write_counters(b.counters));
-    return write_judge_tasks(b, *ids);
+    return write_judge_tasks(b, *ids, *locked);
 }
 
 Status PostgresStore::ensure_staging() {
@@ -391,7 +480,7 @@ Status PostgresStore::ensure_staging() {
         std::string("CREATE TEMP TABLE IF NOT EXISTS assay_traces_in ON COMMIT DELETE ROWS AS "
                     "SELECT ") +
             k_trace_columns +
-            " FROM traces WITH NO DATA; "
+            ", id FROM traces WITH NO DATA; "
             "CREATE TEMP TABLE IF NOT EXISTS assay_scores_in ON COMMIT DELETE ROWS AS SELECT " +
             k_score_columns + " FROM scores WITH NO DATA",
         "creating the session's staging tables");
