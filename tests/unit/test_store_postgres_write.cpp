@@ -47,18 +47,13 @@ Trace trace(const std::string& id, const std::string& user = "") {
     return std::move(t).value();
 }
 
+// A decision of scorer helpful 1 (scored 4 when `d` is scored) for `id`.
 ScoreRow score(const std::string& id, Decision d, int32_t batch_index = -1) {
-    ScoreRow r;
-    r.trace_id = id;
-    r.scorer = "helpful";
-    r.scorer_version = "1";
-    r.decision = d;
-    r.at_ms = 5;
-    r.batch_index = batch_index;
+    std::optional<Score> value;
     if (d == Decision::scored) {
-        r.score = Score{4, true, "pass", "fine"};
+        value = Score{4, true, "pass", "fine"};
     }
-    return r;
+    return ScoreRow{id, "helpful", "1", d, value, "", 5, batch_index};
 }
 
 std::unique_ptr<Store> open_registered(const PostgresTestDb& db) {
