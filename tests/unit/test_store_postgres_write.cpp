@@ -249,6 +249,22 @@ TEST_CASE("postgres store: a batch sent again updates its rows in place <postgre
     CHECK(stored(db, "a").latency == 20);
     CHECK(stored(db, "b").value == 3);
     CHECK(db.value("SELECT sum(seen) FROM sampler_counters") == 4);
+    // Rows past libpq's first chunks (1 MiB each): the server refuses the copy
+    // while rows are still being sent, and the batch is upserted all the same.
+    std::vector<std::string> many;
+    for (int i = 0; i < 400; ++i) {
+        many.push_back("m" + std::to_string(i));
+    }
+    WriteBatch big = batch_of(many, 10, 1);
+    for (Trace& t : big.traces) {
+        t.raw += std::string(12000, ' ');
+    }
+    REQUIRE(s->write(big).ok());
+    big.traces[0].latency_ms = 40;
+    const Status again = s->write(big);
+    REQUIRE_MESSAGE(again.ok(), again.message());
+    check_counts(db, 402, 4);
+    CHECK(stored(db, "m0").latency == 40);
 }
 
 TEST_CASE(
