@@ -144,7 +144,6 @@ Status PgConn::failure(const std::string& what, const PGresult* r) const {
     // starting up, 57P01-57P03). It is made again before the next
     // statement outside a transaction (ensure_connected).
     const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-    m_sqlstate = state != nullptr ? state : "";
     if (PQstatus(m_c) != CONNECTION_OK || state == nullptr ||
         (state[0] == '0' && state[1] == '8') ||
         (state[0] == '5' && state[1] == '7' && state[2] == 'P')) {

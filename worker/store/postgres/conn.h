@@ -96,9 +96,6 @@ public:
     Status copy_in(const std::string& copy_sql, std::string_view data, const std::string& what);
     // The masked URI (for messages).
     const std::string& where() const { return m_where; }
-    // The SQLSTATE of the last statement that failed ("23505": a unique
-    // violation), "" when libpq failed without one.
-    const std::string& last_sqlstate() const { return m_sqlstate; }
 
     // Reconnects (one attempt, same parameters) when the connection was
     // lost; OK when connected. unavailable naming the server's message when
@@ -122,9 +119,8 @@ private:
     PGconn* m_c;
     std::string m_where;
     uint64_t m_generation = 0;
-    bool m_in_transaction = false;   // between PgTxn::begin() and its end
-    mutable bool m_lost = false;     // failure() saw the connection go; reset before reuse
-    mutable std::string m_sqlstate;  // of the last failure()
+    bool m_in_transaction = false;  // between PgTxn::begin() and its end
+    mutable bool m_lost = false;    // failure() saw the connection go; reset before reuse
 };
 
 // RAII transaction: BEGIN on begin(), ROLLBACK unless commit() ran.

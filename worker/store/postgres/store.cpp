@@ -1,15 +1,13 @@
 // PostgresStore: opening (connection, migrations), scorer registration and
 // the batched write path of traces, scores, dead letters, counters and judge
 // tasks (store.h). Reads are in store_read.cpp. Traces and scores, the bulk of
-// every batch, are streamed with COPY (no per-value parameter or statement
-// parsing): a batch's traces straight into traces under a savepoint, or when
-// one is stored already into a session-local staging table and upserted from
-// there with one INSERT ... SELECT; the scores of the batch's new traces
-// straight into scores, the others through staging and an upsert. The small
-// tables use multi-row INSERTs. Rows of one batch are written in key order so
-// that two workers writing overlapping batches take row locks in the same
-// order (no deadlock). Over ~400 lines for one job: the write transaction
-// of a batch, table by table.
+// every batch, are streamed with COPY into session-local staging tables and
+// upserted from there with one INSERT ... SELECT each (no per-value parameter
+// or statement parsing); the scores of the batch's new traces straight into
+// scores. The small tables use multi-row INSERTs. Rows of one batch are
+// written in key order so that two workers writing overlapping batches take
+// row locks in the same order (no deadlock). Over ~400 lines for one job: the
+// write transaction of a batch, table by table.
 #include "store/postgres/store.h"
 
 #include <algorithm>
@@ -29,9 +27,6 @@
 namespace assay {
 
 namespace {
-
-// SQLSTATE unique_violation.
-const char* k_unique_violation = "23505";
 
 // The columns the write path stages (COPY) and upserts, in this order.
 const char* k_trace_columns =
@@ -153,9 +148,6 @@ Result<PostgresStore::TraceIds> PostgresStore::lock_traces(std::vector<std::stri
 
 Result<std::vector<int64_t>> PostgresStore::write_traces(const std::vector<Trace>& traces,
                                                          std::unordered_set<int64_t>& fresh) {
-    if (traces.empty()) {
-        return std::vector<int64_t>();
-    }
     // A trace id twice in one batch: the last one wins (as two upserts would).
     std::map<std::string_view, size_t> last;
     for (size_t i = 0; i < traces.size(); ++i) {
@@ -166,30 +158,10 @@ Result<std::vector<int64_t>> PostgresStore::write_traces(const std::vector<Trace
     for (const auto& [id, i] : last) {
         rows.push_back(i);  // sorted by trace_id
     }
-    // Their ids, from the identity's sequence, given in trace_id order (as the upsert does).
-    PgParams sp;
-    const std::string seq_sql =
-        "SELECT nextval(pg_get_serial_sequence('traces', 'id')) FROM generate_series(1, " +
-        sp.integer(static_cast<int64_t>(rows.size())) + ")";
-    auto seq = m_conn->exec(seq_sql, sp, "numbering traces");
-    if (!seq.ok()) {
-        return seq.status();
-    }
-    std::vector<int64_t> new_ids;
-    new_ids.reserve(rows.size());
-    for (int i = 0; i < seq->rows(); ++i) {
-        new_ids.push_back(seq->integer(i, 0));
-    }
-    if (new_ids.size() != rows.size()) {
-        return Status::internal("numbering traces: " + std::to_string(new_ids.size()) +
-                                " ids for " + std::to_string(rows.size()) + " traces");
-    }
-    std::sort(new_ids.begin(), new_ids.end());
     pg::CopyRows copy;
-    for (size_t k = 0; k < rows.size(); ++k) {
-        const Trace& t = traces[rows[k]];
+    for (size_t i : rows) {
+        const Trace& t = traces[i];
         const Metadata& m = t.metadata;
-        copy.integer(new_ids[k]);
         copy.text(t.trace_id);
         copy.integer(t.timestamp_ms);
         copy.integer(t.received_ms);
@@ -211,44 +183,10 @@ Result<std::vector<int64_t>> PostgresStore::write_traces(const std::vector<Trace
         copy.text(t.raw);
         copy.end_row();
     }
+    ASSAY_RETURN_IF_ERROR(
+        m_conn->copy_in(std::string("COPY assay_traces_in (") + k_trace_columns + ") FROM STDIN",
+                        copy.data(), "storing traces"));
     std::unordered_map<std::string, int64_t> id_of;
-    // Nothing stored yet under these trace ids (the common case): the rows go
-    // straight into traces. Else (a resend, another worker's copy) the unique
-    // violation undoes that and the batch takes the upsert below.
-    ASSAY_RETURN_IF_ERROR(m_conn->exec("SAVEPOINT assay_traces", "storing traces").status());
-    Status direct =
-        m_conn->copy_in(std::string("COPY traces (id, ") + k_trace_columns + ") FROM STDIN",
-                        copy.data(), "storing traces");
-    if (direct.ok()) {
-        ASSAY_RETURN_IF_ERROR(
-            m_conn->exec("RELEASE SAVEPOINT assay_traces", "storing traces").status());
-        for (size_t k = 0; k < rows.size(); ++k) {
-            id_of[traces[rows[k]].trace_id] = new_ids[k];
-            fresh.insert(new_ids[k]);
-        }
-    } else {
-        if (m_conn->last_sqlstate() != k_unique_violation) {
-            return direct;
-        }
-        ASSAY_RETURN_IF_ERROR(
-            m_conn->exec("ROLLBACK TO SAVEPOINT assay_traces", "storing traces").status());
-        ASSAY_RETURN_IF_ERROR(upsert_traces(copy, id_of, fresh));
-    }
-    std::vector<int64_t> ids;
-    ids.reserve(traces.size());
-    for (const Trace& t : traces) {
-        ids.push_back(id_of[t.trace_id]);
-    }
-    return ids;
-}
-
-Status PostgresStore::upsert_traces(const pg::CopyRows& copy,
-                                    std::unordered_map<std::string, int64_t>& id_of,
-                                    std::unordered_set<int64_t>& fresh) {
-    ASSAY_RETURN_IF_ERROR(m_conn->copy_in(
-        std::string("COPY assay_traces_in (id, ") + k_trace_columns + ") FROM STDIN", copy.data(),
-        "storing traces"));
-    // The staged ids are not used: a stored trace keeps its id, a new one gets the identity's.
     auto upserted = m_conn->exec(
         std::string("INSERT INTO traces (") + k_trace_columns + ") SELECT " + k_trace_columns +
             " FROM assay_traces_in ORDER BY trace_id "
@@ -275,7 +213,12 @@ Status PostgresStore::upsert_traces(const pg::CopyRows& copy,
             fresh.insert(upserted->integer(i, 0));
         }
     }
-    return {};
+    std::vector<int64_t> ids;
+    ids.reserve(traces.size());
+    for (const Trace& t : traces) {
+        ids.push_back(id_of[t.trace_id]);
+    }
+    return ids;
 }
 
 Status PostgresStore::write_scores(const WriteBatch& b, const std::vector<int64_t>& ids,
@@ -485,7 +428,7 @@ Status PostgresStore::ensure_staging() {
         std::string("CREATE TEMP TABLE IF NOT EXISTS assay_traces_in ON COMMIT DELETE ROWS AS "
                     "SELECT ") +
             k_trace_columns +
-            ", id FROM traces WITH NO DATA; "
+            " FROM traces WITH NO DATA; "
             "CREATE TEMP TABLE IF NOT EXISTS assay_scores_in ON COMMIT DELETE ROWS AS SELECT " +
             k_score_columns + " FROM scores WITH NO DATA",
         "creating the session's staging tables");

@@ -2,9 +2,8 @@
 // PostgresStore: the Store (store.h) on PostgreSQL 15 through libpq, for
 // several workers on several machines sharing one database (README,
 // PostgreSQL). Same tables and meaning as SqliteStore. Writes are batched:
-// one transaction per WriteBatch; traces and scores are sent with COPY
-// (straight into their tables when nothing of the batch is stored yet, else
-// into session-local staging tables and upserted from there), the rest with
+// one transaction per WriteBatch; traces and scores are sent with COPY into
+// session-local staging tables and upserted from there, the rest with
 // multi-row INSERT statements. Every statement is parameterised (COPY data
 // is data, never SQL).
 //
@@ -37,7 +36,6 @@
 #include "store/store.h"
 
 namespace assay::pg {
-class CopyRows;
 class PgConn;
 }  // namespace assay::pg
 
@@ -96,19 +94,10 @@ private:
     // transaction ends, in id order. Inside the caller's transaction.
     using TraceIds = std::unordered_map<std::string, int64_t>;
     Result<TraceIds> lock_traces(std::vector<std::string> trace_ids);
-    // The traces.id of every trace of the batch, by batch index; `fresh`
-    // gets the ids of the rows this transaction inserted (not updated). The
-    // rows are copied straight into traces under a savepoint; when one of
-    // their trace ids is stored already (a unique violation), that is
-    // rolled back and they are upserted (upsert_traces): the same rows
-    // either way.
+    // The traces.id of every trace of the batch, by batch index (upserted);
+    // `fresh` gets the ids of the rows this transaction inserted (not updated).
     Result<std::vector<int64_t>> write_traces(const std::vector<Trace>& traces,
                                               std::unordered_set<int64_t>& fresh);
-    // `copy` (id and k_trace_columns rows) into the staging table, then
-    // INSERT ... SELECT ... ON CONFLICT (trace_id) DO UPDATE into traces;
-    // `id_of` gets each trace's id.
-    Status upsert_traces(const pg::CopyRows& copy, std::unordered_map<std::string, int64_t>& id_of,
-                         std::unordered_set<int64_t>& fresh);
     // A row names its trace by batch index (`ids`) or by trace_id, then one
     // of `locked` (lock_traces; not_found when absent). Score rows of a
     // trace in `fresh` cannot exist yet (its row is this transaction's,
