@@ -14,11 +14,16 @@ a fresh database:
           from the first round with COPY TO) into tables with the same columns
           and no index or constraint (pg_dump --section=pre-data), as a whole
           process (start, read, load, commit);
+  schema: the second floor: the same psql transaction into Assay's own schema
+          (pg_dump --schema-only of the database assay stored, with its
+          scorer_versions and decisions rows: every index, key and CHECK, as
+          bench/pg_index_cost.py's "all"), so that assay / schema is the part
+          of the gap that is the writer, not the schema;
   ref:    (with --reference ASSAY) assay with a second binary.
 Prints medians and the median of the per-round ratios assay / copy (wall time;
-target <= 2.0), and the same ratio of CPU time (the client process plus its
-server backend, read from the postmaster's reaped-children times): less
-sensitive than wall time to other work on a shared machine.
+target <= 2.0) and assay / schema, and the same ratios of CPU time (the client
+process plus its server backend, read from the postmaster's reaped-children
+times): less sensitive than wall time to other work on a shared machine.
 
 Usage: python3 bench/pg_write_bench.py [--n 100000] [--rounds 3] [--build build]
                                        [--reference /path/to/other/assay]
@@ -107,9 +112,11 @@ def main():
         with open(cfg, "w") as f:
             f.write(CONFIG4)
         rows = {t: os.path.join(tmp, t + ".copy") for t in ("traces", "scores")}
-        ddl = None
+        refs = {t: os.path.join(tmp, t + ".copy") for t in ("scorer_versions", "decisions")}
+        ddl = full = None
         copies, walls = [], {name: [] for name, _ in binaries}
         copy_cpus, cpus = [], {name: [] for name, _ in binaries}
+        schemas, schema_cpus = [], []
         for r in range(a.rounds):
             line = "round %d:" % (r + 1)
             for name, exe in binaries:
@@ -122,12 +129,15 @@ def main():
                 walls[name].append(wall)
                 line += " %s %.0f traces/s" % (name, a.n / wall)
                 if ddl is None:
-                    # The floor's input: the rows this run stored, and their tables' columns.
-                    for t, path in rows.items():
+                    # The floors' input: the rows this run stored, their tables' columns, and
+                    # the whole schema with the rows the scores name.
+                    for t, path in list(rows.items()) + list(refs.items()):
                         psql(pg, uri, "-c", "\\copy %s TO '%s'" % (t, path))
-                    ddl = subprocess.run([os.path.join(pg.bin, "pg_dump"), "--schema-only", "--section=pre-data",
-                                          "--no-owner", "-t", "traces", "-t", "scores", "-d", uri],
+                    dump = [os.path.join(pg.bin, "pg_dump"), "--schema-only", "--no-owner", "-d", uri]
+                    ddl = subprocess.run(dump[:-2] + ["--section=pre-data", "-t", "traces", "-t", "scores",
+                                                      "-d", uri],
                                          check=True, capture_output=True, text=True).stdout
+                    full = subprocess.run(dump, check=True, capture_output=True, text=True).stdout
             uri = pg.create_db("copy_%d" % r)
             psql(pg, uri, stdin=ddl)
             run_cpu.children = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])
@@ -138,6 +148,18 @@ def main():
                 sys.exit("pg_write_bench: the COPY floor did not load every trace")
             copies.append(wall)
             line += ", copy %.0f traces/s" % (a.n / wall)
+            uri = pg.create_db("schema_%d" % r)
+            psql(pg, uri, stdin=full)
+            for t, path in refs.items():
+                psql(pg, uri, "-c", "\\copy %s FROM '%s'" % (t, path))
+            run_cpu.children = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])
+            swall, scpu = run_cpu(pg, [os.path.join(pg.bin, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                       "-d", uri], stdin=FLOOR.format(**rows).encode())
+            if count(pg, uri, "traces") != a.n:
+                sys.exit("pg_write_bench: the COPY into the schema did not load every trace")
+            schemas.append(swall)
+            schema_cpus.append(scpu)
+            line += ", schema %.0f traces/s" % (a.n / swall)
             for name, _ in binaries:
                 line += ", %s/copy %.2f (CPU %.2f)" % (name, walls[name][-1] / wall, cpus[name][-1] / cpu)
             print(line, file=sys.stderr)
@@ -152,6 +174,14 @@ def main():
             print("| %s | %s | %s | %s | %s | %.2f | %.2f, %.2f | %.2f |"
                   % (f"{a.n:,}", f"{scores:,}", name, f"{a.n / med(copies):,.0f}",
                      f"{a.n / med(walls[name]):,.0f}", ratio, med(copy_cpus), med(cpus[name]), cpu_ratio))
+        print("\nThe second floor, COPY into Assay's schema (%s's): %s traces/s, CPU %.2f s; schema / COPY "
+              "%.2f wall, %.2f CPU" % (binaries[0][0], f"{a.n / med(schemas):,.0f}", med(schema_cpus),
+                                       med([x / y for x, y in zip(schemas, copies)]),
+                                       med([x / y for x, y in zip(schema_cpus, copy_cpus)])))
+        for name, _ in binaries:
+            print("%s / schema: %.2f wall, %.2f CPU" % (
+                name, med([x / y for x, y in zip(walls[name], schemas)]),
+                med([x / y for x, y in zip(cpus[name], schema_cpus)])))
         if a.reference:
             print("\nassay / ref wall time (median of rounds): %.3f; CPU time: %.3f"
                   % (med([x / y for x, y in zip(walls["assay"], walls["ref"])]),

@@ -90,10 +90,13 @@ TEST_CASE("postgres store: a database at version 4 gets changed_hours from its s
     }
     // Back to schema version 4: no changed_hours, the index scores_at; nor
     // what later migrations added (gate_marks, the alert delivery claims, otlp_claims, and
-    // migration 8's indexes as before it, migration 10's foreign key of scores.decision).
+    // migration 8's indexes as before it, migration 10's foreign key of scores.decision,
+    // migration 11's foreign keys to traces and scorer_versions).
     db.value(
         "ALTER TABLE scores DROP CONSTRAINT scores_decision_known, ADD FOREIGN KEY (decision) "
-        "REFERENCES decisions(code); "
+        "REFERENCES decisions(code), ADD CONSTRAINT scores_trace_fkey FOREIGN KEY (trace) "
+        "REFERENCES traces(id), ADD CONSTRAINT scores_scorer_version_fkey FOREIGN KEY "
+        "(scorer_version) REFERENCES scorer_versions(id); "
         "DROP TABLE changed_hours; DROP TABLE otlp_claims; CREATE INDEX scores_at ON "
         "scores(at_ms); "
         "DROP TABLE gate_marks; ALTER TABLE alerts DROP COLUMN delivery_claimed_by, "
@@ -124,6 +127,13 @@ TEST_CASE("postgres store: a database at version 4 gets changed_hours from its s
         "check_violation THEN NULL; END $$");
     CHECK(db.value("SELECT count(*) FROM pg_indexes WHERE indexname = 'traces_user' AND "
                    "indexdef LIKE '%WHERE (user_id IS NOT NULL)'") == 1);
+    // Migration 11: scores has no foreign key left (the writer keeps them:
+    // test_store_postgres_write.cpp); judge_queue, judgements and labels keep theirs.
+    CHECK(db.value("SELECT count(*) FROM pg_constraint WHERE conrelid = 'scores'::regclass AND "
+                   "contype = 'f'") == 0);
+    CHECK(db.value("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND confrelid = "
+                   "'traces'::regclass") == 3);
+    CHECK(db.value("SELECT count(*) FROM scores_view WHERE trace_id = 'old-1'") == 1);
 }
 
 TEST_CASE("postgres store: dead letters keep any bytes <postgres>") {

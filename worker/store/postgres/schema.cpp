@@ -392,6 +392,18 @@ CREATE TABLE otlp_claims (
 ALTER TABLE scores DROP CONSTRAINT scores_decision_fkey;
 ALTER TABLE scores ADD CONSTRAINT scores_decision_known CHECK (decision BETWEEN 0 AND 6);
 )sql",
+        // 11: the write path (issue 13): scores without foreign keys to
+        // traces and scorer_versions (the SQLite backend declares them and
+        // never enforced them), the largest single cost of loading score rows.
+        // The writer keeps both guarantees in code (store.h, PostgresStore):
+        // a score row names a trace of its own transaction or one it locked
+        // FOR KEY SHARE (the lock the key check took, so an erasure waits or
+        // is waited for), and a scorer version it registered (they are never
+        // deleted).
+        R"sql(
+ALTER TABLE scores DROP CONSTRAINT scores_trace_fkey;
+ALTER TABLE scores DROP CONSTRAINT scores_scorer_version_fkey;
+)sql",
     };
     return k_migrations;
 }

@@ -13,11 +13,22 @@
 // a per-(judge, day) advisory lock (reserve_judge_budget); store_judge.cpp
 // and store_budget.cpp.
 //
+// Score rows have no foreign keys (schema.cpp, migration 11); the writer
+// keeps their guarantees. A score row's trace is either written in the same
+// transaction or locked FOR KEY SHARE before the row is written (lock_traces,
+// the lock the key check took): an erasure (FOR UPDATE on the trace, then its
+// scores, then the trace) waits for this transaction, or this one waits for
+// it and finds the trace gone, and then writes nothing (not_found, as for a
+// trace that was never stored). A score row's scorer version is one this
+// object registered (register_scorers) before writing; scorer versions are
+// never deleted.
+//
 // One thread at a time per object (one connection); open one per thread.
 
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -26,7 +37,7 @@
 
 namespace assay::pg {
 class PgConn;
-}
+}  // namespace assay::pg
 
 namespace assay {
 
@@ -78,30 +89,40 @@ private:
     // Creates the session's COPY staging tables once per connection.
     Status ensure_staging();
     Status write_locked(const WriteBatch& batch);
+    // traces.id by trace_id, of the stored traces among `trace_ids` (an
+    // unknown one is absent), each row locked FOR KEY SHARE until the
+    // transaction ends, in id order. Inside the caller's transaction.
+    using TraceIds = std::unordered_map<std::string, int64_t>;
+    Result<TraceIds> lock_traces(std::vector<std::string> trace_ids);
     // The traces.id of every trace of the batch, by batch index (upserted);
     // `fresh` gets the ids of the rows this transaction inserted (not updated).
     Result<std::vector<int64_t>> write_traces(const std::vector<Trace>& traces,
                                               std::unordered_set<int64_t>& fresh);
-    // Score rows of a trace in `fresh` cannot exist yet (its row is this
-    // transaction's, unseen by others): they are copied into scores
-    // directly; the others are upserted through the staging table.
+    // A row names its trace by batch index (`ids`) or by trace_id, then one
+    // of `locked` (lock_traces; not_found when absent). Score rows of a
+    // trace in `fresh` cannot exist yet (its row is this transaction's,
+    // unseen by others): they are copied into scores directly; the others
+    // are upserted through the staging table.
     Status write_scores(const WriteBatch& b, const std::vector<int64_t>& ids,
-                        const std::unordered_set<int64_t>& fresh = {});
+                        const TraceIds& locked, const std::unordered_set<int64_t>& fresh = {});
     // Upserts changed_hours for these traces (row id -> newest at_ms written).
     Status mark_changed_hours(const std::map<int64_t, int64_t>& newest);
     Status write_dead_letters(const std::vector<DeadLetter>& dead);
     Status write_counters(const std::vector<CounterDelta>& counters);
-    Status write_judge_tasks(const WriteBatch& b, const std::vector<int64_t>& ids);
+    Status write_judge_tasks(const WriteBatch& b, const std::vector<int64_t>& ids,
+                             const TraceIds& locked);
     Result<int64_t> version_id(const std::string& scorer, const std::string& version) const;
-    // traces.id of a row that names a trace by batch_index or by trace_id
-    // (looked up; not_found when unknown).
-    Result<int64_t> trace_row_id(const std::string& trace_id, int32_t batch_index,
-                                 const std::vector<int64_t>& ids);
-    // Judge outcome parts, inside the caller's transaction.
+    // traces.id of a row that names a trace by batch_index (`ids`) or by
+    // trace_id (one of `locked`; not_found naming it when absent).
+    static Result<int64_t> trace_row_id(const std::string& trace_id, int32_t batch_index,
+                                        const std::vector<int64_t>& ids, const TraceIds& locked);
+    // Judge outcome parts, inside the caller's transaction, whose trace the
+    // caller locked (lock_traces: `locked`).
     // Stores nothing and sets `lost` when the claim is not this claimant's.
     // The outcome's score row, if any, is appended to `scores` for the
     // caller to write (write_scores) once for the whole transaction.
-    Status write_judge_locked(const JudgeOutcome& o, std::string& lost, WriteBatch& scores);
+    Status write_judge_locked(const JudgeOutcome& o, const TraceIds& locked, std::string& lost,
+                              WriteBatch& scores);
     Status write_judgements(int64_t trace, int64_t version, const JudgeOutcome& o);
     Status write_cache_and_spend(const std::vector<JudgeCacheEntry>& cache,
                                  const std::vector<JudgeSpend>& spend);

@@ -166,9 +166,9 @@ Result<std::vector<PendingJudgeTask>> PostgresStore::queued_judge_tasks(
     return out;
 }
 
-Status PostgresStore::write_judge_locked(const JudgeOutcome& o, std::string& lost,
-                                         WriteBatch& scores) {
-    auto trace = trace_row_id(o.trace_id, -1, {});
+Status PostgresStore::write_judge_locked(const JudgeOutcome& o, const TraceIds& locked,
+                                         std::string& lost, WriteBatch& scores) {
+    auto trace = trace_row_id(o.trace_id, -1, {}, locked);
     if (!trace.ok()) {
         return trace.status();
     }
@@ -328,14 +328,25 @@ Result<std::vector<JudgeWrite>> PostgresStore::write_judge_outcomes(
     ASSAY_RETURN_IF_ERROR(ensure_staging());
     pg::PgTxn txn(*m_conn);
     ASSAY_RETURN_IF_ERROR(txn.begin());
+    // The traces first (store.h: scores have no foreign key), before the
+    // queue rows, in the order an erasure takes them.
+    std::vector<std::string> trace_ids;
+    trace_ids.reserve(outcomes.size());
+    for (const JudgeOutcome& o : outcomes) {
+        trace_ids.push_back(o.trace_id);
+    }
+    auto locked = lock_traces(std::move(trace_ids));
+    if (!locked.ok()) {
+        return locked.status();
+    }
     WriteBatch scores;  // every stored outcome's score, written once (one COPY)
     for (const JudgeOutcome& o : outcomes) {
         std::string lost;
-        ASSAY_RETURN_IF_ERROR(write_judge_locked(o, lost, scores));
+        ASSAY_RETURN_IF_ERROR(write_judge_locked(o, *locked, lost, scores));
         out.push_back(JudgeWrite{lost.empty(), std::move(lost)});
     }
     if (!scores.scores.empty()) {
-        ASSAY_RETURN_IF_ERROR(write_scores(scores, {}));
+        ASSAY_RETURN_IF_ERROR(write_scores(scores, {}, *locked));
     }
     ASSAY_RETURN_IF_ERROR(txn.commit());
     return out;
