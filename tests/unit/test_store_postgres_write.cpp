@@ -275,7 +275,7 @@ TEST_CASE(
     auto other = open_registered(db);
     REQUIRE(other->write(batch_of({"b"}, 10, 1)).ok());
     const int64_t b_id = stored(db, "b").id;
-    // "d" is being stored by a third session, not yet committed: the copy
+    // "d" is being stored by a third session, not yet committed: the upsert
     // waits for it, then finds it stored.
     Session third(db.location());
     third.run("BEGIN");
