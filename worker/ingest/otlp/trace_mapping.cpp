@@ -398,38 +398,30 @@ json build_trace_value(const std::vector<OtlpSpan>& spans, size_t root_index,
     // input / output: Langfuse's trace-level value, else the root's, else the
     // outermost agent's (first started), else the first / last LLM child's.
     // Pointers to the chosen values (the spans' are read once and cached):
-    // copied once, into the trace.
-    const std::optional<json> trace_input = trace_content("langfuse.trace.input");
-    const std::optional<json>* input = &trace_input;
-    if (missing(*input)) {
-        input = &input_of(root_index);
-    }
-    for (size_t k = 0; missing(*input) && k < agents.size(); ++k) {
-        input = &input_of(agents[k]);
-    }
-    for (size_t k = 0; missing(*input) && k < llm.size(); ++k) {
-        input = &input_of(llm[k]);
-    }
-    const std::optional<json> trace_output = trace_content("langfuse.trace.output");
-    const std::optional<json>* output = &trace_output;
-    if (missing(*output)) {
-        output = &output_of(root_index);
-    }
-    for (size_t k = 0; missing(*output) && k < agents.size(); ++k) {
-        output = &output_of(agents[k]);
-    }
-    if (missing(*output)) {
-        std::vector<size_t> by_end = llm;
-        std::stable_sort(by_end.begin(), by_end.end(), [&](size_t a, size_t b) {
-            return spans[a].end_unix_nano > spans[b].end_unix_nano;
-        });
-        for (size_t i : by_end) {
-            output = &output_of(i);
-            if (*output && !empty_value(**output)) {
-                break;
-            }
+    // copied once, into the trace. `choose` walks `spans_in_order` after the
+    // trace-level value, the root and the agents, until one is not missing.
+    auto choose = [&](const std::optional<json>& trace_level, auto& of,
+                      const std::vector<size_t>& spans_in_order) {
+        const std::optional<json>* v = &trace_level;
+        if (missing(*v)) {
+            v = &of(root_index);
         }
-    }
+        for (size_t k = 0; missing(*v) && k < agents.size(); ++k) {
+            v = &of(agents[k]);
+        }
+        for (size_t k = 0; missing(*v) && k < spans_in_order.size(); ++k) {
+            v = &of(spans_in_order[k]);
+        }
+        return v;
+    };
+    const std::optional<json> trace_input = trace_content("langfuse.trace.input");
+    const std::optional<json>* input = choose(trace_input, input_of, llm);
+    const std::optional<json> trace_output = trace_content("langfuse.trace.output");
+    std::vector<size_t> llm_by_end = llm;  // the last to end first
+    std::stable_sort(llm_by_end.begin(), llm_by_end.end(), [&](size_t a, size_t b) {
+        return spans[a].end_unix_nano > spans[b].end_unix_nano;
+    });
+    const std::optional<json>* output = choose(trace_output, output_of, llm_by_end);
     if (*input) {
         t["input"] = **input;
     }
