@@ -23,7 +23,6 @@ constexpr int k_grpc_invalid_argument = 3;
 constexpr int k_grpc_resource_exhausted = 8;
 constexpr int k_grpc_unavailable = 14;
 
-const char* k_source = "otlp:http";
 const char* k_source_grpc = "otlp:grpc";
 
 // A batch of complete traces is mapped on several threads only with at least
@@ -110,8 +109,9 @@ OtlpReply OtlpIntake::error_reply(int status, int grpc_code, const std::string& 
 void OtlpIntake::dead_letter(const std::string& error, std::string_view body, int64_t claimed_bytes,
                              int64_t now_ms, OtlpDoor door) {
     std::string raw(body.substr(0, m_options.max_trace_bytes));
-    Status st = m_spans.dead_letter(now_ms, door == OtlpDoor::grpc ? k_source_grpc : k_source,
-                                    error, raw, claimed_bytes);
+    Status st =
+        m_spans.dead_letter(now_ms, door == OtlpDoor::grpc ? k_source_grpc : k_otlp_http_source,
+                            error, raw, claimed_bytes);
     if (!st.ok()) {
         log()->error("otlp: {} (and the dead letter was not stored: {})", error, st.message());
         std::lock_guard<std::mutex> lock(m_mu);

@@ -11,7 +11,7 @@ RawRecord assembled_record(AssembledTrace& t, int64_t now_ms, const AssemblerOpt
                            size_t max_trace_bytes) {
     map_assembled(t, options);
     RawRecord r;
-    r.source = "otlp:http";
+    r.source = k_otlp_http_source;
     r.received_ms = now_ms;
     // Printed once (the stored raw form), then the value is read once into
     // the Trace, its strings and metadata values moved, not copied.

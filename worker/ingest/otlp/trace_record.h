@@ -18,6 +18,10 @@
 
 namespace assay {
 
+// The source of every assembled record (RawRecord::source), whichever door
+// its spans came by; also the OTLP/HTTP doors' dead letters' source.
+inline constexpr char k_otlp_http_source[] = "otlp:http";
+
 RawRecord assembled_record(AssembledTrace& trace, int64_t now_ms, const AssemblerOptions& options,
                            size_t max_trace_bytes);
 
