@@ -188,7 +188,12 @@ def scenario(a, tmp, backend):
         status = answer[0] if answer else None
         s.close()
         check(status == 413, "a 300 MB chunked OTLP body gets 413 (got %s)" % status)
-        check(sent < MAX_BODY + (8 << 20), "its reading stops near the limit (%d bytes sent)" % sent)
+        # After the 413 the server still discards up to 16 MiB for a second
+        # (core/http_server.cpp, drain(): a lingering close, so the answer is
+        # not reset away), and the sockets' buffers hold a few MiB more; a
+        # server that read the whole body would take all 300 MB.
+        check(sent < MAX_BODY + (16 << 20) + (8 << 20),
+              "its reading stops near the limit (%d bytes sent)" % sent)
         metrics = w.metrics()
         check('assay_otlp_requests_total{code="413"} 1' in metrics,
               "the 413 is counted")
