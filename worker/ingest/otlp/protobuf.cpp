@@ -288,7 +288,11 @@ Result<std::vector<OtlpSpan>> parse_otlp_protobuf(std::string_view body, const O
     // strings are carved from a few blocks and freed together, instead of
     // one allocation and one free each (they are copied into OtlpSpans).
     google::protobuf::ArenaOptions arena_options;
-    arena_options.start_block_size = std::min<size_t>(body.size() * 2 + 4096, 1u << 20);
+    // Block sizes in whole pages: the arena puts its cleanup nodes (8-byte
+    // aligned) at the end of a block, so a block of any other size misaligns
+    // them (UBSan: "misaligned address" in arena.h).
+    arena_options.start_block_size =
+        std::min<size_t>((body.size() * 2 + 8191) & ~size_t{4095}, 1u << 20);
     arena_options.max_block_size = 8u << 20;
     google::protobuf::Arena arena(arena_options);
     pb::ExportTraceServiceRequest& req =
