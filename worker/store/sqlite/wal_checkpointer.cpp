@@ -74,6 +74,10 @@ void WalCheckpointer::loop() {
         return;  // the writer's fallback keeps the WAL bounded
     }
     sqlite_detail::set_busy_wait(db, m_busy_timeout_ms);
+    // A connection that has read nothing has not opened the WAL yet, and its
+    // checkpoint copies nothing (it reports -1 frames and SQLITE_OK): read once
+    // first.
+    sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
     for (;;) {
         {
             std::unique_lock<std::mutex> lock(m_mu);
@@ -83,8 +87,11 @@ void WalCheckpointer::loop() {
             }
             m_requested = false;
         }
-        if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
-            SQLITE_OK) {
+        int frames = -1;
+        int copied = -1;
+        if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied) ==
+                SQLITE_OK &&
+            copied > 0) {
             std::lock_guard<std::mutex> lock(m_mu);
             ++m_background;
         }

@@ -51,7 +51,7 @@ public:
     // Makes this the WAL hook of `writer` (which must outlive this object's
     // use of it: the hook runs inside the writer's commits).
     void install(sqlite3* writer);
-    // Checkpoints the thread has run so far.
+    // Checkpoints the thread has run so far that copied frames.
     int64_t background_checkpoints() const;
 
 private:
