@@ -12,8 +12,14 @@ then alternates R rounds of, each into a fresh database file:
            SQLite file, as a whole process;
   ref:     (with --reference ASSAY) the same with a second assay binary, e.g.
            an earlier release built in another worktree.
+  floor:   build/bench/sqlite_floor --scores 4: plain SQLite inserting the
+           same trace rows and 4 score rows per trace into Assay's own schema
+           (its indexes, its pragmas), one transaction, one prepared statement
+           per table, values extracted before its clock starts: what storing
+           these rows in this schema costs SQLite itself, with no parsing,
+           scoring or batching.
 Prints medians and the median of the per-round ratios assay / import (wall
-time; target <= 2.0). `--stages` also runs assay with --log-level debug once
+time; target <= 2.0), floor / import and assay / floor. `--stages` also runs assay with --log-level debug once
 more per round and prints the median busy/wait seconds of its stages.
 
 Usage: python3 bench/import_bench.py [--n 100000] [--rounds 5] [--build build]
@@ -80,12 +86,20 @@ def main():
         walls = {name: [] for name, _ in binaries}
         rss = {name: [] for name, _ in binaries}
         stages = []
+        floors = []
+        floor = os.path.join(a.build, "bench", "sqlite_floor")
         for r in range(a.rounds):
             db = os.path.join(tmp, "import.db")
             imports.append(sqlite3_import(a.sqlite3, traces, db))
             if count_rows(a.sqlite3, db, "traces") != a.n:
                 sys.exit("import_bench: sqlite3 .import did not store one row per line")
             line = f"round {r + 1}: import {a.n / imports[-1]:,.0f} rows/s"
+            db = os.path.join(tmp, "floor.db")
+            _, _, out, _ = run_with_rss([floor, "--scores", "4", traces, db])
+            floors.append(float(out.split()[1]))
+            if count_rows(a.sqlite3, db, "scores") != 4 * a.n:
+                sys.exit("import_bench: sqlite_floor did not store 4 score rows per trace")
+            line += f", schema floor {a.n / floors[-1]:,.0f} traces/s ({floors[-1] / imports[-1]:.2f}x)"
             for name, exe in binaries:
                 db = os.path.join(tmp, name + ".db")
                 wall, peak, _, _ = run_with_rss([exe, "score", "--config", cfg, "--db", db, "--in", traces, "--quiet"])
@@ -104,13 +118,16 @@ def main():
             remove_databases(tmp)
             print(line, file=sys.stderr)
         med = statistics.median
-        print(f"| traces | avg bytes | binary | sqlite3 .import rows/s | assay traces/s | assay / import "
-              f"(time) | assay peak RSS |")
-        print("|---|---|---|---|---|---|---|")
+        print(f"| traces | avg bytes | binary | sqlite3 .import rows/s | schema floor traces/s | "
+              f"assay traces/s | assay / import (time) | floor / import | assay / floor | assay peak RSS |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        floor_ratio = med([f / i for f, i in zip(floors, imports)])
         for name, exe in binaries:
             ratio = med([w / i for w, i in zip(walls[name], imports)])
+            over_floor = med([w / f for w, f in zip(walls[name], floors)])
             print(f"| {a.n:,} | {size // a.n:,} | {name} | {a.n / med(imports):,.0f} | "
-                  f"{a.n / med(walls[name]):,.0f} | {ratio:.2f} | {med(rss[name]):.0f} MiB |")
+                  f"{a.n / med(floors):,.0f} | {a.n / med(walls[name]):,.0f} | {ratio:.2f} | "
+                  f"{floor_ratio:.2f} | {over_floor:.2f} | {med(rss[name]):.0f} MiB |")
         if a.reference:
             after = med([x / y for x, y in zip(walls["assay"], walls["ref"])])
             print(f"\nassay / ref wall time (median of rounds): {after:.3f}")
