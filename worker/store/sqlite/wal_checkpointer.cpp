@@ -51,8 +51,22 @@ int WalCheckpointer::hook(void* self, sqlite3* db, const char* schema, int pages
         return SQLITE_OK;
     }
     if (pages >= 4 * c->m_pages) {
-        // The thread is behind: bound the WAL here, as autocheckpoint would.
+        // Bound the WAL here, as autocheckpoint would. SQLite starts the WAL
+        // over only when a write begins with every frame copied, which the
+        // thread, copying beside a busy writer, never sees; and a checkpoint
+        // started while the thread's runs is refused (SQLITE_BUSY), so wait
+        // for the thread's copy to end (it leaves only the last frames).
+        {
+            std::unique_lock<std::mutex> lock(c->m_mu);
+            c->m_cv.wait(lock, [&] { return !c->m_copying; });
+            c->m_copying = true;
+        }
         sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        {
+            std::lock_guard<std::mutex> lock(c->m_mu);
+            c->m_copying = false;
+        }
+        c->m_cv.notify_all();
         return SQLITE_OK;
     }
     {
@@ -62,7 +76,7 @@ int WalCheckpointer::hook(void* self, sqlite3* db, const char* schema, int pages
             c->m_thread = std::thread([c] { c->loop(); });
         }
     }
-    c->m_cv.notify_one();
+    c->m_cv.notify_all();
     return SQLITE_OK;
 }
 
@@ -75,26 +89,36 @@ void WalCheckpointer::loop() {
     }
     sqlite_detail::set_busy_wait(db, m_busy_timeout_ms);
     // A connection that has read nothing has not opened the WAL yet, and its
-    // checkpoint copies nothing (it reports -1 frames and SQLITE_OK): read once
-    // first.
-    sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+    // checkpoint copies nothing (it reports -1 frames and SQLITE_OK): it reads
+    // once first, and again after a checkpoint that found no WAL.
+    bool read = false;
     for (;;) {
         {
             std::unique_lock<std::mutex> lock(m_mu);
-            m_cv.wait(lock, [&] { return m_requested || m_stopping; });
+            m_cv.wait(lock, [&] { return (m_requested && !m_copying) || m_stopping; });
             if (m_stopping) {
                 break;
             }
             m_requested = false;
+            m_copying = true;
+        }
+        if (!read) {
+            read = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr,
+                                nullptr) == SQLITE_OK;
         }
         int frames = -1;
         int copied = -1;
-        if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied) ==
-                SQLITE_OK &&
-            copied > 0) {
+        const int rc =
+            sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+        read = read && frames >= 0;
+        {
             std::lock_guard<std::mutex> lock(m_mu);
-            ++m_background;
+            m_copying = false;
+            if (rc == SQLITE_OK && copied > 0) {
+                ++m_background;
+            }
         }
+        m_cv.notify_all();  // a writer waiting to bound the WAL
     }
     sqlite3_close_v2(db);
 }

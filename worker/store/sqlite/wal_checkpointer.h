@@ -1,22 +1,24 @@
 #pragma once
 // WalCheckpointer: copies a SQLite file's WAL back into the database on a
-// thread and a connection of its own, so that the writer's COMMIT never runs
-// the checkpoint (issue 12: about a tenth of the writer's time in `assay
-// score`). Installed on the writer's connection as its WAL hook, in place of
-// wal_autocheckpoint: after a commit that leaves at least `pages` pages in the
-// WAL it wakes the thread, which runs a PASSIVE checkpoint (it never takes the
-// write lock, so the writer never waits for it). Should the WAL reach
-// 4 x `pages` all the same (the thread behind, or kept from finishing by a
-// long reader), the writer checkpoints itself as SQLite's autocheckpoint
-// would, so the WAL stays bounded. The thread and its connection start at
-// the first request, so a store that is only read never starts them.
+// thread and a connection of its own, so that the writer's COMMIT does not run
+// the whole checkpoint (issue 12). Installed on the writer's connection as its
+// WAL hook, in place of wal_autocheckpoint: after a commit that leaves at
+// least `pages` pages in the WAL it wakes the thread, which runs a PASSIVE
+// checkpoint (it never takes the write lock, so the writer goes on). SQLite
+// starts the WAL over only when a write begins with every frame copied, which
+// never happens while the thread copies beside a busy writer; so when the WAL
+// reaches 4 x `pages`, the writer waits for the thread's copy to end (if one
+// runs) and checkpoints the rest itself, as SQLite's autocheckpoint would, and
+// its next transaction restarts the WAL: the WAL stays bounded (unless a
+// reader holds an old snapshot). The thread and its connection start at the
+// first request, so a store that is only read never starts them.
 //
 // Failure: a checkpoint that cannot run (busy, I/O) is left to the next
 // request or to the writer; nothing is lost (the WAL keeps the pages).
 // Thread safety: install() and the hook run on the writer's thread; the
-// checkpoint thread touches only its own connection. Destroy it before the
-// writer's connection is closed (the writer's close then checkpoints the
-// rest and removes the WAL, as before).
+// checkpoint thread touches only its own connection; their state is under a
+// mutex. Destroy it before the writer's connection is closed (the writer's
+// close then checkpoints the rest and removes the WAL, as before).
 
 #include <condition_variable>
 #include <cstdint>
@@ -65,6 +67,7 @@ private:
     std::condition_variable m_cv;
     bool m_requested = false;
     bool m_stopping = false;
+    bool m_copying = false;  // a checkpoint runs (the thread's, or the writer's bound)
     int64_t m_background = 0;
     std::thread m_thread;  // started by the first request
 };
