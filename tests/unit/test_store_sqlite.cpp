@@ -8,6 +8,7 @@
 
 #include "core/trace_json.h"
 #include "sql_value.h"
+#include "store/sqlite/conn.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/store.h"
 #include "store_backends.h"
@@ -618,4 +619,53 @@ TEST_CASE("store: WAL checkpoints run on a second connection and keep the WAL bo
     s->reset();
     CHECK(sql_value(path, "SELECT count(*) FROM traces") == 1200);
     CHECK(sql_value(path, "SELECT count(*) FROM scores") == 1200);
+}
+
+// Erasure and vacuum empty the WAL with a TRUNCATE checkpoint. SQLite refuses
+// it (a row with busy = 1, no error, no busy handler) while another
+// connection's checkpoint runs, e.g. a worker's checkpoint thread: the
+// truncate tries again until that one ends, and the WAL is empty after it.
+TEST_CASE("store: the WAL truncate waits out another connection's checkpoint") {
+    TempDir dir;
+    const std::string path = dir.file("trunc.db");
+    auto m = SqliteConn::open(path);
+    REQUIRE(m.ok());
+    auto open_raw = [&] {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        sqlite3_exec(db, "PRAGMA wal_autocheckpoint = 0", nullptr, nullptr, nullptr);
+        // (a connection that has read nothing has not opened the WAL: its
+        // checkpoint would do nothing)
+        sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+        return db;
+    };
+    sqlite3* writer = open_raw();
+    REQUIRE(sqlite3_exec(writer,
+                         "CREATE TABLE t (x TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+                         "SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO t SELECT "
+                         "hex(randomblob(500)) FROM n",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    // The writer holds the write lock; a FULL checkpoint on a third
+    // connection takes the checkpoint lock and then waits for the write lock.
+    REQUIRE(sqlite3_exec(writer, "BEGIN IMMEDIATE; INSERT INTO t VALUES ('x')", nullptr, nullptr,
+                         nullptr) == SQLITE_OK);
+    sqlite3* other = open_raw();
+    std::thread full([&] {
+        sqlite3_wal_checkpoint_v2(other, nullptr, SQLITE_CHECKPOINT_FULL, nullptr, nullptr);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::thread commit([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        sqlite3_exec(writer, "COMMIT", nullptr, nullptr, nullptr);
+    });
+    CHECK((*m)->truncate_wal().ok());
+    commit.join();
+    full.join();
+    std::error_code ec;
+    CHECK(std::filesystem::file_size(path + "-wal", ec) == 0);
+    CHECK(!ec);
+    sqlite3_close(other);
+    sqlite3_close(writer);
+    CHECK(sql_value(path, "SELECT count(*) FROM t") == 2001);
 }

@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
+
 #include "store/sqlite/busy_wait.h"
 #include "store/sqlite/open_error.h"
 #include "store/sqlite/store.h"
@@ -96,6 +99,22 @@ Status SqliteConn::exec(const std::string& sql) {
                                 "': " + sqlite_detail::error_text(m_db, 0, m_path));
     }
     return {};
+}
+
+Status SqliteConn::truncate_wal() {
+    for (int attempt = 0;; ++attempt) {
+        auto st = prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+        if (!st.ok()) {
+            return st.status();
+        }
+        if (st->step() != SQLITE_ROW) {
+            return error("checkpointing the WAL");
+        }
+        if (st->col_int(0) == 0 || attempt >= 50) {
+            return {};
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
 }
 
 Result<bool> SqliteConn::has_table(const std::string& name) {

@@ -58,6 +58,15 @@ public:
     Result<SqlStmt> prepare(const std::string& sql);
     // Runs SQL text (several statements allowed, no parameters).
     Status exec(const std::string& sql);
+    // Moves the WAL's pages into the main file and empties the WAL (a
+    // TRUNCATE checkpoint), so that rewritten (erased, pruned) content is
+    // not left in it. SQLite reports a checkpoint it could not finish
+    // (another connection's checkpoint running, e.g. a worker's checkpoint
+    // thread, or a reader on an old snapshot past the busy timeout) as a row
+    // with busy = 1, not as an error: this tries again for about a second,
+    // then leaves the rest to the next checkpoint (still OK). io_error only
+    // when SQLite fails.
+    Status truncate_wal();
     // Whether a table (or view) of this name exists.
     Result<bool> has_table(const std::string& name);
     // Steps a prepared statement to completion; io_error on failure.

@@ -228,7 +228,7 @@ public:
         ASSAY_RETURN_IF_ERROR(m_c->exec("DELETE FROM erase_ids"));
         ASSAY_RETURN_IF_ERROR(txn.commit());
         // Move the overwritten pages out of the WAL into the main file.
-        ASSAY_RETURN_IF_ERROR(m_c->exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+        ASSAY_RETURN_IF_ERROR(m_c->truncate_wal());
         return r;
     }
 
@@ -251,7 +251,7 @@ public:
 
     Status vacuum() override {
         ASSAY_RETURN_IF_ERROR(m_c->exec("VACUUM"));
-        return m_c->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        return m_c->truncate_wal();
     }
 
 private:
