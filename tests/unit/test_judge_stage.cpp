@@ -35,7 +35,13 @@ constexpr const char* k_key_env = "ASSAY_TEST_STAGE_KEY";
 constexpr const char* k_key = "sk-stage-SECRET-7d1c44aa90";
 
 struct Sql {
-    explicit Sql(const std::string& path) { sqlite3_open(path.c_str(), &db); }
+    // With a busy timeout, as another worker's connection has: the stage
+    // may be committing when the test writes (take_over failed with
+    // SQLITE_BUSY about one run in five).
+    explicit Sql(const std::string& path) {
+        sqlite3_open(path.c_str(), &db);
+        sqlite3_busy_timeout(db, 5000);
+    }
     ~Sql() { sqlite3_close(db); }
     std::string text(const std::string& sql) {
         sqlite3_stmt* st = nullptr;
