@@ -11,6 +11,7 @@
 #include "store/sqlite/conn.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/store.h"
+#include "store/sqlite/wal_checkpointer.h"
 #include "store_backends.h"
 #include "temp_dir.h"
 
@@ -668,4 +669,48 @@ TEST_CASE("store: the WAL truncate waits out another connection's checkpoint") {
     sqlite3_close(other);
     sqlite3_close(writer);
     CHECK(sql_value(path, "SELECT count(*) FROM t") == 2001);
+}
+
+// Two writers on one file, each with its own checkpointer, as the main store
+// and the OTLP span store in one worker: SQLite refuses a checkpoint while
+// the other's runs (SQLITE_BUSY), so each writer's bound at 4x the threshold
+// waits that one out, and the WAL stays bounded.
+TEST_CASE("store: two writers with checkpointers of their own keep one WAL bounded") {
+    TempDir dir;
+    const std::string path = dir.file("two.db");
+    auto open_raw = [&] {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        return db;
+    };
+    sqlite3* a = open_raw();
+    REQUIRE(sqlite3_exec(a,
+                         "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; CREATE TABLE t (w "
+                         "INTEGER, x TEXT)",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3* b = open_raw();
+    REQUIRE(sqlite3_exec(b, "SELECT count(*) FROM t", nullptr, nullptr, nullptr) == SQLITE_OK);
+    {
+        auto ca = WalCheckpointer::attach(a, path, 256 << 10, 5000);  // 16 pages of 16 KiB
+        auto cb = WalCheckpointer::attach(b, path, 256 << 10, 5000);
+        int64_t wal_max = 0;
+        for (int batch = 0; batch < 160; ++batch) {
+            sqlite3* w = batch % 2 == 0 ? a : b;
+            const std::string sql =
+                "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+                "FROM n WHERE i < 20) INSERT INTO t SELECT " +
+                std::to_string(batch % 2) + ", hex(randomblob(1000)) FROM n; COMMIT";
+            REQUIRE(sqlite3_exec(w, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+            std::error_code ec;
+            wal_max = std::max<int64_t>(
+                wal_max, static_cast<int64_t>(std::filesystem::file_size(path + "-wal", ec)));
+        }
+        // ~6.6 MB written; the bound is 4 x 256 KiB plus the last commits.
+        CHECK(wal_max < 2 * 1024 * 1024);
+        CHECK(ca->background_checkpoints() + cb->background_checkpoints() > 0);
+    }
+    sqlite3_close(b);
+    sqlite3_close(a);
+    CHECK(sql_value(path, "SELECT count(*) FROM t") == 3200);
 }

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "store/sqlite/busy_wait.h"
 #include "store/sqlite/stmt.h"
@@ -52,21 +53,18 @@ int WalCheckpointer::hook(void* self, sqlite3* db, const char* schema, int pages
     }
     if (pages >= 4 * c->m_pages) {
         // Bound the WAL here, as autocheckpoint would. SQLite starts the WAL
-        // over only when a write begins with every frame copied, which the
-        // thread, copying beside a busy writer, never sees; and a checkpoint
-        // started while the thread's runs is refused (SQLITE_BUSY), so wait
-        // for the thread's copy to end (it leaves only the last frames).
-        {
-            std::unique_lock<std::mutex> lock(c->m_mu);
-            c->m_cv.wait(lock, [&] { return !c->m_copying; });
-            c->m_copying = true;
+        // over only when a write begins with every frame copied, which a
+        // thread copying beside a busy writer never sees; and it refuses a
+        // checkpoint while another connection's runs (SQLITE_BUSY: this
+        // thread's, or the checkpointer of another writer on the same file,
+        // e.g. the span store's beside the main store's), so try again until
+        // that one ends (at most ~2 s; then the next commit tries again).
+        for (int tries = 0; sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE,
+                                                      nullptr, nullptr) == SQLITE_BUSY &&
+                            tries < 1000;
+             ++tries) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
-        sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        {
-            std::lock_guard<std::mutex> lock(c->m_mu);
-            c->m_copying = false;
-        }
-        c->m_cv.notify_all();
         return SQLITE_OK;
     }
     {
@@ -76,7 +74,7 @@ int WalCheckpointer::hook(void* self, sqlite3* db, const char* schema, int pages
             c->m_thread = std::thread([c] { c->loop(); });
         }
     }
-    c->m_cv.notify_all();
+    c->m_cv.notify_one();
     return SQLITE_OK;
 }
 
@@ -95,12 +93,11 @@ void WalCheckpointer::loop() {
     for (;;) {
         {
             std::unique_lock<std::mutex> lock(m_mu);
-            m_cv.wait(lock, [&] { return (m_requested && !m_copying) || m_stopping; });
+            m_cv.wait(lock, [&] { return m_requested || m_stopping; });
             if (m_stopping) {
                 break;
             }
             m_requested = false;
-            m_copying = true;
         }
         if (!read) {
             read = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr,
@@ -111,14 +108,10 @@ void WalCheckpointer::loop() {
         const int rc =
             sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
         read = read && frames >= 0;
-        {
+        if (rc == SQLITE_OK && copied > 0) {
             std::lock_guard<std::mutex> lock(m_mu);
-            m_copying = false;
-            if (rc == SQLITE_OK && copied > 0) {
-                ++m_background;
-            }
+            ++m_background;
         }
-        m_cv.notify_all();  // a writer waiting to bound the WAL
     }
     sqlite3_close_v2(db);
 }

@@ -7,11 +7,11 @@
 // checkpoint (it never takes the write lock, so the writer goes on). SQLite
 // starts the WAL over only when a write begins with every frame copied, which
 // never happens while the thread copies beside a busy writer; so when the WAL
-// reaches 4 x `pages`, the writer waits for the thread's copy to end (if one
-// runs) and checkpoints the rest itself, as SQLite's autocheckpoint would, and
-// its next transaction restarts the WAL: the WAL stays bounded (unless a
-// reader holds an old snapshot). The thread and its connection start at the
-// first request, so a store that is only read never starts them.
+// reaches 4 x `pages`, the writer checkpoints the rest itself, as SQLite's
+// autocheckpoint would (waiting out a checkpoint that runs: this thread's, or
+// that of another writer on the same file), and its next transaction restarts
+// the WAL: the WAL stays bounded (unless a reader holds an old snapshot). The thread and its
+// connection start at the first request, so a store that is only read never starts them.
 //
 // Failure: a checkpoint that cannot run (busy, I/O) is left to the next
 // request or to the writer; nothing is lost (the WAL keeps the pages).
@@ -67,7 +67,6 @@ private:
     std::condition_variable m_cv;
     bool m_requested = false;
     bool m_stopping = false;
-    bool m_copying = false;  // a checkpoint runs (the thread's, or the writer's bound)
     int64_t m_background = 0;
     std::thread m_thread;  // started by the first request
 };
