@@ -19,8 +19,9 @@ then alternates R rounds of, each into a fresh database file:
            these rows in this schema costs SQLite itself, with no parsing,
            scoring or batching.
 Prints medians and the median of the per-round ratios assay / import (wall
-time; target <= 2.0), floor / import and assay / floor. `--stages` also runs assay with --log-level debug once
-more per round and prints the median busy/wait seconds of its stages.
+time; target <= 2.0), floor / import and assay / floor. `--stages` also runs
+assay with --log-level debug once more per round and prints the median
+busy/wait seconds of its stages.
 
 Usage: python3 bench/import_bench.py [--n 100000] [--rounds 5] [--build build]
                                      [--reference /path/to/other/assay] [--sqlite3 sqlite3]

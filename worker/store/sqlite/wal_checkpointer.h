@@ -10,8 +10,9 @@
 // reaches 4 x `pages`, the writer checkpoints the rest itself, as SQLite's
 // autocheckpoint would (waiting out a checkpoint that runs: this thread's, or
 // that of another writer on the same file), and its next transaction restarts
-// the WAL: the WAL stays bounded (unless a reader holds an old snapshot). The thread and its
-// connection start at the first request, so a store that is only read never starts them.
+// the WAL: the WAL stays bounded (unless a reader holds an old snapshot). The
+// thread and its connection start at the first request, so a store that is
+// only read never starts them.
 //
 // Failure: a checkpoint that cannot run (busy, I/O) is left to the next
 // request or to the writer; nothing is lost (the WAL keeps the pages).
