@@ -15,9 +15,10 @@ then alternates R rounds of, each into a fresh database file:
   floor:   build/bench/sqlite_floor --scores 4: plain SQLite inserting the
            same trace rows and 4 score rows per trace into Assay's own schema
            (its indexes, its pragmas), one transaction, one prepared statement
-           per table, values extracted before its clock starts: what storing
-           these rows in this schema costs SQLite itself, with no parsing,
-           scoring or batching.
+           per table, values extracted before its clock starts, its commit
+           running SQLite's checkpoint of the WAL into the file (as assay's
+           checkpoint thread and close do): what storing these rows in this
+           schema costs SQLite itself, with no parsing, scoring or batching.
 Prints medians and the median of the per-round ratios assay / import (wall
 time; target <= 2.0), floor / import and assay / floor. `--stages` also runs
 assay with --log-level debug once more per round and prints the median
