@@ -174,9 +174,9 @@ TEST_CASE(
     // SQLite's autocheckpoint (1,000 pages: 16 MB with the store's 16 KiB
     // pages) would copy the WAL into the file in every commit of this
     // connection once the WAL is past it (the main store's writer lets it
-    // grow to 64 MiB),
-    // holding up the requests that wait to store their spans. The WAL is
-    // checkpointed off the commits at about 64 MiB instead (wal_checkpointer.h).
+    // grow to 64 MiB), holding up the requests that wait to store their
+    // spans. The WAL is checkpointed off the commits at about 64 MiB instead
+    // (wal_checkpointer.h).
     TempDir dir;
     const std::string db = dir.file("wal.db");
     migrated(db).reset();  // closed: its close checkpoints the schema into the file

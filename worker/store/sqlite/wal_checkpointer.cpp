@@ -35,8 +35,8 @@ std::unique_ptr<WalCheckpointer> WalCheckpointer::attach(sqlite3* writer, const 
             page_size = std::max<int64_t>(512, ps.col_int(0));
         }
     }
-    auto c = std::make_unique<WalCheckpointer>(path, std::max<int64_t>(1, bytes / page_size),
-                                               busy_timeout_ms);
+    std::unique_ptr<WalCheckpointer> c(
+        new WalCheckpointer(path, std::max<int64_t>(1, bytes / page_size), busy_timeout_ms));
     c->install(writer);
     return c;
 }

@@ -38,7 +38,6 @@ public:
     // 64 MiB whatever the page size.
     static constexpr int64_t k_default_bytes = int64_t{64} << 20;
 
-    WalCheckpointer(std::string path, int64_t pages, int busy_timeout_ms);
     // A checkpointer for the file at `path` that checkpoints when the WAL
     // holds about `bytes` (in pages of the file's page size, read on
     // `writer`), installed on `writer`. Every connection that writes to the
@@ -51,13 +50,14 @@ public:
     WalCheckpointer(const WalCheckpointer&) = delete;
     WalCheckpointer& operator=(const WalCheckpointer&) = delete;
 
-    // Makes this the WAL hook of `writer` (which must outlive this object's
-    // use of it: the hook runs inside the writer's commits).
-    void install(sqlite3* writer);
     // Checkpoints the thread has run so far that copied frames.
     int64_t background_checkpoints() const;
 
 private:
+    WalCheckpointer(std::string path, int64_t pages, int busy_timeout_ms);
+    // Makes this the WAL hook of `writer` (which must outlive this object's
+    // use of it: the hook runs inside the writer's commits).
+    void install(sqlite3* writer);
     static int hook(void* self, sqlite3* db, const char* schema, int pages);
     void loop();
 
