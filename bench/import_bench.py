@@ -9,7 +9,9 @@ then alternates R rounds of, each into a fresh database file:
            process (start, read, insert, commit);
   assay:   `assay score` with four code scorers (format/json, refusal, length,
            pii_leak; the first four of score_bench.py's set) into a fresh
-           SQLite file, as a whole process;
+           SQLite file, as a whole process (a new file is built under a
+           private name without a WAL and renamed into place at the end:
+           README, `assay score`);
   ref:     (with --reference ASSAY) the same with a second assay binary, e.g.
            an earlier release built in another worktree.
   floor:   build/bench/sqlite_floor --scores 4: plain SQLite inserting the
@@ -18,7 +20,8 @@ then alternates R rounds of, each into a fresh database file:
            per table, values extracted before its clock starts, its commit
            running SQLite's checkpoint of the WAL into the file (as assay's
            checkpoint thread and close do): what storing these rows in this
-           schema costs SQLite itself, with no parsing, scoring or batching.
+           schema costs SQLite itself in WAL mode (as in a store that is
+           written in place), with no parsing, scoring or batching.
 Prints medians and the median of the per-round ratios assay / import (wall
 time; target <= 2.0), floor / import and assay / floor. `--stages` also runs
 assay with --log-level debug once more per round and prints the median

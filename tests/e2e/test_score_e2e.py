@@ -19,6 +19,59 @@ from e2e_common import (add_backend_argument, arguments, bad_lines, check, finis
 from scorer_configs import FIVE_SCORERS  # noqa: E402
 
 
+def new_file_checks(a, tmp, db, cfg, traces):
+    """A new SQLite file is built under a private name and appears whole: in WAL
+    mode, with nothing left beside it; an interrupted run leaves nothing."""
+    import glob
+    import resource
+    import signal
+    import sqlite3
+    import time
+    check(glob.glob(db + ".building-*") == [], "no private build file is left beside the new store")
+    con = sqlite3.connect(db)
+    mode, = con.execute("PRAGMA journal_mode").fetchone()
+    ok, = con.execute("PRAGMA integrity_check").fetchone()
+    con.close()
+    check(mode == "wal" and ok == "ok", f"the new store is in WAL mode and whole ({mode}, {ok})")
+    # Interrupted mid-run (stdin still open): neither the store nor the
+    # private file is left.
+    target = os.path.join(tmp, "interrupted.db")
+    p = subprocess.Popen([a.assay, "score", "--config", cfg, "--db", target, "--in", "-", "--quiet"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with open(traces, "rb") as f:
+        p.stdin.write(f.read())
+    p.stdin.flush()
+    private = target + ".building-%d" % p.pid
+    deadline = time.time() + 30
+    while not os.path.exists(private) and time.time() < deadline and p.poll() is None:
+        time.sleep(0.05)
+    check(os.path.exists(private) and not os.path.exists(target),
+          f"while it runs, the new store is built as {os.path.basename(private)} and not yet at its path")
+    b = run([a.assay, "bottom", "--db", target, "--scorer", "json"])
+    check(b.returncode != 0 and f"no store at '{target}' yet: assay score is building it as '{private}'" in b.stderr,
+          f"a reader meanwhile is told the store is being built ({b.stderr.strip()!r})")
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    check(p.returncode == -signal.SIGINT, f"SIGINT ends the run as SIGINT does (rc={p.returncode}, {err[-200:]!r})")
+    left = sorted(os.path.basename(x) for x in glob.glob(target + "*"))
+    check(left == [], f"an interrupted run into a new file leaves nothing behind ({left})")
+    # A store write that fails: files may not grow past 896 KiB
+    # (RLIMIT_FSIZE, with SIGXFSZ ignored, so writes fail with EFBIG); the
+    # empty schema (672 KiB) fits, the 300 traces do not. Exit 2, and nothing
+    # is published or left.
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (896 << 10, 896 << 10))
+
+    full = os.path.join(tmp, "full.db")
+    r = subprocess.run([a.assay, "score", "--config", cfg, "--db", full, "--in", traces, "--quiet"],
+                       capture_output=True, text=True, preexec_fn=small_files, timeout=120)
+    left = sorted(os.path.basename(x) for x in glob.glob(full + "*"))
+    check(r.returncode == 2 and f"nothing was stored in the new file '{full}'" in r.stderr and left == [],
+          f"a failed store write publishes nothing and leaves nothing (rc={r.returncode}, {left}, "
+          f"{r.stderr.strip()[-300:]!r})")
+
+
 def main():
     a = add_backend_argument(arguments()).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -45,6 +98,7 @@ def scenario(a, tmp, backend):
     check(summary.get("rejected") == n_bad, f"summary: {n_bad} rejected ({summary.get('rejected')})")
     if a.backend == "sqlite":
         check(os.path.exists(db), "store is created next to the config (store.sqlite is relative to it)")
+        new_file_checks(a, tmp, db, cfg, traces)
     check(summary.get("db") == db, f"the summary names the store ({summary.get('db')!r})")
     one = store.one
     check(one("SELECT count(*) FROM traces") == 300, "300 traces stored")

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -17,6 +18,7 @@
 #include "ingest/jsonl_reader.h"
 #include "judge/judge_stage.h"
 #include "pipeline/pipeline.h"
+#include "store/sqlite/new_file_build.h"
 #include "store/store_location.h"
 
 namespace assay::cli {
@@ -135,7 +137,14 @@ int run_score(const ScoreArgs& a) {
     }
     setup_logging(cfg->log);
     auto log = spdlog::get("cli");
-    auto store = open_store(cfg->store);
+    // Into a new file with code scorers only, the store is built whole under
+    // a private name and published at the end (README, `assay score`: "Into
+    // a new SQLite file, ..."). Judge scorers write through a second connection while the
+    // code scorers run, so with them the store is written in place.
+    const bool has_judges = std::any_of(cfg->scorers.begin(), cfg->scorers.end(),
+                                        [](const ConfiguredScorer& c) { return c.is_judge(); });
+    std::unique_ptr<NewFileBuild> build = has_judges ? nullptr : NewFileBuild::begin(cfg->store);
+    auto store = open_store(build ? build->options() : cfg->store);
     if (!store.ok()) {
         std::fprintf(stderr, "assay score: %s\n", store.status().message().c_str());
         return 2;
@@ -162,13 +171,12 @@ int run_score(const ScoreArgs& a) {
     auto t0 = std::chrono::steady_clock::now();
     auto last = t0;
     JudgeStage* judge_stage = judges.get();
-    Pipeline pipeline(
-        pipeline_setup(*cfg), **store, [judge_stage](const Pipeline::CommitReport& r) {
-            if (judge_stage != nullptr) {
-                judge_stage->offer(
-                    std::move(r.queued_for_judge));  // judged without parsing them again
-            }
-        });
+    std::optional<Pipeline> pipeline;
+    pipeline.emplace(pipeline_setup(*cfg), **store, [judge_stage](const Pipeline::CommitReport& r) {
+        if (judge_stage != nullptr) {
+            judge_stage->offer(std::move(r.queued_for_judge));  // judged without parsing them again
+        }
+    });
     JsonlRecord rec;
     int64_t n = 0;
     Status st;
@@ -180,7 +188,7 @@ int run_score(const ScoreArgs& a) {
         r.oversized = rec.oversized;
         r.full_bytes = rec.full_bytes;
         r.received_ms = now_ms();
-        st = pipeline.submit(std::move(r));
+        st = pipeline->submit(std::move(r));
         if (!st.ok()) {
             break;
         }
@@ -200,9 +208,28 @@ int run_score(const ScoreArgs& a) {
             }
         }
     }
-    Status fin = pipeline.finish();
+    Status fin = pipeline->finish();
     if (progress && n >= 1024) {
         std::fprintf(stderr, "\r%60s\r", "");
+    }
+    RunSummary s = pipeline->summary();
+    if (build) {
+        // All or nothing: a run whose store write failed publishes nothing
+        // (the private file is removed). A run whose input failed to read
+        // publishes what it read, as a store written in place keeps it.
+        pipeline.reset();
+        store->reset();
+        if (!fin.ok() || !st.ok()) {
+            std::fprintf(stderr,
+                         "assay score: store failed; nothing was stored in the new file '%s': "
+                         "%s\n",
+                         cfg->store.sqlite_path.c_str(), (!fin.ok() ? fin : st).message().c_str());
+            return 2;
+        }
+        if (Status pub = build->publish(); !pub.ok()) {
+            std::fprintf(stderr, "assay score: %s\n", pub.message().c_str());
+            return 2;
+        }
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!(*reader)->status().ok()) {
@@ -215,7 +242,6 @@ int run_score(const ScoreArgs& a) {
                      (!fin.ok() ? fin : st).message().c_str());
         return 2;
     }
-    RunSummary s = pipeline.summary();
     if (judges) {
         if (!a.no_wait_judges) {
             if (progress) {

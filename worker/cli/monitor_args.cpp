@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "cli/store_args.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/time_format.h"
@@ -30,8 +31,7 @@ std::optional<std::string> resolve_db_path(const std::string& command, const std
         return path;  // opening connects (and says so when the server is not there)
     }
     if (!std::filesystem::exists(path)) {
-        std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n",
-                     command.c_str(), path.c_str());
+        report_no_store(command, path);
         return std::nullopt;
     }
     return path;

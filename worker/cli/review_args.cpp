@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "cli/store_args.h"
 #include "config/config.h"
 #include "store/store_location.h"
 
@@ -11,8 +12,7 @@ namespace assay::cli {
 std::unique_ptr<ReviewStore> open_review_store(const std::string& command, const std::string& db) {
     const std::string location = store_path_setting(db, environ_map());
     if (!is_postgres_uri(location) && !std::filesystem::exists(location)) {
-        std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n",
-                     command.c_str(), location.c_str());
+        report_no_store(command, location);
         return nullptr;
     }
     // Failures name the location masked (a PostgreSQL URI's password).

@@ -4,9 +4,23 @@
 #include <filesystem>
 
 #include "config/config.h"
+#include "store/sqlite/new_file_build.h"
 #include "store/store_location.h"
 
 namespace assay::cli {
+
+void report_no_store(const std::string& command, const std::string& path) {
+    const std::string building = NewFileBuild::under_way(path);
+    if (!building.empty()) {
+        std::fprintf(stderr,
+                     "assay %s: no store at '%s' yet: assay score is building it as %s, and it "
+                     "appears at '%s' when that run ends\n",
+                     command.c_str(), path.c_str(), building.c_str(), path.c_str());
+        return;
+    }
+    std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n",
+                 command.c_str(), path.c_str());
+}
 
 std::unique_ptr<Store> open_store_for_reading(const std::string& command, const std::string& db,
                                               const std::string& config) {
@@ -26,8 +40,7 @@ std::unique_ptr<Store> open_store_for_reading(const std::string& command, const 
     }
     // A PostgreSQL store is never "missing": open_store says whether it answers.
     if (!is_postgres_uri(opts.sqlite_path) && !std::filesystem::exists(opts.sqlite_path)) {
-        std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n",
-                     command.c_str(), opts.sqlite_path.c_str());
+        report_no_store(command, opts.sqlite_path);
         return nullptr;
     }
     auto s = open_store(opts);

@@ -9,6 +9,10 @@
 
 namespace assay::cli {
 
+// "assay <command>: no store at '<path>' (...)" on stderr, naming a build of
+// it that `assay score` has under way, if any.
+void report_no_store(const std::string& command, const std::string& path);
+
 // Prints the problem to stderr and returns nullptr on failure.
 std::unique_ptr<Store> open_store_for_reading(const std::string& command, const std::string& db,
                                               const std::string& config);

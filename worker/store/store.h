@@ -379,6 +379,12 @@ struct StoreOptions {
     // Claimant id written to judge_queue.claimed_by; empty: the store makes
     // "hostname:pid:nonce" (random nonce) at open. Tests set it.
     std::string judge_claimant = {};
+    // Not configurable: set by NewFileBuild (store/sqlite/new_file_build.h)
+    // for a new SQLite file that no other connection opens until it is
+    // published. The file is opened exclusively, keeps its rollback journal
+    // in memory, never syncs and runs no checkpoint thread; a crash leaves
+    // it unusable, and NewFileBuild then never publishes it.
+    bool private_build = false;
 };
 
 // Opens the backend that options.sqlite_path names (a postgresql:// or

@@ -177,8 +177,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
     // larger page cut the writer's system time by a third and `assay score`'s
     // wall time by about a fifth (README, Benchmark).
     ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA page_size = 16384"));
-    ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA journal_mode = WAL"));
-    ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA synchronous = NORMAL"));
+    if (options.private_build) {
+        // A new file no one else opens until it is published whole
+        // (NewFileBuild): each page is written once, with no WAL, no journal
+        // on disk (ROLLBACK still works, from memory) and no syncs; the
+        // publisher switches it to WAL and syncs it.
+        ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA locking_mode = EXCLUSIVE"));
+        ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA journal_mode = MEMORY"));
+        ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA synchronous = OFF"));
+    } else {
+        ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA journal_mode = WAL"));
+        ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA synchronous = NORMAL"));
+    }
     // References are kept by the code that writes them (the schema declares
     // them for readers); enforcing them would cost a statement journal per
     // insert on the hot path.
@@ -187,8 +197,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
     ASSAY_RETURN_IF_ERROR(s->exec("PRAGMA temp_store = MEMORY"));
     // Checkpoint when the WAL holds about 64 MiB, whatever the page size, on
     // a second connection and thread rather than in the writer's COMMIT.
-    s->m_checkpointer = WalCheckpointer::attach(db, options.sqlite_path, wal_checkpoint_bytes,
-                                                options.busy_timeout_ms);
+    if (!options.private_build) {
+        s->m_checkpointer = WalCheckpointer::attach(db, options.sqlite_path, wal_checkpoint_bytes,
+                                                    options.busy_timeout_ms);
+    }
     ASSAY_RETURN_IF_ERROR(s->migrate());
     ASSAY_RETURN_IF_ERROR(s->prepare_all());
     return s;

@@ -1,0 +1,236 @@
+#include "store/sqlite/new_file_build.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "store/sqlite/open_error.h"
+#include "store/store_location.h"
+
+namespace assay {
+
+namespace {
+
+// The private file the signal handlers remove: a fixed buffer, as a handler
+// may touch nothing else.
+char g_private[4096];
+constexpr int k_signals[] = {SIGINT, SIGTERM, SIGHUP};
+struct sigaction g_previous[3];
+bool g_installed[3];
+
+extern "C" void remove_and_reraise(int sig) {
+    for (const char* suffix : {"", "-journal"}) {
+        char path[sizeof g_private + 16];
+        std::snprintf(path, sizeof path, "%s%s", g_private, suffix);
+        unlink(path);  // async-signal-safe
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void install_handlers() {
+    for (size_t i = 0; i < 3; ++i) {
+        struct sigaction now {};
+        g_installed[i] = false;
+        if (sigaction(k_signals[i], nullptr, &now) != 0 || now.sa_handler != SIG_DFL) {
+            continue;  // ignored, or handled by someone else: left alone
+        }
+        struct sigaction sa {};
+        sa.sa_handler = remove_and_reraise;
+        sigemptyset(&sa.sa_mask);
+        g_installed[i] = sigaction(k_signals[i], &sa, &g_previous[i]) == 0;
+    }
+}
+
+void restore_handlers() {
+    for (size_t i = 0; i < 3; ++i) {
+        if (g_installed[i]) {
+            sigaction(k_signals[i], &g_previous[i], nullptr);
+            g_installed[i] = false;
+        }
+    }
+}
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return lstat(path.c_str(), &st) == 0 || errno != ENOENT;
+}
+
+std::string folder_of(const std::string& path) {
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos) {
+        return ".";
+    }
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+Status sync_path(const std::string& path, int flags, const std::string& what) {
+    int fd = open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        Status e = Status::io_error("syncing " + what + " '" + path + "': " + std::strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return e;
+    }
+    close(fd);
+    return {};
+}
+
+}  // namespace
+
+std::unique_ptr<NewFileBuild> NewFileBuild::begin(const StoreOptions& options) {
+    const std::string& path = options.sqlite_path;
+    if (path.empty() || is_postgres_uri(path) || path == ":memory:" ||
+        path.rfind("file:", 0) == 0 || path.size() + 32 > sizeof g_private) {
+        return nullptr;
+    }
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        if (exists(path + suffix)) {
+            return nullptr;
+        }
+    }
+    struct stat st {};
+    if (stat(folder_of(path).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return nullptr;
+    }
+    StoreOptions o = options;
+    o.sqlite_path = path + ".building-" + std::to_string(getpid());
+    o.private_build = true;
+    // A file left by an earlier process of the same pid (killed) is stale.
+    unlink(o.sqlite_path.c_str());
+    unlink((o.sqlite_path + "-journal").c_str());
+    std::unique_ptr<NewFileBuild> b(new NewFileBuild(path, std::move(o)));
+    std::snprintf(g_private, sizeof g_private, "%s", b->m_private.c_str());
+    install_handlers();
+    b->m_write_back = std::thread([p = b.get()] { p->write_back_loop(); });
+    return b;
+}
+
+std::string NewFileBuild::under_way(const std::string& path) {
+    std::error_code ec;
+    const std::filesystem::path target(path);
+    const std::filesystem::path folder =
+        target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+    const std::string prefix = target.filename().string() + ".building-";
+    std::string found;
+    for (const auto& e : std::filesystem::directory_iterator(folder, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind(prefix, 0) == 0 && name.find('-', prefix.size()) == std::string::npos) {
+            found += (found.empty() ? "'" : ", '") + e.path().string() + "'";
+        }
+    }
+    return found;
+}
+
+NewFileBuild::NewFileBuild(std::string target, StoreOptions options)
+    : m_target(std::move(target)), m_private(options.sqlite_path), m_options(std::move(options)) {}
+
+void NewFileBuild::write_back_loop() {
+    int fd = -1;
+    std::unique_lock lock(m_mu);
+    while (!m_cv.wait_for(lock, std::chrono::milliseconds(250), [this] { return m_stop; })) {
+        if (fd < 0) {
+            fd = open(m_private.c_str(), O_RDONLY | O_CLOEXEC);
+        }
+        if (fd >= 0) {
+            // Starts writing the dirty pages out, without waiting for them.
+            sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        }
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+}
+
+void NewFileBuild::stop_write_back() {
+    {
+        std::lock_guard lock(m_mu);
+        m_stop = true;
+    }
+    m_cv.notify_all();
+    if (m_write_back.joinable()) {
+        m_write_back.join();
+    }
+}
+
+NewFileBuild::~NewFileBuild() {
+    stop_write_back();
+    restore_handlers();
+    if (!m_keep) {
+        for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {
+            unlink((m_private + suffix).c_str());
+        }
+    }
+}
+
+Status NewFileBuild::publish() {
+    stop_write_back();
+    // WAL mode, as every store is: a header change on a file with no other
+    // connection; closing the last connection leaves no WAL behind.
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(m_private.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+    char* err = nullptr;
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, &err);
+    }
+    if (rc != SQLITE_OK) {
+        std::string msg = err ? err : sqlite_detail::error_text(db, rc, m_private);
+        sqlite3_free(err);
+        sqlite3_close_v2(db);
+        return Status::io_error("switching '" + m_private + "' to WAL mode: " + msg);
+    }
+    sqlite3_close_v2(db);
+    unlink((m_private + "-shm").c_str());
+    if (exists(m_private + "-wal")) {
+        return Status::io_error("'" + m_private +
+                                "-wal' is still there after its last connection "
+                                "closed; the store was not published");
+    }
+    ASSAY_RETURN_IF_ERROR(sync_path(m_private, O_RDONLY, "the new store"));
+    auto clash = [this]() {
+        m_keep = true;
+        restore_handlers();
+        return Status::io_error("'" + m_target +
+                                "' appeared while this run built it (another process created it); "
+                                "it was left as it is, and this run's store is kept at '" +
+                                m_private + "'");
+    };
+    for (const char* suffix : {"-wal", "-journal"}) {
+        if (exists(m_target + suffix)) {
+            return clash();
+        }
+    }
+    // Never replaces: renameat2's RENAME_NOREPLACE, or link and unlink where
+    // the file system does not offer it.
+    if (renameat2(AT_FDCWD, m_private.c_str(), AT_FDCWD, m_target.c_str(), RENAME_NOREPLACE) != 0) {
+        if (errno == EEXIST) {
+            return clash();
+        }
+        if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+            return Status::io_error("renaming '" + m_private + "' to '" + m_target +
+                                    "': " + std::strerror(errno));
+        }
+        if (link(m_private.c_str(), m_target.c_str()) != 0) {
+            if (errno == EEXIST) {
+                return clash();
+            }
+            return Status::io_error("linking '" + m_private + "' as '" + m_target +
+                                    "': " + std::strerror(errno));
+        }
+        unlink(m_private.c_str());
+    }
+    m_keep = true;
+    restore_handlers();
+    return sync_path(folder_of(m_target), O_RDONLY | O_DIRECTORY, "the folder");
+}
+
+}  // namespace assay
