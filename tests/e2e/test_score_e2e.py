@@ -55,6 +55,20 @@ def new_file_checks(a, tmp, db, cfg, traces):
     check(p.returncode == -signal.SIGINT, f"SIGINT ends the run as SIGINT does (rc={p.returncode}, {err[-200:]!r})")
     left = sorted(os.path.basename(x) for x in glob.glob(target + "*"))
     check(left == [], f"an interrupted run into a new file leaves nothing behind ({left})")
+    # Killed with SIGKILL, a run leaves its private file; readers say so.
+    p = subprocess.Popen([a.assay, "score", "--config", cfg, "--db", target, "--in", "-", "--quiet"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    private = target + ".building-%d" % p.pid
+    deadline = time.time() + 30
+    while not os.path.exists(private) and time.time() < deadline and p.poll() is None:
+        time.sleep(0.05)
+    p.kill()
+    p.wait(timeout=30)
+    b = run([a.assay, "bottom", "--db", target, "--scorer", "json"])
+    check(b.returncode != 0 and f"no store at '{target}'" in b.stderr
+          and f"'{private}' was left by a run of assay score that did not finish" in b.stderr,
+          f"after SIGKILL, a reader names the private file left behind ({b.stderr.strip()!r})")
+    os.unlink(private)
     # A store write that fails: files may not grow past 896 KiB
     # (RLIMIT_FSIZE, with SIGXFSZ ignored, so writes fail with EFBIG); the
     # empty schema (672 KiB) fits, the 300 traces do not. Exit 2, and nothing

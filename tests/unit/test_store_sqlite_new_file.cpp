@@ -216,3 +216,28 @@ TEST_CASE("store: SIGTERM or SIGINT during a build removes its file and ends the
         CHECK(std::filesystem::is_empty(dir.path()));
     }
 }
+
+TEST_CASE("store: the private files beside a path: builds under way and files left behind") {
+    TempDir dir;
+    const std::string path = dir.file("x.db");
+    pid_t gone = fork();  // a pid that no longer runs once reaped
+    REQUIRE(gone >= 0);
+    if (gone == 0) {
+        _exit(0);
+    }
+    REQUIRE(waitpid(gone, nullptr, 0) == gone);
+    const std::string live = path + ".building-" + std::to_string(getpid());
+    const std::string dead = path + ".building-" + std::to_string(gone);
+    for (const std::string& f : {live, dead, live + "-journal", path + ".building-abc",
+                                 dir.file("y.db.building-" + std::to_string(getpid()))}) {
+        std::FILE* fp = std::fopen(f.c_str(), "w");
+        REQUIRE(fp != nullptr);
+        std::fclose(fp);
+    }
+    const NewFileBuild::Found found = NewFileBuild::private_files(path);
+    CHECK(found.under_way == "'" + live + "'");
+    CHECK(found.left_behind == "'" + dead + "'");
+    const NewFileBuild::Found none = NewFileBuild::private_files(dir.file("z.db"));
+    CHECK(none.under_way.empty());
+    CHECK(none.left_behind.empty());
+}

@@ -10,16 +10,22 @@
 namespace assay::cli {
 
 void report_no_store(const std::string& command, const std::string& path) {
-    const std::string building = NewFileBuild::under_way(path);
-    if (!building.empty()) {
+    const NewFileBuild::Found found = NewFileBuild::private_files(path);
+    if (!found.under_way.empty()) {
         std::fprintf(stderr,
                      "assay %s: no store at '%s' yet: assay score is building it as %s, and it "
                      "appears at '%s' when that run ends\n",
-                     command.c_str(), path.c_str(), building.c_str(), path.c_str());
+                     command.c_str(), path.c_str(), found.under_way.c_str(), path.c_str());
         return;
     }
     std::fprintf(stderr, "assay %s: no store at '%s' (run assay score first, or pass --db)\n",
                  command.c_str(), path.c_str());
+    if (!found.left_behind.empty()) {
+        std::fprintf(stderr,
+                     "assay %s: %s was left by a run of assay score that did not finish (its "
+                     "process no longer runs); it is not a complete store and can be deleted\n",
+                     command.c_str(), found.left_behind.c_str());
+    }
 }
 
 std::unique_ptr<Store> open_store_for_reading(const std::string& command, const std::string& db,

@@ -10,7 +10,8 @@
 namespace assay::cli {
 
 // "assay <command>: no store at '<path>' (...)" on stderr, naming a build of
-// it that `assay score` has under way, if any.
+// it that `assay score` has under way, or private files that a run which did
+// not finish left behind, if any.
 void report_no_store(const std::string& command, const std::string& path);
 
 // Prints the problem to stderr and returns nullptr on failure.

@@ -19,19 +19,18 @@ namespace assay {
 
 namespace {
 
-// The private file the signal handlers remove: a fixed buffer, as a handler
-// may touch nothing else.
+// The private file and its transient journal, which the signal handlers
+// remove: fixed buffers filled before the handlers are installed, as a
+// handler may only call async-signal-safe functions.
 char g_private[4096];
+char g_private_journal[4096 + 16];
 constexpr int k_signals[] = {SIGINT, SIGTERM, SIGHUP};
 struct sigaction g_previous[3];
 bool g_installed[3];
 
 extern "C" void remove_and_reraise(int sig) {
-    for (const char* suffix : {"", "-journal"}) {
-        char path[sizeof g_private + 16];
-        std::snprintf(path, sizeof path, "%s%s", g_private, suffix);
-        unlink(path);  // async-signal-safe
-    }
+    unlink(g_private);  // unlink, signal and raise are async-signal-safe
+    unlink(g_private_journal);
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -110,23 +109,29 @@ std::unique_ptr<NewFileBuild> NewFileBuild::begin(const StoreOptions& options) {
     unlink((o.sqlite_path + "-journal").c_str());
     std::unique_ptr<NewFileBuild> b(new NewFileBuild(path, std::move(o)));
     std::snprintf(g_private, sizeof g_private, "%s", b->m_private.c_str());
+    std::snprintf(g_private_journal, sizeof g_private_journal, "%s-journal", b->m_private.c_str());
     install_handlers();
     b->m_write_back = std::thread([p = b.get()] { p->write_back_loop(); });
     return b;
 }
 
-std::string NewFileBuild::under_way(const std::string& path) {
+NewFileBuild::Found NewFileBuild::private_files(const std::string& path) {
     std::error_code ec;
     const std::filesystem::path target(path);
     const std::filesystem::path folder =
         target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
     const std::string prefix = target.filename().string() + ".building-";
-    std::string found;
+    Found found;
     for (const auto& e : std::filesystem::directory_iterator(folder, ec)) {
         const std::string name = e.path().filename().string();
-        if (name.rfind(prefix, 0) == 0 && name.find('-', prefix.size()) == std::string::npos) {
-            found += (found.empty() ? "'" : ", '") + e.path().string() + "'";
+        if (name.rfind(prefix, 0) != 0 || name.size() == prefix.size() ||
+            name.find_first_not_of("0123456789", prefix.size()) != std::string::npos) {
+            continue;
         }
+        const pid_t pid = static_cast<pid_t>(std::stol(name.substr(prefix.size())));
+        const bool runs = kill(pid, 0) == 0 || errno == EPERM;
+        std::string& list = runs ? found.under_way : found.left_behind;
+        list += (list.empty() ? "'" : ", '") + e.path().string() + "'";
     }
     return found;
 }

@@ -42,9 +42,15 @@ public:
     NewFileBuild(const NewFileBuild&) = delete;
     NewFileBuild& operator=(const NewFileBuild&) = delete;
 
-    // The private files of builds under way for `path` (any process), for
-    // a reader that finds no store there: "" when none.
-    static std::string under_way(const std::string& path);
+    // The private files beside `path`, for a reader that finds no store
+    // there, each quoted, comma-separated ("" when none): those of builds
+    // under way (their process runs), and those left behind by a process
+    // that no longer runs (a crash or SIGKILL; they can be deleted).
+    struct Found {
+        std::string under_way;
+        std::string left_behind;
+    };
+    static Found private_files(const std::string& path);
 
     // The options to open the store being built with: the private file,
     // StoreOptions::private_build set.
