@@ -33,42 +33,62 @@ def new_file_checks(a, tmp, db, cfg, traces):
     ok, = con.execute("PRAGMA integrity_check").fetchone()
     con.close()
     check(mode == "wal" and ok == "ok", f"the new store is in WAL mode and whole ({mode}, {ok})")
-    # Interrupted mid-run (stdin still open): neither the store nor the
-    # private file is left.
+    # A bigger file (the traffic 100 times: about a second of scoring), so a
+    # run can be caught while it builds.
+    big = os.path.join(tmp, "big.jsonl")
+    with open(traces, "rb") as f, open(big, "wb") as out:
+        out.write(f.read() * 100)
+
+    def start_building(target):
+        p = subprocess.Popen([a.assay, "score", "--config", cfg, "--db", target, "--in", big, "--quiet"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        private = target + ".building-%d" % p.pid
+        deadline = time.time() + 30
+        while not os.path.exists(private) and time.time() < deadline and p.poll() is None:
+            time.sleep(0.002)
+        p.send_signal(signal.SIGSTOP)  # held mid-run while the test looks
+        return p, private
+
+    # Interrupted mid-run: neither the store nor the private file is left.
     target = os.path.join(tmp, "interrupted.db")
-    p = subprocess.Popen([a.assay, "score", "--config", cfg, "--db", target, "--in", "-", "--quiet"],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    with open(traces, "rb") as f:
-        p.stdin.write(f.read())
-    p.stdin.flush()
-    private = target + ".building-%d" % p.pid
-    deadline = time.time() + 30
-    while not os.path.exists(private) and time.time() < deadline and p.poll() is None:
-        time.sleep(0.05)
+    p, private = start_building(target)
     check(os.path.exists(private) and not os.path.exists(target),
           f"while it runs, the new store is built as {os.path.basename(private)} and not yet at its path")
     b = run([a.assay, "bottom", "--db", target, "--scorer", "json"])
     check(b.returncode != 0 and f"no store at '{target}' yet: assay score is building it as '{private}'" in b.stderr,
           f"a reader meanwhile is told the store is being built ({b.stderr.strip()!r})")
     p.send_signal(signal.SIGINT)
+    p.send_signal(signal.SIGCONT)
     _, err = p.communicate(timeout=60)
     check(p.returncode == -signal.SIGINT, f"SIGINT ends the run as SIGINT does (rc={p.returncode}, {err[-200:]!r})")
     left = sorted(os.path.basename(x) for x in glob.glob(target + "*"))
     check(left == [], f"an interrupted run into a new file leaves nothing behind ({left})")
     # Killed with SIGKILL, a run leaves its private file; readers say so.
-    p = subprocess.Popen([a.assay, "score", "--config", cfg, "--db", target, "--in", "-", "--quiet"],
-                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    private = target + ".building-%d" % p.pid
-    deadline = time.time() + 30
-    while not os.path.exists(private) and time.time() < deadline and p.poll() is None:
-        time.sleep(0.05)
+    p, private = start_building(target)
     p.kill()
-    p.wait(timeout=30)
+    p.communicate(timeout=30)
     b = run([a.assay, "bottom", "--db", target, "--scorer", "json"])
     check(b.returncode != 0 and f"no store at '{target}'" in b.stderr
           and f"'{private}' was left by a run of assay score that did not finish" in b.stderr,
           f"after SIGKILL, a reader names the private file left behind ({b.stderr.strip()!r})")
     os.unlink(private)
+    # A stream (stdin) is written in place: its store is there while it runs.
+    streamed = os.path.join(tmp, "streamed.db")
+    p = subprocess.Popen([a.assay, "score", "--config", cfg, "--db", streamed, "--in", "-", "--quiet"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with open(traces, "rb") as f:
+        p.stdin.write(f.read())
+    p.stdin.flush()
+    deadline = time.time() + 30
+    while not os.path.exists(streamed) and time.time() < deadline and p.poll() is None:
+        time.sleep(0.01)
+    check(os.path.exists(streamed) and glob.glob(streamed + ".building-*") == [],
+          "a store fed from stdin is written in place while the stream is open")
+    _, err = p.communicate(timeout=60)
+    con = sqlite3.connect(streamed)
+    n, = con.execute("SELECT count(*) FROM traces").fetchone()
+    con.close()
+    check(p.returncode == 0 and n == 300, f"the stream's traces are stored (rc={p.returncode}, {n})")
     # A store write that fails: files may not grow past 896 KiB
     # (RLIMIT_FSIZE, with SIGXFSZ ignored, so writes fail with EFBIG); the
     # empty schema (672 KiB) fits, the 300 traces do not. Exit 2, and nothing

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -137,13 +138,18 @@ int run_score(const ScoreArgs& a) {
     }
     setup_logging(cfg->log);
     auto log = spdlog::get("cli");
-    // Into a new file with code scorers only, the store is built whole under
-    // a private name and published at the end (README, `assay score`: "Into
-    // a new SQLite file, ..."). Judge scorers write through a second connection while the
-    // code scorers run, so with them the store is written in place.
+    // A file of traces into a new store with code scorers only: the store is
+    // built whole under a private name and published at the end (README,
+    // `assay score`: "Into a new SQLite file, ..."). Judge scorers write
+    // through a second connection while the code scorers run, and a stream
+    // (stdin, a pipe) may never end while its scores should be readable, so
+    // with either the store is written in place.
     const bool has_judges = std::any_of(cfg->scorers.begin(), cfg->scorers.end(),
                                         [](const ConfiguredScorer& c) { return c.is_judge(); });
-    std::unique_ptr<NewFileBuild> build = has_judges ? nullptr : NewFileBuild::begin(cfg->store);
+    std::error_code ec;
+    const bool regular_file = a.in != "-" && std::filesystem::is_regular_file(a.in, ec);
+    std::unique_ptr<NewFileBuild> build =
+        has_judges || !regular_file ? nullptr : NewFileBuild::begin(cfg->store);
     auto store = open_store(build ? build->options() : cfg->store);
     if (!store.ok()) {
         std::fprintf(stderr, "assay score: %s\n", store.status().message().c_str());
