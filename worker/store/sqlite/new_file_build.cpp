@@ -63,12 +63,10 @@ bool exists(const std::string& path) {
     return lstat(path.c_str(), &st) == 0 || errno != ENOENT;
 }
 
-std::string folder_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    if (slash == std::string::npos) {
-        return ".";
-    }
-    return slash == 0 ? "/" : path.substr(0, slash);
+// The folder holding `path` ("." for a bare file name).
+std::filesystem::path folder_of(const std::string& path) {
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    return parent.empty() ? std::filesystem::path(".") : parent;
 }
 
 Status sync_path(const std::string& path, int flags, const std::string& what) {
@@ -108,8 +106,9 @@ std::unique_ptr<NewFileBuild> NewFileBuild::begin(const StoreOptions& options) {
     unlink(o.sqlite_path.c_str());
     unlink((o.sqlite_path + "-journal").c_str());
     std::unique_ptr<NewFileBuild> b(new NewFileBuild(path, std::move(o)));
-    std::snprintf(g_private, sizeof g_private, "%s", b->m_private.c_str());
-    std::snprintf(g_private_journal, sizeof g_private_journal, "%s-journal", b->m_private.c_str());
+    std::snprintf(g_private, sizeof g_private, "%s", b->private_path().c_str());
+    std::snprintf(g_private_journal, sizeof g_private_journal, "%s-journal",
+                  b->private_path().c_str());
     install_handlers();
     b->m_write_back = std::thread([p = b.get()] { p->write_back_loop(); });
     return b;
@@ -117,12 +116,9 @@ std::unique_ptr<NewFileBuild> NewFileBuild::begin(const StoreOptions& options) {
 
 NewFileBuild::Found NewFileBuild::private_files(const std::string& path) {
     std::error_code ec;
-    const std::filesystem::path target(path);
-    const std::filesystem::path folder =
-        target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-    const std::string prefix = target.filename().string() + ".building-";
+    const std::string prefix = std::filesystem::path(path).filename().string() + ".building-";
     Found found;
-    for (const auto& e : std::filesystem::directory_iterator(folder, ec)) {
+    for (const auto& e : std::filesystem::directory_iterator(folder_of(path), ec)) {
         const std::string name = e.path().filename().string();
         if (name.rfind(prefix, 0) != 0 || name.size() == prefix.size() ||
             name.find_first_not_of("0123456789", prefix.size()) != std::string::npos) {
@@ -137,14 +133,14 @@ NewFileBuild::Found NewFileBuild::private_files(const std::string& path) {
 }
 
 NewFileBuild::NewFileBuild(std::string target, StoreOptions options)
-    : m_target(std::move(target)), m_private(options.sqlite_path), m_options(std::move(options)) {}
+    : m_target(std::move(target)), m_options(std::move(options)) {}
 
 void NewFileBuild::write_back_loop() {
     int fd = -1;
     std::unique_lock lock(m_mu);
     while (!m_cv.wait_for(lock, std::chrono::milliseconds(250), [this] { return m_stop; })) {
         if (fd < 0) {
-            fd = open(m_private.c_str(), O_RDONLY | O_CLOEXEC);
+            fd = open(private_path().c_str(), O_RDONLY | O_CLOEXEC);
         }
         if (fd >= 0) {
             // Starts writing the dirty pages out, without waiting for them.
@@ -172,7 +168,7 @@ NewFileBuild::~NewFileBuild() {
     restore_handlers();
     if (!m_keep) {
         for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {
-            unlink((m_private + suffix).c_str());
+            unlink((private_path() + suffix).c_str());
         }
     }
 }
@@ -182,32 +178,32 @@ Status NewFileBuild::publish() {
     // WAL mode, as every store is: a header change on a file with no other
     // connection; closing the last connection leaves no WAL behind.
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(m_private.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+    int rc = sqlite3_open_v2(private_path().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
     char* err = nullptr;
     if (rc == SQLITE_OK) {
         rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, &err);
     }
     if (rc != SQLITE_OK) {
-        std::string msg = err ? err : sqlite_detail::error_text(db, rc, m_private);
+        std::string msg = err ? err : sqlite_detail::error_text(db, rc, private_path());
         sqlite3_free(err);
         sqlite3_close_v2(db);
-        return Status::io_error("switching '" + m_private + "' to WAL mode: " + msg);
+        return Status::io_error("switching '" + private_path() + "' to WAL mode: " + msg);
     }
     sqlite3_close_v2(db);
-    unlink((m_private + "-shm").c_str());
-    if (exists(m_private + "-wal")) {
-        return Status::io_error("'" + m_private +
+    unlink((private_path() + "-shm").c_str());
+    if (exists(private_path() + "-wal")) {
+        return Status::io_error("'" + private_path() +
                                 "-wal' is still there after its last connection "
                                 "closed; the store was not published");
     }
-    ASSAY_RETURN_IF_ERROR(sync_path(m_private, O_RDONLY, "the new store"));
+    ASSAY_RETURN_IF_ERROR(sync_path(private_path(), O_RDONLY, "the new store"));
     auto clash = [this]() {
         m_keep = true;
         restore_handlers();
         return Status::io_error("'" + m_target +
                                 "' appeared while this run built it (another process created it); "
                                 "it was left as it is, and this run's store is kept at '" +
-                                m_private + "'");
+                                private_path() + "'");
     };
     for (const char* suffix : {"-wal", "-journal"}) {
         if (exists(m_target + suffix)) {
@@ -216,26 +212,27 @@ Status NewFileBuild::publish() {
     }
     // Never replaces: renameat2's RENAME_NOREPLACE, or link and unlink where
     // the file system does not offer it.
-    if (renameat2(AT_FDCWD, m_private.c_str(), AT_FDCWD, m_target.c_str(), RENAME_NOREPLACE) != 0) {
+    if (renameat2(AT_FDCWD, private_path().c_str(), AT_FDCWD, m_target.c_str(), RENAME_NOREPLACE) !=
+        0) {
         if (errno == EEXIST) {
             return clash();
         }
         if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
-            return Status::io_error("renaming '" + m_private + "' to '" + m_target +
+            return Status::io_error("renaming '" + private_path() + "' to '" + m_target +
                                     "': " + std::strerror(errno));
         }
-        if (link(m_private.c_str(), m_target.c_str()) != 0) {
+        if (link(private_path().c_str(), m_target.c_str()) != 0) {
             if (errno == EEXIST) {
                 return clash();
             }
-            return Status::io_error("linking '" + m_private + "' as '" + m_target +
+            return Status::io_error("linking '" + private_path() + "' as '" + m_target +
                                     "': " + std::strerror(errno));
         }
-        unlink(m_private.c_str());
+        unlink(private_path().c_str());
     }
     m_keep = true;
     restore_handlers();
-    return sync_path(folder_of(m_target), O_RDONLY | O_DIRECTORY, "the folder");
+    return sync_path(folder_of(m_target).string(), O_RDONLY | O_DIRECTORY, "the folder");
 }
 
 }  // namespace assay

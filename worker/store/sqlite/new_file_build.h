@@ -56,7 +56,7 @@ public:
     // StoreOptions::private_build set.
     const StoreOptions& options() const { return m_options; }
     // The private file's path.
-    const std::string& private_path() const { return m_private; }
+    const std::string& private_path() const { return m_options.sqlite_path; }
 
     // Publishes the build at the store's path. Every connection to the
     // private file must be closed first. io_error when the file cannot be
@@ -73,9 +73,8 @@ private:
     void stop_write_back();
 
     std::string m_target;
-    std::string m_private;
-    StoreOptions m_options;
-    bool m_keep = false;  // published, or kept for the user after a clash
+    StoreOptions m_options;  // sqlite_path: the private file
+    bool m_keep = false;     // published, or kept for the user after a clash
     std::mutex m_mu;
     std::condition_variable m_cv;
     bool m_stop = false;
