@@ -13,13 +13,17 @@ protobuf, grpc = OTLP/gRPC; all in the same run, on the same traces):
   thread, the producer that assembles and maps every trace).
 Then `assay score` on the traces the worker assembled (traces.raw) as JSON
 Lines, into a fresh database (the batch path, same content).
-Prints the medians and each door's ratio door/score. gRPC needs Debian's
+Prints the medians and each door's ratio door/score. With --reference ASSAY a
+second assay binary (another build, e.g. ASSAY_ALLOCATOR=system or an earlier
+release) runs each door right after, on the same requests, and each door's
+ratio ref_<door>_traces_s / <door>_traces_s (as <door>_vs_ref) is printed too. gRPC needs Debian's
 python3-grpcio (found in /usr/lib/python3/dist-packages when the python3 in
 use is another build). The idle time (worker.otlp_idle_ms
 = 100) is part of every trace's end-to-end time but not of the throughput.
 
 Usage: python3 bench/otlp_bench.py [--n 20000] [--clients 8] [--per-request 1] [--rounds 3]
                                    [--doors json,protobuf,grpc] [--build build]
+                                   [--reference /path/to/other/assay]
 """
 import argparse
 import http.client
@@ -209,6 +213,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--doors", default="json,protobuf,grpc")
     ap.add_argument("--build", default="build")
+    ap.add_argument("--reference", default=None, help="a second assay binary timed on the same doors")
     a = ap.parse_args()
     assay = os.path.abspath(os.path.join(a.build, "assay"))
     doors = a.doors.split(",")
@@ -231,6 +236,14 @@ def main():
                             f"{door}_p99_ms": pct(lat, 0.99) * 1000, f"{door}_rss_mib": rss,
                             f"{door}_cpu_s": cpu, f"{door}_main_cpu_s": main_cpu,
                             f"{door}_sent_s": t_sent, f"{door}_all_s": t_all})
+                if a.reference:
+                    rdb = os.path.join(tmp, f"ref{r}_{door}.db")
+                    _, r_all, r_lat, errors, r_rss, r_cpu, _ = run_otlp(os.path.abspath(a.reference), cfg, rdb,
+                                                                       door, encoded[door], a.clients, a.n)
+                    if errors:
+                        sys.exit(f"round {r} {door} (reference): {len(errors)} requests failed: {errors[:5]}")
+                    row.update({f"ref_{door}_traces_s": a.n / r_all, f"ref_{door}_p99_ms": pct(r_lat, 0.99) * 1000,
+                                f"ref_{door}_rss_mib": r_rss, f"ref_{door}_cpu_s": r_cpu})
             # The reference: the traces the last door assembled, scored by `assay score`.
             jsonl = os.path.join(tmp, "assembled.jsonl")
             con = sqlite3.connect(db)
@@ -248,12 +261,14 @@ def main():
                                   after.children_system - before.children_system)
             for door in doors:
                 row[f"{door}_ratio"] = row[f"{door}_traces_s"] / row["score_traces_s"]
+                if a.reference:
+                    row[f"{door}_vs_ref"] = row[f"{door}_traces_s"] / row[f"ref_{door}_traces_s"]
             rows.append(row)
-            print(f"round {r}: " + ", ".join(f"{k} {v:.3f}" if k.endswith("ratio") else f"{k} {v:.1f}"
+            print(f"round {r}: " + ", ".join(f"{k} {v:.3f}" if k.endswith(("ratio", "vs_ref")) else f"{k} {v:.1f}"
                                              for k, v in row.items()), flush=True)
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
     print(f"median of {a.rounds} rounds, n={a.n}, clients={a.clients}, traces/request={a.per_request}: " +
-          ", ".join(f"{k} {v:.3f}" if k.endswith("ratio") else f"{k} {v:.1f}" for k, v in med.items()))
+          ", ".join(f"{k} {v:.3f}" if k.endswith(("ratio", "vs_ref")) else f"{k} {v:.1f}" for k, v in med.items()))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ PACKAGES=(
   libvalijson-dev libssl-dev zlib1g-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libpq-dev
+  libgoogle-perftools-dev
 )
 if [ "${1:-}" != "--build-only" ]; then
   # What only the tests use: the JSON-Schema suite, pyzmq, promtool, the browser,

@@ -12,7 +12,8 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fram
 # -O1: less compile time than -O2, and the reports keep their lines. Warnings
 # are not fatal here (ci/build.sh makes them fatal): with the sanitizers gcc
 # reports false "may be used uninitialized" in libstdc++'s <regex>.
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DASSAY_WERROR=OFF \
+# glibc's malloc (ASSAY_ALLOCATOR=system): the sanitizers replace malloc themselves.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DASSAY_WERROR=OFF -DASSAY_ALLOCATOR=system \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_CXX_FLAGS="$san -Wno-maybe-uninitialized" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 targets=(--target assay_unit_tests)

@@ -4,10 +4,14 @@
 
 #include "cli/commands.h"
 
+#ifndef ASSAY_ALLOCATOR_NAME
+#define ASSAY_ALLOCATOR_NAME "system"
+#endif
+
 int main(int argc, char** argv) {
     CLI::App app{"assay: online evaluation and LLM-as-judge scoring for production LLM traffic"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", "assay 0.1.0");
+    app.set_version_flag("--version", "assay 0.1.0 (malloc: " ASSAY_ALLOCATOR_NAME ")");
     assay::cli::Runner run;
     assay::cli::add_score_command(app, run);
     assay::cli::add_bottom_command(app, run);
