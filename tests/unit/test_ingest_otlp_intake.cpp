@@ -367,3 +367,44 @@ TEST_CASE("otlp intake: the sweep completes a trace whose spans only a dead work
                     "'%\"otel.span_count\":5%' AND error_type IS NULL") == 1);
     CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
 }
+
+TEST_CASE("otlp intake: the sweep runs every max(idle, 1 s, max wait / 20)") {
+    AssemblerOptions a;
+    a.idle_ms = 2000;
+    a.max_trace_age_ms = 300000;  // the default: every 15 s
+    CHECK(otlp_sweep_interval_ms(a) == 15000);
+    a.max_trace_age_ms = 5000;
+    CHECK(otlp_sweep_interval_ms(a) == 2000);
+    a.idle_ms = 100;
+    CHECK(otlp_sweep_interval_ms(a) == 1000);
+
+    // A dead worker's trace, stale from 301,000 on, is found by the first
+    // sweep after that: with a 300 s max wait the sweeps are 15 s apart.
+    Rig rig;
+    OtlpIntakeOptions o = opts();
+    o.assembler.max_trace_age_ms = 300000;
+    {
+        OtlpIntake dead(o, *rig.spans);
+        REQUIRE(dead.export_json(sample("agent_part1.json"), 1000).status == 200);
+        REQUIRE(dead.export_json(sample("agent_part2.json"), 1100).status == 200);
+    }
+    auto b_spans = open_span_store(rig.db, 1000);
+    REQUIRE(b_spans.ok());
+    OtlpIntake b(o, **b_spans);
+    rig.intake_ptr = &b;
+    auto first = b.pump(rig.sink(), 290000);  // sweeps: nothing 300 s old yet
+    REQUIRE(first.ok());
+    CHECK(*first == 0);
+    auto between = b.pump(rig.sink(), 302000);  // stale, but the next sweep is at 305,000
+    REQUIRE(between.ok());
+    CHECK(*between == 0);
+    CHECK(b.counters().traces_swept == 0);
+    auto next = b.pump(rig.sink(), 305000);
+    REQUIRE(next.ok());
+    CHECK(*next == 1);
+    CHECK(b.counters().traces_swept == 1);
+    rig.commit(b);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM traces WHERE raw LIKE '%\"otel.span_count\":5%'") ==
+          1);
+    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+}

@@ -40,7 +40,7 @@
 // worker within idle_ms: put back to wait. Claimed: built from the stored
 // spans of every worker (the local value when this worker holds them all),
 // and its rows and claim are erased after its commit (step 3). A sweep
-// (every max(idle_ms, 1 s)) claims the traces whose first span is
+// (every otlp_sweep_interval_ms()) claims the traces whose first span is
 // max_trace_age_ms old, that no live claim holds and this worker does not
 // hold: their root reached a worker that died, or only children reached the
 // workers still running. A claim lasts claim_lease_ms; a worker that dies
@@ -67,6 +67,13 @@
 #include "store/span_store.h"
 
 namespace assay {
+
+// How often pump() sweeps the span store for traces that no live worker
+// completes: max(idle_ms, 1 s, max_trace_age_ms / 20), so 15 s with the
+// default max wait of 5 minutes. A sweep reads every pending span (SQLite
+// keeps no index by arrival time: every span would pay for it); the traces it
+// finds are max_trace_age_ms old already. Pure.
+int64_t otlp_sweep_interval_ms(const AssemblerOptions& assembler);
 
 struct OtlpIntakeOptions {
     AssemblerOptions

@@ -183,11 +183,15 @@ void OtlpIntake::claim_chunk(std::vector<AssembledTrace> ready, int64_t now_ms,
     m_counters.traces_merged += merged;
 }
 
+int64_t otlp_sweep_interval_ms(const AssemblerOptions& assembler) {
+    return std::max({assembler.idle_ms, int64_t{1000}, assembler.max_trace_age_ms / 20});
+}
+
 void OtlpIntake::sweep(int64_t now_ms, std::vector<AssembledTrace>& out) {
     if (now_ms < m_next_sweep_ms) {
         return;
     }
-    m_next_sweep_ms = now_ms + std::max<int64_t>(m_options.assembler.idle_ms, 1000);
+    m_next_sweep_ms = now_ms + otlp_sweep_interval_ms(m_options.assembler);
     auto keys =
         m_spans.stale_traces(now_ms - m_options.assembler.max_trace_age_ms, now_ms, k_sweep_batch);
     if (!keys.ok()) {

@@ -378,6 +378,13 @@ CREATE TABLE otlp_claims (
   until_ms    INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
+        // otlp_spans without its received_ms index: every span paid an insert
+        // and a delete in it, for the sweep (SpanStore::stale_traces), which
+        // now scans the table once per max(idle, 1 s, max wait / 20) instead
+        // (README "OTLP receiver"). Restoring sorts the rows instead.
+        R"sql(
+DROP INDEX otlp_spans_received;
+)sql",
     };
     return k_migrations;
 }
