@@ -404,7 +404,7 @@ TEST_CASE("otlp intake: the sweep runs every max(idle, 1 s, max wait / 20)") {
     CHECK(*next == 1);
     CHECK(b.counters().traces_swept == 1);
     rig.commit(b);
-    CHECK(sql_value(rig.db, "SELECT count(*) FROM traces WHERE raw LIKE '%\"otel.span_count\":5%'") ==
-          1);
+    CHECK(sql_value(rig.db,
+                    "SELECT count(*) FROM traces WHERE raw LIKE '%\"otel.span_count\":5%'") == 1);
     CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
 }

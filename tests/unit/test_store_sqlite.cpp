@@ -145,10 +145,12 @@ TEST_CASE("store: a file at an older schema version opens, keeps its data and is
     CHECK(sql_value(path, "SELECT changed_ms FROM changed_hours WHERE hour_ms = 0") == 7);
     CHECK(sql_value(path, "SELECT count(*) FROM sqlite_master WHERE name = 'scores_at'") == 0);
     // otlp_spans keeps only its key's index: the arrival-time index is dropped.
-    CHECK(sql_value(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = "
-                          "'otlp_spans' AND name = 'otlp_spans_received'") == 0);
-    CHECK(sql_value(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = "
-                          "'otlp_spans'") == 1);
+    CHECK(sql_value(path,
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = "
+                    "'otlp_spans' AND name = 'otlp_spans_received'") == 0);
+    CHECK(sql_value(path,
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = "
+                    "'otlp_spans'") == 1);
     CHECK((*s)->write(b).ok());
     CHECK(sql_value(path, "SELECT count(*) FROM scores") == 2);
     CHECK(sql_value(path, "SELECT count(*) FROM changed_hours") == 2);
