@@ -339,33 +339,55 @@ TEST_CASE("otlp intake: a trace whose spans reached two workers is built once fr
     CHECK(a.counters().traces_incomplete == 0);
 }
 
-TEST_CASE("otlp intake: the sweep completes a trace whose spans only a dead worker held") {
-    // Worker A stored a whole trace and died before completing it; B never
-    // held any span of it. B's sweep builds it once it is max_trace_age_ms old.
+namespace {
+
+// Worker A stores a whole trace (both parts of the agent sample, 5 spans, at
+// 1000 and 1100 ms) and dies before completing it; worker B, which never held
+// any span of it, runs with max_trace_age_ms = max_age_ms.
+struct DeadWorkerTrace {
     Rig rig;
     OtlpIntakeOptions o = opts();
-    o.assembler.max_trace_age_ms = 5000;
-    {
-        OtlpIntake a(o, *rig.spans);
-        REQUIRE(a.export_json(sample("agent_part1.json"), 1000).status == 200);
-        REQUIRE(a.export_json(sample("agent_part2.json"), 1100).status == 200);
+    std::unique_ptr<SpanStore> b_spans;
+    std::unique_ptr<OtlpIntake> b;
+
+    explicit DeadWorkerTrace(int64_t max_age_ms) {
+        o.assembler.max_trace_age_ms = max_age_ms;
+        {
+            OtlpIntake a(o, *rig.spans);
+            REQUIRE(a.export_json(sample("agent_part1.json"), 1000).status == 200);
+            REQUIRE(a.export_json(sample("agent_part2.json"), 1100).status == 200);
+        }
+        auto spans = open_span_store(rig.db, 1000);
+        REQUIRE(spans.ok());
+        b_spans = std::move(*spans);
+        b = std::make_unique<OtlpIntake>(o, *b_spans);
+        rig.intake_ptr = b.get();
     }
-    auto b_spans = open_span_store(rig.db, 1000);
-    REQUIRE(b_spans.ok());
-    OtlpIntake b(o, **b_spans);
-    rig.intake_ptr = &b;
-    auto early = b.pump(rig.sink(), 4000);
-    REQUIRE(early.ok());
-    CHECK(*early == 0);  // not max_trace_age_ms old yet
-    auto swept = b.pump(rig.sink(), 7000);
-    REQUIRE(swept.ok());
-    CHECK(*swept == 1);
-    CHECK(b.counters().traces_swept == 1);
-    rig.commit(b);
-    CHECK(sql_value(rig.db,
-                    "SELECT count(*) FROM traces WHERE raw LIKE "
-                    "'%\"otel.span_count\":5%' AND error_type IS NULL") == 1);
-    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+    // B's pump() at now_ms swept `want` traces, `total` since B started.
+    void pump(int64_t now_ms, size_t want, uint64_t total) {
+        auto n = b->pump(rig.sink(), now_ms);
+        REQUIRE(n.ok());
+        CHECK(*n == want);
+        CHECK(b->counters().traces_swept == total);
+    }
+    // Once committed, the swept trace is stored whole and its pending spans are gone.
+    void check_stored_whole() {
+        rig.commit(*b);
+        CHECK(sql_value(rig.db,
+                        "SELECT count(*) FROM traces WHERE raw LIKE "
+                        "'%\"otel.span_count\":5%' AND error_type IS NULL") == 1);
+        CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("otlp intake: the sweep completes a trace whose spans only a dead worker held") {
+    // B's sweep builds the dead worker's trace once it is max_trace_age_ms old.
+    DeadWorkerTrace t(5000);
+    t.pump(4000, 0, 0);  // not max_trace_age_ms old yet
+    t.pump(7000, 1, 1);
+    t.check_stored_whole();
 }
 
 TEST_CASE("otlp intake: the sweep runs every max(idle, 1 s, max wait / 20)") {
@@ -380,31 +402,9 @@ TEST_CASE("otlp intake: the sweep runs every max(idle, 1 s, max wait / 20)") {
 
     // A dead worker's trace, stale from 301,000 on, is found by the first
     // sweep after that: with a 300 s max wait the sweeps are 15 s apart.
-    Rig rig;
-    OtlpIntakeOptions o = opts();
-    o.assembler.max_trace_age_ms = 300000;
-    {
-        OtlpIntake dead(o, *rig.spans);
-        REQUIRE(dead.export_json(sample("agent_part1.json"), 1000).status == 200);
-        REQUIRE(dead.export_json(sample("agent_part2.json"), 1100).status == 200);
-    }
-    auto b_spans = open_span_store(rig.db, 1000);
-    REQUIRE(b_spans.ok());
-    OtlpIntake b(o, **b_spans);
-    rig.intake_ptr = &b;
-    auto first = b.pump(rig.sink(), 290000);  // sweeps: nothing 300 s old yet
-    REQUIRE(first.ok());
-    CHECK(*first == 0);
-    auto between = b.pump(rig.sink(), 302000);  // stale, but the next sweep is at 305,000
-    REQUIRE(between.ok());
-    CHECK(*between == 0);
-    CHECK(b.counters().traces_swept == 0);
-    auto next = b.pump(rig.sink(), 305000);
-    REQUIRE(next.ok());
-    CHECK(*next == 1);
-    CHECK(b.counters().traces_swept == 1);
-    rig.commit(b);
-    CHECK(sql_value(rig.db,
-                    "SELECT count(*) FROM traces WHERE raw LIKE '%\"otel.span_count\":5%'") == 1);
-    CHECK(sql_value(rig.db, "SELECT count(*) FROM otlp_spans") == 0);
+    DeadWorkerTrace t(300000);
+    t.pump(290000, 0, 0);  // sweeps: nothing 300 s old yet
+    t.pump(302000, 0, 0);  // stale, but the next sweep is at 305,000
+    t.pump(305000, 1, 1);
+    t.check_stored_whole();
 }
