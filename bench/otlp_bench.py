@@ -16,7 +16,8 @@ Lines, into a fresh database (the batch path, same content).
 Prints the medians and each door's ratio door/score. With --reference ASSAY a
 second assay binary (another build, e.g. ASSAY_ALLOCATOR=system or an earlier
 release) runs each door right after, on the same requests, and each door's
-ratio ref_<door>_traces_s / <door>_traces_s (as <door>_vs_ref) is printed too. gRPC needs Debian's
+ratio <door>_traces_s / ref_<door>_traces_s (as <door>_vs_ref: above 1 when
+the build under test is faster) is printed too. gRPC needs Debian's
 python3-grpcio (found in /usr/lib/python3/dist-packages when the python3 in
 use is another build). The idle time (worker.otlp_idle_ms
 = 100) is part of every trace's end-to-end time but not of the throughput.
