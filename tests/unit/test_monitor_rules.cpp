@@ -450,7 +450,8 @@ TEST_CASE_TEMPLATE(
             "\"pruned_at\":\"2026-11-11T00:00:00.000Z\"}'") == 1);
     CHECK(f.scalar("SELECT count(*) FROM aggregates WHERE tenant = 'secret-tenant'") > 0);
     // Pending spans of an OTLP trace not complete yet: one span names the
-    // tenant, so both spans of that trace go; another trace's span stays.
+    // tenant, so every span of that trace goes (a row of one span and a row
+    // of two: counted as the three spans they hold); another trace's stays.
     auto spans = open_span_store(f.path(), 1000);
     REQUIRE_MESSAGE(spans.ok(), spans.status().message());
     REQUIRE(
@@ -458,12 +459,13 @@ TEST_CASE_TEMPLATE(
             ->put(
                 {{"k1", "s1", 1,
                   R"({"attributes":[{"key":"tenant","value":{"stringValue":"secret-tenant"}}]})"},
-                 {"k1", "s2", 1, R"({"name":"tool"})"},
+                 {"k1", "g2", 1, R"({"name":"tool"},{"name":"llm"})", 2},
                  {"k2", "s3", 1,
                   R"({"attributes":[{"key":"tenant","value":{"stringValue":"secret-tenant-2"}}]})"}})
             .ok());
     auto er = maint->erase("tenant", "secret-tenant").value();
-    CHECK(er.otlp_spans == 2);
+    CHECK(er.otlp_spans == 3);
+    CHECK(f.scalar("SELECT count(*) FROM otlp_spans WHERE trace_key = 'k1'") == 0);
     CHECK(f.scalar("SELECT count(*) FROM otlp_spans WHERE trace_key = 'k2'") == 1);
     CHECK(er.traces == 1);
     CHECK(er.scores == 2);

@@ -91,7 +91,8 @@ TEST_CASE("postgres store: a database at version 4 gets changed_hours from its s
     // Back to schema version 4: no changed_hours, the index scores_at; nor
     // what later migrations added (gate_marks, the alert delivery claims, otlp_claims, and
     // migration 8's indexes as before it, migration 10's foreign key of scores.decision,
-    // migration 11's foreign keys to traces and scorer_versions).
+    // migration 11's foreign keys to traces and scorer_versions, migration 12's
+    // otlp_spans.span_count, with a pending row of one span written then).
     db.value(
         "ALTER TABLE scores DROP CONSTRAINT scores_decision_known, ADD FOREIGN KEY (decision) "
         "REFERENCES decisions(code), ADD CONSTRAINT scores_trace_fkey FOREIGN KEY (trace) "
@@ -103,6 +104,9 @@ TEST_CASE("postgres store: a database at version 4 gets changed_hours from its s
         "DROP COLUMN delivery_claimed_until_ms; "
         "DROP INDEX scores_version_trace; DROP INDEX traces_ts; DROP INDEX traces_user; "
         "CREATE INDEX traces_ts ON traces(ts_ms); CREATE INDEX traces_user ON traces(user_id); "
+        "ALTER TABLE otlp_spans DROP COLUMN span_count; "
+        "INSERT INTO otlp_spans (trace_key, span_id, received_ms, span_json) "
+        "VALUES ('pending', 's', 5, '{}'); "
         "DELETE FROM schema_version WHERE version >= 5");
     auto s = PostgresStore::open(db.options());
     REQUIRE_MESSAGE(s.ok(), s.status().message());
@@ -110,6 +114,8 @@ TEST_CASE("postgres store: a database at version 4 gets changed_hours from its s
     CHECK(db.value("SELECT count(*) FROM changed_hours") == 1);
     CHECK(db.value("SELECT changed_ms FROM changed_hours WHERE hour_ms = " + std::to_string(h0)) ==
           7);
+    // Migration 12: the pending row holds one span.
+    CHECK(db.value("SELECT span_count FROM otlp_spans WHERE trace_key = 'pending'") == 1);
     CHECK(db.value("SELECT count(*) FROM pg_indexes WHERE indexname = 'scores_at'") == 0);
     // Migration 8: the review list's index by version and trace; traces_user
     // partial.

@@ -94,6 +94,44 @@ TEST_CASE_TEMPLATE("span claims: stored, taken, busy, claimed with every worker'
     CHECK(o.db->value("SELECT count(*) FROM otlp_spans") == 0);
 }
 
+TEST_CASE_TEMPLATE("span claims: a row of several spans counts each of them", B,
+                   testing::SqliteBackend, testing::PostgresBackend) {
+    Opened o = open_migrated<B>();
+    auto a = span_store(*o.db);
+    auto b = span_store(*o.db);
+    // Trace t: the root and a child in one row at A (one request), a third
+    // span at B.
+    REQUIRE(a->put({{"t", "groupkey", 1000, "root+c1", 2}}).ok());
+    REQUIRE(b->put({{"t", "c2", 1050, "c2"}}).ok());
+    CHECK(*a->count() == 3);
+    CHECK(o.db->value("SELECT count(*) FROM otlp_spans") == 2);
+    // A holds two of the three: claimed with every row (B's too).
+    SpanClaim c = claim_one(*a, "t", "A", 2000, 2);
+    CHECK(c.outcome == SpanClaimOutcome::claimed);
+    CHECK(c.stored_spans == 3);
+    REQUIRE(c.rows.size() == 2);
+    CHECK(c.rows[0].span_count == 2);
+    CHECK(c.rows[0].span_json == "root+c1");
+    CHECK(c.rows[1].span_count == 1);
+    // Holding all three: no rows read back.
+    REQUIRE(a->erase({"t"}).ok());
+    REQUIRE(a->put({{"u", "groupkey", 1000, "all three", 3}}).ok());
+    SpanClaim all = claim_one(*a, "u", "A", 2000, 3);
+    CHECK(all.outcome == SpanClaimOutcome::claimed);
+    CHECK(all.stored_spans == 3);
+    CHECK(all.rows.empty());
+    // A retry of the same row replaces it (and its count).
+    REQUIRE(a->put({{"u", "groupkey", 1500, "all three, retried", 3}}).ok());
+    auto rows = a->load();
+    REQUIRE(rows.ok());
+    REQUIRE(rows->size() == 1);
+    CHECK((*rows)[0].span_count == 3);
+    CHECK((*rows)[0].span_json == "all three, retried");
+    CHECK(*a->count() == 3);
+    REQUIRE(a->erase({"u"}).ok());
+    CHECK(*a->count() == 0);
+}
+
 TEST_CASE_TEMPLATE("span claims: a stale lease is taken over; the sweep finds unheld traces", B,
                    testing::SqliteBackend, testing::PostgresBackend) {
     Opened o = open_migrated<B>();

@@ -8,7 +8,9 @@
 
 #include "core/trace_json.h"
 #include "sql_value.h"
+#include "store/span_store.h"
 #include "store/sqlite/conn.h"
+#include "store/sqlite/monitor_stores.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/store.h"
 #include "store/sqlite/wal_checkpointer.h"
@@ -22,6 +24,27 @@ using assay::testing::SqliteBackend;
 using assay::testing::TempDir;
 
 namespace {
+
+// A file as an older release left it: the first `migrations` of the schema,
+// then `sql`, with user_version set to `migrations`; opened by the current
+// code (so migrated). Fails the test when any of it does.
+std::unique_ptr<SqliteStore> open_old_file(const std::string& path, size_t migrations,
+                                           const std::string& sql) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    std::string all;
+    for (size_t i = 0; i < migrations; ++i) {
+        all += std::string(sqlite_migrations()[i]);
+    }
+    all += sql + "; PRAGMA user_version = " + std::to_string(migrations) + ";";
+    const int rc = sqlite3_exec(db, all.c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    REQUIRE(rc == SQLITE_OK);
+    auto s = SqliteStore::open({path});
+    REQUIRE_MESSAGE(s.ok(), s.status().message());
+    CHECK(*(*s)->schema_version() == static_cast<int>(sqlite_migrations().size()));
+    return std::move(*s);
+}
 
 Trace make_trace(const std::string& id, const std::string& feature = "chat") {
     auto t = parse_trace(R"({"trace_id":")" + id +
@@ -107,34 +130,44 @@ TEST_CASE("store: refuses a schema newer than it knows") {
           std::string::npos);
 }
 
+TEST_CASE("store: pending OTLP spans of a file before migration 14 count as one span a row") {
+    // A worker of the release before stopped with a span pending: its row
+    // holds one span, and reads back as such once the file is migrated.
+    TempDir dir;
+    std::string path = dir.file("v13.db");
+    auto s = open_old_file(path, 13,
+                           "INSERT INTO otlp_spans (trace_key, span_id, received_ms, span_json) "
+                           "VALUES ('t', 's', 5, '{}')");
+    CHECK(sql_value(path, "SELECT span_count FROM otlp_spans WHERE trace_key = 't'") == 1);
+    auto spans = open_sqlite_span_store(path, 1000);
+    REQUIRE_MESSAGE(spans.ok(), spans.status().message());
+    CHECK(*(*spans)->count() == 1);
+    auto rows = (*spans)->load();
+    REQUIRE(rows.ok());
+    REQUIRE(rows->size() == 1);
+    CHECK((*rows)[0].span_count == 1);
+}
+
 TEST_CASE("store: a file at an older schema version opens, keeps its data and is migrated") {
     // The file as the first release wrote it: migration 1 only, with a trace
     // and a score in it.
     TempDir dir;
     std::string path = dir.file("old.db");
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    std::string first(sqlite_migrations()[0]);
-    first +=
+    auto s = open_old_file(
+        path, 1,
         "INSERT INTO traces (trace_id, ts_ms, received_ms, raw) VALUES ('old-1', 5, 6, '{}');"
         "INSERT INTO scorer_versions (scorer, version, type, config_json, first_seen_ms, "
         "last_seen_ms) VALUES ('json', '1', 'format', '{}', 1, 1);"
         "INSERT INTO scores (trace, scorer_version, decision, value, passed, at_ms) "
-        "VALUES (1, 1, 0, 0.25, 0, 7);"
-        "PRAGMA user_version = 1;";
-    REQUIRE(sqlite3_exec(db, first.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
-    auto s = SqliteStore::open({path});
-    REQUIRE_MESSAGE(s.ok(), s.status().message());
-    CHECK(*(*s)->schema_version() == static_cast<int>(sqlite_migrations().size()));
-    auto t = (*s)->trace("old-1");
+        "VALUES (1, 1, 0, 0.25, 0, 7)");
+    auto t = s->trace("old-1");
     REQUIRE(t.ok());
     REQUIRE(t->rows.size() == 1);
     CHECK(t->rows[0].score->value == 0.25);
     // Tables and columns of later migrations are there and usable.
     CHECK(sql_value(path, "SELECT count(*) FROM labels") == 0);
     CHECK(sql_value(path, "SELECT count(*) FROM judge_queue WHERE claimed_by IS NULL") == 0);
-    REQUIRE((*s)->register_scorers({{"json", "1", "format", "{}"}}).ok());
+    REQUIRE(s->register_scorers({{"json", "1", "format", "{}"}}).ok());
     WriteBatch b;
     b.traces = {make_trace("new-1")};
     b.scores = {scored("new-1", "json", 1, true)};
@@ -151,7 +184,7 @@ TEST_CASE("store: a file at an older schema version opens, keeps its data and is
     CHECK(sql_value(path,
                     "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = "
                     "'otlp_spans'") == 1);
-    CHECK((*s)->write(b).ok());
+    CHECK(s->write(b).ok());
     CHECK(sql_value(path, "SELECT count(*) FROM scores") == 2);
     CHECK(sql_value(path, "SELECT count(*) FROM changed_hours") == 2);
     // Version 1 predates the table (no time); the rest were applied now.

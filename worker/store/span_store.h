@@ -5,7 +5,8 @@
 // writes a request's spans here before it answers 200, reloads them after a
 // restart, and erases a trace's spans once the trace is committed with its
 // scores. Rows are opaque to the store: `span_json` is whatever the intake
-// encodes (one span as an OTLP JSON ExportTraceServiceRequest).
+// encodes (the spans of one trace that came in one request, as an OTLP JSON
+// ExportTraceServiceRequest; `span_count` of them).
 //
 // Several workers may share the table (one PostgreSQL database, or one SQLite
 // file): the spans of one trace may reach different workers. claim() decides,
@@ -31,9 +32,13 @@ namespace assay {
 
 struct PendingSpanRow {
     std::string trace_key;  // OTLP trace id, 32 lowercase hex digits
-    std::string span_id;    // OTLP span id, 16 lowercase hex digits
+    // The row's key within its trace: the span id (16 lowercase hex digits)
+    // for a row of one span; for several spans of the trace stored together,
+    // a key of their ids (ingest/otlp/intake.h), the same for the same spans.
+    std::string span_id;
     int64_t received_ms = 0;
     std::string span_json;
+    int64_t span_count = 1;  // spans in span_json (rows written before migration 14: 1)
 };
 
 // What claim() decided for one trace.
@@ -56,8 +61,9 @@ struct SpanClaimAsk {
 
 struct SpanClaim {
     SpanClaimOutcome outcome = SpanClaimOutcome::taken;
-    int64_t stored_spans = 0;  // rows of the trace in otlp_spans, every worker's
-    std::string holder;        // taken: the claimant holding it
+    int64_t stored_spans =
+        0;               // spans of the trace in otlp_spans (sum of span_count), every worker's
+    std::string holder;  // taken: the claimant holding it
     // Every row of the trace, ordered by received_ms: filled when claimed
     // with stored_spans > local_spans (other workers hold spans of it), and
     // when busy (the caller re-adds them to wait); empty otherwise.
@@ -96,7 +102,7 @@ public:
     // Deletes every pending row of these traces and their claims, in one
     // transaction.
     virtual Status erase(const std::vector<std::string>& trace_keys) = 0;
-    // Number of pending rows.
+    // Number of pending spans (the sum of the rows' span_count).
     virtual Result<int64_t> count() = 0;
     // True when `trace_id` is already in the traces table (scored before).
     virtual Result<bool> trace_stored(const std::string& trace_id) = 0;

@@ -10,6 +10,7 @@
 #include "core/parallel_parts.h"
 #include "core/prometheus_text.h"
 #include "core/text.h"
+#include "ingest/otlp/pending_rows.h"
 #include "ingest/otlp/protobuf.h"
 #include "ingest/otlp/trace_record.h"
 #include "store/judge_claimant.h"
@@ -213,18 +214,15 @@ OtlpReply OtlpIntake::export_request(std::string_view body, OtlpDoor door, int64
     const size_t received = spans.size();
     uint64_t late = 0, overflow = 0;
     if (!spans.empty()) {
-        // Encoded outside the assembler's lock: the stored form of each span.
-        std::vector<PendingSpanRow> rows;
-        rows.reserve(spans.size());
+        // Encoded outside the assembler's lock: the stored form of each
+        // trace's spans (one row per trace, pending_rows.h).
+        std::vector<PendingSpanRow> rows = pending_rows(spans, now_ms);
         std::vector<std::string> pinned;  // the traces of `rows`, once each
-        for (const OtlpSpan& s : spans) {
-            rows.push_back({s.trace_id, s.span_id, now_ms, to_otlp_json(s)});
-        }
         {
             std::lock_guard<std::mutex> lock(m_assembler_mu);
             std::erase_if(rows, [&](const PendingSpanRow& r) {
                 const bool is_late = m_assembler.was_returned(r.trace_key);
-                late += is_late ? 1 : 0;
+                late += is_late ? static_cast<uint64_t>(r.span_count) : 0;
                 return is_late;
             });
             const uint64_t overflow_before = m_assembler.stats().overflow_spans;

@@ -233,4 +233,6 @@ std::string to_otlp_json(const std::vector<OtlpSpan>& spans) {
 
 std::string to_otlp_json(const OtlpSpan& span) { return write_request({&span}); }
 
+std::string to_otlp_json(const std::vector<const OtlpSpan*>& spans) { return write_request(spans); }
+
 }  // namespace assay

@@ -122,8 +122,10 @@ Result<std::vector<OtlpSpan>> parse_otlp_json(std::string_view body, const OtlpL
 // back as doubles; values are otherwise preserved). Written directly, without
 // a JSON tree (ingest/otlp/json_writer.cpp): keys in sorted order. Never throws.
 std::string to_otlp_json(const std::vector<OtlpSpan>& spans);
-// The same for one span (what the intake stores per row), without copying it.
+// The same for one span, and for the spans pointed to (what the intake
+// stores per row: ingest/otlp/pending_rows.h), without copying them.
 std::string to_otlp_json(const OtlpSpan& span);
+std::string to_otlp_json(const std::vector<const OtlpSpan*>& spans);
 
 // The JSON body of an ExportTraceServiceResponse: "{}" when nothing was
 // rejected, else {"partialSuccess": {"rejectedSpans": "<n>", "errorMessage":

@@ -235,18 +235,20 @@ private:
         const std::string quoted = json_quoted(id);
         for (;;) {
             PgParams p;
+            // Rows deleted, and the spans they held (span_count each).
             const std::string sql =
-                "DELETE FROM otlp_spans WHERE trace_key IN (SELECT DISTINCT trace_key FROM "
-                "otlp_spans WHERE strpos(span_json, " +
-                p.text(quoted) + ") > 0 LIMIT " + std::to_string(k_erase_batch / 10) + ")";
+                "WITH d AS (DELETE FROM otlp_spans WHERE trace_key IN (SELECT DISTINCT trace_key "
+                "FROM otlp_spans WHERE strpos(span_json, " +
+                p.text(quoted) + ") > 0 LIMIT " + std::to_string(k_erase_batch / 10) +
+                ") RETURNING span_count) SELECT count(*), coalesce(sum(span_count), 0) FROM d";
             auto d = m_c->exec(sql, p, "erasing pending OTLP spans");
             if (!d.ok()) {
                 return d.status();
             }
-            if (d->affected() == 0) {
+            if (d->integer(0, 0) == 0) {
                 return {};
             }
-            r.otlp_spans += d->affected();
+            r.otlp_spans += d->integer(0, 1);
         }
     }
 

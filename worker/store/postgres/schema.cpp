@@ -404,6 +404,12 @@ ALTER TABLE scores ADD CONSTRAINT scores_decision_known CHECK (decision BETWEEN 
 ALTER TABLE scores DROP CONSTRAINT scores_trace_fkey;
 ALTER TABLE scores DROP CONSTRAINT scores_scorer_version_fkey;
 )sql",
+        // 12: as SQLite's migration 14: a pending row holds the spans of
+        // one trace that came in one request, span_count of them (older
+        // rows: one span each).
+        R"sql(
+ALTER TABLE otlp_spans ADD COLUMN span_count INTEGER NOT NULL DEFAULT 1;
+)sql",
     };
     return k_migrations;
 }

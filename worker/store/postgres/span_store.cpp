@@ -26,7 +26,7 @@ public:
     explicit PostgresSpanStore(std::unique_ptr<PgConn> c) : m_c(std::move(c)) {}
 
     Status put(const std::vector<PendingSpanRow>& rows) override {
-        // One row per (trace, span): where it first appears (insertion order,
+        // One row per (trace, span key): where it first appears (insertion order,
         // as SQLite's row ids), with the last copy's content (an upsert per
         // row would do the same; one statement cannot update a row twice).
         std::map<std::pair<std::string_view, std::string_view>, size_t> last;
@@ -43,15 +43,16 @@ public:
         pg::PgTxn txn(*m_c);
         ASSAY_RETURN_IF_ERROR(txn.begin());
         ASSAY_RETURN_IF_ERROR(pg::multi_insert(
-            *m_c, "INSERT INTO otlp_spans (trace_key, span_id, received_ms, span_json)",
+            *m_c, "INSERT INTO otlp_spans (trace_key, span_id, received_ms, span_json, span_count)",
             "ON CONFLICT (trace_key, span_id) DO UPDATE SET received_ms = excluded.received_ms, "
-            "span_json = excluded.span_json",
-            4, order.size(),
+            "span_json = excluded.span_json, span_count = excluded.span_count",
+            5, order.size(),
             [&](size_t i, PgParams& p) {
                 const PendingSpanRow& r =
                     rows[last[{rows[order[i]].trace_key, rows[order[i]].span_id}]];
                 return "(" + p.text(r.trace_key) + ", " + p.text(r.span_id) + ", " +
-                       p.integer(r.received_ms) + ", " + p.text(r.span_json) + ")";
+                       p.integer(r.received_ms) + ", " + p.text(r.span_json) + ", " +
+                       p.integer(r.span_count) + ")";
             },
             "span store: storing pending spans"));
         return txn.commit();
@@ -60,7 +61,7 @@ public:
     Result<std::vector<PendingSpanRow>> load() override {
         std::lock_guard<std::mutex> lock(m_mu);
         auto r = m_c->exec(
-            "SELECT trace_key, span_id, received_ms, span_json FROM otlp_spans "
+            "SELECT trace_key, span_id, received_ms, span_json, span_count FROM otlp_spans "
             "ORDER BY received_ms, id",
             "span store: loading pending spans");
         if (!r.ok()) {
@@ -69,7 +70,8 @@ public:
         std::vector<PendingSpanRow> out;
         out.reserve(static_cast<size_t>(r->rows()));
         for (int i = 0; i < r->rows(); ++i) {
-            out.push_back({r->text(i, 0), r->text(i, 1), r->integer(i, 2), r->text(i, 3)});
+            out.push_back(
+                {r->text(i, 0), r->text(i, 1), r->integer(i, 2), r->text(i, 3), r->integer(i, 4)});
         }
         return out;
     }
@@ -119,7 +121,8 @@ public:
             "c.until_ms > " +
                 now +
                 "), ''), "
-                "(SELECT count(*) FROM otlp_spans s WHERE s.trace_key = k.key), "
+                "(SELECT coalesce(sum(span_count), 0) FROM otlp_spans s WHERE s.trace_key = "
+                "k.key), "
                 "(SELECT coalesce(max(received_ms), 0) FROM otlp_spans s WHERE s.trace_key = "
                 "k.key) "
                 "FROM unnest(" +
@@ -171,7 +174,7 @@ public:
         if (!with_rows.empty()) {
             PgParams r;
             auto rows = m_c->exec(
-                "SELECT trace_key, span_id, received_ms, span_json FROM otlp_spans "
+                "SELECT trace_key, span_id, received_ms, span_json, span_count FROM otlp_spans "
                 "WHERE trace_key = ANY(" +
                     pg::text_array(r, with_rows) + ") ORDER BY received_ms, id",
                 r, "span store: reading the pending spans of claimed traces");
@@ -181,7 +184,7 @@ public:
             std::unordered_map<std::string, std::vector<PendingSpanRow>> by_key;
             for (int i = 0; i < rows->rows(); ++i) {
                 PendingSpanRow row{rows->text(i, 0), rows->text(i, 1), rows->integer(i, 2),
-                                   rows->text(i, 3)};
+                                   rows->text(i, 3), rows->integer(i, 4)};
                 by_key[row.trace_key].push_back(std::move(row));
             }
             for (size_t i = 0; i < asks.size(); ++i) {
@@ -221,7 +224,8 @@ public:
 
     Result<int64_t> count() override {
         std::lock_guard<std::mutex> lock(m_mu);
-        auto r = m_c->exec("SELECT count(*) FROM otlp_spans", "span store: counting pending spans");
+        auto r = m_c->exec("SELECT coalesce(sum(span_count), 0) FROM otlp_spans",
+                           "span store: counting pending spans");
         if (!r.ok()) {
             return r.status();
         }

@@ -200,14 +200,27 @@ public:
                 if (rc != SQLITE_DONE) {
                     return m_c->error("reading pending OTLP spans");
                 }
+                // A row holds span_count spans of its trace (pending_rows.h).
+                auto n = m_c->prepare(
+                    "SELECT coalesce(sum(span_count), 0) FROM otlp_spans WHERE trace_key = ?1");
                 auto d = m_c->prepare("DELETE FROM otlp_spans WHERE trace_key = ?1");
+                if (!n.ok()) {
+                    return n.status();
+                }
                 if (!d.ok()) {
                     return d.status();
                 }
                 for (const auto& key : keys) {
+                    n->reset();
+                    n->bind_text(1, key);
+                    if (n->step() != SQLITE_ROW) {
+                        return m_c->error("counting pending OTLP spans");
+                    }
+                    const int64_t spans = n->col_int(0);
+                    n->reset();
                     d->bind_text(1, key);
                     ASSAY_RETURN_IF_ERROR(m_c->run(*d, "erasing pending OTLP spans"));
-                    r.otlp_spans += m_c->changes();
+                    r.otlp_spans += spans;
                 }
             }
         }

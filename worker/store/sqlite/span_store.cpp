@@ -22,12 +22,14 @@ namespace {
 using sqlite_detail::Stmt;
 
 const char* k_put = R"sql(
-INSERT INTO otlp_spans (trace_key, span_id, received_ms, span_json) VALUES (?1, ?2, ?3, ?4)
+INSERT INTO otlp_spans (trace_key, span_id, received_ms, span_json, span_count)
+VALUES (?1, ?2, ?3, ?4, ?5)
 ON CONFLICT (trace_key, span_id) DO UPDATE SET received_ms = excluded.received_ms,
-  span_json = excluded.span_json
+  span_json = excluded.span_json, span_count = excluded.span_count
 )sql";
 const char* k_load =
-    "SELECT trace_key, span_id, received_ms, span_json FROM otlp_spans ORDER BY received_ms, id";
+    "SELECT trace_key, span_id, received_ms, span_json, span_count FROM otlp_spans "
+    "ORDER BY received_ms, id";
 // erase() deletes k_erase_chunk traces per statement (IN with that many
 // parameters; a last, shorter chunk repeats one of its keys in the unused
 // slots, which deletes nothing more).
@@ -45,7 +47,7 @@ const std::string k_erase_claims = erase_sql("otlp_claims");
 const char* k_claim_probe = R"sql(
 SELECT EXISTS (SELECT 1 FROM traces WHERE trace_id = ?1),
   coalesce((SELECT claimant FROM otlp_claims WHERE trace_key = ?1 AND until_ms > ?2), ''),
-  (SELECT count(*) FROM otlp_spans WHERE trace_key = ?1),
+  (SELECT coalesce(sum(span_count), 0) FROM otlp_spans WHERE trace_key = ?1),
   (SELECT coalesce(max(received_ms), 0) FROM otlp_spans WHERE trace_key = ?1)
 )sql";
 const char* k_claim_write = R"sql(
@@ -53,7 +55,8 @@ INSERT INTO otlp_claims (trace_key, claimant, until_ms) VALUES (?1, ?2, ?3)
 ON CONFLICT (trace_key) DO UPDATE SET claimant = excluded.claimant, until_ms = excluded.until_ms
 )sql";
 const char* k_rows_of =
-    "SELECT trace_key, span_id, received_ms, span_json FROM otlp_spans WHERE trace_key = ?1 "
+    "SELECT trace_key, span_id, received_ms, span_json, span_count FROM otlp_spans "
+    "WHERE trace_key = ?1 "
     "ORDER BY received_ms, id";
 // The sweep reads the whole table in row order (no index by arrival time:
 // every span would pay for one); by rowid rather than through the key's index,
@@ -65,7 +68,7 @@ WHERE s.received_ms <= ?1
   AND NOT EXISTS (SELECT 1 FROM otlp_claims c WHERE c.trace_key = s.trace_key AND c.until_ms > ?2)
 GROUP BY s.trace_key ORDER BY min(s.received_ms) LIMIT ?3
 )sql";
-const char* k_count = "SELECT count(*) FROM otlp_spans";
+const char* k_count = "SELECT coalesce(sum(span_count), 0) FROM otlp_spans";
 const char* k_trace_stored = "SELECT 1 FROM traces WHERE trace_id = ?1";
 const char* k_dead = R"sql(
 INSERT INTO dead_letters (received_ms, source, line, error, raw, raw_bytes) VALUES (?1, ?2, NULL, ?3, ?4, ?5)
@@ -122,6 +125,7 @@ public:
                 m_put->bind_text(2, r.span_id);
                 m_put->bind_int(3, r.received_ms);
                 m_put->bind_text(4, r.span_json);
+                m_put->bind_int(5, r.span_count);
                 if (m_put->step() != SQLITE_DONE) {
                     return error("storing span " + r.span_id + " of trace " + r.trace_key);
                 }
@@ -137,7 +141,7 @@ public:
         int rc = 0;
         while ((rc = m_load->step()) == SQLITE_ROW) {
             out.push_back({m_load->col_text(0), m_load->col_text(1), m_load->col_int(2),
-                           m_load->col_text(3)});
+                           m_load->col_text(3), m_load->col_int(4)});
         }
         m_load->reset();
         if (rc != SQLITE_DONE) {
@@ -293,7 +297,7 @@ private:
         int rc = 0;
         while ((rc = m_rows_of->step()) == SQLITE_ROW) {
             rows.push_back({m_rows_of->col_text(0), m_rows_of->col_text(1), m_rows_of->col_int(2),
-                            m_rows_of->col_text(3)});
+                            m_rows_of->col_text(3), m_rows_of->col_int(4)});
         }
         m_rows_of->reset();
         return rc == SQLITE_DONE ? Status{} : error("reading the pending spans of " + trace_key);
