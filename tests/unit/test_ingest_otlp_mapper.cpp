@@ -267,3 +267,36 @@ TEST_CASE("otlp mapper: pending spans round-trip through to_otlp_json") {
         }
     }
 }
+
+TEST_CASE("otlp json: an error deep in a request names its whole path") {
+    // A second resource, its second span: the paths count from every level.
+    auto second_span = [](const std::string& span_fields, const char* scope_key = "scopeSpans") {
+        return std::string(R"({"resourceSpans":[{"resource":{}},{")") + scope_key +
+               R"(":[{"spans":[{"traceId":"11111111111111111111111111111111",)"
+               R"("spanId":"00000000000000a1","startTimeUnixNano":"1"},)"
+               R"({"traceId":"11111111111111111111111111111111","spanId":"00000000000000b2",)"
+               R"("startTimeUnixNano":"1000","endTimeUnixNano":"2000",)" +
+               span_fields + "}]}]}]}";
+    };
+    CHECK(msg(parse_otlp_json(second_span(
+              R"("attributes":[{"key":"a","value":{"stringValue":"x"}},{"key":"b","value":)"
+              R"({"kvlistValue":{"values":[{"key":"c","value":{"arrayValue":{"values":)"
+              R"([{"intValue":"1"},{"intValue":"x"}]}}}]}}}])"))) ==
+          "resourceSpans[1].scopeSpans[0].spans[1].attributes[1].value.kvlistValue.values[0]."
+          "value.arrayValue.values[1].intValue: expected a 64-bit integer (number or decimal "
+          "string), got \"x\"");
+    CHECK(msg(parse_otlp_json(second_span(
+              R"("events":[{"timeUnixNano":"1500"},{"timeUnixNano":"1500","attributes":)"
+              R"([{"key":"k","value":{"boolValue":"no"}}]}])"))) ==
+          "resourceSpans[1].scopeSpans[0].spans[1].events[1].attributes[0].value.boolValue: "
+          "expected a boolean, got string");
+    CHECK(msg(parse_otlp_json(
+              second_span(R"("status":{"code":"BAD"})", "instrumentationLibrarySpans"))) ==
+          "resourceSpans[1].instrumentationLibrarySpans[0].spans[1].status.code: expected 0, 1, "
+          "2 or STATUS_CODE_*, got \"BAD\"");
+    CHECK(msg(parse_otlp_json(second_span(R"("attributes":[{"value":{"stringValue":"x"}}])"))) ==
+          "resourceSpans[1].scopeSpans[0].spans[1].attributes[0].key: missing");
+    CHECK(msg(parse_otlp_json(second_span(R"("events":[{"timeUnixNano":"-5"}])"))) ==
+          "resourceSpans[1].scopeSpans[0].spans[1].events[0].timeUnixNano: expected unsigned "
+          "nanoseconds since the Unix epoch (number or decimal string), got \"-5\"");
+}

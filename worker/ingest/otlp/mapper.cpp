@@ -8,6 +8,7 @@
 #include "core/fast_json_sax.h"
 #include "core/json_scan.h"
 #include "core/text.h"
+#include "ingest/otlp/decode_path.h"
 
 namespace assay {
 
@@ -227,28 +228,30 @@ bool to_enum(const json& v, const std::array<const char*, N>& names, int& out) {
     return false;
 }
 
+using Path = DecodePath;
+
 class Decoder {
 public:
     explicit Decoder(const OtlpLimits& limits) : m_limits(limits) {}
 
-    Status any_value(const json& v, const std::string& path, size_t depth, json& out) {
+    Status any_value(const json& v, const Path& path, size_t depth, json& out) {
         if (!v.is_object()) {
-            return wrong_type(path, "an AnyValue object", v);
+            return wrong_type(path.str(), "an AnyValue object", v);
         }
         if (depth > m_limits.max_value_depth) {
-            return Status::limit_exceeded(path + ": attribute value nests deeper than " +
+            return Status::limit_exceeded(path.str() + ": attribute value nests deeper than " +
                                           std::to_string(m_limits.max_value_depth) + " levels");
         }
         if (const json* s = member(v, "stringValue", "string_value")) {
             if (!s->is_string()) {
-                return wrong_type(path + ".stringValue", "a string", *s);
+                return wrong_type(path.str() + ".stringValue", "a string", *s);
             }
             out = *s;
             return {};
         }
         if (const json* b = member(v, "boolValue", "bool_value")) {
             if (!b->is_boolean()) {
-                return wrong_type(path + ".boolValue", "a boolean", *b);
+                return wrong_type(path.str() + ".boolValue", "a boolean", *b);
             }
             out = *b;
             return {};
@@ -257,7 +260,7 @@ public:
             int64_t n = 0;
             if (!to_int64(*i, n)) {
                 return bad(
-                    path + ".intValue",
+                    path.str() + ".intValue",
                     "expected a 64-bit integer (number or decimal string), got " + shown(*i));
             }
             out = n;
@@ -285,22 +288,21 @@ public:
                     // fall through to the error below
                 }
             }
-            return bad(path + ".doubleValue", "expected a number, got " + shown(*d));
+            return bad(path.str() + ".doubleValue", "expected a number, got " + shown(*d));
         }
         if (const json* a = member(v, "arrayValue", "array_value")) {
             if (!a->is_object()) {
-                return wrong_type(path + ".arrayValue", "an object", *a);
+                return wrong_type(path.str() + ".arrayValue", "an object", *a);
             }
             out = json::array();
             if (const json* values = member(*a, "values")) {
                 if (!values->is_array()) {
-                    return wrong_type(path + ".arrayValue.values", "an array", *values);
+                    return wrong_type(path.str() + ".arrayValue.values", "an array", *values);
                 }
                 for (size_t i = 0; i < values->size(); ++i) {
                     json item;
                     ASSAY_RETURN_IF_ERROR(any_value(
-                        (*values)[i], path + ".arrayValue.values[" + std::to_string(i) + "]",
-                        depth + 1, item));
+                        (*values)[i], Path{&path, ".arrayValue.values", i}, depth + 1, item));
                     out.push_back(std::move(item));
                 }
             }
@@ -308,13 +310,13 @@ public:
         }
         if (const json* kv = member(v, "kvlistValue", "kvlist_value")) {
             if (!kv->is_object()) {
-                return wrong_type(path + ".kvlistValue", "an object", *kv);
+                return wrong_type(path.str() + ".kvlistValue", "an object", *kv);
             }
             out = json::object();
             if (const json* values = member(*kv, "values")) {
                 AttributeMap inner;
                 ASSAY_RETURN_IF_ERROR(
-                    key_values(*values, path + ".kvlistValue.values", depth + 1, inner));
+                    key_values(*values, Path{&path, ".kvlistValue.values"}, depth + 1, inner));
                 for (auto& [k, x] : inner) {
                     out[k] = std::move(x);
                 }
@@ -323,7 +325,7 @@ public:
         }
         if (const json* b = member(v, "bytesValue", "bytes_value")) {
             if (!b->is_string()) {
-                return wrong_type(path + ".bytesValue", "a base64 string", *b);
+                return wrong_type(path.str() + ".bytesValue", "a base64 string", *b);
             }
             out = *b;
             return {};
@@ -333,53 +335,53 @@ public:
     }
 
     // [{key, value}] → map. Later duplicates win.
-    Status key_values(const json& arr, const std::string& path, size_t depth, AttributeMap& out) {
+    Status key_values(const json& arr, const Path& path, size_t depth, AttributeMap& out) {
         if (!arr.is_array()) {
-            return wrong_type(path, "an array of {key, value}", arr);
+            return wrong_type(path.str(), "an array of {key, value}", arr);
         }
         if (arr.size() > m_limits.max_attributes) {
-            return Status::limit_exceeded(path + ": " + std::to_string(arr.size()) +
+            return Status::limit_exceeded(path.str() + ": " + std::to_string(arr.size()) +
                                           " attributes; the limit is " +
                                           std::to_string(m_limits.max_attributes));
         }
         for (size_t i = 0; i < arr.size(); ++i) {
             const json& kv = arr[i];
-            const std::string p = path + "[" + std::to_string(i) + "]";
+            const Path p{&path, "", i};
             if (!kv.is_object()) {
-                return wrong_type(p, "an object {key, value}", kv);
+                return wrong_type(p.str(), "an object {key, value}", kv);
             }
             const json* key = member(kv, "key");
             if (key == nullptr || !key->is_string()) {
-                return key == nullptr ? bad(p + ".key", "missing")
-                                      : wrong_type(p + ".key", "a string", *key);
+                return key == nullptr ? bad(p.str() + ".key", "missing")
+                                      : wrong_type(p.str() + ".key", "a string", *key);
             }
             const auto& k = key->get_ref<const std::string&>();
             if (k.size() > m_limits.max_key_bytes) {
-                return Status::limit_exceeded(p + ".key: longer than " +
+                return Status::limit_exceeded(p.str() + ".key: longer than " +
                                               std::to_string(m_limits.max_key_bytes) + " bytes");
             }
             json value;
             if (const json* v = member(kv, "value")) {
-                ASSAY_RETURN_IF_ERROR(any_value(*v, p + ".value", depth, value));
+                ASSAY_RETURN_IF_ERROR(any_value(*v, Path{&p, ".value"}, depth, value));
             }
             out[k] = std::move(value);
         }
         return {};
     }
 
+    // `path` names the field (".traceId" below the span's path).
     Status id(const json& o, const char* camel, const char* snake, size_t bytes, bool required,
-              const std::string& path, std::string& out) {
+              const Path& p, std::string& out) {
         const json* v = member(o, camel, snake);
-        const std::string p = path + "." + camel;
         if (v == nullptr || (v->is_string() && v->get_ref<const std::string&>().empty())) {
             if (required) {
-                return bad(p, "missing");
+                return bad(p.str(), "missing");
             }
             out.clear();
             return {};
         }
         if (!v->is_string()) {
-            return wrong_type(p, "a hex string", *v);
+            return wrong_type(p.str(), "a hex string", *v);
         }
         auto r = normalize_otlp_id(v->get_ref<const std::string&>(), bytes);
         if (!r.ok()) {
@@ -387,21 +389,22 @@ public:
                 out.clear();  // an all-zero parent id means "no parent"
                 return {};
             }
-            return bad(p, r.status().message() + ", got " + shown(*v));
+            return bad(p.str(), r.status().message() + ", got " + shown(*v));
         }
         out = std::move(r).value();
         return {};
     }
 
-    Status time(const json& o, const char* camel, const char* snake, const std::string& path,
-                uint64_t& out) {
+    // `field` is ".<camel>", as the error names it below `path`.
+    Status time(const json& o, const char* camel, const char* snake, const char* field,
+                const Path& path, uint64_t& out) {
         out = 0;
         const json* v = member(o, camel, snake);
         if (v == nullptr) {
             return {};
         }
         if (!to_uint64(*v, out)) {
-            return bad(path + "." + camel,
+            return bad(path.str() + field,
                        "expected unsigned nanoseconds since the Unix epoch (number or decimal "
                        "string), got " +
                            shown(*v));
@@ -409,26 +412,29 @@ public:
         return {};
     }
 
-    Status span(const json& s, const std::string& path,
+    Status span(const json& s, const Path& path,
                 const std::shared_ptr<const AttributeMap>& resource, const std::string& scope_name,
                 OtlpSpan& out) {
         if (!s.is_object()) {
-            return wrong_type(path, "an object", s);
+            return wrong_type(path.str(), "an object", s);
         }
-        ASSAY_RETURN_IF_ERROR(id(s, "traceId", "trace_id", 16, true, path, out.trace_id));
-        ASSAY_RETURN_IF_ERROR(id(s, "spanId", "span_id", 8, true, path, out.span_id));
         ASSAY_RETURN_IF_ERROR(
-            id(s, "parentSpanId", "parent_span_id", 8, false, path, out.parent_span_id));
+            id(s, "traceId", "trace_id", 16, true, Path{&path, ".traceId"}, out.trace_id));
+        ASSAY_RETURN_IF_ERROR(
+            id(s, "spanId", "span_id", 8, true, Path{&path, ".spanId"}, out.span_id));
+        ASSAY_RETURN_IF_ERROR(id(s, "parentSpanId", "parent_span_id", 8, false,
+                                 Path{&path, ".parentSpanId"}, out.parent_span_id));
         if (const json* flags = member(s, "flags")) {
             uint64_t f = 0;
             if (!to_uint64(*flags, f)) {
-                return bad(path + ".flags", "expected an unsigned integer, got " + shown(*flags));
+                return bad(path.str() + ".flags",
+                           "expected an unsigned integer, got " + shown(*flags));
             }
             out.parent_is_remote = otlp_parent_is_remote(out, f);
         }
         if (const json* name = member(s, "name")) {
             if (!name->is_string()) {
-                return wrong_type(path + ".name", "a string", *name);
+                return wrong_type(path.str() + ".name", "a string", *name);
             }
             out.name = name->get<std::string>();
         }
@@ -438,68 +444,73 @@ public:
                 "SPAN_KIND_CLIENT",      "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"};
             int k = 0;
             if (!to_enum(*kind, k_names, k)) {
-                return bad(path + ".kind",
+                return bad(path.str() + ".kind",
                            "expected a span kind 0-5 or SPAN_KIND_*, got " + shown(*kind));
             }
             out.kind = static_cast<OtlpSpanKind>(k);
         }
-        ASSAY_RETURN_IF_ERROR(
-            time(s, "startTimeUnixNano", "start_time_unix_nano", path, out.start_unix_nano));
-        ASSAY_RETURN_IF_ERROR(
-            time(s, "endTimeUnixNano", "end_time_unix_nano", path, out.end_unix_nano));
-        ASSAY_RETURN_IF_ERROR(finish_otlp_span_times(out, path));
+        ASSAY_RETURN_IF_ERROR(time(s, "startTimeUnixNano", "start_time_unix_nano",
+                                   ".startTimeUnixNano", path, out.start_unix_nano));
+        ASSAY_RETURN_IF_ERROR(time(s, "endTimeUnixNano", "end_time_unix_nano", ".endTimeUnixNano",
+                                   path, out.end_unix_nano));
+        if (Status st = finish_otlp_span_times(out, {}); !st.ok()) {
+            return finish_otlp_span_times(out, path.str());  // again, to name the path
+        }
         if (const json* attrs = member(s, "attributes")) {
-            ASSAY_RETURN_IF_ERROR(key_values(*attrs, path + ".attributes", 0, out.attributes));
+            ASSAY_RETURN_IF_ERROR(
+                key_values(*attrs, Path{&path, ".attributes"}, 0, out.attributes));
         }
         if (const json* st = member(s, "status")) {
             if (!st->is_object()) {
-                return wrong_type(path + ".status", "an object", *st);
+                return wrong_type(path.str() + ".status", "an object", *st);
             }
             if (const json* code = member(*st, "code")) {
                 static const std::array<const char*, 3> k_names = {
                     "STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"};
                 int c = 0;
                 if (!to_enum(*code, k_names, c)) {
-                    return bad(path + ".status.code",
+                    return bad(path.str() + ".status.code",
                                "expected 0, 1, 2 or STATUS_CODE_*, got " + shown(*code));
                 }
                 out.status_code = static_cast<OtlpStatusCode>(c);
             }
             if (const json* msg = member(*st, "message")) {
                 if (!msg->is_string()) {
-                    return wrong_type(path + ".status.message", "a string", *msg);
+                    return wrong_type(path.str() + ".status.message", "a string", *msg);
                 }
                 out.status_message = msg->get<std::string>();
             }
         }
         if (const json* events = member(s, "events")) {
             if (!events->is_array()) {
-                return wrong_type(path + ".events", "an array", *events);
+                return wrong_type(path.str() + ".events", "an array", *events);
             }
             if (events->size() > m_limits.max_events) {
-                return Status::limit_exceeded(path + ".events: " + std::to_string(events->size()) +
-                                              " events; the limit is " +
-                                              std::to_string(m_limits.max_events));
+                return Status::limit_exceeded(
+                    path.str() + ".events: " + std::to_string(events->size()) +
+                    " events; the limit is " + std::to_string(m_limits.max_events));
             }
             out.events.reserve(events->size());
             for (size_t i = 0; i < events->size(); ++i) {
                 const json& e = (*events)[i];
-                const std::string p = path + ".events[" + std::to_string(i) + "]";
+                const Path p{&path, ".events", i};
                 if (!e.is_object()) {
-                    return wrong_type(p, "an object", e);
+                    return wrong_type(p.str(), "an object", e);
                 }
                 OtlpEvent ev;
                 uint64_t t = 0;
-                ASSAY_RETURN_IF_ERROR(time(e, "timeUnixNano", "time_unix_nano", p, t));
+                ASSAY_RETURN_IF_ERROR(
+                    time(e, "timeUnixNano", "time_unix_nano", ".timeUnixNano", p, t));
                 ev.time_unix_ms = static_cast<int64_t>(t / 1000000);
                 if (const json* name = member(e, "name")) {
                     if (!name->is_string()) {
-                        return wrong_type(p + ".name", "a string", *name);
+                        return wrong_type(p.str() + ".name", "a string", *name);
                     }
                     ev.name = name->get<std::string>();
                 }
                 if (const json* attrs = member(e, "attributes")) {
-                    ASSAY_RETURN_IF_ERROR(key_values(*attrs, p + ".attributes", 0, ev.attributes));
+                    ASSAY_RETURN_IF_ERROR(
+                        key_values(*attrs, Path{&p, ".attributes"}, 0, ev.attributes));
                 }
                 out.events.push_back(std::move(ev));
             }
@@ -522,38 +533,38 @@ public:
         }
         for (size_t r = 0; r < rss->size(); ++r) {
             const json& rs = (*rss)[r];
-            const std::string rpath = "resourceSpans[" + std::to_string(r) + "]";
+            const Path rpath{nullptr, "resourceSpans", r};
             if (!rs.is_object()) {
-                return wrong_type(rpath, "an object", rs);
+                return wrong_type(rpath.str(), "an object", rs);
             }
             auto resource = std::make_shared<AttributeMap>();
             if (const json* res = member(rs, "resource")) {
                 if (!res->is_object()) {
-                    return wrong_type(rpath + ".resource", "an object", *res);
+                    return wrong_type(rpath.str() + ".resource", "an object", *res);
                 }
                 if (const json* attrs = member(*res, "attributes")) {
                     ASSAY_RETURN_IF_ERROR(
-                        key_values(*attrs, rpath + ".resource.attributes", 0, *resource));
+                        key_values(*attrs, Path{&rpath, ".resource.attributes"}, 0, *resource));
                 }
             }
             std::shared_ptr<const AttributeMap> shared = std::move(resource);
-            const char* scope_key = "scopeSpans";
+            const char* scope_key = ".scopeSpans";
             const json* sss = member(rs, "scopeSpans", "scope_spans");
             if (sss == nullptr) {
-                scope_key = "instrumentationLibrarySpans";
+                scope_key = ".instrumentationLibrarySpans";
                 sss = member(rs, "instrumentationLibrarySpans", "instrumentation_library_spans");
             }
             if (sss == nullptr) {
                 continue;
             }
             if (!sss->is_array()) {
-                return wrong_type(rpath + "." + scope_key, "an array", *sss);
+                return wrong_type(rpath.str() + scope_key, "an array", *sss);
             }
             for (size_t s = 0; s < sss->size(); ++s) {
                 const json& ss = (*sss)[s];
-                const std::string spath = rpath + "." + scope_key + "[" + std::to_string(s) + "]";
+                const Path spath{&rpath, scope_key, s};
                 if (!ss.is_object()) {
-                    return wrong_type(spath, "an object", ss);
+                    return wrong_type(spath.str(), "an object", ss);
                 }
                 std::string scope_name;
                 const json* scope = member(ss, "scope");
@@ -570,7 +581,7 @@ public:
                     continue;
                 }
                 if (!spans->is_array()) {
-                    return wrong_type(spath + ".spans", "an array", *spans);
+                    return wrong_type(spath.str() + ".spans", "an array", *spans);
                 }
                 if (out.size() + spans->size() > m_limits.max_spans) {
                     return Status::limit_exceeded("request holds more than " +
@@ -578,9 +589,8 @@ public:
                 }
                 for (size_t i = 0; i < spans->size(); ++i) {
                     OtlpSpan span;
-                    ASSAY_RETURN_IF_ERROR(this->span((*spans)[i],
-                                                     spath + ".spans[" + std::to_string(i) + "]",
-                                                     shared, scope_name, span));
+                    ASSAY_RETURN_IF_ERROR(this->span((*spans)[i], Path{&spath, ".spans", i}, shared,
+                                                     scope_name, span));
                     out.push_back(std::move(span));
                 }
             }

@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 
+#include "ingest/otlp/decode_path.h"
 #include "ingest/otlp/otlp_trace.pb.h"
 
 namespace assay {
@@ -66,24 +67,7 @@ Status bad(const std::string& path, const std::string& what) {
     return Status::invalid_argument(path + ": " + what);
 }
 
-// Where a field is in the request, as errors name it
-// ("resourceSpans[0].scopeSpans[1].spans[3].attributes[2].value"): a chain of
-// parts on the stack, spelled out only when an error names it.
-struct Path {
-    const Path* parent = nullptr;
-    const char* field = "";  // appended as it is (".attributes")
-    int index = -1;          // then "[index]" when >= 0
-    std::string str() const {
-        std::string s = parent != nullptr ? parent->str() : std::string();
-        s += field;
-        if (index >= 0) {
-            s += '[';
-            s += std::to_string(index);
-            s += ']';
-        }
-        return s;
-    }
-};
+using Path = DecodePath;
 
 class Converter {
 public:
