@@ -9,6 +9,8 @@
 #include "core/json_scan.h"
 #include "core/text.h"
 #include "ingest/otlp/decode_path.h"
+#include "ingest/otlp/json_scalars.h"
+#include "ingest/otlp/json_stream_decoder.h"
 
 namespace assay {
 
@@ -138,7 +140,8 @@ std::string base64_to_hex(std::string_view s, size_t bytes) {
     return out;
 }
 
-// Parses a uint64 given as a decimal string or a JSON number.
+// Parses a uint64 given as a decimal string or a JSON number
+// (json_scalars.h: the streaming decoder reads the same).
 bool to_uint64(const json& v, uint64_t& out) {
     if (v.is_number_unsigned()) {
         out = v.get<uint64_t>();
@@ -153,31 +156,10 @@ bool to_uint64(const json& v, uint64_t& out) {
         return true;
     }
     if (v.is_number_float()) {
-        const double d = v.get<double>();
-        if (!std::isfinite(d) || d < 0 || d >= 18446744073709551615.0 || d != std::floor(d)) {
-            return false;
-        }
-        out = static_cast<uint64_t>(d);
-        return true;
+        return otlp_whole_double_u64(v.get<double>(), out);
     }
     if (v.is_string()) {
-        const auto& s = v.get_ref<const std::string&>();
-        if (s.empty() || s.size() > 20) {
-            return false;
-        }
-        uint64_t acc = 0;
-        for (char c : s) {
-            if (c < '0' || c > '9') {
-                return false;
-            }
-            const uint64_t d = static_cast<uint64_t>(c - '0');
-            if (acc > (std::numeric_limits<uint64_t>::max() - d) / 10) {
-                return false;
-            }
-            acc = acc * 10 + d;
-        }
-        out = acc;
-        return true;
+        return otlp_decimal_u64(v.get_ref<const std::string&>(), out);
     }
     return false;
 }
@@ -189,16 +171,7 @@ bool to_int64(const json& v, int64_t& out) {
         return true;
     }
     if (v.is_string()) {
-        const auto& s = v.get_ref<const std::string&>();
-        if (!s.empty() && s[0] == '-') {
-            uint64_t mag = 0;
-            if (!to_uint64(json(s.substr(1)), mag) || mag > (uint64_t{1} << 63)) {
-                return false;
-            }
-            out = mag == (uint64_t{1} << 63) ? std::numeric_limits<int64_t>::min()
-                                             : -static_cast<int64_t>(mag);
-            return true;
-        }
+        return otlp_decimal_i64(v.get_ref<const std::string&>(), out);
     }
     uint64_t u = 0;
     if (!to_uint64(v, u) || u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
@@ -439,11 +412,8 @@ public:
             out.name = name->get<std::string>();
         }
         if (const json* kind = member(s, "kind")) {
-            static const std::array<const char*, 6> k_names = {
-                "SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER",
-                "SPAN_KIND_CLIENT",      "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"};
             int k = 0;
-            if (!to_enum(*kind, k_names, k)) {
+            if (!to_enum(*kind, k_otlp_span_kind_names, k)) {
                 return bad(path.str() + ".kind",
                            "expected a span kind 0-5 or SPAN_KIND_*, got " + shown(*kind));
             }
@@ -465,10 +435,8 @@ public:
                 return wrong_type(path.str() + ".status", "an object", *st);
             }
             if (const json* code = member(*st, "code")) {
-                static const std::array<const char*, 3> k_names = {
-                    "STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"};
                 int c = 0;
-                if (!to_enum(*code, k_names, c)) {
+                if (!to_enum(*code, k_otlp_status_code_names, c)) {
                     return bad(path.str() + ".status.code",
                                "expected 0, 1, 2 or STATUS_CODE_*, got " + shown(*code));
                 }
@@ -685,7 +653,10 @@ std::string otlp_export_response_json(int64_t rejected_spans, std::string_view e
         -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-Result<std::vector<OtlpSpan>> parse_otlp_json(std::string_view body, const OtlpLimits& limits) {
+namespace {
+
+// The checks before either decoder reads the text: body size and nesting.
+Status check_otlp_json_bounds(std::string_view body, const OtlpLimits& limits) {
     if (body.size() > limits.max_body_bytes) {
         return Status::limit_exceeded("request body is " + std::to_string(body.size()) +
                                       " bytes; the limit is " +
@@ -705,6 +676,11 @@ Result<std::vector<OtlpSpan>> parse_otlp_json(std::string_view body, const OtlpL
         return Status::limit_exceeded("JSON nests deeper than " + std::to_string(limits.max_depth) +
                                       " levels");
     }
+    return {};
+}
+
+// The tree decoder: the text parsed into a JSON value, then decoded.
+Result<std::vector<OtlpSpan>> decode_tree(std::string_view body, const OtlpLimits& limits) {
     nlohmann::json root;
     try {
         // The fast reader (core/fast_json_sax.h) gives nlohmann's events for
@@ -726,6 +702,26 @@ Result<std::vector<OtlpSpan>> parse_otlp_json(std::string_view body, const OtlpL
     Decoder decoder(limits);
     ASSAY_RETURN_IF_ERROR(decoder.request(root, spans));
     return spans;
+}
+
+}  // namespace
+
+Result<std::vector<OtlpSpan>> parse_otlp_json(std::string_view body, const OtlpLimits& limits) {
+    ASSAY_RETURN_IF_ERROR(check_otlp_json_bounds(body, limits));
+    // Straight from the reader's events when the request has the SDKs' form
+    // (json_stream_decoder.h); else, or on any error, the tree decoder, which
+    // names the error.
+    std::vector<OtlpSpan> spans;
+    if (decode_otlp_json_stream(body, limits, spans)) {
+        return spans;
+    }
+    return decode_tree(body, limits);
+}
+
+Result<std::vector<OtlpSpan>> parse_otlp_json_tree(std::string_view body,
+                                                   const OtlpLimits& limits) {
+    ASSAY_RETURN_IF_ERROR(check_otlp_json_bounds(body, limits));
+    return decode_tree(body, limits);
 }
 
 }  // namespace assay

@@ -112,7 +112,14 @@ inline constexpr uint64_t k_otlp_flag_is_remote = 0x200;
 //      or base64 of 16 bytes, got \"abc\"".
 // Never throws; recursion over nested attribute values is bounded by
 // limits.max_value_depth.
+// Requests in the form the SDKs send are decoded straight from the JSON
+// reader's events (ingest/otlp/json_stream_decoder.h); any other form, and
+// every error, by a decoder that reads the parsed JSON value.
 Result<std::vector<OtlpSpan>> parse_otlp_json(std::string_view body, const OtlpLimits& limits = {});
+// The same with the JSON value decoder alone, whatever the form (the tests
+// and the otlp_json fuzz target compare the two on what the first accepts).
+Result<std::vector<OtlpSpan>> parse_otlp_json_tree(std::string_view body,
+                                                   const OtlpLimits& limits = {});
 
 // Encodes spans back into an ExportTraceServiceRequest in the OTLP JSON
 // encoding (hex ids, string nano times, one resourceSpans entry for each
