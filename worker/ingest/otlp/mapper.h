@@ -86,8 +86,10 @@ struct OtlpSpan {
 
 // Bounds applied to untrusted payloads. Exceeding one is limit_exceeded.
 struct OtlpLimits {
-    // Whole request body. Decoding holds the parsed JSON in memory: peak
-    // transient memory is about 8x the body (measured: 15 MB → 158 MB RSS).
+    // Whole request body. The tree decoder (forms the streaming decoder
+    // declines, and errors) holds the parsed JSON in memory: peak transient
+    // memory about 8x the body (measured: 15 MB → 158 MB RSS); the streaming
+    // decoder holds the spans it builds.
     size_t max_body_bytes = 8 * 1024 * 1024;
     size_t max_depth = 64;         // JSON nesting, checked before parsing
     size_t max_spans = 100000;     // spans in one request
