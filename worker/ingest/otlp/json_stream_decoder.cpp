@@ -5,7 +5,7 @@
 // The streaming OTLP JSON decoder (json_stream_decoder.h). Its rules mirror
 // the tree decoder's (mapper.cpp, Decoder) member by member; wherever that
 // decoder would report an error or read a form this one does not (an alias,
-// an enum name, a duplicate key), this one declines instead.
+// a duplicate key, an enum sent as a float), this one declines instead.
 #include "ingest/otlp/json_stream_decoder.h"
 
 #include <array>
