@@ -342,7 +342,7 @@ public:
         return {};
     }
 
-    // `path` names the field (".traceId" below the span's path).
+    // `p` names the field (".traceId" below the span's path).
     Status id(const json& o, const char* camel, const char* snake, size_t bytes, bool required,
               const Path& p, std::string& out) {
         const json* v = member(o, camel, snake);
