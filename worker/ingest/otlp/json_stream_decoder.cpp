@@ -669,7 +669,7 @@ private:
                 if (!top.has_key || top.key.size() > m_limits.max_key_bytes) {
                     return false;
                 }
-                (*top.target)[top.key] = std::move(top.value);  // a later duplicate wins
+                (*top.target)[std::move(top.key)] = std::move(top.value);  // a later duplicate wins
                 break;
             case Ctx::kvlist_value:
                 for (auto& [k, x] : top.inner) {
