@@ -238,13 +238,11 @@ OtlpReply OtlpIntake::export_request(std::string_view body, OtlpDoor door, int64
             // Held back from pump() until their spans are stored: else the
             // trace could be scored and its rows erased before this put
             // lands, and the rows would stay behind.
+            // One row per trace (pending_rows.h): its keys name each once.
+            pinned.reserve(rows.size());
             for (const PendingSpanRow& r : rows) {
-                if (pinned.empty() || pinned.back() != r.trace_key) {
-                    pinned.push_back(r.trace_key);
-                }
+                pinned.push_back(r.trace_key);
             }
-            std::sort(pinned.begin(), pinned.end());
-            pinned.erase(std::unique(pinned.begin(), pinned.end()), pinned.end());
             m_assembler.pin(pinned);
             std::lock_guard<std::mutex> c(m_mu);
             m_counters.pending_traces = m_assembler.open_traces();
